@@ -1,0 +1,51 @@
+package io.jsysbox.api;
+
+import io.grpc.ManagedChannel;
+import io.grpc.Server;
+import io.grpc.BindableService;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.grpc.netty.shaded.io.netty.channel.EventLoopGroup;
+import io.grpc.netty.shaded.io.netty.channel.epoll.EpollDomainSocketChannel;
+import io.grpc.netty.shaded.io.netty.channel.epoll.EpollEventLoopGroup;
+import io.grpc.netty.shaded.io.netty.channel.epoll.EpollServerDomainSocketChannel;
+import io.grpc.netty.shaded.io.netty.channel.unix.DomainSocketAddress;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.List;
+
+/** gRPC over unix domain sockets (netty epoll), shared by every jsysbox daemon and client. */
+public final class UnixChannels {
+    public static final Path MANAGER_SOCKET = Path.of("/run/jsysbox/mgr.sock");
+
+    private UnixChannels() {}
+
+    /** A plaintext channel to the daemon listening on {@code socket}; one event-loop thread is plenty for a CLI. */
+    public static ManagedChannel connect(Path socket) {
+        EventLoopGroup group = new EpollEventLoopGroup(1);
+        ManagedChannel channel = NettyChannelBuilder.forAddress(new DomainSocketAddress(socket.toString()))
+                .eventLoopGroup(group)
+                .channelType(EpollDomainSocketChannel.class)
+                .usePlaintext()
+                .build();
+        return new ClosingChannel(channel, group);
+    }
+
+    /** Starts a server on {@code socket}, replacing a stale socket file left by a previous run. */
+    public static Server serve(Path socket, List<BindableService> services) throws IOException {
+        java.nio.file.Files.createDirectories(socket.getParent());
+        java.nio.file.Files.deleteIfExists(socket);
+        EventLoopGroup boss = new EpollEventLoopGroup(1);
+        EventLoopGroup workers = new EpollEventLoopGroup(2);
+        NettyServerBuilder builder = NettyServerBuilder.forAddress(new DomainSocketAddress(socket.toString()))
+                .channelType(EpollServerDomainSocketChannel.class)
+                .bossEventLoopGroup(boss)
+                .workerEventLoopGroup(workers);
+        services.forEach(builder::addService);
+        Server server = builder.build().start();
+        // Only root may talk to the manager: it hands out uid ranges and mounts.
+        java.nio.file.Files.setPosixFilePermissions(socket, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+        return server;
+    }
+}
