@@ -1,0 +1,44 @@
+package io.jsysbox.linux;
+
+import java.nio.file.Path;
+
+/** An owned file descriptor, closed exactly once. */
+public final class Fd implements AutoCloseable {
+    private final int value;
+    private boolean closed;
+
+    Fd(int value) { this.value = value; }
+
+    public int value() {
+        if (closed) throw new IllegalStateException("fd " + value + " already closed");
+        return value;
+    }
+
+    /**
+     * The magic link naming exactly this descriptor's file: path operations through it do not
+     * re-resolve the path the descriptor was opened with.
+     */
+    public Path procPath() { return Path.of("/proc/self/fd/" + value()); }
+
+    /** For error messages: where {@code name} relative to this descriptor is, as far as the kernel can tell. */
+    String procPathOrName(String name) {
+        String base;
+        try {
+            base = java.nio.file.Files.readSymbolicLink(procPath()).toString();
+        } catch (java.io.IOException | RuntimeException e) {
+            base = toString();
+        }
+        return name.isEmpty() ? base : base + "/" + name;
+    }
+
+    @Override
+    public synchronized void close() {
+        if (!closed) {
+            closed = true;
+            LibC.INSTANCE.close(value);
+        }
+    }
+
+    @Override
+    public String toString() { return "fd " + value; }
+}

@@ -1,0 +1,41 @@
+package io.jsysbox.linux;
+
+import com.sun.jna.Library;
+import com.sun.jna.Native;
+import com.sun.jna.Pointer;
+
+/** Raw libc entry points; everything above this interface turns -1 into a {@link LinuxException}. */
+interface LibC extends Library {
+    LibC INSTANCE = Native.load("c", LibC.class);
+
+    /** Numeric arguments must be passed as {@code Long}: the kernel reads every variadic argument as a long. */
+    long syscall(long number, Object... args);
+
+    int mount(String source, String target, String fsType, long flags, String data);
+
+    int umount2(String target, int flags);
+
+    int fchownat(int dirFd, String path, int uid, int gid, int flags);
+
+    int fchmod(int fd, int mode);
+
+    int unlinkat(int dirFd, String path, int flags);
+
+    int mkdirat(int dirFd, String path, int mode);
+
+    int close(int fd);
+
+    int setfsuid(int uid);
+
+    int setfsgid(int gid);
+
+    int capget(Pointer header, Pointer data);
+
+    int capset(Pointer header, Pointer data);
+
+    String strerror(int errno);
+
+    static String strerrorOf(int errno) {
+        return INSTANCE.strerror(errno);
+    }
+}

@@ -1,0 +1,150 @@
+package io.jsysbox.linux;
+
+import com.sun.jna.Memory;
+import com.sun.jna.Native;
+
+import java.nio.file.Path;
+
+/** The kernel calls jsysbox needs, each failing with a {@link LinuxException} that says what was attempted. */
+public final class Linux {
+    public static final int AT_FDCWD = -100;
+    public static final int AT_SYMLINK_NOFOLLOW = 0x100;
+    public static final int AT_REMOVEDIR = 0x200;
+    public static final int AT_EMPTY_PATH = 0x1000;
+    public static final int AT_RECURSIVE = 0x8000;
+
+    public static final int O_RDONLY = 0;
+    public static final int O_NONBLOCK = 0x800;
+    public static final int O_CLOEXEC = 0x80000;
+    public static final int O_PATH = 0x200000;
+    public static final int O_DIRECTORY = Arch.O_DIRECTORY;
+    public static final int O_NOFOLLOW = Arch.O_NOFOLLOW;
+
+    public static final long RESOLVE_NO_XDEV = 0x01;
+    public static final long RESOLVE_NO_MAGICLINKS = 0x02;
+    public static final long RESOLVE_NO_SYMLINKS = 0x04;
+    public static final long RESOLVE_BENEATH = 0x08;
+    public static final long RESOLVE_IN_ROOT = 0x10;
+
+    public static final int OPEN_TREE_CLONE = 1;
+    public static final int OPEN_TREE_CLOEXEC = O_CLOEXEC;
+    public static final int MOVE_MOUNT_F_EMPTY_PATH = 0x4;
+    public static final long MOUNT_ATTR_IDMAP = 0x00100000;
+
+    public static final long MS_RDONLY = 1;
+    public static final long MS_NOSUID = 2;
+    public static final long MS_NODEV = 4;
+    public static final long MS_NOEXEC = 8;
+    public static final long MS_BIND = 4096;
+    public static final long MS_REC = 16384;
+    public static final long MS_PRIVATE = 1 << 18;
+
+    public static final int MNT_DETACH = 2;
+    public static final int UMOUNT_NOFOLLOW = 8;
+
+    private static final LibC C = LibC.INSTANCE;
+
+    private Linux() {}
+
+    /** A detached copy of the mount tree at {@code path} (with its submounts if {@code recursive}). */
+    public static Fd openTreeClone(Path path, boolean recursive) throws LinuxException {
+        long flags = OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (recursive ? AT_RECURSIVE : 0);
+        return new Fd(checkedSyscall("open_tree(" + path + (recursive ? ", recursive" : "") + ")",
+                Arch.SYS_OPEN_TREE, (long) AT_FDCWD, path.toString(), flags));
+    }
+
+    /** Makes the detached mount {@code mount} show on-disk ids through the mapping of {@code userNamespace}. */
+    public static void setIdmap(Fd mount, Fd userNamespace, boolean recursive) throws LinuxException {
+        try (Memory attr = new Memory(32)) { // struct mount_attr (MOUNT_ATTR_SIZE_VER0)
+            attr.clear();
+            attr.setLong(0, MOUNT_ATTR_IDMAP);        // attr_set
+            attr.setLong(24, userNamespace.value());  // userns_fd
+            checkedSyscall("mount_setattr(MOUNT_ATTR_IDMAP, " + mount + ")", Arch.SYS_MOUNT_SETATTR,
+                    (long) mount.value(), "", (long) (AT_EMPTY_PATH | (recursive ? AT_RECURSIVE : 0)), attr, 32L);
+        }
+    }
+
+    /** Attaches the detached mount {@code mount} at {@code target}. */
+    public static void moveMount(Fd mount, Path target) throws LinuxException {
+        checkedSyscall("move_mount(" + mount + " -> " + target + ")", Arch.SYS_MOVE_MOUNT,
+                (long) mount.value(), "", (long) AT_FDCWD, target.toString(), (long) MOVE_MOUNT_F_EMPTY_PATH);
+    }
+
+    public static void mount(String source, Path target, String fsType, long flags, String data) throws LinuxException {
+        if (C.mount(source, target.toString(), fsType, flags, data) != 0) {
+            throw new LinuxException("mount(" + source + " -> " + target + ", type " + fsType
+                    + (data == null ? "" : ", " + abbreviate(data)) + ")", Native.getLastError());
+        }
+    }
+
+    /** Lazily detaches the mount at {@code target}, not following a symlink in its last component. */
+    public static void umountDetach(Path target) throws LinuxException {
+        if (C.umount2(target.toString(), MNT_DETACH | UMOUNT_NOFOLLOW) != 0) {
+            throw new LinuxException("umount2(" + target + ", MNT_DETACH)", Native.getLastError());
+        }
+    }
+
+    /**
+     * openat2(2): opens {@code path} relative to {@code dir} (or the cwd if null) with {@code resolve} flags,
+     * e.g. {@link #RESOLVE_IN_ROOT} to treat {@code dir} as the root or {@link #RESOLVE_NO_SYMLINKS}.
+     */
+    public static Fd openat2(Fd dir, String path, int flags, long resolve) throws LinuxException {
+        try (Memory how = new Memory(24)) { // struct open_how
+            how.setLong(0, flags | O_CLOEXEC);
+            how.setLong(8, 0);
+            how.setLong(16, resolve);
+            int dirFd = dir == null ? AT_FDCWD : dir.value();
+            return new Fd(checkedSyscall("openat2(" + (dir == null ? "" : dir + ", ") + path + ")",
+                    Arch.SYS_OPENAT2, (long) dirFd, path, how, 24L));
+        }
+    }
+
+    /** Opens a directory by absolute path, refusing any symlink on the way. */
+    public static Fd openDirectoryNoSymlinks(Path dir) throws LinuxException {
+        return openat2(null, dir.toString(), O_RDONLY | O_DIRECTORY, RESOLVE_NO_SYMLINKS);
+    }
+
+    /** fchownat(2) of {@code name} in {@code dir} without following a symlink; empty name: {@code dir} itself. */
+    public static void chownNoFollow(Fd dir, String name, int uid, int gid) throws LinuxException {
+        int flags = name.isEmpty() ? AT_EMPTY_PATH : AT_SYMLINK_NOFOLLOW;
+        if (C.fchownat(dir.value(), name, uid, gid, flags) != 0) {
+            throw new LinuxException("fchownat(" + dir.procPathOrName(name) + ", " + uid + ":" + gid + ")", Native.getLastError());
+        }
+    }
+
+    /** lchown(2): changes the owner of {@code path} itself, never a symlink's target. */
+    public static void lchown(Path path, int uid, int gid) throws LinuxException {
+        if (C.fchownat(AT_FDCWD, path.toString(), uid, gid, AT_SYMLINK_NOFOLLOW) != 0) {
+            throw new LinuxException("lchown(" + path + ", " + uid + ":" + gid + ")", Native.getLastError());
+        }
+    }
+
+    public static void fchmod(Fd fd, int mode) throws LinuxException {
+        if (C.fchmod(fd.value(), mode) != 0) {
+            throw new LinuxException("fchmod(" + fd + ", " + Integer.toOctalString(mode) + ")", Native.getLastError());
+        }
+    }
+
+    /** unlinkat(2) of {@code name} in {@code dir}: a directory if {@code directory}, else any other entry. */
+    public static void unlinkAt(Fd dir, String name, boolean directory) throws LinuxException {
+        if (C.unlinkat(dir.value(), name, directory ? AT_REMOVEDIR : 0) != 0) {
+            throw new LinuxException("unlinkat(" + dir.procPathOrName(name) + ")", Native.getLastError());
+        }
+    }
+
+    public static void mkdirAt(Fd dir, String name, int mode) throws LinuxException {
+        if (C.mkdirat(dir.value(), name, mode) != 0) {
+            throw new LinuxException("mkdirat(" + dir.procPathOrName(name) + ")", Native.getLastError());
+        }
+    }
+
+    private static int checkedSyscall(String what, long number, Object... args) throws LinuxException {
+        long result = C.syscall(number, args);
+        if (result < 0) throw new LinuxException(what, Native.getLastError());
+        return (int) result;
+    }
+
+    private static String abbreviate(String data) {
+        return data.length() <= 300 ? data : data.substring(0, 300) + "…(" + data.length() + " bytes)";
+    }
+}
