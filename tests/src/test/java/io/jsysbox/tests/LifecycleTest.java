@@ -1,0 +1,53 @@
+package io.jsysbox.tests;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/** Docker's lifecycle verbs on a system container; after each, the container (and Docker inside) still works. */
+@EndToEnd
+class LifecycleTest {
+    /** What jsysbox/dind's init prints on stdout each time the inner engine is ready (installer/images). */
+    private static final String READY_LINE = "jsysbox-dind-init: ready";
+
+    @RegisterExtension
+    static final Docker docker = new Docker();
+
+    @Test
+    void stopStartRestartPauseExecAndLogsKeepTheContainerWorking() {
+        String id = docker.startDind();
+        awaitReadyLines(id, 1);
+
+        Docker.dockerOk("pause", id);
+        assertEquals("true", Docker.inspect(id, "{{.State.Paused}}"));
+        Docker.dockerOk("unpause", id);
+        assertEquals("false", Docker.inspect(id, "{{.State.Paused}}"));
+        assertEquals("alive", Docker.execOk(id, "echo", "alive"), "exec after unpause");
+
+        Docker.dockerOk("stop", id);
+        assertEquals("false", Docker.inspect(id, "{{.State.Running}}"));
+        assertFalse(Docker.exec(id, "true").ok(), "exec into a stopped container should fail");
+
+        Docker.dockerOk("start", id);
+        Docker.awaitInnerDocker(id);
+        assertEquals("hello", Docker.execOk(id, "docker", "run", "--rm", "busybox", "echo", "hello"),
+                "inner docker after stop + start");
+        awaitReadyLines(id, 2);
+
+        Docker.dockerOk("restart", id);
+        assertEquals("alive", Docker.execOk(id, "echo", "alive"), "exec after restart");
+        Docker.awaitInnerDocker(id);
+        assertEquals("hello", Docker.execOk(id, "docker", "run", "--rm", "busybox", "echo", "hello"),
+                "inner docker after restart");
+        awaitReadyLines(id, 3);
+    }
+
+    /** `docker logs` shows the init's ready line once per start of the container. */
+    private static void awaitReadyLines(String id, long starts) {
+        Await.until("`docker logs` to show " + starts + " ready line(s)", Docker.INNER_DOCKER_READY,
+                () -> Docker.docker("logs", id),
+                logs -> logs.ok() && logs.stdout().lines().filter(READY_LINE::equals).count() == starts);
+    }
+}
