@@ -1,0 +1,110 @@
+#!/usr/bin/env bash
+# Builds the test/demo images offline from Debian packages (no registry needed):
+#   jsysbox/dind:latest     Debian bookworm + docker.io; tini runs jsysbox-dind-init, which starts the inner
+#                           engine and seeds it with busybox:latest from a tarball baked into the image.
+#   jsysbox/busybox:latest  busybox-static with one symlink per applet; CMD sh.
+# An image is rebuilt only when its io.jsysbox.build label differs from the hash of this script.
+# The debootstrap rootfs is cached under /var/cache/jsysbox/ (delete it to start from scratch).
+set -euo pipefail
+
+cache=/var/cache/jsysbox
+rootfs=$cache/dind-rootfs
+packages=docker.io,iptables,procps,iproute2,ca-certificates,tini
+mirror=${JSYSBOX_DEBIAN_MIRROR:-http://deb.debian.org/debian}
+build_hash=$(sha256sum "$0" | cut -c1-16)
+
+die() { echo "build-images: $*" >&2; exit 1; }
+[ "$(id -u)" = 0 ] || die "run as root (sudo $0)"
+for tool in docker debootstrap busybox tar; do
+  command -v "$tool" >/dev/null || die "$tool not found: run installer/install.sh first (it installs docker.io, debootstrap, busybox-static)"
+done
+[ -x /bin/busybox ] || die "/bin/busybox missing: apt-get install busybox-static"
+docker info >/dev/null 2>&1 || die "no Docker engine answers 'docker info': start dockerd"
+
+image_is_current() {
+  [ "$(docker image inspect -f '{{ index .Config.Labels "io.jsysbox.build" }}' "$1" 2>/dev/null)" = "$build_hash" ]
+}
+
+# A busybox root filesystem as a tar file: the static binary, a symlink per applet, and the few files
+# a shell expects. Relative symlinks, so the tree is valid wherever it is unpacked.
+make_busybox_tar() {
+  local out=$1 dir
+  dir=$(mktemp -d)
+  mkdir -p "$dir"/{bin,etc,dev,proc,sys,tmp,root}
+  chmod 1777 "$dir/tmp"
+  cp /bin/busybox "$dir/bin/busybox"
+  for applet in $(/bin/busybox --list); do
+    [ "$applet" = busybox ] || ln -s busybox "$dir/bin/$applet"
+  done
+  printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\n' >"$dir/etc/passwd"
+  printf 'root:x:0:\nnogroup:x:65534:\n' >"$dir/etc/group"
+  tar -C "$dir" --numeric-owner --owner=0 --group=0 -cf "$out" .
+  rm -rf --one-file-system "$dir"
+}
+
+# The container's main process (under tini): starts the inner dockerd, waits until it answers, imports
+# busybox:latest, announces readiness, then waits; SIGTERM (docker stop) stops dockerd cleanly.
+write_dind_init() {
+  cat >"$1" <<'INIT'
+#!/bin/bash
+set -u
+log=/var/log/dockerd.log
+dockerd >"$log" 2>&1 &
+engine=$!
+trap 'kill -TERM "$engine" 2>/dev/null; wait "$engine"; exit 0' TERM INT
+for _ in $(seq 1 120); do
+  docker info >/dev/null 2>&1 && break
+  if ! kill -0 "$engine" 2>/dev/null; then
+    echo "jsysbox-dind-init: dockerd exited; its log:" >&2; cat "$log" >&2; exit 1
+  fi
+  sleep 0.5
+done
+docker info >/dev/null 2>&1 || { echo "jsysbox-dind-init: dockerd did not answer within 60s; see $log" >&2; exit 1; }
+if ! docker image inspect busybox:latest >/dev/null 2>&1; then
+  docker import --change 'CMD ["sh"]' /opt/jsysbox/busybox-rootfs.tar busybox:latest >/dev/null \
+    || { echo "jsysbox-dind-init: importing busybox:latest failed" >&2; exit 1; }
+fi
+touch /run/jsysbox-dind.ready
+echo "jsysbox-dind-init: ready"
+wait "$engine"
+INIT
+  chmod 0755 "$1"
+}
+
+build_busybox() {
+  image_is_current jsysbox/busybox:latest && { echo "jsysbox/busybox:latest is current"; return; }
+  local tarball
+  tarball=$(mktemp)
+  make_busybox_tar "$tarball"
+  docker import --change "LABEL io.jsysbox.build=$build_hash" --change 'CMD ["sh"]' "$tarball" jsysbox/busybox:latest >/dev/null
+  rm -f "$tarball"
+  echo "built jsysbox/busybox:latest"
+}
+
+build_dind() {
+  image_is_current jsysbox/dind:latest && { echo "jsysbox/dind:latest is current"; return; }
+  if [ ! -f "$rootfs/.jsysbox-packages" ] || [ "$(cat "$rootfs/.jsysbox-packages")" != "$packages" ]; then
+    echo "debootstrap bookworm ($packages) into $rootfs ..."
+    mkdir -p "$cache"
+    # A half-built rootfs from an interrupted run: debootstrap output holds no mounts, and
+    # --one-file-system keeps rm from ever leaving it.
+    [ -e "$rootfs.tmp" ] && rm -rf --one-file-system "$rootfs.tmp"
+    debootstrap --variant=minbase --include="$packages" bookworm "$rootfs.tmp" "$mirror" >"$cache/debootstrap.log" 2>&1 \
+      || die "debootstrap failed; see $cache/debootstrap.log"
+    rm -f "$rootfs.tmp"/var/cache/apt/archives/*.deb
+    echo "$packages" >"$rootfs.tmp/.jsysbox-packages"
+    [ -e "$rootfs" ] && rm -rf --one-file-system "$rootfs"
+    mv "$rootfs.tmp" "$rootfs"
+  fi
+  # Our own debootstrap output: these paths are real directories we created, not container input.
+  mkdir -p "$rootfs/opt/jsysbox" "$rootfs/usr/local/bin"
+  make_busybox_tar "$rootfs/opt/jsysbox/busybox-rootfs.tar"
+  write_dind_init "$rootfs/usr/local/bin/jsysbox-dind-init"
+  tar -C "$rootfs" --numeric-owner --exclude=./.jsysbox-packages -c . |
+    docker import --change "LABEL io.jsysbox.build=$build_hash" \
+      --change 'CMD ["/usr/bin/tini", "--", "/usr/local/bin/jsysbox-dind-init"]' - jsysbox/dind:latest >/dev/null
+  echo "built jsysbox/dind:latest"
+}
+
+build_busybox
+build_dind

@@ -1,0 +1,68 @@
+package io.jsysbox.installer;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+import java.util.Optional;
+
+/** Edits Docker's daemon.json: adds or removes one entry of {@code runtimes}, keeping every other key. Pure. */
+public final class DaemonConfig {
+    private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+
+    private DaemonConfig() {}
+
+    /** {@code text} (empty for a missing file) with {@code runtimes.<name>.path = path}. */
+    public static String withRuntime(String text, String name, String path) {
+        ObjectNode root = parse(text);
+        JsonNode runtimes = root.path("runtimes");
+        if (!runtimes.isMissingNode() && !runtimes.isObject()) {
+            throw new IllegalArgumentException("daemon.json: \"runtimes\" is not an object: fix it by hand");
+        }
+        ObjectNode entry = (runtimes.isObject() ? (ObjectNode) runtimes : root.putObject("runtimes")).putObject(name);
+        entry.put("path", path);
+        return render(root);
+    }
+
+    /** {@code text} without {@code runtimes.<name>} (and without an emptied {@code runtimes}); empty when nothing is left. */
+    public static Optional<String> withoutRuntime(String text, String name) {
+        ObjectNode root = parse(text);
+        if (root.path("runtimes") instanceof ObjectNode runtimes) {
+            runtimes.remove(name);
+            if (runtimes.isEmpty()) {
+                root.remove("runtimes");
+            }
+        }
+        return root.isEmpty() ? Optional.empty() : Optional.of(render(root));
+    }
+
+    /** Whether {@code text} registers {@code name} with {@code path}. */
+    public static boolean hasRuntime(String text, String name, String path) {
+        return path.equals(parse(text).path("runtimes").path(name).path("path").asText(null));
+    }
+
+    private static ObjectNode parse(String text) {
+        if (text.isBlank()) {
+            return JSON.createObjectNode();
+        }
+        try {
+            JsonNode node = JSON.readTree(text);
+            if (node instanceof ObjectNode object) {
+                return object;
+            }
+            throw new IllegalArgumentException("daemon.json is not a JSON object: fix or remove it");
+        } catch (JsonProcessingException e) {
+            throw new IllegalArgumentException("daemon.json is not valid JSON (" + e.getOriginalMessage() + "): fix or remove it");
+        }
+    }
+
+    private static String render(ObjectNode root) {
+        try {
+            return JSON.writeValueAsString(root) + "\n";
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("cannot render daemon.json", e);
+        }
+    }
+}

@@ -1,0 +1,135 @@
+package io.jsysbox.installer;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.stream.Stream;
+
+/** The host's Docker engine, through the docker CLI and signals to dockerd. */
+final class DockerEngine {
+    private static final Path PID_FILE = Path.of("/run/docker.pid");
+
+    private DockerEngine() {}
+
+    static boolean answers() {
+        return Commands.run(Duration.ofSeconds(15), List.of("docker", "info", "--format", "{{.ServerVersion}}")).ok();
+    }
+
+    /** Names of the runtimes the engine knows, as {@code docker info} reports them. */
+    static Set<String> runtimes() {
+        Commands.Result info = Commands.run(Duration.ofSeconds(15), List.of("docker", "info", "--format", "{{json .Runtimes}}"));
+        if (!info.ok()) {
+            throw new InstallException("docker info failed (" + info.reason() + "): start dockerd and retry");
+        }
+        try {
+            Set<String> names = new HashSet<>();
+            new ObjectMapper().readTree(info.out()).fieldNames().forEachRemaining(names::add);
+            return names;
+        } catch (IOException e) {
+            throw new InstallException("cannot read the runtimes from docker info: " + info.out().strip());
+        }
+    }
+
+    /** Makes dockerd re-read daemon.json (SIGHUP; "runtimes" is reloadable) and waits until it shows the change. */
+    static void reloadUntil(boolean registered) {
+        long pid = dockerdPid().orElseThrow(() -> new InstallException(
+                "no dockerd process found to reload: start dockerd, then run jsysbox install again"));
+        Commands.Result hup = Commands.run("kill", "-HUP", Long.toString(pid));
+        if (!hup.ok()) {
+            throw new InstallException("cannot signal dockerd (pid " + pid + "): " + hup.reason());
+        }
+        long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+        while (runtimes().contains(HostLayout.RUNTIME_NAME) != registered) {
+            if (System.nanoTime() > deadline) {
+                throw new InstallException("dockerd (pid " + pid + ") did not " + (registered ? "pick up" : "drop")
+                        + " the jsysbox runtime after SIGHUP: check " + HostLayout.DAEMON_JSON + " and restart dockerd");
+            }
+            sleep(Duration.ofMillis(250));
+        }
+    }
+
+    /** Names of running containers that use the jsysbox runtime. */
+    static List<String> runningJsysboxContainers() {
+        Commands.Result ids = Commands.run("docker", "ps", "-q", "--no-trunc");
+        if (!ids.ok()) {
+            throw new InstallException("docker ps failed (" + ids.reason() + "): start dockerd and retry");
+        }
+        List<String> idList = ids.out().lines().filter(l -> !l.isBlank()).toList();
+        if (idList.isEmpty()) {
+            return List.of();
+        }
+        List<String> command = new ArrayList<>(List.of("docker", "inspect", "--format", "{{.Name}} {{.HostConfig.Runtime}}"));
+        command.addAll(idList);
+        Commands.Result inspect = Commands.run(Duration.ofSeconds(30), command);
+        return inspect.out().lines()
+                .map(l -> l.split(" "))
+                .filter(f -> f.length == 2 && f[1].equals(HostLayout.RUNTIME_NAME))
+                .map(f -> f[0].replaceFirst("^/", ""))
+                .toList();
+    }
+
+    static void removeContainers(List<String> names) {
+        List<String> command = new ArrayList<>(List.of("docker", "rm", "-f"));
+        command.addAll(names);
+        Commands.Result rm = Commands.run(Duration.ofSeconds(120), command);
+        if (!rm.ok()) {
+            throw new InstallException("docker rm -f " + String.join(" ", names) + " failed: " + rm.reason());
+        }
+    }
+
+    /** dockerd's pid from its pid file, else the first process named dockerd in our pid namespace (not one inside a container). */
+    private static Optional<Long> dockerdPid() {
+        try {
+            if (Files.exists(PID_FILE)) {
+                long pid = Long.parseLong(Files.readString(PID_FILE).strip());
+                if (ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)) {
+                    return Optional.of(pid);
+                }
+            }
+        } catch (IOException | NumberFormatException stale) {
+            // fall back to the process table
+        }
+        try (Stream<Path> procs = Files.list(Path.of("/proc"))) {
+            return procs.filter(p -> p.getFileName().toString().matches("\\d+"))
+                    .filter(p -> "dockerd".equals(readComm(p)) && sharesPidNamespace(p))
+                    .map(p -> Long.parseLong(p.getFileName().toString()))
+                    .min(Long::compare);
+        } catch (IOException e) {
+            return Optional.empty();
+        }
+    }
+
+    private static boolean sharesPidNamespace(Path proc) {
+        try {
+            return Files.readSymbolicLink(proc.resolve("ns/pid")).equals(Files.readSymbolicLink(Path.of("/proc/self/ns/pid")));
+        } catch (IOException gone) {
+            return false;
+        }
+    }
+
+    private static String readComm(Path proc) {
+        try {
+            return Files.readString(proc.resolve("comm")).strip();
+        } catch (IOException gone) {
+            return "";
+        }
+    }
+
+    static void sleep(Duration d) {
+        try {
+            Thread.sleep(d);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new InstallException("interrupted");
+        }
+    }
+}

@@ -1,0 +1,36 @@
+package io.jsysbox.installer;
+
+import java.util.List;
+
+/** One line of {@code jsysbox doctor}: a prerequisite and whether the host meets it. Pure. */
+record Finding(String check, Verdict verdict, String text) {
+    enum Verdict { OK, NOTE, FIX }
+
+    static Finding ok(String check, String detail) { return new Finding(check, Verdict.OK, detail); }
+    static Finding note(String check, String detail) { return new Finding(check, Verdict.NOTE, detail); }
+    static Finding fix(String check, String whatToDo) { return new Finding(check, Verdict.FIX, whatToDo); }
+
+    /** {@code check: ok (detail)}, {@code check: note: detail} or {@code check: FIX: what to do}. */
+    String line() {
+        return switch (verdict) {
+            case OK -> check + ": ok" + (text.isEmpty() ? "" : " (" + text + ")");
+            case NOTE -> check + ": note: " + text;
+            case FIX -> check + ": FIX: " + text;
+        };
+    }
+
+    static boolean allFine(List<Finding> findings) {
+        return findings.stream().noneMatch(f -> f.verdict() == Verdict.FIX);
+    }
+
+    /** The kernel check: 5.12 brings ID-mapped mounts, 5.19 ID-mapped overlayfs layers (else the rootfs is chowned). */
+    static Finding kernel(KernelVersion version) {
+        if (version.atLeast(5, 19)) {
+            return ok("kernel", version + ", ID-mapped mounts and ID-mapped overlay layers");
+        }
+        if (version.atLeast(5, 12)) {
+            return note("kernel", version + " has ID-mapped mounts but not ID-mapped overlay layers (5.19): container rootfs are chowned, slower");
+        }
+        return fix("kernel", version + " lacks ID-mapped mounts: boot a kernel >= 5.12 (>= 5.19 recommended)");
+    }
+}

@@ -1,0 +1,56 @@
+package io.jsysbox.installer;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFilePermissions;
+
+/** Small file helpers for host configuration files: read-or-empty and atomic replace. */
+final class HostFiles {
+    private HostFiles() {}
+
+    static String readOrEmpty(Path file) {
+        try {
+            return Files.exists(file) ? Files.readString(file) : "";
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + file, e);
+        }
+    }
+
+    /** Replaces {@code file} by a complete new version (temp file + rename), so readers never see half a file. */
+    static void writeAtomically(Path file, String text, String permissions) {
+        try {
+            Files.createDirectories(file.getParent());
+            Path temp = file.resolveSibling("." + file.getFileName() + ".jsysbox-new");
+            Files.writeString(temp, text, StandardCharsets.UTF_8);
+            Files.setPosixFilePermissions(temp, PosixFilePermissions.fromString(permissions));
+            Files.move(temp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write " + file, e);
+        }
+    }
+
+    /** A text resource shipped next to this class. */
+    static String resource(String name) {
+        try (InputStream in = HostFiles.class.getResourceAsStream(name)) {
+            if (in == null) {
+                throw new IllegalStateException("resource " + name + " missing from the installer jar: rebuild with installer/install.sh");
+            }
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    static void delete(Path file) {
+        try {
+            Files.deleteIfExists(file);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot delete " + file, e);
+        }
+    }
+}
