@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# Container start latency of jsysbox against plain runc: `docker run --rm jsysbox/busybox true` under each
+# runtime, interleaved so both see the same machine state; then `--version` of each runtime binary alone,
+# which shows the share of JVM start-up in jsysbox-runc.
+# Usage: bench/start-latency.sh [N]   (N runs per runtime, default 20). Needs root and an installed jsysbox.
+set -euo pipefail
+
+n=${1:-20}
+image=jsysbox/busybox:latest
+case "$n" in ''|*[!0-9]*|0) echo "start-latency: N must be a positive integer, got '$n'" >&2; exit 1 ;; esac
+[ "$(id -u)" = 0 ] || { echo "start-latency: run as root" >&2; exit 1; }
+docker image inspect "$image" >/dev/null 2>&1 \
+  || { echo "start-latency: image $image missing: run installer/images/build-images.sh" >&2; exit 1; }
+command -v jsysbox-runc >/dev/null || { echo "start-latency: jsysbox-runc not installed: run installer/install.sh" >&2; exit 1; }
+
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
+
+# time_into FILE CMD...: runs CMD once (it must succeed) and appends its wall time in ms to FILE.
+time_into() {
+  local out=$1 start end
+  shift
+  start=$(now_ms)
+  "$@" >/dev/null 2>"$work/last.err" || { echo "start-latency: '$*' failed:" >&2; cat "$work/last.err" >&2; exit 1; }
+  end=$(now_ms)
+  echo $((end - start)) >>"$out"
+}
+
+# median and p90 (nearest rank) of the numbers in a file
+stats() {
+  sort -n "$1" | awk '{ v[NR] = $1 } END {
+    m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
+    r = int(NR * 0.9 + 0.999999); if (r < 1) r = 1
+    printf "%s %s\n", m, v[r] }'
+}
+
+run_container() { docker run --rm --label jsysbox.test=bench --runtime="$1" "$image" true; }
+
+echo "warm-up ..."
+run_container runc >/dev/null
+run_container jsysbox >/dev/null
+
+echo "docker run --rm $image true, $n runs per runtime, interleaved ..."
+for _ in $(seq "$n"); do
+  time_into "$work/runc" run_container runc
+  time_into "$work/jsysbox" run_container jsysbox
+done
+for _ in $(seq "$n"); do
+  time_into "$work/runc-version" runc --version
+  time_into "$work/jsysbox-runc-version" jsysbox-runc --version
+done
+
+read -r runc_median runc_p90 < <(stats "$work/runc")
+read -r jsysbox_median jsysbox_p90 < <(stats "$work/jsysbox")
+read -r runc_version_median _ < <(stats "$work/runc-version")
+read -r jsysbox_version_median _ < <(stats "$work/jsysbox-runc-version")
+
+printf '\n%-34s %10s %10s\n' "" "median ms" "p90 ms"
+printf '%-34s %10s %10s\n' "docker run --runtime=runc" "$runc_median" "$runc_p90"
+printf '%-34s %10s %10s\n' "docker run --runtime=jsysbox" "$jsysbox_median" "$jsysbox_p90"
+printf '%-34s %10s\n' "runc --version" "$runc_version_median"
+printf '%-34s %10s\n' "jsysbox-runc --version" "$jsysbox_version_median"
+awk -v j="$jsysbox_median" -v r="$runc_median" 'BEGIN { printf "\nratio jsysbox/runc (median): %.2f\n", (r > 0 ? j / r : 0) }'
