@@ -9,6 +9,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Set;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -53,6 +54,7 @@ class BadInputTest {
         Files.writeString(bundle.resolve("config.json"), config);
         Path runcRoot = work.resolve("runc-root");
         String id = "jsysbox-test-" + Docker.RUN + "-bad-config";
+        Set<String> mountsBefore = Leftovers.jsysboxMounts();
 
         Command.Result create = Command.run(Docker.COMMAND_TIMEOUT, "jsysbox-runc", "--root", runcRoot.toString(),
                 "create", "--bundle", bundle.toString(), id);
@@ -62,11 +64,12 @@ class BadInputTest {
         assertEquals(1, lines.size(), "stderr should be one line: " + create);
         assertTrue(lines.getFirst().startsWith("jsysbox:"), "stderr should start with 'jsysbox:': " + create);
         assertTrue(lines.getFirst().contains("config.json"), "stderr should name config.json: " + create);
-        Leftovers.of(id).withRuncRoot(runcRoot).awaitNone();
+        Leftovers.of(id).withRuncRoot(runcRoot).withMountsBefore(mountsBefore).awaitNone();
     }
 
     @Test
     void runWithoutTheManagerFailsNamingJsysboxMgr() {
+        Set<String> mountsBefore = Leftovers.jsysboxMounts();
         Docker.Attempt run;
         Jsysbox.stopManager();
         try {
@@ -76,15 +79,21 @@ class BadInputTest {
         }
         assertFalse(run.result().ok(), "docker run succeeded with the manager stopped: " + run.result());
         assertTrue(run.result().stderr().contains("jsysbox-mgr"), "the error should name jsysbox-mgr: " + run.result());
-        Leftovers.of(Docker.idOf(run.name())).awaitNone();
+        assertNothingLeftOf(run, mountsBefore);
+    }
+
+    /** A container Docker created but could not start must leave nothing; one it never created never ran. */
+    private static void assertNothingLeftOf(Docker.Attempt run, Set<String> mountsBefore) {
+        Docker.findId(run.name()).ifPresent(id -> Leftovers.of(id).withMountsBefore(mountsBefore).awaitNone());
     }
 
     @ParameterizedTest(name = "{0}")
     @CsvSource({"--privileged, --privileged", "--pid=host, --pid=host"})
     void unsupportedRunFlagIsRejectedByName(String flag, String mention) {
+        Set<String> mountsBefore = Leftovers.jsysboxMounts();
         Docker.Attempt run = docker.tryRun("--runtime=jsysbox", flag, Docker.BUSYBOX_IMAGE, "true");
         assertFalse(run.result().ok(), "docker run " + flag + " succeeded: " + run.result());
         assertTrue(run.result().stderr().contains(mention), "the error should mention " + mention + ": " + run.result());
-        Leftovers.of(Docker.idOf(run.name())).awaitNone();
+        assertNothingLeftOf(run, mountsBefore);
     }
 }

@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.HashSet;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -20,13 +19,11 @@ class CleanupTest {
     @Test
     void removedContainerLeavesNoMountsCgroupsRangeOrDirs(@TempDir Path bindSource) throws IOException {
         Files.writeString(bindSource.resolve("file"), "data\n");
-        Set<String> mountsBefore = jsysboxMountPoints();
+        Set<String> mountsBefore = Leftovers.jsysboxMounts();
         // The busiest shape: a bind mount to ID-map and an inner container with its own cgroups and mounts.
         String id = docker.startDind("-v", bindSource + ":/x");
         Docker.execOk(id, "docker", "run", "-d", "busybox", "sleep", "1000000");
-        Set<String> madeForIt = jsysboxMountPoints();
-        madeForIt.removeAll(mountsBefore);
-        Leftovers leftovers = Leftovers.of(id).withMountPoints(madeForIt);
+        Leftovers leftovers = Leftovers.of(id).withMountsBefore(mountsBefore);
         assertFalse(leftovers.cgroupDirs().isEmpty(), "found no cgroup dir of the live container: the search is blind");
         assertFalse(Jsysbox.statusLine(Jsysbox.status().assertOk().stdout(), id).isEmpty(),
                 "`jsysbox status` does not list the live container");
@@ -34,16 +31,5 @@ class CleanupTest {
         Docker.remove(id);
 
         leftovers.awaitNone();
-    }
-
-    /** Host mount points under /run/jsysbox/mnt right now. */
-    private static Set<String> jsysboxMountPoints() throws IOException {
-        Set<String> points = new HashSet<>();
-        for (String point : HostFiles.mountPoints(Files.readString(Path.of("/proc/self/mountinfo")))) {
-            if (point.startsWith(Jsysbox.MOUNT_DIR + "/")) {
-                points.add(point);
-            }
-        }
-        return points;
     }
 }

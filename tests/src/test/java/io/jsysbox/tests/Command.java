@@ -16,7 +16,13 @@ public final class Command {
 
     private Command() {}
 
-    /** What a command did. {@code exitCode} is -1 when it was killed at its deadline. */
+    /** What a command could not start: the shell's convention, so callers handle it like any failure. */
+    public static final int NOT_STARTED = 127;
+
+    /**
+     * What a command did. {@code exitCode} is -1 when it was killed at its deadline, {@link #NOT_STARTED} when it
+     * could not be started (e.g. not installed).
+     */
     public record Result(List<String> command, int exitCode, String stdout, String stderr, boolean timedOut) {
         public boolean ok() {
             return exitCode == 0 && !timedOut;
@@ -60,11 +66,16 @@ public final class Command {
         try {
             out = Files.createTempFile("jsysbox-test-cmd", ".out");
             err = Files.createTempFile("jsysbox-test-cmd", ".err");
-            Process process = new ProcessBuilder(command)
-                    .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
-                    .redirectOutput(out.toFile())
-                    .redirectError(err.toFile())
-                    .start();
+            Process process;
+            try {
+                process = new ProcessBuilder(command)
+                        .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
+                        .redirectOutput(out.toFile())
+                        .redirectError(err.toFile())
+                        .start();
+            } catch (IOException e) {
+                return new Result(List.copyOf(command), NOT_STARTED, "", "cannot start: " + e.getMessage(), false);
+            }
             boolean finished;
             try {
                 finished = process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS);

@@ -26,6 +26,13 @@ class CommandTest {
     }
 
     @Test
+    void aMissingProgramIsAFailedResult() {
+        Command.Result result = Command.run(GENEROUS, "jsysbox-test-no-such-program");
+        assertEquals(Command.NOT_STARTED, result.exitCode());
+        assertTrue(result.stderr().contains("jsysbox-test-no-such-program"), result.stderr());
+    }
+
+    @Test
     void stdinIsEmptySoNothingWaitsForInput() {
         assertEquals("", Command.run(GENEROUS, "cat").assertOk().stdout());
     }

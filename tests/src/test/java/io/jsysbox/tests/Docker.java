@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
@@ -101,9 +102,10 @@ public final class Docker implements BeforeEachCallback, AfterEachCallback, Afte
         return dockerOk("inspect", "-f", format, container);
     }
 
-    /** The full id of a container (e.g. of a failed {@link Attempt}), or fails if it does not exist. */
-    public static String idOf(String name) {
-        return inspect(name, "{{.Id}}");
+    /** The full id of a container, e.g. of a failed {@link Attempt}; empty when Docker never created it. */
+    public static Optional<String> findId(String name) {
+        Command.Result inspected = docker("inspect", "-f", "{{.Id}}", name);
+        return inspected.ok() ? Optional.of(inspected.out()) : Optional.empty();
     }
 
     /** Host pid of the container's init process. */

@@ -11,37 +11,47 @@ import java.nio.file.SimpleFileVisitor;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Collection;
 import java.util.EnumSet;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
+import java.util.stream.Collectors;
 
 /**
  * What a container may leave behind on the host after it is gone: mounts, cgroup directories, runc state,
  * a uid range in the manager, directories under /var/lib/jsysbox or /run/jsysbox.
  *
- * @param id          the container id as the runtime saw it
- * @param mountPoints host mount points made for the container (e.g. under /run/jsysbox/mnt) that must be gone
- * @param runcRoots   runc state roots to look in besides Docker's /run/docker/runtime-*&#47;moby
+ * @param id           the container id as the runtime saw it
+ * @param mountsBefore when known, the mounts under /run/jsysbox/mnt from before the container was created: the
+ *                     manager names those dirs by number, so any other mount there is the container's
+ * @param runcRoots    runc state roots to look in besides Docker's /run/docker/runtime-*&#47;moby
  */
-public record Leftovers(String id, Set<String> mountPoints, List<Path> runcRoots) {
+public record Leftovers(String id, Optional<Set<String>> mountsBefore, List<Path> runcRoots) {
     /** Cleanup may finish asynchronously (shim exit, manager release); it gets this long. */
     public static final Duration CLEANUP = Duration.ofSeconds(15);
+    private static final Path MOUNTINFO = Path.of("/proc/self/mountinfo");
     private static final Path CGROUP_ROOT = Path.of("/sys/fs/cgroup");
     private static final Path DOCKER_RUNTIME_ROOTS = Path.of("/run/docker");
 
     public static Leftovers of(String id) {
-        return new Leftovers(id, Set.of(), List.of());
+        return new Leftovers(id, Optional.empty(), List.of());
     }
 
-    public Leftovers withMountPoints(Collection<String> points) {
-        return new Leftovers(id, Set.copyOf(points), runcRoots);
+    /** Host mount points under /run/jsysbox/mnt right now: take it before creating the container. */
+    public static Set<String> jsysboxMounts() {
+        return HostFiles.mountPoints(read(MOUNTINFO)).stream()
+                .filter(point -> point.startsWith(Jsysbox.MOUNT_DIR + "/"))
+                .collect(Collectors.toSet());
+    }
+
+    public Leftovers withMountsBefore(Set<String> jsysboxMounts) {
+        return new Leftovers(id, Optional.of(Set.copyOf(jsysboxMounts)), runcRoots);
     }
 
     public Leftovers withRuncRoot(Path root) {
         List<Path> roots = new ArrayList<>(runcRoots);
         roots.add(root);
-        return new Leftovers(id, mountPoints, List.copyOf(roots));
+        return new Leftovers(id, mountsBefore, List.copyOf(roots));
     }
 
     /** Polls until nothing of the container is left; fails listing what still is. */
@@ -52,10 +62,9 @@ public record Leftovers(String id, Set<String> mountPoints, List<Path> runcRoots
     /** Everything of the container still on the host, one description per item. */
     public List<String> find() {
         List<String> found = new ArrayList<>();
-        String mountinfo = read(Path.of("/proc/self/mountinfo"));
-        mountinfo.lines().filter(line -> line.contains(id)).forEach(line -> found.add("mount: " + line));
-        HostFiles.mountPoints(mountinfo).stream().filter(mountPoints::contains)
-                .forEach(point -> found.add("mount still attached: " + point));
+        read(MOUNTINFO).lines().filter(line -> line.contains(id)).forEach(line -> found.add("mount: " + line));
+        mountsBefore.ifPresent(before -> jsysboxMounts().stream().filter(point -> !before.contains(point))
+                .forEach(point -> found.add("mount made since the container was created: " + point)));
         cgroupDirs().forEach(dir -> found.add("cgroup: " + dir));
         dirsNamingId(Jsysbox.STATE_DIR, 4).forEach(dir -> found.add("manager dir: " + dir));
         dirsNamingId(Jsysbox.RUN_DIR, 3).forEach(dir -> found.add("manager run dir: " + dir));
