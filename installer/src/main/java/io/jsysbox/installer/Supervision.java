@@ -111,10 +111,22 @@ sealed interface Supervision permits Supervision.Systemd, Supervision.Plain {
             } catch (IOException e) {
                 throw new InstallException("cannot create " + HostLayout.LOG_DIR + " or " + HostLayout.RUN_DIR + ": " + e.getMessage());
             }
-            // setsid --fork: the supervisor gets its own session, so it outlives this CLI and its terminal.
-            Commands.Result started = Commands.run("setsid", "--fork", HostLayout.SUPERVISOR.toString());
-            if (!started.ok()) {
-                throw new InstallException("cannot start " + HostLayout.SUPERVISOR + ": " + started.reason());
+            // setsid --fork: the supervisor gets its own session, so it outlives this CLI and its terminal. Its output
+            // goes to the log, never to our pipes: a caller reading our output would otherwise wait for it forever.
+            try {
+                int exit = new ProcessBuilder("setsid", "--fork", HostLayout.SUPERVISOR.toString())
+                        .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
+                        .redirectOutput(ProcessBuilder.Redirect.appendTo(HostLayout.MGR_LOG.toFile()))
+                        .redirectErrorStream(true)
+                        .start().waitFor();
+                if (exit != 0) {
+                    throw new InstallException("cannot start " + HostLayout.SUPERVISOR + " (setsid exit " + exit + "): see " + HostLayout.MGR_LOG);
+                }
+            } catch (IOException e) {
+                throw new InstallException("cannot start " + HostLayout.SUPERVISOR + ": " + e.getMessage());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new InstallException("interrupted while starting the supervisor");
             }
             long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
             while (supervisor().isEmpty()) {

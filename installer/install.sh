@@ -1,0 +1,211 @@
+#!/usr/bin/env bash
+# jsysbox installer: the one entry point on a fresh Debian 12 host (run as root, no prompts).
+#
+#   installer/install.sh               install or update: packages, build, trimmed Java runtime, binaries,
+#                                      then `jsysbox install` (subuid/subgid, Docker runtime, manager)
+#   installer/install.sh --demo        the same, then installer/demo.sh
+#   installer/install.sh --uninstall [--force]
+#                                      undo everything; refuses while jsysbox containers run unless --force
+#
+# This script only bootstraps (packages, build, copy, launchers, AOT caches); the Java `jsysbox` CLI does
+# the host configuration. Every step checks before it acts, so running it again is cheap and harmless.
+set -euo pipefail
+
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+lib=/usr/local/lib/jsysbox
+bin=/usr/local/bin
+jre=$lib/jre
+packages=(docker.io runc uidmap maven debootstrap busybox-static procps)
+default_jdk=/usr/lib/jvm/temurin-25-jdk-amd64
+jdk=
+
+# The three applications: install dir name -> Maven module, main class, binary, JVM flags.
+names=(runc mgr installer)
+declare -A module=([runc]=sysbox-runc [mgr]=sysbox-mgr [installer]=installer)
+declare -A main=([runc]=io.jsysbox.runc.Main [mgr]=io.jsysbox.mgr.Main [installer]=io.jsysbox.installer.Main)
+declare -A binary=([runc]=jsysbox-runc [mgr]=jsysbox-mgr [installer]=jsysbox)
+# CLIs start often and live briefly: C1 only and the serial GC start fastest (measured, see README).
+# The manager is a long-running daemon: full JIT, serial GC (one small heap, no GC threads).
+declare -A flags=([runc]="-XX:TieredStopAtLevel=1 -XX:+UseSerialGC" [mgr]="-XX:+UseSerialGC"
+                  [installer]="-XX:TieredStopAtLevel=1 -XX:+UseSerialGC")
+# JNA loads native code and netty uses sun.misc.Unsafe: allow both without Java 25's warnings on stderr
+# (jsysbox-runc's stderr reaches Docker). A missing or stale AOT cache is then skipped silently.
+common_flags="--enable-native-access=ALL-UNNAMED --sun-misc-unsafe-memory-access=allow -Xlog:aot=off -Xlog:cds=off"
+
+say() { echo "==> $*"; }
+die() { echo "install.sh: $*" >&2; exit 1; }
+usage() { sed -n '2,11p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+
+mode=install demo=0 force=0
+for arg in "$@"; do
+  case $arg in
+    --uninstall) mode=uninstall ;;
+    --force) force=1 ;;
+    --demo) demo=1 ;;
+    -h|--help) usage; exit 0 ;;
+    *) echo "install.sh: unknown argument '$arg'" >&2; usage >&2; exit 2 ;;
+  esac
+done
+[ "$force" = 0 ] || [ "$mode" = uninstall ] || die "--force only goes with --uninstall"
+[ "$(id -u)" = 0 ] || die "run as root: sudo $0 $*"
+
+install_packages() {
+  local missing=() pkg
+  for pkg in "${packages[@]}"; do
+    [ "$(dpkg-query -W -f='${db:Status-Status}' "$pkg" 2>/dev/null)" = installed ] || missing+=("$pkg")
+  done
+  [ ${#missing[@]} = 0 ] && return
+  say "apt-get install ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+# JAVA_HOME when it holds a JDK >= 25 with jlink, else the Temurin 25 package path.
+find_jdk() {
+  local candidate version
+  for candidate in ${JAVA_HOME:+"$JAVA_HOME"} "$default_jdk"; do
+    [ -x "$candidate/bin/java" ] && [ -x "$candidate/bin/jlink" ] || continue
+    version=$("$candidate/bin/java" -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java.specification.version = //p')
+    [ "${version%%.*}" -ge 25 ] 2>/dev/null && { echo "$candidate"; return; }
+  done
+  die "no JDK >= 25 found (looked at ${JAVA_HOME:-\$JAVA_HOME unset} and $default_jdk): install Temurin 25 (package temurin-25-jdk from packages.adoptium.net) or point JAVA_HOME at a JDK >= 25"
+}
+
+ensure_docker() {
+  docker info >/dev/null 2>&1 && return
+  if [ -d /run/systemd/system ]; then
+    say "starting docker (systemctl)"
+    systemctl start docker
+  else
+    say "starting dockerd (log: /var/log/dockerd.log)"
+    nohup setsid dockerd >/var/log/dockerd.log 2>&1 </dev/null &
+  fi
+  local _
+  for _ in $(seq 1 60); do
+    docker info >/dev/null 2>&1 && return
+    sleep 1
+  done
+  die "the Docker engine did not answer 'docker info' within 60s: see /var/log/dockerd.log (or journalctl -u docker)"
+}
+
+build() {
+  say "building (mvn package)"
+  (cd "$repo" && JAVA_HOME=$jdk mvn -B -q -DskipTests -pl sysbox-runc,sysbox-mgr,installer -am package) \
+    || die "the Maven build failed (output above): fix it and run install.sh again"
+}
+
+# The jars an app ships: its own jar and its runtime dependencies (root pom's `app` profile), sorted.
+app_jars() {
+  ls "$repo/$1"/target/*.jar "$repo/$1"/target/lib/*.jar 2>/dev/null | sort
+}
+
+# Replaces directory $2 by $1 with two renames; a process with files open in the old one keeps them.
+swap_dir() {
+  rm -rf "$2.old"
+  if [ -e "$2" ]; then mv "$2" "$2.old"; fi
+  mv "$1" "$2"
+  rm -rf "$2.old"
+}
+
+# A Java runtime with just the modules the shipped jars use (jdeps), plus jdk.unsupported, which netty,
+# protobuf and JNA reach reflectively. Rebuilt only when the module list or the JDK changes.
+install_runtime() {
+  local jars=() name modules stamp
+  for name in "${names[@]}"; do
+    mapfile -t -O ${#jars[@]} jars < <(app_jars "${module[$name]}")
+  done
+  modules=$("$jdk/bin/jdeps" --ignore-missing-deps --multi-release 25 --print-module-deps "${jars[@]}" 2>/dev/null | tail -n 1) \
+    || die "jdeps failed on the built jars: run it by hand to see why"
+  modules="$modules,jdk.unsupported"
+  stamp="$("$jdk/bin/java" -version 2>&1 | head -n 1) $modules"
+  [ "$(cat "$jre/jsysbox-stamp" 2>/dev/null)" = "$stamp" ] && return
+  say "jlink a Java runtime ($modules)"
+  rm -rf "$jre.new"
+  "$jdk/bin/jlink" --add-modules "$modules" --strip-debug --no-man-pages --no-header-files \
+    --generate-cds-archive --output "$jre.new" >/dev/null
+  echo "$stamp" >"$jre.new/jsysbox-stamp"
+  swap_dir "$jre.new" "$jre"
+}
+
+# Copies an app's jars (only when they changed), writes its launcher and checks that it starts.
+install_app() {
+  local name=$1 dir=$lib/$1 jars sums launcher=$bin/${binary[$1]}
+  mapfile -t jars < <(app_jars "${module[$name]}")
+  [ ${#jars[@]} -gt 0 ] || die "no jars in ${module[$name]}/target: did the build run?"
+  sums=$(sha256sum "${jars[@]}" | sed 's|  .*/|  |')
+  if [ "$(cat "$dir/jars.sha256" 2>/dev/null)" != "$sums" ]; then
+    say "installing ${binary[$name]}"
+    rm -rf "$dir.new"
+    mkdir -p "$dir.new"
+    cp "${jars[@]}" "$dir.new/"
+    echo "$sums" >"$dir.new/jars.sha256"
+    swap_dir "$dir.new" "$dir"
+  fi
+  cat >"$launcher.new" <<EOF
+#!/bin/sh
+# ${binary[$name]}: written by jsysbox's installer/install.sh
+exec $jre/bin/java $common_flags ${flags[$name]} -XX:AOTCache=$dir/app.aot -cp '$dir/*' ${main[$name]} "\$@"
+EOF
+  chmod 0755 "$launcher.new"
+  mv "$launcher.new" "$launcher"
+  "$launcher" --help >/dev/null 2>&1 || die "$launcher does not start with $jre: run '$launcher --help' to see why"
+}
+
+# Trains an app's AOT cache (JEP 483/514) once per set of jars: one run with -XX:AOTCacheOutput records
+# the classes it loads and links; later starts map them instead. The JVM flags must match the launcher's.
+# The run's own exit status does not matter (e.g. `state` of an unknown container fails).
+train_aot() {
+  local name=$1 dir=$lib/$1
+  shift
+  [ "$dir/app.aot" -nt "$dir/jars.sha256" ] && return
+  say "training the AOT cache of ${binary[$name]} ($*)"
+  rm -f "$dir/app.aot"
+  # shellcheck disable=SC2086 # the flag lists are meant to split into words
+  "$jre/bin/java" $common_flags ${flags[$name]} -XX:AOTCacheOutput="$dir/app.aot" -cp "$dir/*" "${main[$name]}" "$@" \
+    >"$dir/aot-training.log" 2>&1 </dev/null || true
+  [ -f "$dir/app.aot" ] || echo "install.sh: no AOT cache for ${binary[$name]} (see $dir/aot-training.log); it starts without one" >&2
+}
+
+install_all() {
+  install_packages
+  jdk=$(find_jdk)
+  ensure_docker
+  build
+  mkdir -p "$lib"
+  install_runtime
+  local name
+  for name in "${names[@]}"; do
+    install_app "$name"
+  done
+  # The runtime's and the manager's caches must exist before the manager starts; the CLI's is trained
+  # afterwards on `doctor`, which then also exercises the gRPC client against the running manager.
+  if "$bin/jsysbox-runc" --help 2>&1 | grep -q -- --aot-training; then
+    train_aot runc --aot-training
+  else
+    train_aot runc state nonexistent
+  fi
+  train_aot mgr check-idmap
+  say "jsysbox install"
+  "$bin/jsysbox" install
+  train_aot installer doctor
+}
+
+uninstall_all() {
+  if [ -x "$bin/jsysbox" ]; then
+    if [ "$force" = 1 ]; then "$bin/jsysbox" uninstall --force; else "$bin/jsysbox" uninstall; fi
+  else
+    echo "install.sh: $bin/jsysbox is missing; removing the files only" >&2
+  fi
+  rm -f "$bin/jsysbox-runc" "$bin/jsysbox-mgr" "$bin/jsysbox"
+  rm -rf "$lib"
+  say "jsysbox removed (kept: /var/lib/jsysbox state, /var/log/jsysbox logs, /etc/docker/daemon.json.before-jsysbox if any)"
+}
+
+if [ "$mode" = uninstall ]; then
+  uninstall_all
+  exit 0
+fi
+install_all
+say "done: try 'jsysbox doctor', 'jsysbox status' or installer/demo.sh"
+[ "$demo" = 0 ] || exec "$repo/installer/demo.sh"
