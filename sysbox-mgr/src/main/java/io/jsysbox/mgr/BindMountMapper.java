@@ -1,0 +1,51 @@
+package io.jsysbox.mgr;
+
+import io.jsysbox.api.v1.BindMount;
+import io.jsysbox.api.v1.MountReplacement;
+import io.jsysbox.linux.LinuxException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * ID-mapped clones of bind-mount sources, so host uid 1000 shows as 1000 inside the container. A source is
+ * never chowned: when its filesystem cannot be ID-mapped (proc, sysfs, some tmpfs…) it is left as it is.
+ */
+public final class BindMountMapper {
+    private static final Logger LOG = LoggerFactory.getLogger(BindMountMapper.class);
+
+    private final IdMappedMounts idmapped;
+
+    public BindMountMapper(IdMappedMounts idmapped) { this.idmapped = idmapped; }
+
+    public List<MountReplacement> map(String id, List<BindMount> binds, HostRange uids, HostRange gids, Path slotDir,
+                                      ContainerState.Builder made) throws IOException {
+        List<MountReplacement> replacements = new ArrayList<>();
+        for (int i = 0; i < binds.size(); i++) {
+            BindMount bind = binds.get(i);
+            Path source = Path.of(bind.getSource());
+            if (!Files.exists(source)) {
+                LOG.info("{}: bind source {} does not exist; left to the runtime", id, source);
+                continue;
+            }
+            Path target = slotDir.resolve("b" + i);
+            if (Files.isDirectory(source)) Files.createDirectory(target); else Files.createFile(target);
+            try {
+                idmapped.attach(source, target, uids, gids, true);
+            } catch (LinuxException e) {
+                if (!IdMappedMounts.unsupported(e)) throw e;
+                LOG.info("{}: not ID-mapping bind source {} (for {}): {}", id, source, bind.getDestination(), e.getMessage());
+                Files.delete(target);
+                continue;
+            }
+            made.mounts.add(target.toString());
+            replacements.add(MountReplacement.newBuilder().setIndex(bind.getIndex()).setSource(target.toString()).build());
+        }
+        return replacements;
+    }
+}

@@ -1,0 +1,287 @@
+package io.jsysbox.mgr;
+
+import io.grpc.Status;
+import io.jsysbox.api.v1.ContainerStatus;
+import io.jsysbox.api.v1.IdRange;
+import io.jsysbox.api.v1.PrepareRequest;
+import io.jsysbox.api.v1.PrepareResponse;
+import io.jsysbox.api.v1.SpecialMount;
+import io.jsysbox.api.v1.StatusResponse;
+import io.jsysbox.linux.Fd;
+import io.jsysbox.linux.Linux;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.regex.Pattern;
+
+/**
+ * The manager's core: allocations, what was made for each container, and undoing it. One lock serialises
+ * requests: they are short, and it keeps the state file consistent with what is mounted.
+ */
+public final class ContainerManager {
+    private static final Logger LOG = LoggerFactory.getLogger(ContainerManager.class);
+    private static final Pattern CONTAINER_ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.-]{0,127}");
+    private static final int SLOT_DIR_MODE = 0711;
+
+    private final IdRangeAllocator allocator;
+    private final StateStore store;
+    private final Path mountRoot;
+    private final SpecialMounts specialMounts;
+    private final IdMappedMounts idmapped = new IdMappedMounts();
+    private final RootfsShifter rootfsShifter = new RootfsShifter(idmapped);
+    private final BindMountMapper bindMountMapper = new BindMountMapper(idmapped);
+    private final List<CgroupDelegation> cgroupDelegations = List.of(new CgroupV1Delegation(), new CgroupV2Delegation());
+    private final Map<String, ContainerState> containers = new LinkedHashMap<>();
+    private final String version;
+
+    public ContainerManager(IdRangeAllocator allocator, StateStore store, Path stateDir, Path mountRoot, String version) {
+        this.allocator = allocator;
+        this.store = store;
+        this.mountRoot = mountRoot;
+        this.specialMounts = new SpecialMounts(stateDir);
+        this.version = version;
+    }
+
+    /**
+     * Loads the persisted state without touching any mount of a live container, releases containers that are
+     * gone (rootfs removed and init dead), and clears slot dirs no container owns (a crash mid-Prepare).
+     */
+    public synchronized void start() throws IOException {
+        prepareMountRoot();
+        ManagerState state = store.load();
+        for (ContainerState c : state.containers()) {
+            allocator.restore(c.id(), c.slot());
+            containers.put(c.id(), c);
+        }
+        allocator.restorePrevious(state.previousSlots(), state.nextSlot());
+        LOG.info("loaded {} container(s) from {}", containers.size(), store.file());
+        reconcile();
+        Set<String> owned = new HashSet<>();
+        for (ContainerState c : containers.values()) owned.add(Integer.toString(c.slot()));
+        try (var dirs = Files.newDirectoryStream(mountRoot)) {
+            for (Path dir : dirs) {
+                if (owned.contains(dir.getFileName().toString())) continue;
+                LOG.warn("removing orphaned mount dir {}", dir);
+                removeSlotDir(dir);
+            }
+        }
+    }
+
+    /** Releases every container whose rootfs no longer exists and whose init process is dead. */
+    public synchronized void reconcile() throws IOException {
+        for (ContainerState c : List.copyOf(containers.values())) {
+            if (!Files.exists(Path.of(c.rootfs()), LinkOption.NOFOLLOW_LINKS) && !alive(c.pid())) {
+                LOG.info("{}: rootfs {} is gone and pid {} is dead; releasing", c.id(), c.rootfs(), c.pid());
+                release(c.id());
+            }
+        }
+    }
+
+    public synchronized PrepareResponse prepare(PrepareRequest request) throws ManagerException {
+        String id = request.getId();
+        if (!CONTAINER_ID.matcher(id).matches()) {
+            throw new ManagerException(Status.Code.INVALID_ARGUMENT, "invalid container id '" + id + "': use 1-128 letters, digits, '_', '.', '-'");
+        }
+        Path rootfs = Path.of(request.getRootfs());
+        if (!rootfs.isAbsolute() || !Files.isDirectory(rootfs, LinkOption.NOFOLLOW_LINKS)) {
+            throw new ManagerException(Status.Code.INVALID_ARGUMENT, "rootfs '" + request.getRootfs() + "' of " + id + " is not an absolute path to a directory");
+        }
+        for (String destination : request.getSpecialMountsList()) {
+            if (!SpecialMounts.ALLOWED.contains(destination)) {
+                throw new ManagerException(Status.Code.INVALID_ARGUMENT, "unsupported special mount '" + destination + "'; supported: " + String.join(", ", SpecialMounts.ALLOWED.stream().sorted().toList()));
+            }
+        }
+        for (var bind : request.getBindMountsList()) {
+            if (!Path.of(bind.getSource()).isAbsolute()) {
+                throw new ManagerException(Status.Code.INVALID_ARGUMENT, "bind mount source '" + bind.getSource() + "' (mount " + bind.getIndex() + ") is not absolute");
+            }
+        }
+        if (containers.containsKey(id)) {
+            LOG.info("{}: prepared again; undoing the previous preparation first", id);
+            release(id);
+        }
+        int slot = allocate(id);
+        HostRange uids = allocator.uidRange(slot);
+        HostRange gids = allocator.gidRange(slot);
+        ContainerState.Builder made = new ContainerState.Builder(id, slot, rootfs.toString());
+        try {
+            Path slotDir = mountRoot.resolve(Integer.toString(slot));
+            mkdirMode(slotDir, SLOT_DIR_MODE);
+            made.dirs.add(slotDir.toString());
+            var home = specialMounts.homeFor(id, rootfs);
+            Map<String, Path> specials = specialMounts.create(home, request.getSpecialMountsList(), uids.rootId(), gids.rootId(), made);
+            rootfsShifter.shift(rootfs, MountInfo.read(), uids, gids, slotDir, made);
+            var replacements = bindMountMapper.map(id, request.getBindMountsList(), uids, gids, slotDir, made);
+            ContainerState state = made.build();
+            containers.put(id, state);
+            persist();
+            LOG.info("{}: prepared: uids {}:{} gids {}:{}, rootfs {} ({}), {} special mount(s), {} of {} bind source(s) ID-mapped",
+                    id, uids.start(), uids.size(), gids.start(), gids.size(), rootfs, state.rootfsShift(), specials.size(),
+                    replacements.size(), request.getBindMountsCount());
+            PrepareResponse.Builder response = PrepareResponse.newBuilder()
+                    .setUidRange(proto(uids)).setGidRange(proto(gids))
+                    .setRootfsShift(state.rootfsShift()).setRootfsPath(state.rootfsPath())
+                    .addAllReplacements(replacements);
+            specials.forEach((dest, dir) -> response.addSpecialMounts(SpecialMount.newBuilder().setDestination(dest).setSource(dir.toString())));
+            return response.build();
+        } catch (IOException | ManagerException | RuntimeException e) {
+            LOG.error("{}: prepare failed, undoing: {}", id, e.toString());
+            containers.remove(id);
+            undo(made.build(), uids, gids);
+            allocator.release(id);
+            persistQuietly();
+            if (e instanceof ManagerException m) throw m;
+            throw new ManagerException(Status.Code.FAILED_PRECONDITION, "cannot prepare container " + id + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** After {@code runc create}: delegates cgroups and detaches the host's copies of the container's mounts. */
+    public synchronized List<String> started(String id, long pid) throws ManagerException {
+        ContainerState state = containers.get(id);
+        if (state == null) throw new ManagerException(Status.Code.FAILED_PRECONDITION, "unknown container " + id + ": Prepare it first");
+        if (!alive(pid)) throw new ManagerException(Status.Code.INVALID_ARGUMENT, "pid " + pid + " of " + id + " is not running");
+        HostRange uids = allocator.uidRange(state.slot());
+        HostRange gids = allocator.gidRange(state.slot());
+        try {
+            ProcCgroup cgroups = ProcCgroup.parse(Files.readString(Path.of("/proc", Long.toString(pid), "cgroup")));
+            MountInfo mounts = MountInfo.read();
+            List<String> delegated = new ArrayList<>();
+            for (CgroupDelegation delegation : cgroupDelegations) {
+                for (Path dir : delegation.delegate(cgroups, mounts, uids.rootId(), gids.rootId())) delegated.add(dir.toString());
+            }
+            // runc create has copied the mounts into the container's namespace: the host needs them no more.
+            Mounts.unmountAllUnder(mountRoot.resolve(Integer.toString(state.slot())));
+            containers.put(id, state.withPid(pid).withMounts(List.of()));
+            persist();
+            LOG.info("{}: started as pid {}; delegated {}", id, pid, delegated);
+            return delegated;
+        } catch (IOException | RuntimeException e) {
+            throw new ManagerException(Status.Code.FAILED_PRECONDITION, "cannot delegate cgroups of " + id + " (pid " + pid + "): " + e.getMessage(), e);
+        }
+    }
+
+    /** Undoes everything made for {@code id} and frees its range; false if the id is unknown. */
+    public synchronized boolean release(String id) {
+        ContainerState state = containers.remove(id);
+        if (state == null) return false;
+        HostRange uids = allocator.uidRange(state.slot());
+        HostRange gids = allocator.gidRange(state.slot());
+        undo(state, uids, gids);
+        allocator.release(id);
+        idmapped.forget(uids, gids);
+        persistQuietly();
+        LOG.info("{}: released range {}:{}", id, uids.start(), uids.size());
+        return true;
+    }
+
+    public synchronized StatusResponse status() {
+        StatusResponse.Builder response = StatusResponse.newBuilder()
+                .setUidPool(proto(allocator.uidPool())).setGidPool(proto(allocator.gidPool()))
+                .setFreeRanges(allocator.freeSlots()).setVersion(version);
+        for (ContainerState c : containers.values()) {
+            List<String> dirs = new ArrayList<>(c.dirs());
+            dirs.addAll(c.keptDirs());
+            response.addContainers(ContainerStatus.newBuilder().setId(c.id())
+                    .setUidRange(proto(allocator.uidRange(c.slot()))).setGidRange(proto(allocator.gidRange(c.slot())))
+                    .setRootfs(c.rootfs()).setRootfsShift(c.rootfsShift()).setPid(c.pid())
+                    .addAllMounts(c.mounts()).addAllDirs(dirs));
+        }
+        return response.build();
+    }
+
+    private int allocate(String id) throws ManagerException {
+        try {
+            return allocator.allocate(id);
+        } catch (IdRangeAllocator.PoolExhaustedException first) {
+            try {
+                reconcile();
+                return allocator.allocate(id);
+            } catch (IdRangeAllocator.PoolExhaustedException | IOException e) {
+                throw new ManagerException(Status.Code.RESOURCE_EXHAUSTED, e.getMessage());
+            }
+        }
+    }
+
+    /** Best effort, each step on its own: one failing step must not leave the others undone. */
+    private void undo(ContainerState state, HostRange uids, HostRange gids) {
+        Path slotDir = mountRoot.resolve(Integer.toString(state.slot()));
+        try {
+            removeSlotDir(slotDir);
+        } catch (IOException e) {
+            LOG.error("{}: cannot clean {}: {}", state.id(), slotDir, e.getMessage());
+        }
+        if (RootfsShifter.CHOWN.equals(state.rootfsShift())) {
+            try {
+                RootfsShifter.chownBack(Path.of(state.rootfs()), uids, gids);
+            } catch (IOException e) {
+                LOG.error("{}: cannot chown rootfs {} back: {}", state.id(), state.rootfs(), e.getMessage());
+            }
+        }
+        for (String dir : state.dirs().reversed()) {
+            Path path = Path.of(dir);
+            if (path.equals(slotDir)) continue;
+            try {
+                NoFollowTree.delete(path.getParent(), path.getFileName().toString());
+            } catch (IOException e) {
+                LOG.error("{}: cannot remove {}: {}", state.id(), dir, e.getMessage());
+            }
+        }
+    }
+
+    private static void removeSlotDir(Path slotDir) throws IOException {
+        if (!Files.exists(slotDir, LinkOption.NOFOLLOW_LINKS)) return;
+        Mounts.unmountAllUnder(slotDir);
+        NoFollowTree.delete(slotDir.getParent(), slotDir.getFileName().toString());
+    }
+
+    /**
+     * The mount root is a private mount (nothing attached under it propagates into containers' or other
+     * namespaces) and world-traversable, so runc can reach the rootfs view from inside the user namespace.
+     */
+    private void prepareMountRoot() throws IOException {
+        mkdirMode(mountRoot.getParent(), SLOT_DIR_MODE);
+        mkdirMode(mountRoot, SLOT_DIR_MODE);
+        if (MountInfo.read().topmostAt(mountRoot).isEmpty()) {
+            Linux.mount(mountRoot.toString(), mountRoot, null, Linux.MS_BIND, null);
+        }
+        Linux.mount("none", mountRoot, null, Linux.MS_PRIVATE, null);
+    }
+
+    private static void mkdirMode(Path dir, int mode) throws IOException {
+        Files.createDirectories(dir);
+        try (Fd fd = Linux.openDirectoryNoSymlinks(dir)) {
+            Linux.fchmod(fd, mode);
+        }
+    }
+
+    private static boolean alive(long pid) {
+        return pid > 0 && Files.exists(Path.of("/proc", Long.toString(pid)));
+    }
+
+    private void persist() throws IOException {
+        store.save(new ManagerState(ManagerState.CURRENT_VERSION, List.copyOf(containers.values()),
+                allocator.previousSlots(), allocator.cursor()));
+    }
+
+    private void persistQuietly() {
+        try {
+            persist();
+        } catch (IOException e) {
+            LOG.error("cannot save state: {}", e.getMessage());
+        }
+    }
+
+    private static IdRange proto(HostRange range) {
+        return IdRange.newBuilder().setHostStart(range.start()).setSize(range.size()).build();
+    }
+}

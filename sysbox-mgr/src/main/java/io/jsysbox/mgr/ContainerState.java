@@ -1,0 +1,48 @@
+package io.jsysbox.mgr;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * What the manager did for one live container, persisted so a restarted manager can still undo it.
+ * {@code mounts}: mount points still attached on the host; {@code dirs}: dirs Release removes;
+ * {@code keptDirs}: special-mount dirs that outlive the container (they live in its Docker layer).
+ */
+public record ContainerState(String id, int slot, String rootfs, String rootfsShift, String rootfsPath, long pid,
+                             List<String> mounts, List<String> dirs, List<String> keptDirs) {
+    public ContainerState {
+        mounts = mounts == null ? List.of() : List.copyOf(mounts);
+        dirs = dirs == null ? List.of() : List.copyOf(dirs);
+        keptDirs = keptDirs == null ? List.of() : List.copyOf(keptDirs);
+    }
+
+    public ContainerState withPid(long newPid) {
+        return new ContainerState(id, slot, rootfs, rootfsShift, rootfsPath, newPid, mounts, dirs, keptDirs);
+    }
+
+    public ContainerState withMounts(List<String> newMounts) {
+        return new ContainerState(id, slot, rootfs, rootfsShift, rootfsPath, pid, newMounts, dirs, keptDirs);
+    }
+
+    /** A mutable builder: Prepare records each step as it makes it, so a failure can undo exactly those. */
+    public static final class Builder {
+        final String id;
+        final int slot;
+        final String rootfs;
+        String rootfsShift = "none";
+        String rootfsPath = "";
+        final List<String> mounts = new ArrayList<>();
+        final List<String> dirs = new ArrayList<>();
+        final List<String> keptDirs = new ArrayList<>();
+
+        Builder(String id, int slot, String rootfs) {
+            this.id = id;
+            this.slot = slot;
+            this.rootfs = rootfs;
+        }
+
+        ContainerState build() {
+            return new ContainerState(id, slot, rootfs, rootfsShift, rootfsPath, 0, mounts, dirs, keptDirs);
+        }
+    }
+}

@@ -1,0 +1,37 @@
+package io.jsysbox.mgr;
+
+import io.jsysbox.linux.Errno;
+import io.jsysbox.linux.Fd;
+import io.jsysbox.linux.Linux;
+import io.jsysbox.linux.LinuxException;
+import io.jsysbox.linux.UserNamespaces;
+
+import java.io.IOException;
+import java.nio.file.Path;
+
+/** ID-mapped clones of host trees, mapping on-disk id 0 to the container root's host id. */
+public final class IdMappedMounts {
+    private final UserNamespaces namespaces = new UserNamespaces();
+
+    /** Attaches at {@code target} (an existing file or dir) a clone of {@code source} seen through the range mapping. */
+    public void attach(Path source, Path target, HostRange uids, HostRange gids, boolean recursive) throws IOException {
+        Fd userns = namespaces.mapping(uids.start(), gids.start(), uids.size());
+        try (Fd tree = Linux.openTreeClone(source, recursive)) {
+            Linux.setIdmap(tree, userns, recursive);
+            Linux.moveMount(tree, target);
+        }
+    }
+
+    /** Drops the cached user namespace of a released range. */
+    public void forget(HostRange uids, HostRange gids) {
+        namespaces.forget(uids.start(), gids.start(), uids.size());
+    }
+
+    /** Errors that mean "this kernel or filesystem cannot do ID-mapped mounts here", as opposed to a real failure. */
+    public static boolean unsupported(LinuxException e) {
+        return switch (e.errno()) {
+            case Errno.EINVAL, Errno.EPERM, Errno.ENOSYS, Errno.EOPNOTSUPP -> true;
+            default -> false;
+        };
+    }
+}

@@ -1,0 +1,93 @@
+package io.jsysbox.mgr;
+
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * Hands out exclusive 65536-wide slots of the uid and gid pools, one per live container. A container id gets
+ * its previous slot back when that is free (a restarted container keeps its files' ownership); otherwise slots
+ * go round-robin, so a just-freed range is not reused at once.
+ */
+public final class IdRangeAllocator {
+    public static final long RANGE_SIZE = 65_536;
+
+    private final HostRange uidPool;
+    private final HostRange gidPool;
+    private final int slots;
+    private final Map<String, Integer> live = new HashMap<>();
+    /** Slot a released container id last had, oldest first; bounded so it cannot grow forever. */
+    private final LinkedHashMap<String, Integer> previous = new LinkedHashMap<>();
+    private int cursor;
+
+    public IdRangeAllocator(HostRange uidPool, HostRange gidPool) {
+        this.uidPool = uidPool;
+        this.gidPool = gidPool;
+        this.slots = (int) (Math.min(uidPool.size(), gidPool.size()) / RANGE_SIZE);
+    }
+
+    public HostRange uidPool() { return uidPool; }
+
+    public HostRange gidPool() { return gidPool; }
+
+    public int slots() { return slots; }
+
+    public synchronized int freeSlots() { return slots - live.size(); }
+
+    public HostRange uidRange(int slot) { return new HostRange(uidPool.start() + slot * RANGE_SIZE, RANGE_SIZE); }
+
+    public HostRange gidRange(int slot) { return new HostRange(gidPool.start() + slot * RANGE_SIZE, RANGE_SIZE); }
+
+    /** The slot of {@code id}: its current one, else its previous one if free, else the next free one. */
+    public synchronized int allocate(String id) throws PoolExhaustedException {
+        Integer current = live.get(id);
+        if (current != null) return current;
+        Integer before = previous.get(id);
+        int slot = before != null && before < slots && !live.containsValue(before) ? before : nextFree();
+        live.put(id, slot);
+        previous.remove(id);
+        return slot;
+    }
+
+    /** Restores an allocation from persisted state. */
+    public synchronized void restore(String id, int slot) {
+        if (slot < 0 || slot >= slots) throw new IllegalArgumentException("slot " + slot + " of " + id + " is outside the pool");
+        if (live.containsValue(slot)) throw new IllegalArgumentException("slot " + slot + " of " + id + " is already in use");
+        live.put(id, slot);
+    }
+
+    public synchronized void release(String id) {
+        Integer slot = live.remove(id);
+        if (slot == null) return;
+        previous.remove(id);
+        previous.put(id, slot);
+        while (previous.size() > Math.max(slots, 1) * 4) previous.remove(previous.keySet().iterator().next());
+    }
+
+    public synchronized Optional<Integer> slotOf(String id) { return Optional.ofNullable(live.get(id)); }
+
+    public synchronized Map<String, Integer> previousSlots() { return new LinkedHashMap<>(previous); }
+
+    public synchronized void restorePrevious(Map<String, Integer> slotsById, int nextCursor) {
+        previous.putAll(slotsById);
+        cursor = slots == 0 ? 0 : Math.floorMod(nextCursor, slots);
+    }
+
+    public synchronized int cursor() { return cursor; }
+
+    private int nextFree() throws PoolExhaustedException {
+        for (int i = 0; i < slots; i++) {
+            int slot = (cursor + i) % slots;
+            if (!live.containsValue(slot)) {
+                cursor = (slot + 1) % slots;
+                return slot;
+            }
+        }
+        throw new PoolExhaustedException("pool exhausted: " + live.size() + " ranges in use; enlarge the jsysbox entry in /etc/subuid and /etc/subgid");
+    }
+
+    public static final class PoolExhaustedException extends Exception {
+        PoolExhaustedException(String message) { super(message); }
+    }
+}

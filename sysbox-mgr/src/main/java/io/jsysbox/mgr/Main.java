@@ -1,0 +1,99 @@
+package io.jsysbox.mgr;
+
+import io.grpc.BindableService;
+import io.grpc.Server;
+import io.jsysbox.api.UnixChannels;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.Callable;
+
+/** jsysbox-mgr: the manager daemon, and the {@code check-idmap} probe the doctor runs. */
+@Command(name = "jsysbox-mgr", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
+        description = "Allocates uid/gid ranges, ID-maps rootfs and bind mounts, delegates cgroups for jsysbox containers.",
+        subcommands = Main.CheckIdmap.class)
+public final class Main implements Callable<Integer> {
+    @Option(names = "--socket", description = "gRPC unix socket (default: ${DEFAULT-VALUE})")
+    Path socket = UnixChannels.MANAGER_SOCKET;
+
+    @Option(names = "--state-dir", description = "state.json and non-persistent special-mount dirs (default: ${DEFAULT-VALUE})")
+    Path stateDir = Path.of("/var/lib/jsysbox");
+
+    @Option(names = "--mount-dir", description = "where ID-mapped mounts are attached (default: ${DEFAULT-VALUE})")
+    Path mountDir = Path.of("/run/jsysbox/mnt");
+
+    @Option(names = "--subid-user", description = "the /etc/subuid and /etc/subgid entry that is the pool (default: ${DEFAULT-VALUE})")
+    String subidUser = "jsysbox";
+
+    @Option(names = "--subuid-file", hidden = true)
+    Path subuidFile = Path.of("/etc/subuid");
+
+    @Option(names = "--subgid-file", hidden = true)
+    Path subgidFile = Path.of("/etc/subgid");
+
+    public static void main(String[] args) {
+        System.exit(new CommandLine(new Main()).setExecutionExceptionHandler((e, cmd, parsed) -> {
+            System.err.println("jsysbox-mgr: " + e.getMessage());
+            return 1;
+        }).execute(args));
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        Logger log = LoggerFactory.getLogger(Main.class);
+        IdRangeAllocator allocator;
+        try {
+            allocator = new IdRangeAllocator(SubIdFile.read(subuidFile, subidUser), SubIdFile.read(subgidFile, subidUser));
+        } catch (ConfigurationException e) {
+            System.err.println("jsysbox-mgr: " + e.getMessage());
+            return 2;
+        }
+        String version = new Version().getVersion()[0];
+        ContainerManager manager = new ContainerManager(allocator, new StateStore(stateDir.resolve("state.json")), stateDir, mountDir, version);
+        manager.start();
+        Server server = UnixChannels.serve(socket, List.<BindableService>of(new ManagerService(manager)));
+        Path pidFile = socket.resolveSibling("mgr.pid");
+        Files.writeString(pidFile, ProcessHandle.current().pid() + "\n");
+        log.info("jsysbox-mgr {} listening on {} (pool: {} ranges of {} from uid {} / gid {})", version, socket,
+                allocator.slots(), IdRangeAllocator.RANGE_SIZE, allocator.uidPool().start(), allocator.gidPool().start());
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            // Containers keep running across a manager restart: stop serving, leave every mount alone.
+            server.shutdown();
+            try {
+                Files.deleteIfExists(pidFile);
+            } catch (IOException ignored) {
+                // the next start overwrites it
+            }
+        }));
+        server.awaitTermination();
+        return 0;
+    }
+
+    @Command(name = "check-idmap", description = "Prints 'ok' if ID-mapped mounts and overlays over ID-mapped layers work here, else the reason.")
+    static final class CheckIdmap implements Callable<Integer> {
+        @Option(names = "--dir", description = "a dir on the filesystem to probe (default: ${DEFAULT-VALUE})")
+        Path dir = Path.of("/var/lib/jsysbox");
+
+        @Override
+        public Integer call() {
+            String problem = IdmapCheck.run(dir);
+            System.out.println(problem == null ? "ok" : problem);
+            return problem == null ? 0 : 1;
+        }
+    }
+
+    static final class Version implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            String v = Main.class.getPackage().getImplementationVersion();
+            return new String[]{v == null ? "dev" : v};
+        }
+    }
+}

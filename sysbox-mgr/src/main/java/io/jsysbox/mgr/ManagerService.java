@@ -1,0 +1,65 @@
+package io.jsysbox.mgr;
+
+import io.grpc.Status;
+import io.grpc.stub.StreamObserver;
+import io.jsysbox.api.v1.ManagerGrpc;
+import io.jsysbox.api.v1.PrepareRequest;
+import io.jsysbox.api.v1.PrepareResponse;
+import io.jsysbox.api.v1.ReleaseRequest;
+import io.jsysbox.api.v1.ReleaseResponse;
+import io.jsysbox.api.v1.StartedRequest;
+import io.jsysbox.api.v1.StartedResponse;
+import io.jsysbox.api.v1.StatusRequest;
+import io.jsysbox.api.v1.StatusResponse;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** The gRPC edge: turns requests into {@link ContainerManager} calls and failures into one-line statuses. */
+final class ManagerService extends ManagerGrpc.ManagerImplBase {
+    private static final Logger LOG = LoggerFactory.getLogger(ManagerService.class);
+
+    private final ContainerManager manager;
+
+    ManagerService(ContainerManager manager) { this.manager = manager; }
+
+    @Override
+    public void prepare(PrepareRequest request, StreamObserver<PrepareResponse> response) {
+        answer(response, () -> manager.prepare(request));
+    }
+
+    @Override
+    public void started(StartedRequest request, StreamObserver<StartedResponse> response) {
+        answer(response, () -> StartedResponse.newBuilder()
+                .addAllDelegatedCgroups(manager.started(request.getId(), request.getPid())).build());
+    }
+
+    @Override
+    public void release(ReleaseRequest request, StreamObserver<ReleaseResponse> response) {
+        answer(response, () -> ReleaseResponse.newBuilder().setWasKnown(manager.release(request.getId())).build());
+    }
+
+    @Override
+    public void status(StatusRequest request, StreamObserver<StatusResponse> response) {
+        answer(response, manager::status);
+    }
+
+    private interface Call<T> {
+        T run() throws ManagerException;
+    }
+
+    private static <T> void answer(StreamObserver<T> response, Call<T> call) {
+        try {
+            response.onNext(call.run());
+            response.onCompleted();
+        } catch (ManagerException e) {
+            response.onError(Status.fromCode(e.code()).withDescription(oneLine(e.getMessage())).asRuntimeException());
+        } catch (RuntimeException e) {
+            LOG.error("internal error", e);
+            response.onError(Status.INTERNAL.withDescription(oneLine("jsysbox-mgr internal error: " + e)).asRuntimeException());
+        }
+    }
+
+    private static String oneLine(String message) {
+        return message == null ? "" : message.replaceAll("\\s*\\n\\s*", "; ");
+    }
+}

@@ -1,0 +1,119 @@
+package io.jsysbox.mgr;
+
+import io.grpc.Status;
+import io.jsysbox.linux.FsCredentials;
+import io.jsysbox.linux.Linux;
+import io.jsysbox.linux.LinuxException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Makes the container's rootfs show its files as owned by the container's range. An overlayfs mount cannot be
+ * ID-mapped, its layers can: for an overlay rootfs a second overlay is mounted over ID-mapped clones of the same
+ * layers; any other rootfs gets an ID-mapped clone. Either is attached at {@code <slot-dir>/rootfs}, which the
+ * runtime uses as root.path. Where the kernel refuses, the rootfs is chowned into the range instead.
+ */
+public final class RootfsShifter {
+    private static final Logger LOG = LoggerFactory.getLogger(RootfsShifter.class);
+    public static final String IDMAPPED_OVERLAY = "idmapped-overlay";
+    public static final String IDMAPPED_BIND = "idmapped-bind";
+    public static final String CHOWN = "chown";
+    /** mount(2) copies at most one page of options, including the terminating NUL. */
+    private static final int MOUNT_DATA_LIMIT = 4095;
+
+    private final IdMappedMounts idmapped;
+
+    public RootfsShifter(IdMappedMounts idmapped) { this.idmapped = idmapped; }
+
+    public void shift(Path rootfs, MountInfo mounts, HostRange uids, HostRange gids, Path slotDir,
+                      ContainerState.Builder made) throws IOException, ManagerException {
+        var top = mounts.topmostAt(rootfs);
+        Path view = slotDir.resolve("rootfs");
+        try {
+            if (top.isPresent() && top.get().fsType().equals("overlay")) {
+                overlay(OverlayLayers.parse(top.get().superOptions(), overlayDriverRoot(rootfs)), view, uids, gids, slotDir, made);
+                made.rootfsShift = IDMAPPED_OVERLAY;
+            } else {
+                Files.createDirectory(view);
+                idmapped.attach(rootfs, view, uids, gids, true);
+                made.mounts.add(view.toString());
+                made.rootfsShift = IDMAPPED_BIND;
+            }
+            made.rootfsPath = view.toString();
+        } catch (LinuxException e) {
+            if (!IdMappedMounts.unsupported(e)) throw e;
+            LOG.warn("cannot ID-map rootfs {} ({}); chowning it into {}:{} instead", rootfs, e.getMessage(), uids.start(), gids.start());
+            Mounts.unmountAllUnder(slotDir);
+            Files.deleteIfExists(view);
+            made.mounts.clear();
+            made.rootfsShift = CHOWN;
+            made.rootfsPath = "";
+            chownInto(rootfs, uids, gids);
+        }
+    }
+
+    /** Undoes the chown fallback: ids of the range go back to 0..65535. */
+    public static void chownBack(Path rootfs, HostRange uids, HostRange gids) throws IOException {
+        NoFollowTree.shiftOwners(rootfs, u -> uids.contains(u) ? u - uids.start() : u, g -> gids.contains(g) ? g - gids.start() : g);
+    }
+
+    private static void chownInto(Path rootfs, HostRange uids, HostRange gids) throws IOException {
+        NoFollowTree.shiftOwners(rootfs, u -> u < uids.size() ? uids.start() + u : u, g -> g < gids.size() ? gids.start() + g : g);
+    }
+
+    /** Docker's overlay2 passes layer paths relative to its driver root ({@code <root>/<layer>/merged}). */
+    private static Path overlayDriverRoot(Path rootfs) {
+        Path layer = rootfs.getParent();
+        return layer == null || layer.getParent() == null ? Path.of("/") : layer.getParent();
+    }
+
+    private void overlay(OverlayLayers layers, Path view, HostRange uids, HostRange gids, Path slotDir,
+                         ContainerState.Builder made) throws IOException, ManagerException {
+        List<Path> layerMounts = new ArrayList<>();
+        try {
+            List<String> lowers = new ArrayList<>();
+            for (int i = 0; i < layers.lowerDirs().size(); i++) {
+                // Host-owned (Docker's l/ links point at ../<layer>/diff): resolving them is safe.
+                Path lower = layers.lowerDirs().get(i).toRealPath();
+                Path mapped = Files.createDirectory(slotDir.resolve("l" + i));
+                layerMounts.add(mapped);
+                idmapped.attach(lower, mapped, uids, gids, false);
+                lowers.add(mapped.toString());
+            }
+            StringBuilder data = new StringBuilder("lowerdir=").append(String.join(":", lowers));
+            if (layers.upperLayerDir().isPresent()) {
+                Path upperLayer = layers.upperLayerDir().get().toRealPath();
+                Path mapped = Files.createDirectory(slotDir.resolve("u"));
+                layerMounts.add(mapped);
+                idmapped.attach(upperLayer, mapped, uids, gids, false);
+                data.append(",upperdir=").append(mapped.resolve(layers.upperDir().get().getFileName()))
+                        .append(",workdir=").append(mapped.resolve(layers.workDir().get().getFileName()));
+            }
+            // Docker's own overlay still holds upper and work: without index=off the kernel would refuse to share them.
+            data.append(",index=off");
+            if (data.length() > MOUNT_DATA_LIMIT) {
+                throw new ManagerException(Status.Code.FAILED_PRECONDITION, "rootfs has " + lowers.size()
+                        + " layers: the overlay options exceed the kernel's " + MOUNT_DATA_LIMIT + "-byte limit; flatten the image");
+            }
+            Files.createDirectory(view);
+            // Mounted with the container root's fsuid: copy-ups and the work dir then land on disk as uid 0.
+            FsCredentials.withFsIds(uids.rootId(), gids.rootId(), () -> {
+                Linux.mount("overlay", view, "overlay", 0, data.toString());
+                return null;
+            });
+            made.mounts.add(view.toString());
+        } finally {
+            // overlayfs holds private clones of its layers: the attachments are not needed after the mount.
+            for (Path mapped : layerMounts.reversed()) {
+                Mounts.unmountAllUnder(mapped);
+                Files.deleteIfExists(mapped);
+            }
+        }
+    }
+}

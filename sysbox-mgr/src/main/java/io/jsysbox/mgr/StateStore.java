@@ -1,0 +1,51 @@
+package io.jsysbox.mgr;
+
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.nio.channels.FileChannel;
+
+/** Reads and atomically rewrites state.json (write a temp file, fsync, rename over). */
+public final class StateStore {
+    private static final ObjectMapper JSON = new ObjectMapper()
+            .enable(SerializationFeature.INDENT_OUTPUT)
+            .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
+
+    private final Path file;
+
+    public StateStore(Path file) { this.file = file; }
+
+    public Path file() { return file; }
+
+    public ManagerState load() throws IOException {
+        if (!Files.exists(file)) return ManagerState.empty();
+        try {
+            ManagerState state = JSON.readValue(file.toFile(), ManagerState.class);
+            if (state.version() != ManagerState.CURRENT_VERSION) {
+                throw new IOException("unsupported state version " + state.version());
+            }
+            return state;
+        } catch (IOException e) {
+            throw new IOException("cannot read manager state " + file + ": " + e.getMessage()
+                    + " (move it away to start afresh; containers it lists then keep their mounts and ranges)", e);
+        }
+    }
+
+    public void save(ManagerState state) throws IOException {
+        Files.createDirectories(file.getParent());
+        Path temp = file.resolveSibling(file.getFileName() + ".tmp");
+        byte[] bytes = JSON.writeValueAsBytes(state);
+        try (FileChannel out = FileChannel.open(temp, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING,
+                StandardOpenOption.WRITE)) {
+            out.write(java.nio.ByteBuffer.wrap(bytes));
+            out.force(true);
+        }
+        Files.move(temp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    }
+}
