@@ -91,7 +91,8 @@ ensure_docker() {
 
 build() {
   say "building (mvn package)"
-  (cd "$repo" && JAVA_HOME=$jdk mvn -B -q -DskipTests -pl sysbox-runc,sysbox-mgr,installer -am package) \
+  # Maven 3.8's own guava touches sun.misc.Unsafe; keep Java 25's warning about that off the output.
+  (cd "$repo" && JAVA_HOME=$jdk MAVEN_OPTS="${MAVEN_OPTS:-} --sun-misc-unsafe-memory-access=allow" mvn -B -q -DskipTests -pl sysbox-runc,sysbox-mgr,installer -am package) \
     || die "the Maven build failed (output above): fix it and run install.sh again"
 }
 
@@ -117,7 +118,7 @@ install_runtime() {
   done
   modules=$("$jdk/bin/jdeps" --ignore-missing-deps --multi-release 25 --print-module-deps "${jars[@]}" 2>/dev/null | tail -n 1) \
     || die "jdeps failed on the built jars: run it by hand to see why"
-  modules="$modules,jdk.unsupported"
+  [[ ,$modules, == *,jdk.unsupported,* ]] || modules="$modules,jdk.unsupported"
   stamp="$("$jdk/bin/java" -version 2>&1 | head -n 1) $modules"
   [ "$(cat "$jre/jsysbox-stamp" 2>/dev/null)" = "$stamp" ] && return
   say "jlink a Java runtime ($modules)"

@@ -26,14 +26,27 @@ public final class DaemonConfig {
         return render(root);
     }
 
-    /** {@code text} without {@code runtimes.<name>} (and without an emptied {@code runtimes}); empty when nothing is left. */
-    public static Optional<String> withoutRuntime(String text, String name) {
+    /**
+     * {@code text} without {@code runtimes.<name>}. An emptied {@code runtimes} stays as {@code {}}: dockerd's
+     * SIGHUP reload only replaces the keys present in the file, so a missing key would keep the old runtimes; for
+     * the same reason a file without {@code runtimes} gets an empty one.
+     */
+    public static String withoutRuntime(String text, String name) {
         ObjectNode root = parse(text);
-        if (root.path("runtimes") instanceof ObjectNode runtimes) {
-            runtimes.remove(name);
-            if (runtimes.isEmpty()) {
-                root.remove("runtimes");
-            }
+        JsonNode runtimes = root.path("runtimes");
+        if (runtimes instanceof ObjectNode object) {
+            object.remove(name);
+        } else if (runtimes.isMissingNode()) {
+            root.putObject("runtimes");
+        }
+        return render(root);
+    }
+
+    /** {@code text} without an empty {@code runtimes}, for after the reload; empty when nothing is left. */
+    public static Optional<String> tidy(String text) {
+        ObjectNode root = parse(text);
+        if (root.path("runtimes") instanceof ObjectNode runtimes && runtimes.isEmpty()) {
+            root.remove("runtimes");
         }
         return root.isEmpty() ? Optional.empty() : Optional.of(render(root));
     }

@@ -101,18 +101,17 @@ final class Installer {
     }
 
     private void unregisterRuntime() {
-        if (!Files.exists(HostLayout.DAEMON_JSON)) {
-            return;
-        }
         String current = HostFiles.readOrEmpty(HostLayout.DAEMON_JSON);
-        Optional<String> rest = DaemonConfig.withoutRuntime(current, HostLayout.RUNTIME_NAME);
-        if (rest.isEmpty()) {
-            HostFiles.delete(HostLayout.DAEMON_JSON);
-        } else if (!rest.get().equals(current)) {
-            HostFiles.writeAtomically(HostLayout.DAEMON_JSON, rest.get(), "rw-r--r--");
-        }
+        String without = DaemonConfig.withoutRuntime(current, HostLayout.RUNTIME_NAME);
+        writeIfChanged(HostLayout.DAEMON_JSON, current, without);
         if (DockerEngine.answers() && DockerEngine.runtimes().contains(HostLayout.RUNTIME_NAME)) {
             DockerEngine.reloadUntil(false);
+        }
+        Optional<String> tidy = DaemonConfig.tidy(without);
+        if (tidy.isEmpty()) {
+            HostFiles.delete(HostLayout.DAEMON_JSON);
+        } else {
+            writeIfChanged(HostLayout.DAEMON_JSON, without, tidy.get());
         }
         out.println("docker: runtime jsysbox removed");
     }

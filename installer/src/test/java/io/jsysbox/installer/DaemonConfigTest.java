@@ -42,13 +42,28 @@ class DaemonConfigTest {
     @Test
     void removalRestoresTheOtherKeys() throws Exception {
         String original = "{\"log-level\":\"debug\",\"runtimes\":{\"crun\":{\"path\":\"/usr/bin/crun\"}}}";
-        Optional<String> back = DaemonConfig.withoutRuntime(DaemonConfig.withRuntime(original, "jsysbox", RUNC), "jsysbox");
-        assertEquals(tree(original), tree(back.orElseThrow()));
+        String without = DaemonConfig.withoutRuntime(DaemonConfig.withRuntime(original, "jsysbox", RUNC), "jsysbox");
+        assertEquals(tree(original), tree(without));
+        assertEquals(tree(original), tree(DaemonConfig.tidy(without).orElseThrow()));
     }
 
     @Test
-    void removalOfTheOnlyKeyLeavesNothing() {
-        assertEquals(Optional.empty(), DaemonConfig.withoutRuntime(DaemonConfig.withRuntime("", "jsysbox", RUNC), "jsysbox"));
+    void removalKeepsAnEmptiedRuntimesForTheReloadThenTidiesItAway() throws Exception {
+        String original = "{\"log-level\":\"debug\"}";
+        String without = DaemonConfig.withoutRuntime(DaemonConfig.withRuntime(original, "jsysbox", RUNC), "jsysbox");
+        assertEquals(tree("{\"log-level\":\"debug\",\"runtimes\":{}}"), tree(without));
+        assertEquals(tree(original), tree(DaemonConfig.tidy(without).orElseThrow()));
+    }
+
+    @Test
+    void aFileWithoutRuntimesGetsAnEmptyOneSoTheReloadDropsTheEnginesCopy() throws Exception {
+        assertEquals(tree("{\"runtimes\":{}}"), tree(DaemonConfig.withoutRuntime("{ }", "jsysbox")));
+    }
+
+    @Test
+    void nothingIsLeftWhenTheRuntimeWasTheOnlyKey() {
+        String without = DaemonConfig.withoutRuntime(DaemonConfig.withRuntime("", "jsysbox", RUNC), "jsysbox");
+        assertEquals(Optional.empty(), DaemonConfig.tidy(without));
     }
 
     @Test
