@@ -53,11 +53,15 @@ public final class Linux {
                 Arch.SYS_OPEN_TREE, (long) AT_FDCWD, path.toString(), flags));
     }
 
-    /** Makes the detached mount {@code mount} show on-disk ids through the mapping of {@code userNamespace}. */
+    /**
+     * Makes the detached mount {@code mount} show on-disk ids through the mapping of {@code userNamespace}, and
+     * private: a clone of a shared mount would otherwise join its peer group.
+     */
     public static void setIdmap(Fd mount, Fd userNamespace, boolean recursive) throws LinuxException {
         try (Memory attr = new Memory(32)) { // struct mount_attr (MOUNT_ATTR_SIZE_VER0)
             attr.clear();
             attr.setLong(0, MOUNT_ATTR_IDMAP);        // attr_set
+            attr.setLong(16, MS_PRIVATE);             // propagation
             attr.setLong(24, userNamespace.value());  // userns_fd
             checkedSyscall("mount_setattr(MOUNT_ATTR_IDMAP, " + mount + ")", Arch.SYS_MOUNT_SETATTR,
                     (long) mount.value(), "", (long) (AT_EMPTY_PATH | (recursive ? AT_RECURSIVE : 0)), attr, 32L);

@@ -20,35 +20,39 @@ public final class UserNamespaces {
 
     private final Map<String, Fd> byMapping = new HashMap<>();
 
-    /** A user namespace mapping ids 0..size-1 to hostStart.. for both uids and gids. */
-    public synchronized Fd mapping(long hostStart, long size) throws IOException {
-        String line = "0 " + hostStart + " " + size + "\n";
-        Fd cached = byMapping.get(line);
+    /** A user namespace mapping uids 0..size-1 to uidStart.. and gids 0..size-1 to gidStart... */
+    public synchronized Fd mapping(long uidStart, long gidStart, long size) throws IOException {
+        String key = key(uidStart, gidStart, size);
+        Fd cached = byMapping.get(key);
         if (cached != null) return cached;
-        Fd fd = create(line);
-        byMapping.put(line, fd);
+        Fd fd = create("0 " + uidStart + " " + size + "\n", "0 " + gidStart + " " + size + "\n");
+        byMapping.put(key, fd);
         return fd;
     }
 
     /** Closes the cached namespace of a mapping nobody uses any more. */
-    public synchronized void forget(long hostStart, long size) {
-        Fd fd = byMapping.remove("0 " + hostStart + " " + size + "\n");
+    public synchronized void forget(long uidStart, long gidStart, long size) {
+        Fd fd = byMapping.remove(key(uidStart, gidStart, size));
         if (fd != null) fd.close();
     }
 
-    private static Fd create(String mapLine) throws IOException {
+    private static String key(long uidStart, long gidStart, long size) {
+        return uidStart + "/" + gidStart + "/" + size;
+    }
+
+    private static Fd create(String uidMap, String gidMap) throws IOException {
         Process helper = new ProcessBuilder("unshare", "--user", "sleep", "infinity")
                 .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
         try {
             Path proc = Path.of("/proc", Long.toString(helper.pid()));
             awaitOwnUserNamespace(helper, proc);
-            Files.writeString(proc.resolve("uid_map"), mapLine);
-            Files.writeString(proc.resolve("gid_map"), mapLine);
+            Files.writeString(proc.resolve("uid_map"), uidMap);
+            Files.writeString(proc.resolve("gid_map"), gidMap);
             Fd fd = Linux.openat2(null, proc.resolve("ns/user").toString(), Linux.O_RDONLY, 0);
-            LOG.debug("user namespace {} for mapping '{}'", fd, mapLine.strip());
+            LOG.debug("user namespace {} for uid map '{}', gid map '{}'", fd, uidMap.strip(), gidMap.strip());
             return fd;
         } catch (IOException e) {
-            throw new IOException("cannot create a user namespace with mapping '" + mapLine.strip() + "': " + e.getMessage(), e);
+            throw new IOException("cannot create a user namespace with uid map '" + uidMap.strip() + "': " + e.getMessage(), e);
         } finally {
             helper.destroyForcibly();
             try {

@@ -30,7 +30,7 @@ class LinuxTest {
         Path target = Files.createDirectory(tmp.resolve("mapped"));
         UserNamespaces namespaces = new UserNamespaces();
         try (Fd tree = Linux.openTreeClone(src, true)) {
-            Linux.setIdmap(tree, namespaces.mapping(100_000, 65_536), true);
+            Linux.setIdmap(tree, namespaces.mapping(100_000, 100_000, 65_536), true);
             Linux.moveMount(tree, target);
         }
         try {
@@ -38,7 +38,7 @@ class LinuxTest {
             assertEquals(0, uid(src.resolve("f")));
         } finally {
             Linux.umountDetach(target);
-            namespaces.forget(100_000, 65_536);
+            namespaces.forget(100_000, 100_000, 65_536);
         }
     }
 
@@ -49,7 +49,7 @@ class LinuxTest {
         Path target = Files.createDirectory(tmp.resolve("mapped"));
         UserNamespaces namespaces = new UserNamespaces();
         try (Fd tree = Linux.openTreeClone(src, false)) {
-            Linux.setIdmap(tree, namespaces.mapping(200_000, 65_536), false);
+            Linux.setIdmap(tree, namespaces.mapping(200_000, 200_000, 65_536), false);
             Linux.moveMount(tree, target);
         }
         try {
@@ -58,7 +58,7 @@ class LinuxTest {
             assertEquals(200_000, uid(target.resolve("d")));
         } finally {
             Linux.umountDetach(target);
-            namespaces.forget(200_000, 65_536);
+            namespaces.forget(200_000, 200_000, 65_536);
         }
     }
 

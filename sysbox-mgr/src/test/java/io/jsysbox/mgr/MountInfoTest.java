@@ -1,0 +1,57 @@
+package io.jsysbox.mgr;
+
+import org.junit.jupiter.api.Test;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class MountInfoTest {
+    private static final String TABLE = """
+            22 1 254:0 / / rw,relatime shared:1 - ext4 /dev/vda rw
+            30 22 0:26 / /sys/fs/cgroup/memory rw,nosuid - cgroup cgroup rw,memory
+            31 22 0:27 / /sys/fs/cgroup/cpu,cpuacct rw,nosuid - cgroup cgroup rw,cpu,cpuacct
+            32 22 0:28 / /sys/fs/cgroup/systemd rw,nosuid - cgroup cgroup rw,xattr,name=systemd
+            33 22 0:29 / /sys/fs/cgroup/unified rw,nosuid - cgroup2 cgroup2 rw,nsdelegate
+            40 22 0:50 / /var/lib/docker/overlay2/abc/merged rw,relatime - overlay overlay rw,lowerdir=/var/lib/docker/overlay2/l/AAA:/var/lib/docker/overlay2/l/BBB,upperdir=/var/lib/docker/overlay2/abc/diff,workdir=/var/lib/docker/overlay2/abc/work
+            41 40 0:51 / /var/lib/docker/overlay2/abc/merged rw - tmpfs tmpfs rw
+            50 22 254:0 /home/x /mnt/with\\040space rw - ext4 /dev/vda rw
+            60 22 0:52 / /run/jsysbox/mnt/3/rootfs rw - overlay overlay rw,lowerdir=x
+            61 22 0:53 / /run/jsysbox/mnt/3/b0 rw - ext4 /dev/vda rw
+            62 22 0:54 / /run/jsysbox/mnt/30 rw - ext4 /dev/vda rw
+            """;
+
+    @Test
+    void topmostMountWins() {
+        MountInfo info = MountInfo.parse(TABLE);
+        assertEquals("tmpfs", info.topmostAt(Path.of("/var/lib/docker/overlay2/abc/merged")).orElseThrow().fsType());
+        assertEquals(Optional.empty(), info.topmostAt(Path.of("/var/lib/docker")));
+    }
+
+    @Test
+    void unescapesOctal() {
+        MountInfo.Entry e = MountInfo.parse(TABLE).topmostAt(Path.of("/mnt/with space")).orElseThrow();
+        assertEquals("/home/x", e.root());
+    }
+
+    @Test
+    void mountPointsUnderADirDeepestFirst() {
+        assertEquals(List.of(Path.of("/run/jsysbox/mnt/3/b0"), Path.of("/run/jsysbox/mnt/3/rootfs")),
+                MountInfo.parse(TABLE).mountPointsUnder(Path.of("/run/jsysbox/mnt/3")));
+    }
+
+    @Test
+    void superOptions() {
+        MountInfo.Entry systemd = MountInfo.parse(TABLE).ofType("cgroup").get(2);
+        assertTrue(systemd.hasSuperOption("name=systemd"));
+    }
+
+    @Test
+    void malformedLineIsAnError() {
+        assertThrows(IllegalArgumentException.class, () -> MountInfo.parse("1 2 3\n"));
+    }
+}

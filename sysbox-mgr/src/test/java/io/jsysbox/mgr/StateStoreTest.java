@@ -1,0 +1,35 @@
+package io.jsysbox.mgr;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+class StateStoreTest {
+    @Test
+    void roundTrip(@TempDir Path dir) throws Exception {
+        StateStore store = new StateStore(dir.resolve("sub/state.json"));
+        assertEquals(ManagerState.empty(), store.load());
+        ManagerState state = new ManagerState(ManagerState.CURRENT_VERSION,
+                List.of(new ContainerState("c1", 3, "/r", "idmapped-overlay", "/run/jsysbox/mnt/3/rootfs", 42,
+                        List.of("/run/jsysbox/mnt/3/rootfs"), List.of("/run/jsysbox/mnt/3"), List.of("/l/jsysbox/var-lib-docker"))),
+                Map.of("old", 7), 4);
+        store.save(state);
+        assertEquals(state, store.load());
+        assertFalse(Files.exists(dir.resolve("sub/state.json.tmp")));
+    }
+
+    @Test
+    void corruptStateSaysWhatToDo(@TempDir Path dir) throws Exception {
+        Files.writeString(dir.resolve("state.json"), "{not json");
+        var e = assertThrows(java.io.IOException.class, () -> new StateStore(dir.resolve("state.json")).load());
+        assertEquals(true, e.getMessage().contains("move it away"));
+    }
+}
