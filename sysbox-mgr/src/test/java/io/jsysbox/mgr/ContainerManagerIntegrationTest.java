@@ -1,0 +1,159 @@
+package io.jsysbox.mgr;
+
+import io.grpc.Status;
+import io.jsysbox.api.v1.BindMount;
+import io.jsysbox.api.v1.PrepareRequest;
+import io.jsysbox.api.v1.PrepareResponse;
+import io.jsysbox.linux.FsCredentials;
+import io.jsysbox.linux.Linux;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import static io.jsysbox.mgr.RootOnly.uid;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The manager against a real overlay laid out like Docker's overlay2 ({@code <layer>/merged} over
+ * {@code <layer>/diff} and a lower layer), on the host's disk (ext4 supports ID-mapped mounts).
+ */
+class ContainerManagerIntegrationTest {
+    private static final long POOL_START = 1_500_000_000L;
+    Path tmp;
+    Path layer;
+    Path merged;
+    Path mountRoot;
+    Path stateDir;
+
+    @BeforeEach
+    void overlay2Container() throws Exception {
+        RootOnly.assumeRoot();
+        tmp = Files.createTempDirectory(Path.of("/var/tmp"), "jsysbox-mgr-it");
+        Path lower = Files.createDirectories(tmp.resolve("overlay2/lower1/diff"));
+        Files.createDirectories(lower.resolve("etc"));
+        Files.writeString(lower.resolve("etc/hostname"), "image\n");
+        layer = Files.createDirectories(tmp.resolve("overlay2/c1"));
+        Files.createDirectories(layer.resolve("diff"));
+        Files.createDirectories(layer.resolve("work"));
+        merged = Files.createDirectories(layer.resolve("merged"));
+        Linux.mount("overlay", merged, "overlay", 0, "lowerdir=" + lower + ",upperdir=" + layer.resolve("diff") + ",workdir=" + layer.resolve("work"));
+        mountRoot = tmp.resolve("run/mnt");
+        stateDir = tmp.resolve("state");
+    }
+
+    @AfterEach
+    void cleanUp() throws Exception {
+        if (tmp == null) return;
+        Mounts.unmountAllUnder(tmp);
+        NoFollowTree.delete(tmp.getParent(), tmp.getFileName().toString());
+    }
+
+    private ContainerManager manager() throws Exception {
+        var allocator = new IdRangeAllocator(new HostRange(POOL_START, 4 * 65_536), new HostRange(POOL_START, 4 * 65_536));
+        ContainerManager manager = new ContainerManager(allocator, new StateStore(stateDir.resolve("state.json")), stateDir, mountRoot, "test");
+        manager.start();
+        return manager;
+    }
+
+    private PrepareRequest request(String id) throws Exception {
+        Path volume = Files.createDirectories(tmp.resolve("volume"));
+        Files.writeString(volume.resolve("owned-by-1000"), "v");
+        Files.setAttribute(volume.resolve("owned-by-1000"), "unix:uid", 1000);
+        return PrepareRequest.newBuilder().setId(id).setBundle(tmp.toString()).setRootfs(merged.toString())
+                .addSpecialMounts("/var/lib/docker")
+                .addBindMounts(BindMount.newBuilder().setIndex(5).setSource(volume.toString()).setDestination("/data"))
+                .addBindMounts(BindMount.newBuilder().setIndex(6).setSource("/proc").setDestination("/hostproc"))
+                .build();
+    }
+
+    @Test
+    void prepareShiftsRootfsAndBindsAndReleaseUndoesIt() throws Exception {
+        ContainerManager manager = manager();
+        PrepareResponse prepared = manager.prepare(request("c1"));
+        long root = prepared.getUidRange().getHostStart();
+        assertEquals("idmapped-overlay", prepared.getRootfsShift());
+        Path view = Path.of(prepared.getRootfsPath());
+        assertEquals(root, uid(view.resolve("etc/hostname")));
+        // Written by the container's root: lands on disk as uid 0 in the upper layer, like Docker's own writes.
+        FsCredentials.withFsIds((int) root, (int) root, () -> Files.writeString(view.resolve("etc/hostname"), "c1\n"));
+        assertEquals(0, uid(layer.resolve("diff/etc/hostname")));
+
+        Path special = Path.of(prepared.getSpecialMounts(0).getSource());
+        assertEquals(layer.resolve("jsysbox/var-lib-docker"), special);
+        assertEquals(root, uid(special));
+
+        assertEquals(1, prepared.getReplacementsCount(), "/proc cannot be ID-mapped: no replacement");
+        assertEquals(5, prepared.getReplacements(0).getIndex());
+        assertEquals(root + 1000, uid(Path.of(prepared.getReplacements(0).getSource()).resolve("owned-by-1000")));
+        assertEquals(1000, uid(tmp.resolve("volume/owned-by-1000")), "a bind source is never chowned");
+
+        assertTrue(manager.release("c1"));
+        assertFalse(manager.release("c1"));
+        assertEquals(java.util.List.of(), MountInfo.read().mountPointsUnder(mountRoot.resolve("0")));
+        assertFalse(Files.exists(mountRoot.resolve("0")));
+        assertTrue(Files.isDirectory(special), "special dirs in the layer survive until docker rm");
+        assertEquals("overlay", MountInfo.read().topmostAt(merged).orElseThrow().fsType(), "Docker's mount is untouched");
+        assertEquals(0, manager.status().getContainersCount());
+    }
+
+    @Test
+    void restartedManagerKeepsAllocationsAndMounts() throws Exception {
+        PrepareResponse prepared = manager().prepare(request("c1"));
+        ContainerManager restarted = manager();
+        assertEquals(1, restarted.status().getContainersCount());
+        assertTrue(Files.exists(Path.of(prepared.getRootfsPath()).resolve("etc/hostname")), "mounts survive a manager restart");
+        assertEquals(prepared.getUidRange(), restarted.prepare(request("c1")).getUidRange(), "prepared again: same range");
+        restarted.release("c1");
+    }
+
+    @Test
+    void containerRestartedInAnotherRangeGetsItsSpecialDirReowned() throws Exception {
+        ContainerManager manager = manager();
+        long first = manager.prepare(request("c1")).getUidRange().getHostStart();
+        Path special = layer.resolve("jsysbox/var-lib-docker");
+        Files.writeString(special.resolve("inner"), "i");
+        Files.setAttribute(special.resolve("inner"), "unix:uid", (int) first + 7);
+        Files.createSymbolicLink(special.resolve("escape"), tmp.resolve("volume"));
+        manager.release("c1");
+        for (int i = 0; i < 4; i++) manager.prepare(plain("other" + i)); // round robin wraps onto c1's old range
+        manager.release("other0");
+        long second = manager.prepare(request("c1")).getUidRange().getHostStart();
+        assertTrue(first != second);
+        assertEquals(second, uid(special));
+        assertEquals(second + 7, uid(special.resolve("inner")));
+        assertEquals(0, uid(tmp.resolve("volume")), "symlink targets are not re-owned");
+        manager.release("c1");
+        for (int i = 1; i < 4; i++) manager.release("other" + i);
+    }
+
+    private PrepareRequest plain(String id) throws Exception {
+        Path rootfs = Files.createDirectories(tmp.resolve("plain-" + id));
+        return PrepareRequest.newBuilder().setId(id).setRootfs(rootfs.toString()).build();
+    }
+
+    @Test
+    void goneContainersAreReleasedOnStart() throws Exception {
+        manager().prepare(plain("gone"));
+        Files.delete(tmp.resolve("plain-gone"));
+        assertEquals(0, manager().status().getContainersCount());
+    }
+
+    @Test
+    void badRequestsLeaveNothingBehind() throws Exception {
+        ContainerManager manager = manager();
+        var e = assertThrows(ManagerException.class, () -> manager.prepare(PrepareRequest.newBuilder().setId("../x").setRootfs(merged.toString()).build()));
+        assertEquals(Status.Code.INVALID_ARGUMENT, e.code());
+        e = assertThrows(ManagerException.class, () -> manager.prepare(PrepareRequest.newBuilder().setId("c1").setRootfs(merged.toString()).addSpecialMounts("/etc").build()));
+        assertEquals(Status.Code.INVALID_ARGUMENT, e.code());
+        assertEquals(4, manager.status().getFreeRanges());
+        try (var dirs = Files.list(mountRoot)) {
+            assertEquals(0, dirs.count());
+        }
+    }
+}
