@@ -55,11 +55,16 @@ public final class Main implements Callable<Integer> {
             System.err.println("jsysbox-mgr: " + e.getMessage());
             return 2;
         }
+        Path pidFile = socket.resolveSibling("mgr.pid");
+        String running = otherManager(pidFile);
+        if (running != null) {
+            System.err.println("jsysbox-mgr: another manager (pid " + running + ") is running on " + socket + "; stop it first");
+            return 1;
+        }
         String version = new Version().getVersion()[0];
         ContainerManager manager = new ContainerManager(allocator, new StateStore(stateDir.resolve("state.json")), stateDir, mountDir, version);
         manager.start();
         Server server = UnixChannels.serve(socket, List.<BindableService>of(new ManagerService(manager)));
-        Path pidFile = socket.resolveSibling("mgr.pid");
         Files.writeString(pidFile, ProcessHandle.current().pid() + "\n");
         log.info("jsysbox-mgr {} listening on {} (pool: {} ranges of {} from uid {} / gid {})", version, socket,
                 allocator.slots(), IdRangeAllocator.RANGE_SIZE, allocator.uidPool().start(), allocator.gidPool().start());
@@ -74,6 +79,17 @@ public final class Main implements Callable<Integer> {
         }));
         server.awaitTermination();
         return 0;
+    }
+
+    /** The pid in {@code pidFile} if it names a live process other than this one, else null. */
+    private static String otherManager(Path pidFile) {
+        try {
+            long pid = Long.parseLong(Files.readString(pidFile).strip());
+            return pid != ProcessHandle.current().pid() && ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)
+                    ? Long.toString(pid) : null;
+        } catch (IOException | NumberFormatException e) {
+            return null;
+        }
     }
 
     @Command(name = "check-idmap", description = "Prints 'ok' if ID-mapped mounts and overlays over ID-mapped layers work here, else the reason.")
