@@ -32,6 +32,9 @@ public final class ProcStatRenderer implements ProcFileRenderer {
             lines[i] = hostCpuLines[shown[i]];
         }
         Optional<CpuUsage> usage = view.cpu().usage();
+        if (usage.isEmpty() && shown.length == hostCpuLineCount(hostText)) {
+            return hostText; // every CPU shown as the host has it: keep the kernel's own aggregate line
+        }
         if (usage.isPresent() && shown.length > 0) {
             lines = withContainerTime(lines, usage.get(), view.allowedCpus(), shown);
         }
@@ -68,6 +71,16 @@ public final class ProcStatRenderer implements ProcFileRenderer {
             start = end + 1;
         }
         return lines;
+    }
+
+    private static int hostCpuLineCount(String hostText) {
+        int count = 0;
+        for (int start = 0; start < hostText.length() && hostText.startsWith("cpu", start); start = Fields.lineEnd(hostText, start) + 1) {
+            if (isPerCpuLine(hostText, start)) {
+                count++;
+            }
+        }
+        return count;
     }
 
     private static boolean isPerCpuLine(String text, int start) {
