@@ -56,9 +56,8 @@ public final class Main implements Callable<Integer> {
             return 2;
         }
         Path pidFile = socket.resolveSibling("mgr.pid");
-        String running = otherManager(pidFile);
-        if (running != null) {
-            System.err.println("jsysbox-mgr: another manager (pid " + running + ") is running on " + socket + "; stop it first");
+        if (answers(socket)) {
+            System.err.println("jsysbox-mgr: another manager is serving " + socket + "; stop it first");
             return 1;
         }
         String version = new Version().getVersion()[0];
@@ -81,14 +80,12 @@ public final class Main implements Callable<Integer> {
         return 0;
     }
 
-    /** The pid in {@code pidFile} if it names a live process other than this one, else null. */
-    private static String otherManager(Path pidFile) {
-        try {
-            long pid = Long.parseLong(Files.readString(pidFile).strip());
-            return pid != ProcessHandle.current().pid() && ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)
-                    ? Long.toString(pid) : null;
-        } catch (IOException | NumberFormatException e) {
-            return null;
+    /** Whether something accepts connections on {@code socket} (serving would replace its socket file). */
+    private static boolean answers(Path socket) {
+        try (var channel = java.nio.channels.SocketChannel.open(java.net.UnixDomainSocketAddress.of(socket))) {
+            return channel.isConnected();
+        } catch (IOException e) {
+            return false;
         }
     }
 
