@@ -35,10 +35,7 @@ final class Doctor {
     }
 
     private static Finding userNamespaces() {
-        String max = read("/proc/sys/user/max_user_namespaces");
-        return max.matches("[1-9]\\d*")
-                ? Finding.ok("user namespaces", "max_user_namespaces=" + max)
-                : Finding.fix("user namespaces", "enable them: sysctl -w user.max_user_namespaces=15000 (and a kernel with CONFIG_USER_NS)");
+        return Finding.userNamespaces(read("/proc/sys/user/max_user_namespaces"));
     }
 
     private static Finding idMappedMounts() {

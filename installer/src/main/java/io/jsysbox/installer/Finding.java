@@ -33,4 +33,16 @@ record Finding(String check, Verdict verdict, String text) {
         }
         return fix("kernel", version + " lacks ID-mapped mounts: boot a kernel >= 5.12 (>= 5.19 recommended)");
     }
+
+    /** Each jsysbox container needs a user namespace of its own; a low limit caps how many can run. */
+    static Finding userNamespaces(String maxUserNamespaces) {
+        long max = maxUserNamespaces.matches("\\d{1,18}") ? Long.parseLong(maxUserNamespaces) : 0;
+        String raise = "sysctl -w user.max_user_namespaces=15000";
+        if (max == 0) {
+            return fix("user namespaces", "disabled (max_user_namespaces=" + maxUserNamespaces + "): " + raise);
+        }
+        return max < 100
+                ? note("user namespaces", "only " + max + " allowed, and each jsysbox container uses one: " + raise)
+                : ok("user namespaces", "max_user_namespaces=" + max);
+    }
 }

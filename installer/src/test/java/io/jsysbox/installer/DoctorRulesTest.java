@@ -34,6 +34,14 @@ class DoctorRulesTest {
     }
 
     @Test
+    void userNamespaceLimits() {
+        assertEquals(Finding.Verdict.FIX, Finding.userNamespaces("0").verdict());
+        assertEquals(Finding.Verdict.FIX, Finding.userNamespaces("").verdict());
+        assertEquals(Finding.Verdict.NOTE, Finding.userNamespaces("9").verdict());
+        assertEquals(Finding.Verdict.OK, Finding.userNamespaces("63434").verdict());
+    }
+
+    @Test
     void linesAndOverallVerdict() {
         assertEquals("root: ok", Finding.ok("root", "").line());
         assertEquals("runc: ok (runc version 1.1.5)", Finding.ok("runc", "runc version 1.1.5").line());
