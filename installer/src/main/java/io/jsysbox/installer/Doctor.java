@@ -44,7 +44,7 @@ final class Doctor {
         }
         Commands.Result check = Commands.run(HostLayout.MGR.toString(), "check-idmap");
         return check.ok()
-                ? Finding.ok("ID-mapped mounts", check.out().strip())
+                ? Finding.ok("ID-mapped mounts", check.out().strip().equals("ok") ? "" : check.out().strip())
                 : Finding.fix("ID-mapped mounts", "not usable here (" + check.reason() + "): use a kernel >= 5.12 with ID-mapped mount support for the filesystem of /var/lib/docker");
     }
 
