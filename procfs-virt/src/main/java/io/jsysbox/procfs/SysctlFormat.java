@@ -8,7 +8,10 @@ public sealed interface SysctlFormat {
     /** Parses a write of {@code data} at file offset {@code offset}, as the kernel's handler would. */
     SysctlWrite write(byte[] data, long offset);
 
-    /** A sysctl write at a non-zero offset: ignored but reported as written (sysctl_writes_strict = 1, the default). */
+    /**
+     * A sysctl write the kernel ignores but reports as written: at a non-zero offset (sysctl_writes_strict = 1,
+     * the default) or of no bytes.
+     */
     private static SysctlWrite ignored(byte[] data) {
         return new SysctlWrite.Accepted(data.length, Optional.empty());
     }
@@ -19,7 +22,7 @@ public sealed interface SysctlFormat {
 
         @Override
         public SysctlWrite write(byte[] data, long offset) {
-            if (offset != 0) {
+            if (offset != 0 || data.length == 0) {
                 return ignored(data);
             }
             KernelNumbers.ProcNumber number = KernelNumbers.parseProcNumber(data);
@@ -44,7 +47,7 @@ public sealed interface SysctlFormat {
 
         @Override
         public SysctlWrite write(byte[] data, long offset) {
-            if (offset != 0) {
+            if (offset != 0 || data.length == 0) {
                 return ignored(data);
             }
             KernelNumbers.ProcNumber number = KernelNumbers.parseProcNumber(data);
