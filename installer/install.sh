@@ -92,7 +92,7 @@ ensure_docker() {
 build() {
   say "building (mvn package)"
   # Maven 3.8's own guava touches sun.misc.Unsafe; keep Java 25's warning about that off the output.
-  (cd "$repo" && JAVA_HOME=$jdk MAVEN_OPTS="${MAVEN_OPTS:-} --sun-misc-unsafe-memory-access=allow" mvn -B -q -DskipTests -pl sysbox-runc,sysbox-mgr,installer -am package) \
+  (cd "$repo" && JAVA_HOME=$jdk MAVEN_OPTS="${MAVEN_OPTS:-} --sun-misc-unsafe-memory-access=allow" mvn -B -q -Dstyle.color=never -DskipTests -pl sysbox-runc,sysbox-mgr,installer -am package) \
     || die "the Maven build failed (output above): fix it and run install.sh again"
 }
 
@@ -113,9 +113,8 @@ swap_dir() {
 # protobuf and JNA reach reflectively. Rebuilt only when the module list or the JDK changes.
 install_runtime() {
   local jars=() name modules stamp
-  for name in "${names[@]}"; do
-    mapfile -t -O ${#jars[@]} jars < <(app_jars "${module[$name]}")
-  done
+  # Each jar once, though the apps share most of them.
+  mapfile -t jars < <(for name in "${names[@]}"; do app_jars "${module[$name]}"; done | awk -F/ '!seen[$NF]++')
   modules=$("$jdk/bin/jdeps" --ignore-missing-deps --multi-release 25 --print-module-deps "${jars[@]}" 2>/dev/null | tail -n 1) \
     || die "jdeps failed on the built jars: run it by hand to see why"
   [[ ,$modules, == *,jdk.unsupported,* ]] || modules="$modules,jdk.unsupported"
@@ -153,13 +152,13 @@ EOF
   "$launcher" --help >/dev/null 2>&1 || die "$launcher does not start with $jre: run '$launcher --help' to see why"
 }
 
-# Trains an app's AOT cache (JEP 483/514) once per set of jars: one run with -XX:AOTCacheOutput records
+# Trains an app's AOT cache (JEP 483/514) once per set of jars and runtime: one run with -XX:AOTCacheOutput records
 # the classes it loads and links; later starts map them instead. The JVM flags must match the launcher's.
 # The run's own exit status does not matter (e.g. `state` of an unknown container fails).
 train_aot() {
   local name=$1 dir=$lib/$1
   shift
-  [ "$dir/app.aot" -nt "$dir/jars.sha256" ] && return
+  [ "$dir/app.aot" -nt "$dir/jars.sha256" ] && [ "$dir/app.aot" -nt "$jre/jsysbox-stamp" ] && return
   say "training the AOT cache of ${binary[$name]} ($*)"
   rm -f "$dir/app.aot"
   # shellcheck disable=SC2086 # the flag lists are meant to split into words
