@@ -31,22 +31,6 @@ public final class CpuList {
         return cpus;
     }
 
-    /** Formats a set the way the kernel prints it: ascending, ranges for runs of two or more ("0-1,3"). */
-    public static String format(BitSet cpus) {
-        StringBuilder out = new StringBuilder();
-        for (int first = cpus.nextSetBit(0); first >= 0; first = cpus.nextSetBit(first)) {
-            int afterLast = cpus.nextClearBit(first);
-            if (!out.isEmpty()) {
-                out.append(',');
-            }
-            out.append(first);
-            if (afterLast - 1 > first) {
-                out.append('-').append(afterLast - 1);
-            }
-            first = afterLast;
-        }
-        return out.toString();
-    }
 
     private static int parseCpu(String list, int from, int to) {
         try {

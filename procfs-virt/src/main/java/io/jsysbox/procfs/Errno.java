@@ -2,12 +2,10 @@ package io.jsysbox.procfs;
 
 /** The errors a virtual file operation can end with, with the Linux numbers a FUSE reply carries. */
 public enum Errno {
-    EPERM(1),
     ENOMEM(12),
     EACCES(13),
     EINVAL(22),
-    ERANGE(34),
-    EOPNOTSUPP(95);
+    ERANGE(34);
 
     private final int code;
 

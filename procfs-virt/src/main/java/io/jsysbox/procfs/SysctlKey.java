@@ -1,11 +1,5 @@
 package io.jsysbox.procfs;
 
-import java.util.Map;
-import java.util.Optional;
-import java.util.function.Function;
-import java.util.stream.Collectors;
-import java.util.stream.Stream;
-
 /**
  * The sysctls and module parameters a container gets its own value of: either the kernel does not
  * namespace them, or (shm*, pid_max, max_dgram_qlen) it does but the container's /proc/sys is read-only
@@ -44,9 +38,6 @@ public enum SysctlKey {
         FRESH_UUID
     }
 
-    private static final Map<String, SysctlKey> BY_PATH =
-            Stream.of(values()).collect(Collectors.toUnmodifiableMap(SysctlKey::path, Function.identity()));
-
     private final String path;
     private final SysctlFormat format;
     private final Source source;
@@ -74,11 +65,8 @@ public enum SysctlKey {
         return source;
     }
 
+    /** Whether the file is writable at all (mode 0644 rather than 0444), for the FUSE daemon's attributes. */
     public boolean writable() {
         return !(format instanceof SysctlFormat.ReadOnly);
-    }
-
-    public static Optional<SysctlKey> forPath(String path) {
-        return Optional.ofNullable(BY_PATH.get(path));
     }
 }

@@ -15,11 +15,6 @@ class CpuListTest {
         assertTrue(CpuList.parse("\n").isEmpty());
     }
 
-    @Test
-    void formatsLikeTheKernel() {
-        assertEquals("0-3,6,8-9", CpuList.format(CpuList.parse("0,1,2,3,6,8,9")));
-        assertEquals("", CpuList.format(CpuList.parse("")));
-    }
 
     @Test
     void rejectsGarbage() {
