@@ -33,6 +33,21 @@ final class Fields {
         return from;
     }
 
+    /** The blank-separated words of {@code text} between {@code from} and {@code to}. */
+    static String[] words(String text, int from, int to) {
+        String[] words = new String[8];
+        int count = 0;
+        for (int start = skipBlanks(text, from, to); start < to; start = skipBlanks(text, start, to)) {
+            int end = skipToBlank(text, start, to);
+            if (count == words.length) {
+                words = Arrays.copyOf(words, count * 2);
+            }
+            words[count++] = text.substring(start, end);
+            start = end;
+        }
+        return Arrays.copyOf(words, count);
+    }
+
     /** The whitespace-separated numbers of {@code line} from index {@code from} on. */
     static long[] longs(String line, int from) {
         return longs(line, from, line.length());

@@ -23,7 +23,7 @@ public final class SwapsRenderer implements ProcFileRenderer {
         int start = headerEnd + 1;
         while (start < hostText.length()) {
             int end = Fields.lineEnd(hostText, start);
-            String[] fields = hostText.substring(start, end).strip().split("\\s+");
+            String[] fields = Fields.words(hostText, start, end);
             if (fields.length == 5) {
                 firstArea = firstArea == null ? fields : firstArea;
                 hostTotalKb += Long.parseLong(fields[2]);
