@@ -91,8 +91,8 @@ ensure_docker() {
 
 build() {
   say "building (mvn package)"
-  # Maven 3.8's own guava touches sun.misc.Unsafe; keep Java 25's warning about that off the output.
-  (cd "$repo" && JAVA_HOME=$jdk MAVEN_OPTS="${MAVEN_OPTS:-} --sun-misc-unsafe-memory-access=allow" mvn -B -q -Dstyle.color=never -DskipTests -pl sysbox-runc,sysbox-mgr,installer -am package) \
+  # Maven 3.8's own guava touches sun.misc.Unsafe (Java 25 warns) and its jansi prints stray colour resets.
+  (cd "$repo" && JAVA_HOME=$jdk MAVEN_OPTS="${MAVEN_OPTS:-} --sun-misc-unsafe-memory-access=allow -Djansi.noreset=true" mvn -B -q -DskipTests -pl sysbox-runc,sysbox-mgr,installer -am package) \
     || die "the Maven build failed (output above): fix it and run install.sh again"
 }
 
