@@ -2,13 +2,14 @@ package io.jsysbox.linux;
 
 /**
  * The few numbers that differ between the architectures we support. The mount-API syscalls
- * (open_tree and later) share one number on every architecture.
+ * (pidfd_open, open_tree and later) share one number on every architecture.
  */
 final class Arch {
     static final long SYS_OPEN_TREE = 428;
     static final long SYS_MOVE_MOUNT = 429;
     static final long SYS_OPENAT2 = 437;
     static final long SYS_MOUNT_SETATTR = 442;
+    static final long SYS_PIDFD_OPEN = 434;
 
     /** O_DIRECTORY and O_NOFOLLOW: asm-generic values on aarch64, legacy values on x86_64. */
     static final int O_DIRECTORY;

@@ -33,6 +33,8 @@ interface LibC extends Library {
 
     int capset(Pointer header, Pointer data);
 
+    int poll(Pointer fds, long nfds, int timeoutMillis);
+
     String strerror(int errno);
 
     static String strerrorOf(int errno) {

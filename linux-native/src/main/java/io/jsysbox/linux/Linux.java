@@ -142,6 +142,25 @@ public final class Linux {
         }
     }
 
+    /** A pidfd for {@code pid}: it becomes readable when the process exits, and never names a reused pid. */
+    public static Fd pidfdOpen(long pid) throws LinuxException {
+        return new Fd(checkedSyscall("pidfd_open(" + pid + ")", Arch.SYS_PIDFD_OPEN, pid, 0L));
+    }
+
+    /** Blocks the calling thread until {@code fd} is readable (for a pidfd: until the process has exited). */
+    public static void awaitReadable(Fd fd) throws LinuxException {
+        final short pollIn = 1;
+        try (Memory pollFd = new Memory(8)) {
+            pollFd.setInt(0, fd.value());
+            pollFd.setShort(4, pollIn);
+            pollFd.setShort(6, (short) 0);
+            while (C.poll(pollFd, 1, -1) < 0) {
+                int errno = Native.getLastError();
+                if (errno != 4 /* EINTR */) throw new LinuxException("poll(" + fd + ")", errno);
+            }
+        }
+    }
+
     private static int checkedSyscall(String what, long number, Object... args) throws LinuxException {
         long result = C.syscall(number, args);
         if (result < 0) throw new LinuxException(what, Native.getLastError());

@@ -1,7 +1,9 @@
 package io.jsysbox.mgr;
 
+import io.jsysbox.linux.Errno;
 import io.jsysbox.linux.Fd;
 import io.jsysbox.linux.Linux;
+import io.jsysbox.linux.LinuxException;
 
 import java.io.IOException;
 import java.nio.file.Path;
@@ -12,7 +14,7 @@ public interface CgroupDelegation {
     /** The host dirs of the process's cgroups this delegation covers (pure). */
     List<Path> directories(ProcCgroup cgroups, MountInfo mounts);
 
-    /** The files in a cgroup dir its owner must own to manage children; empty: every file directly in it. */
+    /** The files in a cgroup dir its owner must own to manage children (those the kernel lacks are skipped). */
     List<String> delegatedFiles();
 
     /** Chowns each dir and its delegated files to uid:gid, never following a symlink. */
@@ -21,13 +23,12 @@ public interface CgroupDelegation {
         for (Path dir : dirs) {
             try (Fd fd = Linux.openDirectoryNoSymlinks(dir)) {
                 Linux.chownNoFollow(fd, "", uid, gid);
-                List<String> files = delegatedFiles();
-                if (files.isEmpty()) {
-                    try (var entries = java.nio.file.Files.newDirectoryStream(fd.procPath(), p -> java.nio.file.Files.isRegularFile(p, java.nio.file.LinkOption.NOFOLLOW_LINKS))) {
-                        for (Path entry : entries) Linux.chownNoFollow(fd, entry.getFileName().toString(), uid, gid);
+                for (String file : delegatedFiles()) {
+                    try {
+                        Linux.chownNoFollow(fd, file, uid, gid);
+                    } catch (LinuxException e) {
+                        if (e.errno() != Errno.ENOENT) throw e;
                     }
-                } else {
-                    for (String file : files) Linux.chownNoFollow(fd, file, uid, gid);
                 }
             }
         }

@@ -4,7 +4,11 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 
-/** cgroup v1: the process's dir in every hierarchy (cpu, memory, …, name=systemd), with every file in it. */
+/**
+ * cgroup v1: the process's dir in every hierarchy (cpu, memory, …, name=systemd) and the files that manage
+ * membership. Limit files (memory.limit_in_bytes, cpu.cfs_quota_us…) stay host-owned: in v1 a file's owner may
+ * write it, and the container must not lift the limits Docker set on it. Children it creates are its own.
+ */
 public final class CgroupV1Delegation implements CgroupDelegation {
     @Override
     public List<Path> directories(ProcCgroup cgroups, MountInfo mounts) {
@@ -23,5 +27,5 @@ public final class CgroupV1Delegation implements CgroupDelegation {
     }
 
     @Override
-    public List<String> delegatedFiles() { return List.of(); }
+    public List<String> delegatedFiles() { return List.of("cgroup.procs", "tasks", "cgroup.clone_children", "notify_on_release"); }
 }

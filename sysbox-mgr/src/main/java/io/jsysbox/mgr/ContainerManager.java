@@ -42,6 +42,7 @@ public final class ContainerManager {
     private final BindMountMapper bindMountMapper = new BindMountMapper(idmapped);
     private final List<CgroupDelegation> cgroupDelegations = List.of(new CgroupV1Delegation(), new CgroupV2Delegation());
     private final Map<String, ContainerState> containers = new LinkedHashMap<>();
+    private final InitExitWatcher exitWatcher = new InitExitWatcher(this::initExited);
     private final String version;
 
     public ContainerManager(IdRangeAllocator allocator, StateStore store, Path stateDir, Path mountRoot, String version) {
@@ -66,6 +67,9 @@ public final class ContainerManager {
         allocator.restorePrevious(state.previousSlots(), state.nextSlot());
         LOG.info("loaded {} container(s) from {}", containers.size(), store.file());
         reconcile();
+        for (ContainerState c : containers.values()) {
+            if (c.pid() > 0) exitWatcher.watch(c.id(), c.pid());
+        }
         Set<String> owned = new HashSet<>();
         for (ContainerState c : containers.values()) owned.add(Integer.toString(c.slot()));
         try (var dirs = Files.newDirectoryStream(mountRoot)) {
@@ -77,14 +81,25 @@ public final class ContainerManager {
         }
     }
 
-    /** Releases every container whose rootfs no longer exists and whose init process is dead. */
+    /**
+     * Releases every container whose init process has exited, and every one still being created (no pid yet)
+     * whose rootfs no longer exists.
+     */
     public synchronized void reconcile() throws IOException {
         for (ContainerState c : List.copyOf(containers.values())) {
-            if (!Files.exists(Path.of(c.rootfs()), LinkOption.NOFOLLOW_LINKS) && !alive(c.pid())) {
-                LOG.info("{}: rootfs {} is gone and pid {} is dead; releasing", c.id(), c.rootfs(), c.pid());
+            if (c.pid() > 0 ? !alive(c.pid()) : !Files.exists(Path.of(c.rootfs()), LinkOption.NOFOLLOW_LINKS)) {
+                LOG.info("{}: init pid {} is dead or rootfs {} is gone; releasing", c.id(), c.pid(), c.rootfs());
                 release(c.id());
             }
         }
+    }
+
+    /** The container has stopped: nothing made for it is needed any more (its special dirs outlive it, see SpecialMounts). */
+    private synchronized void initExited(String id, long pid) {
+        ContainerState state = containers.get(id);
+        if (state == null || state.pid() != pid) return;
+        LOG.info("{}: init pid {} exited", id, pid);
+        release(id);
     }
 
     public synchronized PrepareResponse prepare(PrepareRequest request) throws ManagerException {
@@ -163,6 +178,7 @@ public final class ContainerManager {
             Mounts.unmountAllUnder(mountRoot.resolve(Integer.toString(state.slot())));
             containers.put(id, state.withPid(pid).withMounts(List.of()));
             persist();
+            exitWatcher.watch(id, pid);
             LOG.info("{}: started as pid {}; delegated {}", id, pid, delegated);
             return delegated;
         } catch (IOException | RuntimeException e) {

@@ -25,6 +25,9 @@ public record ProcCgroup(List<Line> lines) {
         String root = mount.root();
         String relative = root.equals("/") ? path : path.startsWith(root) ? path.substring(root.length()) : null;
         if (relative == null) return null;
-        return mount.mountPoint().resolve(relative.replaceAll("^/+", ""));
+        relative = relative.replaceAll("^/+", "");
+        // Never hand a hierarchy's root (a process in the host's root cgroup) or a path escaping it to a container.
+        if (relative.isEmpty() || java.util.Arrays.asList(relative.split("/")).contains("..")) return null;
+        return mount.mountPoint().resolve(relative);
     }
 }

@@ -1,0 +1,45 @@
+package io.jsysbox.mgr;
+
+import io.jsysbox.linux.Fd;
+import io.jsysbox.linux.Linux;
+import io.jsysbox.linux.LinuxException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.function.BiConsumer;
+
+/**
+ * Tells the manager when a container's init process exits. Why: a stopped container needs nothing from the
+ * manager any more, so its range is freed at once and the runtime's {@code delete} (called several times per
+ * container by containerd) stays a plain runc call. A pidfd never confuses a reused pid with the init.
+ */
+final class InitExitWatcher {
+    private static final Logger LOG = LoggerFactory.getLogger(InitExitWatcher.class);
+
+    private final BiConsumer<String, Long> onExit;
+
+    /** {@code onExit} receives the container id and the pid that exited. */
+    InitExitWatcher(BiConsumer<String, Long> onExit) { this.onExit = onExit; }
+
+    /** Starts watching; if the process is already gone, reports its exit right away on the watcher thread. */
+    void watch(String id, long pid) {
+        Fd pidfd;
+        try {
+            pidfd = Linux.pidfdOpen(pid);
+        } catch (LinuxException e) {
+            LOG.info("{}: init pid {} is already gone ({})", id, pid, e.getMessage());
+            Thread.ofPlatform().daemon().name("exit-" + pid).start(() -> onExit.accept(id, pid));
+            return;
+        }
+        // A blocking poll(2) pins its thread, so each watch gets a small platform thread of its own.
+        Thread.ofPlatform().daemon().name("exit-" + pid).stackSize(256 * 1024).start(() -> {
+            try (pidfd) {
+                Linux.awaitReadable(pidfd);
+            } catch (LinuxException e) {
+                LOG.error("{}: cannot wait for pid {}: {}", id, pid, e.getMessage());
+                return;
+            }
+            onExit.accept(id, pid);
+        });
+    }
+}
