@@ -24,7 +24,9 @@ names=(runc mgr installer)
 declare -A module=([runc]=sysbox-runc [mgr]=sysbox-mgr [installer]=installer)
 declare -A main=([runc]=io.jsysbox.runc.Main [mgr]=io.jsysbox.mgr.Main [installer]=io.jsysbox.installer.Main)
 declare -A binary=([runc]=jsysbox-runc [mgr]=jsysbox-mgr [installer]=jsysbox)
-# CLIs start often and live briefly: C1 only and the serial GC start fastest (measured, see README).
+# CLIs start often and live briefly: C1 only and the serial GC start fastest. Measured on 2 cores for
+# `jsysbox --version`: 171 ms default, 137 ms C1+serial, 168 ms with -Xshare:off; for `jsysbox status`
+# (a gRPC call) the AOT cache takes it from ~380 to ~195 ms. `java -version` alone: 24 ms.
 # The manager is a long-running daemon: full JIT, serial GC (one small heap, no GC threads).
 declare -A flags=([runc]="-XX:TieredStopAtLevel=1 -XX:+UseSerialGC" [mgr]="-XX:+UseSerialGC"
                   [installer]="-XX:TieredStopAtLevel=1 -XX:+UseSerialGC")
