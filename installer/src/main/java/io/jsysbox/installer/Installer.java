@@ -116,15 +116,22 @@ final class Installer {
         out.println("docker: runtime jsysbox removed");
     }
 
-    /** Removes /run/jsysbox (socket, pid files) unless something is still mounted below it: never delete through a mount. */
+    /**
+     * Removes /run/jsysbox (socket, pid files, mount dirs). With the manager stopped and no jsysbox container left,
+     * a mount below it is a leftover (the manager's own private bind of mnt/, or a stale ID-mapped clone):
+     * detach those first, deepest first, and delete nothing while any remains, so the walk never enters a mount.
+     */
     private void removeRunDir() {
         Path run = HostLayout.RUN_DIR;
         if (!Files.exists(run)) {
             return;
         }
-        List<String> mounts = MountTable.mountPointsBelow(HostFiles.readOrEmpty(Path.of("/proc/self/mountinfo")), run.toString());
-        if (!mounts.isEmpty()) {
-            out.println("left " + run + " in place: still mounted below it: " + String.join(", ", mounts));
+        List<String> mounts = mountsBelow(run);
+        mounts.stream().sorted(java.util.Comparator.comparing(String::length).reversed())
+                .forEach(point -> Commands.run("umount", "--lazy", point));
+        List<String> left = mountsBelow(run);
+        if (!left.isEmpty()) {
+            out.println("left " + run + " in place: still mounted below it: " + String.join(", ", left));
             return;
         }
         try (var paths = Files.walk(run)) {
@@ -133,6 +140,11 @@ final class Installer {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot remove " + run, e);
         }
+        out.println(run + ": removed" + (mounts.isEmpty() ? "" : " (after detaching " + String.join(", ", mounts) + ")"));
+    }
+
+    private static List<String> mountsBelow(Path dir) {
+        return MountTable.mountPointsBelow(HostFiles.readOrEmpty(Path.of("/proc/self/mountinfo")), dir.toString());
     }
 
     private static void writeIfChanged(Path file, String before, String after) {
