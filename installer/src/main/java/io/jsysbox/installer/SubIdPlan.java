@@ -15,7 +15,7 @@ public final class SubIdPlan {
     public static final long RANGE = 65536;
     /** 4096 container ranges: 2^28 ids, far below the 2^32 id space. */
     public static final long POOL_SIZE = RANGE * 4096;
-    /** Below this, ids belong to the host's ordinary users (the first useradd-allocated range starts at 100000). */
+    /** Below this, ids belong to the host's ordinary users (useradd hands out 100000-165535 first). */
     static final long LOWEST_START = 165536;
 
     public record Entry(String owner, long start, long count) {
@@ -37,7 +37,7 @@ public final class SubIdPlan {
         Optional<Entry> gid = find(gids);
         Entry pool;
         if (uid.isPresent() && gid.isPresent()) {
-            if (uid.get().start() != gid.get().start() || uid.get().count() != gid.get().count()) {
+            if (!uid.get().equals(gid.get())) {
                 throw new IllegalStateException("the jsysbox entries of /etc/subuid (" + uid.get().line() + ") and /etc/subgid ("
                         + gid.get().line() + ") differ: make them equal or delete both and install again");
             }
@@ -64,11 +64,10 @@ public final class SubIdPlan {
         return text.lines().filter(line -> !line.trim().startsWith(OWNER + ":")).map(line -> line + "\n").collect(Collectors.joining());
     }
 
-    /** Lowest RANGE-aligned start, not below LOWEST_START, above every existing entry. */
+    /** Lowest RANGE-aligned start at or above LOWEST_START and above every existing entry. */
     static long nextStart(List<Entry> entries) {
-        long highestEnd = entries.stream().mapToLong(Entry::end).max().orElse(0);
-        long aligned = (highestEnd + RANGE - 1) / RANGE * RANGE;
-        return Math.max(LOWEST_START, aligned);
+        long floor = Math.max(LOWEST_START, entries.stream().mapToLong(Entry::end).max().orElse(0));
+        return (floor + RANGE - 1) / RANGE * RANGE;
     }
 
     /** Well-formed {@code name:start:count} lines; comments and malformed lines are kept in the text but ignored here. */

@@ -11,10 +11,10 @@ class SubIdPlanTest {
     private static final long POOL = SubIdPlan.POOL_SIZE;
 
     @Test
-    void emptyFilesGetThePoolAtTheLowestStart() {
+    void emptyFilesGetThePoolAtTheFirstAlignedStartAboveTheUserRanges() {
         SubIdPlan.Result r = SubIdPlan.plan("", "");
-        assertEquals(new SubIdPlan.Entry("jsysbox", 165536, POOL), r.pool());
-        assertEquals("jsysbox:165536:" + POOL + "\n", r.subuid());
+        assertEquals(new SubIdPlan.Entry("jsysbox", 196608, POOL), r.pool());
+        assertEquals("jsysbox:196608:" + POOL + "\n", r.subuid());
         assertEquals(r.subuid(), r.subgid());
     }
 
@@ -57,7 +57,7 @@ class SubIdPlanTest {
     void malformedLinesAndCommentsAreIgnoredForPlanning() {
         List<SubIdPlan.Entry> entries = SubIdPlan.parse("# x:1:2\nbroken\nbad:x:1\nok:10:5\n\n");
         assertEquals(List.of(new SubIdPlan.Entry("ok", 10, 5)), entries);
-        assertEquals(165536, SubIdPlan.nextStart(entries));
+        assertEquals(196608, SubIdPlan.nextStart(entries));
     }
 
     @Test
