@@ -1,0 +1,72 @@
+package io.jsysbox.runc;
+
+import com.fasterxml.jackson.core.JsonLocation;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+
+/** Reads and atomically rewrites OCI JSON files (config.json, exec's process.json) as Jackson trees. */
+final class ConfigFile {
+    private static final ObjectMapper JSON = new ObjectMapper().enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
+
+    private ConfigFile() {}
+
+    /** The JSON object in {@code file}, every field kept; anything else is a one-line error naming the file. */
+    static ObjectNode read(Path file) throws JsysboxException {
+        String text;
+        try {
+            text = Files.readString(file);
+        } catch (NoSuchFileException e) {
+            throw new JsysboxException(file + " does not exist: is the bundle directory right (--bundle)?");
+        } catch (IOException e) {
+            throw new JsysboxException("cannot read " + file + ": " + e.getMessage(), e);
+        }
+        if (text.isBlank()) throw new JsysboxException(file + " is empty: it must hold the container's OCI spec (see 'runc spec')");
+        JsonNode tree;
+        try {
+            tree = JSON.readTree(text);
+        } catch (JsonProcessingException e) {
+            JsonLocation at = e.getLocation();
+            String where = at == null ? "" : " (line " + at.getLineNr() + ", column " + at.getColumnNr() + ")";
+            throw new JsysboxException(file + " is not valid JSON" + where + ": " + ErrorLog.oneLine(e.getOriginalMessage())
+                    + "; fix or regenerate it", e);
+        }
+        if (!(tree instanceof ObjectNode object)) {
+            throw new JsysboxException(file + " holds a JSON " + tree.getNodeType().name().toLowerCase()
+                    + ", not an object: it must hold the container's OCI spec (see 'runc spec')");
+        }
+        return object;
+    }
+
+    /** Replaces {@code file} with {@code tree} in one rename, so a reader never sees half a file. */
+    static void write(Path file, ObjectNode tree) throws JsysboxException {
+        Path temporary = file.resolveSibling("." + file.getFileName() + ".jsysbox-" + ProcessHandle.current().pid());
+        try {
+            Files.write(temporary, JSON.writeValueAsBytes(tree));
+            Files.move(temporary, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        } catch (IOException e) {
+            try {
+                Files.deleteIfExists(temporary);
+            } catch (IOException ignored) {
+                // The write's own error is the one to report.
+            }
+            throw new JsysboxException("cannot write " + file + ": " + e.getMessage(), e);
+        }
+    }
+
+    static JsonNode parse(String json, String what) throws JsysboxException {
+        try {
+            return JSON.readTree(json);
+        } catch (JsonProcessingException e) {
+            throw new JsysboxException(what + " is not valid JSON: " + ErrorLog.oneLine(e.getOriginalMessage()), e);
+        }
+    }
+}

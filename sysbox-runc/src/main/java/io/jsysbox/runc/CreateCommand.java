@@ -1,0 +1,60 @@
+package io.jsysbox.runc;
+
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.function.UnaryOperator;
+
+/** {@code create}: prepare with the manager, rewrite the spec, {@code runc create}, then delegate cgroups. */
+@Command(name = "create", description = "Create a system container from a bundle (see 'runc create --help').")
+final class CreateCommand {
+    @Mixin
+    ContainerOptions container;
+
+    @Option(names = {"-h", "--help"}, usageHelp = true, description = "show this help")
+    boolean help;
+
+    static int main(Runc runc, ErrorLog log, List<String> arguments) throws JsysboxException {
+        CreateCommand command = new CreateCommand();
+        if (VerbOptions.parse(command, arguments)) return 0;
+        command.container.rejectUnsupported();
+        return command.create(runc, log);
+    }
+
+    private int create(Runc runc, ErrorLog log) throws JsysboxException {
+        String id = container.id;
+        try (SystemContainer prepared = SystemContainer.prepare(id, container.absoluteBundle(), UnaryOperator.identity(), log)) {
+            boolean created = false;
+            try {
+                int code = runc.run("create", container.runcArguments(List.of()));
+                if (code != 0) {
+                    // runc has reported why, on stderr and in the log: its message is the one Docker should show.
+                    prepared.release();
+                    return code;
+                }
+                created = true;
+                prepared.started(initPid(runc));
+                return 0;
+            } catch (JsysboxException | RuntimeException e) {
+                if (created) runc.run("delete", List.of("--force", id));
+                prepared.release();
+                throw e;
+            }
+        }
+    }
+
+    private long initPid(Runc runc) throws JsysboxException {
+        if (container.pidFile == null) return RuncState.of(runc, container.id).pid();
+        Path pidFile = Path.of(container.pidFile);
+        try {
+            return Long.parseLong(Files.readString(pidFile).strip());
+        } catch (IOException | NumberFormatException e) {
+            throw new JsysboxException("cannot read the init pid runc wrote to " + pidFile + ": " + e.getMessage(), e);
+        }
+    }
+}

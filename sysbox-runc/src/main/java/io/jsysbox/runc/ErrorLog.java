@@ -1,0 +1,76 @@
+package io.jsysbox.runc;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.OffsetDateTime;
+import java.time.temporal.ChronoUnit;
+
+/**
+ * Reports a failure as runc does: one line on stderr and one entry in the {@code --log} file. containerd-shim
+ * reads the last error entry of that file and Docker shows it as "OCI runtime create failed: MSG".
+ */
+final class ErrorLog {
+    static final String PREFIX = "jsysbox: ";
+
+    private final String logFile;
+    private final boolean json;
+
+    ErrorLog(String logFile, boolean json) {
+        this.logFile = logFile;
+        this.json = json;
+    }
+
+    void error(String message) {
+        log("error", message);
+    }
+
+    /** Something went wrong that does not fail the command (e.g. a release the manager will redo itself). */
+    void warning(String message) {
+        log("warning", message);
+    }
+
+    private void log(String level, String message) {
+        String line = PREFIX + oneLine(message);
+        System.err.println(line);
+        if (logFile == null) return;
+        String entry = entry(level, line, OffsetDateTime.now().truncatedTo(ChronoUnit.SECONDS).toString(), json);
+        try {
+            Files.writeString(Path.of(logFile), entry + "\n", StandardCharsets.UTF_8, StandardOpenOption.CREATE,
+                    StandardOpenOption.APPEND, StandardOpenOption.WRITE);
+        } catch (IOException | RuntimeException e) {
+            System.err.println(PREFIX + "cannot write the log file " + logFile + ": " + e.getMessage());
+        }
+    }
+
+    /** One log entry in runc's (logrus') json or text format. */
+    static String entry(String level, String message, String time, boolean json) {
+        return json
+                ? "{\"level\":\"" + level + "\",\"msg\":" + quoted(message) + ",\"time\":\"" + time + "\"}"
+                : "time=\"" + time + "\" level=" + level + " msg=" + quoted(message);
+    }
+
+    static String oneLine(String message) {
+        return String.valueOf(message).strip().replaceAll("\\s*\\R\\s*", "; ");
+    }
+
+    /** A JSON string literal (also how logrus quotes text-format values). */
+    static String quoted(String text) {
+        StringBuilder quoted = new StringBuilder(text.length() + 2).append('"');
+        for (char c : text.toCharArray()) {
+            switch (c) {
+                case '"' -> quoted.append("\\\"");
+                case '\\' -> quoted.append("\\\\");
+                case '\n' -> quoted.append("\\n");
+                case '\r' -> quoted.append("\\r");
+                case '\t' -> quoted.append("\\t");
+                default -> {
+                    if (c < 0x20) quoted.append(String.format("\\u%04x", (int) c)); else quoted.append(c);
+                }
+            }
+        }
+        return quoted.append('"').toString();
+    }
+}

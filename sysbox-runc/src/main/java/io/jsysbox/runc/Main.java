@@ -1,0 +1,75 @@
+package io.jsysbox.runc;
+
+import picocli.CommandLine;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.util.List;
+import java.util.Properties;
+
+/**
+ * jsysbox-runc: an OCI runtime CLI that containerd-shim and Docker drive exactly like runc. create, run, delete
+ * and exec add the system-container work around runc; every other verb is runc's, run with the same flags.
+ * Those pass-through verbs are the hot path (containerd runs several per container): they load neither Jackson
+ * nor gRPC, which only the classes of the four jsysbox verbs reference.
+ */
+public final class Main {
+    private Main() {}
+
+    public static void main(String[] args) {
+        System.exit(run(args));
+    }
+
+    static int run(String[] args) {
+        GlobalOptions globals = new GlobalOptions();
+        CommandLine line = new CommandLine(globals).setStopAtPositional(true).setExpandAtFiles(false);
+        ErrorLog errors = new ErrorLog(null, false);
+        try {
+            try {
+                line.parseArgs(args);
+            } catch (CommandLine.ParameterException e) {
+                throw new JsysboxException(VerbOptions.problem(e, "jsysbox-runc --help"));
+            }
+            errors = new ErrorLog(globals.log, globals.jsonLog());
+            if (globals.logFormat != null && !List.of("text", "json").contains(globals.logFormat)) {
+                throw new JsysboxException("unknown --log-format '" + globals.logFormat + "': use text or json");
+            }
+            if (globals.help || (globals.verbAndArguments.isEmpty() && !globals.version)) {
+                line.usage(System.out);
+                return 0;
+            }
+            Runc runc = Runc.fromEnvironment(globals.runcArguments());
+            if (globals.version) {
+                System.out.println("jsysbox-runc version " + version());
+                System.out.flush();
+                return runc.run("--version", List.of());
+            }
+            String verb = globals.verbAndArguments.getFirst();
+            List<String> arguments = globals.verbAndArguments.subList(1, globals.verbAndArguments.size());
+            return switch (verb) {
+                case "create" -> CreateCommand.main(runc, errors, arguments);
+                case "run" -> RunCommand.main(runc, errors, arguments);
+                case "delete" -> DeleteCommand.main(runc, errors, arguments);
+                case "exec" -> ExecCommand.main(runc, arguments);
+                case StartedHook.VERB -> StartedHook.main(arguments);
+                default -> runc.run(verb, arguments);
+            };
+        } catch (JsysboxException e) {
+            errors.error(e.getMessage());
+            return 1;
+        } catch (RuntimeException e) {
+            errors.error("internal error (please report): " + e);
+            return 1;
+        }
+    }
+
+    private static String version() {
+        Properties properties = new Properties();
+        try (InputStream in = Main.class.getResourceAsStream("version.properties")) {
+            if (in != null) properties.load(in);
+        } catch (IOException e) {
+            // Unknown version: said so below.
+        }
+        return properties.getProperty("version", "unknown");
+    }
+}

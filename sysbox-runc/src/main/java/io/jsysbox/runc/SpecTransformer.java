@@ -1,0 +1,328 @@
+package io.jsysbox.runc;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.jsysbox.api.v1.BindMount;
+import io.jsysbox.api.v1.IdRange;
+import io.jsysbox.api.v1.MountReplacement;
+import io.jsysbox.api.v1.PrepareResponse;
+import io.jsysbox.api.v1.SpecialMount;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * The OCI spec rewrite that turns a Docker/runc container into a system container: its own user namespace
+ * over the manager's ID range, root with every capability the host allows (bounded by that namespace),
+ * seccomp that lets inner engines mount and unshare, writable sysfs and cgroupfs, special mounts and the
+ * manager's ID-mapped sources. Pure: no I/O, inputs are never modified.
+ */
+final class SpecTransformer {
+    static final String TRANSFORMED = "io.jsysbox.transformed";
+    static final String UID_RANGE = "io.jsysbox.uid-range";
+    static final String GID_RANGE = "io.jsysbox.gid-range";
+    // What the rewrite replaces and cannot re-derive, so that transforming a transformed spec (create re-run on
+    // the same bundle) starts again from the caller's spec instead of stacking a second rewrite.
+    static final String ORIGINAL_ROOT = "io.jsysbox.original-root-path";
+    static final String ORIGINAL_MOUNTS = "io.jsysbox.original-mounts";
+    static final String ORIGINAL_NAMESPACES = "io.jsysbox.original-namespaces";
+
+    /** Where inner engines keep their data; backed by host dirs so they need no overlay-on-overlay. */
+    static final List<String> SPECIAL_MOUNT_DESTINATIONS = List.of("/var/lib/docker", "/var/lib/containerd",
+            "/var/lib/containers", "/var/lib/kubelet", "/var/lib/rancher/k3s", "/var/lib/buildkit");
+
+    /** Namespaces a container must not share with the host, with the Docker flag that shares each. */
+    private static final Map<String, String> REQUIRED_NAMESPACES = Map.of("pid", "--pid=host",
+            "network", "--network=host", "ipc", "--ipc=host", "uts", "--uts=host", "mount", "");
+
+    /**
+     * Syscalls inner container engines, systemd and init systems need, allowed unconditionally. Docker's profile
+     * only allows them with CAP_SYS_ADMIN & co. (or conditions clone on namespace flags, and answers clone3 with
+     * ENOSYS). Inside the user namespace the kernel still checks each against the namespace's capabilities.
+     * Not here: syslog (host kernel log), open_by_handle_at (file handles bypass mount boundaries),
+     * lookup_dcookie and personality (no use inside, Docker's conditional rules stay).
+     */
+    static final List<String> SYSTEM_CONTAINER_SYSCALLS = List.of("mount", "umount", "umount2", "pivot_root",
+            "unshare", "setns", "clone", "clone3", "keyctl", "add_key", "request_key", "sethostname",
+            "setdomainname", "mount_setattr", "open_tree", "move_mount", "fsopen", "fsconfig", "fsmount", "fspick",
+            "name_to_handle_at", "bpf", "perf_event_open", "quotactl", "vhangup", "reboot", "ptrace", "kcmp",
+            "process_vm_readv", "process_vm_writev");
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private SpecTransformer() {}
+
+    /** The spec as its author wrote it: an earlier rewrite's root, mounts, namespaces and mappings undone. */
+    static ObjectNode original(ObjectNode spec) {
+        ObjectNode copy = spec.deepCopy();
+        JsonNode annotations = copy.path("annotations");
+        if (!annotations.path(TRANSFORMED).asText().equals("true")) return copy;
+        ObjectNode linux = copy.withObjectProperty("linux");
+        if (annotations.has(ORIGINAL_ROOT)) copy.withObjectProperty("root").put("path", annotations.get(ORIGINAL_ROOT).asText());
+        restore(copy, "mounts", annotations.path(ORIGINAL_MOUNTS));
+        restore(linux, "namespaces", annotations.path(ORIGINAL_NAMESPACES));
+        linux.remove(List.of("uidMappings", "gidMappings"));
+        removeStartedHook(copy);
+        ((ObjectNode) annotations).remove(List.of(TRANSFORMED, UID_RANGE, GID_RANGE, ORIGINAL_ROOT, ORIGINAL_MOUNTS,
+                ORIGINAL_NAMESPACES));
+        return copy;
+    }
+
+    private static void restore(ObjectNode parent, String field, JsonNode savedText) {
+        if (savedText.isMissingNode()) {
+            parent.remove(field);
+            return;
+        }
+        try {
+            parent.set(field, JSON.readTree(savedText.asText()));
+        } catch (JsonProcessingException e) {
+            throw new IllegalArgumentException("annotation for " + field + " is not JSON: " + e.getOriginalMessage());
+        }
+    }
+
+    /**
+     * {@code spec} with {@code command} (argv, argv[0] the program) first among its createRuntime hooks: run's way
+     * to reach the manager between runc's creation of the container and its start.
+     */
+    static ObjectNode withStartedHook(ObjectNode spec, List<String> command, List<String> environment) {
+        ObjectNode result = spec.deepCopy();
+        ObjectNode hook = result.withObjectProperty("hooks").withArrayProperty("createRuntime").insertObject(0);
+        hook.put("path", command.getFirst());
+        hook.set("args", textArray(command));
+        if (!environment.isEmpty()) hook.set("env", textArray(environment));
+        hook.put("timeout", 60);
+        return result;
+    }
+
+    private static void removeStartedHook(ObjectNode spec) {
+        JsonNode hooks = spec.path("hooks").path("createRuntime");
+        for (int i = hooks.size() - 1; i >= 0; i--) {
+            if (hooks.get(i).path("args").valueStream().anyMatch(arg -> arg.asText().equals(StartedHook.VERB))) {
+                ((ArrayNode) hooks).remove(i);
+            }
+        }
+        if (hooks.isArray() && hooks.isEmpty()) ((ObjectNode) spec.get("hooks")).remove("createRuntime");
+    }
+
+    /** Rejects specs that would share the host's namespaces or make container root host root. */
+    static void validate(ObjectNode spec) throws JsysboxException {
+        if (!spec.path("root").path("path").isTextual()) {
+            throw new JsysboxException("config.json has no root.path: set it to the container's root filesystem directory");
+        }
+        if (!spec.path("process").isObject()) {
+            throw new JsysboxException("config.json has no process: add the process to run (see 'runc spec')");
+        }
+        if (isPrivileged(spec)) {
+            throw new JsysboxException("--privileged is not supported: jsysbox containers are unprivileged by design "
+                    + "and run Docker/systemd without it; drop --privileged");
+        }
+        JsonNode linux = spec.path("linux");
+        for (var required : REQUIRED_NAMESPACES.entrySet()) {
+            if (namespace(linux, required.getKey()) != null) continue;
+            String type = required.getKey(), flag = required.getValue();
+            throw new JsysboxException(flag.isEmpty()
+                    ? "config.json has no " + type + " namespace: a jsysbox container needs its own; add {\"type\":\"" + type + "\"} to linux.namespaces"
+                    : flag + " is not supported: a jsysbox container needs its own " + type + " namespace; drop " + flag);
+        }
+        JsonNode userns = namespace(linux, "user");
+        if (userns != null && userns.has("path")) {
+            throw new JsysboxException("config.json joins the existing user namespace " + userns.get("path").asText()
+                    + ": jsysbox creates each container's user namespace itself; drop the --userns option (or the path)");
+        }
+        if (!linux.path("uidMappings").isEmpty() || !linux.path("gidMappings").isEmpty()) {
+            throw new JsysboxException("config.json already maps user IDs (dockerd userns-remap?): jsysbox gives each "
+                    + "container its own ID range; turn userns-remap off in /etc/docker/daemon.json or run with --userns=host");
+        }
+    }
+
+    /** Docker's --privileged: CAP_SYS_ADMIN and nothing masked or read-only. */
+    private static boolean isPrivileged(JsonNode spec) {
+        boolean sysAdmin = false;
+        for (JsonNode cap : spec.path("process").path("capabilities").path("bounding")) {
+            sysAdmin |= cap.asText().equals("CAP_SYS_ADMIN");
+        }
+        JsonNode linux = spec.path("linux");
+        return sysAdmin && linux.path("maskedPaths").isEmpty() && linux.path("readonlyPaths").isEmpty();
+    }
+
+    private static JsonNode namespace(JsonNode linux, String type) {
+        for (JsonNode ns : linux.path("namespaces")) {
+            if (ns.path("type").asText().equals(type)) return ns;
+        }
+        return null;
+    }
+
+    /** root.path resolved against the bundle, as runc resolves it. */
+    static Path rootfs(ObjectNode spec, Path bundle) {
+        return bundle.resolve(spec.path("root").path("path").asText()).normalize();
+    }
+
+    /** The spec's bind mounts, by index in {@code mounts}, for the manager to ID-map. */
+    static List<BindMount> bindMounts(ObjectNode spec) {
+        List<BindMount> binds = new ArrayList<>();
+        JsonNode mounts = spec.path("mounts");
+        for (int i = 0; i < mounts.size(); i++) {
+            JsonNode mount = mounts.get(i);
+            if (!isBind(mount)) continue;
+            binds.add(BindMount.newBuilder().setIndex(i).setSource(mount.path("source").asText())
+                    .setDestination(mount.path("destination").asText()).build());
+        }
+        return binds;
+    }
+
+    private static boolean isBind(JsonNode mount) {
+        if (mount.path("type").asText().equals("bind")) return true;
+        for (JsonNode option : mount.path("options")) {
+            if (option.asText().equals("bind") || option.asText().equals("rbind")) return true;
+        }
+        return false;
+    }
+
+    /**
+     * The special-mount destinations the spec leaves free. One is skipped when the user mounted something on it,
+     * inside it (our mount, added last, would hide theirs) or on a directory above it (the user owns that tree).
+     */
+    static List<String> specialMountsWanted(ObjectNode spec) {
+        List<String> wanted = new ArrayList<>();
+        for (String special : SPECIAL_MOUNT_DESTINATIONS) {
+            Path specialPath = Path.of(special);
+            boolean taken = false;
+            for (JsonNode mount : spec.path("mounts")) {
+                Path destination = Path.of("/").resolve(mount.path("destination").asText()).normalize();
+                taken |= !destination.equals(Path.of("/"))
+                        && (destination.startsWith(specialPath) || specialPath.startsWith(destination));
+            }
+            if (!taken) wanted.add(special);
+        }
+        return wanted;
+    }
+
+    /** The system-container spec for {@code spec} (a transformed spec is rewritten from its original). */
+    static ObjectNode transform(ObjectNode spec, PrepareResponse prepared, List<String> hostCapabilities) {
+        ObjectNode result = original(spec);
+        ObjectNode annotations = result.withObjectProperty("annotations");
+        annotations.put(ORIGINAL_ROOT, result.path("root").path("path").asText());
+        if (result.has("mounts")) annotations.put(ORIGINAL_MOUNTS, result.get("mounts").toString());
+        ObjectNode linux = result.withObjectProperty("linux");
+        if (linux.has("namespaces")) annotations.put(ORIGINAL_NAMESPACES, linux.get("namespaces").toString());
+
+        addNamespaces(linux, "user", "cgroup");
+        linux.set("uidMappings", mappings(prepared.getUidRange()));
+        linux.set("gidMappings", mappings(prepared.getGidRange()));
+        grantCapabilities(result.withObjectProperty("process"), hostCapabilities);
+        if (linux.path("seccomp").isObject()) allowSystemContainerSyscalls(linux.withObjectProperty("seccomp"));
+        rewriteMounts(result.withArrayProperty("mounts"), prepared);
+        removeText(linux.path("readonlyPaths"), "/proc/sys");
+        if (!prepared.getRootfsPath().isEmpty()) result.withObjectProperty("root").put("path", prepared.getRootfsPath());
+        fitPingGroupRange(linux, prepared.getGidRange());
+
+        annotations.put(TRANSFORMED, "true");
+        annotations.put(UID_RANGE, prepared.getUidRange().getHostStart() + ":" + prepared.getUidRange().getSize());
+        annotations.put(GID_RANGE, prepared.getGidRange().getHostStart() + ":" + prepared.getGidRange().getSize());
+        return result;
+    }
+
+    private static void addNamespaces(ObjectNode linux, String... types) {
+        ArrayNode namespaces = linux.withArrayProperty("namespaces");
+        for (String type : types) {
+            if (namespace(linux, type) == null) namespaces.addObject().put("type", type);
+        }
+    }
+
+    private static ArrayNode mappings(IdRange range) {
+        ArrayNode mappings = JSON.createArrayNode();
+        mappings.addObject().put("containerID", 0).put("hostID", range.getHostStart()).put("size", range.getSize());
+        return mappings;
+    }
+
+    /**
+     * Root (uid 0) gets every capability of the host's bounding set in its bounding, effective and permitted sets;
+     * the user namespace confines them to the container. Other users keep their sets but may raise (setuid
+     * binaries, file capabilities) up to the same bound. Never more than the host's bounding set: runc fails
+     * ("unable to apply caps") when asked for a capability its own process lacks.
+     */
+    static void grantCapabilities(ObjectNode process, List<String> hostCapabilities) {
+        ObjectNode capabilities = process.withObjectProperty("capabilities");
+        capabilities.set("bounding", textArray(hostCapabilities));
+        if (process.path("user").path("uid").asLong(0) != 0) return;
+        capabilities.set("effective", textArray(hostCapabilities));
+        capabilities.set("permitted", textArray(hostCapabilities));
+    }
+
+    private static ArrayNode textArray(List<String> texts) {
+        ArrayNode array = JSON.createArrayNode();
+        texts.forEach(array::add);
+        return array;
+    }
+
+    /** Takes the system-container syscalls out of every rule (dropping rules left empty), then allows them all. */
+    private static void allowSystemContainerSyscalls(ObjectNode seccomp) {
+        Set<String> allowed = Set.copyOf(SYSTEM_CONTAINER_SYSCALLS);
+        ArrayNode rules = seccomp.withArrayProperty("syscalls");
+        for (int i = rules.size() - 1; i >= 0; i--) {
+            JsonNode names = rules.get(i).path("names");
+            for (int n = names.size() - 1; n >= 0; n--) {
+                if (allowed.contains(names.get(n).asText())) ((ArrayNode) names).remove(n);
+            }
+            if (names.isEmpty()) rules.remove(i);
+        }
+        ObjectNode rule = rules.addObject();
+        rule.set("names", textArray(SYSTEM_CONTAINER_SYSCALLS));
+        rule.put("action", "SCMP_ACT_ALLOW");
+    }
+
+    private static void rewriteMounts(ArrayNode mounts, PrepareResponse prepared) {
+        for (JsonNode mount : mounts) {
+            String destination = Path.of("/").resolve(mount.path("destination").asText()).normalize().toString();
+            // Inner engines write sysfs (network devices) and create cgroups; the user namespace and the
+            // delegated cgroup directories bound what they can do.
+            if (destination.equals("/sys") || destination.equals("/sys/fs/cgroup")) removeText(mount.path("options"), "ro");
+        }
+        for (MountReplacement replacement : prepared.getReplacementsList()) {
+            if (replacement.getIndex() < 0 || replacement.getIndex() >= mounts.size()) {
+                throw new IllegalArgumentException("the manager replaced mount #" + replacement.getIndex()
+                        + " but the spec has " + mounts.size() + " mounts");
+            }
+            ((ObjectNode) mounts.get(replacement.getIndex())).put("source", replacement.getSource());
+        }
+        for (SpecialMount special : prepared.getSpecialMountsList()) {
+            ObjectNode mount = mounts.addObject();
+            mount.put("destination", special.getDestination());
+            mount.put("type", "bind");
+            mount.put("source", special.getSource());
+            mount.set("options", textArray(List.of("rbind", "rw")));
+        }
+    }
+
+    private static void removeText(JsonNode array, String text) {
+        if (!array.isArray()) return;
+        for (int i = array.size() - 1; i >= 0; i--) {
+            if (array.get(i).asText().equals(text)) ((ArrayNode) array).remove(i);
+        }
+    }
+
+    /**
+     * Docker asks for net.ipv4.ping_group_range "0 2147483647"; inside a user namespace the kernel rejects gids
+     * the namespace does not map (EINVAL), so the range is cut to the container's gids.
+     */
+    private static void fitPingGroupRange(ObjectNode linux, IdRange gids) {
+        JsonNode sysctl = linux.path("sysctl");
+        String range = sysctl.path("net.ipv4.ping_group_range").asText("");
+        String[] bounds = range.strip().split("\\s+");
+        if (bounds.length != 2) return;
+        long highest = gids.getSize() - 1;
+        try {
+            long low = Long.parseLong(bounds[0]), high = Long.parseLong(bounds[1]);
+            if (high <= highest) return;
+            ((ObjectNode) sysctl).put("net.ipv4.ping_group_range", Math.min(low, highest) + " " + highest);
+        } catch (NumberFormatException e) {
+            // runc reports a malformed value itself.
+        }
+    }
+}

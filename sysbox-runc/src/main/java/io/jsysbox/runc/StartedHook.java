@@ -1,0 +1,55 @@
+package io.jsysbox.runc;
+
+import com.fasterxml.jackson.databind.JsonNode;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * {@code started-hook} (internal): the createRuntime hook {@code run} adds. runc pipes the container's state to
+ * hooks on stdin; the manager gets its id and init pid, as after {@code create}.
+ */
+final class StartedHook {
+    static final String VERB = "started-hook";
+
+    private StartedHook() {}
+
+    static int main(List<String> arguments) throws JsysboxException {
+        String state;
+        try {
+            state = new String(System.in.readAllBytes(), StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new JsysboxException("cannot read the container state runc passes to hooks on stdin: " + e.getMessage(), e);
+        }
+        JsonNode container = ConfigFile.parse(state, "the container state on stdin (" + VERB + " is runc's hook, not a command)");
+        try (ManagerClient manager = ManagerClient.connect()) {
+            manager.started(container.path("id").asText(), container.path("pid").asLong());
+        }
+        return 0;
+    }
+
+    /** This JVM's own command line up to the main class, then the hook verb: how runc calls us back. */
+    static List<String> command() throws JsysboxException {
+        ProcessHandle.Info self = ProcessHandle.current().info();
+        String java = self.command().orElse(null);
+        String[] arguments = self.arguments().orElse(new String[0]);
+        List<String> command = new ArrayList<>(List.of(java == null ? "" : java));
+        for (String argument : arguments) {
+            command.add(argument);
+            if (argument.equals(Main.class.getName())) {
+                command.add(VERB);
+                return command;
+            }
+        }
+        throw new JsysboxException("cannot tell this process's command line (to run it as runc's hook): start "
+                + "jsysbox-runc as 'java ... " + Main.class.getName() + " ...'");
+    }
+
+    /** Hooks run with only the environment the spec gives them: pass the manager socket override on. */
+    static List<String> environment() {
+        String socket = System.getenv("JSYSBOX_MGR_SOCKET");
+        return socket == null ? List.of() : List.of("JSYSBOX_MGR_SOCKET=" + socket);
+    }
+}

@@ -1,0 +1,77 @@
+package io.jsysbox.runc;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.jsysbox.api.v1.PrepareRequest;
+import io.jsysbox.api.v1.PrepareResponse;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.function.UnaryOperator;
+
+/**
+ * A container being made by create or run: its bundle's spec checked, its resources prepared by the manager and
+ * its config.json rewritten. Whoever holds one either reports it started or releases it.
+ */
+final class SystemContainer implements AutoCloseable {
+    private final ManagerClient manager;
+    private final String id;
+    private final ErrorLog log;
+
+    private SystemContainer(ManagerClient manager, String id, ErrorLog log) {
+        this.manager = manager;
+        this.id = id;
+        this.log = log;
+    }
+
+    /**
+     * Checks the bundle's spec, has the manager prepare the container and writes the rewritten spec (plus
+     * {@code addition}) back to config.json. On failure nothing is left prepared.
+     */
+    static SystemContainer prepare(String id, Path bundle, UnaryOperator<ObjectNode> addition, ErrorLog log)
+            throws JsysboxException {
+        Path configFile = bundle.resolve("config.json");
+        ObjectNode spec = SpecTransformer.original(ConfigFile.read(configFile));
+        SpecTransformer.validate(spec);
+        List<String> capabilities = Capabilities.hostBoundingSet();
+        ManagerClient manager = ManagerClient.connect();
+        SystemContainer container = new SystemContainer(manager, id, log);
+        try {
+            PrepareResponse prepared = manager.prepare(PrepareRequest.newBuilder().setId(id).setBundle(bundle.toString())
+                    .setRootfs(SpecTransformer.rootfs(spec, bundle).toString())
+                    .addAllBindMounts(SpecTransformer.bindMounts(spec))
+                    .addAllSpecialMounts(SpecTransformer.specialMountsWanted(spec)).build());
+            try {
+                ConfigFile.write(configFile, addition.apply(SpecTransformer.transform(spec, prepared, capabilities)));
+            } catch (JsysboxException | RuntimeException e) {
+                container.release();
+                throw e;
+            }
+            return container;
+        } catch (JsysboxException | RuntimeException e) {
+            manager.close();
+            throw e;
+        }
+    }
+
+    /** runc created the container with init {@code pid}: the manager delegates its cgroups. */
+    void started(long pid) throws JsysboxException {
+        manager.started(id, pid);
+    }
+
+    /**
+     * Gives back what the manager made. A failure is only a warning: the manager also releases a container when
+     * its init exits and, on its own restart, every container whose init or rootfs is gone.
+     */
+    void release() {
+        try {
+            manager.release(id);
+        } catch (JsysboxException e) {
+            log.warning(e.getMessage());
+        }
+    }
+
+    @Override
+    public void close() {
+        manager.close();
+    }
+}
