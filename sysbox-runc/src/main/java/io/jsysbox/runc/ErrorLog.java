@@ -6,7 +6,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.OffsetDateTime;
-import java.time.temporal.ChronoUnit;
+import java.time.format.DateTimeFormatter;
 
 /**
  * Reports a failure as runc does: one line on stderr and one entry in the {@code --log} file. containerd-shim
@@ -14,6 +14,7 @@ import java.time.temporal.ChronoUnit;
  */
 final class ErrorLog {
     static final String PREFIX = "jsysbox: ";
+    private static final DateTimeFormatter RFC3339 = DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ssXXX");
 
     private final String logFile;
     private final boolean json;
@@ -36,7 +37,7 @@ final class ErrorLog {
         String line = PREFIX + oneLine(message);
         System.err.println(line);
         if (logFile == null) return;
-        String entry = entry(level, line, OffsetDateTime.now().truncatedTo(ChronoUnit.SECONDS).toString(), json);
+        String entry = entry(level, line, RFC3339.format(OffsetDateTime.now()), json);
         try {
             Files.writeString(Path.of(logFile), entry + "\n", StandardCharsets.UTF_8, StandardOpenOption.CREATE,
                     StandardOpenOption.APPEND, StandardOpenOption.WRITE);

@@ -22,14 +22,9 @@ public final class Main {
 
     static int run(String[] args) {
         GlobalOptions globals = new GlobalOptions();
-        CommandLine line = new CommandLine(globals).setStopAtPositional(true).setExpandAtFiles(false);
         ErrorLog errors = new ErrorLog(null, false);
         try {
-            try {
-                line.parseArgs(args);
-            } catch (CommandLine.ParameterException e) {
-                throw new JsysboxException(VerbOptions.problem(e, "jsysbox-runc --help"));
-            }
+            CommandLine line = parse(globals, args);
             errors = new ErrorLog(globals.log, globals.jsonLog());
             if (globals.logFormat != null && !List.of("text", "json").contains(globals.logFormat)) {
                 throw new JsysboxException("unknown --log-format '" + globals.logFormat + "': use text or json");
@@ -61,6 +56,17 @@ public final class Main {
             errors.error("internal error (please report): " + e);
             return 1;
         }
+    }
+
+    /** Fills {@code globals}; everything from the verb on is kept verbatim, as runc's flags end at the verb. */
+    static CommandLine parse(GlobalOptions globals, String[] args) throws JsysboxException {
+        CommandLine line = new CommandLine(globals).setStopAtPositional(true).setExpandAtFiles(false);
+        try {
+            line.parseArgs(args);
+        } catch (CommandLine.ParameterException e) {
+            throw new JsysboxException(VerbOptions.problem(e, "jsysbox-runc --help"));
+        }
+        return line;
     }
 
     private static String version() {

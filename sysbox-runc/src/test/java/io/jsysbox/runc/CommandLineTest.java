@@ -1,0 +1,127 @@
+package io.jsysbox.runc;
+
+import org.junit.jupiter.api.Test;
+
+import java.nio.file.Path;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Parsing as containerd-shim and Docker call runc. */
+class CommandLineTest {
+    private static GlobalOptions globals(String... args) throws JsysboxException {
+        GlobalOptions globals = new GlobalOptions();
+        Main.parse(globals, args);
+        return globals;
+    }
+
+    @Test
+    void shimCreateCall() throws Exception {
+        GlobalOptions globals = globals("--root", "/var/run/docker/runtime-jsysbox/moby", "--log", "/run/x/log.json",
+                "--log-format", "json", "--systemd-cgroup", "create", "--bundle", "/run/x", "--pid-file", "/run/x/init.pid", "abc");
+        assertEquals(List.of("--root", "/var/run/docker/runtime-jsysbox/moby", "--log", "/run/x/log.json", "--log-format", "json",
+                "--systemd-cgroup"), globals.runcArguments());
+        assertTrue(globals.jsonLog());
+        assertEquals(List.of("create", "--bundle", "/run/x", "--pid-file", "/run/x/init.pid", "abc"), globals.verbAndArguments);
+    }
+
+    @Test
+    void everyGlobalFlagPassesOnInBothForms() throws Exception {
+        GlobalOptions globals = globals("--root=/r", "--log=/l", "--log-format=text", "--debug", "--criu", "/usr/sbin/criu",
+                "--rootless=auto", "state", "x");
+        assertEquals(List.of("--root", "/r", "--log", "/l", "--log-format", "text", "--debug", "--criu", "/usr/sbin/criu",
+                "--rootless", "auto"), globals.runcArguments());
+        assertFalse(globals.jsonLog());
+    }
+
+    @Test
+    void verbArgumentsStayVerbatim() throws Exception {
+        List<String> verb = List.of("exec", "--tty", "-e", "A=1", "id", "--", "sh", "-c", "--root x", "@file");
+        List<String> all = new java.util.ArrayList<>(List.of("--root", "/r"));
+        all.addAll(verb);
+        assertEquals(verb, globals(all.toArray(String[]::new)).verbAndArguments);
+    }
+
+    @Test
+    void unknownGlobalFlagIsOneLineError() {
+        String message = assertThrows(JsysboxException.class, () -> globals("--bogus", "state", "x")).getMessage();
+        assertEquals("Unknown option: '--bogus' (see 'jsysbox-runc --help')", message);
+    }
+
+    @Test
+    void noVerbIsNoError() throws Exception {
+        assertTrue(globals().verbAndArguments.isEmpty());
+        assertTrue(globals("--version").version);
+    }
+
+    @Test
+    void createOptionsInRuncsForms() throws Exception {
+        CreateCommand create = new CreateCommand();
+        assertFalse(VerbOptions.parse(create, List.of("-b", "/b", "--console-socket=/s", "--pid-file", "p", "--no-pivot",
+                "--no-new-keyring", "abc")));
+        ContainerOptions options = create.container;
+        assertEquals(Path.of("/b"), options.bundle);
+        assertEquals(List.of("--bundle", "/b", "--console-socket", "/s", "--pid-file", "p", "--no-pivot", "--no-new-keyring", "abc"),
+                options.runcArguments(List.of()));
+    }
+
+    @Test
+    void createBundleDefaultsToTheWorkingDirectory() throws Exception {
+        CreateCommand create = new CreateCommand();
+        VerbOptions.parse(create, List.of("abc"));
+        assertEquals(Path.of("").toAbsolutePath(), create.container.absoluteBundle());
+        assertEquals(Path.of("").toAbsolutePath().resolve("config.json"), create.container.configFile());
+    }
+
+    @Test
+    void createRejectsUnknownFlagsAndPreserveFds() throws Exception {
+        String message = assertThrows(JsysboxException.class, () -> VerbOptions.parse(new CreateCommand(), List.of("--bogus", "abc"))).getMessage();
+        assertEquals("Unknown option: '--bogus' (see 'jsysbox-runc create --help')", message);
+        assertThrows(JsysboxException.class, () -> VerbOptions.parse(new CreateCommand(), List.of()));
+        CreateCommand create = new CreateCommand();
+        VerbOptions.parse(create, List.of("--preserve-fds", "2", "abc"));
+        assertTrue(assertThrows(JsysboxException.class, create.container::rejectUnsupported).getMessage().startsWith("--preserve-fds"));
+    }
+
+    @Test
+    void runFlagsGoBeforeTheId() throws Exception {
+        RunCommand run = new RunCommand();
+        VerbOptions.parse(run, List.of("-d", "--keep", "-b", "/b", "abc"));
+        assertTrue(run.detach);
+        assertTrue(run.keep);
+        assertEquals("abc", run.container.id);
+    }
+
+    @Test
+    void execFindsTheProcessFileAndLeavesTheCommandAlone() throws Exception {
+        ExecCommand exec = new ExecCommand();
+        VerbOptions.parse(exec, List.of("--process", "/tmp/p.json", "--detach", "--pid-file", "/tmp/pid", "abc"));
+        assertEquals(Path.of("/tmp/p.json"), exec.process);
+        assertEquals("abc", exec.id);
+        ExecCommand withCommand = new ExecCommand();
+        VerbOptions.parse(withCommand, List.of("-t", "-e", "A=1", "-u", "0:0", "abc", "sh", "-p", "--cwd", "/"));
+        assertNull(withCommand.process);
+        assertEquals(List.of("sh", "-p", "--cwd", "/"), withCommand.command);
+    }
+
+    @Test
+    void deleteForce() throws Exception {
+        DeleteCommand delete = new DeleteCommand();
+        VerbOptions.parse(delete, List.of("-f", "abc"));
+        assertTrue(delete.force);
+        assertEquals("abc", delete.id);
+    }
+
+    @Test
+    void errorLogEntriesInRuncsFormats() {
+        assertEquals("{\"level\":\"error\",\"msg\":\"jsysbox: a \\\"b\\\"\\\\c\",\"time\":\"2025-01-02T03:04:05Z\"}",
+                ErrorLog.entry("error", "jsysbox: a \"b\"\\c", "2025-01-02T03:04:05Z", true));
+        assertEquals("time=\"2025-01-02T03:04:05Z\" level=error msg=\"jsysbox: x\"",
+                ErrorLog.entry("error", "jsysbox: x", "2025-01-02T03:04:05Z", false));
+        assertEquals("first; second", ErrorLog.oneLine("first\n  second\n"));
+    }
+}

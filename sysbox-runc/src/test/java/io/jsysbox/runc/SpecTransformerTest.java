@@ -1,0 +1,341 @@
+package io.jsysbox.runc;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.jsysbox.api.v1.BindMount;
+import io.jsysbox.api.v1.IdRange;
+import io.jsysbox.api.v1.MountReplacement;
+import io.jsysbox.api.v1.PrepareResponse;
+import io.jsysbox.api.v1.SpecialMount;
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The rewrite of a real Docker 20.10 config.json (docker run --runtime=runc -v /tmp:/hosttmp busybox sleep 60). */
+class SpecTransformerTest {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    /** This machine's bounding set: everything up to CAP_CHECKPOINT_RESTORE except CAP_SYS_RESOURCE. */
+    private static final List<String> HOST_CAPS = Capabilities.namesOf(0x1fffeffffffL);
+    private static final String RESOLV_CONF_SOURCE_PREFIX = "/var/lib/docker/containers/";
+
+    private static final PrepareResponse PREPARED = PrepareResponse.newBuilder()
+            .setUidRange(IdRange.newBuilder().setHostStart(196608).setSize(65536))
+            .setGidRange(IdRange.newBuilder().setHostStart(262144).setSize(65536))
+            .addSpecialMounts(SpecialMount.newBuilder().setDestination("/var/lib/docker").setSource("/var/lib/jsysbox/c/docker"))
+            .addSpecialMounts(SpecialMount.newBuilder().setDestination("/var/lib/containerd").setSource("/var/lib/jsysbox/c/containerd"))
+            .addReplacements(MountReplacement.newBuilder().setIndex(7).setSource("/run/jsysbox/mnt/3/b0"))
+            .setRootfsShift("idmapped-overlay")
+            .setRootfsPath("/run/jsysbox/mnt/3/rootfs")
+            .build();
+
+    static ObjectNode dockerSpec() throws IOException {
+        try (InputStream in = SpecTransformerTest.class.getResourceAsStream("/docker-20.10-config.json")) {
+            return (ObjectNode) JSON.readTree(in);
+        }
+    }
+
+    private static List<String> texts(JsonNode array) {
+        List<String> texts = new ArrayList<>();
+        array.forEach(node -> texts.add(node.asText()));
+        return texts;
+    }
+
+    private static JsonNode mountAt(JsonNode spec, String destination) {
+        for (JsonNode mount : spec.path("mounts")) {
+            if (mount.path("destination").asText().equals(destination)) return mount;
+        }
+        throw new AssertionError("no mount at " + destination);
+    }
+
+    @Test
+    void dockerSpecIsAccepted() throws Exception {
+        SpecTransformer.validate(dockerSpec());
+    }
+
+    @Test
+    void inputIsNotModified() throws Exception {
+        ObjectNode spec = dockerSpec();
+        SpecTransformer.transform(spec, PREPARED, HOST_CAPS);
+        assertEquals(dockerSpec(), spec);
+    }
+
+    @Test
+    void addsUserAndCgroupNamespacesWithTheManagersRanges() throws Exception {
+        JsonNode linux = SpecTransformer.transform(dockerSpec(), PREPARED, HOST_CAPS).path("linux");
+        List<String> types = new ArrayList<>();
+        linux.path("namespaces").forEach(ns -> types.add(ns.path("type").asText()));
+        assertEquals(List.of("mount", "network", "uts", "pid", "ipc", "user", "cgroup"), types);
+        assertEquals("[{\"containerID\":0,\"hostID\":196608,\"size\":65536}]", linux.path("uidMappings").toString());
+        assertEquals("[{\"containerID\":0,\"hostID\":262144,\"size\":65536}]", linux.path("gidMappings").toString());
+    }
+
+    @Test
+    void rootGetsTheHostsBoundingSetAndNothingBeyondIt() throws Exception {
+        JsonNode caps = SpecTransformer.transform(dockerSpec(), PREPARED, HOST_CAPS).path("process").path("capabilities");
+        for (String set : List.of("bounding", "effective", "permitted")) {
+            assertEquals(HOST_CAPS, texts(caps.path(set)), set);
+            assertTrue(texts(caps.path(set)).contains("CAP_SYS_ADMIN"), set);
+            assertFalse(texts(caps.path(set)).contains("CAP_SYS_RESOURCE"), set + " asks for a capability the host lacks");
+        }
+    }
+
+    @Test
+    void nonRootKeepsItsSetsUnderTheHostsBound() throws Exception {
+        ObjectNode spec = dockerSpec();
+        spec.withObjectProperty("process").withObjectProperty("user").put("uid", 1000);
+        JsonNode caps = SpecTransformer.transform(spec, PREPARED, HOST_CAPS).path("process").path("capabilities");
+        assertEquals(HOST_CAPS, texts(caps.path("bounding")));
+        assertEquals(texts(spec.path("process").path("capabilities").path("effective")), texts(caps.path("effective")));
+        assertEquals(14, caps.path("permitted").size());
+    }
+
+    @Test
+    void seccompAllowsTheSystemContainerSyscallsUnconditionally() throws Exception {
+        JsonNode before = dockerSpec().path("linux").path("seccomp");
+        JsonNode seccomp = SpecTransformer.transform(dockerSpec(), PREPARED, HOST_CAPS).path("linux").path("seccomp");
+        assertEquals(before.path("defaultAction"), seccomp.path("defaultAction"));
+        assertEquals(before.path("architectures"), seccomp.path("architectures"));
+        ArrayNode rules = (ArrayNode) seccomp.path("syscalls");
+        JsonNode last = rules.get(rules.size() - 1);
+        assertEquals(SpecTransformer.SYSTEM_CONTAINER_SYSCALLS, texts(last.path("names")));
+        assertEquals("SCMP_ACT_ALLOW", last.path("action").asText());
+        assertFalse(last.has("args"));
+        for (int i = 0; i < rules.size() - 1; i++) {
+            JsonNode names = rules.get(i).path("names");
+            assertFalse(names.isEmpty(), "rule " + i + " left empty");
+            for (String name : texts(names)) {
+                assertFalse(SpecTransformer.SYSTEM_CONTAINER_SYSCALLS.contains(name), name + " still in rule " + i + ": " + rules.get(i));
+            }
+        }
+        // Docker's flag-conditioned clone, its ENOSYS clone3 and its ptrace rule were whole rules: all gone.
+        assertEquals(before.path("syscalls").size() - 3 + 1, rules.size());
+        // Everything else Docker allowed stays allowed.
+        assertTrue(texts(rules.get(0).path("names")).contains("read"));
+    }
+
+    @Test
+    void specWithoutSeccompGetsNone() throws Exception {
+        ObjectNode spec = dockerSpec();
+        spec.withObjectProperty("linux").remove("seccomp");
+        assertFalse(SpecTransformer.transform(spec, PREPARED, HOST_CAPS).path("linux").has("seccomp"));
+    }
+
+    @Test
+    void sysfsAndCgroupfsBecomeWritableAndProcSysLeavesTheReadOnlyPaths() throws Exception {
+        JsonNode spec = SpecTransformer.transform(dockerSpec(), PREPARED, HOST_CAPS);
+        assertEquals(List.of("nosuid", "noexec", "nodev"), texts(mountAt(spec, "/sys").path("options")));
+        assertEquals(List.of("nosuid", "noexec", "nodev"), texts(mountAt(spec, "/sys/fs/cgroup").path("options")));
+        assertEquals(List.of("/proc/bus", "/proc/fs", "/proc/irq", "/proc/sysrq-trigger"), texts(spec.path("linux").path("readonlyPaths")));
+        assertEquals(dockerSpec().path("linux").path("maskedPaths"), spec.path("linux").path("maskedPaths"));
+    }
+
+    @Test
+    void specialMountsAreAppendedAndReplacementsSwapSources() throws Exception {
+        JsonNode before = dockerSpec().path("mounts");
+        JsonNode mounts = SpecTransformer.transform(dockerSpec(), PREPARED, HOST_CAPS).path("mounts");
+        assertEquals(before.size() + 2, mounts.size());
+        assertEquals(JSON.readTree("{\"destination\":\"/var/lib/docker\",\"type\":\"bind\",\"source\":\"/var/lib/jsysbox/c/docker\",\"options\":[\"rbind\",\"rw\"]}"),
+                mounts.get(before.size()));
+        assertEquals("/var/lib/containerd", mounts.get(before.size() + 1).path("destination").asText());
+        assertEquals("/hosttmp", mounts.get(7).path("destination").asText());
+        assertEquals("/run/jsysbox/mnt/3/b0", mounts.get(7).path("source").asText());
+        assertEquals(before.get(7).path("options"), mounts.get(7).path("options"));
+        assertEquals(before.get(8), mounts.get(8));
+    }
+
+    @Test
+    void rootPathIsTheManagersWhenItGivesOne() throws Exception {
+        assertEquals("/run/jsysbox/mnt/3/rootfs", SpecTransformer.transform(dockerSpec(), PREPARED, HOST_CAPS).path("root").path("path").asText());
+        PrepareResponse chowned = PREPARED.toBuilder().setRootfsPath("").setRootfsShift("chown").build();
+        assertEquals(dockerSpec().path("root"), SpecTransformer.transform(dockerSpec(), chowned, HOST_CAPS).path("root"));
+    }
+
+    @Test
+    void pingGroupRangeIsCutToTheMappedGids() throws Exception {
+        JsonNode sysctl = SpecTransformer.transform(dockerSpec(), PREPARED, HOST_CAPS).path("linux").path("sysctl");
+        assertEquals("0 65535", sysctl.path("net.ipv4.ping_group_range").asText());
+        assertEquals("0", sysctl.path("net.ipv4.ip_unprivileged_port_start").asText());
+    }
+
+    @Test
+    void unknownFieldsAndHooksAreKept() throws Exception {
+        ObjectNode spec = dockerSpec();
+        spec.put("x-vendor", 42);
+        spec.withObjectProperty("linux").put("x-future", "yes");
+        JsonNode result = SpecTransformer.transform(spec, PREPARED, HOST_CAPS);
+        assertEquals(42, result.path("x-vendor").asInt());
+        assertEquals("yes", result.path("linux").path("x-future").asText());
+        assertEquals(spec.path("hooks"), result.path("hooks"));
+        assertEquals(spec.path("linux").path("resources"), result.path("linux").path("resources"));
+    }
+
+    @Test
+    void transformedSpecIsMarkedAndTransformingItAgainChangesNothing() throws Exception {
+        ObjectNode once = SpecTransformer.transform(dockerSpec(), PREPARED, HOST_CAPS);
+        JsonNode annotations = once.path("annotations");
+        assertEquals("true", annotations.path(SpecTransformer.TRANSFORMED).asText());
+        assertEquals("196608:65536", annotations.path(SpecTransformer.UID_RANGE).asText());
+        assertEquals("262144:65536", annotations.path(SpecTransformer.GID_RANGE).asText());
+        assertEquals(once, SpecTransformer.transform(once, PREPARED, HOST_CAPS));
+    }
+
+    @Test
+    void originalUndoesTheRewrite() throws Exception {
+        ObjectNode spec = dockerSpec();
+        ObjectNode original = SpecTransformer.original(SpecTransformer.transform(spec, PREPARED, HOST_CAPS));
+        assertEquals(spec.path("root"), original.path("root"));
+        assertEquals(spec.path("mounts"), original.path("mounts"));
+        assertEquals(spec.path("linux").path("namespaces"), original.path("linux").path("namespaces"));
+        assertFalse(original.path("linux").has("uidMappings"));
+        assertTrue(original.path("annotations").isEmpty());
+        SpecTransformer.validate(original);
+    }
+
+    @Test
+    void transformingAgainWithANewPreparationUsesTheOriginalSources() throws Exception {
+        ObjectNode once = SpecTransformer.transform(dockerSpec(), PREPARED, HOST_CAPS);
+        PrepareResponse second = PREPARED.toBuilder().clearReplacements().clearSpecialMounts().setRootfsPath("").build();
+        JsonNode twice = SpecTransformer.transform(once, second, HOST_CAPS);
+        assertEquals(dockerSpec().path("root"), twice.path("root"));
+        assertEquals("/tmp", twice.path("mounts").get(7).path("source").asText());
+        assertEquals(dockerSpec().path("mounts").size(), twice.path("mounts").size());
+    }
+
+    @Test
+    void startedHookComesFirstAndIsDroppedFromTheOriginal() throws Exception {
+        ObjectNode spec = SpecTransformer.transform(dockerSpec(), PREPARED, HOST_CAPS);
+        List<String> command = List.of("/jre/bin/java", "-cp", "/lib/*", "io.jsysbox.runc.Main", StartedHook.VERB);
+        ObjectNode hooked = SpecTransformer.withStartedHook(spec, command, List.of("JSYSBOX_MGR_SOCKET=/tmp/m.sock"));
+        JsonNode hook = hooked.path("hooks").path("createRuntime").get(0);
+        assertEquals("/jre/bin/java", hook.path("path").asText());
+        assertEquals(command, texts(hook.path("args")));
+        assertEquals(List.of("JSYSBOX_MGR_SOCKET=/tmp/m.sock"), texts(hook.path("env")));
+        assertEquals(dockerSpec().path("hooks"), SpecTransformer.original(hooked).path("hooks"));
+    }
+
+    @Test
+    void bindMountsAreTheSpecsBindsByIndex() throws Exception {
+        List<BindMount> binds = SpecTransformer.bindMounts(dockerSpec());
+        assertEquals(List.of(7, 8, 9, 10), binds.stream().map(BindMount::getIndex).toList());
+        assertEquals("/tmp", binds.getFirst().getSource());
+        assertEquals("/hosttmp", binds.getFirst().getDestination());
+        assertTrue(binds.get(1).getSource().startsWith(RESOLV_CONF_SOURCE_PREFIX));
+    }
+
+    @Test
+    void specialMountsSkipWhatTheUserMounted() throws Exception {
+        assertEquals(SpecTransformer.SPECIAL_MOUNT_DESTINATIONS, SpecTransformer.specialMountsWanted(dockerSpec()));
+        ObjectNode spec = dockerSpec();
+        ArrayNode mounts = spec.withArrayProperty("mounts");
+        mounts.addObject().put("destination", "/var/lib/docker/").put("type", "bind").put("source", "/srv/docker");
+        mounts.addObject().put("destination", "/var/lib/containerd/io.containerd.snapshotter.v1.overlayfs").put("type", "bind").put("source", "/srv/x");
+        mounts.addObject().put("destination", "/var/lib/rancher").put("type", "bind").put("source", "/srv/rancher");
+        assertEquals(List.of("/var/lib/containers", "/var/lib/kubelet", "/var/lib/buildkit"), SpecTransformer.specialMountsWanted(spec));
+    }
+
+    @Test
+    void rootfsIsResolvedAgainstTheBundle() throws Exception {
+        ObjectNode spec = dockerSpec();
+        assertEquals(Path.of(spec.path("root").path("path").asText()), SpecTransformer.rootfs(spec, Path.of("/b")));
+        spec.withObjectProperty("root").put("path", "rootfs");
+        assertEquals(Path.of("/b/rootfs"), SpecTransformer.rootfs(spec, Path.of("/b")));
+    }
+
+    // --- rejected specs ---
+
+    private static String rejection(ObjectNode spec) {
+        return assertThrows(JsysboxException.class, () -> SpecTransformer.validate(spec)).getMessage();
+    }
+
+    /** What docker run --privileged produces: every capability, nothing masked or read-only. */
+    @Test
+    void privilegedIsRejected() throws Exception {
+        ObjectNode spec = dockerSpec();
+        spec.withObjectProperty("process").withObjectProperty("capabilities").withArrayProperty("bounding").add("CAP_SYS_ADMIN");
+        spec.withObjectProperty("linux").remove("maskedPaths");
+        spec.withObjectProperty("linux").set("readonlyPaths", JSON.createArrayNode());
+        String message = rejection(spec);
+        assertTrue(message.startsWith("--privileged is not supported"), message);
+        assertTrue(message.endsWith("drop --privileged"), message);
+    }
+
+    @Test
+    void capAddSysAdminAloneIsNotPrivileged() throws Exception {
+        ObjectNode spec = dockerSpec();
+        spec.withObjectProperty("process").withObjectProperty("capabilities").withArrayProperty("bounding").add("CAP_SYS_ADMIN");
+        SpecTransformer.validate(spec);
+    }
+
+    @Test
+    void hostNamespacesAreRejectedNamingDockersFlag() throws Exception {
+        for (var typeAndFlag : List.of(List.of("pid", "--pid=host"), List.of("network", "--network=host"),
+                List.of("ipc", "--ipc=host"), List.of("uts", "--uts=host"))) {
+            ObjectNode spec = dockerSpec();
+            ArrayNode namespaces = spec.withObjectProperty("linux").withArrayProperty("namespaces");
+            for (int i = namespaces.size() - 1; i >= 0; i--) {
+                if (namespaces.get(i).path("type").asText().equals(typeAndFlag.get(0))) namespaces.remove(i);
+            }
+            String message = rejection(spec);
+            assertTrue(message.startsWith(typeAndFlag.get(1) + " is not supported"), message);
+        }
+    }
+
+    @Test
+    void missingMountNamespaceIsRejected() throws Exception {
+        ObjectNode spec = dockerSpec();
+        spec.withObjectProperty("linux").withArrayProperty("namespaces").remove(0);
+        assertTrue(rejection(spec).contains("no mount namespace"));
+    }
+
+    @Test
+    void joiningAUserNamespaceIsRejected() throws Exception {
+        ObjectNode spec = dockerSpec();
+        spec.withObjectProperty("linux").withArrayProperty("namespaces").addObject().put("type", "user").put("path", "/proc/1/ns/user");
+        assertTrue(rejection(spec).contains("/proc/1/ns/user"));
+    }
+
+    @Test
+    void existingMappingsAreRejected() throws Exception {
+        ObjectNode spec = dockerSpec();
+        spec.withObjectProperty("linux").withArrayProperty("namespaces").addObject().put("type", "user");
+        spec.withObjectProperty("linux").set("uidMappings", JSON.readTree("[{\"containerID\":0,\"hostID\":100000,\"size\":65536}]"));
+        assertTrue(rejection(spec).contains("userns-remap"));
+    }
+
+    @Test
+    void specWithoutRootOrProcessIsRejected() throws Exception {
+        ObjectNode noRoot = dockerSpec();
+        noRoot.remove("root");
+        assertTrue(rejection(noRoot).contains("root.path"));
+        ObjectNode noProcess = dockerSpec();
+        noProcess.remove("process");
+        assertTrue(rejection(noProcess).contains("no process"));
+    }
+
+    @Test
+    void runcSpecBundleIsAccepted() throws Exception {
+        // `runc spec` (1.1): terminal process, its own cgroup namespace, no seccomp.
+        ObjectNode spec = (ObjectNode) JSON.readTree("""
+                {"ociVersion":"1.0.2-dev","process":{"terminal":true,"user":{"uid":0,"gid":0},"args":["sh"],
+                 "capabilities":{"bounding":["CAP_AUDIT_WRITE","CAP_KILL","CAP_NET_BIND_SERVICE"]}},
+                 "root":{"path":"rootfs","readonly":true},
+                 "mounts":[{"destination":"/sys","type":"sysfs","source":"sysfs","options":["nosuid","noexec","nodev","ro"]}],
+                 "linux":{"namespaces":[{"type":"pid"},{"type":"network"},{"type":"ipc"},{"type":"uts"},{"type":"mount"},{"type":"cgroup"}],
+                 "maskedPaths":["/proc/kcore"],"readonlyPaths":["/proc/sys"]}}""");
+        SpecTransformer.validate(spec);
+        JsonNode result = SpecTransformer.transform(spec, PREPARED.toBuilder().clearReplacements().build(), HOST_CAPS);
+        assertEquals(7, result.path("linux").path("namespaces").size());
+        assertEquals(List.of("nosuid", "noexec", "nodev"), texts(mountAt(result, "/sys").path("options")));
+    }
+}
