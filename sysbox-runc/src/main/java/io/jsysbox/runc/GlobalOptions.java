@@ -6,6 +6,7 @@ import picocli.CommandLine.Parameters;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 
 /** runc's global flags (all passed on to runc) and the verb with its arguments, untouched. */
 @Command(name = "jsysbox-runc", usageHelpAutoWidth = true,
@@ -15,25 +16,31 @@ import java.util.List;
         footer = {"", "create, run, delete and exec prepare or release the container with jsysbox-mgr; the other verbs "
                 + "(start, state, kill, ps, pause, resume, events, update, features, spec, list, ...) are runc's own."})
 final class GlobalOptions {
-    @Option(names = "--root", paramLabel = "DIR", description = "root directory for the containers' state (runc's default: /run/runc)")
+    static final String ROOT = "--root", LOG = "--log", LOG_FORMAT = "--log-format", CRIU = "--criu", ROOTLESS = "--rootless";
+    static final String SYSTEMD_CGROUP = "--systemd-cgroup", DEBUG = "--debug";
+    /** runc's global flags, by whether they take a value; what the hot path in {@link Main} recognizes. */
+    static final Set<String> VALUE_FLAGS = Set.of(ROOT, LOG, LOG_FORMAT, CRIU, ROOTLESS);
+    static final Set<String> BOOLEAN_FLAGS = Set.of(SYSTEMD_CGROUP, DEBUG);
+
+    @Option(names = ROOT, paramLabel = "DIR", description = "root directory for the containers' state (runc's default: /run/runc)")
     String root;
 
-    @Option(names = "--log", paramLabel = "FILE", description = "log file (runc's and jsysbox's errors)")
+    @Option(names = LOG, paramLabel = "FILE", description = "log file (runc's and jsysbox's errors)")
     String log;
 
-    @Option(names = "--log-format", paramLabel = "FORMAT", description = "log format: text or json (default: text)")
+    @Option(names = LOG_FORMAT, paramLabel = "FORMAT", description = "log format: text or json (default: text)")
     String logFormat;
 
-    @Option(names = "--systemd-cgroup", description = "use systemd to manage cgroups")
+    @Option(names = SYSTEMD_CGROUP, description = "use systemd to manage cgroups")
     boolean systemdCgroup;
 
-    @Option(names = "--debug", description = "debug logging (runc's)")
+    @Option(names = DEBUG, description = "debug logging (runc's)")
     boolean debug;
 
-    @Option(names = "--criu", paramLabel = "PATH", description = "path to criu (checkpoint/restore)")
+    @Option(names = CRIU, paramLabel = "PATH", description = "path to criu (checkpoint/restore)")
     String criu;
 
-    @Option(names = "--rootless", paramLabel = "true|false|auto", description = "ignore cgroup permission errors")
+    @Option(names = ROOTLESS, paramLabel = "true|false|auto", description = "ignore cgroup permission errors")
     String rootless;
 
     @Option(names = {"-h", "--help"}, usageHelp = true, description = "show this help")
@@ -48,13 +55,13 @@ final class GlobalOptions {
     /** The global flags as runc takes them, in a fixed order. */
     List<String> runcArguments() {
         List<String> arguments = new ArrayList<>();
-        if (root != null) arguments.addAll(List.of("--root", root));
-        if (log != null) arguments.addAll(List.of("--log", log));
-        if (logFormat != null) arguments.addAll(List.of("--log-format", logFormat));
-        if (systemdCgroup) arguments.add("--systemd-cgroup");
-        if (debug) arguments.add("--debug");
-        if (criu != null) arguments.addAll(List.of("--criu", criu));
-        if (rootless != null) arguments.addAll(List.of("--rootless", rootless));
+        if (root != null) arguments.addAll(List.of(ROOT, root));
+        if (log != null) arguments.addAll(List.of(LOG, log));
+        if (logFormat != null) arguments.addAll(List.of(LOG_FORMAT, logFormat));
+        if (systemdCgroup) arguments.add(SYSTEMD_CGROUP);
+        if (debug) arguments.add(DEBUG);
+        if (criu != null) arguments.addAll(List.of(CRIU, criu));
+        if (rootless != null) arguments.addAll(List.of(ROOTLESS, rootless));
         return arguments;
     }
 

@@ -6,18 +6,51 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.util.List;
 import java.util.Properties;
+import java.util.Set;
 
 /**
  * jsysbox-runc: an OCI runtime CLI that containerd-shim and Docker drive exactly like runc. create, run, delete
  * and exec add the system-container work around runc; every other verb is runc's, run with the same flags.
- * Those pass-through verbs are the hot path (containerd runs several per container): they load neither Jackson
- * nor gRPC, which only the classes of the four jsysbox verbs reference.
+ * Those pass-through verbs are the hot path (containerd runs several per container): they load neither picocli,
+ * Jackson nor gRPC, which only the classes of the four jsysbox verbs reference.
  */
 public final class Main {
     private Main() {}
 
     public static void main(String[] args) {
+        int verb = passThroughVerb(args);
+        if (verb >= 0) {
+            List<String> all = List.of(args);
+            try {
+                System.exit(Runc.fromEnvironment(all.subList(0, verb)).run(args[verb], all.subList(verb + 1, args.length)));
+            } catch (JsysboxException e) {
+                // Reported by the full path below, which knows the log file and format.
+            }
+        }
         System.exit(run(args));
+    }
+
+    /** Verbs jsysbox does work for; every other verb is runc's alone. */
+    private static final Set<String> JSYSBOX_VERBS = Set.of("create", "run", "delete", "exec", StartedHook.VERB);
+
+    /**
+     * The hot path: when {@code args} are known global flags and then a verb runc handles alone, the index of that
+     * verb (runc gets the arguments verbatim); else -1. Parsing with picocli costs more than the rest of such a call
+     * (its classes predate class-file version 50, so the AOT cache cannot hold them).
+     */
+    static int passThroughVerb(String[] args) {
+        for (int i = 0; i < args.length; i++) {
+            String arg = args[i];
+            if (!arg.startsWith("-")) return JSYSBOX_VERBS.contains(arg) ? -1 : i;
+            int equals = arg.indexOf('=');
+            String name = equals < 0 ? arg : arg.substring(0, equals);
+            if (GlobalOptions.VALUE_FLAGS.contains(name)) {
+                if (equals < 0) i++;
+            } else if (!GlobalOptions.BOOLEAN_FLAGS.contains(arg)) {
+                return -1;
+            }
+        }
+        return -1;
     }
 
     static int run(String[] args) {
