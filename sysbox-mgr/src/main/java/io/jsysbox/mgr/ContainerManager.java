@@ -43,6 +43,8 @@ public final class ContainerManager {
     private final List<CgroupDelegation> cgroupDelegations = List.of(new CgroupV1Delegation(), new CgroupV2Delegation());
     private final Map<String, ContainerState> containers = new LinkedHashMap<>();
     private final InitExitWatcher exitWatcher = new InitExitWatcher(this::initExited);
+    /** Stopped containers whose previous slot is remembered, by id: their rootfs (gone = container removed). */
+    private final Map<String, String> stoppedRootfs = new LinkedHashMap<>();
     private final String version;
 
     public ContainerManager(IdRangeAllocator allocator, StateStore store, Path stateDir, Path mountRoot, String version) {
@@ -65,6 +67,8 @@ public final class ContainerManager {
             containers.put(c.id(), c);
         }
         allocator.restorePrevious(state.previousSlots(), state.nextSlot());
+        stoppedRootfs.putAll(state.stoppedRootfs());
+        forgetRemoved();
         LOG.info("loaded {} container(s) from {}", containers.size(), store.file());
         reconcile();
         for (ContainerState c : containers.values()) {
@@ -92,6 +96,19 @@ public final class ContainerManager {
                 release(c.id());
             }
         }
+    }
+
+    /**
+     * Forgets the previous slot of stopped containers that were removed since (their rootfs is gone, as after
+     * {@code docker rm}), so nothing of a removed container stays in the state. Runs periodically.
+     */
+    public synchronized void forgetRemoved() {
+        boolean changed = stoppedRootfs.entrySet().removeIf(stopped -> {
+            if (Files.exists(Path.of(stopped.getValue()), LinkOption.NOFOLLOW_LINKS)) return false;
+            allocator.forgetPrevious(stopped.getKey());
+            return true;
+        });
+        if (changed) persistQuietly();
     }
 
     /** The container has stopped: nothing made for it is needed any more (its special dirs outlive it, see SpecialMounts). */
@@ -125,6 +142,7 @@ public final class ContainerManager {
             LOG.info("{}: prepared again; undoing the previous preparation first", id);
             release(id);
         }
+        stoppedRootfs.remove(id);
         int slot = allocate(id);
         HostRange uids = allocator.uidRange(slot);
         HostRange gids = allocator.gidRange(slot);
@@ -194,6 +212,11 @@ public final class ContainerManager {
         HostRange gids = allocator.gidRange(state.slot());
         undo(state, uids, gids);
         allocator.release(id);
+        if (Files.exists(Path.of(state.rootfs()), LinkOption.NOFOLLOW_LINKS)) {
+            stoppedRootfs.put(id, state.rootfs());
+        } else {
+            allocator.forgetPrevious(id);
+        }
         idmapped.forget(uids, gids);
         persistQuietly();
         LOG.info("{}: released range {}:{}", id, uids.start(), uids.size());
@@ -286,7 +309,7 @@ public final class ContainerManager {
 
     private void persist() throws IOException {
         store.save(new ManagerState(ManagerState.CURRENT_VERSION, List.copyOf(containers.values()),
-                allocator.previousSlots(), allocator.cursor()));
+                allocator.previousSlots(), allocator.cursor(), Map.copyOf(stoppedRootfs)));
     }
 
     private void persistQuietly() {

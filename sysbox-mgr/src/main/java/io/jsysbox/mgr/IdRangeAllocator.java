@@ -65,6 +65,9 @@ public final class IdRangeAllocator {
         while (previous.size() > Math.max(slots, 1) * 4) previous.remove(previous.keySet().iterator().next());
     }
 
+    /** The container is gone for good: its previous slot need not be kept for it. */
+    public synchronized void forgetPrevious(String id) { previous.remove(id); }
+
     public synchronized Optional<Integer> slotOf(String id) { return Optional.ofNullable(live.get(id)); }
 
     public synchronized Map<String, Integer> previousSlots() { return new LinkedHashMap<>(previous); }

@@ -63,6 +63,9 @@ public final class Main implements Callable<Integer> {
         String version = new Version().getVersion()[0];
         ContainerManager manager = new ContainerManager(allocator, new StateStore(stateDir.resolve("state.json")), stateDir, mountDir, version);
         manager.start();
+        // Docker removes a container without telling its runtime: notice removals by their rootfs disappearing.
+        java.util.concurrent.Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().daemon().name("forget-removed").factory())
+                .scheduleWithFixedDelay(manager::forgetRemoved, 2, 2, java.util.concurrent.TimeUnit.SECONDS);
         Server server = UnixChannels.serve(socket, List.<BindableService>of(new ManagerService(manager)));
         Files.writeString(pidFile, ProcessHandle.current().pid() + "\n");
         log.info("jsysbox-mgr {} listening on {} (pool: {} ranges of {} from uid {} / gid {})", version, socket,

@@ -145,6 +145,21 @@ class ContainerManagerIntegrationTest {
     }
 
     @Test
+    void aRemovedContainerIsForgottenEntirely() throws Exception {
+        ContainerManager manager = manager();
+        int slot = (int) ((manager.prepare(plain("c-removed")).getUidRange().getHostStart() - POOL_START) / 65_536);
+        manager.release("c-removed");
+        assertTrue(Files.readString(stateDir.resolve("state.json")).contains("c-removed"), "a stopped container's slot is remembered");
+        manager.forgetRemoved();
+        assertTrue(Files.readString(stateDir.resolve("state.json")).contains("c-removed"), "kept while its rootfs exists");
+        Files.delete(tmp.resolve("plain-c-removed"));
+        manager.forgetRemoved();
+        String state = Files.readString(stateDir.resolve("state.json"));
+        assertFalse(state.contains("c-removed"), "forgotten once its rootfs is gone: " + state);
+        assertTrue(slot >= 0);
+    }
+
+    @Test
     void badRequestsLeaveNothingBehind() throws Exception {
         ContainerManager manager = manager();
         var e = assertThrows(ManagerException.class, () -> manager.prepare(PrepareRequest.newBuilder().setId("../x").setRootfs(merged.toString()).build()));
