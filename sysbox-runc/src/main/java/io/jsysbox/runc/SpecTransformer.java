@@ -110,8 +110,11 @@ final class SpecTransformer {
         if (hooks.isArray() && hooks.isEmpty()) ((ObjectNode) spec.get("hooks")).remove("createRuntime");
     }
 
-    /** Rejects specs that would share the host's namespaces or make container root host root. */
-    static void validate(ObjectNode spec) throws JsysboxException {
+    /**
+     * Rejects specs that would share the host's namespaces or make container root host root. {@code joinedHost}:
+     * the namespace types the spec joins by a path that is the host's namespace (found by the caller).
+     */
+    static void validate(ObjectNode spec, Set<String> joinedHost) throws JsysboxException {
         if (!spec.path("root").path("path").isTextual()) {
             throw new JsysboxException("config.json has no root.path: set it to the container's root filesystem directory");
         }
@@ -124,7 +127,7 @@ final class SpecTransformer {
         }
         JsonNode linux = spec.path("linux");
         for (var required : REQUIRED_NAMESPACES.entrySet()) {
-            if (namespace(linux, required.getKey()) != null) continue;
+            if (namespace(linux, required.getKey()) != null && !joinedHost.contains(required.getKey())) continue;
             String type = required.getKey(), flag = required.getValue();
             throw new JsysboxException(flag.isEmpty()
                     ? "config.json has no " + type + " namespace: a jsysbox container needs its own; add {\"type\":\"" + type + "\"} to linux.namespaces"

@@ -31,7 +31,7 @@ final class SystemContainer implements AutoCloseable {
             throws JsysboxException {
         Path configFile = bundle.resolve("config.json");
         ObjectNode spec = SpecTransformer.original(ConfigFile.read(configFile));
-        SpecTransformer.validate(spec);
+        SpecTransformer.validate(spec, HostNamespaces.joinedBy(spec));
         List<String> capabilities = Capabilities.hostBoundingSet();
         ManagerClient manager = ManagerClient.connect();
         SystemContainer container = new SystemContainer(manager, id, log);

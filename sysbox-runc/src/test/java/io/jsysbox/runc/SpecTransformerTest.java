@@ -16,6 +16,7 @@ import java.io.InputStream;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -60,7 +61,7 @@ class SpecTransformerTest {
 
     @Test
     void dockerSpecIsAccepted() throws Exception {
-        SpecTransformer.validate(dockerSpec());
+        SpecTransformer.validate(dockerSpec(), Set.of());
     }
 
     @Test
@@ -199,7 +200,7 @@ class SpecTransformerTest {
         assertEquals(spec.path("linux").path("namespaces"), original.path("linux").path("namespaces"));
         assertFalse(original.path("linux").has("uidMappings"));
         assertTrue(original.path("annotations").isEmpty());
-        SpecTransformer.validate(original);
+        SpecTransformer.validate(original, Set.of());
     }
 
     @Test
@@ -255,7 +256,7 @@ class SpecTransformerTest {
     // --- rejected specs ---
 
     private static String rejection(ObjectNode spec) {
-        return assertThrows(JsysboxException.class, () -> SpecTransformer.validate(spec)).getMessage();
+        return assertThrows(JsysboxException.class, () -> SpecTransformer.validate(spec, Set.of())).getMessage();
     }
 
     /** What docker run --privileged produces: every capability, nothing masked or read-only. */
@@ -274,7 +275,7 @@ class SpecTransformerTest {
     void capAddSysAdminAloneIsNotPrivileged() throws Exception {
         ObjectNode spec = dockerSpec();
         spec.withObjectProperty("process").withObjectProperty("capabilities").withArrayProperty("bounding").add("CAP_SYS_ADMIN");
-        SpecTransformer.validate(spec);
+        SpecTransformer.validate(spec, Set.of());
     }
 
     @Test
@@ -289,6 +290,16 @@ class SpecTransformerTest {
             String message = rejection(spec);
             assertTrue(message.startsWith(typeAndFlag.get(1) + " is not supported"), message);
         }
+    }
+
+    /** docker --network=host keeps the network namespace but names the host's by path. */
+    @Test
+    void joiningTheHostsNetworkNamespaceIsRejectedNamingDockersFlag() throws Exception {
+        ObjectNode spec = dockerSpec();
+        ((ObjectNode) spec.path("linux").path("namespaces").get(1)).put("path", "/var/run/docker/netns/default");
+        String message = assertThrows(JsysboxException.class, () -> SpecTransformer.validate(spec, Set.of("network"))).getMessage();
+        assertTrue(message.startsWith("--network=host is not supported"), message);
+        SpecTransformer.validate(spec, Set.of());
     }
 
     @Test
@@ -333,7 +344,7 @@ class SpecTransformerTest {
                  "mounts":[{"destination":"/sys","type":"sysfs","source":"sysfs","options":["nosuid","noexec","nodev","ro"]}],
                  "linux":{"namespaces":[{"type":"pid"},{"type":"network"},{"type":"ipc"},{"type":"uts"},{"type":"mount"},{"type":"cgroup"}],
                  "maskedPaths":["/proc/kcore"],"readonlyPaths":["/proc/sys"]}}""");
-        SpecTransformer.validate(spec);
+        SpecTransformer.validate(spec, Set.of());
         JsonNode result = SpecTransformer.transform(spec, PREPARED.toBuilder().clearReplacements().build(), HOST_CAPS);
         assertEquals(7, result.path("linux").path("namespaces").size());
         assertEquals(List.of("nosuid", "noexec", "nodev"), texts(mountAt(result, "/sys").path("options")));
