@@ -2,8 +2,10 @@ package io.jsysbox.runc;
 
 import com.fasterxml.jackson.databind.JsonNode;
 
+import java.io.File;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -36,8 +38,11 @@ final class StartedHook {
         String java = self.command().orElse(null);
         String[] arguments = self.arguments().orElse(new String[0]);
         List<String> command = new ArrayList<>(List.of(java == null ? "" : java));
+        boolean classPath = false;
         for (String argument : arguments) {
-            command.add(argument);
+            // runc runs hooks in another working directory: a relative class path would not find us.
+            command.add(classPath ? absoluteClassPath(argument) : argument);
+            classPath = List.of("-cp", "-classpath", "--class-path").contains(argument);
             if (argument.equals(Main.class.getName())) {
                 command.add(VERB);
                 return command;
@@ -45,6 +50,12 @@ final class StartedHook {
         }
         throw new JsysboxException("cannot tell this process's command line (to run it as runc's hook): start "
                 + "jsysbox-runc as 'java ... " + Main.class.getName() + " ...'");
+    }
+
+    private static String absoluteClassPath(String classPath) {
+        List<String> entries = new ArrayList<>();
+        for (String entry : classPath.split(File.pathSeparator)) entries.add(Path.of(entry).toAbsolutePath().toString());
+        return String.join(File.pathSeparator, entries);
     }
 
     /** Hooks run with only the environment the spec gives them: pass the manager socket override on. */
