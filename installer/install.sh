@@ -144,14 +144,39 @@ install_app() {
     echo "$sums" >"$dir.new/jars.sha256"
     swap_dir "$dir.new" "$dir"
   fi
-  cat >"$launcher.new" <<EOF
-#!/bin/sh
-# ${binary[$name]}: written by jsysbox's installer/install.sh
-exec $jre/bin/java $common_flags ${flags[$name]} -XX:AOTCache=$dir/app.aot -cp '$dir/*' ${main[$name]} "\$@"
-EOF
+  {
+    echo "#!/bin/sh"
+    echo "# ${binary[$name]}: written by jsysbox's installer/install.sh"
+    [ "$name" != runc ] || runc_dispatch
+    echo "exec $jre/bin/java $common_flags ${flags[$name]} -XX:AOTCache=$dir/app.aot -cp '$dir/*' ${main[$name]} \"\$@\""
+  } >"$launcher.new"
   chmod 0755 "$launcher.new"
   mv "$launcher.new" "$launcher"
   "$launcher" --help >/dev/null 2>&1 || die "$launcher does not start with $jre: run '$launcher --help' to see why"
+}
+
+# The head of jsysbox-runc's launcher. containerd runs the runtime several times per container (create, start,
+# state, kill, delete...); only create, run and exec need jsysbox's work (spec rewrite, manager calls), and the
+# manager frees a container's resources itself when its init exits. So the other verbs go straight to runc:
+# a shell costs ~1 ms where a JVM costs ~100. Anything else (help, version, unknown flags or verbs) goes to the
+# Java CLI, which parses runc's full grammar and passes unknown verbs through the same way.
+runc_dispatch() {
+  cat <<'LAUNCHER'
+skip=
+verb=
+for arg do
+  if [ -n "$skip" ]; then skip=; continue; fi
+  case $arg in
+    --root|--log|--log-format|--criu|--rootless) skip=1 ;;
+    --*=*|--debug|--systemd-cgroup) ;;
+    *) verb=$arg; break ;;
+  esac
+done
+case $verb in
+  start|state|kill|delete|pause|resume|ps|events|update|features|list|checkpoint|restore)
+    exec "${JSYSBOX_RUNC:-/usr/sbin/runc}" "$@" ;;
+esac
+LAUNCHER
 }
 
 # Trains an app's AOT cache (JEP 483/514) once per set of jars and runtime: one run with -XX:AOTCacheOutput records
