@@ -13,8 +13,8 @@ import java.util.Set;
         description = "OCI runtime for system containers: Docker, systemd and other system software run inside an "
                 + "unprivileged container. A drop-in for runc, which it drives: see 'runc --help' for every verb's flags.",
         parameterListHeading = "%nArguments:%n", optionListHeading = "%nGlobal options (passed on to runc):%n",
-        footer = {"", "create, run, delete and exec prepare or release the container with jsysbox-mgr; the other verbs "
-                + "(start, state, kill, ps, pause, resume, events, update, features, spec, list, ...) are runc's own."})
+        footer = {"", "create, run and exec prepare the container with jsysbox-mgr, which releases it when its init exits; the other "
+                + "verbs (start, state, kill, delete, ps, pause, resume, events, update, features, spec, list, ...) are runc's own."})
 final class GlobalOptions {
     static final String ROOT = "--root", LOG = "--log", LOG_FORMAT = "--log-format", CRIU = "--criu", ROOTLESS = "--rootless";
     static final String SYSTEMD_CGROUP = "--systemd-cgroup", DEBUG = "--debug";

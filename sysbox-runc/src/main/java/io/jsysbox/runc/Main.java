@@ -9,8 +9,8 @@ import java.util.Properties;
 import java.util.Set;
 
 /**
- * jsysbox-runc: an OCI runtime CLI that containerd-shim and Docker drive exactly like runc. create, run, delete
- * and exec add the system-container work around runc; every other verb is runc's, run with the same flags.
+ * jsysbox-runc: an OCI runtime CLI that containerd-shim and Docker drive exactly like runc. create, run and exec
+ * add the system-container work around runc; every other verb is runc's, run with the same flags.
  * Those pass-through verbs are the hot path (containerd runs several per container): they load neither picocli,
  * Jackson nor gRPC, which only the classes of the four jsysbox verbs reference.
  */
@@ -31,7 +31,7 @@ public final class Main {
     }
 
     /** Verbs jsysbox does work for; every other verb is runc's alone. */
-    private static final Set<String> JSYSBOX_VERBS = Set.of("create", "run", "delete", "exec", StartedHook.VERB);
+    private static final Set<String> JSYSBOX_VERBS = Set.of("create", "run", "exec", StartedHook.VERB);
 
     /**
      * The hot path: when {@code args} are known global flags and then a verb runc handles alone, the index of that
@@ -77,7 +77,6 @@ public final class Main {
             return switch (verb) {
                 case "create" -> CreateCommand.main(runc, errors, arguments);
                 case "run" -> RunCommand.main(runc, errors, arguments);
-                case "delete" -> DeleteCommand.main(runc, errors, arguments);
                 case "exec" -> ExecCommand.main(runc, arguments);
                 case StartedHook.VERB -> StartedHook.main(arguments);
                 default -> runc.run(verb, arguments);

@@ -109,14 +109,6 @@ class CommandLineTest {
     }
 
     @Test
-    void deleteForce() throws Exception {
-        DeleteCommand delete = new DeleteCommand();
-        VerbOptions.parse(delete, List.of("-f", "abc"));
-        assertTrue(delete.force);
-        assertEquals("abc", delete.id);
-    }
-
-    @Test
     void errorLogEntriesInRuncsFormats() {
         assertEquals("{\"level\":\"error\",\"msg\":\"jsysbox: a \\\"b\\\"\\\\c\",\"time\":\"2025-01-02T03:04:05Z\"}",
                 ErrorLog.entry("error", "jsysbox: a \"b\"\\c", "2025-01-02T03:04:05Z", true));
@@ -130,12 +122,12 @@ class CommandLineTest {
         assertEquals(6, Main.passThroughVerb(new String[] {"--root", "/r", "--log=/l", "--log-format", "json", "--systemd-cgroup", "state", "x"}));
         assertEquals(1, Main.passThroughVerb(new String[] {"--debug", "kill", "--all", "x", "KILL"}));
         assertEquals(0, Main.passThroughVerb(new String[] {"start", "x"}));
+        assertEquals(2, Main.passThroughVerb(new String[] {"--root", "/r", "delete", "--force", "x"}));
     }
 
     @Test
     void everythingElseTakesTheFullPath() {
-        for (String[] args : List.of(new String[] {"create", "x"}, new String[] {"--root", "/r", "delete", "x"},
-                new String[] {"exec", "-p", "p", "x"}, new String[] {"run", "x"}, new String[] {"--bogus", "state", "x"},
+        for (String[] args : List.of(new String[] {"create", "x"}, new String[] {"exec", "-p", "p", "x"}, new String[] {"run", "x"}, new String[] {"--bogus", "state", "x"},
                 new String[] {"--help"}, new String[] {"-v"}, new String[] {"--debug=true", "state", "x"}, new String[] {},
                 new String[] {"--root"}, new String[] {"--root", "/r"})) {
             assertEquals(-1, Main.passThroughVerb(args), String.join(" ", args));
