@@ -205,17 +205,26 @@ install_all() {
   for name in "${names[@]}"; do
     install_app "$name"
   done
-  # The runtime's and the manager's caches must exist before the manager starts; the CLI's is trained
-  # afterwards on `doctor`, which then also exercises the gRPC client against the running manager.
-  if "$bin/jsysbox-runc" --help 2>&1 | grep -q -- --aot-training; then
-    train_aot runc --aot-training
-  else
-    train_aot runc state nonexistent
-  fi
+  # The manager's cache must exist before the manager starts; the CLIs' are trained against the running
+  # manager, so their gRPC clients are in the cache too.
   train_aot mgr check-idmap
   say "jsysbox install"
   "$bin/jsysbox" install
+  train_runc_aot
   train_aot installer doctor
+}
+
+# jsysbox-runc reaches Java only for create, run and exec (its launcher sends the rest to runc), so its cache is
+# trained on a real create: a runc-spec bundle with an empty rootfs, prepared by the manager, then deleted.
+train_runc_aot() {
+  local work id=jsysbox-aot-training
+  work=$(mktemp -d /var/tmp/jsysbox-aot.XXXXXX)
+  mkdir "$work/bundle" "$work/bundle/rootfs"
+  runc spec --bundle "$work/bundle"
+  sed -i 's/"terminal": true/"terminal": false/' "$work/bundle/config.json"
+  train_aot runc --root "$work/state" create --bundle "$work/bundle" "$id"
+  runc --root "$work/state" delete --force "$id" >/dev/null 2>&1 || true
+  rm -rf "$work"
 }
 
 uninstall_all() {

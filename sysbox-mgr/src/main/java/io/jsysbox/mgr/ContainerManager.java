@@ -120,6 +120,7 @@ public final class ContainerManager {
     }
 
     public synchronized PrepareResponse prepare(PrepareRequest request) throws ManagerException {
+        long began = System.nanoTime();
         String id = request.getId();
         if (!CONTAINER_ID.matcher(id).matches()) {
             throw new ManagerException(Status.Code.INVALID_ARGUMENT, "invalid container id '" + id + "': use 1-128 letters, digits, '_', '.', '-'");
@@ -158,9 +159,9 @@ public final class ContainerManager {
             ContainerState state = made.build();
             containers.put(id, state);
             persist();
-            LOG.info("{}: prepared: uids {}:{} gids {}:{}, rootfs {} ({}), {} special mount(s), {} of {} bind source(s) ID-mapped",
-                    id, uids.start(), uids.size(), gids.start(), gids.size(), rootfs, state.rootfsShift(), specials.size(),
-                    replacements.size(), request.getBindMountsCount());
+            LOG.info("{}: prepared in {} ms: uids {}:{} gids {}:{}, rootfs {} ({}), {} special mount(s), {} of {} bind source(s) ID-mapped",
+                    id, (System.nanoTime() - began) / 1_000_000, uids.start(), uids.size(), gids.start(), gids.size(), rootfs,
+                    state.rootfsShift(), specials.size(), replacements.size(), request.getBindMountsCount());
             PrepareResponse.Builder response = PrepareResponse.newBuilder()
                     .setUidRange(proto(uids)).setGidRange(proto(gids))
                     .setRootfsShift(state.rootfsShift()).setRootfsPath(state.rootfsPath())
