@@ -28,7 +28,7 @@ declare -A binary=([runc]=jsysbox-runc [mgr]=jsysbox-mgr [installer]=jsysbox)
 # `jsysbox --version`: 171 ms default, 137 ms C1+serial, 168 ms with -Xshare:off; for `jsysbox status`
 # (a gRPC call) the AOT cache takes it from ~380 to ~195 ms. `java -version` alone: 24 ms.
 # The manager is a long-running daemon: full JIT, serial GC (one small heap, no GC threads).
-declare -A flags=([runc]="-XX:TieredStopAtLevel=1 -XX:+UseSerialGC" [mgr]="-XX:+UseSerialGC"
+declare -A flags=([runc]="-XX:TieredStopAtLevel=1 -XX:+UseSerialGC -XX:-UsePerfData" [mgr]="-XX:+UseSerialGC"
                   [installer]="-XX:TieredStopAtLevel=1 -XX:+UseSerialGC")
 # JNA loads native code and netty uses sun.misc.Unsafe: allow both without Java 25's warnings on stderr
 # (jsysbox-runc's stderr reaches Docker). A missing or stale AOT cache is then skipped silently.

@@ -5,6 +5,7 @@ import io.grpc.Server;
 import io.grpc.BindableService;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.grpc.netty.shaded.io.netty.channel.ChannelOption;
 import io.grpc.netty.shaded.io.netty.channel.EventLoopGroup;
 import io.grpc.netty.shaded.io.netty.channel.epoll.EpollDomainSocketChannel;
 import io.grpc.netty.shaded.io.netty.channel.epoll.EpollEventLoopGroup;
@@ -18,15 +19,24 @@ import java.util.List;
 /** gRPC over unix domain sockets (netty epoll), shared by every jsysbox daemon and client. */
 public final class UnixChannels {
     public static final Path MANAGER_SOCKET = Path.of("/run/jsysbox/mgr.sock");
+    /**
+     * Clients never log: every failure that matters reaches the caller as a call's status, and during
+     * {@code create} the runtime's stderr is the container's (a library's log line would land in 'docker logs').
+     * Held here because java.util.logging keeps loggers weakly.
+     */
+    private static final java.util.logging.Logger GRPC_CLIENT_LOGGER = java.util.logging.Logger.getLogger("io.grpc");
 
     private UnixChannels() {}
 
     /** A plaintext channel to the daemon listening on {@code socket}; one event-loop thread is plenty for a CLI. */
     public static ManagedChannel connect(Path socket) {
+        GRPC_CLIENT_LOGGER.setLevel(java.util.logging.Level.OFF);
         EventLoopGroup group = new EpollEventLoopGroup(1);
         ManagedChannel channel = NettyChannelBuilder.forAddress(new DomainSocketAddress(socket.toString()))
                 .eventLoopGroup(group)
                 .channelType(EpollDomainSocketChannel.class)
+                // gRPC asks for TCP keepalive by default; a unix socket has none (netty would warn on every connect).
+                .withOption(ChannelOption.SO_KEEPALIVE, null)
                 .usePlaintext()
                 .build();
         return new ClosingChannel(channel, group);

@@ -10,21 +10,9 @@ import io.jsysbox.api.v1.StatusResponse;
 import java.nio.file.Files;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
-import java.util.logging.Level;
-import java.util.logging.Logger;
 
 /** The installer's view of jsysbox-mgr: its Status RPC. */
 final class ManagerClient {
-    /**
-     * Off: netty warns about SO_KEEPALIVE on every unix-socket connection, and any failure that matters reaches us
-     * as the call's status. Held here because JUL keeps loggers weakly.
-     */
-    private static final Logger GRPC_LOGGER = Logger.getLogger("io.grpc");
-
-    static {
-        GRPC_LOGGER.setLevel(Level.OFF);
-    }
-
     private ManagerClient() {}
 
     /** The manager's status; throws InstallException with the reason when it does not answer. */

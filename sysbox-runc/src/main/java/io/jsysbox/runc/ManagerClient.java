@@ -15,24 +15,12 @@ import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
-import java.util.logging.Level;
-import java.util.logging.Logger;
 
 /** The client side of jsysbox-mgr's gRPC contract, with deadlines and one-line errors. */
 final class ManagerClient implements AutoCloseable {
     /** Prepare may mount a rootfs and many bind sources. */
     private static final long PREPARE_SECONDS = 60;
     private static final long OTHER_SECONDS = 30;
-    /**
-     * Silenced: during create our stderr is the container's (runc passes it on), so a library's log line would land
-     * in 'docker logs'; every failure that matters reaches us as a call's status. Held here: JUL keeps loggers weakly.
-     */
-    private static final Logger GRPC_LOGGER = Logger.getLogger("io.grpc");
-
-    static {
-        GRPC_LOGGER.setLevel(Level.OFF);
-    }
-
     private final Path socket;
     private final ManagedChannel channel;
     private final ManagerGrpc.ManagerBlockingStub stub;
