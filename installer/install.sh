@@ -215,13 +215,14 @@ install_all() {
 }
 
 # jsysbox-runc reaches Java only for create, run and exec (its launcher sends the rest to runc), so its cache is
-# trained on a real create: a runc-spec bundle with an empty rootfs, prepared by the manager, then deleted.
+# trained on a real create: a runc-spec bundle with a busybox rootfs, prepared by the manager, then deleted.
 train_runc_aot() {
   local work id=jsysbox-aot-training
   work=$(mktemp -d /var/tmp/jsysbox-aot.XXXXXX)
   mkdir "$work/bundle" "$work/bundle/rootfs"
+  cp /bin/busybox "$work/bundle/rootfs/"
   runc spec --bundle "$work/bundle"
-  sed -i 's/"terminal": true/"terminal": false/' "$work/bundle/config.json"
+  sed -i 's/"terminal": true/"terminal": false/; s#"sh"#"/busybox", "true"#' "$work/bundle/config.json"
   train_aot runc --root "$work/state" create --bundle "$work/bundle" "$id"
   runc --root "$work/state" delete --force "$id" >/dev/null 2>&1 || true
   rm -rf "$work"

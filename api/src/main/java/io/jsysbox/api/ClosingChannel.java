@@ -2,6 +2,7 @@ package io.jsysbox.api;
 
 import io.grpc.CallOptions;
 import io.grpc.ClientCall;
+import io.grpc.ConnectivityState;
 import io.grpc.ManagedChannel;
 import io.grpc.MethodDescriptor;
 import io.grpc.netty.shaded.io.netty.channel.EventLoopGroup;
@@ -25,4 +26,5 @@ final class ClosingChannel extends ManagedChannel {
     @Override public boolean awaitTermination(long timeout, TimeUnit unit) throws InterruptedException { return delegate.awaitTermination(timeout, unit); }
     @Override public <Q, R> ClientCall<Q, R> newCall(MethodDescriptor<Q, R> method, CallOptions options) { return delegate.newCall(method, options); }
     @Override public String authority() { return delegate.authority(); }
+    @Override public ConnectivityState getState(boolean requestConnection) { return delegate.getState(requestConnection); }
 }

@@ -6,6 +6,7 @@ import io.jsysbox.api.v1.PrepareResponse;
 
 import java.nio.file.Path;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.function.UnaryOperator;
 
 /**
@@ -29,11 +30,19 @@ final class SystemContainer implements AutoCloseable {
      */
     static SystemContainer prepare(String id, Path bundle, UnaryOperator<ObjectNode> addition, ErrorLog log)
             throws JsysboxException {
+        CompletableFuture<ManagerClient> connecting = ManagerClient.connectInBackground();
         Path configFile = bundle.resolve("config.json");
-        ObjectNode spec = SpecTransformer.original(ConfigFile.read(configFile));
-        SpecTransformer.validate(spec, HostNamespaces.joinedBy(spec));
-        List<String> capabilities = Capabilities.hostBoundingSet();
-        ManagerClient manager = ManagerClient.connect();
+        ObjectNode spec;
+        List<String> capabilities;
+        try {
+            spec = SpecTransformer.original(ConfigFile.read(configFile));
+            SpecTransformer.validate(spec, HostNamespaces.joinedBy(spec));
+            capabilities = Capabilities.hostBoundingSet();
+        } catch (JsysboxException | RuntimeException e) {
+            connecting.thenAccept(ManagerClient::close);
+            throw e;
+        }
+        ManagerClient manager = ManagerClient.await(connecting);
         SystemContainer container = new SystemContainer(manager, id, log);
         try {
             PrepareResponse prepared = manager.prepare(PrepareRequest.newBuilder().setId(id).setBundle(bundle.toString())
