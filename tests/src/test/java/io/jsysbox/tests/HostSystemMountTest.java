@@ -1,0 +1,31 @@
+package io.jsysbox.tests;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * A host system tree bind-mounted into a jsysbox container is not ID-mapped: the container's root must not own
+ * the host root's files (root in the container is never root on the host).
+ */
+@EndToEnd
+class HostSystemMountTest {
+    @RegisterExtension
+    static final Docker docker = new Docker();
+
+    @Test
+    void hostEtcShowsAsNobodyAndStaysReadOnlyToContainerRoot() throws Exception {
+        String before = Files.readString(Path.of("/etc/hostname"));
+        String id = docker.runDetached("--runtime=jsysbox", "-v", "/etc:/hostetc", Docker.BUSYBOX_IMAGE, "sleep", "600");
+
+        assertEquals("65534", Docker.execOk(id, "stat", "-c", "%u", "/hostetc/hostname").strip(),
+                "host root's files must show as the overflow uid, not as the container's root");
+        Command.Result write = Docker.exec(id, "sh", "-c", "echo pwned >> /hostetc/hostname");
+        assertFalse(write.ok(), "container root could write a host root file: " + write);
+        assertEquals(before, Files.readString(Path.of("/etc/hostname")));
+    }
+}
