@@ -1,34 +1,39 @@
 package io.jsysbox.runc;
 
-import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
-
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 
 /** The flags create and run share (runc's names), and the container id. */
 final class ContainerOptions {
-    @Option(names = {"-b", "--bundle"}, paramLabel = "DIR", description = "the bundle directory (default: the current directory)")
     Path bundle = Path.of("");
-
-    @Option(names = "--console-socket", paramLabel = "PATH", description = "unix socket that receives the pty master of a terminal container")
     String consoleSocket;
-
-    @Option(names = "--pid-file", paramLabel = "FILE", description = "file to write the container's init pid to")
     String pidFile;
-
-    @Option(names = "--no-pivot", description = "do not use pivot_root to jail the process inside rootfs")
     boolean noPivot;
-
-    @Option(names = "--no-new-keyring", description = "do not create a new session keyring for the container")
     boolean noNewKeyring;
-
-    @Option(names = "--preserve-fds", paramLabel = "N", description = "not supported: jsysbox-runc runs runc as a child, which only inherits stdio")
     int preserveFds;
-
-    @Parameters(index = "0", paramLabel = "ID", description = "the container id")
     String id;
+
+    /** Adds these flags and the id operand to a verb's syntax. */
+    static CommandSyntax declare(CommandSyntax syntax) {
+        return syntax.value("-b, --bundle", "DIR", "the bundle directory (default: the current directory)")
+                .value("--console-socket", "PATH", "unix socket that receives the pty master of a terminal container")
+                .value("--pid-file", "FILE", "file to write the container's init pid to")
+                .flag("--no-pivot", "do not use pivot_root to jail the process inside rootfs")
+                .flag("--no-new-keyring", "do not create a new session keyring for the container")
+                .value("--preserve-fds", "N", "not supported: jsysbox-runc runs runc as a child, which only inherits stdio")
+                .operand("ID");
+    }
+
+    void set(CommandSyntax.Parsed parsed) throws JsysboxException {
+        if (parsed.value("--bundle") != null) bundle = Path.of(parsed.value("--bundle"));
+        consoleSocket = parsed.value("--console-socket");
+        pidFile = parsed.value("--pid-file");
+        noPivot = parsed.has("--no-pivot");
+        noNewKeyring = parsed.has("--no-new-keyring");
+        preserveFds = parsed.integer("--preserve-fds", 0);
+        id = parsed.operands().getFirst();
+    }
 
     Path absoluteBundle() {
         return bundle.toAbsolutePath().normalize();

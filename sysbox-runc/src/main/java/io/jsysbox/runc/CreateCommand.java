@@ -1,9 +1,5 @@
 package io.jsysbox.runc;
 
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Option;
-
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -11,13 +7,21 @@ import java.util.List;
 import java.util.function.UnaryOperator;
 
 /** {@code create}: prepare with the manager, rewrite the spec, {@code runc create}, then delegate cgroups. */
-@Command(name = "create", description = "Create a system container from a bundle (see 'runc create --help').")
-final class CreateCommand {
-    @Mixin
-    ContainerOptions container;
+final class CreateCommand implements VerbOptions {
+    private static final CommandSyntax SYNTAX = ContainerOptions.declare(new CommandSyntax("jsysbox-runc create",
+            "Create a system container from a bundle (see 'runc create --help')."));
 
-    @Option(names = {"-h", "--help"}, usageHelp = true, description = "show this help")
-    boolean help;
+    final ContainerOptions container = new ContainerOptions();
+
+    @Override
+    public CommandSyntax syntax() {
+        return SYNTAX;
+    }
+
+    @Override
+    public void set(CommandSyntax.Parsed parsed) throws JsysboxException {
+        container.set(parsed);
+    }
 
     static int main(Runc runc, ErrorLog log, List<String> arguments) throws JsysboxException {
         CreateCommand command = new CreateCommand();

@@ -1,44 +1,55 @@
 package io.jsysbox.runc;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
 
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 
 /**
  * {@code exec}: a root process joining a system container gets the capabilities its init has (Docker's exec
  * process.json lists only Docker's default set); then runc's exec, with the arguments as given.
  */
-@Command(name = "exec", description = "Run a process in a container (see 'runc exec --help').")
-final class ExecCommand {
-    @Option(names = "--console-socket", paramLabel = "PATH") String consoleSocket;
-    @Option(names = "--cwd", paramLabel = "DIR") String cwd;
-    @Option(names = {"-e", "--env"}, paramLabel = "NAME=VALUE") List<String> env = new ArrayList<>();
-    @Option(names = {"-t", "--tty"}) boolean tty;
-    @Option(names = {"-u", "--user"}, paramLabel = "UID[:GID]") String user;
-    @Option(names = {"-g", "--additional-gids"}, paramLabel = "GID") List<String> additionalGids = new ArrayList<>();
-    @Option(names = {"-p", "--process"}, paramLabel = "FILE", description = "the process.json; a root process in a jsysbox container gets all of the host's capabilities")
+final class ExecCommand implements VerbOptions {
+    /** runc's exec flags: all go to runc as given; jsysbox reads only the process file and the id. */
+    private static final CommandSyntax SYNTAX = new CommandSyntax("jsysbox-runc exec",
+                    "Run a process in a container (see 'runc exec --help').")
+            .value("--console-socket", "PATH", "unix socket that receives the pty master of a terminal process")
+            .value("--cwd", "DIR", "the working directory of the process")
+            .values("-e, --env", "NAME=VALUE", "an environment variable of the process")
+            .flag("-t, --tty", "allocate a pseudo-terminal")
+            .value("-u, --user", "UID[:GID]", "the user of the process")
+            .values("-g, --additional-gids", "GID", "an additional group of the process")
+            .value("-p, --process", "FILE", "the process.json; a root process in a jsysbox container gets all of the host's capabilities")
+            .flag("-d, --detach", "detach from the process")
+            .value("--pid-file", "FILE", "file to write the process's pid to")
+            .value("--process-label", "LABEL", "the SELinux label of the process")
+            .value("--apparmor", "PROFILE", "the AppArmor profile of the process")
+            .flag("--no-new-privs", "set no_new_privs for the process")
+            .values("-c, --cap", "CAP", "a capability to add to the process")
+            .value("--preserve-fds", "N", "not supported: runc runs as a child, which only inherits stdio")
+            .values("--cgroup", "[CONTROLLER:]CGROUP", "the sub-cgroup to run the process in")
+            .flag("--ignore-paused", "run the process even if the container is paused")
+            .operand("ID")
+            .remaining("COMMAND");
+
     Path process;
-    @Option(names = {"-d", "--detach"}) boolean detach;
-    @Option(names = "--pid-file", paramLabel = "FILE") String pidFile;
-    @Option(names = "--process-label", paramLabel = "LABEL") String processLabel;
-    @Option(names = "--apparmor", paramLabel = "PROFILE") String apparmor;
-    @Option(names = "--no-new-privs") boolean noNewPrivs;
-    @Option(names = {"-c", "--cap"}, paramLabel = "CAP") List<String> capabilities = new ArrayList<>();
-    @Option(names = "--preserve-fds", paramLabel = "N", description = "not supported: runc runs as a child, which only inherits stdio") int preserveFds;
-    @Option(names = "--cgroup", paramLabel = "[CONTROLLER:]CGROUP") List<String> cgroups = new ArrayList<>();
-    @Option(names = "--ignore-paused") boolean ignorePaused;
-    @Option(names = {"-h", "--help"}, usageHelp = true, description = "show this help") boolean help;
-
-    @Parameters(index = "0", paramLabel = "ID", description = "the container id")
+    int preserveFds;
     String id;
+    /** The command and its arguments (without --process). */
+    List<String> command = List.of();
 
-    @Parameters(index = "1..*", paramLabel = "COMMAND", description = "the command and its arguments (without --process)")
-    List<String> command = new ArrayList<>();
+    @Override
+    public CommandSyntax syntax() {
+        return SYNTAX;
+    }
+
+    @Override
+    public void set(CommandSyntax.Parsed parsed) throws JsysboxException {
+        process = parsed.value("--process") == null ? null : Path.of(parsed.value("--process"));
+        preserveFds = parsed.integer("--preserve-fds", 0);
+        id = parsed.operands().getFirst();
+        command = parsed.operands().subList(1, parsed.operands().size());
+    }
 
     static int main(Runc runc, List<String> arguments) throws JsysboxException {
         ExecCommand exec = new ExecCommand();

@@ -1,7 +1,5 @@
 package io.jsysbox.runc;
 
-import picocli.CommandLine;
-
 import java.io.IOException;
 import java.io.InputStream;
 import java.util.List;
@@ -11,8 +9,9 @@ import java.util.Set;
 /**
  * jsysbox-runc: an OCI runtime CLI that containerd-shim and Docker drive exactly like runc. create, run and exec
  * add the system-container work around runc; every other verb is runc's, run with the same flags.
- * Those pass-through verbs are the hot path (containerd runs several per container): they load neither picocli,
- * Jackson nor gRPC, which only the classes of the four jsysbox verbs reference.
+ * The installed launcher already sends runc's own verbs (containerd runs several per container) straight to runc,
+ * without a JVM; {@link #passThroughVerb} does the same for a direct start of this class, loading neither
+ * commons-cli, Jackson nor gRPC, which only the classes of the jsysbox verbs reference.
  */
 public final class Main {
     private Main() {}
@@ -34,9 +33,8 @@ public final class Main {
     private static final Set<String> JSYSBOX_VERBS = Set.of("create", "run", "exec", StartedHook.VERB);
 
     /**
-     * The hot path: when {@code args} are known global flags and then a verb runc handles alone, the index of that
-     * verb (runc gets the arguments verbatim); else -1. Parsing with picocli costs more than the rest of such a call
-     * (its classes predate class-file version 50, so the AOT cache cannot hold them).
+     * When {@code args} are known global flags and then a verb runc handles alone, the index of that verb (runc gets
+     * the arguments verbatim); else -1. The launcher's dispatch, for when this class is started directly.
      */
     static int passThroughVerb(String[] args) {
         for (int i = 0; i < args.length; i++) {
@@ -57,13 +55,13 @@ public final class Main {
         GlobalOptions globals = new GlobalOptions();
         ErrorLog errors = new ErrorLog(null, false);
         try {
-            CommandLine line = parse(globals, args);
+            parse(globals, args);
             errors = new ErrorLog(globals.log, globals.jsonLog());
             if (globals.logFormat != null && !List.of("text", "json").contains(globals.logFormat)) {
                 throw new JsysboxException("unknown --log-format '" + globals.logFormat + "': use text or json");
             }
             if (globals.help || (globals.verbAndArguments.isEmpty() && !globals.version)) {
-                line.usage(System.out);
+                GlobalOptions.SYNTAX.printUsage(System.out);
                 return 0;
             }
             Runc runc = Runc.fromEnvironment(globals.runcArguments());
@@ -91,14 +89,8 @@ public final class Main {
     }
 
     /** Fills {@code globals}; everything from the verb on is kept verbatim, as runc's flags end at the verb. */
-    static CommandLine parse(GlobalOptions globals, String[] args) throws JsysboxException {
-        CommandLine line = new CommandLine(globals).setStopAtPositional(true).setExpandAtFiles(false);
-        try {
-            line.parseArgs(args);
-        } catch (CommandLine.ParameterException e) {
-            throw new JsysboxException(VerbOptions.problem(e, "jsysbox-runc --help"));
-        }
-        return line;
+    static void parse(GlobalOptions globals, String[] args) throws JsysboxException {
+        globals.set(GlobalOptions.SYNTAX.parse(List.of(args)));
     }
 
     private static String version() {

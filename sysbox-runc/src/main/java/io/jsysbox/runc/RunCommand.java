@@ -1,9 +1,5 @@
 package io.jsysbox.runc;
 
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Option;
-
 import java.util.ArrayList;
 import java.util.List;
 
@@ -15,22 +11,30 @@ import java.util.List;
  * in the foreground (a terminal without a console socket, signal forwarding, the container's exit code, deleting
  * it on exit); this JVM is not the container init's parent after a {@code runc create}.
  */
-@Command(name = "run", description = "Create and start a system container from a bundle (see 'runc run --help').")
-final class RunCommand {
-    @Mixin
-    ContainerOptions container;
+final class RunCommand implements VerbOptions {
+    private static final CommandSyntax SYNTAX = ContainerOptions.declare(new CommandSyntax("jsysbox-runc run",
+                    "Create and start a system container from a bundle (see 'runc run --help')."))
+            .flag("-d, --detach", "detach from the container's process")
+            .flag("--keep", "do not delete the container after it exits")
+            .flag("--no-subreaper", "do not reap reparented processes");
 
-    @Option(names = {"-d", "--detach"}, description = "detach from the container's process")
+    final ContainerOptions container = new ContainerOptions();
     boolean detach;
-
-    @Option(names = "--keep", description = "do not delete the container after it exits")
     boolean keep;
-
-    @Option(names = "--no-subreaper", description = "do not reap reparented processes")
     boolean noSubreaper;
 
-    @Option(names = {"-h", "--help"}, usageHelp = true, description = "show this help")
-    boolean help;
+    @Override
+    public CommandSyntax syntax() {
+        return SYNTAX;
+    }
+
+    @Override
+    public void set(CommandSyntax.Parsed parsed) throws JsysboxException {
+        container.set(parsed);
+        detach = parsed.has("--detach");
+        keep = parsed.has("--keep");
+        noSubreaper = parsed.has("--no-subreaper");
+    }
 
     static int main(Runc runc, ErrorLog log, List<String> arguments) throws JsysboxException {
         RunCommand command = new RunCommand();

@@ -4,6 +4,7 @@ import org.junit.jupiter.api.Test;
 
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -106,6 +107,43 @@ class CommandLineTest {
         VerbOptions.parse(withCommand, List.of("-t", "-e", "A=1", "-u", "0:0", "abc", "sh", "-p", "--cwd", "/"));
         assertNull(withCommand.process);
         assertEquals(List.of("sh", "-p", "--cwd", "/"), withCommand.command);
+    }
+
+    @Test
+    void flagsInGoFlagForms() throws Exception {
+        GlobalOptions globals = globals("--debug=true", "--systemd-cgroup=false", "-root", "/r", "state", "x");
+        assertEquals(List.of("--root", "/r", "--debug"), globals.runcArguments());
+        assertEquals(List.of("state", "x"), globals.verbAndArguments);
+        RunCommand run = new RunCommand();
+        VerbOptions.parse(run, List.of("-d", "--keep=FALSE", "-b=/b", "--", "-abc"));
+        assertTrue(run.detach);
+        assertFalse(run.keep);
+        assertEquals(List.of("--bundle", "/b", "-abc"), run.container.runcArguments(List.of()));
+    }
+
+    @Test
+    void badFlagsAreOneLineErrors() {
+        Map<List<String>, String> problems = Map.of(
+                List.of("--no-piv", "abc"), "Unknown option: '--no-piv'",
+                List.of("--no-pivot=yes", "abc"), "Invalid value for option '--no-pivot': 'yes' is not a boolean",
+                List.of("--bundle=/b", "-b", "/c", "abc"), "option '--bundle' should be specified only once",
+                List.of("--no-pivot", "--no-pivot", "abc"), "option '--no-pivot' should be specified only once",
+                List.of("--pid-file"), "Missing value for option '--pid-file' (FILE)",
+                List.of("--preserve-fds", "x", "abc"), "Invalid value for option '--preserve-fds': 'x' is not an int",
+                List.of("abc", "--no-pivot"), "Unmatched argument: '--no-pivot'",
+                List.of("--pid-file", "/p"), "Missing required parameter: 'ID'");
+        problems.forEach((arguments, problem) -> assertEquals(problem + " (see 'jsysbox-runc create --help')",
+                assertThrows(JsysboxException.class, () -> VerbOptions.parse(new CreateCommand(), arguments)).getMessage(),
+                String.join(" ", arguments)));
+        assertEquals("Unknown option: '-dx' (see 'jsysbox-runc run --help')",
+                assertThrows(JsysboxException.class, () -> VerbOptions.parse(new RunCommand(), List.of("-dx", "abc"))).getMessage());
+    }
+
+    @Test
+    void helpWinsOverEverythingElse() throws Exception {
+        assertTrue(VerbOptions.parse(new CreateCommand(), List.of("--help")));
+        assertTrue(VerbOptions.parse(new ExecCommand(), List.of("-t", "-h", "--bogus")));
+        assertTrue(globals("-h", "create").help);
     }
 
     @Test
