@@ -4,51 +4,19 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.util.List;
 import java.util.Properties;
-import java.util.Set;
 
 /**
  * jsysbox-runc: an OCI runtime CLI that containerd-shim and Docker drive exactly like runc. create, run and exec
  * add the system-container work around runc; every other verb is runc's, run with the same flags.
- * The installed launcher already sends runc's own verbs (containerd runs several per container) straight to runc,
- * without a JVM; {@link #passThroughVerb} does the same for a direct start of this class, loading neither
- * commons-cli, Jackson nor gRPC, which only the classes of the jsysbox verbs reference.
+ * The installed launcher sends runc's own verbs (containerd runs several per container) straight to runc without
+ * a JVM; started directly, this class passes them through too, loading neither Jackson nor gRPC, which only the
+ * classes of the jsysbox verbs reference.
  */
 public final class Main {
     private Main() {}
 
     public static void main(String[] args) {
-        int verb = passThroughVerb(args);
-        if (verb >= 0) {
-            List<String> all = List.of(args);
-            try {
-                System.exit(Runc.fromEnvironment(all.subList(0, verb)).run(args[verb], all.subList(verb + 1, args.length)));
-            } catch (JsysboxException e) {
-                // Reported by the full path below, which knows the log file and format.
-            }
-        }
         System.exit(run(args));
-    }
-
-    /** Verbs jsysbox does work for; every other verb is runc's alone. */
-    private static final Set<String> JSYSBOX_VERBS = Set.of("create", "run", "exec", StartedHook.VERB);
-
-    /**
-     * When {@code args} are known global flags and then a verb runc handles alone, the index of that verb (runc gets
-     * the arguments verbatim); else -1. The launcher's dispatch, for when this class is started directly.
-     */
-    static int passThroughVerb(String[] args) {
-        for (int i = 0; i < args.length; i++) {
-            String arg = args[i];
-            if (!arg.startsWith("-")) return JSYSBOX_VERBS.contains(arg) ? -1 : i;
-            int equals = arg.indexOf('=');
-            String name = equals < 0 ? arg : arg.substring(0, equals);
-            if (GlobalOptions.VALUE_FLAGS.contains(name)) {
-                if (equals < 0) i++;
-            } else if (!GlobalOptions.BOOLEAN_FLAGS.contains(arg)) {
-                return -1;
-            }
-        }
-        return -1;
     }
 
     static int run(String[] args) {

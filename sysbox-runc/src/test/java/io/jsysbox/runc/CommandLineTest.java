@@ -155,20 +155,4 @@ class CommandLineTest {
         assertEquals("first; second", ErrorLog.oneLine("first\n  second\n"));
     }
 
-    @Test
-    void hotPathTakesKnownGlobalsAndRuncsOwnVerbs() {
-        assertEquals(6, Main.passThroughVerb(new String[] {"--root", "/r", "--log=/l", "--log-format", "json", "--systemd-cgroup", "state", "x"}));
-        assertEquals(1, Main.passThroughVerb(new String[] {"--debug", "kill", "--all", "x", "KILL"}));
-        assertEquals(0, Main.passThroughVerb(new String[] {"start", "x"}));
-        assertEquals(2, Main.passThroughVerb(new String[] {"--root", "/r", "delete", "--force", "x"}));
-    }
-
-    @Test
-    void everythingElseTakesTheFullPath() {
-        for (String[] args : List.of(new String[] {"create", "x"}, new String[] {"exec", "-p", "p", "x"}, new String[] {"run", "x"}, new String[] {"--bogus", "state", "x"},
-                new String[] {"--help"}, new String[] {"-v"}, new String[] {"--debug=true", "state", "x"}, new String[] {},
-                new String[] {"--root"}, new String[] {"--root", "/r"})) {
-            assertEquals(-1, Main.passThroughVerb(args), String.join(" ", args));
-        }
-    }
 }
