@@ -91,7 +91,7 @@ public final class ContainerManager {
      */
     public synchronized void reconcile() throws IOException {
         for (ContainerState c : List.copyOf(containers.values())) {
-            if (c.pid() > 0 ? !alive(c.pid()) : !Files.exists(Path.of(c.rootfs()), LinkOption.NOFOLLOW_LINKS)) {
+            if (c.pid() > 0 ? !initAlive(c) : !Files.exists(Path.of(c.rootfs()), LinkOption.NOFOLLOW_LINKS)) {
                 LOG.info("{}: init pid {} is dead or rootfs {} is gone; releasing", c.id(), c.pid(), c.rootfs());
                 release(c.id());
             }
@@ -195,7 +195,7 @@ public final class ContainerManager {
             }
             // runc create has copied the mounts into the container's namespace: the host needs them no more.
             Mounts.unmountAllUnder(mountRoot.resolve(Integer.toString(state.slot())));
-            containers.put(id, state.withPid(pid).withMounts(List.of()));
+            containers.put(id, state.withPid(pid, startMillis(pid)).withMounts(List.of()));
             persist();
             exitWatcher.watch(id, pid);
             LOG.info("{}: started as pid {}; delegated {}", id, pid, delegated);
@@ -306,6 +306,15 @@ public final class ContainerManager {
 
     private static boolean alive(long pid) {
         return pid > 0 && Files.exists(Path.of("/proc", Long.toString(pid)));
+    }
+
+    /** Whether the container's init still runs: its pid is alive and started when the init did. */
+    private static boolean initAlive(ContainerState c) {
+        return alive(c.pid()) && (c.pidStartMillis() == 0 || startMillis(c.pid()) == c.pidStartMillis());
+    }
+
+    private static long startMillis(long pid) {
+        return ProcessHandle.of(pid).flatMap(p -> p.info().startInstant()).map(java.time.Instant::toEpochMilli).orElse(0L);
     }
 
     private void persist() throws IOException {

@@ -12,6 +12,8 @@ import org.junit.jupiter.api.Test;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
 
 import static io.jsysbox.mgr.RootOnly.uid;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -157,6 +159,16 @@ class ContainerManagerIntegrationTest {
         String state = Files.readString(stateDir.resolve("state.json"));
         assertFalse(state.contains("c-removed"), "forgotten once its rootfs is gone: " + state);
         assertTrue(slot >= 0);
+    }
+
+    @Test
+    void aReusedInitPidDoesNotKeepAContainerAlive() throws Exception {
+        Files.createDirectories(tmp.resolve("plain-reused"));
+        long livePid = ProcessHandle.current().pid();
+        var state = new ContainerState("reused", 0, tmp.resolve("plain-reused").toString(), RootfsShifter.IDMAPPED_BIND, "",
+                livePid, 1L /* not when this pid started */, List.of(), List.of(), List.of());
+        new StateStore(stateDir.resolve("state.json")).save(new ManagerState(ManagerState.CURRENT_VERSION, List.of(state), Map.of(), 1, Map.of()));
+        assertEquals(0, manager().status().getContainersCount(), "a pid that started later is another process: released");
     }
 
     @Test
