@@ -1,0 +1,58 @@
+package io.jsysbox.fs;
+
+import io.jsysbox.procfs.SysctlKey;
+import io.jsysbox.procfs.SysctlStore;
+import io.jsysbox.procfs.SysctlWrite;
+
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * One registered container: its init (pid, start time, pid namespace), the host uid of its root, its cgroup
+ * directories and its sysctl values. The values it wrote are also kept by key so they can be persisted and
+ * replayed into a new {@link SysctlStore} after a daemon restart.
+ */
+final class Container {
+    final String id;
+    final long initPid;
+    final long startTicks;
+    final long pidNamespace;
+    final long rootUid;
+    final CgroupDirs cgroups;
+    final UUID bootId;
+    private final SysctlStore sysctls;
+    private final Map<SysctlKey, String> written = new ConcurrentHashMap<>();
+
+    Container(String id, long initPid, long startTicks, long pidNamespace, long rootUid, CgroupDirs cgroups, UUID bootId) {
+        this.id = id;
+        this.initPid = initPid;
+        this.startTicks = startTicks;
+        this.pidNamespace = pidNamespace;
+        this.rootUid = rootUid;
+        this.cgroups = cgroups;
+        this.bootId = bootId;
+        this.sysctls = new SysctlStore(bootId);
+    }
+
+    SysctlStore sysctls() {
+        return sysctls;
+    }
+
+    /** Validates and stores a write; an accepted value is remembered for persistence. */
+    SysctlWrite write(SysctlKey key, byte[] data, long offset) {
+        SysctlWrite outcome = sysctls.write(key, data, offset);
+        if (outcome instanceof SysctlWrite.Accepted(var _, var value) && value.isPresent()) {
+            written.put(key, value.get());
+        }
+        return outcome;
+    }
+
+    /** The values the container wrote, by the path it sees (sorted, for stable state files). */
+    Map<String, String> writtenSysctls() {
+        Map<String, String> byPath = new TreeMap<>();
+        written.forEach((key, value) -> byPath.put(key.path(), value));
+        return byPath;
+    }
+}

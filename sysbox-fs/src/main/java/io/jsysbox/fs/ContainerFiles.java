@@ -1,0 +1,131 @@
+package io.jsysbox.fs;
+
+import io.jsysbox.procfs.CgroupStats;
+import io.jsysbox.procfs.CgroupV1Reader;
+import io.jsysbox.procfs.CgroupV2Reader;
+import io.jsysbox.procfs.ContainerView;
+import io.jsysbox.procfs.CpuList;
+import io.jsysbox.procfs.SysctlKey;
+import io.jsysbox.procfs.SysctlWrite;
+import io.jsysbox.procfs.VirtualFile;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.io.FileNotFoundException;
+import java.time.Duration;
+import java.util.Optional;
+import java.util.function.Function;
+import java.util.function.Predicate;
+
+/**
+ * The served files' content: for a process of a registered container, rendered by procfs-virt from the
+ * container's cgroup files, start time and sysctl values; for any other process, the host's own file (a
+ * host process reading the mount sees the host). Writes reach a container's sysctl store only.
+ */
+final class ContainerFiles implements FileBackend {
+    private static final Logger LOG = LoggerFactory.getLogger(ContainerFiles.class);
+    private static final int EPERM = 1;
+    private static final int ENOENT = 2;
+    private static final int EIO = 5;
+    private static final int EACCES = 13;
+    /** USER_HZ: /proc/PID/stat's start time is in these ticks on every Linux architecture jsysbox runs on. */
+    private static final long CLOCK_TICKS_PER_SECOND = 100;
+    private static final String ONLINE_CPUS = "/sys/devices/system/cpu/online";
+
+    private final ContainerRegistry registry;
+
+    ContainerFiles(ContainerRegistry registry) {
+        this.registry = registry;
+    }
+
+    @Override
+    public OpenFile open(FsTree.Node node, Caller caller, boolean forWriting) throws FsError {
+        Container container = registry.containerOf(caller.pid());
+        if (forWriting) {
+            if (!(node.file instanceof VirtualFile.Sysctl(SysctlKey key)) || !key.writable()) {
+                throw new FsError(EACCES, node.path + " is read-only");
+            }
+            if (container == null) {
+                throw new FsError(EPERM, "host processes do not write host settings through jsysbox-fs");
+            }
+            if (caller.uid() != container.rootUid && caller.uid() != 0) {
+                throw new FsError(EACCES, "only the container's root writes " + node.path);
+            }
+        }
+        return new Opened(node, container);
+    }
+
+    private final class Opened implements OpenFile {
+        private final FsTree.Node node;
+        private final Container container;
+
+        Opened(FsTree.Node node, Container container) {
+            this.node = node;
+            this.container = container;
+        }
+
+        @Override
+        public byte[] render() throws FsError {
+            try {
+                return text().getBytes(StandardCharsets.UTF_8);
+            } catch (FileNotFoundException e) {
+                throw new FsError(ENOENT, e.getMessage()); // e.g. nf_conntrack's files while the module is not loaded
+            } catch (UncheckedIOException e) {
+                if (e.getCause() instanceof FileNotFoundException) {
+                    throw new FsError(ENOENT, e.getMessage());
+                }
+                LOG.warn("rendering {} for {}: {}", node.path, container == null ? "the host" : container.id, e.toString());
+                throw new FsError(EIO, e.getMessage());
+            } catch (IOException | IllegalArgumentException e) {
+                LOG.warn("rendering {} for {}: {}", node.path, container == null ? "the host" : container.id, e.toString());
+                throw new FsError(EIO, e.getMessage());
+            }
+        }
+
+        private String text() throws IOException {
+            if (container == null) {
+                return HostFiles.read(node.path);
+            }
+            return switch (node.file) {
+                case VirtualFile.Rendered(String hostPath, var renderer) ->
+                        renderer.render(view(), HostFiles.read(hostPath));
+                case VirtualFile.Sysctl(SysctlKey key) -> container.sysctls().read(key, () -> {
+                    try {
+                        return HostFiles.read(key.path());
+                    } catch (IOException e) {
+                        throw new UncheckedIOException(e);
+                    }
+                });
+                case VirtualFile.Generated(var content) -> content.apply(view());
+            };
+        }
+
+        private ContainerView view() throws IOException {
+            Predicate<String> needed = CgroupInputs.of(node.path);
+            Function<String, Optional<String>> files = name -> needed.test(name) ? container.cgroups.read(name) : Optional.empty();
+            CgroupStats stats = container.cgroups.v2() ? CgroupV2Reader.read(files) : CgroupV1Reader.read(files);
+            return ContainerView.of(container.id, stats,
+                    Duration.ofMillis(container.startTicks * 1000 / CLOCK_TICKS_PER_SECOND),
+                    CpuList.parse(HostFiles.read(ONLINE_CPUS)), Optional.empty());
+        }
+
+        @Override
+        public int write(byte[] data, long offset) throws FsError {
+            if (!(node.file instanceof VirtualFile.Sysctl(SysctlKey key)) || container == null) {
+                throw new FsError(EACCES, node.path + " was not opened for writing");
+            }
+            return switch (container.write(key, data, offset)) {
+                case SysctlWrite.Accepted(int consumed, var value) -> {
+                    if (value.isPresent()) {
+                        registry.sysctlsChanged(container);
+                    }
+                    yield consumed;
+                }
+                case SysctlWrite.Rejected(var errno) -> throw new FsError(errno.code(), "rejected write to " + node.path);
+            };
+        }
+    }
+}

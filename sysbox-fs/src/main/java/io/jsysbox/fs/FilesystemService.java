@@ -1,0 +1,80 @@
+package io.jsysbox.fs;
+
+import io.grpc.Status;
+import io.grpc.stub.StreamObserver;
+import io.jsysbox.api.v1.FilesystemGrpc;
+import io.jsysbox.api.v1.FsContainer;
+import io.jsysbox.api.v1.FsStatusRequest;
+import io.jsysbox.api.v1.FsStatusResponse;
+import io.jsysbox.api.v1.RegisterRequest;
+import io.jsysbox.api.v1.RegisterResponse;
+import io.jsysbox.api.v1.UnregisterRequest;
+import io.jsysbox.api.v1.UnregisterResponse;
+import io.jsysbox.api.v1.VirtualPath;
+import io.jsysbox.procfs.VirtualFileRegistry;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.nio.file.Path;
+import java.util.Comparator;
+
+/** The gRPC edge of jsysbox-fs: registration of containers by the runtime, and status. */
+final class FilesystemService extends FilesystemGrpc.FilesystemImplBase {
+    private static final Logger LOG = LoggerFactory.getLogger(FilesystemService.class);
+
+    private final ContainerRegistry registry;
+    private final VirtualFileRegistry files;
+    private final Path mountDir;
+    private final String version;
+
+    FilesystemService(ContainerRegistry registry, VirtualFileRegistry files, Path mountDir, String version) {
+        this.registry = registry;
+        this.files = files;
+        this.mountDir = mountDir;
+        this.version = version;
+    }
+
+    @Override
+    public void register(RegisterRequest request, StreamObserver<RegisterResponse> response) {
+        try {
+            Container container = registry.register(request.getId(), request.getInitPid(), request.getInitStartTicks());
+            RegisterResponse.Builder reply = RegisterResponse.newBuilder().setCgroupVersion(container.cgroups.version());
+            for (String path : files.paths()) {
+                reply.addPaths(VirtualPath.newBuilder().setContainerPath(path).setSource(mountDir + path));
+            }
+            LOG.info("registered {} (init {}, cgroup {})", container.id, container.initPid, container.cgroups.version());
+            response.onNext(reply.build());
+            response.onCompleted();
+        } catch (ContainerRegistry.RegistrationException e) {
+            response.onError(Status.NOT_FOUND.withDescription(e.getMessage()).asRuntimeException());
+        } catch (RuntimeException e) {
+            LOG.error("register {}", request.getId(), e);
+            response.onError(Status.INTERNAL.withDescription("jsysbox-fs internal error: " + e).asRuntimeException());
+        }
+    }
+
+    @Override
+    public void unregister(UnregisterRequest request, StreamObserver<UnregisterResponse> response) {
+        try {
+            boolean known = registry.unregister(request.getId());
+            if (known) {
+                LOG.info("unregistered {}", request.getId());
+            }
+            response.onNext(UnregisterResponse.newBuilder().setWasKnown(known).build());
+            response.onCompleted();
+        } catch (RuntimeException e) {
+            LOG.error("unregister {}", request.getId(), e);
+            response.onError(Status.INTERNAL.withDescription("jsysbox-fs internal error: " + e).asRuntimeException());
+        }
+    }
+
+    @Override
+    public void status(FsStatusRequest request, StreamObserver<FsStatusResponse> response) {
+        FsStatusResponse.Builder reply = FsStatusResponse.newBuilder().setVersion(version).setMountDir(mountDir.toString());
+        registry.containers().stream().sorted(Comparator.comparing(c -> c.id)).forEach(c -> reply.addContainers(
+                FsContainer.newBuilder().setId(c.id).setInitPid(c.initPid).setCgroupVersion(c.cgroups.version())
+                        .putAllSysctls(c.writtenSysctls())));
+        response.onNext(reply.build());
+        response.onCompleted();
+    }
+}

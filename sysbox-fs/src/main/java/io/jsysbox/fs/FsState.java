@@ -1,0 +1,56 @@
+package io.jsysbox.fs;
+
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.List;
+import java.util.Map;
+
+/** fs-state.json: the registered containers and the sysctls they wrote, so a daemon restart keeps both. */
+record FsState(int version, List<Entry> containers) {
+    static final int CURRENT_VERSION = 1;
+
+    /** One container: its init (pid and start ticks, to tell a reused pid), its boot id and written sysctls by path. */
+    record Entry(String id, long initPid, long startTicks, String bootId, Map<String, String> sysctls) {
+    }
+
+    private static final ObjectMapper JSON = new ObjectMapper()
+            .enable(SerializationFeature.INDENT_OUTPUT)
+            .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
+
+    static FsState load(Path file) throws IOException {
+        if (!Files.exists(file)) {
+            return new FsState(CURRENT_VERSION, List.of());
+        }
+        try {
+            FsState state = JSON.readValue(file.toFile(), FsState.class);
+            if (state.version() != CURRENT_VERSION) {
+                throw new IOException("unsupported version " + state.version());
+            }
+            return state;
+        } catch (IOException e) {
+            throw new IOException("cannot read " + file + ": " + e.getMessage()
+                    + " (move it away to start afresh; registered containers then read host values until re-registered)", e);
+        }
+    }
+
+    /** Writes a temp file, fsyncs it and renames it over {@code file}: a crash leaves the old or the new state. */
+    void save(Path file) throws IOException {
+        Files.createDirectories(file.getParent());
+        Path temp = file.resolveSibling(file.getFileName() + ".tmp");
+        try (FileChannel out = FileChannel.open(temp, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING,
+                StandardOpenOption.WRITE)) {
+            out.write(ByteBuffer.wrap(JSON.writeValueAsBytes(this)));
+            out.force(true);
+        }
+        Files.move(temp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    }
+}

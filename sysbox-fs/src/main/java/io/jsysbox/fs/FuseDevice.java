@@ -1,0 +1,59 @@
+package io.jsysbox.fs;
+
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteBuffer;
+
+/** An open /dev/fuse: one read(2) takes one whole request, one write(2) sends one whole reply. */
+final class FuseDevice implements AutoCloseable {
+    private final int fd;
+
+    private FuseDevice(int fd) {
+        this.fd = fd;
+    }
+
+    static FuseDevice open() throws IOException {
+        int fd = Libc.open("/dev/fuse", Libc.O_RDWR | Libc.O_CLOEXEC);
+        if (fd < 0) {
+            throw new IOException("cannot open /dev/fuse: errno " + -fd
+                    + " (load the fuse module with 'modprobe fuse'; jsysbox-fs must run as root)");
+        }
+        return new FuseDevice(fd);
+    }
+
+    /** The descriptor number, for mount's "fd=" option. */
+    int fd() {
+        return fd;
+    }
+
+    /** The request and reply buffers of one reader thread, in native memory the calls use directly. */
+    static final class Buffers implements AutoCloseable {
+        private final Arena arena = Arena.ofShared();
+        private final MemorySegment request = arena.allocate(FuseProtocol.REQUEST_BUFFER_SIZE, 8);
+        private final MemorySegment reply = arena.allocate(FuseProtocol.REPLY_BUFFER_SIZE, 8);
+        private final MemorySegment state = arena.allocate(Libc.CALL_STATE);
+        final ByteBuffer requestView = request.asByteBuffer();
+        final ByteBuffer replyView = reply.asByteBuffer();
+
+        @Override
+        public void close() {
+            arena.close();
+        }
+    }
+
+    /** Reads one request into {@code buffers.requestView}: its length, or minus the errno. */
+    long read(Buffers buffers) {
+        return Libc.read(buffers.state, fd, buffers.request, FuseProtocol.REQUEST_BUFFER_SIZE);
+    }
+
+    /** Writes the reply in {@code buffers.replyView} (position 0 to its limit): its length, or minus the errno. */
+    long write(Buffers buffers) {
+        return Libc.write(buffers.state, fd, buffers.reply, buffers.replyView.limit());
+    }
+
+    @Override
+    public void close() {
+        Libc.close(fd);
+    }
+}

@@ -1,0 +1,177 @@
+package io.jsysbox.fs;
+
+import java.nio.ByteBuffer;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Answers FUSE requests over a {@link FsTree}, with content from a {@link FileBackend}. Safe to call from
+ * several reader threads at once. Pure apart from the backend: requests and replies are byte buffers.
+ *
+ * <p>An open file renders at a READ at offset 0 and keeps that text for reads further on, as procfs's
+ * seq_file does: one open+read loop sees one consistent text, and a pread at 0 sees fresh values.
+ */
+final class FuseFileSystem {
+    /** Names, attributes and the tree never change while mounted: let the kernel cache them for an hour. */
+    static final long VALID_SECONDS = 3600;
+
+    private static final int ENOENT = 2;
+    private static final int EIO = 5;
+    private static final int EBADF = 9;
+    private static final int ENOTDIR = 20;
+    private static final int EISDIR = 21;
+    private static final int ENOSYS = 38;
+    private static final int EPROTO = 71;
+    private static final int O_ACCMODE = 3;
+
+    private static final class Handle {
+        final FileBackend.OpenFile file;
+        volatile byte[] content;
+
+        Handle(FileBackend.OpenFile file) {
+            this.file = file;
+        }
+    }
+
+    private final FsTree tree;
+    private final FileBackend backend;
+    private final Map<Long, Handle> handles = new ConcurrentHashMap<>();
+    private final AtomicLong nextHandle = new AtomicLong(1);
+
+    FuseFileSystem(FsTree tree, FileBackend backend) {
+        this.tree = tree;
+        this.backend = backend;
+    }
+
+    /** Fills {@code out} with the reply to {@code request}; false when the request takes no reply. */
+    boolean handle(FuseRequest request, ByteBuffer out) {
+        long unique = request.unique();
+        try {
+            switch (request.opcode()) {
+                case FuseProtocol.INIT -> init(request, out);
+                case FuseProtocol.LOOKUP -> {
+                    FsTree.Node child = directory(request).child(request.name());
+                    if (child == null) {
+                        throw new FsError(ENOENT, "no such entry");
+                    }
+                    FuseReply.entry(out, unique, child.attr, VALID_SECONDS);
+                }
+                case FuseProtocol.GETATTR, FuseProtocol.SETATTR ->
+                        // SETATTR (a truncate by a write with O_TRUNC on older kernels) changes nothing, as in procfs.
+                        FuseReply.attr(out, unique, node(request).attr, VALID_SECONDS);
+                case FuseProtocol.OPEN -> open(request, out);
+                case FuseProtocol.READ -> read(request, out);
+                case FuseProtocol.WRITE -> write(request, out);
+                case FuseProtocol.RELEASE -> {
+                    handles.remove(request.body().getLong(0));
+                    FuseReply.ok(out, unique);
+                }
+                case FuseProtocol.FLUSH, FuseProtocol.RELEASEDIR, FuseProtocol.DESTROY -> FuseReply.ok(out, unique);
+                case FuseProtocol.OPENDIR -> {
+                    directory(request);
+                    FuseReply.open(out, unique, 0, 0);
+                }
+                case FuseProtocol.READDIR -> FuseReply.dirents(out, unique, directory(request).dirents(),
+                        request.body().getLong(8), request.body().getInt(16));
+                case FuseProtocol.STATFS -> FuseReply.statfs(out, unique, tree.size());
+                case FuseProtocol.FORGET, FuseProtocol.BATCH_FORGET, FuseProtocol.INTERRUPT -> {
+                    // Nodes live as long as the mount; requests finish too fast to be worth interrupting.
+                    return false;
+                }
+                // ENOSYS to xattr and access calls makes the kernel stop sending them for the mount's life.
+                default -> throw new FsError(ENOSYS, "not implemented");
+            }
+        } catch (FsError e) {
+            FuseReply.error(out, unique, e.errno);
+        }
+        return true;
+    }
+
+    private void init(FuseRequest request, ByteBuffer out) throws FsError {
+        ByteBuffer in = request.body();
+        int major = in.getInt(0);
+        int minor = in.getInt(4);
+        if (major < FuseProtocol.KERNEL_VERSION) {
+            throw new FsError(EPROTO, "kernel FUSE protocol " + major + "." + minor + " is older than 7");
+        }
+        if (major > FuseProtocol.KERNEL_VERSION) {
+            // The kernel then sends INIT again with our major version.
+            FuseReply.init(out, request.unique(), FuseProtocol.KERNEL_MINOR_VERSION, 0, 0, 0);
+            return;
+        }
+        int wanted = FuseProtocol.FUSE_ATOMIC_O_TRUNC | FuseProtocol.FUSE_PARALLEL_DIROPS;
+        FuseReply.init(out, request.unique(), Math.min(minor, FuseProtocol.KERNEL_MINOR_VERSION), in.getInt(8),
+                in.getInt(12) & wanted, FuseProtocol.MAX_WRITE);
+    }
+
+    private void open(FuseRequest request, ByteBuffer out) throws FsError {
+        FsTree.Node node = node(request);
+        if (node.isDirectory()) {
+            throw new FsError(EISDIR, "is a directory");
+        }
+        boolean forWriting = (request.body().getInt(0) & O_ACCMODE) != 0;
+        FileBackend.OpenFile file = backend.open(node, caller(request), forWriting);
+        long fh = nextHandle.getAndIncrement();
+        handles.put(fh, new Handle(file));
+        FuseReply.open(out, request.unique(), fh,
+                FuseProtocol.FOPEN_DIRECT_IO | (forWriting ? 0 : FuseProtocol.FOPEN_NOFLUSH));
+    }
+
+    private void read(FuseRequest request, ByteBuffer out) throws FsError {
+        ByteBuffer in = request.body();
+        Handle handle = handle(in.getLong(0));
+        long offset = in.getLong(8);
+        byte[] content = handle.content;
+        if (offset == 0 || content == null) {
+            content = handle.file.render();
+            handle.content = content;
+        }
+        FuseReply.data(out, request.unique(), content, offset, in.getInt(16));
+    }
+
+    private void write(FuseRequest request, ByteBuffer out) throws FsError {
+        ByteBuffer in = request.body();
+        Handle handle = handle(in.getLong(0));
+        int size = in.getInt(16);
+        if (size < 0 || size > in.limit() - FuseProtocol.WRITE_IN_SIZE) {
+            throw new FsError(EIO, "WRITE of " + size + " bytes carries fewer");
+        }
+        byte[] data = new byte[size];
+        in.get(FuseProtocol.WRITE_IN_SIZE, data);
+        FuseReply.written(out, request.unique(), handle.file.write(data, in.getLong(8)));
+    }
+
+    private FsTree.Node node(FuseRequest request) throws FsError {
+        FsTree.Node node = tree.node(request.nodeId());
+        if (node == null) {
+            throw new FsError(ENOENT, "unknown node " + request.nodeId());
+        }
+        return node;
+    }
+
+    private FsTree.Node directory(FuseRequest request) throws FsError {
+        FsTree.Node node = node(request);
+        if (!node.isDirectory()) {
+            throw new FsError(ENOTDIR, "not a directory");
+        }
+        return node;
+    }
+
+    private Handle handle(long fh) throws FsError {
+        Handle handle = handles.get(fh);
+        if (handle == null) {
+            throw new FsError(EBADF, "unknown file handle " + fh);
+        }
+        return handle;
+    }
+
+    private static Caller caller(FuseRequest request) {
+        return new Caller(request.pid(), request.uid(), request.gid());
+    }
+
+    /** Open files, for tests and status. */
+    int openFiles() {
+        return handles.size();
+    }
+}

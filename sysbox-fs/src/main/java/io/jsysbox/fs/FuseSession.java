@@ -1,0 +1,105 @@
+package io.jsysbox.fs;
+
+import io.jsysbox.linux.Linux;
+import io.jsysbox.linux.LinuxException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * A mounted jsysbox-fs: /dev/fuse opened, mounted at {@code mountPoint}, and reader threads answering
+ * requests. {@link #close} unmounts; the kernel then ends the connection (once no bind mount of it is left)
+ * and the readers stop.
+ */
+final class FuseSession implements AutoCloseable {
+    static final String FS_TYPE = "fuse.jsysbox-fs";
+    private static final Logger LOG = LoggerFactory.getLogger(FuseSession.class);
+
+    private final Path mountPoint;
+    private final FuseDevice device;
+    private final FuseFileSystem fs;
+    private final List<Thread> readers = new ArrayList<>();
+
+    private FuseSession(Path mountPoint, FuseDevice device, FuseFileSystem fs) {
+        this.mountPoint = mountPoint;
+        this.device = device;
+        this.fs = fs;
+    }
+
+    static FuseSession mount(Path mountPoint, FuseFileSystem fs, int threads) throws IOException {
+        FuseDevice device = FuseDevice.open();
+        try {
+            // allow_other: containers' processes run as other uids; no default_permissions: the daemon checks
+            // writes itself (container root is not host root, yet may write its own sysctls).
+            Linux.mount("jsysbox-fs", mountPoint, FS_TYPE, Linux.MS_NOSUID | Linux.MS_NODEV | Linux.MS_NOEXEC,
+                    "fd=" + device.fd() + ",rootmode=40000,user_id=0,group_id=0,allow_other");
+        } catch (LinuxException e) {
+            device.close();
+            throw new IOException(e.getMessage(), e);
+        }
+        FuseSession session = new FuseSession(mountPoint, device, fs);
+        for (int i = 0; i < threads; i++) {
+            Thread reader = Thread.ofPlatform().daemon().name("fuse-" + i).start(session::serve);
+            session.readers.add(reader);
+        }
+        return session;
+    }
+
+    private void serve() {
+        try (FuseDevice.Buffers buffers = new FuseDevice.Buffers()) {
+            while (true) {
+                long n = device.read(buffers);
+                if (n < 0) {
+                    int errno = (int) -n;
+                    // ENOENT: the request was interrupted before we read it; EINTR/EAGAIN: try again.
+                    if (errno == Libc.EINTR || errno == Libc.EAGAIN || errno == Libc.ENOENT) {
+                        continue;
+                    }
+                    if (errno != Libc.ENODEV) {
+                        LOG.error("reading /dev/fuse failed with errno {}; this reader stops", errno);
+                    }
+                    return; // ENODEV: unmounted
+                }
+                FuseRequest request = FuseRequest.parse(buffers.requestView, (int) n);
+                boolean reply;
+                try {
+                    reply = fs.handle(request, buffers.replyView);
+                } catch (RuntimeException e) {
+                    LOG.error("FUSE request {} on node {} failed", request.opcode(), request.nodeId(), e);
+                    FuseReply.error(buffers.replyView, request.unique(), 5); // EIO
+                    reply = true;
+                }
+                // ENOENT on write: the caller was interrupted and no longer waits for this reply.
+                if (reply && device.write(buffers) < 0 && LOG.isDebugEnabled()) {
+                    LOG.debug("reply to FUSE request {} dropped", request.unique());
+                }
+            }
+        }
+    }
+
+    Path mountPoint() {
+        return mountPoint;
+    }
+
+    @Override
+    public void close() {
+        try {
+            Linux.umountDetach(mountPoint);
+        } catch (LinuxException e) {
+            LOG.warn("unmounting {}: {}", mountPoint, e.getMessage());
+        }
+        for (Thread reader : readers) {
+            try {
+                reader.join(2000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
+        device.close();
+    }
+}

@@ -1,0 +1,120 @@
+package io.jsysbox.fs;
+
+import io.grpc.BindableService;
+import io.grpc.Server;
+import io.jsysbox.api.UnixChannels;
+import io.jsysbox.linux.Linux;
+import io.jsysbox.linux.LinuxException;
+import io.jsysbox.procfs.VirtualFileRegistry;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.Callable;
+
+/** jsysbox-fs: mounts the virtual /proc and /sys files and serves container registration over gRPC. */
+@Command(name = "jsysbox-fs", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
+        description = "Serves per-container /proc and /sys files (meminfo, cpuinfo, uptime, sysctls…) over FUSE.")
+public final class Main implements Callable<Integer> {
+    static final Path SOCKET = Path.of("/run/jsysbox/fs.sock");
+
+    @Option(names = "--socket", description = "gRPC unix socket (default: ${DEFAULT-VALUE})")
+    Path socket = SOCKET;
+
+    @Option(names = "--mount-dir", description = "where the virtual files are mounted (default: ${DEFAULT-VALUE})")
+    Path mountDir = Path.of("/var/lib/jsysbox-fs");
+
+    @Option(names = "--state-file", description = "registered containers and their sysctls (default: ${DEFAULT-VALUE})")
+    Path stateFile = Path.of("/var/lib/jsysbox/fs-state.json");
+
+    @Option(names = "--threads", description = "threads reading FUSE requests (default: ${DEFAULT-VALUE})")
+    int threads = 2;
+
+    public static void main(String[] args) {
+        System.exit(new CommandLine(new Main()).setExecutionExceptionHandler((e, cmd, parsed) -> {
+            System.err.println("jsysbox-fs: " + e.getMessage());
+            return 1;
+        }).execute(args));
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        Logger log = LoggerFactory.getLogger(Main.class);
+        if (threads < 1 || threads > 64) {
+            System.err.println("jsysbox-fs: --threads must be between 1 and 64, got " + threads);
+            return 2;
+        }
+        if (answers(socket)) {
+            System.err.println("jsysbox-fs: another jsysbox-fs is serving " + socket + "; stop it first");
+            return 1;
+        }
+        ContainerRegistry registry = new ContainerRegistry(stateFile);
+        registry.restore();
+        VirtualFileRegistry files = VirtualFileRegistry.standard();
+        Files.createDirectories(mountDir);
+        unmountStale(mountDir);
+        FuseFileSystem fs = new FuseFileSystem(new FsTree(files, System.currentTimeMillis() / 1000), new ContainerFiles(registry));
+        FuseSession session = FuseSession.mount(mountDir, fs, threads);
+        String version = new Version().getVersion()[0];
+        Server server;
+        try {
+            server = UnixChannels.serve(socket, List.<BindableService>of(new FilesystemService(registry, files, mountDir, version)));
+        } catch (IOException | RuntimeException e) {
+            session.close();
+            throw e;
+        }
+        Path pidFile = socket.resolveSibling("fs.pid");
+        Files.writeString(pidFile, ProcessHandle.current().pid() + "\n");
+        log.info("jsysbox-fs {} serving {} files at {}, registration on {} ({} containers restored)", version,
+                files.paths().size(), mountDir, socket, registry.containers().size());
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            server.shutdown();
+            session.close();
+            try {
+                Files.deleteIfExists(pidFile);
+            } catch (IOException ignored) {
+                // the next start overwrites it
+            }
+        }));
+        server.awaitTermination();
+        return 0;
+    }
+
+    /** A mount left by a daemon that died answers ENOTCONN: detach it before mounting afresh. */
+    private static void unmountStale(Path mountDir) throws IOException {
+        for (String line : Files.readAllLines(Path.of("/proc/self/mountinfo"))) {
+            String[] f = line.split(" ");
+            int separator = List.of(f).indexOf("-");
+            if (separator > 4 && f[4].equals(mountDir.toString()) && f[separator + 1].equals(FuseSession.FS_TYPE)) {
+                try {
+                    Linux.umountDetach(mountDir);
+                } catch (LinuxException e) {
+                    throw new IOException("cannot detach the stale jsysbox-fs mount at " + mountDir + ": " + e.getMessage(), e);
+                }
+            }
+        }
+    }
+
+    /** Whether something accepts connections on {@code socket} (serving would replace its socket file). */
+    private static boolean answers(Path socket) {
+        try (var channel = java.nio.channels.SocketChannel.open(java.net.UnixDomainSocketAddress.of(socket))) {
+            return channel.isConnected();
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    static final class Version implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            String v = Main.class.getPackage().getImplementationVersion();
+            return new String[]{v == null ? "dev" : v};
+        }
+    }
+}

@@ -1,0 +1,93 @@
+package io.jsysbox.fs;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/** What jsysbox-fs reads about host processes under /proc: start time, pid namespace, root uid. */
+final class Processes {
+    /** NS_GET_PARENT = _IO(0xb7, 0x2): a descriptor of the parent of a pid namespace. */
+    private static final long NS_GET_PARENT = 0xb702;
+
+    private Processes() {
+    }
+
+    /** Field 22 of /proc/PID/stat: when the process started, in clock ticks after boot; -1 when it is gone. */
+    static long startTicks(long pid) {
+        try {
+            return parseStartTicks(Files.readString(Path.of("/proc/" + pid + "/stat")));
+        } catch (IOException e) {
+            return -1;
+        }
+    }
+
+    /** The inode number of {@code pid}'s pid namespace; -1 when the process is gone. */
+    static long pidNamespace(long pid) {
+        try {
+            return parseNamespaceLink(Files.readSymbolicLink(Path.of("/proc/" + pid + "/ns/pid")).toString());
+        } catch (IOException e) {
+            return -1;
+        }
+    }
+
+    /**
+     * The pid namespaces {@code pid}'s own one is nested in, innermost first, up to (not including) the
+     * daemon's, which the kernel refuses to go above. Empty when the process is gone.
+     */
+    static List<Long> parentPidNamespaces(long pid) {
+        List<Long> parents = new ArrayList<>();
+        int fd = Libc.open("/proc/" + pid + "/ns/pid", Libc.O_RDONLY | Libc.O_CLOEXEC);
+        while (fd >= 0) {
+            int parent = Libc.ioctl(fd, NS_GET_PARENT);
+            Libc.close(fd);
+            fd = parent;
+            if (fd >= 0) {
+                try {
+                    parents.add(parseNamespaceLink(Files.readSymbolicLink(Path.of("/proc/self/fd/" + fd)).toString()));
+                } catch (IOException e) {
+                    Libc.close(fd);
+                    break;
+                }
+            }
+        }
+        return parents;
+    }
+
+    /** The host uid that is uid 0 in {@code pid}'s user namespace (0 outside a user namespace); -1 when gone or unmapped. */
+    static long rootUid(long pid) {
+        try {
+            return parseRootUid(Files.readString(Path.of("/proc/" + pid + "/uid_map")));
+        } catch (IOException e) {
+            return -1;
+        }
+    }
+
+    /** /proc/PID/stat: the command may hold spaces and parentheses, so count fields after the last ')'. */
+    static long parseStartTicks(String stat) {
+        String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+        return Long.parseLong(fields[19]); // field 22 overall; fields after ')' start at field 3
+    }
+
+    /** "pid:[4026531836]" → 4026531836. */
+    static long parseNamespaceLink(String link) {
+        int open = link.indexOf('[');
+        int close = link.indexOf(']');
+        if (open < 0 || close < open) {
+            throw new IllegalArgumentException("not a namespace link: " + link);
+        }
+        return Long.parseLong(link.substring(open + 1, close));
+    }
+
+    /** uid_map lines "INSIDE OUTSIDE COUNT": the OUTSIDE of the range holding inside uid 0, or -1. */
+    static long parseRootUid(String uidMap) {
+        for (String line : uidMap.split("\n")) {
+            String[] f = line.trim().split("\\s+");
+            if (f.length == 3 && Long.parseLong(f[0]) == 0) {
+                return Long.parseLong(f[1]);
+            }
+        }
+        return -1;
+    }
+}

@@ -1,0 +1,224 @@
+package io.jsysbox.fs;
+
+import io.jsysbox.procfs.VirtualFileRegistry;
+import org.junit.jupiter.api.Test;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The protocol codec and dispatcher, bytes in and bytes out, over a fake backend. */
+class FuseFileSystemTest {
+    private static final int ENOENT = 2;
+    private static final int EINVAL = 22;
+    private static final int ENOSYS = 38;
+    private static final int EISDIR = 21;
+
+    /** Renders "rendered N\n" with N counting renders; accepts writes of digits, rejects others with EINVAL. */
+    private static final class FakeBackend implements FileBackend {
+        final List<Caller> callers = new ArrayList<>();
+        int renders;
+
+        @Override
+        public OpenFile open(FsTree.Node file, Caller caller, boolean forWriting) {
+            callers.add(caller);
+            return new OpenFile() {
+                @Override
+                public byte[] render() {
+                    return ("rendered " + (++renders) + "\n").getBytes(StandardCharsets.UTF_8);
+                }
+
+                @Override
+                public int write(byte[] data, long offset) throws FsError {
+                    if (!new String(data, StandardCharsets.UTF_8).strip().matches("[0-9]+")) {
+                        throw new FsError(EINVAL, "not a number");
+                    }
+                    return data.length;
+                }
+            };
+        }
+    }
+
+    private final FakeBackend backend = new FakeBackend();
+    private final FsTree tree = new FsTree(VirtualFileRegistry.standard(), 1_700_000_000L);
+    private final FuseFileSystem fs = new FuseFileSystem(tree, backend);
+    private final ByteBuffer out = ByteBuffer.allocate(FuseProtocol.REPLY_BUFFER_SIZE);
+    private long unique = 100;
+
+    private static ByteBuffer body(int size) {
+        return ByteBuffer.allocate(size).order(ByteOrder.LITTLE_ENDIAN);
+    }
+
+    /** Sends one request as /dev/fuse would deliver it; returns the reply's body, checking header and error. */
+    private ByteBuffer call(int opcode, long node, ByteBuffer args, int expectedError) {
+        long id = ++unique;
+        byte[] bytes = args == null ? new byte[0] : args.array();
+        ByteBuffer in = ByteBuffer.allocate(FuseProtocol.IN_HEADER_SIZE + bytes.length).order(ByteOrder.LITTLE_ENDIAN);
+        in.putInt(in.capacity()).putInt(opcode).putLong(id).putLong(node).putInt(1000).putInt(1001).putInt(4242)
+                .putShort((short) 0).putShort((short) 0).put(bytes);
+        assertTrue(fs.handle(FuseRequest.parse(in, in.capacity()), out));
+        ByteBuffer reply = out.duplicate().order(ByteOrder.LITTLE_ENDIAN);
+        assertEquals(out.limit(), reply.getInt(0), "header length = bytes written");
+        assertEquals(-expectedError, reply.getInt(4));
+        assertEquals(id, reply.getLong(8));
+        return reply.slice(FuseProtocol.OUT_HEADER_SIZE, out.limit() - FuseProtocol.OUT_HEADER_SIZE).order(ByteOrder.LITTLE_ENDIAN);
+    }
+
+    private static ByteBuffer name(String name) {
+        byte[] bytes = (name + "\0").getBytes(StandardCharsets.UTF_8);
+        return body(bytes.length).put(bytes);
+    }
+
+    private long lookup(String path) {
+        long node = FuseProtocol.ROOT_ID;
+        for (String part : path.substring(1).split("/")) {
+            ByteBuffer entry = call(FuseProtocol.LOOKUP, node, name(part), 0);
+            assertEquals(FuseProtocol.ENTRY_OUT_SIZE, entry.limit());
+            node = entry.getLong(0);
+            assertEquals(node, entry.getLong(40), "attr.ino = node id");
+        }
+        return node;
+    }
+
+    private long open(long node, int flags) {
+        ByteBuffer reply = call(FuseProtocol.OPEN, node, body(8).putInt(0, flags), 0);
+        assertEquals(FuseProtocol.OPEN_OUT_SIZE, reply.limit());
+        return reply.getLong(0);
+    }
+
+    private String read(long fh, long offset, int size) {
+        ByteBuffer args = body(40).putLong(0, fh).putLong(8, offset).putInt(16, size);
+        ByteBuffer data = call(FuseProtocol.READ, 5, args, 0);
+        byte[] bytes = new byte[data.limit()];
+        data.get(bytes);
+        return new String(bytes, StandardCharsets.UTF_8);
+    }
+
+    @Test
+    void initNegotiatesOurMinorAndOnlyFlagsWeWant() {
+        ByteBuffer args = body(64).putInt(0, 7).putInt(4, 45).putInt(8, 131072).putInt(12, 0xFFFF_FFFF);
+        ByteBuffer reply = call(FuseProtocol.INIT, 0, args, 0);
+        assertEquals(FuseProtocol.INIT_OUT_SIZE, reply.limit());
+        assertEquals(7, reply.getInt(0));
+        assertEquals(FuseProtocol.KERNEL_MINOR_VERSION, reply.getInt(4));
+        assertEquals(131072, reply.getInt(8));
+        assertEquals(FuseProtocol.FUSE_ATOMIC_O_TRUNC | FuseProtocol.FUSE_PARALLEL_DIROPS, reply.getInt(12));
+        assertEquals(FuseProtocol.MAX_WRITE, reply.getInt(20));
+    }
+
+    @Test
+    void initWithAnOlderKernelMinorKeepsThatMinor() {
+        ByteBuffer reply = call(FuseProtocol.INIT, 0, body(16).putInt(0, 7).putInt(4, 27), 0);
+        assertEquals(27, reply.getInt(4));
+    }
+
+    @Test
+    void lookupWalksTheServedPathsAndAttrsCarryModes() {
+        long panic = lookup("/proc/sys/kernel/panic");
+        ByteBuffer attr = call(FuseProtocol.GETATTR, panic, body(16), 0);
+        assertEquals(FuseProtocol.ATTR_OUT_SIZE, attr.limit());
+        assertEquals(FuseFileSystem.VALID_SECONDS, attr.getLong(0));
+        assertEquals(FuseProtocol.S_IFREG | 0644, attr.getInt(16 + 60));
+        long meminfo = lookup("/proc/meminfo");
+        assertEquals(FuseProtocol.S_IFREG | 0444, call(FuseProtocol.GETATTR, meminfo, body(16), 0).getInt(16 + 60));
+        assertEquals(FuseProtocol.S_IFDIR | 0555, call(FuseProtocol.GETATTR, FuseProtocol.ROOT_ID, body(16), 0).getInt(16 + 60));
+        long uuid = lookup("/sys/devices/virtual/dmi/id/product_uuid");
+        assertEquals(4096, call(FuseProtocol.GETATTR, uuid, body(16), 0).getLong(16 + 8), "sysfs files have a page size");
+        call(FuseProtocol.LOOKUP, FuseProtocol.ROOT_ID, name("etc"), ENOENT);
+        call(FuseProtocol.GETATTR, 9999, body(16), ENOENT);
+    }
+
+    @Test
+    void readRendersAtOffsetZeroAndSlicesFurtherOn() {
+        long fh = open(lookup("/proc/uptime"), 0);
+        assertEquals(List.of(new Caller(4242, 1000, 1001)), backend.callers, "the caller comes from the request header");
+        assertEquals("rendered 1\n", read(fh, 0, 4096));
+        assertEquals("ered 1\n", read(fh, 4, 4096), "same text further on, no new render");
+        assertEquals("", read(fh, 11, 4096), "end of file");
+        assertEquals("ren", read(fh, 0, 3).substring(0, 3));
+        assertEquals(2, backend.renders, "a read at 0 renders afresh, as procfs does");
+        call(FuseProtocol.RELEASE, 5, body(24).putLong(0, fh), 0);
+        assertEquals(0, fs.openFiles());
+        call(FuseProtocol.READ, 5, body(40).putLong(0, fh).putInt(16, 10), 9); // EBADF after release
+    }
+
+    @Test
+    void writeReportsBytesOrTheBackendsErrno() {
+        long fh = open(lookup("/proc/sys/kernel/panic"), 1);
+        byte[] good = "5\n".getBytes(StandardCharsets.UTF_8);
+        ByteBuffer args = body(40 + good.length).putLong(0, fh).putInt(16, good.length).put(40, good);
+        assertEquals(2, call(FuseProtocol.WRITE, 5, args, 0).getInt(0));
+        byte[] bad = "five".getBytes(StandardCharsets.UTF_8);
+        call(FuseProtocol.WRITE, 5, body(40 + bad.length).putLong(0, fh).putInt(16, bad.length).put(40, bad), EINVAL);
+        call(FuseProtocol.FLUSH, 5, body(24).putLong(0, fh), 0);
+    }
+
+    @Test
+    void readOnlyOpensSkipFlushAndAllUseDirectIo() {
+        ByteBuffer reply = call(FuseProtocol.OPEN, lookup("/proc/meminfo"), body(8), 0);
+        assertEquals(FuseProtocol.FOPEN_DIRECT_IO | FuseProtocol.FOPEN_NOFLUSH, reply.getInt(8));
+        reply = call(FuseProtocol.OPEN, lookup("/proc/sys/kernel/panic"), body(8).putInt(0, 1), 0);
+        assertEquals(FuseProtocol.FOPEN_DIRECT_IO, reply.getInt(8));
+        call(FuseProtocol.OPEN, lookup("/proc/sys"), body(8), EISDIR);
+    }
+
+    @Test
+    void readdirListsDotEntriesThenChildrenAndResumesAtTheCookie() {
+        long sys = lookup("/proc/sys");
+        ByteBuffer all = call(FuseProtocol.READDIR, sys, body(40).putInt(16, 4096), 0);
+        List<String> names = new ArrayList<>();
+        long lastCookie = 0;
+        while (all.hasRemaining()) {
+            int start = all.position();
+            all.getLong();
+            lastCookie = all.getLong();
+            int length = all.getInt();
+            all.getInt();
+            byte[] name = new byte[length];
+            all.get(name);
+            names.add(new String(name, StandardCharsets.UTF_8));
+            all.position(start + ((FuseProtocol.DIRENT_HEADER_SIZE + length + 7) & ~7));
+        }
+        assertEquals(List.of(".", "..", "fs", "kernel", "net", "vm"), names);
+        assertEquals(6, lastCookie);
+        assertEquals(0, call(FuseProtocol.READDIR, sys, body(40).putLong(8, 6).putInt(16, 4096), 0).limit());
+        ByteBuffer small = call(FuseProtocol.READDIR, sys, body(40).putLong(8, 2).putInt(16, 40), 0);
+        assertEquals(32, small.limit(), "only 'fs' (24 + 2 bytes, padded to 32) fits in 40 bytes");
+    }
+
+    @Test
+    void requestsWithoutReplyAndUnknownOpcodes() {
+        ByteBuffer in = ByteBuffer.allocate(48).order(ByteOrder.LITTLE_ENDIAN);
+        in.putInt(48).putInt(FuseProtocol.FORGET).putLong(7).putLong(3).putInt(0).putInt(0).putInt(0).putInt(0).putLong(1);
+        assertFalse(fs.handle(FuseRequest.parse(in, 48), out));
+        call(FuseProtocol.GETXATTR, 3, name("security.capability"), ENOSYS);
+        call(99, 3, null, ENOSYS);
+        assertEquals(FuseProtocol.KSTATFS_SIZE, call(FuseProtocol.STATFS, 1, null, 0).limit());
+    }
+
+    @Test
+    void parseRejectsATruncatedRequest() {
+        ByteBuffer in = ByteBuffer.allocate(40).order(ByteOrder.LITTLE_ENDIAN).putInt(0, 64);
+        assertThrows(IllegalArgumentException.class, () -> FuseRequest.parse(in, 40));
+        assertThrows(IllegalArgumentException.class, () -> FuseRequest.parse(in, 12));
+    }
+
+    @Test
+    void replyDataNeverRunsPastTheContent() {
+        FuseReply.data(out, 1, "abc".getBytes(StandardCharsets.UTF_8), 1, 100);
+        assertEquals(FuseProtocol.OUT_HEADER_SIZE + 2, out.limit());
+        byte[] payload = new byte[2];
+        out.get(FuseProtocol.OUT_HEADER_SIZE, payload);
+        assertArrayEquals("bc".getBytes(StandardCharsets.UTF_8), payload);
+        FuseReply.data(out, 1, new byte[3], 7, 100);
+        assertEquals(FuseProtocol.OUT_HEADER_SIZE, out.limit());
+    }
+}

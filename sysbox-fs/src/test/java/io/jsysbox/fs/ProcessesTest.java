@@ -1,0 +1,33 @@
+package io.jsysbox.fs;
+
+import org.junit.jupiter.api.Test;
+
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class ProcessesTest {
+    @Test
+    void startTicksCountFieldsAfterTheLastParenthesis() {
+        String stat = "4242 (we ird) name)) S 1 4242 4242 0 -1 4194560 100 0 0 0 1 2 0 0 20 0 1 0 987654 1000 10";
+        assertEquals(987654, Processes.parseStartTicks(stat));
+    }
+
+    @Test
+    void namespaceLinksAndRootUids() {
+        assertEquals(4026531836L, Processes.parseNamespaceLink("pid:[4026531836]"));
+        assertThrows(IllegalArgumentException.class, () -> Processes.parseNamespaceLink("pid"));
+        assertEquals(0, Processes.parseRootUid("         0          0 4294967295\n"));
+        assertEquals(165536, Processes.parseRootUid("         0     165536      65536\n"));
+        assertEquals(-1, Processes.parseRootUid("      1000     100000          1\n"));
+    }
+
+    @Test
+    void ownProcessHasAStartTimeAndANamespace() {
+        long pid = ProcessHandle.current().pid();
+        assertTrue(Processes.startTicks(pid) > 0);
+        assertTrue(Processes.pidNamespace(pid) > 0);
+        assertEquals(-1, Processes.startTicks(Integer.MAX_VALUE));
+    }
+}
