@@ -1,8 +1,5 @@
 package io.jsysbox.fs;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.io.FileNotFoundException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -91,19 +88,10 @@ record CgroupDirs(boolean v2, Map<String, Path> byController) {
         return v2 ? "v2" : "v1";
     }
 
-    /** The content of cgroup file {@code name} ("memory.stat"…), empty when it or its controller is absent. */
-    Optional<String> read(String name) {
+    /** The host path of cgroup file {@code name} ("memory.stat"…), empty when its controller has no dir. */
+    Optional<String> path(String name) {
         Path dir = byController.get(v2 ? "" : name.substring(0, Math.max(0, name.indexOf('.'))));
-        if (dir == null) {
-            return Optional.empty();
-        }
-        try {
-            return Optional.of(HostFiles.read(dir.resolve(name).toString()));
-        } catch (FileNotFoundException e) {
-            return Optional.empty();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        return dir == null ? Optional.empty() : Optional.of(dir.resolve(name).toString());
     }
 
     /** mountinfo escapes space, tab, newline and backslash as \ooo. */

@@ -4,7 +4,11 @@ import io.jsysbox.procfs.SysctlKey;
 import io.jsysbox.procfs.SysctlStore;
 import io.jsysbox.procfs.SysctlWrite;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.NoSuchFileException;
 import java.util.Map;
+import java.util.Optional;
 import java.util.TreeMap;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
@@ -23,6 +27,8 @@ final class Container {
     final CgroupDirs cgroups;
     final UUID bootId;
     private final SysctlStore sysctls;
+    /** Its cgroup files, kept open while it is registered. */
+    private final HostFiles cgroupFiles = new HostFiles();
     private final Map<SysctlKey, String> written = new ConcurrentHashMap<>();
 
     Container(String id, long initPid, long startTicks, long pidNamespace, long rootUid, CgroupDirs cgroups, UUID bootId) {
@@ -34,6 +40,26 @@ final class Container {
         this.cgroups = cgroups;
         this.bootId = bootId;
         this.sysctls = new SysctlStore(bootId);
+    }
+
+    /** The content of cgroup file {@code name}, empty when the file or its controller is absent. */
+    Optional<String> readCgroup(String name) {
+        Optional<String> path = cgroups.path(name);
+        if (path.isEmpty()) {
+            return path;
+        }
+        try {
+            return Optional.of(cgroupFiles.read(path.get()));
+        } catch (NoSuchFileException e) {
+            return Optional.empty();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** Closes the cgroup files (the container is forgotten). */
+    void release() {
+        cgroupFiles.close();
     }
 
     SysctlStore sysctls() {

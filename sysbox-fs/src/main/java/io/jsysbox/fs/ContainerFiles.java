@@ -14,7 +14,7 @@ import org.slf4j.LoggerFactory;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
-import java.io.FileNotFoundException;
+import java.nio.file.NoSuchFileException;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.function.Function;
@@ -36,6 +36,7 @@ final class ContainerFiles implements FileBackend {
     private static final String ONLINE_CPUS = "/sys/devices/system/cpu/online";
 
     private final ContainerRegistry registry;
+    private final HostFiles hostFiles = new HostFiles();
 
     ContainerFiles(ContainerRegistry registry) {
         this.registry = registry;
@@ -71,10 +72,10 @@ final class ContainerFiles implements FileBackend {
         public byte[] render() throws FsError {
             try {
                 return text().getBytes(StandardCharsets.UTF_8);
-            } catch (FileNotFoundException e) {
+            } catch (NoSuchFileException e) {
                 throw new FsError(ENOENT, e.getMessage()); // e.g. nf_conntrack's files while the module is not loaded
             } catch (UncheckedIOException e) {
-                if (e.getCause() instanceof FileNotFoundException) {
+                if (e.getCause() instanceof NoSuchFileException) {
                     throw new FsError(ENOENT, e.getMessage());
                 }
                 LOG.warn("rendering {} for {}: {}", node.path, container == null ? "the host" : container.id, e.toString());
@@ -87,14 +88,14 @@ final class ContainerFiles implements FileBackend {
 
         private String text() throws IOException {
             if (container == null) {
-                return HostFiles.read(node.path);
+                return hostFiles.read(node.path);
             }
             return switch (node.file) {
                 case VirtualFile.Rendered(String hostPath, var renderer) ->
-                        renderer.render(view(), HostFiles.read(hostPath));
+                        renderer.render(view(), hostFiles.read(hostPath));
                 case VirtualFile.Sysctl(SysctlKey key) -> container.sysctls().read(key, () -> {
                     try {
-                        return HostFiles.read(key.path());
+                        return hostFiles.read(key.path());
                     } catch (IOException e) {
                         throw new UncheckedIOException(e);
                     }
@@ -105,11 +106,11 @@ final class ContainerFiles implements FileBackend {
 
         private ContainerView view() throws IOException {
             Predicate<String> needed = CgroupInputs.of(node.path);
-            Function<String, Optional<String>> files = name -> needed.test(name) ? container.cgroups.read(name) : Optional.empty();
+            Function<String, Optional<String>> files = name -> needed.test(name) ? container.readCgroup(name) : Optional.empty();
             CgroupStats stats = container.cgroups.v2() ? CgroupV2Reader.read(files) : CgroupV1Reader.read(files);
             return ContainerView.of(container.id, stats,
                     Duration.ofMillis(container.startTicks * 1000 / CLOCK_TICKS_PER_SECOND),
-                    CpuList.parse(HostFiles.read(ONLINE_CPUS)), Optional.empty());
+                    CpuList.parse(hostFiles.read(ONLINE_CPUS)), Optional.empty());
         }
 
         @Override

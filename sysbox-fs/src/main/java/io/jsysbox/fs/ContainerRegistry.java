@@ -66,15 +66,19 @@ final class ContainerRegistry {
         Container container = create(id, pid, actualTicks, UUID.randomUUID());
         byId.put(id, container);
         changed();
+        if (known != null) {
+            known.release();
+        }
         return container;
     }
 
     synchronized boolean unregister(String id) {
-        boolean known = byId.remove(id) != null;
-        if (known) {
+        Container removed = byId.remove(id);
+        if (removed != null) {
             changed();
+            removed.release();
         }
-        return known;
+        return removed != null;
     }
 
     Collection<Container> containers() {

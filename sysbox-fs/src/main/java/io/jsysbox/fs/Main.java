@@ -20,7 +20,8 @@ import java.util.concurrent.Callable;
 
 /** jsysbox-fs: mounts the virtual /proc and /sys files and serves container registration over gRPC. */
 @Command(name = "jsysbox-fs", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
-        description = "Serves per-container /proc and /sys files (meminfo, cpuinfo, uptime, sysctls…) over FUSE.")
+        description = "Serves per-container /proc and /sys files (meminfo, cpuinfo, uptime, sysctls…) over FUSE.",
+        subcommands = {Main.Register.class, Main.Unregister.class, Main.Status.class})
 public final class Main implements Callable<Integer> {
     static final Path SOCKET = Path.of("/run/jsysbox/fs.sock");
 
@@ -107,6 +108,72 @@ public final class Main implements Callable<Integer> {
             return channel.isConnected();
         } catch (IOException e) {
             return false;
+        }
+    }
+
+    /** A call to a running daemon; a failed call prints its one-line status and exits 1. */
+    abstract static class ClientCommand implements Callable<Integer> {
+        @Option(names = "--socket", description = "the daemon's gRPC socket (default: ${DEFAULT-VALUE})")
+        Path socket = SOCKET;
+
+        abstract String call(io.jsysbox.api.v1.FilesystemGrpc.FilesystemBlockingStub daemon);
+
+        @Override
+        public Integer call() {
+            io.grpc.ManagedChannel channel = UnixChannels.connect(socket);
+            try {
+                System.out.print(call(io.jsysbox.api.v1.FilesystemGrpc.newBlockingStub(channel)
+                        .withDeadlineAfter(10, java.util.concurrent.TimeUnit.SECONDS)));
+                return 0;
+            } catch (io.grpc.StatusRuntimeException e) {
+                System.err.println("jsysbox-fs: " + (e.getStatus().getCode() == io.grpc.Status.Code.UNAVAILABLE
+                        ? "no daemon answers on " + socket + " (start jsysbox-fs first)" : e.getStatus().getDescription()));
+                return 1;
+            } finally {
+                channel.shutdownNow();
+            }
+        }
+    }
+
+    @Command(name = "register", description = "Registers a container by its init's host pid (for tests and by hand; the runtime uses gRPC).")
+    static final class Register extends ClientCommand {
+        @Option(names = "--id", required = true, description = "container id")
+        String id;
+
+        @Option(names = "--pid", required = true, description = "host pid of the container's init")
+        long pid;
+
+        @Override
+        String call(io.jsysbox.api.v1.FilesystemGrpc.FilesystemBlockingStub daemon) {
+            var reply = daemon.register(io.jsysbox.api.v1.RegisterRequest.newBuilder().setId(id).setInitPid(pid).build());
+            return "registered " + id + " (cgroup " + reply.getCgroupVersion() + ", " + reply.getPathsCount() + " files)\n";
+        }
+    }
+
+    @Command(name = "unregister", description = "Forgets a container and its sysctl values.")
+    static final class Unregister extends ClientCommand {
+        @Option(names = "--id", required = true, description = "container id")
+        String id;
+
+        @Override
+        String call(io.jsysbox.api.v1.FilesystemGrpc.FilesystemBlockingStub daemon) {
+            boolean known = daemon.unregister(io.jsysbox.api.v1.UnregisterRequest.newBuilder().setId(id).build()).getWasKnown();
+            return (known ? "unregistered " : "not registered: ") + id + "\n";
+        }
+    }
+
+    @Command(name = "status", description = "Prints the mount dir and the registered containers with their written sysctls.")
+    static final class Status extends ClientCommand {
+        @Override
+        String call(io.jsysbox.api.v1.FilesystemGrpc.FilesystemBlockingStub daemon) {
+            var reply = daemon.status(io.jsysbox.api.v1.FsStatusRequest.getDefaultInstance());
+            StringBuilder out = new StringBuilder("jsysbox-fs " + reply.getVersion() + " at " + reply.getMountDir() + "\n");
+            for (var c : reply.getContainersList()) {
+                out.append(c.getId()).append(" init=").append(c.getInitPid()).append(" cgroup=").append(c.getCgroupVersion());
+                c.getSysctlsMap().forEach((path, value) -> out.append(' ').append(path).append('=').append(value.strip()));
+                out.append('\n');
+            }
+            return out.toString();
         }
     }
 

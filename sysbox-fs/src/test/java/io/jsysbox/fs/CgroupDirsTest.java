@@ -50,10 +50,10 @@ class CgroupDirsTest {
     }
 
     @Test
-    void missingFilesAndControllersReadAsEmpty() {
+    void filePathsByController() {
         CgroupDirs dirs = CgroupDirs.parse("4:memory:/x\n", HYBRID_MOUNTS);
-        assertTrue(dirs.read("cpuset.cpus").isEmpty(), "no cpuset dir known");
-        assertTrue(dirs.read("memory.no_such_file").isEmpty());
+        assertTrue(dirs.path("cpuset.cpus").isEmpty(), "no cpuset dir known");
+        assertEquals("/sys/fs/cgroup/memory/x/memory.stat", dirs.path("memory.stat").orElseThrow());
         assertThrows(IllegalArgumentException.class, () -> CgroupDirs.parse("1:pids:/x\n", HYBRID_MOUNTS));
     }
 

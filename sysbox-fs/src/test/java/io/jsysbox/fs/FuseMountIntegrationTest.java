@@ -60,7 +60,9 @@ class FuseMountIntegrationTest {
     }
 
     private static String hostPanic() throws IOException {
-        return HostFiles.read("/proc/sys/kernel/panic");
+        try (HostFiles files = new HostFiles()) {
+            return files.read("/proc/sys/kernel/panic");
+        }
     }
 
     @Test
