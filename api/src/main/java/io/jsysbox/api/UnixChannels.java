@@ -19,6 +19,7 @@ import java.util.List;
 /** gRPC over unix domain sockets (netty epoll), shared by every jsysbox daemon and client. */
 public final class UnixChannels {
     public static final Path MANAGER_SOCKET = Path.of("/run/jsysbox/mgr.sock");
+    public static final Path FS_SOCKET = Path.of("/run/jsysbox/fs.sock");
     /**
      * Clients never log: every failure that matters reaches the caller as a call's status, and during
      * {@code create} the runtime's stderr is the container's (a library's log line would land in 'docker logs').

@@ -35,6 +35,10 @@ interface LibC extends Library {
 
     int poll(Pointer fds, long nfds, int timeoutMillis);
 
+    int unshare(int flags);
+
+    int setns(int fd, int nsType);
+
     String strerror(int errno);
 
     static String strerrorOf(int errno) {

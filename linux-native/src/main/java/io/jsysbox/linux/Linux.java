@@ -29,6 +29,9 @@ public final class Linux {
     public static final int OPEN_TREE_CLONE = 1;
     public static final int OPEN_TREE_CLOEXEC = O_CLOEXEC;
     public static final int MOVE_MOUNT_F_EMPTY_PATH = 0x4;
+    public static final int MOVE_MOUNT_T_EMPTY_PATH = 0x40;
+    public static final int CLONE_FS = 0x200;
+    public static final int CLONE_NEWNS = 0x20000;
     public static final long MOUNT_ATTR_IDMAP = 0x00100000;
 
     public static final long MS_RDONLY = 1;
@@ -72,6 +75,25 @@ public final class Linux {
     public static void moveMount(Fd mount, Path target) throws LinuxException {
         checkedSyscall("move_mount(" + mount + " -> " + target + ")", Arch.SYS_MOVE_MOUNT,
                 (long) mount.value(), "", (long) AT_FDCWD, target.toString(), (long) MOVE_MOUNT_F_EMPTY_PATH);
+    }
+
+    /** Attaches the detached mount {@code mount} on the file or directory {@code target} (an O_PATH descriptor). */
+    public static void moveMount(Fd mount, Fd target) throws LinuxException {
+        checkedSyscall("move_mount(" + mount + " -> " + target + ")", Arch.SYS_MOVE_MOUNT, (long) mount.value(), "",
+                (long) target.value(), "", (long) (MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH));
+    }
+
+    /**
+     * Moves the calling thread into the mount namespace of {@code process} (a pidfd); its root and
+     * working directory become that namespace's. The kernel allows this only to a thread that does not share its
+     * fs_struct, so the thread first unshares it: other threads of the process stay where they are. Use a thread
+     * that ends afterwards.
+     */
+    public static void enterMountNamespace(Fd process) throws LinuxException {
+        if (C.unshare(CLONE_FS) != 0) throw new LinuxException("unshare(CLONE_FS)", Native.getLastError());
+        if (C.setns(process.value(), CLONE_NEWNS) != 0) {
+            throw new LinuxException("setns(pidfd " + process.value() + ", CLONE_NEWNS)", Native.getLastError());
+        }
     }
 
     public static void mount(String source, Path target, String fsType, long flags, String data) throws LinuxException {

@@ -32,9 +32,11 @@ final class FuseDevice implements AutoCloseable {
         private final Arena arena = Arena.ofShared();
         private final MemorySegment request = arena.allocate(FuseProtocol.REQUEST_BUFFER_SIZE, 8);
         private final MemorySegment reply = arena.allocate(FuseProtocol.REPLY_BUFFER_SIZE, 8);
+        private final MemorySegment notification = arena.allocate(FuseProtocol.OUT_HEADER_SIZE + FuseProtocol.NOTIFY_STORE_OUT_SIZE + 8, 8);
         private final MemorySegment state = arena.allocate(Libc.CALL_STATE);
         final ByteBuffer requestView = request.asByteBuffer();
         final ByteBuffer replyView = reply.asByteBuffer();
+        final ByteBuffer notificationView = notification.asByteBuffer();
 
         @Override
         public void close() {
@@ -50,6 +52,11 @@ final class FuseDevice implements AutoCloseable {
     /** Writes the reply in {@code buffers.replyView} (position 0 to its limit): its length, or minus the errno. */
     long write(Buffers buffers) {
         return Libc.write(buffers.state, fd, buffers.reply, buffers.replyView.limit());
+    }
+
+    /** Writes the notification in {@code buffers.notificationView}: its length, or minus the errno. */
+    long writeNotification(Buffers buffers) {
+        return Libc.write(buffers.state, fd, buffers.notification, buffers.notificationView.limit());
     }
 
     @Override

@@ -15,6 +15,12 @@ import java.util.concurrent.atomic.AtomicLong;
 final class FuseFileSystem {
     /** Names, attributes and the tree never change while mounted: let the kernel cache them for an hour. */
     static final long VALID_SECONDS = 3600;
+    /**
+     * The size a file has from its open on. Why not 0, as procfs says: sendfile(2) and splice(2) read a FUSE file
+     * through the page cache, up to its size, even in direct I/O mode (busybox's cat uses sendfile), so a size of
+     * 0 reads as empty. The first short read there shrinks the size to the content's; each open grows it back.
+     */
+    static final long SIZE_WHILE_OPEN = 1 << 20;
 
     private static final int ENOENT = 2;
     private static final int EIO = 5;
@@ -44,8 +50,12 @@ final class FuseFileSystem {
         this.backend = backend;
     }
 
-    /** Fills {@code out} with the reply to {@code request}; false when the request takes no reply. */
-    boolean handle(FuseRequest request, ByteBuffer out) {
+    /**
+     * Fills {@code out} with the reply to {@code request}; false when the request takes no reply. When the
+     * kernel must get a notification first, it is in {@code notification} (flipped; otherwise its limit is 0).
+     */
+    boolean handle(FuseRequest request, ByteBuffer out, ByteBuffer notification) {
+        notification.clear().limit(0);
         long unique = request.unique();
         try {
             switch (request.opcode()) {
@@ -60,7 +70,7 @@ final class FuseFileSystem {
                 case FuseProtocol.GETATTR, FuseProtocol.SETATTR ->
                         // SETATTR (a truncate by a write with O_TRUNC on older kernels) changes nothing, as in procfs.
                         FuseReply.attr(out, unique, node(request).attr, VALID_SECONDS);
-                case FuseProtocol.OPEN -> open(request, out);
+                case FuseProtocol.OPEN -> open(request, out, notification);
                 case FuseProtocol.READ -> read(request, out);
                 case FuseProtocol.WRITE -> write(request, out);
                 case FuseProtocol.RELEASE -> {
@@ -105,7 +115,7 @@ final class FuseFileSystem {
                 in.getInt(12) & wanted, FuseProtocol.MAX_WRITE);
     }
 
-    private void open(FuseRequest request, ByteBuffer out) throws FsError {
+    private void open(FuseRequest request, ByteBuffer out, ByteBuffer notification) throws FsError {
         FsTree.Node node = node(request);
         if (node.isDirectory()) {
             throw new FsError(EISDIR, "is a directory");
@@ -114,6 +124,7 @@ final class FuseFileSystem {
         FileBackend.OpenFile file = backend.open(node, caller(request), forWriting);
         long fh = nextHandle.getAndIncrement();
         handles.put(fh, new Handle(file));
+        FuseReply.growSize(notification, node.id, SIZE_WHILE_OPEN);
         FuseReply.open(out, request.unique(), fh,
                 FuseProtocol.FOPEN_DIRECT_IO | (forWriting ? 0 : FuseProtocol.FOPEN_NOFLUSH));
     }

@@ -38,6 +38,9 @@ final class FuseProtocol {
 
     /** OPEN reply flags: bypass the page cache (sizes are unknown until rendered); no FLUSH on close of this file. */
     static final int FOPEN_DIRECT_IO = 1;
+    /** fuse_notify_code FUSE_NOTIFY_STORE: put data in an inode's page cache (and grow its size to cover it). */
+    static final int NOTIFY_STORE = 4;
+    static final int NOTIFY_STORE_OUT_SIZE = 24;
     static final int FOPEN_NOFLUSH = 1 << 5;
 
     static final int IN_HEADER_SIZE = 40;

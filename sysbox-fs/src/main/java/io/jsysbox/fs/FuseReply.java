@@ -108,6 +108,17 @@ final class FuseReply {
         finish(out, unique, 0);
     }
 
+    /**
+     * FUSE_NOTIFY_STORE of one zero byte at {@code size - 1} of node {@code nodeId}: the kernel grows the inode's
+     * size to {@code size} (a store never shrinks it). The byte's page goes when the open that follows drops the
+     * inode's cache.
+     */
+    static void growSize(ByteBuffer out, long nodeId, long size) {
+        begin(out);
+        out.putLong(nodeId).putLong(size - 1).putInt(1).putInt(0).put((byte) 0);
+        finish(out, 0, FuseProtocol.NOTIFY_STORE);
+    }
+
     private static void begin(ByteBuffer out) {
         out.clear().order(ByteOrder.LITTLE_ENDIAN);
         out.position(FuseProtocol.OUT_HEADER_SIZE);

@@ -67,7 +67,10 @@ final class FuseSession implements AutoCloseable {
                 FuseRequest request = FuseRequest.parse(buffers.requestView, (int) n);
                 boolean reply;
                 try {
-                    reply = fs.handle(request, buffers.replyView);
+                    reply = fs.handle(request, buffers.replyView, buffers.notificationView);
+                    if (buffers.notificationView.limit() > 0 && device.writeNotification(buffers) < 0) {
+                        LOG.debug("notification before the reply to FUSE request {} refused", request.unique());
+                    }
                 } catch (RuntimeException e) {
                     LOG.error("FUSE request {} on node {} failed", request.opcode(), request.nodeId(), e);
                     FuseReply.error(buffers.replyView, request.unique(), 5); // EIO

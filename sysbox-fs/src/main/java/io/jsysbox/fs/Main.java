@@ -23,7 +23,7 @@ import java.util.concurrent.Callable;
         description = "Serves per-container /proc and /sys files (meminfo, cpuinfo, uptime, sysctls…) over FUSE.",
         subcommands = {Main.Register.class, Main.Unregister.class, Main.Status.class})
 public final class Main implements Callable<Integer> {
-    static final Path SOCKET = Path.of("/run/jsysbox/fs.sock");
+    static final Path SOCKET = UnixChannels.FS_SOCKET;
 
     @Option(names = "--socket", description = "gRPC unix socket (default: ${DEFAULT-VALUE})")
     Path socket = SOCKET;

@@ -64,7 +64,7 @@ class FuseFileSystemTest {
         ByteBuffer in = ByteBuffer.allocate(FuseProtocol.IN_HEADER_SIZE + bytes.length).order(ByteOrder.LITTLE_ENDIAN);
         in.putInt(in.capacity()).putInt(opcode).putLong(id).putLong(node).putInt(1000).putInt(1001).putInt(4242)
                 .putShort((short) 0).putShort((short) 0).put(bytes);
-        assertTrue(fs.handle(FuseRequest.parse(in, in.capacity()), out));
+        assertTrue(fs.handle(FuseRequest.parse(in, in.capacity()), out, ByteBuffer.allocate(64)));
         ByteBuffer reply = out.duplicate().order(ByteOrder.LITTLE_ENDIAN);
         assertEquals(out.limit(), reply.getInt(0), "header length = bytes written");
         assertEquals(-expectedError, reply.getInt(4));
@@ -198,7 +198,7 @@ class FuseFileSystemTest {
     void requestsWithoutReplyAndUnknownOpcodes() {
         ByteBuffer in = ByteBuffer.allocate(48).order(ByteOrder.LITTLE_ENDIAN);
         in.putInt(48).putInt(FuseProtocol.FORGET).putLong(7).putLong(3).putInt(0).putInt(0).putInt(0).putInt(0).putLong(1);
-        assertFalse(fs.handle(FuseRequest.parse(in, 48), out));
+        assertFalse(fs.handle(FuseRequest.parse(in, 48), out, ByteBuffer.allocate(64)));
         call(FuseProtocol.GETXATTR, 3, name("security.capability"), ENOSYS);
         call(99, 3, null, ENOSYS);
         assertEquals(FuseProtocol.KSTATFS_SIZE, call(FuseProtocol.STATFS, 1, null, 0).limit());

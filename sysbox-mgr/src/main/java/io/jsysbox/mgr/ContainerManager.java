@@ -45,10 +45,13 @@ public final class ContainerManager {
     private final InitExitWatcher exitWatcher = new InitExitWatcher(this::initExited);
     /** Stopped containers whose previous slot is remembered, by id: their rootfs (gone = container removed). */
     private final Map<String, String> stoppedRootfs = new LinkedHashMap<>();
+    private final VirtualFiles virtualFiles;
     private final String version;
 
-    public ContainerManager(IdRangeAllocator allocator, StateStore store, Path stateDir, Path mountRoot, String version) {
+    ContainerManager(IdRangeAllocator allocator, StateStore store, Path stateDir, Path mountRoot, VirtualFiles virtualFiles,
+            String version) {
         this.allocator = allocator;
+        this.virtualFiles = virtualFiles;
         this.store = store;
         this.mountRoot = mountRoot;
         this.specialMounts = new SpecialMounts(stateDir);
@@ -139,6 +142,7 @@ public final class ContainerManager {
                 throw new ManagerException(Status.Code.INVALID_ARGUMENT, "bind mount source '" + bind.getSource() + "' (mount " + bind.getIndex() + ") is not absolute");
             }
         }
+        virtualFiles.checkAvailable();
         if (containers.containsKey(id)) {
             LOG.info("{}: prepared again; undoing the previous preparation first", id);
             release(id);
@@ -179,13 +183,18 @@ public final class ContainerManager {
         }
     }
 
-    /** After {@code runc create}: delegates cgroups and detaches the host's copies of the container's mounts. */
-    public synchronized List<String> started(String id, long pid) throws ManagerException {
+    /**
+     * After {@code runc create} (or in its createRuntime hook, the container's root then at {@code rootPath} in its
+     * mount namespace): mounts the container's virtual files, delegates cgroups and detaches the host's copies of
+     * the container's mounts.
+     */
+    public synchronized List<String> started(String id, long pid, String rootPath) throws ManagerException {
         ContainerState state = containers.get(id);
         if (state == null) throw new ManagerException(Status.Code.FAILED_PRECONDITION, "unknown container " + id + ": Prepare it first");
         if (!alive(pid)) throw new ManagerException(Status.Code.INVALID_ARGUMENT, "pid " + pid + " of " + id + " is not running");
         HostRange uids = allocator.uidRange(state.slot());
         HostRange gids = allocator.gidRange(state.slot());
+        int virtualFileCount = virtualFiles.attach(id, pid, rootPath);
         try {
             ProcCgroup cgroups = ProcCgroup.parse(Files.readString(Path.of("/proc", Long.toString(pid), "cgroup")));
             MountInfo mounts = MountInfo.read();
@@ -198,7 +207,7 @@ public final class ContainerManager {
             containers.put(id, state.withPid(pid, startMillis(pid)).withMounts(List.of()));
             persist();
             exitWatcher.watch(id, pid);
-            LOG.info("{}: started as pid {}; delegated {}", id, pid, delegated);
+            LOG.info("{}: started as pid {}; {} virtual files mounted; delegated {}", id, pid, virtualFileCount, delegated);
             return delegated;
         } catch (IOException | RuntimeException e) {
             throw new ManagerException(Status.Code.FAILED_PRECONDITION, "cannot delegate cgroups of " + id + " (pid " + pid + "): " + e.getMessage(), e);
@@ -212,6 +221,7 @@ public final class ContainerManager {
         HostRange uids = allocator.uidRange(state.slot());
         HostRange gids = allocator.gidRange(state.slot());
         undo(state, uids, gids);
+        virtualFiles.detach(id);
         allocator.release(id);
         if (Files.exists(Path.of(state.rootfs()), LinkOption.NOFOLLOW_LINKS)) {
             stoppedRootfs.put(id, state.rootfs());

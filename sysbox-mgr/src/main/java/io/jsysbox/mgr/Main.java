@@ -29,6 +29,9 @@ public final class Main implements Callable<Integer> {
     @Option(names = "--mount-dir", description = "where ID-mapped mounts are attached (default: ${DEFAULT-VALUE})")
     Path mountDir = Path.of("/run/jsysbox/mnt");
 
+    @Option(names = "--fs-socket", description = "jsysbox-fs's gRPC socket (default: ${DEFAULT-VALUE})")
+    Path fsSocket = UnixChannels.FS_SOCKET;
+
     @Option(names = "--subid-user", description = "the /etc/subuid and /etc/subgid entry that is the pool (default: ${DEFAULT-VALUE})")
     String subidUser = "jsysbox";
 
@@ -61,7 +64,9 @@ public final class Main implements Callable<Integer> {
             return 1;
         }
         String version = new Version().getVersion()[0];
-        ContainerManager manager = new ContainerManager(allocator, new StateStore(stateDir.resolve("state.json")), stateDir, mountDir, version);
+        FilesystemDaemon filesystem = new FilesystemDaemon(fsSocket);
+        ContainerManager manager = new ContainerManager(allocator, new StateStore(stateDir.resolve("state.json")), stateDir, mountDir,
+                filesystem, version);
         manager.start();
         // Docker removes a container without telling its runtime: notice removals by their rootfs disappearing.
         java.util.concurrent.Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().daemon().name("forget-removed").factory())

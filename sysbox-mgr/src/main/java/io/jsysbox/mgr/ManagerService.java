@@ -30,7 +30,7 @@ final class ManagerService extends ManagerGrpc.ManagerImplBase {
     @Override
     public void started(StartedRequest request, StreamObserver<StartedResponse> response) {
         answer(response, () -> StartedResponse.newBuilder()
-                .addAllDelegatedCgroups(manager.started(request.getId(), request.getPid())).build());
+                .addAllDelegatedCgroups(manager.started(request.getId(), request.getPid(), request.getRootPath())).build());
     }
 
     @Override

@@ -32,6 +32,7 @@ class ContainerManagerIntegrationTest {
     Path merged;
     Path mountRoot;
     Path stateDir;
+    final RecordingVirtualFiles virtualFiles = new RecordingVirtualFiles();
 
     @BeforeEach
     void overlay2Container() throws Exception {
@@ -58,7 +59,7 @@ class ContainerManagerIntegrationTest {
 
     private ContainerManager manager() throws Exception {
         var allocator = new IdRangeAllocator(new HostRange(POOL_START, 4 * 65_536), new HostRange(POOL_START, 4 * 65_536));
-        ContainerManager manager = new ContainerManager(allocator, new StateStore(stateDir.resolve("state.json")), stateDir, mountRoot, "test");
+        ContainerManager manager = new ContainerManager(allocator, new StateStore(stateDir.resolve("state.json")), stateDir, mountRoot, virtualFiles, "test");
         manager.start();
         return manager;
     }
@@ -97,6 +98,7 @@ class ContainerManagerIntegrationTest {
 
         assertTrue(manager.release("c1"));
         assertFalse(manager.release("c1"));
+        assertEquals(List.of("c1"), virtualFiles.detached, "released: jsysbox-fs forgets it (once)");
         assertEquals(java.util.List.of(), MountInfo.read().mountPointsUnder(mountRoot.resolve("0")));
         assertFalse(Files.exists(mountRoot.resolve("0")));
         assertTrue(Files.isDirectory(special), "special dirs in the layer survive until docker rm");
@@ -179,6 +181,19 @@ class ContainerManagerIntegrationTest {
         e = assertThrows(ManagerException.class, () -> manager.prepare(PrepareRequest.newBuilder().setId("c1").setRootfs(merged.toString()).addSpecialMounts("/etc").build()));
         assertEquals(Status.Code.INVALID_ARGUMENT, e.code());
         assertEquals(4, manager.status().getFreeRanges());
+        try (var dirs = Files.list(mountRoot)) {
+            assertEquals(0, dirs.count());
+        }
+    }
+
+    @Test
+    void withoutJsysboxFsNothingIsPrepared() throws Exception {
+        ContainerManager manager = manager();
+        virtualFiles.available = false;
+        var e = assertThrows(ManagerException.class, () -> manager.prepare(request("c1")));
+        assertEquals(Status.Code.FAILED_PRECONDITION, e.code());
+        assertEquals(4, manager.status().getFreeRanges());
+        assertEquals(0, manager.status().getContainersCount());
         try (var dirs = Files.list(mountRoot)) {
             assertEquals(0, dirs.count());
         }

@@ -72,9 +72,10 @@ final class ManagerClient implements AutoCloseable {
                 () -> stub.withDeadlineAfter(PREPARE_SECONDS, TimeUnit.SECONDS).prepare(request));
     }
 
-    void started(String id, long pid) throws JsysboxException {
-        call("delegate the cgroups of", id, OTHER_SECONDS, () -> stub.withDeadlineAfter(OTHER_SECONDS, TimeUnit.SECONDS)
-                .started(StartedRequest.newBuilder().setId(id).setPid(pid).build()));
+    /** {@code rootPath}: where the container's root is in its mount namespace, "" once runc has pivoted into it. */
+    void started(String id, long pid, String rootPath) throws JsysboxException {
+        call("set up", id, OTHER_SECONDS, () -> stub.withDeadlineAfter(OTHER_SECONDS, TimeUnit.SECONDS)
+                .started(StartedRequest.newBuilder().setId(id).setPid(pid).setRootPath(rootPath).build()));
     }
 
     void release(String id) throws JsysboxException {

@@ -11,7 +11,8 @@ import java.util.List;
 
 /**
  * {@code started-hook} (internal): the createRuntime hook {@code run} adds. runc pipes the container's state to
- * hooks on stdin; the manager gets its id and init pid, as after {@code create}.
+ * hooks on stdin; the manager gets its id and init pid, as after {@code create}, and where its root is: runc runs
+ * this hook before it pivots into the rootfs, so the container's mount namespace still has it at root.path.
  */
 final class StartedHook {
     static final String VERB = "started-hook";
@@ -26,8 +27,10 @@ final class StartedHook {
             throw new JsysboxException("cannot read the container state runc passes to hooks on stdin: " + e.getMessage(), e);
         }
         JsonNode container = ConfigFile.parse(state, "the container state on stdin (" + VERB + " is runc's hook, not a command)");
+        Path bundle = Path.of(container.path("bundle").asText());
+        Path rootPath = SpecTransformer.rootfs(ConfigFile.read(bundle.resolve("config.json")), bundle);
         try (ManagerClient manager = ManagerClient.connect()) {
-            manager.started(container.path("id").asText(), container.path("pid").asLong());
+            manager.started(container.path("id").asText(), container.path("pid").asLong(), rootPath.toString());
         }
         return 0;
     }

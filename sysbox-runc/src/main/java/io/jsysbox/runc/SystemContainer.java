@@ -62,9 +62,9 @@ final class SystemContainer implements AutoCloseable {
         }
     }
 
-    /** runc created the container with init {@code pid}: the manager delegates its cgroups. */
+    /** runc created the container with init {@code pid}: the manager mounts its virtual files and delegates its cgroups. */
     void started(long pid) throws JsysboxException {
-        manager.started(id, pid);
+        manager.started(id, pid, "");
     }
 
     /**

@@ -1,0 +1,94 @@
+package io.jsysbox.mgr;
+
+import io.grpc.ManagedChannel;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.jsysbox.api.UnixChannels;
+import io.jsysbox.api.v1.FilesystemGrpc;
+import io.jsysbox.api.v1.FsStatusRequest;
+import io.jsysbox.api.v1.RegisterRequest;
+import io.jsysbox.api.v1.RegisterResponse;
+import io.jsysbox.api.v1.UnregisterRequest;
+import io.jsysbox.api.v1.VirtualPath;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+
+/** jsysbox-fs as the manager uses it: gRPC on its socket for registration, {@link VirtualFileMounts} for the mounts. */
+final class FilesystemDaemon implements VirtualFiles, AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(FilesystemDaemon.class);
+    private static final long DEADLINE_SECONDS = 10;
+
+    private final Path socket;
+    private final ManagedChannel channel;
+    private final FilesystemGrpc.FilesystemBlockingStub stub;
+
+    FilesystemDaemon(Path socket) {
+        this.socket = socket;
+        this.channel = UnixChannels.connect(socket);
+        this.stub = FilesystemGrpc.newBlockingStub(channel);
+    }
+
+    @Override
+    public void checkAvailable() throws ManagerException {
+        call("answer", stub -> stub.status(FsStatusRequest.getDefaultInstance()));
+    }
+
+    @Override
+    public int attach(String id, long pid, String rootPath) throws ManagerException {
+        RegisterResponse registered = call("register container " + id,
+                stub -> stub.register(RegisterRequest.newBuilder().setId(id).setInitPid(pid).build()));
+        Map<String, Path> sources = new LinkedHashMap<>();
+        for (VirtualPath path : registered.getPathsList()) sources.put(path.getContainerPath(), Path.of(path.getSource()));
+        try {
+            return VirtualFileMounts.mount(pid, rootPath, sources);
+        } catch (IOException e) {
+            throw new ManagerException(Status.Code.FAILED_PRECONDITION,
+                    "cannot mount the virtual /proc and /sys files of " + id + " (pid " + pid + "): " + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public void detach(String id) {
+        try {
+            call("unregister container " + id, stub -> stub.unregister(UnregisterRequest.newBuilder().setId(id).build()));
+        } catch (ManagerException e) {
+            LOG.warn("{}: {}", id, e.getMessage());
+        }
+    }
+
+    /**
+     * One call; when the daemon is unreachable, one retry after resetting the reconnect backoff, so a jsysbox-fs
+     * that just restarted is found at once rather than after gRPC's backoff (up to two minutes).
+     */
+    private <T> T call(String action, Function<FilesystemGrpc.FilesystemBlockingStub, T> rpc) throws ManagerException {
+        try {
+            try {
+                return rpc.apply(stub.withDeadlineAfter(DEADLINE_SECONDS, TimeUnit.SECONDS));
+            } catch (StatusRuntimeException e) {
+                if (e.getStatus().getCode() != Status.Code.UNAVAILABLE) throw e;
+                channel.resetConnectBackoff();
+                return rpc.apply(stub.withWaitForReady().withDeadlineAfter(1, TimeUnit.SECONDS));
+            }
+        } catch (StatusRuntimeException e) {
+            Status.Code code = e.getStatus().getCode();
+            if (code == Status.Code.UNAVAILABLE || code == Status.Code.DEADLINE_EXCEEDED) {
+                throw new ManagerException(Status.Code.FAILED_PRECONDITION, "jsysbox-fs does not answer on " + socket
+                        + ", so containers cannot get their virtual /proc and /sys: start it with 'jsysbox start' (see 'jsysbox doctor')");
+            }
+            throw new ManagerException(Status.Code.FAILED_PRECONDITION, "jsysbox-fs could not " + action + ": "
+                    + e.getStatus().getDescription());
+        }
+    }
+
+    @Override
+    public void close() {
+        channel.shutdownNow();
+    }
+}

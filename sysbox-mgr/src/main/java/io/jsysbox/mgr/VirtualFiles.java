@@ -1,0 +1,20 @@
+package io.jsysbox.mgr;
+
+/**
+ * What the manager needs of jsysbox-fs, the daemon serving each container's virtual /proc and /sys files. A
+ * container either gets all of them or does not start: never half-virtualized.
+ */
+interface VirtualFiles {
+    /** Fails when jsysbox-fs cannot serve a new container now, so Prepare refuses before anything is made. */
+    void checkAvailable() throws ManagerException;
+
+    /**
+     * Registers container {@code id} (init {@code pid}) with jsysbox-fs and mounts its virtual files over the
+     * container's own, in the container's mount namespace, under {@code rootPath} there ("" or "/" once runc has
+     * pivoted into the rootfs). Returns how many files were mounted.
+     */
+    int attach(String id, long pid, String rootPath) throws ManagerException;
+
+    /** Forgets container {@code id}: its sysctl values go with it. Best effort: jsysbox-fs also forgets dead inits. */
+    void detach(String id);
+}

@@ -1,0 +1,28 @@
+package io.jsysbox.mgr;
+
+import io.grpc.Status;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/** Stands in for jsysbox-fs in manager tests: records detaches, and can be made unavailable. */
+final class RecordingVirtualFiles implements VirtualFiles {
+    final List<String> detached = new ArrayList<>();
+    boolean available = true;
+
+    @Override
+    public void checkAvailable() throws ManagerException {
+        if (!available) throw new ManagerException(Status.Code.FAILED_PRECONDITION, "jsysbox-fs does not answer (test)");
+    }
+
+    @Override
+    public int attach(String id, long pid, String rootPath) throws ManagerException {
+        checkAvailable();
+        return 0;
+    }
+
+    @Override
+    public void detach(String id) {
+        detached.add(id);
+    }
+}

@@ -1,0 +1,75 @@
+package io.jsysbox.mgr;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Mounts into a real process's own mount namespace, as the manager does into a container's. */
+class VirtualFileMountsTest {
+    Path tmp;
+    Process namespaceHolder;
+
+    @BeforeEach
+    void processInItsOwnMountNamespace() throws Exception {
+        RootOnly.assumeRoot();
+        tmp = Files.createTempDirectory("jsysbox-vfm");
+        Files.writeString(tmp.resolve("source"), "virtual\n");
+        Files.createDirectories(tmp.resolve("root/proc"));
+        Files.writeString(tmp.resolve("root/proc/meminfo"), "real\n");
+        Files.createSymbolicLink(tmp.resolve("root/proc/link"), Path.of("meminfo"));
+        Files.createSymbolicLink(tmp.resolve("root/escape"), Path.of("/etc"));
+        namespaceHolder = new ProcessBuilder("unshare", "--mount", "--propagation", "private", "sleep", "120").start();
+        // unshare execs sleep once the namespace exists: wait for that, not for a fixed time.
+        while (namespaceHolder.isAlive() && !ProcessHandle.of(namespaceHolder.pid()).flatMap(p -> p.info().command())
+                .orElse("").endsWith("sleep")) {
+            Thread.onSpinWait();
+        }
+        assertTrue(namespaceHolder.isAlive());
+    }
+
+    @AfterEach
+    void cleanUp() throws Exception {
+        if (namespaceHolder != null) {
+            namespaceHolder.destroyForcibly().waitFor();
+        }
+        if (tmp != null) NoFollowTree.delete(tmp.getParent(), tmp.getFileName().toString());
+    }
+
+    @Test
+    void mountsOnlyInsideTheNamespaceAndSkipsMissingDestinations() throws Exception {
+        Map<String, Path> files = new LinkedHashMap<>();
+        files.put("/proc/meminfo", tmp.resolve("source"));
+        files.put("/proc/absent", tmp.resolve("source"));
+        assertEquals(1, VirtualFileMounts.mount(namespaceHolder.pid(), tmp.resolve("root").toString(), files));
+        assertEquals("virtual\n", readInNamespace(tmp.resolve("root/proc/meminfo")));
+        assertEquals("real\n", Files.readString(tmp.resolve("root/proc/meminfo")), "the host's namespace is untouched");
+    }
+
+    @Test
+    void refusesSymlinksOnTheWayToADestination() {
+        var link = assertThrows(IOException.class, () -> VirtualFileMounts.mount(namespaceHolder.pid(),
+                tmp.resolve("root").toString(), Map.of("/proc/link", tmp.resolve("source"))));
+        assertTrue(link.getMessage().contains("openat2(") && link.getMessage().contains("proc/link"), link.getMessage());
+        var escape = assertThrows(IOException.class, () -> VirtualFileMounts.mount(namespaceHolder.pid(),
+                tmp.resolve("root").toString(), Map.of("/escape/hostname", tmp.resolve("source"))));
+        assertTrue(escape.getMessage().contains("openat2(") && escape.getMessage().contains("escape/hostname"), escape.getMessage());
+    }
+
+    private String readInNamespace(Path file) throws Exception {
+        Process cat = new ProcessBuilder("nsenter", "--target", Long.toString(namespaceHolder.pid()), "--mount", "cat", file.toString())
+                .redirectErrorStream(true).start();
+        String out = new String(cat.getInputStream().readAllBytes());
+        assertEquals(0, cat.waitFor(), out);
+        return out;
+    }
+}
