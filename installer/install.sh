@@ -2,7 +2,8 @@
 # jsysbox installer: the one entry point on a fresh Debian 12 host (run as root, no prompts).
 #
 #   installer/install.sh               install or update: packages, build, trimmed Java runtime, binaries,
-#                                      then `jsysbox install` (subuid/subgid, Docker runtime, manager)
+#                                      then `jsysbox install` (subuid/subgid, Docker runtime, jsysbox-fs and
+#                                      jsysbox-mgr under supervision)
 #   installer/install.sh --demo        the same, then installer/demo.sh
 #   installer/install.sh --uninstall [--force]
 #                                      undo everything; refuses while jsysbox containers run unless --force
@@ -19,26 +20,28 @@ packages=(docker.io runc uidmap maven debootstrap busybox-static procps)
 default_jdk=/usr/lib/jvm/temurin-25-jdk-amd64
 jdk=
 
-# The three applications: install dir name -> Maven module, main class, binary, JVM flags.
-names=(runc mgr installer)
-declare -A module=([runc]=sysbox-runc [mgr]=sysbox-mgr [installer]=installer)
-declare -A main=([runc]=io.jsysbox.runc.Main [mgr]=io.jsysbox.mgr.Main [installer]=io.jsysbox.installer.Main)
-declare -A binary=([runc]=jsysbox-runc [mgr]=jsysbox-mgr [installer]=jsysbox)
+# The applications: install dir name -> Maven module, main class, binary, JVM flags. The daemons' names (mgr, fs)
+# are also the installer's io.jsysbox.installer.Daemon ids, which derive their sockets, pid files and logs.
+names=(runc mgr fs installer)
+declare -A module=([runc]=sysbox-runc [mgr]=sysbox-mgr [fs]=sysbox-fs [installer]=installer)
+declare -A main=([runc]=io.jsysbox.runc.Main [mgr]=io.jsysbox.mgr.Main [fs]=io.jsysbox.fs.Main [installer]=io.jsysbox.installer.Main)
+declare -A binary=([runc]=jsysbox-runc [mgr]=jsysbox-mgr [fs]=jsysbox-fs [installer]=jsysbox)
 # CLIs start often and live briefly: C1 only and the serial GC start fastest. Measured on 2 cores for
 # `jsysbox --version`: 171 ms default, 137 ms C1+serial, 168 ms with -Xshare:off; for `jsysbox status`
 # (a gRPC call) the AOT cache takes it from ~380 to ~195 ms. `java -version` alone: 24 ms.
 # jsysbox-runc also skips perf data and uses native reflection accessors: reflection otherwise spins method-handle
 # classes at run time, which the AOT cache cannot hold (create: 206 -> 193 ms).
-# The manager is a long-running daemon: full JIT, serial GC (one small heap, no GC threads).
+# The manager and jsysbox-fs are long-running daemons: full JIT, serial GC (one small heap, no GC threads).
 declare -A flags=([runc]="-XX:TieredStopAtLevel=1 -XX:+UseSerialGC -XX:-UsePerfData -Djdk.reflect.useNativeAccessorOnly=true" [mgr]="-XX:+UseSerialGC"
-                  [installer]="-XX:TieredStopAtLevel=1 -XX:+UseSerialGC")
-# JNA loads native code and netty uses sun.misc.Unsafe: allow both without Java 25's warnings on stderr
-# (jsysbox-runc's stderr reaches Docker). A missing or stale AOT cache is then skipped silently.
+                  [fs]="-XX:+UseSerialGC" [installer]="-XX:TieredStopAtLevel=1 -XX:+UseSerialGC")
+# JNA and jsysbox-fs's java.lang.foreign downcalls (its /dev/fuse reads and writes) load native code, and netty uses
+# sun.misc.Unsafe: allow both without Java 25's warnings on stderr (jsysbox-runc's stderr reaches Docker; without
+# the native-access flag a later JDK refuses jsysbox-fs's downcalls). A missing or stale AOT cache is skipped silently.
 common_flags="--enable-native-access=ALL-UNNAMED --sun-misc-unsafe-memory-access=allow -Xlog:aot=off -Xlog:cds=off"
 
 say() { echo "==> $*"; }
 die() { echo "install.sh: $*" >&2; exit 1; }
-usage() { sed -n '2,11p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,12p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
 
 mode=install demo=0 force=0
 for arg in "$@"; do
@@ -93,12 +96,23 @@ ensure_docker() {
   die "the Docker engine did not answer 'docker info' within 60s: see /var/log/dockerd.log (or journalctl -u docker)"
 }
 
+# jsysbox-fs opens /dev/fuse itself and mounts with mount(2) as root: it needs the kernel's FUSE device, but neither
+# libfuse nor fusermount (so no fuse3 package). Without systemd nothing may have loaded the module or made the node.
+ensure_fuse() {
+  [ -c /dev/fuse ] && return
+  say "loading the fuse kernel module"
+  modprobe fuse 2>/dev/null || true
+  # The module is loaded (or built in) but no devtmpfs made the node: it is the misc device 10:229.
+  [ -c /dev/fuse ] || [ ! -e /sys/class/misc/fuse ] || mknod -m 0666 /dev/fuse c 10 229
+  [ -c /dev/fuse ] || die "/dev/fuse is missing and 'modprobe fuse' did not bring it: jsysbox-fs needs a kernel with FUSE (CONFIG_FUSE_FS); in a container, pass the device (--device /dev/fuse)"
+}
+
 build() {
   say "building (mvn package)"
   # Maven 3.8's own guava touches sun.misc.Unsafe (Java 25 warns) and its jansi prints stray colour resets.
   # target/lib is refilled by the build; a dependency dropped since the last build must not stay in it.
   rm -rf "$repo"/*/target/lib
-  (cd "$repo" && JAVA_HOME=$jdk MAVEN_OPTS="${MAVEN_OPTS:-} --sun-misc-unsafe-memory-access=allow -Djansi.noreset=true" mvn -B -q -DskipTests -pl sysbox-runc,sysbox-mgr,installer -am package) \
+  (cd "$repo" && JAVA_HOME=$jdk MAVEN_OPTS="${MAVEN_OPTS:-} --sun-misc-unsafe-memory-access=allow -Djansi.noreset=true" mvn -B -q -DskipTests -pl sysbox-runc,sysbox-mgr,sysbox-fs,installer -am package) \
     || die "the Maven build failed (output above): fix it and run install.sh again"
 }
 
@@ -186,14 +200,20 @@ LAUNCHER
 # Trains an app's AOT cache (JEP 483/514) once per set of jars and runtime: one run with -XX:AOTCacheOutput records
 # the classes it loads and links; later starts map them instead. The JVM flags must match the launcher's.
 # The run's own exit status does not matter (e.g. `state` of an unknown container fails).
+aot_fresh() {
+  [ "$lib/$1/app.aot" -nt "$lib/$1/jars.sha256" ] && [ "$lib/$1/app.aot" -nt "$jre/jsysbox-stamp" ]
+}
+
+# A training run that hangs would hang the install: after 5 minutes it gets SIGTERM (on which the JVM still writes
+# the cache), and SIGKILL 30 s later.
 train_aot() {
   local name=$1 dir=$lib/$1
   shift
-  [ "$dir/app.aot" -nt "$dir/jars.sha256" ] && [ "$dir/app.aot" -nt "$jre/jsysbox-stamp" ] && return
+  aot_fresh "$name" && return
   say "training the AOT cache of ${binary[$name]} ($*)"
   rm -f "$dir/app.aot"
   # shellcheck disable=SC2086 # the flag lists are meant to split into words
-  "$jre/bin/java" $common_flags ${flags[$name]} -XX:AOTCacheOutput="$dir/app.aot" -cp "$dir/*" "${main[$name]}" "$@" \
+  timeout --kill-after=30 300 "$jre/bin/java" $common_flags ${flags[$name]} -XX:AOTCacheOutput="$dir/app.aot" -cp "$dir/*" "${main[$name]}" "$@" \
     >"$dir/aot-training.log" 2>&1 </dev/null || true
   [ -f "$dir/app.aot" ] || echo "install.sh: no AOT cache for ${binary[$name]} (see $dir/aot-training.log); it starts without one" >&2
 }
@@ -202,6 +222,7 @@ install_all() {
   install_packages
   jdk=$(find_jdk)
   ensure_docker
+  ensure_fuse
   build
   mkdir -p "$lib"
   install_runtime
@@ -209,9 +230,10 @@ install_all() {
   for name in "${names[@]}"; do
     install_app "$name"
   done
-  # The manager's cache must exist before the manager starts; the CLIs' are trained against the running
-  # manager, so their gRPC clients are in the cache too.
+  # The daemons' caches must exist before the daemons start; the CLIs' are trained against the running
+  # daemons, so their gRPC clients are in the cache too.
   train_aot mgr check-idmap
+  train_fs_aot
   say "jsysbox install"
   "$bin/jsysbox" install
   train_runc_aot
@@ -232,13 +254,44 @@ train_runc_aot() {
   rm -rf "$work"
 }
 
+# jsysbox-fs's cache is trained on the daemon itself (a restarted daemon mounts in ~0.3 s instead of ~0.5), serving a
+# scratch mount: the JVM writes the cache when the driver below stops it with SIGTERM.
+train_fs_aot() {
+  local work
+  aot_fresh fs && return
+  work=$(mktemp -d /var/tmp/jsysbox-aot.XXXXXX)
+  mkdir "$work/mnt"
+  drive_fs_training "$work" &
+  train_aot fs --mount-dir "$work/mnt" --socket "$work/fs.sock" --state-file "$work/state.json"
+  wait
+  # A daemon that could not unmount (killed) leaves its mount: never delete through it.
+  if grep -q " $work/mnt " /proc/self/mountinfo; then umount -l "$work/mnt"; fi
+  rm -rf "$work"
+}
+
+# Once the training daemon serves (it writes fs.pid then): registers this shell as a container, reads every virtual
+# file as that container would, unregisters it, asks for the status, and stops the daemon.
+drive_fs_training() {
+  local work=$1 _ fs=("$bin/jsysbox-fs")
+  for _ in $(seq 1 300); do
+    [ -s "$work/fs.pid" ] && break
+    sleep 0.1
+  done
+  [ -s "$work/fs.pid" ] || return 0 # it did not start: train_aot says so
+  "${fs[@]}" register --socket "$work/fs.sock" --id aot-training --pid "$BASHPID" >/dev/null 2>&1 || true
+  find "$work/mnt" -type f -exec cat {} + >/dev/null 2>&1 || true
+  "${fs[@]}" status --socket "$work/fs.sock" >/dev/null 2>&1 || true
+  "${fs[@]}" unregister --socket "$work/fs.sock" --id aot-training >/dev/null 2>&1 || true
+  kill -TERM "$(cat "$work/fs.pid")" 2>/dev/null || true
+}
+
 uninstall_all() {
   if [ -x "$bin/jsysbox" ]; then
     if [ "$force" = 1 ]; then "$bin/jsysbox" uninstall --force; else "$bin/jsysbox" uninstall; fi
   else
     echo "install.sh: $bin/jsysbox is missing; removing the files only" >&2
   fi
-  rm -f "$bin/jsysbox-runc" "$bin/jsysbox-mgr" "$bin/jsysbox"
+  rm -f "$bin/jsysbox-runc" "$bin/jsysbox-mgr" "$bin/jsysbox-fs" "$bin/jsysbox"
   rm -rf "$lib"
   say "jsysbox removed (kept: /var/lib/jsysbox state, /var/log/jsysbox logs, /etc/docker/daemon.json.before-jsysbox if any)"
 }

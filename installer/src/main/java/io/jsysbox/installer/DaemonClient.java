@@ -3,6 +3,9 @@ package io.jsysbox.installer;
 import io.grpc.ManagedChannel;
 import io.grpc.StatusRuntimeException;
 import io.jsysbox.api.UnixChannels;
+import io.jsysbox.api.v1.FilesystemGrpc;
+import io.jsysbox.api.v1.FsStatusRequest;
+import io.jsysbox.api.v1.FsStatusResponse;
 import io.jsysbox.api.v1.ManagerGrpc;
 import io.jsysbox.api.v1.StatusRequest;
 import io.jsysbox.api.v1.StatusResponse;
@@ -10,42 +13,54 @@ import io.jsysbox.api.v1.StatusResponse;
 import java.nio.file.Files;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
 
-/** The installer's view of jsysbox-mgr: its Status RPC. */
-final class ManagerClient {
-    private ManagerClient() {}
+/** The installer's view of the daemons: their Status RPCs. */
+final class DaemonClient {
+    private DaemonClient() {}
 
-    /** The manager's status; throws InstallException with the reason when it does not answer. */
-    static StatusResponse status(Duration timeout) {
-        if (!Files.exists(HostLayout.MGR_SOCKET)) {
-            throw new InstallException("no manager socket at " + HostLayout.MGR_SOCKET);
-        }
-        ManagedChannel channel = UnixChannels.connect(HostLayout.MGR_SOCKET);
-        try {
-            return ManagerGrpc.newBlockingStub(channel)
-                    .withDeadlineAfter(timeout.toMillis(), TimeUnit.MILLISECONDS)
-                    .status(StatusRequest.getDefaultInstance());
-        } catch (StatusRuntimeException e) {
-            throw new InstallException("the manager at " + HostLayout.MGR_SOCKET + " does not answer: " + e.getStatus().getCode()
-                    + (e.getStatus().getDescription() == null ? "" : " " + e.getStatus().getDescription()));
-        } finally {
-            channel.shutdownNow();
-        }
+    /** jsysbox-mgr's status; throws InstallException with the reason when it does not answer. */
+    static StatusResponse managerStatus(Duration timeout) {
+        return call(Daemon.MGR, channel -> ManagerGrpc.newBlockingStub(channel)
+                .withDeadlineAfter(timeout.toMillis(), TimeUnit.MILLISECONDS)
+                .status(StatusRequest.getDefaultInstance()));
     }
 
-    /** Polls until the manager answers, for a freshly started manager. */
-    static StatusResponse awaitUp(Duration timeout) {
+    /** jsysbox-fs's status; throws InstallException with the reason when it does not answer. */
+    static FsStatusResponse fsStatus(Duration timeout) {
+        return call(Daemon.FS, channel -> FilesystemGrpc.newBlockingStub(channel)
+                .withDeadlineAfter(timeout.toMillis(), TimeUnit.MILLISECONDS)
+                .status(FsStatusRequest.getDefaultInstance()));
+    }
+
+    /** Polls {@code status} until {@code daemon} answers, for a freshly started daemon. */
+    static <T> T awaitUp(Daemon daemon, Duration timeout, Function<Duration, T> status) {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (true) {
             try {
-                return status(Duration.ofSeconds(2));
+                return status.apply(Duration.ofSeconds(2));
             } catch (InstallException notYet) {
                 if (System.nanoTime() > deadline) {
-                    throw new InstallException("jsysbox-mgr did not answer on " + HostLayout.MGR_SOCKET + " within "
-                            + timeout.toSeconds() + "s (" + notYet.getMessage() + "): see " + HostLayout.MGR_LOG);
+                    throw new InstallException(daemon.binary() + " did not answer on " + daemon.socket() + " within "
+                            + timeout.toSeconds() + "s (" + notYet.getMessage() + "): see " + daemon.log());
                 }
                 DockerEngine.sleep(Duration.ofMillis(200));
             }
+        }
+    }
+
+    private static <T> T call(Daemon daemon, Function<ManagedChannel, T> rpc) {
+        if (!Files.exists(daemon.socket())) {
+            throw new InstallException("no " + daemon.binary() + " socket at " + daemon.socket());
+        }
+        ManagedChannel channel = UnixChannels.connect(daemon.socket());
+        try {
+            return rpc.apply(channel);
+        } catch (StatusRuntimeException e) {
+            throw new InstallException(daemon.binary() + " at " + daemon.socket() + " does not answer: " + e.getStatus().getCode()
+                    + (e.getStatus().getDescription() == null ? "" : " " + e.getStatus().getDescription()));
+        } finally {
+            channel.shutdownNow();
         }
     }
 }

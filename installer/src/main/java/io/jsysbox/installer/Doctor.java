@@ -1,5 +1,6 @@
 package io.jsysbox.installer;
 
+import io.jsysbox.api.v1.FsStatusResponse;
 import io.jsysbox.api.v1.StatusResponse;
 
 import java.io.IOException;
@@ -7,13 +8,15 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.function.Supplier;
 
 /** Checks every host prerequisite of jsysbox (docs/ARCHITECTURE.md) and says how to fix what is missing. */
 final class Doctor {
     private Doctor() {}
 
     static List<Finding> examine() {
-        return List.of(root(), kernel(), userNamespaces(), idMappedMounts(), fuse(), runc(), docker(), subIds(), cgroups(), manager());
+        return List.of(root(), kernel(), userNamespaces(), idMappedMounts(), fuse(), runc(), docker(), subIds(), cgroups(),
+                filesystem(), FsMount.examine(), manager());
     }
 
     private static Finding root() {
@@ -39,19 +42,18 @@ final class Doctor {
     }
 
     private static Finding idMappedMounts() {
-        if (!Files.isExecutable(HostLayout.MGR)) {
-            return Finding.fix("ID-mapped mounts", HostLayout.MGR + " missing: run installer/install.sh");
+        Path mgr = Daemon.MGR.launcher();
+        if (!Files.isExecutable(mgr)) {
+            return Finding.fix("ID-mapped mounts", mgr + " missing: run installer/install.sh");
         }
-        Commands.Result check = Commands.run(HostLayout.MGR.toString(), "check-idmap");
+        Commands.Result check = Commands.run(mgr.toString(), "check-idmap");
         return check.ok()
                 ? Finding.ok("ID-mapped mounts", check.out().strip().equals("ok") ? "" : check.out().strip())
                 : Finding.fix("ID-mapped mounts", "not usable here (" + check.reason() + "): use a kernel >= 5.12 with ID-mapped mount support for the filesystem of /var/lib/docker");
     }
 
     private static Finding fuse() {
-        return Files.exists(Path.of("/dev/fuse"))
-                ? Finding.ok("/dev/fuse", "")
-                : Finding.note("/dev/fuse", "absent (not used yet; for virtual /proc files later: modprobe fuse)");
+        return Finding.devFuse(Files.exists(HostLayout.DEV_FUSE));
     }
 
     private static Finding runc() {
@@ -92,13 +94,26 @@ final class Doctor {
         return Finding.fix("cgroups", "no cgroup v1 controllers or v2 hierarchy under /sys/fs/cgroup: mount cgroup2 there");
     }
 
+    private static Finding filesystem() {
+        return answers(Daemon.FS, () -> {
+            FsStatusResponse status = DaemonClient.fsStatus(Duration.ofSeconds(5));
+            return "version " + status.getVersion() + ", " + status.getContainersCount() + " containers, mounted at " + status.getMountDir();
+        });
+    }
+
     private static Finding manager() {
+        return answers(Daemon.MGR, () -> {
+            StatusResponse status = DaemonClient.managerStatus(Duration.ofSeconds(5));
+            return "version " + status.getVersion() + ", " + status.getContainersCount() + " containers, " + status.getFreeRanges() + " free ranges";
+        });
+    }
+
+    /** {@code summary} of a daemon's Status answer, or how to bring the daemon up. */
+    private static Finding answers(Daemon daemon, Supplier<String> summary) {
         try {
-            StatusResponse status = ManagerClient.status(Duration.ofSeconds(5));
-            return Finding.ok("manager", "version " + status.getVersion() + ", " + status.getContainersCount() + " containers, "
-                    + status.getFreeRanges() + " free ranges");
+            return Finding.ok(daemon.binary(), summary.get());
         } catch (InstallException down) {
-            return Finding.fix("manager", down.getMessage() + ": run jsysbox start (log: " + HostLayout.MGR_LOG + ")");
+            return Finding.fix(daemon.binary(), down.getMessage() + ": run jsysbox start (log: " + daemon.log() + ")");
         }
     }
 

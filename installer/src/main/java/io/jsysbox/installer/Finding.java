@@ -1,5 +1,6 @@
 package io.jsysbox.installer;
 
+import java.nio.file.Path;
 import java.util.List;
 
 /** One line of {@code jsysbox doctor}: a prerequisite and whether the host meets it. Pure. */
@@ -44,5 +45,41 @@ record Finding(String check, Verdict verdict, String text) {
         return max < 100
                 ? note("user namespaces", "only " + max + " allowed, and each jsysbox container uses one: " + raise)
                 : ok("user namespaces", "max_user_namespaces=" + max);
+    }
+
+    /** jsysbox-fs speaks the kernel's FUSE protocol on /dev/fuse itself (no libfuse, no fusermount). */
+    static Finding devFuse(boolean present) {
+        return present
+                ? ok("/dev/fuse", "")
+                : fix("/dev/fuse", "missing, and jsysbox-fs serves the containers' /proc and /sys files through it: modprobe fuse (kernel option CONFIG_FUSE_FS)");
+    }
+
+    /** The type jsysbox-fs mounts (fuse.<subtype>, as mountinfo shows it). */
+    static final String FS_TYPE = "fuse.jsysbox-fs";
+
+    /**
+     * Whether jsysbox-fs's mount at {@code dir} is live: {@code types} are the mounts at {@code dir} (mountinfo
+     * order, last on top), {@code read} the outcome of reading a virtual file through it. A FUSE mount whose daemon
+     * died stays in the mount table and answers every access with ENOTCONN.
+     */
+    static Finding fsMount(Path dir, List<String> types, Commands.Result read) {
+        String check = "jsysbox-fs mount";
+        if (types.isEmpty()) {
+            return fix(check, "nothing mounted at " + dir + ": jsysbox start (log: " + Daemon.FS.log() + ")");
+        }
+        String top = types.getLast();
+        if (!top.equals(FS_TYPE)) {
+            return fix(check, dir + " has a " + top + " mount on top, not jsysbox-fs's: umount " + dir + ", then jsysbox restart");
+        }
+        if (read.ok()) {
+            return ok(check, top + " at " + dir + ", serving");
+        }
+        if (FsMount.disconnected(read)) {
+            return fix(check, dir + " is left from a jsysbox-fs that died (ENOTCONN): jsysbox start (it detaches such a mount first), or umount -l " + dir);
+        }
+        if (read.exit() == 124) {
+            return fix(check, "reading a file under " + dir + " hangs: jsysbox restart");
+        }
+        return fix(check, "reading a file under " + dir + " fails (" + read.reason() + "): see " + Daemon.FS.log() + ", then jsysbox restart");
     }
 }

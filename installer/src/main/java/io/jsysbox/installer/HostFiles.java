@@ -34,6 +34,15 @@ final class HostFiles {
         }
     }
 
+    /** Writes {@code text} to {@code file} unless it holds that already, so an unchanged file keeps its time; true if written. */
+    static boolean replaceIfDifferent(Path file, String text, String permissions) {
+        if (text.equals(readOrEmpty(file))) {
+            return false;
+        }
+        writeAtomically(file, text, permissions);
+        return true;
+    }
+
     /** A text resource shipped next to this class. */
     static String resource(String name) {
         try (InputStream in = HostFiles.class.getResourceAsStream(name)) {
@@ -44,6 +53,10 @@ final class HostFiles {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    static String mountinfo() {
+        return readOrEmpty(Path.of("/proc/self/mountinfo"));
     }
 
     static void delete(Path file) {

@@ -8,13 +8,14 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
+import java.util.function.Consumer;
 
 /**
- * Registers jsysbox with the host (subordinate ids, Docker runtime, manager supervision) and takes it back out.
+ * Registers jsysbox with the host (subordinate ids, Docker runtime, supervised daemons) and takes it back out.
  * Every step checks before it changes, so running it twice is harmless.
  */
 final class Installer {
-    private static final Duration MANAGER_START_TIMEOUT = Duration.ofSeconds(30);
+    private static final Duration DAEMON_START_TIMEOUT = Duration.ofSeconds(30);
     private final PrintStream out;
     private final Supervision supervision = Supervision.forHost();
 
@@ -24,12 +25,11 @@ final class Installer {
 
     void install() {
         requireRoot();
+        requireFuse();
         addSubIds();
         registerRuntime();
         supervision.install();
-        supervision.startOrRefresh();
-        var status = ManagerClient.awaitUp(MANAGER_START_TIMEOUT);
-        out.println("manager: up (" + supervision.describe() + "), " + status.getFreeRanges() + " free ranges");
+        startAll(supervision::startOrRefresh);
         out.println("jsysbox is installed: docker run --runtime=jsysbox IMAGE");
     }
 
@@ -46,25 +46,63 @@ final class Installer {
                 DockerEngine.removeContainers(running);
             }
         }
-        supervision.stop();
+        stopAll();
         supervision.uninstall();
-        out.println("manager: stopped");
         unregisterRuntime();
         removeSubIds();
         removeRunDir();
+        removeFsMountPoint();
     }
 
     void start() {
         requireRoot();
-        supervision.start();
-        ManagerClient.awaitUp(MANAGER_START_TIMEOUT);
-        out.println("manager: up (" + supervision.describe() + ")");
+        requireFuse();
+        startAll(supervision::start);
     }
 
     void stop() {
         requireRoot();
-        supervision.stop();
-        out.println("manager: stopped");
+        stopAll();
+    }
+
+    /** In start order, each one answering before the next starts: the manager relies on jsysbox-fs. */
+    private void startAll(Consumer<Daemon> start) {
+        for (Daemon daemon : Daemon.startOrder()) {
+            if (daemon == Daemon.FS) {
+                // jsysbox-fs cannot start over a mount whose daemon died (stat of its mount point fails with ENOTCONN).
+                FsMount.detachIfDisconnected(out);
+            }
+            start.accept(daemon);
+            String summary = switch (daemon) {
+                case FS -> "mounted at " + DaemonClient.awaitUp(daemon, DAEMON_START_TIMEOUT, DaemonClient::fsStatus).getMountDir();
+                case MGR -> DaemonClient.awaitUp(daemon, DAEMON_START_TIMEOUT, DaemonClient::managerStatus).getFreeRanges() + " free ranges";
+            };
+            out.println(daemon.binary() + ": up (" + summary + ", " + supervision.describe(daemon) + ")");
+        }
+    }
+
+    private void stopAll() {
+        for (Daemon daemon : Daemon.stopOrder()) {
+            supervision.stop(daemon);
+            out.println(daemon.binary() + ": stopped");
+        }
+        FsMount.detach(out);
+    }
+
+    /** The empty mount point jsysbox-fs made; never anything in it (its state file lives in /var/lib/jsysbox). */
+    private void removeFsMountPoint() {
+        Path point = HostLayout.FS_MOUNT;
+        if (!Files.isDirectory(point, java.nio.file.LinkOption.NOFOLLOW_LINKS) || !FsMount.types().isEmpty()) {
+            return;
+        }
+        try {
+            Files.delete(point);
+            out.println(point + ": removed");
+        } catch (java.nio.file.DirectoryNotEmptyException e) {
+            out.println("left " + point + " in place: it is not empty");
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot remove " + point, e);
+        }
     }
 
     private void addSubIds() {
@@ -144,7 +182,7 @@ final class Installer {
     }
 
     private static List<String> mountsBelow(Path dir) {
-        return MountTable.mountPointsBelow(HostFiles.readOrEmpty(Path.of("/proc/self/mountinfo")), dir.toString());
+        return MountTable.mountPointsBelow(HostFiles.mountinfo(), dir.toString());
     }
 
     private static void writeIfChanged(Path file, String before, String after) {
@@ -158,6 +196,13 @@ final class Installer {
             Files.copy(from, to, java.nio.file.StandardCopyOption.COPY_ATTRIBUTES);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot copy " + from + " to " + to, e);
+        }
+    }
+
+    private static void requireFuse() {
+        Finding fuse = Finding.devFuse(Files.exists(HostLayout.DEV_FUSE));
+        if (fuse.verdict() == Finding.Verdict.FIX) {
+            throw new InstallException(fuse.line());
         }
     }
 

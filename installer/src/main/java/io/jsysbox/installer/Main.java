@@ -1,8 +1,5 @@
 package io.jsysbox.installer;
 
-import io.jsysbox.api.v1.ContainerStatus;
-import io.jsysbox.api.v1.IdRange;
-import io.jsysbox.api.v1.StatusResponse;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -10,6 +7,7 @@ import picocli.CommandLine.Option;
 import java.io.PrintStream;
 import java.time.Duration;
 import java.util.List;
+import java.util.function.Supplier;
 
 /** {@code jsysbox}: install, uninstall, supervise and diagnose jsysbox on this host. */
 @Command(name = "jsysbox", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
@@ -28,31 +26,31 @@ public final class Main {
         System.exit(cli.execute(args));
     }
 
-    @Command(description = "Add the subuid/subgid pool, register the runtime with Docker, start the supervised manager.")
+    @Command(description = "Add the subuid/subgid pool, register the runtime with Docker, start the supervised daemons (jsysbox-fs, jsysbox-mgr).")
     int install() {
         new Installer(out).install();
         return 0;
     }
 
-    @Command(description = "Stop the manager and undo what install did (binaries are removed by install.sh --uninstall).")
+    @Command(description = "Stop the daemons and undo what install did (binaries are removed by install.sh --uninstall).")
     int uninstall(@Option(names = "--force", description = "remove running jsysbox containers instead of refusing") boolean force) {
         new Installer(out).uninstall(force);
         return 0;
     }
 
-    @Command(description = "Start the manager under supervision (no-op when it runs).")
+    @Command(description = "Start jsysbox-fs, then jsysbox-mgr, under supervision (no-op for a daemon that runs).")
     int start() {
         new Installer(out).start();
         return 0;
     }
 
-    @Command(description = "Stop the manager and its supervisor.")
+    @Command(description = "Stop jsysbox-mgr, then jsysbox-fs (detaching its mount), and their supervision.")
     int stop() {
         new Installer(out).stop();
         return 0;
     }
 
-    @Command(description = "Stop, then start the manager.")
+    @Command(description = "Stop, then start both daemons.")
     int restart() {
         Installer installer = new Installer(out);
         installer.stop();
@@ -67,27 +65,25 @@ public final class Main {
         return Finding.allFine(findings) ? 0 : 1;
     }
 
-    @Command(description = "Show the manager, its uid/gid pool and the live containers with their ranges.")
+    @Command(description = "Show the manager, its uid/gid pool, the live containers with their ranges, and jsysbox-fs with the containers it serves.")
     int status() {
-        StatusResponse status;
-        try {
-            status = ManagerClient.status(Duration.ofSeconds(5));
-        } catch (InstallException down) {
-            out.println("manager: down (" + down.getMessage() + "; log: " + HostLayout.MGR_LOG + ")");
-            return 1;
-        }
-        out.println("manager: up (version " + status.getVersion() + ", " + Supervision.forHost().describe() + ")");
-        out.println("pool: uid " + range(status.getUidPool()) + ", gid " + range(status.getGidPool()) + ", " + status.getFreeRanges() + " free ranges");
-        out.println("containers: " + status.getContainersCount());
-        for (ContainerStatus c : status.getContainersList()) {
-            out.printf("  %s  uid %s  gid %s  pid %d  rootfs %s%n", c.getId(), range(c.getUidRange()), range(c.getGidRange()),
-                    c.getPid(), c.getRootfsShift());
-        }
-        return 0;
+        Supervision supervision = Supervision.forHost();
+        boolean managerUp = report("manager", Daemon.MGR,
+                () -> StatusReport.manager(DaemonClient.managerStatus(Duration.ofSeconds(5)), supervision.describe(Daemon.MGR)));
+        boolean filesystemUp = report("jsysbox-fs", Daemon.FS,
+                () -> StatusReport.filesystem(DaemonClient.fsStatus(Duration.ofSeconds(5)), supervision.describe(Daemon.FS)));
+        return managerUp && filesystemUp ? 0 : 1;
     }
 
-    private static String range(IdRange r) {
-        return r.getHostStart() + "-" + (r.getHostStart() + r.getSize() - 1);
+    /** Prints a daemon's status lines, or one line saying it is down; whether it is up. */
+    private boolean report(String what, Daemon daemon, Supplier<List<String>> lines) {
+        try {
+            lines.get().forEach(out::println);
+            return true;
+        } catch (InstallException down) {
+            out.println(StatusReport.down(what, down.getMessage(), daemon));
+            return false;
+        }
     }
 
     static final class Version implements CommandLine.IVersionProvider {

@@ -1,5 +1,6 @@
 package io.jsysbox.installer;
 
+import java.util.ArrayList;
 import java.util.List;
 
 /** Reads /proc/self/mountinfo text. Pure. */
@@ -15,6 +16,22 @@ final class MountTable {
                 .map(fields -> unescape(fields[4]))
                 .filter(point -> point.startsWith(prefix))
                 .toList();
+    }
+
+    /**
+     * File system types mounted exactly at {@code point}, in mountinfo order (the last one is on top). The type is
+     * the first field after the {@code -} separator; the optional fields before it vary in number.
+     */
+    static List<String> typesAt(String mountinfo, String point) {
+        List<String> types = new ArrayList<>();
+        for (String line : mountinfo.lines().toList()) {
+            List<String> fields = List.of(line.split(" "));
+            int separator = fields.indexOf("-");
+            if (separator > 4 && separator + 1 < fields.size() && unescape(fields.get(4)).equals(point)) {
+                types.add(fields.get(separator + 1));
+            }
+        }
+        return types;
     }
 
     /** mountinfo writes space, tab, newline and backslash as \040, \011, \012, \134. */

@@ -5,10 +5,14 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 
-/** Keeps jsysbox-mgr running: a systemd unit where systemd is PID 1, a plain supervisor process otherwise. */
+/**
+ * Keeps the jsysbox daemons running, each on its own: a systemd unit per daemon where systemd is PID 1, a plain
+ * supervisor process per daemon otherwise. Callers decide the order ({@link Daemon#startOrder()}).
+ */
 sealed interface Supervision permits Supervision.Systemd, Supervision.Plain {
 
     static Supervision forHost() {
@@ -16,76 +20,112 @@ sealed interface Supervision permits Supervision.Systemd, Supervision.Plain {
         return Files.isDirectory(Path.of("/run/systemd/system")) ? new Systemd() : new Plain();
     }
 
-    /** Writes what the supervision needs (unit file or supervisor script). */
+    /** Writes what the supervision of every daemon needs (unit files or the supervisor script). */
     void install();
 
-    /** Starts the manager unless it is already supervised. */
-    void start();
+    /** Starts {@code daemon} unless it is already supervised. */
+    void start(Daemon daemon);
 
-    /** Stops the manager and its supervision; no-op when stopped. */
-    void stop();
+    /** Stops {@code daemon} and its supervision; no-op when stopped. */
+    void stop(Daemon daemon);
 
-    /** Removes what {@link #install} wrote; the manager must be stopped. */
+    /** Removes what {@link #install} wrote; every daemon must be stopped. */
     void uninstall();
 
-    /** The manager process, when one runs. */
-    Optional<ProcessHandle> manager();
+    /** The daemon's process, when one runs. */
+    Optional<ProcessHandle> process(Daemon daemon);
 
-    String describe();
+    String describe(Daemon daemon);
 
-    /** Restarts the manager when it runs an older build than the one installed now. */
-    default void startOrRefresh() {
-        Optional<Instant> startedAt = manager().flatMap(p -> p.info().startInstant());
-        if (startedAt.isPresent() && startedAt.get().isBefore(installedAt())) {
-            stop();
+    /** Restarts {@code daemon} when it runs an older build than the one installed now, else starts it if needed. */
+    default void startOrRefresh(Daemon daemon) {
+        if (outdated(daemon)) {
+            stop(daemon);
         }
-        start();
+        start(daemon);
     }
 
-    private static Instant installedAt() {
+    /** Whether what runs for {@code daemon} predates what is installed. */
+    default boolean outdated(Daemon daemon) {
+        return startedBefore(process(daemon), modified(daemon.installDir()));
+    }
+
+    private static boolean startedBefore(Optional<ProcessHandle> process, Instant instant) {
+        return process.flatMap(p -> p.info().startInstant()).map(started -> started.isBefore(instant)).orElse(false);
+    }
+
+    private static Instant modified(Path path) {
         try {
-            return Files.getLastModifiedTime(HostLayout.LIB.resolve("mgr")).toInstant();
+            return Files.getLastModifiedTime(path).toInstant();
         } catch (IOException e) {
-            throw new InstallException(HostLayout.LIB.resolve("mgr") + " missing: run installer/install.sh");
+            throw new InstallException(path + " missing: run installer/install.sh");
+        }
+    }
+
+    /** The process named in {@code pidFile} if it is alive and its command line mentions {@code marker} (pids get reused). */
+    private static Optional<ProcessHandle> liveProcess(Path pidFile, String marker) {
+        try {
+            long pid = Long.parseLong(Files.readString(pidFile).strip());
+            String cmdline = Files.readString(Path.of("/proc", Long.toString(pid), "cmdline"));
+            return cmdline.contains(marker) ? ProcessHandle.of(pid) : Optional.empty();
+        } catch (IOException | NumberFormatException absent) {
+            return Optional.empty();
         }
     }
 
     record Systemd() implements Supervision {
-        private static final String UNIT = "jsysbox-mgr.service";
-
         @Override public void install() {
-            HostFiles.writeAtomically(HostLayout.SYSTEMD_UNIT, HostFiles.resource("jsysbox-mgr.service"), "rw-r--r--");
-            systemctl("daemon-reload");
-            systemctl("enable", UNIT);
+            try {
+                // StandardOutput=append: opens the log but does not create its directory.
+                Files.createDirectories(HostLayout.LOG_DIR);
+            } catch (IOException e) {
+                throw new InstallException("cannot create " + HostLayout.LOG_DIR + ": " + e.getMessage());
+            }
+            boolean changed = false;
+            for (Daemon daemon : Daemon.startOrder()) {
+                changed |= HostFiles.replaceIfDifferent(daemon.unitFile(), HostFiles.resource(daemon.unit()), "rw-r--r--");
+            }
+            if (changed) {
+                systemctl("daemon-reload");
+            }
+            for (Daemon daemon : Daemon.startOrder()) {
+                systemctl("enable", daemon.unit());
+            }
         }
 
-        @Override public void start() {
-            systemctl("start", UNIT);
+        @Override public void start(Daemon daemon) {
+            systemctl("start", daemon.unit());
         }
 
-        @Override public void stop() {
-            systemctl("stop", UNIT);
+        @Override public void stop(Daemon daemon) {
+            systemctl("stop", daemon.unit());
         }
 
         @Override public void uninstall() {
-            if (Files.exists(HostLayout.SYSTEMD_UNIT)) {
-                systemctl("disable", UNIT);
-                HostFiles.delete(HostLayout.SYSTEMD_UNIT);
+            boolean removed = false;
+            for (Daemon daemon : Daemon.stopOrder()) {
+                if (Files.exists(daemon.unitFile())) {
+                    systemctl("disable", daemon.unit());
+                    HostFiles.delete(daemon.unitFile());
+                    removed = true;
+                }
+            }
+            if (removed) {
                 systemctl("daemon-reload");
             }
         }
 
-        @Override public Optional<ProcessHandle> manager() {
-            Commands.Result pid = Commands.run("systemctl", "show", "--property=MainPID", "--value", UNIT);
+        @Override public Optional<ProcessHandle> process(Daemon daemon) {
+            Commands.Result pid = Commands.run("systemctl", "show", "--property=MainPID", "--value", daemon.unit());
             return pid.ok() && pid.out().strip().matches("[1-9]\\d*") ? ProcessHandle.of(Long.parseLong(pid.out().strip())) : Optional.empty();
         }
 
-        @Override public String describe() {
-            return "systemd unit " + UNIT;
+        @Override public String describe(Daemon daemon) {
+            return "systemd unit " + daemon.unit();
         }
 
         private static void systemctl(String... args) {
-            List<String> command = new java.util.ArrayList<>(List.of("systemctl"));
+            List<String> command = new ArrayList<>(List.of("systemctl"));
             command.addAll(List.of(args));
             Commands.Result r = Commands.run(Duration.ofSeconds(60), command);
             if (!r.ok()) {
@@ -98,11 +138,17 @@ sealed interface Supervision permits Supervision.Systemd, Supervision.Plain {
         private static final Duration STOP_TIMEOUT = Duration.ofSeconds(15);
 
         @Override public void install() {
-            HostFiles.writeAtomically(HostLayout.SUPERVISOR, HostFiles.resource("jsysbox-supervise"), "rwxr-xr-x");
+            // Rewritten only when its text changed: a newer script is what makes outdated() replace running supervisors.
+            HostFiles.replaceIfDifferent(HostLayout.SUPERVISOR, HostFiles.resource("jsysbox-supervise"), "rwxr-xr-x");
+            // Earlier installs ran one argument-less supervisor for jsysbox-mgr alone; left running, it would restart
+            // its manager behind the back of the per-daemon supervisor started next.
+            liveProcess(HostLayout.LEGACY_SUPERVISOR_PID, HostLayout.SUPERVISOR.getFileName().toString())
+                    .ifPresent(legacy -> terminate(legacy, "the supervisor of an earlier install"));
+            HostFiles.delete(HostLayout.LEGACY_SUPERVISOR_PID);
         }
 
-        @Override public void start() {
-            if (supervisor().isPresent()) {
+        @Override public void start(Daemon daemon) {
+            if (supervisor(daemon).isPresent()) {
                 return;
             }
             try {
@@ -113,77 +159,82 @@ sealed interface Supervision permits Supervision.Systemd, Supervision.Plain {
             }
             // setsid --fork: the supervisor gets its own session, so it outlives this CLI and its terminal. Its output
             // goes to the log, never to our pipes: a caller reading our output would otherwise wait for it forever.
+            List<String> command = new ArrayList<>(List.of("setsid", "--fork"));
+            command.addAll(daemon.supervisorCommand());
             try {
-                int exit = new ProcessBuilder("setsid", "--fork", HostLayout.SUPERVISOR.toString())
+                int exit = new ProcessBuilder(command)
                         .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
-                        .redirectOutput(ProcessBuilder.Redirect.appendTo(HostLayout.MGR_LOG.toFile()))
+                        .redirectOutput(ProcessBuilder.Redirect.appendTo(daemon.log().toFile()))
                         .redirectErrorStream(true)
                         .start().waitFor();
                 if (exit != 0) {
-                    throw new InstallException("cannot start " + HostLayout.SUPERVISOR + " (setsid exit " + exit + "): see " + HostLayout.MGR_LOG);
+                    throw new InstallException("cannot start " + HostLayout.SUPERVISOR + " (setsid exit " + exit + "): see " + daemon.log());
                 }
             } catch (IOException e) {
                 throw new InstallException("cannot start " + HostLayout.SUPERVISOR + ": " + e.getMessage());
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
-                throw new InstallException("interrupted while starting the supervisor");
+                throw new InstallException("interrupted while starting the supervisor of " + daemon.binary());
             }
             long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
-            while (supervisor().isEmpty()) {
+            while (supervisor(daemon).isEmpty()) {
                 if (System.nanoTime() > deadline) {
-                    throw new InstallException("the supervisor did not start: see " + HostLayout.MGR_LOG);
+                    throw new InstallException("the supervisor of " + daemon.binary() + " did not start: see " + daemon.log());
                 }
                 DockerEngine.sleep(Duration.ofMillis(50));
             }
         }
 
-        @Override public void stop() {
-            supervisor().ifPresent(s -> terminate(s, "supervisor"));
-            // A manager without a supervisor (started by hand, or its supervisor was killed) is stopped too.
-            manager().ifPresent(m -> terminate(m, "jsysbox-mgr"));
+        @Override public void stop(Daemon daemon) {
+            supervisor(daemon).ifPresent(s -> terminate(s, "the supervisor of " + daemon.binary()));
+            // A daemon without a supervisor (started by hand, or its supervisor was killed) is stopped too.
+            process(daemon).ifPresent(p -> terminate(p, daemon.binary()));
         }
 
         @Override public void uninstall() {
             HostFiles.delete(HostLayout.SUPERVISOR);
         }
 
-        @Override public Optional<ProcessHandle> manager() {
-            return liveProcess(HostLayout.MGR_PID, "io.jsysbox.mgr.Main");
+        @Override public Optional<ProcessHandle> process(Daemon daemon) {
+            return liveProcess(daemon.pidFile(), daemon.mainClass());
         }
 
-        @Override public String describe() {
-            return "plain supervisor " + HostLayout.SUPERVISOR + supervisor().map(p -> " (pid " + p.pid() + ")").orElse(" (not running)");
+        /** A supervisor runs an older script than the installed one: replace it, and its daemon with it. */
+        @Override public boolean outdated(Daemon daemon) {
+            return Supervision.super.outdated(daemon) || startedBefore(supervisor(daemon), modified(HostLayout.SUPERVISOR));
         }
 
-        private Optional<ProcessHandle> supervisor() {
-            return liveProcess(HostLayout.SUPERVISOR_PID, HostLayout.SUPERVISOR.getFileName().toString());
+        @Override public String describe(Daemon daemon) {
+            return "plain supervisor " + HostLayout.SUPERVISOR + supervisor(daemon).map(p -> " (pid " + p.pid() + ")").orElse(" (not running)");
         }
 
-        /** The process named in {@code pidFile} if it is alive and its command line mentions {@code marker} (pids get reused). */
-        private static Optional<ProcessHandle> liveProcess(Path pidFile, String marker) {
-            try {
-                long pid = Long.parseLong(Files.readString(pidFile).strip());
-                String cmdline = Files.readString(Path.of("/proc", Long.toString(pid), "cmdline"));
-                return cmdline.contains(marker) ? ProcessHandle.of(pid) : Optional.empty();
-            } catch (IOException | NumberFormatException absent) {
-                return Optional.empty();
-            }
+        private static Optional<ProcessHandle> supervisor(Daemon daemon) {
+            // The supervisor's own pid file is its first argument, which tells one daemon's supervisor from another's.
+            return liveProcess(daemon.supervisorPidFile(), daemon.supervisorPidFile().toString());
         }
 
         private static void terminate(ProcessHandle process, String what) {
             process.destroy();
-            try {
-                process.onExit().get(STOP_TIMEOUT.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
-            } catch (java.util.concurrent.TimeoutException e) {
+            if (!awaitExit(process, STOP_TIMEOUT)) {
                 System.err.println(what + " (pid " + process.pid() + ") ignored SIGTERM for " + STOP_TIMEOUT.toSeconds() + "s: killing it");
                 process.destroyForcibly();
-                process.onExit().join();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new InstallException("interrupted while stopping " + what);
-            } catch (java.util.concurrent.ExecutionException e) {
-                throw new IllegalStateException(e);
+                awaitExit(process, STOP_TIMEOUT);
             }
+        }
+
+        /**
+         * Polls every 20 ms. Not onExit(): for a process that is not our child it polls too, but from 300 ms up,
+         * which made a stop wait up to half a second more than the daemon took to exit.
+         */
+        private static boolean awaitExit(ProcessHandle process, Duration timeout) {
+            long deadline = System.nanoTime() + timeout.toNanos();
+            while (process.isAlive()) {
+                if (System.nanoTime() > deadline) {
+                    return false;
+                }
+                DockerEngine.sleep(Duration.ofMillis(20));
+            }
+            return true;
         }
     }
 }

@@ -2,6 +2,7 @@ package io.jsysbox.installer;
 
 import org.junit.jupiter.api.Test;
 
+import java.nio.file.Path;
 import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -9,7 +10,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** The pure parts of jsysbox doctor: kernel version rules, line format, overall verdict, mount table. */
+/** The pure parts of jsysbox doctor: kernel version rules, line format, overall verdict, mount table, jsysbox-fs checks. */
 class DoctorRulesTest {
     @Test
     void kernelReleaseStringsParse() {
@@ -59,5 +60,61 @@ class DoctorRulesTest {
                 42 22 0:35 / /run/jsysboxother rw - tmpfs tmpfs rw
                 """;
         assertEquals(List.of("/run/jsysbox/mnt/1", "/run/jsysbox/mnt/a b"), MountTable.mountPointsBelow(mountinfo, "/run/jsysbox"));
+    }
+
+    @Test
+    void typesAtAPointAreListedBottomToTop() {
+        String mountinfo = """
+                22 1 0:21 / /var/lib rw - ext4 /dev/vda rw
+                90 22 0:60 / /var/lib/jsysbox-fs rw,nosuid shared:5 - fuse.jsysbox-fs jsysbox-fs rw,user_id=0
+                91 90 0:61 / /var/lib/jsysbox-fs rw master:1 shared:7 - tmpfs tmpfs rw
+                92 22 0:62 / /var/lib/jsysbox-fs/proc rw - tmpfs tmpfs rw
+                """;
+        assertEquals(List.of("fuse.jsysbox-fs", "tmpfs"), MountTable.typesAt(mountinfo, "/var/lib/jsysbox-fs"));
+        assertEquals(List.of(), MountTable.typesAt(mountinfo, "/var/lib/jsysbox"));
+        assertEquals(List.of("fuse.jsysbox-fs"), MountTable.typesAt("7 1 0:1 / /a\\040b rw - fuse.jsysbox-fs x rw\n", "/a b"));
+    }
+
+    @Test
+    void devFuseIsRequired() {
+        assertEquals(Finding.Verdict.OK, Finding.devFuse(true).verdict());
+        Finding missing = Finding.devFuse(false);
+        assertEquals(Finding.Verdict.FIX, missing.verdict());
+        assertTrue(missing.text().contains("modprobe fuse"), missing.text());
+    }
+
+    private static final Path MOUNT = Path.of("/var/lib/jsysbox-fs");
+    private static final Commands.Result READ_OK = new Commands.Result(0, "123.45 67.89\n", "");
+
+    @Test
+    void aServingJsysboxFsMountIsFine() {
+        assertEquals(Finding.Verdict.OK, Finding.fsMount(MOUNT, List.of("fuse.jsysbox-fs"), READ_OK).verdict());
+    }
+
+    @Test
+    void aMountLeftByADeadDaemonSaysHowToClearIt() {
+        Commands.Result enotconn = new Commands.Result(1, "",
+                "cat: /var/lib/jsysbox-fs/proc/uptime: Transport endpoint is not connected\n");
+        Finding stale = Finding.fsMount(MOUNT, List.of("fuse.jsysbox-fs"), enotconn);
+        assertEquals(Finding.Verdict.FIX, stale.verdict());
+        assertTrue(stale.text().contains("ENOTCONN"), stale.text());
+        assertTrue(stale.text().contains("jsysbox start") && stale.text().contains("umount -l /var/lib/jsysbox-fs"), stale.text());
+    }
+
+    @Test
+    void everyOtherMountProblemNeedsAFixOnOneLine() {
+        List<Finding> findings = List.of(
+                Finding.fsMount(MOUNT, List.of(), new Commands.Result(1, "", "not mounted")),
+                Finding.fsMount(MOUNT, List.of("fuse.jsysbox-fs", "tmpfs"), READ_OK),
+                Finding.fsMount(MOUNT, List.of("fuse.jsysbox-fs"), new Commands.Result(124, "", "cat: no answer within 5s")),
+                Finding.fsMount(MOUNT, List.of("fuse.jsysbox-fs"), new Commands.Result(1, "", "cat: Permission denied")));
+        for (Finding finding : findings) {
+            assertEquals(Finding.Verdict.FIX, finding.verdict(), finding.line());
+            assertFalse(finding.line().contains("\n"), finding.line());
+        }
+        assertTrue(findings.get(0).text().contains("jsysbox start"), findings.get(0).text());
+        assertTrue(findings.get(1).text().contains("tmpfs"), findings.get(1).text());
+        assertTrue(findings.get(2).text().contains("hangs"), findings.get(2).text());
+        assertTrue(findings.get(3).text().contains("Permission denied"), findings.get(3).text());
     }
 }
