@@ -22,6 +22,25 @@ final class FuseDevice implements AutoCloseable {
         return new FuseDevice(fd);
     }
 
+    /**
+     * A /dev/fuse descriptor this process inherited: its supervisor holds it across restarts of the daemon, so
+     * the connection, and every container's bind mount of it, outlives a daemon that exits.
+     */
+    static FuseDevice inherited(int fd) throws IOException {
+        if (Libc.pollNow(fd) < 0) {
+            throw new IOException("--fuse-fd " + fd + " is not an open descriptor: its supervisor must open /dev/fuse on it");
+        }
+        return new FuseDevice(fd);
+    }
+
+    /**
+     * Whether a mount uses this connection already (a daemon before us mounted it): the kernel reports an error
+     * on a /dev/fuse descriptor no mount uses yet.
+     */
+    boolean isMounted() {
+        return (Libc.pollNow(fd) & Libc.POLLERR) == 0;
+    }
+
     /** The descriptor number, for mount's "fd=" option. */
     int fd() {
         return fd;

@@ -43,7 +43,13 @@ final class FuseFileSystem {
     private final FsTree tree;
     private final FileBackend backend;
     private final Map<Long, Handle> handles = new ConcurrentHashMap<>();
-    private final AtomicLong nextHandle = new AtomicLong(1);
+    /**
+     * File handles start at this daemon's start time in the high bits: a daemon that took over a connection meets
+     * its predecessor's handles, and must not hand out the same numbers.
+     */
+    private final AtomicLong nextHandle = new AtomicLong(System.currentTimeMillis() << 20);
+
+    private final long nextHandleAtStart = nextHandle.get();
 
     FuseFileSystem(FsTree tree, FileBackend backend) {
         this.tree = tree;
@@ -131,7 +137,7 @@ final class FuseFileSystem {
 
     private void read(FuseRequest request, ByteBuffer out) throws FsError {
         ByteBuffer in = request.body();
-        Handle handle = handle(in.getLong(0));
+        Handle handle = handle(request, in.getLong(0), false);
         long offset = in.getLong(8);
         byte[] content = handle.content;
         if (offset == 0 || content == null) {
@@ -143,7 +149,7 @@ final class FuseFileSystem {
 
     private void write(FuseRequest request, ByteBuffer out) throws FsError {
         ByteBuffer in = request.body();
-        Handle handle = handle(in.getLong(0));
+        Handle handle = handle(request, in.getLong(0), true);
         int size = in.getInt(16);
         if (size < 0 || size > in.limit() - FuseProtocol.WRITE_IN_SIZE) {
             throw new FsError(EIO, "WRITE of " + size + " bytes carries fewer");
@@ -169,12 +175,25 @@ final class FuseFileSystem {
         return node;
     }
 
-    private Handle handle(long fh) throws FsError {
+    /**
+     * The open file {@code fh}. A handle this daemon never gave out was opened before it took over the
+     * connection (see Main's --fuse-fd): it is opened again for the request's node and caller, as at OPEN.
+     */
+    private Handle handle(FuseRequest request, long fh, boolean forWriting) throws FsError {
         Handle handle = handles.get(fh);
-        if (handle == null) {
-            throw new FsError(EBADF, "unknown file handle " + fh);
+        if (handle != null) {
+            return handle;
         }
-        return handle;
+        if (fh >= nextHandleAtStart) {
+            throw new FsError(EBADF, "file handle " + fh + " was released");
+        }
+        FsTree.Node node = node(request);
+        if (node.isDirectory()) {
+            throw new FsError(EBADF, "file handle " + fh + " names a directory");
+        }
+        Handle reopened = new Handle(backend.open(node, caller(request), forWriting));
+        Handle raced = handles.putIfAbsent(fh, reopened);
+        return raced == null ? reopened : raced;
     }
 
     private static Caller caller(FuseRequest request) {

@@ -11,9 +11,10 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * A mounted jsysbox-fs: /dev/fuse opened, mounted at {@code mountPoint}, and reader threads answering
- * requests. {@link #close} unmounts; the kernel then ends the connection (once no bind mount of it is left)
- * and the readers stop.
+ * A mounted jsysbox-fs: a /dev/fuse connection mounted at {@code mountPoint}, and reader threads answering
+ * requests. {@link #close} unmounts when this session made the mount; the kernel then ends the connection
+ * (once no descriptor or bind mount of it is left) and the readers stop. A session that took over a
+ * connection from a previous daemon leaves the mount to whoever holds the connection (the supervisor).
  */
 final class FuseSession implements AutoCloseable {
     static final String FS_TYPE = "fuse.jsysbox-fs";
@@ -22,16 +23,19 @@ final class FuseSession implements AutoCloseable {
     private final Path mountPoint;
     private final FuseDevice device;
     private final FuseFileSystem fs;
+    private final boolean ownsMount;
     private final List<Thread> readers = new ArrayList<>();
 
-    private FuseSession(Path mountPoint, FuseDevice device, FuseFileSystem fs) {
+    private FuseSession(Path mountPoint, FuseDevice device, FuseFileSystem fs, boolean ownsMount) {
         this.mountPoint = mountPoint;
         this.device = device;
         this.fs = fs;
+        this.ownsMount = ownsMount;
     }
 
-    static FuseSession mount(Path mountPoint, FuseFileSystem fs, int threads) throws IOException {
-        FuseDevice device = FuseDevice.open();
+    /** Mounts {@code device} at {@code mountPoint} and serves it; {@code ownsMount}: unmount at {@link #close}. */
+    static FuseSession mount(Path mountPoint, FuseDevice device, FuseFileSystem fs, int threads, boolean ownsMount)
+            throws IOException {
         try {
             // allow_other: containers' processes run as other uids; no default_permissions: the daemon checks
             // writes itself (container root is not host root, yet may write its own sysctls).
@@ -41,12 +45,19 @@ final class FuseSession implements AutoCloseable {
             device.close();
             throw new IOException(e.getMessage(), e);
         }
-        FuseSession session = new FuseSession(mountPoint, device, fs);
+        return new FuseSession(mountPoint, device, fs, ownsMount).start(threads);
+    }
+
+    /** Serves {@code device}, which a previous daemon mounted at {@code mountPoint} (its INIT is done). */
+    static FuseSession takeOver(Path mountPoint, FuseDevice device, FuseFileSystem fs, int threads) {
+        return new FuseSession(mountPoint, device, fs, false).start(threads);
+    }
+
+    private FuseSession start(int threads) {
         for (int i = 0; i < threads; i++) {
-            Thread reader = Thread.ofPlatform().daemon().name("fuse-" + i).start(session::serve);
-            session.readers.add(reader);
+            readers.add(Thread.ofPlatform().daemon().name("fuse-" + i).start(this::serve));
         }
-        return session;
+        return this;
     }
 
     private void serve() {
@@ -90,6 +101,9 @@ final class FuseSession implements AutoCloseable {
 
     @Override
     public void close() {
+        if (!ownsMount) {
+            return; // the readers are daemon threads; the connection stays with its holder
+        }
         try {
             Linux.umountDetach(mountPoint);
         } catch (LinuxException e) {

@@ -35,6 +35,9 @@ final class Libc {
             FunctionDescriptor.of(ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG));
     private static final MethodHandle IOCTL = downcall("ioctl",
             FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_LONG));
+    private static final MethodHandle POLL = downcall("poll",
+            FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT));
+    static final short POLLERR = 0x8;
     private static final MethodHandle CLOSE = downcall("close",
             FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT));
 
@@ -75,6 +78,20 @@ final class Libc {
             MemorySegment state = arena.allocate(CALL_STATE);
             int result = (int) IOCTL.invokeExact(state, fd, request);
             return result >= 0 ? result : -errno(state);
+        } catch (Throwable e) {
+            throw rethrow(e);
+        }
+    }
+
+    /** poll(2) of one descriptor for input, without waiting: its revents, or minus errno. */
+    static int pollNow(int fd) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment state = arena.allocate(CALL_STATE);
+            MemorySegment pollFd = arena.allocate(8, 4);
+            pollFd.set(ValueLayout.JAVA_INT, 0, fd);
+            pollFd.set(ValueLayout.JAVA_SHORT, 4, (short) 1); // POLLIN
+            int result = (int) POLL.invokeExact(state, pollFd, 1L, 0);
+            return result >= 0 ? pollFd.get(ValueLayout.JAVA_SHORT, 6) : -errno(state);
         } catch (Throwable e) {
             throw rethrow(e);
         }

@@ -34,6 +34,11 @@ public final class Main implements Callable<Integer> {
     @Option(names = "--state-file", description = "registered containers and their sysctls (default: ${DEFAULT-VALUE})")
     Path stateFile = Path.of("/var/lib/jsysbox/fs-state.json");
 
+    @Option(names = "--fuse-fd", paramLabel = "FD", description = "serve this inherited /dev/fuse descriptor, which "
+            + "the supervisor holds across restarts: a mount already using it is taken over as it is (running "
+            + "containers keep their files), else it is mounted; the mount then stays when the daemon exits")
+    Integer fuseFd;
+
     @Option(names = "--threads", description = "threads reading FUSE requests (default: ${DEFAULT-VALUE})")
     int threads = 2;
 
@@ -58,10 +63,8 @@ public final class Main implements Callable<Integer> {
         ContainerRegistry registry = new ContainerRegistry(stateFile);
         registry.restore();
         VirtualFileRegistry files = VirtualFileRegistry.standard();
-        Files.createDirectories(mountDir);
-        unmountStale(mountDir);
         FuseFileSystem fs = new FuseFileSystem(new FsTree(files, System.currentTimeMillis() / 1000), new ContainerFiles(registry));
-        FuseSession session = FuseSession.mount(mountDir, fs, threads);
+        FuseSession session = session(fs);
         String version = new Version().getVersion()[0];
         Server server;
         try {
@@ -85,6 +88,21 @@ public final class Main implements Callable<Integer> {
         }));
         server.awaitTermination();
         return 0;
+    }
+
+    /**
+     * Mounts, or takes over the inherited connection. Nothing may touch the mount dir before a takeover: its
+     * requests wait for this very daemon.
+     */
+    private FuseSession session(FuseFileSystem fs) throws IOException {
+        FuseDevice device = fuseFd == null ? FuseDevice.open() : FuseDevice.inherited(fuseFd);
+        if (fuseFd != null && device.isMounted()) {
+            LoggerFactory.getLogger(Main.class).info("taking over the FUSE connection on fd {} (mounted at {})", fuseFd, mountDir);
+            return FuseSession.takeOver(mountDir, device, fs, threads);
+        }
+        Files.createDirectories(mountDir);
+        unmountStale(mountDir);
+        return FuseSession.mount(mountDir, device, fs, threads, fuseFd == null);
     }
 
     /** A mount left by a daemon that died answers ENOTCONN: detach it before mounting afresh. */

@@ -151,6 +151,17 @@ class FuseFileSystemTest {
     }
 
     @Test
+    void aHandleOpenedBeforeATakeOverIsOpenedAgainForItsCaller() {
+        long uptime = lookup("/proc/uptime");
+        long previousDaemonsHandle = 7; // below this daemon's first handle: given out by the daemon before it
+        ByteBuffer data = call(FuseProtocol.READ, uptime, body(40).putLong(0, previousDaemonsHandle).putInt(16, 4096), 0);
+        assertEquals("rendered 1\n", StandardCharsets.UTF_8.decode(data).toString());
+        assertEquals(List.of(new Caller(4242, 1000, 1001)), backend.callers, "opened again for the request's caller");
+        assertEquals(1, fs.openFiles());
+        call(FuseProtocol.READ, uptime, body(40).putLong(0, Long.MAX_VALUE).putInt(16, 10), 9); // never given out: EBADF
+    }
+
+    @Test
     void writeReportsBytesOrTheBackendsErrno() {
         long fh = open(lookup("/proc/sys/kernel/panic"), 1);
         byte[] good = "5\n".getBytes(StandardCharsets.UTF_8);

@@ -45,7 +45,7 @@ class FuseMountIntegrationTest {
 
     private FuseSession mountWith(ContainerRegistry containers) throws IOException {
         FuseFileSystem fs = new FuseFileSystem(new FsTree(VirtualFileRegistry.standard(), 0), new ContainerFiles(containers));
-        return FuseSession.mount(mnt, fs, 2);
+        return FuseSession.mount(mnt, FuseDevice.open(), fs, 2, true);
     }
 
     @AfterEach
