@@ -9,15 +9,17 @@ import java.util.List;
  * so the supervisor, the systemd units and the CLI cannot disagree about them. Pure.
  */
 enum Daemon {
-    FS("fs", "io.jsysbox.fs.Main"),
-    MGR("mgr", "io.jsysbox.mgr.Main");
+    FS("fs", "io.jsysbox.fs.Main", true),
+    MGR("mgr", "io.jsysbox.mgr.Main", false);
 
     private final String id;
     private final String mainClass;
+    private final boolean holdsFuseConnection;
 
-    Daemon(String id, String mainClass) {
+    Daemon(String id, String mainClass, boolean holdsFuseConnection) {
         this.id = id;
         this.mainClass = mainClass;
+        this.holdsFuseConnection = holdsFuseConnection;
     }
 
     static List<Daemon> startOrder() {
@@ -53,9 +55,17 @@ enum Daemon {
 
     Path unitFile() { return HostLayout.SYSTEMD_DIR.resolve(unit()); }
 
+    /**
+     * Whether the daemon serves a FUSE connection its supervisor keeps open across the daemon's restarts (so running
+     * containers keep their files): restarting it must then restart the daemon alone, never its supervisor.
+     */
+    boolean holdsFuseConnection() { return holdsFuseConnection; }
+
     /** How the plain supervisor is started for this daemon: everything it needs comes from here, not from the script. */
     List<String> supervisorCommand() {
-        return List.of(HostLayout.SUPERVISOR.toString(), supervisorPidFile().toString(), pidFile().toString(), log().toString(),
-                launcher().toString());
+        List<String> command = new java.util.ArrayList<>(List.of(HostLayout.SUPERVISOR.toString(), supervisorPidFile().toString(),
+                pidFile().toString(), log().toString(), launcher().toString()));
+        if (holdsFuseConnection) command.add("--hold-dev-fuse");
+        return List.copyOf(command);
     }
 }

@@ -201,7 +201,31 @@ sealed interface Supervision permits Supervision.Systemd, Supervision.Plain {
 
         /** A supervisor runs an older script than the installed one: replace it, and its daemon with it. */
         @Override public boolean outdated(Daemon daemon) {
-            return Supervision.super.outdated(daemon) || startedBefore(supervisor(daemon), modified(HostLayout.SUPERVISOR));
+            return Supervision.super.outdated(daemon) || supervisorOutdated(daemon);
+        }
+
+        /**
+         * An outdated daemon whose supervisor is current is restarted by its supervisor: the supervisor, and the FUSE
+         * connection it may hold, stay, so running containers keep their virtual files through an upgrade.
+         */
+        @Override public void startOrRefresh(Daemon daemon) {
+            if (Supervision.super.outdated(daemon) && supervisor(daemon).isPresent() && !supervisorOutdated(daemon)) {
+                Optional<ProcessHandle> old = process(daemon);
+                old.ifPresent(p -> terminate(p, daemon.binary()));
+                long deadline = System.nanoTime() + STOP_TIMEOUT.toNanos();
+                while (process(daemon).filter(p -> old.map(o -> o.pid() != p.pid()).orElse(true)).isEmpty()) {
+                    if (System.nanoTime() > deadline) {
+                        throw new InstallException("the supervisor did not restart " + daemon.binary() + ": see " + daemon.log());
+                    }
+                    DockerEngine.sleep(Duration.ofMillis(50));
+                }
+                return;
+            }
+            Supervision.super.startOrRefresh(daemon);
+        }
+
+        private static boolean supervisorOutdated(Daemon daemon) {
+            return startedBefore(supervisor(daemon), modified(HostLayout.SUPERVISOR));
         }
 
         @Override public String describe(Daemon daemon) {

@@ -41,7 +41,7 @@ class DaemonTest {
     @Test
     void eachSupervisorIsToldItsDaemonsPaths() {
         assertEquals(List.of("/usr/local/lib/jsysbox/jsysbox-supervise", "/run/jsysbox/fs-supervisor.pid", "/run/jsysbox/fs.pid",
-                "/var/log/jsysbox/fs.log", "/usr/local/bin/jsysbox-fs"), Daemon.FS.supervisorCommand());
+                "/var/log/jsysbox/fs.log", "/usr/local/bin/jsysbox-fs", "--hold-dev-fuse"), Daemon.FS.supervisorCommand());
         // Each supervisor is found by its own pid file in its command line: no two daemons may share one.
         assertEquals(Daemon.values().length, Daemon.startOrder().stream().map(Daemon::supervisorPidFile).distinct().count());
     }

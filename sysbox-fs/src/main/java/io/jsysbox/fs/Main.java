@@ -100,8 +100,8 @@ public final class Main implements Callable<Integer> {
             LoggerFactory.getLogger(Main.class).info("taking over the FUSE connection on fd {} (mounted at {})", fuseFd, mountDir);
             return FuseSession.takeOver(mountDir, device, fs, threads);
         }
+        unmountStale(mountDir); // first: a dead mount fails every access to the dir, even this mkdir
         Files.createDirectories(mountDir);
-        unmountStale(mountDir);
         return FuseSession.mount(mountDir, device, fs, threads, fuseFd == null);
     }
 
