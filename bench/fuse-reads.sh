@@ -2,8 +2,11 @@
 # Read throughput and p99 latency of the virtual /proc files, in one run: the kernel's /proc, lxcfs (Debian
 # package) and jsysbox-fs, each read by processes of the same stand-in container (own pid namespace, own
 # cgroups with a memory limit, a CPU quota and a cpuset), so lxcfs and jsysbox-fs both render that
-# container's view. For meminfo, uptime, cpuinfo and stat: open+read+close loops (read to EOF, as cat does)
-# and pread-at-0 loops on one descriptor, with 1 and 2 threads. Prints a table and the jsysbox/lxcfs ratio.
+# container's view. jsysbox-fs's is <mount>/containers/bench/proc, read through a bind mount of it as containers
+# read their files through the runtime's bind mounts (a path walk through containers/<id> costs one more LOOKUP
+# per open: the kernel may not cache that name, as the id of a restarted container names a new view). For
+# meminfo, uptime, cpuinfo and stat: open+read+close loops (read to EOF, as cat does) and pread-at-0 loops on
+# one descriptor, with 1 and 2 threads. Prints a table and the jsysbox/lxcfs ratio.
 # Usage: bench/fuse-reads.sh [SECONDS per measurement, default 2]. Needs root, gcc, lxcfs, Java 25 and a
 # built sysbox-fs (mvn -q -B package -pl sysbox-fs -am); leaves no mount, cgroup or process behind.
 set -euo pipefail
@@ -29,7 +32,7 @@ cleanup() {
   [ -n "${init:-}" ] && kill -KILL "$init" 2>/dev/null
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null; done
   for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null; done
-  for dir in "$work/lxcfs" "$work/jsysbox-fs"; do
+  for dir in "$work/jsysbox-proc" "$work/lxcfs" "$work/jsysbox-fs"; do
     grep -q " $dir " /proc/self/mountinfo && umount -l "$dir"
   done
   for cg in "${cgroups[@]}"; do
@@ -116,7 +119,7 @@ done
 [ -n "$init" ] || { echo "fuse-reads: the stand-in container did not start" >&2; exit 1; }
 
 # --- the two FUSE file systems ---
-mkdir "$work/lxcfs" "$work/jsysbox-fs"
+mkdir "$work/lxcfs" "$work/jsysbox-fs" "$work/jsysbox-proc"
 lxcfs -f -p "$work/lxcfs.pid" "$work/lxcfs" >"$work/lxcfs.log" 2>&1 &
 pids+=($!)
 "$java" --enable-native-access=ALL-UNNAMED --sun-misc-unsafe-memory-access=allow -cp "$repo/sysbox-fs/target/*:$repo/sysbox-fs/target/lib/*" \
@@ -134,19 +137,22 @@ done
 [ -S "$work/fs.sock" ] || { echo "fuse-reads: jsysbox-fs did not start:" >&2; cat "$work/jsysbox-fs.log" >&2; exit 1; }
 [ -f "$work/lxcfs/proc/meminfo" ] || { echo "fuse-reads: lxcfs did not start:" >&2; cat "$work/lxcfs.log" >&2; exit 1; }
 jsysbox_fs register --id bench --pid "$init" >/dev/null
+jsysbox_proc=$work/jsysbox-proc # the container's own view (own inodes)
+mount --bind "$work/jsysbox-fs/containers/bench/proc" "$jsysbox_proc"
 
 echo "Container view (512 MiB limit, 1 CPU quota, cpuset 0), as each source shows it:"
-for src in /proc "$work/lxcfs/proc" "$work/jsysbox-fs/proc"; do
-  printf '  %-8s MemTotal %s, cpus in cpuinfo %s, uptime %s\n' "$(basename "$(dirname "$src")")" \
+for source in kernel:/proc "lxcfs:$work/lxcfs/proc" "jsysbox:$jsysbox_proc"; do
+  src=${source#*:}
+  printf '  %-8s MemTotal %s, cpus in cpuinfo %s, uptime %s\n' "${source%%:*}" \
     "$(in_container awk '/^MemTotal/ {print $2 " kB"}' "$src/meminfo")" \
     "$(in_container grep -c '^processor' "$src/cpuinfo")" "$(in_container cut -d' ' -f1 "$src/uptime")"
-done | sed "s|  $(basename "$work") |  kernel   |"
+done
 
 # measure SOURCE_DIR FILE MODE THREADS -> "reads/s p99_us"
 measure() { in_container "$work/reader" "$3" "$4" "$secs" "$1/$2"; }
 # Warm-up: jsysbox-fs's JIT and both daemons' caches.
 for f in meminfo uptime cpuinfo stat; do
-  in_container "$work/reader" 0 2 1 "$work/jsysbox-fs/proc/$f" >/dev/null
+  in_container "$work/reader" 0 2 1 "$jsysbox_proc/$f" >/dev/null
   in_container "$work/reader" 0 1 1 "$work/lxcfs/proc/$f" >/dev/null
 done
 
@@ -159,7 +165,7 @@ for f in meminfo uptime cpuinfo stat; do
     for threads in 1 2; do
       read -r k kp < <(measure /proc "$f" "$mode" "$threads")
       read -r l lp < <(measure "$work/lxcfs/proc" "$f" "$mode" "$threads")
-      read -r j jp < <(measure "$work/jsysbox-fs/proc" "$f" "$mode" "$threads")
+      read -r j jp < <(measure "$jsysbox_proc" "$f" "$mode" "$threads")
       printf '%-8s %-14s %3s | %10s %8s | %10s %8s | %10s %8s | %6.2fx\n' "$f" \
         "$([ "$mode" = 0 ] && echo open+read+close || echo pread)" "$threads" "$k" "$kp" "$l" "$lp" "$j" "$jp" \
         "$(awk -v a="$j" -v b="$l" 'BEGIN { print (b > 0 ? a / b : 0) }')"

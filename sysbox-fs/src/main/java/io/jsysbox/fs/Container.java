@@ -14,16 +14,19 @@ import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * One registered container: its init (pid, start time, pid namespace), the host uid of its root, its cgroup
- * directories and its sysctl values. The values it wrote are also kept by key so they can be persisted and
- * replayed into a new {@link SysctlStore} after a daemon restart.
+ * One registered container: the slot of its view's node ids (see {@link FsTree}), its init (pid, start time,
+ * pid namespace), the host uid and gid of its root, its cgroup directories and its sysctl values. The values it
+ * wrote are also kept by key so they can be persisted and replayed into a new {@link SysctlStore} after a daemon
+ * restart.
  */
 final class Container {
     final String id;
+    final long slot;
     final long initPid;
     final long startTicks;
     final long pidNamespace;
     final long rootUid;
+    final long rootGid;
     final CgroupDirs cgroups;
     final UUID bootId;
     private final SysctlStore sysctls;
@@ -31,12 +34,15 @@ final class Container {
     private final HostFiles cgroupFiles = new HostFiles();
     private final Map<SysctlKey, String> written = new ConcurrentHashMap<>();
 
-    Container(String id, long initPid, long startTicks, long pidNamespace, long rootUid, CgroupDirs cgroups, UUID bootId) {
+    Container(String id, long slot, long initPid, long startTicks, long pidNamespace, long rootUid, long rootGid,
+              CgroupDirs cgroups, UUID bootId) {
         this.id = id;
+        this.slot = slot;
         this.initPid = initPid;
         this.startTicks = startTicks;
         this.pidNamespace = pidNamespace;
         this.rootUid = rootUid;
+        this.rootGid = rootGid;
         this.cgroups = cgroups;
         this.bootId = bootId;
         this.sysctls = new SysctlStore(bootId);

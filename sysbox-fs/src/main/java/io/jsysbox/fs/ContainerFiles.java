@@ -16,14 +16,16 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.NoSuchFileException;
 import java.time.Duration;
+import java.util.Comparator;
+import java.util.List;
 import java.util.Optional;
 import java.util.function.Function;
 import java.util.function.Predicate;
 
 /**
- * The served files' content: for a process of a registered container, rendered by procfs-virt from the
- * container's cgroup files, start time and sysctl values; for any other process, the host's own file (a
- * host process reading the mount sees the host). Writes reach a container's sysctl store only.
+ * The served files' content: in a registered container's view, rendered by procfs-virt from that container's
+ * cgroup files, start time and sysctl values; in the host's view, the host's own file. Whoever reads: the view
+ * decides, not the caller. Writes reach a container's sysctl store only, from a root process of that container.
  */
 final class ContainerFiles implements FileBackend {
     private static final Logger LOG = LoggerFactory.getLogger(ContainerFiles.class);
@@ -43,20 +45,51 @@ final class ContainerFiles implements FileBackend {
     }
 
     @Override
-    public OpenFile open(FsTree.Node node, Caller caller, boolean forWriting) throws FsError {
-        Container container = registry.containerOf(caller.pid());
+    public Owner owner(long slot) {
+        return owner(registry.inSlot(slot));
+    }
+
+    @Override
+    public Owner owner(String id) {
+        return owner(registry.named(id));
+    }
+
+    @Override
+    public List<Owner> owners() {
+        return registry.containers().stream().map(ContainerFiles::owner)
+                .sorted(Comparator.comparingLong(Owner::slot)).toList();
+    }
+
+    private static Owner owner(Container container) {
+        return container == null ? null
+                : new Owner(container.slot, container.id, (int) container.rootUid, (int) container.rootGid);
+    }
+
+    @Override
+    public OpenFile open(Owner owner, FsTree.Node node, Caller caller, boolean forWriting) throws FsError {
+        Container container = owner.slot() == 0 ? null : registered(owner.slot());
         if (forWriting) {
-            if (!(node.file instanceof VirtualFile.Sysctl(SysctlKey key)) || !key.writable()) {
-                throw new FsError(EACCES, node.path + " is read-only");
+            if (container == null || !(node.file instanceof VirtualFile.Sysctl(SysctlKey key)) || !key.writable()) {
+                throw new FsError(EACCES, node.path + (container == null ? " is read-only in the host's view" : " is read-only"));
             }
-            if (container == null) {
-                throw new FsError(EPERM, "host processes do not write host settings through jsysbox-fs");
+            // The caller's pid namespace is the container's, or nested in it: not the host, not another container.
+            if (registry.containerOf(caller.pid()) != container) {
+                throw new FsError(EPERM, "only processes of " + container.id + " write its " + node.path);
             }
             if (caller.uid() != container.rootUid && caller.uid() != 0) {
-                throw new FsError(EACCES, "only the container's root writes " + node.path);
+                throw new FsError(EACCES, "only the root of " + container.id + " writes its " + node.path);
             }
         }
         return new Opened(node, container);
+    }
+
+    /** The container registered in {@code slot}; ENOENT once it is not (its view is gone, its data with it). */
+    private Container registered(long slot) throws FsError {
+        Container container = registry.inSlot(slot);
+        if (container == null) {
+            throw new FsError(ENOENT, "no container is registered in slot " + slot);
+        }
+        return container;
     }
 
     private final class Opened implements OpenFile {
@@ -70,6 +103,9 @@ final class ContainerFiles implements FileBackend {
 
         @Override
         public byte[] render() throws FsError {
+            if (container != null) {
+                registered(container.slot); // a file opened before the container was unregistered
+            }
             try {
                 return text().getBytes(StandardCharsets.UTF_8);
             } catch (NoSuchFileException e) {
@@ -118,6 +154,7 @@ final class ContainerFiles implements FileBackend {
             if (!(node.file instanceof VirtualFile.Sysctl(SysctlKey key)) || container == null) {
                 throw new FsError(EACCES, node.path + " was not opened for writing");
             }
+            registered(container.slot);
             return switch (container.write(key, data, offset)) {
                 case SysctlWrite.Accepted(int consumed, var value) -> {
                     if (value.isPresent()) {

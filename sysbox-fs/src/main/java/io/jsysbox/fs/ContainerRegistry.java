@@ -12,22 +12,25 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * The registered containers, and which one a calling process belongs to: the container whose init shares
- * the caller's pid namespace, or one of its ancestors (an inner container's process counts as its outer
- * container's). Lookups are cached by pid namespace inode; registering or unregistering clears the cache.
- * Every change is persisted to the state file before the call returns.
+ * The registered containers, by id and by slot, and which one a calling process belongs to: the container whose
+ * init shares the caller's pid namespace, or one of its ancestors (an inner container's process counts as its
+ * outer container's); only a write asks, so that is not cached. Every change is persisted to the state file
+ * before the call returns.
+ *
+ * <p>Each registration takes a new slot (see {@link FsTree}): 1, 2, 3…, never given twice, even across daemon
+ * restarts (the next one is persisted), so a node id the kernel still holds never names another container's
+ * view. A container restored after a restart keeps its slot.
  */
 final class ContainerRegistry {
     private static final Logger LOG = LoggerFactory.getLogger(ContainerRegistry.class);
-    /** Namespace inodes are reused once a namespace dies: keep the cache small enough to be rebuilt often. */
-    private static final int NAMESPACE_CACHE_LIMIT = 4096;
 
     /** Why a registration was refused; the message is for the runtime's error line. */
     static final class RegistrationException extends Exception {
@@ -38,9 +41,10 @@ final class ContainerRegistry {
 
     private final Path stateFile;
     private final Map<String, Container> byId = new ConcurrentHashMap<>();
+    private volatile Map<Long, Container> bySlot = Map.of();
+    /** The slot of the next registration (guarded by this). */
+    private long nextSlot = 1;
     private volatile Map<Long, Container> byPidNamespace = Map.of();
-    /** Replaced, not cleared, on change: a lookup racing a registration fills the discarded map. */
-    private volatile Map<Long, Optional<Container>> namespaceCache = new ConcurrentHashMap<>();
 
     ContainerRegistry(Path stateFile) {
         this.stateFile = stateFile;
@@ -48,11 +52,16 @@ final class ContainerRegistry {
 
     /**
      * Registers container {@code id} with init {@code pid} (started at {@code startTicks}, or 0 to read it).
-     * The same id with the same init is a no-op; with another init, the container starts afresh.
+     * The same id with the same init is a no-op; with another init, the container starts afresh, in a new slot.
      */
     synchronized Container register(String id, long pid, long startTicks) throws RegistrationException {
         if (id.isBlank() || pid <= 0) {
             throw new RegistrationException("register needs a container id and its init's pid, got id '" + id + "', pid " + pid);
+        }
+        if (id.equals(".") || id.equals("..") || id.contains("/") || id.indexOf('\0') >= 0
+                || id.getBytes(StandardCharsets.UTF_8).length > 255) {
+            throw new RegistrationException("container id '" + id + "' cannot name a directory of the mount"
+                    + " (no '/' or NUL, not '.' or '..', at most 255 bytes)");
         }
         long actualTicks = Processes.startTicks(pid);
         if (actualTicks < 0 || (startTicks != 0 && startTicks != actualTicks)) {
@@ -63,7 +72,8 @@ final class ContainerRegistry {
         if (known != null && known.initPid == pid && known.startTicks == actualTicks) {
             return known;
         }
-        Container container = create(id, pid, actualTicks, UUID.randomUUID());
+        Container container = create(id, nextSlot, pid, actualTicks, UUID.randomUUID());
+        nextSlot++;
         byId.put(id, container);
         changed();
         if (known != null) {
@@ -85,6 +95,16 @@ final class ContainerRegistry {
         return List.copyOf(byId.values());
     }
 
+    /** The container registered as {@code id}, or null. */
+    Container named(String id) {
+        return byId.get(id);
+    }
+
+    /** The container registered in {@code slot}, or null: none yet, or no longer. */
+    Container inSlot(long slot) {
+        return bySlot.get(slot);
+    }
+
     /** The container a process with host pid {@code pid} belongs to, or null for a host process (or pid 0). */
     Container containerOf(long pid) {
         if (pid <= 0 || byId.isEmpty()) {
@@ -93,11 +113,6 @@ final class ContainerRegistry {
         long namespace = Processes.pidNamespace(pid);
         if (namespace < 0) {
             return null;
-        }
-        Map<Long, Optional<Container>> cache = namespaceCache;
-        Optional<Container> cached = cache.get(namespace);
-        if (cached != null) {
-            return cached.orElse(null);
         }
         Map<Long, Container> registered = byPidNamespace;
         Container found = registered.get(namespace);
@@ -109,10 +124,6 @@ final class ContainerRegistry {
                 }
             }
         }
-        if (cache.size() >= NAMESPACE_CACHE_LIMIT) {
-            cache.clear();
-        }
-        cache.put(namespace, Optional.ofNullable(found));
         return found;
     }
 
@@ -124,17 +135,26 @@ final class ContainerRegistry {
     }
 
     /**
-     * Loads the state file: containers whose init still runs (same pid, same start time) come back with
-     * their boot id and sysctl values; the others are dropped.
+     * Loads the state file: containers whose init still runs (same pid, same start time) come back with their
+     * slot, boot id and sysctl values; the others are dropped. New slots continue after every slot it names.
      */
     synchronized void restore() throws IOException {
-        for (FsState.Entry entry : FsState.load(stateFile).containers()) {
+        FsState state = FsState.load(stateFile);
+        nextSlot = Math.max(nextSlot, state.nextSlot());
+        for (FsState.Entry entry : state.containers()) {
+            nextSlot = Math.max(nextSlot, entry.slot() + 1);
+        }
+        Set<Long> taken = new HashSet<>();
+        for (FsState.Entry entry : state.containers()) {
             if (Processes.startTicks(entry.initPid()) != entry.startTicks()) {
                 LOG.info("container {} is gone (init {} no longer runs): forgotten", entry.id(), entry.initPid());
                 continue;
             }
+            // Slot 0: saved before slots existed (its bind mounts name the host's view until it is registered again).
+            long slot = entry.slot() > 0 && taken.add(entry.slot()) ? entry.slot() : nextSlot++;
             try {
-                Container container = create(entry.id(), entry.initPid(), entry.startTicks(), UUID.fromString(entry.bootId()));
+                Container container = create(entry.id(), slot, entry.initPid(), entry.startTicks(),
+                        UUID.fromString(entry.bootId()));
                 for (SysctlKey key : SysctlKey.values()) {
                     String value = entry.sysctls().get(key.path());
                     if (value != null) {
@@ -149,9 +169,10 @@ final class ContainerRegistry {
         changed();
     }
 
-    private static Container create(String id, long pid, long startTicks, UUID bootId) throws RegistrationException {
+    private static Container create(String id, long slot, long pid, long startTicks, UUID bootId) throws RegistrationException {
         long namespace = Processes.pidNamespace(pid);
         long rootUid = Processes.rootUid(pid);
+        long rootGid = Processes.rootGid(pid);
         String cgroupText;
         String mountinfo;
         try {
@@ -160,11 +181,12 @@ final class ContainerRegistry {
         } catch (IOException e) {
             throw new RegistrationException("container " + id + ": cannot read the cgroups of init " + pid + ": " + e.getMessage());
         }
-        if (namespace < 0 || rootUid < 0) {
+        if (namespace < 0 || rootUid < 0 || rootGid < 0) {
             throw new RegistrationException("container " + id + ": init pid " + pid + " exited while registering");
         }
         try {
-            return new Container(id, pid, startTicks, namespace, rootUid, CgroupDirs.parse(cgroupText, mountinfo), bootId);
+            return new Container(id, slot, pid, startTicks, namespace, rootUid, rootGid,
+                    CgroupDirs.parse(cgroupText, mountinfo), bootId);
         } catch (IllegalArgumentException e) {
             throw new RegistrationException("container " + id + ": " + e.getMessage());
         }
@@ -172,22 +194,24 @@ final class ContainerRegistry {
 
     private void changed() {
         Map<Long, Container> namespaces = new HashMap<>();
+        Map<Long, Container> slots = new HashMap<>();
         for (Container container : byId.values()) {
             namespaces.put(container.pidNamespace, container);
+            slots.put(container.slot, container);
         }
         byPidNamespace = Map.copyOf(namespaces);
-        namespaceCache = new ConcurrentHashMap<>();
+        bySlot = Map.copyOf(slots);
         save();
     }
 
     private void save() {
         List<FsState.Entry> entries = new ArrayList<>();
         for (Container c : byId.values()) {
-            entries.add(new FsState.Entry(c.id, c.initPid, c.startTicks, c.bootId.toString(), c.writtenSysctls()));
+            entries.add(new FsState.Entry(c.id, c.slot, c.initPid, c.startTicks, c.bootId.toString(), c.writtenSysctls()));
         }
         entries.sort(java.util.Comparator.comparing(FsState.Entry::id));
         try {
-            new FsState(FsState.CURRENT_VERSION, entries).save(stateFile);
+            new FsState(FsState.CURRENT_VERSION, nextSlot, entries).save(stateFile);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot save " + stateFile + ": " + e.getMessage(), e);
         }

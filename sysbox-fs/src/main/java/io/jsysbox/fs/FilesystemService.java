@@ -39,10 +39,13 @@ final class FilesystemService extends FilesystemGrpc.FilesystemImplBase {
         try {
             Container container = registry.register(request.getId(), request.getInitPid(), request.getInitStartTicks());
             RegisterResponse.Builder reply = RegisterResponse.newBuilder().setCgroupVersion(container.cgroups.version());
+            // The container's own view (own inodes, own page cache), e.g. <mount>/containers/<id>/proc/meminfo.
+            String view = mountDir.resolve(FsTree.CONTAINERS).resolve(container.id).toString();
             for (String path : files.paths()) {
-                reply.addPaths(VirtualPath.newBuilder().setContainerPath(path).setSource(mountDir + path));
+                reply.addPaths(VirtualPath.newBuilder().setContainerPath(path).setSource(view + path));
             }
-            LOG.info("registered {} (init {}, cgroup {})", container.id, container.initPid, container.cgroups.version());
+            LOG.info("registered {} in slot {} (init {}, cgroup {})", container.id, container.slot, container.initPid,
+                    container.cgroups.version());
             response.onNext(reply.build());
             response.onCompleted();
         } catch (ContainerRegistry.RegistrationException e) {

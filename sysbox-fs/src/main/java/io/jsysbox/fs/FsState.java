@@ -14,12 +14,20 @@ import java.nio.file.StandardOpenOption;
 import java.util.List;
 import java.util.Map;
 
-/** fs-state.json: the registered containers and the sysctls they wrote, so a daemon restart keeps both. */
-record FsState(int version, List<Entry> containers) {
+/**
+ * fs-state.json: the registered containers, their slots and the sysctls they wrote, so a daemon restart keeps
+ * them all. A daemon that takes over the FUSE connection meets the node ids its predecessor handed out, which
+ * carry the slots (see {@link FsTree}): each container must keep its slot, and no slot may be given twice.
+ * Files written before slots existed read with {@code nextSlot} and every {@code slot} 0 (none given yet).
+ */
+record FsState(int version, long nextSlot, List<Entry> containers) {
     static final int CURRENT_VERSION = 1;
 
-    /** One container: its init (pid and start ticks, to tell a reused pid), its boot id and written sysctls by path. */
-    record Entry(String id, long initPid, long startTicks, String bootId, Map<String, String> sysctls) {
+    /**
+     * One container: the slot of its view, its init (pid and start ticks, to tell a reused pid), its boot id and
+     * written sysctls by path.
+     */
+    record Entry(String id, long slot, long initPid, long startTicks, String bootId, Map<String, String> sysctls) {
     }
 
     private static final ObjectMapper JSON = new ObjectMapper()
@@ -28,7 +36,7 @@ record FsState(int version, List<Entry> containers) {
 
     static FsState load(Path file) throws IOException {
         if (!Files.exists(file)) {
-            return new FsState(CURRENT_VERSION, List.of());
+            return new FsState(CURRENT_VERSION, 0, List.of());
         }
         try {
             FsState state = JSON.readValue(file.toFile(), FsState.class);

@@ -10,11 +10,25 @@ import java.util.Map;
 import java.util.TreeMap;
 
 /**
- * The served tree: every path of a {@link VirtualFileRegistry} at the same place under the mount (so
- * {@code <mount>/proc/meminfo} serves /proc/meminfo), with the directories leading to them. Fixed for the
- * daemon's life: node ids never change and are never freed, so FORGET has nothing to do.
+ * The served tree. A template holds every path of a {@link VirtualFileRegistry} at the same place (so
+ * {@code <view>/proc/meminfo} serves /proc/meminfo), with the directories leading to them; the mount shows it
+ * once per view: the host's at the mount root, and each registered container's at {@code containers/<id>},
+ * under the synthetic {@link #CONTAINERS} directory of the mount root.
+ *
+ * <p>Each view has its own node ids, hence its own kernel inodes and page cache: a node id is the view's slot
+ * above {@link #SLOT_SHIFT} and the template node's id below (slot 0 is the host's view, whose ids are the
+ * template's). Why not one inode per file for all containers: sendfile(2) and splice(2) read a FUSE file
+ * through its inode's page cache even in direct I/O mode, so a container could be handed the page another
+ * container's read just filled. The template is fixed for the daemon's life and its ids never change, so
+ * FORGET has nothing to do.
  */
 final class FsTree {
+    /** Node ids keep the template node's id in their low 20 bits, the view's slot above them. */
+    static final int SLOT_SHIFT = 20;
+    /** The mount root's directory of container views; the largest id slot 0 has, out of the template's range. */
+    static final long CONTAINERS_ID = (1L << SLOT_SHIFT) - 1;
+    static final String CONTAINERS = "containers";
+
     /** A directory ({@code file} null) or a virtual file; {@code path} is the path the container sees. */
     static final class Node {
         final long id;
@@ -38,14 +52,12 @@ final class FsTree {
         Node child(String name) {
             return children.get(name);
         }
-
-        /** ".", ".." and the children, with cookies 1, 2, 3…. */
-        List<FuseReply.Dirent> dirents() {
-            return Collections.unmodifiableList(dirents);
-        }
     }
 
     private final List<Node> byId = new ArrayList<>();
+    private final Node containers;
+    /** The template root's entries and {@link #CONTAINERS}: the mount root's listing. */
+    private final List<FuseReply.Dirent> mountRootDirents;
 
     FsTree(VirtualFileRegistry registry, long timeSeconds) {
         byId.add(null); // node ids start at 1 (FUSE_ROOT_ID)
@@ -60,18 +72,33 @@ final class FsTree {
             }
             dir.children.put(parts[parts.length - 1], add(path, registry.lookup(path).orElseThrow(), timeSeconds));
         }
+        if (byId.size() > CONTAINERS_ID) {
+            throw new IllegalStateException(byId.size() + " nodes do not fit below node id " + CONTAINERS_ID);
+        }
         fillDirents(root, root);
+        containers = new Node(CONTAINERS_ID, "/" + CONTAINERS, null, directoryAttr(CONTAINERS_ID, timeSeconds));
+        List<FuseReply.Dirent> rootDirents = new ArrayList<>(root.dirents);
+        rootDirents.add(new FuseReply.Dirent(CONTAINERS_ID, CONTAINERS, FuseProtocol.DT_DIR, rootDirents.size() + 1));
+        mountRootDirents = List.copyOf(rootDirents);
     }
 
     private Node add(String path, VirtualFile file, long timeSeconds) {
         long id = byId.size();
-        int mode = file == null ? FuseProtocol.S_IFDIR | 0555
-                : FuseProtocol.S_IFREG | (file instanceof VirtualFile.Sysctl(var key) && key.writable() ? 0644 : 0444);
-        // procfs reports size 0, sysfs one page; with direct I/O the size is never used to cut a read short.
-        long size = file != null && path.startsWith("/sys/") ? Attr.BLOCK_SIZE : 0;
-        Node node = new Node(id, path, file, new Attr(id, mode, 1, size, timeSeconds));
+        Attr attr;
+        if (file == null) {
+            attr = directoryAttr(id, timeSeconds);
+        } else {
+            int mode = FuseProtocol.S_IFREG | (file instanceof VirtualFile.Sysctl(var key) && key.writable() ? 0644 : 0444);
+            // procfs reports size 0, sysfs one page; with direct I/O the size is never used to cut a read short.
+            attr = new Attr(id, mode, 1, path.startsWith("/sys/") ? Attr.BLOCK_SIZE : 0, timeSeconds, 0, 0);
+        }
+        Node node = new Node(id, path, file, attr);
         byId.add(node);
         return node;
+    }
+
+    private static Attr directoryAttr(long id, long timeSeconds) {
+        return new Attr(id, FuseProtocol.S_IFDIR | 0555, 1, 0, timeSeconds, 0, 0);
     }
 
     private static void fillDirents(Node dir, Node parent) {
@@ -86,15 +113,48 @@ final class FsTree {
         }
     }
 
+    /** The node id of template node {@code templateId} in the view of slot {@code slot}. */
+    static long nodeId(long slot, long templateId) {
+        return slot << SLOT_SHIFT | templateId;
+    }
+
+    /** The slot of the view node id {@code nodeId} belongs to (0: the host's). */
+    static long slot(long nodeId) {
+        return nodeId >>> SLOT_SHIFT;
+    }
+
     Node root() {
         return byId.get((int) FuseProtocol.ROOT_ID);
     }
 
-    /** The node with FUSE node id {@code id}, or null. */
-    Node node(long id) {
+    /** The synthetic directory of container views (slot 0 only). */
+    Node containers() {
+        return containers;
+    }
+
+    /** The template node of node id {@code nodeId} (of any slot), or null. */
+    Node node(long nodeId) {
+        long id = nodeId & ((1L << SLOT_SHIFT) - 1);
         return id > 0 && id < byId.size() ? byId.get((int) id) : null;
     }
 
+    /**
+     * The entries of template directory {@code dir} in the view of {@code slot}, with ".", ".." and the children
+     * at cookies 1, 2, 3…: the mount root also lists {@link #CONTAINERS}, and a container's root has it as "..".
+     */
+    List<FuseReply.Dirent> dirents(Node dir, long slot) {
+        if (slot == 0) {
+            return dir == root() ? mountRootDirents : Collections.unmodifiableList(dir.dirents);
+        }
+        List<FuseReply.Dirent> view = new ArrayList<>(dir.dirents.size());
+        for (FuseReply.Dirent entry : dir.dirents) {
+            long ino = dir == root() && entry.name().equals("..") ? CONTAINERS_ID : nodeId(slot, entry.ino());
+            view.add(new FuseReply.Dirent(ino, entry.name(), entry.type(), entry.offset()));
+        }
+        return view;
+    }
+
+    /** Template nodes (files and directories). */
     int size() {
         return byId.size() - 1;
     }

@@ -1,19 +1,27 @@
 package io.jsysbox.fs;
 
 import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * Answers FUSE requests over a {@link FsTree}, with content from a {@link FileBackend}. Safe to call from
- * several reader threads at once. Pure apart from the backend: requests and replies are byte buffers.
+ * Answers FUSE requests over a {@link FsTree}: the host's view at the mount root, and each registered
+ * container's (as the {@link FileBackend} names them) at {@code containers/<id>}, with content from the backend
+ * rendered for the view's owner, whoever reads it. Safe to call from several reader threads at once. Pure apart
+ * from the backend: requests and replies are byte buffers.
  *
  * <p>An open file renders at a READ at offset 0 and keeps that text for reads further on, as procfs's
  * seq_file does: one open+read loop sees one consistent text, and a pread at 0 sees fresh values.
  */
 final class FuseFileSystem {
-    /** Names, attributes and the tree never change while mounted: let the kernel cache them for an hour. */
+    /**
+     * Names, attributes and the tree never change while mounted: let the kernel cache them for an hour. Except
+     * the names in {@code containers}: one names another view (other node ids) once its container is registered
+     * again with another init, so the kernel looks them up at each path walk.
+     */
     static final long VALID_SECONDS = 3600;
     /**
      * The size a file has from its open on. Why not 0, as procfs says: sendfile(2) and splice(2) read a FUSE file
@@ -37,6 +45,17 @@ final class FuseFileSystem {
 
         Handle(FileBackend.OpenFile file) {
             this.file = file;
+        }
+    }
+
+    /** A node of the mount: template node {@code node} in {@code owner}'s view, or the containers directory. */
+    private record Located(FileBackend.Owner owner, FsTree.Node node) {
+        long id() {
+            return FsTree.nodeId(owner.slot(), node.id);
+        }
+
+        Attr attr() {
+            return owner.slot() == 0 ? node.attr : node.attr.as(id(), owner.uid(), owner.gid());
         }
     }
 
@@ -66,16 +85,10 @@ final class FuseFileSystem {
         try {
             switch (request.opcode()) {
                 case FuseProtocol.INIT -> init(request, out);
-                case FuseProtocol.LOOKUP -> {
-                    FsTree.Node child = directory(request).child(request.name());
-                    if (child == null) {
-                        throw new FsError(ENOENT, "no such entry");
-                    }
-                    FuseReply.entry(out, unique, child.attr, VALID_SECONDS);
-                }
+                case FuseProtocol.LOOKUP -> lookup(request, out);
                 case FuseProtocol.GETATTR, FuseProtocol.SETATTR ->
                         // SETATTR (a truncate by a write with O_TRUNC on older kernels) changes nothing, as in procfs.
-                        FuseReply.attr(out, unique, node(request).attr, VALID_SECONDS);
+                        FuseReply.attr(out, unique, locate(request).attr(), VALID_SECONDS);
                 case FuseProtocol.OPEN -> open(request, out, notification);
                 case FuseProtocol.READ -> read(request, out);
                 case FuseProtocol.WRITE -> write(request, out);
@@ -88,8 +101,12 @@ final class FuseFileSystem {
                     directory(request);
                     FuseReply.open(out, unique, 0, 0);
                 }
-                case FuseProtocol.READDIR -> FuseReply.dirents(out, unique, directory(request).dirents(),
-                        request.body().getLong(8), request.body().getInt(16));
+                case FuseProtocol.READDIR -> {
+                    Located dir = directory(request);
+                    List<FuseReply.Dirent> entries = dir.node == tree.containers() ? containerDirents()
+                            : tree.dirents(dir.node, dir.owner.slot());
+                    FuseReply.dirents(out, unique, entries, request.body().getLong(8), request.body().getInt(16));
+                }
                 case FuseProtocol.STATFS -> FuseReply.statfs(out, unique, tree.size());
                 case FuseProtocol.FORGET, FuseProtocol.BATCH_FORGET, FuseProtocol.INTERRUPT -> {
                     // Nodes live as long as the mount; requests finish too fast to be worth interrupting.
@@ -121,16 +138,51 @@ final class FuseFileSystem {
                 in.getInt(12) & wanted, FuseProtocol.MAX_WRITE);
     }
 
+    private void lookup(FuseRequest request, ByteBuffer out) throws FsError {
+        Located parent = directory(request);
+        String name = request.name();
+        if (parent.node == tree.containers()) {
+            FileBackend.Owner owner = backend.owner(name);
+            if (owner == null) {
+                throw new FsError(ENOENT, "no registered container " + name);
+            }
+            FuseReply.entry(out, request.unique(), new Located(owner, tree.root()).attr(), 0, VALID_SECONDS);
+            return;
+        }
+        FsTree.Node child = parent.owner.slot() == 0 && parent.node == tree.root() && name.equals(FsTree.CONTAINERS)
+                ? tree.containers() : parent.node.child(name);
+        if (child == null) {
+            throw new FsError(ENOENT, "no such entry");
+        }
+        FuseReply.entry(out, request.unique(), new Located(parent.owner, child).attr(), VALID_SECONDS, VALID_SECONDS);
+    }
+
+    /**
+     * The containers directory: ".", ".." and each registered container's root at cookie slot + 2, so a listing
+     * resumes at the right place while containers come and go.
+     */
+    private List<FuseReply.Dirent> containerDirents() {
+        List<FuseReply.Dirent> entries = new ArrayList<>();
+        entries.add(new FuseReply.Dirent(FsTree.CONTAINERS_ID, ".", FuseProtocol.DT_DIR, 1));
+        entries.add(new FuseReply.Dirent(FuseProtocol.ROOT_ID, "..", FuseProtocol.DT_DIR, 2));
+        for (FileBackend.Owner owner : backend.owners()) {
+            entries.add(new FuseReply.Dirent(FsTree.nodeId(owner.slot(), FuseProtocol.ROOT_ID), owner.id(),
+                    FuseProtocol.DT_DIR, owner.slot() + 2));
+        }
+        return entries;
+    }
+
     private void open(FuseRequest request, ByteBuffer out, ByteBuffer notification) throws FsError {
-        FsTree.Node node = node(request);
-        if (node.isDirectory()) {
+        Located located = locate(request);
+        if (located.node.isDirectory()) {
             throw new FsError(EISDIR, "is a directory");
         }
         boolean forWriting = (request.body().getInt(0) & O_ACCMODE) != 0;
-        FileBackend.OpenFile file = backend.open(node, caller(request), forWriting);
+        FileBackend.OpenFile file = backend.open(located.owner, located.node, caller(request), forWriting);
         long fh = nextHandle.getAndIncrement();
         handles.put(fh, new Handle(file));
-        FuseReply.growSize(notification, node.id, SIZE_WHILE_OPEN);
+        // Grows this view's inode: each view has its own, so its page cache only ever holds this view's content.
+        FuseReply.growSize(notification, located.id(), SIZE_WHILE_OPEN);
         FuseReply.open(out, request.unique(), fh,
                 FuseProtocol.FOPEN_DIRECT_IO | (forWriting ? 0 : FuseProtocol.FOPEN_NOFLUSH));
     }
@@ -159,25 +211,33 @@ final class FuseFileSystem {
         FuseReply.written(out, request.unique(), handle.file.write(data, in.getLong(8)));
     }
 
-    private FsTree.Node node(FuseRequest request) throws FsError {
-        FsTree.Node node = tree.node(request.nodeId());
-        if (node == null) {
-            throw new FsError(ENOENT, "unknown node " + request.nodeId());
+    /** The request's node; ENOENT for a node of a slot no container holds (never registered, or no longer). */
+    private Located locate(FuseRequest request) throws FsError {
+        long nodeId = request.nodeId();
+        if (nodeId == FsTree.CONTAINERS_ID) {
+            return new Located(FileBackend.Owner.HOST, tree.containers());
         }
-        return node;
+        long slot = FsTree.slot(nodeId);
+        FsTree.Node node = tree.node(nodeId);
+        FileBackend.Owner owner = slot == 0 ? FileBackend.Owner.HOST : backend.owner(slot);
+        if (node == null || owner == null) {
+            throw new FsError(ENOENT, "unknown node " + nodeId);
+        }
+        return new Located(owner, node);
     }
 
-    private FsTree.Node directory(FuseRequest request) throws FsError {
-        FsTree.Node node = node(request);
-        if (!node.isDirectory()) {
+    private Located directory(FuseRequest request) throws FsError {
+        Located located = locate(request);
+        if (!located.node.isDirectory()) {
             throw new FsError(ENOTDIR, "not a directory");
         }
-        return node;
+        return located;
     }
 
     /**
      * The open file {@code fh}. A handle this daemon never gave out was opened before it took over the
-     * connection (see Main's --fuse-fd): it is opened again for the request's node and caller, as at OPEN.
+     * connection (see Main's --fuse-fd): it is opened again for the request's node and caller, as at OPEN (the
+     * slots it restored are the previous daemon's, so the node is of the same view).
      */
     private Handle handle(FuseRequest request, long fh, boolean forWriting) throws FsError {
         Handle handle = handles.get(fh);
@@ -187,11 +247,11 @@ final class FuseFileSystem {
         if (fh >= nextHandleAtStart) {
             throw new FsError(EBADF, "file handle " + fh + " was released");
         }
-        FsTree.Node node = node(request);
-        if (node.isDirectory()) {
+        Located located = locate(request);
+        if (located.node.isDirectory()) {
             throw new FsError(EBADF, "file handle " + fh + " names a directory");
         }
-        Handle reopened = new Handle(backend.open(node, caller(request), forWriting));
+        Handle reopened = new Handle(backend.open(located.owner, located.node, caller(request), forWriting));
         Handle raced = handles.putIfAbsent(fh, reopened);
         return raced == null ? reopened : raced;
     }

@@ -29,9 +29,10 @@ final class FuseReply {
         finish(out, unique, 0);
     }
 
-    static void entry(ByteBuffer out, long unique, Attr attr, long validSeconds) {
+    /** LOOKUP: the name stays valid for {@code entrySeconds}, the attributes for {@code attrSeconds}. */
+    static void entry(ByteBuffer out, long unique, Attr attr, long entrySeconds, long attrSeconds) {
         begin(out);
-        out.putLong(attr.ino()).putLong(0).putLong(validSeconds).putLong(validSeconds).putInt(0).putInt(0);
+        out.putLong(attr.ino()).putLong(0).putLong(entrySeconds).putLong(attrSeconds).putInt(0).putInt(0);
         putAttr(out, attr);
         finish(out, unique, 0);
     }
@@ -128,7 +129,7 @@ final class FuseReply {
         out.putLong(attr.ino()).putLong(attr.size()).putLong((attr.size() + 511) / 512)
                 .putLong(attr.timeSeconds()).putLong(attr.timeSeconds()).putLong(attr.timeSeconds())
                 .putInt(0).putInt(0).putInt(0)
-                .putInt(attr.mode()).putInt(attr.nlink()).putInt(0).putInt(0) // owned by host root
+                .putInt(attr.mode()).putInt(attr.nlink()).putInt(attr.uid()).putInt(attr.gid())
                 .putInt(0).putInt(Attr.BLOCK_SIZE).putInt(0);
     }
 

@@ -6,7 +6,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 
-/** What jsysbox-fs reads about host processes under /proc: start time, pid namespace, root uid. */
+/** What jsysbox-fs reads about host processes under /proc: start time, pid namespace, root uid and gid. */
 final class Processes {
     /** NS_GET_PARENT = _IO(0xb7, 0x2): a descriptor of the parent of a pid namespace. */
     private static final long NS_GET_PARENT = 0xb702;
@@ -57,8 +57,17 @@ final class Processes {
 
     /** The host uid that is uid 0 in {@code pid}'s user namespace (0 outside a user namespace); -1 when gone or unmapped. */
     static long rootUid(long pid) {
+        return rootId(pid, "uid_map");
+    }
+
+    /** The host gid that is gid 0 in {@code pid}'s user namespace (0 outside a user namespace); -1 when gone or unmapped. */
+    static long rootGid(long pid) {
+        return rootId(pid, "gid_map");
+    }
+
+    private static long rootId(long pid, String map) {
         try {
-            return parseRootUid(Files.readString(Path.of("/proc/" + pid + "/uid_map")));
+            return parseRootId(Files.readString(Path.of("/proc/" + pid + "/" + map)));
         } catch (IOException e) {
             return -1;
         }
@@ -80,9 +89,9 @@ final class Processes {
         return Long.parseLong(link.substring(open + 1, close));
     }
 
-    /** uid_map lines "INSIDE OUTSIDE COUNT": the OUTSIDE of the range holding inside uid 0, or -1. */
-    static long parseRootUid(String uidMap) {
-        for (String line : uidMap.split("\n")) {
+    /** uid_map and gid_map lines "INSIDE OUTSIDE COUNT": the OUTSIDE of the range holding inside id 0, or -1. */
+    static long parseRootId(String idMap) {
+        for (String line : idMap.split("\n")) {
             String[] f = line.trim().split("\\s+");
             if (f.length == 3 && Long.parseLong(f[0]) == 0) {
                 return Long.parseLong(f[1]);

@@ -7,11 +7,15 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -22,18 +26,40 @@ class FuseFileSystemTest {
     private static final int ENOSYS = 38;
     private static final int EISDIR = 21;
 
-    /** Renders "rendered N\n" with N counting renders; accepts writes of digits, rejects others with EINVAL. */
+    /**
+     * Containers registered by hand; renders "rendered N\n" (N counting renders) in the host's view and "rendered N
+     * for ID\n" in container ID's; accepts writes of digits, rejects others with EINVAL.
+     */
     private static final class FakeBackend implements FileBackend {
+        final Map<String, Owner> registered = new LinkedHashMap<>();
         final List<Caller> callers = new ArrayList<>();
+        final List<Owner> openedFor = new ArrayList<>();
         int renders;
 
         @Override
-        public OpenFile open(FsTree.Node file, Caller caller, boolean forWriting) {
+        public Owner owner(long slot) {
+            return registered.values().stream().filter(o -> o.slot() == slot).findFirst().orElse(null);
+        }
+
+        @Override
+        public Owner owner(String id) {
+            return registered.get(id);
+        }
+
+        @Override
+        public List<Owner> owners() {
+            return registered.values().stream().sorted(Comparator.comparingLong(Owner::slot)).toList();
+        }
+
+        @Override
+        public OpenFile open(Owner owner, FsTree.Node file, Caller caller, boolean forWriting) {
             callers.add(caller);
+            openedFor.add(owner);
             return new OpenFile() {
                 @Override
                 public byte[] render() {
-                    return ("rendered " + (++renders) + "\n").getBytes(StandardCharsets.UTF_8);
+                    return ("rendered " + (++renders) + (owner.slot() == 0 ? "" : " for " + owner.id()) + "\n")
+                            .getBytes(StandardCharsets.UTF_8);
                 }
 
                 @Override
@@ -51,6 +77,7 @@ class FuseFileSystemTest {
     private final FsTree tree = new FsTree(VirtualFileRegistry.standard(), 1_700_000_000L);
     private final FuseFileSystem fs = new FuseFileSystem(tree, backend);
     private final ByteBuffer out = ByteBuffer.allocate(FuseProtocol.REPLY_BUFFER_SIZE);
+    private final ByteBuffer notification = ByteBuffer.allocate(64);
     private long unique = 100;
 
     private static ByteBuffer body(int size) {
@@ -64,7 +91,7 @@ class FuseFileSystemTest {
         ByteBuffer in = ByteBuffer.allocate(FuseProtocol.IN_HEADER_SIZE + bytes.length).order(ByteOrder.LITTLE_ENDIAN);
         in.putInt(in.capacity()).putInt(opcode).putLong(id).putLong(node).putInt(1000).putInt(1001).putInt(4242)
                 .putShort((short) 0).putShort((short) 0).put(bytes);
-        assertTrue(fs.handle(FuseRequest.parse(in, in.capacity()), out, ByteBuffer.allocate(64)));
+        assertTrue(fs.handle(FuseRequest.parse(in, in.capacity()), out, notification));
         ByteBuffer reply = out.duplicate().order(ByteOrder.LITTLE_ENDIAN);
         assertEquals(out.limit(), reply.getInt(0), "header length = bytes written");
         assertEquals(-expectedError, reply.getInt(4));
@@ -86,6 +113,32 @@ class FuseFileSystemTest {
             assertEquals(node, entry.getLong(40), "attr.ino = node id");
         }
         return node;
+    }
+
+    /** The names READDIR lists from {@code cookie} on, with their inode numbers. */
+    private Map<String, Long> readdir(long dir, long cookie) {
+        ByteBuffer all = call(FuseProtocol.READDIR, dir, body(40).putLong(8, cookie).putInt(16, 4096), 0);
+        Map<String, Long> entries = new LinkedHashMap<>();
+        while (all.hasRemaining()) {
+            int start = all.position();
+            long ino = all.getLong();
+            all.getLong();
+            int length = all.getInt();
+            all.getInt();
+            byte[] name = new byte[length];
+            all.get(name);
+            entries.put(new String(name, StandardCharsets.UTF_8), ino);
+            all.position(start + ((FuseProtocol.DIRENT_HEADER_SIZE + length + 7) & ~7));
+        }
+        return entries;
+    }
+
+    private ByteBuffer getattr(long node) {
+        return call(FuseProtocol.GETATTR, node, body(16), 0).slice(16, FuseProtocol.ATTR_SIZE).order(ByteOrder.LITTLE_ENDIAN);
+    }
+
+    private void register(String id, long slot, int uid, int gid) {
+        backend.registered.put(id, new FileBackend.Owner(slot, id, uid, gid));
     }
 
     private long open(long node, int flags) {
@@ -127,9 +180,12 @@ class FuseFileSystemTest {
         assertEquals(FuseProtocol.ATTR_OUT_SIZE, attr.limit());
         assertEquals(FuseFileSystem.VALID_SECONDS, attr.getLong(0));
         assertEquals(FuseProtocol.S_IFREG | 0644, attr.getInt(16 + 60));
+        assertEquals(0, attr.getInt(16 + 68), "the host's view belongs to host root");
+        assertEquals(0, attr.getInt(16 + 72));
         long meminfo = lookup("/proc/meminfo");
         assertEquals(FuseProtocol.S_IFREG | 0444, call(FuseProtocol.GETATTR, meminfo, body(16), 0).getInt(16 + 60));
         assertEquals(FuseProtocol.S_IFDIR | 0555, call(FuseProtocol.GETATTR, FuseProtocol.ROOT_ID, body(16), 0).getInt(16 + 60));
+        assertEquals(FuseProtocol.S_IFDIR | 0555, getattr(lookup("/containers")).getInt(60));
         long uuid = lookup("/sys/devices/virtual/dmi/id/product_uuid");
         assertEquals(4096, call(FuseProtocol.GETATTR, uuid, body(16), 0).getLong(16 + 8), "sysfs files have a page size");
         call(FuseProtocol.LOOKUP, FuseProtocol.ROOT_ID, name("etc"), ENOENT);
@@ -140,6 +196,7 @@ class FuseFileSystemTest {
     void readRendersAtOffsetZeroAndSlicesFurtherOn() {
         long fh = open(lookup("/proc/uptime"), 0);
         assertEquals(List.of(new Caller(4242, 1000, 1001)), backend.callers, "the caller comes from the request header");
+        assertEquals(List.of(FileBackend.Owner.HOST), backend.openedFor);
         assertEquals("rendered 1\n", read(fh, 0, 4096));
         assertEquals("ered 1\n", read(fh, 4, 4096), "same text further on, no new render");
         assertEquals("", read(fh, 11, 4096), "end of file");
@@ -151,12 +208,14 @@ class FuseFileSystemTest {
     }
 
     @Test
-    void aHandleOpenedBeforeATakeOverIsOpenedAgainForItsCaller() {
-        long uptime = lookup("/proc/uptime");
+    void aHandleOpenedBeforeATakeOverIsOpenedAgainForItsNodeAndCaller() {
+        register("c1", 4, 100000, 100000);
+        long uptime = lookup("/containers/c1/proc/uptime");
         long previousDaemonsHandle = 7; // below this daemon's first handle: given out by the daemon before it
         ByteBuffer data = call(FuseProtocol.READ, uptime, body(40).putLong(0, previousDaemonsHandle).putInt(16, 4096), 0);
-        assertEquals("rendered 1\n", StandardCharsets.UTF_8.decode(data).toString());
+        assertEquals("rendered 1 for c1\n", StandardCharsets.UTF_8.decode(data).toString());
         assertEquals(List.of(new Caller(4242, 1000, 1001)), backend.callers, "opened again for the request's caller");
+        assertEquals(List.of(backend.owner("c1")), backend.openedFor, "and the request's node's view");
         assertEquals(1, fs.openFiles());
         call(FuseProtocol.READ, uptime, body(40).putLong(0, Long.MAX_VALUE).putInt(16, 10), 9); // never given out: EBADF
     }
@@ -184,22 +243,8 @@ class FuseFileSystemTest {
     @Test
     void readdirListsDotEntriesThenChildrenAndResumesAtTheCookie() {
         long sys = lookup("/proc/sys");
-        ByteBuffer all = call(FuseProtocol.READDIR, sys, body(40).putInt(16, 4096), 0);
-        List<String> names = new ArrayList<>();
-        long lastCookie = 0;
-        while (all.hasRemaining()) {
-            int start = all.position();
-            all.getLong();
-            lastCookie = all.getLong();
-            int length = all.getInt();
-            all.getInt();
-            byte[] name = new byte[length];
-            all.get(name);
-            names.add(new String(name, StandardCharsets.UTF_8));
-            all.position(start + ((FuseProtocol.DIRENT_HEADER_SIZE + length + 7) & ~7));
-        }
-        assertEquals(List.of(".", "..", "fs", "kernel", "net", "vm"), names);
-        assertEquals(6, lastCookie);
+        assertEquals(List.of(".", "..", "fs", "kernel", "net", "vm"), List.copyOf(readdir(sys, 0).keySet()));
+        assertEquals(List.of("vm"), List.copyOf(readdir(sys, 5).keySet()), "cookies 1, 2, 3…");
         assertEquals(0, call(FuseProtocol.READDIR, sys, body(40).putLong(8, 6).putInt(16, 4096), 0).limit());
         ByteBuffer small = call(FuseProtocol.READDIR, sys, body(40).putLong(8, 2).putInt(16, 40), 0);
         assertEquals(32, small.limit(), "only 'fs' (24 + 2 bytes, padded to 32) fits in 40 bytes");
@@ -213,6 +258,74 @@ class FuseFileSystemTest {
         call(FuseProtocol.GETXATTR, 3, name("security.capability"), ENOSYS);
         call(99, 3, null, ENOSYS);
         assertEquals(FuseProtocol.KSTATFS_SIZE, call(FuseProtocol.STATFS, 1, null, 0).limit());
+    }
+
+    @Test
+    void eachContainerHasItsOwnNodesOwnedByItsRoot() {
+        register("c1", 1, 100000, 100001);
+        register("c2", 3, 200000, 200001);
+        long host = lookup("/proc/meminfo");
+        long c1 = lookup("/containers/c1/proc/meminfo");
+        long c2 = lookup("/containers/c2/proc/meminfo");
+        assertEquals(1L << FsTree.SLOT_SHIFT | host, c1, "slot above bit 20, the template node below");
+        assertEquals(3L << FsTree.SLOT_SHIFT | host, c2);
+        ByteBuffer attr = getattr(c2);
+        assertEquals(c2, attr.getLong(0), "ino = node id");
+        assertEquals(FuseProtocol.S_IFREG | 0444, attr.getInt(60));
+        assertEquals(200000, attr.getInt(68), "owned by the host uid of the container's root");
+        assertEquals(200001, attr.getInt(72));
+        assertEquals(100000, getattr(lookup("/containers/c1/proc/sys")).getInt(68), "directories too");
+        assertEquals(FuseProtocol.S_IFREG | 0644, getattr(lookup("/containers/c1/proc/sys/kernel/panic")).getInt(60));
+
+        ByteBuffer entry = call(FuseProtocol.LOOKUP, FsTree.CONTAINERS_ID, name("c1"), 0);
+        assertEquals(1L << FsTree.SLOT_SHIFT | FuseProtocol.ROOT_ID, entry.getLong(0));
+        assertEquals(0, entry.getLong(16), "a container's name is looked up again at each walk");
+        assertEquals(FuseFileSystem.VALID_SECONDS, entry.getLong(24));
+        assertEquals(FuseFileSystem.VALID_SECONDS, call(FuseProtocol.LOOKUP, entry.getLong(0), name("proc"), 0).getLong(16));
+
+        long fh = open(c2, 0);
+        ByteBuffer store = notification.duplicate().order(ByteOrder.LITTLE_ENDIAN);
+        assertEquals(FuseProtocol.NOTIFY_STORE, store.getInt(4));
+        assertEquals(c2, store.getLong(16), "the size grows on the view's own inode");
+        assertEquals(FuseFileSystem.SIZE_WHILE_OPEN - 1, store.getLong(24));
+        assertEquals(List.of(backend.owner("c2")), backend.openedFor, "opened in the node's view, whoever calls");
+        assertEquals("rendered 1 for c2\n", read(fh, 0, 4096));
+    }
+
+    @Test
+    void unknownAndUnregisteredContainersHaveNoNodes() {
+        register("c1", 1, 100000, 100000);
+        long panic = lookup("/containers/c1/proc/sys/kernel/panic");
+        long root = lookup("/containers/c1");
+        call(FuseProtocol.LOOKUP, FsTree.CONTAINERS_ID, name("c9"), ENOENT);
+        call(FuseProtocol.LOOKUP, root, name(FsTree.CONTAINERS), ENOENT); // only the mount root has it
+        call(FuseProtocol.GETATTR, 2L << FsTree.SLOT_SHIFT | FuseProtocol.ROOT_ID, body(16), ENOENT); // slot 2: no one
+        call(FuseProtocol.GETATTR, 1L << FsTree.SLOT_SHIFT | FsTree.CONTAINERS_ID, body(16), ENOENT);
+        backend.registered.remove("c1");
+        call(FuseProtocol.GETATTR, panic, body(16), ENOENT);
+        call(FuseProtocol.OPEN, panic, body(8).putInt(0, 1), ENOENT);
+        call(FuseProtocol.READDIR, root, body(40).putInt(16, 4096), ENOENT);
+        register("c1", 2, 100000, 100000); // registered again, with another init: another slot
+        assertNotEquals(panic, lookup("/containers/c1/proc/sys/kernel/panic"));
+        call(FuseProtocol.GETATTR, panic, body(16), ENOENT);
+        assertTrue(backend.openedFor.isEmpty());
+    }
+
+    @Test
+    void theMountRootListsContainersWhichListsTheRegisteredOnes() {
+        assertEquals(List.of(".", "..", "proc", "sys", "containers"), List.copyOf(readdir(FuseProtocol.ROOT_ID, 0).keySet()));
+        assertEquals(Map.of(".", FsTree.CONTAINERS_ID, "..", FuseProtocol.ROOT_ID), readdir(FsTree.CONTAINERS_ID, 0));
+        register("c2", 3, 0, 0);
+        register("c1", 1, 0, 0);
+        Map<String, Long> listed = readdir(FsTree.CONTAINERS_ID, 0);
+        assertEquals(List.of(".", "..", "c1", "c2"), List.copyOf(listed.keySet()), "by slot");
+        assertEquals(3L << FsTree.SLOT_SHIFT | FuseProtocol.ROOT_ID, listed.get("c2"));
+        assertEquals(List.of("c2"), List.copyOf(readdir(FsTree.CONTAINERS_ID, 3).keySet()), "cookie: slot + 2");
+        Map<String, Long> c1Root = readdir(lookup("/containers/c1"), 0);
+        assertEquals(List.of(".", "..", "proc", "sys"), List.copyOf(c1Root.keySet()));
+        assertEquals(FsTree.CONTAINERS_ID, c1Root.get(".."));
+        assertEquals(lookup("/containers/c1/proc"), c1Root.get("proc"));
+        assertEquals(1L << FsTree.SLOT_SHIFT | lookup("/proc/sys"), readdir(lookup("/containers/c1/proc"), 0).get("sys"));
     }
 
     @Test

@@ -1,5 +1,6 @@
 package io.jsysbox.fs;
 
+import io.jsysbox.procfs.ProductUuid;
 import io.jsysbox.procfs.VirtualFileRegistry;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -7,23 +8,30 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.AccessDeniedException;
 import java.nio.file.FileSystemException;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * The real thing: jsysbox-fs mounted in a temp dir, read and written by host processes and by processes in
- * their own pid namespace (a stand-in for a container). Needs root (as CI runs it); skipped otherwise.
+ * their own user and pid namespaces (stand-ins for containers, whose root is host uid and gid 100000, 200000…).
+ * Needs root (as CI runs it); skipped otherwise.
  */
 class FuseMountIntegrationTest {
     @TempDir
@@ -32,11 +40,13 @@ class FuseMountIntegrationTest {
     private Path stateFile;
     private ContainerRegistry registry;
     private FuseSession session;
-    private Process container;
+    private final List<Process> containers = new ArrayList<>();
 
     @BeforeEach
     void mount() throws IOException {
         assumeTrue("root".equals(System.getProperty("user.name")), "needs root");
+        // The containers' roots are not host root: they must reach the mount.
+        Files.setPosixFilePermissions(temp, PosixFilePermissions.fromString("rwxr-xr-x"));
         mnt = Files.createDirectory(temp.resolve("mnt"));
         stateFile = temp.resolve("fs-state.json");
         registry = new ContainerRegistry(stateFile);
@@ -50,7 +60,7 @@ class FuseMountIntegrationTest {
 
     @AfterEach
     void unmount() {
-        if (container != null) {
+        for (Process container : containers) {
             container.descendants().forEach(ProcessHandle::destroyForcibly);
             container.destroyForcibly();
         }
@@ -65,62 +75,166 @@ class FuseMountIntegrationTest {
         }
     }
 
-    @Test
-    void aHostProcessReadsTheHostsFilesAndCannotWrite() throws IOException {
-        assertEquals(hostPanic(), Files.readString(mnt.resolve("proc/sys/kernel/panic")));
-        String memTotal = Files.readAllLines(Path.of("/proc/meminfo")).getFirst();
-        assertEquals(memTotal, Files.readAllLines(mnt.resolve("proc/meminfo")).getFirst());
-        assertTrue(Files.readString(mnt.resolve("proc/cpuinfo")).contains("processor\t: 0"));
-        FileSystemException e = assertThrows(FileSystemException.class,
-                () -> Files.writeString(mnt.resolve("proc/sys/kernel/panic"), "3\n"));
-        assertTrue(e.getMessage().endsWith("Operation not permitted"), e.getMessage());
-        assertEquals(List.of("cpuinfo", "diskstats", "loadavg", "meminfo", "stat", "swaps", "sys", "uptime"),
-                Files.list(mnt.resolve("proc")).map(p -> p.getFileName().toString()).sorted().toList());
+    /** Container {@code id}'s file {@code path} (relative, as "proc/meminfo"), where its bind mount's source is. */
+    private Path file(String id, String path) {
+        return mnt.resolve(FsTree.CONTAINERS).resolve(id).resolve(path);
+    }
+
+    private static long ino(Path file) throws IOException {
+        return (Long) Files.getAttribute(file, "unix:ino");
+    }
+
+    /**
+     * Reads {@code file} with sendfile(2) to a pipe, through the inode's page cache: busybox cat does. (Java's
+     * FileChannel.transferTo would not: it stats the file first, sees procfs's size 0 and falls back to read.)
+     */
+    private static String sendfile(Path file) throws IOException {
+        Process cat = new ProcessBuilder("busybox", "cat", file.toString()).redirectErrorStream(true).start();
+        String content = new String(cat.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        try {
+            assertTrue(cat.waitFor(10, TimeUnit.SECONDS), "busybox cat timed out");
+        } catch (InterruptedException e) {
+            throw new IOException(e);
+        }
+        return content;
     }
 
     @Test
-    void writesAreValidatedLikeTheKernelAndNeverReachTheHost() throws Exception {
-        // The test's own pid namespace registered as a container: this JVM is then its process.
+    void theHostsViewServesTheHostsFilesReadOnly() throws IOException {
+        assertEquals(hostPanic(), Files.readString(mnt.resolve("proc/sys/kernel/panic")));
+        assertEquals(hostPanic(), sendfile(mnt.resolve("proc/sys/kernel/panic")));
+        String memTotal = Files.readAllLines(Path.of("/proc/meminfo")).getFirst();
+        assertEquals(memTotal, Files.readAllLines(mnt.resolve("proc/meminfo")).getFirst());
+        assertTrue(Files.readString(mnt.resolve("proc/cpuinfo")).contains("processor\t: 0"));
+        assertThrows(AccessDeniedException.class, () -> Files.writeString(mnt.resolve("proc/sys/kernel/panic"), "3\n"));
+        assertEquals(0, Files.getAttribute(mnt.resolve("proc/meminfo"), "unix:uid"));
+        assertEquals(List.of("containers", "proc", "sys"), list(mnt));
+        assertEquals(List.of("cpuinfo", "diskstats", "loadavg", "meminfo", "stat", "swaps", "sys", "uptime"),
+                list(mnt.resolve("proc")));
+        assertEquals(List.of(), list(mnt.resolve(FsTree.CONTAINERS)));
+        assertThrows(NoSuchFileException.class, () -> Files.readString(file("c1", "proc/uptime")));
+    }
+
+    private static List<String> list(Path dir) throws IOException {
+        try (var entries = Files.list(dir)) {
+            return entries.map(p -> p.getFileName().toString()).sorted().toList();
+        }
+    }
+
+    @Test
+    void eachContainerReadsItsOwnFilesThroughItsOwnInodesOwnedByItsRoot() throws Exception {
+        long a = startContainer(100000);
+        long b = startContainer(200000);
+        registry.register("a", a, 0);
+        registry.register("b", b, 0);
+        assertEquals(List.of("a", "b"), list(mnt.resolve(FsTree.CONTAINERS)));
+        String host = hostPanic();
+        String aValue = Integer.parseInt(host.strip()) + 5 + "\n";
+        String bValue = Integer.parseInt(host.strip()) + 6 + "\n";
+        Path aPanic = file("a", "proc/sys/kernel/panic");
+        Path bPanic = file("b", "proc/sys/kernel/panic");
+
+        assertEquals(aValue, inContainer(a, "echo " + aValue.strip() + " > " + aPanic + " && busybox cat " + aPanic));
+        assertEquals(bValue, inContainer(b, "echo " + bValue.strip() + " > " + bPanic + " && busybox cat " + bPanic));
+        assertEquals(host, Files.readString(mnt.resolve("proc/sys/kernel/panic")), "the host's view keeps the host's");
+        assertEquals(host, hostPanic());
+        assertEquals(aValue, Files.readString(aPanic), "a view's content is its container's, whoever reads it");
+
+        // sendfile reads through the inode's page cache: with one inode per view, it never holds another's text.
+        CompletableFuture<Void> readsOfA = CompletableFuture.runAsync(() -> readRepeatedly(aPanic, aValue));
+        CompletableFuture<Void> readsOfB = CompletableFuture.runAsync(() -> readRepeatedly(bPanic, bValue));
+        readsOfA.get(60, TimeUnit.SECONDS);
+        readsOfB.get(60, TimeUnit.SECONDS);
+
+        long hostIno = ino(mnt.resolve("proc/sys/kernel/panic"));
+        assertEquals(1L << FsTree.SLOT_SHIFT | hostIno, ino(aPanic), "slot 1");
+        assertEquals(2L << FsTree.SLOT_SHIFT | hostIno, ino(bPanic), "slot 2");
+        assertEquals(100000, Files.getAttribute(aPanic, "unix:uid"));
+        assertEquals(100000, Files.getAttribute(aPanic, "unix:gid"));
+        assertEquals(200000, Files.getAttribute(file("b", "proc/meminfo"), "unix:uid"));
+        assertEquals("0:0\n", inContainer(a, "stat -c %u:%g " + aPanic), "root:root inside, as in procfs");
+
+        double uptime = Double.parseDouble(inContainer(a, "busybox cat " + file("a", "proc/uptime")).split(" ")[0]);
+        double hostUptime = Double.parseDouble(Files.readString(Path.of("/proc/uptime")).split(" ")[0]);
+        assertTrue(uptime < 60 && uptime < hostUptime, "uptime since the container started: " + uptime);
+        assertEquals(ProductUuid.forContainer("b") + "\n", sendfile(file("b", "sys/devices/virtual/dmi/id/product_uuid")));
+    }
+
+    private static void readRepeatedly(Path file, String expected) {
+        try {
+            for (int i = 0; i < 100; i++) {
+                assertEquals(expected, sendfile(file), file + ", sendfile " + i);
+                assertEquals(expected, Files.readString(file), file + ", read " + i);
+            }
+        } catch (IOException e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    @Test
+    void onlyTheContainersOwnRootWritesItsSysctls() throws Exception {
+        long a = startContainer(100000);
+        long b = startContainer(200000);
+        registry.register("a", a, 0);
+        registry.register("b", b, 0);
+        Path aPanic = file("a", "proc/sys/kernel/panic");
+        String host = hostPanic();
+        String mine = Integer.parseInt(host.strip()) + 7 + "\n";
+
+        assertTrue(inContainer(a, "setpriv --reuid=1000 --regid=1000 --clear-groups sh -c 'echo 3 > " + aPanic + "'")
+                .contains("Permission denied"), "a user of the container other than root");
+        assertTrue(inContainer(b, "echo 3 > " + aPanic).contains("Operation not permitted"), "another container's root");
+        FileSystemException e = assertThrows(FileSystemException.class, () -> Files.writeString(aPanic, "3\n"));
+        assertTrue(e.getMessage().endsWith("Operation not permitted"), "host root, from the host: " + e.getMessage());
+        assertEquals(host, Files.readString(aPanic), "no write went through");
+        assertEquals(mine, inContainer(a, "unshare --pid --fork sh -c 'echo " + mine.strip() + " > " + aPanic + "' && cat " + aPanic),
+                "a process in a pid namespace nested in the container's counts as the container's");
+        assertTrue(inContainer(a, "/bin/echo abc > " + aPanic).contains("Invalid argument"));
+        assertEquals(host, hostPanic());
+    }
+
+    @Test
+    void writesAreValidatedLikeTheKernelAndAnUnregisteredContainersFilesAreGone() throws Exception {
+        // The test's own pid namespace registered as a container: this JVM (host root) is then its process.
         registry.register("self", ProcessHandle.current().pid(), 0);
-        Path panic = mnt.resolve("proc/sys/kernel/panic");
+        Path panic = file("self", "proc/sys/kernel/panic");
         String host = hostPanic();
         IOException bad = assertThrows(IOException.class, () -> Files.writeString(panic, "abc\n"));
         assertEquals("Invalid argument", bad.getMessage());
         IOException range = assertThrows(IOException.class,
-                () -> Files.writeString(mnt.resolve("proc/sys/vm/overcommit_memory"), "3\n"));
+                () -> Files.writeString(file("self", "proc/sys/vm/overcommit_memory"), "3\n"));
         assertEquals("Invalid argument", range.getMessage());
-        assertThrows(java.nio.file.AccessDeniedException.class,
-                () -> Files.writeString(mnt.resolve("proc/sys/kernel/cap_last_cap"), "1\n"));
+        assertThrows(AccessDeniedException.class, () -> Files.writeString(file("self", "proc/sys/kernel/cap_last_cap"), "1\n"));
         String mine = String.valueOf(Integer.parseInt(host.strip()) + 17);
         Files.writeString(panic, mine + "\n");
         assertEquals(mine + "\n", Files.readString(panic));
         assertEquals(host, hostPanic(), "the host's kernel.panic is untouched");
         assertTrue(Files.readString(stateFile).contains("\"/proc/sys/kernel/panic\" : \"" + mine + "\\n\""));
-        String uptime = Files.readString(mnt.resolve("proc/uptime"));
+        String uptime = Files.readString(file("self", "proc/uptime"));
         assertTrue(uptime.matches("\\d+\\.\\d\\d \\d+\\.\\d\\d\n"), uptime);
-        assertTrue(registry.unregister("self"));
-        assertEquals(host, Files.readString(panic), "after unregister the host's value again");
+
+        try (FileChannel open = FileChannel.open(panic)) {
+            assertTrue(registry.unregister("self"));
+            IOException gone = assertThrows(IOException.class, () -> open.read(ByteBuffer.allocate(64), 0));
+            assertEquals("No such file or directory", gone.getMessage(), "a file opened before: no data any more");
+        }
+        assertThrows(NoSuchFileException.class, () -> Files.readString(panic));
+        assertEquals(host, Files.readString(mnt.resolve("proc/sys/kernel/panic")));
     }
 
     @Test
-    void aContainerSeesItsOwnValuesAndKeepsThemAcrossARestart() throws Exception {
-        long init = startContainer();
-        registry.register("c1", init, 0);
-        String host = hostPanic();
-        String mine = String.valueOf(Integer.parseInt(host.strip()) + 5);
-        String panic = mnt.resolve("proc/sys/kernel/panic").toString();
-
-        assertEquals(mine + "\n", inContainer(init, "echo " + mine + " > " + panic + " && cat " + panic));
-        assertEquals(host, Files.readString(Path.of(panic)), "the host reads the host's value through the mount");
-        assertEquals(host, hostPanic());
-        assertEquals(mine + "\n", inContainer(init, "unshare --pid --fork cat " + panic),
-                "a process in a pid namespace nested in the container's counts as the container's");
-        assertTrue(inContainer(init, "/bin/echo abc > " + panic).contains("Invalid argument"));
-        double uptime = Double.parseDouble(inContainer(init, "cat " + mnt.resolve("proc/uptime")).split(" ")[0]);
-        double hostUptime = Double.parseDouble(Files.readString(Path.of("/proc/uptime")).split(" ")[0]);
-        assertTrue(uptime < 60 && uptime < hostUptime, "uptime since the container started: " + uptime);
-        String uuid = inContainer(init, "cat " + mnt.resolve("sys/devices/virtual/dmi/id/product_uuid"));
-        assertEquals(io.jsysbox.procfs.ProductUuid.forContainer("c1") + "\n", uuid);
+    void aRestartKeepsEachContainersSlotAndNewSlotsComeAfter() throws Exception {
+        long a = startContainer(100000);
+        long b = startContainer(200000);
+        registry.register("a", a, 0);
+        registry.register("b", b, 0);
+        Path aPanic = file("a", "proc/sys/kernel/panic");
+        Path bPanic = file("b", "proc/sys/kernel/panic");
+        long hostIno = ino(mnt.resolve("proc/sys/kernel/panic"));
+        String mine = Integer.parseInt(hostPanic().strip()) + 5 + "\n";
+        assertEquals(mine, inContainer(a, "echo " + mine.strip() + " > " + aPanic + " && cat " + aPanic));
+        assertEquals(2L << FsTree.SLOT_SHIFT | hostIno, ino(bPanic));
+        assertTrue(registry.unregister("b"));
 
         // Daemon restart: unmount, a new registry from the state file, mount again.
         session.close();
@@ -128,27 +242,47 @@ class FuseMountIntegrationTest {
         ContainerRegistry restored = new ContainerRegistry(stateFile);
         restored.restore();
         session = mountWith(restored);
-        assertEquals(mine + "\n", inContainer(init, "cat " + panic));
-        assertNotEquals(mine + "\n", Files.readString(Path.of(panic)));
+        assertEquals(1L << FsTree.SLOT_SHIFT | hostIno, ino(aPanic), "the node ids the kernel knows it by");
+        assertEquals(mine, inContainer(a, "busybox cat " + aPanic));
+        assertEquals(100000, Files.getAttribute(aPanic, "unix:uid"));
+        assertThrows(NoSuchFileException.class, () -> ino(bPanic));
+        restored.register("b", b, 0);
+        assertEquals(3L << FsTree.SLOT_SHIFT | hostIno, ino(bPanic), "a new slot, after the ones given before the restart");
+
+        // The container restarted (another init): its files are new ones; those of its previous init are gone.
+        try (FileChannel previous = FileChannel.open(aPanic)) {
+            restored.register("a", startContainer(300000), 0);
+            assertEquals(4L << FsTree.SLOT_SHIFT | hostIno, ino(aPanic));
+            assertEquals(300000, Files.getAttribute(aPanic, "unix:uid"));
+            assertThrows(IOException.class, () -> previous.read(ByteBuffer.allocate(64), 0));
+        }
+        assertEquals(hostPanic(), Files.readString(aPanic), "a new container starts with the host's values");
     }
 
-    /** Starts a process in new pid and mount namespaces, as a container's init; returns its host pid. */
-    private long startContainer() throws Exception {
-        container = new ProcessBuilder("unshare", "--pid", "--fork", "--mount-proc", "sleep", "120")
+    /**
+     * Starts a process in new user and pid namespaces, as a container's init whose root is host uid and gid
+     * {@code root} (65536 ids from there); returns its host pid.
+     */
+    private long startContainer(int root) throws Exception {
+        Process container = new ProcessBuilder("unshare", "--user", "--pid", "--fork", "sleep", "120")
                 .redirectErrorStream(true).start();
+        containers.add(container);
         for (int i = 0; i < 100; i++) {
             Optional<ProcessHandle> child = container.children().findFirst();
             if (child.isPresent() && Processes.pidNamespace(child.get().pid()) != Processes.pidNamespace(ProcessHandle.current().pid())) {
-                return child.get().pid();
+                long pid = child.get().pid();
+                Files.writeString(Path.of("/proc/" + pid + "/uid_map"), "0 " + root + " 65536\n");
+                Files.writeString(Path.of("/proc/" + pid + "/gid_map"), "0 " + root + " 65536\n");
+                return pid;
             }
             Thread.sleep(20);
         }
         throw new AssertionError("unshare did not start its child");
     }
 
-    /** Runs {@code script} with sh in the pid namespace of {@code init} (host mounts: the mount dir is visible). */
+    /** Runs {@code script} with sh as root in the user and pid namespaces of {@code init} (host mounts: the mount dir is visible). */
     private static String inContainer(long init, String script) throws Exception {
-        Process p = new ProcessBuilder("nsenter", "--target", String.valueOf(init), "--pid", "--", "sh", "-c", script)
+        Process p = new ProcessBuilder("nsenter", "--target", String.valueOf(init), "--user", "--pid", "--", "sh", "-c", script)
                 .redirectErrorStream(true).start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertTrue(p.waitFor(10, TimeUnit.SECONDS), "nsenter timed out");

@@ -15,12 +15,12 @@ class ProcessesTest {
     }
 
     @Test
-    void namespaceLinksAndRootUids() {
+    void namespaceLinksAndRootIds() {
         assertEquals(4026531836L, Processes.parseNamespaceLink("pid:[4026531836]"));
         assertThrows(IllegalArgumentException.class, () -> Processes.parseNamespaceLink("pid"));
-        assertEquals(0, Processes.parseRootUid("         0          0 4294967295\n"));
-        assertEquals(165536, Processes.parseRootUid("         0     165536      65536\n"));
-        assertEquals(-1, Processes.parseRootUid("      1000     100000          1\n"));
+        assertEquals(0, Processes.parseRootId("         0          0 4294967295\n"));
+        assertEquals(165536, Processes.parseRootId("         0     165536      65536\n"));
+        assertEquals(-1, Processes.parseRootId("      1000     100000          1\n"));
     }
 
     @Test

@@ -1,0 +1,91 @@
+package io.jsysbox.fs;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.UUID;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Slots: given at registration, never twice, kept across a restart. This JVM and a sleep stand in for inits. */
+class ContainerRegistryTest {
+    @TempDir
+    Path temp;
+    private final long self = ProcessHandle.current().pid();
+    private Process other;
+
+    @AfterEach
+    void stop() {
+        if (other != null) {
+            other.destroyForcibly();
+        }
+    }
+
+    private long otherInit() throws Exception {
+        other = new ProcessBuilder("sleep", "60").start();
+        return other.pid();
+    }
+
+    @Test
+    void slotsAreNeverGivenTwiceAndSurviveARestart() throws Exception {
+        Path state = temp.resolve("fs-state.json");
+        ContainerRegistry registry = new ContainerRegistry(state);
+        Container a = registry.register("a", self, 0);
+        Container b = registry.register("b", otherInit(), 0);
+        assertEquals(1, a.slot);
+        assertEquals(2, b.slot);
+        assertSame(a, registry.register("a", self, 0), "the same init: the same registration");
+        assertSame(b, registry.inSlot(2));
+        assertSame(a, registry.named("a"));
+        assertEquals(0, a.rootUid, "no user namespace: host root");
+        assertEquals(0, a.rootGid);
+
+        assertTrue(registry.unregister("b"));
+        assertNull(registry.inSlot(2));
+        Container restarted = registry.register("a", other.pid(), 0);
+        assertEquals(3, restarted.slot, "another init: a new slot, never a freed one");
+        assertNull(registry.inSlot(1));
+
+        ContainerRegistry restored = new ContainerRegistry(state);
+        restored.restore();
+        assertEquals(3, restored.named("a").slot);
+        assertSame(restored.named("a"), restored.inSlot(3));
+        assertEquals(4, restored.register("b", self, 0).slot, "after every slot given before the restart");
+    }
+
+    @Test
+    void restoreKeepsLiveSlotsAndGivesSlotsToEntriesSavedBeforeSlots() throws Exception {
+        Path state = temp.resolve("fs-state.json");
+        long ticks = Processes.startTicks(self);
+        Files.writeString(state, """
+                {"version": 1, "nextSlot": 7, "containers": [
+                  {"id": "live", "slot": 5, "initPid": %d, "startTicks": %d, "bootId": "%s", "sysctls": {}},
+                  {"id": "gone", "slot": 9, "initPid": %d, "startTicks": %d, "bootId": "%s", "sysctls": {}},
+                  {"id": "old", "initPid": %d, "startTicks": %d, "bootId": "%s", "sysctls": {}}
+                ]}
+                """.formatted(self, ticks, UUID.randomUUID(), self, ticks + 1, UUID.randomUUID(),
+                otherInit(), Processes.startTicks(other.pid()), UUID.randomUUID()));
+        ContainerRegistry registry = new ContainerRegistry(state);
+        registry.restore();
+        assertEquals(5, registry.named("live").slot);
+        assertNull(registry.named("gone"), "its init no longer runs");
+        assertEquals(10, registry.named("old").slot, "saved before slots: a new one, after the highest named");
+        assertEquals(11, registry.register("new", self, 0).slot);
+        assertTrue(Files.readString(state).contains("\"nextSlot\" : 12"), Files.readString(state));
+    }
+
+    @Test
+    void anIdMustNameADirectory() {
+        ContainerRegistry registry = new ContainerRegistry(temp.resolve("fs-state.json"));
+        for (String id : new String[]{"a/b", ".", "..", "nul\0", "x".repeat(256)}) {
+            assertThrows(ContainerRegistry.RegistrationException.class, () -> registry.register(id, self, 0), id);
+        }
+    }
+}
