@@ -43,7 +43,7 @@ final class EndToEndGate implements ExecutionCondition, BeforeAllCallback {
         } else if (!info.stdout().contains("\"jsysbox\"")) {
             problems.add("Docker has no runtime `jsysbox` (" + info.out() + "): run installer/install.sh");
         }
-        for (String binary : List.of("jsysbox-runc", "jsysbox-mgr", "jsysbox")) {
+        for (String binary : List.of("jsysbox-runc", "jsysbox-mgr", "jsysbox-fs", "jsysbox")) {
             if (!Files.isExecutable(Path.of("/usr/local/bin", binary))) {
                 problems.add("/usr/local/bin/" + binary + " is missing: run installer/install.sh");
             }

@@ -24,6 +24,21 @@ public final class Jsysbox {
         return Command.run(Docker.COMMAND_TIMEOUT, command);
     }
 
+    /** The running jsysbox-fs daemon's pid (waiting for its supervisor to have started one). */
+    public static long fsPid() {
+        return Await.until("a jsysbox-fs daemon to run", MANAGER_READY, Jsysbox::runningFsPid, pid -> pid > 0);
+    }
+
+    private static long runningFsPid() {
+        try {
+            long pid = Long.parseLong(Files.readString(RUN_DIR.resolve("fs.pid")).strip());
+            String cmdline = Files.readString(Path.of("/proc", Long.toString(pid), "cmdline"));
+            return cmdline.contains("io.jsysbox.fs.Main") ? pid : 0;
+        } catch (IOException | NumberFormatException notYet) {
+            return 0;
+        }
+    }
+
     public static Command.Result status() {
         return cli("status");
     }
