@@ -107,7 +107,7 @@ final class ContainerFiles implements FileBackend {
                 registered(container.slot); // a file opened before the container was unregistered
             }
             try {
-                return text().getBytes(StandardCharsets.UTF_8);
+                return text().getBytes(StandardCharsets.ISO_8859_1); // HostFiles reads one char per byte
             } catch (NoSuchFileException e) {
                 throw new FsError(ENOENT, e.getMessage()); // e.g. nf_conntrack's files while the module is not loaded
             } catch (UncheckedIOException e) {

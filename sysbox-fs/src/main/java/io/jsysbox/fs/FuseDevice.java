@@ -27,7 +27,7 @@ final class FuseDevice implements AutoCloseable {
      * the connection, and every container's bind mount of it, outlives a daemon that exits.
      */
     static FuseDevice inherited(int fd) throws IOException {
-        if (Libc.pollNow(fd) < 0) {
+        if (Libc.poll(fd, 0) < 0) {
             throw new IOException("--fuse-fd " + fd + " is not an open descriptor: its supervisor must open /dev/fuse on it");
         }
         return new FuseDevice(fd);
@@ -38,7 +38,23 @@ final class FuseDevice implements AutoCloseable {
      * on a /dev/fuse descriptor no mount uses yet.
      */
     boolean isMounted() {
-        return (Libc.pollNow(fd) & Libc.POLLERR) == 0;
+        return (Libc.poll(fd, 0) & Libc.POLLERR) == 0;
+    }
+
+    /** Makes {@link #read} answer -EAGAIN instead of waiting when no request is queued (see {@link #awaitRequest}). */
+    void nonBlocking() throws IOException {
+        int result = Libc.setNonBlocking(fd);
+        if (result < 0) {
+            throw new IOException("cannot make /dev/fuse non-blocking: errno " + -result);
+        }
+    }
+
+    /** Waits until a request is queued (or the connection ended: the next read says so). */
+    void awaitRequest() {
+        int result;
+        do {
+            result = Libc.poll(fd, -1);
+        } while (result == -Libc.EINTR);
     }
 
     /** The descriptor number, for mount's "fd=" option. */

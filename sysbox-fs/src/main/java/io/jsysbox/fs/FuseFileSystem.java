@@ -26,9 +26,13 @@ final class FuseFileSystem {
     /**
      * The size a file has from its open on. Why not 0, as procfs says: sendfile(2) and splice(2) read a FUSE file
      * through the page cache, up to its size, even in direct I/O mode (busybox's cat uses sendfile), so a size of
-     * 0 reads as empty. The first short read there shrinks the size to the content's; each open grows it back.
+     * 0 reads as empty. The first short read there shrinks the size to the content's; the next open grows it
+     * back. Growing (a FUSE_NOTIFY_STORE) costs about as much as the rest of an open, so it is done only for a
+     * node whose size in the kernel may be short: see {@link #grownInKernel}.
      */
     static final long SIZE_WHILE_OPEN = 1 << 20;
+    /** fuse_read_in.read_flags: set on every direct-I/O READ, never on a page-cache READ (readahead, read_folio). */
+    private static final int FUSE_READ_LOCKOWNER = 2;
 
     private static final int ENOENT = 2;
     private static final int EIO = 5;
@@ -63,6 +67,12 @@ final class FuseFileSystem {
     private final FileBackend backend;
     private final Map<Long, Handle> handles = new ConcurrentHashMap<>();
     /**
+     * File nodes whose size in the kernel is {@link #SIZE_WHILE_OPEN}: grown since the kernel last learned a size
+     * from us (LOOKUP, GETATTR: 0) or shrank it after a short page-cache READ. Empty at start, also after taking
+     * over a connection: unknown means grow.
+     */
+    private final java.util.Set<Long> grownInKernel = ConcurrentHashMap.newKeySet();
+    /**
      * File handles start at this daemon's start time in the high bits: a daemon that took over a connection meets
      * its predecessor's handles, and must not hand out the same numbers.
      */
@@ -86,9 +96,12 @@ final class FuseFileSystem {
             switch (request.opcode()) {
                 case FuseProtocol.INIT -> init(request, out);
                 case FuseProtocol.LOOKUP -> lookup(request, out);
-                case FuseProtocol.GETATTR, FuseProtocol.SETATTR ->
-                        // SETATTR (a truncate by a write with O_TRUNC on older kernels) changes nothing, as in procfs.
-                        FuseReply.attr(out, unique, locate(request).attr(), VALID_SECONDS);
+                case FuseProtocol.GETATTR, FuseProtocol.SETATTR -> {
+                    // SETATTR (a truncate by a write with O_TRUNC on older kernels) changes nothing, as in procfs.
+                    Located located = locate(request);
+                    grownInKernel.remove(located.id());
+                    FuseReply.attr(out, unique, located.attr(), VALID_SECONDS);
+                }
                 case FuseProtocol.OPEN -> open(request, out, notification);
                 case FuseProtocol.READ -> read(request, out);
                 case FuseProtocol.WRITE -> write(request, out);
@@ -154,7 +167,9 @@ final class FuseFileSystem {
         if (child == null) {
             throw new FsError(ENOENT, "no such entry");
         }
-        FuseReply.entry(out, request.unique(), new Located(parent.owner, child).attr(), VALID_SECONDS, VALID_SECONDS);
+        Located located = new Located(parent.owner, child);
+        grownInKernel.remove(located.id());
+        FuseReply.entry(out, request.unique(), located.attr(), VALID_SECONDS, VALID_SECONDS);
     }
 
     /**
@@ -182,7 +197,11 @@ final class FuseFileSystem {
         long fh = nextHandle.getAndIncrement();
         handles.put(fh, new Handle(file));
         // Grows this view's inode: each view has its own, so its page cache only ever holds this view's content.
-        FuseReply.growSize(notification, located.id(), SIZE_WHILE_OPEN);
+        if (forWriting) {
+            grownInKernel.remove(located.id()); // `echo 1 > f` opens with O_TRUNC: the kernel sets the size to 0
+        } else if (grownInKernel.add(located.id())) {
+            FuseReply.growSize(notification, located.id(), SIZE_WHILE_OPEN);
+        }
         FuseReply.open(out, request.unique(), fh,
                 FuseProtocol.FOPEN_DIRECT_IO | (forWriting ? 0 : FuseProtocol.FOPEN_NOFLUSH));
     }
@@ -195,6 +214,9 @@ final class FuseFileSystem {
         if (offset == 0 || content == null) {
             content = handle.file.render();
             handle.content = content;
+        }
+        if ((in.getInt(20) & FUSE_READ_LOCKOWNER) == 0) {
+            grownInKernel.remove(request.nodeId()); // a page-cache read: its short reply shrinks the size
         }
         FuseReply.data(out, request.unique(), content, offset, in.getInt(16));
     }

@@ -1,11 +1,11 @@
 package io.jsysbox.fs;
 
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
+import java.nio.file.NoSuchFileException;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -17,40 +17,55 @@ import java.util.concurrent.ConcurrentHashMap;
  * one byte first, and a sysctl answers a read at a non-zero offset with end-of-file: "1" for "1\n".)
  */
 final class HostFiles implements AutoCloseable {
-    private static final ThreadLocal<ByteBuffer> BUFFER = ThreadLocal.withInitial(() -> ByteBuffer.allocateDirect(64 * 1024));
+    private static final int ENOENT = 2;
 
-    private final Map<String, FileChannel> open = new ConcurrentHashMap<>();
+    /** A reader thread's buffers: native memory for pread, a heap copy for the String. */
+    private static final class Buffers {
+        final Arena arena = Arena.ofAuto();
+        MemorySegment data = arena.allocate(64 * 1024);
+        final MemorySegment state = arena.allocate(Libc.CALL_STATE);
+        byte[] bytes = new byte[64 * 1024];
+    }
 
-    /** The file's whole content; NoSuchFileException when it does not exist. */
+    private static final ThreadLocal<Buffers> BUFFERS = ThreadLocal.withInitial(Buffers::new);
+
+    private final Map<String, Integer> open = new ConcurrentHashMap<>();
+
+    /**
+     * The file's whole content, one char per byte (ISO-8859-1: the files are ASCII, and bytes map to chars and
+     * back unchanged, with no decoding cost); NoSuchFileException when it does not exist.
+     */
     String read(String path) throws IOException {
-        FileChannel channel = open.get(path);
-        if (channel == null) {
-            channel = FileChannel.open(Path.of(path), StandardOpenOption.READ);
-            FileChannel raced = open.putIfAbsent(path, channel);
-            if (raced != null) {
-                channel.close();
-                channel = raced;
+        Integer fd = open.get(path);
+        if (fd == null) {
+            int opened = Libc.open(path, Libc.O_RDONLY | Libc.O_CLOEXEC);
+            if (opened < 0) {
+                throw opened == -ENOENT ? new NoSuchFileException(path) : new IOException(path + ": errno " + -opened);
+            }
+            fd = open.putIfAbsent(path, opened);
+            if (fd != null) {
+                Libc.close(opened);
+            } else {
+                fd = opened;
             }
         }
-        ByteBuffer buffer = BUFFER.get().clear();
-        while (channel.read(buffer, 0) == buffer.capacity()) {
+        Buffers buffers = BUFFERS.get();
+        long n;
+        while ((n = Libc.pread(buffers.state, fd, buffers.data, buffers.data.byteSize(), 0)) == buffers.data.byteSize()) {
             // A file larger than the buffer (cpuinfo of a big host): read it again into a larger one.
-            buffer = ByteBuffer.allocateDirect(buffer.capacity() * 2);
-            BUFFER.set(buffer);
+            buffers.data = buffers.arena.allocate(buffers.data.byteSize() * 2);
+            buffers.bytes = new byte[(int) buffers.data.byteSize()];
         }
-        buffer.flip();
-        return StandardCharsets.UTF_8.decode(buffer).toString();
+        if (n < 0) {
+            throw n == -ENOENT ? new NoSuchFileException(path) : new IOException("reading " + path + ": errno " + -n);
+        }
+        MemorySegment.copy(buffers.data, ValueLayout.JAVA_BYTE, 0, buffers.bytes, 0, (int) n);
+        return new String(buffers.bytes, 0, (int) n, StandardCharsets.ISO_8859_1);
     }
 
     @Override
     public void close() {
-        for (FileChannel channel : open.values()) {
-            try {
-                channel.close();
-            } catch (IOException ignored) {
-                // read-only descriptors: nothing to flush
-            }
-        }
+        open.values().forEach(Libc::close);
         open.clear();
     }
 }

@@ -23,6 +23,9 @@ final class Libc {
     static final int O_RDONLY = 0;
     static final int O_RDWR = 2;
     static final int O_CLOEXEC = 0x80000;
+    static final int O_NONBLOCK = 0x800;
+    private static final int F_GETFL = 3;
+    private static final int F_SETFL = 4;
 
     static final StructLayout CALL_STATE = Linker.Option.captureStateLayout();
     private static final VarHandle ERRNO = CALL_STATE.varHandle(MemoryLayout.PathElement.groupElement("errno"));
@@ -31,10 +34,16 @@ final class Libc {
             FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_INT));
     private static final MethodHandle READ = downcall("read",
             FunctionDescriptor.of(ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG));
+    private static final MethodHandle PREAD = downcall("pread",
+            FunctionDescriptor.of(ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG,
+                    ValueLayout.JAVA_LONG));
     private static final MethodHandle WRITE = downcall("write",
             FunctionDescriptor.of(ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG));
     private static final MethodHandle IOCTL = downcall("ioctl",
             FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_LONG));
+    private static final MethodHandle FCNTL = LINKER.downcallHandle(LINKER.defaultLookup().find("fcntl").orElseThrow(),
+            FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT),
+            Linker.Option.captureCallState("errno"), Linker.Option.firstVariadicArg(2));
     private static final MethodHandle POLL = downcall("poll",
             FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT));
     static final short POLLERR = 0x8;
@@ -63,6 +72,15 @@ final class Libc {
         }
     }
 
+    static long pread(MemorySegment state, int fd, MemorySegment buffer, long size, long offset) {
+        try {
+            long n = (long) PREAD.invokeExact(state, fd, buffer, size, offset);
+            return n >= 0 ? n : -errno(state);
+        } catch (Throwable e) {
+            throw rethrow(e);
+        }
+    }
+
     static long write(MemorySegment state, int fd, MemorySegment buffer, long size) {
         try {
             long n = (long) WRITE.invokeExact(state, fd, buffer, size);
@@ -83,15 +101,29 @@ final class Libc {
         }
     }
 
-    /** poll(2) of one descriptor for input, without waiting: its revents, or minus errno. */
-    static int pollNow(int fd) {
+    /** poll(2) of one descriptor for input, waiting up to {@code timeoutMillis} (-1: no limit): its revents, or minus errno. */
+    static int poll(int fd, int timeoutMillis) {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment state = arena.allocate(CALL_STATE);
             MemorySegment pollFd = arena.allocate(8, 4);
             pollFd.set(ValueLayout.JAVA_INT, 0, fd);
             pollFd.set(ValueLayout.JAVA_SHORT, 4, (short) 1); // POLLIN
-            int result = (int) POLL.invokeExact(state, pollFd, 1L, 0);
+            int result = (int) POLL.invokeExact(state, pollFd, 1L, timeoutMillis);
             return result >= 0 ? pollFd.get(ValueLayout.JAVA_SHORT, 6) : -errno(state);
+        } catch (Throwable e) {
+            throw rethrow(e);
+        }
+    }
+
+    /** Sets O_NONBLOCK on {@code fd}: 0, or minus errno. */
+    static int setNonBlocking(int fd) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment state = arena.allocate(CALL_STATE);
+            int flags = (int) FCNTL.invokeExact(state, fd, F_GETFL, 0);
+            if (flags < 0) {
+                return -errno(state);
+            }
+            return (int) FCNTL.invokeExact(state, fd, F_SETFL, flags | O_NONBLOCK) < 0 ? -errno(state) : 0;
         } catch (Throwable e) {
             throw rethrow(e);
         }

@@ -147,8 +147,9 @@ class FuseFileSystemTest {
         return reply.getLong(0);
     }
 
+    /** A direct-I/O READ, as read(2) of an open file sends it (lock owner set). */
     private String read(long fh, long offset, int size) {
-        ByteBuffer args = body(40).putLong(0, fh).putLong(8, offset).putInt(16, size);
+        ByteBuffer args = body(40).putLong(0, fh).putLong(8, offset).putInt(16, size).putInt(20, 2);
         ByteBuffer data = call(FuseProtocol.READ, 5, args, 0);
         byte[] bytes = new byte[data.limit()];
         data.get(bytes);
@@ -290,6 +291,28 @@ class FuseFileSystemTest {
         assertEquals(FuseFileSystem.SIZE_WHILE_OPEN - 1, store.getLong(24));
         assertEquals(List.of(backend.owner("c2")), backend.openedFor, "opened in the node's view, whoever calls");
         assertEquals("rendered 1 for c2\n", read(fh, 0, 4096));
+    }
+
+    /** The size is grown only when the kernel may hold a short one: after a lookup, a stat, or a page-cache read. */
+    @Test
+    void sizeIsGrownOnlyWhenTheKernelMayHoldAShortOne() {
+        long uptime = lookup("/proc/uptime");
+        long fh = open(uptime, 0);
+        assertEquals(FuseProtocol.NOTIFY_STORE, notification.getInt(4), "first open after the lookup: grown");
+        read(fh, 0, 4096); // direct I/O: FUSE_READ_LOCKOWNER set (by the helper)
+        open(uptime, 0);
+        assertEquals(0, notification.limit(), "nothing shrank it since: no notification");
+        call(FuseProtocol.GETATTR, uptime, body(16), 0);
+        open(uptime, 0);
+        assertEquals(FuseProtocol.NOTIFY_STORE, notification.getInt(4), "a GETATTR told the kernel 0: grown again");
+        call(FuseProtocol.READ, uptime, body(40).putLong(0, fh).putInt(16, 4096), 0); // page cache: no lock owner
+        open(uptime, 0);
+        assertEquals(FuseProtocol.NOTIFY_STORE, notification.getInt(4), "a short page-cache read shrank it: grown again");
+        long panic = lookup("/proc/sys/kernel/panic");
+        open(panic, 0);
+        open(panic, 1 | 0x200); // O_WRONLY | O_TRUNC, as `echo 1 > panic`: the kernel truncates its size
+        open(panic, 0);
+        assertEquals(FuseProtocol.NOTIFY_STORE, notification.getInt(4), "after an open for writing: grown again");
     }
 
     @Test
