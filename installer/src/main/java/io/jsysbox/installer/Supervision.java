@@ -162,7 +162,7 @@ sealed interface Supervision permits Supervision.Systemd, Supervision.Plain {
             List<String> command = new ArrayList<>(List.of("setsid", "--fork"));
             command.addAll(daemon.supervisorCommand());
             try {
-                int exit = new ProcessBuilder(command)
+                int exit = new ProcessBuilder(command).directory(new java.io.File("/"))
                         .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
                         .redirectOutput(ProcessBuilder.Redirect.appendTo(daemon.log().toFile()))
                         .redirectErrorStream(true)
