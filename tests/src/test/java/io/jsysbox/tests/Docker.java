@@ -74,6 +74,19 @@ public final class Docker implements BeforeEachCallback, AfterEachCallback, Afte
         return tryRun(detached).result().assertOk().out();
     }
 
+    /**
+     * Runs {@code command} as the entrypoint of a fresh jsysbox container of {@code image}, which is removed
+     * afterwards: {@code docker run --rm --runtime=jsysbox RUNARGS --entrypoint COMMAND[0] IMAGE COMMAND[1..]}.
+     * Returns its trimmed stdout; the command must succeed.
+     */
+    public String runOnce(String image, List<String> runArgs, String... command) {
+        List<String> args = new ArrayList<>(List.of("--rm", "--runtime=jsysbox"));
+        args.addAll(runArgs);
+        args.addAll(List.of("--entrypoint", command[0], image));
+        args.addAll(List.of(command).subList(1, command.length));
+        return tryRun(args.toArray(String[]::new)).result().assertOk().out();
+    }
+
     /** Starts a jsysbox/dind container and waits until the engine inside it can run the busybox image. */
     public String startDind(String... extraRunArgs) {
         List<String> args = new ArrayList<>(List.of("--runtime=jsysbox"));
@@ -82,6 +95,17 @@ public final class Docker implements BeforeEachCallback, AfterEachCallback, Afte
         String id = runDetached(args.toArray(String[]::new));
         awaitInnerDocker(id);
         return id;
+    }
+
+    /**
+     * Starts a jsysbox container of {@code image} whose entrypoint only sleeps (whatever the image's own is), for
+     * probes with {@link #exec}; returns its full id.
+     */
+    public String startIdle(String image, String... extraRunArgs) {
+        List<String> args = new ArrayList<>(List.of("--runtime=jsysbox"));
+        args.addAll(List.of(extraRunArgs));
+        args.addAll(List.of("--entrypoint", "sleep", image, "1000000"));
+        return runDetached(args.toArray(String[]::new));
     }
 
     /** Waits until dockerd inside the container answers and holds the busybox image its CMD imports. */

@@ -3,9 +3,16 @@ package io.jsysbox.tests;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.regex.Pattern;
 
-/** Pure parsers for the host files the tests read (/etc/subuid, /proc/PID/status, mountinfo). */
+/**
+ * Pure parsers for the files the tests read (/etc/subuid, /proc/PID/status, mountinfo), and for /proc files and
+ * tool output as the host or a container shows them (meminfo, cpuinfo, stat, uptime, {@code free}).
+ */
 public final class HostFiles {
+    private static final Pattern CPUINFO_PROCESSOR = Pattern.compile("^processor\\s*:.*");
+    private static final Pattern STAT_CPU = Pattern.compile("^cpu[0-9]+\\s.*");
+
     private HostFiles() {}
 
     /** The first {@code user:start:count} entry of /etc/subuid or /etc/subgid text for the user. */
@@ -76,5 +83,41 @@ public final class HostFiles {
             }
         }
         return wrong;
+    }
+
+    /** A /proc/meminfo value in kB, e.g. {@code MemTotal:       16384 kB}. */
+    public static long meminfoKb(String meminfoText, String field) {
+        String prefix = field + ":";
+        return meminfoText.lines().filter(line -> line.startsWith(prefix))
+                .map(line -> Long.parseLong(line.substring(prefix.length()).strip().split("\\s+")[0]))
+                .findFirst()
+                .orElseThrow(() -> new IllegalArgumentException("no " + prefix + " line in meminfo text:\n" + meminfoText));
+    }
+
+    /** The total of the {@code Mem:} row of {@code free} output (in the unit free was asked for). */
+    public static long freeTotal(String freeOutput) {
+        return freeOutput.lines().filter(line -> line.startsWith("Mem:"))
+                .map(line -> Long.parseLong(line.strip().split("\\s+")[1]))
+                .findFirst()
+                .orElseThrow(() -> new IllegalArgumentException("no Mem: row in free output:\n" + freeOutput));
+    }
+
+    /** The number of {@code processor : N} entries of /proc/cpuinfo text. */
+    public static long cpuinfoProcessors(String cpuinfoText) {
+        return cpuinfoText.lines().filter(line -> CPUINFO_PROCESSOR.matcher(line).matches()).count();
+    }
+
+    /** The number of per-CPU {@code cpuN} lines of /proc/stat text (not the {@code cpu} total line). */
+    public static long statCpuLines(String statText) {
+        return statText.lines().filter(line -> STAT_CPU.matcher(line).matches()).count();
+    }
+
+    /** The first field of /proc/uptime: seconds since boot (or, in a jsysbox container, since it started). */
+    public static double uptimeSeconds(String uptimeText) {
+        String[] fields = uptimeText.strip().split("\\s+");
+        if (fields.length != 2) {
+            throw new IllegalArgumentException("/proc/uptime text should be two numbers: '" + uptimeText + "'");
+        }
+        return Double.parseDouble(fields[0]);
     }
 }

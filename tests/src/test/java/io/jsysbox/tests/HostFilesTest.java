@@ -73,4 +73,34 @@ class HostFilesTest {
         assertFalse(first.contains(165536));
         assertFalse(pool.contains(new IdRange(99999, 2)));
     }
+
+    @Test
+    void meminfoAndFreeTotalsParse() {
+        String meminfo = "MemTotal:         262144 kB\nMemFree:          200000 kB\nHugePages_Total:       0\n";
+        assertEquals(262144, HostFiles.meminfoKb(meminfo, "MemTotal"));
+        assertEquals(200000, HostFiles.meminfoKb(meminfo, "MemFree"));
+        assertThrows(IllegalArgumentException.class, () -> HostFiles.meminfoKb(meminfo, "Mem"));
+        String free = """
+                               total        used        free      shared  buff/cache   available
+                Mem:       268435456     1048576   267386880           0           0   267386880
+                Swap:              0           0           0
+                """;
+        assertEquals(268435456L, HostFiles.freeTotal(free));
+        assertThrows(IllegalArgumentException.class, () -> HostFiles.freeTotal("Swap: 0 0 0\n"));
+    }
+
+    @Test
+    void cpuCountsSkipTheTotalLineAndOtherFields() {
+        String cpuinfo = "processor\t: 0\nvendor_id\t: GenuineIntel\n\nprocessor\t: 1\nprocessors_x\t: 9\n";
+        assertEquals(2, HostFiles.cpuinfoProcessors(cpuinfo));
+        String stat = "cpu  10 0 5 100 0 0 0 0 0 0\ncpu0 10 0 5 100 0 0 0 0 0 0\nintr 1 2\ncpu12 1 0 0 0 0 0 0 0 0 0\nctxt 5\n";
+        assertEquals(2, HostFiles.statCpuLines(stat));
+    }
+
+    @Test
+    void uptimeIsTheFirstOfTwoNumbers() {
+        assertEquals(12.34, HostFiles.uptimeSeconds("12.34 20.00\n"));
+        assertThrows(IllegalArgumentException.class, () -> HostFiles.uptimeSeconds(""));
+        assertThrows(IllegalArgumentException.class, () -> HostFiles.uptimeSeconds("12.34"));
+    }
 }

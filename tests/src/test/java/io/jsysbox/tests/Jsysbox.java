@@ -6,6 +6,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Optional;
+import java.util.function.Supplier;
 
 /** The installed runtime's host side: the {@code jsysbox} CLI, the manager's state, /etc/subuid. */
 public final class Jsysbox {
@@ -27,6 +28,20 @@ public final class Jsysbox {
     /** The running jsysbox-fs daemon's pid (waiting for its supervisor to have started one). */
     public static long fsPid() {
         return Await.until("a jsysbox-fs daemon to run", MANAGER_READY, Jsysbox::runningFsPid, pid -> pid > 0);
+    }
+
+    /**
+     * Runs {@code action} while jsysbox-fs is stopped (SIGSTOP): alive, holding its socket and mount, but answering
+     * nothing. The daemon always gets SIGCONT again, whatever the action does.
+     */
+    public static <T> T whileFsStopped(Supplier<T> action) {
+        String pid = Long.toString(fsPid());
+        Command.run(Docker.COMMAND_TIMEOUT, "kill", "-STOP", pid).assertOk();
+        try {
+            return action.get();
+        } finally {
+            Command.run(Docker.COMMAND_TIMEOUT, "kill", "-CONT", pid).assertOk();
+        }
     }
 
     private static long runningFsPid() {
