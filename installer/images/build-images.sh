@@ -9,7 +9,7 @@ set -euo pipefail
 
 cache=/var/cache/jsysbox
 rootfs=$cache/dind-rootfs
-packages=docker.io,iptables,procps,iproute2,ca-certificates,tini
+packages=docker.io,docker-compose,iptables,procps,iproute2,ca-certificates,tini
 mirror=${JSYSBOX_DEBIAN_MIRROR:-http://deb.debian.org/debian}
 build_hash=$(sha256sum "$0" | cut -c1-16)
 
