@@ -3,13 +3,15 @@
 #   jsysbox/dind:latest     Debian bookworm + docker.io; tini runs jsysbox-dind-init, which starts the inner
 #                           engine and seeds it with busybox:latest from a tarball baked into the image.
 #   jsysbox/busybox:latest  busybox-static with one symlink per applet; CMD sh.
+#   jsysbox/systemd:latest  Debian bookworm + systemd (CMD /sbin/init) + docker.io as a systemd service, with the
+#                           busybox tarball at /opt/jsysbox/busybox-rootfs.tar; stop signal SIGRTMIN+3.
 # An image is rebuilt only when its io.jsysbox.build label differs from the hash of this script.
 # The debootstrap rootfs is cached under /var/cache/jsysbox/ (delete it to start from scratch).
 set -euo pipefail
 
 cache=/var/cache/jsysbox
-rootfs=$cache/dind-rootfs
-packages=docker.io,docker-compose,iptables,procps,iproute2,ca-certificates,tini
+dind_packages=docker.io,docker-compose,iptables,procps,iproute2,ca-certificates,tini
+systemd_packages=systemd,systemd-sysv,dbus,docker.io,iptables,procps,iproute2
 mirror=${JSYSBOX_DEBIAN_MIRROR:-http://deb.debian.org/debian}
 build_hash=$(sha256sum "$0" | cut -c1-16)
 
@@ -81,16 +83,18 @@ build_busybox() {
   echo "built jsysbox/busybox:latest"
 }
 
-build_dind() {
-  image_is_current jsysbox/dind:latest && { echo "jsysbox/dind:latest is current"; return; }
+# debootstrap_rootfs NAME PACKAGES: a Debian bookworm rootfs with PACKAGES at $cache/NAME-rootfs (kept between runs,
+# rebuilt when PACKAGES change), plus the busybox tarball images seed their inner engine with. Prints its path.
+debootstrap_rootfs() {
+  local rootfs=$cache/$1-rootfs packages=$2
   if [ ! -f "$rootfs/.jsysbox-packages" ] || [ "$(cat "$rootfs/.jsysbox-packages")" != "$packages" ]; then
-    echo "debootstrap bookworm ($packages) into $rootfs ..."
+    echo "debootstrap bookworm ($packages) into $rootfs ..." >&2
     mkdir -p "$cache"
     # A half-built rootfs from an interrupted run: debootstrap output holds no mounts, and
     # --one-file-system keeps rm from ever leaving it.
     [ -e "$rootfs.tmp" ] && rm -rf --one-file-system "$rootfs.tmp"
-    debootstrap --variant=minbase --include="$packages" bookworm "$rootfs.tmp" "$mirror" >"$cache/debootstrap.log" 2>&1 \
-      || die "debootstrap failed; see $cache/debootstrap.log"
+    debootstrap --variant=minbase --include="$packages" bookworm "$rootfs.tmp" "$mirror" >"$cache/debootstrap-$1.log" 2>&1 \
+      || die "debootstrap failed; see $cache/debootstrap-$1.log"
     rm -f "$rootfs.tmp"/var/cache/apt/archives/*.deb
     echo "$packages" >"$rootfs.tmp/.jsysbox-packages"
     [ -e "$rootfs" ] && rm -rf --one-file-system "$rootfs"
@@ -99,12 +103,35 @@ build_dind() {
   # Our own debootstrap output: these paths are real directories we created, not container input.
   mkdir -p "$rootfs/opt/jsysbox" "$rootfs/usr/local/bin"
   make_busybox_tar "$rootfs/opt/jsysbox/busybox-rootfs.tar"
+  echo "$rootfs"
+}
+
+# import_rootfs ROOTFS IMAGE CMD_JSON: the rootfs as IMAGE, labelled with this script's hash.
+import_rootfs() {
+  tar -C "$1" --numeric-owner --exclude=./.jsysbox-packages -c . |
+    docker import --change "LABEL io.jsysbox.build=$build_hash" --change "CMD $3" - "$2" >/dev/null
+  echo "built $2"
+}
+
+build_dind() {
+  image_is_current jsysbox/dind:latest && { echo "jsysbox/dind:latest is current"; return; }
+  local rootfs
+  rootfs=$(debootstrap_rootfs dind "$dind_packages")
   write_dind_init "$rootfs/usr/local/bin/jsysbox-dind-init"
-  tar -C "$rootfs" --numeric-owner --exclude=./.jsysbox-packages -c . |
-    docker import --change "LABEL io.jsysbox.build=$build_hash" \
-      --change 'CMD ["/usr/bin/tini", "--", "/usr/local/bin/jsysbox-dind-init"]' - jsysbox/dind:latest >/dev/null
-  echo "built jsysbox/dind:latest"
+  import_rootfs "$rootfs" jsysbox/dind:latest '["/usr/bin/tini", "--", "/usr/local/bin/jsysbox-dind-init"]'
+}
+
+build_systemd() {
+  image_is_current jsysbox/systemd:latest && { echo "jsysbox/systemd:latest is current"; return; }
+  import_rootfs "$(debootstrap_rootfs systemd "$systemd_packages")" jsysbox/systemd:rootfs '["/sbin/init"]'
+  # systemd halts on SIGRTMIN+3 (SIGTERM would only make it re-execute): `docker stop` must send that. docker
+  # import cannot set a stop signal, a one-line classic build can (no registry involved).
+  printf 'FROM jsysbox/systemd:rootfs\nSTOPSIGNAL SIGRTMIN+3\n' | DOCKER_BUILDKIT=0 docker build -q -t jsysbox/systemd:latest - >/dev/null \
+    || die "docker build of jsysbox/systemd:latest failed"
+  docker rmi jsysbox/systemd:rootfs >/dev/null
+  echo "built jsysbox/systemd:latest (stop signal SIGRTMIN+3)"
 }
 
 build_busybox
 build_dind
+build_systemd

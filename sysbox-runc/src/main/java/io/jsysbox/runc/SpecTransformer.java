@@ -206,8 +206,19 @@ final class SpecTransformer {
         return wanted;
     }
 
-    /** The system-container spec for {@code spec} (a transformed spec is rewritten from its original). */
-    static ObjectNode transform(ObjectNode spec, PrepareResponse prepared, List<String> hostCapabilities) {
+    /**
+     * Kernel file systems a user namespace may not mount (debugfs, tracefs) whose mount points systemd mounts at boot:
+     * an empty read-only tmpfs there makes them look mounted, so systemd in the container skips them instead of
+     * failing two units (and the container's processes see no kernel debug interface, as Docker masks others).
+     */
+    static final List<String> KERNEL_FS_MOUNTPOINTS = List.of("/sys/kernel/debug", "/sys/kernel/tracing");
+
+    /**
+     * The system-container spec for {@code spec} (a transformed spec is rewritten from its original).
+     * {@code kernelFsMountpoints}: those of {@link #KERNEL_FS_MOUNTPOINTS} that exist on this kernel.
+     */
+    static ObjectNode transform(ObjectNode spec, PrepareResponse prepared, List<String> hostCapabilities,
+            List<String> kernelFsMountpoints) {
         ObjectNode result = original(spec);
         ObjectNode annotations = result.withObjectProperty("annotations");
         annotations.put(ORIGINAL_ROOT, result.path("root").path("path").asText());
@@ -221,6 +232,7 @@ final class SpecTransformer {
         grantCapabilities(result.withObjectProperty("process"), hostCapabilities);
         if (linux.path("seccomp").isObject()) allowSystemContainerSyscalls(linux.withObjectProperty("seccomp"));
         rewriteMounts(result.withArrayProperty("mounts"), prepared);
+        placeholdKernelFileSystems(result.withArrayProperty("mounts"), kernelFsMountpoints);
         removeText(linux.path("readonlyPaths"), "/proc/sys");
         if (!prepared.getRootfsPath().isEmpty()) result.withObjectProperty("root").put("path", prepared.getRootfsPath());
         fitPingGroupRange(linux, prepared.getGidRange());
@@ -300,6 +312,19 @@ final class SpecTransformer {
             mount.put("type", "bind");
             mount.put("source", special.getSource());
             mount.set("options", textArray(List.of("rbind", "rw")));
+        }
+    }
+
+    private static void placeholdKernelFileSystems(ArrayNode mounts, List<String> mountpoints) {
+        Set<String> taken = new java.util.HashSet<>();
+        for (JsonNode mount : mounts) taken.add(Path.of("/").resolve(mount.path("destination").asText()).normalize().toString());
+        for (String mountpoint : mountpoints) {
+            if (taken.contains(mountpoint)) continue;
+            ObjectNode mount = mounts.addObject();
+            mount.put("destination", mountpoint);
+            mount.put("type", "tmpfs");
+            mount.put("source", "tmpfs");
+            mount.set("options", textArray(List.of("ro", "nosuid", "nodev", "noexec", "size=0", "mode=0555")));
         }
     }
 

@@ -34,10 +34,13 @@ final class SystemContainer implements AutoCloseable {
         Path configFile = bundle.resolve("config.json");
         ObjectNode spec;
         List<String> capabilities;
+        List<String> kernelFsMountpoints;
         try {
             spec = SpecTransformer.original(ConfigFile.read(configFile));
             SpecTransformer.validate(spec, HostNamespaces.joinedBy(spec));
             capabilities = Capabilities.hostBoundingSet();
+            kernelFsMountpoints = SpecTransformer.KERNEL_FS_MOUNTPOINTS.stream()
+                    .filter(dir -> java.nio.file.Files.isDirectory(Path.of(dir))).toList();
         } catch (JsysboxException | RuntimeException e) {
             connecting.thenAccept(ManagerClient::close);
             throw e;
@@ -50,7 +53,7 @@ final class SystemContainer implements AutoCloseable {
                     .addAllBindMounts(SpecTransformer.bindMounts(spec))
                     .addAllSpecialMounts(SpecTransformer.specialMountsWanted(spec)).build());
             try {
-                ConfigFile.write(configFile, addition.apply(SpecTransformer.transform(spec, prepared, capabilities)));
+                ConfigFile.write(configFile, addition.apply(SpecTransformer.transform(spec, prepared, capabilities, kernelFsMountpoints)));
             } catch (JsysboxException | RuntimeException e) {
                 container.release();
                 throw e;

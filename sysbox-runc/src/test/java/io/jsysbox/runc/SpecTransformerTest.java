@@ -67,13 +67,13 @@ class SpecTransformerTest {
     @Test
     void inputIsNotModified() throws Exception {
         ObjectNode spec = dockerSpec();
-        SpecTransformer.transform(spec, PREPARED, HOST_CAPS);
+        SpecTransformer.transform(spec, PREPARED, HOST_CAPS, List.of());
         assertEquals(dockerSpec(), spec);
     }
 
     @Test
     void addsUserAndCgroupNamespacesWithTheManagersRanges() throws Exception {
-        JsonNode linux = SpecTransformer.transform(dockerSpec(), PREPARED, HOST_CAPS).path("linux");
+        JsonNode linux = SpecTransformer.transform(dockerSpec(), PREPARED, HOST_CAPS, List.of()).path("linux");
         List<String> types = new ArrayList<>();
         linux.path("namespaces").forEach(ns -> types.add(ns.path("type").asText()));
         assertEquals(List.of("mount", "network", "uts", "pid", "ipc", "user", "cgroup"), types);
@@ -83,7 +83,7 @@ class SpecTransformerTest {
 
     @Test
     void rootGetsTheHostsBoundingSetAndNothingBeyondIt() throws Exception {
-        JsonNode caps = SpecTransformer.transform(dockerSpec(), PREPARED, HOST_CAPS).path("process").path("capabilities");
+        JsonNode caps = SpecTransformer.transform(dockerSpec(), PREPARED, HOST_CAPS, List.of()).path("process").path("capabilities");
         for (String set : List.of("bounding", "effective", "permitted")) {
             assertEquals(HOST_CAPS, texts(caps.path(set)), set);
             assertTrue(texts(caps.path(set)).contains("CAP_SYS_ADMIN"), set);
@@ -95,7 +95,7 @@ class SpecTransformerTest {
     void nonRootKeepsItsSetsUnderTheHostsBound() throws Exception {
         ObjectNode spec = dockerSpec();
         spec.withObjectProperty("process").withObjectProperty("user").put("uid", 1000);
-        JsonNode caps = SpecTransformer.transform(spec, PREPARED, HOST_CAPS).path("process").path("capabilities");
+        JsonNode caps = SpecTransformer.transform(spec, PREPARED, HOST_CAPS, List.of()).path("process").path("capabilities");
         assertEquals(HOST_CAPS, texts(caps.path("bounding")));
         assertEquals(texts(spec.path("process").path("capabilities").path("effective")), texts(caps.path("effective")));
         assertEquals(14, caps.path("permitted").size());
@@ -104,7 +104,7 @@ class SpecTransformerTest {
     @Test
     void seccompAllowsTheSystemContainerSyscallsUnconditionally() throws Exception {
         JsonNode before = dockerSpec().path("linux").path("seccomp");
-        JsonNode seccomp = SpecTransformer.transform(dockerSpec(), PREPARED, HOST_CAPS).path("linux").path("seccomp");
+        JsonNode seccomp = SpecTransformer.transform(dockerSpec(), PREPARED, HOST_CAPS, List.of()).path("linux").path("seccomp");
         assertEquals(before.path("defaultAction"), seccomp.path("defaultAction"));
         assertEquals(before.path("architectures"), seccomp.path("architectures"));
         ArrayNode rules = (ArrayNode) seccomp.path("syscalls");
@@ -129,12 +129,12 @@ class SpecTransformerTest {
     void specWithoutSeccompGetsNone() throws Exception {
         ObjectNode spec = dockerSpec();
         spec.withObjectProperty("linux").remove("seccomp");
-        assertFalse(SpecTransformer.transform(spec, PREPARED, HOST_CAPS).path("linux").has("seccomp"));
+        assertFalse(SpecTransformer.transform(spec, PREPARED, HOST_CAPS, List.of()).path("linux").has("seccomp"));
     }
 
     @Test
     void sysfsAndCgroupfsBecomeWritableAndProcSysLeavesTheReadOnlyPaths() throws Exception {
-        JsonNode spec = SpecTransformer.transform(dockerSpec(), PREPARED, HOST_CAPS);
+        JsonNode spec = SpecTransformer.transform(dockerSpec(), PREPARED, HOST_CAPS, List.of());
         assertEquals(List.of("nosuid", "noexec", "nodev"), texts(mountAt(spec, "/sys").path("options")));
         assertEquals(List.of("nosuid", "noexec", "nodev"), texts(mountAt(spec, "/sys/fs/cgroup").path("options")));
         assertEquals(List.of("/proc/bus", "/proc/fs", "/proc/irq", "/proc/sysrq-trigger"), texts(spec.path("linux").path("readonlyPaths")));
@@ -144,7 +144,7 @@ class SpecTransformerTest {
     @Test
     void specialMountsAreAppendedAndReplacementsSwapSources() throws Exception {
         JsonNode before = dockerSpec().path("mounts");
-        JsonNode mounts = SpecTransformer.transform(dockerSpec(), PREPARED, HOST_CAPS).path("mounts");
+        JsonNode mounts = SpecTransformer.transform(dockerSpec(), PREPARED, HOST_CAPS, List.of()).path("mounts");
         assertEquals(before.size() + 2, mounts.size());
         assertEquals(JSON.readTree("{\"destination\":\"/var/lib/docker\",\"type\":\"bind\",\"source\":\"/var/lib/jsysbox/c/docker\",\"options\":[\"rbind\",\"rw\"]}"),
                 mounts.get(before.size()));
@@ -157,14 +157,14 @@ class SpecTransformerTest {
 
     @Test
     void rootPathIsTheManagersWhenItGivesOne() throws Exception {
-        assertEquals("/run/jsysbox/mnt/3/rootfs", SpecTransformer.transform(dockerSpec(), PREPARED, HOST_CAPS).path("root").path("path").asText());
+        assertEquals("/run/jsysbox/mnt/3/rootfs", SpecTransformer.transform(dockerSpec(), PREPARED, HOST_CAPS, List.of()).path("root").path("path").asText());
         PrepareResponse chowned = PREPARED.toBuilder().setRootfsPath("").setRootfsShift("chown").build();
-        assertEquals(dockerSpec().path("root"), SpecTransformer.transform(dockerSpec(), chowned, HOST_CAPS).path("root"));
+        assertEquals(dockerSpec().path("root"), SpecTransformer.transform(dockerSpec(), chowned, HOST_CAPS, List.of()).path("root"));
     }
 
     @Test
     void pingGroupRangeIsCutToTheMappedGids() throws Exception {
-        JsonNode sysctl = SpecTransformer.transform(dockerSpec(), PREPARED, HOST_CAPS).path("linux").path("sysctl");
+        JsonNode sysctl = SpecTransformer.transform(dockerSpec(), PREPARED, HOST_CAPS, List.of()).path("linux").path("sysctl");
         assertEquals("0 65535", sysctl.path("net.ipv4.ping_group_range").asText());
         assertEquals("0", sysctl.path("net.ipv4.ip_unprivileged_port_start").asText());
     }
@@ -174,7 +174,7 @@ class SpecTransformerTest {
         ObjectNode spec = dockerSpec();
         spec.put("x-vendor", 42);
         spec.withObjectProperty("linux").put("x-future", "yes");
-        JsonNode result = SpecTransformer.transform(spec, PREPARED, HOST_CAPS);
+        JsonNode result = SpecTransformer.transform(spec, PREPARED, HOST_CAPS, List.of());
         assertEquals(42, result.path("x-vendor").asInt());
         assertEquals("yes", result.path("linux").path("x-future").asText());
         assertEquals(spec.path("hooks"), result.path("hooks"));
@@ -183,18 +183,18 @@ class SpecTransformerTest {
 
     @Test
     void transformedSpecIsMarkedAndTransformingItAgainChangesNothing() throws Exception {
-        ObjectNode once = SpecTransformer.transform(dockerSpec(), PREPARED, HOST_CAPS);
+        ObjectNode once = SpecTransformer.transform(dockerSpec(), PREPARED, HOST_CAPS, List.of());
         JsonNode annotations = once.path("annotations");
         assertEquals("true", annotations.path(SpecTransformer.TRANSFORMED).asText());
         assertEquals("196608:65536", annotations.path(SpecTransformer.UID_RANGE).asText());
         assertEquals("262144:65536", annotations.path(SpecTransformer.GID_RANGE).asText());
-        assertEquals(once, SpecTransformer.transform(once, PREPARED, HOST_CAPS));
+        assertEquals(once, SpecTransformer.transform(once, PREPARED, HOST_CAPS, List.of()));
     }
 
     @Test
     void originalUndoesTheRewrite() throws Exception {
         ObjectNode spec = dockerSpec();
-        ObjectNode original = SpecTransformer.original(SpecTransformer.transform(spec, PREPARED, HOST_CAPS));
+        ObjectNode original = SpecTransformer.original(SpecTransformer.transform(spec, PREPARED, HOST_CAPS, List.of()));
         assertEquals(spec.path("root"), original.path("root"));
         assertEquals(spec.path("mounts"), original.path("mounts"));
         assertEquals(spec.path("linux").path("namespaces"), original.path("linux").path("namespaces"));
@@ -205,9 +205,9 @@ class SpecTransformerTest {
 
     @Test
     void transformingAgainWithANewPreparationUsesTheOriginalSources() throws Exception {
-        ObjectNode once = SpecTransformer.transform(dockerSpec(), PREPARED, HOST_CAPS);
+        ObjectNode once = SpecTransformer.transform(dockerSpec(), PREPARED, HOST_CAPS, List.of());
         PrepareResponse second = PREPARED.toBuilder().clearReplacements().clearSpecialMounts().setRootfsPath("").build();
-        JsonNode twice = SpecTransformer.transform(once, second, HOST_CAPS);
+        JsonNode twice = SpecTransformer.transform(once, second, HOST_CAPS, List.of());
         assertEquals(dockerSpec().path("root"), twice.path("root"));
         assertEquals("/tmp", twice.path("mounts").get(7).path("source").asText());
         assertEquals(dockerSpec().path("mounts").size(), twice.path("mounts").size());
@@ -215,7 +215,7 @@ class SpecTransformerTest {
 
     @Test
     void startedHookComesFirstAndIsDroppedFromTheOriginal() throws Exception {
-        ObjectNode spec = SpecTransformer.transform(dockerSpec(), PREPARED, HOST_CAPS);
+        ObjectNode spec = SpecTransformer.transform(dockerSpec(), PREPARED, HOST_CAPS, List.of());
         List<String> command = List.of("/jre/bin/java", "-cp", "/lib/*", "io.jsysbox.runc.Main", StartedHook.VERB);
         ObjectNode hooked = SpecTransformer.withStartedHook(spec, command, List.of("JSYSBOX_MGR_SOCKET=/tmp/m.sock"));
         JsonNode hook = hooked.path("hooks").path("createRuntime").get(0);
@@ -345,8 +345,21 @@ class SpecTransformerTest {
                  "linux":{"namespaces":[{"type":"pid"},{"type":"network"},{"type":"ipc"},{"type":"uts"},{"type":"mount"},{"type":"cgroup"}],
                  "maskedPaths":["/proc/kcore"],"readonlyPaths":["/proc/sys"]}}""");
         SpecTransformer.validate(spec, Set.of());
-        JsonNode result = SpecTransformer.transform(spec, PREPARED.toBuilder().clearReplacements().build(), HOST_CAPS);
+        JsonNode result = SpecTransformer.transform(spec, PREPARED.toBuilder().clearReplacements().build(), HOST_CAPS, List.of());
         assertEquals(7, result.path("linux").path("namespaces").size());
         assertEquals(List.of("nosuid", "noexec", "nodev"), texts(mountAt(result, "/sys").path("options")));
+    }
+
+    @Test
+    void kernelDebugFileSystemsGetAnEmptyReadOnlyPlaceholderUnlessTheUserMountedOne() throws Exception {
+        ObjectNode spec = dockerSpec();
+        spec.withArrayProperty("mounts").addObject().put("destination", "/sys/kernel/tracing").put("type", "bind")
+                .put("source", "/srv/trace");
+        JsonNode result = SpecTransformer.transform(spec, PREPARED, HOST_CAPS, List.of("/sys/kernel/debug", "/sys/kernel/tracing"));
+        JsonNode debug = mountAt(result, "/sys/kernel/debug");
+        assertEquals("tmpfs", debug.path("type").asText());
+        assertTrue(texts(debug.path("options")).contains("ro"), debug.toString());
+        assertEquals("bind", mountAt(result, "/sys/kernel/tracing").path("type").asText(), "the user's own mount is kept");
+        assertEquals(spec.path("mounts"), SpecTransformer.original((ObjectNode) result).path("mounts"), "undone by original()");
     }
 }
