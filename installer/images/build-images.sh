@@ -5,6 +5,8 @@
 #   jsysbox/busybox:latest  busybox-static with one symlink per applet; CMD sh.
 #   jsysbox/systemd:latest  Debian bookworm + systemd (CMD /sbin/init) + docker.io as a systemd service, with the
 #                           busybox tarball at /opt/jsysbox/busybox-rootfs.tar; stop signal SIGRTMIN+3.
+#   jsysbox/podman:latest   Debian bookworm + podman (netavark, slirp4netns, uidmap), the busybox tarball, and a user `builder`
+#                           (uid 1000) with subordinate ids 10000-59999 for rootless podman; CMD sleep infinity.
 # An image is rebuilt only when its io.jsysbox.build label differs from the hash of this script.
 # The debootstrap rootfs is cached under /var/cache/jsysbox/ (delete it to start from scratch).
 set -euo pipefail
@@ -12,6 +14,7 @@ set -euo pipefail
 cache=/var/cache/jsysbox
 dind_packages=docker.io,docker-compose,iptables,procps,iproute2,ca-certificates,tini
 systemd_packages=systemd,systemd-sysv,dbus,docker.io,iptables,procps,iproute2
+podman_packages=podman,netavark,aardvark-dns,slirp4netns,uidmap,iptables,procps,iproute2,ca-certificates
 mirror=${JSYSBOX_DEBIAN_MIRROR:-http://deb.debian.org/debian}
 build_hash=$(sha256sum "$0" | cut -c1-16)
 
@@ -132,6 +135,18 @@ build_systemd() {
   echo "built jsysbox/systemd:latest (stop signal SIGRTMIN+3)"
 }
 
+build_podman() {
+  image_is_current jsysbox/podman:latest && { echo "jsysbox/podman:latest is current"; return; }
+  local rootfs
+  rootfs=$(debootstrap_rootfs podman "$podman_packages")
+  # Rootless podman maps a user namespace inside the container's own 65536 ids: give `builder` a range that fits.
+  chroot "$rootfs" sh -c 'id builder >/dev/null 2>&1 || useradd -m -u 1000 builder'
+  echo "builder:10000:50000" >"$rootfs/etc/subuid"
+  echo "builder:10000:50000" >"$rootfs/etc/subgid"
+  import_rootfs "$rootfs" jsysbox/podman:latest '["sleep", "infinity"]'
+}
+
 build_busybox
 build_dind
 build_systemd
+build_podman

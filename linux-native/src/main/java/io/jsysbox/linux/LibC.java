@@ -23,6 +23,10 @@ interface LibC extends Library {
 
     int mkdirat(int dirFd, String path, int mode);
 
+    int mknodat(int dirFd, String path, int mode, long dev);
+
+    int fchmodat(int dirFd, String path, int mode, int flags);
+
     int close(int fd);
 
     int setfsuid(int uid);

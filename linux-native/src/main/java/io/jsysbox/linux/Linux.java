@@ -164,6 +164,22 @@ public final class Linux {
         }
     }
 
+    /** mknodat(2) of the character device {@code major:minor} named {@code name} in {@code dir}, with {@code mode}. */
+    public static void mknodCharAt(Fd dir, String name, int major, int minor, int mode) throws LinuxException {
+        final int sIfChr = 0020000;
+        long dev = ((long) (major & 0xfffff000) << 32) | ((major & 0xfff) << 8) | ((long) (minor & 0xffffff00) << 12) | (minor & 0xff);
+        if (C.mknodat(dir.value(), name, sIfChr | mode, dev) != 0) {
+            throw new LinuxException("mknodat(" + dir.procPathOrName(name) + ", c " + major + ":" + minor + ")", Native.getLastError());
+        }
+    }
+
+    /** fchmodat(2) of {@code name} in {@code dir}: sets the exact mode (mknod and mkdir are cut by the umask). */
+    public static void chmodAt(Fd dir, String name, int mode) throws LinuxException {
+        if (C.fchmodat(dir.value(), name, mode, 0) != 0) {
+            throw new LinuxException("fchmodat(" + dir.procPathOrName(name) + ", " + Integer.toOctalString(mode) + ")", Native.getLastError());
+        }
+    }
+
     /** A pidfd for {@code pid}: it becomes readable when the process exits, and never names a reused pid. */
     public static Fd pidfdOpen(long pid) throws LinuxException {
         return new Fd(checkedSyscall("pidfd_open(" + pid + ")", Arch.SYS_PIDFD_OPEN, pid, 0L));

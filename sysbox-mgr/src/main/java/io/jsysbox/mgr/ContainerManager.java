@@ -37,6 +37,7 @@ public final class ContainerManager {
     private final StateStore store;
     private final Path mountRoot;
     private final SpecialMounts specialMounts;
+    private final DeviceNodes deviceNodes;
     private final IdMappedMounts idmapped = new IdMappedMounts();
     private final RootfsShifter rootfsShifter = new RootfsShifter(idmapped);
     private final BindMountMapper bindMountMapper = new BindMountMapper(idmapped);
@@ -55,6 +56,7 @@ public final class ContainerManager {
         this.store = store;
         this.mountRoot = mountRoot;
         this.specialMounts = new SpecialMounts(stateDir);
+        this.deviceNodes = new DeviceNodes(mountRoot.resolveSibling("dev"));
         this.version = version;
     }
 
@@ -64,6 +66,7 @@ public final class ContainerManager {
      */
     public synchronized void start() throws IOException {
         prepareMountRoot();
+        deviceNodes.prepare();
         ManagerState state = store.load();
         for (ContainerState c : state.containers()) {
             allocator.restore(c.id(), c.slot());
@@ -158,6 +161,7 @@ public final class ContainerManager {
             made.dirs.add(slotDir.toString());
             var home = specialMounts.homeFor(id, rootfs);
             Map<String, Path> specials = specialMounts.create(home, request.getSpecialMountsList(), uids.rootId(), gids.rootId(), made);
+            var devices = deviceNodes.make(slot, uids.rootId(), gids.rootId(), made);
             rootfsShifter.shift(rootfs, MountInfo.read(), uids, gids, slotDir, made);
             var replacements = bindMountMapper.map(id, request.getBindMountsList(), uids, gids, slotDir, made);
             ContainerState state = made.build();
@@ -169,7 +173,7 @@ public final class ContainerManager {
             PrepareResponse.Builder response = PrepareResponse.newBuilder()
                     .setUidRange(proto(uids)).setGidRange(proto(gids))
                     .setRootfsShift(state.rootfsShift()).setRootfsPath(state.rootfsPath())
-                    .addAllReplacements(replacements);
+                    .addAllReplacements(replacements).addAllDeviceNodes(devices);
             specials.forEach((dest, dir) -> response.addSpecialMounts(SpecialMount.newBuilder().setDestination(dest).setSource(dir.toString())));
             return response.build();
         } catch (IOException | ManagerException | RuntimeException e) {

@@ -96,8 +96,19 @@ class ContainerManagerIntegrationTest {
         assertEquals(root + 1000, uid(Path.of(prepared.getReplacements(0).getSource()).resolve("owned-by-1000")));
         assertEquals(1000, uid(tmp.resolve("volume/owned-by-1000")), "a bind source is never chowned");
 
+        for (var node : prepared.getDeviceNodesList()) {
+            Path source = Path.of(node.getSource());
+            assertEquals(root, uid(source), node.getDestination() + " belongs to the container's root");
+            assertEquals("rw-rw-rw-", java.nio.file.attribute.PosixFilePermissions.toString(
+                    Files.getPosixFilePermissions(source, java.nio.file.LinkOption.NOFOLLOW_LINKS)));
+        }
+        assertEquals(Files.exists(Path.of("/dev/net/tun")) ? 1 : 0,
+                prepared.getDeviceNodesList().stream().filter(n -> n.getDestination().equals("/dev/net/tun")).count());
+        Path devices = Path.of(prepared.getDeviceNodesCount() == 0 ? "/nonexistent" : prepared.getDeviceNodes(0).getSource()).getParent();
+
         assertTrue(manager.release("c1"));
         assertFalse(manager.release("c1"));
+        assertFalse(Files.exists(devices), "the device nodes go with the container");
         assertEquals(List.of("c1"), virtualFiles.detached, "released: jsysbox-fs forgets it (once)");
         assertEquals(java.util.List.of(), MountInfo.read().mountPointsUnder(mountRoot.resolve("0")));
         assertFalse(Files.exists(mountRoot.resolve("0")));

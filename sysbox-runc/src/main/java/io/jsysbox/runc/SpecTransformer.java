@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.jsysbox.api.v1.BindMount;
+import io.jsysbox.api.v1.DeviceNode;
 import io.jsysbox.api.v1.IdRange;
 import io.jsysbox.api.v1.MountReplacement;
 import io.jsysbox.api.v1.PrepareResponse;
@@ -214,6 +215,15 @@ final class SpecTransformer {
     static final List<String> KERNEL_FS_MOUNTPOINTS = List.of("/sys/kernel/debug", "/sys/kernel/tracing");
 
     /**
+     * A second procfs with nothing mounted on it. Why: the kernel lets a user namespace mount a new procfs (rootless
+     * Podman's containers, nested in the container's user namespace) only if a procfs in its mount namespace is
+     * fully visible (fs/namespace.c, mount_too_revealing): the container's /proc is not — jsysbox-fs's files and
+     * Docker's masked paths sit on it, and a nested user namespace sees them as locked mounts. It shows what /proc
+     * shows without virtualization (the host's meminfo…), nothing more: writes still need host privileges.
+     */
+    static final String UNOBSCURED_PROC = "/dev/.jsysbox-proc";
+
+    /**
      * The system-container spec for {@code spec} (a transformed spec is rewritten from its original).
      * {@code kernelFsMountpoints}: those of {@link #KERNEL_FS_MOUNTPOINTS} that exist on this kernel.
      */
@@ -233,6 +243,10 @@ final class SpecTransformer {
         if (linux.path("seccomp").isObject()) allowSystemContainerSyscalls(linux.withObjectProperty("seccomp"));
         rewriteMounts(result.withArrayProperty("mounts"), prepared);
         placeholdKernelFileSystems(result.withArrayProperty("mounts"), kernelFsMountpoints);
+        ObjectNode unobscuredProc = result.withArrayProperty("mounts").addObject();
+        unobscuredProc.put("destination", UNOBSCURED_PROC).put("type", "proc").put("source", "proc");
+        unobscuredProc.set("options", textArray(List.of("nosuid", "noexec", "nodev")));
+        addDeviceNodes(linux, result.withArrayProperty("mounts"), prepared.getDeviceNodesList());
         removeText(linux.path("readonlyPaths"), "/proc/sys");
         if (!prepared.getRootfsPath().isEmpty()) result.withObjectProperty("root").put("path", prepared.getRootfsPath());
         fitPingGroupRange(linux, prepared.getGidRange());
@@ -312,6 +326,28 @@ final class SpecTransformer {
             mount.put("type", "bind");
             mount.put("source", special.getSource());
             mount.set("options", textArray(List.of("rbind", "rw")));
+        }
+    }
+
+    /**
+     * The manager's device nodes (owned by the container's root, mode 0666) bind-mounted on their destinations and
+     * allowed in the device cgroup, after Docker's rules (the last matching rule wins; Docker denies /dev/fuse).
+     * A device or mount the user asked for at the same path wins.
+     */
+    private static void addDeviceNodes(ObjectNode linux, ArrayNode mounts, List<DeviceNode> nodes) {
+        Set<String> taken = new java.util.HashSet<>();
+        for (JsonNode mount : mounts) taken.add(mount.path("destination").asText());
+        for (JsonNode device : linux.path("devices")) taken.add(device.path("path").asText());
+        ArrayNode rules = linux.withObjectProperty("resources").withArrayProperty("devices");
+        for (DeviceNode node : nodes) {
+            if (taken.contains(node.getDestination())) continue;
+            ObjectNode mount = mounts.addObject();
+            mount.put("destination", node.getDestination());
+            mount.put("type", "bind");
+            mount.put("source", node.getSource());
+            mount.set("options", textArray(List.of("bind", "rw", "nosuid", "noexec")));
+            rules.addObject().put("allow", true).put("type", "c").put("major", node.getMajor())
+                    .put("minor", node.getMinor()).put("access", "rwm");
         }
     }
 

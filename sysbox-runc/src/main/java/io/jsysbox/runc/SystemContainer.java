@@ -35,12 +35,14 @@ final class SystemContainer implements AutoCloseable {
         ObjectNode spec;
         List<String> capabilities;
         List<String> kernelFsMountpoints;
+
         try {
             spec = SpecTransformer.original(ConfigFile.read(configFile));
             SpecTransformer.validate(spec, HostNamespaces.joinedBy(spec));
             capabilities = Capabilities.hostBoundingSet();
             kernelFsMountpoints = SpecTransformer.KERNEL_FS_MOUNTPOINTS.stream()
                     .filter(dir -> java.nio.file.Files.isDirectory(Path.of(dir))).toList();
+
         } catch (JsysboxException | RuntimeException e) {
             connecting.thenAccept(ManagerClient::close);
             throw e;

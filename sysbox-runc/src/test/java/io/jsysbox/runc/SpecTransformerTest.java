@@ -145,7 +145,7 @@ class SpecTransformerTest {
     void specialMountsAreAppendedAndReplacementsSwapSources() throws Exception {
         JsonNode before = dockerSpec().path("mounts");
         JsonNode mounts = SpecTransformer.transform(dockerSpec(), PREPARED, HOST_CAPS, List.of()).path("mounts");
-        assertEquals(before.size() + 2, mounts.size());
+        assertEquals(before.size() + 2 + 1, mounts.size(), "two special mounts and the unobscured procfs");
         assertEquals(JSON.readTree("{\"destination\":\"/var/lib/docker\",\"type\":\"bind\",\"source\":\"/var/lib/jsysbox/c/docker\",\"options\":[\"rbind\",\"rw\"]}"),
                 mounts.get(before.size()));
         assertEquals("/var/lib/containerd", mounts.get(before.size() + 1).path("destination").asText());
@@ -210,7 +210,7 @@ class SpecTransformerTest {
         JsonNode twice = SpecTransformer.transform(once, second, HOST_CAPS, List.of());
         assertEquals(dockerSpec().path("root"), twice.path("root"));
         assertEquals("/tmp", twice.path("mounts").get(7).path("source").asText());
-        assertEquals(dockerSpec().path("mounts").size(), twice.path("mounts").size());
+        assertEquals(dockerSpec().path("mounts").size() + 1, twice.path("mounts").size(), "plus the unobscured procfs, once");
     }
 
     @Test
@@ -361,5 +361,24 @@ class SpecTransformerTest {
         assertTrue(texts(debug.path("options")).contains("ro"), debug.toString());
         assertEquals("bind", mountAt(result, "/sys/kernel/tracing").path("type").asText(), "the user's own mount is kept");
         assertEquals(spec.path("mounts"), SpecTransformer.original((ObjectNode) result).path("mounts"), "undone by original()");
+    }
+
+    @Test
+    void managerDeviceNodesAreBoundAndAllowedAfterDockersRules() throws Exception {
+        var prepared = PREPARED.toBuilder().addDeviceNodes(io.jsysbox.api.v1.DeviceNode.newBuilder()
+                .setDestination("/dev/fuse").setSource("/run/jsysbox/dev/3/fuse").setMajor(10).setMinor(229)).build();
+        JsonNode result = SpecTransformer.transform(dockerSpec(), prepared, HOST_CAPS, List.of());
+        assertEquals("/run/jsysbox/dev/3/fuse", mountAt(result, "/dev/fuse").path("source").asText());
+        JsonNode rules = result.path("linux").path("resources").path("devices");
+        JsonNode last = rules.get(rules.size() - 1);
+        assertEquals(List.of(true, 229), List.of(last.path("allow").asBoolean(), last.path("minor").asInt()),
+                "allowing /dev/fuse comes after Docker's deny: " + rules);
+    }
+
+    @Test
+    void aSecondProcfsLetsNestedUserNamespacesMountTheirOwn() throws Exception {
+        JsonNode proc = mountAt(SpecTransformer.transform(dockerSpec(), PREPARED, HOST_CAPS, List.of()), SpecTransformer.UNOBSCURED_PROC);
+        assertEquals("proc", proc.path("type").asText());
+        assertFalse(texts(proc.path("options")).contains("ro"), "a read-only one would not let a read-write procfs be mounted");
     }
 }
