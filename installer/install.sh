@@ -5,6 +5,8 @@
 #                                      then `jsysbox install` (subuid/subgid, Docker runtime, jsysbox-fs and
 #                                      jsysbox-mgr under supervision)
 #   installer/install.sh --demo        the same, then installer/demo.sh
+#   installer/install.sh --default-runtime   the same, and jsysbox becomes Docker's default runtime
+#                                      (undo: jsysbox default-runtime runc)
 #   installer/install.sh --uninstall [--force]
 #                                      undo everything; refuses while jsysbox containers run unless --force
 #
@@ -41,14 +43,15 @@ common_flags="--enable-native-access=ALL-UNNAMED --sun-misc-unsafe-memory-access
 
 say() { echo "==> $*"; }
 die() { echo "install.sh: $*" >&2; exit 1; }
-usage() { sed -n '2,12p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,14p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
 
-mode=install demo=0 force=0
+mode=install demo=0 force=0 default_runtime=
 for arg in "$@"; do
   case $arg in
     --uninstall) mode=uninstall ;;
     --force) force=1 ;;
     --demo) demo=1 ;;
+    --default-runtime) default_runtime=--default-runtime ;;
     -h|--help) usage; exit 0 ;;
     *) echo "install.sh: unknown argument '$arg'" >&2; usage >&2; exit 2 ;;
   esac
@@ -235,7 +238,7 @@ install_all() {
   train_aot mgr check-idmap
   train_fs_aot
   say "jsysbox install"
-  "$bin/jsysbox" install
+  "$bin/jsysbox" install $default_runtime
   train_runc_aot
   train_aot installer doctor
 }

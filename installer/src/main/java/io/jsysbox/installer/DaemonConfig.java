@@ -52,6 +52,21 @@ public final class DaemonConfig {
     }
 
     /** Whether {@code text} registers {@code name} with {@code path}. */
+    /**
+     * {@code text} with {@code "default-runtime": name}. Set, never removed: dockerd's SIGHUP reload keeps the old
+     * value of a key missing from the file, so going back to runc means writing "runc".
+     */
+    public static String withDefaultRuntime(String text, String name) {
+        ObjectNode root = parse(text);
+        root.put("default-runtime", name);
+        return render(root);
+    }
+
+    /** The file's default runtime, "runc" (dockerd's) when it names none. */
+    public static String defaultRuntime(String text) {
+        return parse(text).path("default-runtime").asText("runc");
+    }
+
     public static boolean hasRuntime(String text, String name, String path) {
         return path.equals(parse(text).path("runtimes").path(name).path("path").asText(null));
     }

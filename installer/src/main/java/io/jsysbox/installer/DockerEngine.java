@@ -39,8 +39,26 @@ final class DockerEngine {
         }
     }
 
+    /** The engine's default runtime, as `docker info` reports it. */
+    static String defaultRuntime() {
+        Commands.Result info = Commands.run(Duration.ofSeconds(15), List.of("docker", "info", "--format", "{{.DefaultRuntime}}"));
+        if (!info.ok()) {
+            throw new InstallException("docker info failed (" + info.reason() + "): start dockerd and retry");
+        }
+        return info.out().strip();
+    }
+
+    /** Makes dockerd re-read daemon.json and waits until it reports {@code name} as its default runtime. */
+    static void reloadUntilDefault(String name) {
+        reload("make " + name + " its default runtime", () -> defaultRuntime().equals(name));
+    }
+
     /** Makes dockerd re-read daemon.json (SIGHUP; "runtimes" is reloadable) and waits until it shows the change. */
     static void reloadUntil(boolean registered) {
+        reload((registered ? "pick up" : "drop") + " the jsysbox runtime", () -> runtimes().contains(HostLayout.RUNTIME_NAME) == registered);
+    }
+
+    private static void reload(String what, java.util.function.BooleanSupplier done) {
         long pid = dockerdPid().orElseThrow(() -> new InstallException(
                 "no dockerd process found to reload: start dockerd, then run jsysbox install again"));
         Commands.Result hup = Commands.run("kill", "-HUP", Long.toString(pid));
@@ -48,10 +66,10 @@ final class DockerEngine {
             throw new InstallException("cannot signal dockerd (pid " + pid + "): " + hup.reason());
         }
         long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
-        while (runtimes().contains(HostLayout.RUNTIME_NAME) != registered) {
+        while (!done.getAsBoolean()) {
             if (System.nanoTime() > deadline) {
-                throw new InstallException("dockerd (pid " + pid + ") did not " + (registered ? "pick up" : "drop")
-                        + " the jsysbox runtime after SIGHUP: check " + HostLayout.DAEMON_JSON + " and restart dockerd");
+                throw new InstallException("dockerd (pid " + pid + ") did not " + what
+                        + " after SIGHUP: check " + HostLayout.DAEMON_JSON + " and restart dockerd");
             }
             sleep(Duration.ofMillis(250));
         }

@@ -23,11 +23,13 @@ final class Installer {
         this.out = out;
     }
 
-    void install() {
+    /** {@code defaultRuntime}: also make jsysbox the engine's default runtime (docker build's RUN steps use it). */
+    void install(boolean defaultRuntime) {
         requireRoot();
         requireFuse();
         addSubIds();
         registerRuntime();
+        if (defaultRuntime) setDefaultRuntime(HostLayout.RUNTIME_NAME);
         supervision.install();
         startAll(supervision::startOrRefresh);
         out.println("jsysbox is installed: docker run --runtime=jsysbox IMAGE");
@@ -48,6 +50,9 @@ final class Installer {
         }
         stopAll();
         supervision.uninstall();
+        if (DockerEngine.answers() && DaemonConfig.defaultRuntime(HostFiles.readOrEmpty(HostLayout.DAEMON_JSON)).equals(HostLayout.RUNTIME_NAME)) {
+            setDefaultRuntime("runc");
+        }
         unregisterRuntime();
         removeSubIds();
         removeRunDir();
@@ -120,6 +125,17 @@ final class Installer {
             writeIfChanged(file, text, SubIdPlan.withoutEntry(text));
         }
         out.println("subuid/subgid: jsysbox entries removed");
+    }
+
+    /** Writes {@code "default-runtime": name} to daemon.json and reloads dockerd until it uses it. */
+    void setDefaultRuntime(String name) {
+        requireRoot();
+        String current = HostFiles.readOrEmpty(HostLayout.DAEMON_JSON);
+        writeIfChanged(HostLayout.DAEMON_JSON, current, DaemonConfig.withDefaultRuntime(current, name));
+        if (!DockerEngine.defaultRuntime().equals(name)) {
+            DockerEngine.reloadUntilDefault(name);
+        }
+        out.println("docker: default runtime " + name);
     }
 
     private void registerRuntime() {

@@ -27,8 +27,18 @@ public final class Main {
     }
 
     @Command(description = "Add the subuid/subgid pool, register the runtime with Docker, start the supervised daemons (jsysbox-fs, jsysbox-mgr).")
-    int install() {
-        new Installer(out).install();
+    int install(@Option(names = "--default-runtime", description = "also make jsysbox Docker's default runtime "
+            + "(classic docker build RUN steps then run in system containers)") boolean defaultRuntime) {
+        new Installer(out).install(defaultRuntime);
+        return 0;
+    }
+
+    @Command(name = "default-runtime", description = "Set Docker's default runtime (jsysbox or runc) in daemon.json and reload dockerd.")
+    int defaultRuntime(@picocli.CommandLine.Parameters(paramLabel = "RUNTIME", description = "jsysbox or runc") String name) {
+        if (!List.of(HostLayout.RUNTIME_NAME, "runc").contains(name)) {
+            throw new IllegalArgumentException("default runtime must be jsysbox or runc, got '" + name + "'");
+        }
+        new Installer(out).setDefaultRuntime(name);
         return 0;
     }
 
