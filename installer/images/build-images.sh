@@ -5,6 +5,7 @@
 #   jsysbox/busybox:latest  busybox-static with one symlink per applet; CMD sh.
 #   jsysbox/systemd:latest  Debian bookworm + systemd (CMD /sbin/init) + docker.io as a systemd service, with the
 #                           busybox tarball at /opt/jsysbox/busybox-rootfs.tar; stop signal SIGRTMIN+3.
+#   jsysbox/jdk:latest      jsysbox/dind's engine and init, plus OpenJDK 17 and Maven (Testcontainers inside).
 #   jsysbox/podman:latest   Debian bookworm + podman (netavark, slirp4netns, uidmap), the busybox tarball, and a user `builder`
 #                           (uid 1000) with subordinate ids 10000-59999 for rootless podman; CMD sleep infinity.
 # An image is rebuilt only when its io.jsysbox.build label differs from the hash of this script.
@@ -14,6 +15,7 @@ set -euo pipefail
 cache=/var/cache/jsysbox
 dind_packages=docker.io,docker-compose,iptables,procps,iproute2,ca-certificates,tini
 systemd_packages=systemd,systemd-sysv,dbus,docker.io,iptables,procps,iproute2
+jdk_packages=$dind_packages,openjdk-17-jdk-headless,maven
 podman_packages=podman,netavark,aardvark-dns,slirp4netns,uidmap,iptables,procps,iproute2,ca-certificates
 mirror=${JSYSBOX_DEBIAN_MIRROR:-http://deb.debian.org/debian}
 build_hash=$(sha256sum "$0" | cut -c1-16)
@@ -124,6 +126,14 @@ build_dind() {
   import_rootfs "$rootfs" jsysbox/dind:latest '["/usr/bin/tini", "--", "/usr/local/bin/jsysbox-dind-init"]'
 }
 
+build_jdk() {
+  image_is_current jsysbox/jdk:latest && { echo "jsysbox/jdk:latest is current"; return; }
+  local rootfs
+  rootfs=$(debootstrap_rootfs jdk "$jdk_packages")
+  write_dind_init "$rootfs/usr/local/bin/jsysbox-dind-init"
+  import_rootfs "$rootfs" jsysbox/jdk:latest '["/usr/bin/tini", "--", "/usr/local/bin/jsysbox-dind-init"]'
+}
+
 build_systemd() {
   image_is_current jsysbox/systemd:latest && { echo "jsysbox/systemd:latest is current"; return; }
   import_rootfs "$(debootstrap_rootfs systemd "$systemd_packages")" jsysbox/systemd:rootfs '["/sbin/init"]'
@@ -150,3 +160,4 @@ build_busybox
 build_dind
 build_systemd
 build_podman
+build_jdk
