@@ -118,20 +118,14 @@ import_rootfs() {
   echo "built $2"
 }
 
-build_dind() {
-  image_is_current jsysbox/dind:latest && { echo "jsysbox/dind:latest is current"; return; }
+# build_engine_image NAME PACKAGES: jsysbox/NAME, a Debian rootfs whose init (tini + jsysbox-dind-init) starts an inner
+# engine seeded with busybox:latest: jsysbox/dind, and jsysbox/jdk (the same plus a JDK and Maven).
+build_engine_image() {
+  image_is_current "jsysbox/$1:latest" && { echo "jsysbox/$1:latest is current"; return; }
   local rootfs
-  rootfs=$(debootstrap_rootfs dind "$dind_packages")
+  rootfs=$(debootstrap_rootfs "$1" "$2")
   write_dind_init "$rootfs/usr/local/bin/jsysbox-dind-init"
-  import_rootfs "$rootfs" jsysbox/dind:latest '["/usr/bin/tini", "--", "/usr/local/bin/jsysbox-dind-init"]'
-}
-
-build_jdk() {
-  image_is_current jsysbox/jdk:latest && { echo "jsysbox/jdk:latest is current"; return; }
-  local rootfs
-  rootfs=$(debootstrap_rootfs jdk "$jdk_packages")
-  write_dind_init "$rootfs/usr/local/bin/jsysbox-dind-init"
-  import_rootfs "$rootfs" jsysbox/jdk:latest '["/usr/bin/tini", "--", "/usr/local/bin/jsysbox-dind-init"]'
+  import_rootfs "$rootfs" "jsysbox/$1:latest" '["/usr/bin/tini", "--", "/usr/local/bin/jsysbox-dind-init"]'
 }
 
 build_systemd() {
@@ -139,8 +133,8 @@ build_systemd() {
   import_rootfs "$(debootstrap_rootfs systemd "$systemd_packages")" jsysbox/systemd:rootfs '["/sbin/init"]'
   # systemd halts on SIGRTMIN+3 (SIGTERM would only make it re-execute): `docker stop` must send that. docker
   # import cannot set a stop signal, a one-line classic build can (no registry involved).
-  printf 'FROM jsysbox/systemd:rootfs\nSTOPSIGNAL SIGRTMIN+3\n' | DOCKER_BUILDKIT=0 docker build -q -t jsysbox/systemd:latest - >/dev/null \
-    || die "docker build of jsysbox/systemd:latest failed"
+  printf 'FROM jsysbox/systemd:rootfs\nSTOPSIGNAL SIGRTMIN+3\n' | DOCKER_BUILDKIT=0 docker build -q -t jsysbox/systemd:latest - \
+    >"$cache/build-systemd.log" 2>&1 || die "docker build of jsysbox/systemd:latest failed; see $cache/build-systemd.log"
   docker rmi jsysbox/systemd:rootfs >/dev/null
   echo "built jsysbox/systemd:latest (stop signal SIGRTMIN+3)"
 }
@@ -157,7 +151,7 @@ build_podman() {
 }
 
 build_busybox
-build_dind
+build_engine_image dind "$dind_packages"
 build_systemd
 build_podman
-build_jdk
+build_engine_image jdk "$jdk_packages"
