@@ -43,6 +43,18 @@ public final class UnixChannels {
         return new ClosingChannel(channel, group);
     }
 
+    /**
+     * Whether a daemon accepts connections on {@code socket}: a daemon checks this before it starts, because serving
+     * would replace that daemon's socket file (and jsysbox-fs would take over its mount).
+     */
+    public static boolean answers(Path socket) {
+        try (var channel = java.nio.channels.SocketChannel.open(java.net.UnixDomainSocketAddress.of(socket))) {
+            return channel.isConnected();
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
     /** Starts a server on {@code socket}, replacing a stale socket file left by a previous run. */
     public static Server serve(Path socket, List<BindableService> services) throws IOException {
         java.nio.file.Files.createDirectories(socket.getParent());

@@ -56,7 +56,7 @@ public final class Main implements Callable<Integer> {
             System.err.println("jsysbox-fs: --threads must be between 1 and 64, got " + threads);
             return 2;
         }
-        if (answers(socket)) {
+        if (UnixChannels.answers(socket)) {
             System.err.println("jsysbox-fs: another jsysbox-fs is serving " + socket + "; stop it first");
             return 1;
         }
@@ -117,15 +117,6 @@ public final class Main implements Callable<Integer> {
                     throw new IOException("cannot detach the stale jsysbox-fs mount at " + mountDir + ": " + e.getMessage(), e);
                 }
             }
-        }
-    }
-
-    /** Whether something accepts connections on {@code socket} (serving would replace its socket file). */
-    private static boolean answers(Path socket) {
-        try (var channel = java.nio.channels.SocketChannel.open(java.net.UnixDomainSocketAddress.of(socket))) {
-            return channel.isConnected();
-        } catch (IOException e) {
-            return false;
         }
     }
 

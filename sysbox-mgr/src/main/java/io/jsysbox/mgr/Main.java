@@ -59,7 +59,7 @@ public final class Main implements Callable<Integer> {
             return 2;
         }
         Path pidFile = socket.resolveSibling("mgr.pid");
-        if (answers(socket)) {
+        if (UnixChannels.answers(socket)) {
             System.err.println("jsysbox-mgr: another manager is serving " + socket + "; stop it first");
             return 1;
         }
@@ -86,15 +86,6 @@ public final class Main implements Callable<Integer> {
         }));
         server.awaitTermination();
         return 0;
-    }
-
-    /** Whether something accepts connections on {@code socket} (serving would replace its socket file). */
-    private static boolean answers(Path socket) {
-        try (var channel = java.nio.channels.SocketChannel.open(java.net.UnixDomainSocketAddress.of(socket))) {
-            return channel.isConnected();
-        } catch (IOException e) {
-            return false;
-        }
     }
 
     @Command(name = "check-idmap", description = "Prints 'ok' if ID-mapped mounts and overlays over ID-mapped layers work here, else the reason.")
