@@ -264,9 +264,12 @@ train_fs_aot() {
   aot_fresh fs && return
   work=$(mktemp -d /var/tmp/jsysbox-aot.XXXXXX)
   mkdir "$work/mnt"
+  local driver
   drive_fs_training "$work" &
+  driver=$!
   train_aot fs --mount-dir "$work/mnt" --socket "$work/fs.sock" --state-file "$work/state.json"
-  wait
+  # Only the driver: a dockerd this script started is a background child too, and never exits.
+  wait "$driver"
   # A daemon that could not unmount (killed) leaves its mount: never delete through it.
   if grep -q " $work/mnt " /proc/self/mountinfo; then umount -l "$work/mnt"; fi
   rm -rf "$work"
