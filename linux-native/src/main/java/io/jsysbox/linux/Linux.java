@@ -32,6 +32,7 @@ public final class Linux {
     public static final int MOVE_MOUNT_T_EMPTY_PATH = 0x40;
     public static final int CLONE_FS = 0x200;
     public static final int CLONE_NEWNS = 0x20000;
+    public static final long MOUNT_ATTR_RDONLY = 0x00000001;
     public static final long MOUNT_ATTR_IDMAP = 0x00100000;
 
     public static final long MS_RDONLY = 1;
@@ -60,10 +61,10 @@ public final class Linux {
      * Makes the detached mount {@code mount} show on-disk ids through the mapping of {@code userNamespace}, and
      * private: a clone of a shared mount would otherwise join its peer group.
      */
-    public static void setIdmap(Fd mount, Fd userNamespace, boolean recursive) throws LinuxException {
+    public static void setIdmap(Fd mount, Fd userNamespace, boolean recursive, boolean readOnly) throws LinuxException {
         try (Memory attr = new Memory(32)) { // struct mount_attr (MOUNT_ATTR_SIZE_VER0)
             attr.clear();
-            attr.setLong(0, MOUNT_ATTR_IDMAP);        // attr_set
+            attr.setLong(0, MOUNT_ATTR_IDMAP | (readOnly ? MOUNT_ATTR_RDONLY : 0)); // attr_set
             attr.setLong(16, MS_PRIVATE);             // propagation
             attr.setLong(24, userNamespace.value());  // userns_fd
             checkedSyscall("mount_setattr(MOUNT_ATTR_IDMAP, " + mount + ")", Arch.SYS_MOUNT_SETATTR,

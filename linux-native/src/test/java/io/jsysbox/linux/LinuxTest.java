@@ -30,7 +30,7 @@ class LinuxTest {
         Path target = Files.createDirectory(tmp.resolve("mapped"));
         UserNamespaces namespaces = new UserNamespaces();
         try (Fd tree = Linux.openTreeClone(src, true)) {
-            Linux.setIdmap(tree, namespaces.mapping(100_000, 100_000, 65_536), true);
+            Linux.setIdmap(tree, namespaces.mapping(100_000, 100_000, 65_536), true, false);
             Linux.moveMount(tree, target);
         }
         try {
@@ -49,7 +49,7 @@ class LinuxTest {
         Path target = Files.createDirectory(tmp.resolve("mapped"));
         UserNamespaces namespaces = new UserNamespaces();
         try (Fd tree = Linux.openTreeClone(src, false)) {
-            Linux.setIdmap(tree, namespaces.mapping(200_000, 200_000, 65_536), false);
+            Linux.setIdmap(tree, namespaces.mapping(200_000, 200_000, 65_536), false, false);
             Linux.moveMount(tree, target);
         }
         try {

@@ -53,7 +53,7 @@ public final class BindMountMapper {
             Path target = slotDir.resolve("b" + i);
             if (Files.isDirectory(source)) Files.createDirectory(target); else Files.createFile(target);
             try {
-                idmapped.attach(source, target, uids, gids, true);
+                idmapped.attach(source, target, uids, gids, true, bind.getReadOnly());
             } catch (LinuxException e) {
                 if (!IdMappedMounts.unsupported(e)) throw e;
                 LOG.info("{}: not ID-mapping bind source {} (for {}): {}", id, source, bind.getDestination(), e.getMessage());

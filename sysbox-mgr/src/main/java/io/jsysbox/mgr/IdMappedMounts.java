@@ -15,9 +15,18 @@ public final class IdMappedMounts {
 
     /** Attaches at {@code target} (an existing file or dir) a clone of {@code source} seen through the range mapping. */
     public void attach(Path source, Path target, HostRange uids, HostRange gids, boolean recursive) throws IOException {
+        attach(source, target, uids, gids, recursive, false);
+    }
+
+    /**
+     * As {@link #attach(Path, Path, HostRange, HostRange, boolean)}; {@code readOnly} makes the clone read-only. Made
+     * here, on the host, the flag is locked in every copy inside the container's user namespace: its root cannot
+     * remount it writable (runc's own "ro" remount, made inside, could be undone there).
+     */
+    public void attach(Path source, Path target, HostRange uids, HostRange gids, boolean recursive, boolean readOnly) throws IOException {
         Fd userns = namespaces.mapping(uids.start(), gids.start(), uids.size());
         try (Fd tree = Linux.openTreeClone(source, recursive)) {
-            Linux.setIdmap(tree, userns, recursive);
+            Linux.setIdmap(tree, userns, recursive, readOnly);
             Linux.moveMount(tree, target);
         }
     }

@@ -174,8 +174,10 @@ final class SpecTransformer {
         for (int i = 0; i < mounts.size(); i++) {
             JsonNode mount = mounts.get(i);
             if (!isBind(mount)) continue;
+            boolean readOnly = false;
+            for (JsonNode option : mount.path("options")) readOnly |= option.asText().equals("ro");
             binds.add(BindMount.newBuilder().setIndex(i).setSource(mount.path("source").asText())
-                    .setDestination(mount.path("destination").asText()).build());
+                    .setDestination(mount.path("destination").asText()).setReadOnly(readOnly).build());
         }
         return binds;
     }

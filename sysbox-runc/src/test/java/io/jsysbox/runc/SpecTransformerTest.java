@@ -232,6 +232,14 @@ class SpecTransformerTest {
         assertEquals("/tmp", binds.getFirst().getSource());
         assertEquals("/hosttmp", binds.getFirst().getDestination());
         assertTrue(binds.get(1).getSource().startsWith(RESOLV_CONF_SOURCE_PREFIX));
+        assertFalse(binds.getFirst().getReadOnly());
+    }
+
+    @Test
+    void aReadOnlyBindIsMarkedForTheManager() throws Exception {
+        ObjectNode spec = dockerSpec();
+        ((ArrayNode) spec.path("mounts").get(7).path("options")).add("ro");
+        assertTrue(SpecTransformer.bindMounts(spec).getFirst().getReadOnly());
     }
 
     @Test

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
@@ -27,5 +28,21 @@ class HostSystemMountTest {
         Command.Result write = Docker.exec(id, "sh", "-c", "echo pwned >> /hostetc/hostname");
         assertFalse(write.ok(), "container root could write a host root file: " + write);
         assertEquals(before, Files.readString(Path.of("/etc/hostname")));
+    }
+
+    /**
+     * A read-only volume stays read-only: the ID-mapped clone is made read-only on the host, so the container's root
+     * (who owns the files through the mapping) cannot remount it writable inside its user namespace.
+     */
+    @Test
+    void readOnlyVolumeCannotBeRemountedWritable(@TempDir Path dir) throws Exception {
+        Path file = Files.writeString(dir.resolve("data"), "original");
+        String id = docker.runDetached("--runtime=jsysbox", "-v", dir + ":/data:ro", Docker.BUSYBOX_IMAGE, "sleep", "600");
+
+        assertEquals("0", Docker.execOk(id, "stat", "-c", "%u", "/data/data").strip(), "the volume is ID-mapped");
+        Docker.exec(id, "mount", "-o", "remount,rw,bind", "/data");
+        Command.Result write = Docker.exec(id, "sh", "-c", "echo pwned > /data/data");
+        assertFalse(write.ok(), "container root wrote through a read-only volume: " + write);
+        assertEquals("original", Files.readString(file));
     }
 }
