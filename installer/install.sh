@@ -177,10 +177,12 @@ install_app() {
 }
 
 # The head of jsysbox-runc's launcher. containerd runs the runtime several times per container (create, start,
-# state, kill, delete...); only create, run and exec need jsysbox's work (spec rewrite, manager calls), and the
+# state, kill, delete...); only create, run, exec and pause need jsysbox's work (spec rewrite, manager calls), and the
 # manager frees a container's resources itself when its init exits. So the other verbs go straight to runc:
 # a shell costs ~1 ms where a JVM costs ~100. Anything else (help, version, unknown flags or verbs) goes to the
 # Java CLI, which parses runc's full grammar and passes unknown verbs through the same way.
+# delete first waits while the manager copies the container's inner images into its rootfs (it does when the init
+# exits; /run/jsysbox/sync/<id> holds "MANAGER-PID INIT-PID" until then): Docker commits or removes the layer next.
 runc_dispatch() {
   cat <<'LAUNCHER'
 skip=
@@ -194,7 +196,13 @@ for arg do
   esac
 done
 case $verb in
-  start|state|kill|delete|pause|resume|ps|events|update|features|list|checkpoint|restore)
+  delete)
+    for id do :; done
+    marker=/run/jsysbox/sync/$id
+    while [ -f "$marker" ] && read -r mgr init <"$marker" 2>/dev/null \
+      && kill -0 "$mgr" 2>/dev/null && ! kill -0 "$init" 2>/dev/null; do sleep 0.05; done
+    exec "${JSYSBOX_RUNC:-/usr/sbin/runc}" "$@" ;;
+  start|state|kill|resume|ps|events|update|features|list|checkpoint|restore)
     exec "${JSYSBOX_RUNC:-/usr/sbin/runc}" "$@" ;;
 esac
 LAUNCHER

@@ -56,6 +56,9 @@ write_dind_init() {
 #!/bin/bash
 set -u
 log=/var/log/dockerd.log
+# A committed container (inner images preloaded by docker commit) carries its engine's run state: a stale pid file
+# names a pid that may be alive in this pid namespace, and dockerd would refuse to start.
+rm -rf /var/run/docker.pid /var/run/docker /run/jsysbox-dind.ready
 dockerd >"$log" 2>&1 &
 engine=$!
 trap 'kill -TERM "$engine" 2>/dev/null; wait "$engine"; exit 0' TERM INT

@@ -27,7 +27,17 @@ final class StatusReport {
             lines.add(String.format("  %s  uid %s  gid %s  pid %d  rootfs %s", c.getId(), range(c.getUidRange()), range(c.getGidRange()),
                     c.getPid(), c.getRootfsShift()));
         }
+        var cache = status.getInnerImageCache();
+        lines.add(String.format("inner image cache: %d entries, %s (%s)", cache.getEntriesCount(), mebibytes(cache.getBytes()), cache.getDir()));
+        for (var entry : cache.getEntriesList()) {
+            lines.add(String.format("  %s  %d shared layers  used by %d running  from %s", entry.getKey(), entry.getSharedLayers(),
+                    entry.getUsers(), entry.getSource()));
+        }
         return lines;
+    }
+
+    private static String mebibytes(long bytes) {
+        return String.format(java.util.Locale.ROOT, "%.1f MiB", bytes / (1024.0 * 1024.0));
     }
 
     static List<String> filesystem(FsStatusResponse status, String supervision) {

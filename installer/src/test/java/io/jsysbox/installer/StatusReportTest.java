@@ -4,6 +4,8 @@ import io.jsysbox.api.v1.ContainerStatus;
 import io.jsysbox.api.v1.FsContainer;
 import io.jsysbox.api.v1.FsStatusResponse;
 import io.jsysbox.api.v1.IdRange;
+import io.jsysbox.api.v1.InnerImageCacheEntry;
+import io.jsysbox.api.v1.InnerImageCacheStatus;
 import io.jsysbox.api.v1.StatusResponse;
 import org.junit.jupiter.api.Test;
 
@@ -19,12 +21,17 @@ class StatusReportTest {
                 .setUidPool(range(231072, 268435456)).setGidPool(range(231072, 268435456)).setFreeRanges(4095)
                 .addContainers(ContainerStatus.newBuilder().setId("abc").setUidRange(range(231072, 65536))
                         .setGidRange(range(231072, 65536)).setPid(42).setRootfsShift("idmapped-layers"))
+                .setInnerImageCache(InnerImageCacheStatus.newBuilder().setDir("/var/lib/jsysbox/inner-images").setBytes(3 << 20)
+                        .addEntries(InnerImageCacheEntry.newBuilder().setKey("0123abcd").setSharedLayers(2).setUsers(1)
+                                .setSource("/var/lib/docker/overlay2/x/diff/var/lib/docker")))
                 .build();
         assertEquals(List.of(
                 "manager: up (version 0.1.0, systemd unit jsysbox-mgr.service)",
                 "pool: uid 231072-268666527, gid 231072-268666527, 4095 free ranges",
                 "containers: 1",
-                "  abc  uid 231072-296607  gid 231072-296607  pid 42  rootfs idmapped-layers"),
+                "  abc  uid 231072-296607  gid 231072-296607  pid 42  rootfs idmapped-layers",
+                "inner image cache: 1 entries, 3.0 MiB (/var/lib/jsysbox/inner-images)",
+                "  0123abcd  2 shared layers  used by 1 running  from /var/lib/docker/overlay2/x/diff/var/lib/docker"),
                 StatusReport.manager(status, "systemd unit jsysbox-mgr.service"));
     }
 

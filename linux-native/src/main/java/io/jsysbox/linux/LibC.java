@@ -27,6 +27,26 @@ interface LibC extends Library {
 
     int fchmodat(int dirFd, String path, int mode, int flags);
 
+    int renameat2(int oldDirFd, String oldPath, int newDirFd, String newPath, int flags);
+
+    int symlinkat(String target, int dirFd, String linkPath);
+
+    long readlinkat(int dirFd, String path, byte[] buffer, long size);
+
+    int linkat(int oldDirFd, String oldPath, int newDirFd, String newPath, int flags);
+
+    int utimensat(int dirFd, String path, Pointer times, int flags);
+
+    long lgetxattr(String path, String name, byte[] value, long size);
+
+    int lsetxattr(String path, String name, byte[] value, long size, int flags);
+
+    long llistxattr(String path, byte[] list, long size);
+
+    long sendfile(int outFd, int inFd, Pointer offset, long count);
+
+    long copy_file_range(int inFd, Pointer inOffset, int outFd, Pointer outOffset, long length, int flags);
+
     int close(int fd);
 
     int setfsuid(int uid);

@@ -4,6 +4,7 @@ import com.sun.jna.Memory;
 import com.sun.jna.Native;
 
 import java.nio.file.Path;
+import java.util.List;
 
 /** The kernel calls jsysbox needs, each failing with a {@link LinuxException} that says what was attempted. */
 public final class Linux {
@@ -116,9 +117,21 @@ public final class Linux {
      * e.g. {@link #RESOLVE_IN_ROOT} to treat {@code dir} as the root or {@link #RESOLVE_NO_SYMLINKS}.
      */
     public static Fd openat2(Fd dir, String path, int flags, long resolve) throws LinuxException {
+        return openat2(dir, path, flags, 0, resolve);
+    }
+
+    /** Creates the regular file {@code name} in {@code dir} for writing; fails if anything (a symlink too) is there. */
+    public static Fd createFile(Fd dir, String name, int mode) throws LinuxException {
+        final int oWronly = 1;
+        final int oCreat = 0100;
+        final int oExcl = 0200;
+        return openat2(dir, name, oWronly | oCreat | oExcl | O_NOFOLLOW, mode, RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS);
+    }
+
+    private static Fd openat2(Fd dir, String path, int flags, int mode, long resolve) throws LinuxException {
         try (Memory how = new Memory(24)) { // struct open_how
             how.setLong(0, flags | O_CLOEXEC);
-            how.setLong(8, 0);
+            how.setLong(8, mode);
             how.setLong(16, resolve);
             int dirFd = dir == null ? AT_FDCWD : dir.value();
             return new Fd(checkedSyscall("openat2(" + (dir == null ? "" : dir + ", ") + path + ")",
@@ -178,6 +191,144 @@ public final class Linux {
     public static void chmodAt(Fd dir, String name, int mode) throws LinuxException {
         if (C.fchmodat(dir.value(), name, mode, 0) != 0) {
             throw new LinuxException("fchmodat(" + dir.procPathOrName(name) + ", " + Integer.toOctalString(mode) + ")", Native.getLastError());
+        }
+    }
+
+    /** Swaps two existing entries atomically (renameat2 RENAME_EXCHANGE): a reader sees one or the other, never neither. */
+    public static void renameExchange(Fd fromDir, String from, Fd toDir, String to) throws LinuxException {
+        renameat2(fromDir, from, toDir, to, 2 /* RENAME_EXCHANGE */);
+    }
+
+    /** Renames, failing with EEXIST rather than replacing what is at {@code to} (renameat2 RENAME_NOREPLACE). */
+    public static void renameNoReplace(Fd fromDir, String from, Fd toDir, String to) throws LinuxException {
+        renameat2(fromDir, from, toDir, to, 1 /* RENAME_NOREPLACE */);
+    }
+
+    private static void renameat2(Fd fromDir, String from, Fd toDir, String to, int flags) throws LinuxException {
+        if (C.renameat2(fromDir.value(), from, toDir.value(), to, flags) != 0) {
+            throw new LinuxException("renameat2(" + fromDir.procPathOrName(from) + ", " + toDir.procPathOrName(to) + ")", Native.getLastError());
+        }
+    }
+
+    /** mknodat(2) with a full mode (file type included) and device number: devices, fifos, overlay whiteouts. */
+    public static void mknodAt(Fd dir, String name, int mode, long dev) throws LinuxException {
+        if (C.mknodat(dir.value(), name, mode, dev) != 0) {
+            throw new LinuxException("mknodat(" + dir.procPathOrName(name) + ", " + Integer.toOctalString(mode) + ")", Native.getLastError());
+        }
+    }
+
+    public static void symlinkAt(String target, Fd dir, String name) throws LinuxException {
+        if (C.symlinkat(target, dir.value(), name) != 0) {
+            throw new LinuxException("symlinkat(" + dir.procPathOrName(name) + ")", Native.getLastError());
+        }
+    }
+
+    /** The target of the symlink {@code name} in {@code dir}, as bytes (never resolved). */
+    public static byte[] readlinkAt(Fd dir, String name) throws LinuxException {
+        byte[] buffer = new byte[4096];
+        long length = C.readlinkat(dir.value(), name, buffer, buffer.length);
+        if (length < 0) throw new LinuxException("readlinkat(" + dir.procPathOrName(name) + ")", Native.getLastError());
+        return java.util.Arrays.copyOf(buffer, (int) length);
+    }
+
+    /** A hard link {@code toDir/to} to {@code fromDir/from} (never following a symlink). */
+    public static void linkAt(Fd fromDir, String from, Fd toDir, String to) throws LinuxException {
+        if (C.linkat(fromDir.value(), from, toDir.value(), to, 0) != 0) {
+            throw new LinuxException("linkat(" + fromDir.procPathOrName(from) + ", " + toDir.procPathOrName(to) + ")", Native.getLastError());
+        }
+    }
+
+    /** Sets atime and mtime (ns since the epoch) of {@code name} in {@code dir} ("" for dir), not following a symlink. */
+    public static void setTimesNoFollow(Fd dir, String name, long atimeNanos, long mtimeNanos) throws LinuxException {
+        try (Memory times = new Memory(32)) { // struct timespec[2]
+            times.setLong(0, Math.floorDiv(atimeNanos, 1_000_000_000L));
+            times.setLong(8, Math.floorMod(atimeNanos, 1_000_000_000L));
+            times.setLong(16, Math.floorDiv(mtimeNanos, 1_000_000_000L));
+            times.setLong(24, Math.floorMod(mtimeNanos, 1_000_000_000L));
+            int result = name.isEmpty() ? C.utimensat(AT_FDCWD, dir.procPath().toString(), times, 0)
+                    : C.utimensat(dir.value(), name, times, AT_SYMLINK_NOFOLLOW);
+            if (result != 0) {
+                throw new LinuxException("utimensat(" + dir.procPathOrName(name) + ")", Native.getLastError());
+            }
+        }
+    }
+
+    /** The names of the extended attributes of {@code name} in {@code dir} ("" for dir itself); a symlink's own. */
+    public static List<String> listXattrs(Fd dir, String name) throws LinuxException {
+        String path = xattrPath(dir, name);
+        long size = C.llistxattr(path, null, 0);
+        if (size < 0) throw new LinuxException("llistxattr(" + path + ")", Native.getLastError());
+        if (size == 0) return List.of();
+        byte[] list = new byte[(int) size];
+        size = C.llistxattr(path, list, list.length);
+        if (size < 0) throw new LinuxException("llistxattr(" + path + ")", Native.getLastError());
+        List<String> names = new java.util.ArrayList<>();
+        int start = 0;
+        for (int i = 0; i < size; i++) {
+            if (list[i] != 0) continue;
+            if (i > start) names.add(new String(list, start, i - start, java.nio.charset.StandardCharsets.UTF_8));
+            start = i + 1;
+        }
+        return names;
+    }
+
+    /** The value of the extended attribute {@code xattr} of {@code name} in {@code dir} ("" for dir), if it has one. */
+    public static java.util.Optional<byte[]> getXattr(Fd dir, String name, String xattr) throws LinuxException {
+        final int enodata = 61;
+        String path = xattrPath(dir, name);
+        long size = C.lgetxattr(path, xattr, null, 0);
+        if (size < 0) {
+            int errno = Native.getLastError();
+            if (errno == enodata) return java.util.Optional.empty();
+            throw new LinuxException("lgetxattr(" + path + ", " + xattr + ")", errno);
+        }
+        byte[] value = new byte[(int) size];
+        size = C.lgetxattr(path, xattr, value, value.length);
+        if (size < 0) throw new LinuxException("lgetxattr(" + path + ", " + xattr + ")", Native.getLastError());
+        return java.util.Optional.of(java.util.Arrays.copyOf(value, (int) size));
+    }
+
+    public static void setXattr(Fd dir, String name, String xattr, byte[] value) throws LinuxException {
+        String path = xattrPath(dir, name);
+        if (C.lsetxattr(path, xattr, value, value.length, 0) != 0) {
+            throw new LinuxException("lsetxattr(" + path + ", " + xattr + ")", Native.getLastError());
+        }
+    }
+
+    /**
+     * The l*xattr calls take a path: the fd's magic link, then a single name, which they do not follow ("." for the
+     * directory itself: the magic link as the last component would be the link, not the directory).
+     */
+    private static String xattrPath(Fd dir, String name) {
+        return dir.procPath().resolve(name.isEmpty() ? "." : name).toString();
+    }
+
+    /**
+     * Copies {@code length} bytes from the start of {@code from} to {@code to} in the kernel: copy_file_range (which
+     * may share extents), else sendfile, for files on different filesystems.
+     */
+    public static void copyContents(Fd from, Fd to, long length) throws LinuxException {
+        long left = length;
+        boolean sameFilesystemCopy = true;
+        while (left > 0) {
+            long chunk = Math.min(left, 1L << 30);
+            long copied;
+            if (sameFilesystemCopy) {
+                copied = C.copy_file_range(from.value(), null, to.value(), null, chunk, 0);
+                if (copied < 0) {
+                    int errno = Native.getLastError();
+                    if (errno == Errno.EXDEV || errno == Errno.EINVAL || errno == Errno.EOPNOTSUPP || errno == Errno.ENOSYS) {
+                        sameFilesystemCopy = false;
+                        continue;
+                    }
+                    throw new LinuxException("copy_file_range(" + from + ", " + to + ")", errno);
+                }
+            } else {
+                copied = C.sendfile(to.value(), from.value(), null, chunk);
+                if (copied < 0) throw new LinuxException("sendfile(" + from + ", " + to + ")", Native.getLastError());
+            }
+            if (copied == 0) break; // the file shrank meanwhile
+            left -= copied;
         }
     }
 

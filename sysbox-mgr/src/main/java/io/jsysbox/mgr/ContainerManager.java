@@ -21,6 +21,7 @@ import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.regex.Pattern;
 
@@ -41,6 +42,9 @@ public final class ContainerManager {
     private final IdMappedMounts idmapped = new IdMappedMounts();
     private final RootfsShifter rootfsShifter = new RootfsShifter(idmapped);
     private final BindMountMapper bindMountMapper = new BindMountMapper(idmapped);
+    private final InnerImages innerImages;
+    /** Per running container with special dirs kept in its layer: "copy-out owed at exit" markers (see {@link #started}). */
+    private final Path syncMarkers;
     private final List<CgroupDelegation> cgroupDelegations = List.of(new CgroupV1Delegation(), new CgroupV2Delegation());
     private final Map<String, ContainerState> containers = new LinkedHashMap<>();
     private final InitExitWatcher exitWatcher = new InitExitWatcher(this::initExited);
@@ -57,6 +61,8 @@ public final class ContainerManager {
         this.mountRoot = mountRoot;
         this.specialMounts = new SpecialMounts(stateDir);
         this.deviceNodes = new DeviceNodes(mountRoot.resolveSibling("dev"));
+        this.innerImages = new InnerImages(new InnerImageCache(stateDir.resolve("inner-images")), idmapped);
+        this.syncMarkers = mountRoot.resolveSibling("sync");
         this.version = version;
     }
 
@@ -67,6 +73,7 @@ public final class ContainerManager {
     public synchronized void start() throws IOException {
         prepareMountRoot();
         deviceNodes.prepare();
+        innerImages.cache().start();
         ManagerState state = store.load();
         for (ContainerState c : state.containers()) {
             allocator.restore(c.id(), c.slot());
@@ -77,9 +84,17 @@ public final class ContainerManager {
         forgetRemoved();
         LOG.info("loaded {} container(s) from {}", containers.size(), store.file());
         reconcile();
-        for (ContainerState c : containers.values()) {
-            if (c.pid() > 0) exitWatcher.watch(c.id(), c.pid());
+        Files.createDirectories(syncMarkers);
+        try (var markers = Files.newDirectoryStream(syncMarkers)) {
+            for (Path marker : markers) Files.delete(marker);
         }
+        for (ContainerState c : containers.values()) {
+            if (c.pid() > 0) {
+                markSyncOwed(c);
+                exitWatcher.watch(c.id(), c.pid());
+            }
+        }
+        collectGarbage();
         Set<String> owned = new HashSet<>();
         for (ContainerState c : containers.values()) owned.add(Integer.toString(c.slot()));
         try (var dirs = Files.newDirectoryStream(mountRoot)) {
@@ -99,6 +114,7 @@ public final class ContainerManager {
         for (ContainerState c : List.copyOf(containers.values())) {
             if (c.pid() > 0 ? !initAlive(c) : !Files.exists(Path.of(c.rootfs()), LinkOption.NOFOLLOW_LINKS)) {
                 LOG.info("{}: init pid {} is dead or rootfs {} is gone; releasing", c.id(), c.pid(), c.rootfs());
+                if (c.pid() > 0 && Files.exists(Path.of(c.rootfs()), LinkOption.NOFOLLOW_LINKS)) syncOut(c);
                 release(c.id());
             }
         }
@@ -117,12 +133,65 @@ public final class ContainerManager {
         if (changed) persistQuietly();
     }
 
-    /** The container has stopped: nothing made for it is needed any more (its special dirs outlive it, see SpecialMounts). */
+    /**
+     * The container has stopped: its special dirs' content goes into its rootfs (for docker commit and build steps),
+     * then nothing made for it is needed any more (its special dirs outlive it, see SpecialMounts).
+     */
     private synchronized void initExited(String id, long pid) {
         ContainerState state = containers.get(id);
         if (state == null || state.pid() != pid) return;
         LOG.info("{}: init pid {} exited", id, pid);
+        syncOut(state);
         release(id);
+    }
+
+    /** For {@code jsysbox-runc pause} (docker commit): copies the frozen container's special dirs into its rootfs. */
+    public synchronized List<String> sync(String id) throws ManagerException {
+        ContainerState state = containers.get(id);
+        if (state == null) throw new ManagerException(Status.Code.NOT_FOUND, "unknown container " + id + ": it is not running under jsysbox");
+        return syncOut(state);
+    }
+
+    /** Copies each special dir kept in the container's Docker layer into the layer's upper dir; best effort, logged. */
+    private List<String> syncOut(ContainerState state) {
+        List<String> synced = new ArrayList<>();
+        if (state.keptDirs().isEmpty()) return synced;
+        var home = specialMounts.homeFor(state.id(), Path.of(state.rootfs()));
+        Path upper = home.dir().resolveSibling("diff");
+        HostRange uids = allocator.uidRange(state.slot());
+        HostRange gids = allocator.gidRange(state.slot());
+        for (String kept : state.keptDirs()) {
+            Path dir = Path.of(kept);
+            Optional<String> destination = SpecialMounts.destinationOf(dir.getFileName().toString());
+            if (destination.isEmpty() || !home.kept()) continue;
+            try {
+                if (innerImages.syncOut(home, destination.get(), dir, upper, uids, gids)) synced.add(destination.get());
+            } catch (IOException | RuntimeException e) {
+                LOG.error("{}: cannot copy {} into the rootfs ({}): a commit will miss its content", state.id(), destination.get(), e.toString());
+            }
+        }
+        return synced;
+    }
+
+    /** Garbage-collects the inner image cache: entries running containers use stay. */
+    public synchronized void collectGarbage() {
+        Set<String> inUse = new HashSet<>();
+        for (ContainerState c : containers.values()) inUse.addAll(c.innerImageCacheKeys());
+        innerImages.cache().collectGarbage(inUse);
+    }
+
+    /**
+     * "MANAGER-PID INIT-PID": {@code jsysbox-runc delete} waits while the marker is there, the manager alive and the
+     * init dead: the content is copied out when the init exits, and Docker must not commit or remove the layer before.
+     * (A delete while the init runs does not wait: the copy cannot have begun, and delete may be what kills it.)
+     */
+    private void markSyncOwed(ContainerState state) {
+        if (state.keptDirs().isEmpty()) return;
+        try {
+            Files.writeString(syncMarkers.resolve(state.id()), ProcessHandle.current().pid() + " " + state.pid() + "\n");
+        } catch (IOException e) {
+            LOG.error("{}: cannot write {}: {}", state.id(), syncMarkers.resolve(state.id()), e.getMessage());
+        }
     }
 
     public synchronized PrepareResponse prepare(PrepareRequest request) throws ManagerException {
@@ -160,9 +229,19 @@ public final class ContainerManager {
             mkdirMode(slotDir, SLOT_DIR_MODE);
             made.dirs.add(slotDir.toString());
             var home = specialMounts.homeFor(id, rootfs);
-            Map<String, Path> specials = specialMounts.create(home, request.getSpecialMountsList(), uids.rootId(), gids.rootId(), made);
+            Optional<OverlayLayers> layers = OverlayLayers.of(MountInfo.read(), rootfs);
+            Map<String, Path> specials = specialMounts.create(home, request.getSpecialMountsList(), uids.rootId(), gids.rootId(),
+                    (destination, dir) -> innerImages.fill(rootfs, layers, request.getInnerImageCacheOff(), home, destination, dir, uids, gids),
+                    made);
+            List<SpecialMount> layerMounts = new ArrayList<>();
+            for (var special : specials.entrySet()) {
+                var shared = innerImages.layerMounts(rootfs, layers, home, special.getKey(), special.getValue(), uids, gids, slotDir, made);
+                if (shared.isEmpty()) continue;
+                layerMounts.addAll(shared.get().mounts());
+                made.innerImageCacheKeys.add(shared.get().cacheKey());
+            }
             var devices = deviceNodes.make(slot, uids.rootId(), gids.rootId(), made);
-            rootfsShifter.shift(rootfs, MountInfo.read(), uids, gids, slotDir, made);
+            rootfsShifter.shift(rootfs, layers, uids, gids, slotDir, made);
             var replacements = bindMountMapper.map(id, request.getBindMountsList(), uids, gids, slotDir, made);
             ContainerState state = made.build();
             containers.put(id, state);
@@ -173,7 +252,7 @@ public final class ContainerManager {
             PrepareResponse.Builder response = PrepareResponse.newBuilder()
                     .setUidRange(proto(uids)).setGidRange(proto(gids))
                     .setRootfsShift(state.rootfsShift()).setRootfsPath(state.rootfsPath())
-                    .addAllReplacements(replacements).addAllDeviceNodes(devices);
+                    .addAllReplacements(replacements).addAllDeviceNodes(devices).addAllLayerMounts(layerMounts);
             specials.forEach((dest, dir) -> response.addSpecialMounts(SpecialMount.newBuilder().setDestination(dest).setSource(dir.toString())));
             return response.build();
         } catch (IOException | ManagerException | RuntimeException e) {
@@ -208,8 +287,10 @@ public final class ContainerManager {
             }
             // runc create has copied the mounts into the container's namespace: the host needs them no more.
             Mounts.unmountAllUnder(mountRoot.resolve(Integer.toString(state.slot())));
-            containers.put(id, state.withPid(pid, startMillis(pid)).withMounts(List.of()));
+            ContainerState running = state.withPid(pid, startMillis(pid)).withMounts(List.of());
+            containers.put(id, running);
             persist();
+            markSyncOwed(running);
             exitWatcher.watch(id, pid);
             LOG.info("{}: started as pid {}; {} virtual files mounted; delegated {}", id, pid, virtualFileCount, delegated);
             return delegated;
@@ -226,6 +307,11 @@ public final class ContainerManager {
         HostRange gids = allocator.gidRange(state.slot());
         undo(state, uids, gids);
         virtualFiles.detach(id);
+        try {
+            Files.deleteIfExists(syncMarkers.resolve(id));
+        } catch (IOException e) {
+            LOG.error("{}: cannot remove {}: {}", id, syncMarkers.resolve(id), e.getMessage());
+        }
         allocator.release(id);
         if (Files.exists(Path.of(state.rootfs()), LinkOption.NOFOLLOW_LINKS)) {
             stoppedRootfs.put(id, state.rootfs());
@@ -242,6 +328,9 @@ public final class ContainerManager {
         StatusResponse.Builder response = StatusResponse.newBuilder()
                 .setUidPool(proto(allocator.uidPool())).setGidPool(proto(allocator.gidPool()))
                 .setFreeRanges(allocator.freeSlots()).setVersion(version);
+        Map<String, Integer> users = new java.util.HashMap<>();
+        for (ContainerState c : containers.values()) c.innerImageCacheKeys().forEach(key -> users.merge(key, 1, Integer::sum));
+        response.setInnerImageCache(innerImages.cache().status(users));
         for (ContainerState c : containers.values()) {
             List<String> dirs = new ArrayList<>(c.dirs());
             dirs.addAll(c.keptDirs());

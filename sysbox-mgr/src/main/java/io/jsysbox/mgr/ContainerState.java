@@ -7,23 +7,28 @@ import java.util.List;
  * What the manager did for one live container, persisted so a restarted manager can still undo it.
  * {@code mounts}: mount points still attached on the host; {@code dirs}: dirs Release removes;
  * {@code keptDirs}: special-mount dirs that outlive the container (they live in its Docker layer).
+ * {@code innerImageCacheKeys}: the inner image cache entries whose layers it mounts.
  * {@code pidStartMillis}: when the init started (epoch ms), so a pid reused while the manager was down is not
  * taken for the container's init.
  */
 public record ContainerState(String id, int slot, String rootfs, String rootfsShift, String rootfsPath, long pid,
-                             long pidStartMillis, List<String> mounts, List<String> dirs, List<String> keptDirs) {
+                             long pidStartMillis, List<String> mounts, List<String> dirs, List<String> keptDirs,
+                             List<String> innerImageCacheKeys) {
     public ContainerState {
         mounts = mounts == null ? List.of() : List.copyOf(mounts);
         dirs = dirs == null ? List.of() : List.copyOf(dirs);
         keptDirs = keptDirs == null ? List.of() : List.copyOf(keptDirs);
+        innerImageCacheKeys = innerImageCacheKeys == null ? List.of() : List.copyOf(innerImageCacheKeys);
     }
 
     public ContainerState withPid(long newPid, long newPidStartMillis) {
-        return new ContainerState(id, slot, rootfs, rootfsShift, rootfsPath, newPid, newPidStartMillis, mounts, dirs, keptDirs);
+        return new ContainerState(id, slot, rootfs, rootfsShift, rootfsPath, newPid, newPidStartMillis, mounts, dirs, keptDirs,
+                innerImageCacheKeys);
     }
 
     public ContainerState withMounts(List<String> newMounts) {
-        return new ContainerState(id, slot, rootfs, rootfsShift, rootfsPath, pid, pidStartMillis, newMounts, dirs, keptDirs);
+        return new ContainerState(id, slot, rootfs, rootfsShift, rootfsPath, pid, pidStartMillis, newMounts, dirs, keptDirs,
+                innerImageCacheKeys);
     }
 
     /** A mutable builder: Prepare records each step as it makes it, so a failure can undo exactly those. */
@@ -36,6 +41,7 @@ public record ContainerState(String id, int slot, String rootfs, String rootfsSh
         final List<String> mounts = new ArrayList<>();
         final List<String> dirs = new ArrayList<>();
         final List<String> keptDirs = new ArrayList<>();
+        final List<String> innerImageCacheKeys = new ArrayList<>();
 
         Builder(String id, int slot, String rootfs) {
             this.id = id;
@@ -44,7 +50,7 @@ public record ContainerState(String id, int slot, String rootfs, String rootfsSh
         }
 
         ContainerState build() {
-            return new ContainerState(id, slot, rootfs, rootfsShift, rootfsPath, 0, 0, mounts, dirs, keptDirs);
+            return new ContainerState(id, slot, rootfs, rootfsShift, rootfsPath, 0, 0, mounts, dirs, keptDirs, innerImageCacheKeys);
         }
     }
 }

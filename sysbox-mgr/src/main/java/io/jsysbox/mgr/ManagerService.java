@@ -11,6 +11,8 @@ import io.jsysbox.api.v1.StartedRequest;
 import io.jsysbox.api.v1.StartedResponse;
 import io.jsysbox.api.v1.StatusRequest;
 import io.jsysbox.api.v1.StatusResponse;
+import io.jsysbox.api.v1.SyncRequest;
+import io.jsysbox.api.v1.SyncResponse;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -36,6 +38,11 @@ final class ManagerService extends ManagerGrpc.ManagerImplBase {
     @Override
     public void release(ReleaseRequest request, StreamObserver<ReleaseResponse> response) {
         answer(response, () -> ReleaseResponse.newBuilder().setWasKnown(manager.release(request.getId())).build());
+    }
+
+    @Override
+    public void sync(SyncRequest request, StreamObserver<SyncResponse> response) {
+        answer(response, () -> SyncResponse.newBuilder().addAllSynced(manager.sync(request.getId())).build());
     }
 
     @Override

@@ -90,6 +90,11 @@ public final class NoFollowTree {
         }
     }
 
+    /** As {@link #delete(Path, String)}, in the directory {@code parent} is open on. */
+    public static void delete(Fd parent, String name) throws IOException {
+        deleteEntry(parent, name);
+    }
+
     private static void deleteEntry(Fd dir, String name) throws IOException {
         boolean isDirectory;
         try {

@@ -12,6 +12,18 @@ import java.util.Optional;
  */
 public record OverlayLayers(List<Path> lowerDirs, Optional<Path> upperDir, Optional<Path> workDir) {
 
+    /** The layers of the overlayfs mounted at {@code rootfs}, if that is what is mounted there. */
+    public static Optional<OverlayLayers> of(MountInfo mounts, Path rootfs) {
+        return mounts.topmostAt(rootfs).filter(top -> top.fsType().equals("overlay"))
+                .map(top -> parse(top.superOptions(), overlayDriverRoot(rootfs)));
+    }
+
+    /** Docker's overlay2 passes layer paths relative to its driver root ({@code <root>/<layer>/merged}). */
+    private static Path overlayDriverRoot(Path rootfs) {
+        Path layer = rootfs.getParent();
+        return layer == null || layer.getParent() == null ? Path.of("/") : layer.getParent();
+    }
+
     public static OverlayLayers parse(String superOptions, Path relativeTo) {
         List<Path> lowers = new ArrayList<>();
         Path upper = null;

@@ -12,6 +12,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * Makes the container's rootfs show its files as owned by the container's range. An overlayfs mount cannot be
@@ -31,13 +32,12 @@ public final class RootfsShifter {
 
     public RootfsShifter(IdMappedMounts idmapped) { this.idmapped = idmapped; }
 
-    public void shift(Path rootfs, MountInfo mounts, HostRange uids, HostRange gids, Path slotDir,
+    public void shift(Path rootfs, Optional<OverlayLayers> layers, HostRange uids, HostRange gids, Path slotDir,
                       ContainerState.Builder made) throws IOException, ManagerException {
-        var top = mounts.topmostAt(rootfs);
         Path view = slotDir.resolve("rootfs");
         try {
-            if (top.isPresent() && top.get().fsType().equals("overlay")) {
-                overlay(OverlayLayers.parse(top.get().superOptions(), overlayDriverRoot(rootfs)), view, uids, gids, slotDir, made);
+            if (layers.isPresent()) {
+                overlay(layers.get(), view, uids, gids, slotDir, made);
                 made.rootfsShift = IDMAPPED_OVERLAY;
             } else {
                 Files.createDirectory(view);
@@ -65,12 +65,6 @@ public final class RootfsShifter {
 
     private static void chownInto(Path rootfs, HostRange uids, HostRange gids) throws IOException {
         NoFollowTree.shiftOwners(rootfs, u -> u < uids.size() ? uids.start() + u : u, g -> g < gids.size() ? gids.start() + g : g);
-    }
-
-    /** Docker's overlay2 passes layer paths relative to its driver root ({@code <root>/<layer>/merged}). */
-    private static Path overlayDriverRoot(Path rootfs) {
-        Path layer = rootfs.getParent();
-        return layer == null || layer.getParent() == null ? Path.of("/") : layer.getParent();
     }
 
     private void overlay(OverlayLayers layers, Path view, HostRange uids, HostRange gids, Path slotDir,

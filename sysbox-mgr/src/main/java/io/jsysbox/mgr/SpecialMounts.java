@@ -12,6 +12,7 @@ import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 
 /**
@@ -41,16 +42,29 @@ public final class SpecialMounts {
         return overlay2Layer ? new Home(layer.resolve("jsysbox"), true) : new Home(stateDir.resolve("containers").resolve(id), false);
     }
 
+    /** The destination whose dir is named {@code dirName}. */
+    public static Optional<String> destinationOf(String dirName) {
+        return ALLOWED.stream().filter(destination -> dirName(destination).equals(dirName)).findFirst();
+    }
+
     /** "/var/lib/rancher/k3s" → "var-lib-rancher-k3s": one flat, unique name per destination. */
     public static String dirName(String destination) {
         return destination.replaceAll("^/+", "").replace('/', '-');
     }
 
+    /** Fills a new special dir, still at a temporary name, before it is renamed into place. */
+    @FunctionalInterface
+    public interface Filler {
+        void fill(String destination, Path dir) throws IOException;
+    }
+
     /**
-     * Creates (or re-owns) the dir for each destination, owned by {@code uid}:{@code gid} (the container's root).
+     * Creates (or re-owns) the dir for each destination, owned by {@code uid}:{@code gid} (the container's root). A new
+     * dir is made and filled by {@code filler} under a temporary name, then renamed: a dir that exists is complete.
      * Records what it created in {@code made}. Returns destination → host dir.
      */
-    public Map<String, Path> create(Home home, Iterable<String> destinations, int uid, int gid, ContainerState.Builder made) throws IOException {
+    public Map<String, Path> create(Home home, Iterable<String> destinations, int uid, int gid, Filler filler,
+                                    ContainerState.Builder made) throws IOException {
         Map<String, Path> result = new java.util.LinkedHashMap<>();
         if (!destinations.iterator().hasNext()) return result;
         if (!Files.isDirectory(home.dir(), LinkOption.NOFOLLOW_LINKS)) mkdirOwned(home.dir(), 0, 0, LAYER_DIR_MODE);
@@ -60,7 +74,11 @@ public final class SpecialMounts {
             if (Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
                 reown(dir, uid, gid);
             } else {
-                mkdirOwned(dir, uid, gid, SPECIAL_DIR_MODE);
+                String filling = "." + dir.getFileName() + ".filling";
+                NoFollowTree.delete(home.dir(), filling); // left by a manager stopped mid-fill
+                mkdirOwned(home.dir().resolve(filling), uid, gid, SPECIAL_DIR_MODE);
+                filler.fill(destination, home.dir().resolve(filling));
+                Files.move(home.dir().resolve(filling), dir, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
             }
             if (home.kept()) made.keptDirs.add(dir.toString());
             result.put(destination, dir);

@@ -6,8 +6,8 @@ import java.util.List;
 import java.util.Properties;
 
 /**
- * jsysbox-runc: an OCI runtime CLI that containerd-shim and Docker drive exactly like runc. create, run and exec
- * add the system-container work around runc; every other verb is runc's, run with the same flags.
+ * jsysbox-runc: an OCI runtime CLI that containerd-shim and Docker drive exactly like runc. create, run, exec and
+ * pause add the system-container work around runc; every other verb is runc's, run with the same flags.
  * The installed launcher sends runc's own verbs (containerd runs several per container) straight to runc without
  * a JVM; started directly, this class passes them through too, loading neither Jackson nor gRPC, which only the
  * classes of the jsysbox verbs reference.
@@ -44,6 +44,7 @@ public final class Main {
                 case "create" -> CreateCommand.main(runc, errors, arguments);
                 case "run" -> RunCommand.main(runc, errors, arguments);
                 case "exec" -> ExecCommand.main(runc, arguments);
+                case "pause" -> PauseCommand.main(runc, errors, arguments);
                 case StartedHook.VERB -> StartedHook.main(arguments);
                 default -> runc.run(verb, arguments);
             };

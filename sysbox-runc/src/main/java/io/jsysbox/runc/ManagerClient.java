@@ -20,8 +20,10 @@ import java.util.function.Supplier;
 
 /** The client side of jsysbox-mgr's gRPC contract, with deadlines and one-line errors. */
 final class ManagerClient implements AutoCloseable {
-    /** Prepare may mount a rootfs and many bind sources. */
-    private static final long PREPARE_SECONDS = 60;
+    /** Prepare may mount a rootfs and many bind sources, and copy a preloaded image's inner images. */
+    private static final long PREPARE_SECONDS = 600;
+    /** Sync copies the container's inner images into its rootfs. */
+    private static final long SYNC_SECONDS = 600;
     private static final long OTHER_SECONDS = 30;
     private final Path socket;
     private final ManagedChannel channel;
@@ -81,6 +83,12 @@ final class ManagerClient implements AutoCloseable {
     void release(String id) throws JsysboxException {
         call("release", id, OTHER_SECONDS, () -> stub.withDeadlineAfter(OTHER_SECONDS, TimeUnit.SECONDS)
                 .release(ReleaseRequest.newBuilder().setId(id).build()));
+    }
+
+    /** Copies the (frozen) container's special-mount content into its rootfs; returns the destinations copied. */
+    java.util.List<String> sync(String id) throws JsysboxException {
+        return call("copy the inner images of", id, SYNC_SECONDS, () -> stub.withDeadlineAfter(SYNC_SECONDS, TimeUnit.SECONDS)
+                .sync(io.jsysbox.api.v1.SyncRequest.newBuilder().setId(id).build())).getSyncedList();
     }
 
     private <T> T call(String action, String id, long seconds, Supplier<T> rpc) throws JsysboxException {

@@ -35,6 +35,7 @@ final class SpecTransformer {
     static final String ORIGINAL_NAMESPACES = "io.jsysbox.original-namespaces";
 
     /** Where inner engines keep their data; backed by host dirs so they need no overlay-on-overlay. */
+    static final String INNER_IMAGE_CACHE_OFF = "JSYSBOX_INNER_IMAGE_CACHE=off";
     static final List<String> SPECIAL_MOUNT_DESTINATIONS = List.of("/var/lib/docker", "/var/lib/containerd",
             "/var/lib/containers", "/var/lib/kubelet", "/var/lib/rancher/k3s", "/var/lib/buildkit");
 
@@ -329,6 +330,22 @@ final class SpecTransformer {
             mount.put("source", special.getSource());
             mount.set("options", textArray(List.of("rbind", "rw")));
         }
+        // Inside the special mounts: the shared inner image layers, read-only (and locked so: made so on the host).
+        for (SpecialMount layer : prepared.getLayerMountsList()) {
+            ObjectNode mount = mounts.addObject();
+            mount.put("destination", layer.getDestination());
+            mount.put("type", "bind");
+            mount.put("source", layer.getSource());
+            mount.set("options", textArray(List.of("bind", "ro")));
+        }
+    }
+
+    /** The container opts out of the shared inner image cache with JSYSBOX_INNER_IMAGE_CACHE=off in its environment. */
+    static boolean innerImageCacheOff(ObjectNode spec) {
+        for (JsonNode variable : spec.path("process").path("env")) {
+            if (variable.asText().equals(INNER_IMAGE_CACHE_OFF)) return true;
+        }
+        return false;
     }
 
     /**

@@ -53,7 +53,8 @@ final class SystemContainer implements AutoCloseable {
             PrepareResponse prepared = manager.prepare(PrepareRequest.newBuilder().setId(id).setBundle(bundle.toString())
                     .setRootfs(SpecTransformer.rootfs(spec, bundle).toString())
                     .addAllBindMounts(SpecTransformer.bindMounts(spec))
-                    .addAllSpecialMounts(SpecTransformer.specialMountsWanted(spec)).build());
+                    .addAllSpecialMounts(SpecTransformer.specialMountsWanted(spec))
+                    .setInnerImageCacheOff(SpecTransformer.innerImageCacheOff(spec)).build());
             try {
                 ConfigFile.write(configFile, addition.apply(SpecTransformer.transform(spec, prepared, capabilities, kernelFsMountpoints)));
             } catch (JsysboxException | RuntimeException e) {

@@ -89,9 +89,14 @@ public final class Docker implements BeforeEachCallback, AfterEachCallback, Afte
 
     /** Starts a jsysbox/dind container and waits until the engine inside it can run the busybox image. */
     public String startDind(String... extraRunArgs) {
+        return startEngine(DIND_IMAGE, extraRunArgs);
+    }
+
+    /** As {@link #startDind}, for an image made from jsysbox/dind (whose init starts the engine and imports busybox). */
+    public String startEngine(String image, String... extraRunArgs) {
         List<String> args = new ArrayList<>(List.of("--runtime=jsysbox"));
         args.addAll(List.of(extraRunArgs));
-        args.add(DIND_IMAGE);
+        args.add(image);
         String id = runDetached(args.toArray(String[]::new));
         awaitInnerDocker(id);
         return id;

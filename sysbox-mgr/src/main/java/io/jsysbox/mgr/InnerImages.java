@@ -1,0 +1,237 @@
+package io.jsysbox.mgr;
+
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.jsysbox.api.v1.SpecialMount;
+import io.jsysbox.linux.Errno;
+import io.jsysbox.linux.Fd;
+import io.jsysbox.linux.Linux;
+import io.jsysbox.linux.LinuxException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.function.LongUnaryOperator;
+import java.util.function.Predicate;
+
+/**
+ * The inner images a container's image carries, in and out of its special dirs.
+ * <ul>
+ * <li>In, when a special dir is made: what the image holds at the destination (a preloaded inner /var/lib/docker) is
+ * copied into it, ids shifted into the container's range. For Docker's store, read raw from one image layer, the copy
+ * comes from the host's {@link InnerImageCache}: the metadata is copied, and each inner image layer is a read-only,
+ * ID-mapped clone of the shared entry ({@link #layerMounts}), made again at every start.</li>
+ * <li>Out, when the container is paused (docker commit) or its init exits: the special dir's content is copied into the
+ * rootfs's upper layer as an opaque directory, ids shifted back, so docker commit or a build step captures it. Skipped
+ * when nothing changed since it was filled or last copied out (a digest of the tree's metadata says).</li>
+ * </ul>
+ * What a special dir was filled from is recorded beside it ({@code <name>.inner-images.json} in the container's
+ * special-mount home, which the container cannot reach).
+ */
+public final class InnerImages {
+    private static final Logger LOG = LoggerFactory.getLogger(InnerImages.class);
+    private static final ObjectMapper JSON = new ObjectMapper().disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
+    private static final long BENEATH = Linux.RESOLVE_BENEATH | Linux.RESOLVE_NO_SYMLINKS | Linux.RESOLVE_NO_XDEV;
+    /** The store whose layers are shared; other special dirs (containerd, podman…) are copied whole. */
+    static final String DOCKER = "/var/lib/docker";
+    private static final int UPPER_DIR_MODE = 0755;
+
+    /** What a special dir was filled from: {@code cacheKey} empty when it is a private copy. */
+    record Record(String cacheKey, String source, List<String> sharedLayers, String fingerprint) {
+        Record {
+            sharedLayers = sharedLayers == null ? List.of() : List.copyOf(sharedLayers);
+        }
+
+        Record withFingerprint(String newFingerprint) {
+            return new Record(cacheKey, source, sharedLayers, newFingerprint);
+        }
+
+        Predicate<String> shared() { return sharedLayers::contains; }
+    }
+
+    private final InnerImageCache cache;
+    private final IdMappedMounts idmapped;
+
+    public InnerImages(InnerImageCache cache, IdMappedMounts idmapped) {
+        this.cache = cache;
+        this.idmapped = idmapped;
+    }
+
+    public InnerImageCache cache() { return cache; }
+
+    /**
+     * Fills the new special dir {@code dir} (still at its temporary name) with what the image holds at
+     * {@code destination}, and records it. Returns the cache key used, or empty.
+     */
+    public Optional<String> fill(Path rootfs, Optional<OverlayLayers> layers, boolean cacheOff, SpecialMounts.Home home,
+                                 String destination, Path dir, HostRange uids, HostRange gids) throws IOException {
+        Optional<InnerStoreSource> found = InnerStoreSource.find(rootfs, layers, destination);
+        LongUnaryOperator uidsIn = intoRange(uids);
+        LongUnaryOperator gidsIn = intoRange(gids);
+        Record record;
+        long began = System.nanoTime();
+        try (Fd to = Linux.openDirectoryNoSymlinks(dir)) {
+            if (found.isEmpty()) {
+                record = new Record("", "", List.of(), TreeCopy.fingerprint(to, relative -> false));
+            } else if (found.get().shareable() && !cacheOff && destination.equals(DOCKER)) {
+                InnerImageCache.Entry entry = cache.obtain(found.get());
+                try (Fd from = Linux.openDirectoryNoSymlinks(entry.tree())) {
+                    TreeCopy.copy(from, to, uidsIn, gidsIn, entry.sharedLayers()::contains);
+                }
+                record = new Record(entry.key(), found.get().dir().toString(), entry.sharedLayers(),
+                        TreeCopy.fingerprint(to, entry.sharedLayers()::contains));
+            } else {
+                try (Fd from = found.get().open()) {
+                    TreeCopy.copy(from, to, uidsIn, gidsIn, relative -> false);
+                }
+                record = new Record("", found.get().dir().toString(), List.of(), TreeCopy.fingerprint(to, relative -> false));
+            }
+        }
+        save(home, destination, record);
+        if (found.isPresent()) {
+            LOG.info("{}: filled from {} in {} ms ({})", destination, found.get().dir(), (System.nanoTime() - began) / 1_000_000,
+                    record.cacheKey().isEmpty() ? "private copy" : "cache entry " + record.cacheKey() + ", " + record.sharedLayers().size() + " shared layer(s)");
+        }
+        return record.cacheKey().isEmpty() ? Optional.empty() : Optional.of(record.cacheKey());
+    }
+
+    /**
+     * The read-only, ID-mapped clones of the shared layers the special dir {@code dir} was filled with, attached under
+     * {@code slotDir}, as mounts for the runtime (destination inside {@code destination}). Layers the container has
+     * removed since are skipped. A cache entry collected while the container was stopped is copied again from its
+     * image first. Returns the mounts and the cache key in use.
+     */
+    public Optional<LayerMounts> layerMounts(Path rootfs, Optional<OverlayLayers> layers, SpecialMounts.Home home, String destination,
+                                             Path dir, HostRange uids, HostRange gids, Path slotDir, ContainerState.Builder made) throws IOException {
+        Optional<Record> record = load(home, destination);
+        if (record.isEmpty() || record.get().cacheKey().isEmpty()) return Optional.empty();
+        String key = record.get().cacheKey();
+        Optional<InnerImageCache.Entry> entry = cache.lookup(key);
+        if (entry.isEmpty()) {
+            Optional<InnerStoreSource> source = InnerStoreSource.find(rootfs, layers, destination);
+            if (source.isEmpty() || !InnerImageCache.keyOf(source.get().dir()).equals(key)) {
+                LOG.error("{}: inner image cache entry {} is gone and its image layer {} too: the inner images' layers are empty",
+                        destination, key, record.get().source());
+                return Optional.empty();
+            }
+            entry = Optional.of(cache.obtain(source.get()));
+        }
+        cache.markUsed(key);
+        List<SpecialMount> mounts = new ArrayList<>();
+        try (Fd special = Linux.openDirectoryNoSymlinks(dir)) {
+            for (String layer : record.get().sharedLayers()) {
+                // The container may have removed the image (or planted a symlink there): then nothing to mount.
+                if (!InnerImageCache.isDirectory(special, layer)) continue;
+                Path target = slotDir.resolve("i" + mounts.size());
+                Files.createDirectory(target);
+                idmapped.attach(entry.get().tree().resolve(layer), target, uids, gids, false, true);
+                made.mounts.add(target.toString());
+                mounts.add(SpecialMount.newBuilder().setDestination(destination + "/" + layer).setSource(target.toString()).build());
+            }
+        }
+        return Optional.of(new LayerMounts(key, mounts));
+    }
+
+    /** Shared layers to mount for one special dir, and the cache entry they come from. */
+    public record LayerMounts(String cacheKey, List<SpecialMount> mounts) {}
+
+    /**
+     * Copies the special dir {@code dir} (backing {@code destination}) into {@code upper}, the rootfs's upper layer, as
+     * an opaque directory with on-disk ids, unless nothing changed since the last time. The container must not run
+     * (stopped or frozen). Returns whether it copied.
+     */
+    public boolean syncOut(SpecialMounts.Home home, String destination, Path dir, Path upper, HostRange uids, HostRange gids) throws IOException {
+        Record record = load(home, destination).orElse(new Record("", "", List.of(), ""));
+        String fingerprint;
+        try (Fd special = Linux.openDirectoryNoSymlinks(dir)) {
+            fingerprint = TreeCopy.fingerprint(special, record.shared());
+        }
+        if (fingerprint.equals(record.fingerprint())) return false;
+        long began = System.nanoTime();
+        Path relative = Path.of(destination.replaceAll("^/+", ""));
+        String name = relative.getFileName().toString();
+        String temporary = "." + name + ".jsysbox-sync";
+        Optional<InnerImageCache.Entry> entry = record.cacheKey().isEmpty() ? Optional.empty() : cache.lookup(record.cacheKey());
+        try (Fd upperRoot = Linux.openDirectoryNoSymlinks(upper); Fd parent = makeDirs(upperRoot, relative.getParent())) {
+            NoFollowTree.delete(parent, temporary);
+            Linux.mkdirAt(parent, temporary, 0700);
+            try (Fd to = Linux.openat2(parent, temporary, Linux.O_RDONLY | Linux.O_DIRECTORY | Linux.O_NOFOLLOW, BENEATH);
+                 Fd from = Linux.openDirectoryNoSymlinks(dir)) {
+                TreeCopy.copy(from, to, outOfRange(uids), outOfRange(gids), record.shared());
+                for (String layer : record.sharedLayers()) {
+                    if (entry.isEmpty() || !InnerImageCache.isDirectory(to, layer)) continue;
+                    try (Fd layerTo = Linux.openat2(to, layer, Linux.O_RDONLY | Linux.O_DIRECTORY | Linux.O_NOFOLLOW, BENEATH);
+                         Fd layerFrom = Linux.openDirectoryNoSymlinks(entry.get().tree().resolve(layer))) {
+                        TreeCopy.copy(layerFrom, layerTo, id -> id, id -> id, relativePath -> false);
+                    }
+                }
+                // Opaque: the image's older copy in the lower layers must not show through (deleted inner images).
+                Linux.setXattr(to, "", InnerStoreSource.OPAQUE_XATTR, "y".getBytes(StandardCharsets.US_ASCII));
+            }
+            if (InnerImageCache.isDirectory(parent, name)) {
+                Linux.renameExchange(parent, temporary, parent, name);
+                NoFollowTree.delete(parent, temporary);
+            } else {
+                NoFollowTree.delete(parent, name); // a file or symlink the container left there
+                Linux.renameNoReplace(parent, temporary, parent, name);
+            }
+        }
+        save(home, destination, record.withFingerprint(fingerprint));
+        LOG.info("{}: copied into the rootfs's upper layer {} in {} ms", destination, upper, (System.nanoTime() - began) / 1_000_000);
+        return true;
+    }
+
+    /** Opens {@code relative} below {@code root}, making missing directories (root-owned, 0755); symlinks refused. */
+    private static Fd makeDirs(Fd root, Path relative) throws IOException {
+        Fd dir = Linux.openat2(root, ".", Linux.O_RDONLY | Linux.O_DIRECTORY, BENEATH);
+        if (relative == null) return dir;
+        for (Path component : relative) {
+            String name = component.toString();
+            try {
+                Linux.mkdirAt(dir, name, UPPER_DIR_MODE);
+            } catch (LinuxException e) {
+                if (e.errno() != Errno.EEXIST) {
+                    dir.close();
+                    throw e;
+                }
+            }
+            try (Fd parent = dir) {
+                dir = Linux.openat2(parent, name, Linux.O_RDONLY | Linux.O_DIRECTORY | Linux.O_NOFOLLOW, BENEATH);
+            }
+        }
+        return dir;
+    }
+
+    private static LongUnaryOperator intoRange(HostRange range) {
+        return id -> id < range.size() ? range.start() + id : id;
+    }
+
+    private static LongUnaryOperator outOfRange(HostRange range) {
+        return id -> range.contains(id) ? id - range.start() : id;
+    }
+
+    private static Path recordFile(SpecialMounts.Home home, String destination) {
+        return home.dir().resolve(SpecialMounts.dirName(destination) + ".inner-images.json");
+    }
+
+    private static void save(SpecialMounts.Home home, String destination, Record record) throws IOException {
+        Path file = recordFile(home, destination);
+        Path temporary = file.resolveSibling(file.getFileName() + ".tmp");
+        Files.write(temporary, JSON.writeValueAsBytes(record));
+        Files.move(temporary, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    }
+
+    static Optional<Record> load(SpecialMounts.Home home, String destination) throws IOException {
+        Path file = recordFile(home, destination);
+        if (!Files.isRegularFile(file, LinkOption.NOFOLLOW_LINKS)) return Optional.empty();
+        return Optional.of(JSON.readValue(file.toFile(), Record.class));
+    }
+}
