@@ -5,13 +5,19 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
+import java.nio.file.FileSystems;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardWatchEventKinds;
+import java.nio.file.WatchEvent;
+import java.nio.file.WatchKey;
+import java.nio.file.WatchService;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -109,12 +115,15 @@ class InnerImagesTest {
     @Order(4)
     void aManagerKilledWhileFillingLeavesNoCorruptEntry() throws Exception {
         removeEntry();
-        CompletableFuture<Command.Result> interrupted = CompletableFuture.supplyAsync(
-                () -> docker.tryRun("-d", "--runtime=jsysbox", PRELOADED).result());
-        Await.until("the manager to start filling the cache entry", Duration.ofMinutes(2), InnerImagesTest::temporaryEntries,
-                found -> !found.isEmpty());
         long manager = Long.parseLong(Files.readString(Jsysbox.RUN_DIR.resolve("mgr.pid")).strip());
-        Command.run(Duration.ofSeconds(10), "kill", "-KILL", Long.toString(manager)).assertOk();
+        CompletableFuture<Command.Result> interrupted;
+        // inotify: the fill of a few tens of MB takes well under a second, too short to poll for.
+        try (WatchService watcher = FileSystems.getDefault().newWatchService()) {
+            CACHE.register(watcher, StandardWatchEventKinds.ENTRY_CREATE);
+            interrupted = CompletableFuture.supplyAsync(() -> docker.tryRun("-d", "--runtime=jsysbox", PRELOADED).result());
+            awaitCreation(watcher, ".tmp-");
+            Command.run(Duration.ofSeconds(10), "kill", "-KILL", Long.toString(manager)).assertOk();
+        }
         interrupted.join();
         Jsysbox.awaitManager();
 
@@ -185,6 +194,20 @@ class InnerImagesTest {
         if (entry.isEmpty()) return;
         String key = entry.get().line().strip().split("\\s+")[0];
         Command.run(Duration.ofMinutes(1), "rm", "-rf", CACHE.resolve(key).toString()).assertOk();
+    }
+
+    /** Waits (at most two minutes) until {@code watcher} reports the creation of an entry whose name starts with {@code prefix}. */
+    private static void awaitCreation(WatchService watcher, String prefix) throws InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofMinutes(2).toNanos();
+        while (System.nanoTime() < deadline) {
+            WatchKey key = watcher.poll(1, TimeUnit.SECONDS);
+            if (key == null) continue;
+            for (WatchEvent<?> event : key.pollEvents()) {
+                if (event.context() instanceof Path created && created.toString().startsWith(prefix)) return;
+            }
+            key.reset();
+        }
+        throw new AssertionError("the manager did not start filling a cache entry within two minutes:\n" + status());
     }
 
     private static List<String> temporaryEntries() {

@@ -1,0 +1,137 @@
+package io.jsysbox.mgr;
+
+import io.jsysbox.linux.Fd;
+import io.jsysbox.linux.Linux;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+/** Finding a preloaded inner store in an image's layers, the cache of such stores, and copying a store back out (as root). */
+class InnerImagesTest {
+    private static final String LAYER_ID = "a".repeat(64);
+    private static final HostRange UIDS = new HostRange(200_000, 65_536);
+
+    @TempDir
+    Path tmp;
+
+    @Test
+    void onlyALayerHoldingAllOfTheStoreIsShareable() throws Exception {
+        assumeTrue(root());
+        Path upper = Files.createDirectories(tmp.resolve("upper"));
+        Path top = store(tmp.resolve("top"), "x");
+        Path bottom = store(tmp.resolve("bottom"), "y");
+        OverlayLayers layers = new OverlayLayers(List.of(top, bottom), Optional.of(upper), Optional.of(tmp.resolve("work")));
+        Path rootfs = Files.createDirectories(tmp.resolve("merged"));
+
+        InnerStoreSource merged = InnerStoreSource.find(rootfs, Optional.of(layers), "/var/lib/docker").orElseThrow();
+        assertFalse(merged.shareable(), "content in two layers must be read merged");
+        assertEquals(rootfs.resolve("var/lib/docker"), merged.dir());
+
+        try (Fd dir = Linux.openDirectoryNoSymlinks(top.resolve("var/lib/docker"))) {
+            Linux.setXattr(dir, "", InnerStoreSource.OPAQUE_XATTR, "y".getBytes(StandardCharsets.US_ASCII));
+        }
+        InnerStoreSource raw = InnerStoreSource.find(rootfs, Optional.of(layers), "/var/lib/docker").orElseThrow();
+        assertTrue(raw.shareable(), "an opaque dir hides the layers below: that layer alone is the store");
+        assertEquals(top.resolve("var/lib/docker"), raw.dir());
+    }
+
+    @Test
+    void aWhiteoutOrASymlinkOnThePathHidesTheStore() throws Exception {
+        assumeTrue(root());
+        Path bottom = store(tmp.resolve("bottom"), "y");
+        Path whiteout = Files.createDirectories(tmp.resolve("whiteout/var/lib"));
+        try (Fd dir = Linux.openDirectoryNoSymlinks(whiteout)) {
+            Linux.mknodCharAt(dir, "docker", 0, 0, 0);
+        }
+        Path symlink = Files.createDirectories(tmp.resolve("symlink"));
+        Files.createSymbolicLink(symlink.resolve("var"), bottom.resolve("var"));
+        for (Path top : List.of(tmp.resolve("whiteout"), symlink)) {
+            OverlayLayers layers = new OverlayLayers(List.of(top, bottom), Optional.empty(), Optional.empty());
+            assertEquals(Optional.empty(), InnerStoreSource.find(tmp, Optional.of(layers), "/var/lib/docker"), top.toString());
+        }
+    }
+
+    @Test
+    void theCacheFillsAnEntryOnceAndCollectsItWhenItsLayerIsGone() throws Exception {
+        assumeTrue(root());
+        Path layer = store(tmp.resolve("layer"), "x");
+        Path docker = layer.resolve("var/lib/docker");
+        Files.createDirectories(docker.resolve("image/overlay2/layerdb/sha256/chain1"));
+        Files.writeString(docker.resolve("image/overlay2/layerdb/sha256/chain1/cache-id"), LAYER_ID);
+        Files.createDirectories(docker.resolve("image/overlay2/layerdb/sha256/chain2"));
+        Files.writeString(docker.resolve("image/overlay2/layerdb/sha256/chain2/cache-id"), "../../../etc");
+        Files.writeString(Files.createDirectories(docker.resolve("overlay2/" + LAYER_ID + "/diff")).resolve("f"), "layer data");
+        InnerImageCache cache = new InnerImageCache(tmp.resolve("cache"));
+        cache.start();
+        Files.createDirectories(tmp.resolve("cache/.tmp-leftover/tree"));
+        cache.start();
+        assertFalse(Files.exists(tmp.resolve("cache/.tmp-leftover")), "a half-filled entry survived a start");
+
+        InnerStoreSource source = new InnerStoreSource(layer, "var/lib/docker", true);
+        InnerImageCache.Entry entry = cache.obtain(source);
+        assertEquals(List.of("overlay2/" + LAYER_ID + "/diff"), entry.sharedLayers(), "only real layer ids are shared");
+        assertEquals("layer data", Files.readString(entry.tree().resolve("overlay2/" + LAYER_ID + "/diff/f")));
+        Object inode = Files.getAttribute(entry.tree().resolve("overlay2/" + LAYER_ID + "/diff/f"), "unix:ino");
+        assertEquals(inode, Files.getAttribute(cache.obtain(source).tree().resolve("overlay2/" + LAYER_ID + "/diff/f"), "unix:ino"),
+                "a second container must reuse the entry, not fill it again");
+
+        cache.collectGarbage(Set.of());
+        assertTrue(cache.lookup(entry.key()).isPresent(), "an entry used just now whose layer exists was collected");
+        NoFollowTree.delete(tmp, "layer");
+        cache.collectGarbage(Set.of(entry.key()));
+        assertTrue(cache.lookup(entry.key()).isPresent(), "an entry in use was collected");
+        cache.collectGarbage(Set.of());
+        assertTrue(cache.lookup(entry.key()).isEmpty(), "an entry whose image layer is gone was kept");
+    }
+
+    @Test
+    void copyOutPutsAnOpaqueDirWithOnDiskIdsIntoTheUpperLayerOnlyWhenSomethingChanged() throws Exception {
+        assumeTrue(root());
+        SpecialMounts.Home home = new SpecialMounts.Home(Files.createDirectories(tmp.resolve("layer/jsysbox")), true);
+        Path special = Files.createDirectories(home.dir().resolve("var-lib-docker"));
+        Path file = Files.writeString(special.resolve("repositories.json"), "{}");
+        Files.setAttribute(file, "unix:uid", (int) UIDS.start() + 5);
+        Path upper = Files.createDirectories(tmp.resolve("layer/diff"));
+        InnerImages images = new InnerImages(new InnerImageCache(tmp.resolve("cache")), new IdMappedMounts());
+
+        assertTrue(images.syncOut(home, "/var/lib/docker", special, upper, UIDS, UIDS));
+        Path copied = upper.resolve("var/lib/docker/repositories.json");
+        assertEquals(5, Files.getAttribute(copied, "unix:uid", LinkOption.NOFOLLOW_LINKS), "ids go back to the image's");
+        try (Fd dir = Linux.openDirectoryNoSymlinks(upper.resolve("var/lib/docker"))) {
+            assertArrayEquals("y".getBytes(StandardCharsets.US_ASCII), Linux.getXattr(dir, "", InnerStoreSource.OPAQUE_XATTR).orElseThrow());
+        }
+        assertFalse(images.syncOut(home, "/var/lib/docker", special, upper, UIDS, UIDS), "nothing changed: no copy");
+
+        Files.delete(file);
+        Files.writeString(special.resolve("new"), "n");
+        assertTrue(images.syncOut(home, "/var/lib/docker", special, upper, UIDS, UIDS));
+        assertFalse(Files.exists(copied), "the previous copy must be replaced, not merged");
+        assertEquals("n", Files.readString(upper.resolve("var/lib/docker/new")));
+        try (var leftovers = Files.list(upper.resolve("var/lib"))) {
+            assertEquals(List.of("docker"), leftovers.map(p -> p.getFileName().toString()).toList());
+        }
+    }
+
+    /** A layer dir holding var/lib/docker/{name}. */
+    private static Path store(Path layer, String name) throws Exception {
+        Files.writeString(Files.createDirectories(layer.resolve("var/lib/docker")).resolve(name), name);
+        return layer;
+    }
+
+    private static boolean root() {
+        return "root".equals(System.getProperty("user.name"));
+    }
+}
