@@ -109,19 +109,25 @@ public final class TreeCopy {
 
     /** Visits every entry below {@code dir} (parents first, names sorted), never entering a symlink or a mount. */
     private static void walk(Fd dir, String relative, Predicate<String> contentsSkipped, Visitor visitor) throws IOException {
+        forEachEntry(dir, relative, (parent, name, path, attrs) -> {
+            visitor.visit(parent, name, path, attrs);
+            if (((Integer) attrs.get("mode") & TYPE) != DIRECTORY || contentsSkipped.test(path)) return;
+            try (Fd child = openChildDirectory(parent, name, path)) {
+                if (child != null) walk(child, path, contentsSkipped, visitor);
+            }
+        });
+    }
+
+    /** Calls {@code action} for each entry of {@code dir} in name order, with its path below the tree's root and its attributes. */
+    private static void forEachEntry(Fd dir, String relative, Visitor action) throws IOException {
         for (String name : sortedNames(dir)) {
-            String path = relative.isEmpty() ? name : relative + "/" + name;
             Map<String, Object> attrs;
             try {
                 attrs = Files.readAttributes(dir.procPath().resolve(name), ATTRIBUTES, LinkOption.NOFOLLOW_LINKS);
             } catch (java.nio.file.NoSuchFileException gone) {
-                continue;
+                continue; // removed meanwhile
             }
-            visitor.visit(dir, name, path, attrs);
-            if (((Integer) attrs.get("mode") & TYPE) != DIRECTORY || contentsSkipped.test(path)) continue;
-            try (Fd child = openChildDirectory(dir, name, path)) {
-                if (child != null) walk(child, path, contentsSkipped, visitor);
-            }
+            action.visit(dir, name, relative.isEmpty() ? name : relative + "/" + name, attrs);
         }
     }
 
@@ -143,20 +149,13 @@ public final class TreeCopy {
         }
 
         void children(Fd from, Fd to, String relative) throws IOException {
-            for (String name : sortedNames(from)) {
-                String path = relative.isEmpty() ? name : relative + "/" + name;
-                Map<String, Object> attrs;
+            forEachEntry(from, relative, (parent, name, path, attrs) -> {
                 try {
-                    attrs = Files.readAttributes(from.procPath().resolve(name), ATTRIBUTES, LinkOption.NOFOLLOW_LINKS);
-                } catch (java.nio.file.NoSuchFileException gone) {
-                    continue;
-                }
-                try {
-                    entry(from, to, name, path, attrs);
+                    entry(parent, to, name, path, attrs);
                 } catch (LinuxException e) {
                     throw new IOException("cannot copy " + path + ": " + e.getMessage(), e);
                 }
-            }
+            });
         }
 
         private void entry(Fd from, Fd to, String name, String path, Map<String, Object> attrs) throws IOException {

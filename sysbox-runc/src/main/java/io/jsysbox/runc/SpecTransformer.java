@@ -323,21 +323,17 @@ final class SpecTransformer {
             }
             ((ObjectNode) mounts.get(replacement.getIndex())).put("source", replacement.getSource());
         }
-        for (SpecialMount special : prepared.getSpecialMountsList()) {
-            ObjectNode mount = mounts.addObject();
-            mount.put("destination", special.getDestination());
-            mount.put("type", "bind");
-            mount.put("source", special.getSource());
-            mount.set("options", textArray(List.of("rbind", "rw")));
-        }
+        for (SpecialMount special : prepared.getSpecialMountsList()) addBind(mounts, special, List.of("rbind", "rw"));
         // Inside the special mounts: the shared inner image layers, read-only (and locked so: made so on the host).
-        for (SpecialMount layer : prepared.getLayerMountsList()) {
-            ObjectNode mount = mounts.addObject();
-            mount.put("destination", layer.getDestination());
-            mount.put("type", "bind");
-            mount.put("source", layer.getSource());
-            mount.set("options", textArray(List.of("bind", "ro")));
-        }
+        for (SpecialMount layer : prepared.getLayerMountsList()) addBind(mounts, layer, List.of("bind", "ro"));
+    }
+
+    private static void addBind(ArrayNode mounts, SpecialMount bind, List<String> options) {
+        ObjectNode mount = mounts.addObject();
+        mount.put("destination", bind.getDestination());
+        mount.put("type", "bind");
+        mount.put("source", bind.getSource());
+        mount.set("options", textArray(options));
     }
 
     /** The container opts out of the shared inner image cache with JSYSBOX_INNER_IMAGE_CACHE=off in its environment. */

@@ -142,6 +142,30 @@ class SpecTransformerTest {
     }
 
     @Test
+    void sharedInnerImageLayersAreBoundReadOnlyAfterTheSpecialMounts() throws Exception {
+        String layer = "/var/lib/docker/overlay2/" + "a".repeat(64) + "/diff";
+        PrepareResponse prepared = PREPARED.toBuilder()
+                .addLayerMounts(SpecialMount.newBuilder().setDestination(layer).setSource("/run/jsysbox/mnt/3/i0")).build();
+        List<String> destinations = new ArrayList<>();
+        JsonNode bound = null;
+        for (JsonNode mount : SpecTransformer.transform(dockerSpec(), prepared, HOST_CAPS, List.of()).path("mounts")) {
+            destinations.add(mount.path("destination").asText());
+            if (mount.path("destination").asText().equals(layer)) bound = mount;
+        }
+        assertTrue(destinations.indexOf(layer) > destinations.indexOf("/var/lib/docker"), "the layer must be mounted inside /var/lib/docker");
+        assertEquals("/run/jsysbox/mnt/3/i0", bound.path("source").asText());
+        assertEquals(List.of("bind", "ro"), texts(bound.path("options")));
+    }
+
+    @Test
+    void theInnerImageCacheIsOffOnlyWhenTheEnvironmentSaysSo() throws Exception {
+        ObjectNode spec = dockerSpec();
+        assertFalse(SpecTransformer.innerImageCacheOff(spec));
+        ((ArrayNode) spec.path("process").path("env")).add("JSYSBOX_INNER_IMAGE_CACHE=off");
+        assertTrue(SpecTransformer.innerImageCacheOff(spec));
+    }
+
+    @Test
     void specialMountsAreAppendedAndReplacementsSwapSources() throws Exception {
         JsonNode before = dockerSpec().path("mounts");
         JsonNode mounts = SpecTransformer.transform(dockerSpec(), PREPARED, HOST_CAPS, List.of()).path("mounts");
