@@ -200,7 +200,7 @@ case $verb in
     for id do :; done
     marker=/run/jsysbox/sync/$id
     while [ -f "$marker" ] && read -r mgr init <"$marker" 2>/dev/null \
-      && kill -0 "$mgr" 2>/dev/null && ! kill -0 "$init" 2>/dev/null; do sleep 0.05; done
+      && kill -0 "$mgr" 2>/dev/null && ! kill -0 "$init" 2>/dev/null; do sleep 0.01; done
     exec "${JSYSBOX_RUNC:-/usr/sbin/runc}" "$@" ;;
   start|state|kill|resume|ps|events|update|features|list|checkpoint|restore)
     exec "${JSYSBOX_RUNC:-/usr/sbin/runc}" "$@" ;;

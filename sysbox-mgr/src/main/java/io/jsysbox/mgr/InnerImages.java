@@ -69,19 +69,18 @@ public final class InnerImages {
 
     /**
      * Fills the new special dir {@code dir} (still at its temporary name) with what the image holds at
-     * {@code destination}, and records it. Returns the cache key used, or empty.
+     * {@code destination}, and records it (nothing when the image holds nothing there).
      */
-    public Optional<String> fill(Path rootfs, Optional<OverlayLayers> layers, boolean cacheOff, SpecialMounts.Home home,
+    public void fill(Path rootfs, Optional<OverlayLayers> layers, boolean cacheOff, SpecialMounts.Home home,
                                  String destination, Path dir, HostRange uids, HostRange gids) throws IOException {
         Optional<InnerStoreSource> found = InnerStoreSource.find(rootfs, layers, destination);
+        if (found.isEmpty()) return; // an empty dir: no record needed (see syncOut)
         LongUnaryOperator uidsIn = intoRange(uids);
         LongUnaryOperator gidsIn = intoRange(gids);
         Record record;
         long began = System.nanoTime();
         try (Fd to = Linux.openDirectoryNoSymlinks(dir)) {
-            if (found.isEmpty()) {
-                record = new Record("", "", List.of(), TreeCopy.fingerprint(to, relative -> false));
-            } else if (found.get().shareable() && !cacheOff && destination.equals(DOCKER)) {
+            if (found.get().shareable() && !cacheOff && destination.equals(DOCKER)) {
                 InnerImageCache.Entry entry = cache.obtain(found.get());
                 try (Fd from = Linux.openDirectoryNoSymlinks(entry.tree())) {
                     TreeCopy.copy(from, to, uidsIn, gidsIn, entry.sharedLayers()::contains);
@@ -96,11 +95,8 @@ public final class InnerImages {
             }
         }
         save(home, destination, record);
-        if (found.isPresent()) {
-            LOG.info("{}: filled from {} in {} ms ({})", destination, found.get().dir(), (System.nanoTime() - began) / 1_000_000,
-                    record.cacheKey().isEmpty() ? "private copy" : "cache entry " + record.cacheKey() + ", " + record.sharedLayers().size() + " shared layer(s)");
-        }
-        return record.cacheKey().isEmpty() ? Optional.empty() : Optional.of(record.cacheKey());
+        LOG.info("{}: filled from {} in {} ms ({})", destination, found.get().dir(), (System.nanoTime() - began) / 1_000_000,
+                record.cacheKey().isEmpty() ? "private copy" : "cache entry " + record.cacheKey() + ", " + record.sharedLayers().size() + " shared layer(s)");
     }
 
     /**
@@ -149,9 +145,12 @@ public final class InnerImages {
      * (stopped or frozen). Returns whether it copied.
      */
     public boolean syncOut(SpecialMounts.Home home, String destination, Path dir, Path upper, HostRange uids, HostRange gids) throws IOException {
-        Record record = load(home, destination).orElse(new Record("", "", List.of(), ""));
+        Optional<Record> recorded = load(home, destination);
+        Record record = recorded.orElse(new Record("", "", List.of(), ""));
         String fingerprint;
         try (Fd special = Linux.openDirectoryNoSymlinks(dir)) {
+            // Without a record the dir was made empty: still empty, nothing to copy (most containers).
+            if (recorded.isEmpty() && isEmpty(special)) return false;
             fingerprint = TreeCopy.fingerprint(special, record.shared());
         }
         if (fingerprint.equals(record.fingerprint())) return false;
@@ -208,6 +207,12 @@ public final class InnerImages {
             }
         }
         return dir;
+    }
+
+    private static boolean isEmpty(Fd dir) throws IOException {
+        try (var entries = Files.newDirectoryStream(dir.procPath())) {
+            return !entries.iterator().hasNext();
+        }
     }
 
     private static LongUnaryOperator intoRange(HostRange range) {
