@@ -7,6 +7,8 @@
 #   installer/install.sh --demo        the same, then installer/demo.sh
 #   installer/install.sh --default-runtime   the same, and jsysbox becomes Docker's default runtime
 #                                      (undo: jsysbox default-runtime runc)
+#   installer/install.sh --containerd  the same, and containerd gets the CRI runtime handler jsysbox
+#                                      (Kubernetes RuntimeClass; /etc/containerd/config.toml, rest kept)
 #   installer/install.sh --uninstall [--force]
 #                                      undo everything; refuses while jsysbox containers run unless --force
 #
@@ -43,15 +45,16 @@ common_flags="--enable-native-access=ALL-UNNAMED --sun-misc-unsafe-memory-access
 
 say() { echo "==> $*"; }
 die() { echo "install.sh: $*" >&2; exit 1; }
-usage() { sed -n '2,14p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,16p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
 
-mode=install demo=0 force=0 default_runtime=
+mode=install demo=0 force=0 default_runtime= containerd=
 for arg in "$@"; do
   case $arg in
     --uninstall) mode=uninstall ;;
     --force) force=1 ;;
     --demo) demo=1 ;;
     --default-runtime) default_runtime=--default-runtime ;;
+    --containerd) containerd=--containerd ;;
     -h|--help) usage; exit 0 ;;
     *) echo "install.sh: unknown argument '$arg'" >&2; usage >&2; exit 2 ;;
   esac
@@ -246,7 +249,7 @@ install_all() {
   train_aot mgr check-idmap
   train_fs_aot
   say "jsysbox install"
-  "$bin/jsysbox" install $default_runtime
+  "$bin/jsysbox" install $default_runtime $containerd
   train_runc_aot
   train_aot installer doctor
 }

@@ -51,7 +51,6 @@ public final class DaemonConfig {
         return root.isEmpty() ? Optional.empty() : Optional.of(render(root));
     }
 
-    /** Whether {@code text} registers {@code name} with {@code path}. */
     /**
      * {@code text} with {@code "default-runtime": name}. Set, never removed: dockerd's SIGHUP reload keeps the old
      * value of a key missing from the file, so going back to runc means writing "runc".

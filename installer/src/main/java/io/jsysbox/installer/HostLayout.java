@@ -23,6 +23,8 @@ final class HostLayout {
     static final Path SUBUID = Path.of("/etc/subuid");
     static final Path SUBGID = Path.of("/etc/subgid");
     static final Path DAEMON_JSON = Path.of("/etc/docker/daemon.json");
+    /** containerd's config, where the CRI runtime handler jsysbox is registered (install --containerd). */
+    static final Path CONTAINERD_CONFIG = Path.of("/etc/containerd/config.toml");
     /** The daemon.json found before the first install, kept once and never overwritten. */
     static final Path DAEMON_JSON_BACKUP = Path.of("/etc/docker/daemon.json.before-jsysbox");
     static final Path SYSTEMD_DIR = Path.of("/etc/systemd/system");

@@ -23,13 +23,17 @@ final class Installer {
         this.out = out;
     }
 
-    /** {@code defaultRuntime}: also make jsysbox the engine's default runtime (docker build's RUN steps use it). */
-    void install(boolean defaultRuntime) {
+    /**
+     * {@code defaultRuntime}: also make jsysbox the engine's default runtime (docker build's RUN steps use it).
+     * {@code containerd}: also register the CRI runtime handler jsysbox with containerd (Kubernetes RuntimeClass).
+     */
+    void install(boolean defaultRuntime, boolean containerd) {
         requireRoot();
         requireFuse();
         addSubIds();
         registerRuntime();
         if (defaultRuntime) setDefaultRuntime(HostLayout.RUNTIME_NAME);
+        if (containerd) registerWithContainerd();
         supervision.install();
         startAll(supervision::startOrRefresh);
         out.println("jsysbox is installed: docker run --runtime=jsysbox IMAGE");
@@ -54,6 +58,7 @@ final class Installer {
             setDefaultRuntime("runc");
         }
         unregisterRuntime();
+        unregisterFromContainerd();
         removeSubIds();
         removeRunDir();
         removeFsMountPoint();
@@ -125,6 +130,40 @@ final class Installer {
             writeIfChanged(file, text, SubIdPlan.withoutEntry(text));
         }
         out.println("subuid/subgid: jsysbox entries removed");
+    }
+
+    /**
+     * Adds the runtime handler to containerd's config.toml (everything else kept) and restarts containerd where
+     * systemd runs it: containerd reads its config only at start. Elsewhere, says to restart it.
+     */
+    void registerWithContainerd() {
+        String current = HostFiles.readOrEmpty(HostLayout.CONTAINERD_CONFIG);
+        String edited = ContainerdConfig.withRuntime(current, HostLayout.RUNTIME_NAME, HostLayout.RUNC.toString());
+        if (edited.equals(current)) {
+            out.println("containerd: runtime handler jsysbox already in " + HostLayout.CONTAINERD_CONFIG);
+            return;
+        }
+        HostFiles.writeAtomically(HostLayout.CONTAINERD_CONFIG, edited, "rw-r--r--");
+        out.println("containerd: runtime handler jsysbox added to " + HostLayout.CONTAINERD_CONFIG + " (RuntimeClass handler: jsysbox)");
+        restartContainerd();
+    }
+
+    private void unregisterFromContainerd() {
+        String current = HostFiles.readOrEmpty(HostLayout.CONTAINERD_CONFIG);
+        if (!ContainerdConfig.hasRuntime(current)) return;
+        HostFiles.writeAtomically(HostLayout.CONTAINERD_CONFIG, ContainerdConfig.withoutRuntime(current), "rw-r--r--");
+        out.println("containerd: runtime handler jsysbox removed from " + HostLayout.CONTAINERD_CONFIG);
+        restartContainerd();
+    }
+
+    private void restartContainerd() {
+        if (supervision instanceof Supervision.Systemd && Commands.run("systemctl", "is-active", "--quiet", "containerd").ok()) {
+            Commands.Result restart = Commands.run(Duration.ofMinutes(2), List.of("systemctl", "restart", "containerd"));
+            if (!restart.ok()) throw new InstallException("systemctl restart containerd failed: " + restart.reason());
+            out.println("containerd: restarted");
+        } else {
+            out.println("containerd: restart it to load the change (no systemd unit runs it here)");
+        }
     }
 
     /** Writes {@code "default-runtime": name} to daemon.json and reloads dockerd until it uses it. */

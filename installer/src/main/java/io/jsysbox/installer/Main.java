@@ -28,8 +28,10 @@ public final class Main {
 
     @Command(description = "Add the subuid/subgid pool, register the runtime with Docker, start the supervised daemons (jsysbox-fs, jsysbox-mgr).")
     int install(@Option(names = "--default-runtime", description = "also make jsysbox Docker's default runtime "
-            + "(classic docker build RUN steps then run in system containers)") boolean defaultRuntime) {
-        new Installer(out).install(defaultRuntime);
+            + "(classic docker build RUN steps then run in system containers)") boolean defaultRuntime,
+                @Option(names = "--containerd", description = "also add the CRI runtime handler 'jsysbox' to containerd's "
+                        + "config.toml (for a Kubernetes RuntimeClass), keeping the rest, and restart containerd") boolean containerd) {
+        new Installer(out).install(defaultRuntime, containerd);
         return 0;
     }
 
