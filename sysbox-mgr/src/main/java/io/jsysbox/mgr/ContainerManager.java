@@ -235,7 +235,7 @@ public final class ContainerManager {
                     made);
             List<SpecialMount> layerMounts = new ArrayList<>();
             for (var special : specials.entrySet()) {
-                var shared = innerImages.layerMounts(rootfs, layers, home, special.getKey(), special.getValue(), uids, gids, slotDir, made);
+                var shared = innerImages.layerMounts(home, special.getKey(), special.getValue(), uids, gids, slotDir, made);
                 if (shared.isEmpty()) continue;
                 layerMounts.addAll(shared.get().mounts());
                 made.innerImageCacheKeys.add(shared.get().cacheKey());

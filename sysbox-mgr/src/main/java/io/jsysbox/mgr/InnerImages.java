@@ -102,23 +102,24 @@ public final class InnerImages {
     /**
      * The read-only, ID-mapped clones of the shared layers the special dir {@code dir} was filled with, attached under
      * {@code slotDir}, as mounts for the runtime (destination inside {@code destination}). Layers the container has
-     * removed since are skipped. A cache entry collected while the container was stopped is copied again from its
-     * image first. Returns the mounts and the cache key in use.
+     * removed since are skipped. A cache entry collected while the container was stopped is copied again from the
+     * recorded image layer first. Returns the mounts and the cache key in use.
      */
-    public Optional<LayerMounts> layerMounts(Path rootfs, Optional<OverlayLayers> layers, SpecialMounts.Home home, String destination,
-                                             Path dir, HostRange uids, HostRange gids, Path slotDir, ContainerState.Builder made) throws IOException {
+    public Optional<LayerMounts> layerMounts(SpecialMounts.Home home, String destination, Path dir, HostRange uids, HostRange gids,
+                                             Path slotDir, ContainerState.Builder made) throws IOException {
         Optional<Record> record = load(home, destination);
         if (record.isEmpty() || record.get().cacheKey().isEmpty()) return Optional.empty();
         String key = record.get().cacheKey();
         Optional<InnerImageCache.Entry> entry = cache.lookup(key);
         if (entry.isEmpty()) {
-            Optional<InnerStoreSource> source = InnerStoreSource.find(rootfs, layers, destination);
-            if (source.isEmpty() || !InnerImageCache.keyOf(source.get().dir()).equals(key)) {
+            // Collected while the container was stopped: its image layer (which the container keeps) fills it again.
+            InnerStoreSource source = new InnerStoreSource(Path.of(record.get().source()), ".", true);
+            if (!Files.isDirectory(source.dir(), LinkOption.NOFOLLOW_LINKS) || !InnerImageCache.keyOf(source.dir()).equals(key)) {
                 LOG.error("{}: inner image cache entry {} is gone and its image layer {} too: the inner images' layers are empty",
                         destination, key, record.get().source());
                 return Optional.empty();
             }
-            entry = Optional.of(cache.obtain(source.get()));
+            entry = Optional.of(cache.obtain(source));
         }
         cache.markUsed(key);
         List<SpecialMount> mounts = new ArrayList<>();

@@ -66,7 +66,7 @@ public record InnerStoreSource(Path base, String relative, boolean shareable) {
     }
 
     /** The directory, for logs and as the cache's key. */
-    public Path dir() { return base.resolve(relative); }
+    public Path dir() { return base.resolve(relative).normalize(); }
 
     /** Opens the directory: {@code base} is the host's, every step below it refuses symlinks and mount crossings. */
     public Fd open() throws IOException {

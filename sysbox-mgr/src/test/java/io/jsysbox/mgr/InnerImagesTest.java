@@ -16,6 +16,7 @@ import java.util.Set;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
@@ -95,6 +96,40 @@ class InnerImagesTest {
         assertTrue(cache.lookup(entry.key()).isPresent(), "an entry in use was collected");
         cache.collectGarbage(Set.of());
         assertTrue(cache.lookup(entry.key()).isEmpty(), "an entry whose image layer is gone was kept");
+    }
+
+    @Test
+    void aContainerGetsTheSharedLayersReadOnlyInItsRangeAndACollectedEntryBack() throws Exception {
+        assumeTrue(root());
+        Path layer = store(tmp.resolve("layer"), "x");
+        Path docker = layer.resolve("var/lib/docker");
+        Files.writeString(Files.createDirectories(docker.resolve("image/overlay2/layerdb/sha256/chain")).resolve("cache-id"), LAYER_ID);
+        Files.writeString(Files.createDirectories(docker.resolve("overlay2/" + LAYER_ID + "/diff")).resolve("f"), "layer data");
+        OverlayLayers layers = new OverlayLayers(List.of(layer), Optional.empty(), Optional.empty());
+        SpecialMounts.Home home = new SpecialMounts.Home(Files.createDirectories(tmp.resolve("home")), true);
+        Path special = Files.createDirectories(home.dir().resolve("var-lib-docker"));
+        InnerImageCache cache = new InnerImageCache(tmp.resolve("cache"));
+        cache.start();
+        InnerImages images = new InnerImages(cache, new IdMappedMounts());
+        images.fill(tmp.resolve("merged"), Optional.of(layers), false, home, "/var/lib/docker", special, UIDS, UIDS);
+        assertEquals((int) UIDS.start(), Files.getAttribute(special.resolve("x"), "unix:uid"), "metadata is copied into the range");
+        assertEquals(0, special.resolve("overlay2/" + LAYER_ID + "/diff").toFile().list().length, "a shared layer was copied");
+
+        String key = InnerImageCache.keyOf(docker);
+        NoFollowTree.delete(cache.dir(), key); // collected while the container was stopped
+        Path slot = Files.createDirectories(tmp.resolve("slot"));
+        ContainerState.Builder made = new ContainerState.Builder("c", 0, tmp.toString());
+        try {
+            InnerImages.LayerMounts shared = images.layerMounts(home, "/var/lib/docker", special, UIDS, UIDS, slot, made).orElseThrow();
+            assertEquals(key, shared.cacheKey());
+            assertTrue(cache.lookup(key).isPresent(), "the collected entry was not filled again");
+            assertEquals("/var/lib/docker/overlay2/" + LAYER_ID + "/diff", shared.mounts().getFirst().getDestination());
+            Path mounted = Path.of(shared.mounts().getFirst().getSource());
+            assertEquals((int) UIDS.start(), Files.getAttribute(mounted.resolve("f"), "unix:uid"), "the layer is not ID-mapped");
+            assertThrows(java.nio.file.FileSystemException.class, () -> Files.writeString(mounted.resolve("f"), "changed"));
+        } finally {
+            Mounts.unmountAllUnder(slot);
+        }
     }
 
     @Test
