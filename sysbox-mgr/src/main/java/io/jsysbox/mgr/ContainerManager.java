@@ -43,7 +43,7 @@ public final class ContainerManager {
     private final RootfsShifter rootfsShifter = new RootfsShifter(idmapped);
     private final BindMountMapper bindMountMapper = new BindMountMapper(idmapped);
     private final InnerImages innerImages;
-    /** Per running container with special dirs kept in its layer: "copy-out owed at exit" markers (see {@link #started}). */
+    /** Per running container with special dirs kept in its layer: "copy-out owed at exit" markers (see {@link #markSyncOwed}). */
     private final Path syncMarkers;
     private final List<CgroupDelegation> cgroupDelegations = List.of(new CgroupV1Delegation(), new CgroupV2Delegation());
     private final Map<String, ContainerState> containers = new LinkedHashMap<>();
@@ -155,15 +155,15 @@ public final class ContainerManager {
     /** Copies each special dir kept in the container's Docker layer into the layer's upper dir; best effort, logged. */
     private List<String> syncOut(ContainerState state) {
         List<String> synced = new ArrayList<>();
-        if (state.keptDirs().isEmpty()) return synced;
         var home = specialMounts.homeFor(state.id(), Path.of(state.rootfs()));
+        if (state.keptDirs().isEmpty() || !home.kept()) return synced;
         Path upper = home.dir().resolveSibling("diff");
         HostRange uids = allocator.uidRange(state.slot());
         HostRange gids = allocator.gidRange(state.slot());
         for (String kept : state.keptDirs()) {
             Path dir = Path.of(kept);
             Optional<String> destination = SpecialMounts.destinationOf(dir.getFileName().toString());
-            if (destination.isEmpty() || !home.kept()) continue;
+            if (destination.isEmpty()) continue;
             try {
                 if (innerImages.syncOut(home, destination.get(), dir, upper, uids, gids)) synced.add(destination.get());
             } catch (IOException | RuntimeException e) {
