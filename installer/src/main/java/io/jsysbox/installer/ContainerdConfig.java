@@ -34,11 +34,18 @@ public final class ContainerdConfig {
         }
         StringBuilder result = new StringBuilder(rest.isBlank() ? "version = 2\n" : rest);
         if (!result.isEmpty() && result.charAt(result.length() - 1) != '\n') result.append('\n');
-        String table = "plugins.\"" + plugin + "\".containerd.runtimes." + name;
-        result.append('\n').append(BEGIN).append('\n')
-                .append('[').append(table).append("]\n")
+        String runtimesTable = "plugins.\"" + plugin + "\".containerd.runtimes.";
+        result.append('\n').append(BEGIN).append('\n');
+        // A runtimes table in the file replaces containerd's built-in one, whose default runtime (runc) the CRI plugin
+        // then misses and refuses to load ("no corresponding runtime configured"): name it again, as built in.
+        String defaultRuntime = parsed.path("plugins").path(plugin).path("containerd").path("default_runtime_name").asText("runc");
+        if (runtimes(parsed, plugin).path(defaultRuntime).isMissingNode()) {
+            result.append('[').append(runtimesTable).append(defaultRuntime).append("]\n")
+                    .append("  runtime_type = \"io.containerd.runc.v2\"\n");
+        }
+        result.append('[').append(runtimesTable).append(name).append("]\n")
                 .append("  runtime_type = \"io.containerd.runc.v2\"\n")
-                .append("  [").append(table).append(".options]\n")
+                .append("  [").append(runtimesTable).append(name).append(".options]\n")
                 .append("    BinaryName = \"").append(runtimePath).append("\"\n")
                 .append(END).append('\n');
         JsonNode check = parse(result.toString());

@@ -27,8 +27,17 @@ class ContainerdConfigTest {
         assertTrue(edited.startsWith(DEBIAN), edited);
         assertTrue(edited.contains("[plugins.\"io.containerd.grpc.v1.cri\".containerd.runtimes.jsysbox]\n  runtime_type = \"io.containerd.runc.v2\"\n"));
         assertTrue(edited.contains("    BinaryName = \"/usr/local/bin/jsysbox-runc\"\n"));
+        assertTrue(edited.contains("[plugins.\"io.containerd.grpc.v1.cri\".containerd.runtimes.runc]\n  runtime_type = \"io.containerd.runc.v2\"\n"),
+                "without its default runtime named again, containerd's CRI plugin refuses to load: " + edited);
         assertTrue(ContainerdConfig.hasRuntime(edited));
         assertEquals(edited, ContainerdConfig.withRuntime(edited, "jsysbox", "/usr/local/bin/jsysbox-runc"), "adding twice changes nothing");
+    }
+
+    @Test
+    void aConfiguredDefaultRuntimeIsLeftAlone() {
+        String own = DEBIAN + "[plugins.\"io.containerd.grpc.v1.cri\".containerd.runtimes.runc]\n  runtime_type = \"io.containerd.runc.v2\"\n";
+        String edited = ContainerdConfig.withRuntime(own, "jsysbox", "/j");
+        assertEquals(1, edited.split("runtimes.runc]", -1).length - 1, edited);
     }
 
     @Test
