@@ -243,8 +243,10 @@ final class SpecTransformer {
         linux.set("uidMappings", mappings(prepared.getUidRange()));
         linux.set("gidMappings", mappings(prepared.getGidRange()));
         grantCapabilities(result.withObjectProperty("process"), hostCapabilities);
+        keepInheritedOomScore(result.withObjectProperty("process"));
         if (linux.path("seccomp").isObject()) allowSystemContainerSyscalls(linux.withObjectProperty("seccomp"));
         rewriteMounts(result.withArrayProperty("mounts"), prepared);
+        if (joinsNetworkNamespace(linux)) bindHostSysfs(result.withArrayProperty("mounts"));
         placeholdKernelFileSystems(result.withArrayProperty("mounts"), kernelFsMountpoints);
         ObjectNode unobscuredProc = result.withArrayProperty("mounts").addObject();
         unobscuredProc.put("destination", UNOBSCURED_PROC).put("type", "proc").put("source", "proc");
@@ -258,6 +260,36 @@ final class SpecTransformer {
         annotations.put(UID_RANGE, prepared.getUidRange().getHostStart() + ":" + prepared.getUidRange().getSize());
         annotations.put(GID_RANGE, prepared.getGidRange().getHostStart() + ":" + prepared.getGidRange().getSize());
         return result;
+    }
+
+    /**
+     * Lowering oom_score_adj takes CAP_SYS_RESOURCE on the host, which a user namespace never has: runc's write of a
+     * negative value (containerd's CRI asks -998 for a pod sandbox) fails the create with EACCES. The process keeps the
+     * score it inherits instead; raising it (positive values) works and is kept.
+     */
+    private static void keepInheritedOomScore(ObjectNode process) {
+        if (process.path("oomScoreAdj").asInt(0) < 0) process.remove("oomScoreAdj");
+    }
+
+    private static boolean joinsNetworkNamespace(ObjectNode linux) {
+        for (JsonNode namespace : linux.path("namespaces")) {
+            if (namespace.path("type").asText().equals("network") && !namespace.path("path").asText().isEmpty()) return true;
+        }
+        return false;
+    }
+
+    /**
+     * The kernel mounts a sysfs only for a process with CAP_SYS_ADMIN over the network namespace's owner: a container
+     * joining a network namespace made outside its user namespace (a Kubernetes pod's, which the CRI makes before the
+     * runtime runs) cannot. It gets the host's sysfs read-only instead, as a recursive bind.
+     */
+    private static void bindHostSysfs(ArrayNode mounts) {
+        for (JsonNode node : mounts) {
+            if (!node.path("type").asText().equals("sysfs")) continue;
+            ObjectNode mount = (ObjectNode) node;
+            mount.put("type", "bind").put("source", "/sys");
+            mount.set("options", textArray(List.of("rbind", "nosuid", "noexec", "nodev", "ro")));
+        }
     }
 
     private static void addNamespaces(ObjectNode linux, String... types) {

@@ -158,6 +158,29 @@ class SpecTransformerTest {
     }
 
     @Test
+    void joiningAnOutsideNetworkNamespaceGetsTheHostSysfsReadOnly() throws Exception {
+        assertEquals("sysfs", mountAt(SpecTransformer.transform(dockerSpec(), PREPARED, HOST_CAPS, List.of()), "/sys").path("type").asText(),
+                "a container with a network namespace of its own mounts its sysfs");
+        ObjectNode spec = dockerSpec();
+        for (JsonNode namespace : spec.path("linux").path("namespaces")) {
+            if (namespace.path("type").asText().equals("network")) ((ObjectNode) namespace).put("path", "/var/run/netns/cni-1");
+        }
+        JsonNode sys = mountAt(SpecTransformer.transform(spec, PREPARED, HOST_CAPS, List.of()), "/sys");
+        assertEquals("bind", sys.path("type").asText());
+        assertEquals("/sys", sys.path("source").asText());
+        assertTrue(texts(sys.path("options")).containsAll(List.of("rbind", "ro")), sys.toString());
+    }
+
+    @Test
+    void aNegativeOomScoreIsDroppedAndAPositiveOneKept() throws Exception {
+        ObjectNode spec = dockerSpec();
+        spec.withObjectProperty("process").put("oomScoreAdj", -998);
+        assertFalse(SpecTransformer.transform(spec, PREPARED, HOST_CAPS, List.of()).path("process").has("oomScoreAdj"));
+        spec.withObjectProperty("process").put("oomScoreAdj", 500);
+        assertEquals(500, SpecTransformer.transform(spec, PREPARED, HOST_CAPS, List.of()).path("process").path("oomScoreAdj").asInt());
+    }
+
+    @Test
     void theInnerImageCacheIsOffOnlyWhenTheEnvironmentSaysSo() throws Exception {
         ObjectNode spec = dockerSpec();
         assertFalse(SpecTransformer.innerImageCacheOff(spec));
