@@ -1,5 +1,6 @@
 package io.jsysbox.mgr;
 
+import io.jsysbox.linux.MountInfo;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;

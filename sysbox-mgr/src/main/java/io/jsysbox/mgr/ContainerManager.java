@@ -1,5 +1,6 @@
 package io.jsysbox.mgr;
 
+import io.jsysbox.linux.MountInfo;
 import io.grpc.Status;
 import io.jsysbox.api.v1.ContainerStatus;
 import io.jsysbox.api.v1.IdRange;

@@ -1,5 +1,6 @@
 package io.jsysbox.mgr;
 
+import io.jsysbox.linux.MountInfo;
 import io.jsysbox.api.v1.DeviceNode;
 import io.jsysbox.linux.Fd;
 import io.jsysbox.linux.Linux;

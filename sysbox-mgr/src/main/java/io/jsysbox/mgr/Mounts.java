@@ -1,5 +1,6 @@
 package io.jsysbox.mgr;
 
+import io.jsysbox.linux.MountInfo;
 import io.jsysbox.linux.Errno;
 import io.jsysbox.linux.Linux;
 import io.jsysbox.linux.LinuxException;

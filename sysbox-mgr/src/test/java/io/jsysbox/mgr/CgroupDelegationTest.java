@@ -1,5 +1,6 @@
 package io.jsysbox.mgr;
 
+import io.jsysbox.linux.MountInfo;
 import org.junit.jupiter.api.Test;
 
 import java.nio.file.Path;

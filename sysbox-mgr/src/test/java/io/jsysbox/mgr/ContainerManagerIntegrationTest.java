@@ -1,5 +1,6 @@
 package io.jsysbox.mgr;
 
+import io.jsysbox.linux.MountInfo;
 import io.grpc.Status;
 import io.jsysbox.api.v1.BindMount;
 import io.jsysbox.api.v1.PrepareRequest;

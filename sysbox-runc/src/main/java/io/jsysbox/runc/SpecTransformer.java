@@ -11,6 +11,7 @@ import io.jsysbox.api.v1.IdRange;
 import io.jsysbox.api.v1.MountReplacement;
 import io.jsysbox.api.v1.PrepareResponse;
 import io.jsysbox.api.v1.SpecialMount;
+import io.jsysbox.linux.MountInfo;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -36,6 +37,7 @@ final class SpecTransformer {
 
     /** Where inner engines keep their data; backed by host dirs so they need no overlay-on-overlay. */
     static final String INNER_IMAGE_CACHE_OFF = "JSYSBOX_INNER_IMAGE_CACHE=off";
+    private static final List<String> LOCKED_MOUNT_FLAGS = List.of("ro", "nosuid", "nodev", "noexec");
     static final List<String> SPECIAL_MOUNT_DESTINATIONS = List.of("/var/lib/docker", "/var/lib/containerd",
             "/var/lib/containers", "/var/lib/kubelet", "/var/lib/rancher/k3s", "/var/lib/buildkit");
 
@@ -366,6 +368,27 @@ final class SpecTransformer {
         mount.put("type", "bind");
         mount.put("source", bind.getSource());
         mount.set("options", textArray(options));
+    }
+
+    /**
+     * The kernel locks a bind source's ro, nosuid, nodev and noexec flags in the container's user namespace (a less
+     * privileged namespace may not clear them), and runc remounts a bind with exactly the spec's flags (for "ro", say):
+     * without the locked ones that fails with EPERM, so {@code -v /dev/shm:/x:ro} could not start. Each bind gets its
+     * source mount's locked flags added.
+     */
+    static void keepLockedMountFlags(ObjectNode spec, MountInfo mounts) {
+        for (JsonNode node : spec.path("mounts")) {
+            Path source = Path.of(node.path("source").asText("/"));
+            if (!isBind(node) || !source.isAbsolute()) continue;
+            mounts.containing(source.normalize()).ifPresent(entry -> {
+                ArrayNode options = ((ObjectNode) node).withArrayProperty("options");
+                for (String flag : LOCKED_MOUNT_FLAGS) {
+                    boolean present = false;
+                    for (JsonNode option : options) present |= option.asText().equals(flag);
+                    if (entry.hasMountOption(flag) && !present) options.add(flag);
+                }
+            });
+        }
     }
 
     /** The container opts out of the shared inner image cache with JSYSBOX_INNER_IMAGE_CACHE=off in its environment. */

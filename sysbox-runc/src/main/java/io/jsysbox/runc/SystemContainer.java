@@ -3,6 +3,7 @@ package io.jsysbox.runc;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.jsysbox.api.v1.PrepareRequest;
 import io.jsysbox.api.v1.PrepareResponse;
+import io.jsysbox.linux.MountInfo;
 
 import java.nio.file.Path;
 import java.util.List;
@@ -56,7 +57,9 @@ final class SystemContainer implements AutoCloseable {
                     .addAllSpecialMounts(SpecTransformer.specialMountsWanted(spec))
                     .setInnerImageCacheOff(SpecTransformer.innerImageCacheOff(spec)).build());
             try {
-                ConfigFile.write(configFile, addition.apply(SpecTransformer.transform(spec, prepared, capabilities, kernelFsMountpoints)));
+                ObjectNode transformed = SpecTransformer.transform(spec, prepared, capabilities, kernelFsMountpoints);
+                SpecTransformer.keepLockedMountFlags(transformed, hostMounts());
+                ConfigFile.write(configFile, addition.apply(transformed));
             } catch (JsysboxException | RuntimeException e) {
                 container.release();
                 throw e;
@@ -65,6 +68,15 @@ final class SystemContainer implements AutoCloseable {
         } catch (JsysboxException | RuntimeException e) {
             manager.close();
             throw e;
+        }
+    }
+
+    /** The host's mount table, read after Prepare: the manager's ID-mapped clones of bind sources are in it. */
+    private static MountInfo hostMounts() throws JsysboxException {
+        try {
+            return MountInfo.read();
+        } catch (java.io.IOException e) {
+            throw new JsysboxException("cannot read /proc/self/mountinfo: " + e.getMessage(), e);
         }
     }
 

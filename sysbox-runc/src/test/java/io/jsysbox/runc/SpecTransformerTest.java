@@ -9,6 +9,7 @@ import io.jsysbox.api.v1.IdRange;
 import io.jsysbox.api.v1.MountReplacement;
 import io.jsysbox.api.v1.PrepareResponse;
 import io.jsysbox.api.v1.SpecialMount;
+import io.jsysbox.linux.MountInfo;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
@@ -169,6 +170,25 @@ class SpecTransformerTest {
         assertEquals("bind", sys.path("type").asText());
         assertEquals("/sys", sys.path("source").asText());
         assertTrue(texts(sys.path("options")).containsAll(List.of("rbind", "ro")), sys.toString());
+    }
+
+    @Test
+    void aBindGetsTheFlagsItsSourceMountLocks() throws Exception {
+        ObjectNode spec = dockerSpec();
+        ObjectNode bind = (ObjectNode) spec.path("mounts").get(7); // /tmp -> /hosttmp
+        ((ArrayNode) bind.path("options")).add("ro");
+        bind.put("source", "/dev/shm/data");
+        MountInfo mounts = MountInfo.parse("""
+                1 0 254:0 / / rw,relatime - ext4 /dev/vda rw
+                2 1 0:20 / /dev rw,nosuid - devtmpfs udev rw
+                3 2 0:21 / /dev/shm rw,nosuid,nodev,noexec,relatime - tmpfs tmpfs rw
+                """);
+        SpecTransformer.keepLockedMountFlags(spec, mounts);
+        assertEquals(List.of("rbind", "rprivate", "ro", "nosuid", "nodev", "noexec"), texts(bind.path("options")));
+        ObjectNode resolv = (ObjectNode) spec.path("mounts").get(8);
+        List<String> before = texts(resolv.path("options"));
+        SpecTransformer.keepLockedMountFlags(spec, MountInfo.parse("1 0 254:0 / / rw,relatime - ext4 /dev/vda rw\n"));
+        assertEquals(before, texts(resolv.path("options")), "a source on a mount without locked flags is left alone");
     }
 
     @Test

@@ -2,9 +2,12 @@ package io.jsysbox.tests;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -28,6 +31,22 @@ class HostSystemMountTest {
         Command.Result write = Docker.exec(id, "sh", "-c", "echo pwned >> /hostetc/hostname");
         assertFalse(write.ok(), "container root could write a host root file: " + write);
         assertEquals(before, Files.readString(Path.of("/etc/hostname")));
+    }
+
+    /** A read-only volume from a nosuid,nodev,noexec mount (as /dev/shm and /run often are) starts, and keeps those flags. */
+    @Test
+    void aReadOnlyVolumeFromARestrictedMountStarts(@TempDir Path dir) throws Exception {
+        Command.run(Duration.ofSeconds(30), "mount", "-t", "tmpfs", "-o", "nosuid,nodev,noexec,size=1m", "tmpfs", dir.toString()).assertOk();
+        try {
+            Files.writeString(dir.resolve("data"), "shared\n");
+            String options = docker.runOnce(Docker.BUSYBOX_IMAGE, List.of("-v", dir + ":/data:ro"), "sh", "-c",
+                    "cat /data/data; grep ' /data ' /proc/self/mountinfo | cut -d' ' -f6");
+            assertEquals("shared", options.lines().findFirst().orElse(""));
+            assertTrue(options.contains("ro") && options.contains("nosuid") && options.contains("nodev") && options.contains("noexec"), options);
+        } finally {
+            docker.removeAll();
+            Command.run(Duration.ofSeconds(30), "umount", "-l", dir.toString()).assertOk();
+        }
     }
 
     /**

@@ -1,4 +1,4 @@
-package io.jsysbox.mgr;
+package io.jsysbox.linux;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -9,10 +9,18 @@ import java.util.Optional;
 
 /** The mount table of /proc/self/mountinfo, in kernel order (a later entry at the same point is on top). */
 public record MountInfo(List<Entry> entries) {
-    /** One line: mount point, the root of the mount within its filesystem, fs type, and super-block options. */
-    public record Entry(int id, int parentId, String root, Path mountPoint, String fsType, String source, String superOptions) {
+    /**
+     * One line: mount point, the root of the mount within its filesystem, the mount's own options (ro, nosuid…),
+     * fs type, and super-block options.
+     */
+    public record Entry(int id, int parentId, String root, Path mountPoint, String mountOptions, String fsType, String source,
+                        String superOptions) {
         public boolean hasSuperOption(String option) {
             return List.of(superOptions.split(",")).contains(option);
+        }
+
+        public boolean hasMountOption(String option) {
+            return List.of(mountOptions.split(",")).contains(option);
         }
     }
 
@@ -27,7 +35,7 @@ public record MountInfo(List<Entry> entries) {
             String[] f = line.split(" ");
             int separator = List.of(f).indexOf("-");
             if (separator < 6 || f.length < separator + 4) throw new IllegalArgumentException("malformed mountinfo line: " + line);
-            entries.add(new Entry(Integer.parseInt(f[0]), Integer.parseInt(f[1]), unescape(f[3]), Path.of(unescape(f[4])),
+            entries.add(new Entry(Integer.parseInt(f[0]), Integer.parseInt(f[1]), unescape(f[3]), Path.of(unescape(f[4])), f[5],
                     f[separator + 1], unescape(f[separator + 2]), unescape(f[separator + 3])));
         }
         return new MountInfo(List.copyOf(entries));
@@ -47,6 +55,18 @@ public record MountInfo(List<Entry> entries) {
         List<Path> ordered = new ArrayList<>(under.reversed());
         ordered.sort((a, b) -> Integer.compare(b.getNameCount(), a.getNameCount()));
         return ordered;
+    }
+
+    /** The topmost mount that {@code path} lies in (the deepest mount point above or at it). */
+    public Optional<Entry> containing(Path path) {
+        Optional<Entry> found = Optional.empty();
+        for (Entry e : entries) {
+            if (path.startsWith(e.mountPoint())
+                    && (found.isEmpty() || e.mountPoint().getNameCount() >= found.get().mountPoint().getNameCount())) {
+                found = Optional.of(e);
+            }
+        }
+        return found;
     }
 
     /** Mounts of one filesystem type, e.g. "cgroup". */

@@ -1,4 +1,4 @@
-package io.jsysbox.mgr;
+package io.jsysbox.linux;
 
 import org.junit.jupiter.api.Test;
 
