@@ -36,7 +36,8 @@ import java.util.regex.Pattern;
  * renamed into place when complete, so a manager killed mid-copy leaves only a {@code .tmp-} directory, which the next
  * start removes: an entry that exists is whole.
  * <p>
- * Garbage collection (at manager start and every ten minutes): an entry no running container uses is removed when its
+ * Garbage collection (at manager start and every minute; it reads one small file per entry): an entry no running
+ * container uses is removed when its
  * source layer is gone (the image was removed) or when no container has used it for {@link #UNUSED_LIFETIME}.
  * A stopped container whose entry was collected gets it back, copied again from its image, when it starts.
  */
@@ -129,8 +130,9 @@ public final class InnerImageCache {
             for (Path entry : entries) {
                 String key = entry.getFileName().toString();
                 if (!KEY.matcher(key).matches() || inUse.contains(key)) continue;
-                Optional<Entry> complete = lookup(key);
-                boolean sourceGone = complete.isEmpty() || !Files.isDirectory(complete.get().source(), LinkOption.NOFOLLOW_LINKS);
+                Path source = entry.resolve("source");
+                boolean sourceGone = !Files.isRegularFile(source, LinkOption.NOFOLLOW_LINKS)
+                        || !Files.isDirectory(Path.of(Files.readString(source).strip()), LinkOption.NOFOLLOW_LINKS);
                 boolean stale = Files.getLastModifiedTime(entry, LinkOption.NOFOLLOW_LINKS).toInstant().isBefore(unusedSince);
                 if (!sourceGone && !stale) continue;
                 LOG.info("inner image cache: removing {} ({})", key, sourceGone ? "its image layer is gone" : "unused since " + UNUSED_LIFETIME.toHours() + " h");

@@ -72,7 +72,7 @@ public final class Main implements Callable<Integer> {
         java.util.concurrent.Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().daemon().name("forget-removed").factory())
                 .scheduleWithFixedDelay(manager::forgetRemoved, 2, 2, java.util.concurrent.TimeUnit.SECONDS);
         java.util.concurrent.Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().daemon().name("inner-image-cache-gc").factory())
-                .scheduleWithFixedDelay(manager::collectGarbage, 10, 10, java.util.concurrent.TimeUnit.MINUTES);
+                .scheduleWithFixedDelay(manager::collectGarbage, 1, 1, java.util.concurrent.TimeUnit.MINUTES);
         Server server = UnixChannels.serve(socket, List.<BindableService>of(new ManagerService(manager)));
         Files.writeString(pidFile, ProcessHandle.current().pid() + "\n");
         log.info("jsysbox-mgr {} listening on {} (pool: {} ranges of {} from uid {} / gid {})", version, socket,
