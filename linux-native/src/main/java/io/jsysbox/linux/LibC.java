@@ -15,33 +15,42 @@ interface LibC extends Library {
 
     int umount2(String target, int flags);
 
-    int fchownat(int dirFd, String path, int uid, int gid, int flags);
+    // File names go as NUL-terminated bytes: a name is bytes, whatever the locale (Linux encodes the names it is
+    // given as Strings with Linux.NAMES, as JNA did; names read from a directory pass through unchanged).
+
+    int fchownat(int dirFd, byte[] path, int uid, int gid, int flags);
 
     int fchmod(int fd, int mode);
 
-    int unlinkat(int dirFd, String path, int flags);
+    int unlinkat(int dirFd, byte[] path, int flags);
 
-    int mkdirat(int dirFd, String path, int mode);
+    int mkdirat(int dirFd, byte[] path, int mode);
 
-    int mknodat(int dirFd, String path, int mode, long dev);
+    int mknodat(int dirFd, byte[] path, int mode, long dev);
 
-    int fchmodat(int dirFd, String path, int mode, int flags);
+    int fchmodat(int dirFd, byte[] path, int mode, int flags);
 
     int renameat2(int oldDirFd, String oldPath, int newDirFd, String newPath, int flags);
 
-    int symlinkat(String target, int dirFd, String linkPath);
+    int symlinkat(byte[] target, int dirFd, byte[] linkPath);
 
-    long readlinkat(int dirFd, String path, byte[] buffer, long size);
+    long readlinkat(int dirFd, byte[] path, byte[] buffer, long size);
 
-    int linkat(int oldDirFd, String oldPath, int newDirFd, String newPath, int flags);
+    int linkat(int oldDirFd, byte[] oldPath, int newDirFd, byte[] newPath, int flags);
 
-    int utimensat(int dirFd, String path, Pointer times, int flags);
+    int utimensat(int dirFd, byte[] path, Pointer times, int flags);
 
-    long lgetxattr(String path, String name, byte[] value, long size);
+    long lgetxattr(byte[] path, byte[] name, byte[] value, long size);
 
-    int lsetxattr(String path, String name, byte[] value, long size, int flags);
+    int lsetxattr(byte[] path, byte[] name, byte[] value, long size, int flags);
 
-    long llistxattr(String path, byte[] list, long size);
+    long llistxattr(byte[] path, byte[] list, long size);
+
+    /** statx(2) (glibc 2.28): a struct statx of 256 bytes into {@code buffer}. */
+    int statx(int dirFd, byte[] path, int flags, int mask, Pointer buffer);
+
+    /** getdents64(2) (glibc 2.30): struct linux_dirent64 records into {@code buffer}; 0 at the end. */
+    long getdents64(int fd, Pointer buffer, long size);
 
     long sendfile(int outFd, int inFd, Pointer offset, long count);
 

@@ -3,8 +3,13 @@ package io.jsysbox.linux;
 import com.sun.jna.Memory;
 import com.sun.jna.Native;
 
+import java.nio.charset.Charset;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
+import java.util.Optional;
 
 /** The kernel calls jsysbox needs, each failing with a {@link LinuxException} that says what was attempted. */
 public final class Linux {
@@ -20,6 +25,22 @@ public final class Linux {
     public static final int O_PATH = 0x200000;
     public static final int O_DIRECTORY = Arch.O_DIRECTORY;
     public static final int O_NOFOLLOW = Arch.O_NOFOLLOW;
+
+    /** File types: the S_IFMT bits of a mode ({@link Stat#type()}). */
+    public static final int S_IFMT = 0170000;
+    public static final int S_IFSOCK = 0140000;
+    public static final int S_IFLNK = 0120000;
+    public static final int S_IFREG = 0100000;
+    public static final int S_IFBLK = 0060000;
+    public static final int S_IFDIR = 0040000;
+    public static final int S_IFCHR = 0020000;
+    public static final int S_IFIFO = 0010000;
+
+    /**
+     * The charset a call given a name as a String encodes it with: JNA's, so the bytes are those passed before the
+     * byte[] forms existed (and those of the JDK's paths, sun.jnu.encoding following the same locale).
+     */
+    public static final Charset NAMES = Charset.forName(Native.getDefaultStringEncoding());
 
     public static final long RESOLVE_NO_XDEV = 0x01;
     public static final long RESOLVE_NO_MAGICLINKS = 0x02;
@@ -117,25 +138,37 @@ public final class Linux {
      * e.g. {@link #RESOLVE_IN_ROOT} to treat {@code dir} as the root or {@link #RESOLVE_NO_SYMLINKS}.
      */
     public static Fd openat2(Fd dir, String path, int flags, long resolve) throws LinuxException {
+        return openat2(dir, bytes(path), flags, 0, resolve);
+    }
+
+    /** As {@link #openat2(Fd, String, int, long)}, for a path as the kernel has it (names from {@link #listDirectory}). */
+    public static Fd openat2(Fd dir, byte[] path, int flags, long resolve) throws LinuxException {
         return openat2(dir, path, flags, 0, resolve);
     }
 
     /** Creates the regular file {@code name} in {@code dir} for writing; fails if anything (a symlink too) is there. */
     public static Fd createFile(Fd dir, String name, int mode) throws LinuxException {
+        return createFile(dir, bytes(name), mode);
+    }
+
+    /** As {@link #createFile(Fd, String, int)}, for a name as the kernel has it. */
+    public static Fd createFile(Fd dir, byte[] name, int mode) throws LinuxException {
         final int oWronly = 1;
         final int oCreat = 0100;
         final int oExcl = 0200;
         return openat2(dir, name, oWronly | oCreat | oExcl | O_NOFOLLOW, mode, RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS);
     }
 
-    private static Fd openat2(Fd dir, String path, int flags, int mode, long resolve) throws LinuxException {
+    private static Fd openat2(Fd dir, byte[] path, int flags, int mode, long resolve) throws LinuxException {
         try (Memory how = new Memory(24)) { // struct open_how
             how.setLong(0, flags | O_CLOEXEC);
             how.setLong(8, mode);
             how.setLong(16, resolve);
             int dirFd = dir == null ? AT_FDCWD : dir.value();
-            return new Fd(checkedSyscall("openat2(" + (dir == null ? "" : dir + ", ") + path + ")",
-                    Arch.SYS_OPENAT2, (long) dirFd, path, how, 24L));
+            long fd = C.syscall(Arch.SYS_OPENAT2, (long) dirFd, cString(path), how, 24L);
+            // The message only on failure: a tree copy opens several files per entry.
+            if (fd < 0) throw new LinuxException("openat2(" + (dir == null ? "" : dir + ", ") + text(path) + ")", Native.getLastError());
+            return new Fd((int) fd);
         }
     }
 
@@ -144,17 +177,99 @@ public final class Linux {
         return openat2(null, dir.toString(), O_RDONLY | O_DIRECTORY, RESOLVE_NO_SYMLINKS);
     }
 
+    /**
+     * What statx(2) tells about a file: the fields jsysbox copies, compares and counts. {@code dev} and {@code rdev}
+     * are dev_t values as mknod(2) takes them; {@code mountRoot}: the file is the root of a mount (STATX_ATTR_MOUNT_ROOT).
+     */
+    public record Stat(int mode, long uid, long gid, long nlink, long dev, long ino, long size, long blocks, long rdev,
+                       long atimeNanos, long mtimeNanos, boolean mountRoot) {
+        /** The file type bits of {@link #mode}: {@link #S_IFDIR}, {@link #S_IFREG}, {@link #S_IFLNK} and so on. */
+        public int type() { return mode & S_IFMT; }
+    }
+
+    /**
+     * statx(2) of {@code name} in {@code dir} itself, not a symlink's target, and without triggering an automount
+     * (a tree a container made must not make the host mount anything). Through the JDK, the same costs a path through
+     * /proc, a map of boxed values and no block count.
+     */
+    public static Stat statNoFollow(Fd dir, byte[] name) throws LinuxException {
+        final int atNoAutomount = 0x800;
+        final int statxBasicStats = 0x7ff;
+        final long statxAttrMountRoot = 0x2000;
+        try (Memory statx = new Memory(256)) { // struct statx
+            int flags = AT_SYMLINK_NOFOLLOW | atNoAutomount | (name.length == 0 ? AT_EMPTY_PATH : 0);
+            if (C.statx(dir.value(), cString(name), flags, statxBasicStats, statx) != 0) {
+                throw new LinuxException("statx(" + dir.procPathOrName(text(name)) + ")", Native.getLastError());
+            }
+            long attributesKnown = statx.getLong(56);
+            boolean mountRoot = (attributesKnown & statxAttrMountRoot) != 0 && (statx.getLong(8) & statxAttrMountRoot) != 0;
+            return new Stat(statx.getShort(28) & 0xffff, Integer.toUnsignedLong(statx.getInt(20)), Integer.toUnsignedLong(statx.getInt(24)),
+                    Integer.toUnsignedLong(statx.getInt(16)), makedev(statx.getInt(136), statx.getInt(140)), statx.getLong(32),
+                    statx.getLong(40), statx.getLong(48), makedev(statx.getInt(128), statx.getInt(132)),
+                    nanos(statx, 64), nanos(statx, 112), mountRoot);
+        }
+    }
+
+    /** statx(2) of the file {@code fd} is open on (any descriptor, O_PATH too). */
+    public static Stat stat(Fd fd) throws LinuxException {
+        return statNoFollow(fd, NO_NAME);
+    }
+
+    private static long nanos(Memory statx, int offset) { // struct statx_timestamp
+        return statx.getLong(offset) * 1_000_000_000L + Integer.toUnsignedLong(statx.getInt(offset + 8));
+    }
+
+    /** A dev_t as glibc's makedev() builds it. */
+    private static long makedev(int major, int minor) {
+        return ((long) (major & 0xfffff000) << 32) | ((major & 0xfff) << 8) | ((long) (minor & 0xffffff00) << 12) | (minor & 0xff);
+    }
+
+    /**
+     * The names in the directory {@code dir} (not "." and ".."), as bytes exactly as the kernel has them: the JDK
+     * decodes names with the locale's charset, and under a service manager's POSIX locale a name like
+     * "NetLock_Arany_=Class_Gold=_Főtanúsítvány.crt" (Debian's ca-certificates) comes back as a name that does not exist.
+     * Reads through its own open of the directory: {@code dir}'s file offset is left alone.
+     */
+    public static List<byte[]> listDirectory(Fd dir) throws LinuxException {
+        final int bufferSize = 32 * 1024;
+        final int recordLengthAt = 16; // struct linux_dirent64: d_ino, d_off, d_reclen, d_type, d_name
+        final int nameAt = 19;
+        List<byte[]> names = new ArrayList<>();
+        try (Fd reader = openat2(dir, DOT, O_RDONLY | O_DIRECTORY, 0); Memory buffer = new Memory(bufferSize)) {
+            byte[] records = new byte[bufferSize];
+            while (true) {
+                long length = C.getdents64(reader.value(), buffer, bufferSize);
+                if (length < 0) throw new LinuxException("getdents64(" + dir.procPathOrName("") + ")", Native.getLastError());
+                if (length == 0) return names;
+                buffer.read(0, records, 0, (int) length);
+                for (int record = 0; record < length; ) {
+                    int recordLength = (records[record + recordLengthAt] & 0xff) | (records[record + recordLengthAt + 1] & 0xff) << 8;
+                    int end = record + nameAt;
+                    while (records[end] != 0) end++;
+                    byte[] name = Arrays.copyOfRange(records, record + nameAt, end);
+                    if (!Arrays.equals(name, DOT) && !Arrays.equals(name, DOT_DOT)) names.add(name);
+                    record += recordLength;
+                }
+            }
+        }
+    }
+
     /** fchownat(2) of {@code name} in {@code dir} without following a symlink; empty name: {@code dir} itself. */
     public static void chownNoFollow(Fd dir, String name, int uid, int gid) throws LinuxException {
-        int flags = name.isEmpty() ? AT_EMPTY_PATH : AT_SYMLINK_NOFOLLOW;
-        if (C.fchownat(dir.value(), name, uid, gid, flags) != 0) {
-            throw new LinuxException("fchownat(" + dir.procPathOrName(name) + ", " + uid + ":" + gid + ")", Native.getLastError());
+        chownNoFollow(dir, bytes(name), uid, gid);
+    }
+
+    /** As {@link #chownNoFollow(Fd, String, int, int)}, for a name as the kernel has it. */
+    public static void chownNoFollow(Fd dir, byte[] name, int uid, int gid) throws LinuxException {
+        int flags = name.length == 0 ? AT_EMPTY_PATH : AT_SYMLINK_NOFOLLOW;
+        if (C.fchownat(dir.value(), cString(name), uid, gid, flags) != 0) {
+            throw new LinuxException("fchownat(" + dir.procPathOrName(text(name)) + ", " + uid + ":" + gid + ")", Native.getLastError());
         }
     }
 
     /** lchown(2): changes the owner of {@code path} itself, never a symlink's target. */
     public static void lchown(Path path, int uid, int gid) throws LinuxException {
-        if (C.fchownat(AT_FDCWD, path.toString(), uid, gid, AT_SYMLINK_NOFOLLOW) != 0) {
+        if (C.fchownat(AT_FDCWD, cString(bytes(path.toString())), uid, gid, AT_SYMLINK_NOFOLLOW) != 0) {
             throw new LinuxException("lchown(" + path + ", " + uid + ":" + gid + ")", Native.getLastError());
         }
     }
@@ -167,30 +282,53 @@ public final class Linux {
 
     /** unlinkat(2) of {@code name} in {@code dir}: a directory if {@code directory}, else any other entry. */
     public static void unlinkAt(Fd dir, String name, boolean directory) throws LinuxException {
-        if (C.unlinkat(dir.value(), name, directory ? AT_REMOVEDIR : 0) != 0) {
-            throw new LinuxException("unlinkat(" + dir.procPathOrName(name) + ")", Native.getLastError());
+        unlinkAt(dir, bytes(name), directory);
+    }
+
+    /** As {@link #unlinkAt(Fd, String, boolean)}, for a name as the kernel has it. */
+    public static void unlinkAt(Fd dir, byte[] name, boolean directory) throws LinuxException {
+        if (C.unlinkat(dir.value(), cString(name), directory ? AT_REMOVEDIR : 0) != 0) {
+            throw new LinuxException("unlinkat(" + dir.procPathOrName(text(name)) + ")", Native.getLastError());
         }
     }
 
     public static void mkdirAt(Fd dir, String name, int mode) throws LinuxException {
-        if (C.mkdirat(dir.value(), name, mode) != 0) {
-            throw new LinuxException("mkdirat(" + dir.procPathOrName(name) + ")", Native.getLastError());
+        mkdirAt(dir, bytes(name), mode);
+    }
+
+    /** As {@link #mkdirAt(Fd, String, int)}, for a name as the kernel has it. */
+    public static void mkdirAt(Fd dir, byte[] name, int mode) throws LinuxException {
+        if (C.mkdirat(dir.value(), cString(name), mode) != 0) {
+            throw new LinuxException("mkdirat(" + dir.procPathOrName(text(name)) + ")", Native.getLastError());
         }
     }
 
     /** mknodat(2) of the character device {@code major:minor} named {@code name} in {@code dir}, with {@code mode}. */
     public static void mknodCharAt(Fd dir, String name, int major, int minor, int mode) throws LinuxException {
-        final int sIfChr = 0020000;
-        long dev = ((long) (major & 0xfffff000) << 32) | ((major & 0xfff) << 8) | ((long) (minor & 0xffffff00) << 12) | (minor & 0xff);
-        if (C.mknodat(dir.value(), name, sIfChr | mode, dev) != 0) {
+        if (C.mknodat(dir.value(), cString(bytes(name)), S_IFCHR | mode, makedev(major, minor)) != 0) {
             throw new LinuxException("mknodat(" + dir.procPathOrName(name) + ", c " + major + ":" + minor + ")", Native.getLastError());
         }
     }
 
     /** fchmodat(2) of {@code name} in {@code dir}: sets the exact mode (mknod and mkdir are cut by the umask). */
     public static void chmodAt(Fd dir, String name, int mode) throws LinuxException {
-        if (C.fchmodat(dir.value(), name, mode, 0) != 0) {
+        if (C.fchmodat(dir.value(), cString(bytes(name)), mode, 0) != 0) {
             throw new LinuxException("fchmodat(" + dir.procPathOrName(name) + ", " + Integer.toOctalString(mode) + ")", Native.getLastError());
+        }
+    }
+
+    /**
+     * Sets the mode of {@code name} in {@code dir} itself: fchmodat(2) follows a symlink in the last component, and
+     * its AT_SYMLINK_NOFOLLOW needs glibc 2.32 or Linux 6.6. So, as glibc does it: open the entry itself (O_PATH,
+     * no symlinks) and chmod it through its magic link. A symlink fails with EOPNOTSUPP (Linux has no symlink modes).
+     */
+    public static void chmodNoFollow(Fd dir, byte[] name, int mode) throws LinuxException {
+        try (Fd entry = openat2(dir, name, O_PATH | O_NOFOLLOW, RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS)) {
+            String what = "chmod(" + dir.procPathOrName(text(name)) + ", " + Integer.toOctalString(mode) + ")";
+            if (stat(entry).type() == S_IFLNK) throw new LinuxException(what, Errno.EOPNOTSUPP);
+            if (C.fchmodat(AT_FDCWD, cString(bytes(entry.procPath().toString())), mode, 0) != 0) {
+                throw new LinuxException(what, Native.getLastError());
+            }
         }
     }
 
@@ -212,95 +350,151 @@ public final class Linux {
 
     /** mknodat(2) with a full mode (file type included) and device number: devices, fifos, overlay whiteouts. */
     public static void mknodAt(Fd dir, String name, int mode, long dev) throws LinuxException {
-        if (C.mknodat(dir.value(), name, mode, dev) != 0) {
-            throw new LinuxException("mknodat(" + dir.procPathOrName(name) + ", " + Integer.toOctalString(mode) + ")", Native.getLastError());
+        mknodAt(dir, bytes(name), mode, dev);
+    }
+
+    /** As {@link #mknodAt(Fd, String, int, long)}, for a name as the kernel has it. */
+    public static void mknodAt(Fd dir, byte[] name, int mode, long dev) throws LinuxException {
+        if (C.mknodat(dir.value(), cString(name), mode, dev) != 0) {
+            throw new LinuxException("mknodat(" + dir.procPathOrName(text(name)) + ", " + Integer.toOctalString(mode) + ")", Native.getLastError());
         }
     }
 
     public static void symlinkAt(String target, Fd dir, String name) throws LinuxException {
-        if (C.symlinkat(target, dir.value(), name) != 0) {
-            throw new LinuxException("symlinkat(" + dir.procPathOrName(name) + ")", Native.getLastError());
+        symlinkAt(bytes(target), dir, bytes(name));
+    }
+
+    /** As {@link #symlinkAt(String, Fd, String)}, with target and name as the kernel has them (a target is bytes too). */
+    public static void symlinkAt(byte[] target, Fd dir, byte[] name) throws LinuxException {
+        if (C.symlinkat(cString(target), dir.value(), cString(name)) != 0) {
+            throw new LinuxException("symlinkat(" + dir.procPathOrName(text(name)) + ")", Native.getLastError());
         }
     }
 
     /** The target of the symlink {@code name} in {@code dir}, as bytes (never resolved). */
     public static byte[] readlinkAt(Fd dir, String name) throws LinuxException {
-        byte[] buffer = new byte[4096];
-        long length = C.readlinkat(dir.value(), name, buffer, buffer.length);
-        if (length < 0) throw new LinuxException("readlinkat(" + dir.procPathOrName(name) + ")", Native.getLastError());
-        return java.util.Arrays.copyOf(buffer, (int) length);
+        return readlinkAt(dir, bytes(name));
+    }
+
+    /** As {@link #readlinkAt(Fd, String)}, for a name as the kernel has it. */
+    public static byte[] readlinkAt(Fd dir, byte[] name) throws LinuxException {
+        byte[] buffer = new byte[4096]; // PATH_MAX: no target is longer than 4095 bytes
+        long length = C.readlinkat(dir.value(), cString(name), buffer, buffer.length);
+        if (length < 0) throw new LinuxException("readlinkat(" + dir.procPathOrName(text(name)) + ")", Native.getLastError());
+        return Arrays.copyOf(buffer, (int) length);
     }
 
     /** A hard link {@code toDir/to} to {@code fromDir/from} (never following a symlink). */
     public static void linkAt(Fd fromDir, String from, Fd toDir, String to) throws LinuxException {
-        if (C.linkat(fromDir.value(), from, toDir.value(), to, 0) != 0) {
-            throw new LinuxException("linkat(" + fromDir.procPathOrName(from) + ", " + toDir.procPathOrName(to) + ")", Native.getLastError());
+        linkAt(fromDir, bytes(from), toDir, bytes(to));
+    }
+
+    /** As {@link #linkAt(Fd, String, Fd, String)}, for names as the kernel has them. */
+    public static void linkAt(Fd fromDir, byte[] from, Fd toDir, byte[] to) throws LinuxException {
+        if (C.linkat(fromDir.value(), cString(from), toDir.value(), cString(to), 0) != 0) {
+            throw new LinuxException("linkat(" + fromDir.procPathOrName(text(from)) + ", " + toDir.procPathOrName(text(to)) + ")", Native.getLastError());
         }
     }
 
     /** Sets atime and mtime (ns since the epoch) of {@code name} in {@code dir} ("" for dir), not following a symlink. */
     public static void setTimesNoFollow(Fd dir, String name, long atimeNanos, long mtimeNanos) throws LinuxException {
+        setTimesNoFollow(dir, bytes(name), atimeNanos, mtimeNanos);
+    }
+
+    /**
+     * As {@link #setTimesNoFollow(Fd, String, long, long)}, for a name as the kernel has it (empty: {@code dir} itself,
+     * any descriptor but O_PATH of a symlink, through its magic link: glibc refuses utimensat with a null path).
+     */
+    public static void setTimesNoFollow(Fd dir, byte[] name, long atimeNanos, long mtimeNanos) throws LinuxException {
         try (Memory times = new Memory(32)) { // struct timespec[2]
             times.setLong(0, Math.floorDiv(atimeNanos, 1_000_000_000L));
             times.setLong(8, Math.floorMod(atimeNanos, 1_000_000_000L));
             times.setLong(16, Math.floorDiv(mtimeNanos, 1_000_000_000L));
             times.setLong(24, Math.floorMod(mtimeNanos, 1_000_000_000L));
-            int result = name.isEmpty() ? C.utimensat(AT_FDCWD, dir.procPath().toString(), times, 0)
-                    : C.utimensat(dir.value(), name, times, AT_SYMLINK_NOFOLLOW);
+            int result = name.length == 0 ? C.utimensat(AT_FDCWD, cString(bytes(dir.procPath().toString())), times, 0)
+                    : C.utimensat(dir.value(), cString(name), times, AT_SYMLINK_NOFOLLOW);
             if (result != 0) {
-                throw new LinuxException("utimensat(" + dir.procPathOrName(name) + ")", Native.getLastError());
+                throw new LinuxException("utimensat(" + dir.procPathOrName(text(name)) + ")", Native.getLastError());
             }
         }
     }
 
     /** The names of the extended attributes of {@code name} in {@code dir} ("" for dir itself); a symlink's own. */
     public static List<String> listXattrs(Fd dir, String name) throws LinuxException {
-        String path = xattrPath(dir, name);
-        long size = C.llistxattr(path, null, 0);
-        if (size < 0) throw new LinuxException("llistxattr(" + path + ")", Native.getLastError());
-        if (size == 0) return List.of();
-        byte[] list = new byte[(int) size];
-        size = C.llistxattr(path, list, list.length);
-        if (size < 0) throw new LinuxException("llistxattr(" + path + ")", Native.getLastError());
-        List<String> names = new java.util.ArrayList<>();
+        return listXattrs(dir, bytes(name)).stream().map(xattr -> new String(xattr, StandardCharsets.UTF_8)).toList();
+    }
+
+    /** As {@link #listXattrs(Fd, String)}, for a name as the kernel has it, with the xattr names as bytes. */
+    public static List<byte[]> listXattrs(Fd dir, byte[] name) throws LinuxException {
+        byte[] path = xattrPath(dir, name);
+        byte[] list;
+        long size;
+        do { // ERANGE: an xattr was added between the two calls
+            size = C.llistxattr(path, null, 0);
+            if (size < 0) throw new LinuxException("llistxattr(" + text(path) + ")", Native.getLastError());
+            if (size == 0) return List.of();
+            list = new byte[(int) size];
+            size = C.llistxattr(path, list, list.length);
+        } while (size < 0 && Native.getLastError() == ERANGE);
+        if (size < 0) throw new LinuxException("llistxattr(" + text(path) + ")", Native.getLastError());
+        List<byte[]> names = new ArrayList<>();
         int start = 0;
         for (int i = 0; i < size; i++) {
             if (list[i] != 0) continue;
-            if (i > start) names.add(new String(list, start, i - start, java.nio.charset.StandardCharsets.UTF_8));
+            if (i > start) names.add(Arrays.copyOfRange(list, start, i));
             start = i + 1;
         }
         return names;
     }
 
     /** The value of the extended attribute {@code xattr} of {@code name} in {@code dir} ("" for dir), if it has one. */
-    public static java.util.Optional<byte[]> getXattr(Fd dir, String name, String xattr) throws LinuxException {
+    public static Optional<byte[]> getXattr(Fd dir, String name, String xattr) throws LinuxException {
+        return getXattr(dir, bytes(name), bytes(xattr));
+    }
+
+    /** As {@link #getXattr(Fd, String, String)}, for names as the kernel has them. */
+    public static Optional<byte[]> getXattr(Fd dir, byte[] name, byte[] xattr) throws LinuxException {
         final int enodata = 61;
-        String path = xattrPath(dir, name);
-        long size = C.lgetxattr(path, xattr, null, 0);
-        if (size < 0) {
-            int errno = Native.getLastError();
-            if (errno == enodata) return java.util.Optional.empty();
-            throw new LinuxException("lgetxattr(" + path + ", " + xattr + ")", errno);
-        }
-        byte[] value = new byte[(int) size];
-        size = C.lgetxattr(path, xattr, value, value.length);
-        if (size < 0) throw new LinuxException("lgetxattr(" + path + ", " + xattr + ")", Native.getLastError());
-        return java.util.Optional.of(java.util.Arrays.copyOf(value, (int) size));
+        byte[] path = xattrPath(dir, name);
+        byte[] attribute = cString(xattr);
+        byte[] value;
+        long size;
+        do { // ERANGE: the value grew between the two calls
+            size = C.lgetxattr(path, attribute, null, 0);
+            if (size < 0) {
+                int errno = Native.getLastError();
+                if (errno == enodata) return Optional.empty();
+                throw new LinuxException("lgetxattr(" + text(path) + ", " + text(xattr) + ")", errno);
+            }
+            value = new byte[(int) size];
+            size = C.lgetxattr(path, attribute, value, value.length);
+        } while (size < 0 && Native.getLastError() == ERANGE);
+        if (size < 0) throw new LinuxException("lgetxattr(" + text(path) + ", " + text(xattr) + ")", Native.getLastError());
+        return Optional.of(Arrays.copyOf(value, (int) size));
     }
 
     public static void setXattr(Fd dir, String name, String xattr, byte[] value) throws LinuxException {
-        String path = xattrPath(dir, name);
-        if (C.lsetxattr(path, xattr, value, value.length, 0) != 0) {
-            throw new LinuxException("lsetxattr(" + path + ", " + xattr + ")", Native.getLastError());
+        setXattr(dir, bytes(name), bytes(xattr), value);
+    }
+
+    /** As {@link #setXattr(Fd, String, String, byte[])}, for names as the kernel has them. */
+    public static void setXattr(Fd dir, byte[] name, byte[] xattr, byte[] value) throws LinuxException {
+        byte[] path = xattrPath(dir, name);
+        if (C.lsetxattr(path, cString(xattr), value, value.length, 0) != 0) {
+            throw new LinuxException("lsetxattr(" + text(path) + ", " + text(xattr) + ")", Native.getLastError());
         }
     }
 
     /**
      * The l*xattr calls take a path: the fd's magic link, then a single name, which they do not follow ("." for the
-     * directory itself: the magic link as the last component would be the link, not the directory).
+     * directory itself: the magic link as the last component would be the link, not the directory). NUL-terminated.
      */
-    private static String xattrPath(Fd dir, String name) {
-        return dir.procPath().resolve(name.isEmpty() ? "." : name).toString();
+    private static byte[] xattrPath(Fd dir, byte[] name) {
+        byte[] prefix = ("/proc/self/fd/" + dir.value() + "/").getBytes(StandardCharsets.US_ASCII);
+        byte[] last = name.length == 0 ? DOT : name;
+        byte[] path = Arrays.copyOf(prefix, prefix.length + last.length + 1);
+        System.arraycopy(last, 0, path, prefix.length, last.length);
+        return path;
     }
 
     /**
@@ -349,6 +543,22 @@ public final class Linux {
                 if (errno != 4 /* EINTR */) throw new LinuxException("poll(" + fd + ")", errno);
             }
         }
+    }
+
+    private static final byte[] NO_NAME = {};
+    private static final byte[] DOT = {'.'};
+    private static final byte[] DOT_DOT = {'.', '.'};
+    private static final int ERANGE = 34;
+
+    private static byte[] bytes(String name) { return name.getBytes(NAMES); }
+
+    /** {@code name} NUL-terminated, as C takes it. */
+    private static byte[] cString(byte[] name) { return Arrays.copyOf(name, name.length + 1); }
+
+    /** For messages. */
+    private static String text(byte[] name) {
+        int length = name.length > 0 && name[name.length - 1] == 0 ? name.length - 1 : name.length;
+        return new String(name, 0, length, NAMES);
     }
 
     private static int checkedSyscall(String what, long number, Object... args) throws LinuxException {

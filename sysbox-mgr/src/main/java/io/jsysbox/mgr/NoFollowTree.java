@@ -6,23 +6,25 @@ import io.jsysbox.linux.Linux;
 import io.jsysbox.linux.LinuxException;
 
 import java.io.IOException;
-import java.nio.file.DirectoryStream;
-import java.nio.file.Files;
-import java.nio.file.LinkOption;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
-import java.util.Map;
 import java.util.function.LongUnaryOperator;
 
 /**
  * Walks a tree the container may control, by descriptors: every step opens a child relative to its parent's
  * fd with no symlinks and no mount crossing, so a symlink (planted or swapped in mid-walk) can never lead the
- * host out of the tree.
+ * host out of the tree. Names are the kernel's bytes, never decoded and encoded again: under a POSIX locale the JDK
+ * would turn a UTF-8 name into one that does not exist, and the walk would miss it. {@link TreeCopy} walks with the
+ * same steps ({@link #forEachEntry}, {@link #openChildDirectory}).
  */
 public final class NoFollowTree {
-    private static final long BENEATH = Linux.RESOLVE_BENEATH | Linux.RESOLVE_NO_SYMLINKS | Linux.RESOLVE_NO_XDEV;
+    /** Resolution for every step below a walk's root: beneath the parent, no symlink, no other mount. */
+    static final long BENEATH = Linux.RESOLVE_BENEATH | Linux.RESOLVE_NO_SYMLINKS | Linux.RESOLVE_NO_XDEV;
+    static final int DIRECTORY = Linux.O_RDONLY | Linux.O_DIRECTORY | Linux.O_NOFOLLOW;
     private static final int SETUID_SETGID = 06000;
+    private static final byte[] ITSELF = {};
 
     private NoFollowTree() {}
 
@@ -37,48 +39,29 @@ public final class NoFollowTree {
      */
     public static void shiftOwners(Path root, LongUnaryOperator uids, LongUnaryOperator gids) throws IOException {
         try (Fd dir = openRoot(root)) {
-            Map<String, Object> attrs = Files.readAttributes(dir.procPath(), "unix:uid,gid,mode");
-            chown(dir, "", attrs, uids, gids);
+            chown(dir, ITSELF, Linux.stat(dir), uids, gids);
             shiftChildren(dir, uids, gids);
         }
     }
 
     private static void shiftChildren(Fd dir, LongUnaryOperator uids, LongUnaryOperator gids) throws IOException {
-        for (String name : list(dir)) {
-            Map<String, Object> attrs;
-            try {
-                attrs = Files.readAttributes(dir.procPath().resolve(name), "unix:uid,gid,mode", LinkOption.NOFOLLOW_LINKS);
-            } catch (java.nio.file.NoSuchFileException gone) {
-                continue;
+        forEachEntry(dir, ITSELF, entry -> {
+            chown(dir, entry.name(), entry.stat(), uids, gids);
+            if (entry.stat().type() != Linux.S_IFDIR) return;
+            try (Fd child = openChildDirectory(dir, entry.name())) {
+                if (child != null) shiftChildren(child, uids, gids); // null: a mount point, not ours to re-own
             }
-            int mode = (Integer) attrs.get("mode");
-            chown(dir, name, attrs, uids, gids);
-            if ((mode & 0170000) == 0040000) {
-                Fd child;
-                try {
-                    child = Linux.openat2(dir, name, Linux.O_RDONLY | Linux.O_DIRECTORY | Linux.O_NOFOLLOW, BENEATH);
-                } catch (LinuxException e) {
-                    if (e.errno() == Errno.EXDEV) continue; // a mount point: not ours to re-own
-                    throw e;
-                }
-                try (child) {
-                    shiftChildren(child, uids, gids);
-                }
-            }
-        }
+        });
     }
 
-    private static void chown(Fd dir, String name, Map<String, Object> attrs, LongUnaryOperator uids, LongUnaryOperator gids) throws IOException {
-        int uid = (Integer) attrs.get("uid");
-        int gid = (Integer) attrs.get("gid");
-        int mode = (Integer) attrs.get("mode");
-        long newUid = uids.applyAsLong(Integer.toUnsignedLong(uid));
-        long newGid = gids.applyAsLong(Integer.toUnsignedLong(gid));
-        if (newUid == Integer.toUnsignedLong(uid) && newGid == Integer.toUnsignedLong(gid)) return;
+    private static void chown(Fd dir, byte[] name, Linux.Stat stat, LongUnaryOperator uids, LongUnaryOperator gids) throws IOException {
+        long newUid = uids.applyAsLong(stat.uid());
+        long newGid = gids.applyAsLong(stat.gid());
+        if (newUid == stat.uid() && newGid == stat.gid()) return;
         Linux.chownNoFollow(dir, name, (int) newUid, (int) newGid);
-        if ((mode & SETUID_SETGID) != 0 && (mode & 0170000) == 0100000) {
+        if ((stat.mode() & SETUID_SETGID) != 0 && stat.type() == Linux.S_IFREG) {
             try (Fd file = Linux.openat2(dir, name, Linux.O_RDONLY | Linux.O_NOFOLLOW | Linux.O_NONBLOCK, BENEATH)) {
-                Linux.fchmod(file, mode & 07777);
+                Linux.fchmod(file, stat.mode() & 07777);
             }
         }
     }
@@ -86,26 +69,27 @@ public final class NoFollowTree {
     /** Removes {@code name} in {@code parent} and, if a directory, everything below it, never crossing a mount. */
     public static void delete(Path parent, String name) throws IOException {
         try (Fd dir = openRoot(parent)) {
-            deleteEntry(dir, name);
+            deleteEntry(dir, name.getBytes(Linux.NAMES));
         }
     }
 
     /** As {@link #delete(Path, String)}, in the directory {@code parent} is open on. */
     public static void delete(Fd parent, String name) throws IOException {
-        deleteEntry(parent, name);
+        deleteEntry(parent, name.getBytes(Linux.NAMES));
     }
 
-    private static void deleteEntry(Fd dir, String name) throws IOException {
-        boolean isDirectory;
+    private static void deleteEntry(Fd dir, byte[] name) throws IOException {
+        Linux.Stat stat;
         try {
-            isDirectory = Files.isDirectory(dir.procPath().resolve(name), LinkOption.NOFOLLOW_LINKS);
-            if (!isDirectory && !Files.exists(dir.procPath().resolve(name), LinkOption.NOFOLLOW_LINKS)) return;
-        } catch (SecurityException e) {
-            throw new IOException(e);
+            stat = Linux.statNoFollow(dir, name);
+        } catch (LinuxException e) {
+            if (e.errno() == Errno.ENOENT) return;
+            throw e;
         }
+        boolean isDirectory = stat.type() == Linux.S_IFDIR;
         if (isDirectory) {
-            try (Fd child = Linux.openat2(dir, name, Linux.O_RDONLY | Linux.O_DIRECTORY | Linux.O_NOFOLLOW, BENEATH)) {
-                for (String entry : list(child)) deleteEntry(child, entry);
+            try (Fd child = Linux.openat2(dir, name, DIRECTORY, BENEATH)) {
+                for (byte[] entry : Linux.listDirectory(child)) deleteEntry(child, entry);
             }
         }
         try {
@@ -115,11 +99,59 @@ public final class NoFollowTree {
         }
     }
 
-    private static List<String> list(Fd dir) throws IOException {
-        List<String> names = new ArrayList<>();
-        try (DirectoryStream<Path> entries = Files.newDirectoryStream(dir.procPath())) {
-            for (Path entry : entries) names.add(entry.getFileName().toString());
+    /**
+     * An entry met by {@link #forEachEntry}: the directory it is in, its name and its path below the walk's root
+     * ("a/b/c") as the kernel has them, and its lstat.
+     */
+    record Entry(Fd parent, byte[] name, byte[] rawPath, Linux.Stat stat) {
+        /** {@link #rawPath} decoded as UTF-8: for predicates and messages, not for system calls. */
+        String path() { return new String(rawPath, StandardCharsets.UTF_8); }
+    }
+
+    /** What a walk does with each entry. */
+    interface EntryAction {
+        void accept(Entry entry) throws IOException;
+    }
+
+    /**
+     * Calls {@code action} for each entry of {@code dir} (whose path below the walk's root is {@code relative}, empty
+     * for the root), in the byte order of their names: a stable order, whatever the locale or the directory's hash
+     * order. An entry removed between the listing and its stat is left out.
+     */
+    static void forEachEntry(Fd dir, byte[] relative, EntryAction action) throws IOException {
+        List<byte[]> names = Linux.listDirectory(dir);
+        names.sort(Arrays::compareUnsigned);
+        for (byte[] name : names) {
+            Linux.Stat stat;
+            try {
+                stat = Linux.statNoFollow(dir, name);
+            } catch (LinuxException e) {
+                if (e.errno() == Errno.ENOENT) continue;
+                throw e;
+            }
+            action.accept(new Entry(dir, name, path(relative, name), stat));
         }
-        return names;
+    }
+
+    /** {@code relative}/{@code name}, or {@code name} below the root. */
+    private static byte[] path(byte[] relative, byte[] name) {
+        if (relative.length == 0) return name;
+        byte[] path = Arrays.copyOf(relative, relative.length + 1 + name.length);
+        path[relative.length] = '/';
+        System.arraycopy(name, 0, path, relative.length + 1, name.length);
+        return path;
+    }
+
+    /**
+     * Opens the child directory {@code name} of {@code dir}: never through a symlink (one swapped in since the listing
+     * fails with ELOOP), never into another mount. Null for a mount point (EXDEV) or a directory gone meanwhile.
+     */
+    static Fd openChildDirectory(Fd dir, byte[] name) throws LinuxException {
+        try {
+            return Linux.openat2(dir, name, DIRECTORY, BENEATH);
+        } catch (LinuxException e) {
+            if (e.errno() == Errno.EXDEV || e.errno() == Errno.ENOENT) return null;
+            throw e;
+        }
     }
 }

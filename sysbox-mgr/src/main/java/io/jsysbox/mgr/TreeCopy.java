@@ -11,42 +11,36 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.DirectoryStream;
-import java.nio.file.Files;
-import java.nio.file.LinkOption;
-import java.nio.file.Path;
-import java.nio.file.attribute.FileTime;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
-import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.TimeUnit;
 import java.util.function.LongUnaryOperator;
 import java.util.function.Predicate;
 
 /**
- * Copies, digests and measures directory trees a container made (an inner engine's image store), by descriptors:
- * each step opens a child relative to its parent's fd with no symlinks and no mount crossing, so a symlink in the
- * tree — planted, or swapped in mid-walk — is copied as a symlink and never followed. Owners are shifted as they
- * are copied (between a container's host range and the image's on-disk ids), with what carries ids besides the
- * owner: file capabilities (v3 root id) and POSIX ACLs.
+ * Copies, digests and measures directory trees a container made (an inner engine's image store), by descriptors, with
+ * {@link NoFollowTree}'s steps: each child is opened relative to its parent's fd with no symlinks and no mount
+ * crossing, and everything else is done to a single name relative to a directory fd, never following it. So a
+ * symlink in the tree, planted or swapped in mid-walk, is copied as a symlink and never followed, and nothing outside
+ * the tree is read or written. Owners are shifted as they are copied (between a container's host range and the
+ * image's on-disk ids), with what else carries ids: file capabilities (the v3 root id) and POSIX ACLs.
  */
 public final class TreeCopy {
     private static final Logger LOG = LoggerFactory.getLogger(TreeCopy.class);
-    private static final long BENEATH = Linux.RESOLVE_BENEATH | Linux.RESOLVE_NO_SYMLINKS | Linux.RESOLVE_NO_XDEV;
-    private static final String ATTRIBUTES = "unix:mode,uid,gid,ino,dev,nlink,size,rdev,lastModifiedTime,lastAccessTime";
-    private static final int TYPE = 0170000;
-    private static final int DIRECTORY = 0040000;
-    private static final int REGULAR = 0100000;
-    private static final int SYMLINK = 0120000;
-    private static final int SOCKET = 0140000;
+    private static final byte[] ITSELF = {};
+    private static final byte[] CAPABILITY = ascii("security.capability");
+    private static final byte[] ACL_ACCESS = ascii("system.posix_acl_access");
+    private static final byte[] ACL_DEFAULT = ascii("system.posix_acl_default");
+    /** Until its metadata is copied, an entry is its owner's (root's) alone. */
     private static final int PRIVATE = 0600;
-    private static final long BLOCK = 4096;
+    private static final int PERMISSIONS = 07777;
 
     /** What a copy did. */
     public record Result(long entries, long bytes) {}
@@ -56,21 +50,31 @@ public final class TreeCopy {
     /**
      * Copies everything below directory {@code from} into the existing, empty directory {@code to}, and gives {@code to}
      * the owner, mode, xattrs and times of {@code from}. Each uid u becomes {@code uids.applyAsLong(u)}, each gid g
-     * {@code gids.applyAsLong(g)}. Directories whose path relative to {@code from} ("a/b/c") satisfies
-     * {@code contentsSkipped} are created with their metadata, nothing below them is copied. Hard links within the
-     * tree stay hard links; sockets and mount points are skipped.
+     * {@code gids.applyAsLong(g)}: in owners, in POSIX ACLs and in file capabilities' root id (a v2 capability has
+     * root id 0; one whose shifted root id is 0 is written as v2, any other as v3). Directories whose path relative to
+     * {@code from} ("a/b/c", no leading slash) satisfies {@code contentsSkipped} are created (with their metadata) but
+     * nothing below them is copied. Regular files hard-linked within the tree stay hard-linked; symlinks are copied
+     * verbatim and never followed; devices, fifos and overlay whiteouts (char 0/0) are made anew; sockets and mount
+     * points are skipped (a mount point with a warning). Returns the entries made (all but {@code to}) and the bytes of
+     * file contents copied (once per inode). Errors name the entry's path below {@code from}.
      */
     public static Result copy(Fd from, Fd to, LongUnaryOperator uids, LongUnaryOperator gids, Predicate<String> contentsSkipped) throws IOException {
         Copier copier = new Copier(to, uids, gids, contentsSkipped);
-        copier.children(from, to, "");
-        copier.metadata(from, "", to, "", Files.readAttributes(from.procPath(), ATTRIBUTES));
+        copier.children(from, to, ITSELF);
+        try {
+            copier.metadata(from, ITSELF, Linux.stat(from), to, ITSELF, to);
+        } catch (LinuxException e) {
+            throw new IOException("cannot copy the metadata of the tree's root: " + e.getMessage(), e);
+        }
         return new Result(copier.entries, copier.bytes);
     }
 
     /**
-     * A digest of the tree's shape and metadata (relative path, type, mode, owner, size, mtime, symlink target, device
-     * number) in name order; contents are not read. Equal digests: nothing changed, for practical purposes.
-     * {@code contentsSkipped} as for {@link #copy}.
+     * A digest of the tree's shape and metadata: for {@code dir} itself and each entry below it, in the byte order of
+     * names, its relative path, type, mode, uid, gid, size (not for directories: their size tells how many entries they
+     * ever held, and differs between a tree and its copy), mtime in ns, symlink target and device number. Contents
+     * (and xattrs) are not read. Equal digests: nothing changed, for practical purposes; a tree and its copy with ids
+     * left alone have equal digests. {@code contentsSkipped} as for {@link #copy}.
      */
     public static String fingerprint(Fd dir, Predicate<String> contentsSkipped) throws IOException {
         MessageDigest digest;
@@ -79,65 +83,58 @@ public final class TreeCopy {
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
         }
-        walk(dir, "", contentsSkipped, (parent, name, relative, attrs) -> {
-            int mode = (Integer) attrs.get("mode");
-            StringBuilder line = new StringBuilder(relative).append('\0').append(Integer.toOctalString(mode))
-                    .append(' ').append(attrs.get("uid")).append(':').append(attrs.get("gid"))
-                    .append(' ').append(attrs.get("size")).append(' ').append(nanos(attrs.get("lastModifiedTime")))
-                    .append(' ').append(attrs.get("rdev"));
-            if ((mode & TYPE) == SYMLINK) line.append(" -> ").append(new String(Linux.readlinkAt(parent, name), StandardCharsets.UTF_8));
-            digest.update(line.append('\n').toString().getBytes(StandardCharsets.UTF_8));
-        });
+        digest(digest, dir, ITSELF, ITSELF, Linux.stat(dir));
+        walk(dir, ITSELF, contentsSkipped, entry -> digest(digest, entry.parent(), entry.name(), entry.rawPath(), entry.stat()));
         return HexFormat.of().formatHex(digest.digest());
     }
 
-    /** Disk the tree takes: each inode once, its size rounded up to 4 KiB blocks (directories one block). */
+    /** One record per entry, its fields after its path (bytes as the kernel has them: no NUL in them). */
+    private static void digest(MessageDigest digest, Fd parent, byte[] name, byte[] path, Linux.Stat stat) throws LinuxException {
+        digest.update(path);
+        String fields = "\0" + Integer.toOctalString(stat.mode()) + ' ' + stat.uid() + ':' + stat.gid()
+                + ' ' + (stat.type() == Linux.S_IFDIR ? 0 : stat.size()) + ' ' + stat.mtimeNanos() + ' ' + stat.rdev() + '\0';
+        digest.update(fields.getBytes(StandardCharsets.US_ASCII));
+        if (stat.type() == Linux.S_IFLNK) digest.update(Linux.readlinkAt(parent, name));
+        digest.update((byte) '\n');
+    }
+
+    /**
+     * Bytes of disk the tree uses, {@code dir} included: st_blocks * 512, each inode counted once however many links
+     * it has. Mount points below {@code dir} are not counted.
+     */
     public static long diskUsage(Fd dir) throws IOException {
-        Set<String> seen = new HashSet<>();
-        long[] total = {BLOCK};
-        walk(dir, "", relative -> false, (parent, name, relative, attrs) -> {
-            if (!seen.add(attrs.get("dev") + ":" + attrs.get("ino"))) return;
-            long size = (Long) attrs.get("size");
-            total[0] += Math.max(BLOCK, (size + BLOCK - 1) / BLOCK * BLOCK);
+        Set<Inode> linked = new HashSet<>();
+        long[] total = {Linux.stat(dir).blocks() * 512};
+        walk(dir, ITSELF, relative -> false, entry -> {
+            Linux.Stat stat = entry.stat();
+            if (stat.mountRoot()) return;
+            if (stat.type() != Linux.S_IFDIR && stat.nlink() > 1 && !linked.add(new Inode(stat.dev(), stat.ino()))) return;
+            total[0] += stat.blocks() * 512;
         });
         return total[0];
     }
 
-    private interface Visitor {
-        void visit(Fd parent, String name, String relative, Map<String, Object> attrs) throws IOException;
-    }
-
-    /** Visits every entry below {@code dir} (parents first, names sorted), never entering a symlink or a mount. */
-    private static void walk(Fd dir, String relative, Predicate<String> contentsSkipped, Visitor visitor) throws IOException {
-        forEachEntry(dir, relative, (parent, name, path, attrs) -> {
-            visitor.visit(parent, name, path, attrs);
-            if (((Integer) attrs.get("mode") & TYPE) != DIRECTORY || contentsSkipped.test(path)) return;
-            try (Fd child = openChildDirectory(parent, name, path)) {
-                if (child != null) walk(child, path, contentsSkipped, visitor);
+    /** Calls {@code visitor} for every entry below {@code dir} (parents first, names sorted), never entering a symlink or a mount. */
+    private static void walk(Fd dir, byte[] relative, Predicate<String> contentsSkipped, NoFollowTree.EntryAction visitor) throws IOException {
+        NoFollowTree.forEachEntry(dir, relative, entry -> {
+            visitor.accept(entry);
+            if (entry.stat().type() != Linux.S_IFDIR || entry.stat().mountRoot() || contentsSkipped.test(entry.path())) return;
+            try (Fd child = NoFollowTree.openChildDirectory(entry.parent(), entry.name())) {
+                if (child != null) walk(child, entry.rawPath(), contentsSkipped, visitor);
             }
         });
     }
 
-    /** Calls {@code action} for each entry of {@code dir} in name order, with its path below the tree's root and its attributes. */
-    private static void forEachEntry(Fd dir, String relative, Visitor action) throws IOException {
-        for (String name : sortedNames(dir)) {
-            Map<String, Object> attrs;
-            try {
-                attrs = Files.readAttributes(dir.procPath().resolve(name), ATTRIBUTES, LinkOption.NOFOLLOW_LINKS);
-            } catch (java.nio.file.NoSuchFileException gone) {
-                continue; // removed meanwhile
-            }
-            action.visit(dir, name, relative.isEmpty() ? name : relative + "/" + name, attrs);
-        }
-    }
+    /** A file's identity: device and inode number. */
+    private record Inode(long dev, long ino) {}
 
-    /** The copy of one tree: destination root, id maps, hard links seen (source inode → path below the root). */
+    /** The copy of one tree: destination root, id maps, files with several links (source inode → first copy's path below the root). */
     private static final class Copier {
         final Fd root;
         final LongUnaryOperator uids;
         final LongUnaryOperator gids;
         final Predicate<String> contentsSkipped;
-        final Map<String, String> links = new HashMap<>();
+        final Map<Inode, byte[]> links = new HashMap<>();
         long entries;
         long bytes;
 
@@ -148,128 +145,240 @@ public final class TreeCopy {
             this.contentsSkipped = contentsSkipped;
         }
 
-        void children(Fd from, Fd to, String relative) throws IOException {
-            forEachEntry(from, relative, (parent, name, path, attrs) -> {
+        /** Copies the entries of {@code from} into {@code to}; {@code relative}: their directory's path below the roots. */
+        void children(Fd from, Fd to, byte[] relative) throws IOException {
+            NoFollowTree.forEachEntry(from, relative, entry -> {
                 try {
-                    entry(parent, to, name, path, attrs);
+                    entry(entry, to);
                 } catch (LinuxException e) {
-                    throw new IOException("cannot copy " + path + ": " + e.getMessage(), e);
+                    throw new IOException("cannot copy " + entry.path() + ": " + e.getMessage(), e);
                 }
             });
         }
 
-        private void entry(Fd from, Fd to, String name, String path, Map<String, Object> attrs) throws IOException {
-            int mode = (Integer) attrs.get("mode");
-            switch (mode & TYPE) {
-                case DIRECTORY -> {
-                    try (Fd source = openChildDirectory(from, name, path)) {
-                        if (source == null) return;
-                        Linux.mkdirAt(to, name, 0700);
-                        try (Fd target = Linux.openat2(to, name, Linux.O_RDONLY | Linux.O_DIRECTORY | Linux.O_NOFOLLOW, BENEATH)) {
-                            if (!contentsSkipped.test(path)) children(source, target, path);
-                        }
-                        metadata(from, name, to, name, attrs);
-                    }
-                }
-                case REGULAR -> {
-                    String inode = attrs.get("dev") + ":" + attrs.get("ino");
-                    String first = (Integer) attrs.get("nlink") > 1 ? links.get(inode) : null;
-                    if (first != null) {
-                        Linux.linkAt(root, first, to, name);
-                    } else {
-                        long size = (Long) attrs.get("size");
-                        try (Fd source = Linux.openat2(from, name, Linux.O_RDONLY | Linux.O_NOFOLLOW | Linux.O_NONBLOCK, BENEATH);
-                             Fd target = Linux.createFile(to, name, PRIVATE)) {
-                            Linux.copyContents(source, target, size);
-                        }
-                        bytes += size;
-                        metadata(from, name, to, name, attrs);
-                        if ((Integer) attrs.get("nlink") > 1) links.put(inode, path);
-                    }
-                }
-                case SYMLINK -> {
-                    Linux.symlinkAt(new String(Linux.readlinkAt(from, name), StandardCharsets.UTF_8), to, name);
-                    metadata(from, name, to, name, attrs);
-                }
-                case SOCKET -> {
+        /**
+         * Copies one entry. One that changes type between the listing's stat and its open (a directory swapped for a
+         * symlink, say) is copied as what it has become: nothing of it is made before its source is open.
+         */
+        private void entry(NoFollowTree.Entry listed, Fd to) throws IOException {
+            NoFollowTree.Entry entry = listed;
+            for (int attempt = 1; ; attempt++) {
+                try {
+                    if (copyEntry(entry, to)) entries++;
                     return;
+                } catch (Changed changed) {
+                    if (attempt == 3) throw new IOException(entry.path() + " keeps changing during the copy");
+                    Linux.Stat now;
+                    try {
+                        now = Linux.statNoFollow(entry.parent(), entry.name());
+                    } catch (LinuxException e) {
+                        if (e.errno() == Errno.ENOENT) return;
+                        throw e;
+                    }
+                    entry = new NoFollowTree.Entry(entry.parent(), entry.name(), entry.rawPath(), now);
+                }
+            }
+        }
+
+        /** Copies {@code entry} as its stat says it is; false if nothing was to be made (a socket, a mount point, gone). */
+        private boolean copyEntry(NoFollowTree.Entry entry, Fd to) throws IOException, Changed {
+            Fd from = entry.parent();
+            byte[] name = entry.name();
+            Linux.Stat stat = entry.stat();
+            if (stat.mountRoot()) {
+                LOG.warn("not copying {}: a mount point", entry.path());
+                return false;
+            }
+            switch (stat.type()) {
+                case Linux.S_IFDIR -> {
+                    Fd source;
+                    try {
+                        source = NoFollowTree.openChildDirectory(from, name);
+                    } catch (LinuxException e) {
+                        throw Changed.ifSo(e, Errno.ELOOP, Errno.ENOTDIR);
+                    }
+                    if (source == null) {
+                        LOG.warn("not copying {}: a mount point, or gone", entry.path());
+                        return false;
+                    }
+                    try (source) {
+                        Linux.Stat opened = Linux.stat(source); // what was opened, should it have been swapped since the listing
+                        Linux.mkdirAt(to, name, 0700);
+                        try (Fd target = Linux.openat2(to, name, NoFollowTree.DIRECTORY, NoFollowTree.BENEATH)) {
+                            if (!contentsSkipped.test(entry.path())) children(source, target, entry.rawPath());
+                            metadata(source, ITSELF, opened, target, ITSELF, target);
+                        }
+                    }
+                    return true;
+                }
+                case Linux.S_IFREG -> {
+                    byte[] first = stat.nlink() > 1 ? links.get(new Inode(stat.dev(), stat.ino())) : null;
+                    if (first == null) return copyFile(entry, to);
+                    link(first, to, name);
+                    return true;
+                }
+                case Linux.S_IFLNK -> {
+                    byte[] target;
+                    try {
+                        target = Linux.readlinkAt(from, name);
+                    } catch (LinuxException e) {
+                        throw Changed.ifSo(e, Errno.EINVAL);
+                    }
+                    Linux.symlinkAt(target, to, name);
+                    metadata(from, name, stat, to, name, null);
+                    return true;
+                }
+                case Linux.S_IFSOCK -> {
+                    return false; // a socket is its process's: nothing to copy
                 }
                 default -> { // character and block devices (overlay whiteouts are char 0/0), fifos
-                    Linux.mknodAt(to, name, (mode & TYPE) | PRIVATE, (Long) attrs.get("rdev"));
-                    metadata(from, name, to, name, attrs);
+                    Linux.mknodAt(to, name, stat.type() | PRIVATE, stat.rdev());
+                    metadata(from, name, stat, to, name, null);
+                    return true;
                 }
             }
-            entries++;
         }
 
-        /** Owner (shifted), then mode (chown clears setuid), then xattrs (chown clears file capabilities), then times. */
-        void metadata(Fd fromDir, String fromName, Fd toDir, String toName, Map<String, Object> attrs) throws IOException {
-            int mode = (Integer) attrs.get("mode");
-            boolean symlink = (mode & TYPE) == SYMLINK;
-            long uid = uids.applyAsLong(Integer.toUnsignedLong((Integer) attrs.get("uid")));
-            long gid = gids.applyAsLong(Integer.toUnsignedLong((Integer) attrs.get("gid")));
-            Linux.chownNoFollow(toDir, toName, (int) uid, (int) gid);
-            if (toName.isEmpty()) {
-                Linux.fchmod(toDir, mode & 07777);
-            } else if (!symlink) {
-                Linux.chmodAt(toDir, toName, mode & 07777);
+        /** Copies a regular file's contents in the kernel, then its metadata; false if it was gone or had become a mount. */
+        private boolean copyFile(NoFollowTree.Entry entry, Fd to) throws IOException, Changed {
+            Fd source;
+            try { // O_NONBLOCK: should a fifo have been swapped in, the open must not wait for a writer
+                source = Linux.openat2(entry.parent(), entry.name(), Linux.O_RDONLY | Linux.O_NOFOLLOW | Linux.O_NONBLOCK, NoFollowTree.BENEATH);
+            } catch (LinuxException e) {
+                if (e.errno() == Errno.EXDEV) {
+                    LOG.warn("not copying {}: a mount point", entry.path());
+                    return false;
+                }
+                if (e.errno() == Errno.ENOENT) return false; // removed since the listing
+                throw Changed.ifSo(e, Errno.ELOOP);
+            }
+            try (source) {
+                Linux.Stat opened = Linux.stat(source);
+                if (opened.type() != Linux.S_IFREG) throw new Changed();
+                try (Fd target = Linux.createFile(to, entry.name(), PRIVATE)) {
+                    Linux.copyContents(source, target, opened.size());
+                    metadata(entry.parent(), entry.name(), opened, to, entry.name(), target);
+                }
+                bytes += opened.size();
+                if (opened.nlink() > 1) links.put(new Inode(opened.dev(), opened.ino()), entry.rawPath());
+            }
+            return true;
+        }
+
+        /** A hard link {@code to/name} to the first copy, at {@code first} below the root (reached with no symlinks). */
+        private void link(byte[] first, Fd to, byte[] name) throws LinuxException {
+            int slash = first.length - 1;
+            while (slash >= 0 && first[slash] != '/') slash--;
+            byte[] firstName = Arrays.copyOfRange(first, slash + 1, first.length);
+            if (slash < 0) {
+                Linux.linkAt(root, firstName, to, name);
+                return;
+            }
+            try (Fd firstDir = Linux.openat2(root, Arrays.copyOf(first, slash), Linux.O_PATH | Linux.O_DIRECTORY, NoFollowTree.BENEATH)) {
+                Linux.linkAt(firstDir, firstName, to, name);
+            }
+        }
+
+        /**
+         * Gives {@code toName} in {@code toDir} (or {@code toSelf}, an fd open on it, if not null) the metadata of
+         * {@code fromName} in {@code fromDir} (empty names: the fds themselves): owner (shifted), then xattrs (a chown
+         * clears file capabilities), then mode (a chown clears setuid and setgid, an ACL sets the group bits), then
+         * times (which every other change would move).
+         */
+        void metadata(Fd fromDir, byte[] fromName, Linux.Stat stat, Fd toDir, byte[] toName, Fd toSelf) throws LinuxException {
+            boolean symlink = stat.type() == Linux.S_IFLNK;
+            int uid = (int) uids.applyAsLong(stat.uid());
+            int gid = (int) gids.applyAsLong(stat.gid());
+            if (toSelf != null) {
+                Linux.chownNoFollow(toSelf, ITSELF, uid, gid);
+            } else {
+                Linux.chownNoFollow(toDir, toName, uid, gid);
             }
             copyXattrs(fromDir, fromName, toDir, toName, symlink);
-            Linux.setTimesNoFollow(toDir, toName, nanos(attrs.get("lastAccessTime")), nanos(attrs.get("lastModifiedTime")));
+            if (toSelf != null) {
+                Linux.fchmod(toSelf, stat.mode() & PERMISSIONS);
+            } else if (!symlink) {
+                Linux.chmodNoFollow(toDir, toName, stat.mode() & PERMISSIONS);
+            }
+            if (toSelf != null) {
+                Linux.setTimesNoFollow(toSelf, ITSELF, stat.atimeNanos(), stat.mtimeNanos());
+            } else {
+                Linux.setTimesNoFollow(toDir, toName, stat.atimeNanos(), stat.mtimeNanos());
+            }
         }
 
-        private void copyXattrs(Fd fromDir, String fromName, Fd toDir, String toName, boolean symlink) throws LinuxException {
-            List<String> names;
+        private void copyXattrs(Fd fromDir, byte[] fromName, Fd toDir, byte[] toName, boolean symlink) throws LinuxException {
+            List<byte[]> names;
             try {
                 names = Linux.listXattrs(fromDir, fromName);
             } catch (LinuxException e) {
                 if (e.errno() == Errno.EOPNOTSUPP) return;
                 throw e;
             }
-            for (String xattr : names) {
-                var value = Linux.getXattr(fromDir, fromName, xattr);
-                if (value.isEmpty()) continue;
+            for (byte[] xattr : names) {
+                Optional<byte[]> value = Linux.getXattr(fromDir, fromName, xattr);
+                if (value.isEmpty()) continue; // removed since the listing
                 try {
                     Linux.setXattr(toDir, toName, xattr, shiftIds(xattr, value.get()));
                 } catch (LinuxException e) {
-                    // Only trusted.* and security.* xattrs exist on symlinks; anything else the kernel refuses there.
+                    // The kernel takes only some namespaces (trusted.*, security.*) on a symlink, and not on every filesystem.
                     if (!symlink) throw e;
+                    LOG.debug("not copying xattr {} of a symlink: {}", new String(xattr, StandardCharsets.UTF_8), e.getMessage());
                 }
             }
         }
 
         /** Ids inside xattr values: the root id of a v3 file capability, and the ids of POSIX ACL entries. */
-        byte[] shiftIds(String xattr, byte[] value) {
-            return switch (xattr) {
-                case "security.capability" -> shiftCapabilityRoot(value);
-                case "system.posix_acl_access", "system.posix_acl_default" -> shiftAcl(value);
-                default -> value;
-            };
+        byte[] shiftIds(byte[] xattr, byte[] value) {
+            if (Arrays.equals(xattr, CAPABILITY)) return shiftCapabilityRoot(value);
+            if (Arrays.equals(xattr, ACL_ACCESS) || Arrays.equals(xattr, ACL_DEFAULT)) return shiftAcl(value);
+            return value;
         }
 
+        /**
+         * struct vfs_ns_cap_data: le32 magic_etc (revision in the top byte, flags below), 2 × (permitted, inheritable),
+         * and in v3 a le32 rootid, the uid whose user namespace the capabilities are for; a v2 capability is for the
+         * filesystem's root, uid 0. The root id is shifted as an owner is: one that becomes 0 is written as v2, and a
+         * v2 capability whose 0 becomes another uid as v3 (else, copied into a container's range, it would stay the
+         * host root's, which the kernel does not grant the container's processes).
+         */
         private byte[] shiftCapabilityRoot(byte[] value) {
+            final int revisionMask = 0xff000000;
             final int revision3 = 0x03000000;
             final int revision2 = 0x02000000;
             final int sizeV3 = 24;
             final int sizeV2 = 20;
+            final int rootIdAt = 20;
             ByteBuffer caps = ByteBuffer.wrap(value).order(ByteOrder.LITTLE_ENDIAN);
-            if (value.length < sizeV3 || (caps.getInt(0) & 0xff000000) != revision3) return value;
-            long rootId = uids.applyAsLong(Integer.toUnsignedLong(caps.getInt(20)));
-            if (rootId == 0) { // a capability of the host's root: the plain v2 form
-                byte[] v2 = java.util.Arrays.copyOf(value, sizeV2);
-                ByteBuffer.wrap(v2).order(ByteOrder.LITTLE_ENDIAN).putInt(0, revision2 | (caps.getInt(0) & 0x00ffffff));
+            if (value.length < 4) return value;
+            int revision = caps.getInt(0) & revisionMask;
+            int flags = caps.getInt(0) & ~revisionMask;
+            long rootId;
+            if (revision == revision3 && value.length == sizeV3) {
+                rootId = uids.applyAsLong(Integer.toUnsignedLong(caps.getInt(rootIdAt)));
+            } else if (revision == revision2 && value.length == sizeV2) {
+                rootId = uids.applyAsLong(0);
+            } else {
+                return value; // v1 (obsolete, 32-bit sets) or malformed: as it is
+            }
+            if (rootId == 0) {
+                byte[] v2 = Arrays.copyOf(value, sizeV2);
+                ByteBuffer.wrap(v2).order(ByteOrder.LITTLE_ENDIAN).putInt(0, revision2 | flags);
                 return v2;
             }
-            byte[] shifted = value.clone();
-            ByteBuffer.wrap(shifted).order(ByteOrder.LITTLE_ENDIAN).putInt(20, (int) rootId);
-            return shifted;
+            byte[] v3 = Arrays.copyOf(value, sizeV3);
+            ByteBuffer.wrap(v3).order(ByteOrder.LITTLE_ENDIAN).putInt(0, revision3 | flags).putInt(rootIdAt, (int) rootId);
+            return v3;
         }
 
+        /** The xattr form of a POSIX ACL: le32 version (2), then 8-byte entries: le16 tag, le16 perm, le32 id. */
         private byte[] shiftAcl(byte[] value) {
+            final int version2 = 2;
             final int aclUser = 0x02;
             final int aclGroup = 0x08;
             byte[] shifted = value.clone();
             ByteBuffer acl = ByteBuffer.wrap(shifted).order(ByteOrder.LITTLE_ENDIAN);
+            if (shifted.length < 4 || acl.getInt(0) != version2) return value;
             for (int entry = 4; entry + 8 <= shifted.length; entry += 8) {
                 int tag = acl.getShort(entry) & 0xffff;
                 long id = Integer.toUnsignedLong(acl.getInt(entry + 4));
@@ -280,30 +389,22 @@ public final class TreeCopy {
         }
     }
 
-    /** The child directory, or null for a mount point (not ours to copy) or one that vanished. */
-    private static Fd openChildDirectory(Fd dir, String name, String path) throws LinuxException {
-        try {
-            return Linux.openat2(dir, name, Linux.O_RDONLY | Linux.O_DIRECTORY | Linux.O_NOFOLLOW, BENEATH);
-        } catch (LinuxException e) {
-            if (e.errno() == Errno.EXDEV) {
-                LOG.warn("not copying {}: a mount point", path);
-                return null;
+    private static byte[] ascii(String text) {
+        return text.getBytes(StandardCharsets.US_ASCII);
+    }
+
+    /** The entry being copied is no longer of the type its stat said (swapped since): stat it again. */
+    private static final class Changed extends Exception {
+        Changed() {
+            super(null, null, false, false);
+        }
+
+        /** A Changed to throw if {@code e} failed with one of {@code errnos} (what a swapped entry gives); else throws {@code e}. */
+        static Changed ifSo(LinuxException e, int... errnos) throws LinuxException {
+            for (int errno : errnos) {
+                if (e.errno() == errno) return new Changed();
             }
-            if (e.errno() == Errno.ENOENT) return null;
             throw e;
         }
-    }
-
-    private static List<String> sortedNames(Fd dir) throws IOException {
-        List<String> names = new ArrayList<>();
-        try (DirectoryStream<Path> entries = Files.newDirectoryStream(dir.procPath())) {
-            for (Path entry : entries) names.add(entry.getFileName().toString());
-        }
-        names.sort(null);
-        return names;
-    }
-
-    private static long nanos(Object time) {
-        return ((FileTime) time).to(TimeUnit.NANOSECONDS);
     }
 }
