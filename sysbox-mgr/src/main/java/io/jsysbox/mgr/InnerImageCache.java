@@ -54,7 +54,6 @@ public final class InnerImageCache {
     public record Entry(String key, Path tree, Path source, List<String> sharedLayers) {}
 
     private final Path dir;
-    private volatile long bytes = -1;
 
     public InnerImageCache(Path dir) { this.dir = dir; }
 
@@ -102,7 +101,6 @@ public final class InnerImageCache {
         }
         Files.writeString(temporary.resolve("source"), source.dir() + "\n");
         Files.move(temporary, dir.resolve(key), StandardCopyOption.ATOMIC_MOVE);
-        bytes = -1;
         Entry entry = lookup(key).orElseThrow();
         LOG.info("inner image cache: filled {} from {} in {} ms: {} entries, {} MiB, {} shared layer(s)", key, source.dir(),
                 (System.nanoTime() - began) / 1_000_000, copied.entries(), copied.bytes() >> 20, entry.sharedLayers().size());
@@ -137,7 +135,6 @@ public final class InnerImageCache {
                 if (!sourceGone && !stale) continue;
                 LOG.info("inner image cache: removing {} ({})", key, sourceGone ? "its image layer is gone" : "unused since " + UNUSED_LIFETIME.toHours() + " h");
                 NoFollowTree.delete(dir, key);
-                bytes = -1;
             }
         } catch (IOException e) {
             LOG.error("inner image cache: garbage collection failed: {}", e.getMessage());
@@ -155,12 +152,10 @@ public final class InnerImageCache {
                         .setSharedLayers(entry.get().sharedLayers().size()).setUsers(users.getOrDefault(entry.get().key(), 0))
                         .setLastUsedEpochSeconds(Files.getLastModifiedTime(path).toInstant().getEpochSecond()));
             }
-            if (bytes < 0) {
-                try (Fd fd = Linux.openDirectoryNoSymlinks(dir)) {
-                    bytes = TreeCopy.diskUsage(fd);
-                }
+            // Measured on every call (status is rare): an entry removed by hand must not leave a stale total.
+            try (Fd fd = Linux.openDirectoryNoSymlinks(dir)) {
+                status.setBytes(TreeCopy.diskUsage(fd));
             }
-            status.setBytes(bytes);
         } catch (IOException e) {
             LOG.error("inner image cache: cannot read {}: {}", dir, e.getMessage());
         }
