@@ -173,8 +173,7 @@ public final class InnerImageCache {
         try (Fd root = Linux.openDirectoryNoSymlinks(tree)) {
             Fd layerdb;
             try {
-                layerdb = Linux.openat2(root, "image/overlay2/layerdb/sha256", Linux.O_RDONLY | Linux.O_DIRECTORY | Linux.O_NOFOLLOW,
-                        Linux.RESOLVE_BENEATH | Linux.RESOLVE_NO_SYMLINKS | Linux.RESOLVE_NO_XDEV);
+                layerdb = NoFollowTree.openDirectoryBelow(root, "image/overlay2/layerdb/sha256");
             } catch (LinuxException e) {
                 return layers;
             }
@@ -193,7 +192,7 @@ public final class InnerImageCache {
 
     private static String readSmallFile(Fd dir, String relative) {
         try (Fd file = Linux.openat2(dir, relative, Linux.O_RDONLY | Linux.O_NOFOLLOW | Linux.O_NONBLOCK,
-                Linux.RESOLVE_BENEATH | Linux.RESOLVE_NO_SYMLINKS | Linux.RESOLVE_NO_XDEV)) {
+                NoFollowTree.BENEATH)) {
             if (!Files.isRegularFile(file.procPath())) return null;
             byte[] content = Files.readAllBytes(file.procPath());
             return content.length > 256 ? null : new String(content, StandardCharsets.US_ASCII).strip();
@@ -203,8 +202,7 @@ public final class InnerImageCache {
     }
 
     static boolean isDirectory(Fd root, String relative) {
-        try (Fd ignored = Linux.openat2(root, relative, Linux.O_RDONLY | Linux.O_DIRECTORY | Linux.O_NOFOLLOW,
-                Linux.RESOLVE_BENEATH | Linux.RESOLVE_NO_SYMLINKS | Linux.RESOLVE_NO_XDEV)) {
+        try (Fd ignored = NoFollowTree.openDirectoryBelow(root, relative)) {
             return true;
         } catch (LinuxException e) {
             return false;

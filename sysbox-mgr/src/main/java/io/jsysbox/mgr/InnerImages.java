@@ -39,7 +39,6 @@ import java.util.function.Predicate;
 public final class InnerImages {
     private static final Logger LOG = LoggerFactory.getLogger(InnerImages.class);
     private static final ObjectMapper JSON = new ObjectMapper().disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
-    private static final long BENEATH = Linux.RESOLVE_BENEATH | Linux.RESOLVE_NO_SYMLINKS | Linux.RESOLVE_NO_XDEV;
     /** The store whose layers are shared; other special dirs (containerd, podman…) are copied whole. */
     static final String DOCKER = "/var/lib/docker";
     private static final int UPPER_DIR_MODE = 0755;
@@ -163,12 +162,12 @@ public final class InnerImages {
         try (Fd upperRoot = Linux.openDirectoryNoSymlinks(upper); Fd parent = makeDirs(upperRoot, relative.getParent())) {
             NoFollowTree.delete(parent, temporary);
             Linux.mkdirAt(parent, temporary, 0700);
-            try (Fd to = Linux.openat2(parent, temporary, Linux.O_RDONLY | Linux.O_DIRECTORY | Linux.O_NOFOLLOW, BENEATH);
+            try (Fd to = NoFollowTree.openDirectoryBelow(parent, temporary);
                  Fd from = Linux.openDirectoryNoSymlinks(dir)) {
                 TreeCopy.copy(from, to, outOfRange(uids), outOfRange(gids), record.shared());
                 for (String layer : record.sharedLayers()) {
                     if (entry.isEmpty() || !InnerImageCache.isDirectory(to, layer)) continue;
-                    try (Fd layerTo = Linux.openat2(to, layer, Linux.O_RDONLY | Linux.O_DIRECTORY | Linux.O_NOFOLLOW, BENEATH);
+                    try (Fd layerTo = NoFollowTree.openDirectoryBelow(to, layer);
                          Fd layerFrom = Linux.openDirectoryNoSymlinks(entry.get().tree().resolve(layer))) {
                         TreeCopy.copy(layerFrom, layerTo, id -> id, id -> id, relativePath -> false);
                     }
@@ -191,7 +190,7 @@ public final class InnerImages {
 
     /** Opens {@code relative} below {@code root}, making missing directories (root-owned, 0755); symlinks refused. */
     private static Fd makeDirs(Fd root, Path relative) throws IOException {
-        Fd dir = Linux.openat2(root, ".", Linux.O_RDONLY | Linux.O_DIRECTORY, BENEATH);
+        Fd dir = NoFollowTree.openDirectoryBelow(root, ".");
         if (relative == null) return dir;
         for (Path component : relative) {
             String name = component.toString();
@@ -204,7 +203,7 @@ public final class InnerImages {
                 }
             }
             try (Fd parent = dir) {
-                dir = Linux.openat2(parent, name, Linux.O_RDONLY | Linux.O_DIRECTORY | Linux.O_NOFOLLOW, BENEATH);
+                dir = NoFollowTree.openDirectoryBelow(parent, name);
             }
         }
         return dir;

@@ -22,7 +22,6 @@ import java.util.Optional;
  * inside its layers) stay files, where Docker's merged view would hide them. Otherwise {@code dir} is the merged view.
  */
 public record InnerStoreSource(Path base, String relative, boolean shareable) {
-    private static final long BENEATH = Linux.RESOLVE_BENEATH | Linux.RESOLVE_NO_SYMLINKS | Linux.RESOLVE_NO_XDEV;
     static final String OPAQUE_XATTR = "trusted.overlay.opaque";
 
     /** What one layer holds at the destination. */
@@ -71,7 +70,7 @@ public record InnerStoreSource(Path base, String relative, boolean shareable) {
     /** Opens the directory: {@code base} is the host's, every step below it refuses symlinks and mount crossings. */
     public Fd open() throws IOException {
         try (Fd root = Linux.openDirectoryNoSymlinks(base)) {
-            return Linux.openat2(root, relative, Linux.O_RDONLY | Linux.O_DIRECTORY | Linux.O_NOFOLLOW, BENEATH);
+            return NoFollowTree.openDirectoryBelow(root, relative);
         }
     }
 
@@ -106,7 +105,7 @@ public record InnerStoreSource(Path base, String relative, boolean shareable) {
                 if (type != 0040000) return Probe.HIDDEN; // a whiteout, a file or a symlink: the path ends here
                 Fd child;
                 try {
-                    child = Linux.openat2(dir, name, Linux.O_RDONLY | Linux.O_DIRECTORY | Linux.O_NOFOLLOW, BENEATH);
+                    child = NoFollowTree.openDirectoryBelow(dir, name);
                 } catch (LinuxException e) {
                     return Probe.HIDDEN;
                 }

@@ -28,6 +28,11 @@ public final class NoFollowTree {
 
     private NoFollowTree() {}
 
+    /** Opens the directory {@code relative} ("a/b") below {@code root}: no symlink, no "..", no mount crossing on the way. */
+    public static Fd openDirectoryBelow(Fd root, String relative) throws LinuxException {
+        return Linux.openat2(root, relative, DIRECTORY, BENEATH);
+    }
+
     /** Opens a directory by absolute host path; any symlink on the way is an error. */
     public static Fd openRoot(Path dir) throws LinuxException {
         return Linux.openDirectoryNoSymlinks(dir);
