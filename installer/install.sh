@@ -20,7 +20,8 @@ repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 lib=/usr/local/lib/jsysbox
 bin=/usr/local/bin
 jre=$lib/jre
-packages=(docker.io runc uidmap maven debootstrap busybox-static procps)
+# iproute2: the manager moves a Kubernetes pod's network into the pod's own namespace with ip(8).
+packages=(docker.io runc uidmap maven debootstrap busybox-static procps iproute2)
 default_jdk=/usr/lib/jvm/temurin-25-jdk-amd64
 jdk=
 

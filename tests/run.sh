@@ -21,6 +21,14 @@ step() { printf '\n=== %s\n' "$*"; }
 step "installer/install.sh"
 installer/install.sh </dev/null
 
+step "test-only packages"
+# containerd's CRI test (KubernetesCriTest) gives its pods a CNI bridge: Debian's CNI plugins, in /usr/lib/cni.
+if [ "$(dpkg-query -W -f='${db:Status-Status}' containernetworking-plugins 2>/dev/null)" != installed ]; then
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq </dev/null
+  apt-get install -y -qq --no-install-recommends containernetworking-plugins </dev/null >/dev/null
+fi
+
 step "installer/images/build-images.sh"
 installer/images/build-images.sh </dev/null
 

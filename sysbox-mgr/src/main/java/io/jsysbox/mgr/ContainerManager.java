@@ -44,6 +44,7 @@ public final class ContainerManager {
     private final RootfsShifter rootfsShifter = new RootfsShifter(idmapped);
     private final BindMountMapper bindMountMapper = new BindMountMapper(idmapped);
     private final InnerImages innerImages;
+    private final PodNetwork podNetwork = new PodNetwork();
     /** Per running container with special dirs kept in its layer: "copy-out owed at exit" markers (see {@link #markSyncOwed}). */
     private final Path syncMarkers;
     private final List<CgroupDelegation> cgroupDelegations = List.of(new CgroupV1Delegation(), new CgroupV2Delegation());
@@ -76,8 +77,12 @@ public final class ContainerManager {
         deviceNodes.prepare();
         innerImages.cache().start();
         ManagerState state = store.load();
+        // Slot holders first, then the pods' containers sharing their slots.
         for (ContainerState c : state.containers()) {
-            allocator.restore(c.id(), c.slot());
+            if (c.podSandboxId().isEmpty()) allocator.restore(c.id(), c.slot(), false);
+        }
+        for (ContainerState c : state.containers()) {
+            if (!c.podSandboxId().isEmpty()) allocator.restore(c.id(), c.slot(), true);
             containers.put(c.id(), c);
         }
         allocator.restorePrevious(state.previousSlots(), state.nextSlot());
@@ -97,7 +102,7 @@ public final class ContainerManager {
         }
         collectGarbage();
         Set<String> owned = new HashSet<>();
-        for (ContainerState c : containers.values()) owned.add(Integer.toString(c.slot()));
+        for (ContainerState c : containers.values()) owned.add(c.dirName());
         try (var dirs = Files.newDirectoryStream(mountRoot)) {
             for (Path dir : dirs) {
                 if (owned.contains(dir.getFileName().toString())) continue;
@@ -221,12 +226,14 @@ public final class ContainerManager {
             release(id);
         }
         stoppedRootfs.remove(id);
-        int slot = allocate(id);
+        String sandboxId = request.getPodSandboxId();
+        String userNamespace = sandboxId.isEmpty() ? "" : podUserNamespace(id, sandboxId);
+        int slot = sandboxId.isEmpty() ? allocate(id) : allocator.share(id, sandboxId).orElseThrow();
         HostRange uids = allocator.uidRange(slot);
         HostRange gids = allocator.gidRange(slot);
-        ContainerState.Builder made = new ContainerState.Builder(id, slot, rootfs.toString());
+        ContainerState.Builder made = new ContainerState.Builder(id, slot, rootfs.toString(), sandboxId);
         try {
-            Path slotDir = mountRoot.resolve(Integer.toString(slot));
+            Path slotDir = mountRoot.resolve(ContainerState.dirName(slot, id, sandboxId));
             mkdirMode(slotDir, SLOT_DIR_MODE);
             made.dirs.add(slotDir.toString());
             var home = specialMounts.homeFor(id, rootfs);
@@ -241,18 +248,19 @@ public final class ContainerManager {
                 layerMounts.addAll(shared.get().mounts());
                 made.innerImageCacheKeys.add(shared.get().cacheKey());
             }
-            var devices = deviceNodes.make(slot, uids.rootId(), gids.rootId(), made);
+            var devices = deviceNodes.make(ContainerState.dirName(slot, id, sandboxId), uids.rootId(), gids.rootId(), made);
             rootfsShifter.shift(rootfs, layers, uids, gids, slotDir, made);
             var replacements = bindMountMapper.map(id, request.getBindMountsList(), uids, gids, slotDir, made);
             ContainerState state = made.build();
             containers.put(id, state);
             persist();
-            LOG.info("{}: prepared in {} ms: uids {}:{} gids {}:{}, rootfs {} ({}), {} special mount(s), {} of {} bind source(s) ID-mapped",
-                    id, (System.nanoTime() - began) / 1_000_000, uids.start(), uids.size(), gids.start(), gids.size(), rootfs,
-                    state.rootfsShift(), specials.size(), replacements.size(), request.getBindMountsCount());
+            LOG.info("{}: prepared in {} ms: uids {}:{} gids {}:{}{}, rootfs {} ({}), {} special mount(s), {} of {} bind source(s) ID-mapped",
+                    id, (System.nanoTime() - began) / 1_000_000, uids.start(), uids.size(), gids.start(), gids.size(),
+                    sandboxId.isEmpty() ? "" : " (pod of sandbox " + sandboxId + ", its user namespace " + userNamespace + ")",
+                    rootfs, state.rootfsShift(), specials.size(), replacements.size(), request.getBindMountsCount());
             PrepareResponse.Builder response = PrepareResponse.newBuilder()
                     .setUidRange(proto(uids)).setGidRange(proto(gids))
-                    .setRootfsShift(state.rootfsShift()).setRootfsPath(state.rootfsPath())
+                    .setRootfsShift(state.rootfsShift()).setRootfsPath(state.rootfsPath()).setUserNamespacePath(userNamespace)
                     .addAllReplacements(replacements).addAllDeviceNodes(devices).addAllLayerMounts(layerMounts);
             specials.forEach((dest, dir) -> response.addSpecialMounts(SpecialMount.newBuilder().setDestination(dest).setSource(dir.toString())));
             return response.build();
@@ -261,6 +269,7 @@ public final class ContainerManager {
             containers.remove(id);
             undo(made.build(), uids, gids);
             allocator.release(id);
+            if (!allocator.inUse(slot)) idmapped.forget(uids, gids);
             persistQuietly();
             if (e instanceof ManagerException m) throw m;
             throw new ManagerException(Status.Code.FAILED_PRECONDITION, "cannot prepare container " + id + ": " + e.getMessage(), e);
@@ -268,16 +277,34 @@ public final class ContainerManager {
     }
 
     /**
+     * The user namespace a pod's container joins: its sandbox's, which must be running under jsysbox. Checked before
+     * anything is made, so a refusal leaves nothing behind.
+     */
+    private String podUserNamespace(String id, String sandboxId) throws ManagerException {
+        ContainerState sandbox = containers.get(sandboxId);
+        if (sandbox == null || !sandbox.podSandboxId().isEmpty()) {
+            throw new ManagerException(Status.Code.FAILED_PRECONDITION, "pod container " + id + " names sandbox " + sandboxId
+                    + ", which is not a jsysbox pod sandbox: run the whole pod with the jsysbox runtime class (runtimeClassName: jsysbox)");
+        }
+        if (sandbox.pid() <= 0 || !initAlive(sandbox)) {
+            throw new ManagerException(Status.Code.FAILED_PRECONDITION, "pod container " + id + ": its sandbox " + sandboxId
+                    + " is not running; start the pod's sandbox first");
+        }
+        return "/proc/" + sandbox.pid() + "/ns/user";
+    }
+
+    /**
      * After {@code runc create} (or in its createRuntime hook, the container's root then at {@code rootPath} in its
      * mount namespace): mounts the container's virtual files, delegates cgroups and detaches the host's copies of
      * the container's mounts.
      */
-    public synchronized List<String> started(String id, long pid, String rootPath) throws ManagerException {
+    public synchronized List<String> started(String id, long pid, String rootPath, String networkToAdopt) throws ManagerException {
         ContainerState state = containers.get(id);
         if (state == null) throw new ManagerException(Status.Code.FAILED_PRECONDITION, "unknown container " + id + ": Prepare it first");
         if (!alive(pid)) throw new ManagerException(Status.Code.INVALID_ARGUMENT, "pid " + pid + " of " + id + " is not running");
         HostRange uids = allocator.uidRange(state.slot());
         HostRange gids = allocator.gidRange(state.slot());
+        if (!networkToAdopt.isEmpty()) podNetwork.adopt(id, Path.of(networkToAdopt), pid);
         int virtualFileCount = virtualFiles.attach(id, pid, rootPath);
         try {
             ProcCgroup cgroups = ProcCgroup.parse(Files.readString(Path.of("/proc", Long.toString(pid), "cgroup")));
@@ -287,7 +314,7 @@ public final class ContainerManager {
                 for (Path dir : delegation.delegate(cgroups, mounts, uids.rootId(), gids.rootId())) delegated.add(dir.toString());
             }
             // runc create has copied the mounts into the container's namespace: the host needs them no more.
-            Mounts.unmountAllUnder(mountRoot.resolve(Integer.toString(state.slot())));
+            Mounts.unmountAllUnder(mountRoot.resolve(state.dirName()));
             ContainerState running = state.withPid(pid, startMillis(pid)).withMounts(List.of());
             containers.put(id, running);
             persist();
@@ -319,7 +346,7 @@ public final class ContainerManager {
         } else {
             allocator.forgetPrevious(id);
         }
-        idmapped.forget(uids, gids);
+        if (!allocator.inUse(state.slot())) idmapped.forget(uids, gids);
         persistQuietly();
         LOG.info("{}: released range {}:{}", id, uids.start(), uids.size());
         return true;
@@ -358,7 +385,7 @@ public final class ContainerManager {
 
     /** Best effort, each step on its own: one failing step must not leave the others undone. */
     private void undo(ContainerState state, HostRange uids, HostRange gids) {
-        Path slotDir = mountRoot.resolve(Integer.toString(state.slot()));
+        Path slotDir = mountRoot.resolve(state.dirName());
         try {
             removeSlotDir(slotDir);
         } catch (IOException e) {

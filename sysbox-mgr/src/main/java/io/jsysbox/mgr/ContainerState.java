@@ -10,11 +10,13 @@ import java.util.List;
  * {@code innerImageCacheKeys}: the inner image cache entries whose layers it mounts.
  * {@code pidStartMillis}: when the init started (epoch ms), so a pid reused while the manager was down is not
  * taken for the container's init.
+ * {@code podSandboxId}: for a container of a Kubernetes pod, its sandbox, whose slot (ID range) it shares; else "".
  */
 public record ContainerState(String id, int slot, String rootfs, String rootfsShift, String rootfsPath, long pid,
                              long pidStartMillis, List<String> mounts, List<String> dirs, List<String> keptDirs,
-                             List<String> innerImageCacheKeys) {
+                             List<String> innerImageCacheKeys, String podSandboxId) {
     public ContainerState {
+        podSandboxId = podSandboxId == null ? "" : podSandboxId;
         mounts = mounts == null ? List.of() : List.copyOf(mounts);
         dirs = dirs == null ? List.of() : List.copyOf(dirs);
         keptDirs = keptDirs == null ? List.of() : List.copyOf(keptDirs);
@@ -23,12 +25,21 @@ public record ContainerState(String id, int slot, String rootfs, String rootfsSh
 
     public ContainerState withPid(long newPid, long newPidStartMillis) {
         return new ContainerState(id, slot, rootfs, rootfsShift, rootfsPath, newPid, newPidStartMillis, mounts, dirs, keptDirs,
-                innerImageCacheKeys);
+                innerImageCacheKeys, podSandboxId);
     }
 
     public ContainerState withMounts(List<String> newMounts) {
         return new ContainerState(id, slot, rootfs, rootfsShift, rootfsPath, pid, pidStartMillis, newMounts, dirs, keptDirs,
-                innerImageCacheKeys);
+                innerImageCacheKeys, podSandboxId);
+    }
+
+    /** Name of the container's own dirs (mount dir, device dir): its slot's number, suffixed by its id in a pod. */
+    public String dirName() {
+        return dirName(slot, id, podSandboxId);
+    }
+
+    static String dirName(int slot, String id, String podSandboxId) {
+        return podSandboxId.isEmpty() ? Integer.toString(slot) : slot + "-" + id;
     }
 
     /** A mutable builder: Prepare records each step as it makes it, so a failure can undo exactly those. */
@@ -36,6 +47,7 @@ public record ContainerState(String id, int slot, String rootfs, String rootfsSh
         final String id;
         final int slot;
         final String rootfs;
+        final String podSandboxId;
         String rootfsShift = "none";
         String rootfsPath = "";
         final List<String> mounts = new ArrayList<>();
@@ -43,14 +55,16 @@ public record ContainerState(String id, int slot, String rootfs, String rootfsSh
         final List<String> keptDirs = new ArrayList<>();
         final List<String> innerImageCacheKeys = new ArrayList<>();
 
-        Builder(String id, int slot, String rootfs) {
+        Builder(String id, int slot, String rootfs, String podSandboxId) {
             this.id = id;
             this.slot = slot;
             this.rootfs = rootfs;
+            this.podSandboxId = podSandboxId;
         }
 
         ContainerState build() {
-            return new ContainerState(id, slot, rootfs, rootfsShift, rootfsPath, 0, 0, mounts, dirs, keptDirs, innerImageCacheKeys);
+            return new ContainerState(id, slot, rootfs, rootfsShift, rootfsPath, 0, 0, mounts, dirs, keptDirs, innerImageCacheKeys,
+                    podSandboxId);
         }
     }
 }

@@ -40,11 +40,11 @@ final class DeviceNodes {
     }
 
     /**
-     * Makes the nodes for slot {@code slot} in their own dir (recorded in {@code made} for removal) owned by
+     * Makes the nodes for a container in their own dir {@code dirName} (recorded in {@code made} for removal) owned by
      * {@code uid}:{@code gid}, for the devices the host has.
      */
-    List<DeviceNode> make(int slot, int uid, int gid, ContainerState.Builder made) throws IOException {
-        Path dir = root.resolve(Integer.toString(slot));
+    List<DeviceNode> make(String dirName, int uid, int gid, ContainerState.Builder made) throws IOException {
+        Path dir = root.resolve(dirName);
         if (Files.exists(dir, LinkOption.NOFOLLOW_LINKS)) NoFollowTree.delete(root, dir.getFileName().toString());
         try (Fd rootFd = Linux.openDirectoryNoSymlinks(root)) {
             Linux.mkdirAt(rootFd, dir.getFileName().toString(), 0711);

@@ -8,7 +8,8 @@ import java.util.Optional;
 /**
  * Hands out exclusive 65536-wide slots of the uid and gid pools, one per live container. A container id gets
  * its previous slot back when that is free (a restarted container keeps its files' ownership); otherwise slots
- * go round-robin, so a just-freed range is not reused at once.
+ * go round-robin, so a just-freed range is not reused at once. The containers of a Kubernetes pod share their
+ * sandbox's slot ({@link #share}): a slot is free when no container id holds it any more.
  */
 public final class IdRangeAllocator {
     public static final long RANGE_SIZE = 65_536;
@@ -33,7 +34,7 @@ public final class IdRangeAllocator {
 
     public int slots() { return slots; }
 
-    public synchronized int freeSlots() { return slots - live.size(); }
+    public synchronized int freeSlots() { return slots - (int) live.values().stream().distinct().count(); }
 
     public HostRange uidRange(int slot) { return new HostRange(uidPool.start() + slot * RANGE_SIZE, RANGE_SIZE); }
 
@@ -50,12 +51,24 @@ public final class IdRangeAllocator {
         return slot;
     }
 
-    /** Restores an allocation from persisted state. */
-    public synchronized void restore(String id, int slot) {
+    /** {@code id} shares the slot {@code owner} holds (a pod's container, its sandbox's); empty if owner holds none. */
+    public synchronized Optional<Integer> share(String id, String owner) {
+        Integer slot = live.get(owner);
+        if (slot == null) return Optional.empty();
+        live.put(id, slot);
+        previous.remove(id);
+        return Optional.of(slot);
+    }
+
+    /** Restores an allocation from persisted state; {@code shared}: the slot is a pod's, held by other ids too. */
+    public synchronized void restore(String id, int slot, boolean shared) {
         if (slot < 0 || slot >= slots) throw new IllegalArgumentException("slot " + slot + " of " + id + " is outside the pool");
-        if (live.containsValue(slot)) throw new IllegalArgumentException("slot " + slot + " of " + id + " is already in use");
+        if (!shared && live.containsValue(slot)) throw new IllegalArgumentException("slot " + slot + " of " + id + " is already in use");
         live.put(id, slot);
     }
+
+    /** Whether some container id still holds {@code slot}. */
+    public synchronized boolean inUse(int slot) { return live.containsValue(slot); }
 
     public synchronized void release(String id) {
         Integer slot = live.remove(id);

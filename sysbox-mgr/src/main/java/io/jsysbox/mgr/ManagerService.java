@@ -32,7 +32,8 @@ final class ManagerService extends ManagerGrpc.ManagerImplBase {
     @Override
     public void started(StartedRequest request, StreamObserver<StartedResponse> response) {
         answer(response, () -> StartedResponse.newBuilder()
-                .addAllDelegatedCgroups(manager.started(request.getId(), request.getPid(), request.getRootPath())).build());
+                .addAllDelegatedCgroups(manager.started(request.getId(), request.getPid(), request.getRootPath(),
+                        request.getAdoptNetworkNamespace())).build());
     }
 
     @Override

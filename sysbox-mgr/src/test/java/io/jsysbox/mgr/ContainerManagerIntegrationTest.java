@@ -180,7 +180,7 @@ class ContainerManagerIntegrationTest {
         Files.createDirectories(tmp.resolve("plain-reused"));
         long livePid = ProcessHandle.current().pid();
         var state = new ContainerState("reused", 0, tmp.resolve("plain-reused").toString(), RootfsShifter.IDMAPPED_BIND, "",
-                livePid, 1L /* not when this pid started */, List.of(), List.of(), List.of(), List.of());
+                livePid, 1L /* not when this pid started */, List.of(), List.of(), List.of(), List.of(), "");
         new StateStore(stateDir.resolve("state.json")).save(new ManagerState(ManagerState.CURRENT_VERSION, List.of(state), Map.of(), 1, Map.of()));
         assertEquals(0, manager().status().getContainersCount(), "a pid that started later is another process: released");
     }

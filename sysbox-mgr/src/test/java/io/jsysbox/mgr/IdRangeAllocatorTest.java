@@ -74,9 +74,9 @@ class IdRangeAllocatorTest {
     @Test
     void restoreRejectsDoubleAllocation() throws Exception {
         IdRangeAllocator allocator = pool(2);
-        allocator.restore("a", 1);
-        assertThrows(IllegalArgumentException.class, () -> allocator.restore("b", 1));
-        assertThrows(IllegalArgumentException.class, () -> allocator.restore("b", 2));
+        allocator.restore("a", 1, false);
+        assertThrows(IllegalArgumentException.class, () -> allocator.restore("b", 1, false));
+        assertThrows(IllegalArgumentException.class, () -> allocator.restore("b", 2, false));
         assertTrue(allocator.allocate("b") == 0);
     }
 }

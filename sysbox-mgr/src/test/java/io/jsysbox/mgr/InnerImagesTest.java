@@ -118,7 +118,7 @@ class InnerImagesTest {
         String key = InnerImageCache.keyOf(docker);
         NoFollowTree.delete(cache.dir(), key); // collected while the container was stopped
         Path slot = Files.createDirectories(tmp.resolve("slot"));
-        ContainerState.Builder made = new ContainerState.Builder("c", 0, tmp.toString());
+        ContainerState.Builder made = new ContainerState.Builder("c", 0, tmp.toString(), "");
         try {
             InnerImages.LayerMounts shared = images.layerMounts(home, "/var/lib/docker", special, UIDS, UIDS, slot, made).orElseThrow();
             assertEquals(key, shared.cacheKey());

@@ -20,7 +20,7 @@ class StateStoreTest {
         ManagerState state = new ManagerState(ManagerState.CURRENT_VERSION,
                 List.of(new ContainerState("c1", 3, "/r", "idmapped-overlay", "/run/jsysbox/mnt/3/rootfs", 42, 1_700_000_000_000L,
                         List.of("/run/jsysbox/mnt/3/rootfs"), List.of("/run/jsysbox/mnt/3"), List.of("/l/jsysbox/var-lib-docker"),
-                        List.of("0123456789abcdef0123456789abcdef"))),
+                        List.of("0123456789abcdef0123456789abcdef"), "sandbox-1")),
                 Map.of("old", 7), 4, Map.of("old", "/var/lib/docker/overlay2/old/merged"));
         store.save(state);
         assertEquals(state, store.load());

@@ -74,10 +74,14 @@ final class ManagerClient implements AutoCloseable {
                 () -> stub.withDeadlineAfter(PREPARE_SECONDS, TimeUnit.SECONDS).prepare(request));
     }
 
-    /** {@code rootPath}: where the container's root is in its mount namespace, "" once runc has pivoted into it. */
-    void started(String id, long pid, String rootPath) throws JsysboxException {
+    /**
+     * {@code rootPath}: where the container's root is in its mount namespace, "" once runc has pivoted into it;
+     * {@code networkToAdopt}: a pod sandbox's CRI-made network namespace, or "".
+     */
+    void started(String id, long pid, String rootPath, String networkToAdopt) throws JsysboxException {
         call("set up", id, OTHER_SECONDS, () -> stub.withDeadlineAfter(OTHER_SECONDS, TimeUnit.SECONDS)
-                .started(StartedRequest.newBuilder().setId(id).setPid(pid).setRootPath(rootPath).build()));
+                .started(StartedRequest.newBuilder().setId(id).setPid(pid).setRootPath(rootPath)
+                        .setAdoptNetworkNamespace(networkToAdopt).build()));
     }
 
     void release(String id) throws JsysboxException {

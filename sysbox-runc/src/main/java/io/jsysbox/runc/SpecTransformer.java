@@ -232,7 +232,7 @@ final class SpecTransformer {
      * The system-container spec for {@code spec} (a transformed spec is rewritten from its original).
      * {@code kernelFsMountpoints}: those of {@link #KERNEL_FS_MOUNTPOINTS} that exist on this kernel.
      */
-    static ObjectNode transform(ObjectNode spec, PrepareResponse prepared, List<String> hostCapabilities,
+    static ObjectNode transform(ObjectNode spec, PodRole pod, PrepareResponse prepared, List<String> hostCapabilities,
             List<String> kernelFsMountpoints) {
         ObjectNode result = original(spec);
         ObjectNode annotations = result.withObjectProperty("annotations");
@@ -242,13 +242,18 @@ final class SpecTransformer {
         if (linux.has("namespaces")) annotations.put(ORIGINAL_NAMESPACES, linux.get("namespaces").toString());
 
         addNamespaces(linux, "user", "cgroup");
+        boolean joinsPodUserNamespace = !prepared.getUserNamespacePath().isEmpty();
+        if (joinsPodUserNamespace) ((ObjectNode) namespace(linux, "user")).put("path", prepared.getUserNamespacePath());
+        // The pod's network namespace is the sandbox's own; the manager moves the CRI's interfaces into it.
+        if (pod.isSandbox()) ((ObjectNode) namespace(linux, "network")).remove("path");
         linux.set("uidMappings", mappings(prepared.getUidRange()));
         linux.set("gidMappings", mappings(prepared.getGidRange()));
         grantCapabilities(result.withObjectProperty("process"), hostCapabilities);
         keepInheritedOomScore(result.withObjectProperty("process"));
         if (linux.path("seccomp").isObject()) allowSystemContainerSyscalls(linux.withObjectProperty("seccomp"));
         rewriteMounts(result.withArrayProperty("mounts"), prepared);
-        if (joinsNetworkNamespace(linux)) bindHostSysfs(result.withArrayProperty("mounts"));
+        // A pod's container joins the sandbox's network namespace from the user namespace that owns it: sysfs mounts.
+        if (networkNamespacePath(linux).isPresent() && !joinsPodUserNamespace) bindHostSysfs(result.withArrayProperty("mounts"));
         placeholdKernelFileSystems(result.withArrayProperty("mounts"), kernelFsMountpoints);
         ObjectNode unobscuredProc = result.withArrayProperty("mounts").addObject();
         unobscuredProc.put("destination", UNOBSCURED_PROC).put("type", "proc").put("source", "proc");
@@ -273,11 +278,11 @@ final class SpecTransformer {
         if (process.path("oomScoreAdj").asInt(0) < 0) process.remove("oomScoreAdj");
     }
 
-    private static boolean joinsNetworkNamespace(ObjectNode linux) {
-        for (JsonNode namespace : linux.path("namespaces")) {
-            if (namespace.path("type").asText().equals("network") && !namespace.path("path").asText().isEmpty()) return true;
-        }
-        return false;
+    /** The network namespace the spec joins by path, if it joins one. */
+    static java.util.Optional<String> networkNamespacePath(JsonNode linux) {
+        JsonNode network = namespace(linux, "network");
+        String path = network == null ? "" : network.path("path").asText();
+        return path.isEmpty() ? java.util.Optional.empty() : java.util.Optional.of(path);
     }
 
     /**

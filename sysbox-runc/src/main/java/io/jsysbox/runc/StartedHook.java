@@ -28,9 +28,13 @@ final class StartedHook {
         }
         JsonNode container = ConfigFile.parse(state, "the container state on stdin (" + VERB + " is runc's hook, not a command)");
         Path bundle = Path.of(container.path("bundle").asText());
-        Path rootPath = SpecTransformer.rootfs(ConfigFile.read(bundle.resolve("config.json")), bundle);
+        var spec = ConfigFile.read(bundle.resolve("config.json"));
+        Path rootPath = SpecTransformer.rootfs(spec, bundle);
+        var original = SpecTransformer.original(spec);
+        String networkToAdopt = PodRole.of(original).isSandbox()
+                ? SpecTransformer.networkNamespacePath(original.path("linux")).orElse("") : "";
         try (ManagerClient manager = ManagerClient.connect()) {
-            manager.started(container.path("id").asText(), container.path("pid").asLong(), rootPath.toString());
+            manager.started(container.path("id").asText(), container.path("pid").asLong(), rootPath.toString(), networkToAdopt);
         }
         return 0;
     }

@@ -18,11 +18,14 @@ final class SystemContainer implements AutoCloseable {
     private final ManagerClient manager;
     private final String id;
     private final ErrorLog log;
+    /** A pod sandbox's network namespace as the CRI made it, for the manager to move into the sandbox's own; or "". */
+    private final String networkToAdopt;
 
-    private SystemContainer(ManagerClient manager, String id, ErrorLog log) {
+    private SystemContainer(ManagerClient manager, String id, ErrorLog log, String networkToAdopt) {
         this.manager = manager;
         this.id = id;
         this.log = log;
+        this.networkToAdopt = networkToAdopt;
     }
 
     /**
@@ -36,10 +39,12 @@ final class SystemContainer implements AutoCloseable {
         ObjectNode spec;
         List<String> capabilities;
         List<String> kernelFsMountpoints;
+        PodRole pod;
 
         try {
             spec = SpecTransformer.original(ConfigFile.read(configFile));
             SpecTransformer.validate(spec, HostNamespaces.joinedBy(spec));
+            pod = PodRole.of(spec);
             capabilities = Capabilities.hostBoundingSet();
             kernelFsMountpoints = SpecTransformer.KERNEL_FS_MOUNTPOINTS.stream()
                     .filter(dir -> java.nio.file.Files.isDirectory(Path.of(dir))).toList();
@@ -49,15 +54,17 @@ final class SystemContainer implements AutoCloseable {
             throw e;
         }
         ManagerClient manager = ManagerClient.await(connecting);
-        SystemContainer container = new SystemContainer(manager, id, log);
+        String networkToAdopt = pod.isSandbox() ? SpecTransformer.networkNamespacePath(spec.path("linux")).orElse("") : "";
+        SystemContainer container = new SystemContainer(manager, id, log, networkToAdopt);
         try {
             PrepareResponse prepared = manager.prepare(PrepareRequest.newBuilder().setId(id).setBundle(bundle.toString())
                     .setRootfs(SpecTransformer.rootfs(spec, bundle).toString())
                     .addAllBindMounts(SpecTransformer.bindMounts(spec))
                     .addAllSpecialMounts(SpecTransformer.specialMountsWanted(spec))
-                    .setInnerImageCacheOff(SpecTransformer.innerImageCacheOff(spec)).build());
+                    .setInnerImageCacheOff(SpecTransformer.innerImageCacheOff(spec))
+                    .setPodSandboxId(pod.sandboxId()).build());
             try {
-                ObjectNode transformed = SpecTransformer.transform(spec, prepared, capabilities, kernelFsMountpoints);
+                ObjectNode transformed = SpecTransformer.transform(spec, pod, prepared, capabilities, kernelFsMountpoints);
                 SpecTransformer.keepLockedMountFlags(transformed, hostMounts());
                 ConfigFile.write(configFile, addition.apply(transformed));
             } catch (JsysboxException | RuntimeException e) {
@@ -80,9 +87,12 @@ final class SystemContainer implements AutoCloseable {
         }
     }
 
-    /** runc created the container with init {@code pid}: the manager mounts its virtual files and delegates its cgroups. */
+    /**
+     * runc created the container with init {@code pid}: the manager mounts its virtual files, delegates its cgroups
+     * and, for a pod sandbox, moves the pod's network into it.
+     */
     void started(long pid) throws JsysboxException {
-        manager.started(id, pid, "");
+        manager.started(id, pid, "", networkToAdopt);
     }
 
     /**

@@ -68,13 +68,13 @@ class SpecTransformerTest {
     @Test
     void inputIsNotModified() throws Exception {
         ObjectNode spec = dockerSpec();
-        SpecTransformer.transform(spec, PREPARED, HOST_CAPS, List.of());
+        SpecTransformer.transform(spec, PodRole.NONE, PREPARED, HOST_CAPS, List.of());
         assertEquals(dockerSpec(), spec);
     }
 
     @Test
     void addsUserAndCgroupNamespacesWithTheManagersRanges() throws Exception {
-        JsonNode linux = SpecTransformer.transform(dockerSpec(), PREPARED, HOST_CAPS, List.of()).path("linux");
+        JsonNode linux = SpecTransformer.transform(dockerSpec(), PodRole.NONE, PREPARED, HOST_CAPS, List.of()).path("linux");
         List<String> types = new ArrayList<>();
         linux.path("namespaces").forEach(ns -> types.add(ns.path("type").asText()));
         assertEquals(List.of("mount", "network", "uts", "pid", "ipc", "user", "cgroup"), types);
@@ -84,7 +84,7 @@ class SpecTransformerTest {
 
     @Test
     void rootGetsTheHostsBoundingSetAndNothingBeyondIt() throws Exception {
-        JsonNode caps = SpecTransformer.transform(dockerSpec(), PREPARED, HOST_CAPS, List.of()).path("process").path("capabilities");
+        JsonNode caps = SpecTransformer.transform(dockerSpec(), PodRole.NONE, PREPARED, HOST_CAPS, List.of()).path("process").path("capabilities");
         for (String set : List.of("bounding", "effective", "permitted")) {
             assertEquals(HOST_CAPS, texts(caps.path(set)), set);
             assertTrue(texts(caps.path(set)).contains("CAP_SYS_ADMIN"), set);
@@ -96,7 +96,7 @@ class SpecTransformerTest {
     void nonRootKeepsItsSetsUnderTheHostsBound() throws Exception {
         ObjectNode spec = dockerSpec();
         spec.withObjectProperty("process").withObjectProperty("user").put("uid", 1000);
-        JsonNode caps = SpecTransformer.transform(spec, PREPARED, HOST_CAPS, List.of()).path("process").path("capabilities");
+        JsonNode caps = SpecTransformer.transform(spec, PodRole.NONE, PREPARED, HOST_CAPS, List.of()).path("process").path("capabilities");
         assertEquals(HOST_CAPS, texts(caps.path("bounding")));
         assertEquals(texts(spec.path("process").path("capabilities").path("effective")), texts(caps.path("effective")));
         assertEquals(14, caps.path("permitted").size());
@@ -105,7 +105,7 @@ class SpecTransformerTest {
     @Test
     void seccompAllowsTheSystemContainerSyscallsUnconditionally() throws Exception {
         JsonNode before = dockerSpec().path("linux").path("seccomp");
-        JsonNode seccomp = SpecTransformer.transform(dockerSpec(), PREPARED, HOST_CAPS, List.of()).path("linux").path("seccomp");
+        JsonNode seccomp = SpecTransformer.transform(dockerSpec(), PodRole.NONE, PREPARED, HOST_CAPS, List.of()).path("linux").path("seccomp");
         assertEquals(before.path("defaultAction"), seccomp.path("defaultAction"));
         assertEquals(before.path("architectures"), seccomp.path("architectures"));
         ArrayNode rules = (ArrayNode) seccomp.path("syscalls");
@@ -130,12 +130,12 @@ class SpecTransformerTest {
     void specWithoutSeccompGetsNone() throws Exception {
         ObjectNode spec = dockerSpec();
         spec.withObjectProperty("linux").remove("seccomp");
-        assertFalse(SpecTransformer.transform(spec, PREPARED, HOST_CAPS, List.of()).path("linux").has("seccomp"));
+        assertFalse(SpecTransformer.transform(spec, PodRole.NONE, PREPARED, HOST_CAPS, List.of()).path("linux").has("seccomp"));
     }
 
     @Test
     void sysfsAndCgroupfsBecomeWritableAndProcSysLeavesTheReadOnlyPaths() throws Exception {
-        JsonNode spec = SpecTransformer.transform(dockerSpec(), PREPARED, HOST_CAPS, List.of());
+        JsonNode spec = SpecTransformer.transform(dockerSpec(), PodRole.NONE, PREPARED, HOST_CAPS, List.of());
         assertEquals(List.of("nosuid", "noexec", "nodev"), texts(mountAt(spec, "/sys").path("options")));
         assertEquals(List.of("nosuid", "noexec", "nodev"), texts(mountAt(spec, "/sys/fs/cgroup").path("options")));
         assertEquals(List.of("/proc/bus", "/proc/fs", "/proc/irq", "/proc/sysrq-trigger"), texts(spec.path("linux").path("readonlyPaths")));
@@ -149,7 +149,7 @@ class SpecTransformerTest {
                 .addLayerMounts(SpecialMount.newBuilder().setDestination(layer).setSource("/run/jsysbox/mnt/3/i0")).build();
         List<String> destinations = new ArrayList<>();
         JsonNode bound = null;
-        for (JsonNode mount : SpecTransformer.transform(dockerSpec(), prepared, HOST_CAPS, List.of()).path("mounts")) {
+        for (JsonNode mount : SpecTransformer.transform(dockerSpec(), PodRole.NONE, prepared, HOST_CAPS, List.of()).path("mounts")) {
             destinations.add(mount.path("destination").asText());
             if (mount.path("destination").asText().equals(layer)) bound = mount;
         }
@@ -160,13 +160,13 @@ class SpecTransformerTest {
 
     @Test
     void joiningAnOutsideNetworkNamespaceGetsTheHostSysfsReadOnly() throws Exception {
-        assertEquals("sysfs", mountAt(SpecTransformer.transform(dockerSpec(), PREPARED, HOST_CAPS, List.of()), "/sys").path("type").asText(),
+        assertEquals("sysfs", mountAt(SpecTransformer.transform(dockerSpec(), PodRole.NONE, PREPARED, HOST_CAPS, List.of()), "/sys").path("type").asText(),
                 "a container with a network namespace of its own mounts its sysfs");
         ObjectNode spec = dockerSpec();
         for (JsonNode namespace : spec.path("linux").path("namespaces")) {
             if (namespace.path("type").asText().equals("network")) ((ObjectNode) namespace).put("path", "/var/run/netns/cni-1");
         }
-        JsonNode sys = mountAt(SpecTransformer.transform(spec, PREPARED, HOST_CAPS, List.of()), "/sys");
+        JsonNode sys = mountAt(SpecTransformer.transform(spec, PodRole.NONE, PREPARED, HOST_CAPS, List.of()), "/sys");
         assertEquals("bind", sys.path("type").asText());
         assertEquals("/sys", sys.path("source").asText());
         assertTrue(texts(sys.path("options")).containsAll(List.of("rbind", "ro")), sys.toString());
@@ -195,9 +195,9 @@ class SpecTransformerTest {
     void aNegativeOomScoreIsDroppedAndAPositiveOneKept() throws Exception {
         ObjectNode spec = dockerSpec();
         spec.withObjectProperty("process").put("oomScoreAdj", -998);
-        assertFalse(SpecTransformer.transform(spec, PREPARED, HOST_CAPS, List.of()).path("process").has("oomScoreAdj"));
+        assertFalse(SpecTransformer.transform(spec, PodRole.NONE, PREPARED, HOST_CAPS, List.of()).path("process").has("oomScoreAdj"));
         spec.withObjectProperty("process").put("oomScoreAdj", 500);
-        assertEquals(500, SpecTransformer.transform(spec, PREPARED, HOST_CAPS, List.of()).path("process").path("oomScoreAdj").asInt());
+        assertEquals(500, SpecTransformer.transform(spec, PodRole.NONE, PREPARED, HOST_CAPS, List.of()).path("process").path("oomScoreAdj").asInt());
     }
 
     @Test
@@ -211,7 +211,7 @@ class SpecTransformerTest {
     @Test
     void specialMountsAreAppendedAndReplacementsSwapSources() throws Exception {
         JsonNode before = dockerSpec().path("mounts");
-        JsonNode mounts = SpecTransformer.transform(dockerSpec(), PREPARED, HOST_CAPS, List.of()).path("mounts");
+        JsonNode mounts = SpecTransformer.transform(dockerSpec(), PodRole.NONE, PREPARED, HOST_CAPS, List.of()).path("mounts");
         assertEquals(before.size() + 2 + 1, mounts.size(), "two special mounts and the unobscured procfs");
         assertEquals(JSON.readTree("{\"destination\":\"/var/lib/docker\",\"type\":\"bind\",\"source\":\"/var/lib/jsysbox/c/docker\",\"options\":[\"rbind\",\"rw\"]}"),
                 mounts.get(before.size()));
@@ -224,14 +224,14 @@ class SpecTransformerTest {
 
     @Test
     void rootPathIsTheManagersWhenItGivesOne() throws Exception {
-        assertEquals("/run/jsysbox/mnt/3/rootfs", SpecTransformer.transform(dockerSpec(), PREPARED, HOST_CAPS, List.of()).path("root").path("path").asText());
+        assertEquals("/run/jsysbox/mnt/3/rootfs", SpecTransformer.transform(dockerSpec(), PodRole.NONE, PREPARED, HOST_CAPS, List.of()).path("root").path("path").asText());
         PrepareResponse chowned = PREPARED.toBuilder().setRootfsPath("").setRootfsShift("chown").build();
-        assertEquals(dockerSpec().path("root"), SpecTransformer.transform(dockerSpec(), chowned, HOST_CAPS, List.of()).path("root"));
+        assertEquals(dockerSpec().path("root"), SpecTransformer.transform(dockerSpec(), PodRole.NONE, chowned, HOST_CAPS, List.of()).path("root"));
     }
 
     @Test
     void pingGroupRangeIsCutToTheMappedGids() throws Exception {
-        JsonNode sysctl = SpecTransformer.transform(dockerSpec(), PREPARED, HOST_CAPS, List.of()).path("linux").path("sysctl");
+        JsonNode sysctl = SpecTransformer.transform(dockerSpec(), PodRole.NONE, PREPARED, HOST_CAPS, List.of()).path("linux").path("sysctl");
         assertEquals("0 65535", sysctl.path("net.ipv4.ping_group_range").asText());
         assertEquals("0", sysctl.path("net.ipv4.ip_unprivileged_port_start").asText());
     }
@@ -241,7 +241,7 @@ class SpecTransformerTest {
         ObjectNode spec = dockerSpec();
         spec.put("x-vendor", 42);
         spec.withObjectProperty("linux").put("x-future", "yes");
-        JsonNode result = SpecTransformer.transform(spec, PREPARED, HOST_CAPS, List.of());
+        JsonNode result = SpecTransformer.transform(spec, PodRole.NONE, PREPARED, HOST_CAPS, List.of());
         assertEquals(42, result.path("x-vendor").asInt());
         assertEquals("yes", result.path("linux").path("x-future").asText());
         assertEquals(spec.path("hooks"), result.path("hooks"));
@@ -250,18 +250,18 @@ class SpecTransformerTest {
 
     @Test
     void transformedSpecIsMarkedAndTransformingItAgainChangesNothing() throws Exception {
-        ObjectNode once = SpecTransformer.transform(dockerSpec(), PREPARED, HOST_CAPS, List.of());
+        ObjectNode once = SpecTransformer.transform(dockerSpec(), PodRole.NONE, PREPARED, HOST_CAPS, List.of());
         JsonNode annotations = once.path("annotations");
         assertEquals("true", annotations.path(SpecTransformer.TRANSFORMED).asText());
         assertEquals("196608:65536", annotations.path(SpecTransformer.UID_RANGE).asText());
         assertEquals("262144:65536", annotations.path(SpecTransformer.GID_RANGE).asText());
-        assertEquals(once, SpecTransformer.transform(once, PREPARED, HOST_CAPS, List.of()));
+        assertEquals(once, SpecTransformer.transform(once, PodRole.NONE, PREPARED, HOST_CAPS, List.of()));
     }
 
     @Test
     void originalUndoesTheRewrite() throws Exception {
         ObjectNode spec = dockerSpec();
-        ObjectNode original = SpecTransformer.original(SpecTransformer.transform(spec, PREPARED, HOST_CAPS, List.of()));
+        ObjectNode original = SpecTransformer.original(SpecTransformer.transform(spec, PodRole.NONE, PREPARED, HOST_CAPS, List.of()));
         assertEquals(spec.path("root"), original.path("root"));
         assertEquals(spec.path("mounts"), original.path("mounts"));
         assertEquals(spec.path("linux").path("namespaces"), original.path("linux").path("namespaces"));
@@ -272,9 +272,9 @@ class SpecTransformerTest {
 
     @Test
     void transformingAgainWithANewPreparationUsesTheOriginalSources() throws Exception {
-        ObjectNode once = SpecTransformer.transform(dockerSpec(), PREPARED, HOST_CAPS, List.of());
+        ObjectNode once = SpecTransformer.transform(dockerSpec(), PodRole.NONE, PREPARED, HOST_CAPS, List.of());
         PrepareResponse second = PREPARED.toBuilder().clearReplacements().clearSpecialMounts().setRootfsPath("").build();
-        JsonNode twice = SpecTransformer.transform(once, second, HOST_CAPS, List.of());
+        JsonNode twice = SpecTransformer.transform(once, PodRole.NONE, second, HOST_CAPS, List.of());
         assertEquals(dockerSpec().path("root"), twice.path("root"));
         assertEquals("/tmp", twice.path("mounts").get(7).path("source").asText());
         assertEquals(dockerSpec().path("mounts").size() + 1, twice.path("mounts").size(), "plus the unobscured procfs, once");
@@ -282,7 +282,7 @@ class SpecTransformerTest {
 
     @Test
     void startedHookComesFirstAndIsDroppedFromTheOriginal() throws Exception {
-        ObjectNode spec = SpecTransformer.transform(dockerSpec(), PREPARED, HOST_CAPS, List.of());
+        ObjectNode spec = SpecTransformer.transform(dockerSpec(), PodRole.NONE, PREPARED, HOST_CAPS, List.of());
         List<String> command = List.of("/jre/bin/java", "-cp", "/lib/*", "io.jsysbox.runc.Main", StartedHook.VERB);
         ObjectNode hooked = SpecTransformer.withStartedHook(spec, command, List.of("JSYSBOX_MGR_SOCKET=/tmp/m.sock"));
         JsonNode hook = hooked.path("hooks").path("createRuntime").get(0);
@@ -420,7 +420,7 @@ class SpecTransformerTest {
                  "linux":{"namespaces":[{"type":"pid"},{"type":"network"},{"type":"ipc"},{"type":"uts"},{"type":"mount"},{"type":"cgroup"}],
                  "maskedPaths":["/proc/kcore"],"readonlyPaths":["/proc/sys"]}}""");
         SpecTransformer.validate(spec, Set.of());
-        JsonNode result = SpecTransformer.transform(spec, PREPARED.toBuilder().clearReplacements().build(), HOST_CAPS, List.of());
+        JsonNode result = SpecTransformer.transform(spec, PodRole.NONE, PREPARED.toBuilder().clearReplacements().build(), HOST_CAPS, List.of());
         assertEquals(7, result.path("linux").path("namespaces").size());
         assertEquals(List.of("nosuid", "noexec", "nodev"), texts(mountAt(result, "/sys").path("options")));
     }
@@ -430,7 +430,7 @@ class SpecTransformerTest {
         ObjectNode spec = dockerSpec();
         spec.withArrayProperty("mounts").addObject().put("destination", "/sys/kernel/tracing").put("type", "bind")
                 .put("source", "/srv/trace");
-        JsonNode result = SpecTransformer.transform(spec, PREPARED, HOST_CAPS, List.of("/sys/kernel/debug", "/sys/kernel/tracing"));
+        JsonNode result = SpecTransformer.transform(spec, PodRole.NONE, PREPARED, HOST_CAPS, List.of("/sys/kernel/debug", "/sys/kernel/tracing"));
         JsonNode debug = mountAt(result, "/sys/kernel/debug");
         assertEquals("tmpfs", debug.path("type").asText());
         assertTrue(texts(debug.path("options")).contains("ro"), debug.toString());
@@ -442,7 +442,7 @@ class SpecTransformerTest {
     void managerDeviceNodesAreBoundAndAllowedAfterDockersRules() throws Exception {
         var prepared = PREPARED.toBuilder().addDeviceNodes(io.jsysbox.api.v1.DeviceNode.newBuilder()
                 .setDestination("/dev/fuse").setSource("/run/jsysbox/dev/3/fuse").setMajor(10).setMinor(229)).build();
-        JsonNode result = SpecTransformer.transform(dockerSpec(), prepared, HOST_CAPS, List.of());
+        JsonNode result = SpecTransformer.transform(dockerSpec(), PodRole.NONE, prepared, HOST_CAPS, List.of());
         assertEquals("/run/jsysbox/dev/3/fuse", mountAt(result, "/dev/fuse").path("source").asText());
         JsonNode rules = result.path("linux").path("resources").path("devices");
         JsonNode last = rules.get(rules.size() - 1);
@@ -452,7 +452,7 @@ class SpecTransformerTest {
 
     @Test
     void aSecondProcfsLetsNestedUserNamespacesMountTheirOwn() throws Exception {
-        JsonNode proc = mountAt(SpecTransformer.transform(dockerSpec(), PREPARED, HOST_CAPS, List.of()), SpecTransformer.UNOBSCURED_PROC);
+        JsonNode proc = mountAt(SpecTransformer.transform(dockerSpec(), PodRole.NONE, PREPARED, HOST_CAPS, List.of()), SpecTransformer.UNOBSCURED_PROC);
         assertEquals("proc", proc.path("type").asText());
         assertFalse(texts(proc.path("options")).contains("ro"), "a read-only one would not let a read-write procfs be mounted");
     }

@@ -1,23 +1,56 @@
 package io.jsysbox.tests;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.jsysbox.tests.cri.RuntimeCondition;
+import io.grpc.StatusRuntimeException;
+import io.jsysbox.tests.cri.ContainerConfig;
+import io.jsysbox.tests.cri.ContainerMetadata;
+import io.jsysbox.tests.cri.CreateContainerRequest;
+import io.jsysbox.tests.cri.ExecSyncRequest;
+import io.jsysbox.tests.cri.ExecSyncResponse;
+import io.jsysbox.tests.cri.ImageSpec;
+import io.jsysbox.tests.cri.LinuxContainerConfig;
+import io.jsysbox.tests.cri.LinuxContainerSecurityContext;
+import io.jsysbox.tests.cri.LinuxPodSandboxConfig;
+import io.jsysbox.tests.cri.LinuxSandboxSecurityContext;
+import io.jsysbox.tests.cri.Mount;
+import io.jsysbox.tests.cri.NamespaceMode;
+import io.jsysbox.tests.cri.NamespaceOption;
+import io.jsysbox.tests.cri.PodSandboxConfig;
+import io.jsysbox.tests.cri.PodSandboxMetadata;
+import io.jsysbox.tests.cri.PodSandboxStatusRequest;
+import io.jsysbox.tests.cri.RemovePodSandboxRequest;
+import io.jsysbox.tests.cri.RunPodSandboxRequest;
+import io.jsysbox.tests.cri.StartContainerRequest;
 import io.jsysbox.tests.cri.StatusRequest;
 import io.jsysbox.tests.cri.StatusResponse;
+import io.jsysbox.tests.cri.StopPodSandboxRequest;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Kubernetes through containerd's CRI, spoken by a CRI client as the kubelet would (no kubelet here): containerd
- * loads the runtime handler jsysbox the installer registers, and keeps the rest of its config.
+ * loads the runtime handler jsysbox the installer registers, and runs pods of that runtime class as jsysbox pods —
+ * one user namespace and ID range per pod, shared by its containers, with a network namespace the pod owns.
  */
 @EndToEnd
 class KubernetesCriTest {
     private static final ObjectMapper JSON = new ObjectMapper();
+    /** The kubelet's default: the pod's network and IPC, a PID namespace per container. */
+    private static final NamespaceOption KUBELET_NAMESPACES = NamespaceOption.newBuilder()
+            .setNetwork(NamespaceMode.POD).setIpc(NamespaceMode.POD).setPid(NamespaceMode.CONTAINER).build();
+    private static final Duration ENGINE_READY = Duration.ofMinutes(3);
 
     @RegisterExtension
     static final Containerd containerd = new Containerd();
@@ -34,5 +67,131 @@ class KubernetesCriTest {
         assertEquals(Containerd.RUNTIME, handler.path("options").path("BinaryName").asText(), handler.toString());
         assertEquals(containerd.dir().resolve("cni").toString(), config.path("cni").path("confDir").asText(),
                 "the rest of the config must be kept");
+    }
+
+    @Test
+    void aPodsContainersShareItsUserNamespaceRangeVolumeIpcAndNetwork() throws IOException {
+        Path volume = Files.createDirectories(containerd.dir().resolve("volume"));
+        PodSandboxConfig pod = podConfig("shared");
+        String sandbox = runPod(pod);
+        List<String> ids = new ArrayList<>(List.of(sandbox));
+        try {
+            Mount data = Mount.newBuilder().setContainerPath("/data").setHostPath(volume.toString()).build();
+            String main = startContainer(sandbox, pod, "main", Containerd.SANDBOX_IMAGE, data);
+            ids.add(main);
+            String sidecar = startContainer(sandbox, pod, "sidecar", Containerd.SANDBOX_IMAGE, data);
+            ids.add(sidecar);
+
+            // One user namespace, over an exclusive range of the jsysbox pool, for the whole pod.
+            String uidMap = execOk(main, "cat", "/proc/self/uid_map");
+            String[] map = uidMap.strip().split("\\s+");
+            assertEquals("0", map[0], uidMap);
+            long hostStart = Long.parseLong(map[1]);
+            assertNotEquals(0, hostStart, "root in the pod is host root: " + uidMap);
+            assertTrue(Jsysbox.pool(Path.of("/etc/subuid")).contains(hostStart), "range " + uidMap + " lies outside the jsysbox pool");
+            assertEquals(uidMap, execOk(sidecar, "cat", "/proc/self/uid_map"));
+            assertEquals(execOk(main, "readlink", "/proc/self/ns/user"), execOk(sidecar, "readlink", "/proc/self/ns/user"),
+                    "the pod's containers must share its user namespace");
+            String status = Jsysbox.status().assertOk().stdout();
+            for (String id : ids) {
+                String line = Jsysbox.statusLine(status, id).orElseThrow(() -> new AssertionError(id + " missing from status:\n" + status));
+                assertTrue(Jsysbox.showsRangeStart(line, hostStart), line);
+            }
+            assertFalse(status.lines().filter(line -> ids.stream().noneMatch(line::contains))
+                    .anyMatch(line -> Jsysbox.showsRangeStart(line, hostStart)), "another container has the pod's range:\n" + status);
+
+            // Volumes and IPC: what one container's root writes, the other's root reads and writes.
+            execOk(main, "sh", "-c", "echo main > /data/shared && echo ipc > /dev/shm/shared");
+            execOk(sidecar, "sh", "-c", "echo sidecar >> /data/shared && cat /dev/shm/shared >> /data/shared");
+            assertEquals("main\nsidecar\nipc\n", Files.readString(volume.resolve("shared")));
+            assertEquals(execOk(main, "readlink", "/proc/self/ns/ipc"), execOk(sidecar, "readlink", "/proc/self/ns/ipc"));
+
+            // The pod's network: the IP the CRI reports, reachable gateway, owned by the pod (its root configures it,
+            // its sysfs is its own: no host interface in it).
+            String ip = containerd.runtime().podSandboxStatus(PodSandboxStatusRequest.newBuilder().setPodSandboxId(sandbox).build())
+                    .getStatus().getNetwork().getIp();
+            assertFalse(ip.isEmpty(), "the CRI reports no pod IP");
+            assertTrue(execOk(main, "ip", "-4", "address", "show", "eth0").contains("inet " + ip + "/"), "pod IP " + ip + " not on eth0");
+            execOk(sidecar, "ping", "-c", "1", "-W", "10", Containerd.GATEWAY);
+            execOk(main, "sh", "-c", "ip link add jsbx-test0 type bridge && ip link delete jsbx-test0");
+            String sysNet = execOk(main, "ls", "/sys/class/net");
+            assertTrue(sysNet.contains("eth0") && !sysNet.contains("jsbx-cri0"), "sysfs is not the pod's: " + sysNet);
+        } finally {
+            removePod(sandbox);
+        }
+        for (String id : ids) Leftovers.of(id).withRuncRoot(Containerd.runcRoot()).awaitNone();
+    }
+
+    @Test
+    void aPodsContainerRunsDockerAndAnInnerContainer() throws IOException {
+        String image = containerd.importImage(Docker.DIND_IMAGE);
+        PodSandboxConfig pod = podConfig("dind");
+        String sandbox = runPod(pod);
+        List<String> ids = new ArrayList<>(List.of(sandbox));
+        try {
+            String engine = startContainer(sandbox, pod, "engine", image);
+            ids.add(engine);
+            Await.until("the pod's inner dockerd to answer", ENGINE_READY, () -> exec(engine, "docker", "info"),
+                    answer -> answer.getExitCode() == 0);
+            assertEquals("hello from a pod", execOk(engine, "docker", "run", "--rm", "busybox", "echo", "hello from a pod"));
+        } finally {
+            removePod(sandbox);
+        }
+        for (String id : ids) Leftovers.of(id).withRuncRoot(Containerd.runcRoot()).awaitNone();
+    }
+
+    private static PodSandboxConfig podConfig(String name) {
+        return PodSandboxConfig.newBuilder()
+                .setMetadata(PodSandboxMetadata.newBuilder().setName(name).setUid(name + "-" + Docker.RUN).setNamespace("default"))
+                .setHostname(name).setLogDirectory(containerd.dir().resolve("logs").resolve(name).toString())
+                .setLinux(LinuxPodSandboxConfig.newBuilder().setSecurityContext(
+                        LinuxSandboxSecurityContext.newBuilder().setNamespaceOptions(KUBELET_NAMESPACES)))
+                .build();
+    }
+
+    private static String runPod(PodSandboxConfig pod) throws IOException {
+        Files.createDirectories(Path.of(pod.getLogDirectory())); // the kubelet makes it
+        try {
+            return containerd.runtime().runPodSandbox(RunPodSandboxRequest.newBuilder().setConfig(pod)
+                    .setRuntimeHandler(Containerd.HANDLER).build()).getPodSandboxId();
+        } catch (StatusRuntimeException e) {
+            throw new AssertionError("RunPodSandbox failed: " + e.getStatus() + "\n" + containerd.log(), e);
+        }
+    }
+
+    private static String startContainer(String sandbox, PodSandboxConfig pod, String name, String image, Mount... mounts)
+            throws IOException {
+        try {
+            String id = containerd.runtime().createContainer(CreateContainerRequest.newBuilder().setPodSandboxId(sandbox)
+                    .setSandboxConfig(pod).setConfig(ContainerConfig.newBuilder()
+                            .setMetadata(ContainerMetadata.newBuilder().setName(name))
+                            .setImage(ImageSpec.newBuilder().setImage(image))
+                            .addAllMounts(List.of(mounts))
+                            .setLinux(LinuxContainerConfig.newBuilder().setSecurityContext(
+                                    LinuxContainerSecurityContext.newBuilder().setNamespaceOptions(KUBELET_NAMESPACES)))
+                            .setLogPath(name + ".log")).build()).getContainerId();
+            containerd.runtime().startContainer(StartContainerRequest.newBuilder().setContainerId(id).build());
+            return id;
+        } catch (StatusRuntimeException e) {
+            throw new AssertionError("creating or starting container " + name + " failed: " + e.getStatus() + "\n" + containerd.log(), e);
+        }
+    }
+
+    private static ExecSyncResponse exec(String container, String... command) {
+        return containerd.runtime().execSync(ExecSyncRequest.newBuilder().setContainerId(container)
+                .addAllCmd(List.of(command)).setTimeout(120).build());
+    }
+
+    /** The command's trimmed stdout; it must succeed. */
+    private static String execOk(String container, String... command) {
+        ExecSyncResponse response = exec(container, command);
+        assertEquals(0, response.getExitCode(), String.join(" ", command) + " failed in " + container + ": "
+                + response.getStderr().toStringUtf8() + response.getStdout().toStringUtf8());
+        return response.getStdout().toStringUtf8().strip();
+    }
+
+    private static void removePod(String sandbox) {
+        containerd.runtime().stopPodSandbox(StopPodSandboxRequest.newBuilder().setPodSandboxId(sandbox).build());
+        containerd.runtime().removePodSandbox(RemovePodSandboxRequest.newBuilder().setPodSandboxId(sandbox).build());
     }
 }

@@ -1,0 +1,134 @@
+package io.jsysbox.mgr;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.grpc.Status;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Gives a Kubernetes pod a network namespace its own user namespace owns. The CRI (containerd 1.x, CRI-O without
+ * user namespaces) makes the pod's network namespace, and CNI configures it, before the runtime runs: that namespace
+ * belongs to the host's user namespace, so the pod's root could not configure it (an inner dockerd's bridge,
+ * iptables), sysfs could not be mounted over it, and the pod's containers could not join it from the pod's user
+ * namespace. So the sandbox starts in a network namespace of its own, and this moves the CRI's interfaces (not lo)
+ * into it with their addresses and routes: the pod keeps the IP the CRI reported, the CRI's namespace stays behind
+ * with only lo (CNI's teardown finds no interface there, which its plugins accept; the moved veth goes away with
+ * the pod's namespace).
+ *
+ * <p>Through iproute2 ({@code ip -json}), entered into each namespace with nsenter: netlink is a protocol of its own,
+ * and iproute2 is its reference client on every host that runs CNI.
+ */
+final class PodNetwork {
+    private static final Logger LOG = LoggerFactory.getLogger(PodNetwork.class);
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final long COMMAND_SECONDS = 30;
+
+    /** Moves the interfaces of {@code criNamespace} into the network namespace of {@code pid}, configured as they were. */
+    void adopt(String id, Path criNamespace, long pid) throws ManagerException {
+        long began = System.nanoTime();
+        try {
+            if (!Files.isRegularFile(criNamespace)) throw new IOException(criNamespace + " is not a network namespace file");
+            String source = "--net=" + criNamespace;
+            String target = "--net=/proc/" + pid + "/ns/net";
+            Plan plan = plan(JSON.readTree(ip(source, "-json", "address", "show")),
+                    JSON.readTree(ip(source, "-json", "-4", "route", "show", "table", "main")),
+                    JSON.readTree(ip(source, "-json", "-6", "route", "show", "table", "main")));
+            for (String link : plan.links()) ip(source, "link", "set", "dev", link, "netns", Long.toString(pid));
+            for (List<String> command : plan.commands()) ip(target, command.toArray(String[]::new));
+            LOG.info("{}: moved the pod's network {} from {} into the sandbox's namespace in {} ms", id, plan.links(), criNamespace,
+                    (System.nanoTime() - began) / 1_000_000);
+        } catch (IOException e) {
+            throw new ManagerException(Status.Code.FAILED_PRECONDITION, "cannot move pod sandbox " + id + "'s network from "
+                    + criNamespace + " into its own network namespace: " + e.getMessage(), e);
+        }
+    }
+
+    /** What to move and how to configure it again: links to move, then {@code ip} argument lists for the new namespace. */
+    record Plan(List<String> links, List<List<String>> commands) {}
+
+    /**
+     * From {@code ip -json address show} and {@code ip -json route show} (IPv4, IPv6) of the CRI's namespace. A moved
+     * interface loses its addresses and routes (and comes down): its global addresses are added again, it is brought
+     * up, then routes the kernel did not derive from an address are added, on-link ones before those via a gateway.
+     */
+    static Plan plan(JsonNode addresses, JsonNode routes4, JsonNode routes6) {
+        List<String> links = new ArrayList<>();
+        List<List<String>> commands = new ArrayList<>();
+        for (JsonNode link : addresses) {
+            String name = link.path("ifname").asText();
+            if (link.path("link_type").asText().equals("loopback") || name.isEmpty()) continue;
+            links.add(name);
+            for (JsonNode address : link.path("addr_info")) {
+                // Link-local addresses come back by themselves when the link comes up.
+                if (!address.path("scope").asText().equals("global")) continue;
+                List<String> add = new ArrayList<>(List.of(address.path("family").asText().equals("inet6") ? "-6" : "-4",
+                        "address", "add", address.path("local").asText() + "/" + address.path("prefixlen").asInt(), "dev", name));
+                if (address.has("broadcast")) add.addAll(List.of("broadcast", address.path("broadcast").asText()));
+                if (address.path("nodad").asBoolean(false)) add.add("nodad");
+                commands.add(add);
+            }
+            commands.add(List.of("link", "set", "dev", name, "up"));
+        }
+        List<List<String>> routes = new ArrayList<>();
+        routeCommands(routes4, "-4", links, routes);
+        routeCommands(routes6, "-6", links, routes);
+        routes.sort(Comparator.comparing(route -> route.contains("via")));
+        commands.addAll(routes);
+        return new Plan(List.copyOf(links), List.copyOf(commands));
+    }
+
+    private static void routeCommands(JsonNode routes, String family, List<String> links, List<List<String>> into) {
+        for (JsonNode route : routes) {
+            if (route.path("protocol").asText().equals("kernel") || !links.contains(route.path("dev").asText())) continue;
+            List<String> add = new ArrayList<>(List.of(family, "route", "replace", route.path("dst").asText()));
+            if (route.has("gateway")) add.addAll(List.of("via", route.path("gateway").asText()));
+            add.addAll(List.of("dev", route.path("dev").asText()));
+            if (route.has("prefsrc")) add.addAll(List.of("src", route.path("prefsrc").asText()));
+            if (route.has("metric")) add.addAll(List.of("metric", route.path("metric").asText()));
+            if (route.has("scope") && !route.path("scope").asText().equals("global")) add.addAll(List.of("scope", route.path("scope").asText()));
+            into.add(add);
+        }
+    }
+
+    /** The host's {@code name}, looked up where Debian puts it: the daemons may run with a minimal PATH. */
+    private static String tool(String name, String debianPackage) throws IOException {
+        for (String dir : List.of("/usr/sbin", "/usr/bin", "/sbin", "/bin")) {
+            Path path = Path.of(dir, name);
+            if (Files.isExecutable(path)) return path.toString();
+        }
+        throw new IOException(name + " not found: install it (apt-get install " + debianPackage + ")");
+    }
+
+    /** {@code ip ARGS} in the network namespace nsenter's {@code namespace} option names; its stdout. */
+    private static String ip(String namespace, String... arguments) throws IOException {
+        List<String> command = new ArrayList<>(List.of(tool("nsenter", "util-linux"), namespace, "--", tool("ip", "iproute2")));
+        command.addAll(List.of(arguments));
+        Process process = new ProcessBuilder(command).redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start();
+        try {
+            byte[] stdout = process.getInputStream().readAllBytes();
+            String stderr = new String(process.getErrorStream().readAllBytes(), StandardCharsets.UTF_8).strip();
+            if (!process.waitFor(COMMAND_SECONDS, TimeUnit.SECONDS)) {
+                process.destroyForcibly();
+                throw new IOException(String.join(" ", command) + " did not finish within " + COMMAND_SECONDS + " s");
+            }
+            if (process.exitValue() != 0) {
+                throw new IOException(String.join(" ", command) + " failed (exit " + process.exitValue() + "): " + stderr);
+            }
+            return new String(stdout, StandardCharsets.UTF_8);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            process.destroyForcibly();
+            throw new IOException("interrupted while running " + String.join(" ", command), e);
+        }
+    }
+}
