@@ -284,7 +284,7 @@ public final class ContainerManager {
         ContainerState sandbox = containers.get(sandboxId);
         if (sandbox == null || !sandbox.podSandboxId().isEmpty()) {
             throw new ManagerException(Status.Code.FAILED_PRECONDITION, "pod container " + id + " names sandbox " + sandboxId
-                    + ", which is not a jsysbox pod sandbox: run the whole pod with the jsysbox runtime class (runtimeClassName: jsysbox)");
+                    + ", which is not running under jsysbox: run the whole pod with the jsysbox runtime class (runtimeClassName: jsysbox)");
         }
         if (sandbox.pid() <= 0 || !initAlive(sandbox)) {
             throw new ManagerException(Status.Code.FAILED_PRECONDITION, "pod container " + id + ": its sandbox " + sandboxId

@@ -210,4 +210,65 @@ class ContainerManagerIntegrationTest {
             assertEquals(0, dirs.count());
         }
     }
+
+    /** A running pod sandbox as a restarted manager finds it in its state: a live process (sleep) as its init. */
+    private ContainerManager managerWithSandbox(Process init) throws Exception {
+        Files.createDirectories(tmp.resolve("plain-sandbox"));
+        long started = init.info().startInstant().orElseThrow().toEpochMilli();
+        var sandbox = new ContainerState("sandbox", 2, tmp.resolve("plain-sandbox").toString(), "none", "", init.pid(), started,
+                List.of(), List.of(), List.of(), List.of(), "");
+        new StateStore(stateDir.resolve("state.json")).save(new ManagerState(ManagerState.CURRENT_VERSION, List.of(sandbox), Map.of(), 3, Map.of()));
+        return manager();
+    }
+
+    @Test
+    void aPodsContainersShareTheSandboxsRangeAndUserNamespace() throws Exception {
+        Process init = new ProcessBuilder("sleep", "600").start();
+        try {
+            ContainerManager manager = managerWithSandbox(init);
+            PrepareResponse main = manager.prepare(plain("main").toBuilder().setPodSandboxId("sandbox").build());
+            assertEquals(POOL_START + 2 * 65_536, main.getUidRange().getHostStart(), "the sandbox's range");
+            assertEquals("/proc/" + init.pid() + "/ns/user", main.getUserNamespacePath());
+            PrepareResponse sidecar = manager.prepare(plain("sidecar").toBuilder().setPodSandboxId("sandbox").build());
+            assertEquals(main.getUidRange(), sidecar.getUidRange());
+            assertEquals(3, manager.status().getFreeRanges(), "one range for the whole pod");
+            assertTrue(Files.isDirectory(mountRoot.resolve("2-main")) && Files.isDirectory(mountRoot.resolve("2-sidecar")),
+                    "each container of the pod has dirs of its own");
+
+            ContainerManager restarted = manager();
+            assertEquals(3, restarted.status().getContainersCount(), "a restarted manager keeps the pod");
+            restarted.release("sandbox");
+            restarted.release("main");
+            assertEquals(3, restarted.status().getFreeRanges(), "the range is the pod's while one of its containers lives");
+            assertTrue(Files.isDirectory(mountRoot.resolve("2-sidecar")));
+            assertFalse(Files.exists(mountRoot.resolve("2-main")));
+            long other = restarted.prepare(plain("other")).getUidRange().getHostStart();
+            assertTrue(other != main.getUidRange().getHostStart(), "a pod's range is not handed to another container");
+            restarted.release("sidecar");
+            restarted.release("other");
+            assertEquals(4, restarted.status().getFreeRanges());
+        } finally {
+            init.destroyForcibly().waitFor();
+        }
+    }
+
+    @Test
+    void aPodContainerOfAnUnknownOrStoppedSandboxIsRefusedAndLeavesNothing() throws Exception {
+        Process init = new ProcessBuilder("sleep", "600").start();
+        try {
+            ContainerManager manager = managerWithSandbox(init);
+            var e = assertThrows(ManagerException.class, () -> manager.prepare(plain("stray").toBuilder().setPodSandboxId("not-jsysbox").build()));
+            assertEquals(Status.Code.FAILED_PRECONDITION, e.code());
+            assertTrue(e.getMessage().contains("runtimeClassName: jsysbox"), e.getMessage());
+            init.destroyForcibly().waitFor();
+            e = assertThrows(ManagerException.class, () -> manager.prepare(plain("late").toBuilder().setPodSandboxId("sandbox").build()));
+            assertTrue(e.getMessage().contains("not running"), e.getMessage());
+            assertTrue(manager.status().getContainersList().stream().noneMatch(c -> c.getId().equals("stray") || c.getId().equals("late")));
+            try (var dirs = Files.list(mountRoot)) {
+                assertEquals(List.of(), dirs.toList());
+            }
+        } finally {
+            init.destroyForcibly().waitFor();
+        }
+    }
 }

@@ -3,6 +3,7 @@ package io.jsysbox.mgr;
 import org.junit.jupiter.api.Test;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -78,5 +79,28 @@ class IdRangeAllocatorTest {
         assertThrows(IllegalArgumentException.class, () -> allocator.restore("b", 1, false));
         assertThrows(IllegalArgumentException.class, () -> allocator.restore("b", 2, false));
         assertTrue(allocator.allocate("b") == 0);
+    }
+
+    @Test
+    void aPodsContainersHoldTheSandboxsSlotUntilTheLastIsReleased() throws Exception {
+        IdRangeAllocator allocator = pool(3);
+        int sandbox = allocator.allocate("sandbox");
+        assertEquals(java.util.Optional.of(sandbox), allocator.share("main", "sandbox"));
+        assertEquals(java.util.Optional.empty(), allocator.share("stray", "no-such-sandbox"));
+        assertEquals(2, allocator.freeSlots());
+        allocator.release("sandbox");
+        assertTrue(allocator.inUse(sandbox));
+        assertNotEquals(sandbox, allocator.allocate("other"));
+        allocator.release("main");
+        assertFalse(allocator.inUse(sandbox));
+        assertEquals(2, allocator.freeSlots());
+    }
+
+    @Test
+    void restoredPodMembersShareTheirSlot() {
+        IdRangeAllocator allocator = pool(2);
+        allocator.restore("sandbox", 1, false);
+        allocator.restore("main", 1, true);
+        assertEquals(1, allocator.freeSlots());
     }
 }

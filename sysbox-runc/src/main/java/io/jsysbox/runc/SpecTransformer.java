@@ -44,6 +44,9 @@ final class SpecTransformer {
     /** Namespaces a container must not share with the host, with the Docker flag that shares each. */
     private static final Map<String, String> REQUIRED_NAMESPACES = Map.of("pid", "--pid=host",
             "network", "--network=host", "ipc", "--ipc=host", "uts", "--uts=host", "mount", "");
+    /** The same for a Kubernetes pod: the pod spec field that shares each (the kubelet shares UTS with hostNetwork). */
+    private static final Map<String, String> POD_HOST_FIELDS = Map.of("pid", "hostPID: true",
+            "network", "hostNetwork: true", "ipc", "hostIPC: true", "uts", "hostNetwork: true");
 
     /**
      * Syscalls inner container engines, systemd and init systems need, allowed unconditionally. Docker's profile
@@ -130,9 +133,14 @@ final class SpecTransformer {
                     + "and run Docker/systemd without it; drop --privileged");
         }
         JsonNode linux = spec.path("linux");
+        boolean pod = PodRole.of(spec).kind() != PodRole.Kind.NONE;
         for (var required : REQUIRED_NAMESPACES.entrySet()) {
             if (namespace(linux, required.getKey()) != null && !joinedHost.contains(required.getKey())) continue;
             String type = required.getKey(), flag = required.getValue();
+            if (pod && POD_HOST_FIELDS.containsKey(type)) {
+                throw new JsysboxException("a pod with " + POD_HOST_FIELDS.get(type) + " cannot use the jsysbox runtime class: "
+                        + "its pods need their own " + type + " namespace; drop " + POD_HOST_FIELDS.get(type) + " or use another runtime class");
+            }
             throw new JsysboxException(flag.isEmpty()
                     ? "config.json has no " + type + " namespace: a jsysbox container needs its own; add {\"type\":\"" + type + "\"} to linux.namespaces"
                     : flag + " is not supported: a jsysbox container needs its own " + type + " namespace; drop " + flag);

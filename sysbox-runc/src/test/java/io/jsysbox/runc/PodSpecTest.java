@@ -1,0 +1,109 @@
+package io.jsysbox.runc;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.jsysbox.api.v1.IdRange;
+import io.jsysbox.api.v1.PrepareResponse;
+import org.junit.jupiter.api.Test;
+
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Kubernetes pods: what the CRI's annotations make of a spec, and how a pod's sandbox and containers are rewritten. */
+class PodSpecTest {
+    private static final String CRI_NETNS = "/var/run/netns/cni-1234";
+    private static final IdRange RANGE = IdRange.newBuilder().setHostStart(196608).setSize(65536).build();
+    private static final PrepareResponse SANDBOX_PREPARED = PrepareResponse.newBuilder().setUidRange(RANGE).setGidRange(RANGE).build();
+    private static final PrepareResponse MEMBER_PREPARED = SANDBOX_PREPARED.toBuilder().setUserNamespacePath("/proc/4242/ns/user").build();
+
+    /** The Docker spec made to look like what containerd's CRI writes for a pod's sandbox or container. */
+    private static ObjectNode podSpec(String type, String networkPath) throws Exception {
+        ObjectNode spec = SpecTransformerTest.dockerSpec();
+        spec.withObjectProperty("annotations").put("io.kubernetes.cri.container-type", type)
+                .put("io.kubernetes.cri.sandbox-id", "sandbox-1");
+        for (JsonNode namespace : spec.path("linux").path("namespaces")) {
+            if (namespace.path("type").asText().equals("network")) ((ObjectNode) namespace).put("path", networkPath);
+        }
+        return spec;
+    }
+
+    private static JsonNode namespace(JsonNode spec, String type) {
+        for (JsonNode namespace : spec.path("linux").path("namespaces")) {
+            if (namespace.path("type").asText().equals(type)) return namespace;
+        }
+        throw new AssertionError("no " + type + " namespace in " + spec.path("linux").path("namespaces"));
+    }
+
+    private static JsonNode sysMount(JsonNode spec) {
+        for (JsonNode mount : spec.path("mounts")) {
+            if (mount.path("destination").asText().equals("/sys")) return mount;
+        }
+        throw new AssertionError("no /sys mount");
+    }
+
+    @Test
+    void rolesComeFromContainerdsAndCriOsAnnotations() throws Exception {
+        assertEquals(PodRole.NONE, PodRole.of(SpecTransformerTest.dockerSpec()));
+        assertTrue(PodRole.of(podSpec("sandbox", CRI_NETNS)).isSandbox());
+        assertEquals(new PodRole(PodRole.Kind.CONTAINER, "sandbox-1"), PodRole.of(podSpec("container", "/proc/4242/ns/net")));
+        ObjectNode crio = SpecTransformerTest.dockerSpec();
+        crio.withObjectProperty("annotations").put("io.kubernetes.cri-o.ContainerType", "container")
+                .put("io.kubernetes.cri-o.SandboxID", "crio-sandbox");
+        assertEquals(new PodRole(PodRole.Kind.CONTAINER, "crio-sandbox"), PodRole.of(crio));
+    }
+
+    @Test
+    void aPodContainerWithoutItsSandboxOrOfAnUnknownTypeIsRefused() throws Exception {
+        ObjectNode orphan = podSpec("container", "/proc/4242/ns/net");
+        orphan.withObjectProperty("annotations").remove("io.kubernetes.cri.sandbox-id");
+        assertTrue(assertThrows(JsysboxException.class, () -> PodRole.of(orphan)).getMessage().contains("names no sandbox"));
+        assertTrue(assertThrows(JsysboxException.class, () -> PodRole.of(podSpec("podman", CRI_NETNS))).getMessage()
+                .contains("unknown pod container type 'podman'"));
+    }
+
+    @Test
+    void theSandboxGetsItsOwnNetworkNamespaceAndMountsItsSysfs() throws Exception {
+        ObjectNode spec = podSpec("sandbox", CRI_NETNS);
+        assertEquals(Optional.of(CRI_NETNS), SpecTransformer.networkNamespacePath(spec.path("linux")));
+        JsonNode transformed = SpecTransformer.transform(spec, PodRole.of(spec), SANDBOX_PREPARED, List.of(), List.of());
+        assertFalse(namespace(transformed, "network").has("path"), "the sandbox must not join the CRI's namespace");
+        assertFalse(namespace(transformed, "user").has("path"), "the sandbox makes the pod's user namespace");
+        assertEquals("sysfs", sysMount(transformed).path("type").asText());
+        assertEquals(Optional.of(CRI_NETNS), SpecTransformer.networkNamespacePath(SpecTransformer.original((ObjectNode) transformed)
+                .path("linux")), "the original namespace must be recoverable (run's hook adopts it from there)");
+    }
+
+    @Test
+    void aPodContainerJoinsTheSandboxsUserNamespaceWithItsRange() throws Exception {
+        ObjectNode spec = podSpec("container", "/proc/4242/ns/net");
+        JsonNode transformed = SpecTransformer.transform(spec, PodRole.of(spec), MEMBER_PREPARED, List.of(), List.of());
+        assertEquals("/proc/4242/ns/user", namespace(transformed, "user").path("path").asText());
+        assertEquals("/proc/4242/ns/net", namespace(transformed, "network").path("path").asText());
+        assertEquals(196608, transformed.path("linux").path("uidMappings").get(0).path("hostID").asLong(),
+                "runc needs the mappings to own the rootfs and /dev for the joined namespace's root");
+        assertEquals("sysfs", sysMount(transformed).path("type").asText(),
+                "the pod's user namespace owns the pod's network namespace: its sysfs mounts");
+    }
+
+    @Test
+    void aContainerJoiningAnotherNetworkNamespaceGetsTheHostsSysfsReadOnly() throws Exception {
+        ObjectNode spec = SpecTransformerTest.dockerSpec();
+        ((ObjectNode) namespace(spec, "network")).put("path", "/proc/777/ns/net");
+        JsonNode sys = sysMount(SpecTransformer.transform(spec, PodRole.NONE, SANDBOX_PREPARED, List.of(), List.of()));
+        assertEquals("bind", sys.path("type").asText());
+        assertTrue(sys.path("options").toString().contains("\"ro\""), sys.toString());
+    }
+
+    @Test
+    void aHostNetworkPodIsRefusedInThePodsTerms() throws Exception {
+        ObjectNode spec = podSpec("sandbox", CRI_NETNS);
+        String message = assertThrows(JsysboxException.class, () -> SpecTransformer.validate(spec, Set.of("network"))).getMessage();
+        assertTrue(message.contains("hostNetwork: true") && message.contains("runtime class"), message);
+    }
+}
