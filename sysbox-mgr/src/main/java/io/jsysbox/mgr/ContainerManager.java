@@ -364,7 +364,7 @@ public final class ContainerManager {
             dirs.addAll(c.keptDirs());
             response.addContainers(ContainerStatus.newBuilder().setId(c.id())
                     .setUidRange(proto(allocator.uidRange(c.slot()))).setGidRange(proto(allocator.gidRange(c.slot())))
-                    .setRootfs(c.rootfs()).setRootfsShift(c.rootfsShift()).setPid(c.pid())
+                    .setRootfs(c.rootfs()).setRootfsShift(c.rootfsShift()).setPid(c.pid()).setPodSandboxId(c.podSandboxId())
                     .addAllMounts(c.mounts()).addAllDirs(dirs));
         }
         return response.build();

@@ -123,6 +123,24 @@ class KubernetesCriTest {
     }
 
     @Test
+    void aPodSharingItsProcessNamespaceShowsItsContainersToEachOther() throws IOException {
+        PodSandboxConfig pod = podConfig("shared-pid", KUBELET_NAMESPACES.toBuilder().setPid(NamespaceMode.POD).build());
+        String sandbox = runPod(pod);
+        List<String> ids = new ArrayList<>(List.of(sandbox));
+        try {
+            String main = startContainer(sandbox, pod, "main", Containerd.SANDBOX_IMAGE);
+            ids.add(main);
+            // shareProcessNamespace: the sandbox's process is pid 1 of the containers' PID namespace (its own sleep is not).
+            assertEquals("sleep 2147483647", execOk(main, "cat", "/proc/1/cmdline").replace('\0', ' ').strip());
+            long sleepers = execOk(main, "ps", "-o", "args").lines().filter(line -> line.strip().equals("sleep 2147483647")).count();
+            assertEquals(2, sleepers, "the sandbox's and the container's process");
+        } finally {
+            removePod(sandbox);
+        }
+        for (String id : ids) Leftovers.of(id).withRuncRoot(Containerd.runcRoot()).awaitNone();
+    }
+
+    @Test
     void aPodsContainerRunsDockerAndAnInnerContainer() throws IOException {
         String image = containerd.importImage(Docker.DIND_IMAGE);
         PodSandboxConfig pod = podConfig("dind");
@@ -141,11 +159,15 @@ class KubernetesCriTest {
     }
 
     private static PodSandboxConfig podConfig(String name) {
+        return podConfig(name, KUBELET_NAMESPACES);
+    }
+
+    private static PodSandboxConfig podConfig(String name, NamespaceOption namespaces) {
         return PodSandboxConfig.newBuilder()
                 .setMetadata(PodSandboxMetadata.newBuilder().setName(name).setUid(name + "-" + Docker.RUN).setNamespace("default"))
                 .setHostname(name).setLogDirectory(containerd.dir().resolve("logs").resolve(name).toString())
                 .setLinux(LinuxPodSandboxConfig.newBuilder().setSecurityContext(
-                        LinuxSandboxSecurityContext.newBuilder().setNamespaceOptions(KUBELET_NAMESPACES)))
+                        LinuxSandboxSecurityContext.newBuilder().setNamespaceOptions(namespaces)))
                 .build();
     }
 
@@ -168,7 +190,8 @@ class KubernetesCriTest {
                             .setImage(ImageSpec.newBuilder().setImage(image))
                             .addAllMounts(List.of(mounts))
                             .setLinux(LinuxContainerConfig.newBuilder().setSecurityContext(
-                                    LinuxContainerSecurityContext.newBuilder().setNamespaceOptions(KUBELET_NAMESPACES)))
+                                    LinuxContainerSecurityContext.newBuilder().setNamespaceOptions(
+                                            pod.getLinux().getSecurityContext().getNamespaceOptions())))
                             .setLogPath(name + ".log")).build()).getContainerId();
             containerd.runtime().startContainer(StartContainerRequest.newBuilder().setContainerId(id).build());
             return id;
