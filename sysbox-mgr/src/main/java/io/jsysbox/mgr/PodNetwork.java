@@ -32,10 +32,18 @@ final class PodNetwork {
     private static final Logger LOG = LoggerFactory.getLogger(PodNetwork.class);
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final long COMMAND_SECONDS = 30;
+    /** Where containerd's CRI and CRI-O (pinns) keep the network namespaces they make (/var/run is /run on Debian). */
+    private static final List<Path> CRI_NAMESPACE_DIRS = List.of(Path.of("/run/netns"), Path.of("/var/run/netns"));
 
     /** Moves the interfaces of {@code criNamespace} into the network namespace of {@code pid}, configured as they were. */
     void adopt(String id, Path criNamespace, long pid) throws ManagerException {
         long began = System.nanoTime();
+        // Only a namespace the CRI made for this pod is emptied: never the host's, nor another container's
+        // (/proc/PID/ns/net), whatever a spec's annotations claim.
+        if (!CRI_NAMESPACE_DIRS.contains(criNamespace.normalize().getParent())) {
+            throw new ManagerException(Status.Code.INVALID_ARGUMENT, "pod sandbox " + id + ": its network namespace " + criNamespace
+                    + " is not one the CRI made (expected under /run/netns or /var/run/netns); jsysbox moves only those into a pod");
+        }
         try {
             if (!Files.isRegularFile(criNamespace)) throw new IOException(criNamespace + " is not a network namespace file");
             String source = "--net=" + criNamespace;

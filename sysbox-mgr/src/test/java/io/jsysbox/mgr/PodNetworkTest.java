@@ -2,11 +2,15 @@ package io.jsysbox.mgr;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.grpc.Status;
 import org.junit.jupiter.api.Test;
 
+import java.nio.file.Path;
 import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The plan for moving a CNI-configured interface, from iproute2 6.1's JSON of such a namespace (bridge plugin, host-local). */
 class PodNetworkTest {
@@ -53,5 +57,12 @@ class PodNetworkTest {
         PodNetwork.Plan plan = PodNetwork.plan(json("[{\"ifname\":\"lo\",\"link_type\":\"loopback\",\"addr_info\":[]}]"), json("[]"), json("[]"));
         assertEquals(List.of(), plan.links());
         assertEquals(List.of(), plan.commands());
+    }
+
+    @Test
+    void onlyANamespaceTheCriMadeIsEmptied() {
+        var refused = assertThrows(ManagerException.class, () -> new PodNetwork().adopt("sandbox", Path.of("/proc/1/ns/net"), 1));
+        assertEquals(Status.Code.INVALID_ARGUMENT, refused.code());
+        assertTrue(refused.getMessage().contains("not one the CRI made"), refused.getMessage());
     }
 }

@@ -72,15 +72,10 @@ class KubernetesCriTest {
     @Test
     void aPodsContainersShareItsUserNamespaceRangeVolumeIpcAndNetwork() throws IOException {
         Path volume = Files.createDirectories(containerd.dir().resolve("volume"));
-        PodSandboxConfig pod = podConfig("shared");
-        String sandbox = runPod(pod);
-        List<String> ids = new ArrayList<>(List.of(sandbox));
-        try {
+        try (Pod pod = new Pod("shared", KUBELET_NAMESPACES)) {
             Mount data = Mount.newBuilder().setContainerPath("/data").setHostPath(volume.toString()).build();
-            String main = startContainer(sandbox, pod, "main", Containerd.SANDBOX_IMAGE, data);
-            ids.add(main);
-            String sidecar = startContainer(sandbox, pod, "sidecar", Containerd.SANDBOX_IMAGE, data);
-            ids.add(sidecar);
+            String main = pod.start("main", Containerd.SANDBOX_IMAGE, data);
+            String sidecar = pod.start("sidecar", Containerd.SANDBOX_IMAGE, data);
 
             // One user namespace, over an exclusive range of the jsysbox pool, for the whole pod.
             String uidMap = execOk(main, "cat", "/proc/self/uid_map");
@@ -93,11 +88,11 @@ class KubernetesCriTest {
             assertEquals(execOk(main, "readlink", "/proc/self/ns/user"), execOk(sidecar, "readlink", "/proc/self/ns/user"),
                     "the pod's containers must share its user namespace");
             String status = Jsysbox.status().assertOk().stdout();
-            for (String id : ids) {
+            for (String id : pod.ids) {
                 String line = Jsysbox.statusLine(status, id).orElseThrow(() -> new AssertionError(id + " missing from status:\n" + status));
                 assertTrue(Jsysbox.showsRangeStart(line, hostStart), line);
             }
-            assertFalse(status.lines().filter(line -> ids.stream().noneMatch(line::contains))
+            assertFalse(status.lines().filter(line -> pod.ids.stream().noneMatch(line::contains))
                     .anyMatch(line -> Jsysbox.showsRangeStart(line, hostStart)), "another container has the pod's range:\n" + status);
 
             // Volumes and IPC: what one container's root writes, the other's root reads and writes.
@@ -108,7 +103,7 @@ class KubernetesCriTest {
 
             // The pod's network: the IP the CRI reports, reachable gateway, owned by the pod (its root configures it,
             // its sysfs is its own: no host interface in it).
-            String ip = containerd.runtime().podSandboxStatus(PodSandboxStatusRequest.newBuilder().setPodSandboxId(sandbox).build())
+            String ip = containerd.runtime().podSandboxStatus(PodSandboxStatusRequest.newBuilder().setPodSandboxId(pod.sandbox).build())
                     .getStatus().getNetwork().getIp();
             assertFalse(ip.isEmpty(), "the CRI reports no pod IP");
             assertTrue(execOk(main, "ip", "-4", "address", "show", "eth0").contains("inet " + ip + "/"), "pod IP " + ip + " not on eth0");
@@ -116,50 +111,60 @@ class KubernetesCriTest {
             execOk(main, "sh", "-c", "ip link add jsbx-test0 type bridge && ip link delete jsbx-test0");
             String sysNet = execOk(main, "ls", "/sys/class/net");
             assertTrue(sysNet.contains("eth0") && !sysNet.contains("jsbx-cri0"), "sysfs is not the pod's: " + sysNet);
-        } finally {
-            removePod(sandbox);
         }
-        for (String id : ids) Leftovers.of(id).withRuncRoot(Containerd.runcRoot()).awaitNone();
     }
 
     @Test
     void aPodSharingItsProcessNamespaceShowsItsContainersToEachOther() throws IOException {
-        PodSandboxConfig pod = podConfig("shared-pid", KUBELET_NAMESPACES.toBuilder().setPid(NamespaceMode.POD).build());
-        String sandbox = runPod(pod);
-        List<String> ids = new ArrayList<>(List.of(sandbox));
-        try {
-            String main = startContainer(sandbox, pod, "main", Containerd.SANDBOX_IMAGE);
-            ids.add(main);
+        try (Pod pod = new Pod("shared-pid", KUBELET_NAMESPACES.toBuilder().setPid(NamespaceMode.POD).build())) {
+            String main = pod.start("main", Containerd.SANDBOX_IMAGE);
             // shareProcessNamespace: the sandbox's process is pid 1 of the containers' PID namespace (its own sleep is not).
             assertEquals("sleep 2147483647", execOk(main, "cat", "/proc/1/cmdline").replace('\0', ' ').strip());
             long sleepers = execOk(main, "ps", "-o", "args").lines().filter(line -> line.strip().equals("sleep 2147483647")).count();
             assertEquals(2, sleepers, "the sandbox's and the container's process");
-        } finally {
-            removePod(sandbox);
         }
-        for (String id : ids) Leftovers.of(id).withRuncRoot(Containerd.runcRoot()).awaitNone();
     }
 
     @Test
     void aPodsContainerRunsDockerAndAnInnerContainer() throws IOException {
         String image = containerd.importImage(Docker.DIND_IMAGE);
-        PodSandboxConfig pod = podConfig("dind");
-        String sandbox = runPod(pod);
-        List<String> ids = new ArrayList<>(List.of(sandbox));
-        try {
-            String engine = startContainer(sandbox, pod, "engine", image);
-            ids.add(engine);
+        try (Pod pod = new Pod("dind", KUBELET_NAMESPACES)) {
+            String engine = pod.start("engine", image);
             Await.until("the pod's inner dockerd to answer", ENGINE_READY, () -> exec(engine, "docker", "info"),
                     answer -> answer.getExitCode() == 0);
             assertEquals("hello from a pod", execOk(engine, "docker", "run", "--rm", "busybox", "echo", "hello from a pod"));
-        } finally {
-            removePod(sandbox);
         }
-        for (String id : ids) Leftovers.of(id).withRuncRoot(Containerd.runcRoot()).awaitNone();
     }
 
-    private static PodSandboxConfig podConfig(String name) {
-        return podConfig(name, KUBELET_NAMESPACES);
+    /**
+     * A pod as the kubelet makes one: its sandbox (RunPodSandbox with the jsysbox handler) and the containers
+     * started in it. Closing it stops and removes it (StopPodSandbox, RemovePodSandbox), then waits until nothing of
+     * the sandbox or its containers is left on the host.
+     */
+    private static final class Pod implements AutoCloseable {
+        final PodSandboxConfig config;
+        final String sandbox;
+        final List<String> ids = new ArrayList<>();
+
+        Pod(String name, NamespaceOption namespaces) throws IOException {
+            config = podConfig(name, namespaces);
+            sandbox = runPod(config);
+            ids.add(sandbox);
+        }
+
+        /** CreateContainer + StartContainer, with the pod's namespace options, as the kubelet asks. */
+        String start(String name, String image, Mount... mounts) throws IOException {
+            String id = startContainer(sandbox, config, name, image, mounts);
+            ids.add(id);
+            return id;
+        }
+
+        @Override
+        public void close() {
+            containerd.runtime().stopPodSandbox(StopPodSandboxRequest.newBuilder().setPodSandboxId(sandbox).build());
+            containerd.runtime().removePodSandbox(RemovePodSandboxRequest.newBuilder().setPodSandboxId(sandbox).build());
+            for (String id : ids) Leftovers.of(id).withRuncRoot(Containerd.runcRoot()).awaitNone();
+        }
     }
 
     private static PodSandboxConfig podConfig(String name, NamespaceOption namespaces) {
@@ -211,10 +216,5 @@ class KubernetesCriTest {
         assertEquals(0, response.getExitCode(), String.join(" ", command) + " failed in " + container + ": "
                 + response.getStderr().toStringUtf8() + response.getStdout().toStringUtf8());
         return response.getStdout().toStringUtf8().strip();
-    }
-
-    private static void removePod(String sandbox) {
-        containerd.runtime().stopPodSandbox(StopPodSandboxRequest.newBuilder().setPodSandboxId(sandbox).build());
-        containerd.runtime().removePodSandbox(RemovePodSandboxRequest.newBuilder().setPodSandboxId(sandbox).build());
     }
 }
