@@ -126,11 +126,25 @@ class KubernetesCriTest {
     }
 
     @Test
+    void aPodKeepsItsUserNamespaceAndRangeAcrossAManagerRestart() throws IOException {
+        try (Pod pod = new Pod("restart", KUBELET_NAMESPACES)) {
+            String first = pod.start("first", Containerd.SANDBOX_IMAGE);
+            Jsysbox.restartManager();
+            String second = pod.start("second", Containerd.SANDBOX_IMAGE);
+            assertEquals(execOk(first, "cat", "/proc/self/uid_map"), execOk(second, "cat", "/proc/self/uid_map"));
+            assertEquals(execOk(first, "readlink", "/proc/self/ns/user"), execOk(second, "readlink", "/proc/self/ns/user"),
+                    "a container started after the restart must join the pod's user namespace");
+        }
+    }
+
+    @Test
     void aPodsContainerRunsDockerAndAnInnerContainer() throws IOException {
         String image = containerd.importImage(Docker.DIND_IMAGE);
         try (Pod pod = new Pod("dind", KUBELET_NAMESPACES)) {
             String engine = pod.start("engine", image);
-            Await.until("the pod's inner dockerd to answer", ENGINE_READY, () -> exec(engine, "docker", "info"),
+            // The image's init starts dockerd, then loads busybox into it.
+            Await.until("the pod's inner dockerd to answer and hold busybox:latest", ENGINE_READY,
+                    () -> exec(engine, "sh", "-c", "docker info >/dev/null && docker image inspect busybox:latest >/dev/null"),
                     answer -> answer.getExitCode() == 0);
             assertEquals("hello from a pod", execOk(engine, "docker", "run", "--rm", "busybox", "echo", "hello from a pod"));
         }
