@@ -4,38 +4,20 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static io.jsysbox.tests.CriPods.KUBELET_NAMESPACES;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.grpc.StatusRuntimeException;
-import io.jsysbox.tests.cri.ContainerConfig;
-import io.jsysbox.tests.cri.ContainerMetadata;
-import io.jsysbox.tests.cri.CreateContainerRequest;
-import io.jsysbox.tests.cri.ExecSyncRequest;
-import io.jsysbox.tests.cri.ExecSyncResponse;
-import io.jsysbox.tests.cri.ImageSpec;
-import io.jsysbox.tests.cri.LinuxContainerConfig;
-import io.jsysbox.tests.cri.LinuxContainerSecurityContext;
-import io.jsysbox.tests.cri.LinuxPodSandboxConfig;
-import io.jsysbox.tests.cri.LinuxSandboxSecurityContext;
+import io.jsysbox.tests.CriPods.Pod;
 import io.jsysbox.tests.cri.Mount;
 import io.jsysbox.tests.cri.NamespaceMode;
-import io.jsysbox.tests.cri.NamespaceOption;
-import io.jsysbox.tests.cri.PodSandboxConfig;
-import io.jsysbox.tests.cri.PodSandboxMetadata;
 import io.jsysbox.tests.cri.PodSandboxStatusRequest;
-import io.jsysbox.tests.cri.RemovePodSandboxRequest;
-import io.jsysbox.tests.cri.RunPodSandboxRequest;
-import io.jsysbox.tests.cri.StartContainerRequest;
 import io.jsysbox.tests.cri.StatusRequest;
 import io.jsysbox.tests.cri.StatusResponse;
-import io.jsysbox.tests.cri.StopPodSandboxRequest;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -47,9 +29,6 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 @EndToEnd
 class KubernetesCriTest {
     private static final ObjectMapper JSON = new ObjectMapper();
-    /** The kubelet's default: the pod's network and IPC, a PID namespace per container. */
-    private static final NamespaceOption KUBELET_NAMESPACES = NamespaceOption.newBuilder()
-            .setNetwork(NamespaceMode.POD).setIpc(NamespaceMode.POD).setPid(NamespaceMode.CONTAINER).build();
     private static final Duration ENGINE_READY = Duration.ofMinutes(3);
 
     @RegisterExtension
@@ -72,20 +51,20 @@ class KubernetesCriTest {
     @Test
     void aPodsContainersShareItsUserNamespaceRangeVolumeIpcAndNetwork() throws IOException {
         Path volume = Files.createDirectories(containerd.dir().resolve("volume"));
-        try (Pod pod = new Pod("shared", KUBELET_NAMESPACES)) {
+        try (Pod pod = new Pod(containerd, Containerd.HANDLER, "shared", KUBELET_NAMESPACES)) {
             Mount data = Mount.newBuilder().setContainerPath("/data").setHostPath(volume.toString()).build();
             String main = pod.start("main", Containerd.SANDBOX_IMAGE, data);
             String sidecar = pod.start("sidecar", Containerd.SANDBOX_IMAGE, data);
 
             // One user namespace, over an exclusive range of the jsysbox pool, for the whole pod.
-            String uidMap = execOk(main, "cat", "/proc/self/uid_map");
+            String uidMap = pod.execOk(main, "cat", "/proc/self/uid_map");
             String[] map = uidMap.strip().split("\\s+");
             assertEquals("0", map[0], uidMap);
             long hostStart = Long.parseLong(map[1]);
             assertNotEquals(0, hostStart, "root in the pod is host root: " + uidMap);
             assertTrue(Jsysbox.pool(Path.of("/etc/subuid")).contains(hostStart), "range " + uidMap + " lies outside the jsysbox pool");
-            assertEquals(uidMap, execOk(sidecar, "cat", "/proc/self/uid_map"));
-            assertEquals(execOk(main, "readlink", "/proc/self/ns/user"), execOk(sidecar, "readlink", "/proc/self/ns/user"),
+            assertEquals(uidMap, pod.execOk(sidecar, "cat", "/proc/self/uid_map"));
+            assertEquals(pod.execOk(main, "readlink", "/proc/self/ns/user"), pod.execOk(sidecar, "readlink", "/proc/self/ns/user"),
                     "the pod's containers must share its user namespace");
             String status = Jsysbox.status().assertOk().stdout();
             for (String id : pod.ids) {
@@ -96,43 +75,44 @@ class KubernetesCriTest {
                     .anyMatch(line -> Jsysbox.showsRangeStart(line, hostStart)), "another container has the pod's range:\n" + status);
 
             // Volumes and IPC: what one container's root writes, the other's root reads and writes.
-            execOk(main, "sh", "-c", "echo main > /data/shared && echo ipc > /dev/shm/shared");
-            execOk(sidecar, "sh", "-c", "echo sidecar >> /data/shared && cat /dev/shm/shared >> /data/shared");
+            pod.execOk(main, "sh", "-c", "echo main > /data/shared && echo ipc > /dev/shm/shared");
+            pod.execOk(sidecar, "sh", "-c", "echo sidecar >> /data/shared && cat /dev/shm/shared >> /data/shared");
             assertEquals("main\nsidecar\nipc\n", Files.readString(volume.resolve("shared")));
-            assertEquals(execOk(main, "readlink", "/proc/self/ns/ipc"), execOk(sidecar, "readlink", "/proc/self/ns/ipc"));
+            assertEquals(pod.execOk(main, "readlink", "/proc/self/ns/ipc"), pod.execOk(sidecar, "readlink", "/proc/self/ns/ipc"));
 
             // The pod's network: the IP the CRI reports, reachable gateway, owned by the pod (its root configures it,
             // its sysfs is its own: no host interface in it).
             String ip = containerd.runtime().podSandboxStatus(PodSandboxStatusRequest.newBuilder().setPodSandboxId(pod.sandbox).build())
                     .getStatus().getNetwork().getIp();
             assertFalse(ip.isEmpty(), "the CRI reports no pod IP");
-            assertTrue(execOk(main, "ip", "-4", "address", "show", "eth0").contains("inet " + ip + "/"), "pod IP " + ip + " not on eth0");
-            execOk(sidecar, "ping", "-c", "1", "-W", "10", Containerd.GATEWAY);
-            execOk(main, "sh", "-c", "ip link add jsbx-test0 type bridge && ip link delete jsbx-test0");
-            String sysNet = execOk(main, "ls", "/sys/class/net");
+            assertTrue(pod.execOk(main, "ip", "-4", "address", "show", "eth0").contains("inet " + ip + "/"), "pod IP " + ip + " not on eth0");
+            pod.execOk(sidecar, "ping", "-c", "1", "-W", "10", Containerd.GATEWAY);
+            pod.execOk(main, "sh", "-c", "ip link add jsbx-test0 type bridge && ip link delete jsbx-test0");
+            String sysNet = pod.execOk(main, "ls", "/sys/class/net");
             assertTrue(sysNet.contains("eth0") && !sysNet.contains("jsbx-cri0"), "sysfs is not the pod's: " + sysNet);
         }
     }
 
     @Test
     void aPodSharingItsProcessNamespaceShowsItsContainersToEachOther() throws IOException {
-        try (Pod pod = new Pod("shared-pid", KUBELET_NAMESPACES.toBuilder().setPid(NamespaceMode.POD).build())) {
+        try (Pod pod = new Pod(containerd, Containerd.HANDLER, "shared-pid",
+                KUBELET_NAMESPACES.toBuilder().setPid(NamespaceMode.POD).build())) {
             String main = pod.start("main", Containerd.SANDBOX_IMAGE);
             // shareProcessNamespace: the sandbox's process is pid 1 of the containers' PID namespace (its own sleep is not).
-            assertEquals("sleep 2147483647", execOk(main, "cat", "/proc/1/cmdline").replace('\0', ' ').strip());
-            long sleepers = execOk(main, "ps", "-o", "args").lines().filter(line -> line.strip().equals("sleep 2147483647")).count();
+            assertEquals("sleep 2147483647", pod.execOk(main, "cat", "/proc/1/cmdline").replace('\0', ' ').strip());
+            long sleepers = pod.execOk(main, "ps", "-o", "args").lines().filter(line -> line.strip().equals("sleep 2147483647")).count();
             assertEquals(2, sleepers, "the sandbox's and the container's process");
         }
     }
 
     @Test
     void aPodKeepsItsUserNamespaceAndRangeAcrossAManagerRestart() throws IOException {
-        try (Pod pod = new Pod("restart", KUBELET_NAMESPACES)) {
+        try (Pod pod = new Pod(containerd, Containerd.HANDLER, "restart", KUBELET_NAMESPACES)) {
             String first = pod.start("first", Containerd.SANDBOX_IMAGE);
             Jsysbox.restartManager();
             String second = pod.start("second", Containerd.SANDBOX_IMAGE);
-            assertEquals(execOk(first, "cat", "/proc/self/uid_map"), execOk(second, "cat", "/proc/self/uid_map"));
-            assertEquals(execOk(first, "readlink", "/proc/self/ns/user"), execOk(second, "readlink", "/proc/self/ns/user"),
+            assertEquals(pod.execOk(first, "cat", "/proc/self/uid_map"), pod.execOk(second, "cat", "/proc/self/uid_map"));
+            assertEquals(pod.execOk(first, "readlink", "/proc/self/ns/user"), pod.execOk(second, "readlink", "/proc/self/ns/user"),
                     "a container started after the restart must join the pod's user namespace");
         }
     }
@@ -140,95 +120,13 @@ class KubernetesCriTest {
     @Test
     void aPodsContainerRunsDockerAndAnInnerContainer() throws IOException {
         String image = containerd.importImage(Docker.DIND_IMAGE);
-        try (Pod pod = new Pod("dind", KUBELET_NAMESPACES)) {
+        try (Pod pod = new Pod(containerd, Containerd.HANDLER, "dind", KUBELET_NAMESPACES)) {
             String engine = pod.start("engine", image);
             // The image's init starts dockerd, then loads busybox into it.
             Await.until("the pod's inner dockerd to answer and hold busybox:latest", ENGINE_READY,
-                    () -> exec(engine, "sh", "-c", "docker info >/dev/null && docker image inspect busybox:latest >/dev/null"),
+                    () -> pod.exec(engine, "sh", "-c", "docker info >/dev/null && docker image inspect busybox:latest >/dev/null"),
                     answer -> answer.getExitCode() == 0);
-            assertEquals("hello from a pod", execOk(engine, "docker", "run", "--rm", "busybox", "echo", "hello from a pod"));
+            assertEquals("hello from a pod", pod.execOk(engine, "docker", "run", "--rm", "busybox", "echo", "hello from a pod"));
         }
-    }
-
-    /**
-     * A pod as the kubelet makes one: its sandbox (RunPodSandbox with the jsysbox handler) and the containers
-     * started in it. Closing it stops and removes it (StopPodSandbox, RemovePodSandbox), then waits until nothing of
-     * the sandbox or its containers is left on the host.
-     */
-    private static final class Pod implements AutoCloseable {
-        final PodSandboxConfig config;
-        final String sandbox;
-        final List<String> ids = new ArrayList<>();
-
-        Pod(String name, NamespaceOption namespaces) throws IOException {
-            config = podConfig(name, namespaces);
-            sandbox = runPod(config);
-            ids.add(sandbox);
-        }
-
-        /** CreateContainer + StartContainer, with the pod's namespace options, as the kubelet asks. */
-        String start(String name, String image, Mount... mounts) throws IOException {
-            String id = startContainer(sandbox, config, name, image, mounts);
-            ids.add(id);
-            return id;
-        }
-
-        @Override
-        public void close() {
-            containerd.runtime().stopPodSandbox(StopPodSandboxRequest.newBuilder().setPodSandboxId(sandbox).build());
-            containerd.runtime().removePodSandbox(RemovePodSandboxRequest.newBuilder().setPodSandboxId(sandbox).build());
-            for (String id : ids) Leftovers.of(id).withRuncRoot(Containerd.runcRoot()).awaitNone();
-        }
-    }
-
-    private static PodSandboxConfig podConfig(String name, NamespaceOption namespaces) {
-        return PodSandboxConfig.newBuilder()
-                .setMetadata(PodSandboxMetadata.newBuilder().setName(name).setUid(name + "-" + Docker.RUN).setNamespace("default"))
-                .setHostname(name).setLogDirectory(containerd.dir().resolve("logs").resolve(name).toString())
-                .setLinux(LinuxPodSandboxConfig.newBuilder().setSecurityContext(
-                        LinuxSandboxSecurityContext.newBuilder().setNamespaceOptions(namespaces)))
-                .build();
-    }
-
-    private static String runPod(PodSandboxConfig pod) throws IOException {
-        Files.createDirectories(Path.of(pod.getLogDirectory())); // the kubelet makes it
-        try {
-            return containerd.runtime().runPodSandbox(RunPodSandboxRequest.newBuilder().setConfig(pod)
-                    .setRuntimeHandler(Containerd.HANDLER).build()).getPodSandboxId();
-        } catch (StatusRuntimeException e) {
-            throw new AssertionError("RunPodSandbox failed: " + e.getStatus() + "\n" + containerd.log(), e);
-        }
-    }
-
-    private static String startContainer(String sandbox, PodSandboxConfig pod, String name, String image, Mount... mounts)
-            throws IOException {
-        try {
-            String id = containerd.runtime().createContainer(CreateContainerRequest.newBuilder().setPodSandboxId(sandbox)
-                    .setSandboxConfig(pod).setConfig(ContainerConfig.newBuilder()
-                            .setMetadata(ContainerMetadata.newBuilder().setName(name))
-                            .setImage(ImageSpec.newBuilder().setImage(image))
-                            .addAllMounts(List.of(mounts))
-                            .setLinux(LinuxContainerConfig.newBuilder().setSecurityContext(
-                                    LinuxContainerSecurityContext.newBuilder().setNamespaceOptions(
-                                            pod.getLinux().getSecurityContext().getNamespaceOptions())))
-                            .setLogPath(name + ".log")).build()).getContainerId();
-            containerd.runtime().startContainer(StartContainerRequest.newBuilder().setContainerId(id).build());
-            return id;
-        } catch (StatusRuntimeException e) {
-            throw new AssertionError("creating or starting container " + name + " failed: " + e.getStatus() + "\n" + containerd.log(), e);
-        }
-    }
-
-    private static ExecSyncResponse exec(String container, String... command) {
-        return containerd.runtime().execSync(ExecSyncRequest.newBuilder().setContainerId(container)
-                .addAllCmd(List.of(command)).setTimeout(120).build());
-    }
-
-    /** The command's trimmed stdout; it must succeed. */
-    private static String execOk(String container, String... command) {
-        ExecSyncResponse response = exec(container, command);
-        assertEquals(0, response.getExitCode(), String.join(" ", command) + " failed in " + container + ": "
-                + response.getStderr().toStringUtf8() + response.getStdout().toStringUtf8());
-        return response.getStdout().toStringUtf8().strip();
     }
 }
