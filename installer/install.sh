@@ -187,6 +187,11 @@ install_app() {
 # Java CLI, which parses runc's full grammar and passes unknown verbs through the same way.
 # delete first waits while the manager copies the container's inner images into its rootfs (it does when the init
 # exits; /run/jsysbox/sync/<id> holds "MANAGER-PID INIT-PID" until then): Docker commits or removes the layer next.
+# exec needs the JVM only to give a root process a system container's capabilities (Docker's exec process.json lists
+# Docker's default set) and to refuse --preserve-fds. A process.json that already grants CAP_SYS_ADMIN (the CRI copies
+# the container's rewritten process: ExecSync, which the kubelet's exec probes call every few seconds), or none at all
+# (runc then takes the container's process), needs neither and goes straight to runc. A command argument taken for
+# -p by this scan only sends the exec to the JVM, which parses runc's grammar exactly.
 runc_dispatch() {
   cat <<'LAUNCHER'
 skip=
@@ -206,6 +211,16 @@ case $verb in
     while [ -f "$marker" ] && read -r mgr init <"$marker" 2>/dev/null \
       && kill -0 "$mgr" 2>/dev/null && ! kill -0 "$init" 2>/dev/null; do sleep 0.01; done
     exec "${JSYSBOX_RUNC:-/usr/sbin/runc}" "$@" ;;
+  exec)
+    process= prev= java=
+    for arg do
+      case $prev in -p|--process) process=$arg ;; esac
+      case $arg in --preserve-fds|--preserve-fds=*) java=1 ;; --process=*) process=${arg#--process=} ;; esac
+      prev=$arg
+    done
+    if [ -z "$java" ] && { [ -z "$process" ] || grep -q '"CAP_SYS_ADMIN"' "$process" 2>/dev/null; }; then
+      exec "${JSYSBOX_RUNC:-/usr/sbin/runc}" "$@"
+    fi ;;
   start|state|kill|resume|ps|events|update|features|list|checkpoint|restore)
     exec "${JSYSBOX_RUNC:-/usr/sbin/runc}" "$@" ;;
 esac

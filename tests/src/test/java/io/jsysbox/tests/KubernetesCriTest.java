@@ -64,6 +64,8 @@ class KubernetesCriTest {
             assertNotEquals(0, hostStart, "root in the pod is host root: " + uidMap);
             assertTrue(Jsysbox.pool(Path.of("/etc/subuid")).contains(hostStart), "range " + uidMap + " lies outside the jsysbox pool");
             assertEquals(uidMap, pod.execOk(sidecar, "cat", "/proc/self/uid_map"));
+            assertEquals(pod.execOk(main, "grep", "CapEff", "/proc/1/status"), pod.execOk(main, "grep", "CapEff", "/proc/self/status"),
+                    "ExecSync's root must have the container's capabilities");
             assertEquals(pod.execOk(main, "readlink", "/proc/self/ns/user"), pod.execOk(sidecar, "readlink", "/proc/self/ns/user"),
                     "the pod's containers must share its user namespace");
             String status = Jsysbox.status().assertOk().stdout();

@@ -44,6 +44,17 @@ class LifecycleTest {
         awaitReadyLines(id, 3);
     }
 
+    @Test
+    void aRootProcessExecutedIntoTheContainerHasItsInitsCapabilitiesAUserNone() {
+        String id = docker.startIdle(Docker.BUSYBOX_IMAGE);
+        String init = Docker.execOk(id, "grep", "CapEff", "/proc/1/status");
+        assertEquals(init, Docker.execOk(id, "grep", "CapEff", "/proc/self/status"),
+                "docker exec's process.json lists Docker's default capabilities: root must get the system container's");
+        assertEquals("1", Docker.execOk(id, "sh", "-c", "mkdir -p /tmp/m && mount -t tmpfs exec-tmpfs /tmp/m && grep -c exec-tmpfs /proc/self/mounts; umount /tmp/m"),
+                "root exec'd mounts a tmpfs");
+        assertEquals("CapEff:\t0000000000000000", Docker.dockerOk("exec", "-u", "1000", id, "grep", "CapEff", "/proc/self/status"));
+    }
+
     /** `docker logs` shows the init's ready line once per start of the container. */
     private static void awaitReadyLines(String id, long starts) {
         Await.until("`docker logs` to show " + starts + " ready line(s)", Docker.INNER_DOCKER_READY,
