@@ -304,6 +304,7 @@ public final class ContainerManager {
         if (!alive(pid)) throw new ManagerException(Status.Code.INVALID_ARGUMENT, "pid " + pid + " of " + id + " is not running");
         HostRange uids = allocator.uidRange(state.slot());
         HostRange gids = allocator.gidRange(state.slot());
+        long began = System.nanoTime();
         if (!networkToAdopt.isEmpty()) podNetwork.adopt(id, Path.of(networkToAdopt), pid);
         int virtualFileCount = virtualFiles.attach(id, pid, rootPath);
         try {
@@ -320,7 +321,8 @@ public final class ContainerManager {
             persist();
             markSyncOwed(running);
             exitWatcher.watch(id, pid);
-            LOG.info("{}: started as pid {}; {} virtual files mounted; delegated {}", id, pid, virtualFileCount, delegated);
+            LOG.info("{}: started as pid {} in {} ms; {} virtual files mounted; delegated {}", id, pid,
+                    (System.nanoTime() - began) / 1_000_000, virtualFileCount, delegated);
             return delegated;
         } catch (IOException | RuntimeException e) {
             throw new ManagerException(Status.Code.FAILED_PRECONDITION, "cannot delegate cgroups of " + id + " (pid " + pid + "): " + e.getMessage(), e);
