@@ -46,8 +46,13 @@ public final class ContainerdConfig {
         result.append('[').append(runtimesTable).append(name).append("]\n")
                 .append("  runtime_type = \"io.containerd.runc.v2\"\n")
                 .append("  [").append(runtimesTable).append(name).append(".options]\n")
-                .append("    BinaryName = \"").append(runtimePath).append("\"\n")
-                .append(END).append('\n');
+                .append("    BinaryName = \"").append(runtimePath).append("\"\n");
+        // The kubelet names pod cgroups for the node's driver: with systemd's (kubeadm's default), a handler on
+        // cgroupfs would put the pod's containers where the kubelet does not look. Same driver as the default runtime.
+        if (runtimes(parsed, plugin).path(defaultRuntime).path("options").path("SystemdCgroup").asBoolean(false)) {
+            result.append("    SystemdCgroup = true\n");
+        }
+        result.append(END).append('\n');
         JsonNode check = parse(result.toString());
         if (!runtimes(check, plugin).path(name).path("options").path("BinaryName").asText().equals(runtimePath)) {
             throw new IllegalStateException("the edited containerd config does not register '" + name + "': edit it by hand");

@@ -41,6 +41,15 @@ class ContainerdConfigTest {
     }
 
     @Test
+    void theHandlerUsesTheDefaultRuntimesCgroupDriver() {
+        String systemd = DEBIAN + "[plugins.\"io.containerd.grpc.v1.cri\".containerd.runtimes.runc]\n  runtime_type = \"io.containerd.runc.v2\"\n"
+                + "  [plugins.\"io.containerd.grpc.v1.cri\".containerd.runtimes.runc.options]\n    SystemdCgroup = true\n";
+        assertTrue(ContainerdConfig.withRuntime(systemd, "jsysbox", "/j").contains("    BinaryName = \"/j\"\n    SystemdCgroup = true\n"),
+                "kubeadm's nodes use systemd's cgroup driver: the kubelet looks for the pod's cgroups there");
+        assertFalse(ContainerdConfig.withRuntime(DEBIAN, "jsysbox", "/j").contains("SystemdCgroup"));
+    }
+
+    @Test
     void removingGivesBackTheOriginal() {
         String edited = ContainerdConfig.withRuntime(DEBIAN, "jsysbox", "/usr/local/bin/jsysbox-runc");
         assertEquals(DEBIAN, ContainerdConfig.withoutRuntime(edited));
