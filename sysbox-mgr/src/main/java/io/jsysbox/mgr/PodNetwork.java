@@ -82,7 +82,8 @@ final class PodNetwork {
                 List<String> add = new ArrayList<>(List.of(address.path("family").asText().equals("inet6") ? "-6" : "-4",
                         "address", "add", address.path("local").asText() + "/" + address.path("prefixlen").asInt(), "dev", name));
                 if (address.has("broadcast")) add.addAll(List.of("broadcast", address.path("broadcast").asText()));
-                if (address.path("nodad").asBoolean(false)) add.add("nodad");
+                // Duplicate address detection already ran on this link: again, the address would be unusable a while.
+                if (address.path("family").asText().equals("inet6")) add.add("nodad");
                 commands.add(add);
             }
             commands.add(List.of("link", "set", "dev", name, "up"));

@@ -21,7 +21,7 @@ class PodNetworkTest {
              {"ifindex":2,"link_index":4032,"ifname":"eth0","flags":["BROADCAST","MULTICAST","UP"],"mtu":1500,"link_type":"ether",
               "address":"4e:85:a3:49:1f:0f","link_netnsid":0,"addr_info":[
                {"family":"inet","local":"10.254.77.2","prefixlen":24,"broadcast":"10.254.77.255","scope":"global","label":"eth0"},
-               {"family":"inet6","local":"fd00:99::2","prefixlen":64,"scope":"global","nodad":true},
+               {"family":"inet6","local":"fd00:99::2","prefixlen":64,"scope":"global"},
                {"family":"inet6","local":"fe80::4c85:a3ff:fe49:1f0f","prefixlen":64,"scope":"link"}]}]
             """;
     private static final String ROUTES4 = """
