@@ -227,7 +227,7 @@ public final class ContainerManager {
         }
         stoppedRootfs.remove(id);
         String sandboxId = request.getPodSandboxId();
-        String userNamespace = sandboxId.isEmpty() ? "" : podUserNamespace(id, sandboxId);
+        long sandboxPid = sandboxId.isEmpty() ? 0 : podSandboxPid(id, sandboxId);
         int slot = sandboxId.isEmpty() ? allocate(id) : allocator.share(id, sandboxId).orElseThrow();
         HostRange uids = allocator.uidRange(slot);
         HostRange gids = allocator.gidRange(slot);
@@ -256,11 +256,11 @@ public final class ContainerManager {
             persist();
             LOG.info("{}: prepared in {} ms: uids {}:{} gids {}:{}{}, rootfs {} ({}), {} special mount(s), {} of {} bind source(s) ID-mapped",
                     id, (System.nanoTime() - began) / 1_000_000, uids.start(), uids.size(), gids.start(), gids.size(),
-                    sandboxId.isEmpty() ? "" : " (pod of sandbox " + sandboxId + ", its user namespace " + userNamespace + ")",
+                    sandboxId.isEmpty() ? "" : " (pod of sandbox " + sandboxId + ", init " + sandboxPid + ")",
                     rootfs, state.rootfsShift(), specials.size(), replacements.size(), request.getBindMountsCount());
             PrepareResponse.Builder response = PrepareResponse.newBuilder()
                     .setUidRange(proto(uids)).setGidRange(proto(gids))
-                    .setRootfsShift(state.rootfsShift()).setRootfsPath(state.rootfsPath()).setUserNamespacePath(userNamespace)
+                    .setRootfsShift(state.rootfsShift()).setRootfsPath(state.rootfsPath()).setPodSandboxPid(sandboxPid)
                     .addAllReplacements(replacements).addAllDeviceNodes(devices).addAllLayerMounts(layerMounts);
             specials.forEach((dest, dir) -> response.addSpecialMounts(SpecialMount.newBuilder().setDestination(dest).setSource(dir.toString())));
             return response.build();
@@ -277,10 +277,10 @@ public final class ContainerManager {
     }
 
     /**
-     * The user namespace a pod's container joins: its sandbox's, which must be running under jsysbox. Checked before
-     * anything is made, so a refusal leaves nothing behind.
+     * The init of the sandbox whose namespaces a pod's container joins, which must be running under jsysbox. Checked
+     * before anything is made, so a refusal leaves nothing behind.
      */
-    private String podUserNamespace(String id, String sandboxId) throws ManagerException {
+    private long podSandboxPid(String id, String sandboxId) throws ManagerException {
         ContainerState sandbox = containers.get(sandboxId);
         if (sandbox == null || !sandbox.podSandboxId().isEmpty()) {
             throw new ManagerException(Status.Code.FAILED_PRECONDITION, "pod container " + id + " names sandbox " + sandboxId
@@ -290,7 +290,7 @@ public final class ContainerManager {
             throw new ManagerException(Status.Code.FAILED_PRECONDITION, "pod container " + id + ": its sandbox " + sandboxId
                     + " is not running; start the pod's sandbox first");
         }
-        return "/proc/" + sandbox.pid() + "/ns/user";
+        return sandbox.pid();
     }
 
     /**

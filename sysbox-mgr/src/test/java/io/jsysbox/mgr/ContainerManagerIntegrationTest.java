@@ -228,7 +228,7 @@ class ContainerManagerIntegrationTest {
             ContainerManager manager = managerWithSandbox(init);
             PrepareResponse main = manager.prepare(plain("main").toBuilder().setPodSandboxId("sandbox").build());
             assertEquals(POOL_START + 2 * 65_536, main.getUidRange().getHostStart(), "the sandbox's range");
-            assertEquals("/proc/" + init.pid() + "/ns/user", main.getUserNamespacePath());
+            assertEquals(init.pid(), main.getPodSandboxPid());
             PrepareResponse sidecar = manager.prepare(plain("sidecar").toBuilder().setPodSandboxId("sandbox").build());
             assertEquals(main.getUidRange(), sidecar.getUidRange());
             assertEquals(3, manager.status().getFreeRanges(), "one range for the whole pod");

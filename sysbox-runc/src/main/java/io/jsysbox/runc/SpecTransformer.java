@@ -250,10 +250,9 @@ final class SpecTransformer {
         if (linux.has("namespaces")) annotations.put(ORIGINAL_NAMESPACES, linux.get("namespaces").toString());
 
         addNamespaces(linux, "user", "cgroup");
-        boolean joinsPodUserNamespace = !prepared.getUserNamespacePath().isEmpty();
-        if (joinsPodUserNamespace) ((ObjectNode) namespace(linux, "user")).put("path", prepared.getUserNamespacePath());
-        // The pod's network namespace is the sandbox's own; the manager moves the CRI's interfaces into it.
-        if (pod.isSandbox()) ((ObjectNode) namespace(linux, "network")).remove("path");
+        boolean joinsPod = prepared.getPodSandboxPid() > 0;
+        if (joinsPod) joinPodNamespaces(linux, prepared.getPodSandboxPid());
+        if (pod.isSandbox()) ownPodNamespaces(linux);
         linux.set("uidMappings", mappings(prepared.getUidRange()));
         linux.set("gidMappings", mappings(prepared.getGidRange()));
         grantCapabilities(result.withObjectProperty("process"), hostCapabilities);
@@ -261,7 +260,7 @@ final class SpecTransformer {
         if (linux.path("seccomp").isObject()) allowSystemContainerSyscalls(linux.withObjectProperty("seccomp"));
         rewriteMounts(result.withArrayProperty("mounts"), prepared);
         // A pod's container joins the sandbox's network namespace from the user namespace that owns it: sysfs mounts.
-        if (networkNamespacePath(linux).isPresent() && !joinsPodUserNamespace) bindHostSysfs(result.withArrayProperty("mounts"));
+        if (networkNamespacePath(linux).isPresent() && !joinsPod) bindHostSysfs(result.withArrayProperty("mounts"));
         placeholdKernelFileSystems(result.withArrayProperty("mounts"), kernelFsMountpoints);
         ObjectNode unobscuredProc = result.withArrayProperty("mounts").addObject();
         unobscuredProc.put("destination", UNOBSCURED_PROC).put("type", "proc").put("source", "proc");
@@ -284,6 +283,35 @@ final class SpecTransformer {
      */
     private static void keepInheritedOomScore(ObjectNode process) {
         if (process.path("oomScoreAdj").asInt(0) < 0) process.remove("oomScoreAdj");
+    }
+
+    /** Namespaces a pod's containers share, which the sandbox makes in the pod's user namespace (spec type → /proc name). */
+    private static final Map<String, String> POD_NAMESPACES = Map.of("network", "net", "ipc", "ipc", "uts", "uts");
+
+    /**
+     * The sandbox makes the pod's network, IPC and UTS namespaces inside the pod's user namespace, whatever the CRI
+     * made for them (containerd its network namespace, CRI-O also pinned IPC and UTS ones): those belong to the host's
+     * user namespace, which the pod's containers could not join from the pod's. The manager moves the CRI's network
+     * interfaces into the sandbox's namespace.
+     */
+    private static void ownPodNamespaces(ObjectNode linux) {
+        for (String type : POD_NAMESPACES.keySet()) {
+            JsonNode namespace = namespace(linux, type);
+            if (namespace != null) ((ObjectNode) namespace).remove("path");
+        }
+    }
+
+    /**
+     * A pod's container joins the sandbox's user namespace, and the pod's network, IPC and UTS namespaces as the
+     * sandbox has them (runc joins the user namespace first, so only namespaces it owns can be joined after).
+     */
+    private static void joinPodNamespaces(ObjectNode linux, long sandboxPid) {
+        String dir = "/proc/" + sandboxPid + "/ns/";
+        ((ObjectNode) namespace(linux, "user")).put("path", dir + "user");
+        for (var shared : POD_NAMESPACES.entrySet()) {
+            JsonNode namespace = namespace(linux, shared.getKey());
+            if (namespace != null && namespace.has("path")) ((ObjectNode) namespace).put("path", dir + shared.getValue());
+        }
     }
 
     /** The network namespace the spec joins by path, if it joins one. */

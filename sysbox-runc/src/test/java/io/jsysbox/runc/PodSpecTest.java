@@ -20,7 +20,7 @@ class PodSpecTest {
     private static final String CRI_NETNS = "/var/run/netns/cni-1234";
     private static final IdRange RANGE = IdRange.newBuilder().setHostStart(196608).setSize(65536).build();
     private static final PrepareResponse SANDBOX_PREPARED = PrepareResponse.newBuilder().setUidRange(RANGE).setGidRange(RANGE).build();
-    private static final PrepareResponse MEMBER_PREPARED = SANDBOX_PREPARED.toBuilder().setUserNamespacePath("/proc/4242/ns/user").build();
+    private static final PrepareResponse MEMBER_PREPARED = SANDBOX_PREPARED.toBuilder().setPodSandboxPid(4242).build();
 
     /** The Docker spec made to look like what containerd's CRI writes for a pod's sandbox or container. */
     private static ObjectNode podSpec(String type, String networkPath) throws Exception {
@@ -89,6 +89,24 @@ class PodSpecTest {
                 "runc needs the mappings to own the rootfs and /dev for the joined namespace's root");
         assertEquals("sysfs", sysMount(transformed).path("type").asText(),
                 "the pod's user namespace owns the pod's network namespace: its sysfs mounts");
+    }
+
+    @Test
+    void crioPinnedNamespacesAreReplacedByThePods() throws Exception {
+        ObjectNode sandbox = podSpec("sandbox", CRI_NETNS);
+        ((ObjectNode) namespace(sandbox, "ipc")).put("path", "/var/run/ipcns/1234");
+        ((ObjectNode) namespace(sandbox, "uts")).put("path", "/var/run/utsns/1234");
+        JsonNode ownNamespaces = SpecTransformer.transform(sandbox, PodRole.of(sandbox), SANDBOX_PREPARED, List.of(), List.of());
+        for (String type : List.of("network", "ipc", "uts")) {
+            assertFalse(namespace(ownNamespaces, type).has("path"), type + ": the sandbox makes it in the pod's user namespace");
+        }
+        ObjectNode member = podSpec("container", CRI_NETNS);
+        ((ObjectNode) namespace(member, "ipc")).put("path", "/var/run/ipcns/1234");
+        JsonNode joined = SpecTransformer.transform(member, PodRole.of(member), MEMBER_PREPARED, List.of(), List.of());
+        assertEquals("/proc/4242/ns/net", namespace(joined, "network").path("path").asText());
+        assertEquals("/proc/4242/ns/ipc", namespace(joined, "ipc").path("path").asText());
+        assertFalse(namespace(joined, "uts").has("path"), "a namespace the container makes itself stays its own");
+        assertFalse(namespace(joined, "pid").has("path"));
     }
 
     @Test
