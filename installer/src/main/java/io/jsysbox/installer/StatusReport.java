@@ -24,9 +24,9 @@ final class StatusReport {
         lines.add("pool: uid " + range(status.getUidPool()) + ", gid " + range(status.getGidPool()) + ", " + status.getFreeRanges() + " free ranges");
         lines.add("containers: " + status.getContainersCount());
         for (ContainerStatus c : status.getContainersList()) {
-            // A pod's container names no sandbox id here: the line must name one container only (the tests find lines by id).
+            // The container whose range it shares is not named: a line names one container only (the tests find lines by id).
             lines.add(String.format("  %s  uid %s  gid %s  pid %d  rootfs %s%s", c.getId(), range(c.getUidRange()), range(c.getGidRange()),
-                    c.getPid(), c.getRootfsShift(), c.getPodSandboxId().isEmpty() ? "" : "  pod container (its sandbox's range)"));
+                    c.getPid(), c.getRootfsShift(), c.getSharesRangeOf().isEmpty() ? "" : "  shares another container's range"));
         }
         var cache = status.getInnerImageCache();
         lines.add(String.format("inner image cache: %d entries, %s (%s)", cache.getEntriesCount(), mebibytes(cache.getBytes()), cache.getDir()));

@@ -22,7 +22,7 @@ class StatusReportTest {
                 .addContainers(ContainerStatus.newBuilder().setId("abc").setUidRange(range(231072, 65536))
                         .setGidRange(range(231072, 65536)).setPid(42).setRootfsShift("idmapped-layers"))
                 .addContainers(ContainerStatus.newBuilder().setId("def").setUidRange(range(231072, 65536))
-                        .setGidRange(range(231072, 65536)).setPid(43).setRootfsShift("idmapped-layers").setPodSandboxId("abc"))
+                        .setGidRange(range(231072, 65536)).setPid(43).setRootfsShift("idmapped-layers").setSharesRangeOf("abc"))
                 .setInnerImageCache(InnerImageCacheStatus.newBuilder().setDir("/var/lib/jsysbox/inner-images").setBytes(3 << 20)
                         .addEntries(InnerImageCacheEntry.newBuilder().setKey("0123abcd").setSharedLayers(2).setUsers(1)
                                 .setSource("/var/lib/docker/overlay2/x/diff/var/lib/docker")))
@@ -32,7 +32,7 @@ class StatusReportTest {
                 "pool: uid 231072-268666527, gid 231072-268666527, 4095 free ranges",
                 "containers: 2",
                 "  abc  uid 231072-296607  gid 231072-296607  pid 42  rootfs idmapped-layers",
-                "  def  uid 231072-296607  gid 231072-296607  pid 43  rootfs idmapped-layers  pod container (its sandbox's range)",
+                "  def  uid 231072-296607  gid 231072-296607  pid 43  rootfs idmapped-layers  shares another container's range",
                 "inner image cache: 1 entries, 3.0 MiB (/var/lib/jsysbox/inner-images)",
                 "  0123abcd  2 shared layers  used by 1 running  from /var/lib/docker/overlay2/x/diff/var/lib/docker"),
                 StatusReport.manager(status, "systemd unit jsysbox-mgr.service"));

@@ -56,6 +56,9 @@ interface LibC extends Library {
 
     long copy_file_range(int inFd, Pointer inOffset, int outFd, Pointer outOffset, long length, int flags);
 
+    /** ioctl(2) with no argument (NS_GET_USERNS and the like). */
+    int ioctl(int fd, long request);
+
     int close(int fd);
 
     int setfsuid(int uid);

@@ -210,6 +210,29 @@ public final class Linux {
         }
     }
 
+    /**
+     * The user namespace that owns the namespace at {@code namespace} (a /proc/PID/ns/* link, or a file a namespace is
+     * bound on), as its nsfs file's stat: compare {@code dev} and {@code ino} with a /proc/PID/ns/user's. Through
+     * ioctl NS_GET_USERNS (linux/nsfs.h).
+     */
+    public static Stat owningUserNamespace(Path namespace) throws LinuxException {
+        final long nsGetUserns = 0xb701;
+        try (Fd ns = openat2(null, namespace.toString(), O_RDONLY, 0)) {
+            int owner = C.ioctl(ns.value(), nsGetUserns);
+            if (owner < 0) throw new LinuxException("ioctl(" + namespace + ", NS_GET_USERNS)", Native.getLastError());
+            try (Fd userNamespace = new Fd(owner)) {
+                return stat(userNamespace);
+            }
+        }
+    }
+
+    /** The namespace at {@code namespace} (a /proc/PID/ns/* link, followed), as its nsfs file's stat. */
+    public static Stat namespace(Path namespace) throws LinuxException {
+        try (Fd ns = openat2(null, namespace.toString(), O_PATH, 0)) {
+            return stat(ns);
+        }
+    }
+
     /** statx(2) of the file {@code fd} is open on (any descriptor, O_PATH too). */
     public static Stat stat(Fd fd) throws LinuxException {
         return statNoFollow(fd, NO_NAME);

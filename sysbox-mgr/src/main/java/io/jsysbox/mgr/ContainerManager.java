@@ -79,10 +79,10 @@ public final class ContainerManager {
         ManagerState state = store.load();
         // Slot holders first, then the pods' containers sharing their slots.
         for (ContainerState c : state.containers()) {
-            if (c.podSandboxId().isEmpty()) allocator.restore(c.id(), c.slot(), false);
+            if (c.sharesRangeOf().isEmpty()) allocator.restore(c.id(), c.slot(), false);
         }
         for (ContainerState c : state.containers()) {
-            if (!c.podSandboxId().isEmpty()) allocator.restore(c.id(), c.slot(), true);
+            if (!c.sharesRangeOf().isEmpty()) allocator.restore(c.id(), c.slot(), true);
             containers.put(c.id(), c);
         }
         allocator.restorePrevious(state.previousSlots(), state.nextSlot());
@@ -226,14 +226,15 @@ public final class ContainerManager {
             release(id);
         }
         stoppedRootfs.remove(id);
-        String sandboxId = request.getPodSandboxId();
-        long sandboxPid = sandboxId.isEmpty() ? 0 : podSandboxPid(id, sandboxId);
-        int slot = sandboxId.isEmpty() ? allocate(id) : allocator.share(id, sandboxId).orElseThrow();
+        String sharedWith = request.getPodSandboxId().isEmpty()
+                ? namespaceOwner(id, request.getJoinedNamespacesList()).orElse("") : request.getPodSandboxId();
+        long sharedInit = sharedWith.isEmpty() ? 0 : runningInit(id, sharedWith, !request.getPodSandboxId().isEmpty());
+        int slot = sharedWith.isEmpty() ? allocate(id) : allocator.share(id, sharedWith).orElseThrow();
         HostRange uids = allocator.uidRange(slot);
         HostRange gids = allocator.gidRange(slot);
-        ContainerState.Builder made = new ContainerState.Builder(id, slot, rootfs.toString(), sandboxId);
+        ContainerState.Builder made = new ContainerState.Builder(id, slot, rootfs.toString(), sharedWith);
         try {
-            Path slotDir = mountRoot.resolve(ContainerState.dirName(slot, id, sandboxId));
+            Path slotDir = mountRoot.resolve(ContainerState.dirName(slot, id, sharedWith));
             mkdirMode(slotDir, SLOT_DIR_MODE);
             made.dirs.add(slotDir.toString());
             var home = specialMounts.homeFor(id, rootfs);
@@ -248,7 +249,7 @@ public final class ContainerManager {
                 layerMounts.addAll(shared.get().mounts());
                 made.innerImageCacheKeys.add(shared.get().cacheKey());
             }
-            var devices = deviceNodes.make(ContainerState.dirName(slot, id, sandboxId), uids.rootId(), gids.rootId(), made);
+            var devices = deviceNodes.make(ContainerState.dirName(slot, id, sharedWith), uids.rootId(), gids.rootId(), made);
             rootfsShifter.shift(rootfs, layers, uids, gids, slotDir, made);
             var replacements = bindMountMapper.map(id, request.getBindMountsList(), uids, gids, slotDir, made);
             ContainerState state = made.build();
@@ -256,11 +257,11 @@ public final class ContainerManager {
             persist();
             LOG.info("{}: prepared in {} ms: uids {}:{} gids {}:{}{}, rootfs {} ({}), {} special mount(s), {} of {} bind source(s) ID-mapped",
                     id, (System.nanoTime() - began) / 1_000_000, uids.start(), uids.size(), gids.start(), gids.size(),
-                    sandboxId.isEmpty() ? "" : " (pod of sandbox " + sandboxId + ", init " + sandboxPid + ")",
+                    sharedWith.isEmpty() ? "" : " (shared with " + sharedWith + ", init " + sharedInit + ")",
                     rootfs, state.rootfsShift(), specials.size(), replacements.size(), request.getBindMountsCount());
             PrepareResponse.Builder response = PrepareResponse.newBuilder()
                     .setUidRange(proto(uids)).setGidRange(proto(gids))
-                    .setRootfsShift(state.rootfsShift()).setRootfsPath(state.rootfsPath()).setPodSandboxPid(sandboxPid)
+                    .setRootfsShift(state.rootfsShift()).setRootfsPath(state.rootfsPath()).setUserNamespacePid(sharedInit)
                     .addAllReplacements(replacements).addAllDeviceNodes(devices).addAllLayerMounts(layerMounts);
             specials.forEach((dest, dir) -> response.addSpecialMounts(SpecialMount.newBuilder().setDestination(dest).setSource(dir.toString())));
             return response.build();
@@ -277,20 +278,61 @@ public final class ContainerManager {
     }
 
     /**
-     * The init of the sandbox whose namespaces a pod's container joins, which must be running under jsysbox. Checked
-     * before anything is made, so a refusal leaves nothing behind.
+     * The init of {@code ownerId}, whose user namespace and range container {@code id} is to share: a pod's sandbox
+     * ({@code pod}) or the container whose namespaces it joins; it must be running under jsysbox. Checked before
+     * anything is made, so a refusal leaves nothing behind.
      */
-    private long podSandboxPid(String id, String sandboxId) throws ManagerException {
-        ContainerState sandbox = containers.get(sandboxId);
-        if (sandbox == null || !sandbox.podSandboxId().isEmpty()) {
-            throw new ManagerException(Status.Code.FAILED_PRECONDITION, "pod container " + id + " names sandbox " + sandboxId
+    private long runningInit(String id, String ownerId, boolean pod) throws ManagerException {
+        ContainerState owner = containers.get(ownerId);
+        if (owner == null) {
+            throw new ManagerException(Status.Code.FAILED_PRECONDITION, "pod container " + id + " names sandbox " + ownerId
                     + ", which is not running under jsysbox: run the whole pod with the jsysbox runtime class (runtimeClassName: jsysbox)");
         }
-        if (sandbox.pid() <= 0 || !initAlive(sandbox)) {
-            throw new ManagerException(Status.Code.FAILED_PRECONDITION, "pod container " + id + ": its sandbox " + sandboxId
-                    + " is not running; start the pod's sandbox first");
+        if (owner.pid() <= 0 || !initAlive(owner)) {
+            throw new ManagerException(Status.Code.FAILED_PRECONDITION, (pod ? "pod container " + id + ": its sandbox " : id + ": the container ")
+                    + ownerId + (pod ? " is not running; start the pod's sandbox first" : " whose namespaces it joins is not running"));
         }
-        return sandbox.pid();
+        return owner.pid();
+    }
+
+    /**
+     * The running jsysbox container whose user namespace owns the namespaces at {@code paths} (Docker's --network,
+     * --ipc, --pid container:X give /proc/<X's init>/ns/...), if any: only from that user namespace can the new
+     * container's root join them. Namespaces a jsysbox container joined from elsewhere (a plain runc container's)
+     * are not its own and give no owner. Containers sharing one user namespace (a pod's) count as one: its slot holder.
+     */
+    private Optional<String> namespaceOwner(String id, List<String> paths) throws ManagerException {
+        Map<Integer, ContainerState> bySlot = new java.util.TreeMap<>();
+        for (String path : paths) {
+            Optional<Linux.Stat> owner = userNamespaceOf(() -> Linux.owningUserNamespace(Path.of(path)));
+            if (owner.isEmpty()) continue;
+            for (ContainerState c : containers.values()) {
+                if (c.pid() <= 0 || !initAlive(c)) continue;
+                Optional<Linux.Stat> own = userNamespaceOf(() -> Linux.namespace(Path.of("/proc", Long.toString(c.pid()), "ns", "user")));
+                if (own.isPresent() && own.get().dev() == owner.get().dev() && own.get().ino() == owner.get().ino()) {
+                    bySlot.merge(c.slot(), c, (kept, other) -> kept.sharesRangeOf().isEmpty() ? kept : other);
+                }
+            }
+        }
+        if (bySlot.size() > 1) {
+            throw new ManagerException(Status.Code.INVALID_ARGUMENT, id + " joins namespaces of several jsysbox containers ("
+                    + String.join(", ", bySlot.values().stream().map(ContainerState::id).toList())
+                    + "): it can share the user namespace of one only; join the namespaces of one of them");
+        }
+        return bySlot.values().stream().findFirst().map(ContainerState::id);
+    }
+
+    private interface NamespaceLookup {
+        Linux.Stat get() throws io.jsysbox.linux.LinuxException;
+    }
+
+    /** The looked-up namespace, or empty when it is gone or unreadable (a process that just exited). */
+    private static Optional<Linux.Stat> userNamespaceOf(NamespaceLookup stat) {
+        try {
+            return Optional.of(stat.get());
+        } catch (io.jsysbox.linux.LinuxException e) {
+            return Optional.empty();
+        }
     }
 
     /**
@@ -366,7 +408,7 @@ public final class ContainerManager {
             dirs.addAll(c.keptDirs());
             response.addContainers(ContainerStatus.newBuilder().setId(c.id())
                     .setUidRange(proto(allocator.uidRange(c.slot()))).setGidRange(proto(allocator.gidRange(c.slot())))
-                    .setRootfs(c.rootfs()).setRootfsShift(c.rootfsShift()).setPid(c.pid()).setPodSandboxId(c.podSandboxId())
+                    .setRootfs(c.rootfs()).setRootfsShift(c.rootfsShift()).setPid(c.pid()).setSharesRangeOf(c.sharesRangeOf())
                     .addAllMounts(c.mounts()).addAllDirs(dirs));
         }
         return response.build();

@@ -10,13 +10,14 @@ import java.util.List;
  * {@code innerImageCacheKeys}: the inner image cache entries whose layers it mounts.
  * {@code pidStartMillis}: when the init started (epoch ms), so a pid reused while the manager was down is not
  * taken for the container's init.
- * {@code podSandboxId}: for a container of a Kubernetes pod, its sandbox, whose slot (ID range) it shares; else "".
+ * {@code sharesRangeOf}: the container whose user namespace and slot (ID range) this one shares — its Kubernetes pod's
+ * sandbox, or the jsysbox container whose namespaces it joined (Docker's --network/--ipc/--pid container:X); else "".
  */
 public record ContainerState(String id, int slot, String rootfs, String rootfsShift, String rootfsPath, long pid,
                              long pidStartMillis, List<String> mounts, List<String> dirs, List<String> keptDirs,
-                             List<String> innerImageCacheKeys, String podSandboxId) {
+                             List<String> innerImageCacheKeys, String sharesRangeOf) {
     public ContainerState {
-        podSandboxId = podSandboxId == null ? "" : podSandboxId;
+        sharesRangeOf = sharesRangeOf == null ? "" : sharesRangeOf;
         mounts = mounts == null ? List.of() : List.copyOf(mounts);
         dirs = dirs == null ? List.of() : List.copyOf(dirs);
         keptDirs = keptDirs == null ? List.of() : List.copyOf(keptDirs);
@@ -25,21 +26,21 @@ public record ContainerState(String id, int slot, String rootfs, String rootfsSh
 
     public ContainerState withPid(long newPid, long newPidStartMillis) {
         return new ContainerState(id, slot, rootfs, rootfsShift, rootfsPath, newPid, newPidStartMillis, mounts, dirs, keptDirs,
-                innerImageCacheKeys, podSandboxId);
+                innerImageCacheKeys, sharesRangeOf);
     }
 
     public ContainerState withMounts(List<String> newMounts) {
         return new ContainerState(id, slot, rootfs, rootfsShift, rootfsPath, pid, pidStartMillis, newMounts, dirs, keptDirs,
-                innerImageCacheKeys, podSandboxId);
+                innerImageCacheKeys, sharesRangeOf);
     }
 
-    /** Name of the container's own dirs (mount dir, device dir): its slot's number, suffixed by its id in a pod. */
+    /** Name of the container's own dirs (mount dir, device dir): its slot's number, suffixed by its id in a shared slot. */
     public String dirName() {
-        return dirName(slot, id, podSandboxId);
+        return dirName(slot, id, sharesRangeOf);
     }
 
-    static String dirName(int slot, String id, String podSandboxId) {
-        return podSandboxId.isEmpty() ? Integer.toString(slot) : slot + "-" + id;
+    static String dirName(int slot, String id, String sharesRangeOf) {
+        return sharesRangeOf.isEmpty() ? Integer.toString(slot) : slot + "-" + id;
     }
 
     /** A mutable builder: Prepare records each step as it makes it, so a failure can undo exactly those. */
@@ -47,7 +48,7 @@ public record ContainerState(String id, int slot, String rootfs, String rootfsSh
         final String id;
         final int slot;
         final String rootfs;
-        final String podSandboxId;
+        final String sharesRangeOf;
         String rootfsShift = "none";
         String rootfsPath = "";
         final List<String> mounts = new ArrayList<>();
@@ -55,16 +56,16 @@ public record ContainerState(String id, int slot, String rootfs, String rootfsSh
         final List<String> keptDirs = new ArrayList<>();
         final List<String> innerImageCacheKeys = new ArrayList<>();
 
-        Builder(String id, int slot, String rootfs, String podSandboxId) {
+        Builder(String id, int slot, String rootfs, String sharesRangeOf) {
             this.id = id;
             this.slot = slot;
             this.rootfs = rootfs;
-            this.podSandboxId = podSandboxId;
+            this.sharesRangeOf = sharesRangeOf;
         }
 
         ContainerState build() {
             return new ContainerState(id, slot, rootfs, rootfsShift, rootfsPath, 0, 0, mounts, dirs, keptDirs, innerImageCacheKeys,
-                    podSandboxId);
+                    sharesRangeOf);
         }
     }
 }

@@ -228,7 +228,7 @@ class ContainerManagerIntegrationTest {
             ContainerManager manager = managerWithSandbox(init);
             PrepareResponse main = manager.prepare(plain("main").toBuilder().setPodSandboxId("sandbox").build());
             assertEquals(POOL_START + 2 * 65_536, main.getUidRange().getHostStart(), "the sandbox's range");
-            assertEquals(init.pid(), main.getPodSandboxPid());
+            assertEquals(init.pid(), main.getUserNamespacePid());
             PrepareResponse sidecar = manager.prepare(plain("sidecar").toBuilder().setPodSandboxId("sandbox").build());
             assertEquals(main.getUidRange(), sidecar.getUidRange());
             assertEquals(3, manager.status().getFreeRanges(), "one range for the whole pod");
@@ -267,6 +267,24 @@ class ContainerManagerIntegrationTest {
             try (var dirs = Files.list(mountRoot)) {
                 assertEquals(List.of(), dirs.toList());
             }
+        } finally {
+            init.destroyForcibly().waitFor();
+        }
+    }
+
+    @Test
+    void aContainerJoiningAJsysboxContainersNamespacesSharesItsRange() throws Exception {
+        Process init = new ProcessBuilder("sleep", "600").start();
+        try {
+            ContainerManager manager = managerWithSandbox(init);
+            // The fake sandbox's init runs in the host's user namespace, which owns the host's network namespace.
+            PrepareResponse joined = manager.prepare(plain("joined").toBuilder().addJoinedNamespaces("/proc/self/ns/net").build());
+            assertEquals(POOL_START + 2 * 65_536, joined.getUidRange().getHostStart());
+            assertEquals(init.pid(), joined.getUserNamespacePid());
+            PrepareResponse elsewhere = manager.prepare(plain("elsewhere").toBuilder().addJoinedNamespaces("/nonexistent/ns/net").build());
+            assertEquals(0, elsewhere.getUserNamespacePid(), "a namespace no jsysbox container owns: a user namespace of its own");
+            manager.release("joined");
+            manager.release("elsewhere");
         } finally {
             init.destroyForcibly().waitFor();
         }

@@ -250,8 +250,8 @@ final class SpecTransformer {
         if (linux.has("namespaces")) annotations.put(ORIGINAL_NAMESPACES, linux.get("namespaces").toString());
 
         addNamespaces(linux, "user", "cgroup");
-        boolean joinsPod = prepared.getPodSandboxPid() > 0;
-        if (joinsPod) joinPodNamespaces(linux, prepared.getPodSandboxPid());
+        boolean joinsPod = prepared.getUserNamespacePid() > 0;
+        if (joinsPod) joinSharedNamespaces(linux, prepared.getUserNamespacePid());
         if (pod.isSandbox()) ownPodNamespaces(linux);
         linux.set("uidMappings", mappings(prepared.getUidRange()));
         linux.set("gidMappings", mappings(prepared.getGidRange()));
@@ -303,15 +303,30 @@ final class SpecTransformer {
 
     /**
      * A pod's container joins the sandbox's user namespace, and the pod's network, IPC and UTS namespaces as the
-     * sandbox has them (runc joins the user namespace first, so only namespaces it owns can be joined after).
+     * sandbox has them (runc joins the user namespace first, so only namespaces it owns can be joined after); so does
+     * a container joining another jsysbox container's namespaces, with {@code initPid} that container's init.
      */
-    private static void joinPodNamespaces(ObjectNode linux, long sandboxPid) {
-        String dir = "/proc/" + sandboxPid + "/ns/";
+    private static void joinSharedNamespaces(ObjectNode linux, long initPid) {
+        String dir = "/proc/" + initPid + "/ns/";
         ((ObjectNode) namespace(linux, "user")).put("path", dir + "user");
         for (var shared : POD_NAMESPACES.entrySet()) {
             JsonNode namespace = namespace(linux, shared.getKey());
             if (namespace != null && namespace.has("path")) ((ObjectNode) namespace).put("path", dir + shared.getValue());
         }
+    }
+
+    /**
+     * Paths of the network, IPC, PID and UTS namespaces the spec joins: when they are a jsysbox container's (Docker's
+     * --network/--ipc/--pid container:X), the manager has this container share that one's user namespace.
+     */
+    static List<String> joinedNamespacePaths(JsonNode spec) {
+        List<String> paths = new ArrayList<>();
+        for (JsonNode namespace : spec.path("linux").path("namespaces")) {
+            if (List.of("network", "ipc", "pid", "uts").contains(namespace.path("type").asText()) && namespace.path("path").isTextual()) {
+                paths.add(namespace.path("path").asText());
+            }
+        }
+        return paths;
     }
 
     /** The network namespace the spec joins by path, if it joins one. */

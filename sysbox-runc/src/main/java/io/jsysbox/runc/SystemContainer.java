@@ -62,7 +62,9 @@ final class SystemContainer implements AutoCloseable {
                     .addAllBindMounts(SpecTransformer.bindMounts(spec))
                     .addAllSpecialMounts(SpecTransformer.specialMountsWanted(spec))
                     .setInnerImageCacheOff(SpecTransformer.innerImageCacheOff(spec))
-                    .setPodSandboxId(pod.sandboxId()).build());
+                    .setPodSandboxId(pod.sandboxId())
+                    .addAllJoinedNamespaces(pod.kind() == PodRole.Kind.NONE ? SpecTransformer.joinedNamespacePaths(spec) : List.of())
+                    .build());
             try {
                 ObjectNode transformed = SpecTransformer.transform(spec, pod, prepared, capabilities, kernelFsMountpoints);
                 SpecTransformer.keepLockedMountFlags(transformed, hostMounts());

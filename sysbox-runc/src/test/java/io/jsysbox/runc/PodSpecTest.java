@@ -20,7 +20,7 @@ class PodSpecTest {
     private static final String CRI_NETNS = "/var/run/netns/cni-1234";
     private static final IdRange RANGE = IdRange.newBuilder().setHostStart(196608).setSize(65536).build();
     private static final PrepareResponse SANDBOX_PREPARED = PrepareResponse.newBuilder().setUidRange(RANGE).setGidRange(RANGE).build();
-    private static final PrepareResponse MEMBER_PREPARED = SANDBOX_PREPARED.toBuilder().setPodSandboxPid(4242).build();
+    private static final PrepareResponse MEMBER_PREPARED = SANDBOX_PREPARED.toBuilder().setUserNamespacePid(4242).build();
 
     /** The Docker spec made to look like what containerd's CRI writes for a pod's sandbox or container. */
     private static ObjectNode podSpec(String type, String networkPath) throws Exception {
@@ -107,6 +107,19 @@ class PodSpecTest {
         assertEquals("/proc/4242/ns/ipc", namespace(joined, "ipc").path("path").asText());
         assertFalse(namespace(joined, "uts").has("path"), "a namespace the container makes itself stays its own");
         assertFalse(namespace(joined, "pid").has("path"));
+    }
+
+    @Test
+    void theNamespacesASpecJoinsAreAskedAbout() throws Exception {
+        ObjectNode spec = SpecTransformerTest.dockerSpec();
+        assertEquals(List.of(), SpecTransformer.joinedNamespacePaths(spec));
+        ((ObjectNode) namespace(spec, "network")).put("path", "/proc/777/ns/net");
+        ((ObjectNode) namespace(spec, "pid")).put("path", "/proc/777/ns/pid");
+        ((ObjectNode) namespace(spec, "mount")).put("path", "/proc/777/ns/mnt");
+        assertEquals(List.of("/proc/777/ns/net", "/proc/777/ns/pid"), SpecTransformer.joinedNamespacePaths(spec));
+        JsonNode joined = SpecTransformer.transform(spec, PodRole.NONE, MEMBER_PREPARED, List.of(), List.of());
+        assertEquals("/proc/4242/ns/user", namespace(joined, "user").path("path").asText());
+        assertEquals("/proc/777/ns/pid", namespace(joined, "pid").path("path").asText(), "a PID namespace joined stays the one asked for");
     }
 
     @Test
