@@ -128,12 +128,15 @@ final class SpecTransformer {
         if (!spec.path("process").isObject()) {
             throw new JsysboxException("config.json has no process: add the process to run (see 'runc spec')");
         }
+        boolean pod = PodRole.of(spec).kind() != PodRole.Kind.NONE;
         if (isPrivileged(spec)) {
-            throw new JsysboxException("--privileged is not supported: jsysbox containers are unprivileged by design "
-                    + "and run Docker/systemd without it; drop --privileged");
+            throw new JsysboxException(pod
+                    ? "a pod with securityContext.privileged: true cannot use the jsysbox runtime class: its pods are "
+                      + "unprivileged by design and run Docker/systemd without it; drop privileged"
+                    : "--privileged is not supported: jsysbox containers are unprivileged by design "
+                      + "and run Docker/systemd without it; drop --privileged");
         }
         JsonNode linux = spec.path("linux");
-        boolean pod = PodRole.of(spec).kind() != PodRole.Kind.NONE;
         for (var required : REQUIRED_NAMESPACES.entrySet()) {
             if (namespace(linux, required.getKey()) != null && !joinedHost.contains(required.getKey())) continue;
             String type = required.getKey(), flag = required.getValue();

@@ -132,6 +132,15 @@ class PodSpecTest {
     }
 
     @Test
+    void aPrivilegedPodIsRefusedInThePodsTerms() throws Exception {
+        ObjectNode spec = podSpec("sandbox", CRI_NETNS);
+        spec.withObjectProperty("process").withObjectProperty("capabilities").withArrayProperty("bounding").add("CAP_SYS_ADMIN");
+        spec.withObjectProperty("linux").remove(List.of("maskedPaths", "readonlyPaths"));
+        String message = assertThrows(JsysboxException.class, () -> SpecTransformer.validate(spec, Set.of())).getMessage();
+        assertTrue(message.contains("securityContext.privileged: true"), message);
+    }
+
+    @Test
     void aHostNetworkPodIsRefusedInThePodsTerms() throws Exception {
         ObjectNode spec = podSpec("sandbox", CRI_NETNS);
         String message = assertThrows(JsysboxException.class, () -> SpecTransformer.validate(spec, Set.of("network"))).getMessage();

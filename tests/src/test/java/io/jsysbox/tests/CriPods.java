@@ -48,8 +48,12 @@ final class CriPods {
         final List<String> ids = new ArrayList<>();
 
         Pod(Containerd containerd, String handler, String name, NamespaceOption namespaces) throws IOException {
+            this(containerd, handler, podConfig(containerd, name, namespaces));
+        }
+
+        Pod(Containerd containerd, String handler, PodSandboxConfig config) throws IOException {
             this.containerd = containerd;
-            config = podConfig(containerd, name, namespaces);
+            this.config = config;
             sandbox = runPod(containerd, handler, config);
             ids.add(sandbox);
         }
@@ -88,7 +92,7 @@ final class CriPods {
         }
     }
 
-    private static PodSandboxConfig podConfig(Containerd containerd, String name, NamespaceOption namespaces) {
+    static PodSandboxConfig podConfig(Containerd containerd, String name, NamespaceOption namespaces) {
         return PodSandboxConfig.newBuilder()
                 .setMetadata(PodSandboxMetadata.newBuilder().setName(name).setUid(name + "-" + Docker.RUN).setNamespace("default"))
                 .setHostname(name).setLogDirectory(containerd.dir().resolve("logs").resolve(name).toString())

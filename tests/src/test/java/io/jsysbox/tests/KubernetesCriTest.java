@@ -3,21 +3,35 @@ package io.jsysbox.tests;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static io.jsysbox.tests.CriPods.KUBELET_NAMESPACES;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.jsysbox.tests.CriPods.Pod;
+import io.grpc.StatusRuntimeException;
+import io.jsysbox.tests.cri.ContainerConfig;
+import io.jsysbox.tests.cri.ContainerMetadata;
+import io.jsysbox.tests.cri.CreateContainerRequest;
+import io.jsysbox.tests.cri.ImageSpec;
+import io.jsysbox.tests.cri.LinuxContainerConfig;
+import io.jsysbox.tests.cri.LinuxContainerSecurityContext;
+import io.jsysbox.tests.cri.LinuxPodSandboxConfig;
+import io.jsysbox.tests.cri.LinuxSandboxSecurityContext;
 import io.jsysbox.tests.cri.Mount;
 import io.jsysbox.tests.cri.NamespaceMode;
+import io.jsysbox.tests.cri.PodSandboxConfig;
 import io.jsysbox.tests.cri.PodSandboxStatusRequest;
+import io.jsysbox.tests.cri.RunPodSandboxRequest;
+import io.jsysbox.tests.cri.StartContainerRequest;
 import io.jsysbox.tests.cri.StatusRequest;
 import io.jsysbox.tests.cri.StatusResponse;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -120,6 +134,38 @@ class KubernetesCriTest {
     }
 
     @Test
+    void hostNetworkPodsAndPrivilegedContainersAreRefusedWithAClearMessageAndLeaveNothing() throws IOException {
+        Set<String> mountsBefore = Leftovers.jsysboxMounts();
+        String containersBefore = containersLine();
+        PodSandboxConfig hostNetwork = CriPods.podConfig(containerd, "host-network",
+                KUBELET_NAMESPACES.toBuilder().setNetwork(NamespaceMode.NODE).build());
+        Files.createDirectories(Path.of(hostNetwork.getLogDirectory()));
+        var refused = assertThrows(StatusRuntimeException.class, () -> containerd.runtime().runPodSandbox(RunPodSandboxRequest.newBuilder()
+                .setConfig(hostNetwork).setRuntimeHandler(Containerd.HANDLER).build()));
+        assertTrue(String.valueOf(refused.getStatus().getDescription()).contains("hostNetwork: true"), refused.getStatus().toString());
+
+        // containerd lets privileged containers only into a privileged sandbox; its pause process itself gets no privilege.
+        PodSandboxConfig privilegedPod = CriPods.podConfig(containerd, "privileged", KUBELET_NAMESPACES).toBuilder()
+                .setLinux(LinuxPodSandboxConfig.newBuilder().setSecurityContext(LinuxSandboxSecurityContext.newBuilder()
+                        .setNamespaceOptions(KUBELET_NAMESPACES).setPrivileged(true))).build();
+        try (Pod pod = new Pod(containerd, Containerd.HANDLER, privilegedPod)) {
+            String id = containerd.runtime().createContainer(CreateContainerRequest.newBuilder().setPodSandboxId(pod.sandbox)
+                    .setSandboxConfig(privilegedPod).setConfig(ContainerConfig.newBuilder()
+                            .setMetadata(ContainerMetadata.newBuilder().setName("privileged"))
+                            .setImage(ImageSpec.newBuilder().setImage(Containerd.SANDBOX_IMAGE))
+                            .setLinux(LinuxContainerConfig.newBuilder().setSecurityContext(LinuxContainerSecurityContext.newBuilder()
+                                    .setNamespaceOptions(KUBELET_NAMESPACES).setPrivileged(true)))
+                            .setLogPath("privileged.log")).build()).getContainerId();
+            pod.ids.add(id);
+            refused = assertThrows(StatusRuntimeException.class,
+                    () -> containerd.runtime().startContainer(StartContainerRequest.newBuilder().setContainerId(id).build()));
+            assertTrue(String.valueOf(refused.getStatus().getDescription()).contains("securityContext.privileged: true"), refused.getStatus().toString());
+        }
+        Await.until("the refused pod and container to leave nothing", Leftovers.CLEANUP,
+                () -> Leftovers.jsysboxMounts().equals(mountsBefore) && containersLine().equals(containersBefore), Boolean::booleanValue);
+    }
+
+    @Test
     void aPodsContainerRunsDockerAndAnInnerContainer() throws IOException {
         String image = containerd.importImage(Docker.DIND_IMAGE);
         try (Pod pod = new Pod(containerd, Containerd.HANDLER, "dind", KUBELET_NAMESPACES)) {
@@ -130,5 +176,10 @@ class KubernetesCriTest {
                     answer -> answer.getExitCode() == 0);
             assertEquals("hello from a pod", pod.execOk(engine, "docker", "run", "--rm", "busybox", "echo", "hello from a pod"));
         }
+    }
+
+    /** `jsysbox status`'s "containers: N" line. */
+    private static String containersLine() {
+        return Jsysbox.status().assertOk().stdout().lines().filter(line -> line.startsWith("containers:")).findFirst().orElse("");
     }
 }
