@@ -84,6 +84,18 @@ final class Containerd implements BeforeAllCallback, AfterAllCallback {
         importSandboxImage();
     }
 
+    /**
+     * The pod addresses CNI's host-local IPAM holds reserved (one file per address in its data dir): after a pod is
+     * removed its address must be free again, or a node's pod network runs out.
+     */
+    List<String> reservedAddresses() throws IOException {
+        Path reservations = dir.resolve("cni-ipam/jsysbox-test");
+        if (!Files.isDirectory(reservations)) return List.of();
+        try (var files = Files.list(reservations)) {
+            return files.map(file -> file.getFileName().toString()).filter(name -> name.matches("[0-9a-f.:]+")).sorted().toList();
+        }
+    }
+
     /** The containerd runc shim's state root for the CRI's namespace (runc's --root): where a pod container's state lives. */
     static Path runcRoot() {
         return Path.of("/run/containerd/runc", NAMESPACE);

@@ -31,6 +31,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -106,7 +107,9 @@ class KubernetesCriTest {
             pod.execOk(main, "sh", "-c", "ip link add jsbx-test0 type bridge && ip link delete jsbx-test0");
             String sysNet = pod.execOk(main, "ls", "/sys/class/net");
             assertTrue(sysNet.contains("eth0") && !sysNet.contains("jsbx-cri0"), "sysfs is not the pod's: " + sysNet);
+            assertEquals(List.of(ip), containerd.reservedAddresses());
         }
+        assertEquals(List.of(), containerd.reservedAddresses(), "the removed pod's address must be released (CNI DEL)");
     }
 
     @Test
