@@ -16,7 +16,7 @@ final class Doctor {
 
     static List<Finding> examine() {
         return List.of(root(), kernel(), userNamespaces(), idMappedMounts(), fuse(), runc(), docker(), subIds(), cgroups(),
-                filesystem(), FsMount.examine(), manager());
+                filesystem(), FsMount.examine(), manager(), kubernetes());
     }
 
     private static Finding root() {
@@ -81,6 +81,11 @@ final class Doctor {
         return uid.equals(gid)
                 ? Finding.ok("subuid/subgid", uid.get().line())
                 : Finding.fix("subuid/subgid", "jsysbox entries differ (" + uid.get().line() + " vs " + gid.get().line() + "): make them equal");
+    }
+
+    private static Finding kubernetes() {
+        boolean ip = java.util.stream.Stream.of("/usr/sbin/ip", "/usr/bin/ip", "/sbin/ip", "/bin/ip").anyMatch(path -> Files.isExecutable(Path.of(path)));
+        return Finding.kubernetes(ContainerdConfig.hasRuntime(HostFiles.readOrEmpty(HostLayout.CONTAINERD_CONFIG)), ip);
     }
 
     private static Finding cgroups() {

@@ -54,6 +54,19 @@ record Finding(String check, Verdict verdict, String text) {
                 : fix("/dev/fuse", "missing, and jsysbox-fs serves the containers' /proc and /sys files through it: modprobe fuse (kernel option CONFIG_FUSE_FS)");
     }
 
+    /**
+     * Kubernetes: whether containerd has the runtime handler jsysbox ({@code install --containerd}) and, if so, whether
+     * ip(8) is there, with which the manager moves each pod's network into the pod's own namespace.
+     */
+    static Finding kubernetes(boolean handlerRegistered, boolean ipPresent) {
+        if (!handlerRegistered) {
+            return note("kubernetes", "containerd has no runtime handler jsysbox: 'jsysbox install --containerd' for RuntimeClass jsysbox");
+        }
+        return ipPresent
+                ? ok("kubernetes", "containerd runtime handler jsysbox in " + HostLayout.CONTAINERD_CONFIG)
+                : fix("kubernetes", "ip not found, and pods get their network through it: apt-get install iproute2");
+    }
+
     /** The type jsysbox-fs mounts (fuse.<subtype>, as mountinfo shows it). */
     static final String FS_TYPE = "fuse.jsysbox-fs";
 

@@ -83,6 +83,15 @@ class DoctorRulesTest {
         assertTrue(missing.text().contains("modprobe fuse"), missing.text());
     }
 
+    @Test
+    void kubernetesNeedsIpOnlyWhereContainerdHasTheHandler() {
+        assertEquals(Finding.Verdict.NOTE, Finding.kubernetes(false, false).verdict());
+        assertEquals(Finding.Verdict.OK, Finding.kubernetes(true, true).verdict());
+        Finding noIp = Finding.kubernetes(true, false);
+        assertEquals(Finding.Verdict.FIX, noIp.verdict());
+        assertTrue(noIp.text().contains("apt-get install iproute2"), noIp.text());
+    }
+
     private static final Path MOUNT = Path.of("/var/lib/jsysbox-fs");
     private static final Commands.Result READ_OK = new Commands.Result(0, "123.45 67.89\n", "");
 

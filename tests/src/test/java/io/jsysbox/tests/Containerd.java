@@ -4,7 +4,11 @@ import io.grpc.ManagedChannel;
 import io.grpc.StatusRuntimeException;
 import io.jsysbox.api.UnixChannels;
 import io.jsysbox.installer.ContainerdConfig;
+import io.jsysbox.tests.cri.ListPodSandboxRequest;
+import io.jsysbox.tests.cri.PodSandbox;
+import io.jsysbox.tests.cri.RemovePodSandboxRequest;
 import io.jsysbox.tests.cri.RuntimeServiceGrpc;
+import io.jsysbox.tests.cri.StopPodSandboxRequest;
 import io.jsysbox.tests.cri.VersionRequest;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -101,6 +105,17 @@ final class Containerd implements BeforeAllCallback, AfterAllCallback {
         return Path.of("/run/containerd/runc", NAMESPACE);
     }
 
+    private void removeAllPods() {
+        try {
+            for (PodSandbox pod : runtime().listPodSandbox(ListPodSandboxRequest.getDefaultInstance()).getItemsList()) {
+                runtime().stopPodSandbox(StopPodSandboxRequest.newBuilder().setPodSandboxId(pod.getId()).build());
+                runtime().removePodSandbox(RemovePodSandboxRequest.newBuilder().setPodSandboxId(pod.getId()).build());
+            }
+        } catch (StatusRuntimeException e) {
+            System.err.println("Containerd: cannot remove the pods left behind: " + e.getStatus());
+        }
+    }
+
     /** "ok", or why the CRI did not answer. */
     private String version() {
         try {
@@ -151,6 +166,8 @@ final class Containerd implements BeforeAllCallback, AfterAllCallback {
 
     @Override
     public void afterAll(ExtensionContext context) throws Exception {
+        // A pod a failed test left behind: its shim and processes would outlive containerd.
+        if (channel != null && process != null && process.isAlive()) removeAllPods();
         if (channel != null) channel.shutdownNow();
         if (process != null) {
             process.destroy();
