@@ -122,9 +122,15 @@ final class Doctor {
         }
     }
 
-    private static String read(String file) {
-        try {
-            return Files.readString(Path.of(file)).strip();
+    /**
+     * A sysctl's value, read with one read at offset 0: these files report size 0, so Files.readString reads one byte
+     * first, and a sysctl answers a read at a non-zero offset with end-of-file ("9" for "96365").
+     */
+    static String read(String file) {
+        try (var in = Files.newInputStream(Path.of(file))) {
+            byte[] buffer = new byte[4096];
+            int n = in.read(buffer);
+            return n <= 0 ? "" : new String(buffer, 0, n, java.nio.charset.StandardCharsets.UTF_8).strip();
         } catch (IOException e) {
             return "";
         }

@@ -84,6 +84,13 @@ class DoctorRulesTest {
     }
 
     @Test
+    void aSysctlIsReadWhole() throws Exception {
+        String value = Doctor.read("/proc/sys/kernel/pid_max");
+        assertEquals(java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/sys/kernel/pid_max")).getFirst().strip(), value);
+        assertTrue(value.length() > 1, "Files.readString gives a sysctl's first byte only: " + value);
+    }
+
+    @Test
     void kubernetesNeedsIpOnlyWhereContainerdHasTheHandler() {
         assertEquals(Finding.Verdict.NOTE, Finding.kubernetes(false, false).verdict());
         assertEquals(Finding.Verdict.OK, Finding.kubernetes(true, true).verdict());
