@@ -8,8 +8,8 @@ import com.fasterxml.jackson.databind.JsonNode;
  * containers (naming its sandbox), or no pod's at all (Docker, ctr, runc users).
  *
  * <p>Why it matters: a pod's containers join the sandbox's IPC, UTS and network namespaces, which the kernel lets a
- * process do only from the user namespace owning them. So the sandbox gets the pod's user namespace and its own
- * network namespace in it, and each container of the pod joins that user namespace (and so shares its ID range).
+ * process do only from the user namespace owning them. So the sandbox makes the pod's user namespace and its network,
+ * IPC and UTS namespaces in it, and each container of the pod joins that user namespace (and so shares its ID range).
  */
 record PodRole(Kind kind, String sandboxId) {
     enum Kind { NONE, SANDBOX, CONTAINER }
@@ -38,8 +38,6 @@ record PodRole(Kind kind, String sandboxId) {
     }
 
     boolean isSandbox() { return kind == Kind.SANDBOX; }
-
-    boolean isContainer() { return kind == Kind.CONTAINER; }
 
     private static String first(JsonNode annotations, String[] names) {
         for (String name : names) {

@@ -17,6 +17,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 
 /**
@@ -253,8 +254,8 @@ final class SpecTransformer {
         if (linux.has("namespaces")) annotations.put(ORIGINAL_NAMESPACES, linux.get("namespaces").toString());
 
         addNamespaces(linux, "user", "cgroup");
-        boolean joinsPod = prepared.getUserNamespacePid() > 0;
-        if (joinsPod) joinSharedNamespaces(linux, prepared.getUserNamespacePid());
+        boolean sharesUserNamespace = prepared.getUserNamespacePid() > 0;
+        if (sharesUserNamespace) joinSharedNamespaces(linux, prepared.getUserNamespacePid());
         if (pod.isSandbox()) ownPodNamespaces(linux);
         linux.set("uidMappings", mappings(prepared.getUidRange()));
         linux.set("gidMappings", mappings(prepared.getGidRange()));
@@ -262,8 +263,8 @@ final class SpecTransformer {
         keepInheritedOomScore(result.withObjectProperty("process"));
         if (linux.path("seccomp").isObject()) allowSystemContainerSyscalls(linux.withObjectProperty("seccomp"));
         rewriteMounts(result.withArrayProperty("mounts"), prepared);
-        // A pod's container joins the sandbox's network namespace from the user namespace that owns it: sysfs mounts.
-        if (networkNamespacePath(linux).isPresent() && !joinsPod) bindHostSysfs(result.withArrayProperty("mounts"));
+        // Joining a network namespace from the user namespace that owns it (a pod's, a shared one), sysfs mounts.
+        if (networkNamespacePath(linux).isPresent() && !sharesUserNamespace) bindHostSysfs(result.withArrayProperty("mounts"));
         placeholdKernelFileSystems(result.withArrayProperty("mounts"), kernelFsMountpoints);
         ObjectNode unobscuredProc = result.withArrayProperty("mounts").addObject();
         unobscuredProc.put("destination", UNOBSCURED_PROC).put("type", "proc").put("source", "proc");
@@ -333,10 +334,18 @@ final class SpecTransformer {
     }
 
     /** The network namespace the spec joins by path, if it joins one. */
-    static java.util.Optional<String> networkNamespacePath(JsonNode linux) {
+    static Optional<String> networkNamespacePath(JsonNode linux) {
         JsonNode network = namespace(linux, "network");
         String path = network == null ? "" : network.path("path").asText();
-        return path.isEmpty() ? java.util.Optional.empty() : java.util.Optional.of(path);
+        return path.isEmpty() ? Optional.empty() : Optional.of(path);
+    }
+
+    /**
+     * For a pod's sandbox, the network namespace the CRI made and configured (its spec as written, before the
+     * rewrite), whose interfaces the manager moves into the sandbox's own; "" for any other container.
+     */
+    static String networkToAdopt(JsonNode originalSpec, PodRole pod) {
+        return pod.isSandbox() ? networkNamespacePath(originalSpec.path("linux")).orElse("") : "";
     }
 
     /**

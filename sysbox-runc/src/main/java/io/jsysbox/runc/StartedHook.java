@@ -31,8 +31,7 @@ final class StartedHook {
         var spec = ConfigFile.read(bundle.resolve("config.json"));
         Path rootPath = SpecTransformer.rootfs(spec, bundle);
         var original = SpecTransformer.original(spec);
-        String networkToAdopt = PodRole.of(original).isSandbox()
-                ? SpecTransformer.networkNamespacePath(original.path("linux")).orElse("") : "";
+        String networkToAdopt = SpecTransformer.networkToAdopt(original, PodRole.of(original));
         try (ManagerClient manager = ManagerClient.connect()) {
             manager.started(container.path("id").asText(), container.path("pid").asLong(), rootPath.toString(), networkToAdopt);
         }

@@ -54,8 +54,7 @@ final class SystemContainer implements AutoCloseable {
             throw e;
         }
         ManagerClient manager = ManagerClient.await(connecting);
-        String networkToAdopt = pod.isSandbox() ? SpecTransformer.networkNamespacePath(spec.path("linux")).orElse("") : "";
-        SystemContainer container = new SystemContainer(manager, id, log, networkToAdopt);
+        SystemContainer container = new SystemContainer(manager, id, log, SpecTransformer.networkToAdopt(spec, pod));
         try {
             PrepareResponse prepared = manager.prepare(PrepareRequest.newBuilder().setId(id).setBundle(bundle.toString())
                     .setRootfs(SpecTransformer.rootfs(spec, bundle).toString())

@@ -75,8 +75,10 @@ class PodSpecTest {
         assertFalse(namespace(transformed, "network").has("path"), "the sandbox must not join the CRI's namespace");
         assertFalse(namespace(transformed, "user").has("path"), "the sandbox makes the pod's user namespace");
         assertEquals("sysfs", sysMount(transformed).path("type").asText());
-        assertEquals(Optional.of(CRI_NETNS), SpecTransformer.networkNamespacePath(SpecTransformer.original((ObjectNode) transformed)
-                .path("linux")), "the original namespace must be recoverable (run's hook adopts it from there)");
+        ObjectNode original = SpecTransformer.original((ObjectNode) transformed);
+        assertEquals(CRI_NETNS, SpecTransformer.networkToAdopt(original, PodRole.of(original)),
+                "the original namespace must be recoverable (run's hook adopts it from there)");
+        assertEquals("", SpecTransformer.networkToAdopt(original, PodRole.NONE), "only a sandbox adopts a network");
     }
 
     @Test
