@@ -181,6 +181,24 @@ class KubernetesCriTest {
         }
     }
 
+    @Test
+    void aPodsContainerBootsSystemdWithDockerService() throws IOException {
+        String image = containerd.importImage("jsysbox/systemd:latest");
+        try (Pod pod = new Pod(containerd, Containerd.HANDLER, "systemd", KUBELET_NAMESPACES)) {
+            String init = pod.start("init", image);
+            String state = Await.until("systemd in the pod to finish booting", ENGINE_READY,
+                    () -> pod.exec(init, "systemctl", "is-system-running").getStdout().toStringUtf8().strip(),
+                    s -> !Set.of("", "initializing", "starting").contains(s));
+            assertEquals("", pod.exec(init, "systemctl", "--failed", "--no-legend", "--plain").getStdout().toStringUtf8().strip(),
+                    "failed units (system state " + state + ")");
+            assertEquals("running", state);
+            assertEquals("1", pod.execOk(init, "sh", "-c", "ps -o pid= -C systemd | head -1").strip(), "systemd is the container's pid 1");
+            Await.until("docker.service in the pod to answer", ENGINE_READY, () -> pod.exec(init, "docker", "info"),
+                    answer -> answer.getExitCode() == 0);
+            assertEquals("overlay2", pod.execOk(init, "docker", "info", "--format", "{{.Driver}}"));
+        }
+    }
+
     /** `jsysbox status`'s "containers: N" line. */
     private static String containersLine() {
         return Jsysbox.status().assertOk().stdout().lines().filter(line -> line.startsWith("containers:")).findFirst().orElse("");
