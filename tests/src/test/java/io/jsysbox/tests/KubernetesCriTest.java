@@ -199,6 +199,24 @@ class KubernetesCriTest {
         }
     }
 
+    @Test
+    void aPodsSysctlsApplyInItsNamespaces() throws IOException {
+        // Kubernetes' "safe" sysctls, which a pod spec may set without node configuration.
+        Path hostRmidForced = Path.of("/proc/sys/kernel/shm_rmid_forced");
+        List<String> hostValue = Files.readAllLines(hostRmidForced);
+        PodSandboxConfig config = CriPods.podConfig(containerd, "sysctls", KUBELET_NAMESPACES).toBuilder()
+                .setLinux(LinuxPodSandboxConfig.newBuilder().setSecurityContext(LinuxSandboxSecurityContext.newBuilder()
+                                .setNamespaceOptions(KUBELET_NAMESPACES))
+                        .putSysctls("net.ipv4.ip_unprivileged_port_start", "0").putSysctls("kernel.shm_rmid_forced", "1")
+                        .putSysctls("net.ipv4.ip_local_port_range", "20000 30000")).build();
+        try (Pod pod = new Pod(containerd, Containerd.HANDLER, config)) {
+            String main = pod.start("main", Containerd.SANDBOX_IMAGE);
+            assertEquals("0 1 20000 30000", pod.execOk(main, "sh", "-c", "cat /proc/sys/net/ipv4/ip_unprivileged_port_start "
+                    + "/proc/sys/kernel/shm_rmid_forced /proc/sys/net/ipv4/ip_local_port_range").replaceAll("\\s+", " "));
+        }
+        assertEquals(hostValue, Files.readAllLines(hostRmidForced), "the host's own value is untouched");
+    }
+
     /** `jsysbox status`'s "containers: N" line. */
     private static String containersLine() {
         return Jsysbox.status().assertOk().stdout().lines().filter(line -> line.startsWith("containers:")).findFirst().orElse("");
