@@ -213,12 +213,38 @@ class ContainerManagerIntegrationTest {
 
     /** A running pod sandbox as a restarted manager finds it in its state: a live process (sleep) as its init. */
     private ContainerManager managerWithSandbox(Process init) throws Exception {
-        Files.createDirectories(tmp.resolve("plain-sandbox"));
-        long started = init.info().startInstant().orElseThrow().toEpochMilli();
-        var sandbox = new ContainerState("sandbox", 2, tmp.resolve("plain-sandbox").toString(), "none", "", init.pid(), started,
-                List.of(), List.of(), List.of(), List.of(), "");
-        new StateStore(stateDir.resolve("state.json")).save(new ManagerState(ManagerState.CURRENT_VERSION, List.of(sandbox), Map.of(), 3, Map.of()));
+        return managerWithRunning(Map.of("sandbox", init));
+    }
+
+    /** Running containers (slots 2, 3…) as a restarted manager finds them in its state, each a live process as its init. */
+    private ContainerManager managerWithRunning(Map<String, Process> inits) throws Exception {
+        List<ContainerState> running = new java.util.ArrayList<>();
+        for (var init : new java.util.TreeMap<>(inits).entrySet()) {
+            Path rootfs = Files.createDirectories(tmp.resolve("plain-" + init.getKey()));
+            long started = init.getValue().info().startInstant().orElseThrow().toEpochMilli();
+            running.add(new ContainerState(init.getKey(), 2 + running.size(), rootfs.toString(), "none", "", init.getValue().pid(),
+                    started, List.of(), List.of(), List.of(), List.of(), ""));
+        }
+        new StateStore(stateDir.resolve("state.json")).save(new ManagerState(ManagerState.CURRENT_VERSION, running, Map.of(), 0, Map.of()));
         return manager();
+    }
+
+    @Test
+    void joiningNamespacesOfTwoJsysboxContainersIsRefused() throws Exception {
+        Process first = new ProcessBuilder("sleep", "600").start();
+        Process second = new ProcessBuilder("sleep", "600").start();
+        try {
+            // Both fake inits run in the host's user namespace, which owns the host's network namespace.
+            ContainerManager manager = managerWithRunning(Map.of("first", first, "second", second));
+            var e = assertThrows(ManagerException.class,
+                    () -> manager.prepare(plain("ambiguous").toBuilder().addJoinedNamespaces("/proc/self/ns/net").build()));
+            assertEquals(Status.Code.INVALID_ARGUMENT, e.code());
+            assertTrue(e.getMessage().contains("several jsysbox containers (first, second)"), e.getMessage());
+            assertEquals(2, manager.status().getContainersCount(), "nothing prepared for the refused one");
+        } finally {
+            first.destroyForcibly().waitFor();
+            second.destroyForcibly().waitFor();
+        }
     }
 
     @Test
@@ -285,6 +311,7 @@ class ContainerManagerIntegrationTest {
             assertEquals(0, elsewhere.getUserNamespacePid(), "a namespace no jsysbox container owns: a user namespace of its own");
             manager.release("joined");
             manager.release("elsewhere");
+
         } finally {
             init.destroyForcibly().waitFor();
         }
