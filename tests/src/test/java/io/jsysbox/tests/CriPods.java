@@ -58,11 +58,44 @@ final class CriPods {
             ids.add(sandbox);
         }
 
-        /** CreateContainer + StartContainer, with the pod's namespace options, as the kubelet asks. */
+        /** CreateContainer + StartContainer of {@code image}, with the pod's namespace options, as the kubelet asks. */
         String start(String name, String image, Mount... mounts) throws IOException {
-            String id = startContainer(containerd, sandbox, config, name, image, mounts);
-            ids.add(id);
-            return id;
+            return start(container(name, image).addAllMounts(List.of(mounts)).build());
+        }
+
+        /** CreateContainer + StartContainer; the container must start. */
+        String start(ContainerConfig container) throws IOException {
+            String id = create(container);
+            try {
+                containerd.runtime().startContainer(StartContainerRequest.newBuilder().setContainerId(id).build());
+                return id;
+            } catch (StatusRuntimeException e) {
+                throw new AssertionError("starting container " + container.getMetadata().getName() + " failed: " + e.getStatus()
+                        + "\n" + containerd.log(), e);
+            }
+        }
+
+        /** CreateContainer (containerd runs the runtime only at StartContainer). */
+        String create(ContainerConfig container) throws IOException {
+            try {
+                String id = containerd.runtime().createContainer(CreateContainerRequest.newBuilder().setPodSandboxId(sandbox)
+                        .setSandboxConfig(config).setConfig(container).build()).getContainerId();
+                ids.add(id);
+                return id;
+            } catch (StatusRuntimeException e) {
+                throw new AssertionError("creating container " + container.getMetadata().getName() + " failed: " + e.getStatus()
+                        + "\n" + containerd.log(), e);
+            }
+        }
+
+        /** A container of {@code image} as the kubelet describes it: the pod's namespace options, a log file. */
+        ContainerConfig.Builder container(String name, String image) {
+            return ContainerConfig.newBuilder()
+                    .setMetadata(ContainerMetadata.newBuilder().setName(name))
+                    .setImage(ImageSpec.newBuilder().setImage(image))
+                    .setLinux(LinuxContainerConfig.newBuilder().setSecurityContext(LinuxContainerSecurityContext.newBuilder()
+                            .setNamespaceOptions(config.getLinux().getSecurityContext().getNamespaceOptions())))
+                    .setLogPath(name + ".log");
         }
 
         /** StopPodSandbox and RemovePodSandbox, as the kubelet does when the pod is deleted. */
@@ -108,26 +141,6 @@ final class CriPods {
                     .setRuntimeHandler(handler).build()).getPodSandboxId();
         } catch (StatusRuntimeException e) {
             throw new AssertionError("RunPodSandbox failed: " + e.getStatus() + "\n" + containerd.log(), e);
-        }
-    }
-
-    private static String startContainer(Containerd containerd, String sandbox, PodSandboxConfig pod, String name, String image,
-            Mount... mounts)
-            throws IOException {
-        try {
-            String id = containerd.runtime().createContainer(CreateContainerRequest.newBuilder().setPodSandboxId(sandbox)
-                    .setSandboxConfig(pod).setConfig(ContainerConfig.newBuilder()
-                            .setMetadata(ContainerMetadata.newBuilder().setName(name))
-                            .setImage(ImageSpec.newBuilder().setImage(image))
-                            .addAllMounts(List.of(mounts))
-                            .setLinux(LinuxContainerConfig.newBuilder().setSecurityContext(
-                                    LinuxContainerSecurityContext.newBuilder().setNamespaceOptions(
-                                            pod.getLinux().getSecurityContext().getNamespaceOptions())))
-                            .setLogPath(name + ".log")).build()).getContainerId();
-            containerd.runtime().startContainer(StartContainerRequest.newBuilder().setContainerId(id).build());
-            return id;
-        } catch (StatusRuntimeException e) {
-            throw new AssertionError("creating or starting container " + name + " failed: " + e.getStatus() + "\n" + containerd.log(), e);
         }
     }
 }

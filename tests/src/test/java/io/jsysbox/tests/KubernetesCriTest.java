@@ -12,11 +12,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.jsysbox.tests.CriPods.Pod;
 import io.grpc.StatusRuntimeException;
 import io.jsysbox.tests.cri.ContainerConfig;
-import io.jsysbox.tests.cri.ContainerMetadata;
-import io.jsysbox.tests.cri.CreateContainerRequest;
-import io.jsysbox.tests.cri.ImageSpec;
-import io.jsysbox.tests.cri.LinuxContainerConfig;
-import io.jsysbox.tests.cri.LinuxContainerSecurityContext;
+import io.jsysbox.tests.cri.Int64Value;
 import io.jsysbox.tests.cri.LinuxPodSandboxConfig;
 import io.jsysbox.tests.cri.LinuxSandboxSecurityContext;
 import io.jsysbox.tests.cri.Mount;
@@ -152,14 +148,9 @@ class KubernetesCriTest {
                 .setLinux(LinuxPodSandboxConfig.newBuilder().setSecurityContext(LinuxSandboxSecurityContext.newBuilder()
                         .setNamespaceOptions(KUBELET_NAMESPACES).setPrivileged(true))).build();
         try (Pod pod = new Pod(containerd, Containerd.HANDLER, privilegedPod)) {
-            String id = containerd.runtime().createContainer(CreateContainerRequest.newBuilder().setPodSandboxId(pod.sandbox)
-                    .setSandboxConfig(privilegedPod).setConfig(ContainerConfig.newBuilder()
-                            .setMetadata(ContainerMetadata.newBuilder().setName("privileged"))
-                            .setImage(ImageSpec.newBuilder().setImage(Containerd.SANDBOX_IMAGE))
-                            .setLinux(LinuxContainerConfig.newBuilder().setSecurityContext(LinuxContainerSecurityContext.newBuilder()
-                                    .setNamespaceOptions(KUBELET_NAMESPACES).setPrivileged(true)))
-                            .setLogPath("privileged.log")).build()).getContainerId();
-            pod.ids.add(id);
+            ContainerConfig.Builder privileged = pod.container("privileged", Containerd.SANDBOX_IMAGE);
+            privileged.getLinuxBuilder().getSecurityContextBuilder().setPrivileged(true);
+            String id = pod.create(privileged.build());
             refused = assertThrows(StatusRuntimeException.class,
                     () -> containerd.runtime().startContainer(StartContainerRequest.newBuilder().setContainerId(id).build()));
             assertTrue(String.valueOf(refused.getStatus().getDescription()).contains("securityContext.privileged: true"), refused.getStatus().toString());
@@ -196,6 +187,29 @@ class KubernetesCriTest {
             Await.until("docker.service in the pod to answer", ENGINE_READY, () -> pod.exec(init, "docker", "info"),
                     answer -> answer.getExitCode() == 0);
             assertEquals("overlay2", pod.execOk(init, "docker", "info", "--format", "{{.Driver}}"));
+        }
+    }
+
+    @Test
+    void aNonRootPodContainerReadsASecretVolumeOnTmpfs() throws IOException {
+        // The kubelet puts secrets and configmaps on a tmpfs of the pod's and binds them in, read-only.
+        Path secret = Files.createDirectories(containerd.dir().resolve("secret"));
+        Command.run(Duration.ofSeconds(10), "mount", "-t", "tmpfs", "-o", "size=1m,mode=0755", "jsysbox-test-secret", secret.toString()).assertOk();
+        try {
+            Files.writeString(secret.resolve("token"), "s3cret\n");
+            try (Pod pod = new Pod(containerd, Containerd.HANDLER, "secret", KUBELET_NAMESPACES)) {
+                ContainerConfig.Builder user = pod.container("user", Containerd.SANDBOX_IMAGE)
+                        .addMounts(Mount.newBuilder().setContainerPath("/secret").setHostPath(secret.toString()).setReadonly(true));
+                user.getLinuxBuilder().getSecurityContextBuilder().setRunAsUser(Int64Value.newBuilder().setValue(1000));
+                String id = pod.start(user.build());
+                assertEquals("1000", pod.execOk(id, "id", "-u"));
+                assertEquals("s3cret", pod.execOk(id, "cat", "/secret/token"));
+                assertEquals("0 0", pod.execOk(id, "stat", "-c", "%u %g", "/secret/token"), "host root's file is the pod's root's");
+                assertTrue(pod.exec(id, "touch", "/secret/new").getExitCode() != 0, "a read-only volume");
+                assertEquals("CapEff:\t0000000000000000", pod.execOk(id, "grep", "CapEff", "/proc/self/status"));
+            }
+        } finally {
+            Command.run(Duration.ofSeconds(10), "umount", secret.toString());
         }
     }
 
