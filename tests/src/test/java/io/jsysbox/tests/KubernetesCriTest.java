@@ -44,6 +44,8 @@ class KubernetesCriTest {
 
     @RegisterExtension
     static final Containerd containerd = new Containerd();
+    @RegisterExtension
+    static final Docker docker = new Docker();
 
     @Test
     void containerdsCriServesTheJsysboxRuntimeHandler() throws Exception {
@@ -229,6 +231,31 @@ class KubernetesCriTest {
                     + "/proc/sys/kernel/shm_rmid_forced /proc/sys/net/ipv4/ip_local_port_range").replaceAll("\\s+", " "));
         }
         assertEquals(hostValue, Files.readAllLines(hostRmidForced), "the host's own value is untouched");
+    }
+
+    @Test
+    void innerImagesPreloadedInAnImageAreThereInItsPodsContainers() throws IOException {
+        // As with Docker: an engine inside builds an inner image, and docker commit keeps it in the image.
+        String tag = "jsysbox/preloaded-pod:" + Docker.RUN;
+        String builder = docker.startDind();
+        Docker.execOk(builder, "sh", "-c", "mkdir -p /tmp/ctx && printf 'FROM busybox\\nRUN echo preloaded > /marker\\n' > /tmp/ctx/Dockerfile"
+                + " && DOCKER_BUILDKIT=0 docker build -q -t inner-preloaded /tmp/ctx");
+        Docker.dockerOk("commit", builder, tag);
+        Docker.remove(builder);
+        try {
+            String image = containerd.importImage(tag);
+            try (Pod pod = new Pod(containerd, Containerd.HANDLER, "preloaded", KUBELET_NAMESPACES)) {
+                String engine = pod.start("engine", image);
+                Await.until("the pod's inner dockerd to answer", ENGINE_READY, () -> pod.exec(engine, "docker", "info"),
+                        answer -> answer.getExitCode() == 0);
+                assertEquals("preloaded", pod.execOk(engine, "docker", "run", "--rm", "inner-preloaded", "cat", "/marker"));
+                String status = Jsysbox.status().assertOk().stdout();
+                assertTrue(status.lines().anyMatch(line -> line.contains("from " + containerd.dir())),
+                        "the inner images come through the shared cache, from containerd's snapshot of the image:\n" + status);
+            }
+        } finally {
+            Docker.docker("rmi", "-f", tag);
+        }
     }
 
     /** `jsysbox status`'s "containers: N" line. */
