@@ -2,6 +2,7 @@ package io.jsysbox.mgr;
 
 import io.grpc.Status;
 import io.jsysbox.linux.FsCredentials;
+import io.jsysbox.linux.Fd;
 import io.jsysbox.linux.Linux;
 import io.jsysbox.linux.LinuxException;
 import org.slf4j.Logger;
@@ -25,6 +26,13 @@ public final class RootfsShifter {
     public static final String IDMAPPED_OVERLAY = "idmapped-overlay";
     public static final String IDMAPPED_BIND = "idmapped-bind";
     public static final String CHOWN = "chown";
+    /**
+     * The second overlay's work dir, beside the layer's upper dir. Not the engine's own work dir: mounting an overlay
+     * empties its work dir's "work" entry, which the engine's overlay (Docker's merged dir) still uses, and from then
+     * on every file it creates fails with ENOENT: `docker cp` into a running container did.
+     */
+    static final String WORK_DIR = "jsysbox-work";
+
     /** mount(2) copies at most one page of options, including the terminating NUL. */
     private static final int MOUNT_DATA_LIMIT = 4095;
 
@@ -58,6 +66,15 @@ public final class RootfsShifter {
         }
     }
 
+    /** Makes {@link #WORK_DIR} in the (host-owned) layer dir if it is not there; the layer's removal removes it. */
+    private static void ensureWorkDir(Path upperLayer) throws IOException {
+        try (Fd layer = Linux.openDirectoryNoSymlinks(upperLayer)) {
+            Linux.mkdirAt(layer, WORK_DIR, 0700);
+        } catch (LinuxException e) {
+            if (e.errno() != io.jsysbox.linux.Errno.EEXIST) throw e;
+        }
+    }
+
     /** Undoes the chown fallback: ids of the range go back to 0..65535. */
     public static void chownBack(Path rootfs, HostRange uids, HostRange gids) throws IOException {
         NoFollowTree.shiftOwners(rootfs, u -> uids.contains(u) ? u - uids.start() : u, g -> gids.contains(g) ? g - gids.start() : g);
@@ -83,13 +100,14 @@ public final class RootfsShifter {
             StringBuilder data = new StringBuilder("lowerdir=").append(String.join(":", lowers));
             if (layers.upperLayerDir().isPresent()) {
                 Path upperLayer = layers.upperLayerDir().get().toRealPath();
+                ensureWorkDir(upperLayer);
                 Path mapped = Files.createDirectory(slotDir.resolve("u"));
                 layerMounts.add(mapped);
                 idmapped.attach(upperLayer, mapped, uids, gids, false);
                 data.append(",upperdir=").append(mapped.resolve(layers.upperDir().get().getFileName()))
-                        .append(",workdir=").append(mapped.resolve(layers.workDir().get().getFileName()));
+                        .append(",workdir=").append(mapped.resolve(WORK_DIR));
             }
-            // Docker's own overlay still holds upper and work: without index=off the kernel would refuse to share them.
+            // Docker's own overlay still holds the upper dir: without index=off the kernel would refuse to share it.
             data.append(",index=off");
             if (data.length() > MOUNT_DATA_LIMIT) {
                 throw new ManagerException(Status.Code.FAILED_PRECONDITION, "rootfs has " + lowers.size()

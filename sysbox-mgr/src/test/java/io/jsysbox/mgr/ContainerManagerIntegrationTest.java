@@ -87,6 +87,9 @@ class ContainerManagerIntegrationTest {
         // Written by the container's root: lands on disk as uid 0 in the upper layer, like Docker's own writes.
         FsCredentials.withFsIds((int) root, (int) root, () -> Files.writeString(view.resolve("etc/hostname"), "c1\n"));
         assertEquals(0, uid(layer.resolve("diff/etc/hostname")));
+        // The engine's own overlay (Docker's merged dir: docker cp) still creates files: its work dir is left alone.
+        Files.writeString(merged.resolve("etc/copied-in"), "cp\n");
+        assertEquals("cp\n", Files.readString(view.resolve("etc/copied-in")), "a new name written by the engine shows in the view");
 
         Path special = Path.of(prepared.getSpecialMounts(0).getSource());
         assertEquals(layer.resolve("jsysbox/var-lib-docker"), special);

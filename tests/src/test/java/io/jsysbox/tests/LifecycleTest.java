@@ -3,6 +3,9 @@ package io.jsysbox.tests;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -53,6 +56,27 @@ class LifecycleTest {
         assertEquals("1", Docker.execOk(id, "sh", "-c", "mkdir -p /tmp/m && mount -t tmpfs exec-tmpfs /tmp/m && grep -c exec-tmpfs /proc/self/mounts; umount /tmp/m"),
                 "root exec'd mounts a tmpfs");
         assertEquals("CapEff:\t0000000000000000", Docker.dockerOk("exec", "-u", "1000", id, "grep", "CapEff", "/proc/self/status"));
+    }
+
+    @Test
+    void dockerCpCopiesIntoAndOutOfARunningContainer() throws IOException {
+        String id = docker.startIdle(Docker.BUSYBOX_IMAGE);
+        Path file = Files.createTempFile("jsysbox-test-cp", ".txt");
+        try {
+            Files.writeString(file, "copied in\n");
+            Docker.execOk(id, "mkdir", "/work");
+            Docker.dockerOk("cp", file.toString(), id + ":/work/in.txt");
+            Docker.dockerOk("cp", file.toString(), id + ":/tmp/in.txt");
+            assertEquals("copied in", Docker.execOk(id, "cat", "/work/in.txt"), "into a dir the container made");
+            assertEquals("copied in", Docker.execOk(id, "cat", "/tmp/in.txt"), "into a dir of the image");
+            assertEquals("0 0", Docker.execOk(id, "stat", "-c", "%u %g", "/work/in.txt"), "root's, inside");
+            Docker.execOk(id, "sh", "-c", "echo made inside > /work/out.txt");
+            Files.delete(file);
+            Docker.dockerOk("cp", id + ":/work/out.txt", file.toString());
+            assertEquals("made inside\n", Files.readString(file));
+        } finally {
+            Files.deleteIfExists(file);
+        }
     }
 
     /** `docker logs` shows the init's ready line once per start of the container. */
