@@ -54,8 +54,17 @@ class ContainerManagerIntegrationTest {
     @AfterEach
     void cleanUp() throws Exception {
         if (tmp == null) return;
-        Mounts.unmountAllUnder(tmp);
-        NoFollowTree.delete(tmp.getParent(), tmp.getFileName().toString());
+        // A test's managers release the fake inits it killed from their exit-watcher threads, writing state meanwhile.
+        for (int attempt = 1; ; attempt++) {
+            try {
+                Mounts.unmountAllUnder(tmp);
+                NoFollowTree.delete(tmp.getParent(), tmp.getFileName().toString());
+                return;
+            } catch (java.io.IOException e) {
+                if (attempt == 50) throw e;
+                Thread.sleep(100);
+            }
+        }
     }
 
     private ContainerManager manager() throws Exception {
