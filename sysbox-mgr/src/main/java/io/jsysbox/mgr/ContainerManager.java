@@ -10,6 +10,7 @@ import io.jsysbox.api.v1.SpecialMount;
 import io.jsysbox.api.v1.StatusResponse;
 import io.jsysbox.linux.Fd;
 import io.jsysbox.linux.Linux;
+import io.jsysbox.linux.LinuxException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -302,17 +303,24 @@ public final class ContainerManager {
      * are not its own and give no owner. Containers sharing one user namespace (a pod's) count as one: its slot holder.
      */
     private Optional<String> namespaceOwner(String id, List<String> paths) throws ManagerException {
-        Map<Integer, ContainerState> bySlot = new java.util.TreeMap<>();
+        Set<List<Long>> owners = new HashSet<>();
         for (String path : paths) {
-            Optional<Linux.Stat> owner = userNamespaceOf(() -> Linux.owningUserNamespace(Path.of(path)));
-            if (owner.isEmpty()) continue;
-            for (ContainerState c : containers.values()) {
-                if (c.pid() <= 0 || !initAlive(c)) continue;
-                Optional<Linux.Stat> own = userNamespaceOf(() -> Linux.namespace(Path.of("/proc", Long.toString(c.pid()), "ns", "user")));
-                if (own.isPresent() && own.get().dev() == owner.get().dev() && own.get().ino() == owner.get().ino()) {
-                    bySlot.merge(c.slot(), c, (kept, other) -> kept.sharesRangeOf().isEmpty() ? kept : other);
-                }
+            try {
+                owners.add(identity(Linux.owningUserNamespace(Path.of(path))));
+            } catch (LinuxException gone) {
+                // Not a namespace this manager can read (a process that just exited): no owner here.
             }
+        }
+        if (owners.isEmpty()) return Optional.empty();
+        Map<Integer, ContainerState> bySlot = new java.util.TreeMap<>();
+        for (ContainerState c : containers.values()) {
+            if (c.pid() <= 0 || !initAlive(c)) continue;
+            try {
+                if (!owners.contains(identity(Linux.namespace(Path.of("/proc", Long.toString(c.pid()), "ns", "user"))))) continue;
+            } catch (LinuxException gone) {
+                continue;
+            }
+            bySlot.merge(c.slot(), c, (kept, other) -> kept.sharesRangeOf().isEmpty() ? kept : other);
         }
         if (bySlot.size() > 1) {
             throw new ManagerException(Status.Code.INVALID_ARGUMENT, id + " joins namespaces of several jsysbox containers ("
@@ -322,17 +330,9 @@ public final class ContainerManager {
         return bySlot.values().stream().findFirst().map(ContainerState::id);
     }
 
-    private interface NamespaceLookup {
-        Linux.Stat get() throws io.jsysbox.linux.LinuxException;
-    }
-
-    /** The looked-up namespace, or empty when it is gone or unreadable (a process that just exited). */
-    private static Optional<Linux.Stat> userNamespaceOf(NamespaceLookup stat) {
-        try {
-            return Optional.of(stat.get());
-        } catch (io.jsysbox.linux.LinuxException e) {
-            return Optional.empty();
-        }
+    /** A namespace file's identity: its nsfs device and inode. */
+    private static List<Long> identity(Linux.Stat namespace) {
+        return List.of(namespace.dev(), namespace.ino());
     }
 
     /**
