@@ -119,19 +119,20 @@ final class SpecTransformer {
     }
 
     /**
-     * Rejects specs that would share the host's namespaces or make container root host root. {@code joinedHost}:
-     * the namespace types the spec joins by a path that is the host's namespace (found by the caller).
+     * Rejects specs that would share the host's namespaces or make container root host root, in a pod's terms for a
+     * pod's containers. {@code joinedHost}: the namespace types the spec joins by a path that is the host's namespace
+     * (found by the caller).
      */
-    static void validate(ObjectNode spec, Set<String> joinedHost) throws JsysboxException {
+    static void validate(ObjectNode spec, PodRole pod, Set<String> joinedHost) throws JsysboxException {
         if (!spec.path("root").path("path").isTextual()) {
             throw new JsysboxException("config.json has no root.path: set it to the container's root filesystem directory");
         }
         if (!spec.path("process").isObject()) {
             throw new JsysboxException("config.json has no process: add the process to run (see 'runc spec')");
         }
-        boolean pod = PodRole.of(spec).kind() != PodRole.Kind.NONE;
+        boolean inPod = pod.kind() != PodRole.Kind.NONE;
         if (isPrivileged(spec)) {
-            throw new JsysboxException(pod
+            throw new JsysboxException(inPod
                     ? "a pod with securityContext.privileged: true cannot use the jsysbox runtime class: its pods are "
                       + "unprivileged by design and run Docker/systemd without it; drop privileged"
                     : "--privileged is not supported: jsysbox containers are unprivileged by design "
@@ -141,7 +142,7 @@ final class SpecTransformer {
         for (var required : REQUIRED_NAMESPACES.entrySet()) {
             if (namespace(linux, required.getKey()) != null && !joinedHost.contains(required.getKey())) continue;
             String type = required.getKey(), flag = required.getValue();
-            if (pod && POD_HOST_FIELDS.containsKey(type)) {
+            if (inPod && POD_HOST_FIELDS.containsKey(type)) {
                 throw new JsysboxException("a pod with " + POD_HOST_FIELDS.get(type) + " cannot use the jsysbox runtime class: "
                         + "its pods need their own " + type + " namespace; drop " + POD_HOST_FIELDS.get(type) + " or use another runtime class");
             }

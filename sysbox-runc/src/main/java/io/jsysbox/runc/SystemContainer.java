@@ -43,8 +43,8 @@ final class SystemContainer implements AutoCloseable {
 
         try {
             spec = SpecTransformer.original(ConfigFile.read(configFile));
-            SpecTransformer.validate(spec, HostNamespaces.joinedBy(spec));
             pod = PodRole.of(spec);
+            SpecTransformer.validate(spec, pod, HostNamespaces.joinedBy(spec));
             capabilities = Capabilities.hostBoundingSet();
             kernelFsMountpoints = SpecTransformer.KERNEL_FS_MOUNTPOINTS.stream()
                     .filter(dir -> java.nio.file.Files.isDirectory(Path.of(dir))).toList();

@@ -138,14 +138,14 @@ class PodSpecTest {
         ObjectNode spec = podSpec("sandbox", CRI_NETNS);
         spec.withObjectProperty("process").withObjectProperty("capabilities").withArrayProperty("bounding").add("CAP_SYS_ADMIN");
         spec.withObjectProperty("linux").remove(List.of("maskedPaths", "readonlyPaths"));
-        String message = assertThrows(JsysboxException.class, () -> SpecTransformer.validate(spec, Set.of())).getMessage();
+        String message = assertThrows(JsysboxException.class, () -> SpecTransformer.validate(spec, PodRole.of(spec), Set.of())).getMessage();
         assertTrue(message.contains("securityContext.privileged: true"), message);
     }
 
     @Test
     void aHostNetworkPodIsRefusedInThePodsTerms() throws Exception {
         ObjectNode spec = podSpec("sandbox", CRI_NETNS);
-        String message = assertThrows(JsysboxException.class, () -> SpecTransformer.validate(spec, Set.of("network"))).getMessage();
+        String message = assertThrows(JsysboxException.class, () -> SpecTransformer.validate(spec, PodRole.of(spec), Set.of("network"))).getMessage();
         assertTrue(message.contains("hostNetwork: true") && message.contains("runtime class"), message);
     }
 }

@@ -62,7 +62,7 @@ class SpecTransformerTest {
 
     @Test
     void dockerSpecIsAccepted() throws Exception {
-        SpecTransformer.validate(dockerSpec(), Set.of());
+        SpecTransformer.validate(dockerSpec(), PodRole.NONE, Set.of());
     }
 
     @Test
@@ -267,7 +267,7 @@ class SpecTransformerTest {
         assertEquals(spec.path("linux").path("namespaces"), original.path("linux").path("namespaces"));
         assertFalse(original.path("linux").has("uidMappings"));
         assertTrue(original.path("annotations").isEmpty());
-        SpecTransformer.validate(original, Set.of());
+        SpecTransformer.validate(original, PodRole.NONE, Set.of());
     }
 
     @Test
@@ -331,7 +331,7 @@ class SpecTransformerTest {
     // --- rejected specs ---
 
     private static String rejection(ObjectNode spec) {
-        return assertThrows(JsysboxException.class, () -> SpecTransformer.validate(spec, Set.of())).getMessage();
+        return assertThrows(JsysboxException.class, () -> SpecTransformer.validate(spec, PodRole.NONE, Set.of())).getMessage();
     }
 
     /** What docker run --privileged produces: every capability, nothing masked or read-only. */
@@ -350,7 +350,7 @@ class SpecTransformerTest {
     void capAddSysAdminAloneIsNotPrivileged() throws Exception {
         ObjectNode spec = dockerSpec();
         spec.withObjectProperty("process").withObjectProperty("capabilities").withArrayProperty("bounding").add("CAP_SYS_ADMIN");
-        SpecTransformer.validate(spec, Set.of());
+        SpecTransformer.validate(spec, PodRole.NONE, Set.of());
     }
 
     @Test
@@ -372,9 +372,9 @@ class SpecTransformerTest {
     void joiningTheHostsNetworkNamespaceIsRejectedNamingDockersFlag() throws Exception {
         ObjectNode spec = dockerSpec();
         ((ObjectNode) spec.path("linux").path("namespaces").get(1)).put("path", "/var/run/docker/netns/default");
-        String message = assertThrows(JsysboxException.class, () -> SpecTransformer.validate(spec, Set.of("network"))).getMessage();
+        String message = assertThrows(JsysboxException.class, () -> SpecTransformer.validate(spec, PodRole.NONE, Set.of("network"))).getMessage();
         assertTrue(message.startsWith("--network=host is not supported"), message);
-        SpecTransformer.validate(spec, Set.of());
+        SpecTransformer.validate(spec, PodRole.NONE, Set.of());
     }
 
     @Test
@@ -419,7 +419,7 @@ class SpecTransformerTest {
                  "mounts":[{"destination":"/sys","type":"sysfs","source":"sysfs","options":["nosuid","noexec","nodev","ro"]}],
                  "linux":{"namespaces":[{"type":"pid"},{"type":"network"},{"type":"ipc"},{"type":"uts"},{"type":"mount"},{"type":"cgroup"}],
                  "maskedPaths":["/proc/kcore"],"readonlyPaths":["/proc/sys"]}}""");
-        SpecTransformer.validate(spec, Set.of());
+        SpecTransformer.validate(spec, PodRole.NONE, Set.of());
         JsonNode result = SpecTransformer.transform(spec, PodRole.NONE, PREPARED.toBuilder().clearReplacements().build(), HOST_CAPS, List.of());
         assertEquals(7, result.path("linux").path("namespaces").size());
         assertEquals(List.of("nosuid", "noexec", "nodev"), texts(mountAt(result, "/sys").path("options")));
