@@ -84,13 +84,8 @@ public final class NoFollowTree {
     }
 
     private static void deleteEntry(Fd dir, byte[] name) throws IOException {
-        Linux.Stat stat;
-        try {
-            stat = Linux.statNoFollow(dir, name);
-        } catch (LinuxException e) {
-            if (e.errno() == Errno.ENOENT) return;
-            throw e;
-        }
+        Linux.Stat stat = statUnlessGone(dir, name);
+        if (stat == null) return;
         boolean isDirectory = stat.type() == Linux.S_IFDIR;
         if (isDirectory) {
             try (Fd child = Linux.openat2(dir, name, DIRECTORY, BENEATH)) {
@@ -127,14 +122,18 @@ public final class NoFollowTree {
         List<byte[]> names = Linux.listDirectory(dir);
         names.sort(Arrays::compareUnsigned);
         for (byte[] name : names) {
-            Linux.Stat stat;
-            try {
-                stat = Linux.statNoFollow(dir, name);
-            } catch (LinuxException e) {
-                if (e.errno() == Errno.ENOENT) continue;
-                throw e;
-            }
-            action.accept(new Entry(dir, name, path(relative, name), stat));
+            Linux.Stat stat = statUnlessGone(dir, name);
+            if (stat != null) action.accept(new Entry(dir, name, path(relative, name), stat));
+        }
+    }
+
+    /** lstat of {@code name} in {@code dir}; null when it was removed meanwhile (the container's tree is live). */
+    private static Linux.Stat statUnlessGone(Fd dir, byte[] name) throws LinuxException {
+        try {
+            return Linux.statNoFollow(dir, name);
+        } catch (LinuxException e) {
+            if (e.errno() == Errno.ENOENT) return null;
+            throw e;
         }
     }
 

@@ -51,8 +51,18 @@ class ContainerManagerIntegrationTest {
         stateDir = tmp.resolve("state");
     }
 
+    /** Live processes standing in for containers' inits; killed after each test. */
+    private final List<Process> fakeInits = new java.util.ArrayList<>();
+
+    private Process fakeInit() throws java.io.IOException {
+        Process init = new ProcessBuilder("sleep", "600").start();
+        fakeInits.add(init);
+        return init;
+    }
+
     @AfterEach
     void cleanUp() throws Exception {
+        for (Process init : fakeInits) init.destroyForcibly().waitFor();
         if (tmp == null) return;
         // A test's managers release the fake inits it killed from their exit-watcher threads, writing state meanwhile.
         for (int attempt = 1; ; attempt++) {
@@ -243,89 +253,71 @@ class ContainerManagerIntegrationTest {
 
     @Test
     void joiningNamespacesOfTwoJsysboxContainersIsRefused() throws Exception {
-        Process first = new ProcessBuilder("sleep", "600").start();
-        Process second = new ProcessBuilder("sleep", "600").start();
-        try {
-            // Both fake inits run in the host's user namespace, which owns the host's network namespace.
-            ContainerManager manager = managerWithRunning(Map.of("first", first, "second", second));
-            var e = assertThrows(ManagerException.class,
-                    () -> manager.prepare(plain("ambiguous").toBuilder().addJoinedNamespaces("/proc/self/ns/net").build()));
-            assertEquals(Status.Code.INVALID_ARGUMENT, e.code());
-            assertTrue(e.getMessage().contains("several jsysbox containers (first, second)"), e.getMessage());
-            assertEquals(2, manager.status().getContainersCount(), "nothing prepared for the refused one");
-        } finally {
-            first.destroyForcibly().waitFor();
-            second.destroyForcibly().waitFor();
-        }
+        Process first = fakeInit();
+        Process second = fakeInit();
+        // Both fake inits run in the host's user namespace, which owns the host's network namespace.
+        ContainerManager manager = managerWithRunning(Map.of("first", first, "second", second));
+        var e = assertThrows(ManagerException.class,
+                () -> manager.prepare(plain("ambiguous").toBuilder().addJoinedNamespaces("/proc/self/ns/net").build()));
+        assertEquals(Status.Code.INVALID_ARGUMENT, e.code());
+        assertTrue(e.getMessage().contains("several jsysbox containers (first, second)"), e.getMessage());
+        assertEquals(2, manager.status().getContainersCount(), "nothing prepared for the refused one");
     }
 
     @Test
     void aPodsContainersShareTheSandboxsRangeAndUserNamespace() throws Exception {
-        Process init = new ProcessBuilder("sleep", "600").start();
-        try {
-            ContainerManager manager = managerWithSandbox(init);
-            PrepareResponse main = manager.prepare(plain("main").toBuilder().setPodSandboxId("sandbox").build());
-            assertEquals(POOL_START + 2 * 65_536, main.getUidRange().getHostStart(), "the sandbox's range");
-            assertEquals(init.pid(), main.getUserNamespacePid());
-            PrepareResponse sidecar = manager.prepare(plain("sidecar").toBuilder().setPodSandboxId("sandbox").build());
-            assertEquals(main.getUidRange(), sidecar.getUidRange());
-            assertEquals(3, manager.status().getFreeRanges(), "one range for the whole pod");
-            assertTrue(Files.isDirectory(mountRoot.resolve("2-main")) && Files.isDirectory(mountRoot.resolve("2-sidecar")),
-                    "each container of the pod has dirs of its own");
+        Process init = fakeInit();
+        ContainerManager manager = managerWithSandbox(init);
+        PrepareResponse main = manager.prepare(plain("main").toBuilder().setPodSandboxId("sandbox").build());
+        assertEquals(POOL_START + 2 * 65_536, main.getUidRange().getHostStart(), "the sandbox's range");
+        assertEquals(init.pid(), main.getUserNamespacePid());
+        PrepareResponse sidecar = manager.prepare(plain("sidecar").toBuilder().setPodSandboxId("sandbox").build());
+        assertEquals(main.getUidRange(), sidecar.getUidRange());
+        assertEquals(3, manager.status().getFreeRanges(), "one range for the whole pod");
+        assertTrue(Files.isDirectory(mountRoot.resolve("2-main")) && Files.isDirectory(mountRoot.resolve("2-sidecar")),
+                "each container of the pod has dirs of its own");
 
-            ContainerManager restarted = manager();
-            assertEquals(3, restarted.status().getContainersCount(), "a restarted manager keeps the pod");
-            restarted.release("sandbox");
-            restarted.release("main");
-            assertEquals(3, restarted.status().getFreeRanges(), "the range is the pod's while one of its containers lives");
-            assertTrue(Files.isDirectory(mountRoot.resolve("2-sidecar")));
-            assertFalse(Files.exists(mountRoot.resolve("2-main")));
-            long other = restarted.prepare(plain("other")).getUidRange().getHostStart();
-            assertTrue(other != main.getUidRange().getHostStart(), "a pod's range is not handed to another container");
-            restarted.release("sidecar");
-            restarted.release("other");
-            assertEquals(4, restarted.status().getFreeRanges());
-        } finally {
-            init.destroyForcibly().waitFor();
-        }
+        ContainerManager restarted = manager();
+        assertEquals(3, restarted.status().getContainersCount(), "a restarted manager keeps the pod");
+        restarted.release("sandbox");
+        restarted.release("main");
+        assertEquals(3, restarted.status().getFreeRanges(), "the range is the pod's while one of its containers lives");
+        assertTrue(Files.isDirectory(mountRoot.resolve("2-sidecar")));
+        assertFalse(Files.exists(mountRoot.resolve("2-main")));
+        long other = restarted.prepare(plain("other")).getUidRange().getHostStart();
+        assertTrue(other != main.getUidRange().getHostStart(), "a pod's range is not handed to another container");
+        restarted.release("sidecar");
+        restarted.release("other");
+        assertEquals(4, restarted.status().getFreeRanges());
     }
 
     @Test
     void aPodContainerOfAnUnknownOrStoppedSandboxIsRefusedAndLeavesNothing() throws Exception {
-        Process init = new ProcessBuilder("sleep", "600").start();
-        try {
-            ContainerManager manager = managerWithSandbox(init);
-            var e = assertThrows(ManagerException.class, () -> manager.prepare(plain("stray").toBuilder().setPodSandboxId("not-jsysbox").build()));
-            assertEquals(Status.Code.FAILED_PRECONDITION, e.code());
-            assertTrue(e.getMessage().contains("runtimeClassName: jsysbox"), e.getMessage());
-            init.destroyForcibly().waitFor();
-            e = assertThrows(ManagerException.class, () -> manager.prepare(plain("late").toBuilder().setPodSandboxId("sandbox").build()));
-            assertTrue(e.getMessage().contains("not running"), e.getMessage());
-            assertTrue(manager.status().getContainersList().stream().noneMatch(c -> c.getId().equals("stray") || c.getId().equals("late")));
-            try (var dirs = Files.list(mountRoot)) {
-                assertEquals(List.of(), dirs.toList());
-            }
-        } finally {
-            init.destroyForcibly().waitFor();
+        Process init = fakeInit();
+        ContainerManager manager = managerWithSandbox(init);
+        var e = assertThrows(ManagerException.class, () -> manager.prepare(plain("stray").toBuilder().setPodSandboxId("not-jsysbox").build()));
+        assertEquals(Status.Code.FAILED_PRECONDITION, e.code());
+        assertTrue(e.getMessage().contains("runtimeClassName: jsysbox"), e.getMessage());
+        init.destroyForcibly().waitFor();
+        e = assertThrows(ManagerException.class, () -> manager.prepare(plain("late").toBuilder().setPodSandboxId("sandbox").build()));
+        assertTrue(e.getMessage().contains("not running"), e.getMessage());
+        assertTrue(manager.status().getContainersList().stream().noneMatch(c -> c.getId().equals("stray") || c.getId().equals("late")));
+        try (var dirs = Files.list(mountRoot)) {
+            assertEquals(List.of(), dirs.toList());
         }
     }
 
     @Test
     void aContainerJoiningAJsysboxContainersNamespacesSharesItsRange() throws Exception {
-        Process init = new ProcessBuilder("sleep", "600").start();
-        try {
-            ContainerManager manager = managerWithSandbox(init);
-            // The fake sandbox's init runs in the host's user namespace, which owns the host's network namespace.
-            PrepareResponse joined = manager.prepare(plain("joined").toBuilder().addJoinedNamespaces("/proc/self/ns/net").build());
-            assertEquals(POOL_START + 2 * 65_536, joined.getUidRange().getHostStart());
-            assertEquals(init.pid(), joined.getUserNamespacePid());
-            PrepareResponse elsewhere = manager.prepare(plain("elsewhere").toBuilder().addJoinedNamespaces("/nonexistent/ns/net").build());
-            assertEquals(0, elsewhere.getUserNamespacePid(), "a namespace no jsysbox container owns: a user namespace of its own");
-            manager.release("joined");
-            manager.release("elsewhere");
-
-        } finally {
-            init.destroyForcibly().waitFor();
-        }
+        Process init = fakeInit();
+        ContainerManager manager = managerWithSandbox(init);
+        // The fake sandbox's init runs in the host's user namespace, which owns the host's network namespace.
+        PrepareResponse joined = manager.prepare(plain("joined").toBuilder().addJoinedNamespaces("/proc/self/ns/net").build());
+        assertEquals(POOL_START + 2 * 65_536, joined.getUidRange().getHostStart());
+        assertEquals(init.pid(), joined.getUserNamespacePid());
+        PrepareResponse elsewhere = manager.prepare(plain("elsewhere").toBuilder().addJoinedNamespaces("/nonexistent/ns/net").build());
+        assertEquals(0, elsewhere.getUserNamespacePid(), "a namespace no jsysbox container owns: a user namespace of its own");
+        manager.release("joined");
+        manager.release("elsewhere");
     }
 }
