@@ -173,7 +173,8 @@ install_app() {
     echo "#!/bin/sh"
     echo "# ${binary[$name]}: written by jsysbox's installer/install.sh"
     [ "$name" != runc ] || runc_dispatch
-    echo "exec $jre/bin/java $common_flags ${flags[$name]} -XX:AOTCache=$dir/app.aot -cp '$dir/*' ${main[$name]} \"\$@\""
+    aot_guard "$dir"
+    echo "exec $jre/bin/java $common_flags ${flags[$name]} \$aot -cp '$dir/*' ${main[$name]} \"\$@\""
   } >"$launcher.new"
   chmod 0755 "$launcher.new"
   mv "$launcher.new" "$launcher"
@@ -227,11 +228,31 @@ esac
 LAUNCHER
 }
 
+# An AOT cache holds machine code made for the CPU it was trained on (JDK 25's cached adapters use its AVX/AVX-512
+# instructions), and the JVM does not check: on a CPU without those features it dies with SIGILL. A cache is trained
+# here only (the DaemonSet runs this script on each node), so its CPU is this machine's, recorded in app.aot.cpu; the
+# launcher uses the cache only on a CPU with the same feature list, else the program starts without it, slower
+# (`jsysbox doctor` says so). A golden image or a copied install thus never crashes; running this script again
+# retrains. The feature list is the kernel's /sys/devices/system/cpu/modalias: one short file, read by the shell's
+# builtin (~0.8 ms) only on the paths that start a JVM.
+cpu_modalias=/sys/devices/system/cpu/modalias
+this_cpu() {
+  cat "$cpu_modalias" 2>/dev/null || echo unknown
+}
+
+# The launcher lines that set $aot to the cache flag when this CPU is the one the cache was trained on.
+aot_guard() {
+  echo "aot="
+  echo "read -r cpu <$cpu_modalias 2>/dev/null || cpu=unknown"
+  echo "[ \"\$cpu\" != '$(this_cpu)' ] || aot=-XX:AOTCache=$1/app.aot"
+}
+
 # Trains an app's AOT cache (JEP 483/514) once per set of jars and runtime: one run with -XX:AOTCacheOutput records
 # the classes it loads and links; later starts map them instead. The JVM flags must match the launcher's.
 # The run's own exit status does not matter (e.g. `state` of an unknown container fails).
 aot_fresh() {
-  [ "$lib/$1/app.aot" -nt "$lib/$1/jars.sha256" ] && [ "$lib/$1/app.aot" -nt "$jre/jsysbox-stamp" ]
+  [ "$lib/$1/app.aot" -nt "$lib/$1/jars.sha256" ] && [ "$lib/$1/app.aot" -nt "$jre/jsysbox-stamp" ] \
+    && [ "$(cat "$lib/$1/app.aot.cpu" 2>/dev/null)" = "$(this_cpu)" ]
 }
 
 # A training run that hangs would hang the install: after 5 minutes it gets SIGTERM (on which the JVM still writes
@@ -241,11 +262,15 @@ train_aot() {
   shift
   aot_fresh "$name" && return
   say "training the AOT cache of ${binary[$name]} ($*)"
-  rm -f "$dir/app.aot"
+  rm -f "$dir/app.aot" "$dir/app.aot.cpu"
   # shellcheck disable=SC2086 # the flag lists are meant to split into words
   timeout --kill-after=30 300 "$jre/bin/java" $common_flags ${flags[$name]} -XX:AOTCacheOutput="$dir/app.aot" -cp "$dir/*" "${main[$name]}" "$@" \
     >"$dir/aot-training.log" 2>&1 </dev/null || true
-  [ -f "$dir/app.aot" ] || echo "install.sh: no AOT cache for ${binary[$name]} (see $dir/aot-training.log); it starts without one" >&2
+  if [ -f "$dir/app.aot" ]; then
+    this_cpu >"$dir/app.aot.cpu"
+  else
+    echo "install.sh: no AOT cache for ${binary[$name]} (see $dir/aot-training.log); it starts without one" >&2
+  fi
 }
 
 install_all() {

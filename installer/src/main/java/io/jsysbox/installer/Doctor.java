@@ -8,6 +8,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
+import java.util.TreeMap;
 import java.util.function.Supplier;
 
 /** Checks every host prerequisite of jsysbox (docs/ARCHITECTURE.md) and says how to fix what is missing. */
@@ -16,7 +18,7 @@ final class Doctor {
 
     static List<Finding> examine() {
         return List.of(root(), kernel(), userNamespaces(), idMappedMounts(), fuse(), runc(), docker(), subIds(), cgroups(),
-                filesystem(), FsMount.examine(), manager(), kubernetes());
+                filesystem(), FsMount.examine(), manager(), kubernetes(), aotCaches());
     }
 
     private static Finding root() {
@@ -86,6 +88,17 @@ final class Doctor {
     private static Finding kubernetes() {
         boolean ip = java.util.stream.Stream.of("/usr/sbin/ip", "/usr/bin/ip", "/sbin/ip", "/bin/ip").anyMatch(path -> Files.isExecutable(Path.of(path)));
         return Finding.kubernetes(ContainerdConfig.hasRuntime(HostFiles.readOrEmpty(HostLayout.CONTAINERD_CONFIG)), ip);
+    }
+
+    /** Which programs' AOT caches the launchers use here: install.sh records the CPU each was trained on. */
+    private static Finding aotCaches() {
+        var trainedOn = new TreeMap<String, Optional<String>>();
+        for (String program : List.of("runc", "mgr", "fs", "installer")) {
+            Path cpu = HostLayout.LIB.resolve(program).resolve("app.aot.cpu");
+            trainedOn.put(program, Files.exists(HostLayout.LIB.resolve(program).resolve("app.aot"))
+                    ? Optional.of(read(cpu.toString())) : Optional.empty());
+        }
+        return Finding.aotCaches(trainedOn, read(HostLayout.CPU_MODALIAS.toString()));
     }
 
     private static Finding cgroups() {

@@ -2,6 +2,9 @@ package io.jsysbox.installer;
 
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.SortedMap;
 
 /** One line of {@code jsysbox doctor}: a prerequisite and whether the host meets it. Pure. */
 record Finding(String check, Verdict verdict, String text) {
@@ -45,6 +48,25 @@ record Finding(String check, Verdict verdict, String text) {
         return max < 100
                 ? note("user namespaces", "only " + max + " allowed, and each jsysbox container uses one: " + raise)
                 : ok("user namespaces", "max_user_namespaces=" + max);
+    }
+
+    /**
+     * The programs' AOT caches: {@code trainedOn} maps each program to the CPU feature list its cache was trained on
+     * (app.aot.cpu; absent: no cache). A cache holds code for its training CPU, so the launchers skip it on any other
+     * CPU (a golden image, a copied install): the program starts, slower, until install.sh retrains it here.
+     */
+    static Finding aotCaches(SortedMap<String, Optional<String>> trainedOn, String thisCpu) {
+        String check = "AOT caches";
+        List<String> missing = trainedOn.entrySet().stream().filter(e -> e.getValue().isEmpty()).map(Map.Entry::getKey).toList();
+        List<String> foreign = trainedOn.entrySet().stream()
+                .filter(e -> e.getValue().isPresent() && !e.getValue().get().equals(thisCpu)).map(Map.Entry::getKey).toList();
+        if (foreign.isEmpty() && missing.isEmpty()) {
+            return ok(check, "trained on this CPU");
+        }
+        String retrain = "; run installer/install.sh on this host to train them here";
+        return note(check, (foreign.isEmpty() ? "" : String.join(", ", foreign) + " trained on another CPU, so unused (slower starts)")
+                + (foreign.isEmpty() || missing.isEmpty() ? "" : "; ")
+                + (missing.isEmpty() ? "" : "none for " + String.join(", ", missing)) + retrain);
     }
 
     /** jsysbox-fs speaks the kernel's FUSE protocol on /dev/fuse itself (no libfuse, no fusermount). */

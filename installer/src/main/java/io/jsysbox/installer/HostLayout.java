@@ -20,6 +20,8 @@ final class HostLayout {
     /** jsysbox-fs's FUSE mount (its --mount-dir default): the sources of the containers' virtual files. */
     static final Path FS_MOUNT = Path.of("/var/lib/jsysbox-fs");
     static final Path DEV_FUSE = Path.of("/dev/fuse");
+    /** The kernel's list of this CPU's features: what an AOT cache's code depends on (install.sh records it). */
+    static final Path CPU_MODALIAS = Path.of("/sys/devices/system/cpu/modalias");
     static final Path SUBUID = Path.of("/etc/subuid");
     static final Path SUBGID = Path.of("/etc/subgid");
     static final Path DAEMON_JSON = Path.of("/etc/docker/daemon.json");

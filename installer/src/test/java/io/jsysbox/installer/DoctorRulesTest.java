@@ -4,6 +4,9 @@ import org.junit.jupiter.api.Test;
 
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -25,6 +28,23 @@ class DoctorRulesTest {
         assertTrue(new KernelVersion(6, 1).atLeast(5, 19));
         assertFalse(new KernelVersion(5, 9).atLeast(5, 12));
         assertTrue(new KernelVersion(5, 12).atLeast(5, 12));
+    }
+
+    @Test
+    void aotCachesTrainedOnAnotherCpuAreANoteNamingThem() {
+        String here = "cpu:type:x86,ven0002:feature:,0000,0001";
+        var trained = new TreeMap<String, Optional<String>>(Map.of(
+                "fs", Optional.of(here), "runc", Optional.of("cpu:type:x86,ven0000:feature:,0000,0094")));
+        Finding finding = Finding.aotCaches(trained, here);
+        assertEquals(Finding.Verdict.NOTE, finding.verdict());
+        assertTrue(finding.text().startsWith("runc trained on another CPU"), finding.line());
+
+        trained.put("mgr", Optional.empty());
+        assertTrue(Finding.aotCaches(trained, here).text().contains("; none for mgr;"), Finding.aotCaches(trained, here).line());
+
+        trained.put("runc", Optional.of(here));
+        trained.put("mgr", Optional.of(here));
+        assertEquals(Finding.Verdict.OK, Finding.aotCaches(trained, here).verdict());
     }
 
     @Test
