@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -39,11 +40,15 @@ class TestcontainersInsideTest {
 
     @Test
     void aTestcontainersSuiteRunsInsideOfflineWithTheHostsMavenRepository() throws IOException {
-        // The host's Maven repository for the suite: filled by one run of it on the host (Maven Central reachable).
+        // The host's Maven repository for the suite: filled by one run of it on the host (Maven Central reachable),
+        // against the host's engine with the same offline settings: no registry answers here either, and a fresh
+        // machine has no ryuk or alpine image (Testcontainers' startup checks would wait on pulling one).
         repository = Files.createTempDirectory(Path.of("/var/tmp"), "jsysbox-test-m2-");
         buildHttpdImage(Docker.BUSYBOX_IMAGE);
-        Command.Result hostRun = Command.run(Docker.INNER_DOCKER_READY, List.of("env", "TESTCONTAINERS_RYUK_DISABLED=true",
-                "mvn", "-B", "-q", "-f", PROJECT.resolve("pom.xml").toString(), "-Dmaven.repo.local=" + repository, "test"));
+        List<String> hostRunCommand = new ArrayList<>(List.of("env"));
+        hostRunCommand.addAll(List.of(OFFLINE_TESTCONTAINERS.split(" ")));
+        hostRunCommand.addAll(List.of("mvn", "-B", "-q", "-f", PROJECT.resolve("pom.xml").toString(), "-Dmaven.repo.local=" + repository, "test"));
+        Command.Result hostRun = Command.run(Docker.INNER_DOCKER_READY, hostRunCommand);
         hostRun.assertOk();
         Command.run(Docker.COMMAND_TIMEOUT, "rm", "-rf", PROJECT.resolve("target").toString());
 
