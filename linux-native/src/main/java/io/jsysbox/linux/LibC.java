@@ -71,6 +71,10 @@ interface LibC extends Library {
 
     int poll(Pointer fds, long nfds, int timeoutMillis);
 
+    int socket(int domain, int type, int protocol);
+
+    long sendmsg(int socket, Pointer message, int flags);
+
     int unshare(int flags);
 
     int setns(int fd, int nsType);

@@ -568,6 +568,76 @@ public final class Linux {
         }
     }
 
+    /**
+     * Sends {@code message} as one datagram to the unix socket at {@code address} (a path, or {@code @name} for the
+     * abstract namespace, as systemd's NOTIFY_SOCKET and ss(8) write it), with {@code fds} attached (SCM_RIGHTS):
+     * the receiver gets its own descriptors of the same open files. The JDK's unix channels are streams only.
+     */
+    public static void sendDatagram(String address, byte[] message, int... fds) throws LinuxException {
+        final int afUnix = 1;
+        final int sockDgram = 2;
+        final int solSocket = 1;
+        final int scmRights = 1;
+        final int msgNoSignal = 0x4000;
+        byte[] sockaddr = unixSocketAddress(address);
+        int socket = C.socket(afUnix, sockDgram | O_CLOEXEC, 0);
+        if (socket < 0) throw new LinuxException("socket(AF_UNIX, SOCK_DGRAM)", Native.getLastError());
+        int rightsLength = 16 + 4 * fds.length;              // CMSG_LEN: struct cmsghdr, then the descriptors
+        int controlLength = fds.length == 0 ? 0 : (rightsLength + 7) & ~7; // CMSG_SPACE
+        try (Memory name = new Memory(sockaddr.length);
+             Memory data = new Memory(Math.max(1, message.length));
+             Memory iovec = new Memory(16);
+             Memory control = new Memory(Math.max(1, controlLength));
+             Memory header = new Memory(56)) { // struct msghdr (LP64)
+            name.write(0, sockaddr, 0, sockaddr.length);
+            data.write(0, message, 0, message.length);
+            iovec.setPointer(0, data);
+            iovec.setLong(8, message.length);
+            control.clear();
+            if (fds.length > 0) {
+                control.setLong(0, rightsLength);
+                control.setInt(8, solSocket);
+                control.setInt(12, scmRights);
+                control.write(16, fds, 0, fds.length);
+            }
+            header.clear();
+            header.setPointer(0, name);
+            header.setInt(8, sockaddr.length);
+            header.setPointer(16, iovec);
+            header.setLong(24, 1);
+            if (fds.length > 0) {
+                header.setPointer(32, control);
+                header.setLong(40, controlLength);
+            }
+            if (C.sendmsg(socket, header, msgNoSignal) < 0) {
+                throw new LinuxException("sendmsg(" + address + (fds.length == 0 ? "" : ", " + fds.length + " fd(s)") + ")",
+                        Native.getLastError());
+            }
+        } finally {
+            C.close(socket);
+        }
+    }
+
+    /**
+     * A struct sockaddr_un for {@code address}, as long as the kernel must be told: a path NUL-terminated, an abstract
+     * name ({@code @name}) after a NUL byte and not terminated (its length delimits it). Pure.
+     */
+    static byte[] unixSocketAddress(String address) {
+        final int pathMax = 108; // sizeof(sun_path)
+        boolean abstractName = address.startsWith("@");
+        if (!abstractName && !address.startsWith("/")) {
+            throw new IllegalArgumentException("unix socket address " + address + " is neither an absolute path nor @name");
+        }
+        byte[] path = abstractName ? address.substring(1).getBytes(NAMES) : address.getBytes(NAMES);
+        if (1 + path.length > pathMax) {
+            throw new IllegalArgumentException("unix socket address " + address + " is longer than " + (pathMax - 1) + " bytes");
+        }
+        byte[] sockaddr = new byte[2 + 1 + path.length];
+        sockaddr[0] = 1; // sun_family = AF_UNIX, little-endian (x86_64 and aarch64)
+        System.arraycopy(path, 0, sockaddr, abstractName ? 3 : 2, path.length);
+        return sockaddr; // a path's last byte, an abstract name's first, stays 0
+    }
+
     private static final byte[] NO_NAME = {};
     private static final byte[] DOT = {'.'};
     private static final byte[] DOT_DOT = {'.', '.'};

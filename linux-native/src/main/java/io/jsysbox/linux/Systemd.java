@@ -1,0 +1,99 @@
+package io.jsysbox.linux;
+
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Map;
+import java.util.OptionalInt;
+
+/**
+ * What a daemon says to systemd and hears from it, without libsystemd: readiness and stored descriptors through
+ * sd_notify(3)'s datagrams to $NOTIFY_SOCKET, and the descriptors systemd hands back at start through sd_listen_fds(3)'s
+ * $LISTEN_PID, $LISTEN_FDS and $LISTEN_FDNAMES. Outside systemd (no $NOTIFY_SOCKET) every call is a no-op.
+ */
+public final class Systemd {
+    /** The first descriptor systemd passes (SD_LISTEN_FDS_START); the others follow it in order. */
+    static final int LISTEN_FDS_START = 3;
+
+    private Systemd() {}
+
+    /**
+     * One sd_notify message: {@code text} (VARIABLE=VALUE lines) and at most one descriptor to store, named in the text.
+     * {@code storedFd} is -1 when none is attached.
+     */
+    public record Notification(String text, int storedFd) {
+        /** READY=1: start-up is finished (a Type=notify unit's start job completes). */
+        public static Notification ready(String status) {
+            return new Notification("READY=1\nSTATUS=" + oneLine(status), -1);
+        }
+
+        /**
+         * Also keeps {@code fd} in the unit's file descriptor store under {@code name} (FDSTORE=1, FDNAME=): systemd holds
+         * a duplicate while the unit restarts (explicitly or after a crash) and passes it to the next start; a stop drops it.
+         */
+        public Notification storing(String name, int fd) {
+            if (storedFd >= 0) throw new IllegalStateException("one stored descriptor per notification");
+            if (!validName(name)) throw new IllegalArgumentException("invalid FDNAME " + name);
+            if (fd < 0) throw new IllegalArgumentException("invalid descriptor " + fd);
+            return new Notification(text + "\nFDSTORE=1\nFDNAME=" + name, fd);
+        }
+    }
+
+    /**
+     * Sends {@code notification} to the service manager; false when this process does not run under systemd (no
+     * NOTIFY_SOCKET). Only the unit's main process is heard (NotifyAccess=main, the default).
+     */
+    public static boolean notify(Notification notification) throws LinuxException {
+        return notify(System.getenv(), notification);
+    }
+
+    static boolean notify(Map<String, String> environment, Notification notification) throws LinuxException {
+        String socket = environment.get("NOTIFY_SOCKET");
+        if (socket == null || socket.isEmpty()) {
+            return false;
+        }
+        byte[] text = notification.text().getBytes(StandardCharsets.UTF_8);
+        if (notification.storedFd() >= 0) {
+            Linux.sendDatagram(socket, text, notification.storedFd());
+        } else {
+            Linux.sendDatagram(socket, text);
+        }
+        return true;
+    }
+
+    /** The descriptor systemd passed to this process under {@code name} (from its file descriptor store), if any. */
+    public static OptionalInt passedDescriptor(String name) {
+        return passedDescriptor(System.getenv(), ProcessHandle.current().pid(), name);
+    }
+
+    /**
+     * The descriptor named {@code name} among those passed to process {@code pid}: LISTEN_PID must name it (the
+     * variables are inherited by children, whose descriptors differ), LISTEN_FDS counts descriptors from 3 on and
+     * LISTEN_FDNAMES names them in order, colon-separated. Anything malformed means none was passed. Pure.
+     */
+    static OptionalInt passedDescriptor(Map<String, String> environment, long pid, String name) {
+        String listenPid = environment.get("LISTEN_PID");
+        String listenFds = environment.get("LISTEN_FDS");
+        String listenNames = environment.get("LISTEN_FDNAMES");
+        if (listenPid == null || listenFds == null || listenNames == null
+                || !listenPid.matches("[1-9][0-9]{0,18}") || Long.parseLong(listenPid) != pid
+                || !listenFds.matches("[0-9]{1,9}")) {
+            return OptionalInt.empty();
+        }
+        List<String> names = List.of(listenNames.split(":", -1));
+        if (names.size() != Integer.parseInt(listenFds)) {
+            return OptionalInt.empty();
+        }
+        int index = names.indexOf(name);
+        return index < 0 ? OptionalInt.empty() : OptionalInt.of(LISTEN_FDS_START + index);
+    }
+
+    /** What systemd accepts as an FDNAME: at most 255 printable ASCII characters, no colon (LISTEN_FDNAMES' separator). */
+    private static boolean validName(String name) {
+        return !name.isEmpty() && name.length() <= 255 && name.chars().allMatch(c -> c > ' ' && c < 127 && c != ':');
+    }
+
+    /** A message is one assignment per line: a value must not break it. */
+    private static String oneLine(String value) {
+        return value.replace('\n', ' ');
+    }
+}
