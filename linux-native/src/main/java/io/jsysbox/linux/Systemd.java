@@ -3,6 +3,7 @@ package io.jsysbox.linux;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.OptionalInt;
 
 /**
@@ -47,17 +48,26 @@ public final class Systemd {
     }
 
     static boolean notify(Map<String, String> environment, Notification notification) throws LinuxException {
-        String socket = environment.get("NOTIFY_SOCKET");
-        if (socket == null || socket.isEmpty()) {
+        Optional<String> socket = notifySocket(environment);
+        if (socket.isEmpty()) {
             return false;
         }
         byte[] text = notification.text().getBytes(StandardCharsets.UTF_8);
         if (notification.storedFd() >= 0) {
-            Linux.sendDatagram(socket, text, notification.storedFd());
+            Linux.sendDatagram(socket.get(), text, notification.storedFd());
         } else {
-            Linux.sendDatagram(socket, text);
+            Linux.sendDatagram(socket.get(), text);
         }
         return true;
+    }
+
+    /** Whether this process runs as a systemd unit that hears notifications (Type=notify sets NOTIFY_SOCKET). */
+    public static boolean expectsNotifications() {
+        return notifySocket(System.getenv()).isPresent();
+    }
+
+    private static Optional<String> notifySocket(Map<String, String> environment) {
+        return Optional.ofNullable(environment.get("NOTIFY_SOCKET")).filter(socket -> !socket.isEmpty());
     }
 
     /** The descriptor systemd passed to this process under {@code name} (from its file descriptor store), if any. */

@@ -23,12 +23,13 @@ final class FuseDevice implements AutoCloseable {
     }
 
     /**
-     * A /dev/fuse descriptor this process inherited: its supervisor holds it across restarts of the daemon, so
-     * the connection, and every container's bind mount of it, outlives a daemon that exits.
+     * A /dev/fuse descriptor this process inherited: its supervisor (or systemd's file descriptor store) holds it
+     * across restarts of the daemon, so the connection, and every container's bind mount of it, outlives a daemon
+     * that exits.
      */
     static FuseDevice inherited(int fd) throws IOException {
         if (Libc.poll(fd, 0) < 0) {
-            throw new IOException("--fuse-fd " + fd + " is not an open descriptor: its supervisor must open /dev/fuse on it");
+            throw new IOException("inherited /dev/fuse descriptor " + fd + " is not open: whoever holds the connection must pass it on that fd");
         }
         return new FuseDevice(fd);
     }
@@ -57,7 +58,7 @@ final class FuseDevice implements AutoCloseable {
         } while (result == -Libc.EINTR);
     }
 
-    /** The descriptor number, for mount's "fd=" option. */
+    /** The descriptor number, for mount's "fd=" option and for handing the connection to whoever keeps it. */
     int fd() {
         return fd;
     }

@@ -12,9 +12,10 @@ import java.util.List;
 
 /**
  * A mounted jsysbox-fs: a /dev/fuse connection mounted at {@code mountPoint}, and reader threads answering
- * requests. {@link #close} unmounts when this session made the mount; the kernel then ends the connection
- * (once no descriptor or bind mount of it is left) and the readers stop. A session that took over a
- * connection from a previous daemon leaves the mount to whoever holds the connection (the supervisor).
+ * requests. {@link #close} unmounts when this session owns the mount; the kernel then ends the connection
+ * (once no descriptor or bind mount of it is left) and the readers stop. A session whose connection someone else
+ * keeps across restarts (the plain supervisor, or systemd's file descriptor store) leaves the mount to them: the
+ * next daemon takes it over.
  */
 final class FuseSession implements AutoCloseable {
     static final String FS_TYPE = "fuse.jsysbox-fs";
@@ -130,6 +131,11 @@ final class FuseSession implements AutoCloseable {
 
     Path mountPoint() {
         return mountPoint;
+    }
+
+    /** The connection's /dev/fuse descriptor, for keeping it open across this daemon's restarts. */
+    int deviceFd() {
+        return device.fd();
     }
 
     @Override

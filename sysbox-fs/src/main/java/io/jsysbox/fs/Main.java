@@ -5,6 +5,7 @@ import io.grpc.Server;
 import io.jsysbox.api.UnixChannels;
 import io.jsysbox.linux.Linux;
 import io.jsysbox.linux.LinuxException;
+import io.jsysbox.linux.Systemd;
 import io.jsysbox.procfs.VirtualFileRegistry;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -16,6 +17,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.OptionalInt;
 import java.util.concurrent.Callable;
 
 /** jsysbox-fs: mounts the virtual /proc and /sys files and serves container registration over gRPC. */
@@ -24,6 +26,8 @@ import java.util.concurrent.Callable;
         subcommands = {Main.Register.class, Main.Unregister.class, Main.Status.class})
 public final class Main implements Callable<Integer> {
     static final Path SOCKET = UnixChannels.FS_SOCKET;
+    /** The name of the /dev/fuse descriptor in systemd's file descriptor store (FDNAME, LISTEN_FDNAMES). */
+    static final String FUSE_FD_NAME = "fuse";
 
     @Option(names = "--socket", description = "gRPC unix socket (default: ${DEFAULT-VALUE})")
     Path socket = SOCKET;
@@ -36,7 +40,8 @@ public final class Main implements Callable<Integer> {
 
     @Option(names = "--fuse-fd", paramLabel = "FD", description = "serve this inherited /dev/fuse descriptor, which "
             + "the supervisor holds across restarts: a mount already using it is taken over as it is (running "
-            + "containers keep their files), else it is mounted; the mount then stays when the daemon exits")
+            + "containers keep their files), else it is mounted; the mount then stays when the daemon exits. Under "
+            + "systemd, the unit's file descriptor store holds it instead (no option needed)")
     Integer fuseFd;
 
     @Option(names = "--threads", description = "threads reading FUSE requests (default: ${DEFAULT-VALUE})")
@@ -64,7 +69,8 @@ public final class Main implements Callable<Integer> {
         registry.restore();
         VirtualFileRegistry files = VirtualFileRegistry.standard();
         FuseFileSystem fs = new FuseFileSystem(new FsTree(files, System.currentTimeMillis() / 1000), new ContainerFiles(registry));
-        FuseSession session = session(fs);
+        OptionalInt heldConnection = heldConnection();
+        FuseSession session = session(fs, heldConnection);
         String version = new Version().getVersion()[0];
         Server server;
         try {
@@ -86,23 +92,39 @@ public final class Main implements Callable<Integer> {
                 // the next start overwrites it
             }
         }));
+        // Under systemd (a Type=notify unit): ready, so the start job ends and the manager's unit may start. A connection
+        // opened here goes into the unit's file descriptor store with it; one systemd passed back is there already (a
+        // second copy would overflow FileDescriptorStoreMax=1).
+        Systemd.Notification ready = Systemd.Notification.ready("serving " + mountDir + ", " + registry.containers().size() + " containers");
+        Systemd.notify(heldConnection.isPresent() ? ready : ready.storing(FUSE_FD_NAME, session.deviceFd()));
         server.awaitTermination();
         return 0;
     }
 
     /**
-     * Mounts, or takes over the inherited connection. Nothing may touch the mount dir before a takeover: its
-     * requests wait for this very daemon.
+     * A /dev/fuse connection kept open across this daemon's restarts by someone else, to serve instead of opening one:
+     * the plain supervisor's ({@code --fuse-fd}), or the one systemd stored for the unit and passes back at start.
      */
-    private FuseSession session(FuseFileSystem fs) throws IOException {
-        FuseDevice device = fuseFd == null ? FuseDevice.open() : FuseDevice.inherited(fuseFd);
-        if (fuseFd != null && device.isMounted()) {
-            LoggerFactory.getLogger(Main.class).info("taking over the FUSE connection on fd {} (mounted at {})", fuseFd, mountDir);
+    private OptionalInt heldConnection() {
+        return fuseFd != null ? OptionalInt.of(fuseFd) : Systemd.passedDescriptor(FUSE_FD_NAME);
+    }
+
+    /**
+     * Mounts, or takes over the held connection. Nothing may touch the mount dir before a takeover: its requests wait
+     * for this very daemon. The mount outlives this daemon (its exit leaves it in place for the next one) when the
+     * connection is held elsewhere, or is about to be: under systemd it goes into the file descriptor store.
+     */
+    private FuseSession session(FuseFileSystem fs, OptionalInt heldConnection) throws IOException {
+        FuseDevice device = heldConnection.isPresent() ? FuseDevice.inherited(heldConnection.getAsInt()) : FuseDevice.open();
+        if (heldConnection.isPresent() && device.isMounted()) {
+            LoggerFactory.getLogger(Main.class).info("taking over the FUSE connection on fd {} ({}, mounted at {})", device.fd(),
+                    fuseFd != null ? "from the supervisor" : "from systemd's file descriptor store", mountDir);
             return FuseSession.takeOver(mountDir, device, fs, threads);
         }
         unmountStale(mountDir); // first: a dead mount fails every access to the dir, even this mkdir
         Files.createDirectories(mountDir);
-        return FuseSession.mount(mountDir, device, fs, threads, fuseFd == null);
+        boolean outlivesDaemon = heldConnection.isPresent() || Systemd.expectsNotifications();
+        return FuseSession.mount(mountDir, device, fs, threads, !outlivesDaemon);
     }
 
     /** A mount left by a daemon that died answers ENOTCONN: detach it before mounting afresh. */

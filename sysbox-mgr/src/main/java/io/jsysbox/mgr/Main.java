@@ -3,6 +3,7 @@ package io.jsysbox.mgr;
 import io.grpc.BindableService;
 import io.grpc.Server;
 import io.jsysbox.api.UnixChannels;
+import io.jsysbox.linux.Systemd;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
@@ -86,6 +87,8 @@ public final class Main implements Callable<Integer> {
                 // the next start overwrites it
             }
         }));
+        // Under systemd (a Type=notify unit): the start job ends only now, so `systemctl start` returns a manager that answers.
+        Systemd.notify(Systemd.Notification.ready("listening on " + socket + ", " + allocator.slots() + " ranges"));
         server.awaitTermination();
         return 0;
     }
