@@ -33,12 +33,16 @@ final class DaemonClient {
                 .status(FsStatusRequest.getDefaultInstance()));
     }
 
-    /** Polls {@code status} until {@code daemon} answers, for a freshly started daemon. */
+    /**
+     * Polls {@code status} until {@code daemon} answers, for a freshly started daemon. A daemon not listening yet fails
+     * an attempt at once; one that listens gets a long deadline: this JVM's first call loads gRPC, which on a slow host
+     * takes seconds.
+     */
     static <T> T awaitUp(Daemon daemon, Duration timeout, Function<Duration, T> status) {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (true) {
             try {
-                return status.apply(Duration.ofSeconds(2));
+                return status.apply(Duration.ofSeconds(30));
             } catch (InstallException notYet) {
                 if (System.nanoTime() > deadline) {
                     throw new InstallException(daemon.binary() + " did not answer on " + daemon.socket() + " within "

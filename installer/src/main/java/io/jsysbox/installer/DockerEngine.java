@@ -17,16 +17,20 @@ import java.util.stream.Stream;
 /** The host's Docker engine, through the docker CLI and signals to dockerd. */
 final class DockerEngine {
     private static final Path PID_FILE = Path.of("/run/docker.pid");
+    /** For one docker CLI call; an engine that is down fails it at once, so only a slow (emulated) host waits this long. */
+    private static final Duration CLI_TIMEOUT = Duration.ofSeconds(60);
+    /** For dockerd to show a reloaded daemon.json: well under a second here, far longer on a slow host. */
+    private static final Duration RELOAD_TIMEOUT = Duration.ofMinutes(2);
 
     private DockerEngine() {}
 
     static boolean answers() {
-        return Commands.run(Duration.ofSeconds(15), List.of("docker", "info", "--format", "{{.ServerVersion}}")).ok();
+        return Commands.run(CLI_TIMEOUT, List.of("docker", "info", "--format", "{{.ServerVersion}}")).ok();
     }
 
     /** Names of the runtimes the engine knows, as {@code docker info} reports them. */
     static Set<String> runtimes() {
-        Commands.Result info = Commands.run(Duration.ofSeconds(15), List.of("docker", "info", "--format", "{{json .Runtimes}}"));
+        Commands.Result info = Commands.run(CLI_TIMEOUT, List.of("docker", "info", "--format", "{{json .Runtimes}}"));
         if (!info.ok()) {
             throw new InstallException("docker info failed (" + info.reason() + "): start dockerd and retry");
         }
@@ -41,7 +45,7 @@ final class DockerEngine {
 
     /** The engine's default runtime, as `docker info` reports it. */
     static String defaultRuntime() {
-        Commands.Result info = Commands.run(Duration.ofSeconds(15), List.of("docker", "info", "--format", "{{.DefaultRuntime}}"));
+        Commands.Result info = Commands.run(CLI_TIMEOUT, List.of("docker", "info", "--format", "{{.DefaultRuntime}}"));
         if (!info.ok()) {
             throw new InstallException("docker info failed (" + info.reason() + "): start dockerd and retry");
         }
@@ -65,7 +69,7 @@ final class DockerEngine {
         if (!hup.ok()) {
             throw new InstallException("cannot signal dockerd (pid " + pid + "): " + hup.reason());
         }
-        long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+        long deadline = System.nanoTime() + RELOAD_TIMEOUT.toNanos();
         while (!done.getAsBoolean()) {
             if (System.nanoTime() > deadline) {
                 throw new InstallException("dockerd (pid " + pid + ") did not " + what

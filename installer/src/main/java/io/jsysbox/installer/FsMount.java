@@ -43,8 +43,9 @@ final class FsMount {
     }
 
     /**
-     * Detaches the jsysbox-fs mounts at the top of the stack at the mount point, for after jsysbox-fs stopped (it
-     * unmounts on SIGTERM; one that was killed does not). A mount someone else stacked on top stays, and all below it.
+     * Detaches the jsysbox-fs mounts at the top of the stack at the mount point, for after jsysbox-fs stopped (a daemon
+     * whose connection its supervisor held leaves the mount for the next one, and one that was killed leaves it too).
+     * A mount someone else stacked on top stays, and all below it.
      */
     static void detach(PrintStream out) {
         List<String> types = types();

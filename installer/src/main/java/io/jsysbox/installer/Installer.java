@@ -15,7 +15,11 @@ import java.util.function.Consumer;
  * Every step checks before it changes, so running it twice is harmless.
  */
 final class Installer {
-    private static final Duration DAEMON_START_TIMEOUT = Duration.ofSeconds(30);
+    /**
+     * How long a started daemon may take to answer. A JVM starts in a second here but 15-45x slower on an emulated host
+     * (where a first install once failed at 30 s). Under systemd the daemons answer as `systemctl start` returns.
+     */
+    private static final Duration DAEMON_START_TIMEOUT = Duration.ofMinutes(5);
     private final PrintStream out;
     private final Supervision supervision = Supervision.forHost();
 

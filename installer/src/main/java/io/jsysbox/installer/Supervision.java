@@ -74,6 +74,12 @@ sealed interface Supervision permits Supervision.Systemd, Supervision.Plain {
     }
 
     record Systemd() implements Supervision {
+        /**
+         * Longer than the units' TimeoutStartSec (300 s): `systemctl start` of a Type=notify unit returns once the daemon
+         * is ready, and a start that fails is better reported in systemd's words than as our timeout.
+         */
+        private static final Duration SYSTEMCTL_TIMEOUT = Duration.ofMinutes(6);
+
         @Override public void install() {
             try {
                 // StandardOutput=append: opens the log but does not create its directory.
@@ -94,11 +100,24 @@ sealed interface Supervision permits Supervision.Systemd, Supervision.Plain {
         }
 
         @Override public void start(Daemon daemon) {
-            systemctl("start", daemon.unit());
+            systemctl(daemon, "start");
         }
 
         @Override public void stop(Daemon daemon) {
-            systemctl("stop", daemon.unit());
+            systemctl(daemon, "stop");
+        }
+
+        /**
+         * A restart, never a stop and a start: systemd keeps jsysbox-fs's FUSE connection in the unit's file descriptor
+         * store across a restart (a stop drops it), so running containers keep their files through an upgrade.
+         */
+        @Override public void startOrRefresh(Daemon daemon) {
+            systemctl(daemon, outdated(daemon) ? "restart" : "start");
+        }
+
+        /** Also when its unit file changed since it started (install rewrites a unit only when its text changed). */
+        @Override public boolean outdated(Daemon daemon) {
+            return Supervision.super.outdated(daemon) || startedBefore(process(daemon), modified(daemon.unitFile()));
         }
 
         @Override public void uninstall() {
@@ -125,17 +144,29 @@ sealed interface Supervision permits Supervision.Systemd, Supervision.Plain {
         }
 
         private static void systemctl(String... args) {
+            runSystemctl(List.of(args), "");
+        }
+
+        /** {@code verb} on {@code daemon}'s unit: a failure points at the daemon's log too. */
+        private static void systemctl(Daemon daemon, String verb) {
+            runSystemctl(List.of(verb, daemon.unit()), " (see " + daemon.log() + ")");
+        }
+
+        private static void runSystemctl(List<String> args, String hint) {
             List<String> command = new ArrayList<>(List.of("systemctl"));
-            command.addAll(List.of(args));
-            Commands.Result r = Commands.run(Duration.ofSeconds(60), command);
+            command.addAll(args);
+            Commands.Result r = Commands.run(SYSTEMCTL_TIMEOUT, command);
             if (!r.ok()) {
-                throw new InstallException(String.join(" ", command) + " failed: " + r.reason());
+                throw new InstallException(String.join(" ", command) + " failed: " + r.reason() + hint);
             }
         }
     }
 
     record Plain() implements Supervision {
-        private static final Duration STOP_TIMEOUT = Duration.ofSeconds(15);
+        /** How long a daemon may take to exit on SIGTERM before it is killed: a JVM's exit on a slow (emulated) host. */
+        private static final Duration STOP_TIMEOUT = Duration.ofSeconds(60);
+        /** How long a freshly started supervisor (bash) may take to write its pid file on a slow host. */
+        private static final Duration SUPERVISOR_START_TIMEOUT = Duration.ofSeconds(60);
 
         @Override public void install() {
             // Rewritten only when its text changed: a newer script is what makes outdated() replace running supervisors.
@@ -176,7 +207,7 @@ sealed interface Supervision permits Supervision.Systemd, Supervision.Plain {
                 Thread.currentThread().interrupt();
                 throw new InstallException("interrupted while starting the supervisor of " + daemon.binary());
             }
-            long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+            long deadline = System.nanoTime() + SUPERVISOR_START_TIMEOUT.toNanos();
             while (supervisor(daemon).isEmpty()) {
                 if (System.nanoTime() > deadline) {
                     throw new InstallException("the supervisor of " + daemon.binary() + " did not start: see " + daemon.log());

@@ -58,6 +58,34 @@ class DaemonTest {
     }
 
     @Test
+    void unitsCountADaemonStartedWhenItSaysSoAndWaitForASlowHost() {
+        for (Daemon daemon : Daemon.values()) {
+            String unit = HostFiles.resource(daemon.unit());
+            assertTrue(unit.contains("\nType=notify\n"), daemon.unit());
+            // The installer's systemctl waits longer than this (Supervision.Systemd), so systemd reports a failed start.
+            assertTrue(unit.contains("\nTimeoutStartSec=300\n"), daemon.unit());
+        }
+    }
+
+    @Test
+    void theFuseConnectionOutlivesARestartButNotAStop() {
+        String fs = HostFiles.resource(Daemon.FS.unit());
+        assertTrue(fs.contains("\nFileDescriptorStoreMax=1\n"));
+        assertFalse(fs.contains("\nFileDescriptorStorePreserve="), "a stop must end the connection");
+        String stopPost = fs.lines().filter(l -> l.startsWith("ExecStopPost=")).findFirst().orElseThrow();
+        assertTrue(stopPost.contains("\"" + Daemon.FS.unit() + " stop\""), stopPost);
+        assertTrue(stopPost.contains("umount --lazy " + HostLayout.FS_MOUNT + ";"), stopPost);
+    }
+
+    @Test
+    void eitherDaemonRestartsWithoutTheOther() {
+        String mgr = HostFiles.resource(Daemon.MGR.unit());
+        for (String propagating : List.of("Requires=", "BindsTo=", "PartOf=", "Requisite=")) {
+            assertFalse(mgr.contains("\n" + propagating), "jsysbox-mgr.service " + propagating);
+        }
+    }
+
+    @Test
     void systemdStartsTheFileSystemFirst() {
         String mgr = HostFiles.resource(Daemon.MGR.unit());
         assertTrue(mgr.contains("\nAfter=" + Daemon.FS.unit() + "\n"));
