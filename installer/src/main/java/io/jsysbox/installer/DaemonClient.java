@@ -14,35 +14,39 @@ import java.nio.file.Files;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
+import java.util.function.Supplier;
 
 /** The installer's view of the daemons: their Status RPCs. */
 final class DaemonClient {
+    /**
+     * How long a daemon that listens may take to answer one call. The deadline runs while this JVM's first call loads
+     * gRPC and protobuf classes, well under a second here but over 5 s on an emulated host (doctor failed there at 5 s).
+     * A daemon that does not listen fails a call at once, whatever the deadline.
+     */
+    private static final Duration CALL_DEADLINE = Duration.ofSeconds(30);
+
     private DaemonClient() {}
 
     /** jsysbox-mgr's status; throws InstallException with the reason when it does not answer. */
-    static StatusResponse managerStatus(Duration timeout) {
+    static StatusResponse managerStatus() {
         return call(Daemon.MGR, channel -> ManagerGrpc.newBlockingStub(channel)
-                .withDeadlineAfter(timeout.toMillis(), TimeUnit.MILLISECONDS)
+                .withDeadlineAfter(CALL_DEADLINE.toMillis(), TimeUnit.MILLISECONDS)
                 .status(StatusRequest.getDefaultInstance()));
     }
 
     /** jsysbox-fs's status; throws InstallException with the reason when it does not answer. */
-    static FsStatusResponse fsStatus(Duration timeout) {
+    static FsStatusResponse fsStatus() {
         return call(Daemon.FS, channel -> FilesystemGrpc.newBlockingStub(channel)
-                .withDeadlineAfter(timeout.toMillis(), TimeUnit.MILLISECONDS)
+                .withDeadlineAfter(CALL_DEADLINE.toMillis(), TimeUnit.MILLISECONDS)
                 .status(FsStatusRequest.getDefaultInstance()));
     }
 
-    /**
-     * Polls {@code status} until {@code daemon} answers, for a freshly started daemon. A daemon not listening yet fails
-     * an attempt at once; one that listens gets a long deadline: this JVM's first call loads gRPC, which on a slow host
-     * takes seconds.
-     */
-    static <T> T awaitUp(Daemon daemon, Duration timeout, Function<Duration, T> status) {
+    /** Polls {@code status} until {@code daemon} answers, for a freshly started daemon. */
+    static <T> T awaitUp(Daemon daemon, Duration timeout, Supplier<T> status) {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (true) {
             try {
-                return status.apply(Duration.ofSeconds(30));
+                return status.get();
             } catch (InstallException notYet) {
                 if (System.nanoTime() > deadline) {
                     throw new InstallException(daemon.binary() + " did not answer on " + daemon.socket() + " within "

@@ -6,7 +6,6 @@ import io.jsysbox.api.v1.StatusResponse;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.TreeMap;
@@ -114,14 +113,14 @@ final class Doctor {
 
     private static Finding filesystem() {
         return answers(Daemon.FS, () -> {
-            FsStatusResponse status = DaemonClient.fsStatus(Duration.ofSeconds(5));
+            FsStatusResponse status = DaemonClient.fsStatus();
             return "version " + status.getVersion() + ", " + status.getContainersCount() + " containers, mounted at " + status.getMountDir();
         });
     }
 
     private static Finding manager() {
         return answers(Daemon.MGR, () -> {
-            StatusResponse status = DaemonClient.managerStatus(Duration.ofSeconds(5));
+            StatusResponse status = DaemonClient.managerStatus();
             return "version " + status.getVersion() + ", " + status.getContainersCount() + " containers, " + status.getFreeRanges() + " free ranges";
         });
     }

@@ -5,7 +5,6 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 import java.io.PrintStream;
-import java.time.Duration;
 import java.util.List;
 import java.util.function.Supplier;
 
@@ -81,9 +80,9 @@ public final class Main {
     int status() {
         Supervision supervision = Supervision.forHost();
         boolean managerUp = report("manager", Daemon.MGR,
-                () -> StatusReport.manager(DaemonClient.managerStatus(Duration.ofSeconds(5)), supervision.describe(Daemon.MGR)));
+                () -> StatusReport.manager(DaemonClient.managerStatus(), supervision.describe(Daemon.MGR)));
         boolean filesystemUp = report("jsysbox-fs", Daemon.FS,
-                () -> StatusReport.filesystem(DaemonClient.fsStatus(Duration.ofSeconds(5)), supervision.describe(Daemon.FS)));
+                () -> StatusReport.filesystem(DaemonClient.fsStatus(), supervision.describe(Daemon.FS)));
         return managerUp && filesystemUp ? 0 : 1;
     }
 
