@@ -65,7 +65,9 @@ final class FilesystemDaemon implements VirtualFiles, AutoCloseable {
 
     /**
      * One call; when the daemon is unreachable, one retry after resetting the reconnect backoff, so a jsysbox-fs
-     * that just restarted is found at once rather than after gRPC's backoff (up to two minutes).
+     * that just restarted is found at once rather than after gRPC's backoff (up to two minutes). The retry gets the
+     * full deadline too: on an emulated host a restarted jsysbox-fs took over a second to connect and answer its first
+     * call, and a 1 s retry failed the first container created after `systemctl restart jsysbox-fs`.
      */
     private <T> T call(String action, Function<FilesystemGrpc.FilesystemBlockingStub, T> rpc) throws ManagerException {
         try {
@@ -74,13 +76,13 @@ final class FilesystemDaemon implements VirtualFiles, AutoCloseable {
             } catch (StatusRuntimeException e) {
                 if (e.getStatus().getCode() != Status.Code.UNAVAILABLE) throw e;
                 channel.resetConnectBackoff();
-                return rpc.apply(stub.withWaitForReady().withDeadlineAfter(1, TimeUnit.SECONDS));
+                return rpc.apply(stub.withWaitForReady().withDeadlineAfter(DEADLINE_SECONDS, TimeUnit.SECONDS));
             }
         } catch (StatusRuntimeException e) {
             Status.Code code = e.getStatus().getCode();
             if (code == Status.Code.UNAVAILABLE || code == Status.Code.DEADLINE_EXCEEDED) {
-                throw new ManagerException(Status.Code.FAILED_PRECONDITION, "jsysbox-fs does not answer on " + socket
-                        + ", so containers cannot get their virtual /proc and /sys: start it with 'jsysbox start' (see 'jsysbox doctor')");
+                throw new ManagerException(Status.Code.FAILED_PRECONDITION, "jsysbox-fs does not answer on " + socket + " (" + code
+                        + "), so containers cannot get their virtual /proc and /sys: start it with 'jsysbox start' (see 'jsysbox doctor')");
             }
             throw new ManagerException(Status.Code.FAILED_PRECONDITION, "jsysbox-fs could not " + action + ": "
                     + e.getStatus().getDescription());
