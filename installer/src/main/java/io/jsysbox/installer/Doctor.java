@@ -6,6 +6,7 @@ import io.jsysbox.api.v1.StatusResponse;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.TreeMap;
@@ -47,7 +48,8 @@ final class Doctor {
         if (!Files.isExecutable(mgr)) {
             return Finding.fix("ID-mapped mounts", mgr + " missing: run installer/install.sh");
         }
-        Commands.Result check = Commands.run(mgr.toString(), "check-idmap");
+        // A JVM: about a second here, over 30 s on a busy emulated host (where doctor reported it unusable at 30 s).
+        Commands.Result check = Commands.run(Duration.ofMinutes(3), List.of(mgr.toString(), "check-idmap"));
         return check.ok()
                 ? Finding.ok("ID-mapped mounts", check.out().strip().equals("ok") ? "" : check.out().strip())
                 : Finding.fix("ID-mapped mounts", "not usable here (" + check.reason() + "): use a kernel >= 5.12 with ID-mapped mount support for the filesystem of /var/lib/docker");
