@@ -189,10 +189,12 @@ install_app() {
 # delete first waits while the manager copies the container's inner images into its rootfs (it does when the init
 # exits; /run/jsysbox/sync/<id> holds "MANAGER-PID INIT-PID" until then): Docker commits or removes the layer next.
 # exec needs the JVM only to give a root process a system container's capabilities (Docker's exec process.json lists
-# Docker's default set) and to refuse --preserve-fds. A process.json that already grants CAP_SYS_ADMIN (the CRI copies
-# the container's rewritten process: ExecSync, which the kubelet's exec probes call every few seconds), or none at all
-# (runc then takes the container's process), needs neither and goes straight to runc. A command argument taken for
-# -p by this scan only sends the exec to the JVM, which parses runc's grammar exactly.
+# Docker's default set) and AppArmor profile (it names docker-default, which denies mounts: `docker exec --privileged`
+# grants CAP_SYS_ADMIN but keeps it), and to refuse --preserve-fds. A process.json that already grants CAP_SYS_ADMIN and
+# names no engine's default profile (the CRI copies the container's rewritten process: ExecSync, which the kubelet's
+# exec probes call every few seconds), or none at all (runc then takes the container's process), needs neither and
+# goes straight to runc. The profile names are io.jsysbox.runc.AppArmorConfinement.ENGINE_DEFAULTS. A command argument
+# taken for -p by this scan only sends the exec to the JVM, which parses runc's grammar exactly.
 runc_dispatch() {
   cat <<'LAUNCHER'
 skip=
@@ -219,7 +221,8 @@ case $verb in
       case $arg in --preserve-fds|--preserve-fds=*) java=1 ;; --process=*) process=${arg#--process=} ;; esac
       prev=$arg
     done
-    if [ -z "$java" ] && { [ -z "$process" ] || grep -q '"CAP_SYS_ADMIN"' "$process" 2>/dev/null; }; then
+    if [ -z "$java" ] && { [ -z "$process" ] || { grep -q '"CAP_SYS_ADMIN"' "$process" 2>/dev/null \
+        && ! grep -qE '"(docker-default|cri-containerd[.]apparmor[.]d|crio-default)"' "$process" 2>/dev/null; }; }; then
       exec "${JSYSBOX_RUNC:-/usr/sbin/runc}" "$@"
     fi ;;
   start|state|kill|resume|ps|events|update|features|list|checkpoint|restore)
