@@ -2,8 +2,8 @@
 # jsysbox installer: the one entry point on a fresh Debian 12 host (run as root, no prompts).
 #
 #   installer/install.sh               install or update: packages, build, trimmed Java runtime, binaries,
-#                                      then `jsysbox install` (subuid/subgid, Docker runtime, jsysbox-fs and
-#                                      jsysbox-mgr under supervision)
+#                                      then `jsysbox install` (AppArmor profile where AppArmor is on,
+#                                      subuid/subgid, Docker runtime, jsysbox-fs and jsysbox-mgr under supervision)
 #   installer/install.sh --demo        the same, then installer/demo.sh
 #   installer/install.sh --default-runtime   the same, and jsysbox becomes Docker's default runtime
 #                                      (undo: jsysbox default-runtime runc)
@@ -65,6 +65,9 @@ done
 
 install_packages() {
   local missing=() pkg
+  # Where the kernel has AppArmor on, `jsysbox install` loads the profile jsysbox containers run under with
+  # apparmor_parser (package apparmor), and jsysbox-runc refuses containers until it is loaded.
+  [ "$(cat /sys/module/apparmor/parameters/enabled 2>/dev/null)" != Y ] || packages+=(apparmor)
   for pkg in "${packages[@]}"; do
     [ "$(dpkg-query -W -f='${db:Status-Status}' "$pkg" 2>/dev/null)" = installed ] || missing+=("$pkg")
   done

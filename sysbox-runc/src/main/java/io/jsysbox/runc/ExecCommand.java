@@ -20,7 +20,7 @@ final class ExecCommand implements VerbOptions {
             .flag("-t, --tty", "allocate a pseudo-terminal")
             .value("-u, --user", "UID[:GID]", "the user of the process")
             .values("-g, --additional-gids", "GID", "an additional group of the process")
-            .value("-p, --process", "FILE", "the process.json; a root process in a jsysbox container gets all of the host's capabilities")
+            .value("-p, --process", "FILE", "the process.json; a root process in a jsysbox container gets all of the host's capabilities and the container's AppArmor profile")
             .flag("-d, --detach", "detach from the process")
             .value("--pid-file", "FILE", "file to write the process's pid to")
             .value("--process-label", "LABEL", "the SELinux label of the process")
