@@ -72,7 +72,10 @@ final class AppArmorConfinement {
         return new Choice(AppArmorProfile.NAME, "");
     }
 
-    /** Sets the profile of {@code spec}'s process to {@code choice}'s. */
+    /**
+     * Sets the profile of {@code spec}'s process to {@code choice}'s, and records it in an annotation, which
+     * {@code runc state} shows to exec.
+     */
     static void apply(ObjectNode spec, Choice choice) {
         ObjectNode process = spec.withObjectProperty("process");
         if (choice.profile().isEmpty()) {
@@ -80,13 +83,25 @@ final class AppArmorConfinement {
         } else {
             process.put("apparmorProfile", choice.profile());
         }
+        spec.withObjectProperty("annotations").put(PROFILE_ANNOTATION, choice.profile());
     }
+
+    static final String PROFILE_ANNOTATION = "io.jsysbox.apparmor-profile";
 
     /**
      * An exec'd process joins the container's confinement: Docker's exec process.json names docker-default (and the
-     * launcher sends such execs here). Without a profile of its own, runc gives the process the container's.
+     * launcher sends such execs here). It gets the container's profile by name, from {@code annotations} (runc
+     * state's): measured on Debian 12 (runc 1.1.5), a docker exec whose process.json named no profile ran unconfined,
+     * not under the container's. A container made before the annotation existed keeps the old way: no profile.
      */
-    static void forExec(ObjectNode process) {
-        if (ENGINE_DEFAULTS.contains(process.path("apparmorProfile").asText())) process.remove("apparmorProfile");
+    static void forExec(ObjectNode process, com.fasterxml.jackson.databind.JsonNode annotations) {
+        String requested = process.path("apparmorProfile").asText();
+        if (!requested.isEmpty() && !ENGINE_DEFAULTS.contains(requested)) return;
+        String containers = annotations.path(PROFILE_ANNOTATION).asText();
+        if (containers.isEmpty()) {
+            process.remove("apparmorProfile");
+        } else {
+            process.put("apparmorProfile", containers);
+        }
     }
 }

@@ -59,7 +59,10 @@ final class ExecCommand implements VerbOptions {
             throw new JsysboxException("--preserve-fds is not supported: jsysbox-runc starts runc as a child process, "
                     + "which inherits only stdin, stdout and stderr");
         }
-        if (exec.process != null && RuncState.of(runc, exec.id).isSystemContainer()) exec.joinSystemContainer();
+        if (exec.process != null) {
+            RuncState state = RuncState.of(runc, exec.id);
+            if (state.isSystemContainer()) exec.joinSystemContainer(state);
+        }
         return runc.run("exec", arguments);
     }
 
@@ -67,10 +70,10 @@ final class ExecCommand implements VerbOptions {
      * Only in a jsysbox container: the capabilities are confined by its user namespace, and the process runs under the
      * container's AppArmor profile rather than the engine's default.
      */
-    private void joinSystemContainer() throws JsysboxException {
+    private void joinSystemContainer(RuncState state) throws JsysboxException {
         ObjectNode spec = ConfigFile.read(process);
         SpecTransformer.grantCapabilities(spec, Capabilities.hostBoundingSet());
-        AppArmorConfinement.forExec(spec);
+        AppArmorConfinement.forExec(spec, state.annotations());
         ConfigFile.write(process, spec);
     }
 }

@@ -77,13 +77,23 @@ class AppArmorConfinementTest {
     }
 
     @Test
-    void anExecdProcessDropsTheEnginesDefaultAndSoGetsTheContainersProfileFromRunc() throws Exception {
+    void anExecdProcessGetsTheContainersProfileInPlaceOfTheEnginesDefault() throws Exception {
+        ObjectNode spec = SpecTransformerTest.dockerSpec();
+        AppArmorConfinement.apply(spec, AppArmorConfinement.forContainer("docker-default", PROFILE_LOADED));
+        var annotations = spec.path("annotations");
         ObjectNode docker = (ObjectNode) JSON.readTree("{\"args\":[\"sh\"],\"apparmorProfile\":\"docker-default\"}");
-        AppArmorConfinement.forExec(docker);
-        assertFalse(docker.has("apparmorProfile"));
+        AppArmorConfinement.forExec(docker, annotations);
+        assertEquals(AppArmorProfile.NAME, docker.path("apparmorProfile").asText());
+        ObjectNode none = (ObjectNode) JSON.readTree("{\"args\":[\"sh\"]}");
+        AppArmorConfinement.forExec(none, annotations);
+        assertEquals(AppArmorProfile.NAME, none.path("apparmorProfile").asText());
         ObjectNode chosen = (ObjectNode) JSON.readTree("{\"args\":[\"sh\"],\"apparmorProfile\":\"unconfined\"}");
-        AppArmorConfinement.forExec(chosen);
+        AppArmorConfinement.forExec(chosen, annotations);
         assertEquals("unconfined", chosen.path("apparmorProfile").asText());
+        // A container made before the annotation: the engine's default is dropped.
+        ObjectNode old = (ObjectNode) JSON.readTree("{\"args\":[\"sh\"],\"apparmorProfile\":\"docker-default\"}");
+        AppArmorConfinement.forExec(old, JSON.createObjectNode());
+        assertFalse(old.has("apparmorProfile"));
     }
 
     /**
