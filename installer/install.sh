@@ -2,8 +2,8 @@
 # jsysbox installer: the one entry point on a fresh Debian 12 host (run as root, no prompts).
 #
 #   installer/install.sh               install or update: packages, build, trimmed Java runtime, binaries,
-#                                      then `jsysbox install` (subuid/subgid, Docker runtime, jsysbox-fs and
-#                                      jsysbox-mgr under supervision)
+#                                      then `jsysbox install` (AppArmor profile where AppArmor is on,
+#                                      subuid/subgid, Docker runtime, jsysbox-fs and jsysbox-mgr under supervision)
 #   installer/install.sh --demo        the same, then installer/demo.sh
 #   installer/install.sh --default-runtime   the same, and jsysbox becomes Docker's default runtime
 #                                      (undo: jsysbox default-runtime runc)
@@ -65,6 +65,9 @@ done
 
 install_packages() {
   local missing=() pkg
+  # Where the kernel has AppArmor on, `jsysbox install` loads the profile jsysbox containers run under with
+  # apparmor_parser (package apparmor), and jsysbox-runc refuses containers until it is loaded.
+  [ "$(cat /sys/module/apparmor/parameters/enabled 2>/dev/null)" != Y ] || packages+=(apparmor)
   for pkg in "${packages[@]}"; do
     [ "$(dpkg-query -W -f='${db:Status-Status}' "$pkg" 2>/dev/null)" = installed ] || missing+=("$pkg")
   done
@@ -189,10 +192,12 @@ install_app() {
 # delete first waits while the manager copies the container's inner images into its rootfs (it does when the init
 # exits; /run/jsysbox/sync/<id> holds "MANAGER-PID INIT-PID" until then): Docker commits or removes the layer next.
 # exec needs the JVM only to give a root process a system container's capabilities (Docker's exec process.json lists
-# Docker's default set) and to refuse --preserve-fds. A process.json that already grants CAP_SYS_ADMIN (the CRI copies
-# the container's rewritten process: ExecSync, which the kubelet's exec probes call every few seconds), or none at all
-# (runc then takes the container's process), needs neither and goes straight to runc. A command argument taken for
-# -p by this scan only sends the exec to the JVM, which parses runc's grammar exactly.
+# Docker's default set) and AppArmor profile (it names docker-default, which denies mounts: `docker exec --privileged`
+# grants CAP_SYS_ADMIN but keeps it), and to refuse --preserve-fds. A process.json that already grants CAP_SYS_ADMIN and
+# names no engine's default profile (the CRI copies the container's rewritten process: ExecSync, which the kubelet's
+# exec probes call every few seconds), or none at all (runc then takes the container's process), needs neither and
+# goes straight to runc. The profile names are io.jsysbox.runc.AppArmorConfinement.ENGINE_DEFAULTS. A command argument
+# taken for -p by this scan only sends the exec to the JVM, which parses runc's grammar exactly.
 runc_dispatch() {
   cat <<'LAUNCHER'
 skip=
@@ -219,7 +224,8 @@ case $verb in
       case $arg in --preserve-fds|--preserve-fds=*) java=1 ;; --process=*) process=${arg#--process=} ;; esac
       prev=$arg
     done
-    if [ -z "$java" ] && { [ -z "$process" ] || grep -q '"CAP_SYS_ADMIN"' "$process" 2>/dev/null; }; then
+    if [ -z "$java" ] && { [ -z "$process" ] || { grep -q '"CAP_SYS_ADMIN"' "$process" 2>/dev/null \
+        && ! grep -qE '"(docker-default|cri-containerd[.]apparmor[.]d|crio-default)"' "$process" 2>/dev/null; }; }; then
       exec "${JSYSBOX_RUNC:-/usr/sbin/runc}" "$@"
     fi ;;
   start|state|kill|resume|ps|events|update|features|list|checkpoint|restore)

@@ -18,7 +18,7 @@ final class Doctor {
 
     static List<Finding> examine() {
         return List.of(root(), kernel(), userNamespaces(), idMappedMounts(), fuse(), runc(), docker(), subIds(), cgroups(),
-                filesystem(), FsMount.examine(), manager(), kubernetes(), aotCaches());
+                appArmor(), selinux(), filesystem(), FsMount.examine(), manager(), kubernetes(), aotCaches());
     }
 
     private static Finding root() {
@@ -100,6 +100,15 @@ final class Doctor {
                     ? Optional.of(read(cpu.toString())) : Optional.empty());
         }
         return Finding.aotCaches(trainedOn, read(HostLayout.CPU_MODALIAS.toString()));
+    }
+
+    private static Finding appArmor() {
+        return Finding.appArmor(AppArmorSetup.enabled(), AppArmorSetup.parser().isPresent(), AppArmorSetup.profileFile(),
+                AppArmorSetup.loadedMode());
+    }
+
+    private static Finding selinux() {
+        return Finding.selinux(read("/sys/fs/selinux/enforce"));
     }
 
     private static Finding cgroups() {

@@ -1,5 +1,7 @@
 package io.jsysbox.installer;
 
+import io.jsysbox.api.AppArmorProfile;
+
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -116,5 +118,44 @@ record Finding(String check, Verdict verdict, String text) {
             return fix(check, "reading a file under " + dir + " hangs: jsysbox restart");
         }
         return fix(check, "reading a file under " + dir + " fails (" + read.reason() + "): see " + Daemon.FS.log() + ", then jsysbox restart");
+    }
+
+    /**
+     * AppArmor: where it is on, jsysbox-runc gives containers jsysbox's profile in place of the engines' defaults and
+     * refuses them while it is not loaded. {@code mode}: the mode the kernel has it loaded in, empty if not loaded.
+     */
+    static Finding appArmor(boolean enabled, boolean parserPresent, AppArmorSetup.ProfileFile file, Optional<String> mode) {
+        String check = "apparmor";
+        String profile = AppArmorProfile.NAME;
+        if (!enabled) {
+            return ok(check, "off in this kernel: containers run without an AppArmor profile");
+        }
+        if (!parserPresent) {
+            return fix(check, "on, but apparmor_parser is missing, so jsysbox's profile " + profile + " cannot be loaded and "
+                    + "jsysbox refuses containers: apt-get install apparmor, then jsysbox install");
+        }
+        String load = "apparmor_parser -r -W " + AppArmorSetup.PROFILE_FILE;
+        return switch (file) {
+            case MISSING -> fix(check, "on, but " + AppArmorSetup.PROFILE_FILE + " is missing: jsysbox install");
+            case OUTDATED -> fix(check, AppArmorSetup.PROFILE_FILE + " is not this jsysbox's profile: jsysbox install (it rewrites and reloads it)");
+            case CURRENT -> mode.map(m -> m.equals("enforce")
+                            ? ok(check, "on, profile " + profile + " loaded (enforce): containers run under it unless given another profile")
+                            : note(check, "profile " + profile + " is loaded in " + m + " mode, which only logs denials: " + load + " to enforce it"))
+                    .orElseGet(() -> fix(check, "on, but profile " + profile + " is not loaded, so jsysbox refuses containers: " + load));
+        };
+    }
+
+    /**
+     * SELinux, from /sys/fs/selinux/enforce ("" when SELinux is not enabled). jsysbox has not been tested under SELinux:
+     * runc gets Docker's labels unchanged, but the manager's rootfs overlay and jsysbox-fs's files are mounted with
+     * no SELinux context for them.
+     */
+    static Finding selinux(String enforce) {
+        return switch (enforce.strip()) {
+            case "" -> ok("selinux", "not enabled");
+            case "0" -> note("selinux", "permissive: jsysbox is not tested under SELinux; denials are logged, not enforced");
+            default -> fix("selinux", "enforcing, which jsysbox does not support (untested; its rootfs overlay and jsysbox-fs's "
+                    + "files carry no container SELinux labels, so expect denials): setenforce 0, or use a host without SELinux enforcing");
+        };
     }
 }

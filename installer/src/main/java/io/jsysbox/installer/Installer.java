@@ -11,7 +11,8 @@ import java.util.Optional;
 import java.util.function.Consumer;
 
 /**
- * Registers jsysbox with the host (subordinate ids, Docker runtime, supervised daemons) and takes it back out.
+ * Registers jsysbox with the host (AppArmor profile, subordinate ids, Docker runtime, supervised daemons) and takes it
+ * back out.
  * Every step checks before it changes, so running it twice is harmless.
  */
 final class Installer {
@@ -22,9 +23,11 @@ final class Installer {
     private static final Duration DAEMON_START_TIMEOUT = Duration.ofMinutes(5);
     private final PrintStream out;
     private final Supervision supervision = Supervision.forHost();
+    private final AppArmorSetup appArmor;
 
     Installer(PrintStream out) {
         this.out = out;
+        this.appArmor = new AppArmorSetup(out);
     }
 
     /**
@@ -34,6 +37,8 @@ final class Installer {
     void install(boolean defaultRuntime, boolean containerd) {
         requireRoot();
         requireFuse();
+        // First: jsysbox-runc refuses containers on an AppArmor host until the profile is loaded.
+        appArmor.install();
         addSubIds();
         registerRuntime();
         if (defaultRuntime) setDefaultRuntime(HostLayout.RUNTIME_NAME);
@@ -64,6 +69,7 @@ final class Installer {
         unregisterRuntime();
         unregisterFromContainerd();
         removeSubIds();
+        appArmor.uninstall();
         removeRunDir();
         removeFsMountPoint();
     }

@@ -25,7 +25,7 @@ public final class Main {
         System.exit(cli.execute(args));
     }
 
-    @Command(description = "Add the subuid/subgid pool, register the runtime with Docker, start the supervised daemons (jsysbox-fs, jsysbox-mgr).")
+    @Command(description = "Load jsysbox's AppArmor profile where AppArmor is on, add the subuid/subgid pool, register the runtime with Docker, start the supervised daemons (jsysbox-fs, jsysbox-mgr).")
     int install(@Option(names = "--default-runtime", description = "also make jsysbox Docker's default runtime "
             + "(classic docker build RUN steps then run in system containers)") boolean defaultRuntime,
                 @Option(names = "--containerd", description = "also add the CRI runtime handler 'jsysbox' to containerd's "

@@ -153,4 +153,30 @@ class DoctorRulesTest {
         assertTrue(findings.get(2).text().contains("hangs"), findings.get(2).text());
         assertTrue(findings.get(3).text().contains("Permission denied"), findings.get(3).text());
     }
+
+    @Test
+    void appArmorVerdicts() {
+        var enforce = java.util.Optional.of("enforce");
+        var current = AppArmorSetup.ProfileFile.CURRENT;
+        assertEquals(Finding.Verdict.OK, Finding.appArmor(false, false, AppArmorSetup.ProfileFile.MISSING, java.util.Optional.empty()).verdict());
+        assertEquals(Finding.Verdict.OK, Finding.appArmor(true, true, current, enforce).verdict());
+        Finding noParser = Finding.appArmor(true, false, AppArmorSetup.ProfileFile.MISSING, java.util.Optional.empty());
+        assertEquals(Finding.Verdict.FIX, noParser.verdict());
+        assertTrue(noParser.text().contains("apt-get install apparmor"), noParser.text());
+        assertEquals(Finding.Verdict.FIX, Finding.appArmor(true, true, AppArmorSetup.ProfileFile.MISSING, java.util.Optional.empty()).verdict());
+        assertEquals(Finding.Verdict.FIX, Finding.appArmor(true, true, AppArmorSetup.ProfileFile.OUTDATED, enforce).verdict());
+        Finding notLoaded = Finding.appArmor(true, true, current, java.util.Optional.empty());
+        assertEquals(Finding.Verdict.FIX, notLoaded.verdict());
+        assertTrue(notLoaded.text().contains("apparmor_parser -r -W /etc/apparmor.d/jsysbox-container"), notLoaded.text());
+        assertEquals(Finding.Verdict.NOTE, Finding.appArmor(true, true, current, java.util.Optional.of("complain")).verdict());
+    }
+
+    @Test
+    void selinuxVerdicts() {
+        assertEquals(Finding.Verdict.OK, Finding.selinux("").verdict());
+        assertEquals(Finding.Verdict.NOTE, Finding.selinux("0").verdict());
+        Finding enforcing = Finding.selinux("1\n");
+        assertEquals(Finding.Verdict.FIX, enforcing.verdict());
+        assertTrue(enforcing.text().contains("not support"), enforcing.text());
+    }
 }

@@ -7,7 +7,8 @@ import java.util.List;
 
 /**
  * {@code exec}: a root process joining a system container gets the capabilities its init has (Docker's exec
- * process.json lists only Docker's default set); then runc's exec, with the arguments as given.
+ * process.json lists only Docker's default set) and its AppArmor profile (Docker's names docker-default); then runc's
+ * exec, with the arguments as given.
  */
 final class ExecCommand implements VerbOptions {
     /** runc's exec flags: all go to runc as given; jsysbox reads only the process file and the id. */
@@ -19,7 +20,7 @@ final class ExecCommand implements VerbOptions {
             .flag("-t, --tty", "allocate a pseudo-terminal")
             .value("-u, --user", "UID[:GID]", "the user of the process")
             .values("-g, --additional-gids", "GID", "an additional group of the process")
-            .value("-p, --process", "FILE", "the process.json; a root process in a jsysbox container gets all of the host's capabilities")
+            .value("-p, --process", "FILE", "the process.json; a root process in a jsysbox container gets all of the host's capabilities and the container's AppArmor profile")
             .flag("-d, --detach", "detach from the process")
             .value("--pid-file", "FILE", "file to write the process's pid to")
             .value("--process-label", "LABEL", "the SELinux label of the process")
@@ -58,14 +59,21 @@ final class ExecCommand implements VerbOptions {
             throw new JsysboxException("--preserve-fds is not supported: jsysbox-runc starts runc as a child process, "
                     + "which inherits only stdin, stdout and stderr");
         }
-        if (exec.process != null && RuncState.of(runc, exec.id).isSystemContainer()) exec.grantCapabilities();
+        if (exec.process != null) {
+            RuncState state = RuncState.of(runc, exec.id);
+            if (state.isSystemContainer()) exec.joinSystemContainer(state);
+        }
         return runc.run("exec", arguments);
     }
 
-    /** Only in a jsysbox container: its user namespace is what confines the capabilities. */
-    private void grantCapabilities() throws JsysboxException {
+    /**
+     * Only in a jsysbox container: the capabilities are confined by its user namespace, and the process runs under the
+     * container's AppArmor profile rather than the engine's default.
+     */
+    private void joinSystemContainer(RuncState state) throws JsysboxException {
         ObjectNode spec = ConfigFile.read(process);
         SpecTransformer.grantCapabilities(spec, Capabilities.hostBoundingSet());
+        AppArmorConfinement.forExec(spec, state.annotations());
         ConfigFile.write(process, spec);
     }
 }

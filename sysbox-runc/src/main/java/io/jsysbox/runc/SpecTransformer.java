@@ -237,7 +237,8 @@ final class SpecTransformer {
      * Podman's containers, nested in the container's user namespace) only if a procfs in its mount namespace is
      * fully visible (fs/namespace.c, mount_too_revealing): the container's /proc is not — jsysbox-fs's files and
      * Docker's masked paths sit on it, and a nested user namespace sees them as locked mounts. It shows what /proc
-     * shows without virtualization (the host's meminfo…), nothing more: writes still need host privileges.
+     * shows without virtualization (the host's meminfo…), nothing more: writes still need host privileges. jsysbox's
+     * AppArmor profile (installer resource jsysbox-container) denies all access below it: only its presence counts.
      */
     static final String UNOBSCURED_PROC = "/dev/.jsysbox-proc";
 

@@ -40,11 +40,13 @@ final class SystemContainer implements AutoCloseable {
         List<String> capabilities;
         List<String> kernelFsMountpoints;
         PodRole pod;
+        AppArmorConfinement.Choice apparmor;
 
         try {
             spec = SpecTransformer.original(ConfigFile.read(configFile));
             pod = PodRole.of(spec);
             SpecTransformer.validate(spec, pod, HostNamespaces.joinedBy(spec));
+            apparmor = AppArmorConfinement.forContainer(spec.path("process").path("apparmorProfile").asText(""), AppArmorConfinement.host());
             capabilities = Capabilities.hostBoundingSet();
             kernelFsMountpoints = SpecTransformer.KERNEL_FS_MOUNTPOINTS.stream()
                     .filter(dir -> java.nio.file.Files.isDirectory(Path.of(dir))).toList();
@@ -67,11 +69,13 @@ final class SystemContainer implements AutoCloseable {
             try {
                 ObjectNode transformed = SpecTransformer.transform(spec, pod, prepared, capabilities, kernelFsMountpoints);
                 SpecTransformer.keepLockedMountFlags(transformed, hostMounts());
+                AppArmorConfinement.apply(transformed, apparmor);
                 ConfigFile.write(configFile, addition.apply(transformed));
             } catch (JsysboxException | RuntimeException e) {
                 container.release();
                 throw e;
             }
+            if (!apparmor.warning().isEmpty()) log.warning(apparmor.warning());
             return container;
         } catch (JsysboxException | RuntimeException e) {
             manager.close();
