@@ -66,8 +66,15 @@ mkdir -p "$payload/jsysbox/bin"
 # The installed tree as install.sh left it, minus its swap leftovers.
 cp -a /usr/local/lib/jsysbox "$payload/jsysbox/lib"
 rm -rf "$payload/jsysbox/lib"/*.new "$payload/jsysbox/lib"/*.old
+# A copy taken while install.sh was swapping the tree would test a mix of two builds: each program's jars must match
+# the sums install.sh wrote beside them.
+for dir in "$payload/jsysbox/lib"/*/; do
+  [ -f "$dir/jars.sha256" ] || continue
+  (cd "$dir" && sha256sum --quiet -c jars.sha256) || die "the installed $(basename "$dir") does not match its jars.sha256 (an install running?): try again when it is done"
+done
 cp -a /usr/local/bin/jsysbox /usr/local/bin/jsysbox-runc /usr/local/bin/jsysbox-mgr /usr/local/bin/jsysbox-fs "$payload/jsysbox/bin/"
-# docker save of ~1 GB takes ~30 s: kept per set of image ids (the images change only when build-images.sh does).
+# docker save of ~1 GB takes ~30 s: kept per set of image ids (the images change only when build-images.sh does), and
+# given to the guest as it is, a read-only raw disk that docker load reads like a tar file (no copy).
 image_ids=$(for image in "${images[@]}"; do docker image inspect -f '{{.Id}}' "$image"; done | sha256sum | cut -c1-16)
 saved=/var/cache/jsysbox/vm/images-$image_ids.tar
 if [ ! -f "$saved" ]; then
@@ -75,16 +82,11 @@ if [ ! -f "$saved" ]; then
   docker save -o "$saved.tmp" "${images[@]}"
   mv "$saved.tmp" "$saved"
 fi
-cp --reflink=auto "$saved" "$payload/images.tar"
 cp "$here/guest-checks.sh" "$payload/guest-checks.sh"
 {
   echo '#!/bin/bash'
   echo "export JSYSBOX_VM_GUEST=$name"
   printf 'export JSYSBOX_VM_CHECKS=%q\n' "${JSYSBOX_VM_CHECKS:-}"
-  # TEMPORARY (issue 12 item 3): the AOT caches trained here crash the JVM on the guest's CPU (no AVX); the guest drops
-  # them before `jsysbox install` so that every other check runs (the check "launchers" still shows the crash).
-  # Remove when the launchers skip a cache made on another CPU.
-  echo "export JSYSBOX_VM_DROP_AOT=${JSYSBOX_VM_DROP_AOT:-1}"
   echo 'exec bash /mnt/payload/guest-checks.sh'
 } >"$payload/run.sh"
 {
@@ -114,6 +116,7 @@ qemu-system-x86_64 \
   -append "root=LABEL=jsysbox-root rw console=ttyS0,115200 panic=1 systemd.show_status=auto" \
   -drive "file=$work/root.qcow2,if=none,id=root,format=qcow2,cache=unsafe,discard=unmap" -device virtio-blk-pci,drive=root,serial=root \
   -drive "file=$work/payload.img,if=none,id=payload,format=raw,readonly=on" -device virtio-blk-pci,drive=payload,serial=payload \
+  -drive "file=$saved,if=none,id=images,format=raw,readonly=on" -device virtio-blk-pci,drive=images,serial=images \
   -drive "file=$work/artifacts.img,if=none,id=artifacts,format=raw" -device virtio-blk-pci,drive=artifacts,serial=artifacts \
   -device virtio-serial-pci -chardev "file,id=results,path=$out/results.log" -device virtserialport,chardev=results,name=results \
   -nic user,model=virtio-net-pci -device virtio-rng-pci \
