@@ -293,8 +293,10 @@ check_no_leaks() {
   wait_for 60 "manager lists no container" sh -c 'jsysbox status | grep -qx "containers: 0"'
   wait_for 60 "jsysbox-fs lists no container" sh -c 'jsysbox status | grep -qx "registered: 0"'
   local leaked
-  # The daemons' own mount is jsysbox-fs's at /var/lib/jsysbox-fs; nothing else of jsysbox, and no container rootfs.
-  leaked=$(awk '$5 != "/var/lib/jsysbox-fs" && ($5 ~ /jsysbox/ || $4 ~ /jsysbox/ || $5 ~ /^\/var\/lib\/docker\/(overlay2\/.*\/merged|containers\/)/) {print $5}' /proc/self/mountinfo)
+  # The daemons' own mounts: jsysbox-fs's at /var/lib/jsysbox-fs, the manager's /run/jsysbox/mnt (its mount root) and
+  # /run/jsysbox/dev (its device nodes), there with no container at all; nothing else of jsysbox (nothing beneath those
+  # either), and no container rootfs.
+  leaked=$(awk '$5 != "/var/lib/jsysbox-fs" && $5 != "/run/jsysbox/mnt" && $5 != "/run/jsysbox/dev" && ($5 ~ /jsysbox/ || $4 ~ /jsysbox/ || $5 ~ /^\/var\/lib\/docker\/(overlay2\/.*\/merged|containers\/)/) {print $5}' /proc/self/mountinfo)
   [ -z "$leaked" ] || fail "mounts left: $(echo "$leaked" | tr '\n' ' ')"
 }
 check_no_leaks_evidence() {
