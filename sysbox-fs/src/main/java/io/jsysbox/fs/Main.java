@@ -1,8 +1,12 @@
 package io.jsysbox.fs;
 
 import io.grpc.BindableService;
+import io.grpc.ManagedChannel;
 import io.grpc.Server;
+import io.grpc.StatusRuntimeException;
 import io.jsysbox.api.UnixChannels;
+import io.jsysbox.api.v1.FilesystemGrpc;
+import io.jsysbox.api.v1.FsStatusRequest;
 import io.jsysbox.linux.Linux;
 import io.jsysbox.linux.LinuxException;
 import io.jsysbox.linux.Systemd;
@@ -19,6 +23,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.OptionalInt;
 import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
 
 /** jsysbox-fs: mounts the virtual /proc and /sys files and serves container registration over gRPC. */
 @Command(name = "jsysbox-fs", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
@@ -95,10 +100,29 @@ public final class Main implements Callable<Integer> {
         // Under systemd (a Type=notify unit): ready, so the start job ends and the manager's unit may start. A connection
         // opened here goes into the unit's file descriptor store with it; one systemd passed back is there already (a
         // second copy would overflow FileDescriptorStoreMax=1).
+        answerOnce();
         Systemd.Notification ready = Systemd.Notification.ready("serving " + mountDir + ", " + registry.containers().size() + " containers");
         Systemd.notify(heldConnection.isPresent() ? ready : ready.storing(FUSE_FD_NAME, session.deviceFd()));
         server.awaitTermination();
         return 0;
+    }
+
+    /**
+     * Under systemd, READY=1 lets the manager's unit start and containers be created at once: first answer one Status
+     * call through the socket, so that ready means answering. A cold JVM's first call loads the whole gRPC server path;
+     * on an emulated host (no AOT cache) that took over the manager's 10 s deadline, and the first container created
+     * after a start failed with "jsysbox-fs does not answer". Elsewhere the starter polls Status itself.
+     */
+    private void answerOnce() {
+        if (!Systemd.expectsNotifications()) return;
+        ManagedChannel channel = UnixChannels.connect(socket);
+        try {
+            FilesystemGrpc.newBlockingStub(channel).withDeadlineAfter(5, TimeUnit.MINUTES).status(FsStatusRequest.getDefaultInstance());
+        } catch (StatusRuntimeException e) {
+            LoggerFactory.getLogger(Main.class).warn("jsysbox-fs did not answer its own Status call: {}", e.getStatus());
+        } finally {
+            channel.shutdownNow();
+        }
     }
 
     /**
