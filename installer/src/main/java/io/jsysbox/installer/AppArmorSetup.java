@@ -60,8 +60,14 @@ final class AppArmorSetup {
             out.println("apparmor: off in this kernel, no profile to load");
             return;
         }
-        Path parser = parser().orElseThrow(() -> new InstallException("AppArmor is on in this kernel but apparmor_parser is "
-                + "missing, and jsysbox containers need jsysbox's profile loaded: apt-get install apparmor, then jsysbox install"));
+        Optional<Path> found = parser();
+        if (found.isEmpty()) {
+            // Then the engines apply no profile either (Docker checks for the parser), and containers run unconfined.
+            out.println("apparmor: on in this kernel but apparmor_parser is missing, so no engine confines containers here "
+                    + "and neither does jsysbox: apt-get install apparmor, then jsysbox install, to run them under " + AppArmorProfile.NAME);
+            return;
+        }
+        Path parser = found.get();
         boolean written = HostFiles.replaceIfDifferent(PROFILE_FILE, shippedProfile(), "rw-r--r--");
         if (written || loadedMode().isEmpty()) {
             // -W also caches the compiled profile, which the boot-time apparmor service then loads without compiling.

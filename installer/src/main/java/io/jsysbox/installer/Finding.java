@@ -131,8 +131,8 @@ record Finding(String check, Verdict verdict, String text) {
             return ok(check, "off in this kernel: containers run without an AppArmor profile");
         }
         if (!parserPresent) {
-            return fix(check, "on, but apparmor_parser is missing, so jsysbox's profile " + profile + " cannot be loaded and "
-                    + "jsysbox refuses containers: apt-get install apparmor, then jsysbox install");
+            return note(check, "on, but apparmor_parser is missing, so the engines apply no profile and jsysbox cannot load "
+                    + profile + ": containers run unconfined; apt-get install apparmor, then jsysbox install, to confine them");
         }
         String load = "apparmor_parser -r -W " + AppArmorSetup.PROFILE_FILE;
         return switch (file) {

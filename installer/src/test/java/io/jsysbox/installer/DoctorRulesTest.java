@@ -161,7 +161,7 @@ class DoctorRulesTest {
         assertEquals(Finding.Verdict.OK, Finding.appArmor(false, false, AppArmorSetup.ProfileFile.MISSING, java.util.Optional.empty()).verdict());
         assertEquals(Finding.Verdict.OK, Finding.appArmor(true, true, current, enforce).verdict());
         Finding noParser = Finding.appArmor(true, false, AppArmorSetup.ProfileFile.MISSING, java.util.Optional.empty());
-        assertEquals(Finding.Verdict.FIX, noParser.verdict());
+        assertEquals(Finding.Verdict.NOTE, noParser.verdict());
         assertTrue(noParser.text().contains("apt-get install apparmor"), noParser.text());
         assertEquals(Finding.Verdict.FIX, Finding.appArmor(true, true, AppArmorSetup.ProfileFile.MISSING, java.util.Optional.empty()).verdict());
         assertEquals(Finding.Verdict.FIX, Finding.appArmor(true, true, AppArmorSetup.ProfileFile.OUTDATED, enforce).verdict());

@@ -53,7 +53,7 @@ final class AppArmorConfinement {
      * container's root stays an unprivileged host uid in its own user namespace (Sysbox runs every container so), and
      * whoever can pass it to the engine could run a privileged container anyway. Where AppArmor is on but jsysbox's
      * profile is not loaded, a container that would get it is refused: docker-default would break it, and none would
-     * leave it unconfined without anyone having asked.
+     * leave it unconfined without anyone having asked. A spec naming no profile keeps none then, as the engine meant.
      */
     static Choice forContainer(String requested, Host host) throws JsysboxException {
         if (host == Host.APPARMOR_OFF) return new Choice(requested, "");
@@ -63,10 +63,12 @@ final class AppArmorConfinement {
                     + AppArmorProfile.NAME);
         }
         if (!requested.isEmpty() && !ENGINE_DEFAULTS.contains(requested)) return new Choice(requested, "");
+        // No profile asked for and none of ours loaded: the engine confines nothing here (AppArmor on in the kernel but
+        // no apparmor userland, as on Debian sid's minimal installs), and runc's containers run so too.
+        if (requested.isEmpty() && host == Host.PROFILE_NOT_LOADED) return new Choice("", "");
         if (host == Host.PROFILE_NOT_LOADED) {
             throw new JsysboxException("AppArmor is on, but jsysbox's AppArmor profile " + AppArmorProfile.NAME
-                    + " is not loaded (it replaces " + (requested.isEmpty() ? "the engines' default profiles" : requested)
-                    + ", which denies the mounts and /proc/sys writes system containers need): run 'jsysbox install', "
+                    + " is not loaded (it replaces " + requested + ", which denies the mounts and /proc/sys writes system containers need): run 'jsysbox install', "
                     + "or 'apparmor_parser -r -W /etc/apparmor.d/" + AppArmorProfile.NAME + "'");
         }
         return new Choice(AppArmorProfile.NAME, "");
