@@ -261,7 +261,7 @@ ensure_r1() {
 check_mgr_restart() {
   ensure_r1
   systemctl restart jsysbox-mgr.service
-  wait_for 120 "manager answers" sh -c 'jsysbox status | grep -q "^manager: up"'
+  wait_for 300 "manager answers" sh -c 'jsysbox status | grep -q "^manager: up"'
   jsysbox status | grep -q "^  $(docker inspect -f '{{.Id}}' r1) " || fail "the restarted manager does not list r1"
   proc_still_served
 }
@@ -276,8 +276,8 @@ check_fs_kill() {
   before=$(systemctl show -p MainPID --value jsysbox-fs.service)
   kill -9 "$before"
   echo "killed jsysbox-fs pid $before"
-  wait_for 120 "jsysbox-fs restarted" sh -c "p=\$(systemctl show -p MainPID --value jsysbox-fs.service); [ \"\$p\" != 0 ] && [ \"\$p\" != $before ]"
-  wait_for 120 "jsysbox-fs answers" sh -c 'jsysbox status | grep -q "^jsysbox-fs: up"'
+  wait_for 300 "jsysbox-fs restarted" sh -c "p=\$(systemctl show -p MainPID --value jsysbox-fs.service); [ \"\$p\" != 0 ] && [ \"\$p\" != $before ]"
+  wait_for 300 "jsysbox-fs answers" sh -c 'jsysbox status | grep -q "^jsysbox-fs: up"'
   proc_still_served
 }
 check_fs_kill_evidence() {
