@@ -214,6 +214,35 @@ check_virtual_proc() {
   [ -n "$up" ] && [ "$up" -lt 60 ] || fail "container uptime '${up:-?}' s: not the container's (host: $(cut -d' ' -f1 /proc/uptime))"
 }
 
+# AppArmor: with the apparmor userland, jsysbox's profile replaces docker-default for docker run and docker exec (also
+# --privileged), denies host interfaces, lets mounts through and hides AppArmor from nested engines; a user's
+# apparmor=unconfined is honoured. Without it (AppArmor only in the kernel) Docker applies no profile, nor does jsysbox.
+check_apparmor() {
+  docker run -d --runtime=jsysbox --name aa jsysbox/busybox sleep 600
+  local want="jsysbox-container (enforce)" got
+  if ! command -v apparmor_parser >/dev/null; then
+    got=$(docker exec aa cat /proc/1/attr/current); echo "init (no apparmor userland): $got"
+    [ "$got" = unconfined ] || fail "init runs under '$got'"
+    docker rm -f aa
+    return
+  fi
+  got=$(docker exec aa cat /proc/1/attr/current); echo "init: $got"; [ "$got" = "$want" ] || fail "init runs under '$got'"
+  got=$(docker exec aa cat /proc/self/attr/current); echo "exec: $got"; [ "$got" = "$want" ] || fail "exec runs under '$got'"
+  got=$(docker exec --privileged aa cat /proc/self/attr/current); echo "exec --privileged: $got"; [ "$got" = "$want" ] || fail "exec --privileged runs under '$got'"
+  if docker exec aa sh -c 'echo h > /proc/sysrq-trigger' 2>&1; then fail "writing /proc/sysrq-trigger worked"; fi
+  if docker exec aa cat /sys/module/apparmor/parameters/enabled 2>&1; then fail "/sys/module/apparmor is readable"; fi
+  docker exec aa sh -c 'mkdir -p /mnt/t && mount -t tmpfs t /mnt/t && touch /mnt/t/x && umount /mnt/t' || fail "tmpfs mount inside failed"
+  docker exec aa sh -c 'echo 3 > /proc/sys/kernel/panic && cat /proc/sys/kernel/panic' || fail "sysctl write failed"
+  got=$(docker run --rm --runtime=jsysbox --security-opt apparmor=unconfined jsysbox/busybox cat /proc/self/attr/current)
+  echo "apparmor=unconfined: $got"; [ "$got" = unconfined ] || fail "apparmor=unconfined runs under '$got'"
+  docker rm -f aa
+  note "profile: $(grep jsysbox /sys/kernel/security/apparmor/profiles)"
+}
+check_apparmor_evidence() {
+  lsm_evidence aa
+  docker rm -f aa >/dev/null 2>&1 || true
+}
+
 check_sysctl_isolation() {
   local host out
   host=$(cat /proc/sys/kernel/panic)
@@ -367,6 +396,7 @@ check inner-overlay2 120 main-job
 check systemd 600 daemons-up load-images
 check virtual-proc 300 daemons-up load-images
 check sysctl-isolation 300 daemons-up load-images
+check apparmor 300 daemons-up load-images
 check exclusive-ranges 300 daemons-up load-images
 check mgr-restart 400 daemons-up load-images
 check fs-kill 400 daemons-up load-images
