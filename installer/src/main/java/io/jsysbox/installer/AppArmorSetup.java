@@ -36,15 +36,6 @@ final class AppArmorSetup {
         return HostFiles.resource(AppArmorProfile.NAME);
     }
 
-    static boolean enabled() {
-        return AppArmorProfile.enabled(readOrEmpty(AppArmorProfile.ENABLED_PARAMETER));
-    }
-
-    /** The mode the kernel has jsysbox's profile loaded in; empty if it is not (or securityfs cannot be read). */
-    static Optional<String> loadedMode() {
-        return AppArmorProfile.mode(readOrEmpty(AppArmorProfile.LOADED_PROFILES));
-    }
-
     static Optional<Path> parser() {
         return PARSERS.stream().filter(Files::isExecutable).findFirst();
     }
@@ -56,7 +47,7 @@ final class AppArmorSetup {
 
     /** Writes the profile where it differs and (re)loads it when written or not loaded; nothing where AppArmor is off. */
     void install() {
-        if (!enabled()) {
+        if (!AppArmorProfile.enabledHere()) {
             out.println("apparmor: off in this kernel, no profile to load");
             return;
         }
@@ -69,7 +60,7 @@ final class AppArmorSetup {
         }
         Path parser = found.get();
         boolean written = HostFiles.replaceIfDifferent(PROFILE_FILE, shippedProfile(), "rw-r--r--");
-        if (written || loadedMode().isEmpty()) {
+        if (written || AppArmorProfile.loadedModeHere().isEmpty()) {
             // -W also caches the compiled profile, which the boot-time apparmor service then loads without compiling.
             Commands.Result load = Commands.run(Duration.ofMinutes(2), List.of(parser.toString(), "-r", "-W", PROFILE_FILE.toString()));
             if (!load.ok()) {
@@ -77,14 +68,14 @@ final class AppArmorSetup {
                         + " (is securityfs mounted at /sys/kernel/security?)");
             }
         }
-        String mode = loadedMode().orElseThrow(() -> new InstallException("loaded " + PROFILE_FILE + " but the kernel does not list "
+        String mode = AppArmorProfile.loadedModeHere().orElseThrow(() -> new InstallException("loaded " + PROFILE_FILE + " but the kernel does not list "
                 + AppArmorProfile.NAME + " in " + AppArmorProfile.LOADED_PROFILES + ": mount securityfs there (mount -t securityfs securityfs /sys/kernel/security)"));
         out.println("apparmor: profile " + AppArmorProfile.NAME + " loaded (" + mode + "), from " + PROFILE_FILE);
     }
 
     /** Unloads the profile and removes its file and cached compilation. Called with no jsysbox container running. */
     void uninstall() {
-        boolean loaded = loadedMode().isPresent();
+        boolean loaded = AppArmorProfile.loadedModeHere().isPresent();
         if (loaded) {
             try {
                 Files.writeString(REMOVE, AppArmorProfile.NAME);
@@ -98,14 +89,5 @@ final class AppArmorSetup {
                 .filter(Commands.Result::ok)
                 .ifPresent(cacheDir -> HostFiles.delete(Path.of(cacheDir.out().strip(), AppArmorProfile.NAME)));
         if (loaded || installed) out.println("apparmor: profile " + AppArmorProfile.NAME + " unloaded and removed");
-    }
-
-    /** securityfs's profile list is readable by root only; kernel files that are missing or unreadable read as "". */
-    private static String readOrEmpty(Path file) {
-        try {
-            return Files.readString(file);
-        } catch (IOException e) {
-            return "";
-        }
     }
 }

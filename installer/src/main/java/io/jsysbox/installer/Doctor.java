@@ -1,5 +1,6 @@
 package io.jsysbox.installer;
 
+import io.jsysbox.api.AppArmorProfile;
 import io.jsysbox.api.v1.FsStatusResponse;
 import io.jsysbox.api.v1.StatusResponse;
 
@@ -103,8 +104,8 @@ final class Doctor {
     }
 
     private static Finding appArmor() {
-        return Finding.appArmor(AppArmorSetup.enabled(), AppArmorSetup.parser().isPresent(), AppArmorSetup.profileFile(),
-                AppArmorSetup.loadedMode());
+        return Finding.appArmor(AppArmorProfile.enabledHere(), AppArmorSetup.parser().isPresent(), AppArmorSetup.profileFile(),
+                AppArmorProfile.loadedModeHere());
     }
 
     private static Finding selinux() {

@@ -3,9 +3,6 @@ package io.jsysbox.runc;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.jsysbox.api.AppArmorProfile;
 
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.Set;
 
 /**
@@ -34,17 +31,8 @@ final class AppArmorConfinement {
      * (apparmor_parser -R, aa-teardown) is noticed. Unreadable profiles (securityfs not mounted) count as not loaded.
      */
     static Host host() {
-        if (!AppArmorProfile.enabled(readOrEmpty(AppArmorProfile.ENABLED_PARAMETER))) return Host.APPARMOR_OFF;
-        return AppArmorProfile.mode(readOrEmpty(AppArmorProfile.LOADED_PROFILES)).isPresent()
-                ? Host.PROFILE_LOADED : Host.PROFILE_NOT_LOADED;
-    }
-
-    private static String readOrEmpty(Path file) {
-        try {
-            return Files.readString(file);
-        } catch (IOException e) {
-            return "";
-        }
+        if (!AppArmorProfile.enabledHere()) return Host.APPARMOR_OFF;
+        return AppArmorProfile.loadedModeHere().isPresent() ? Host.PROFILE_LOADED : Host.PROFILE_NOT_LOADED;
     }
 
     /**
