@@ -26,10 +26,16 @@ installer/install.sh </dev/null
 
 step "test-only packages"
 # containerd's CRI test (KubernetesCriTest) gives its pods a CNI bridge: Debian's CNI plugins, in /usr/lib/cni.
-if [ "$(dpkg-query -W -f='${db:Status-Status}' containernetworking-plugins 2>/dev/null)" != installed ]; then
+# apparmor: its parser compiles the shipped AppArmor profile in the installer's unit tests, also on a host whose kernel
+# has no AppArmor (where install.sh does not install it).
+missing=()
+for pkg in containernetworking-plugins apparmor; do
+  [ "$(dpkg-query -W -f='${db:Status-Status}' "$pkg" 2>/dev/null)" = installed ] || missing+=("$pkg")
+done
+if [ ${#missing[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq </dev/null
-  apt-get install -y -qq --no-install-recommends containernetworking-plugins </dev/null >/dev/null
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" </dev/null >/dev/null
 fi
 
 step "installer/images/build-images.sh"
