@@ -13,8 +13,11 @@
 # Environment: JSYSBOX_VM_TIMEOUT (seconds for the whole boot+checks, default 2700), JSYSBOX_VM_MEMORY (MiB, 4096),
 # JSYSBOX_VM_CPUS (2), JSYSBOX_VM_CHECKS (space-separated check names to run, default all).
 #
-# Why TCG: /dev/kvm exists on the project's machines but the hypervisor is PVM and KVM guests stall. Why qemu's default
-# CPU model (qemu64, no AVX): users copy installs between CPUs; a guest without AVX is where AOT caches trained on
+# Why TCG: /dev/kvm exists on the project's machines but the hypervisor is PVM and KVM guests stall. Why one thread
+# for both vCPUs (thread=single): with multi-threaded TCG, JVMs in the guest now and then died of SIGSEGV at the first
+# instruction of a freshly JIT-compiled method (a CI run lost jsysbox-mgr --help and jsysbox-fs's start that way) —
+# code one vCPU patches while another runs it; run one at a time, the emulator sees every write to code before it runs.
+# Why qemu's default CPU model (qemu64, no AVX): users copy installs between CPUs; a guest without AVX is where AOT caches trained on
 # another CPU crashed (issue 12).
 set -euo pipefail
 
@@ -109,7 +112,7 @@ cp "$work/payload.txt" "$out/"
 boot=$(date +%s)
 # cache=unsafe on the overlay: it is thrown away, so its flushes need not reach the host's disk.
 qemu-system-x86_64 \
-  -accel tcg -smp "${JSYSBOX_VM_CPUS:-2}" -m "${JSYSBOX_VM_MEMORY:-4096}" \
+  -accel tcg,thread=single -smp "${JSYSBOX_VM_CPUS:-2}" -m "${JSYSBOX_VM_MEMORY:-4096}" \
   -display none -monitor none -no-reboot \
   -serial "file:$out/console.log" \
   -kernel "$cache/vmlinuz" -initrd "$cache/initrd.img" \

@@ -28,8 +28,11 @@ import java.util.Set;
 import java.util.regex.Pattern;
 
 /**
- * The manager's core: allocations, what was made for each container, and undoing it. One lock serialises
- * requests: they are short, and it keeps the state file consistent with what is mounted.
+ * The manager's core: allocations, what was made for each container, and undoing it. One lock (this object's
+ * monitor) serialises requests: they are short, and it keeps the state file consistent with what is mounted. A
+ * copy-out (a stopped or paused container's special dirs into its layer) can be long, and its size is the tenant's
+ * choice: it runs outside that lock, so other containers' requests go on meanwhile; the container's own id is marked
+ * {@link #copyingOut} until it is done, and a new prepare of that id waits for it.
  */
 public final class ContainerManager {
     private static final Logger LOG = LoggerFactory.getLogger(ContainerManager.class);
@@ -53,6 +56,8 @@ public final class ContainerManager {
     private final InitExitWatcher exitWatcher = new InitExitWatcher(this::initExited);
     /** Stopped containers whose previous slot is remembered, by id: their rootfs (gone = container removed). */
     private final Map<String, String> stoppedRootfs = new LinkedHashMap<>();
+    /** Ids whose copy-out runs now (outside the lock); guarded by this, waited for with {@link #wait()}. */
+    private final Set<String> copyingOut = new HashSet<>();
     private final VirtualFiles virtualFiles;
     private final String version;
 
@@ -119,6 +124,7 @@ public final class ContainerManager {
      */
     public synchronized void reconcile() throws IOException {
         for (ContainerState c : List.copyOf(containers.values())) {
+            if (copyingOut.contains(c.id())) continue; // released when its copy-out ends
             if (c.pid() > 0 ? !initAlive(c) : !Files.exists(Path.of(c.rootfs()), LinkOption.NOFOLLOW_LINKS)) {
                 LOG.info("{}: init pid {} is dead or rootfs {} is gone; releasing", c.id(), c.pid(), c.rootfs());
                 if (c.pid() > 0 && Files.exists(Path.of(c.rootfs()), LinkOption.NOFOLLOW_LINKS)) syncOut(c);
@@ -144,22 +150,75 @@ public final class ContainerManager {
      * The container has stopped: its special dirs' content goes into its rootfs (for docker commit and build steps),
      * then nothing made for it is needed any more (its special dirs outlive it, see SpecialMounts).
      */
-    private synchronized void initExited(String id, long pid) {
-        ContainerState state = containers.get(id);
-        if (state == null || state.pid() != pid) return;
+    private void initExited(String id, long pid) {
+        ContainerState state;
+        synchronized (this) {
+            state = beginCopyOut(id);
+            if (state == null || state.pid() != pid) {
+                if (state != null) endCopyOut(id);
+                return;
+            }
+        }
         LOG.info("{}: init pid {} exited", id, pid);
-        syncOut(state);
-        release(id);
+        try {
+            syncOut(state);
+        } finally {
+            synchronized (this) {
+                endCopyOut(id);
+                if (containers.get(id) == state) release(id);
+            }
+        }
     }
 
     /** For {@code jsysbox-runc pause} (docker commit): copies the frozen container's special dirs into its rootfs. */
-    public synchronized List<String> sync(String id) throws ManagerException {
-        ContainerState state = containers.get(id);
+    public List<String> sync(String id) throws ManagerException {
+        ContainerState state;
+        synchronized (this) {
+            state = beginCopyOut(id);
+        }
         if (state == null) throw new ManagerException(Status.Code.NOT_FOUND, "unknown container " + id + ": it is not running under jsysbox");
-        return syncOut(state);
+        try {
+            return syncOut(state);
+        } finally {
+            synchronized (this) {
+                endCopyOut(id);
+            }
+        }
     }
 
-    /** Copies each special dir kept in the container's Docker layer into the layer's upper dir; best effort, logged. */
+    /**
+     * Marks {@code id}'s copy-out as begun, after one already running for it (a pause's, an exit's) ends; returns its
+     * state, or null (nothing marked) if it is not known. Holding the lock, which the wait gives up meanwhile.
+     */
+    private ContainerState beginCopyOut(String id) {
+        awaitCopyOut(id);
+        ContainerState state = containers.get(id);
+        if (state != null) copyingOut.add(id);
+        return state;
+    }
+
+    private void endCopyOut(String id) {
+        copyingOut.remove(id);
+        notifyAll();
+    }
+
+    /** Waits (giving up the lock, which the caller holds) until no copy-out of {@code id} runs. */
+    private void awaitCopyOut(String id) {
+        boolean interrupted = false;
+        while (copyingOut.contains(id)) {
+            try {
+                wait();
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
+        }
+        if (interrupted) Thread.currentThread().interrupt();
+    }
+
+    /**
+     * Copies each special dir kept in the container's Docker layer into the layer's upper dir; best effort, logged:
+     * whatever fails (an Error too: the content is the tenant's), the caller goes on to release the container.
+     */
     private List<String> syncOut(ContainerState state) {
         List<String> synced = new ArrayList<>();
         var home = specialMounts.homeFor(state.id(), Path.of(state.rootfs()));
@@ -173,8 +232,9 @@ public final class ContainerManager {
             if (destination.isEmpty()) continue;
             try {
                 if (innerImages.syncOut(home, destination.get(), dir, upper, uids, gids)) synced.add(destination.get());
-            } catch (IOException | RuntimeException e) {
-                LOG.error("{}: cannot copy {} into the rootfs ({}): a commit will miss its content", state.id(), destination.get(), e.toString());
+            } catch (IOException | RuntimeException | StackOverflowError | OutOfMemoryError e) {
+                LOG.error("{}: cannot copy {} into the rootfs ({}): a commit will miss its content; it stays in {}",
+                        state.id(), destination.get(), e.toString(), dir);
             }
         }
         return synced;
@@ -207,6 +267,7 @@ public final class ContainerManager {
         if (!CONTAINER_ID.matcher(id).matches()) {
             throw new ManagerException(Status.Code.INVALID_ARGUMENT, "invalid container id '" + id + "': use 1-128 letters, digits, '_', '.', '-'");
         }
+        awaitCopyOut(id); // the same container started again: its previous run's content must be in its layer first
         Path rootfs = Path.of(request.getRootfs());
         if (!rootfs.isAbsolute() || !Files.isDirectory(rootfs, LinkOption.NOFOLLOW_LINKS)) {
             throw new ManagerException(Status.Code.INVALID_ARGUMENT, "rootfs '" + request.getRootfs() + "' of " + id + " is not an absolute path to a directory");
@@ -373,6 +434,7 @@ public final class ContainerManager {
 
     /** Undoes everything made for {@code id} and frees its range; false if the id is unknown. */
     public synchronized boolean release(String id) {
+        awaitCopyOut(id);
         ContainerState state = containers.remove(id);
         if (state == null) return false;
         HostRange uids = allocator.uidRange(state.slot());

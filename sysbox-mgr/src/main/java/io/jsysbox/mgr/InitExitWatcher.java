@@ -28,7 +28,7 @@ final class InitExitWatcher {
             pidfd = Linux.pidfdOpen(pid);
         } catch (LinuxException e) {
             LOG.info("{}: init pid {} is already gone ({})", id, pid, e.getMessage());
-            Thread.ofPlatform().daemon().name("exit-" + pid).start(() -> onExit.accept(id, pid));
+            Thread.ofPlatform().daemon().name("exit-" + pid).start(() -> report(id, pid));
             return;
         }
         // A blocking poll(2) pins its thread, so each watch gets a small platform thread of its own.
@@ -39,7 +39,19 @@ final class InitExitWatcher {
                 LOG.error("{}: cannot wait for pid {}: {}", id, pid, e.getMessage());
                 return;
             }
-            onExit.accept(id, pid);
+            report(id, pid);
         });
+    }
+
+    /**
+     * Calls {@code onExit}; whatever it throws is logged here, with the container named: a watcher thread that died
+     * silently once left a container's range, marker and mounts behind until the manager restarted.
+     */
+    private void report(String id, long pid) {
+        try {
+            onExit.accept(id, pid);
+        } catch (Throwable t) {
+            LOG.error("{}: handling the exit of init pid {} failed: {}", id, pid, t.toString(), t);
+        }
     }
 }

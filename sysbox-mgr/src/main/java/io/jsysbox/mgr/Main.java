@@ -13,8 +13,11 @@ import picocli.CommandLine.Option;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.Callable;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
 
 /** jsysbox-mgr: the manager daemon, and the {@code check-idmap} probe the doctor runs. */
 @Command(name = "jsysbox-mgr", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
@@ -70,10 +73,8 @@ public final class Main implements Callable<Integer> {
                 filesystem, version);
         manager.start();
         // Docker removes a container without telling its runtime: notice removals by their rootfs disappearing.
-        java.util.concurrent.Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().daemon().name("forget-removed").factory())
-                .scheduleWithFixedDelay(manager::forgetRemoved, 2, 2, java.util.concurrent.TimeUnit.SECONDS);
-        java.util.concurrent.Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().daemon().name("inner-image-cache-gc").factory())
-                .scheduleWithFixedDelay(manager::collectGarbage, 1, 1, java.util.concurrent.TimeUnit.MINUTES);
+        every("forget-removed", Duration.ofSeconds(2), manager::forgetRemoved);
+        every("inner-image-cache-gc", Duration.ofMinutes(1), manager::collectGarbage);
         Server server = UnixChannels.serve(socket, List.<BindableService>of(new ManagerService(manager)));
         Files.writeString(pidFile, ProcessHandle.current().pid() + "\n");
         log.info("jsysbox-mgr {} listening on {} (pool: {} ranges of {} from uid {} / gid {})", version, socket,
@@ -91,6 +92,21 @@ public final class Main implements Callable<Integer> {
         Systemd.notify(Systemd.Notification.ready("listening on " + socket + ", " + allocator.slots() + " ranges"));
         server.awaitTermination();
         return 0;
+    }
+
+    /**
+     * Runs {@code task} on a thread of its own every {@code period}. A failure is logged and the next run still comes
+     * (a scheduled task that throws is otherwise cancelled without a word).
+     */
+    private static void every(String name, Duration period, Runnable task) {
+        Logger log = LoggerFactory.getLogger(Main.class);
+        Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().daemon().name(name).factory()).scheduleWithFixedDelay(() -> {
+            try {
+                task.run();
+            } catch (Throwable t) {
+                log.error("{} failed (runs again in {} s): {}", name, period.toSeconds(), t.toString(), t);
+            }
+        }, period.toMillis(), period.toMillis(), TimeUnit.MILLISECONDS);
     }
 
     @Command(name = "check-idmap", description = "Prints 'ok' if ID-mapped mounts and overlays over ID-mapped layers work here, else the reason.")

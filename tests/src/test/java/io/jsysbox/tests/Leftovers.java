@@ -18,8 +18,8 @@ import java.util.Set;
 import java.util.stream.Collectors;
 
 /**
- * What a container may leave behind on the host after it is gone: mounts, cgroup directories, runc state,
- * a uid range in the manager, directories under /var/lib/jsysbox or /run/jsysbox.
+ * What a container may leave behind on the host after it is gone: mounts, cgroup directories, runc state, its shim,
+ * a uid range in the manager, directories under /var/lib/jsysbox or /run/jsysbox, the copy-out marker.
  *
  * @param id           the container id as the runtime saw it
  * @param mountsBefore when known, the mounts under /run/jsysbox/mnt from before the container was created: the
@@ -68,6 +68,10 @@ public record Leftovers(String id, Optional<Set<String>> mountsBefore, List<Path
         cgroupDirs().forEach(dir -> found.add("cgroup: " + dir));
         dirsNamingId(Jsysbox.STATE_DIR, 4).forEach(dir -> found.add("manager dir: " + dir));
         dirsNamingId(Jsysbox.RUN_DIR, 3).forEach(dir -> found.add("manager run dir: " + dir));
+        if (Files.exists(Jsysbox.RUN_DIR.resolve("sync").resolve(id))) {
+            found.add("copy-out marker (jsysbox-runc delete waits on it): " + Jsysbox.RUN_DIR.resolve("sync").resolve(id));
+        }
+        shimPids().forEach(pid -> found.add("shim process " + pid + " (its command line names the container)"));
         for (Path root : allRuncRoots()) {
             if (Files.exists(root.resolve(id))) {
                 found.add("runc state: " + root.resolve(id));
@@ -102,6 +106,27 @@ public record Leftovers(String id, Optional<Set<String>> mountsBefore, List<Path
             }
         }
         return roots;
+    }
+
+    /** Processes whose command line has the id as a whole argument: containerd's shim ({@code -id ID}), a stuck runc. */
+    private List<Long> shimPids() {
+        List<Long> pids = new ArrayList<>();
+        try (DirectoryStream<Path> processes = Files.newDirectoryStream(Path.of("/proc"), "[0-9]*")) {
+            for (Path process : processes) {
+                byte[] cmdline;
+                try {
+                    cmdline = Files.readAllBytes(process.resolve("cmdline"));
+                } catch (IOException exited) {
+                    continue;
+                }
+                if (List.of(new String(cmdline, java.nio.charset.StandardCharsets.UTF_8).split("\0")).contains(id)) {
+                    pids.add(Long.parseLong(process.getFileName().toString()));
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return pids;
     }
 
     /** Directories below root (not following symlinks) whose name contains the id; tolerates concurrent removal. */
