@@ -57,7 +57,8 @@ public final class UnixChannels {
 
     /** Starts a server on {@code socket}, replacing a stale socket file left by a previous run. */
     public static Server serve(Path socket, List<BindableService> services) throws IOException {
-        java.nio.file.Files.createDirectories(socket.getParent());
+        // The socket dir is the runtime dir (/run/jsysbox): the manager sets its mode, this only avoids a looser one first.
+        RuntimeDirs.createIfMissing(socket.getParent(), RuntimeDirs.PASSED_BY_CONTAINERS);
         java.nio.file.Files.deleteIfExists(socket);
         EventLoopGroup boss = new EpollEventLoopGroup(1);
         EventLoopGroup workers = new EpollEventLoopGroup(2);
