@@ -15,7 +15,7 @@ import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * One registered container: the slot of its view's node ids (see {@link FsTree}), its init (pid, start time,
- * pid namespace), the host uid and gid of its root, its cgroup directories and its sysctl values. The values it
+ * pid namespace), the host uid and gid of its root and its range of uids, its cgroup directories and its sysctl values. The values it
  * wrote are also kept by key so they can be persisted and replayed into a new {@link SysctlStore} after a daemon
  * restart.
  */
@@ -27,6 +27,8 @@ final class Container {
     final long pidNamespace;
     final long rootUid;
     final long rootGid;
+    /** How many host uids from {@link #rootUid} its user namespace maps: its processes' uids. */
+    final long uidCount;
     final CgroupDirs cgroups;
     final UUID bootId;
     private final SysctlStore sysctls;
@@ -35,7 +37,7 @@ final class Container {
     private final Map<SysctlKey, String> written = new ConcurrentHashMap<>();
 
     Container(String id, long slot, long initPid, long startTicks, long pidNamespace, long rootUid, long rootGid,
-              CgroupDirs cgroups, UUID bootId) {
+              long uidCount, CgroupDirs cgroups, UUID bootId) {
         this.id = id;
         this.slot = slot;
         this.initPid = initPid;
@@ -43,6 +45,7 @@ final class Container {
         this.pidNamespace = pidNamespace;
         this.rootUid = rootUid;
         this.rootGid = rootGid;
+        this.uidCount = uidCount;
         this.cgroups = cgroups;
         this.bootId = bootId;
         this.sysctls = new SysctlStore(bootId);

@@ -62,7 +62,7 @@ final class ContainerFiles implements FileBackend {
 
     private static Owner owner(Container container) {
         return container == null ? null
-                : new Owner(container.slot, container.id, (int) container.rootUid, (int) container.rootGid);
+                : new Owner(container.slot, container.id, (int) container.rootUid, (int) container.rootGid, container.uidCount);
     }
 
     @Override

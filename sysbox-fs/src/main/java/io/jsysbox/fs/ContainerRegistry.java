@@ -173,6 +173,7 @@ final class ContainerRegistry {
         long namespace = Processes.pidNamespace(pid);
         long rootUid = Processes.rootUid(pid);
         long rootGid = Processes.rootGid(pid);
+        long uidCount = Processes.rootUidCount(pid);
         String cgroupText;
         String mountinfo;
         try {
@@ -181,11 +182,11 @@ final class ContainerRegistry {
         } catch (IOException e) {
             throw new RegistrationException("container " + id + ": cannot read the cgroups of init " + pid + ": " + e.getMessage());
         }
-        if (namespace < 0 || rootUid < 0 || rootGid < 0) {
+        if (namespace < 0 || rootUid < 0 || rootGid < 0 || uidCount < 0) {
             throw new RegistrationException("container " + id + ": init pid " + pid + " exited while registering");
         }
         try {
-            return new Container(id, slot, pid, startTicks, namespace, rootUid, rootGid,
+            return new Container(id, slot, pid, startTicks, namespace, rootUid, rootGid, uidCount,
                     CgroupDirs.parse(cgroupText, mountinfo), bootId);
         } catch (IllegalArgumentException e) {
             throw new RegistrationException("container " + id + ": " + e.getMessage());

@@ -10,10 +10,17 @@ interface FileBackend {
 
     /**
      * Whose view a slot of node ids is: the host's (slot 0) or a registered container's, named {@code id}, whose
-     * files belong to the host {@code uid} and {@code gid} its user namespace maps to root.
+     * files belong to the host {@code uid} and {@code gid} its user namespace maps to root; its processes run as the
+     * {@code uidCount} host uids from {@code uid} (its user namespace's range).
      */
-    record Owner(long slot, String id, int uid, int gid) {
-        static final Owner HOST = new Owner(0, "", 0, 0);
+    record Owner(long slot, String id, int uid, int gid, long uidCount) {
+        static final Owner HOST = new Owner(0, "", 0, 0, 1);
+
+        /** Whether host uid {@code hostUid} is one of the view's container's (host root is in none). */
+        boolean runs(int hostUid) {
+            long id = Integer.toUnsignedLong(hostUid);
+            return slot != 0 && id >= Integer.toUnsignedLong(uid) && id - Integer.toUnsignedLong(uid) < uidCount;
+        }
     }
 
     /** The container registered in {@code slot} (1 or more), or null: none yet, or no longer. */

@@ -28,6 +28,18 @@ final class FsTree {
     /** The mount root's directory of container views; the largest id slot 0 has, out of the template's range. */
     static final long CONTAINERS_ID = (1L << SLOT_SHIFT) - 1;
     static final String CONTAINERS = "containers";
+    /**
+     * The mount root and {@link #CONTAINERS}: host root's alone (as the runtime's other dirs, see RuntimeDirs). Host
+     * users must neither list the containers nor read the host's view, which serves files root-only on the host.
+     * Nobody else needs them: the manager, as host root, clones each file of a container's view and attaches it
+     * inside the container, whose processes then reach the file itself, never these dirs.
+     */
+    static final int HOST_ROOT_ONLY_DIR_MODE = 0700;
+    /**
+     * Files that are root-only (0400) on the host, so in a container only its root reads them: the DMI product uuid,
+     * which software takes for a machine's identity.
+     */
+    private static final java.util.Set<String> ROOT_ONLY_FILES = java.util.Set.of("/sys/devices/virtual/dmi/id/product_uuid");
 
     /** A directory ({@code file} null) or a virtual file; {@code path} is the path the container sees. */
     static final class Node {
@@ -56,6 +68,8 @@ final class FsTree {
 
     private final List<Node> byId = new ArrayList<>();
     private final Node containers;
+    /** The template root's attributes as the host's view shows them: the mount root. */
+    private final Attr mountRootAttr;
     /** The template root's entries and {@link #CONTAINERS}: the mount root's listing. */
     private final List<FuseReply.Dirent> mountRootDirents;
 
@@ -76,7 +90,9 @@ final class FsTree {
             throw new IllegalStateException(byId.size() + " nodes do not fit below node id " + CONTAINERS_ID);
         }
         fillDirents(root, root);
-        containers = new Node(CONTAINERS_ID, "/" + CONTAINERS, null, directoryAttr(CONTAINERS_ID, timeSeconds));
+        containers = new Node(CONTAINERS_ID, "/" + CONTAINERS, null,
+                new Attr(CONTAINERS_ID, FuseProtocol.S_IFDIR | HOST_ROOT_ONLY_DIR_MODE, 1, 0, timeSeconds, 0, 0));
+        mountRootAttr = new Attr(root.id, FuseProtocol.S_IFDIR | HOST_ROOT_ONLY_DIR_MODE, 1, 0, timeSeconds, 0, 0);
         List<FuseReply.Dirent> rootDirents = new ArrayList<>(root.dirents);
         rootDirents.add(new FuseReply.Dirent(CONTAINERS_ID, CONTAINERS, FuseProtocol.DT_DIR, rootDirents.size() + 1));
         mountRootDirents = List.copyOf(rootDirents);
@@ -88,7 +104,9 @@ final class FsTree {
         if (file == null) {
             attr = directoryAttr(id, timeSeconds);
         } else {
-            int mode = FuseProtocol.S_IFREG | (file instanceof VirtualFile.Sysctl(var key) && key.writable() ? 0644 : 0444);
+            int permissions = file instanceof VirtualFile.Sysctl(var key) && key.writable() ? 0644
+                    : ROOT_ONLY_FILES.contains(path) ? 0400 : 0444;
+            int mode = FuseProtocol.S_IFREG | permissions;
             // procfs reports size 0, sysfs one page; with direct I/O the size is never used to cut a read short.
             attr = new Attr(id, mode, 1, path.startsWith("/sys/") ? Attr.BLOCK_SIZE : 0, timeSeconds, 0, 0);
         }
@@ -111,6 +129,17 @@ final class FsTree {
                 fillDirents(child, dir);
             }
         }
+    }
+
+    /**
+     * The attributes of template node {@code node} in {@code owner}'s view: the host's (the template's, but for the
+     * mount root) or a container's, whose files belong to its root.
+     */
+    Attr attr(Node node, FileBackend.Owner owner) {
+        if (owner.slot() == 0) {
+            return node == root() ? mountRootAttr : node.attr;
+        }
+        return node.attr.as(nodeId(owner.slot(), node.id), owner.uid(), owner.gid());
     }
 
     /** The node id of template node {@code templateId} in the view of slot {@code slot}. */

@@ -14,7 +14,16 @@ import java.util.concurrent.atomic.AtomicLong;
  * from the backend: requests and replies are byte buffers.
  *
  * <p>An open file renders at a READ at offset 0 and keeps that text for reads further on, as procfs's
- * seq_file does: one open+read loop sees one consistent text, and a pread at 0 sees fresh values.
+ * seq_file does: one open+read loop sees one consistent text, and a pread at 0 sees fresh values. What is kept is
+ * bounded ({@link Limits}): past the bounds, a file renders again at each read.
+ *
+ * <p>Who may do what is checked twice. The mount has {@code default_permissions}: the kernel checks the modes and
+ * owners we report, as for procfs (a container's files belong to its root; the mount root and the containers
+ * directory are host root's alone, 0700). Here, the same rule is checked on each request's caller, because a
+ * mount taken over from an older daemon may lack that option: a node of the host's view is host root's, a node of a
+ * container's view is its processes' (host uids in its range) and host root's, and a root-only file (0400) is its
+ * root's. Why both: the kernel's check covers every path walk and open without a request reaching us; ours holds
+ * whatever the mount options, and caps how many files each view's callers hold open.
  */
 final class FuseFileSystem {
     /**
@@ -37,17 +46,34 @@ final class FuseFileSystem {
     private static final int ENOENT = 2;
     private static final int EIO = 5;
     private static final int EBADF = 9;
+    private static final int EACCES = 13;
+    private static final int ENFILE = 23;
     private static final int ENOTDIR = 20;
     private static final int EISDIR = 21;
     private static final int ENOSYS = 38;
     private static final int EPROTO = 71;
     private static final int O_ACCMODE = 3;
 
-    private static final class Handle {
-        final FileBackend.OpenFile file;
-        volatile byte[] content;
+    /**
+     * What callers may hold: open files per view (a container's callers open their own view only; past the limit,
+     * ENFILE, as a full file table), and the rendered text kept for open files, per file and in all (past either, the
+     * file renders again at each read). Bounded so that no container's callers can pin the daemon's memory.
+     */
+    record Limits(int openFilesPerView, int keptBytesPerFile, long keptBytesTotal) {
+        /** 1024 open files, as a process's default RLIMIT_NOFILE; text up to the size a file has while open. */
+        static final Limits DEFAULT = new Limits(1024, (int) SIZE_WHILE_OPEN, 32L << 20);
+    }
 
-        Handle(FileBackend.OpenFile file) {
+    private static final class Handle {
+        final long slot;
+        final FileBackend.OpenFile file;
+        /** The text last rendered, while {@link #keep} keeps it (guarded by this). */
+        volatile byte[] content;
+        /** Released: nothing is kept for it any more (guarded by this). */
+        boolean released;
+
+        Handle(long slot, FileBackend.OpenFile file) {
+            this.slot = slot;
             this.file = file;
         }
     }
@@ -57,15 +83,16 @@ final class FuseFileSystem {
         long id() {
             return FsTree.nodeId(owner.slot(), node.id);
         }
-
-        Attr attr() {
-            return owner.slot() == 0 ? node.attr : node.attr.as(id(), owner.uid(), owner.gid());
-        }
     }
 
     private final FsTree tree;
     private final FileBackend backend;
+    private final Limits limits;
     private final Map<Long, Handle> handles = new ConcurrentHashMap<>();
+    /** Open files by view slot; a slot without any has no entry. */
+    private final Map<Long, Integer> openPerView = new ConcurrentHashMap<>();
+    /** Bytes of rendered text the open files keep. */
+    private final AtomicLong keptBytes = new AtomicLong();
     /**
      * File nodes whose size in the kernel is {@link #SIZE_WHILE_OPEN}: grown since the kernel last learned a size
      * from us (LOOKUP, GETATTR: 0) or shrank it after a short page-cache READ. Empty at start, also after taking
@@ -81,8 +108,13 @@ final class FuseFileSystem {
     private final long nextHandleAtStart = nextHandle.get();
 
     FuseFileSystem(FsTree tree, FileBackend backend) {
+        this(tree, backend, Limits.DEFAULT);
+    }
+
+    FuseFileSystem(FsTree tree, FileBackend backend, Limits limits) {
         this.tree = tree;
         this.backend = backend;
+        this.limits = limits;
     }
 
     /**
@@ -99,23 +131,27 @@ final class FuseFileSystem {
                 case FuseProtocol.GETATTR, FuseProtocol.SETATTR -> {
                     // SETATTR (a truncate by a write with O_TRUNC on older kernels) changes nothing, as in procfs.
                     Located located = locate(request);
+                    if (located.owner.slot() != 0 || located.node != tree.root()) {
+                        permitReach(located, caller(request)); // the mount root's mode and owner are no secret
+                    }
                     grownInKernel.remove(located.id());
-                    FuseReply.attr(out, unique, located.attr(), VALID_SECONDS);
+                    FuseReply.attr(out, unique, tree.attr(located.node, located.owner), VALID_SECONDS);
                 }
                 case FuseProtocol.OPEN -> open(request, out, notification);
                 case FuseProtocol.READ -> read(request, out);
                 case FuseProtocol.WRITE -> write(request, out);
                 case FuseProtocol.RELEASE -> {
-                    handles.remove(request.body().getLong(0));
+                    release(request.body().getLong(0));
                     FuseReply.ok(out, unique);
                 }
                 case FuseProtocol.FLUSH, FuseProtocol.RELEASEDIR, FuseProtocol.DESTROY -> FuseReply.ok(out, unique);
                 case FuseProtocol.OPENDIR -> {
-                    directory(request);
+                    permitReach(directory(request), caller(request));
                     FuseReply.open(out, unique, 0, 0);
                 }
                 case FuseProtocol.READDIR -> {
                     Located dir = directory(request);
+                    permitReach(dir, caller(request));
                     List<FuseReply.Dirent> entries = dir.node == tree.containers() ? containerDirents()
                             : tree.dirents(dir.node, dir.owner.slot());
                     FuseReply.dirents(out, unique, entries, request.body().getLong(8), request.body().getInt(16));
@@ -153,13 +189,14 @@ final class FuseFileSystem {
 
     private void lookup(FuseRequest request, ByteBuffer out) throws FsError {
         Located parent = directory(request);
+        permitReach(parent, caller(request));
         String name = request.name();
         if (parent.node == tree.containers()) {
             FileBackend.Owner owner = backend.owner(name);
             if (owner == null) {
                 throw new FsError(ENOENT, "no registered container " + name);
             }
-            FuseReply.entry(out, request.unique(), new Located(owner, tree.root()).attr(), 0, VALID_SECONDS);
+            FuseReply.entry(out, request.unique(), tree.attr(tree.root(), owner), 0, VALID_SECONDS);
             return;
         }
         FsTree.Node child = parent.owner.slot() == 0 && parent.node == tree.root() && name.equals(FsTree.CONTAINERS)
@@ -169,7 +206,7 @@ final class FuseFileSystem {
         }
         Located located = new Located(parent.owner, child);
         grownInKernel.remove(located.id());
-        FuseReply.entry(out, request.unique(), located.attr(), VALID_SECONDS, VALID_SECONDS);
+        FuseReply.entry(out, request.unique(), tree.attr(child, parent.owner), VALID_SECONDS, VALID_SECONDS);
     }
 
     /**
@@ -193,9 +230,9 @@ final class FuseFileSystem {
             throw new FsError(EISDIR, "is a directory");
         }
         boolean forWriting = (request.body().getInt(0) & O_ACCMODE) != 0;
-        FileBackend.OpenFile file = backend.open(located.owner, located.node, caller(request), forWriting);
+        Handle handle = openHandle(located, caller(request), forWriting);
         long fh = nextHandle.getAndIncrement();
-        handles.put(fh, new Handle(file));
+        handles.put(fh, handle);
         // Grows this view's inode: each view has its own, so its page cache only ever holds this view's content.
         if (forWriting) {
             grownInKernel.remove(located.id()); // `echo 1 > f` opens with O_TRUNC: the kernel sets the size to 0
@@ -213,7 +250,7 @@ final class FuseFileSystem {
         byte[] content = handle.content;
         if (offset == 0 || content == null) {
             content = handle.file.render();
-            handle.content = content;
+            keep(handle, content);
         }
         if ((in.getInt(20) & FUSE_READ_LOCKOWNER) == 0) {
             grownInKernel.remove(request.nodeId()); // a page-cache read: its short reply shrinks the size
@@ -273,9 +310,91 @@ final class FuseFileSystem {
         if (located.node.isDirectory()) {
             throw new FsError(EBADF, "file handle " + fh + " names a directory");
         }
-        Handle reopened = new Handle(backend.open(located.owner, located.node, caller(request), forWriting));
+        Handle reopened = openHandle(located, caller(request), forWriting);
         Handle raced = handles.putIfAbsent(fh, reopened);
-        return raced == null ? reopened : raced;
+        if (raced != null) {
+            forget(reopened);
+            return raced;
+        }
+        return reopened;
+    }
+
+    /**
+     * EACCES unless {@code caller} may reach {@code located}: host root reaches every node; a container's process
+     * (a host uid of its range) the nodes of its container's view; nobody else any.
+     */
+    private static void permitReach(Located located, Caller caller) throws FsError {
+        if (caller.uid() != 0 && !located.owner.runs(caller.uid())) {
+            throw new FsError(EACCES, "uid " + Integer.toUnsignedString(caller.uid()) + " is not of "
+                    + (located.owner.slot() == 0 ? "host root" : "container " + located.owner.id()));
+        }
+    }
+
+    /** Opens {@code located} for {@code caller}, counted against its view's open files. */
+    private Handle openHandle(Located located, Caller caller, boolean forWriting) throws FsError {
+        permitReach(located, caller);
+        boolean rootOnly = (located.node.attr.mode() & 0044) == 0;
+        if (rootOnly && caller.uid() != 0 && caller.uid() != located.owner.uid()) {
+            throw new FsError(EACCES, located.node.path + " is for the root of " + located.owner.id() + " only");
+        }
+        long slot = located.owner.slot();
+        if (openPerView.merge(slot, 1, Integer::sum) > limits.openFilesPerView()) {
+            closed(slot);
+            throw new FsError(ENFILE, limits.openFilesPerView() + " files of "
+                    + (slot == 0 ? "the host's view" : located.owner.id()) + " are open already");
+        }
+        try {
+            return new Handle(slot, backend.open(located.owner, located.node, caller, forWriting));
+        } catch (Throwable e) {
+            closed(slot);
+            throw e;
+        }
+    }
+
+    private void release(long fh) {
+        Handle handle = handles.remove(fh);
+        if (handle != null) {
+            forget(handle);
+        }
+    }
+
+    /** Drops what {@code handle} keeps and its count: it is released, or lost a race to be the one reopened. */
+    private void forget(Handle handle) {
+        synchronized (handle) {
+            if (handle.released) {
+                return;
+            }
+            handle.released = true;
+            byte[] content = handle.content;
+            if (content != null) {
+                keptBytes.addAndGet(-content.length);
+                handle.content = null;
+            }
+        }
+        closed(handle.slot);
+    }
+
+    private void closed(long slot) {
+        openPerView.computeIfPresent(slot, (s, open) -> open == 1 ? null : open - 1);
+    }
+
+    /**
+     * Keeps {@code content} for the handle's reads further on, in place of what it kept, if it fits the limits;
+     * else the handle keeps nothing and renders at each read.
+     */
+    private void keep(Handle handle, byte[] content) {
+        synchronized (handle) {
+            if (handle.released) {
+                return;
+            }
+            byte[] previous = handle.content;
+            long freed = previous == null ? 0 : previous.length;
+            // Checked, then added: readers keeping at once may pass the total by a file each, a bounded excess.
+            boolean fits = content.length <= limits.keptBytesPerFile()
+                    && keptBytes.get() - freed + content.length <= limits.keptBytesTotal();
+            keptBytes.addAndGet((fits ? content.length : 0) - freed);
+            handle.content = fits ? content : null;
+        }
     }
 
     private static Caller caller(FuseRequest request) {
@@ -285,5 +404,10 @@ final class FuseFileSystem {
     /** Open files, for tests and status. */
     int openFiles() {
         return handles.size();
+    }
+
+    /** Bytes of rendered text kept for open files, for tests and status. */
+    long keptBytes() {
+        return keptBytes.get();
     }
 }

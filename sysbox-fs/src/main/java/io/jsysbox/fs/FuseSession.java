@@ -6,6 +6,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -20,6 +21,7 @@ import java.util.List;
 final class FuseSession implements AutoCloseable {
     static final String FS_TYPE = "fuse.jsysbox-fs";
     private static final Logger LOG = LoggerFactory.getLogger(FuseSession.class);
+    private static final int EIO = 5;
 
     private final Path mountPoint;
     private final FuseDevice device;
@@ -47,10 +49,13 @@ final class FuseSession implements AutoCloseable {
     static FuseSession mount(Path mountPoint, FuseDevice device, FuseFileSystem fs, int threads, boolean ownsMount)
             throws IOException {
         try {
-            // allow_other: containers' processes run as other uids; no default_permissions: the daemon checks
-            // writes itself (container root is not host root, yet may write its own sysctls).
+            // allow_other: containers' processes run as other uids. default_permissions: the kernel checks the
+            // modes and owners we report against the caller's host fsuid and fsgid, as procfs does: a container's
+            // files belong to its root (who may write its own 0644 sysctls), the mount root is host root's alone
+            // (0700), product_uuid is root-only (0400). FuseFileSystem checks the same on each request too: a
+            // mount taken over from an older daemon lacks this option until the next full restart mounts afresh.
             Linux.mount("jsysbox-fs", mountPoint, FS_TYPE, Linux.MS_NOSUID | Linux.MS_NODEV | Linux.MS_NOEXEC,
-                    "fd=" + device.fd() + ",rootmode=40000,user_id=0,group_id=0,allow_other");
+                    "fd=" + device.fd() + ",rootmode=40000,user_id=0,group_id=0,allow_other,default_permissions");
         } catch (LinuxException e) {
             device.close();
             throw new IOException(e.getMessage(), e);
@@ -89,23 +94,46 @@ final class FuseSession implements AutoCloseable {
                     }
                     return; // ENODEV: unmounted
                 }
-                FuseRequest request = FuseRequest.parse(buffers.requestView, (int) n);
-                boolean reply;
+                FuseRequest request;
                 try {
-                    reply = fs.handle(request, buffers.replyView, buffers.notificationView);
-                    if (buffers.notificationView.limit() > 0 && device.writeNotification(buffers) < 0) {
-                        LOG.debug("notification before the reply to FUSE request {} refused", request.unique());
-                    }
+                    request = FuseRequest.parse(buffers.requestView, (int) n);
                 } catch (RuntimeException e) {
-                    LOG.error("FUSE request {} on node {} failed", request.opcode(), request.nodeId(), e);
-                    FuseReply.error(buffers.replyView, request.unique(), 5); // EIO
-                    reply = true;
+                    LOG.error("unreadable FUSE request of {} bytes dropped: {}", n, e.getMessage());
+                    continue; // no unique id to answer to
+                }
+                if (answer(fs, request, buffers.replyView, buffers.notificationView) && device.writeNotification(buffers) < 0) {
+                    LOG.debug("notification before the reply to FUSE request {} refused", request.unique());
                 }
                 // ENOENT on write: the caller was interrupted and no longer waits for this reply.
-                if (reply && device.write(buffers) < 0 && LOG.isDebugEnabled()) {
+                if (buffers.replyView.limit() > 0 && device.write(buffers) < 0 && LOG.isDebugEnabled()) {
                     LOG.debug("reply to FUSE request {} dropped", request.unique());
                 }
             }
+        }
+    }
+
+    /**
+     * Fills {@code reply} with the answer to {@code request} (limit 0: the request takes none); true when
+     * {@code notification} is to go before it. Anything thrown, an Error too, is logged and answered with EIO: a
+     * reader that died of one would leave the daemon looking healthy with fewer readers, and with none, every
+     * container's reads of its /proc files would hang. An OutOfMemoryError is worth going on after: what ran out
+     * was one request's rendering, and it is garbage once we return.
+     */
+    static boolean answer(FuseFileSystem fs, FuseRequest request, ByteBuffer reply, ByteBuffer notification) {
+        try {
+            if (!fs.handle(request, reply, notification)) {
+                reply.clear().limit(0);
+            }
+            return notification.limit() > 0;
+        } catch (Throwable e) {
+            try {
+                LOG.error("FUSE request {} on node {} failed", request.opcode(), request.nodeId(), e);
+            } catch (Throwable ignored) {
+                // logging an OutOfMemoryError can fail for the same reason: the EIO still goes out
+            }
+            notification.clear().limit(0);
+            FuseReply.error(reply, request.unique(), EIO);
+            return false;
         }
     }
 

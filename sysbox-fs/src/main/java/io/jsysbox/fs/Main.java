@@ -4,6 +4,7 @@ import io.grpc.BindableService;
 import io.grpc.ManagedChannel;
 import io.grpc.Server;
 import io.grpc.StatusRuntimeException;
+import io.jsysbox.api.RuntimeDirs;
 import io.jsysbox.api.UnixChannels;
 import io.jsysbox.api.v1.FilesystemGrpc;
 import io.jsysbox.api.v1.FsStatusRequest;
@@ -85,7 +86,7 @@ public final class Main implements Callable<Integer> {
             throw e;
         }
         Path pidFile = socket.resolveSibling("fs.pid");
-        Files.writeString(pidFile, ProcessHandle.current().pid() + "\n");
+        RuntimeDirs.writePrivately(pidFile, ProcessHandle.current().pid() + "\n");
         log.info("jsysbox-fs {} serving {} files at {}, registration on {} ({} containers restored)", version,
                 files.paths().size(), mountDir, socket, registry.containers().size());
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
@@ -146,7 +147,9 @@ public final class Main implements Callable<Integer> {
             return FuseSession.takeOver(mountDir, device, fs, threads);
         }
         unmountStale(mountDir); // first: a dead mount fails every access to the dir, even this mkdir
-        Files.createDirectories(mountDir);
+        // Host root's alone, also while nothing is mounted there (the mount root we serve is 0700 too): only the
+        // manager, as host root, reaches the containers' views, to attach their files inside each container.
+        RuntimeDirs.ensure(mountDir, RuntimeDirs.HOST_ROOT_ONLY);
         boolean outlivesDaemon = heldConnection.isPresent() || Systemd.expectsNotifications();
         return FuseSession.mount(mountDir, device, fs, threads, !outlivesDaemon);
     }

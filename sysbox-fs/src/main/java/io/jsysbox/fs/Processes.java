@@ -65,6 +65,15 @@ final class Processes {
         return rootId(pid, "gid_map");
     }
 
+    /** How many host uids {@code pid}'s user namespace maps from uid 0 on (its range); -1 when gone or unmapped. */
+    static long rootUidCount(long pid) {
+        try {
+            return parseRootIdCount(Files.readString(Path.of("/proc/" + pid + "/uid_map")));
+        } catch (IOException e) {
+            return -1;
+        }
+    }
+
     private static long rootId(long pid, String map) {
         try {
             return parseRootId(Files.readString(Path.of("/proc/" + pid + "/" + map)));
@@ -91,12 +100,23 @@ final class Processes {
 
     /** uid_map and gid_map lines "INSIDE OUTSIDE COUNT": the OUTSIDE of the range holding inside id 0, or -1. */
     static long parseRootId(String idMap) {
+        String[] line = rootLine(idMap);
+        return line == null ? -1 : Long.parseLong(line[1]);
+    }
+
+    /** uid_map lines "INSIDE OUTSIDE COUNT": the COUNT of the range holding inside id 0, or -1. */
+    static long parseRootIdCount(String idMap) {
+        String[] line = rootLine(idMap);
+        return line == null ? -1 : Long.parseLong(line[2]);
+    }
+
+    private static String[] rootLine(String idMap) {
         for (String line : idMap.split("\n")) {
             String[] f = line.trim().split("\\s+");
             if (f.length == 3 && Long.parseLong(f[0]) == 0) {
-                return Long.parseLong(f[1]);
+                return f;
             }
         }
-        return -1;
+        return null;
     }
 }

@@ -25,6 +25,9 @@ class FuseFileSystemTest {
     private static final int EINVAL = 22;
     private static final int ENOSYS = 38;
     private static final int EISDIR = 21;
+    private static final int EIO = 5;
+    private static final int EACCES = 13;
+    private static final int ENFILE = 23;
 
     /**
      * Containers registered by hand; renders "rendered N\n" (N counting renders) in the host's view and "rendered N
@@ -35,6 +38,10 @@ class FuseFileSystemTest {
         final List<Caller> callers = new ArrayList<>();
         final List<Owner> openedFor = new ArrayList<>();
         int renders;
+        /** Rendered instead of the "rendered N" text, when set. */
+        byte[] content;
+        /** Thrown by the next render, when set. */
+        Error failure;
 
         @Override
         public Owner owner(long slot) {
@@ -58,6 +65,15 @@ class FuseFileSystemTest {
             return new OpenFile() {
                 @Override
                 public byte[] render() {
+                    renders += content == null ? 0 : 1;
+                    if (failure != null) {
+                        Error thrown = failure;
+                        failure = null;
+                        throw thrown;
+                    }
+                    if (content != null) {
+                        return content;
+                    }
                     return ("rendered " + (++renders) + (owner.slot() == 0 ? "" : " for " + owner.id()) + "\n")
                             .getBytes(StandardCharsets.UTF_8);
                 }
@@ -75,10 +91,12 @@ class FuseFileSystemTest {
 
     private final FakeBackend backend = new FakeBackend();
     private final FsTree tree = new FsTree(VirtualFileRegistry.standard(), 1_700_000_000L);
-    private final FuseFileSystem fs = new FuseFileSystem(tree, backend);
+    private FuseFileSystem fs = new FuseFileSystem(tree, backend);
     private final ByteBuffer out = ByteBuffer.allocate(FuseProtocol.REPLY_BUFFER_SIZE);
     private final ByteBuffer notification = ByteBuffer.allocate(64);
     private long unique = 100;
+    /** The requests' caller: host root unless a test says otherwise. */
+    private Caller caller = new Caller(4242, 0, 0);
 
     private static ByteBuffer body(int size) {
         return ByteBuffer.allocate(size).order(ByteOrder.LITTLE_ENDIAN);
@@ -89,7 +107,7 @@ class FuseFileSystemTest {
         long id = ++unique;
         byte[] bytes = args == null ? new byte[0] : args.array();
         ByteBuffer in = ByteBuffer.allocate(FuseProtocol.IN_HEADER_SIZE + bytes.length).order(ByteOrder.LITTLE_ENDIAN);
-        in.putInt(in.capacity()).putInt(opcode).putLong(id).putLong(node).putInt(1000).putInt(1001).putInt(4242)
+        in.putInt(in.capacity()).putInt(opcode).putLong(id).putLong(node).putInt(caller.uid()).putInt(caller.gid()).putInt(caller.pid())
                 .putShort((short) 0).putShort((short) 0).put(bytes);
         assertTrue(fs.handle(FuseRequest.parse(in, in.capacity()), out, notification));
         ByteBuffer reply = out.duplicate().order(ByteOrder.LITTLE_ENDIAN);
@@ -138,7 +156,7 @@ class FuseFileSystemTest {
     }
 
     private void register(String id, long slot, int uid, int gid) {
-        backend.registered.put(id, new FileBackend.Owner(slot, id, uid, gid));
+        backend.registered.put(id, new FileBackend.Owner(slot, id, uid, gid, 65536));
     }
 
     private long open(long node, int flags) {
@@ -185,10 +203,13 @@ class FuseFileSystemTest {
         assertEquals(0, attr.getInt(16 + 72));
         long meminfo = lookup("/proc/meminfo");
         assertEquals(FuseProtocol.S_IFREG | 0444, call(FuseProtocol.GETATTR, meminfo, body(16), 0).getInt(16 + 60));
-        assertEquals(FuseProtocol.S_IFDIR | 0555, call(FuseProtocol.GETATTR, FuseProtocol.ROOT_ID, body(16), 0).getInt(16 + 60));
-        assertEquals(FuseProtocol.S_IFDIR | 0555, getattr(lookup("/containers")).getInt(60));
+        assertEquals(FuseProtocol.S_IFDIR | 0700, call(FuseProtocol.GETATTR, FuseProtocol.ROOT_ID, body(16), 0).getInt(16 + 60),
+                "the mount root is host root's alone");
+        assertEquals(FuseProtocol.S_IFDIR | 0700, getattr(lookup("/containers")).getInt(60));
+        assertEquals(FuseProtocol.S_IFDIR | 0555, getattr(lookup("/proc")).getInt(60));
         long uuid = lookup("/sys/devices/virtual/dmi/id/product_uuid");
         assertEquals(4096, call(FuseProtocol.GETATTR, uuid, body(16), 0).getLong(16 + 8), "sysfs files have a page size");
+        assertEquals(FuseProtocol.S_IFREG | 0400, getattr(uuid).getInt(60), "root-only, as on the host");
         call(FuseProtocol.LOOKUP, FuseProtocol.ROOT_ID, name("etc"), ENOENT);
         call(FuseProtocol.GETATTR, 9999, body(16), ENOENT);
     }
@@ -196,7 +217,7 @@ class FuseFileSystemTest {
     @Test
     void readRendersAtOffsetZeroAndSlicesFurtherOn() {
         long fh = open(lookup("/proc/uptime"), 0);
-        assertEquals(List.of(new Caller(4242, 1000, 1001)), backend.callers, "the caller comes from the request header");
+        assertEquals(List.of(caller), backend.callers, "the caller comes from the request header");
         assertEquals(List.of(FileBackend.Owner.HOST), backend.openedFor);
         assertEquals("rendered 1\n", read(fh, 0, 4096));
         assertEquals("ered 1\n", read(fh, 4, 4096), "same text further on, no new render");
@@ -215,7 +236,7 @@ class FuseFileSystemTest {
         long previousDaemonsHandle = 7; // below this daemon's first handle: given out by the daemon before it
         ByteBuffer data = call(FuseProtocol.READ, uptime, body(40).putLong(0, previousDaemonsHandle).putInt(16, 4096), 0);
         assertEquals("rendered 1 for c1\n", StandardCharsets.UTF_8.decode(data).toString());
-        assertEquals(List.of(new Caller(4242, 1000, 1001)), backend.callers, "opened again for the request's caller");
+        assertEquals(List.of(caller), backend.callers, "opened again for the request's caller");
         assertEquals(List.of(backend.owner("c1")), backend.openedFor, "and the request's node's view");
         assertEquals(1, fs.openFiles());
         call(FuseProtocol.READ, uptime, body(40).putLong(0, Long.MAX_VALUE).putInt(16, 10), 9); // never given out: EBADF
@@ -349,6 +370,109 @@ class FuseFileSystemTest {
         assertEquals(FsTree.CONTAINERS_ID, c1Root.get(".."));
         assertEquals(lookup("/containers/c1/proc"), c1Root.get("proc"));
         assertEquals(1L << FsTree.SLOT_SHIFT | lookup("/proc/sys"), readdir(lookup("/containers/c1/proc"), 0).get("sys"));
+    }
+
+    @Test
+    void aCallerOfNoContainerReachesNothingButTheMountRootsAttributes() {
+        register("c1", 1, 100000, 100000);
+        long meminfo = lookup("/containers/c1/proc/meminfo");
+        long uuid = lookup("/containers/c1/sys/devices/virtual/dmi/id/product_uuid");
+        long hostMeminfo = lookup("/proc/meminfo");
+        caller = new Caller(5000, 65534, 65534); // nobody on the host
+        call(FuseProtocol.LOOKUP, FuseProtocol.ROOT_ID, name(FsTree.CONTAINERS), EACCES);
+        call(FuseProtocol.LOOKUP, FsTree.CONTAINERS_ID, name("c1"), EACCES);
+        call(FuseProtocol.READDIR, FsTree.CONTAINERS_ID, body(40).putInt(16, 4096), EACCES);
+        call(FuseProtocol.OPENDIR, FuseProtocol.ROOT_ID, body(8), EACCES);
+        call(FuseProtocol.GETATTR, meminfo, body(16), EACCES);
+        call(FuseProtocol.OPEN, meminfo, body(8), EACCES);
+        call(FuseProtocol.OPEN, hostMeminfo, body(8), EACCES);
+        call(FuseProtocol.OPEN, uuid, body(8), EACCES);
+        call(FuseProtocol.GETATTR, FuseProtocol.ROOT_ID, body(16), 0); // stat of the mount point: its 0700 is no secret
+        caller = new Caller(5001, 200000, 200000); // another container's root
+        call(FuseProtocol.OPEN, meminfo, body(8), EACCES);
+        call(FuseProtocol.LOOKUP, FsTree.CONTAINERS_ID, name("c1"), EACCES);
+        caller = new Caller(5002, 101000, 101000); // a user of c1 other than its root
+        open(meminfo, 0);
+        call(FuseProtocol.OPEN, uuid, body(8), EACCES);
+        call(FuseProtocol.LOOKUP, lookupAsRoot("/containers/c1/proc"), name("meminfo"), 0);
+        caller = new Caller(5003, 100000, 100000); // c1's root
+        open(uuid, 0);
+        caller = new Caller(5004, 0, 0); // host root
+        open(uuid, 0);
+        open(hostMeminfo, 0);
+        assertEquals(4, backend.openedFor.size(), "refused opens never reach the backend");
+        long previousDaemonsHandle = 7;
+        caller = new Caller(5000, 65534, 65534);
+        call(FuseProtocol.READ, meminfo, body(40).putLong(0, previousDaemonsHandle).putInt(16, 4096), EACCES);
+    }
+
+    private long lookupAsRoot(String path) {
+        Caller was = caller;
+        caller = new Caller(1, 0, 0);
+        try {
+            return lookup(path);
+        } finally {
+            caller = was;
+        }
+    }
+
+    @Test
+    void eachViewHasAtMostItsLimitOfOpenFiles() {
+        fs = new FuseFileSystem(tree, backend, new FuseFileSystem.Limits(3, 1 << 20, 1 << 20));
+        register("c1", 1, 100000, 100000);
+        register("c2", 2, 200000, 200000);
+        long c1 = lookup("/containers/c1/proc/uptime");
+        caller = new Caller(5000, 100000, 100000);
+        long first = open(c1, 0);
+        open(c1, 0);
+        open(c1, 0);
+        call(FuseProtocol.OPEN, c1, body(8), ENFILE);
+        caller = new Caller(5000, 0, 0);
+        open(lookup("/containers/c2/proc/uptime"), 0); // another view's files count apart
+        call(FuseProtocol.RELEASE, c1, body(24).putLong(0, first), 0);
+        call(FuseProtocol.RELEASE, c1, body(24).putLong(0, first), 0); // released twice: counted once
+        open(c1, 0);
+        call(FuseProtocol.OPEN, c1, body(8), ENFILE);
+        assertEquals(4, fs.openFiles());
+    }
+
+    @Test
+    void renderedTextIsKeptWithinItsBoundsAndRenderedAgainPastThem() {
+        fs = new FuseFileSystem(tree, backend, new FuseFileSystem.Limits(1024, 8, 10));
+        backend.content = "0123456789".getBytes(StandardCharsets.UTF_8); // over the 8 bytes a file may keep
+        long uptime = lookup("/proc/uptime");
+        long big = open(uptime, 0);
+        assertEquals("0123456789", read(big, 0, 4096));
+        assertEquals("89", read(big, 8, 4096));
+        assertEquals(2, backend.renders, "not kept: rendered again for the read further on");
+        assertEquals(0, fs.keptBytes());
+        backend.content = "abcdef".getBytes(StandardCharsets.UTF_8);
+        long first = open(uptime, 0);
+        long second = open(uptime, 0);
+        read(first, 0, 4096);
+        read(second, 0, 4096);
+        assertEquals(6, fs.keptBytes(), "the second text would pass the 10 bytes kept in all");
+        int renders = backend.renders;
+        assertEquals("def", read(first, 3, 4096));
+        assertEquals("def", read(second, 3, 4096));
+        assertEquals(renders + 1, backend.renders, "the kept text serves its handle; the other renders again");
+        call(FuseProtocol.RELEASE, uptime, body(24).putLong(0, first), 0);
+        assertEquals(0, fs.keptBytes(), "a released handle keeps nothing");
+    }
+
+    @Test
+    void anErrorWhileAnsweringIsAnsweredWithEioAndTheNextRequestIsServed() {
+        long fh = open(lookup("/proc/uptime"), 0);
+        backend.failure = new OutOfMemoryError("Java heap space (a test)");
+        ByteBuffer args = body(40).putLong(0, fh).putInt(16, 4096).putInt(20, 2);
+        ByteBuffer in = ByteBuffer.allocate(FuseProtocol.IN_HEADER_SIZE + 40).order(ByteOrder.LITTLE_ENDIAN);
+        in.putInt(in.capacity()).putInt(FuseProtocol.READ).putLong(77).putLong(5).putInt(0).putInt(0).putInt(1)
+                .putShort((short) 0).putShort((short) 0).put(args.array());
+        assertFalse(FuseSession.answer(fs, FuseRequest.parse(in, in.capacity()), out, notification));
+        ByteBuffer reply = out.duplicate().order(ByteOrder.LITTLE_ENDIAN);
+        assertEquals(-EIO, reply.getInt(4));
+        assertEquals(77, reply.getLong(8), "answered, so the caller does not wait forever");
+        assertEquals("rendered 1\n", read(fh, 0, 4096), "and the next request is served");
     }
 
     @Test

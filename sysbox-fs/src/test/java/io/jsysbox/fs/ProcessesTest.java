@@ -21,6 +21,8 @@ class ProcessesTest {
         assertEquals(0, Processes.parseRootId("         0          0 4294967295\n"));
         assertEquals(165536, Processes.parseRootId("         0     165536      65536\n"));
         assertEquals(-1, Processes.parseRootId("      1000     100000          1\n"));
+        assertEquals(65536, Processes.parseRootIdCount("         0     165536      65536\n"));
+        assertEquals(-1, Processes.parseRootIdCount("      1000     100000          1\n"));
     }
 
     @Test
