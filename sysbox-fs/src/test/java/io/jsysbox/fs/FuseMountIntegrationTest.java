@@ -31,7 +31,8 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 /**
  * The real thing: jsysbox-fs mounted in a temp dir, read and written by host processes and by processes in
  * their own user and pid namespaces (stand-ins for containers, whose root is host uid and gid 100000, 200000…).
- * Needs root (as CI runs it); skipped otherwise.
+ * Their processes reach their files as a container's do: at a bind mount of the file (see {@link #attached}), never
+ * through the mount root, which is host root's alone. Needs root (as CI runs it); skipped otherwise.
  */
 class FuseMountIntegrationTest {
     @TempDir
@@ -41,6 +42,8 @@ class FuseMountIntegrationTest {
     private ContainerRegistry registry;
     private FuseSession session;
     private final List<Process> containers = new ArrayList<>();
+    private final List<Path> attachments = new ArrayList<>();
+    private int attachedBefore;
 
     @BeforeEach
     void mount() throws IOException {
@@ -54,12 +57,17 @@ class FuseMountIntegrationTest {
     }
 
     private FuseSession mountWith(ContainerRegistry containers) throws IOException {
-        FuseFileSystem fs = new FuseFileSystem(new FsTree(VirtualFileRegistry.standard(), 0), new ContainerFiles(containers));
+        return mountWith(new ContainerFiles(containers));
+    }
+
+    private FuseSession mountWith(FileBackend backend) throws IOException {
+        FuseFileSystem fs = new FuseFileSystem(new FsTree(VirtualFileRegistry.standard(), 0), backend);
         return FuseSession.mount(mnt, FuseDevice.open(), fs, 2, true);
     }
 
     @AfterEach
     void unmount() {
+        detachAttachments();
         for (Process container : containers) {
             container.descendants().forEach(ProcessHandle::destroyForcibly);
             container.destroyForcibly();
@@ -78,6 +86,31 @@ class FuseMountIntegrationTest {
     /** Container {@code id}'s file {@code path} (relative, as "proc/meminfo"), where its bind mount's source is. */
     private Path file(String id, String path) {
         return mnt.resolve(FsTree.CONTAINERS).resolve(id).resolve(path);
+    }
+
+    /**
+     * Container {@code id}'s file {@code path} where its processes reach it: the runtime clones the file of the view
+     * and attaches it over the container's own; here, on a host path (the stand-ins share the host's mounts).
+     */
+    private Path attached(String id, String path) throws IOException {
+        Path target = temp.resolve("attached").resolve(id + "-" + attachedBefore++ + "-" + path.replace('/', '-'));
+        Files.createDirectories(target.getParent());
+        Files.createFile(target);
+        io.jsysbox.linux.Linux.mount(file(id, path).toString(), target, null, io.jsysbox.linux.Linux.MS_BIND, null);
+        attachments.add(target);
+        return target;
+    }
+
+    /** Detaches the attached files: they hold the connection open, as a container's do. */
+    private void detachAttachments() {
+        for (Path attachment : attachments) {
+            try {
+                io.jsysbox.linux.Linux.umountDetach(attachment);
+            } catch (io.jsysbox.linux.LinuxException e) {
+                throw new AssertionError(e);
+            }
+        }
+        attachments.clear();
     }
 
     private static long ino(Path file) throws IOException {
@@ -133,9 +166,11 @@ class FuseMountIntegrationTest {
         String bValue = Integer.parseInt(host.strip()) + 6 + "\n";
         Path aPanic = file("a", "proc/sys/kernel/panic");
         Path bPanic = file("b", "proc/sys/kernel/panic");
+        Path aInside = attached("a", "proc/sys/kernel/panic");
+        Path bInside = attached("b", "proc/sys/kernel/panic");
 
-        assertEquals(aValue, inContainer(a, "echo " + aValue.strip() + " > " + aPanic + " && busybox cat " + aPanic));
-        assertEquals(bValue, inContainer(b, "echo " + bValue.strip() + " > " + bPanic + " && busybox cat " + bPanic));
+        assertEquals(aValue, inContainer(a, "echo " + aValue.strip() + " > " + aInside + " && busybox cat " + aInside));
+        assertEquals(bValue, inContainer(b, "echo " + bValue.strip() + " > " + bInside + " && busybox cat " + bInside));
         assertEquals(host, Files.readString(mnt.resolve("proc/sys/kernel/panic")), "the host's view keeps the host's");
         assertEquals(host, hostPanic());
         assertEquals(aValue, Files.readString(aPanic), "a view's content is its container's, whoever reads it");
@@ -152,9 +187,9 @@ class FuseMountIntegrationTest {
         assertEquals(100000, Files.getAttribute(aPanic, "unix:uid"));
         assertEquals(100000, Files.getAttribute(aPanic, "unix:gid"));
         assertEquals(200000, Files.getAttribute(file("b", "proc/meminfo"), "unix:uid"));
-        assertEquals("0:0\n", inContainer(a, "stat -c %u:%g " + aPanic), "root:root inside, as in procfs");
+        assertEquals("0:0\n", inContainer(a, "stat -c %u:%g " + aInside), "root:root inside, as in procfs");
 
-        double uptime = Double.parseDouble(inContainer(a, "busybox cat " + file("a", "proc/uptime")).split(" ")[0]);
+        double uptime = Double.parseDouble(inContainer(a, "busybox cat " + attached("a", "proc/uptime")).split(" ")[0]);
         double hostUptime = Double.parseDouble(Files.readString(Path.of("/proc/uptime")).split(" ")[0]);
         assertTrue(uptime < 60 && uptime < hostUptime, "uptime since the container started: " + uptime);
         assertEquals(ProductUuid.forContainer("b") + "\n", sendfile(file("b", "sys/devices/virtual/dmi/id/product_uuid")));
@@ -178,18 +213,19 @@ class FuseMountIntegrationTest {
         registry.register("a", a, 0);
         registry.register("b", b, 0);
         Path aPanic = file("a", "proc/sys/kernel/panic");
+        Path aInside = attached("a", "proc/sys/kernel/panic");
         String host = hostPanic();
         String mine = Integer.parseInt(host.strip()) + 7 + "\n";
 
-        assertTrue(inContainer(a, "setpriv --reuid=1000 --regid=1000 --clear-groups sh -c 'echo 3 > " + aPanic + "'")
+        assertTrue(inContainer(a, "setpriv --reuid=1000 --regid=1000 --clear-groups sh -c 'echo 3 > " + aInside + "'")
                 .contains("Permission denied"), "a user of the container other than root");
-        assertTrue(inContainer(b, "echo 3 > " + aPanic).contains("Operation not permitted"), "another container's root");
+        assertTrue(inContainer(b, "echo 3 > " + aInside).contains("Permission denied"), "another container's root");
         FileSystemException e = assertThrows(FileSystemException.class, () -> Files.writeString(aPanic, "3\n"));
         assertTrue(e.getMessage().endsWith("Operation not permitted"), "host root, from the host: " + e.getMessage());
         assertEquals(host, Files.readString(aPanic), "no write went through");
-        assertEquals(mine, inContainer(a, "unshare --pid --fork sh -c 'echo " + mine.strip() + " > " + aPanic + "' && cat " + aPanic),
+        assertEquals(mine, inContainer(a, "unshare --pid --fork sh -c 'echo " + mine.strip() + " > " + aInside + "' && cat " + aInside),
                 "a process in a pid namespace nested in the container's counts as the container's");
-        assertTrue(inContainer(a, "/bin/echo abc > " + aPanic).contains("Invalid argument"));
+        assertTrue(inContainer(a, "/bin/echo abc > " + aInside).contains("Invalid argument"));
         assertEquals(host, hostPanic());
     }
 
@@ -232,18 +268,20 @@ class FuseMountIntegrationTest {
         Path bPanic = file("b", "proc/sys/kernel/panic");
         long hostIno = ino(mnt.resolve("proc/sys/kernel/panic"));
         String mine = Integer.parseInt(hostPanic().strip()) + 5 + "\n";
-        assertEquals(mine, inContainer(a, "echo " + mine.strip() + " > " + aPanic + " && cat " + aPanic));
+        Path aInside = attached("a", "proc/sys/kernel/panic");
+        assertEquals(mine, inContainer(a, "echo " + mine.strip() + " > " + aInside + " && cat " + aInside));
         assertEquals(2L << FsTree.SLOT_SHIFT | hostIno, ino(bPanic));
         assertTrue(registry.unregister("b"));
 
         // Daemon restart: unmount, a new registry from the state file, mount again.
+        detachAttachments();
         session.close();
         session = null;
         ContainerRegistry restored = new ContainerRegistry(stateFile);
         restored.restore();
         session = mountWith(restored);
         assertEquals(1L << FsTree.SLOT_SHIFT | hostIno, ino(aPanic), "the node ids the kernel knows it by");
-        assertEquals(mine, inContainer(a, "busybox cat " + aPanic));
+        assertEquals(mine, inContainer(a, "busybox cat " + attached("a", "proc/sys/kernel/panic")));
         assertEquals(100000, Files.getAttribute(aPanic, "unix:uid"));
         assertThrows(NoSuchFileException.class, () -> ino(bPanic));
         restored.register("b", b, 0);
@@ -257,6 +295,85 @@ class FuseMountIntegrationTest {
             assertThrows(IOException.class, () -> previous.read(ByteBuffer.allocate(64), 0));
         }
         assertEquals(hostPanic(), Files.readString(aPanic), "a new container starts with the host's values");
+    }
+
+    @Test
+    void hostUsersReachNothingAndAContainersUsersNotItsRootOnlyFiles() throws Exception {
+        long a = startContainer(100000);
+        registry.register("a", a, 0);
+        Path meminfo = attached("a", "proc/meminfo");
+        Path uuid = attached("a", "sys/devices/virtual/dmi/id/product_uuid");
+        // A host user walks into the mount (the kernel refuses: 0700 root), or reaches a container's file some other
+        // way, as this bind mount (we refuse: not a uid of the container's).
+        for (String path : List.of(mnt.toString(), mnt.resolve(FsTree.CONTAINERS).toString(), mnt.resolve("proc/meminfo").toString(),
+                file("a", "sys/devices/virtual/dmi/id/product_uuid").toString(), meminfo.toString(), uuid.toString())) {
+            String out = onHost("setpriv --reuid=65534 --regid=65534 --clear-groups cat " + path);
+            assertTrue(out.contains("Permission denied"), "host user nobody, cat " + path + ": " + out);
+        }
+        assertTrue(onHost("setpriv --reuid=65534 --regid=65534 --clear-groups ls " + mnt.resolve(FsTree.CONTAINERS))
+                .contains("Permission denied"));
+        assertEquals(ProductUuid.forContainer("a") + "\n", inContainer(a, "cat " + uuid), "root-only: its root reads it");
+        String asUser = "setpriv --reuid=1000 --regid=1000 --clear-groups cat ";
+        assertTrue(inContainer(a, asUser + uuid).contains("Permission denied"), "not its other users, as on a host");
+        assertTrue(inContainer(a, asUser + meminfo).startsWith("MemTotal:"), "which read its other files");
+    }
+
+    @Test
+    void aReaderSurvivesAnErrorThrownWhileAnswering() throws Exception {
+        session.close();
+        FileBackend files = new ContainerFiles(registry);
+        session = mountWith(new FileBackend() {
+            @Override
+            public Owner owner(long slot) {
+                return files.owner(slot);
+            }
+
+            @Override
+            public Owner owner(String id) {
+                return files.owner(id);
+            }
+
+            @Override
+            public List<Owner> owners() {
+                return files.owners();
+            }
+
+            @Override
+            public OpenFile open(Owner owner, FsTree.Node node, Caller caller, boolean forWriting) throws FsError {
+                OpenFile file = files.open(owner, node, caller, forWriting);
+                return !node.path.equals("/proc/loadavg") ? file : new OpenFile() {
+                    @Override
+                    public byte[] render() {
+                        throw new OutOfMemoryError("Java heap space (a test)");
+                    }
+
+                    @Override
+                    public int write(byte[] data, long offset) throws FsError {
+                        return file.write(data, offset);
+                    }
+                };
+            }
+        });
+        // More failures than readers (2): a reader that died of one would leave the next reads waiting forever.
+        String uptime = CompletableFuture.supplyAsync(() -> {
+            try {
+                for (int i = 0; i < 5; i++) {
+                    IOException e = assertThrows(IOException.class, () -> Files.readString(mnt.resolve("proc/loadavg")));
+                    assertEquals("Input/output error", e.getMessage());
+                }
+                return Files.readString(mnt.resolve("proc/uptime"));
+            } catch (IOException e) {
+                throw new AssertionError(e);
+            }
+        }).get(20, TimeUnit.SECONDS);
+        assertEquals(Files.readString(Path.of("/proc/uptime")).split(" ").length, uptime.split(" ").length);
+    }
+
+    private static String onHost(String script) throws Exception {
+        Process p = new ProcessBuilder("sh", "-c", script).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(p.waitFor(10, TimeUnit.SECONDS), "sh timed out");
+        return out;
     }
 
     /**
