@@ -1,5 +1,7 @@
 package io.jsysbox.installer;
 
+import io.jsysbox.api.RuntimeDirs;
+
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -184,7 +186,8 @@ sealed interface Supervision permits Supervision.Systemd, Supervision.Plain {
             }
             try {
                 Files.createDirectories(HostLayout.LOG_DIR);
-                Files.createDirectories(HostLayout.RUN_DIR);
+                // Its pid files go there before the manager first sets its mode: never listable meanwhile.
+                RuntimeDirs.createIfMissing(HostLayout.RUN_DIR, RuntimeDirs.PASSED_BY_CONTAINERS);
             } catch (IOException e) {
                 throw new InstallException("cannot create " + HostLayout.LOG_DIR + " or " + HostLayout.RUN_DIR + ": " + e.getMessage());
             }

@@ -7,8 +7,8 @@ import io.jsysbox.api.v1.IdRange;
 import io.jsysbox.api.v1.PrepareRequest;
 import io.jsysbox.api.v1.PrepareResponse;
 import io.jsysbox.api.v1.SpecialMount;
+import io.jsysbox.api.RuntimeDirs;
 import io.jsysbox.api.v1.StatusResponse;
-import io.jsysbox.linux.Fd;
 import io.jsysbox.linux.Linux;
 import io.jsysbox.linux.LinuxException;
 import org.slf4j.Logger;
@@ -37,10 +37,10 @@ import java.util.regex.Pattern;
 public final class ContainerManager {
     private static final Logger LOG = LoggerFactory.getLogger(ContainerManager.class);
     private static final Pattern CONTAINER_ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.-]{0,127}");
-    private static final int SLOT_DIR_MODE = 0711;
 
     private final IdRangeAllocator allocator;
     private final StateStore store;
+    private final Path stateDir;
     private final Path mountRoot;
     private final SpecialMounts specialMounts;
     private final DeviceNodes deviceNodes;
@@ -66,6 +66,7 @@ public final class ContainerManager {
         this.allocator = allocator;
         this.virtualFiles = virtualFiles;
         this.store = store;
+        this.stateDir = stateDir;
         this.mountRoot = mountRoot;
         this.specialMounts = new SpecialMounts(stateDir);
         this.deviceNodes = new DeviceNodes(mountRoot.resolveSibling("dev"));
@@ -79,8 +80,12 @@ public final class ContainerManager {
      * gone (rootfs removed and init dead), and clears slot dirs no container owns (a crash mid-Prepare).
      */
     public synchronized void start() throws IOException {
+        // Every container's root passes the state dir to its special dirs (containers/<id>), as the mount root.
+        RuntimeDirs.ensure(stateDir, RuntimeDirs.PASSED_BY_CONTAINERS);
+        RuntimeDirs.restrictFile(store.file());
         prepareMountRoot();
         deviceNodes.prepare();
+        specialMounts.prepare();
         innerImages.cache().start();
         ManagerState state = store.load();
         // Slot holders first, then the pods' containers sharing their slots.
@@ -96,7 +101,9 @@ public final class ContainerManager {
         forgetRemoved();
         LOG.info("loaded {} container(s) from {}", containers.size(), store.file());
         reconcile();
-        Files.createDirectories(syncMarkers);
+        for (ContainerState c : containers.values()) reownContainerDirs(c);
+        // Markers name containers; only host root's jsysbox-runc delete reads them.
+        RuntimeDirs.ensure(syncMarkers, RuntimeDirs.HOST_ROOT_ONLY);
         try (var markers = Files.newDirectoryStream(syncMarkers)) {
             for (Path marker : markers) Files.delete(marker);
         }
@@ -297,7 +304,7 @@ public final class ContainerManager {
         ContainerState.Builder made = new ContainerState.Builder(id, slot, rootfs.toString(), sharedWith);
         try {
             Path slotDir = mountRoot.resolve(ContainerState.dirName(slot, id, sharedWith));
-            mkdirMode(slotDir, SLOT_DIR_MODE);
+            RuntimeDirs.ensure(slotDir, RuntimeDirs.ONE_CONTAINERS, gids.rootId());
             made.dirs.add(slotDir.toString());
             var home = specialMounts.homeFor(id, rootfs);
             Optional<OverlayLayers> layers = OverlayLayers.of(MountInfo.read(), rootfs);
@@ -523,21 +530,28 @@ public final class ContainerManager {
 
     /**
      * The mount root is a private mount (nothing attached under it propagates into containers' or other
-     * namespaces) and world-traversable, so runc can reach the rootfs view from inside the user namespace.
+     * namespaces). It and the runtime dir above it are passable by all (not listable), so runc reaches the rootfs
+     * view from inside the user namespace; each slot dir below lets only its container's root pass.
      */
     private void prepareMountRoot() throws IOException {
-        mkdirMode(mountRoot.getParent(), SLOT_DIR_MODE);
-        mkdirMode(mountRoot, SLOT_DIR_MODE);
+        RuntimeDirs.ensure(mountRoot.getParent(), RuntimeDirs.PASSED_BY_CONTAINERS);
+        RuntimeDirs.ensure(mountRoot, RuntimeDirs.PASSED_BY_CONTAINERS);
         if (MountInfo.read().topmostAt(mountRoot).isEmpty()) {
             Linux.mount(mountRoot.toString(), mountRoot, null, Linux.MS_BIND, null);
         }
         Linux.mount("none", mountRoot, null, Linux.MS_PRIVATE, null);
     }
 
-    private static void mkdirMode(Path dir, int mode) throws IOException {
-        Files.createDirectories(dir);
-        try (Fd fd = Linux.openDirectoryNoSymlinks(dir)) {
-            Linux.fchmod(fd, mode);
+    /**
+     * Gives a loaded container's dirs (slot dir, device nodes dir, special dirs' home) the owner and mode of
+     * {@link RuntimeDirs#ONE_CONTAINERS}: an older manager made them passable by every host user.
+     */
+    private void reownContainerDirs(ContainerState c) throws IOException {
+        int gid = allocator.gidRange(c.slot()).rootId();
+        List<Path> dirs = List.of(mountRoot.resolve(c.dirName()), deviceNodes.dirOf(c.dirName()),
+                specialMounts.homeFor(c.id(), Path.of(c.rootfs())).dir());
+        for (Path dir : dirs) {
+            if (Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) RuntimeDirs.ensure(dir, RuntimeDirs.ONE_CONTAINERS, gid);
         }
     }
 

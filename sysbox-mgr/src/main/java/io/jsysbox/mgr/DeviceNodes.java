@@ -1,6 +1,7 @@
 package io.jsysbox.mgr;
 
 import io.jsysbox.linux.MountInfo;
+import io.jsysbox.api.RuntimeDirs;
 import io.jsysbox.api.v1.DeviceNode;
 import io.jsysbox.linux.Fd;
 import io.jsysbox.linux.Linux;
@@ -16,8 +17,9 @@ import java.util.List;
  * Device nodes a system container gets, made for it: /dev/net/tun (rootless Podman's slirp4netns, VPNs) and /dev/fuse
  * (fuse-overlayfs), both safe in a user namespace. Why not the host's nodes: they belong to host root (mode 0600 on
  * hosts without udev), so inside the container nobody could open them. These are owned by the container's root with
- * mode 0666, as a distribution's udev makes them. They live on a tmpfs of their own, mounted without nodev (/run
- * usually is nodev, which would make them unusable).
+ * mode 0666, as a distribution's udev makes them (the container's other users open them too). They live on a tmpfs
+ * of their own, mounted without nodev (/run usually is nodev, which would make them unusable), each container's in a
+ * dir only its root passes ({@link RuntimeDirs#ONE_CONTAINERS}): on the host, no other user reaches them.
  */
 final class DeviceNodes {
     private record Device(String destination, String name, int major, int minor) {}
@@ -31,12 +33,19 @@ final class DeviceNodes {
         this.root = root;
     }
 
-    /** Mounts the tmpfs the nodes live on, unless a previous manager did. */
+    /** Mounts the tmpfs the nodes live on, unless a previous manager did; passable by all containers' roots. */
     void prepare() throws IOException {
-        Files.createDirectories(root);
+        RuntimeDirs.ensure(root, RuntimeDirs.PASSED_BY_CONTAINERS);
         if (MountInfo.read().topmostAt(root).isEmpty()) {
-            Linux.mount("jsysbox-dev", root, "tmpfs", Linux.MS_NOSUID | Linux.MS_NOEXEC, "mode=0711,size=64k");
+            Linux.mount("jsysbox-dev", root, "tmpfs", Linux.MS_NOSUID | Linux.MS_NOEXEC,
+                    String.format("mode=%04o,size=64k", RuntimeDirs.PASSED_BY_CONTAINERS));
         }
+        RuntimeDirs.ensure(root, RuntimeDirs.PASSED_BY_CONTAINERS); // the tmpfs's root, also one an older manager mounted
+    }
+
+    /** The dir of the nodes of the container whose slot dir is named {@code dirName}. */
+    Path dirOf(String dirName) {
+        return root.resolve(dirName);
     }
 
     /**
@@ -44,11 +53,9 @@ final class DeviceNodes {
      * {@code uid}:{@code gid}, for the devices the host has.
      */
     List<DeviceNode> make(String dirName, int uid, int gid, ContainerState.Builder made) throws IOException {
-        Path dir = root.resolve(dirName);
+        Path dir = dirOf(dirName);
         if (Files.exists(dir, LinkOption.NOFOLLOW_LINKS)) NoFollowTree.delete(root, dir.getFileName().toString());
-        try (Fd rootFd = Linux.openDirectoryNoSymlinks(root)) {
-            Linux.mkdirAt(rootFd, dir.getFileName().toString(), 0711);
-        }
+        RuntimeDirs.ensure(dir, RuntimeDirs.ONE_CONTAINERS, gid);
         made.dirs.add(dir.toString());
         List<DeviceNode> nodes = new ArrayList<>();
         try (Fd dirFd = Linux.openDirectoryNoSymlinks(dir)) {

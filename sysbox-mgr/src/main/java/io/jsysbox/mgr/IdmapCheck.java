@@ -1,5 +1,6 @@
 package io.jsysbox.mgr;
 
+import io.jsysbox.api.RuntimeDirs;
 import io.jsysbox.linux.FsCredentials;
 import io.jsysbox.linux.Linux;
 
@@ -21,7 +22,8 @@ final class IdmapCheck {
     static String run(Path base) {
         Path work;
         try {
-            Files.createDirectories(base);
+            // The doctor may probe before the manager first ran: the state dir must not start out 0755.
+            RuntimeDirs.createIfMissing(base, RuntimeDirs.PASSED_BY_CONTAINERS);
             work = Files.createTempDirectory(base, "jsysbox-idmap-check");
         } catch (IOException e) {
             return "cannot create a temp dir in " + base + ": " + e.getMessage();

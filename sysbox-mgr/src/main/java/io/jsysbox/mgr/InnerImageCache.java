@@ -1,5 +1,6 @@
 package io.jsysbox.mgr;
 
+import io.jsysbox.api.RuntimeDirs;
 import io.jsysbox.api.v1.InnerImageCacheEntry;
 import io.jsysbox.api.v1.InnerImageCacheStatus;
 import io.jsysbox.linux.Fd;
@@ -48,7 +49,6 @@ public final class InnerImageCache {
     private static final Pattern KEY = Pattern.compile("[0-9a-f]{32}");
     /** Docker's layer ids (overlay2 cache-id) */
     private static final Pattern CACHE_ID = Pattern.compile("[0-9a-f]{64}");
-    private static final int DIR_MODE = 0700;
 
     /** A complete entry. {@code sharedLayers}: the inner image layers' directories, relative to {@code tree}. */
     public record Entry(String key, Path tree, Path source, List<String> sharedLayers) {}
@@ -61,10 +61,8 @@ public final class InnerImageCache {
 
     /** Makes the cache directory and removes what a killed manager left half-filled. */
     public synchronized void start() throws IOException {
-        Files.createDirectories(dir);
-        try (Fd fd = Linux.openDirectoryNoSymlinks(dir)) {
-            Linux.fchmod(fd, DIR_MODE);
-        }
+        // Only the manager (host root) reads the copies: it ID-maps them into containers' slot dirs.
+        RuntimeDirs.ensure(dir, RuntimeDirs.HOST_ROOT_ONLY);
         try (var entries = Files.newDirectoryStream(dir, TEMPORARY_PREFIX + "*")) {
             for (Path leftover : entries) {
                 LOG.warn("removing the half-filled inner image cache entry {} (a manager stopped while filling it)", leftover);

@@ -2,6 +2,7 @@ package io.jsysbox.mgr;
 
 import io.grpc.BindableService;
 import io.grpc.Server;
+import io.jsysbox.api.RuntimeDirs;
 import io.jsysbox.api.UnixChannels;
 import io.jsysbox.linux.Systemd;
 import org.slf4j.Logger;
@@ -76,7 +77,7 @@ public final class Main implements Callable<Integer> {
         every("forget-removed", Duration.ofSeconds(2), manager::forgetRemoved);
         every("inner-image-cache-gc", Duration.ofMinutes(1), manager::collectGarbage);
         Server server = UnixChannels.serve(socket, List.<BindableService>of(new ManagerService(manager)));
-        Files.writeString(pidFile, ProcessHandle.current().pid() + "\n");
+        RuntimeDirs.writePrivately(pidFile, ProcessHandle.current().pid() + "\n");
         log.info("jsysbox-mgr {} listening on {} (pool: {} ranges of {} from uid {} / gid {})", version, socket,
                 allocator.slots(), IdRangeAllocator.RANGE_SIZE, allocator.uidPool().start(), allocator.gidPool().start());
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {

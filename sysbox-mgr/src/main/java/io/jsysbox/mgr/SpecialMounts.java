@@ -1,5 +1,6 @@
 package io.jsysbox.mgr;
 
+import io.jsysbox.api.RuntimeDirs;
 import io.jsysbox.linux.Errno;
 import io.jsysbox.linux.Fd;
 import io.jsysbox.linux.Linux;
@@ -19,18 +20,23 @@ import java.util.Set;
  * Host dirs owned by the container's root that back /var/lib/docker and friends inside it, so inner engines
  * get a real filesystem (not overlay-on-overlay). For a Docker overlay2 rootfs they live in the container's
  * layer dir ({@code <layer>/jsysbox/<name>}: kept across stop/start, gone with {@code docker rm}); otherwise in
- * {@code <state-dir>/containers/<id>/<name>}, removed on Release.
+ * {@code <state-dir>/containers/<id>/<name>}, removed on Release. Either home lets only the container's root pass
+ * ({@link RuntimeDirs#ONE_CONTAINERS}): runc, inside the user namespace, bind-mounts the special dirs by path.
  */
 public final class SpecialMounts {
     private static final Logger LOG = LoggerFactory.getLogger(SpecialMounts.class);
     public static final Set<String> ALLOWED = Set.of("/var/lib/docker", "/var/lib/containerd", "/var/lib/containers",
             "/var/lib/kubelet", "/var/lib/rancher/k3s", "/var/lib/buildkit");
-    private static final int LAYER_DIR_MODE = 0711;
     private static final int SPECIAL_DIR_MODE = 0700;
 
     private final Path stateDir;
 
     public SpecialMounts(Path stateDir) { this.stateDir = stateDir; }
+
+    /** Makes (or re-modes) the dir of the homes that are not in a layer: passed by every container's root. */
+    public void prepare() throws IOException {
+        RuntimeDirs.ensure(stateDir.resolve("containers"), RuntimeDirs.PASSED_BY_CONTAINERS);
+    }
 
     /** The directory the special dirs of a container go in, and whether it outlives the container. */
     public record Home(Path dir, boolean kept) {}
@@ -67,7 +73,8 @@ public final class SpecialMounts {
                                     ContainerState.Builder made) throws IOException {
         Map<String, Path> result = new java.util.LinkedHashMap<>();
         if (!destinations.iterator().hasNext()) return result;
-        if (!Files.isDirectory(home.dir(), LinkOption.NOFOLLOW_LINKS)) mkdirOwned(home.dir(), 0, 0, LAYER_DIR_MODE);
+        // Owned again at each start: a container started again may have another range.
+        mkdirOwned(home.dir(), 0, gid, RuntimeDirs.ONE_CONTAINERS);
         if (!home.kept()) made.dirs.add(home.dir().toString());
         for (String destination : destinations) {
             Path dir = home.dir().resolve(dirName(destination));
@@ -99,12 +106,13 @@ public final class SpecialMounts {
                 g -> fromGids.contains(g) ? g - oldGid + gid : g);
     }
 
+    /** Makes (or re-owns) {@code dir}: made host root's alone, then owned, then given {@code mode}, never looser. */
     private static void mkdirOwned(Path dir, int uid, int gid, int mode) throws IOException {
         Files.createDirectories(dir.getParent());
         try (Fd parent = Linux.openDirectoryNoSymlinks(dir.getParent())) {
             String name = dir.getFileName().toString();
             try {
-                Linux.mkdirAt(parent, name, mode);
+                Linux.mkdirAt(parent, name, RuntimeDirs.HOST_ROOT_ONLY);
             } catch (LinuxException e) {
                 if (e.errno() != Errno.EEXIST) throw e;
             }

@@ -3,15 +3,15 @@ package io.jsysbox.mgr;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import io.jsysbox.api.RuntimeDirs;
 
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.nio.channels.FileChannel;
 
-/** Reads and atomically rewrites state.json (write a temp file, fsync, rename over). */
+/** Reads and atomically rewrites state.json (write a temp file, fsync, rename over); host root's alone (0600). */
 public final class StateStore {
     private static final ObjectMapper JSON = new ObjectMapper()
             .enable(SerializationFeature.INDENT_OUTPUT)
@@ -38,11 +38,10 @@ public final class StateStore {
     }
 
     public void save(ManagerState state) throws IOException {
-        Files.createDirectories(file.getParent());
+        RuntimeDirs.createIfMissing(file.getParent(), RuntimeDirs.PASSED_BY_CONTAINERS);
         Path temp = file.resolveSibling(file.getFileName() + ".tmp");
         byte[] bytes = JSON.writeValueAsBytes(state);
-        try (FileChannel out = FileChannel.open(temp, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING,
-                StandardOpenOption.WRITE)) {
+        try (FileChannel out = RuntimeDirs.createPrivately(temp)) {
             out.write(java.nio.ByteBuffer.wrap(bytes));
             out.force(true);
         }

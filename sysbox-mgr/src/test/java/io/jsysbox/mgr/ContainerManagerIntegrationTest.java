@@ -129,6 +129,21 @@ class ContainerManagerIntegrationTest {
                 prepared.getDeviceNodesList().stream().filter(n -> n.getDestination().equals("/dev/net/tun")).count());
         Path devices = Path.of(prepared.getDeviceNodesCount() == 0 ? "/nonexistent" : prepared.getDeviceNodes(0).getSource()).getParent();
 
+        // Host users reach nothing: each container's dirs let its root pass (group: its root gid), the dirs above
+        // them let all pass without listing, the rest is host root's.
+        int gid = (int) prepared.getGidRange().getHostStart();
+        assertOwned("rwx--x---", gid, view.getParent());
+        assertOwned("rwx--x---", gid, special.getParent());
+        if (prepared.getDeviceNodesCount() > 0) assertOwned("rwx--x---", gid, devices);
+        assertOwned("rwx--x--x", 0, mountRoot);
+        assertOwned("rwx--x--x", 0, mountRoot.getParent());
+        assertOwned("rwx--x--x", 0, mountRoot.resolveSibling("dev"));
+        assertOwned("rwx------", 0, mountRoot.resolveSibling("sync"));
+        assertOwned("rwx--x--x", 0, stateDir);
+        assertOwned("rwx--x--x", 0, stateDir.resolve("containers"));
+        assertOwned("rwx------", 0, stateDir.resolve("inner-images"));
+        assertOwned("rw-------", 0, stateDir.resolve("state.json"));
+
         assertTrue(manager.release("c1"));
         assertFalse(manager.release("c1"));
         assertFalse(Files.exists(devices), "the device nodes go with the container");
@@ -138,6 +153,31 @@ class ContainerManagerIntegrationTest {
         assertTrue(Files.isDirectory(special), "special dirs in the layer survive until docker rm");
         assertEquals("overlay", MountInfo.read().topmostAt(merged).orElseThrow().fsType(), "Docker's mount is untouched");
         assertEquals(0, manager.status().getContainersCount());
+    }
+
+    private static void assertOwned(String mode, int gid, Path path) throws Exception {
+        assertEquals(mode, java.nio.file.attribute.PosixFilePermissions.toString(
+                Files.getPosixFilePermissions(path, java.nio.file.LinkOption.NOFOLLOW_LINKS)), path.toString());
+        assertEquals(0, Files.getAttribute(path, "unix:uid", java.nio.file.LinkOption.NOFOLLOW_LINKS), path + " belongs to root");
+        assertEquals(gid, Files.getAttribute(path, "unix:gid", java.nio.file.LinkOption.NOFOLLOW_LINKS), path + "'s group");
+    }
+
+    @Test
+    void anOlderInstallsOpenDirsAndStateAreClosedAtStart() throws Exception {
+        PrepareResponse prepared = manager().prepare(plain("c1"));
+        Path slotDir = Path.of(prepared.getRootfsPath()).getParent();
+        var open = java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x");
+        for (Path dir : List.of(slotDir, mountRoot, stateDir, mountRoot.resolveSibling("sync"))) {
+            Files.setAttribute(dir, "unix:gid", 0);
+            Files.setPosixFilePermissions(dir, open);
+        }
+        Files.setPosixFilePermissions(stateDir.resolve("state.json"), java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
+        manager();
+        assertOwned("rwx--x---", (int) prepared.getGidRange().getHostStart(), slotDir);
+        assertOwned("rwx--x--x", 0, mountRoot);
+        assertOwned("rwx--x--x", 0, stateDir);
+        assertOwned("rwx------", 0, mountRoot.resolveSibling("sync"));
+        assertOwned("rw-------", 0, stateDir.resolve("state.json"));
     }
 
     @Test
@@ -276,6 +316,9 @@ class ContainerManagerIntegrationTest {
         assertEquals(3, manager.status().getFreeRanges(), "one range for the whole pod");
         assertTrue(Files.isDirectory(mountRoot.resolve("2-main")) && Files.isDirectory(mountRoot.resolve("2-sidecar")),
                 "each container of the pod has dirs of its own");
+        int podGid = (int) main.getGidRange().getHostStart();
+        assertOwned("rwx--x---", podGid, mountRoot.resolve("2-main"));
+        assertOwned("rwx--x---", podGid, mountRoot.resolve("2-sidecar")); // one user namespace: the same root gid passes
 
         ContainerManager restarted = manager();
         assertEquals(3, restarted.status().getContainersCount(), "a restarted manager keeps the pod");
