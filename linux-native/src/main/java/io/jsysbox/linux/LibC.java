@@ -30,7 +30,7 @@ interface LibC extends Library {
 
     int fchmodat(int dirFd, byte[] path, int mode, int flags);
 
-    int renameat2(int oldDirFd, String oldPath, int newDirFd, String newPath, int flags);
+    int renameat2(int oldDirFd, byte[] oldPath, int newDirFd, byte[] newPath, int flags);
 
     int symlinkat(byte[] target, int dirFd, byte[] linkPath);
 

@@ -362,12 +362,21 @@ public final class Linux {
 
     /** Renames, failing with EEXIST rather than replacing what is at {@code to} (renameat2 RENAME_NOREPLACE). */
     public static void renameNoReplace(Fd fromDir, String from, Fd toDir, String to) throws LinuxException {
+        renameNoReplace(fromDir, bytes(from), toDir, bytes(to));
+    }
+
+    /** As {@link #renameNoReplace(Fd, String, Fd, String)}, for names as the kernel has them. */
+    public static void renameNoReplace(Fd fromDir, byte[] from, Fd toDir, byte[] to) throws LinuxException {
         renameat2(fromDir, from, toDir, to, 1 /* RENAME_NOREPLACE */);
     }
 
     private static void renameat2(Fd fromDir, String from, Fd toDir, String to, int flags) throws LinuxException {
-        if (C.renameat2(fromDir.value(), from, toDir.value(), to, flags) != 0) {
-            throw new LinuxException("renameat2(" + fromDir.procPathOrName(from) + ", " + toDir.procPathOrName(to) + ")", Native.getLastError());
+        renameat2(fromDir, bytes(from), toDir, bytes(to), flags);
+    }
+
+    private static void renameat2(Fd fromDir, byte[] from, Fd toDir, byte[] to, int flags) throws LinuxException {
+        if (C.renameat2(fromDir.value(), cString(from), toDir.value(), cString(to), flags) != 0) {
+            throw new LinuxException("renameat2(" + fromDir.procPathOrName(text(from)) + ", " + toDir.procPathOrName(text(to)) + ")", Native.getLastError());
         }
     }
 

@@ -472,6 +472,90 @@ class TreeCopyTest {
         assertTrue(withSparse < 1 << 20, "a 10 MiB sparse file counted by its size, not its blocks: " + withSparse);
     }
 
+    @Test
+    void aTreeDeeperThanTheLimitFailsEveryWalkNamingItAndLeavesNoDescriptorOpen() throws Exception {
+        Path deep = tmp.resolve("deep");
+        NoFollowTreeTest.deepTree(deep, 5000);
+        Path to = Files.createDirectory(tmp.resolve("to"));
+        long fds = NoFollowTreeTest.openDescriptors();
+        String prefix = "d/d/d/d/d/d/";
+        String tooDeep = "(1001 levels down) is deeper than 1000 levels: not ";
+
+        IOException copying = assertThrows(IOException.class, () -> copy(deep, to, UP, NOTHING_SKIPPED));
+        assertTrue(copying.getMessage().startsWith(prefix) && copying.getMessage().endsWith(tooDeep + "copied"), copying.getMessage());
+        assertTrue(copying.getMessage().length() < 300, "a path kilobytes long in the message: " + copying.getMessage().length());
+        IOException digesting = assertThrows(IOException.class, () -> fingerprint(deep, NOTHING_SKIPPED));
+        assertTrue(digesting.getMessage().endsWith(tooDeep + "fingerprinted"), digesting.getMessage());
+        IOException measuring = assertThrows(IOException.class, () -> diskUsage(deep));
+        assertTrue(measuring.getMessage().endsWith(tooDeep + "measured"), measuring.getMessage());
+        assertEquals(fds, NoFollowTreeTest.openDescriptors(), "descriptors left open by the failed walks");
+
+        NoFollowTree.delete(tmp, "to");
+        NoFollowTree.delete(tmp, "deep");
+        assertFalse(Files.exists(deep, NOFOLLOW_LINKS));
+    }
+
+    @Test
+    void aTreeAsDeepAsTheLimitIsCopiedWhole() throws Exception {
+        Path deep = tmp.resolve("deep");
+        NoFollowTreeTest.deepTree(deep, NoFollowTree.MAX_DEPTH - 1); // its file "bottom" is MAX_DEPTH levels down
+        Path to = Files.createDirectory(tmp.resolve("to"));
+        TreeCopy.Result copied = copy(deep, to, SAME, NOTHING_SKIPPED);
+        assertEquals(NoFollowTree.MAX_DEPTH, copied.entries());
+        assertEquals(fingerprint(deep, NOTHING_SKIPPED), fingerprint(to, NOTHING_SKIPPED));
+        assertTrue(diskUsage(to) > 0);
+    }
+
+    @Test
+    void sparseFilesStaySparse() throws Exception {
+        Path tree = Files.createDirectory(tmp.resolve("sparse"));
+        try (var file = java.nio.channels.FileChannel.open(tree.resolve("4G"), java.nio.file.StandardOpenOption.CREATE_NEW,
+                java.nio.file.StandardOpenOption.WRITE)) {
+            file.write(ByteBuffer.wrap(bytes("data in the middle")), 2L << 30);
+        }
+        try (var file = new java.io.RandomAccessFile(tree.resolve("4G").toFile(), "rw")) {
+            file.setLength(4L << 30); // truncate -s 4G
+        }
+        long before = diskUsage(tree);
+        Path to = Files.createDirectory(tmp.resolve("to"));
+        TreeCopy.Result copied = copy(tree, to, UP, NOTHING_SKIPPED);
+
+        assertEquals(4L << 30, Files.size(to.resolve("4G")));
+        assertEquals(4L << 30, copied.bytes(), "bytes: the files' sizes");
+        long after = diskUsage(to);
+        assertTrue(after < 1 << 20, "a 4 GiB sparse file took " + after + " bytes of disk in its copy");
+        assertTrue(Math.abs(after - before) <= 64 << 10, "a copy takes what its source does: " + before + " then " + after);
+        try (var file = java.nio.channels.FileChannel.open(to.resolve("4G"))) {
+            ByteBuffer read = ByteBuffer.allocate(18);
+            file.read(read, 2L << 30);
+            assertEquals("data in the middle", new String(read.array(), StandardCharsets.US_ASCII));
+        }
+    }
+
+    @Test
+    void aDeviceOrFifoSwappedInForAFileIsNeverOpened() throws Exception {
+        // Listed as a regular file, a char device (/dev/null's 1:3) by the time it is opened: made as a device, not read.
+        Path tree = Files.createDirectory(tmp.resolve("tree"));
+        Files.writeString(tree.resolve("a"), "first in name order");
+        Files.writeString(tree.resolve("b"), "a file when listed");
+        AtomicBoolean swapped = new AtomicBoolean();
+        LongUnaryOperator swapOnce = id -> {
+            if (swapped.compareAndSet(false, true)) {
+                try (Fd dir = Linux.openDirectoryNoSymlinks(tree)) {
+                    Linux.unlinkAt(dir, "b", false);
+                    Linux.mknodAt(dir, "b", Linux.S_IFCHR | 0666, 0x103);
+                } catch (LinuxException e) {
+                    throw new IllegalStateException(e);
+                }
+            }
+            return id;
+        };
+        Path to = Files.createDirectory(tmp.resolve("to"));
+        copy(tree, to, swapOnce, NOTHING_SKIPPED);
+        assertTrue(swapped.get());
+        assertEquals(Linux.S_IFCHR, (Integer) Files.getAttribute(to.resolve("b"), "unix:mode", NOFOLLOW_LINKS) & Linux.S_IFMT);
+    }
+
     // --- the tree, described -------------------------------------------------------------------------------------
 
     /**
