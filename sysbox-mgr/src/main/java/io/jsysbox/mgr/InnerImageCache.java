@@ -166,7 +166,8 @@ public final class InnerImageCache {
      * The layer directories of the inner engine's images ({@code overlay2/<cache-id>/diff} for each layer Docker's
      * layer database names): immutable once written, so they are shared read-only. Everything else (image metadata,
      * containers' writable layers) is copied into each container. The tree came from an image: every read here refuses
-     * symlinks, and a cache-id that is not a Docker layer id is ignored.
+     * symlinks, a cache-id is read only once proven a small regular file (an image can plant a fifo or a device there,
+     * which must be neither waited on nor opened as root), and one that is not a Docker layer id is ignored.
      */
     static List<String> sharedLayers(Path tree) throws IOException {
         List<String> layers = new ArrayList<>();
@@ -179,7 +180,7 @@ public final class InnerImageCache {
             }
             try (layerdb; var chains = Files.newDirectoryStream(layerdb.procPath())) {
                 for (Path chain : chains) {
-                    String cacheId = readSmallFile(layerdb, chain.getFileName() + "/cache-id");
+                    String cacheId = readCacheId(layerdb, chain.getFileName() + "/cache-id");
                     if (cacheId == null || !CACHE_ID.matcher(cacheId).matches()) continue;
                     String layer = "overlay2/" + cacheId + "/diff";
                     if (isDirectory(root, layer) && !layers.contains(layer)) layers.add(layer);
@@ -190,13 +191,12 @@ public final class InnerImageCache {
         return layers;
     }
 
-    private static String readSmallFile(Fd dir, String relative) {
-        try (Fd file = Linux.openat2(dir, relative, Linux.O_RDONLY | Linux.O_NOFOLLOW | Linux.O_NONBLOCK,
-                NoFollowTree.BENEATH)) {
-            if (!Files.isRegularFile(file.procPath())) return null;
-            byte[] content = Files.readAllBytes(file.procPath());
-            return content.length > 256 ? null : new String(content, StandardCharsets.US_ASCII).strip();
+    /** A layer's cache-id: null, with a warning, if it is no small regular file (an image can plant a fifo or a device there). */
+    private static String readCacheId(Fd layerdb, String relative) {
+        try {
+            return new String(NoFollowTree.readSmallFile(layerdb, relative), StandardCharsets.US_ASCII).strip();
         } catch (IOException e) {
+            LOG.warn("inner image cache: a layer is ignored: layerdb/sha256/{}", e.getMessage());
             return null;
         }
     }

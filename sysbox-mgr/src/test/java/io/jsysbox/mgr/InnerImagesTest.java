@@ -5,10 +5,12 @@ import io.jsysbox.linux.Linux;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
@@ -17,6 +19,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
@@ -157,6 +160,38 @@ class InnerImagesTest {
         assertEquals("n", Files.readString(upper.resolve("var/lib/docker/new")));
         try (var leftovers = Files.list(upper.resolve("var/lib"))) {
             assertEquals(List.of("docker"), leftovers.map(p -> p.getFileName().toString()).toList());
+        }
+    }
+
+    @Test
+    void aCacheIdThatIsAFifoADeviceOrTooBigIsRefusedAtOnceAndNeverOpened() throws Exception {
+        assumeTrue(root());
+        Path tree = Files.createDirectories(tmp.resolve("tree"));
+        Path layerdb = Files.createDirectories(tree.resolve("image/overlay2/layerdb/sha256"));
+        Files.writeString(Files.createDirectories(layerdb.resolve("good")).resolve("cache-id"), LAYER_ID);
+        Files.createDirectories(tree.resolve("overlay2/" + LAYER_ID + "/diff"));
+        String otherId = "b".repeat(64);
+        Files.createDirectories(tree.resolve("overlay2/" + otherId + "/diff"));
+        Files.writeString(Files.createDirectories(layerdb.resolve("big")).resolve("cache-id"), otherId + "\n".repeat(5000));
+        try (Fd fifo = Linux.openDirectoryNoSymlinks(Files.createDirectories(layerdb.resolve("fifo")));
+             Fd device = Linux.openDirectoryNoSymlinks(Files.createDirectories(layerdb.resolve("device")))) {
+            Linux.mknodAt(fifo, "cache-id", Linux.S_IFIFO | 0644, 0);
+            Linux.mknodAt(device, "cache-id", Linux.S_IFCHR | 0644, 0x103); // /dev/null's 1:3
+        }
+        try (OpenWatch fifo = new OpenWatch(layerdb.resolve("fifo/cache-id"));
+             OpenWatch device = new OpenWatch(layerdb.resolve("device/cache-id"))) {
+            List<String> layers = assertTimeoutPreemptively(Duration.ofSeconds(10), () -> InnerImageCache.sharedLayers(tree));
+            assertEquals(List.of("overlay2/" + LAYER_ID + "/diff"), layers);
+            try (Fd dir = Linux.openDirectoryNoSymlinks(layerdb)) {
+                IOException e = assertThrows(IOException.class, () -> NoFollowTree.readSmallFile(dir, "fifo/cache-id"));
+                assertEquals("fifo/cache-id is a fifo, not a regular file: not read", e.getMessage());
+                e = assertThrows(IOException.class, () -> NoFollowTree.readSmallFile(dir, "device/cache-id"));
+                assertEquals("device/cache-id is a character device, not a regular file: not read", e.getMessage());
+                e = assertThrows(IOException.class, () -> NoFollowTree.readSmallFile(dir, "big/cache-id"));
+                assertEquals("big/cache-id has 5064 bytes, more than the 4096 of a metadata file: not read", e.getMessage());
+            }
+            assertFalse(fifo.opened(), "the fifo was opened");
+            assertFalse(device.opened(), "the device was opened");
         }
     }
 

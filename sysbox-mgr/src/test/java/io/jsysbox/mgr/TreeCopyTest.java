@@ -534,16 +534,17 @@ class TreeCopyTest {
 
     @Test
     void aDeviceOrFifoSwappedInForAFileIsNeverOpened() throws Exception {
-        // Listed as a regular file, a char device (/dev/null's 1:3) by the time it is opened: made as a device, not read.
+        // Listed as a regular file, a char device (/dev/null's 1:3) by the time it is opened: made as a device, never opened.
         Path tree = Files.createDirectory(tmp.resolve("tree"));
         Files.writeString(tree.resolve("a"), "first in name order");
         Files.writeString(tree.resolve("b"), "a file when listed");
-        AtomicBoolean swapped = new AtomicBoolean();
+        AtomicReference<OpenWatch> watch = new AtomicReference<>();
         LongUnaryOperator swapOnce = id -> {
-            if (swapped.compareAndSet(false, true)) {
+            if (watch.get() == null) {
                 try (Fd dir = Linux.openDirectoryNoSymlinks(tree)) {
                     Linux.unlinkAt(dir, "b", false);
                     Linux.mknodAt(dir, "b", Linux.S_IFCHR | 0666, 0x103);
+                    watch.set(new OpenWatch(tree.resolve("b")));
                 } catch (LinuxException e) {
                     throw new IllegalStateException(e);
                 }
@@ -552,7 +553,9 @@ class TreeCopyTest {
         };
         Path to = Files.createDirectory(tmp.resolve("to"));
         copy(tree, to, swapOnce, NOTHING_SKIPPED);
-        assertTrue(swapped.get());
+        try (OpenWatch device = watch.get()) {
+            assertFalse(device.opened(), "the device swapped in was opened");
+        }
         assertEquals(Linux.S_IFCHR, (Integer) Files.getAttribute(to.resolve("b"), "unix:mode", NOFOLLOW_LINKS) & Linux.S_IFMT);
     }
 
