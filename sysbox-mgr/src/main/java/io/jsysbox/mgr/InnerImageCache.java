@@ -54,8 +54,15 @@ public final class InnerImageCache {
     public record Entry(String key, Path tree, Path source, List<String> sharedLayers) {}
 
     private final Path dir;
+    private final DiskReserve reserve;
 
-    public InnerImageCache(Path dir) { this.dir = dir; }
+    public InnerImageCache(Path dir) { this(dir, DiskReserve.HOST); }
+
+    /** {@code reserve}: what filling an entry leaves free on the cache's filesystem. */
+    InnerImageCache(Path dir, DiskReserve reserve) {
+        this.dir = dir;
+        this.reserve = reserve;
+    }
 
     public Path dir() { return dir; }
 
@@ -97,7 +104,11 @@ public final class InnerImageCache {
         Files.createDirectory(temporary.resolve("tree"));
         TreeCopy.Result copied;
         try (Fd from = source.open(); Fd to = Linux.openDirectoryNoSymlinks(temporary.resolve("tree"))) {
+            reserve.ensureRoom(TreeCopy.diskUsage(from), to, dir, "the inner image store " + source.dir(), "no cache entry is made");
             copied = TreeCopy.copy(from, to, id -> id, id -> id, relative -> false);
+        } catch (IOException | RuntimeException e) {
+            NoFollowTree.deleteLeftover(dir, temporary.getFileName().toString(), e); // not left until the next start
+            throw e;
         }
         Files.writeString(temporary.resolve("source"), source.dir() + "\n");
         Files.move(temporary, dir.resolve(key), StandardCopyOption.ATOMIC_MOVE);

@@ -96,6 +96,27 @@ public final class NoFollowTree {
     }
 
     /**
+     * Removes {@code name} in {@code parent}, which an operation that failed with {@code failure} left half made (the
+     * caller rethrows {@code failure}); should the removal fail too, that is added to {@code failure}.
+     */
+    static void deleteLeftover(Fd parent, String name, Exception failure) {
+        try {
+            delete(parent, name);
+        } catch (IOException | RuntimeException e) {
+            failure.addSuppressed(e);
+        }
+    }
+
+    /** As {@link #deleteLeftover(Fd, String, Exception)}, in the host directory {@code parent}. */
+    static void deleteLeftover(Path parent, String name, Exception failure) {
+        try (Fd dir = openRoot(parent)) {
+            deleteLeftover(dir, name, failure);
+        } catch (IOException e) {
+            failure.addSuppressed(e);
+        }
+    }
+
+    /**
      * Removes one entry; a directory by walks that remove everything below it, children before their directory. A
      * directory met {@link #DELETE_WINDOW} levels down is not entered but moved up, with a fresh name, to just below
      * the one being deleted, and a later walk removes it: so no depth needs more descriptors than the window, and no

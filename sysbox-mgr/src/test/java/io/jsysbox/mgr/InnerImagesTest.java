@@ -195,6 +195,60 @@ class InnerImagesTest {
         }
     }
 
+    @Test
+    void theReserveIsAGibibyteOrFivePercentOfTheFilesystem() {
+        assertEquals(1L << 30, DiskReserve.reserveOf(10L << 30));
+        assertEquals(5L << 30, DiskReserve.reserveOf(100L << 30));
+    }
+
+    @Test
+    void copyOutIsRefusedWhenItWouldEatIntoTheReserveAndTheContentStaysInTheSpecialDir() throws Exception {
+        assumeTrue(root());
+        SpecialMounts.Home home = new SpecialMounts.Home(Files.createDirectories(tmp.resolve("layer/jsysbox")), true);
+        Path special = Files.createDirectories(home.dir().resolve("var-lib-docker"));
+        Files.writeString(special.resolve("repositories.json"), "{}");
+        try (var sparse = new java.io.RandomAccessFile(special.resolve("sparse").toFile(), "rw")) {
+            sparse.setLength(4L << 30); // truncate -s 4G: written as a hole, measured as one
+        }
+        Path upper = Files.createDirectories(tmp.resolve("layer/diff"));
+        long total = 100L << 30;
+        long reserve = 5L << 30;
+        DiskReserve eightMibFree = new DiskReserve(dir -> new Linux.FilesystemSpace(total, reserve + (8 << 20)));
+        InnerImages images = new InnerImages(new InnerImageCache(tmp.resolve("cache")), new IdMappedMounts(), eightMibFree);
+        assertTrue(images.syncOut(home, "/var/lib/docker", special, upper, UIDS, UIDS), "a sparse file counted by its size");
+
+        byte[] big = new byte[16 << 20];
+        new java.util.Random(1).nextBytes(big);
+        Files.write(special.resolve("big"), big);
+        IOException e = assertThrows(IOException.class, () -> images.syncOut(home, "/var/lib/docker", special, upper, UIDS, UIDS));
+        assertTrue(e.getMessage().matches("not copying /var/lib/docker \\(16\\.\\d MiB\\) into " + upper.resolve("var/lib/docker")
+                + ": it would leave 4\\.99 GiB of the filesystem's 100\\.00 GiB free, less than the reserve of 5\\.00 GiB .*"), e.getMessage());
+        assertTrue(e.getMessage().endsWith("; its content stays in the special dir " + special), e.getMessage());
+        assertFalse(e.getMessage().contains("\n"));
+        assertTrue(Files.exists(special.resolve("big")));
+        assertFalse(Files.exists(upper.resolve("var/lib/docker/big")), "copied past the reserve");
+        assertTrue(Files.exists(upper.resolve("var/lib/docker/sparse")), "the previous copy is kept");
+        try (var left = Files.list(upper.resolve("var/lib"))) {
+            assertEquals(List.of("docker"), left.map(p -> p.getFileName().toString()).toList(), "a temporary copy left");
+        }
+    }
+
+    @Test
+    void aCacheEntryPastTheReserveIsNotFilledAndLeavesNothingHalfFilled() throws Exception {
+        assumeTrue(root());
+        Path layer = store(tmp.resolve("layer"), "x");
+        Files.write(layer.resolve("var/lib/docker/big"), new byte[2 << 20]);
+        DiskReserve full = new DiskReserve(dir -> new Linux.FilesystemSpace(10L << 30, 1L << 30));
+        InnerImageCache cache = new InnerImageCache(tmp.resolve("cache"), full);
+        cache.start();
+        IOException e = assertThrows(IOException.class, () -> cache.obtain(new InnerStoreSource(layer, "var/lib/docker", true)));
+        assertTrue(e.getMessage().startsWith("not copying the inner image store " + layer.resolve("var/lib/docker")), e.getMessage());
+        assertTrue(e.getMessage().endsWith("; no cache entry is made"), e.getMessage());
+        try (var left = Files.list(cache.dir())) {
+            assertEquals(List.of(), left.toList());
+        }
+    }
+
     /** A layer dir holding var/lib/docker/{name}. */
     private static Path store(Path layer, String name) throws Exception {
         Files.writeString(Files.createDirectories(layer.resolve("var/lib/docker")).resolve(name), name);
