@@ -29,7 +29,7 @@ public final class NoFollowTree {
     static final long BENEATH = Linux.RESOLVE_BENEATH | Linux.RESOLVE_NO_SYMLINKS | Linux.RESOLVE_NO_XDEV;
     static final int DIRECTORY = Linux.O_RDONLY | Linux.O_DIRECTORY | Linux.O_NOFOLLOW;
     /**
-     * How deep below its root a {@link #walk} goes: a directory deeper than this fails the walk. A walk holds one
+     * How deep below its root a {@link #walk} goes: an entry more levels down fails the walk. A walk holds one
      * descriptor per level (a copy two), so this bounds them (to about 1000 and 2000, well within the manager's
      * RLIMIT_NOFILE), and no tree a real image or engine makes comes near it (a path of 1000 one-letter names is
      * already half of PATH_MAX, past what most tools handle). A container can make a tree as deep as it likes

@@ -241,10 +241,11 @@ public final class TreeCopy {
                     }
                     try {
                         Linux.Stat opened = Linux.stat(source); // what was opened, should it have been swapped since the listing
+                        boolean skipped = contentsSkipped.test(entry.path());
                         Linux.mkdirAt(to, name, 0700);
                         entries++;
                         Fd target = Linux.openat2(to, name, NoFollowTree.DIRECTORY, NoFollowTree.BENEATH);
-                        if (contentsSkipped.test(entry.path())) {
+                        if (skipped) {
                             try (source; target) {
                                 metadata(source, ITSELF, opened, target, ITSELF, target);
                             }
