@@ -538,30 +538,41 @@ class TreeCopyTest {
     }
 
     @Test
-    void aDeviceOrFifoSwappedInForAFileIsNeverOpened() throws Exception {
-        // Listed as a regular file, a char device (/dev/null's 1:3) by the time it is opened: made as a device, never opened.
+    void aDeviceSwappedBackAndForthWithAFileIsNeverOpened() throws Exception {
+        // Listed as a regular file, a char device (/dev/null's 1:3) by the time it is opened: copied, never opened as root.
         Path tree = Files.createDirectory(tmp.resolve("tree"));
-        Files.writeString(tree.resolve("a"), "first in name order");
-        Files.writeString(tree.resolve("b"), "a file when listed");
-        AtomicReference<OpenWatch> watch = new AtomicReference<>();
-        LongUnaryOperator swapOnce = id -> {
-            if (watch.get() == null) {
-                try (Fd dir = Linux.openDirectoryNoSymlinks(tree)) {
-                    Linux.unlinkAt(dir, "b", false);
-                    Linux.mknodAt(dir, "b", Linux.S_IFCHR | 0666, 0x103);
-                    watch.set(new OpenWatch(tree.resolve("b")));
-                } catch (LinuxException e) {
-                    throw new IllegalStateException(e);
-                }
-            }
-            return id;
-        };
-        Path to = Files.createDirectory(tmp.resolve("to"));
-        copy(tree, to, swapOnce, NOTHING_SKIPPED);
-        try (OpenWatch device = watch.get()) {
-            assertFalse(device.opened(), "the device swapped in was opened");
+        for (int i = 0; i < 20; i++) Files.writeString(tree.resolve("f" + i), "file " + i);
+        Files.writeString(tree.resolve("file"), "a regular file");
+        try (Fd dir = Linux.openDirectoryNoSymlinks(tree)) {
+            Linux.mknodAt(dir, "device", Linux.S_IFCHR | 0666, 0x103);
         }
-        assertEquals(Linux.S_IFCHR, (Integer) Files.getAttribute(to.resolve("b"), "unix:mode", NOFOLLOW_LINKS) & Linux.S_IFMT);
+        AtomicBoolean stop = new AtomicBoolean();
+        AtomicReference<Exception> flipperFailed = new AtomicReference<>();
+        Thread flipper = new Thread(() -> {
+            try (Fd dir = Linux.openDirectoryNoSymlinks(tree)) {
+                while (!stop.get()) Linux.renameExchange(dir, "file", dir, "device");
+            } catch (Exception e) {
+                flipperFailed.set(e);
+            }
+        });
+        try (OpenWatch device = new OpenWatch(tree.resolve("device"))) { // inotify follows the inode through the renames
+            flipper.start();
+            try {
+                for (int i = 0; i < 200; i++) {
+                    Path to = Files.createDirectory(tmp.resolve("race-" + i));
+                    try {
+                        copy(tree, to, SAME, NOTHING_SKIPPED);
+                    } catch (IOException e) { // it may keep changing: then the copy says so, naming it
+                        assertTrue(e.getMessage().matches("(file|device) keeps changing during the copy"), e.getMessage());
+                    }
+                }
+            } finally {
+                stop.set(true);
+                flipper.join();
+            }
+            assertNull(flipperFailed.get());
+            assertFalse(device.opened(), "the device was opened");
+        }
     }
 
     // --- the tree, described -------------------------------------------------------------------------------------
