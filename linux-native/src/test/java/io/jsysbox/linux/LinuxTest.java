@@ -127,6 +127,32 @@ class LinuxTest {
     }
 
     @Test
+    void copyContentsAcrossFilesystemsKeepsHolesToo(@TempDir Path tmp) throws Exception {
+        Path shm = Path.of("/dev/shm");
+        assumeTrue(Files.isDirectory(shm) && !Files.getFileStore(shm).equals(Files.getFileStore(tmp)), "no other filesystem at /dev/shm");
+        Path from = Files.createTempFile(shm, "jsysbox-sparse", "");
+        try {
+            byte[] data = "data after a hole".getBytes(StandardCharsets.US_ASCII);
+            try (FileChannel file = FileChannel.open(from, StandardOpenOption.WRITE)) {
+                file.write(ByteBuffer.wrap(data), 64L << 20);
+            }
+            long size = Files.size(from);
+            try (Fd source = Linux.openat2(null, from.toString(), Linux.O_RDONLY, 0);
+                 Fd dir = Linux.openDirectoryNoSymlinks(tmp);
+                 Fd target = Linux.createFile(dir, "copy", 0600)) {
+                Linux.copyContents(source, target, size); // copy_file_range refuses (EXDEV): sendfile, range by range
+            }
+            assertEquals(size, Files.size(tmp.resolve("copy")));
+            assertTrue(allocated(tmp.resolve("copy")) < 1 << 20, "the hole was written: " + allocated(tmp.resolve("copy")));
+            try (FileChannel file = FileChannel.open(tmp.resolve("copy"))) {
+                assertArrayEquals(data, read(file, 64L << 20, data.length));
+            }
+        } finally {
+            Files.delete(from);
+        }
+    }
+
+    @Test
     void copyContentsOfAnEmptyOrAllHoleFile(@TempDir Path tmp) throws Exception {
         Files.createFile(tmp.resolve("empty"));
         try (FileChannel file = FileChannel.open(tmp.resolve("hole"), StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
