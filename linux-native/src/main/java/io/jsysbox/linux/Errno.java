@@ -4,6 +4,7 @@ package io.jsysbox.linux;
 public final class Errno {
     public static final int EPERM = 1;
     public static final int ENOENT = 2;
+    public static final int ENXIO = 6;
     public static final int ESRCH = 3;
     public static final int EBADF = 9;
     public static final int EBUSY = 16;

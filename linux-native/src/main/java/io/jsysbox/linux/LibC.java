@@ -30,7 +30,7 @@ interface LibC extends Library {
 
     int fchmodat(int dirFd, byte[] path, int mode, int flags);
 
-    int renameat2(int oldDirFd, String oldPath, int newDirFd, String newPath, int flags);
+    int renameat2(int oldDirFd, byte[] oldPath, int newDirFd, byte[] newPath, int flags);
 
     int symlinkat(byte[] target, int dirFd, byte[] linkPath);
 
@@ -55,6 +55,13 @@ interface LibC extends Library {
     long sendfile(int outFd, int inFd, Pointer offset, long count);
 
     long copy_file_range(int inFd, Pointer inOffset, int outFd, Pointer outOffset, long length, int flags);
+
+    long lseek(int fd, long offset, int whence);
+
+    int ftruncate(int fd, long length);
+
+    /** fstatvfs(2): a struct statvfs (LP64: 11 longs, then 6 ints of padding) into {@code buffer}. */
+    int fstatvfs(int fd, Pointer buffer);
 
     /** ioctl(2) with no argument (NS_GET_USERNS and the like). */
     int ioctl(int fd, long request);

@@ -362,12 +362,21 @@ public final class Linux {
 
     /** Renames, failing with EEXIST rather than replacing what is at {@code to} (renameat2 RENAME_NOREPLACE). */
     public static void renameNoReplace(Fd fromDir, String from, Fd toDir, String to) throws LinuxException {
+        renameNoReplace(fromDir, bytes(from), toDir, bytes(to));
+    }
+
+    /** As {@link #renameNoReplace(Fd, String, Fd, String)}, for names as the kernel has them. */
+    public static void renameNoReplace(Fd fromDir, byte[] from, Fd toDir, byte[] to) throws LinuxException {
         renameat2(fromDir, from, toDir, to, 1 /* RENAME_NOREPLACE */);
     }
 
     private static void renameat2(Fd fromDir, String from, Fd toDir, String to, int flags) throws LinuxException {
-        if (C.renameat2(fromDir.value(), from, toDir.value(), to, flags) != 0) {
-            throw new LinuxException("renameat2(" + fromDir.procPathOrName(from) + ", " + toDir.procPathOrName(to) + ")", Native.getLastError());
+        renameat2(fromDir, bytes(from), toDir, bytes(to), flags);
+    }
+
+    private static void renameat2(Fd fromDir, byte[] from, Fd toDir, byte[] to, int flags) throws LinuxException {
+        if (C.renameat2(fromDir.value(), cString(from), toDir.value(), cString(to), flags) != 0) {
+            throw new LinuxException("renameat2(" + fromDir.procPathOrName(text(from)) + ", " + toDir.procPathOrName(text(to)) + ")", Native.getLastError());
         }
     }
 
@@ -521,31 +530,107 @@ public final class Linux {
     }
 
     /**
-     * Copies {@code length} bytes from the start of {@code from} to {@code to} in the kernel: copy_file_range (which
-     * may share extents), else sendfile, for files on different filesystems.
+     * Copies the first {@code length} bytes of {@code from} into the empty file {@code to}, keeping holes: only the data
+     * ranges lseek(SEEK_DATA/SEEK_HOLE) finds are copied, at their offsets, and {@code to} is then truncated to
+     * {@code length}. So a sparse file stays sparse: a {@code truncate -s 4G} file a container made takes no block in
+     * its copy, where copying its zeros would write 4 GiB. A filesystem without SEEK_DATA (EINVAL) is copied as one
+     * range. Each range is copied in the kernel: copy_file_range (which may share extents), else sendfile (files on
+     * different filesystems). A file that shrinks during the copy is copied as far as it went.
      */
     public static void copyContents(Fd from, Fd to, long length) throws LinuxException {
-        long left = length;
+        final long chunkMax = 1L << 30;
         boolean sameFilesystemCopy = true;
-        while (left > 0) {
-            long chunk = Math.min(left, 1L << 30);
-            long copied;
-            if (sameFilesystemCopy) {
-                copied = C.copy_file_range(from.value(), null, to.value(), null, chunk, 0);
-                if (copied < 0) {
-                    int errno = Native.getLastError();
-                    if (errno == Errno.EXDEV || errno == Errno.EINVAL || errno == Errno.EOPNOTSUPP || errno == Errno.ENOSYS) {
-                        sameFilesystemCopy = false;
-                        continue;
+        long size = length;
+        try (Memory fromOffset = new Memory(8); Memory toOffset = new Memory(8)) {
+            long offset = 0;
+            while (offset < size) {
+                long data = seekData(from, offset);
+                if (data < 0 || data >= size) break; // no data left: the rest is a hole
+                long end = Math.min(size, seekHole(from, data, size));
+                offset = data;
+                while (offset < end) {
+                    long chunk = Math.min(end - offset, chunkMax);
+                    long copied;
+                    fromOffset.setLong(0, offset);
+                    if (sameFilesystemCopy) {
+                        toOffset.setLong(0, offset);
+                        copied = C.copy_file_range(from.value(), fromOffset, to.value(), toOffset, chunk, 0);
+                        if (copied < 0) {
+                            int errno = Native.getLastError();
+                            if (errno == Errno.EXDEV || errno == Errno.EINVAL || errno == Errno.EOPNOTSUPP || errno == Errno.ENOSYS) {
+                                sameFilesystemCopy = false;
+                                continue;
+                            }
+                            throw new LinuxException("copy_file_range(" + from + ", " + to + ", at " + offset + ")", errno);
+                        }
+                    } else { // sendfile writes at the file position: move it to the range
+                        lseek(to, offset, SEEK_SET);
+                        copied = C.sendfile(to.value(), from.value(), fromOffset, chunk);
+                        if (copied < 0) throw new LinuxException("sendfile(" + from + ", " + to + ", at " + offset + ")", Native.getLastError());
                     }
-                    throw new LinuxException("copy_file_range(" + from + ", " + to + ")", errno);
+                    if (copied == 0) { // the file shrank meanwhile: it ends here
+                        end = offset;
+                        size = offset;
+                    }
+                    offset += copied;
                 }
-            } else {
-                copied = C.sendfile(to.value(), from.value(), null, chunk);
-                if (copied < 0) throw new LinuxException("sendfile(" + from + ", " + to + ")", Native.getLastError());
             }
-            if (copied == 0) break; // the file shrank meanwhile
-            left -= copied;
+        }
+        if (C.ftruncate(to.value(), size) != 0) throw new LinuxException("ftruncate(" + to + ", " + size + ")", Native.getLastError());
+    }
+
+    public static final int SEEK_SET = 0;
+    public static final int SEEK_DATA = 3;
+    public static final int SEEK_HOLE = 4;
+
+    /** lseek(2): the new file offset. */
+    public static long lseek(Fd fd, long offset, int whence) throws LinuxException {
+        long result = C.lseek(fd.value(), offset, whence);
+        if (result < 0) throw new LinuxException("lseek(" + fd + ", " + offset + ", " + whence + ")", Native.getLastError());
+        return result;
+    }
+
+    /** The start of the first data at or after {@code offset}; -1 if there is none (ENXIO); {@code offset} if the filesystem cannot tell (EINVAL). */
+    private static long seekData(Fd fd, long offset) throws LinuxException {
+        long data = C.lseek(fd.value(), offset, SEEK_DATA);
+        if (data >= 0) return data;
+        int errno = Native.getLastError();
+        if (errno == Errno.ENXIO) return -1;
+        if (errno == Errno.EINVAL) return offset;
+        throw new LinuxException("lseek(" + fd + ", " + offset + ", SEEK_DATA)", errno);
+    }
+
+    /** The start of the first hole after the data at {@code data}; {@code length} if the filesystem cannot tell, {@code data} if the file shrank. */
+    private static long seekHole(Fd fd, long data, long length) throws LinuxException {
+        long hole = C.lseek(fd.value(), data, SEEK_HOLE);
+        if (hole >= 0) return hole;
+        int errno = Native.getLastError();
+        if (errno == Errno.ENXIO) return data;
+        if (errno == Errno.EINVAL) return length;
+        throw new LinuxException("lseek(" + fd + ", " + data + ", SEEK_HOLE)", errno);
+    }
+
+    /**
+     * Opens again the file {@code fd} is open on (an O_PATH descriptor, say), through its magic link, with
+     * {@code flags}: the very inode {@code fd} holds, whatever its name has become since. How to read a file only once
+     * it is proven what it should be: an O_PATH open runs no driver's open, and a device or fifo is never opened.
+     */
+    public static Fd reopen(Fd fd, int flags) throws LinuxException {
+        return openat2(null, fd.procPath().toString(), flags, 0);
+    }
+
+    /** The size of a filesystem and what is free on it for any writer (statvfs f_bavail, as df's Avail), in bytes. */
+    public record FilesystemSpace(long totalBytes, long availableBytes) {}
+
+    /** statvfs(2) of the filesystem {@code fd} is on. */
+    public static FilesystemSpace filesystemSpace(Fd fd) throws LinuxException {
+        final int fragmentSizeAt = 8; // struct statvfs (LP64): f_bsize, f_frsize, f_blocks, f_bfree, f_bavail, …
+        final int blocksAt = 16;
+        final int availableAt = 32;
+        try (Memory statvfs = new Memory(128)) {
+            if (C.fstatvfs(fd.value(), statvfs) != 0) throw new LinuxException("fstatvfs(" + fd.procPathOrName("") + ")", Native.getLastError());
+            long fragment = statvfs.getLong(fragmentSizeAt);
+            return new FilesystemSpace(statvfs.getLong(blocksAt) * fragment, statvfs.getLong(availableAt) * fragment);
         }
     }
 

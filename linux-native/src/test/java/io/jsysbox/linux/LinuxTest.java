@@ -3,10 +3,16 @@ package io.jsysbox.linux;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.Random;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -90,5 +96,103 @@ class LinuxTest {
         }
         assertEquals(4242, uid(tmp.resolve("link")));
         assertEquals(0, uid(target));
+    }
+    @Test
+    void copyContentsKeepsHolesAndEveryByteOfData(@TempDir Path tmp) throws Exception {
+        final long size = 4L << 30; // truncate -s 4G, with data at the start, in the middle and as the last byte
+        Path from = tmp.resolve("sparse");
+        byte[] start = "start".getBytes(StandardCharsets.US_ASCII);
+        byte[] middle = new byte[3 << 20];
+        new Random(7).nextBytes(middle);
+        try (FileChannel file = FileChannel.open(from, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+            file.write(ByteBuffer.wrap(start), 0);
+            file.write(ByteBuffer.wrap(middle), 1L << 31);
+            file.write(ByteBuffer.wrap(new byte[] {'z'}), size - 1);
+        }
+        try (Fd dir = Linux.openDirectoryNoSymlinks(tmp);
+             Fd source = Linux.openat2(dir, "sparse", Linux.O_RDONLY, 0);
+             Fd target = Linux.createFile(dir, "copy", 0600)) {
+            Linux.copyContents(source, target, size);
+        }
+        Path copy = tmp.resolve("copy");
+        assertEquals(size, Files.size(copy));
+        long blocks = allocated(copy);
+        assertTrue(blocks < 16L << 20, "the holes of a 4 GiB sparse file were written: " + blocks + " bytes allocated");
+        try (FileChannel file = FileChannel.open(copy)) {
+            assertArrayEquals(start, read(file, 0, start.length));
+            assertArrayEquals(new byte[4096], read(file, 1L << 30, 4096), "a hole reads as zeros");
+            assertArrayEquals(middle, read(file, 1L << 31, middle.length));
+            assertArrayEquals(new byte[] {'z'}, read(file, size - 1, 1));
+        }
+    }
+
+    @Test
+    void copyContentsAcrossFilesystemsKeepsHolesToo(@TempDir Path tmp) throws Exception {
+        Path shm = Path.of("/dev/shm");
+        assumeTrue(Files.isDirectory(shm) && !Files.getFileStore(shm).equals(Files.getFileStore(tmp)), "no other filesystem at /dev/shm");
+        Path from = Files.createTempFile(shm, "jsysbox-sparse", "");
+        try {
+            byte[] data = "data after a hole".getBytes(StandardCharsets.US_ASCII);
+            try (FileChannel file = FileChannel.open(from, StandardOpenOption.WRITE)) {
+                file.write(ByteBuffer.wrap(data), 64L << 20);
+            }
+            long size = Files.size(from);
+            try (Fd source = Linux.openat2(null, from.toString(), Linux.O_RDONLY, 0);
+                 Fd dir = Linux.openDirectoryNoSymlinks(tmp);
+                 Fd target = Linux.createFile(dir, "copy", 0600)) {
+                Linux.copyContents(source, target, size); // copy_file_range refuses (EXDEV): sendfile, range by range
+            }
+            assertEquals(size, Files.size(tmp.resolve("copy")));
+            assertTrue(allocated(tmp.resolve("copy")) < 1 << 20, "the hole was written: " + allocated(tmp.resolve("copy")));
+            try (FileChannel file = FileChannel.open(tmp.resolve("copy"))) {
+                assertArrayEquals(data, read(file, 64L << 20, data.length));
+            }
+        } finally {
+            Files.delete(from);
+        }
+    }
+
+    @Test
+    void copyContentsOfAnEmptyOrAllHoleFile(@TempDir Path tmp) throws Exception {
+        Files.createFile(tmp.resolve("empty"));
+        try (FileChannel file = FileChannel.open(tmp.resolve("hole"), StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+            file.write(ByteBuffer.allocate(0), 1 << 20); // extends nothing: a write of no bytes
+        }
+        try (var file = new java.io.RandomAccessFile(tmp.resolve("hole").toFile(), "rw")) {
+            file.setLength(1 << 20); // truncate -s 1M
+        }
+        try (Fd dir = Linux.openDirectoryNoSymlinks(tmp)) {
+            for (String name : new String[] {"empty", "hole"}) {
+                long size = Files.size(tmp.resolve(name));
+                try (Fd source = Linux.openat2(dir, name, Linux.O_RDONLY, 0); Fd target = Linux.createFile(dir, name + "-copy", 0600)) {
+                    Linux.copyContents(source, target, size);
+                }
+                assertEquals(size, Files.size(tmp.resolve(name + "-copy")));
+                assertEquals(0L, allocated(tmp.resolve(name + "-copy")), name);
+            }
+        }
+    }
+
+    @Test
+    void filesystemSpaceIsDfs(@TempDir Path tmp) throws Exception {
+        try (Fd dir = Linux.openDirectoryNoSymlinks(tmp)) {
+            Linux.FilesystemSpace space = Linux.filesystemSpace(dir);
+            java.nio.file.FileStore store = Files.getFileStore(tmp);
+            assertEquals(store.getTotalSpace(), space.totalBytes());
+            assertTrue(Math.abs(store.getUsableSpace() - space.availableBytes()) < 64L << 20, space + " vs " + store.getUsableSpace());
+        }
+    }
+
+    /** Bytes of disk the file takes: st_blocks, in 512-byte units. */
+    private static long allocated(Path file) throws Exception {
+        try (Fd fd = Linux.openat2(null, file.toString(), Linux.O_PATH, 0)) {
+            return Linux.stat(fd).blocks() * 512;
+        }
+    }
+
+    private static byte[] read(FileChannel file, long at, int length) throws Exception {
+        ByteBuffer buffer = ByteBuffer.allocate(length);
+        while (buffer.hasRemaining() && file.read(buffer, at + buffer.position()) > 0) { }
+        return buffer.array();
     }
 }

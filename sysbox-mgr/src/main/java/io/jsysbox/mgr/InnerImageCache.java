@@ -54,8 +54,15 @@ public final class InnerImageCache {
     public record Entry(String key, Path tree, Path source, List<String> sharedLayers) {}
 
     private final Path dir;
+    private final DiskReserve reserve;
 
-    public InnerImageCache(Path dir) { this.dir = dir; }
+    public InnerImageCache(Path dir) { this(dir, DiskReserve.HOST); }
+
+    /** {@code reserve}: what filling an entry leaves free on the cache's filesystem. */
+    InnerImageCache(Path dir, DiskReserve reserve) {
+        this.dir = dir;
+        this.reserve = reserve;
+    }
 
     public Path dir() { return dir; }
 
@@ -95,7 +102,11 @@ public final class InnerImageCache {
         Files.createDirectory(temporary.resolve("tree"));
         TreeCopy.Result copied;
         try (Fd from = source.open(); Fd to = Linux.openDirectoryNoSymlinks(temporary.resolve("tree"))) {
+            reserve.ensureRoom(TreeCopy.diskUsage(from), to, dir, "the inner image store " + source.dir(), "no cache entry is made");
             copied = TreeCopy.copy(from, to, id -> id, id -> id, relative -> false);
+        } catch (IOException | RuntimeException e) {
+            NoFollowTree.deleteLeftover(dir, temporary.getFileName().toString(), e); // not left until the next start
+            throw e;
         }
         Files.writeString(temporary.resolve("source"), source.dir() + "\n");
         Files.move(temporary, dir.resolve(key), StandardCopyOption.ATOMIC_MOVE);
@@ -164,7 +175,8 @@ public final class InnerImageCache {
      * The layer directories of the inner engine's images ({@code overlay2/<cache-id>/diff} for each layer Docker's
      * layer database names): immutable once written, so they are shared read-only. Everything else (image metadata,
      * containers' writable layers) is copied into each container. The tree came from an image: every read here refuses
-     * symlinks, and a cache-id that is not a Docker layer id is ignored.
+     * symlinks, a cache-id is read only once proven a small regular file (an image can plant a fifo or a device there,
+     * which must be neither waited on nor opened as root), and one that is not a Docker layer id is ignored.
      */
     static List<String> sharedLayers(Path tree) throws IOException {
         List<String> layers = new ArrayList<>();
@@ -177,7 +189,7 @@ public final class InnerImageCache {
             }
             try (layerdb; var chains = Files.newDirectoryStream(layerdb.procPath())) {
                 for (Path chain : chains) {
-                    String cacheId = readSmallFile(layerdb, chain.getFileName() + "/cache-id");
+                    String cacheId = readCacheId(layerdb, chain.getFileName() + "/cache-id");
                     if (cacheId == null || !CACHE_ID.matcher(cacheId).matches()) continue;
                     String layer = "overlay2/" + cacheId + "/diff";
                     if (isDirectory(root, layer) && !layers.contains(layer)) layers.add(layer);
@@ -188,13 +200,12 @@ public final class InnerImageCache {
         return layers;
     }
 
-    private static String readSmallFile(Fd dir, String relative) {
-        try (Fd file = Linux.openat2(dir, relative, Linux.O_RDONLY | Linux.O_NOFOLLOW | Linux.O_NONBLOCK,
-                NoFollowTree.BENEATH)) {
-            if (!Files.isRegularFile(file.procPath())) return null;
-            byte[] content = Files.readAllBytes(file.procPath());
-            return content.length > 256 ? null : new String(content, StandardCharsets.US_ASCII).strip();
+    /** A layer's cache-id: null, with a warning, if it is no small regular file (an image can plant a fifo or a device there). */
+    private static String readCacheId(Fd layerdb, String relative) {
+        try {
+            return new String(NoFollowTree.readSmallFile(layerdb, relative), StandardCharsets.US_ASCII).strip();
         } catch (IOException e) {
+            LOG.warn("inner image cache: a layer is ignored: layerdb/sha256/{}", e.getMessage());
             return null;
         }
     }

@@ -58,17 +58,25 @@ public final class InnerImages {
 
     private final InnerImageCache cache;
     private final IdMappedMounts idmapped;
+    private final DiskReserve reserve;
 
     public InnerImages(InnerImageCache cache, IdMappedMounts idmapped) {
+        this(cache, idmapped, DiskReserve.HOST);
+    }
+
+    /** {@code reserve}: what every copy leaves free on the filesystem it writes to. */
+    InnerImages(InnerImageCache cache, IdMappedMounts idmapped, DiskReserve reserve) {
         this.cache = cache;
         this.idmapped = idmapped;
+        this.reserve = reserve;
     }
 
     public InnerImageCache cache() { return cache; }
 
     /**
      * Fills the new special dir {@code dir} (still at its temporary name) with what the image holds at
-     * {@code destination}, and records it (nothing when the image holds nothing there).
+     * {@code destination}, and records it (nothing when the image holds nothing there). Fails, copying nothing, when
+     * the copy would eat into the disk reserve of {@code dir}'s filesystem.
      */
     public void fill(Path rootfs, Optional<OverlayLayers> layers, boolean cacheOff, SpecialMounts.Home home,
                                  String destination, Path dir, HostRange uids, HostRange gids) throws IOException {
@@ -78,16 +86,20 @@ public final class InnerImages {
         LongUnaryOperator gidsIn = intoRange(gids);
         Record record;
         long began = System.nanoTime();
+        String notFilled = "the container's " + destination + " cannot be made";
         try (Fd to = Linux.openDirectoryNoSymlinks(dir)) {
             if (found.get().shareable() && !cacheOff && destination.equals(DOCKER)) {
                 InnerImageCache.Entry entry = cache.obtain(found.get());
                 try (Fd from = Linux.openDirectoryNoSymlinks(entry.tree())) {
-                    TreeCopy.copy(from, to, uidsIn, gidsIn, entry.sharedLayers()::contains);
+                    Predicate<String> shared = entry.sharedLayers()::contains;
+                    reserve.ensureRoom(TreeCopy.diskUsage(from, shared), to, dir, "the image's " + destination, notFilled);
+                    TreeCopy.copy(from, to, uidsIn, gidsIn, shared);
                 }
                 record = new Record(entry.key(), found.get().dir().toString(), entry.sharedLayers(),
                         TreeCopy.fingerprint(to, entry.sharedLayers()::contains));
             } else {
                 try (Fd from = found.get().open()) {
+                    reserve.ensureRoom(TreeCopy.diskUsage(from), to, dir, "the image's " + destination, notFilled);
                     TreeCopy.copy(from, to, uidsIn, gidsIn, relative -> false);
                 }
                 record = new Record("", found.get().dir().toString(), List.of(), TreeCopy.fingerprint(to, relative -> false));
@@ -142,7 +154,9 @@ public final class InnerImages {
     /**
      * Copies the special dir {@code dir} (backing {@code destination}) into {@code upper}, the rootfs's upper layer, as
      * an opaque directory with on-disk ids, unless nothing changed since the last time. The container must not run
-     * (stopped or frozen). Returns whether it copied.
+     * (stopped or frozen). Returns whether it copied. Fails, leaving the upper layer as it was and the content in
+     * {@code dir}, when the copy would eat into the upper layer's filesystem's disk reserve or the copy fails (a tree
+     * too deep, say): the copy is made under a temporary name, removed on failure, and renamed into place when whole.
      */
     public boolean syncOut(SpecialMounts.Home home, String destination, Path dir, Path upper, HostRange uids, HostRange gids) throws IOException {
         Optional<Record> recorded = load(home, destination);
@@ -159,21 +173,39 @@ public final class InnerImages {
         String name = relative.getFileName().toString();
         String temporary = "." + name + ".jsysbox-sync";
         Optional<InnerImageCache.Entry> entry = record.cacheKey().isEmpty() ? Optional.empty() : cache.lookup(record.cacheKey());
+        // What the copy writes: the special dir but its shared layers, which come from the cache entry, when still there.
+        List<String> layersFromCache = new ArrayList<>();
+        long bytes;
+        try (Fd special = Linux.openDirectoryNoSymlinks(dir)) {
+            bytes = TreeCopy.diskUsage(special, record.shared());
+            for (String layer : entry.isEmpty() ? List.<String>of() : record.sharedLayers()) {
+                if (!InnerImageCache.isDirectory(special, layer)) continue;
+                layersFromCache.add(layer);
+                try (Fd layerFrom = Linux.openDirectoryNoSymlinks(entry.get().tree().resolve(layer))) {
+                    bytes += TreeCopy.diskUsage(layerFrom);
+                }
+            }
+        }
         try (Fd upperRoot = Linux.openDirectoryNoSymlinks(upper); Fd parent = makeDirs(upperRoot, relative.getParent())) {
+            reserve.ensureRoom(bytes, parent, upper.resolve(relative), destination, "its content stays in the special dir " + dir);
             NoFollowTree.delete(parent, temporary);
             Linux.mkdirAt(parent, temporary, 0700);
             try (Fd to = NoFollowTree.openDirectoryBelow(parent, temporary);
                  Fd from = Linux.openDirectoryNoSymlinks(dir)) {
                 TreeCopy.copy(from, to, outOfRange(uids), outOfRange(gids), record.shared());
-                for (String layer : record.sharedLayers()) {
-                    if (entry.isEmpty() || !InnerImageCache.isDirectory(to, layer)) continue;
+                for (String layer : layersFromCache) {
+                    if (!InnerImageCache.isDirectory(to, layer)) continue;
                     try (Fd layerTo = NoFollowTree.openDirectoryBelow(to, layer);
-                         Fd layerFrom = Linux.openDirectoryNoSymlinks(entry.get().tree().resolve(layer))) {
+                         Fd layerFrom = Linux.openDirectoryNoSymlinks(entry.orElseThrow().tree().resolve(layer))) {
                         TreeCopy.copy(layerFrom, layerTo, id -> id, id -> id, relativePath -> false);
                     }
                 }
                 // Opaque: the image's older copy in the lower layers must not show through (deleted inner images).
                 Linux.setXattr(to, "", InnerStoreSource.OPAQUE_XATTR, "y".getBytes(StandardCharsets.US_ASCII));
+            } catch (IOException | RuntimeException e) {
+                // No half copy in the upper layer (a commit would capture it): the previous copy, if any, stays.
+                NoFollowTree.deleteLeftover(parent, temporary, e);
+                throw e;
             }
             if (InnerImageCache.isDirectory(parent, name)) {
                 Linux.renameExchange(parent, temporary, parent, name);

@@ -13,7 +13,9 @@ import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.util.ArrayDeque;
 import java.util.Arrays;
+import java.util.Deque;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.HexFormat;
@@ -56,11 +58,17 @@ public final class TreeCopy {
      * nothing below them is copied. Regular files hard-linked within the tree stay hard-linked; symlinks are copied
      * verbatim and never followed; devices, fifos and overlay whiteouts (char 0/0) are made anew; sockets and mount
      * points are skipped (a mount point with a warning). Returns the entries made (all but {@code to}) and the bytes of
-     * file contents copied (once per inode). Errors name the entry's path below {@code from}.
+     * file contents copied (once per inode). Errors name the entry's path below {@code from}. Files keep their holes
+     * (only data is written), and a tree deeper than {@link NoFollowTree#MAX_DEPTH} fails the copy, leaving in
+     * {@code to} what was copied so far: the caller copies into a directory of its own and removes it on failure.
      */
     public static Result copy(Fd from, Fd to, LongUnaryOperator uids, LongUnaryOperator gids, Predicate<String> contentsSkipped) throws IOException {
         Copier copier = new Copier(to, uids, gids, contentsSkipped);
-        copier.children(from, to, ITSELF);
+        try {
+            NoFollowTree.walk(from, "copied", copier);
+        } finally {
+            copier.closeTargets();
+        }
         try {
             copier.metadata(from, ITSELF, Linux.stat(from), to, ITSELF, to);
         } catch (LinuxException e) {
@@ -84,7 +92,10 @@ public final class TreeCopy {
             throw new IllegalStateException(e);
         }
         digest(digest, dir, ITSELF, ITSELF, Linux.stat(dir));
-        walk(dir, ITSELF, contentsSkipped, entry -> digest(digest, entry.parent(), entry.name(), entry.rawPath(), entry.stat()));
+        NoFollowTree.walk(dir, "fingerprinted", entry -> {
+            digest(digest, entry.parent(), entry.name(), entry.rawPath(), entry.stat());
+            return into(entry, contentsSkipped);
+        });
         return HexFormat.of().formatHex(digest.digest());
     }
 
@@ -100,41 +111,49 @@ public final class TreeCopy {
 
     /**
      * Bytes of disk the tree uses, {@code dir} included: st_blocks * 512, each inode counted once however many links
-     * it has. Mount points below {@code dir} are not counted.
+     * it has. Mount points below {@code dir} are not counted. As {@link #copy} keeps holes, what a copy of the tree
+     * writes.
      */
     public static long diskUsage(Fd dir) throws IOException {
+        return diskUsage(dir, relative -> false);
+    }
+
+    /** As {@link #diskUsage(Fd)}, not counting what is below the directories {@code contentsSkipped} names (as for {@link #copy}). */
+    public static long diskUsage(Fd dir, Predicate<String> contentsSkipped) throws IOException {
         Set<Inode> linked = new HashSet<>();
         long[] total = {Linux.stat(dir).blocks() * 512};
-        walk(dir, ITSELF, relative -> false, entry -> {
+        NoFollowTree.walk(dir, "measured", entry -> {
             Linux.Stat stat = entry.stat();
-            if (stat.mountRoot()) return;
-            if (stat.type() != Linux.S_IFDIR && stat.nlink() > 1 && !linked.add(new Inode(stat.dev(), stat.ino()))) return;
-            total[0] += stat.blocks() * 512;
+            if (stat.mountRoot()) return null;
+            if (stat.type() == Linux.S_IFDIR || stat.nlink() == 1 || linked.add(new Inode(stat.dev(), stat.ino()))) {
+                total[0] += stat.blocks() * 512;
+            }
+            return into(entry, contentsSkipped);
         });
         return total[0];
     }
 
-    /** Calls {@code visitor} for every entry below {@code dir} (parents first, names sorted), never entering a symlink or a mount. */
-    private static void walk(Fd dir, byte[] relative, Predicate<String> contentsSkipped, NoFollowTree.EntryAction visitor) throws IOException {
-        NoFollowTree.forEachEntry(dir, relative, entry -> {
-            visitor.accept(entry);
-            if (entry.stat().type() != Linux.S_IFDIR || entry.stat().mountRoot() || contentsSkipped.test(entry.path())) return;
-            try (Fd child = NoFollowTree.openChildDirectory(entry.parent(), entry.name())) {
-                if (child != null) walk(child, entry.rawPath(), contentsSkipped, visitor);
-            }
-        });
+    /** The directory {@code entry} opened for a walk into it; null if it is not a directory, is a mount point or skipped. */
+    private static Fd into(NoFollowTree.Entry entry, Predicate<String> contentsSkipped) throws LinuxException {
+        if (entry.stat().type() != Linux.S_IFDIR || entry.stat().mountRoot() || contentsSkipped.test(entry.path())) return null;
+        return NoFollowTree.openChildDirectory(entry.parent(), entry.name());
     }
 
     /** A file's identity: device and inode number. */
     private record Inode(long dev, long ino) {}
 
-    /** The copy of one tree: destination root, id maps, files with several links (source inode → first copy's path below the root). */
-    private static final class Copier {
+    /**
+     * The copy of one tree, as a walk of the source: destination root, id maps, files with several links (source
+     * inode → first copy's path below the root), and the destination directories being filled, one per level the walk
+     * is in (their metadata is copied when the walk leaves them: what is made in a directory moves its times).
+     */
+    private static final class Copier implements NoFollowTree.EntryAction {
         final Fd root;
         final LongUnaryOperator uids;
         final LongUnaryOperator gids;
         final Predicate<String> contentsSkipped;
         final Map<Inode, byte[]> links = new HashMap<>();
+        final Deque<Target> targets = new ArrayDeque<>();
         long entries;
         long bytes;
 
@@ -145,49 +164,68 @@ public final class TreeCopy {
             this.contentsSkipped = contentsSkipped;
         }
 
-        /** Copies the entries of {@code from} into {@code to}; {@code relative}: their directory's path below the roots. */
-        void children(Fd from, Fd to, byte[] relative) throws IOException {
-            NoFollowTree.forEachEntry(from, relative, entry -> {
-                try {
-                    entry(entry, to);
-                } catch (LinuxException e) {
-                    throw new IOException("cannot copy " + entry.path() + ": " + e.getMessage(), e);
-                }
-            });
+        /** A destination directory being filled, and the stat of its source, whose metadata it gets when full. */
+        record Target(Fd dir, Linux.Stat source) {}
+
+        @Override
+        public Fd visit(NoFollowTree.Entry entry) throws IOException {
+            try {
+                return entry(entry, targets.isEmpty() ? root : targets.peek().dir());
+            } catch (LinuxException e) {
+                throw new IOException("cannot copy " + entry.path() + ": " + e.getMessage(), e);
+            }
+        }
+
+        @Override
+        public void leave(NoFollowTree.Entry entry, Fd source) throws IOException {
+            Target target = targets.pop();
+            try (Fd dir = target.dir()) {
+                metadata(source, ITSELF, target.source(), dir, ITSELF, dir);
+            } catch (LinuxException e) {
+                throw new IOException("cannot copy " + entry.path() + ": " + e.getMessage(), e);
+            }
+        }
+
+        /** Closes the destination directories a failed walk left open. */
+        void closeTargets() {
+            while (!targets.isEmpty()) targets.pop().dir().close();
         }
 
         /**
-         * Copies one entry. One that changes type between the listing's stat and its open (a directory swapped for a
-         * symlink, say) is copied as what it has become: nothing of it is made before its source is open.
+         * Copies one entry into {@code to}; for a directory whose contents are to be copied, returns its source, open,
+         * for the walk to go into. One that changes type between the listing's stat and its open (a directory swapped
+         * for a symlink, say) is copied as what it has become: nothing of it is made before its source is open.
          */
-        private void entry(NoFollowTree.Entry listed, Fd to) throws IOException {
+        private Fd entry(NoFollowTree.Entry listed, Fd to) throws IOException {
             NoFollowTree.Entry entry = listed;
             for (int attempt = 1; ; attempt++) {
                 try {
-                    if (copyEntry(entry, to)) entries++;
-                    return;
+                    return copyEntry(entry, to);
                 } catch (Changed changed) {
                     if (attempt == 3) throw new IOException(entry.path() + " keeps changing during the copy");
                     Linux.Stat now;
                     try {
                         now = Linux.statNoFollow(entry.parent(), entry.name());
                     } catch (LinuxException e) {
-                        if (e.errno() == Errno.ENOENT) return;
+                        if (e.errno() == Errno.ENOENT) return null;
                         throw e;
                     }
-                    entry = new NoFollowTree.Entry(entry.parent(), entry.name(), entry.rawPath(), now);
+                    entry = entry.withStat(now);
                 }
             }
         }
 
-        /** Copies {@code entry} as its stat says it is; false if nothing was to be made (a socket, a mount point, gone). */
-        private boolean copyEntry(NoFollowTree.Entry entry, Fd to) throws IOException, Changed {
+        /**
+         * Copies {@code entry} as its stat says it is (counting what it makes); returns the source directory to walk
+         * into, or null. Nothing is made for a socket, a mount point or an entry gone.
+         */
+        private Fd copyEntry(NoFollowTree.Entry entry, Fd to) throws IOException, Changed {
             Fd from = entry.parent();
             byte[] name = entry.name();
             Linux.Stat stat = entry.stat();
             if (stat.mountRoot()) {
                 LOG.warn("not copying {}: a mount point", entry.path());
-                return false;
+                return null;
             }
             switch (stat.type()) {
                 case Linux.S_IFDIR -> {
@@ -199,23 +237,36 @@ public final class TreeCopy {
                     }
                     if (source == null) {
                         LOG.warn("not copying {}: a mount point, or gone", entry.path());
-                        return false;
+                        return null;
                     }
-                    try (source) {
+                    try {
                         Linux.Stat opened = Linux.stat(source); // what was opened, should it have been swapped since the listing
+                        boolean skipped = contentsSkipped.test(entry.path());
                         Linux.mkdirAt(to, name, 0700);
-                        try (Fd target = Linux.openat2(to, name, NoFollowTree.DIRECTORY, NoFollowTree.BENEATH)) {
-                            if (!contentsSkipped.test(entry.path())) children(source, target, entry.rawPath());
-                            metadata(source, ITSELF, opened, target, ITSELF, target);
+                        entries++;
+                        Fd target = Linux.openat2(to, name, NoFollowTree.DIRECTORY, NoFollowTree.BENEATH);
+                        if (skipped) {
+                            try (source; target) {
+                                metadata(source, ITSELF, opened, target, ITSELF, target);
+                            }
+                            return null;
                         }
+                        targets.push(new Target(target, opened));
+                        return source;
+                    } catch (IOException | RuntimeException e) {
+                        source.close();
+                        throw e;
                     }
-                    return true;
                 }
                 case Linux.S_IFREG -> {
                     byte[] first = stat.nlink() > 1 ? links.get(new Inode(stat.dev(), stat.ino())) : null;
-                    if (first == null) return copyFile(entry, to);
+                    if (first == null) {
+                        if (copyFile(entry, to)) entries++;
+                        return null;
+                    }
                     link(first, to, name);
-                    return true;
+                    entries++;
+                    return null;
                 }
                 case Linux.S_IFLNK -> {
                     byte[] target;
@@ -225,25 +276,27 @@ public final class TreeCopy {
                         throw Changed.ifSo(e, Errno.EINVAL);
                     }
                     Linux.symlinkAt(target, to, name);
+                    entries++;
                     metadata(from, name, stat, to, name, null);
-                    return true;
+                    return null;
                 }
                 case Linux.S_IFSOCK -> {
-                    return false; // a socket is its process's: nothing to copy
+                    return null; // a socket is its process's: nothing to copy
                 }
                 default -> { // character and block devices (overlay whiteouts are char 0/0), fifos
                     Linux.mknodAt(to, name, stat.type() | PRIVATE, stat.rdev());
+                    entries++;
                     metadata(from, name, stat, to, name, null);
-                    return true;
+                    return null;
                 }
             }
         }
 
         /** Copies a regular file's contents in the kernel, then its metadata; false if it was gone or had become a mount. */
         private boolean copyFile(NoFollowTree.Entry entry, Fd to) throws IOException, Changed {
-            Fd source;
-            try { // O_NONBLOCK: should a fifo have been swapped in, the open must not wait for a writer
-                source = Linux.openat2(entry.parent(), entry.name(), Linux.O_RDONLY | Linux.O_NOFOLLOW | Linux.O_NONBLOCK, NoFollowTree.BENEATH);
+            Fd found;
+            try {
+                found = NoFollowTree.openEntry(entry.parent(), entry.name());
             } catch (LinuxException e) {
                 if (e.errno() == Errno.EXDEV) {
                     LOG.warn("not copying {}: a mount point", entry.path());
@@ -252,10 +305,12 @@ public final class TreeCopy {
                 if (e.errno() == Errno.ENOENT) return false; // removed since the listing
                 throw Changed.ifSo(e, Errno.ELOOP);
             }
-            try (source) {
-                Linux.Stat opened = Linux.stat(source);
+            try (found) {
+                Linux.Stat opened = Linux.stat(found);
+                // Opened for reading only once proven a regular file: a device swapped in is never opened.
                 if (opened.type() != Linux.S_IFREG) throw new Changed();
-                try (Fd target = Linux.createFile(to, entry.name(), PRIVATE)) {
+                try (Fd source = Linux.reopen(found, Linux.O_RDONLY | Linux.O_NONBLOCK);
+                     Fd target = Linux.createFile(to, entry.name(), PRIVATE)) {
                     Linux.copyContents(source, target, opened.size());
                     metadata(entry.parent(), entry.name(), opened, to, entry.name(), target);
                 }

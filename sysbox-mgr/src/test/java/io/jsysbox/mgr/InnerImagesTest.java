@@ -5,10 +5,12 @@ import io.jsysbox.linux.Linux;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
@@ -17,6 +19,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
@@ -157,6 +160,92 @@ class InnerImagesTest {
         assertEquals("n", Files.readString(upper.resolve("var/lib/docker/new")));
         try (var leftovers = Files.list(upper.resolve("var/lib"))) {
             assertEquals(List.of("docker"), leftovers.map(p -> p.getFileName().toString()).toList());
+        }
+    }
+
+    @Test
+    void aCacheIdThatIsAFifoADeviceOrTooBigIsRefusedAtOnceAndNeverOpened() throws Exception {
+        assumeTrue(root());
+        Path tree = Files.createDirectories(tmp.resolve("tree"));
+        Path layerdb = Files.createDirectories(tree.resolve("image/overlay2/layerdb/sha256"));
+        Files.writeString(Files.createDirectories(layerdb.resolve("good")).resolve("cache-id"), LAYER_ID);
+        Files.createDirectories(tree.resolve("overlay2/" + LAYER_ID + "/diff"));
+        String otherId = "b".repeat(64);
+        Files.createDirectories(tree.resolve("overlay2/" + otherId + "/diff"));
+        Files.writeString(Files.createDirectories(layerdb.resolve("big")).resolve("cache-id"), otherId + "\n".repeat(5000));
+        try (Fd fifo = Linux.openDirectoryNoSymlinks(Files.createDirectories(layerdb.resolve("fifo")));
+             Fd device = Linux.openDirectoryNoSymlinks(Files.createDirectories(layerdb.resolve("device")))) {
+            Linux.mknodAt(fifo, "cache-id", Linux.S_IFIFO | 0644, 0);
+            Linux.mknodAt(device, "cache-id", Linux.S_IFCHR | 0644, 0x103); // /dev/null's 1:3
+        }
+        try (OpenWatch fifo = new OpenWatch(layerdb.resolve("fifo/cache-id"));
+             OpenWatch device = new OpenWatch(layerdb.resolve("device/cache-id"))) {
+            List<String> layers = assertTimeoutPreemptively(Duration.ofSeconds(10), () -> InnerImageCache.sharedLayers(tree));
+            assertEquals(List.of("overlay2/" + LAYER_ID + "/diff"), layers);
+            try (Fd dir = Linux.openDirectoryNoSymlinks(layerdb)) {
+                IOException e = assertThrows(IOException.class, () -> NoFollowTree.readSmallFile(dir, "fifo/cache-id"));
+                assertEquals("fifo/cache-id is a fifo, not a regular file: not read", e.getMessage());
+                e = assertThrows(IOException.class, () -> NoFollowTree.readSmallFile(dir, "device/cache-id"));
+                assertEquals("device/cache-id is a character device, not a regular file: not read", e.getMessage());
+                e = assertThrows(IOException.class, () -> NoFollowTree.readSmallFile(dir, "big/cache-id"));
+                assertEquals("big/cache-id has 5064 bytes, more than the 4096 of a metadata file: not read", e.getMessage());
+            }
+            assertFalse(fifo.opened(), "the fifo was opened");
+            assertFalse(device.opened(), "the device was opened");
+        }
+    }
+
+    @Test
+    void theReserveIsAGibibyteOrFivePercentOfTheFilesystem() {
+        assertEquals(1L << 30, DiskReserve.reserveOf(10L << 30));
+        assertEquals(5L << 30, DiskReserve.reserveOf(100L << 30));
+    }
+
+    @Test
+    void copyOutIsRefusedWhenItWouldEatIntoTheReserveAndTheContentStaysInTheSpecialDir() throws Exception {
+        assumeTrue(root());
+        SpecialMounts.Home home = new SpecialMounts.Home(Files.createDirectories(tmp.resolve("layer/jsysbox")), true);
+        Path special = Files.createDirectories(home.dir().resolve("var-lib-docker"));
+        Files.writeString(special.resolve("repositories.json"), "{}");
+        try (var sparse = new java.io.RandomAccessFile(special.resolve("sparse").toFile(), "rw")) {
+            sparse.setLength(4L << 30); // truncate -s 4G: written as a hole, measured as one
+        }
+        Path upper = Files.createDirectories(tmp.resolve("layer/diff"));
+        long total = 100L << 30;
+        long reserve = 5L << 30;
+        DiskReserve eightMibFree = new DiskReserve(dir -> new Linux.FilesystemSpace(total, reserve + (8 << 20)));
+        InnerImages images = new InnerImages(new InnerImageCache(tmp.resolve("cache")), new IdMappedMounts(), eightMibFree);
+        assertTrue(images.syncOut(home, "/var/lib/docker", special, upper, UIDS, UIDS), "a sparse file counted by its size");
+
+        byte[] big = new byte[16 << 20];
+        new java.util.Random(1).nextBytes(big);
+        Files.write(special.resolve("big"), big);
+        IOException e = assertThrows(IOException.class, () -> images.syncOut(home, "/var/lib/docker", special, upper, UIDS, UIDS));
+        assertTrue(e.getMessage().matches("not copying /var/lib/docker \\(16\\.\\d MiB\\) into " + upper.resolve("var/lib/docker")
+                + ": it would leave 4\\.99 GiB of the filesystem's 100\\.00 GiB free, less than the reserve of 5\\.00 GiB .*"), e.getMessage());
+        assertTrue(e.getMessage().endsWith("; its content stays in the special dir " + special), e.getMessage());
+        assertFalse(e.getMessage().contains("\n"));
+        assertTrue(Files.exists(special.resolve("big")));
+        assertFalse(Files.exists(upper.resolve("var/lib/docker/big")), "copied past the reserve");
+        assertTrue(Files.exists(upper.resolve("var/lib/docker/sparse")), "the previous copy is kept");
+        try (var left = Files.list(upper.resolve("var/lib"))) {
+            assertEquals(List.of("docker"), left.map(p -> p.getFileName().toString()).toList(), "a temporary copy left");
+        }
+    }
+
+    @Test
+    void aCacheEntryPastTheReserveIsNotFilledAndLeavesNothingHalfFilled() throws Exception {
+        assumeTrue(root());
+        Path layer = store(tmp.resolve("layer"), "x");
+        Files.write(layer.resolve("var/lib/docker/big"), new byte[2 << 20]);
+        DiskReserve full = new DiskReserve(dir -> new Linux.FilesystemSpace(10L << 30, 1L << 30));
+        InnerImageCache cache = new InnerImageCache(tmp.resolve("cache"), full);
+        cache.start();
+        IOException e = assertThrows(IOException.class, () -> cache.obtain(new InnerStoreSource(layer, "var/lib/docker", true)));
+        assertTrue(e.getMessage().startsWith("not copying the inner image store " + layer.resolve("var/lib/docker")), e.getMessage());
+        assertTrue(e.getMessage().endsWith("; no cache entry is made"), e.getMessage());
+        try (var left = Files.list(cache.dir())) {
+            assertEquals(List.of(), left.toList());
         }
     }
 

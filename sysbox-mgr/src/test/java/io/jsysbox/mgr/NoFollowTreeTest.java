@@ -1,5 +1,6 @@
 package io.jsysbox.mgr;
 
+import io.jsysbox.linux.Fd;
 import io.jsysbox.linux.Linux;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -63,5 +64,69 @@ class NoFollowTreeTest {
     void rootReachedThroughASymlinkIsRefused() throws Exception {
         assertThrows(java.io.IOException.class, () -> NoFollowTree.shiftOwners(tree.resolve("var/run"), u -> 1, g -> 1));
         assertEquals(0, uid(host));
+    }
+    @Test
+    void deleteRemovesATreeOfAnyDepth() throws Exception {
+        deepTree(tmp.resolve("deep"), 5000);
+        long fds = openDescriptors();
+        NoFollowTree.delete(tmp, "deep");
+        assertFalse(Files.exists(tmp.resolve("deep")));
+        assertEquals(fds, openDescriptors(), "descriptors left open");
+        assertTrue(Files.exists(host.resolve("precious")));
+    }
+
+    @Test
+    void deleteOfADeepTreeNeverHoldsADescriptorPerLevel() throws Exception {
+        deepTree(tmp.resolve("deep"), 3 * NoFollowTree.DELETE_WINDOW + 5);
+        long fds = openDescriptors();
+        long[] most = {0};
+        java.util.concurrent.atomic.AtomicBoolean done = new java.util.concurrent.atomic.AtomicBoolean();
+        Thread sampler = new Thread(() -> {
+            while (!done.get()) most[0] = Math.max(most[0], openDescriptors());
+        });
+        sampler.start();
+        try {
+            NoFollowTree.delete(tmp, "deep");
+        } finally {
+            done.set(true);
+            sampler.join();
+        }
+        assertFalse(Files.exists(tmp.resolve("deep")));
+        assertTrue(most[0] - fds <= NoFollowTree.DELETE_WINDOW + 3, "held " + (most[0] - fds) + " descriptors at once");
+    }
+
+    @Test
+    void shiftOwnersRefusesATreeDeeperThanTheLimit() throws Exception {
+        deepTree(tree.resolve("deep"), NoFollowTree.MAX_DEPTH + 10);
+        java.io.IOException e = assertThrows(java.io.IOException.class, () -> NoFollowTree.shiftOwners(tree, u -> u + 5000, g -> g + 5000));
+        NoFollowTree.delete(tree, "deep"); // by descriptors: JUnit's removal of a tree that deep, path by path, is slow
+        assertTrue(e.getMessage().startsWith("deep/d/d/d/"), e.getMessage());
+        assertTrue(e.getMessage().endsWith("(1001 levels down) is deeper than 1000 levels: not re-owned"), e.getMessage());
+    }
+
+    /**
+     * {@code levels} directories "d", each in the one before, in the new directory {@code top}, and a file "bottom" in
+     * the last: made by descriptors, as a container's {@code mkdir d; cd d} loop does (no path that long would do).
+     */
+    static void deepTree(Path top, int levels) throws Exception {
+        Files.createDirectory(top);
+        Fd dir = Linux.openDirectoryNoSymlinks(top);
+        try {
+            for (int i = 0; i < levels; i++) {
+                Linux.mkdirAt(dir, "d", 0755);
+                Fd child = Linux.openat2(dir, "d", Linux.O_RDONLY | Linux.O_DIRECTORY, Linux.RESOLVE_NO_SYMLINKS);
+                dir.close();
+                dir = child;
+            }
+            Linux.createFile(dir, "bottom", 0644).close();
+        } finally {
+            dir.close();
+        }
+    }
+
+    /** How many descriptors this process has open now. */
+    static long openDescriptors() {
+        String[] fds = new java.io.File("/proc/self/fd").list();
+        return fds == null ? -1 : fds.length;
     }
 }

@@ -472,6 +472,109 @@ class TreeCopyTest {
         assertTrue(withSparse < 1 << 20, "a 10 MiB sparse file counted by its size, not its blocks: " + withSparse);
     }
 
+    @Test
+    void aTreeDeeperThanTheLimitFailsEveryWalkNamingItAndLeavesNoDescriptorOpen() throws Exception {
+        Path deep = tmp.resolve("deep");
+        NoFollowTreeTest.deepTree(deep, 5000);
+        Path to = Files.createDirectory(tmp.resolve("to"));
+        long fds = NoFollowTreeTest.openDescriptors();
+        String prefix = "d/d/d/d/d/d/";
+        String tooDeep = "(1001 levels down) is deeper than 1000 levels: not ";
+
+        IOException copying = assertThrows(IOException.class, () -> copy(deep, to, UP, NOTHING_SKIPPED));
+        assertTrue(copying.getMessage().startsWith(prefix) && copying.getMessage().endsWith(tooDeep + "copied"), copying.getMessage());
+        assertTrue(copying.getMessage().length() < 300, "a path kilobytes long in the message: " + copying.getMessage().length());
+        IOException digesting = assertThrows(IOException.class, () -> fingerprint(deep, NOTHING_SKIPPED));
+        assertTrue(digesting.getMessage().endsWith(tooDeep + "fingerprinted"), digesting.getMessage());
+        IOException measuring = assertThrows(IOException.class, () -> diskUsage(deep));
+        assertTrue(measuring.getMessage().endsWith(tooDeep + "measured"), measuring.getMessage());
+        assertEquals(fds, NoFollowTreeTest.openDescriptors(), "descriptors left open by the failed walks");
+
+        NoFollowTree.delete(tmp, "to");
+        NoFollowTree.delete(tmp, "deep");
+        assertFalse(Files.exists(deep, NOFOLLOW_LINKS));
+    }
+
+    @Test
+    void aTreeAsDeepAsTheLimitIsCopiedWhole() throws Exception {
+        Path deep = tmp.resolve("deep");
+        NoFollowTreeTest.deepTree(deep, NoFollowTree.MAX_DEPTH - 1); // its file "bottom" is MAX_DEPTH levels down
+        Path to = Files.createDirectory(tmp.resolve("to"));
+        try {
+            TreeCopy.Result copied = copy(deep, to, SAME, NOTHING_SKIPPED);
+            assertEquals(NoFollowTree.MAX_DEPTH, copied.entries());
+            assertEquals(fingerprint(deep, NOTHING_SKIPPED), fingerprint(to, NOTHING_SKIPPED));
+            assertTrue(diskUsage(to) > 0);
+        } finally { // by descriptors: JUnit's removal of a tree that deep, path by path, takes a minute
+            NoFollowTree.delete(tmp, "deep");
+            NoFollowTree.delete(tmp, "to");
+        }
+    }
+
+    @Test
+    void sparseFilesStaySparse() throws Exception {
+        Path tree = Files.createDirectory(tmp.resolve("sparse"));
+        try (var file = java.nio.channels.FileChannel.open(tree.resolve("4G"), java.nio.file.StandardOpenOption.CREATE_NEW,
+                java.nio.file.StandardOpenOption.WRITE)) {
+            file.write(ByteBuffer.wrap(bytes("data in the middle")), 2L << 30);
+        }
+        try (var file = new java.io.RandomAccessFile(tree.resolve("4G").toFile(), "rw")) {
+            file.setLength(4L << 30); // truncate -s 4G
+        }
+        long before = diskUsage(tree);
+        Path to = Files.createDirectory(tmp.resolve("to"));
+        TreeCopy.Result copied = copy(tree, to, UP, NOTHING_SKIPPED);
+
+        assertEquals(4L << 30, Files.size(to.resolve("4G")));
+        assertEquals(4L << 30, copied.bytes(), "bytes: the files' sizes");
+        long after = diskUsage(to);
+        assertTrue(after < 1 << 20, "a 4 GiB sparse file took " + after + " bytes of disk in its copy");
+        assertTrue(Math.abs(after - before) <= 64 << 10, "a copy takes what its source does: " + before + " then " + after);
+        try (var file = java.nio.channels.FileChannel.open(to.resolve("4G"))) {
+            ByteBuffer read = ByteBuffer.allocate(18);
+            file.read(read, 2L << 30);
+            assertEquals("data in the middle", new String(read.array(), StandardCharsets.US_ASCII));
+        }
+    }
+
+    @Test
+    void aDeviceSwappedBackAndForthWithAFileIsNeverOpened() throws Exception {
+        // Listed as a regular file, a char device (/dev/null's 1:3) by the time it is opened: copied, never opened as root.
+        Path tree = Files.createDirectory(tmp.resolve("tree"));
+        for (int i = 0; i < 20; i++) Files.writeString(tree.resolve("f" + i), "file " + i);
+        Files.writeString(tree.resolve("file"), "a regular file");
+        try (Fd dir = Linux.openDirectoryNoSymlinks(tree)) {
+            Linux.mknodAt(dir, "device", Linux.S_IFCHR | 0666, 0x103);
+        }
+        AtomicBoolean stop = new AtomicBoolean();
+        AtomicReference<Exception> flipperFailed = new AtomicReference<>();
+        Thread flipper = new Thread(() -> {
+            try (Fd dir = Linux.openDirectoryNoSymlinks(tree)) {
+                while (!stop.get()) Linux.renameExchange(dir, "file", dir, "device");
+            } catch (Exception e) {
+                flipperFailed.set(e);
+            }
+        });
+        try (OpenWatch device = new OpenWatch(tree.resolve("device"))) { // inotify follows the inode through the renames
+            flipper.start();
+            try {
+                for (int i = 0; i < 200; i++) {
+                    Path to = Files.createDirectory(tmp.resolve("race-" + i));
+                    try {
+                        copy(tree, to, SAME, NOTHING_SKIPPED);
+                    } catch (IOException e) { // it may keep changing: then the copy says so, naming it
+                        assertTrue(e.getMessage().matches("(file|device) keeps changing during the copy"), e.getMessage());
+                    }
+                }
+            } finally {
+                stop.set(true);
+                flipper.join();
+            }
+            assertNull(flipperFailed.get());
+            assertFalse(device.opened(), "the device was opened");
+        }
+    }
+
     // --- the tree, described -------------------------------------------------------------------------------------
 
     /**
