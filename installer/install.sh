@@ -193,8 +193,9 @@ install_app() {
 # Java CLI, which parses runc's full grammar and passes unknown verbs through the same way.
 # delete first waits while the manager copies the container's inner images into its rootfs (it does when the init
 # exits; /run/jsysbox/sync/<id> holds "MANAGER-PID INIT-PID" until then): Docker commits or removes the layer next.
-# The wait ends when the manager dies, and after 300 s in any case (the manager bounds what it copies by the free space
-# it leaves, but not how fast the disk is): a delete must never hang (issue 13). Clock: /proc/uptime, read by a builtin.
+# The wait ends when the manager dies, and after 25 s in any case: a delete must never hang (issue 13), and Docker gives
+# up on a delete after about 30 s, leaving the shim behind. The manager stops a copy-out 15 s after the exit and removes
+# what it copied (ContainerManager.COPY_OUT_AT_EXIT). Clock: /proc/uptime, read by a builtin.
 # exec needs the JVM only to give a root process a system container's capabilities (Docker's exec process.json lists
 # Docker's default set) and AppArmor profile (it names docker-default, which denies mounts: `docker exec --privileged`
 # grants CAP_SYS_ADMIN but keeps it), and to refuse --preserve-fds. A process.json that already grants CAP_SYS_ADMIN and
@@ -219,12 +220,12 @@ case $verb in
     for id do :; done
     marker=/run/jsysbox/sync/$id
     read -r now _ </proc/uptime
-    deadline=$((${now%.*} + 300))
+    deadline=$((${now%.*} + 25))
     while [ -f "$marker" ] && read -r mgr init <"$marker" 2>/dev/null \
       && kill -0 "$mgr" 2>/dev/null && ! kill -0 "$init" 2>/dev/null; do
       read -r now _ </proc/uptime
       if [ "${now%.*}" -ge "$deadline" ]; then
-        echo "jsysbox-runc: delete $id: the manager (pid $mgr) is still copying the container's special dirs into its layer after 300 s; deleting without waiting: the layer may miss that content (see /var/log/jsysbox/mgr.log)" >&2
+        echo "jsysbox-runc: delete $id: the manager (pid $mgr) is still copying the container's special dirs into its layer after 25 s; deleting without waiting: the layer may miss that content (see /var/log/jsysbox/mgr.log)" >&2
         break
       fi
       sleep 0.01

@@ -10,6 +10,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
+import java.util.function.BooleanSupplier;
 
 /** The kernel calls jsysbox needs, each failing with a {@link LinuxException} that says what was attempted. */
 public final class Linux {
@@ -535,10 +536,11 @@ public final class Linux {
      * {@code length}. So a sparse file stays sparse: a {@code truncate -s 4G} file a container made takes no block in
      * its copy, where copying its zeros would write 4 GiB. A filesystem without SEEK_DATA (EINVAL) is copied as one
      * range. Each range is copied in the kernel: copy_file_range (which may share extents), else sendfile (files on
-     * different filesystems). A file that shrinks during the copy is copied as far as it went.
+     * different filesystems). A file that shrinks during the copy is copied as far as it went. {@code stop} is asked
+     * before each chunk (64 MiB at most): once it answers true the copy ends where it is, {@code to} left shorter.
      */
-    public static void copyContents(Fd from, Fd to, long length) throws LinuxException {
-        final long chunkMax = 1L << 30;
+    public static void copyContents(Fd from, Fd to, long length, BooleanSupplier stop) throws LinuxException {
+        final long chunkMax = 64L << 20;
         boolean sameFilesystemCopy = true;
         long size = length;
         try (Memory fromOffset = new Memory(8); Memory toOffset = new Memory(8)) {
@@ -549,6 +551,7 @@ public final class Linux {
                 long end = Math.min(size, seekHole(from, data, size));
                 offset = data;
                 while (offset < end) {
+                    if (stop.getAsBoolean()) return;
                     long chunk = Math.min(end - offset, chunkMax);
                     long copied;
                     fromOffset.setLong(0, offset);

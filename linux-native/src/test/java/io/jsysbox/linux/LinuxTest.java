@@ -112,7 +112,7 @@ class LinuxTest {
         try (Fd dir = Linux.openDirectoryNoSymlinks(tmp);
              Fd source = Linux.openat2(dir, "sparse", Linux.O_RDONLY, 0);
              Fd target = Linux.createFile(dir, "copy", 0600)) {
-            Linux.copyContents(source, target, size);
+            Linux.copyContents(source, target, size, () -> false);
         }
         Path copy = tmp.resolve("copy");
         assertEquals(size, Files.size(copy));
@@ -140,7 +140,7 @@ class LinuxTest {
             try (Fd source = Linux.openat2(null, from.toString(), Linux.O_RDONLY, 0);
                  Fd dir = Linux.openDirectoryNoSymlinks(tmp);
                  Fd target = Linux.createFile(dir, "copy", 0600)) {
-                Linux.copyContents(source, target, size); // copy_file_range refuses (EXDEV): sendfile, range by range
+                Linux.copyContents(source, target, size, () -> false); // copy_file_range refuses (EXDEV): sendfile, range by range
             }
             assertEquals(size, Files.size(tmp.resolve("copy")));
             assertTrue(allocated(tmp.resolve("copy")) < 1 << 20, "the hole was written: " + allocated(tmp.resolve("copy")));
@@ -165,7 +165,7 @@ class LinuxTest {
             for (String name : new String[] {"empty", "hole"}) {
                 long size = Files.size(tmp.resolve(name));
                 try (Fd source = Linux.openat2(dir, name, Linux.O_RDONLY, 0); Fd target = Linux.createFile(dir, name + "-copy", 0600)) {
-                    Linux.copyContents(source, target, size);
+                    Linux.copyContents(source, target, size, () -> false);
                 }
                 assertEquals(size, Files.size(tmp.resolve(name + "-copy")));
                 assertEquals(0L, allocated(tmp.resolve(name + "-copy")), name);

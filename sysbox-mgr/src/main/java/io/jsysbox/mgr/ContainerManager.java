@@ -37,6 +37,13 @@ import java.util.regex.Pattern;
 public final class ContainerManager {
     private static final Logger LOG = LoggerFactory.getLogger(ContainerManager.class);
     private static final Pattern CONTAINER_ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.-]{0,127}");
+    /**
+     * How long the copy-out at a container's exit may take. Docker waits for the container's delete (which waits for
+     * the copy-out, see {@link #markSyncOwed}) about 30 s, then gives up and leaves the task's shim on the host; the
+     * copy's leftovers must be removed and the container released before that. Past it, the content stays in the
+     * special dir (kept with the layer, used again at the next start) and a docker commit misses it, as the log says.
+     */
+    static final java.time.Duration COPY_OUT_AT_EXIT = java.time.Duration.ofSeconds(15);
 
     private final IdRangeAllocator allocator;
     private final StateStore store;
@@ -134,7 +141,7 @@ public final class ContainerManager {
             if (copyingOut.contains(c.id())) continue; // released when its copy-out ends
             if (c.pid() > 0 ? !initAlive(c) : !Files.exists(Path.of(c.rootfs()), LinkOption.NOFOLLOW_LINKS)) {
                 LOG.info("{}: init pid {} is dead or rootfs {} is gone; releasing", c.id(), c.pid(), c.rootfs());
-                if (c.pid() > 0 && Files.exists(Path.of(c.rootfs()), LinkOption.NOFOLLOW_LINKS)) syncOut(c);
+                if (c.pid() > 0 && Files.exists(Path.of(c.rootfs()), LinkOption.NOFOLLOW_LINKS)) syncOut(c, atExit());
                 release(c.id());
             }
         }
@@ -168,7 +175,7 @@ public final class ContainerManager {
         }
         LOG.info("{}: init pid {} exited", id, pid);
         try {
-            syncOut(state);
+            syncOut(state, atExit());
         } finally {
             synchronized (this) {
                 endCopyOut(id);
@@ -185,7 +192,7 @@ public final class ContainerManager {
         }
         if (state == null) throw new ManagerException(Status.Code.NOT_FOUND, "unknown container " + id + ": it is not running under jsysbox");
         try {
-            return syncOut(state);
+            return syncOut(state, Deadline.NONE); // docker commit (a pause) waits as long as it takes
         } finally {
             synchronized (this) {
                 endCopyOut(id);
@@ -226,7 +233,7 @@ public final class ContainerManager {
      * Copies each special dir kept in the container's Docker layer into the layer's upper dir; best effort, logged:
      * whatever fails (an Error too: the content is the tenant's), the caller goes on to release the container.
      */
-    private List<String> syncOut(ContainerState state) {
+    private List<String> syncOut(ContainerState state, Deadline deadline) {
         List<String> synced = new ArrayList<>();
         var home = specialMounts.homeFor(state.id(), Path.of(state.rootfs()));
         if (state.keptDirs().isEmpty() || !home.kept()) return synced;
@@ -238,13 +245,18 @@ public final class ContainerManager {
             Optional<String> destination = SpecialMounts.destinationOf(dir.getFileName().toString());
             if (destination.isEmpty()) continue;
             try {
-                if (innerImages.syncOut(home, destination.get(), dir, upper, uids, gids)) synced.add(destination.get());
+                if (innerImages.syncOut(home, destination.get(), dir, upper, uids, gids, deadline)) synced.add(destination.get());
             } catch (IOException | RuntimeException | StackOverflowError | OutOfMemoryError e) {
                 LOG.error("{}: cannot copy {} into the rootfs ({}): a commit will miss its content; it stays in {}",
                         state.id(), destination.get(), e.toString(), dir);
             }
         }
         return synced;
+    }
+
+    private static Deadline atExit() {
+        return Deadline.after(COPY_OUT_AT_EXIT, "a copy-out at exit gets " + COPY_OUT_AT_EXIT.toSeconds()
+                + " s (Docker waits for the container's delete about 30 s)");
     }
 
     /** Garbage-collects the inner image cache: entries running containers use stay. */

@@ -103,7 +103,7 @@ public final class InnerImageCache {
         TreeCopy.Result copied;
         try (Fd from = source.open(); Fd to = Linux.openDirectoryNoSymlinks(temporary.resolve("tree"))) {
             reserve.ensureRoom(TreeCopy.diskUsage(from), to, dir, "the inner image store " + source.dir(), "no cache entry is made");
-            copied = TreeCopy.copy(from, to, id -> id, id -> id, relative -> false);
+            copied = TreeCopy.copy(from, to, id -> id, id -> id, relative -> false, Deadline.NONE);
         } catch (IOException | RuntimeException e) {
             NoFollowTree.deleteLeftover(dir, temporary.getFileName().toString(), e); // not left until the next start
             throw e;

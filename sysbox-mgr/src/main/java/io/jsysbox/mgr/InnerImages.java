@@ -93,14 +93,14 @@ public final class InnerImages {
                 try (Fd from = Linux.openDirectoryNoSymlinks(entry.tree())) {
                     Predicate<String> shared = entry.sharedLayers()::contains;
                     reserve.ensureRoom(TreeCopy.diskUsage(from, shared), to, dir, "the image's " + destination, notFilled);
-                    TreeCopy.copy(from, to, uidsIn, gidsIn, shared);
+                    TreeCopy.copy(from, to, uidsIn, gidsIn, shared, Deadline.NONE);
                 }
                 record = new Record(entry.key(), found.get().dir().toString(), entry.sharedLayers(),
                         TreeCopy.fingerprint(to, entry.sharedLayers()::contains));
             } else {
                 try (Fd from = found.get().open()) {
                     reserve.ensureRoom(TreeCopy.diskUsage(from), to, dir, "the image's " + destination, notFilled);
-                    TreeCopy.copy(from, to, uidsIn, gidsIn, relative -> false);
+                    TreeCopy.copy(from, to, uidsIn, gidsIn, relative -> false, Deadline.NONE);
                 }
                 record = new Record("", found.get().dir().toString(), List.of(), TreeCopy.fingerprint(to, relative -> false));
             }
@@ -156,9 +156,11 @@ public final class InnerImages {
      * an opaque directory with on-disk ids, unless nothing changed since the last time. The container must not run
      * (stopped or frozen). Returns whether it copied. Fails, leaving the upper layer as it was and the content in
      * {@code dir}, when the copy would eat into the upper layer's filesystem's disk reserve or the copy fails (a tree
-     * too deep, say): the copy is made under a temporary name, removed on failure, and renamed into place when whole.
+     * too deep, say), or is not done by {@code deadline}: the copy is made under a temporary name, removed on failure,
+     * and renamed into place when whole.
      */
-    public boolean syncOut(SpecialMounts.Home home, String destination, Path dir, Path upper, HostRange uids, HostRange gids) throws IOException {
+    public boolean syncOut(SpecialMounts.Home home, String destination, Path dir, Path upper, HostRange uids, HostRange gids,
+                           Deadline deadline) throws IOException {
         Optional<Record> recorded = load(home, destination);
         Record record = recorded.orElse(new Record("", "", List.of(), ""));
         String fingerprint;
@@ -187,17 +189,18 @@ public final class InnerImages {
             }
         }
         try (Fd upperRoot = Linux.openDirectoryNoSymlinks(upper); Fd parent = makeDirs(upperRoot, relative.getParent())) {
+            deadline.check("before copying " + dir + " (measuring it took the time)");
             reserve.ensureRoom(bytes, parent, upper.resolve(relative), destination, "its content stays in the special dir " + dir);
             NoFollowTree.delete(parent, temporary);
             Linux.mkdirAt(parent, temporary, 0700);
             try (Fd to = NoFollowTree.openDirectoryBelow(parent, temporary);
                  Fd from = Linux.openDirectoryNoSymlinks(dir)) {
-                TreeCopy.copy(from, to, outOfRange(uids), outOfRange(gids), record.shared());
+                TreeCopy.copy(from, to, outOfRange(uids), outOfRange(gids), record.shared(), deadline);
                 for (String layer : layersFromCache) {
                     if (!InnerImageCache.isDirectory(to, layer)) continue;
                     try (Fd layerTo = NoFollowTree.openDirectoryBelow(to, layer);
                          Fd layerFrom = Linux.openDirectoryNoSymlinks(entry.orElseThrow().tree().resolve(layer))) {
-                        TreeCopy.copy(layerFrom, layerTo, id -> id, id -> id, relativePath -> false);
+                        TreeCopy.copy(layerFrom, layerTo, id -> id, id -> id, relativePath -> false, deadline);
                     }
                 }
                 // Opaque: the image's older copy in the lower layers must not show through (deleted inner images).

@@ -61,9 +61,11 @@ public final class TreeCopy {
      * file contents copied (once per inode). Errors name the entry's path below {@code from}. Files keep their holes
      * (only data is written), and a tree deeper than {@link NoFollowTree#MAX_DEPTH} fails the copy, leaving in
      * {@code to} what was copied so far: the caller copies into a directory of its own and removes it on failure.
+     * So does a copy still running at {@code deadline} (checked before each entry and each chunk of a file's data).
      */
-    public static Result copy(Fd from, Fd to, LongUnaryOperator uids, LongUnaryOperator gids, Predicate<String> contentsSkipped) throws IOException {
-        Copier copier = new Copier(to, uids, gids, contentsSkipped);
+    public static Result copy(Fd from, Fd to, LongUnaryOperator uids, LongUnaryOperator gids, Predicate<String> contentsSkipped,
+                              Deadline deadline) throws IOException {
+        Copier copier = new Copier(to, uids, gids, contentsSkipped, deadline);
         try {
             NoFollowTree.walk(from, "copied", copier);
         } finally {
@@ -152,16 +154,18 @@ public final class TreeCopy {
         final LongUnaryOperator uids;
         final LongUnaryOperator gids;
         final Predicate<String> contentsSkipped;
+        final Deadline deadline;
         final Map<Inode, byte[]> links = new HashMap<>();
         final Deque<Target> targets = new ArrayDeque<>();
         long entries;
         long bytes;
 
-        Copier(Fd root, LongUnaryOperator uids, LongUnaryOperator gids, Predicate<String> contentsSkipped) {
+        Copier(Fd root, LongUnaryOperator uids, LongUnaryOperator gids, Predicate<String> contentsSkipped, Deadline deadline) {
             this.root = root;
             this.uids = uids;
             this.gids = gids;
             this.contentsSkipped = contentsSkipped;
+            this.deadline = deadline;
         }
 
         /** A destination directory being filled, and the stat of its source, whose metadata it gets when full. */
@@ -169,6 +173,7 @@ public final class TreeCopy {
 
         @Override
         public Fd visit(NoFollowTree.Entry entry) throws IOException {
+            deadline.check("copying at " + entry.path() + " (" + entries + " entries, " + bytes + " bytes copied)");
             try {
                 return entry(entry, targets.isEmpty() ? root : targets.peek().dir());
             } catch (LinuxException e) {
@@ -311,7 +316,8 @@ public final class TreeCopy {
                 if (opened.type() != Linux.S_IFREG) throw new Changed();
                 try (Fd source = Linux.reopen(found, Linux.O_RDONLY | Linux.O_NONBLOCK);
                      Fd target = Linux.createFile(to, entry.name(), PRIVATE)) {
-                    Linux.copyContents(source, target, opened.size());
+                    Linux.copyContents(source, target, opened.size(), deadline::passed);
+                    deadline.check("copying " + entry.path() + " (" + opened.size() + " bytes)");
                     metadata(entry.parent(), entry.name(), opened, to, entry.name(), target);
                 }
                 bytes += opened.size();

@@ -145,17 +145,17 @@ class InnerImagesTest {
         Path upper = Files.createDirectories(tmp.resolve("layer/diff"));
         InnerImages images = new InnerImages(new InnerImageCache(tmp.resolve("cache")), new IdMappedMounts());
 
-        assertTrue(images.syncOut(home, "/var/lib/docker", special, upper, UIDS, UIDS));
+        assertTrue(images.syncOut(home, "/var/lib/docker", special, upper, UIDS, UIDS, Deadline.NONE));
         Path copied = upper.resolve("var/lib/docker/repositories.json");
         assertEquals(5, Files.getAttribute(copied, "unix:uid", LinkOption.NOFOLLOW_LINKS), "ids go back to the image's");
         try (Fd dir = Linux.openDirectoryNoSymlinks(upper.resolve("var/lib/docker"))) {
             assertArrayEquals("y".getBytes(StandardCharsets.US_ASCII), Linux.getXattr(dir, "", InnerStoreSource.OPAQUE_XATTR).orElseThrow());
         }
-        assertFalse(images.syncOut(home, "/var/lib/docker", special, upper, UIDS, UIDS), "nothing changed: no copy");
+        assertFalse(images.syncOut(home, "/var/lib/docker", special, upper, UIDS, UIDS, Deadline.NONE), "nothing changed: no copy");
 
         Files.delete(file);
         Files.writeString(special.resolve("new"), "n");
-        assertTrue(images.syncOut(home, "/var/lib/docker", special, upper, UIDS, UIDS));
+        assertTrue(images.syncOut(home, "/var/lib/docker", special, upper, UIDS, UIDS, Deadline.NONE));
         assertFalse(Files.exists(copied), "the previous copy must be replaced, not merged");
         assertEquals("n", Files.readString(upper.resolve("var/lib/docker/new")));
         try (var leftovers = Files.list(upper.resolve("var/lib"))) {
@@ -215,12 +215,12 @@ class InnerImagesTest {
         long reserve = 5L << 30;
         DiskReserve eightMibFree = new DiskReserve(dir -> new Linux.FilesystemSpace(total, reserve + (8 << 20)));
         InnerImages images = new InnerImages(new InnerImageCache(tmp.resolve("cache")), new IdMappedMounts(), eightMibFree);
-        assertTrue(images.syncOut(home, "/var/lib/docker", special, upper, UIDS, UIDS), "a sparse file counted by its size");
+        assertTrue(images.syncOut(home, "/var/lib/docker", special, upper, UIDS, UIDS, Deadline.NONE), "a sparse file counted by its size");
 
         byte[] big = new byte[16 << 20];
         new java.util.Random(1).nextBytes(big);
         Files.write(special.resolve("big"), big);
-        IOException e = assertThrows(IOException.class, () -> images.syncOut(home, "/var/lib/docker", special, upper, UIDS, UIDS));
+        IOException e = assertThrows(IOException.class, () -> images.syncOut(home, "/var/lib/docker", special, upper, UIDS, UIDS, Deadline.NONE));
         assertTrue(e.getMessage().matches("not copying /var/lib/docker \\(16\\.\\d MiB\\) into " + upper.resolve("var/lib/docker")
                 + ": it would leave 4\\.99 GiB of the filesystem's 100\\.00 GiB free, less than the reserve of 5\\.00 GiB .*"), e.getMessage());
         assertTrue(e.getMessage().endsWith("; its content stays in the special dir " + special), e.getMessage());
@@ -231,6 +231,29 @@ class InnerImagesTest {
         try (var left = Files.list(upper.resolve("var/lib"))) {
             assertEquals(List.of("docker"), left.map(p -> p.getFileName().toString()).toList(), "a temporary copy left");
         }
+    }
+
+    @Test
+    void aCopyOutPastItsDeadlineStopsLeavesTheUpperLayerAsItWasAndSaysWhy() throws Exception {
+        assumeTrue(root());
+        SpecialMounts.Home home = new SpecialMounts.Home(Files.createDirectories(tmp.resolve("layer/jsysbox")), true);
+        Path special = Files.createDirectories(home.dir().resolve("var-lib-docker"));
+        Files.writeString(special.resolve("first"), "1");
+        Path upper = Files.createDirectories(tmp.resolve("layer/diff"));
+        InnerImages images = new InnerImages(new InnerImageCache(tmp.resolve("cache")), new IdMappedMounts());
+        assertTrue(images.syncOut(home, "/var/lib/docker", special, upper, UIDS, UIDS, Deadline.NONE));
+
+        for (int i = 0; i < 100; i++) Files.writeString(special.resolve("file" + i), "x");
+        Deadline passed = Deadline.after(java.time.Duration.ZERO, "a copy-out at exit gets 0 s");
+        IOException e = assertThrows(IOException.class, () -> images.syncOut(home, "/var/lib/docker", special, upper, UIDS, UIDS, passed));
+        assertTrue(e.getMessage().startsWith("stopped ") && e.getMessage().endsWith(": a copy-out at exit gets 0 s"), e.getMessage());
+        try (var left = Files.list(upper.resolve("var/lib/docker"))) {
+            assertEquals(List.of("first"), left.map(p -> p.getFileName().toString()).toList(), "the previous copy, untouched");
+        }
+        try (var left = Files.list(upper.resolve("var/lib"))) {
+            assertEquals(List.of("docker"), left.map(p -> p.getFileName().toString()).toList(), "a temporary copy left");
+        }
+        assertTrue(Files.exists(special.resolve("file99")), "the content stays in the special dir");
     }
 
     @Test

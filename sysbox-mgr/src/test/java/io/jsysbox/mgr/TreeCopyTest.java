@@ -695,7 +695,7 @@ class TreeCopyTest {
 
     private static TreeCopy.Result copy(Path source, Path to, LongUnaryOperator ids, Predicate<String> skipped) throws Exception {
         try (Fd in = Linux.openDirectoryNoSymlinks(source); Fd out = Linux.openDirectoryNoSymlinks(to)) {
-            return TreeCopy.copy(in, out, ids, ids, skipped);
+            return TreeCopy.copy(in, out, ids, ids, skipped, Deadline.NONE);
         }
     }
 

@@ -1,0 +1,136 @@
+package io.jsysbox.tests;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * Issue 13's load test: 30 containers started and removed concurrently in waves of 10, first alone, then while a
+ * neighbour's copy-out (2 GiB and 200000 files of its /var/lib/docker into its layer, at its stop) is in progress. Every container
+ * must start, with ranges disjoint, and leave nothing after a concurrent {@code docker rm}, nor must the neighbour
+ * (a copy-out Docker waited on past ~30 s left its shim on the host: now it stops at 15 s). The copy-out ran under
+ * the manager's global lock, so no create finished until it was done; now some must finish while it runs (an order,
+ * not a time: nothing here is timed against a bound). The create latencies (p50/p99, {@code docker run -d} until it
+ * returns) are printed for both rounds, for people to compare.
+ */
+@EndToEnd
+class NeighbourCopyOutLoadTest {
+    private static final int WAVES = 3;
+    private static final int PER_WAVE = 10;
+    private static final Path SYNC_MARKERS = Jsysbox.RUN_DIR.resolve("sync");
+
+    @RegisterExtension
+    static final Docker docker = new Docker();
+
+    @Test
+    void createsGoOnWhileANeighboursCopyOutRuns() throws Exception {
+        Round alone = waves(() -> false);
+
+        String neighbour = docker.startIdle(Docker.DIND_IMAGE);
+        // What makes a copy-out long: bytes, and more so entries (each one some syscalls). ~25 s here; the first wave ~6 s.
+        Docker.execOk(neighbour, "dd", "if=/dev/zero", "of=/var/lib/docker/big", "bs=1M", "count=2048", "status=none");
+        Docker.execOk(neighbour, "perl", "-e", "for my $d (1..1000) { mkdir \"/var/lib/docker/d$d\" or die $!;"
+                + " for (1..200) { open(F, \">/var/lib/docker/d$d/f$_\") or die $!; print F 'x'; close F } }");
+        Path marker = SYNC_MARKERS.resolve(neighbour);
+        CompletableFuture<Command.Result> stopping = CompletableFuture.supplyAsync(() -> Docker.docker("stop", "-t", "1", neighbour));
+        // Not `docker inspect`: it waits for the container's lock, which dockerd holds until the delete, after the copy-out.
+        Await.until("the neighbour's copy-out to begin (" + marker + " naming a dead init)", Duration.ofMinutes(1),
+                () -> copyOutRunning(marker), running -> running);
+        Round duringCopy = waves(() -> Files.exists(marker));
+        stopping.join().assertOk();
+        // However long the copy would have taken, the delete was Docker's in time: nothing of the neighbour stays.
+        Leftovers neighbourLeftovers = Leftovers.of(neighbour);
+        Docker.dockerOk("rm", neighbour);
+        neighbourLeftovers.awaitNone();
+
+        print("alone", alone);
+        print("while a neighbour copies 2 GiB and 200000 files out", duringCopy);
+        assertTrue(duringCopy.finishedWhileCopying() > 0, "no create finished while the neighbour's copy-out ran: "
+                + "creates wait for another container's copy-out (" + duringCopy.millis().size() + " creates)");
+    }
+
+    /** The marker ("MANAGER-PID INIT-PID") is there and its init has exited: the manager is copying out. */
+    private static boolean copyOutRunning(Path marker) {
+        try {
+            String[] pids = Files.readString(marker).strip().split(" ");
+            return !Files.exists(Path.of("/proc", pids[1]));
+        } catch (java.io.IOException | ArrayIndexOutOfBoundsException notYet) {
+            return false;
+        }
+    }
+
+    /** What one round of waves measured: each create's milliseconds, and how many finished while the copy-out ran. */
+    private record Round(List<Long> millis, int finishedWhileCopying) {}
+
+    /**
+     * Starts WAVES waves of PER_WAVE idle containers at once, checks their ranges are disjoint, removes each wave at
+     * once and checks nothing of it is left. {@code copying} tells, as each create returns, whether the copy-out runs.
+     */
+    private static Round waves(java.util.function.BooleanSupplier copying) throws Exception {
+        List<Long> millis = new ArrayList<>();
+        int whileCopying = 0;
+        try (ExecutorService pool = Executors.newFixedThreadPool(PER_WAVE)) {
+            for (int wave = 0; wave < WAVES; wave++) {
+                List<CompletableFuture<Create>> creates = new ArrayList<>();
+                for (int i = 0; i < PER_WAVE; i++) {
+                    creates.add(CompletableFuture.supplyAsync(() -> {
+                        long began = System.nanoTime();
+                        String id = docker.startIdle(Docker.BUSYBOX_IMAGE);
+                        long took = (System.nanoTime() - began) / 1_000_000;
+                        return new Create(id, took, copying.getAsBoolean());
+                    }, pool));
+                }
+                List<Create> made = creates.stream().map(CompletableFuture::join).toList();
+                for (Create create : made) {
+                    millis.add(create.millis());
+                    if (create.whileCopying()) whileCopying++;
+                }
+                assertDisjointRanges(made);
+                List<CompletableFuture<Void>> removals = made.stream()
+                        .map(create -> CompletableFuture.runAsync(() -> Docker.remove(create.id()), pool)).toList();
+                removals.forEach(CompletableFuture::join);
+                for (Create create : made) Leftovers.of(create.id()).awaitNone();
+            }
+        }
+        return new Round(millis, whileCopying);
+    }
+
+    private record Create(String id, long millis, boolean whileCopying) {}
+
+    private static void assertDisjointRanges(List<Create> made) {
+        String status = Jsysbox.status().assertOk().stdout();
+        Set<String> ranges = new HashSet<>();
+        for (Create create : made) {
+            String line = Jsysbox.statusLine(status, create.id()).orElseThrow(() -> new AssertionError("`jsysbox status` does not list " + create.id() + ":\n" + status));
+            var range = java.util.regex.Pattern.compile("uid (\\d+)-").matcher(line);
+            assertTrue(range.find(), "no uid range in: " + line);
+            assertTrue(ranges.add(range.group(1)), "two containers share uid range " + range.group(1) + ":\n" + status);
+        }
+        assertEquals(made.size(), ranges.size());
+    }
+
+    private static void print(String round, Round measured) {
+        List<Long> sorted = measured.millis().stream().sorted().toList();
+        System.out.printf(Locale.ROOT, "create latency (docker run -d, %d containers in waves of %d) %s: p50 %d ms, p99 %d ms, max %d ms;"
+                        + " %d finished while the copy-out ran%n", sorted.size(), PER_WAVE, round, percentile(sorted, 50),
+                percentile(sorted, 99), sorted.getLast(), measured.finishedWhileCopying());
+    }
+
+    private static long percentile(List<Long> sorted, int p) {
+        int index = (int) Math.ceil(p / 100.0 * sorted.size()) - 1;
+        return sorted.get(Math.max(0, Math.min(sorted.size() - 1, index)));
+    }
+}
