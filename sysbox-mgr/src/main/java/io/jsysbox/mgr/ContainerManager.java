@@ -29,10 +29,11 @@ import java.util.regex.Pattern;
 
 /**
  * The manager's core: allocations, what was made for each container, and undoing it. One lock (this object's
- * monitor) serialises requests: they are short, and it keeps the state file consistent with what is mounted. A
- * copy-out (a stopped or paused container's special dirs into its layer) can be long, and its size is the tenant's
- * choice: it runs outside that lock, so other containers' requests go on meanwhile; the container's own id is marked
- * {@link #copyingOut} until it is done, and a new prepare of that id waits for it.
+ * monitor) guards the state: allocations, the containers' records and the state file, kept consistent with what is
+ * mounted. Work on one container's files can be long, and its size is the tenant's or the image's choice: a prepare's
+ * (its special dirs filled from the image, the inner image cache) and a copy-out (a stopped or paused container's
+ * special dirs into its layer). It runs outside that lock, so other containers' requests go on meanwhile; the
+ * container's own id is marked {@link #busy} until it is done, and other requests for that id wait for it.
  */
 public final class ContainerManager {
     private static final Logger LOG = LoggerFactory.getLogger(ContainerManager.class);
@@ -63,8 +64,8 @@ public final class ContainerManager {
     private final InitExitWatcher exitWatcher = new InitExitWatcher(this::initExited);
     /** Stopped containers whose previous slot is remembered, by id: their rootfs (gone = container removed). */
     private final Map<String, String> stoppedRootfs = new LinkedHashMap<>();
-    /** Ids whose copy-out runs now (outside the lock); guarded by this, waited for with {@link #wait()}. */
-    private final Set<String> copyingOut = new HashSet<>();
+    /** Ids whose prepare or copy-out runs now (outside the lock); guarded by this, waited for with {@link #wait()}. */
+    private final Set<String> busy = new HashSet<>();
     private final VirtualFiles virtualFiles;
     private final String version;
 
@@ -138,7 +139,7 @@ public final class ContainerManager {
      */
     public synchronized void reconcile() throws IOException {
         for (ContainerState c : List.copyOf(containers.values())) {
-            if (copyingOut.contains(c.id())) continue; // released when its copy-out ends
+            if (busy.contains(c.id())) continue; // released when its copy-out ends
             if (c.pid() > 0 ? !initAlive(c) : !Files.exists(Path.of(c.rootfs()), LinkOption.NOFOLLOW_LINKS)) {
                 LOG.info("{}: init pid {} is dead or rootfs {} is gone; releasing", c.id(), c.pid(), c.rootfs());
                 if (c.pid() > 0 && Files.exists(Path.of(c.rootfs()), LinkOption.NOFOLLOW_LINKS)) syncOut(c, atExit());
@@ -169,7 +170,7 @@ public final class ContainerManager {
         synchronized (this) {
             state = beginCopyOut(id);
             if (state == null || state.pid() != pid) {
-                if (state != null) endCopyOut(id);
+                if (state != null) endBusy(id);
                 return;
             }
         }
@@ -178,7 +179,7 @@ public final class ContainerManager {
             syncOut(state, atExit());
         } finally {
             synchronized (this) {
-                endCopyOut(id);
+                endBusy(id);
                 if (containers.get(id) == state) release(id);
             }
         }
@@ -195,7 +196,7 @@ public final class ContainerManager {
             return syncOut(state, Deadline.NONE); // docker commit (a pause) waits as long as it takes
         } finally {
             synchronized (this) {
-                endCopyOut(id);
+                endBusy(id);
             }
         }
     }
@@ -205,21 +206,21 @@ public final class ContainerManager {
      * state, or null (nothing marked) if it is not known. Holding the lock, which the wait gives up meanwhile.
      */
     private ContainerState beginCopyOut(String id) {
-        awaitCopyOut(id);
+        awaitIdle(id);
         ContainerState state = containers.get(id);
-        if (state != null) copyingOut.add(id);
+        if (state != null) busy.add(id);
         return state;
     }
 
-    private void endCopyOut(String id) {
-        copyingOut.remove(id);
+    private void endBusy(String id) {
+        busy.remove(id);
         notifyAll();
     }
 
-    /** Waits (giving up the lock, which the caller holds) until no copy-out of {@code id} runs. */
-    private void awaitCopyOut(String id) {
+    /** Waits (giving up the lock, which the caller holds) until no prepare or copy-out of {@code id} runs. */
+    private void awaitIdle(String id) {
         boolean interrupted = false;
-        while (copyingOut.contains(id)) {
+        while (busy.contains(id)) {
             try {
                 wait();
             } catch (InterruptedException e) {
@@ -280,13 +281,88 @@ public final class ContainerManager {
         }
     }
 
-    public synchronized PrepareResponse prepare(PrepareRequest request) throws ManagerException {
+    /**
+     * Makes what container {@code request.getId()} needs before {@code runc create}: its range, special dirs (filled
+     * from the image), device nodes, ID-mapped rootfs and bind sources. The checks and the allocation hold the lock;
+     * the files and mounts are made outside it (see the class comment). Whatever fails is undone, range included.
+     */
+    public PrepareResponse prepare(PrepareRequest request) throws ManagerException {
         long began = System.nanoTime();
+        Reservation reservation = reserve(request);
+        String id = request.getId();
+        Path rootfs = Path.of(request.getRootfs());
+        int slot = reservation.slot();
+        HostRange uids = reservation.uids();
+        HostRange gids = reservation.gids();
+        String sharedWith = reservation.sharedWith();
+        ContainerState.Builder made = new ContainerState.Builder(id, slot, rootfs.toString(), sharedWith);
+        boolean prepared = false;
+        try {
+            Path slotDir = mountRoot.resolve(ContainerState.dirName(slot, id, sharedWith));
+            RuntimeDirs.ensure(slotDir, RuntimeDirs.ONE_CONTAINERS, gids.rootId());
+            made.dirs.add(slotDir.toString());
+            var home = specialMounts.homeFor(id, rootfs);
+            Optional<OverlayLayers> layers = OverlayLayers.of(MountInfo.read(), rootfs);
+            Map<String, Path> specials = specialMounts.create(home, request.getSpecialMountsList(), uids.rootId(), gids.rootId(),
+                    (destination, dir) -> innerImages.fill(rootfs, layers, request.getInnerImageCacheOff(), home, destination, dir, uids, gids),
+                    made);
+            List<SpecialMount> layerMounts = new ArrayList<>();
+            for (var special : specials.entrySet()) {
+                var shared = innerImages.layerMounts(home, special.getKey(), special.getValue(), uids, gids, slotDir, made);
+                if (shared.isEmpty()) continue;
+                layerMounts.addAll(shared.get().mounts());
+                made.innerImageCacheKeys.add(shared.get().cacheKey());
+            }
+            var devices = deviceNodes.make(ContainerState.dirName(slot, id, sharedWith), uids.rootId(), gids.rootId(), made);
+            rootfsShifter.shift(rootfs, layers, uids, gids, slotDir, made);
+            var replacements = bindMountMapper.map(id, request.getBindMountsList(), uids, gids, slotDir, made);
+            ContainerState state = made.build();
+            synchronized (this) {
+                containers.put(id, state);
+                persist();
+            }
+            prepared = true;
+            LOG.info("{}: prepared in {} ms: uids {}:{} gids {}:{}{}, rootfs {} ({}), {} special mount(s), {} of {} bind source(s) ID-mapped",
+                    id, (System.nanoTime() - began) / 1_000_000, uids.start(), uids.size(), gids.start(), gids.size(),
+                    sharedWith.isEmpty() ? "" : " (shared with " + sharedWith + ", init " + reservation.sharedInit() + ")",
+                    rootfs, state.rootfsShift(), specials.size(), replacements.size(), request.getBindMountsCount());
+            PrepareResponse.Builder response = PrepareResponse.newBuilder()
+                    .setUidRange(proto(uids)).setGidRange(proto(gids))
+                    .setRootfsShift(state.rootfsShift()).setRootfsPath(state.rootfsPath()).setUserNamespacePid(reservation.sharedInit())
+                    .addAllReplacements(replacements).addAllDeviceNodes(devices).addAllLayerMounts(layerMounts);
+            specials.forEach((dest, dir) -> response.addSpecialMounts(SpecialMount.newBuilder().setDestination(dest).setSource(dir.toString())));
+            return response.build();
+        } catch (IOException | RuntimeException e) {
+            LOG.error("{}: prepare failed, undoing: {}", id, e.toString());
+            throw new ManagerException(Status.Code.FAILED_PRECONDITION, "cannot prepare container " + id + ": " + e.getMessage(), e);
+        } finally {
+            if (!prepared) undo(made.build(), uids, gids);
+            synchronized (this) {
+                if (!prepared) {
+                    containers.remove(id);
+                    allocator.release(id);
+                    if (!allocator.inUse(slot)) idmapped.forget(uids, gids);
+                    persistQuietly();
+                }
+                endBusy(id);
+            }
+        }
+    }
+
+    /** What a prepare got under the lock: its slot's ranges, and the container whose range it shares (a pod's sandbox) with its init. */
+    private record Reservation(int slot, HostRange uids, HostRange gids, String sharedWith, long sharedInit) {}
+
+    /**
+     * The part of a prepare that holds the lock: checks the request (a refusal leaves nothing behind), waits for other
+     * work on the same id (the same container started again: its previous run's copy-out must be in its layer first),
+     * undoes a previous preparation of it, allocates or shares a range, and marks the id busy.
+     */
+    private synchronized Reservation reserve(PrepareRequest request) throws ManagerException {
         String id = request.getId();
         if (!CONTAINER_ID.matcher(id).matches()) {
             throw new ManagerException(Status.Code.INVALID_ARGUMENT, "invalid container id '" + id + "': use 1-128 letters, digits, '_', '.', '-'");
         }
-        awaitCopyOut(id); // the same container started again: its previous run's content must be in its layer first
+        awaitIdle(id);
         Path rootfs = Path.of(request.getRootfs());
         if (!rootfs.isAbsolute() || !Files.isDirectory(rootfs, LinkOption.NOFOLLOW_LINKS)) {
             throw new ManagerException(Status.Code.INVALID_ARGUMENT, "rootfs '" + request.getRootfs() + "' of " + id + " is not an absolute path to a directory");
@@ -311,51 +387,8 @@ public final class ContainerManager {
                 ? namespaceOwner(id, request.getJoinedNamespacesList()).orElse("") : request.getPodSandboxId();
         long sharedInit = sharedWith.isEmpty() ? 0 : runningInit(id, sharedWith, !request.getPodSandboxId().isEmpty());
         int slot = sharedWith.isEmpty() ? allocate(id) : allocator.share(id, sharedWith).orElseThrow();
-        HostRange uids = allocator.uidRange(slot);
-        HostRange gids = allocator.gidRange(slot);
-        ContainerState.Builder made = new ContainerState.Builder(id, slot, rootfs.toString(), sharedWith);
-        try {
-            Path slotDir = mountRoot.resolve(ContainerState.dirName(slot, id, sharedWith));
-            RuntimeDirs.ensure(slotDir, RuntimeDirs.ONE_CONTAINERS, gids.rootId());
-            made.dirs.add(slotDir.toString());
-            var home = specialMounts.homeFor(id, rootfs);
-            Optional<OverlayLayers> layers = OverlayLayers.of(MountInfo.read(), rootfs);
-            Map<String, Path> specials = specialMounts.create(home, request.getSpecialMountsList(), uids.rootId(), gids.rootId(),
-                    (destination, dir) -> innerImages.fill(rootfs, layers, request.getInnerImageCacheOff(), home, destination, dir, uids, gids),
-                    made);
-            List<SpecialMount> layerMounts = new ArrayList<>();
-            for (var special : specials.entrySet()) {
-                var shared = innerImages.layerMounts(home, special.getKey(), special.getValue(), uids, gids, slotDir, made);
-                if (shared.isEmpty()) continue;
-                layerMounts.addAll(shared.get().mounts());
-                made.innerImageCacheKeys.add(shared.get().cacheKey());
-            }
-            var devices = deviceNodes.make(ContainerState.dirName(slot, id, sharedWith), uids.rootId(), gids.rootId(), made);
-            rootfsShifter.shift(rootfs, layers, uids, gids, slotDir, made);
-            var replacements = bindMountMapper.map(id, request.getBindMountsList(), uids, gids, slotDir, made);
-            ContainerState state = made.build();
-            containers.put(id, state);
-            persist();
-            LOG.info("{}: prepared in {} ms: uids {}:{} gids {}:{}{}, rootfs {} ({}), {} special mount(s), {} of {} bind source(s) ID-mapped",
-                    id, (System.nanoTime() - began) / 1_000_000, uids.start(), uids.size(), gids.start(), gids.size(),
-                    sharedWith.isEmpty() ? "" : " (shared with " + sharedWith + ", init " + sharedInit + ")",
-                    rootfs, state.rootfsShift(), specials.size(), replacements.size(), request.getBindMountsCount());
-            PrepareResponse.Builder response = PrepareResponse.newBuilder()
-                    .setUidRange(proto(uids)).setGidRange(proto(gids))
-                    .setRootfsShift(state.rootfsShift()).setRootfsPath(state.rootfsPath()).setUserNamespacePid(sharedInit)
-                    .addAllReplacements(replacements).addAllDeviceNodes(devices).addAllLayerMounts(layerMounts);
-            specials.forEach((dest, dir) -> response.addSpecialMounts(SpecialMount.newBuilder().setDestination(dest).setSource(dir.toString())));
-            return response.build();
-        } catch (IOException | ManagerException | RuntimeException e) {
-            LOG.error("{}: prepare failed, undoing: {}", id, e.toString());
-            containers.remove(id);
-            undo(made.build(), uids, gids);
-            allocator.release(id);
-            if (!allocator.inUse(slot)) idmapped.forget(uids, gids);
-            persistQuietly();
-            if (e instanceof ManagerException m) throw m;
-            throw new ManagerException(Status.Code.FAILED_PRECONDITION, "cannot prepare container " + id + ": " + e.getMessage(), e);
-        }
+        busy.add(id);
+        return new Reservation(slot, allocator.uidRange(slot), allocator.gidRange(slot), sharedWith, sharedInit);
     }
 
     /**
@@ -453,7 +486,7 @@ public final class ContainerManager {
 
     /** Undoes everything made for {@code id} and frees its range; false if the id is unknown. */
     public synchronized boolean release(String id) {
-        awaitCopyOut(id);
+        awaitIdle(id);
         ContainerState state = containers.remove(id);
         if (state == null) return false;
         HostRange uids = allocator.uidRange(state.slot());

@@ -138,7 +138,7 @@ class InnerImagesTest {
     @Test
     void copyOutPutsAnOpaqueDirWithOnDiskIdsIntoTheUpperLayerOnlyWhenSomethingChanged() throws Exception {
         assumeTrue(root());
-        SpecialMounts.Home home = new SpecialMounts.Home(Files.createDirectories(tmp.resolve("layer/jsysbox")), true);
+        SpecialMounts.Home home = keptHome();
         Path special = Files.createDirectories(home.dir().resolve("var-lib-docker"));
         Path file = Files.writeString(special.resolve("repositories.json"), "{}");
         Files.setAttribute(file, "unix:uid", (int) UIDS.start() + 5);
@@ -204,7 +204,7 @@ class InnerImagesTest {
     @Test
     void copyOutIsRefusedWhenItWouldEatIntoTheReserveAndTheContentStaysInTheSpecialDir() throws Exception {
         assumeTrue(root());
-        SpecialMounts.Home home = new SpecialMounts.Home(Files.createDirectories(tmp.resolve("layer/jsysbox")), true);
+        SpecialMounts.Home home = keptHome();
         Path special = Files.createDirectories(home.dir().resolve("var-lib-docker"));
         Files.writeString(special.resolve("repositories.json"), "{}");
         try (var sparse = new java.io.RandomAccessFile(special.resolve("sparse").toFile(), "rw")) {
@@ -228,15 +228,13 @@ class InnerImagesTest {
         assertTrue(Files.exists(special.resolve("big")));
         assertFalse(Files.exists(upper.resolve("var/lib/docker/big")), "copied past the reserve");
         assertTrue(Files.exists(upper.resolve("var/lib/docker/sparse")), "the previous copy is kept");
-        try (var left = Files.list(upper.resolve("var/lib"))) {
-            assertEquals(List.of("docker"), left.map(p -> p.getFileName().toString()).toList(), "a temporary copy left");
-        }
+        assertNoTemporaryCopy(upper);
     }
 
     @Test
     void aCopyOutPastItsDeadlineStopsLeavesTheUpperLayerAsItWasAndSaysWhy() throws Exception {
         assumeTrue(root());
-        SpecialMounts.Home home = new SpecialMounts.Home(Files.createDirectories(tmp.resolve("layer/jsysbox")), true);
+        SpecialMounts.Home home = keptHome();
         Path special = Files.createDirectories(home.dir().resolve("var-lib-docker"));
         Files.writeString(special.resolve("first"), "1");
         Path upper = Files.createDirectories(tmp.resolve("layer/diff"));
@@ -250,9 +248,7 @@ class InnerImagesTest {
         try (var left = Files.list(upper.resolve("var/lib/docker"))) {
             assertEquals(List.of("first"), left.map(p -> p.getFileName().toString()).toList(), "the previous copy, untouched");
         }
-        try (var left = Files.list(upper.resolve("var/lib"))) {
-            assertEquals(List.of("docker"), left.map(p -> p.getFileName().toString()).toList(), "a temporary copy left");
-        }
+        assertNoTemporaryCopy(upper);
         assertTrue(Files.exists(special.resolve("file99")), "the content stays in the special dir");
     }
 
@@ -280,5 +276,17 @@ class InnerImagesTest {
 
     private static boolean root() {
         return "root".equals(System.getProperty("user.name"));
+    }
+
+    /** The home of special dirs kept in a Docker layer: {@code <tmp>/layer/jsysbox}, beside the layer's diff. */
+    private SpecialMounts.Home keptHome() throws IOException {
+        return new SpecialMounts.Home(Files.createDirectories(tmp.resolve("layer/jsysbox")), true);
+    }
+
+    /** Only the copy itself under the upper layer's var/lib: no temporary copy left beside it. */
+    private static void assertNoTemporaryCopy(Path upper) throws IOException {
+        try (var left = Files.list(upper.resolve("var/lib"))) {
+            assertEquals(List.of("docker"), left.map(p -> p.getFileName().toString()).toList(), "a temporary copy left");
+        }
     }
 }
