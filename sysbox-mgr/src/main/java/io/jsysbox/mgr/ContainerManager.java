@@ -116,9 +116,12 @@ public final class ContainerManager {
             for (Path marker : markers) Files.delete(marker);
         }
         for (ContainerState c : containers.values()) {
-            if (c.pid() > 0) {
-                markSyncOwed(c);
+            if (c.pid() <= 0) continue;
+            markSyncOwed(c);
+            if (initAlive(c)) {
                 exitWatcher.watch(c.id(), c.pid());
+            } else {
+                exitWatcher.exited(c.id(), c.pid()); // its pid may be another process's now: no watching it
             }
         }
         collectGarbage();
@@ -134,15 +137,17 @@ public final class ContainerManager {
     }
 
     /**
-     * Releases every container whose init process has exited, and every one still being created (no pid yet)
-     * whose rootfs no longer exists.
+     * Releases every container whose init process has exited and whose rootfs is gone, and every one still being
+     * created (no pid yet) whose rootfs no longer exists. One whose init exited and whose rootfs is still there is left
+     * to its exit watcher, which copies its special dirs out first (at start, {@link #start} reports such exits right
+     * after): a copy here would hold the lock, and the manager's start, for as long as it takes.
      */
-    public synchronized void reconcile() throws IOException {
+    public synchronized void reconcile() {
         for (ContainerState c : List.copyOf(containers.values())) {
             if (busy.contains(c.id())) continue; // released when its copy-out ends
-            if (c.pid() > 0 ? !initAlive(c) : !Files.exists(Path.of(c.rootfs()), LinkOption.NOFOLLOW_LINKS)) {
+            boolean rootfsGone = !Files.exists(Path.of(c.rootfs()), LinkOption.NOFOLLOW_LINKS);
+            if (c.pid() > 0 ? !initAlive(c) && rootfsGone : rootfsGone) {
                 LOG.info("{}: init pid {} is dead or rootfs {} is gone; releasing", c.id(), c.pid(), c.rootfs());
-                if (c.pid() > 0 && Files.exists(Path.of(c.rootfs()), LinkOption.NOFOLLOW_LINKS)) syncOut(c, atExit());
                 release(c.id());
             }
         }
@@ -535,7 +540,7 @@ public final class ContainerManager {
             try {
                 reconcile();
                 return allocator.allocate(id);
-            } catch (IdRangeAllocator.PoolExhaustedException | IOException e) {
+            } catch (IdRangeAllocator.PoolExhaustedException e) {
                 throw new ManagerException(Status.Code.RESOURCE_EXHAUSTED, e.getMessage());
             }
         }

@@ -28,7 +28,7 @@ final class InitExitWatcher {
             pidfd = Linux.pidfdOpen(pid);
         } catch (LinuxException e) {
             LOG.info("{}: init pid {} is already gone ({})", id, pid, e.getMessage());
-            Thread.ofPlatform().daemon().name("exit-" + pid).start(() -> report(id, pid));
+            exited(id, pid);
             return;
         }
         // A blocking poll(2) pins its thread, so each watch gets a small platform thread of its own.
@@ -41,6 +41,11 @@ final class InitExitWatcher {
             }
             report(id, pid);
         });
+    }
+
+    /** Reports an exit known already (an init found dead, or its pid reused, at the manager's start) on a thread of its own. */
+    void exited(String id, long pid) {
+        Thread.ofPlatform().daemon().name("exit-" + pid).start(() -> report(id, pid));
     }
 
     /**

@@ -7,6 +7,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
@@ -57,7 +58,7 @@ class HostileTenantTest {
         Docker.dockerOk("stop", "-t", "1", id);
 
         Path copy = Path.of(Docker.inspect(id, "{{.GraphDriver.Data.UpperDir}}"), "var/lib/docker/sparse");
-        Await.until(copy + " copied out", COPIED_OUT, () -> Files.exists(copy) && !copyOutOwed(id), done -> done);
+        Await.until(copy + " copied out", COPIED_OUT, () -> Files.exists(copy) && !Files.exists(Jsysbox.syncMarker(id)), done -> done);
         String[] sizeAndBlocks = Command.run(Duration.ofSeconds(10), "stat", "-c", "%s %b", copy.toString()).assertOk().out().split(" ");
         assertEquals(4L << 30, Long.parseLong(sizeAndBlocks[0]), "size of the copy");
         long allocated = Long.parseLong(sizeAndBlocks[1]) * 512;
@@ -89,7 +90,25 @@ class HostileTenantTest {
         }
     }
 
-    private static boolean copyOutOwed(String id) {
-        return Files.exists(Jsysbox.RUN_DIR.resolve("sync").resolve(id));
+    /**
+     * The manager killed (kill -9) in the middle of a copy-out: the delete stops waiting at once (its marker names a
+     * dead manager); the restarted manager copies out again, or releases the container once Docker removed it; after
+     * {@code docker rm} nothing of it stays.
+     */
+    @Test
+    void aManagerKilledDuringACopyOutLeavesNothingAfterDockerRm() throws IOException {
+        String id = docker.startIdle(Docker.DIND_IMAGE);
+        Docker.execOk(id, "perl", "-e", "for my $d (1..300) { mkdir \"/var/lib/docker/d$d\" or die $!;"
+                + " for (1..200) { open(F, \">/var/lib/docker/d$d/f$_\") or die $!; print F 'x'; close F } }");
+        Leftovers leftovers = Leftovers.of(id);
+        CompletableFuture<Command.Result> stopping = CompletableFuture.supplyAsync(() -> Docker.docker("stop", "-t", "1", id));
+        Await.until("the copy-out of " + id + " to begin", Duration.ofMinutes(1), () -> Jsysbox.copyOutRunning(id), running -> running);
+        String manager = Files.readString(Jsysbox.RUN_DIR.resolve("mgr.pid")).strip();
+        Command.run(Duration.ofSeconds(10), "kill", "-KILL", manager).assertOk();
+
+        stopping.join().assertOk();
+        Jsysbox.awaitManager();
+        Docker.dockerOk("rm", id);
+        leftovers.awaitNone();
     }
 }

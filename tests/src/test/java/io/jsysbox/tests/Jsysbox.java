@@ -86,6 +86,24 @@ public final class Jsysbox {
         return statusText.lines().filter(line -> line.contains(token)).findFirst();
     }
 
+    /**
+     * The copy-out marker of a container ("MANAGER-PID INIT-PID"): there from its start until the manager has copied
+     * its special dirs into its layer after its exit; jsysbox-runc delete waits on it.
+     */
+    public static Path syncMarker(String id) {
+        return RUN_DIR.resolve("sync").resolve(id);
+    }
+
+    /** Whether the manager is copying the container's special dirs out now: its marker is there and names a dead init. */
+    public static boolean copyOutRunning(String id) {
+        try {
+            String[] pids = Files.readString(syncMarker(id)).strip().split(" ");
+            return !Files.exists(Path.of("/proc", pids[1]));
+        } catch (IOException | ArrayIndexOutOfBoundsException notYet) {
+            return false;
+        }
+    }
+
     /** Whether a status line shows the range starting at {@code hostStart} (as a whole number). */
     public static boolean showsRangeStart(String statusLine, long hostStart) {
         return statusLine.matches(".*(?<![0-9])" + hostStart + "(?![0-9]).*");

@@ -68,8 +68,8 @@ public record Leftovers(String id, Optional<Set<String>> mountsBefore, List<Path
         cgroupDirs().forEach(dir -> found.add("cgroup: " + dir));
         dirsNamingId(Jsysbox.STATE_DIR, 4).forEach(dir -> found.add("manager dir: " + dir));
         dirsNamingId(Jsysbox.RUN_DIR, 3).forEach(dir -> found.add("manager run dir: " + dir));
-        if (Files.exists(Jsysbox.RUN_DIR.resolve("sync").resolve(id))) {
-            found.add("copy-out marker (jsysbox-runc delete waits on it): " + Jsysbox.RUN_DIR.resolve("sync").resolve(id));
+        if (Files.exists(Jsysbox.syncMarker(id))) {
+            found.add("copy-out marker (jsysbox-runc delete waits on it): " + Jsysbox.syncMarker(id));
         }
         shimPids().forEach(pid -> found.add("shim process " + pid + " (its command line names the container)"));
         for (Path root : allRuncRoots()) {

@@ -31,7 +31,6 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 class NeighbourCopyOutLoadTest {
     private static final int WAVES = 3;
     private static final int PER_WAVE = 10;
-    private static final Path SYNC_MARKERS = Jsysbox.RUN_DIR.resolve("sync");
 
     @RegisterExtension
     static final Docker docker = new Docker();
@@ -45,11 +44,11 @@ class NeighbourCopyOutLoadTest {
         Docker.execOk(neighbour, "dd", "if=/dev/zero", "of=/var/lib/docker/big", "bs=1M", "count=2048", "status=none");
         Docker.execOk(neighbour, "perl", "-e", "for my $d (1..1000) { mkdir \"/var/lib/docker/d$d\" or die $!;"
                 + " for (1..200) { open(F, \">/var/lib/docker/d$d/f$_\") or die $!; print F 'x'; close F } }");
-        Path marker = SYNC_MARKERS.resolve(neighbour);
+        Path marker = Jsysbox.syncMarker(neighbour);
         CompletableFuture<Command.Result> stopping = CompletableFuture.supplyAsync(() -> Docker.docker("stop", "-t", "1", neighbour));
         // Not `docker inspect`: it waits for the container's lock, which dockerd holds until the delete, after the copy-out.
         Await.until("the neighbour's copy-out to begin (" + marker + " naming a dead init)", Duration.ofMinutes(1),
-                () -> copyOutRunning(marker), running -> running);
+                () -> Jsysbox.copyOutRunning(neighbour), running -> running);
         Round duringCopy = waves(WAVES, () -> Files.exists(marker));
         stopping.join().assertOk();
         // However long the copy would have taken, the delete was Docker's in time: nothing of the neighbour stays.
@@ -89,16 +88,6 @@ class NeighbourCopyOutLoadTest {
         } finally {
             docker.removeAll();
             Docker.docker("rmi", "-f", image);
-        }
-    }
-
-    /** The marker ("MANAGER-PID INIT-PID") is there and its init has exited: the manager is copying out. */
-    private static boolean copyOutRunning(Path marker) {
-        try {
-            String[] pids = Files.readString(marker).strip().split(" ");
-            return !Files.exists(Path.of("/proc", pids[1]));
-        } catch (java.io.IOException | ArrayIndexOutOfBoundsException notYet) {
-            return false;
         }
     }
 
