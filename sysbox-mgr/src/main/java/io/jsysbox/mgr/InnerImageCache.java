@@ -26,6 +26,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.regex.Pattern;
 
 /**
@@ -54,6 +55,8 @@ public final class InnerImageCache {
     public record Entry(String key, Path tree, Path source, List<String> sharedLayers) {}
 
     private final Path dir;
+    /** One lock per key, held while its entry is filled (one per image ever seen: a few objects). */
+    private final Map<String, Object> fillLocks = new ConcurrentHashMap<>();
     private final DiskReserve reserve;
 
     public InnerImageCache(Path dir) { this(dir, DiskReserve.HOST); }
@@ -87,14 +90,26 @@ public final class InnerImageCache {
         }
     }
 
-    /** The entry for {@code source}, copied from it first if there is none. Marks it used now. */
-    public synchronized Entry obtain(InnerStoreSource source) throws IOException {
+    /**
+     * The entry for {@code source}, copied from it first if there is none. Marks it used now. The copy holds only its
+     * key's lock: containers of other images go on meanwhile, those of the same image wait for it and then share it.
+     */
+    public Entry obtain(InnerStoreSource source) throws IOException {
         String key = keyOf(source.dir());
-        Optional<Entry> existing = lookup(key);
-        if (existing.isPresent()) {
-            markUsed(key);
-            return existing.get();
+        synchronized (fillLocks.computeIfAbsent(key, k -> new Object())) {
+            synchronized (this) {
+                Optional<Entry> existing = lookup(key);
+                if (existing.isPresent()) {
+                    markUsed(key);
+                    return existing.get();
+                }
+            }
+            return fill(key, source);
         }
+    }
+
+    /** Copies {@code source} into a new entry {@code key} under a temporary name, then moves it into place. */
+    private Entry fill(String key, InnerStoreSource source) throws IOException {
         long began = System.nanoTime();
         Path temporary = dir.resolve(TEMPORARY_PREFIX + key);
         if (Files.exists(temporary, LinkOption.NOFOLLOW_LINKS)) NoFollowTree.delete(dir, temporary.getFileName().toString());
@@ -109,8 +124,11 @@ public final class InnerImageCache {
             throw e;
         }
         Files.writeString(temporary.resolve("source"), source.dir() + "\n");
-        Files.move(temporary, dir.resolve(key), StandardCopyOption.ATOMIC_MOVE);
-        Entry entry = lookup(key).orElseThrow();
+        Entry entry;
+        synchronized (this) {
+            Files.move(temporary, dir.resolve(key), StandardCopyOption.ATOMIC_MOVE);
+            entry = lookup(key).orElseThrow();
+        }
         LOG.info("inner image cache: filled {} from {} in {} ms: {} entries, {} MiB, {} shared layer(s)", key, source.dir(),
                 (System.nanoTime() - began) / 1_000_000, copied.entries(), copied.bytes() >> 20, entry.sharedLayers().size());
         return entry;
