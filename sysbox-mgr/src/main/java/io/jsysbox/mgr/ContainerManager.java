@@ -62,6 +62,7 @@ public final class ContainerManager {
     private final List<CgroupDelegation> cgroupDelegations = List.of(new CgroupV1Delegation(), new CgroupV2Delegation());
     private final Map<String, ContainerState> containers = new LinkedHashMap<>();
     private final InitExitWatcher exitWatcher = new InitExitWatcher(this::initExited);
+    private final Discards discards = new Discards();
     /** Stopped containers whose previous slot is remembered, by id: their rootfs (gone = container removed). */
     private final Map<String, String> stoppedRootfs = new LinkedHashMap<>();
     /** Ids whose prepare or copy-out runs now (outside the lock); guarded by this, waited for with {@link #wait()}. */
@@ -94,6 +95,8 @@ public final class ContainerManager {
         prepareMountRoot();
         deviceNodes.prepare();
         specialMounts.prepare();
+        discards.resume(stateDir.resolve("containers"));
+        discards.resume(mountRoot.resolveSibling("dev"));
         innerImages.cache().start();
         ManagerState state = store.load();
         // Slot holders first, then the pods' containers sharing their slots.
@@ -565,7 +568,7 @@ public final class ContainerManager {
             Path path = Path.of(dir);
             if (path.equals(slotDir)) continue;
             try {
-                NoFollowTree.delete(path.getParent(), path.getFileName().toString());
+                discards.discard(path);
             } catch (IOException e) {
                 LOG.error("{}: cannot remove {}: {}", state.id(), dir, e.getMessage());
             }
