@@ -163,12 +163,13 @@ public final class InnerImages {
                            Deadline deadline) throws IOException {
         Optional<Record> recorded = load(home, destination);
         Record record = recorded.orElse(new Record("", "", List.of(), ""));
-        String fingerprint;
+        TreeCopy.Survey survey;
         try (Fd special = Linux.openDirectoryNoSymlinks(dir)) {
             // Without a record the dir was made empty: still empty, nothing to copy (most containers).
             if (recorded.isEmpty() && isEmpty(special)) return false;
-            fingerprint = TreeCopy.fingerprint(special, record.shared());
+            survey = TreeCopy.survey(special, record.shared());
         }
+        String fingerprint = survey.fingerprint();
         if (fingerprint.equals(record.fingerprint())) return false;
         long began = System.nanoTime();
         Path relative = Path.of(destination.replaceAll("^/+", ""));
@@ -177,9 +178,8 @@ public final class InnerImages {
         Optional<InnerImageCache.Entry> entry = record.cacheKey().isEmpty() ? Optional.empty() : cache.lookup(record.cacheKey());
         // What the copy writes: the special dir but its shared layers, which come from the cache entry, when still there.
         List<String> layersFromCache = new ArrayList<>();
-        long bytes;
+        long bytes = survey.diskUsage();
         try (Fd special = Linux.openDirectoryNoSymlinks(dir)) {
-            bytes = TreeCopy.diskUsage(special, record.shared());
             for (String layer : entry.isEmpty() ? List.<String>of() : record.sharedLayers()) {
                 if (!InnerImageCache.isDirectory(special, layer)) continue;
                 layersFromCache.add(layer);

@@ -87,18 +87,29 @@ public final class TreeCopy {
      * left alone have equal digests. {@code contentsSkipped} as for {@link #copy}.
      */
     public static String fingerprint(Fd dir, Predicate<String> contentsSkipped) throws IOException {
+        return survey(dir, contentsSkipped).fingerprint();
+    }
+
+    /** A tree's {@link #fingerprint} and {@link #diskUsage(Fd, Predicate)}, from one walk. */
+    public record Survey(String fingerprint, long diskUsage) {}
+
+    /** {@link #fingerprint} and {@link #diskUsage(Fd, Predicate)} of the tree in one walk (a copy-out needs both). */
+    public static Survey survey(Fd dir, Predicate<String> contentsSkipped) throws IOException {
         MessageDigest digest;
         try {
             digest = MessageDigest.getInstance("SHA-256");
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
         }
-        digest(digest, dir, ITSELF, ITSELF, Linux.stat(dir));
+        Linux.Stat root = Linux.stat(dir);
+        digest(digest, dir, ITSELF, ITSELF, root);
+        Usage usage = new Usage(root);
         NoFollowTree.walk(dir, "fingerprinted", entry -> {
             digest(digest, entry.parent(), entry.name(), entry.rawPath(), entry.stat());
+            usage.add(entry.stat());
             return into(entry, contentsSkipped);
         });
-        return HexFormat.of().formatHex(digest.digest());
+        return new Survey(HexFormat.of().formatHex(digest.digest()), usage.bytes);
     }
 
     /** One record per entry, its fields after its path (bytes as the kernel has them: no NUL in them). */
@@ -122,17 +133,29 @@ public final class TreeCopy {
 
     /** As {@link #diskUsage(Fd)}, not counting what is below the directories {@code contentsSkipped} names (as for {@link #copy}). */
     public static long diskUsage(Fd dir, Predicate<String> contentsSkipped) throws IOException {
-        Set<Inode> linked = new HashSet<>();
-        long[] total = {Linux.stat(dir).blocks() * 512};
+        Usage usage = new Usage(Linux.stat(dir));
         NoFollowTree.walk(dir, "measured", entry -> {
-            Linux.Stat stat = entry.stat();
-            if (stat.mountRoot()) return null;
-            if (stat.type() == Linux.S_IFDIR || stat.nlink() == 1 || linked.add(new Inode(stat.dev(), stat.ino()))) {
-                total[0] += stat.blocks() * 512;
-            }
+            usage.add(entry.stat());
             return into(entry, contentsSkipped);
         });
-        return total[0];
+        return usage.bytes;
+    }
+
+    /** Disk a walk has met so far: st_blocks * 512, each inode once however many links it has, mount points not at all. */
+    private static final class Usage {
+        private final Set<Inode> linked = new HashSet<>();
+        long bytes;
+
+        Usage(Linux.Stat root) {
+            bytes = root.blocks() * 512;
+        }
+
+        void add(Linux.Stat stat) {
+            if (stat.mountRoot()) return;
+            if (stat.type() == Linux.S_IFDIR || stat.nlink() == 1 || linked.add(new Inode(stat.dev(), stat.ino()))) {
+                bytes += stat.blocks() * 512;
+            }
+        }
     }
 
     /** The directory {@code entry} opened for a walk into it; null if it is not a directory, is a mount point or skipped. */
