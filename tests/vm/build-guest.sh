@@ -26,11 +26,12 @@ disk_size=${JSYSBOX_VM_DISK_SIZE:-12G}
 
 # What the checks need in every guest: a booting systemd, a kernel, the container stack (docker.io pulls containerd
 # and runc), uidmap (newuidmap for rootless tools inside), iproute2 and procps (the checks, jsysbox doctor), kmod
-# (dockerd and the install modprobe overlay/fuse), iptables (dockerd's bridge network).
-common=systemd,systemd-sysv,udev,dbus,linux-image-amd64,kmod,docker.io,containerd,runc,uidmap,iproute2,procps,iptables,ca-certificates,less
+# (dockerd and the install modprobe overlay/fuse), iptables (dockerd's bridge network), containernetworking-plugins
+# (the CNI bridge of the CRI pod check: containerd's CRI gives a pod no network without one).
+common=systemd,systemd-sysv,udev,dbus,linux-image-amd64,kmod,docker.io,containerd,runc,uidmap,iproute2,procps,iptables,ca-certificates,less,containernetworking-plugins
 case $name in
   bookworm) suite=bookworm packages=$common,apparmor ;;      # AppArmor userland: Docker then confines with docker-default
-  trixie) suite=trixie packages=$common,apparmor ;;
+  trixie) suite=trixie packages=$common,docker-cli,apparmor ;;  # trixie splits the CLI out of docker.io too
   sid) suite=sid packages=$common,docker-cli ;;              # sid splits the CLI out of docker.io; no apparmor userland
   *) echo "usage: $0 bookworm|trixie|sid" >&2; exit 2 ;;
 esac

@@ -70,7 +70,7 @@ check_load_images() {
   while kill -0 "$pid" 2>/dev/null; do sleep 2; done
   cat "$logs/docker-load.out"
   local image
-  for image in jsysbox/dind jsysbox/systemd jsysbox/busybox; do
+  for image in jsysbox/dind jsysbox/systemd jsysbox/podman jsysbox/busybox; do
     docker image inspect "$image" >/dev/null || fail "$image not loaded"
   done
 }
@@ -256,6 +256,63 @@ check_sysctl_isolation_evidence() {
   lsm_evidence
 }
 
+# Podman inside, rootful (overlay storage on its special mount) and rootless (a nested user namespace of a user inside).
+check_podman() {
+  docker run -d --runtime=jsysbox --name pm jsysbox/podman
+  docker exec pm sh -c 'podman import -q /opt/jsysbox/busybox-rootfs.tar localhost/busybox >/dev/null'
+  local driver out
+  driver=$(docker exec pm podman info --format '{{.Store.GraphDriverName}}')
+  echo "podman storage driver: $driver"
+  [ "$driver" = overlay ] || fail "rootful podman uses '$driver', not overlay"
+  out=$(docker exec pm podman run --rm localhost/busybox echo rootful-ok 2>&1) || fail "rootful podman run failed: $out"
+  [ "$out" = rootful-ok ] || fail "rootful podman run printed '$out'"
+  out=$(docker exec pm su builder -c 'cd && podman import -q /opt/jsysbox/busybox-rootfs.tar localhost/busybox >/dev/null \
+    && podman run --rm localhost/busybox sh -c "echo rootless-ok; cat /proc/self/uid_map"' 2>&1) || fail "rootless podman run failed: $out"
+  echo "rootless podman run printed: $out"
+  [ "$(echo "$out" | head -n 1)" = rootless-ok ] || fail "rootless podman run printed '$out'"
+  docker rm -f pm
+}
+check_podman_evidence() {
+  docker logs --tail 20 pm 2>&1 | sed 's/^/  log: /'
+  lsm_evidence pm
+  docker rm -f pm >/dev/null 2>&1 || true
+}
+
+# A Kubernetes pod through the guest's own containerd and its Debian config (version 3 on containerd 2.x), registered by
+# `jsysbox install --containerd`, as a kubelet makes one (io.jsysbox.tests.CriPodCheck: CRI over gRPC, no crictl in
+# Debian): the pod's sandbox image is busybox sleeping, named as this containerd's default sandbox image (no registry).
+check_cri_pod() {
+  mkdir -p /etc/cni/net.d
+  cat >/etc/cni/net.d/10-jsysbox-check.conflist <<'EOF2'
+{"cniVersion": "0.4.0", "name": "jsysbox-check", "plugins": [
+  {"type": "bridge", "bridge": "jsbx-chk0", "isGateway": true, "ipMasq": true,
+   "ipam": {"type": "host-local", "ranges": [[{"subnet": "10.254.77.0/24"}]]}},
+  {"type": "loopback"}]}
+EOF2
+  # Debian's plugins are in /usr/lib/cni; containerd 2.x's default CNI bin dir is /opt/cni/bin.
+  [ -e /opt/cni/bin ] || { mkdir -p /opt/cni && ln -s /usr/lib/cni /opt/cni/bin; }
+  note "containerd $(containerd --version | awk '{print $3}'), config: $(grep -m1 '^version' /etc/containerd/config.toml 2>/dev/null || echo 'none')"
+  (cd /var/tmp && jsysbox install --containerd)
+  wait_for 120 "containerd answers" ctr version
+  local sandbox
+  sandbox=$(containerd config dump 2>/dev/null | grep -oE "(sandbox_image|sandbox) = [\"'][^\"']+" | head -n 1 | sed -E "s/.*[\"']//")
+  [ -n "$sandbox" ] || fail "no sandbox image in 'containerd config dump'"
+  echo "containerd's sandbox image: $sandbox"
+  mkdir -p /var/tmp/pause
+  printf 'FROM jsysbox/busybox\nENTRYPOINT ["sleep", "2147483647"]\n' >/var/tmp/pause/Dockerfile
+  DOCKER_BUILDKIT=0 docker build -q -t jsysbox/pause-check /var/tmp/pause
+  docker save jsysbox/pause-check:latest jsysbox/busybox:latest | ctr -n k8s.io images import -
+  ctr -n k8s.io images tag --force docker.io/jsysbox/pause-check:latest "$sandbox"
+  /usr/local/lib/jsysbox/jre/bin/java --enable-native-access=ALL-UNNAMED --sun-misc-unsafe-memory-access=allow \
+    -cp "$payload/cri-classes:/usr/local/lib/jsysbox/mgr/*" io.jsysbox.tests.CriPodCheck \
+    /run/containerd/containerd.sock jsysbox docker.io/jsysbox/busybox:latest
+}
+check_cri_pod_evidence() {
+  journalctl -u containerd --no-pager -n 25 2>&1 | sed 's/^/  /'
+  sed -n '/BEGIN jsysbox/,/END jsysbox/p' /etc/containerd/config.toml 2>&1 | sed 's/^/  config: /'
+  jsysbox_log_tails
+}
+
 check_exclusive_ranges() {
   # r1 stays up for the daemon restart checks (256 MiB: its meminfo tells jsysbox-fs's answer from the host's).
   docker run -d --runtime=jsysbox --memory 256m --name r1 jsysbox/busybox sleep 100000
@@ -396,6 +453,8 @@ check inner-overlay2 120 main-job
 check systemd 600 daemons-up load-images
 check virtual-proc 300 daemons-up load-images
 check sysctl-isolation 300 daemons-up load-images
+check podman 600 daemons-up load-images
+check cri-pod 600 daemons-up load-images
 check apparmor 300 daemons-up load-images
 check exclusive-ranges 300 daemons-up load-images
 check mgr-restart 400 daemons-up load-images

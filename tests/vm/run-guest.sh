@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Boots a VM guest (tests/vm/build-guest.sh NAME, cached) under qemu TCG and runs tests/vm/guest-checks.sh in it
 # against the jsysbox INSTALLED on this host: /usr/local/lib/jsysbox and the /usr/local/bin/jsysbox* launchers
-# (installer/install.sh builds them; the guest gets a copy, no Maven there) and the test images jsysbox/dind,
-# jsysbox/systemd and jsysbox/busybox (installer/images/build-images.sh), saved with `docker save`.
+# (installer/install.sh builds them; the guest gets a copy, no Maven there), the test images jsysbox/dind,
+# jsysbox/systemd, jsysbox/podman and jsysbox/busybox (installer/images/build-images.sh), saved with `docker save`, and
+# the compiled CRI check (tests/target/test-classes: io.jsysbox.tests.CriPodCheck, run in the guest with the installed
+# runtime's Java).
 #
 #   tests/vm/run-guest.sh bookworm|trixie|sid
 #
@@ -27,7 +29,8 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 cache=/var/cache/jsysbox/vm/$name
 out=${JSYSBOX_VM_OUT:-/var/tmp/jsysbox-vm/$name}
 timeout=${JSYSBOX_VM_TIMEOUT:-2700}
-images=(jsysbox/dind:latest jsysbox/systemd:latest jsysbox/busybox:latest)
+images=(jsysbox/dind:latest jsysbox/systemd:latest jsysbox/podman:latest jsysbox/busybox:latest)
+classes=$(cd "$here/.." && pwd)/target/test-classes
 
 die() { echo "run-guest: $*" >&2; exit 1; }
 [ "$(id -u)" = 0 ] || die "run as root"
@@ -47,6 +50,8 @@ done
 for image in "${images[@]}"; do
   docker image inspect "$image" >/dev/null 2>&1 || die "image $image missing: run installer/images/build-images.sh first"
 done
+[ -f "$classes/io/jsysbox/tests/CriPodCheck.class" ] \
+  || die "$classes has no CriPodCheck.class: build the tests first (mvn -B test-compile -pl tests -am)"
 
 "$here/build-guest.sh" "$name"
 
@@ -86,6 +91,9 @@ if [ ! -f "$saved" ]; then
   mv "$saved.tmp" "$saved"
 fi
 cp "$here/guest-checks.sh" "$payload/guest-checks.sh"
+mkdir -p "$payload/cri-classes/io/jsysbox/tests"
+cp "$classes"/io/jsysbox/tests/CriPodCheck*.class "$payload/cri-classes/io/jsysbox/tests/"
+cp -r "$classes/io/jsysbox/tests/cri" "$payload/cri-classes/io/jsysbox/tests/"
 {
   echo '#!/bin/bash'
   echo "export JSYSBOX_VM_GUEST=$name"

@@ -27,6 +27,14 @@ public final class ContainerdConfig {
     public static String withRuntime(String text, String name, String runtimePath) {
         String rest = withoutRuntime(text);
         JsonNode parsed = parse(rest);
+        // Docker's containerd.io package ships disabled_plugins = ["cri"]: a handler there would never be used.
+        for (JsonNode disabled : parsed.path("disabled_plugins")) {
+            if (disabled.asText().equals("cri") || disabled.asText().startsWith("io.containerd.cri.")
+                    || disabled.asText().equals("io.containerd.grpc.v1.cri")) {
+                throw new IllegalArgumentException("containerd's config disables its CRI plugin (disabled_plugins has '"
+                        + disabled.asText() + "'): remove it from disabled_plugins for Kubernetes, then run this again");
+            }
+        }
         String plugin = criPlugin(parsed);
         if (!runtimes(parsed, plugin).path(name).isMissingNode()) {
             throw new IllegalArgumentException("containerd's config already defines the runtime '" + name

@@ -24,6 +24,18 @@ final class DockerEngine {
 
     private DockerEngine() {}
 
+    /**
+     * Why a docker CLI call failed, and what to do: a missing CLI is its own package on Debian 13 and later (docker-cli,
+     * split out of docker.io), which a host with only the engine installed lacks.
+     */
+    private static InstallException failed(String call, Commands.Result result) {
+        if (result.exit() == 127) {
+            return new InstallException(call + " failed: the docker CLI is not installed (Debian 13 and later: apt-get install "
+                    + "docker-cli; Debian 12: docker.io)");
+        }
+        return new InstallException(call + " failed (" + result.reason() + "): start dockerd and retry");
+    }
+
     static boolean answers() {
         return Commands.run(CLI_TIMEOUT, List.of("docker", "info", "--format", "{{.ServerVersion}}")).ok();
     }
@@ -32,7 +44,7 @@ final class DockerEngine {
     static Set<String> runtimes() {
         Commands.Result info = Commands.run(CLI_TIMEOUT, List.of("docker", "info", "--format", "{{json .Runtimes}}"));
         if (!info.ok()) {
-            throw new InstallException("docker info failed (" + info.reason() + "): start dockerd and retry");
+            throw failed("docker info", info);
         }
         try {
             Set<String> names = new HashSet<>();
@@ -47,7 +59,7 @@ final class DockerEngine {
     static String defaultRuntime() {
         Commands.Result info = Commands.run(CLI_TIMEOUT, List.of("docker", "info", "--format", "{{.DefaultRuntime}}"));
         if (!info.ok()) {
-            throw new InstallException("docker info failed (" + info.reason() + "): start dockerd and retry");
+            throw failed("docker info", info);
         }
         return info.out().strip();
     }
@@ -83,7 +95,7 @@ final class DockerEngine {
     static List<String> runningJsysboxContainers() {
         Commands.Result ids = Commands.run("docker", "ps", "-q", "--no-trunc");
         if (!ids.ok()) {
-            throw new InstallException("docker ps failed (" + ids.reason() + "): start dockerd and retry");
+            throw failed("docker ps", ids);
         }
         List<String> idList = ids.out().lines().filter(l -> !l.isBlank()).toList();
         if (idList.isEmpty()) {

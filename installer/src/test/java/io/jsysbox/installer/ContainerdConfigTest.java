@@ -71,5 +71,8 @@ class ContainerdConfigTest {
         assertThrows(IllegalArgumentException.class, () -> ContainerdConfig.withRuntime(own, "jsysbox", "/j"), "a handler of the same name");
         String inline = "version = 2\n[plugins.\"io.containerd.grpc.v1.cri\".containerd]\n  runtimes = { runc = { runtime_type = \"io.containerd.runc.v2\" } }\n";
         assertThrows(RuntimeException.class, () -> ContainerdConfig.withRuntime(inline, "jsysbox", "/j"), "an inline table cannot be extended");
+        String dockerPackage = "disabled_plugins = [\"cri\"]\n";
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> ContainerdConfig.withRuntime(dockerPackage, "jsysbox", "/j"))
+                .getMessage().contains("disables its CRI plugin"), "the CRI plugin disabled, as Docker's containerd.io ships it");
     }
 }
