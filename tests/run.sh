@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # The project's test command (README, CI): installs jsysbox on this host, builds the test images, then runs
 # every module's unit tests and the end-to-end tests against the real Docker engine, then the VM guest matrix
-# (tests/vm: the installed jsysbox checked in Debian 12 with AppArmor and in Debian sid guests under qemu).
+# (tests/vm: the installed jsysbox checked in Debian 12 and 13 guests with AppArmor and a Debian sid guest under qemu).
 # Needs root; reads nothing from stdin. Exits non-zero if any step or test fails.
-# JSYSBOX_VM=0 skips the guest matrix (quick local runs); JSYSBOX_VM_GUESTS picks guests (default "bookworm sid").
+# JSYSBOX_VM=0 skips the guest matrix (quick local runs); JSYSBOX_VM_GUESTS picks guests (default "bookworm sid trixie"),
+# JSYSBOX_VM_PARALLEL how many run at once (default 2).
 set -euo pipefail
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
@@ -48,25 +49,56 @@ mvn -B -ntp verify -Djsysbox.e2e=true </dev/null || host=$?
 
 guests=0
 if [ "${JSYSBOX_VM:-1}" != 0 ]; then
-  # One guest after the other: each takes both cores under TCG. CI stops a run at 90 minutes: the guests must be done
-  # JSYSBOX_VM_BUDGET seconds after this script started (default 80 minutes). Each gets what is left, less 10 minutes
-  # for building its disk (4-9 minutes when not cached), at most 45 minutes; a guest with less than 15 left is not run,
-  # and that counts as a failure.
+  # Two guests at a time: qemu runs each guest's vCPUs on one host thread (run-guest.sh says why), so two guests use
+  # the two cores; a third would only slow the others. CI stops a run at 90 minutes: the guests must be done
+  # JSYSBOX_VM_BUDGET seconds after this script started (default 80 minutes). A guest gets what is left when it
+  # starts, less 5 minutes, at most 45 minutes; a guest with less than 15 left is not run, and that counts as a failure.
+  # Each guest's output goes to its own file, printed whole when it ends.
   budget=${JSYSBOX_VM_BUDGET:-4800}
-  for guest in ${JSYSBOX_VM_GUESTS:-bookworm sid}; do
-    step "VM guest $guest (tests/vm/run-guest.sh $guest)"
+  parallel=${JSYSBOX_VM_PARALLEL:-2}
+  declare -A running=()
+  vm_logs=$(mktemp -d /var/tmp/jsysbox-vm-logs.XXXXXX)
+  # Reaps one finished guest (waits for one when $1 is "wait"), printing its output and result.
+  reap_guest() {
+    local guest pid
+    while :; do
+      for guest in "${!running[@]}"; do
+        pid=${running[$guest]}
+        kill -0 "$pid" 2>/dev/null && continue
+        step "VM guest $guest"
+        cat "$vm_logs/$guest.log"
+        wait "$pid" || guests=1
+        unset "running[$guest]"
+        return 0
+      done
+      [ "$1" = wait ] || return 0
+      sleep 5
+    done
+  }
+  for guest in ${JSYSBOX_VM_GUESTS:-bookworm sid trixie}; do
+    while [ "${#running[@]}" -ge "$parallel" ]; do reap_guest wait; done
     left=$((budget - ($(date +%s) - started)))
     if [ "$left" -lt 900 ]; then
       echo "tests/run.sh: guest $guest not run: ${left}s left of the ${budget}s budget" >&2
       guests=1
       continue
     fi
-    timeout=$((left - 600))
+    timeout=$((left - 300))
     [ "$timeout" -le 2700 ] || timeout=2700
-    SECONDS=0
-    JSYSBOX_VM_TIMEOUT=$timeout tests/vm/run-guest.sh "$guest" </dev/null || guests=1
-    echo "guest $guest: ${SECONDS}s (build if needed, payload, boot, checks; timeout ${timeout}s)"
+    echo "starting VM guest $guest (tests/vm/run-guest.sh $guest, timeout ${timeout}s)"
+    (
+      SECONDS=0
+      status=0
+      JSYSBOX_VM_TIMEOUT=$timeout tests/vm/run-guest.sh "$guest" </dev/null || status=$?
+      echo "guest $guest: ${SECONDS}s (build if needed, payload, boot, checks; timeout ${timeout}s)"
+      exit "$status"
+    ) >"$vm_logs/$guest.log" 2>&1 &
+    running[$guest]=$!
+    # The first guest saves the images (~30 s) and may build its disk: the next one starts after that.
+    sleep 60
   done
+  while [ "${#running[@]}" -gt 0 ]; do reap_guest wait; done
+  rm -rf "$vm_logs"
 fi
 [ "$host" = 0 ] || { echo "tests/run.sh: the host suite failed (mvn exit $host)" >&2; exit 1; }
 [ "$guests" = 0 ] || { echo "tests/run.sh: a VM guest check failed (above; logs in /var/tmp/jsysbox-vm/)" >&2; exit 1; }

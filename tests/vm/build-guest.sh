@@ -89,7 +89,7 @@ artifacts=/dev/disk/by-id/virtio-artifacts
 if [ -e "$artifacts" ]; then
   journalctl -b --no-pager -o short-monotonic >/var/tmp/artifacts/journal.txt 2>&1
   cp -r /var/log/jsysbox /var/tmp/artifacts/ 2>/dev/null
-  tar -C /var/tmp -cf "$artifacts" artifacts 2>/dev/null
+  tar -C /var/tmp -czf "$artifacts" artifacts 2>/dev/null
 fi
 sync
 systemctl poweroff -ff

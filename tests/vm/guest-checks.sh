@@ -264,10 +264,16 @@ check_podman() {
   driver=$(docker exec pm podman info --format '{{.Store.GraphDriverName}}')
   echo "podman storage driver: $driver"
   [ "$driver" = overlay ] || fail "rootful podman uses '$driver', not overlay"
-  out=$(docker exec pm podman run --rm localhost/busybox echo rootful-ok 2>&1) || fail "rootful podman run failed: $out"
+  # Podman's warnings go to stderr, kept apart: on cgroup v2 rootful podman warns that it cannot enable controllers in
+  # the container's root cgroup (it holds the container's processes: cgroup v2's no-internal-processes rule) and runs
+  # conmon without them, as it does in any container whose init stays in the root cgroup.
+  out=$(docker exec pm podman run --rm localhost/busybox echo rootful-ok 2>"$logs/podman.err") \
+    || fail "rootful podman run failed: $out $(cat "$logs/podman.err")"
+  [ ! -s "$logs/podman.err" ] || note "rootful podman warned: $(tr '\n' ' ' <"$logs/podman.err" | cut -c1-300)"
   [ "$out" = rootful-ok ] || fail "rootful podman run printed '$out'"
   out=$(docker exec pm su builder -c 'cd && podman import -q /opt/jsysbox/busybox-rootfs.tar localhost/busybox >/dev/null \
-    && podman run --rm localhost/busybox sh -c "echo rootless-ok; cat /proc/self/uid_map"' 2>&1) || fail "rootless podman run failed: $out"
+    && podman run --rm localhost/busybox sh -c "echo rootless-ok; cat /proc/self/uid_map"' 2>"$logs/podman.err") \
+    || fail "rootless podman run failed: $out $(cat "$logs/podman.err")"
   echo "rootless podman run printed: $out"
   [ "$(echo "$out" | head -n 1)" = rootless-ok ] || fail "rootless podman run printed '$out'"
   docker rm -f pm
@@ -387,6 +393,16 @@ check_no_leaks() {
 }
 check_no_leaks_evidence() {
   jsysbox status 2>&1 | head -n 20 | sed 's/^/  /'
+  # Whose containers the manager still lists: their init (alive or not, its parents) and what each engine still knows.
+  local pid
+  for pid in $(jsysbox status 2>/dev/null | awk '$1 ~ /^[0-9a-f]{64}$/ {print $(NF-2)}'); do
+    ps -o pid=,ppid=,user=,etime=,args= -p "$pid" 2>&1 | sed "s/^/  init $pid: /"
+    ps -o pid=,args= -p "$(ps -o ppid= -p "$pid" 2>/dev/null | tr -d ' ')" 2>&1 | sed "s/^/  its parent: /"
+  done
+  docker ps -a 2>&1 | sed 's/^/  docker: /'
+  ctr -n moby tasks ls 2>&1 | sed 's/^/  moby task: /'
+  ctr -n k8s.io tasks ls 2>&1 | sed 's/^/  k8s.io task: /'
+  grep -E 'released|exited|init .* exit' /var/log/jsysbox/mgr.log 2>/dev/null | tail -n 15 | sed 's/^/  mgr: /'
 }
 
 # --- runner ---

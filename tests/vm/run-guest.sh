@@ -85,11 +85,16 @@ cp -a /usr/local/bin/jsysbox /usr/local/bin/jsysbox-runc /usr/local/bin/jsysbox-
 # given to the guest as it is, a read-only raw disk that docker load reads like a tar file (no copy).
 image_ids=$(for image in "${images[@]}"; do docker image inspect -f '{{.Id}}' "$image"; done | sha256sum | cut -c1-16)
 saved=/var/cache/jsysbox/vm/images-$image_ids.tar
+# Guests run side by side (tests/run.sh): one saves, the others wait for it; none removes a tar another one boots with
+# (a booted guest reads its disk through qemu's open file, which a removal does not disturb).
+exec {images_lock}>/var/cache/jsysbox/vm/.images.lock
+flock "$images_lock"
 if [ ! -f "$saved" ]; then
   rm -f /var/cache/jsysbox/vm/images-*.tar
   docker save -o "$saved.tmp" "${images[@]}"
   mv "$saved.tmp" "$saved"
 fi
+flock -u "$images_lock"
 cp "$here/guest-checks.sh" "$payload/guest-checks.sh"
 mkdir -p "$payload/cri-classes/io/jsysbox/tests"
 cp "$classes"/io/jsysbox/tests/CriPodCheck*.class "$payload/cri-classes/io/jsysbox/tests/"
@@ -110,7 +115,7 @@ mkfs.ext4 -q -F -L jsysbox-payload -d "$payload" "$work/payload.img" "${size_mb}
 rm -rf "$payload"
 # The guest's root: a throw-away qcow2 overlay over the cached disk. Logs come back as a tar on a raw disk.
 qemu-img create -q -f qcow2 -b "$cache/disk.img" -F raw "$work/root.qcow2"
-truncate -s 1G "$work/artifacts.img"
+truncate -s 4G "$work/artifacts.img"
 echo "payload ready in $(( $(date +%s) - started ))s (${size_mb} MB)"
 
 rm -rf "$out"
@@ -154,8 +159,8 @@ kill "$tail_pid" 2>/dev/null || true
 wait "$tail_pid" 2>/dev/null || true
 run_seconds=$(( $(date +%s) - boot ))
 
-# The artifacts disk holds a tar when the guest got that far (zeros otherwise: tar then finds nothing).
-tar -C "$out" -xf "$work/artifacts.img" 2>/dev/null || true
+# The artifacts disk holds a gzipped tar when the guest got that far (zeros otherwise: tar then finds nothing).
+tar -C "$out" -xzf "$work/artifacts.img" 2>/dev/null || true
 
 echo
 echo "=== guest $name: $(grep -c '^CHECK ' "$out/results.log" || true) checks, boot+checks ${run_seconds}s (payload $(( boot - started ))s)"
