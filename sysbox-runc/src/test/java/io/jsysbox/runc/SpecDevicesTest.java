@@ -7,6 +7,8 @@ import io.jsysbox.api.v1.IdRange;
 import io.jsysbox.api.v1.PrepareResponse;
 import io.jsysbox.api.v1.RequestedDevice;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -103,26 +105,25 @@ class SpecDevicesTest {
                 failure(other));
     }
 
+    @ParameterizedTest(name = "{0} {1} {2}:{3}")
+    @CsvSource(delimiter = '|', value = {
+        "/mykvm          | c | 10 | 232 | device /mykvm (c 10:232): its path in the container must be",
+        "/dev/../etc/kvm | c | 10 | 232 | (no '..')",
+        "/dev/myfifo     | p | 0  | 0   | device /dev/myfifo of config.json (linux.devices) is a fifo",
+        "/dev/x          | x | 1  | 1   | has type 'x': give c",
+        "/dev/x          | c | 0  | 0   | major number is 1-4095"})
+    void badEntriesFailWithOneLineNamingTheDeviceAndWhatToDo(String path, String type, long major, long minor,
+            String expected) throws Exception {
+        ObjectNode spec = SpecTransformerTest.dockerSpec();
+        addDevice(spec, path, type, major, minor);
+        assertTrue(failure(spec).contains(expected), failure(spec));
+    }
+
     @Test
-    void badEntriesFailWithOneLineNamingTheDeviceAndWhatToDo() throws Exception {
-        ObjectNode outsideDev = SpecTransformerTest.dockerSpec();
-        addDevice(outsideDev, "/mykvm", "c", 10, 232);
-        assertTrue(failure(outsideDev).startsWith("device /mykvm (c 10:232): its path in the container must be"));
-        ObjectNode climbing = SpecTransformerTest.dockerSpec();
-        addDevice(climbing, "/dev/../etc/kvm", "c", 10, 232);
-        assertTrue(failure(climbing).contains("no '..'"), failure(climbing));
-        ObjectNode fifo = SpecTransformerTest.dockerSpec();
-        addDevice(fifo, "/dev/myfifo", "p", 0, 0);
-        assertTrue(failure(fifo).startsWith("device /dev/myfifo of config.json (linux.devices) is a fifo"));
-        ObjectNode badType = SpecTransformerTest.dockerSpec();
-        addDevice(badType, "/dev/x", "x", 1, 1);
-        assertTrue(failure(badType).contains("has type 'x': give c"), failure(badType));
+    void anEntryWithoutNumbersOrAPathGivenTwiceFails() throws Exception {
         ObjectNode noNumbers = SpecTransformerTest.dockerSpec();
         addDevice(noNumbers, "/dev/x", "c", 1, 1).remove("minor");
         assertTrue(failure(noNumbers).contains("has no major and minor numbers"), failure(noNumbers));
-        ObjectNode zeroMajor = SpecTransformerTest.dockerSpec();
-        addDevice(zeroMajor, "/dev/x", "c", 0, 0);
-        assertTrue(failure(zeroMajor).contains("major number is 1-4095"), failure(zeroMajor));
         ObjectNode twice = SpecTransformerTest.dockerSpec();
         addDevice(twice, "/dev/x", "c", 10, 232);
         addDevice(twice, "/dev/x", "c", 10, 200);
