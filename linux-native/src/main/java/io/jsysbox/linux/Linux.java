@@ -243,8 +243,8 @@ public final class Linux {
         return statx.getLong(offset) * 1_000_000_000L + Integer.toUnsignedLong(statx.getInt(offset + 8));
     }
 
-    /** A dev_t as glibc's makedev() builds it. */
-    private static long makedev(int major, int minor) {
+    /** A dev_t as glibc's makedev() builds it, for {@link #mknodAt(Fd, String, int, long)}. */
+    public static long makedev(int major, int minor) {
         return ((long) (major & 0xfffff000) << 32) | ((major & 0xfff) << 8) | ((long) (minor & 0xffffff00) << 12) | (minor & 0xff);
     }
 

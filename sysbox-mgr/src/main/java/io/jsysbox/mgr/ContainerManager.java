@@ -4,9 +4,11 @@ import io.jsysbox.linux.MountInfo;
 import io.grpc.Status;
 import io.jsysbox.api.v1.ContainerStatus;
 import io.jsysbox.api.v1.IdRange;
+import io.jsysbox.api.v1.MountReplacement;
 import io.jsysbox.api.v1.PrepareRequest;
 import io.jsysbox.api.v1.PrepareResponse;
 import io.jsysbox.api.v1.SpecialMount;
+import io.jsysbox.api.RequestedDevices;
 import io.jsysbox.api.RuntimeDirs;
 import io.jsysbox.api.v1.StatusResponse;
 import io.jsysbox.linux.Linux;
@@ -321,23 +323,27 @@ public final class ContainerManager {
                 layerMounts.addAll(shared.get().mounts());
                 made.innerImageCacheKeys.add(shared.get().cacheKey());
             }
-            var devices = deviceNodes.make(ContainerState.dirName(slot, id, sharedWith), uids.rootId(), gids.rootId(), made);
+            var devices = deviceNodes.make(ContainerState.dirName(slot, id, sharedWith), request.getDevicesList(),
+                    request.getBindMountsList(), uids, gids, made);
             rootfsShifter.shift(rootfs, layers, uids, gids, slotDir, made);
-            var replacements = bindMountMapper.map(id, request.getBindMountsList(), uids, gids, slotDir, made);
+            List<MountReplacement> replacements = new ArrayList<>(devices.replacements());
+            replacements.addAll(bindMountMapper.map(id, devices.otherBinds(), uids, gids, slotDir, made));
             ContainerState state = made.build();
             synchronized (this) {
                 containers.put(id, state);
                 persist();
             }
             prepared = true;
-            LOG.info("{}: prepared in {} ms: uids {}:{} gids {}:{}{}, rootfs {} ({}), {} special mount(s), {} of {} bind source(s) ID-mapped",
+            LOG.info("{}: prepared in {} ms: uids {}:{} gids {}:{}{}, rootfs {} ({}), {} special mount(s), "
+                    + "{} of {} bind source(s) ID-mapped or device nodes, {} device node(s)",
                     id, (System.nanoTime() - began) / 1_000_000, uids.start(), uids.size(), gids.start(), gids.size(),
                     sharedWith.isEmpty() ? "" : " (shared with " + sharedWith + ", init " + reservation.sharedInit() + ")",
-                    rootfs, state.rootfsShift(), specials.size(), replacements.size(), request.getBindMountsCount());
+                    rootfs, state.rootfsShift(), specials.size(), replacements.size(), request.getBindMountsCount(),
+                    devices.nodes().size());
             PrepareResponse.Builder response = PrepareResponse.newBuilder()
                     .setUidRange(proto(uids)).setGidRange(proto(gids))
                     .setRootfsShift(state.rootfsShift()).setRootfsPath(state.rootfsPath()).setUserNamespacePid(reservation.sharedInit())
-                    .addAllReplacements(replacements).addAllDeviceNodes(devices).addAllLayerMounts(layerMounts);
+                    .addAllReplacements(replacements).addAllDeviceNodes(devices.nodes()).addAllLayerMounts(layerMounts);
             specials.forEach((dest, dir) -> response.addSpecialMounts(SpecialMount.newBuilder().setDestination(dest).setSource(dir.toString())));
             return response.build();
         } catch (IOException | RuntimeException e) {
@@ -384,6 +390,11 @@ public final class ContainerManager {
             if (!Path.of(bind.getSource()).isAbsolute()) {
                 throw new ManagerException(Status.Code.INVALID_ARGUMENT, "bind mount source '" + bind.getSource() + "' (mount " + bind.getIndex() + ") is not absolute");
             }
+        }
+        try {
+            RequestedDevices.check(request.getDevicesList());
+        } catch (IllegalArgumentException e) {
+            throw new ManagerException(Status.Code.INVALID_ARGUMENT, e.getMessage(), e);
         }
         virtualFiles.checkAvailable();
         if (containers.containsKey(id)) {

@@ -5,6 +5,7 @@ import io.grpc.Status;
 import io.jsysbox.api.v1.BindMount;
 import io.jsysbox.api.v1.PrepareRequest;
 import io.jsysbox.api.v1.PrepareResponse;
+import io.jsysbox.api.v1.RequestedDevice;
 import io.jsysbox.linux.FsCredentials;
 import io.jsysbox.linux.Linux;
 import org.junit.jupiter.api.AfterEach;
@@ -258,10 +259,40 @@ class ContainerManagerIntegrationTest {
         assertEquals(Status.Code.INVALID_ARGUMENT, e.code());
         e = assertThrows(ManagerException.class, () -> manager.prepare(PrepareRequest.newBuilder().setId("c1").setRootfs(merged.toString()).addSpecialMounts("/etc").build()));
         assertEquals(Status.Code.INVALID_ARGUMENT, e.code());
+        var outsideDev = plain("c1").toBuilder()
+                .addDevices(RequestedDevice.newBuilder().setPath("/mykvm").setMajor(10).setMinor(232)).build();
+        e = assertThrows(ManagerException.class, () -> manager.prepare(outsideDev));
+        assertEquals(Status.Code.INVALID_ARGUMENT, e.code());
+        assertTrue(e.getMessage().startsWith("device /mykvm (c 10:232): "), e.getMessage());
         assertEquals(4, manager.status().getFreeRanges());
-        try (var dirs = Files.list(mountRoot)) {
-            assertEquals(0, dirs.count());
+        for (Path dir : List.of(mountRoot, mountRoot.resolveSibling("dev"))) {
+            try (var dirs = Files.list(dir)) {
+                assertEquals(0, dirs.count(), dir.toString());
+            }
         }
+    }
+
+    @Test
+    void requestedDevicesAndDeviceBindSourcesGetNodesThatGoWithTheContainer() throws Exception {
+        ContainerManager manager = manager();
+        PrepareResponse prepared = manager.prepare(plain("c1").toBuilder()
+                .addDevices(RequestedDevice.newBuilder().setPath("/dev/mykvm").setMajor(10).setMinor(232)
+                        .setFileMode(0600))
+                .addBindMounts(BindMount.newBuilder().setIndex(3).setSource("/dev/null").setDestination("/dev/null2"))
+                .addBindMounts(BindMount.newBuilder().setIndex(4).setSource("/proc").setDestination("/hostproc"))
+                .build());
+        var kvm = prepared.getDeviceNodesList().stream().filter(node -> node.getDestination().equals("/dev/mykvm"))
+                .toList();
+        assertEquals(1, kvm.size(), prepared.getDeviceNodesList().toString());
+        assertTrue(kvm.getFirst().getRequested());
+        Path dir = Path.of(kvm.getFirst().getSource()).getParent();
+        assertEquals(prepared.getUidRange().getHostStart(), uid(Path.of(kvm.getFirst().getSource())));
+        assertEquals(1, prepared.getReplacementsCount(), "only the device node: /proc stays unmapped");
+        assertEquals(3, prepared.getReplacements(0).getIndex());
+        assertEquals(dir, Path.of(prepared.getReplacements(0).getSource()).getParent(),
+                "the /dev/null copy is in the same dir");
+        assertTrue(manager.release("c1"));
+        assertFalse(Files.exists(dir), "the device nodes go with the container");
     }
 
     @Test

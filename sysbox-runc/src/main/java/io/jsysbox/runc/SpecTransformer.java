@@ -6,7 +6,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.jsysbox.api.v1.BindMount;
-import io.jsysbox.api.v1.DeviceNode;
 import io.jsysbox.api.v1.IdRange;
 import io.jsysbox.api.v1.MountReplacement;
 import io.jsysbox.api.v1.PrepareResponse;
@@ -35,6 +34,7 @@ final class SpecTransformer {
     static final String ORIGINAL_ROOT = "io.jsysbox.original-root-path";
     static final String ORIGINAL_MOUNTS = "io.jsysbox.original-mounts";
     static final String ORIGINAL_NAMESPACES = "io.jsysbox.original-namespaces";
+    static final String ORIGINAL_DEVICES = "io.jsysbox.original-devices";
 
     /** Where inner engines keep their data; backed by host dirs so they need no overlay-on-overlay. */
     static final String INNER_IMAGE_CACHE_OFF = "JSYSBOX_INNER_IMAGE_CACHE=off";
@@ -75,10 +75,12 @@ final class SpecTransformer {
         if (annotations.has(ORIGINAL_ROOT)) copy.withObjectProperty("root").put("path", annotations.get(ORIGINAL_ROOT).asText());
         restore(copy, "mounts", annotations.path(ORIGINAL_MOUNTS));
         restore(linux, "namespaces", annotations.path(ORIGINAL_NAMESPACES));
+        // Kept as they are without the annotation: a rewrite leaves linux.devices alone when it saves none.
+        if (annotations.has(ORIGINAL_DEVICES)) restore(linux, "devices", annotations.path(ORIGINAL_DEVICES));
         linux.remove(List.of("uidMappings", "gidMappings"));
         removeStartedHook(copy);
         ((ObjectNode) annotations).remove(List.of(TRANSFORMED, UID_RANGE, GID_RANGE, ORIGINAL_ROOT, ORIGINAL_MOUNTS,
-                ORIGINAL_NAMESPACES));
+                ORIGINAL_NAMESPACES, ORIGINAL_DEVICES));
         return copy;
     }
 
@@ -254,6 +256,7 @@ final class SpecTransformer {
         if (result.has("mounts")) annotations.put(ORIGINAL_MOUNTS, result.get("mounts").toString());
         ObjectNode linux = result.withObjectProperty("linux");
         if (linux.has("namespaces")) annotations.put(ORIGINAL_NAMESPACES, linux.get("namespaces").toString());
+        if (linux.has("devices")) annotations.put(ORIGINAL_DEVICES, linux.get("devices").toString());
 
         addNamespaces(linux, "user", "cgroup");
         boolean sharesUserNamespace = prepared.getUserNamespacePid() > 0;
@@ -271,7 +274,7 @@ final class SpecTransformer {
         ObjectNode unobscuredProc = result.withArrayProperty("mounts").addObject();
         unobscuredProc.put("destination", UNOBSCURED_PROC).put("type", "proc").put("source", "proc");
         unobscuredProc.set("options", textArray(List.of("nosuid", "noexec", "nodev")));
-        addDeviceNodes(linux, result.withArrayProperty("mounts"), prepared.getDeviceNodesList());
+        SpecDevices.bindNodes(linux, result.withArrayProperty("mounts"), prepared.getDeviceNodesList());
         removeText(linux.path("readonlyPaths"), "/proc/sys");
         if (!prepared.getRootfsPath().isEmpty()) result.withObjectProperty("root").put("path", prepared.getRootfsPath());
         fitPingGroupRange(linux, prepared.getGidRange());
@@ -467,28 +470,6 @@ final class SpecTransformer {
             if (variable.asText().equals(INNER_IMAGE_CACHE_OFF)) return true;
         }
         return false;
-    }
-
-    /**
-     * The manager's device nodes (owned by the container's root, mode 0666) bind-mounted on their destinations and
-     * allowed in the device cgroup, after Docker's rules (the last matching rule wins; Docker denies /dev/fuse).
-     * A device or mount the user asked for at the same path wins.
-     */
-    private static void addDeviceNodes(ObjectNode linux, ArrayNode mounts, List<DeviceNode> nodes) {
-        Set<String> taken = new java.util.HashSet<>();
-        for (JsonNode mount : mounts) taken.add(mount.path("destination").asText());
-        for (JsonNode device : linux.path("devices")) taken.add(device.path("path").asText());
-        ArrayNode rules = linux.withObjectProperty("resources").withArrayProperty("devices");
-        for (DeviceNode node : nodes) {
-            if (taken.contains(node.getDestination())) continue;
-            ObjectNode mount = mounts.addObject();
-            mount.put("destination", node.getDestination());
-            mount.put("type", "bind");
-            mount.put("source", node.getSource());
-            mount.set("options", textArray(List.of("bind", "rw", "nosuid", "noexec")));
-            rules.addObject().put("allow", true).put("type", "c").put("major", node.getMajor())
-                    .put("minor", node.getMinor()).put("access", "rwm");
-        }
     }
 
     private static void placeholdKernelFileSystems(ArrayNode mounts, List<String> mountpoints) {

@@ -3,6 +3,7 @@ package io.jsysbox.runc;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.jsysbox.api.v1.PrepareRequest;
 import io.jsysbox.api.v1.PrepareResponse;
+import io.jsysbox.api.v1.RequestedDevice;
 import io.jsysbox.linux.MountInfo;
 
 import java.nio.file.Path;
@@ -41,11 +42,13 @@ final class SystemContainer implements AutoCloseable {
         List<String> kernelFsMountpoints;
         PodRole pod;
         AppArmorConfinement.Choice apparmor;
+        List<RequestedDevice> devices;
 
         try {
             spec = SpecTransformer.original(ConfigFile.read(configFile));
             pod = PodRole.of(spec);
             SpecTransformer.validate(spec, pod, HostNamespaces.joinedBy(spec));
+            devices = SpecDevices.requested(spec);
             apparmor = AppArmorConfinement.forContainer(spec.path("process").path("apparmorProfile").asText(""), AppArmorConfinement.host());
             capabilities = Capabilities.hostBoundingSet();
             kernelFsMountpoints = SpecTransformer.KERNEL_FS_MOUNTPOINTS.stream()
@@ -61,6 +64,7 @@ final class SystemContainer implements AutoCloseable {
             PrepareResponse prepared = manager.prepare(PrepareRequest.newBuilder().setId(id).setBundle(bundle.toString())
                     .setRootfs(SpecTransformer.rootfs(spec, bundle).toString())
                     .addAllBindMounts(SpecTransformer.bindMounts(spec))
+                    .addAllDevices(devices)
                     .addAllSpecialMounts(SpecTransformer.specialMountsWanted(spec))
                     .setInnerImageCacheOff(SpecTransformer.innerImageCacheOff(spec))
                     .setPodSandboxId(pod.sandboxId())
