@@ -81,6 +81,21 @@ final class Fields {
         return Arrays.copyOf(values, count);
     }
 
+    /**
+     * The number of the line {@code label}: in a /proc/meminfo-style text ("MemFree:   1234 kB"), or -1 when the text
+     * has no such line.
+     */
+    static long labelledNumber(String text, String label) {
+        String key = label + ":";
+        int start = text.startsWith(key) ? 0 : text.indexOf("\n" + key) + 1;
+        if (start == 0 && !text.startsWith(key)) {
+            return -1;
+        }
+        int end = lineEnd(text, start);
+        int from = skipBlanks(text, start + key.length(), end);
+        return Long.parseLong(text, from, skipToBlank(text, from, end), 10);
+    }
+
     /** Appends {@code value} right-aligned in {@code width} columns (wider when it needs more), like printf "%Nd". */
     static void appendPadded(StringBuilder out, long value, int width) {
         int digits = Long.toString(value).length();
