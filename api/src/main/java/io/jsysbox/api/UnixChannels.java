@@ -21,6 +21,11 @@ public final class UnixChannels {
     public static final Path MANAGER_SOCKET = Path.of("/run/jsysbox/mgr.sock");
     public static final Path FS_SOCKET = Path.of("/run/jsysbox/fs.sock");
     /**
+     * jsysbox-fs's seccomp agent (not gRPC): runc hands it each container's seccomp notify descriptor there, as the
+     * spec's linux.seccomp.listenerPath says. jsysbox-fs listens beside its gRPC socket, under this file name.
+     */
+    public static final Path SECCOMP_AGENT_SOCKET = Path.of("/run/jsysbox/seccomp.sock");
+    /**
      * Clients never log: every failure that matters reaches the caller as a call's status, and during
      * {@code create} the runtime's stderr is the container's (a library's log line would land in 'docker logs').
      * Held here because java.util.logging keeps loggers weakly.

@@ -3,14 +3,17 @@ package io.jsysbox.runc;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 
 /**
  * {@code exec}: a root process joining a system container gets the capabilities its init has (Docker's exec
  * process.json lists only Docker's default set) and its AppArmor profile (Docker's names docker-default); then runc's
- * exec, with the arguments as given.
+ * exec, with the arguments as given, once jsysbox-fs's seccomp agent listens (runc hands it the process's filter).
  */
 final class ExecCommand implements VerbOptions {
+    /** How long an exec waits for a restarting jsysbox-fs's seccomp agent: its supervisor's pause plus a JVM start. */
+    private static final Duration AGENT_WAIT = Duration.ofSeconds(10);
     /** runc's exec flags: all go to runc as given; jsysbox reads only the process file and the id. */
     private static final CommandSyntax SYNTAX = new CommandSyntax("jsysbox-runc exec",
                     "Run a process in a container (see 'runc exec --help').")
@@ -61,7 +64,10 @@ final class ExecCommand implements VerbOptions {
         }
         if (exec.process != null) {
             RuncState state = RuncState.of(runc, exec.id);
-            if (state.isSystemContainer()) exec.joinSystemContainer(state);
+            if (state.isSystemContainer()) {
+                exec.joinSystemContainer(state);
+                SeccompAgentSocket.awaitListening(AGENT_WAIT);
+            }
         }
         return runc.run("exec", arguments);
     }

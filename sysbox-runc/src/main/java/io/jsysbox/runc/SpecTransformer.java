@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.jsysbox.api.UnixChannels;
 import io.jsysbox.api.v1.BindMount;
 import io.jsysbox.api.v1.IdRange;
 import io.jsysbox.api.v1.MountReplacement;
@@ -22,8 +23,8 @@ import java.util.Set;
 /**
  * The OCI spec rewrite that turns a Docker/runc container into a system container: its own user namespace
  * over the manager's ID range, root with every capability the host allows (bounded by that namespace),
- * seccomp that lets inner engines mount and unshare, writable sysfs and cgroupfs, special mounts and the
- * manager's ID-mapped sources. Pure: no I/O, inputs are never modified.
+ * seccomp that lets inner engines mount and unshare and hands sysinfo to jsysbox-fs's agent, writable sysfs and
+ * cgroupfs, special mounts and the manager's ID-mapped sources. Pure: no I/O, inputs are never modified.
  */
 final class SpecTransformer {
     static final String TRANSFORMED = "io.jsysbox.transformed";
@@ -35,6 +36,8 @@ final class SpecTransformer {
     static final String ORIGINAL_MOUNTS = "io.jsysbox.original-mounts";
     static final String ORIGINAL_NAMESPACES = "io.jsysbox.original-namespaces";
     static final String ORIGINAL_DEVICES = "io.jsysbox.original-devices";
+    /** Set when the spec had no seccomp filter and the rewrite made one (for the agent alone). */
+    static final String ADDED_SECCOMP = "io.jsysbox.added-seccomp";
 
     /** Where inner engines keep their data; backed by host dirs so they need no overlay-on-overlay. */
     static final String INNER_IMAGE_CACHE_OFF = "JSYSBOX_INNER_IMAGE_CACHE=off";
@@ -62,6 +65,18 @@ final class SpecTransformer {
             "name_to_handle_at", "bpf", "perf_event_open", "quotactl", "vhangup", "reboot", "ptrace", "kcmp",
             "process_vm_readv", "process_vm_writev");
 
+    /**
+     * Syscalls jsysbox-fs's seccomp agent answers for the container (SCMP_ACT_NOTIFY, descriptor handed over by runc
+     * through {@link UnixChannels#SECCOMP_AGENT_SOCKET}): sysinfo, with the memory, uptime and load its /proc files
+     * show. Nothing else: a notified call costs a round trip through the agent (tens of microseconds, against well
+     * under one for the kernel's answer), so the list stays minimal. Nested containers (an inner docker, runc, podman)
+     * inherit the filter: seccomp filters stack and the kernel takes the strictest action of them all (USER_NOTIF
+     * before ALLOW), so an inner container's sysinfo describes the system container too.
+     */
+    static final List<String> NOTIFIED_SYSCALLS = List.of("sysinfo");
+    /** The architectures of a filter made where the spec has none: those of Docker's default profile on x86_64. */
+    static final List<String> SECCOMP_ARCHITECTURES = List.of("SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32");
+
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private SpecTransformer() {}
@@ -77,10 +92,11 @@ final class SpecTransformer {
         restore(linux, "namespaces", annotations.path(ORIGINAL_NAMESPACES));
         // Kept as they are without the annotation: a rewrite leaves linux.devices alone when it saves none.
         if (annotations.has(ORIGINAL_DEVICES)) restore(linux, "devices", annotations.path(ORIGINAL_DEVICES));
+        if (annotations.path(ADDED_SECCOMP).asText().equals("true")) linux.remove("seccomp");
         linux.remove(List.of("uidMappings", "gidMappings"));
         removeStartedHook(copy);
         ((ObjectNode) annotations).remove(List.of(TRANSFORMED, UID_RANGE, GID_RANGE, ORIGINAL_ROOT, ORIGINAL_MOUNTS,
-                ORIGINAL_NAMESPACES, ORIGINAL_DEVICES));
+                ORIGINAL_NAMESPACES, ORIGINAL_DEVICES, ADDED_SECCOMP));
         return copy;
     }
 
@@ -245,11 +261,11 @@ final class SpecTransformer {
     static final String UNOBSCURED_PROC = "/dev/.jsysbox-proc";
 
     /**
-     * The system-container spec for {@code spec} (a transformed spec is rewritten from its original).
-     * {@code kernelFsMountpoints}: those of {@link #KERNEL_FS_MOUNTPOINTS} that exist on this kernel.
+     * The system-container spec for container {@code id}'s {@code spec} (a transformed spec is rewritten from its
+     * original). {@code kernelFsMountpoints}: those of {@link #KERNEL_FS_MOUNTPOINTS} that exist on this kernel.
      */
-    static ObjectNode transform(ObjectNode spec, PodRole pod, PrepareResponse prepared, List<String> hostCapabilities,
-            List<String> kernelFsMountpoints) {
+    static ObjectNode transform(String id, ObjectNode spec, PodRole pod, PrepareResponse prepared,
+            List<String> hostCapabilities, List<String> kernelFsMountpoints) {
         ObjectNode result = original(spec);
         ObjectNode annotations = result.withObjectProperty("annotations");
         annotations.put(ORIGINAL_ROOT, result.path("root").path("path").asText());
@@ -266,7 +282,12 @@ final class SpecTransformer {
         linux.set("gidMappings", mappings(prepared.getGidRange()));
         grantCapabilities(result.withObjectProperty("process"), hostCapabilities);
         keepInheritedOomScore(result.withObjectProperty("process"));
-        if (linux.path("seccomp").isObject()) allowSystemContainerSyscalls(linux.withObjectProperty("seccomp"));
+        if (linux.path("seccomp").isObject()) {
+            allowSystemContainerSyscalls(linux.withObjectProperty("seccomp"));
+        } else {
+            annotations.put(ADDED_SECCOMP, "true");
+        }
+        notifyAgent(linux, id);
         rewriteMounts(result.withArrayProperty("mounts"), prepared);
         // Joining a network namespace from the user namespace that owns it (a pod's, a shared one), sysfs mounts.
         if (networkNamespacePath(linux).isPresent() && !sharesUserNamespace) bindHostSysfs(result.withArrayProperty("mounts"));
@@ -400,20 +421,46 @@ final class SpecTransformer {
         return array;
     }
 
-    /** Takes the system-container syscalls out of every rule (dropping rules left empty), then allows them all. */
+    /** Takes the system-container syscalls out of every rule, then allows them all. */
     private static void allowSystemContainerSyscalls(ObjectNode seccomp) {
-        Set<String> allowed = Set.copyOf(SYSTEM_CONTAINER_SYSCALLS);
+        setAction(seccomp, SYSTEM_CONTAINER_SYSCALLS, "SCMP_ACT_ALLOW");
+    }
+
+    /**
+     * Has the kernel hand {@link #NOTIFIED_SYSCALLS} to jsysbox-fs's agent, whose socket runc connects to at create
+     * and at each exec, sending the notify descriptor and the container's state (with its id, also the metadata).
+     * A spec without a filter (Docker's seccomp=unconfined, the CRI's Unconfined) gets one that allows everything
+     * else. A spec naming another agent keeps it (a filter has one listener): its containers see the host's sysinfo.
+     */
+    private static void notifyAgent(ObjectNode linux, String id) {
+        String agent = UnixChannels.SECCOMP_AGENT_SOCKET.toString();
+        if (!linux.path("seccomp").isObject()) {
+            ObjectNode allowAll = linux.putObject("seccomp");
+            allowAll.put("defaultAction", "SCMP_ACT_ALLOW");
+            allowAll.set("architectures", textArray(SECCOMP_ARCHITECTURES));
+        }
+        ObjectNode seccomp = linux.withObjectProperty("seccomp");
+        String listener = seccomp.path("listenerPath").asText("");
+        if (!listener.isEmpty() && !listener.equals(agent)) return;
+        setAction(seccomp, NOTIFIED_SYSCALLS, "SCMP_ACT_NOTIFY");
+        seccomp.put("listenerPath", agent);
+        seccomp.put("listenerMetadata", id);
+    }
+
+    /** Takes {@code syscalls} out of every rule (dropping rules left empty), then gives them {@code action}. */
+    private static void setAction(ObjectNode seccomp, List<String> syscalls, String action) {
+        Set<String> taken = Set.copyOf(syscalls);
         ArrayNode rules = seccomp.withArrayProperty("syscalls");
         for (int i = rules.size() - 1; i >= 0; i--) {
             JsonNode names = rules.get(i).path("names");
             for (int n = names.size() - 1; n >= 0; n--) {
-                if (allowed.contains(names.get(n).asText())) ((ArrayNode) names).remove(n);
+                if (taken.contains(names.get(n).asText())) ((ArrayNode) names).remove(n);
             }
             if (names.isEmpty()) rules.remove(i);
         }
         ObjectNode rule = rules.addObject();
-        rule.set("names", textArray(SYSTEM_CONTAINER_SYSCALLS));
-        rule.put("action", "SCMP_ACT_ALLOW");
+        rule.set("names", textArray(syscalls));
+        rule.put("action", action);
     }
 
     private static void rewriteMounts(ArrayNode mounts, PrepareResponse prepared) {

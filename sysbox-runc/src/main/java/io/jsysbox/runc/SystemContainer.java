@@ -49,6 +49,7 @@ final class SystemContainer implements AutoCloseable {
             pod = PodRole.of(spec);
             SpecTransformer.validate(spec, pod, HostNamespaces.joinedBy(spec));
             devices = SpecDevices.requested(spec);
+            SeccompAgentSocket.require();
             apparmor = AppArmorConfinement.forContainer(spec.path("process").path("apparmorProfile").asText(""), AppArmorConfinement.host());
             capabilities = Capabilities.hostBoundingSet();
             kernelFsMountpoints = SpecTransformer.KERNEL_FS_MOUNTPOINTS.stream()
@@ -71,7 +72,8 @@ final class SystemContainer implements AutoCloseable {
                     .addAllJoinedNamespaces(pod.kind() == PodRole.Kind.NONE ? SpecTransformer.joinedNamespacePaths(spec) : List.of())
                     .build());
             try {
-                ObjectNode transformed = SpecTransformer.transform(spec, pod, prepared, capabilities, kernelFsMountpoints);
+                ObjectNode transformed = SpecTransformer.transform(id, spec, pod, prepared, capabilities,
+                        kernelFsMountpoints);
                 SpecTransformer.keepLockedMountFlags(transformed, hostMounts());
                 AppArmorConfinement.apply(transformed, apparmor);
                 ConfigFile.write(configFile, addition.apply(transformed));

@@ -71,7 +71,7 @@ class PodSpecTest {
     void theSandboxGetsItsOwnNetworkNamespaceAndMountsItsSysfs() throws Exception {
         ObjectNode spec = podSpec("sandbox", CRI_NETNS);
         assertEquals(Optional.of(CRI_NETNS), SpecTransformer.networkNamespacePath(spec.path("linux")));
-        JsonNode transformed = SpecTransformer.transform(spec, PodRole.of(spec), SANDBOX_PREPARED, List.of(), List.of());
+        JsonNode transformed = SpecTransformer.transform("c1", spec, PodRole.of(spec), SANDBOX_PREPARED, List.of(), List.of());
         assertFalse(namespace(transformed, "network").has("path"), "the sandbox must not join the CRI's namespace");
         assertFalse(namespace(transformed, "user").has("path"), "the sandbox makes the pod's user namespace");
         assertEquals("sysfs", sysMount(transformed).path("type").asText());
@@ -84,7 +84,8 @@ class PodSpecTest {
     @Test
     void aPodContainerJoinsTheSandboxsUserNamespaceWithItsRange() throws Exception {
         ObjectNode spec = podSpec("container", "/proc/4242/ns/net");
-        JsonNode transformed = SpecTransformer.transform(spec, PodRole.of(spec), MEMBER_PREPARED, List.of(), List.of());
+        JsonNode transformed = SpecTransformer.transform("c1", spec, PodRole.of(spec), MEMBER_PREPARED, List.of(),
+                List.of());
         assertEquals("/proc/4242/ns/user", namespace(transformed, "user").path("path").asText());
         assertEquals("/proc/4242/ns/net", namespace(transformed, "network").path("path").asText());
         assertEquals(196608, transformed.path("linux").path("uidMappings").get(0).path("hostID").asLong(),
@@ -98,13 +99,14 @@ class PodSpecTest {
         ObjectNode sandbox = podSpec("sandbox", CRI_NETNS);
         ((ObjectNode) namespace(sandbox, "ipc")).put("path", "/var/run/ipcns/1234");
         ((ObjectNode) namespace(sandbox, "uts")).put("path", "/var/run/utsns/1234");
-        JsonNode ownNamespaces = SpecTransformer.transform(sandbox, PodRole.of(sandbox), SANDBOX_PREPARED, List.of(), List.of());
+        JsonNode ownNamespaces = SpecTransformer.transform("c1", sandbox, PodRole.of(sandbox), SANDBOX_PREPARED, List.of(), List.of());
         for (String type : List.of("network", "ipc", "uts")) {
             assertFalse(namespace(ownNamespaces, type).has("path"), type + ": the sandbox makes it in the pod's user namespace");
         }
         ObjectNode member = podSpec("container", CRI_NETNS);
         ((ObjectNode) namespace(member, "ipc")).put("path", "/var/run/ipcns/1234");
-        JsonNode joined = SpecTransformer.transform(member, PodRole.of(member), MEMBER_PREPARED, List.of(), List.of());
+        JsonNode joined = SpecTransformer.transform("c1", member, PodRole.of(member), MEMBER_PREPARED, List.of(),
+                List.of());
         assertEquals("/proc/4242/ns/net", namespace(joined, "network").path("path").asText());
         assertEquals("/proc/4242/ns/ipc", namespace(joined, "ipc").path("path").asText());
         assertFalse(namespace(joined, "uts").has("path"), "a namespace the container makes itself stays its own");
@@ -119,7 +121,7 @@ class PodSpecTest {
         ((ObjectNode) namespace(spec, "pid")).put("path", "/proc/777/ns/pid");
         ((ObjectNode) namespace(spec, "mount")).put("path", "/proc/777/ns/mnt");
         assertEquals(List.of("/proc/777/ns/net", "/proc/777/ns/pid"), SpecTransformer.joinedNamespacePaths(spec));
-        JsonNode joined = SpecTransformer.transform(spec, PodRole.NONE, MEMBER_PREPARED, List.of(), List.of());
+        JsonNode joined = SpecTransformer.transform("c1", spec, PodRole.NONE, MEMBER_PREPARED, List.of(), List.of());
         assertEquals("/proc/4242/ns/user", namespace(joined, "user").path("path").asText());
         assertEquals("/proc/777/ns/pid", namespace(joined, "pid").path("path").asText(), "a PID namespace joined stays the one asked for");
     }
@@ -128,7 +130,8 @@ class PodSpecTest {
     void aContainerJoiningAnotherNetworkNamespaceGetsTheHostsSysfsReadOnly() throws Exception {
         ObjectNode spec = SpecTransformerTest.dockerSpec();
         ((ObjectNode) namespace(spec, "network")).put("path", "/proc/777/ns/net");
-        JsonNode sys = sysMount(SpecTransformer.transform(spec, PodRole.NONE, SANDBOX_PREPARED, List.of(), List.of()));
+        JsonNode sys = sysMount(SpecTransformer.transform("c1", spec, PodRole.NONE, SANDBOX_PREPARED, List.of(),
+                List.of()));
         assertEquals("bind", sys.path("type").asText());
         assertTrue(sys.path("options").toString().contains("\"ro\""), sys.toString());
     }

@@ -49,7 +49,7 @@ class SpecDevicesTest {
 
     private static ObjectNode transform(ObjectNode spec, DeviceNode... nodes) {
         PrepareResponse prepared = PREPARED.toBuilder().addAllDeviceNodes(List.of(nodes)).build();
-        return SpecTransformer.transform(spec, PodRole.NONE, prepared, List.of("CAP_CHOWN"), List.of());
+        return SpecTransformer.transform("c1", spec, PodRole.NONE, prepared, List.of("CAP_CHOWN"), List.of());
     }
 
     private static List<JsonNode> mountsAt(JsonNode spec, String destination) {

@@ -21,6 +21,7 @@ import java.util.Set;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -68,13 +69,13 @@ class SpecTransformerTest {
     @Test
     void inputIsNotModified() throws Exception {
         ObjectNode spec = dockerSpec();
-        SpecTransformer.transform(spec, PodRole.NONE, PREPARED, HOST_CAPS, List.of());
+        SpecTransformer.transform("c1", spec, PodRole.NONE, PREPARED, HOST_CAPS, List.of());
         assertEquals(dockerSpec(), spec);
     }
 
     @Test
     void addsUserAndCgroupNamespacesWithTheManagersRanges() throws Exception {
-        JsonNode linux = SpecTransformer.transform(dockerSpec(), PodRole.NONE, PREPARED, HOST_CAPS, List.of()).path("linux");
+        JsonNode linux = SpecTransformer.transform("c1", dockerSpec(), PodRole.NONE, PREPARED, HOST_CAPS, List.of()).path("linux");
         List<String> types = new ArrayList<>();
         linux.path("namespaces").forEach(ns -> types.add(ns.path("type").asText()));
         assertEquals(List.of("mount", "network", "uts", "pid", "ipc", "user", "cgroup"), types);
@@ -84,7 +85,7 @@ class SpecTransformerTest {
 
     @Test
     void rootGetsTheHostsBoundingSetAndNothingBeyondIt() throws Exception {
-        JsonNode caps = SpecTransformer.transform(dockerSpec(), PodRole.NONE, PREPARED, HOST_CAPS, List.of()).path("process").path("capabilities");
+        JsonNode caps = SpecTransformer.transform("c1", dockerSpec(), PodRole.NONE, PREPARED, HOST_CAPS, List.of()).path("process").path("capabilities");
         for (String set : List.of("bounding", "effective", "permitted")) {
             assertEquals(HOST_CAPS, texts(caps.path(set)), set);
             assertTrue(texts(caps.path(set)).contains("CAP_SYS_ADMIN"), set);
@@ -96,7 +97,7 @@ class SpecTransformerTest {
     void nonRootKeepsItsSetsUnderTheHostsBound() throws Exception {
         ObjectNode spec = dockerSpec();
         spec.withObjectProperty("process").withObjectProperty("user").put("uid", 1000);
-        JsonNode caps = SpecTransformer.transform(spec, PodRole.NONE, PREPARED, HOST_CAPS, List.of()).path("process").path("capabilities");
+        JsonNode caps = SpecTransformer.transform("c1", spec, PodRole.NONE, PREPARED, HOST_CAPS, List.of()).path("process").path("capabilities");
         assertEquals(HOST_CAPS, texts(caps.path("bounding")));
         assertEquals(texts(spec.path("process").path("capabilities").path("effective")), texts(caps.path("effective")));
         assertEquals(14, caps.path("permitted").size());
@@ -105,37 +106,111 @@ class SpecTransformerTest {
     @Test
     void seccompAllowsTheSystemContainerSyscallsUnconditionally() throws Exception {
         JsonNode before = dockerSpec().path("linux").path("seccomp");
-        JsonNode seccomp = SpecTransformer.transform(dockerSpec(), PodRole.NONE, PREPARED, HOST_CAPS, List.of()).path("linux").path("seccomp");
+        JsonNode seccomp = SpecTransformer.transform("c1", dockerSpec(), PodRole.NONE, PREPARED, HOST_CAPS, List.of())
+                .path("linux").path("seccomp");
         assertEquals(before.path("defaultAction"), seccomp.path("defaultAction"));
         assertEquals(before.path("architectures"), seccomp.path("architectures"));
         ArrayNode rules = (ArrayNode) seccomp.path("syscalls");
-        JsonNode last = rules.get(rules.size() - 1);
-        assertEquals(SpecTransformer.SYSTEM_CONTAINER_SYSCALLS, texts(last.path("names")));
-        assertEquals("SCMP_ACT_ALLOW", last.path("action").asText());
-        assertFalse(last.has("args"));
-        for (int i = 0; i < rules.size() - 1; i++) {
+        JsonNode allow = rules.get(rules.size() - 2);
+        assertEquals(SpecTransformer.SYSTEM_CONTAINER_SYSCALLS, texts(allow.path("names")));
+        assertEquals("SCMP_ACT_ALLOW", allow.path("action").asText());
+        assertFalse(allow.has("args"));
+        for (int i = 0; i < rules.size() - 2; i++) {
             JsonNode names = rules.get(i).path("names");
             assertFalse(names.isEmpty(), "rule " + i + " left empty");
             for (String name : texts(names)) {
-                assertFalse(SpecTransformer.SYSTEM_CONTAINER_SYSCALLS.contains(name), name + " still in rule " + i + ": " + rules.get(i));
+                assertFalse(SpecTransformer.SYSTEM_CONTAINER_SYSCALLS.contains(name),
+                        name + " still in rule " + i + ": " + rules.get(i));
             }
         }
         // Docker's flag-conditioned clone, its ENOSYS clone3 and its ptrace rule were whole rules: all gone.
-        assertEquals(before.path("syscalls").size() - 3 + 1, rules.size());
+        assertEquals(before.path("syscalls").size() - 3 + 2, rules.size(), "plus the allow and the notify rule");
         // Everything else Docker allowed stays allowed.
         assertTrue(texts(rules.get(0).path("names")).contains("read"));
     }
 
     @Test
-    void specWithoutSeccompGetsNone() throws Exception {
+    void sysinfoGoesToTheAgentAndNothingElse() throws Exception {
+        assertTrue(texts(dockerSpec().path("linux").path("seccomp").path("syscalls").get(0).path("names"))
+                .contains("sysinfo"), "Docker's profile allows sysinfo, or this proves nothing");
+        JsonNode seccomp = SpecTransformer.transform("c1", dockerSpec(), PodRole.NONE, PREPARED, HOST_CAPS, List.of())
+                .path("linux").path("seccomp");
+        assertEquals("/run/jsysbox/seccomp.sock", seccomp.path("listenerPath").asText());
+        assertEquals("c1", seccomp.path("listenerMetadata").asText(), "the container's id");
+        assertEquals(List.of(notifyRule()), notifyingRules(seccomp));
+        ArrayNode rules = (ArrayNode) seccomp.path("syscalls");
+        assertEquals(notifyRule(), rules.get(rules.size() - 1));
+        for (int i = 0; i < rules.size() - 1; i++) {
+            assertFalse(texts(rules.get(i).path("names")).contains("sysinfo"), "sysinfo still in rule " + i);
+        }
+    }
+
+    @Test
+    void sysinfoLeavesEveryRuleThatNamedIt() throws Exception {
+        ObjectNode spec = dockerSpec();
+        ArrayNode rules = spec.withObjectProperty("linux").withObjectProperty("seccomp").withArrayProperty("syscalls");
+        rules.addObject().put("action", "SCMP_ACT_ERRNO").set("names", JSON.valueToTree(List.of("sysinfo", "acct")));
+        rules.addObject().put("action", "SCMP_ACT_LOG").set("names", JSON.valueToTree(List.of("sysinfo")));
+        ArrayNode result = (ArrayNode) SpecTransformer.transform("c1", spec, PodRole.NONE, PREPARED, HOST_CAPS, List.of())
+                .path("linux").path("seccomp").path("syscalls");
+        List<String> errnoRule = new ArrayList<>();
+        for (JsonNode rule : result) {
+            if (rule.path("action").asText().equals("SCMP_ACT_ERRNO") && texts(rule.path("names")).contains("acct")) {
+                errnoRule = texts(rule.path("names"));
+            }
+            assertNotEquals("SCMP_ACT_LOG", rule.path("action").asText(), "a rule left empty is dropped");
+        }
+        assertEquals(List.of("acct"), errnoRule);
+    }
+
+    @Test
+    void specWithoutSeccompGetsAFilterThatOnlyNotifiesSysinfo() throws Exception {
         ObjectNode spec = dockerSpec();
         spec.withObjectProperty("linux").remove("seccomp");
-        assertFalse(SpecTransformer.transform(spec, PodRole.NONE, PREPARED, HOST_CAPS, List.of()).path("linux").has("seccomp"));
+        ObjectNode transformed = SpecTransformer.transform("c1", spec, PodRole.NONE, PREPARED, HOST_CAPS, List.of());
+        JsonNode seccomp = transformed.path("linux").path("seccomp");
+        assertEquals("SCMP_ACT_ALLOW", seccomp.path("defaultAction").asText());
+        assertEquals(List.of("SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32"), texts(seccomp.path("architectures")));
+        assertEquals(JSON.createArrayNode().add(notifyRule()), seccomp.path("syscalls"));
+        assertEquals("/run/jsysbox/seccomp.sock", seccomp.path("listenerPath").asText());
+        assertEquals("c1", seccomp.path("listenerMetadata").asText());
+        assertEquals(transformed, SpecTransformer.transform("c1", transformed, PodRole.NONE, PREPARED, HOST_CAPS,
+                List.of()), "transforming again changes nothing");
+        assertFalse(SpecTransformer.original(transformed).path("linux").has("seccomp"), "the original has none");
+    }
+
+    @Test
+    void aSpecWithItsOwnSeccompAgentKeepsIt() throws Exception {
+        ObjectNode spec = dockerSpec();
+        ObjectNode seccomp = spec.withObjectProperty("linux").withObjectProperty("seccomp");
+        seccomp.put("listenerPath", "/run/their-agent.sock");
+        seccomp.withArrayProperty("syscalls").addObject().put("action", "SCMP_ACT_NOTIFY")
+                .set("names", JSON.valueToTree(List.of("mkdir")));
+        JsonNode result = SpecTransformer.transform("c1", spec, PodRole.NONE, PREPARED, HOST_CAPS, List.of())
+                .path("linux").path("seccomp");
+        assertEquals("/run/their-agent.sock", result.path("listenerPath").asText(), "a filter has one listener");
+        assertFalse(result.has("listenerMetadata"));
+        assertEquals(List.of("mkdir"), notifyingRules(result).stream().flatMap(rule -> texts(rule.path("names")).stream())
+                .toList(), "their rules only: sysinfo stays the host's");
+    }
+
+    private static ObjectNode notifyRule() {
+        ObjectNode rule = JSON.createObjectNode();
+        rule.set("names", JSON.valueToTree(List.of("sysinfo")));
+        return rule.put("action", "SCMP_ACT_NOTIFY");
+    }
+
+    private static List<JsonNode> notifyingRules(JsonNode seccomp) {
+        List<JsonNode> rules = new ArrayList<>();
+        seccomp.path("syscalls").forEach(rule -> {
+            if (rule.path("action").asText().equals("SCMP_ACT_NOTIFY")) rules.add(rule);
+        });
+        return rules;
     }
 
     @Test
     void sysfsAndCgroupfsBecomeWritableAndProcSysLeavesTheReadOnlyPaths() throws Exception {
-        JsonNode spec = SpecTransformer.transform(dockerSpec(), PodRole.NONE, PREPARED, HOST_CAPS, List.of());
+        JsonNode spec = SpecTransformer.transform("c1", dockerSpec(), PodRole.NONE, PREPARED, HOST_CAPS, List.of());
         assertEquals(List.of("nosuid", "noexec", "nodev"), texts(mountAt(spec, "/sys").path("options")));
         assertEquals(List.of("nosuid", "noexec", "nodev"), texts(mountAt(spec, "/sys/fs/cgroup").path("options")));
         assertEquals(List.of("/proc/bus", "/proc/fs", "/proc/irq", "/proc/sysrq-trigger"), texts(spec.path("linux").path("readonlyPaths")));
@@ -149,7 +224,7 @@ class SpecTransformerTest {
                 .addLayerMounts(SpecialMount.newBuilder().setDestination(layer).setSource("/run/jsysbox/mnt/3/i0")).build();
         List<String> destinations = new ArrayList<>();
         JsonNode bound = null;
-        for (JsonNode mount : SpecTransformer.transform(dockerSpec(), PodRole.NONE, prepared, HOST_CAPS, List.of()).path("mounts")) {
+        for (JsonNode mount : SpecTransformer.transform("c1", dockerSpec(), PodRole.NONE, prepared, HOST_CAPS, List.of()).path("mounts")) {
             destinations.add(mount.path("destination").asText());
             if (mount.path("destination").asText().equals(layer)) bound = mount;
         }
@@ -160,13 +235,14 @@ class SpecTransformerTest {
 
     @Test
     void joiningAnOutsideNetworkNamespaceGetsTheHostSysfsReadOnly() throws Exception {
-        assertEquals("sysfs", mountAt(SpecTransformer.transform(dockerSpec(), PodRole.NONE, PREPARED, HOST_CAPS, List.of()), "/sys").path("type").asText(),
+        assertEquals("sysfs", mountAt(SpecTransformer.transform("c1", dockerSpec(), PodRole.NONE, PREPARED, HOST_CAPS, List.of()), "/sys").path("type").asText(),
                 "a container with a network namespace of its own mounts its sysfs");
         ObjectNode spec = dockerSpec();
         for (JsonNode namespace : spec.path("linux").path("namespaces")) {
             if (namespace.path("type").asText().equals("network")) ((ObjectNode) namespace).put("path", "/var/run/netns/cni-1");
         }
-        JsonNode sys = mountAt(SpecTransformer.transform(spec, PodRole.NONE, PREPARED, HOST_CAPS, List.of()), "/sys");
+        JsonNode sys = mountAt(SpecTransformer.transform("c1", spec, PodRole.NONE, PREPARED, HOST_CAPS, List.of()),
+                "/sys");
         assertEquals("bind", sys.path("type").asText());
         assertEquals("/sys", sys.path("source").asText());
         assertTrue(texts(sys.path("options")).containsAll(List.of("rbind", "ro")), sys.toString());
@@ -195,9 +271,9 @@ class SpecTransformerTest {
     void aNegativeOomScoreIsDroppedAndAPositiveOneKept() throws Exception {
         ObjectNode spec = dockerSpec();
         spec.withObjectProperty("process").put("oomScoreAdj", -998);
-        assertFalse(SpecTransformer.transform(spec, PodRole.NONE, PREPARED, HOST_CAPS, List.of()).path("process").has("oomScoreAdj"));
+        assertFalse(SpecTransformer.transform("c1", spec, PodRole.NONE, PREPARED, HOST_CAPS, List.of()).path("process").has("oomScoreAdj"));
         spec.withObjectProperty("process").put("oomScoreAdj", 500);
-        assertEquals(500, SpecTransformer.transform(spec, PodRole.NONE, PREPARED, HOST_CAPS, List.of()).path("process").path("oomScoreAdj").asInt());
+        assertEquals(500, SpecTransformer.transform("c1", spec, PodRole.NONE, PREPARED, HOST_CAPS, List.of()).path("process").path("oomScoreAdj").asInt());
     }
 
     @Test
@@ -211,7 +287,7 @@ class SpecTransformerTest {
     @Test
     void specialMountsAreAppendedAndReplacementsSwapSources() throws Exception {
         JsonNode before = dockerSpec().path("mounts");
-        JsonNode mounts = SpecTransformer.transform(dockerSpec(), PodRole.NONE, PREPARED, HOST_CAPS, List.of()).path("mounts");
+        JsonNode mounts = SpecTransformer.transform("c1", dockerSpec(), PodRole.NONE, PREPARED, HOST_CAPS, List.of()).path("mounts");
         assertEquals(before.size() + 2 + 1, mounts.size(), "two special mounts and the unobscured procfs");
         assertEquals(JSON.readTree("{\"destination\":\"/var/lib/docker\",\"type\":\"bind\",\"source\":\"/var/lib/jsysbox/c/docker\",\"options\":[\"rbind\",\"rw\"]}"),
                 mounts.get(before.size()));
@@ -224,14 +300,14 @@ class SpecTransformerTest {
 
     @Test
     void rootPathIsTheManagersWhenItGivesOne() throws Exception {
-        assertEquals("/run/jsysbox/mnt/3/rootfs", SpecTransformer.transform(dockerSpec(), PodRole.NONE, PREPARED, HOST_CAPS, List.of()).path("root").path("path").asText());
+        assertEquals("/run/jsysbox/mnt/3/rootfs", SpecTransformer.transform("c1", dockerSpec(), PodRole.NONE, PREPARED, HOST_CAPS, List.of()).path("root").path("path").asText());
         PrepareResponse chowned = PREPARED.toBuilder().setRootfsPath("").setRootfsShift("chown").build();
-        assertEquals(dockerSpec().path("root"), SpecTransformer.transform(dockerSpec(), PodRole.NONE, chowned, HOST_CAPS, List.of()).path("root"));
+        assertEquals(dockerSpec().path("root"), SpecTransformer.transform("c1", dockerSpec(), PodRole.NONE, chowned, HOST_CAPS, List.of()).path("root"));
     }
 
     @Test
     void pingGroupRangeIsCutToTheMappedGids() throws Exception {
-        JsonNode sysctl = SpecTransformer.transform(dockerSpec(), PodRole.NONE, PREPARED, HOST_CAPS, List.of()).path("linux").path("sysctl");
+        JsonNode sysctl = SpecTransformer.transform("c1", dockerSpec(), PodRole.NONE, PREPARED, HOST_CAPS, List.of()).path("linux").path("sysctl");
         assertEquals("0 65535", sysctl.path("net.ipv4.ping_group_range").asText());
         assertEquals("0", sysctl.path("net.ipv4.ip_unprivileged_port_start").asText());
     }
@@ -241,7 +317,7 @@ class SpecTransformerTest {
         ObjectNode spec = dockerSpec();
         spec.put("x-vendor", 42);
         spec.withObjectProperty("linux").put("x-future", "yes");
-        JsonNode result = SpecTransformer.transform(spec, PodRole.NONE, PREPARED, HOST_CAPS, List.of());
+        JsonNode result = SpecTransformer.transform("c1", spec, PodRole.NONE, PREPARED, HOST_CAPS, List.of());
         assertEquals(42, result.path("x-vendor").asInt());
         assertEquals("yes", result.path("linux").path("x-future").asText());
         assertEquals(spec.path("hooks"), result.path("hooks"));
@@ -250,18 +326,18 @@ class SpecTransformerTest {
 
     @Test
     void transformedSpecIsMarkedAndTransformingItAgainChangesNothing() throws Exception {
-        ObjectNode once = SpecTransformer.transform(dockerSpec(), PodRole.NONE, PREPARED, HOST_CAPS, List.of());
+        ObjectNode once = SpecTransformer.transform("c1", dockerSpec(), PodRole.NONE, PREPARED, HOST_CAPS, List.of());
         JsonNode annotations = once.path("annotations");
         assertEquals("true", annotations.path(SpecTransformer.TRANSFORMED).asText());
         assertEquals("196608:65536", annotations.path(SpecTransformer.UID_RANGE).asText());
         assertEquals("262144:65536", annotations.path(SpecTransformer.GID_RANGE).asText());
-        assertEquals(once, SpecTransformer.transform(once, PodRole.NONE, PREPARED, HOST_CAPS, List.of()));
+        assertEquals(once, SpecTransformer.transform("c1", once, PodRole.NONE, PREPARED, HOST_CAPS, List.of()));
     }
 
     @Test
     void originalUndoesTheRewrite() throws Exception {
         ObjectNode spec = dockerSpec();
-        ObjectNode original = SpecTransformer.original(SpecTransformer.transform(spec, PodRole.NONE, PREPARED, HOST_CAPS, List.of()));
+        ObjectNode original = SpecTransformer.original(SpecTransformer.transform("c1", spec, PodRole.NONE, PREPARED, HOST_CAPS, List.of()));
         assertEquals(spec.path("root"), original.path("root"));
         assertEquals(spec.path("mounts"), original.path("mounts"));
         assertEquals(spec.path("linux").path("namespaces"), original.path("linux").path("namespaces"));
@@ -272,9 +348,9 @@ class SpecTransformerTest {
 
     @Test
     void transformingAgainWithANewPreparationUsesTheOriginalSources() throws Exception {
-        ObjectNode once = SpecTransformer.transform(dockerSpec(), PodRole.NONE, PREPARED, HOST_CAPS, List.of());
+        ObjectNode once = SpecTransformer.transform("c1", dockerSpec(), PodRole.NONE, PREPARED, HOST_CAPS, List.of());
         PrepareResponse second = PREPARED.toBuilder().clearReplacements().clearSpecialMounts().setRootfsPath("").build();
-        JsonNode twice = SpecTransformer.transform(once, PodRole.NONE, second, HOST_CAPS, List.of());
+        JsonNode twice = SpecTransformer.transform("c1", once, PodRole.NONE, second, HOST_CAPS, List.of());
         assertEquals(dockerSpec().path("root"), twice.path("root"));
         assertEquals("/tmp", twice.path("mounts").get(7).path("source").asText());
         assertEquals(dockerSpec().path("mounts").size() + 1, twice.path("mounts").size(), "plus the unobscured procfs, once");
@@ -282,7 +358,7 @@ class SpecTransformerTest {
 
     @Test
     void startedHookComesFirstAndIsDroppedFromTheOriginal() throws Exception {
-        ObjectNode spec = SpecTransformer.transform(dockerSpec(), PodRole.NONE, PREPARED, HOST_CAPS, List.of());
+        ObjectNode spec = SpecTransformer.transform("c1", dockerSpec(), PodRole.NONE, PREPARED, HOST_CAPS, List.of());
         List<String> command = List.of("/jre/bin/java", "-cp", "/lib/*", "io.jsysbox.runc.Main", StartedHook.VERB);
         ObjectNode hooked = SpecTransformer.withStartedHook(spec, command, List.of("JSYSBOX_MGR_SOCKET=/tmp/m.sock"));
         JsonNode hook = hooked.path("hooks").path("createRuntime").get(0);
@@ -420,7 +496,7 @@ class SpecTransformerTest {
                  "linux":{"namespaces":[{"type":"pid"},{"type":"network"},{"type":"ipc"},{"type":"uts"},{"type":"mount"},{"type":"cgroup"}],
                  "maskedPaths":["/proc/kcore"],"readonlyPaths":["/proc/sys"]}}""");
         SpecTransformer.validate(spec, PodRole.NONE, Set.of());
-        JsonNode result = SpecTransformer.transform(spec, PodRole.NONE, PREPARED.toBuilder().clearReplacements().build(), HOST_CAPS, List.of());
+        JsonNode result = SpecTransformer.transform("c1", spec, PodRole.NONE, PREPARED.toBuilder().clearReplacements().build(), HOST_CAPS, List.of());
         assertEquals(7, result.path("linux").path("namespaces").size());
         assertEquals(List.of("nosuid", "noexec", "nodev"), texts(mountAt(result, "/sys").path("options")));
     }
@@ -430,7 +506,7 @@ class SpecTransformerTest {
         ObjectNode spec = dockerSpec();
         spec.withArrayProperty("mounts").addObject().put("destination", "/sys/kernel/tracing").put("type", "bind")
                 .put("source", "/srv/trace");
-        JsonNode result = SpecTransformer.transform(spec, PodRole.NONE, PREPARED, HOST_CAPS, List.of("/sys/kernel/debug", "/sys/kernel/tracing"));
+        JsonNode result = SpecTransformer.transform("c1", spec, PodRole.NONE, PREPARED, HOST_CAPS, List.of("/sys/kernel/debug", "/sys/kernel/tracing"));
         JsonNode debug = mountAt(result, "/sys/kernel/debug");
         assertEquals("tmpfs", debug.path("type").asText());
         assertTrue(texts(debug.path("options")).contains("ro"), debug.toString());
@@ -442,7 +518,7 @@ class SpecTransformerTest {
     void managerDeviceNodesAreBoundAndAllowedAfterDockersRules() throws Exception {
         var prepared = PREPARED.toBuilder().addDeviceNodes(io.jsysbox.api.v1.DeviceNode.newBuilder()
                 .setDestination("/dev/fuse").setSource("/run/jsysbox/dev/3/fuse").setMajor(10).setMinor(229)).build();
-        JsonNode result = SpecTransformer.transform(dockerSpec(), PodRole.NONE, prepared, HOST_CAPS, List.of());
+        JsonNode result = SpecTransformer.transform("c1", dockerSpec(), PodRole.NONE, prepared, HOST_CAPS, List.of());
         assertEquals("/run/jsysbox/dev/3/fuse", mountAt(result, "/dev/fuse").path("source").asText());
         JsonNode rules = result.path("linux").path("resources").path("devices");
         JsonNode last = rules.get(rules.size() - 1);
@@ -452,7 +528,7 @@ class SpecTransformerTest {
 
     @Test
     void aSecondProcfsLetsNestedUserNamespacesMountTheirOwn() throws Exception {
-        JsonNode proc = mountAt(SpecTransformer.transform(dockerSpec(), PodRole.NONE, PREPARED, HOST_CAPS, List.of()), SpecTransformer.UNOBSCURED_PROC);
+        JsonNode proc = mountAt(SpecTransformer.transform("c1", dockerSpec(), PodRole.NONE, PREPARED, HOST_CAPS, List.of()), SpecTransformer.UNOBSCURED_PROC);
         assertEquals("proc", proc.path("type").asText());
         assertFalse(texts(proc.path("options")).contains("ro"), "a read-only one would not let a read-write procfs be mounted");
     }
