@@ -9,11 +9,11 @@ import java.util.Optional;
 
 /**
  * Where a container's cgroup files are on the host: for cgroup v1, the directory of each controller
- * (memory, cpu, cpuacct, cpuset, blkio) in its hierarchy; for v2, the one unified directory. v1 is used when
+ * (memory, cpu, cpuacct, cpuset, blkio, pids) in its hierarchy; for v2, the one unified directory. v1 is used when
  * the memory controller is on a v1 hierarchy (hybrid hosts), v2 otherwise.
  */
 record CgroupDirs(boolean v2, Map<String, Path> byController) {
-    private static final List<String> V1_CONTROLLERS = List.of("memory", "cpu", "cpuacct", "cpuset", "blkio");
+    private static final List<String> V1_CONTROLLERS = List.of("memory", "cpu", "cpuacct", "cpuset", "blkio", "pids");
 
     CgroupDirs {
         byController = Map.copyOf(byController);

@@ -1,9 +1,11 @@
 package io.jsysbox.fs;
 
+import io.jsysbox.procfs.Sysinfo;
+
 import java.util.function.Predicate;
 
 /**
- * Which cgroup files each virtual file depends on. The cgroup readers ask for every file they know; reading
+ * Which cgroup files each virtual file (and sysinfo) depends on. The cgroup readers ask for every file they know; reading
  * only those a file needs keeps an open+read of /proc/uptime from costing a dozen cgroup reads.
  */
 final class CgroupInputs {
@@ -15,6 +17,8 @@ final class CgroupInputs {
     /** The shown CPUs and their usage (v1 cpuacct.*, v2 cpu.stat). */
     private static final Predicate<String> CPU_TIMES = CPUS.or(name -> name.startsWith("cpuacct.") || name.equals("cpu.stat"));
     private static final Predicate<String> IO = name -> name.startsWith("blkio.") || name.equals("io.stat");
+    /** sysinfo(2): memory (meminfo's numbers) and the task count; its uptime needs no CPU file. */
+    static final Predicate<String> SYSINFO = MEMORY.or(Sysinfo.TASKS_FILE::equals);
 
     private CgroupInputs() {
     }

@@ -6,6 +6,7 @@ import io.jsysbox.procfs.CgroupV2Reader;
 import io.jsysbox.procfs.ContainerView;
 import io.jsysbox.procfs.CpuList;
 import io.jsysbox.procfs.SysctlKey;
+import io.jsysbox.procfs.Sysinfo;
 import io.jsysbox.procfs.SysctlWrite;
 import io.jsysbox.procfs.VirtualFile;
 import org.slf4j.Logger;
@@ -92,6 +93,31 @@ final class ContainerFiles implements FileBackend {
         return container;
     }
 
+    /**
+     * The struct sysinfo (x86_64) container {@code id} sees: the numbers of its /proc/meminfo, uptime and loadavg, and
+     * its cgroup's tasks ({@link Sysinfo}); empty when no container is registered as {@code id}.
+     */
+    Optional<byte[]> sysinfo(String id) throws IOException {
+        Container container = registry.named(id);
+        if (container == null) {
+            return Optional.empty();
+        }
+        Function<String, Optional<String>> files = cgroupFiles(container, CgroupInputs.SYSINFO);
+        return Optional.of(Sysinfo.of(view(container, files), hostFiles.read("/proc/meminfo"),
+                hostFiles.read("/proc/uptime"), hostFiles.read("/proc/loadavg"), files).encode());
+    }
+
+    /** {@code container}'s cgroup files, of those {@code needed}: the others read as absent. */
+    private static Function<String, Optional<String>> cgroupFiles(Container container, Predicate<String> needed) {
+        return name -> needed.test(name) ? container.readCgroup(name) : Optional.empty();
+    }
+
+    private ContainerView view(Container container, Function<String, Optional<String>> files) throws IOException {
+        CgroupStats stats = container.cgroups.v2() ? CgroupV2Reader.read(files) : CgroupV1Reader.read(files);
+        Duration started = Duration.ofMillis(container.startTicks * 1000 / CLOCK_TICKS_PER_SECOND);
+        return ContainerView.of(container.id, stats, started, CpuList.parse(hostFiles.read(ONLINE_CPUS)), Optional.empty());
+    }
+
     private final class Opened implements OpenFile {
         private final FsTree.Node node;
         private final Container container;
@@ -141,12 +167,7 @@ final class ContainerFiles implements FileBackend {
         }
 
         private ContainerView view() throws IOException {
-            Predicate<String> needed = CgroupInputs.of(node.path);
-            Function<String, Optional<String>> files = name -> needed.test(name) ? container.readCgroup(name) : Optional.empty();
-            CgroupStats stats = container.cgroups.v2() ? CgroupV2Reader.read(files) : CgroupV1Reader.read(files);
-            return ContainerView.of(container.id, stats,
-                    Duration.ofMillis(container.startTicks * 1000 / CLOCK_TICKS_PER_SECOND),
-                    CpuList.parse(hostFiles.read(ONLINE_CPUS)), Optional.empty());
+            return ContainerFiles.this.view(container, cgroupFiles(container, CgroupInputs.of(node.path)));
         }
 
         @Override

@@ -14,11 +14,15 @@ import java.lang.invoke.VarHandle;
  * The few libc calls jsysbox-fs makes per request, as java.lang.foreign downcalls: no JNI glue and no
  * per-call marshalling (JNA's interface mapping costs microseconds per call; these cost tens of ns). Each
  * returns the call's result, or minus errno on failure; {@code state} is a segment of {@link #CALL_STATE}.
+ * Also the seccomp agent's: a unix socket that receives descriptors (SCM_RIGHTS, which Java's socket channels
+ * cannot), the seccomp notify ioctls and process_vm_writev(2).
  */
 final class Libc {
     static final int ENOENT = 2;
+    static final int ESRCH = 3;
     static final int EINTR = 4;
     static final int EAGAIN = 11;
+    static final int EFAULT = 14;
     static final int ENODEV = 19;
     static final int O_RDONLY = 0;
     static final int O_RDWR = 2;
@@ -41,12 +45,47 @@ final class Libc {
             FunctionDescriptor.of(ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG));
     private static final MethodHandle IOCTL = downcall("ioctl",
             FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_LONG));
-    private static final MethodHandle FCNTL = LINKER.downcallHandle(LINKER.defaultLookup().find("fcntl").orElseThrow(),
-            FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT),
-            Linker.Option.captureCallState("errno"), Linker.Option.firstVariadicArg(2));
+    private static final MethodHandle FCNTL = variadicDowncall("fcntl", 2, FunctionDescriptor.of(
+            ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT));
     private static final MethodHandle POLL = downcall("poll",
             FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT));
+    static final short POLLIN = 0x1;
     static final short POLLERR = 0x8;
+    static final short POLLHUP = 0x10;
+    private static final MethodHandle IOCTL_WITH_ARGUMENT = variadicDowncall("ioctl", 2, FunctionDescriptor.of(
+            ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_LONG, ValueLayout.ADDRESS));
+    private static final MethodHandle SYSCALL = variadicDowncall("syscall", 1, FunctionDescriptor.of(
+            ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG,
+            ValueLayout.ADDRESS));
+    private static final MethodHandle PROCESS_VM_WRITEV = downcall("process_vm_writev", FunctionDescriptor.of(
+            ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG,
+            ValueLayout.ADDRESS, ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG));
+    private static final MethodHandle SOCKET = downcall("socket", FunctionDescriptor.of(
+            ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT));
+    private static final MethodHandle BIND = downcall("bind", FunctionDescriptor.of(
+            ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_INT));
+    private static final MethodHandle LISTEN = downcall("listen",
+            FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT));
+    private static final MethodHandle ACCEPT4 = downcall("accept4", FunctionDescriptor.of(
+            ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.ADDRESS,
+            ValueLayout.JAVA_INT));
+    private static final MethodHandle RECVMSG = downcall("recvmsg", FunctionDescriptor.of(
+            ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_INT));
+    private static final int AF_UNIX = 1;
+    private static final int SOCK_STREAM = 1;
+    /** sizeof(struct sockaddr_un): sa_family_t, then 108 bytes of NUL-terminated path. */
+    private static final int SOCKADDR_UN_SIZE = 110;
+    private static final int SOL_SOCKET = 1;
+    private static final int SCM_RIGHTS = 1;
+    private static final int MSG_CTRUNC = 0x8;
+    private static final int MSG_CMSG_CLOEXEC = 0x40000000;
+    /** x86_64 struct msghdr: name, namelen (+4 padding), iov, iovlen, control, controllen, flags (+4). */
+    private static final int MSGHDR_SIZE = 56;
+    /** x86_64 struct cmsghdr: size_t len, int level, int type; data after, each cmsg 8-aligned. */
+    private static final int CMSG_HEADER_SIZE = 16;
+    /** x86_64 struct iovec: base, len. */
+    private static final int IOVEC_SIZE = 16;
+    private static final long SYS_SECCOMP = 317;
     private static final MethodHandle CLOSE = downcall("close",
             FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT));
 
@@ -129,6 +168,143 @@ final class Libc {
         }
     }
 
+    /** ioctl(2) whose argument is a pointer to {@code argument}: its result, or minus errno. */
+    static int ioctl(int fd, long request, MemorySegment argument) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment state = arena.allocate(CALL_STATE);
+            int result = (int) IOCTL_WITH_ARGUMENT.invokeExact(state, fd, request, argument);
+            return result >= 0 ? result : -errno(state);
+        } catch (Throwable e) {
+            throw rethrow(e);
+        }
+    }
+
+    /** seccomp(2) {@code operation} with {@code flags} and {@code argument}: its result, or minus errno. */
+    static long seccomp(int operation, int flags, MemorySegment argument) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment state = arena.allocate(CALL_STATE);
+            long result = (long) SYSCALL.invokeExact(state, SYS_SECCOMP, (long) operation, (long) flags, argument);
+            return result >= 0 ? result : -errno(state);
+        } catch (Throwable e) {
+            throw rethrow(e);
+        }
+    }
+
+    /**
+     * process_vm_writev(2) of {@code data} to {@code remoteAddress} in process {@code pid}: the bytes written, or minus
+     * errno (EFAULT for an address the process cannot write, as the kernel's own copy to it would fail).
+     */
+    static long processVmWritev(long pid, MemorySegment data, long remoteAddress) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment state = arena.allocate(CALL_STATE);
+            MemorySegment local = arena.allocate(IOVEC_SIZE, 8);
+            local.set(ValueLayout.ADDRESS, 0, data);
+            local.set(ValueLayout.JAVA_LONG, 8, data.byteSize());
+            MemorySegment remote = arena.allocate(IOVEC_SIZE, 8);
+            remote.set(ValueLayout.JAVA_LONG, 0, remoteAddress);
+            remote.set(ValueLayout.JAVA_LONG, 8, data.byteSize());
+            long written = (long) PROCESS_VM_WRITEV.invokeExact(state, (int) pid, local, 1L, remote, 1L, 0L);
+            return written >= 0 ? written : -errno(state);
+        } catch (Throwable e) {
+            throw rethrow(e);
+        }
+    }
+
+    /** A close-on-exec unix stream socket bound to {@code path} (not yet listening): its descriptor, or minus errno. */
+    static int boundUnixSocket(String path) {
+        byte[] name = path.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        if (name.length >= SOCKADDR_UN_SIZE - 2) {
+            throw new IllegalArgumentException("a unix socket path has at most 107 bytes: " + path);
+        }
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment state = arena.allocate(CALL_STATE);
+            int fd = (int) SOCKET.invokeExact(state, AF_UNIX, SOCK_STREAM | O_CLOEXEC, 0);
+            if (fd < 0) {
+                return -errno(state);
+            }
+            MemorySegment address = arena.allocate(SOCKADDR_UN_SIZE, 2);
+            address.set(ValueLayout.JAVA_SHORT, 0, (short) AF_UNIX);
+            MemorySegment.copy(name, 0, address, ValueLayout.JAVA_BYTE, 2, name.length);
+            if ((int) BIND.invokeExact(state, fd, address, SOCKADDR_UN_SIZE) < 0) {
+                int errno = errno(state);
+                close(fd);
+                return -errno;
+            }
+            return fd;
+        } catch (Throwable e) {
+            throw rethrow(e);
+        }
+    }
+
+    /** listen(2): 0, or minus errno. */
+    static int listen(int fd, int backlog) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment state = arena.allocate(CALL_STATE);
+            return (int) LISTEN.invokeExact(state, fd, backlog) < 0 ? -errno(state) : 0;
+        } catch (Throwable e) {
+            throw rethrow(e);
+        }
+    }
+
+    /** accept4(2) of the next connection, close-on-exec: its descriptor, or minus errno. */
+    static int accept(int fd) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment state = arena.allocate(CALL_STATE);
+            int connection = (int) ACCEPT4.invokeExact(state, fd, MemorySegment.NULL, MemorySegment.NULL, O_CLOEXEC);
+            return connection >= 0 ? connection : -errno(state);
+        } catch (Throwable e) {
+            throw rethrow(e);
+        }
+    }
+
+    /**
+     * What one recvmsg(2) brought: {@code bytes} of data (0 at the end of the stream, minus errno on failure) and the
+     * descriptors passed with them (now ours, close-on-exec); {@code fdsTruncated} when more came than there was room
+     * for (the kernel closed those).
+     */
+    record Received(long bytes, int[] fds, boolean fdsTruncated) {
+    }
+
+    /** recvmsg(2) of up to {@code buffer}'s size, with room for {@code maxFds} descriptors (SCM_RIGHTS). */
+    static Received receive(int fd, MemorySegment buffer, int maxFds) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment state = arena.allocate(CALL_STATE);
+            MemorySegment iov = arena.allocate(IOVEC_SIZE, 8);
+            iov.set(ValueLayout.ADDRESS, 0, buffer);
+            iov.set(ValueLayout.JAVA_LONG, 8, buffer.byteSize());
+            long controlSize = CMSG_HEADER_SIZE + ((4L * maxFds + 7) & ~7L);
+            MemorySegment control = arena.allocate(controlSize, 8);
+            MemorySegment message = arena.allocate(MSGHDR_SIZE, 8);
+            message.set(ValueLayout.ADDRESS, 16, iov);
+            message.set(ValueLayout.JAVA_LONG, 24, 1L);
+            message.set(ValueLayout.ADDRESS, 32, control);
+            message.set(ValueLayout.JAVA_LONG, 40, controlSize);
+            long n = (long) RECVMSG.invokeExact(state, fd, message, MSG_CMSG_CLOEXEC);
+            if (n < 0) {
+                return new Received(-errno(state), new int[0], false);
+            }
+            long controlLength = message.get(ValueLayout.JAVA_LONG, 40);
+            java.util.List<Integer> fds = new java.util.ArrayList<>();
+            for (long at = 0; at + CMSG_HEADER_SIZE <= controlLength; ) {
+                long length = control.get(ValueLayout.JAVA_LONG, at);
+                if (length < CMSG_HEADER_SIZE || at + length > controlLength) {
+                    break;
+                }
+                if (control.get(ValueLayout.JAVA_INT, at + 8) == SOL_SOCKET
+                        && control.get(ValueLayout.JAVA_INT, at + 12) == SCM_RIGHTS) {
+                    for (long i = at + CMSG_HEADER_SIZE; i + 4 <= at + length; i += 4) {
+                        fds.add(control.get(ValueLayout.JAVA_INT, i));
+                    }
+                }
+                at += (length + 7) & ~7L;
+            }
+            boolean truncated = (message.get(ValueLayout.JAVA_INT, 48) & MSG_CTRUNC) != 0;
+            return new Received(n, fds.stream().mapToInt(Integer::intValue).toArray(), truncated);
+        } catch (Throwable e) {
+            throw rethrow(e);
+        }
+    }
+
     static void close(int fd) {
         try (Arena arena = Arena.ofConfined()) {
             int ignored = (int) CLOSE.invokeExact(arena.allocate(CALL_STATE), fd);
@@ -149,6 +325,12 @@ final class Libc {
             throw err;
         }
         return new IllegalStateException(e);
+    }
+
+    /** A C function whose arguments from {@code firstVariadic} on are its "..." (ioctl's, syscall's). */
+    private static MethodHandle variadicDowncall(String name, int firstVariadic, FunctionDescriptor descriptor) {
+        return LINKER.downcallHandle(LINKER.defaultLookup().find(name).orElseThrow(), descriptor,
+                Linker.Option.captureCallState("errno"), Linker.Option.firstVariadicArg(firstVariadic));
     }
 
     private static MethodHandle downcall(String name, FunctionDescriptor descriptor) {

@@ -50,6 +50,11 @@ public final class Main implements Callable<Integer> {
             + "systemd, the unit's file descriptor store holds it instead (no option needed)")
     Integer fuseFd;
 
+    @Option(names = "--seccomp-socket", paramLabel = "PATH", description = "the seccomp agent's socket, the "
+            + "listenerPath jsysbox-runc gives system containers for sysinfo(2) (default: seccomp.sock beside "
+            + "--socket, /run/jsysbox/seccomp.sock)")
+    Path seccompSocket;
+
     @Option(names = "--threads", description = "threads reading FUSE requests (default: ${DEFAULT-VALUE})")
     int threads = 2;
 
@@ -74,12 +79,18 @@ public final class Main implements Callable<Integer> {
         ContainerRegistry registry = new ContainerRegistry(stateFile);
         registry.restore();
         VirtualFileRegistry files = VirtualFileRegistry.standard();
-        FuseFileSystem fs = new FuseFileSystem(new FsTree(files, System.currentTimeMillis() / 1000), new ContainerFiles(registry));
+        ContainerFiles content = new ContainerFiles(registry);
+        FuseFileSystem fs = new FuseFileSystem(new FsTree(files, System.currentTimeMillis() / 1000), content);
         OptionalInt heldConnection = heldConnection();
         FuseSession session = session(fs, heldConnection);
         String version = new Version().getVersion()[0];
         Server server;
+        Path agentSocket = seccompSocket != null ? seccompSocket
+                : socket.resolveSibling(UnixChannels.SECCOMP_AGENT_SOCKET.getFileName());
         try {
+            // Before the gRPC socket: once jsysbox-fs answers there (the manager checks at each create), runc finds
+            // the agent too.
+            SeccompAgent.serve(agentSocket, content::sysinfo);
             server = UnixChannels.serve(socket, List.<BindableService>of(new FilesystemService(registry, files, mountDir, version)));
         } catch (IOException | RuntimeException e) {
             session.close();
@@ -87,8 +98,9 @@ public final class Main implements Callable<Integer> {
         }
         Path pidFile = socket.resolveSibling("fs.pid");
         RuntimeDirs.writePrivately(pidFile, ProcessHandle.current().pid() + "\n");
-        log.info("jsysbox-fs {} serving {} files at {}, registration on {} ({} containers restored)", version,
-                files.paths().size(), mountDir, socket, registry.containers().size());
+        log.info("jsysbox-fs {} serving {} files at {}, registration on {}, seccomp agent on {} "
+                + "({} containers restored)", version, files.paths().size(), mountDir, socket, agentSocket,
+                registry.containers().size());
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             server.shutdown();
             session.close();

@@ -30,6 +30,9 @@
  *       its uid_map gives 0) or host root. Nothing writes through the host's view.</li>
  *   <li>Registration over gRPC ({@code jsysbox.v1.Filesystem}, /run/jsysbox/fs.sock); registered containers,
  *       their slots, boot ids and written sysctls persist in /var/lib/jsysbox/fs-state.json.</li>
+ *   <li>sysinfo(2): the seccomp agent ({@link io.jsysbox.fs.SeccompAgent}, /run/jsysbox/seccomp.sock) receives each
+ *       system container's seccomp notify descriptor from runc and a {@link io.jsysbox.fs.SeccompSupervisor} writes
+ *       the container's struct sysinfo into each caller, with the numbers its /proc files show.</li>
  * </ul>
  */
 package io.jsysbox.fs;

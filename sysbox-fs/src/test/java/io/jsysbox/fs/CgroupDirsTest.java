@@ -58,6 +58,13 @@ class CgroupDirsTest {
     }
 
     @Test
+    void thePidsControllerCountsTheTasksForSysinfo() {
+        String mounts = HYBRID_MOUNTS + "40 25 0:35 / /sys/fs/cgroup/pids rw,nosuid - cgroup cgroup rw,pids\n";
+        CgroupDirs dirs = CgroupDirs.parse("4:memory:/docker/abc\n8:pids:/docker/abc\n", mounts);
+        assertEquals("/sys/fs/cgroup/pids/docker/abc/pids.current", dirs.path("pids.current").orElseThrow());
+    }
+
+    @Test
     void escapedMountPoints() {
         CgroupDirs dirs = CgroupDirs.parse("4:memory:/x\n",
                 "36 25 0:31 / /cg\\040mem rw - cgroup cgroup rw,memory\n");

@@ -1,0 +1,66 @@
+package io.jsysbox.fs;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The message a runtime sends a seccomp agent with the notify descriptor (OCI runtime spec, "seccomp" listenerPath):
+ * {@code {"ociVersion", "fds": ["seccompFd"], "pid", "metadata", "state": {"id", "status", "pid", "bundle", ...}}},
+ * the descriptors in SCM_RIGHTS in the order of {@code fds}. runc 1.1 to 1.3 send one when they create a container
+ * and at each exec, then close the connection. Only what the agent uses is kept; anything else is ignored.
+ *
+ * @param fdNames     the names of the passed descriptors, by position
+ * @param pid         the process whose filter it is (the container's init, or the exec'd process)
+ * @param initPid     the container's init (state.pid), 0 when not given
+ * @param containerId the container's id: state.id, or the listener metadata when the state has none (jsysbox's
+ *                    spec rewrite sets both to the id)
+ */
+record ContainerProcessState(List<String> fdNames, long pid, long initPid, String containerId) {
+    static final String SECCOMP_FD_NAME = "seccompFd";
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    ContainerProcessState {
+        fdNames = List.copyOf(fdNames);
+    }
+
+    /** Parses a message; IllegalArgumentException, saying what is wrong, for anything else. */
+    static ContainerProcessState parse(byte[] message) {
+        JsonNode root;
+        try {
+            root = JSON.readTree(message);
+        } catch (JsonProcessingException e) {
+            throw new IllegalArgumentException("not JSON: " + e.getOriginalMessage(), e);
+        } catch (IOException e) {
+            throw new IllegalArgumentException("unreadable: " + e.getMessage(), e);
+        }
+        if (root == null || !root.isObject()) {
+            throw new IllegalArgumentException("not a JSON object");
+        }
+        List<String> names = new ArrayList<>();
+        for (JsonNode name : root.path("fds")) {
+            if (!name.isTextual()) {
+                throw new IllegalArgumentException("fds holds " + name + ", not a descriptor name");
+            }
+            names.add(name.asText());
+        }
+        JsonNode state = root.path("state");
+        String id = state.path("id").asText("");
+        if (id.isEmpty()) {
+            id = root.path("metadata").asText("");
+        }
+        if (id.isEmpty()) {
+            throw new IllegalArgumentException("names no container (no state.id, no metadata)");
+        }
+        return new ContainerProcessState(names, root.path("pid").asLong(0), state.path("pid").asLong(0), id);
+    }
+
+    /** The position of the seccomp notify descriptor among those passed, or -1. */
+    int seccompFdIndex() {
+        return fdNames.indexOf(SECCOMP_FD_NAME);
+    }
+}

@@ -1,0 +1,245 @@
+package io.jsysbox.fs;
+
+import io.jsysbox.api.RuntimeDirs;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * The seccomp agent: the unix socket a system container's spec names as its seccomp listenerPath. runc connects when
+ * it creates the container and at each exec, sends one {@link ContainerProcessState} with the filter's notify
+ * descriptor (SCM_RIGHTS) and closes; each descriptor gets a {@link SeccompSupervisor} thread, which answers sysinfo
+ * with the container's values. Connections are taken one at a time: runc does not wait for an answer, its message is
+ * in the socket's buffer once its send returns. A message is read until the peer closes, within {@value
+ * #RECEIVE_MILLIS} ms and {@value #MAX_MESSAGE} bytes; one that is not a runtime's message is logged and dropped with
+ * its descriptors, and the agent goes on. The socket is host root's alone (0600): bound, made private, then
+ * listened on, so that no one else ever connects.
+ *
+ * <p>The notify descriptors live in this process: when jsysbox-fs exits, the filters of running containers have no
+ * listener and the kernel fails their sysinfo calls with ENOSYS until the containers are restarted.
+ */
+final class SeccompAgent {
+    private static final Logger LOG = LoggerFactory.getLogger(SeccompAgent.class);
+    /** runc's message is well under 64 KiB; a container's annotations (in its state) could make it larger. */
+    static final int MAX_MESSAGE = 1 << 20;
+    private static final int RECEIVE_MILLIS = 5_000;
+    /** runc passes one descriptor; room for more, so that extra ones are received and closed, not left half-sent. */
+    private static final int MAX_FDS = 16;
+    private static final int BACKLOG = 128;
+    private static final String SECCOMP_NOTIFY_LINK = "anon_inode:seccomp notify";
+
+    private final int listening;
+    private final SeccompSupervisor.StructSizes sizes;
+    private final SeccompSupervisor.SysinfoSource source;
+    private final Warnings warnings = new Warnings();
+
+    private SeccompAgent(int listening, SeccompSupervisor.StructSizes sizes, SeccompSupervisor.SysinfoSource source) {
+        this.listening = listening;
+        this.sizes = sizes;
+        this.source = source;
+    }
+
+    /** Listens on {@code socket} (a stale file there is replaced) and serves it on a daemon thread. */
+    static void serve(Path socket, SeccompSupervisor.SysinfoSource source) throws IOException {
+        SeccompSupervisor.StructSizes sizes;
+        try {
+            sizes = SeccompSupervisor.StructSizes.ofKernel();
+        } catch (IllegalStateException e) {
+            throw new IOException("no seccomp agent: " + e.getMessage(), e);
+        }
+        RuntimeDirs.createIfMissing(socket.getParent(), RuntimeDirs.PASSED_BY_CONTAINERS);
+        Files.deleteIfExists(socket);
+        int fd = Libc.boundUnixSocket(socket.toString());
+        if (fd < 0) {
+            throw new IOException("cannot bind the seccomp agent's socket " + socket + ": errno " + -fd);
+        }
+        try {
+            Files.setPosixFilePermissions(socket, RuntimeDirs.permissions(RuntimeDirs.HOST_ROOT_ONLY_FILE));
+            int listened = Libc.listen(fd, BACKLOG);
+            if (listened < 0) {
+                throw new IOException("cannot listen on " + socket + ": errno " + -listened);
+            }
+        } catch (IOException | RuntimeException e) {
+            Libc.close(fd);
+            throw e;
+        }
+        SeccompAgent agent = new SeccompAgent(fd, sizes, source);
+        Thread.ofPlatform().daemon().name("seccomp-agent").start(agent::acceptConnections);
+    }
+
+    private void acceptConnections() {
+        while (true) {
+            int connection = Libc.accept(listening);
+            if (connection < 0) {
+                if (connection != -Libc.EINTR) {
+                    LOG.warn("accepting a connection to the seccomp agent failed with errno {}", -connection);
+                    pause(); // EMFILE and the like: let descriptors be freed rather than spin
+                }
+                continue;
+            }
+            try {
+                take(connection);
+            } catch (Throwable e) {
+                LOG.error("a connection to the seccomp agent failed", e);
+            } finally {
+                Libc.close(connection);
+            }
+        }
+    }
+
+    private static void pause() {
+        try {
+            Thread.sleep(100);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** Reads one message and starts a supervisor for its notify descriptor; every other descriptor is closed. */
+    private void take(int connection) {
+        List<Integer> fds = new ArrayList<>();
+        int kept = -1;
+        try {
+            byte[] message = receive(connection, fds);
+            if (message.length == 0 && fds.isEmpty()) {
+                LOG.debug("a connection to the seccomp agent closed without a message (a check that it listens)");
+                return;
+            }
+            ContainerProcessState state = ContainerProcessState.parse(message);
+            int index = state.seccompFdIndex();
+            if (index < 0 || index >= fds.size()) {
+                throw new IllegalArgumentException("no " + ContainerProcessState.SECCOMP_FD_NAME + " among the "
+                        + fds.size() + " descriptors passed (names " + state.fdNames() + ")");
+            }
+            int notifyFd = fds.get(index);
+            if (!isSeccompNotify(notifyFd)) {
+                throw new IllegalArgumentException(ContainerProcessState.SECCOMP_FD_NAME + " is not a seccomp notify "
+                        + "descriptor");
+            }
+            String id = state.containerId();
+            warnings.serving(id);
+            kept = notifyFd;
+            Thread.ofPlatform().daemon().name("seccomp-" + abbreviated(id)).start(() -> {
+                try {
+                    new SeccompSupervisor(notifyFd, id, sizes, source, warnings).run();
+                } finally {
+                    warnings.served(id);
+                }
+            });
+            // One per container start, and one per exec (the CRI's exec probes make many: those only at debug level).
+            if (state.pid() == state.initPid()) {
+                LOG.info("container {}: answering sysinfo for its init (pid {}) and its descendants", id, state.pid());
+            } else {
+                LOG.debug("container {}: answering sysinfo for exec'd process {}", id, state.pid());
+            }
+        } catch (IllegalArgumentException e) {
+            LOG.warn("a message to the seccomp agent was dropped: {}", e.getMessage());
+        } finally {
+            for (int fd : fds) {
+                if (fd != kept) {
+                    Libc.close(fd);
+                }
+            }
+        }
+    }
+
+    /**
+     * The message on {@code connection}, read until the peer closes it; the descriptors that came with it are added to
+     * {@code fds}, also when IllegalArgumentException says the message is too slow, too large or broken off.
+     */
+    private static byte[] receive(int connection, List<Integer> fds) {
+        ByteArrayOutputStream message = new ByteArrayOutputStream();
+        long deadline = System.nanoTime() + RECEIVE_MILLIS * 1_000_000L;
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment buffer = arena.allocate(64 * 1024);
+            while (true) {
+                int left = (int) Math.max(0, (deadline - System.nanoTime()) / 1_000_000);
+                int events = left == 0 ? 0 : Libc.poll(connection, left);
+                if (events == -Libc.EINTR) {
+                    continue;
+                }
+                if (events == 0) {
+                    throw new IllegalArgumentException("no complete message within " + RECEIVE_MILLIS + " ms");
+                }
+                Libc.Received received = Libc.receive(connection, buffer, MAX_FDS);
+                for (int fd : received.fds()) {
+                    fds.add(fd);
+                }
+                if (received.fdsTruncated()) {
+                    throw new IllegalArgumentException("more than " + MAX_FDS + " descriptors passed");
+                }
+                if (received.bytes() == -Libc.EINTR || received.bytes() == -Libc.EAGAIN) {
+                    continue;
+                }
+                if (received.bytes() < 0) {
+                    throw new IllegalArgumentException("reading it failed with errno " + -received.bytes());
+                }
+                if (received.bytes() == 0) {
+                    return message.toByteArray();
+                }
+                if (message.size() + received.bytes() > MAX_MESSAGE) {
+                    throw new IllegalArgumentException("longer than " + MAX_MESSAGE + " bytes");
+                }
+                message.write(buffer.asSlice(0, received.bytes()).toArray(ValueLayout.JAVA_BYTE), 0,
+                        (int) received.bytes());
+            }
+        }
+    }
+
+    /** Whether {@code fd} is a seccomp filter's notify descriptor (what a peer passed could be anything). */
+    private static boolean isSeccompNotify(int fd) {
+        try {
+            return Files.readSymbolicLink(Path.of("/proc/self/fd/" + fd)).toString().equals(SECCOMP_NOTIFY_LINK);
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    private static String abbreviated(String id) {
+        return id.length() <= 12 ? id : id.substring(0, 12);
+    }
+
+    /**
+     * Which containers a warning was logged for: once per container while any of its descriptors is served (a
+     * container not registered would otherwise log at every sysinfo call of every process), again after a restart.
+     */
+    private static final class Warnings implements SeccompSupervisor.Warnings {
+        private final Map<String, Integer> served = new HashMap<>();
+        private final Set<String> warned = new HashSet<>();
+
+        synchronized void serving(String id) {
+            served.merge(id, 1, Integer::sum);
+        }
+
+        synchronized void served(String id) {
+            if (served.merge(id, -1, Integer::sum) <= 0) {
+                served.remove(id);
+                warned.remove(id);
+            }
+        }
+
+        @Override
+        public void once(String containerId, String message) {
+            boolean first;
+            synchronized (this) {
+                first = warned.add(containerId);
+            }
+            if (first) {
+                LOG.warn("container {}: {}", containerId, message);
+            }
+        }
+    }
+}

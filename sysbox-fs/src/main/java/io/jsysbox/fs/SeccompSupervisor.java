@@ -1,0 +1,197 @@
+package io.jsysbox.fs;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.Optional;
+
+/**
+ * Answers the seccomp notifications of one notify descriptor (one container's init and what descends from it, inner
+ * containers included, or one exec'd process), on its own platform thread until no process uses the filter.
+ * Why a thread per descriptor: the thread waits in poll(2) and ioctl(2), native calls that would pin a virtual
+ * thread's carrier anyway; there is one descriptor per running container plus one per live exec, and a slow
+ * container (its memory being written) never delays another's.
+ *
+ * <p>Per notification: only sysinfo from x86_64 code is answered (the filter notifies nothing else; an i386 caller's
+ * struct sysinfo has another layout). The container's struct is written into the caller at args[0] with
+ * process_vm_writev(2), which honours page protections and answers EFAULT where the kernel's own copy would fail:
+ * the caller then gets EFAULT. The notification is checked live (SECCOMP_IOCTL_NOTIF_ID_VALID) before the write and
+ * after it: the pid it names is the caller's only while the caller waits in the syscall, a pid freed by a caller killed
+ * meanwhile may already be another process's. Anything else — the container not (yet) registered, a cgroup file that
+ * cannot be read, a write that fails otherwise — is answered SECCOMP_USER_NOTIF_FLAG_CONTINUE: the kernel runs the
+ * real sysinfo (the host's numbers), the caller never hangs; it is logged once per container.
+ */
+final class SeccompSupervisor implements Runnable {
+    private static final Logger LOG = LoggerFactory.getLogger(SeccompSupervisor.class);
+
+    /** _IOWR('!', 0, struct seccomp_notif), _IOWR('!', 1, struct seccomp_notif_resp), _IOW('!', 2, __u64). */
+    private static final long NOTIF_RECV = 0xc0502100L;
+    private static final long NOTIF_SEND = 0xc0182101L;
+    private static final long NOTIF_ID_VALID = 0x40082102L;
+    private static final int SECCOMP_GET_NOTIF_SIZES = 3;
+    private static final int SECCOMP_USER_NOTIF_FLAG_CONTINUE = 1;
+    private static final int AUDIT_ARCH_X86_64 = 0xc000003e;
+    private static final int SYSINFO_X86_64 = 99;
+    /** struct seccomp_notif: u64 id, u32 pid, u32 flags, seccomp_data {int nr, u32 arch, u64 ip, u64 args[6]}. */
+    private static final int NOTIF_SIZE = 80;
+    private static final int NOTIF_PID = 8;
+    private static final int NOTIF_NR = 16;
+    private static final int NOTIF_ARCH = 20;
+    private static final int NOTIF_ARG0 = 32;
+    /** struct seccomp_notif_resp: u64 id, s64 val, s32 error, u32 flags. */
+    private static final int RESPONSE_SIZE = 24;
+    private static final int SECCOMP_DATA_SIZE = 64;
+
+    /** The struct sysinfo a container sees, empty when it is not registered. */
+    @FunctionalInterface
+    interface SysinfoSource {
+        Optional<byte[]> sysinfo(String containerId) throws Exception;
+    }
+
+    /** The kernel's sizes of the notification structs: ours or larger (a newer kernel may append fields). */
+    record StructSizes(int notification, int response) {
+        /** seccomp(SECCOMP_GET_NOTIF_SIZES); IllegalStateException when the kernel has no user notification. */
+        static StructSizes ofKernel() {
+            try (Arena arena = Arena.ofConfined()) {
+                MemorySegment sizes = arena.allocate(6, 2);
+                long result = Libc.seccomp(SECCOMP_GET_NOTIF_SIZES, 0, sizes);
+                if (result < 0) {
+                    throw new IllegalStateException("this kernel has no seccomp user notification (seccomp(2) "
+                            + "SECCOMP_GET_NOTIF_SIZES: errno " + -result + ")");
+                }
+                int notification = Short.toUnsignedInt(sizes.get(ValueLayout.JAVA_SHORT, 0));
+                int response = Short.toUnsignedInt(sizes.get(ValueLayout.JAVA_SHORT, 2));
+                int data = Short.toUnsignedInt(sizes.get(ValueLayout.JAVA_SHORT, 4));
+                if (notification < NOTIF_SIZE || response < RESPONSE_SIZE || data < SECCOMP_DATA_SIZE) {
+                    throw new IllegalStateException("unexpected seccomp notification sizes " + notification + "/"
+                            + response + "/" + data);
+                }
+                return new StructSizes(notification, response);
+            }
+        }
+    }
+
+    /** Says once per container why its callers get the host's sysinfo. */
+    interface Warnings {
+        void once(String containerId, String message);
+    }
+
+    private final int fd;
+    private final String containerId;
+    private final StructSizes sizes;
+    private final SysinfoSource source;
+    private final Warnings warnings;
+
+    /** Takes over {@code fd}, a seccomp notify descriptor of {@code containerId}'s processes (closed at the end). */
+    SeccompSupervisor(int fd, String containerId, StructSizes sizes, SysinfoSource source, Warnings warnings) {
+        this.fd = fd;
+        this.containerId = containerId;
+        this.sizes = sizes;
+        this.source = source;
+        this.warnings = warnings;
+    }
+
+    @Override
+    public void run() {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment notification = arena.allocate(sizes.notification(), 8);
+            MemorySegment response = arena.allocate(sizes.response(), 8);
+            MemorySegment id = arena.allocate(ValueLayout.JAVA_LONG);
+            while (true) {
+                int events = Libc.poll(fd, -1);
+                if (events == -Libc.EINTR) {
+                    continue;
+                }
+                if (events < 0 || (events & Libc.POLLIN) == 0 && (events & (Libc.POLLHUP | Libc.POLLERR)) != 0) {
+                    break; // POLLHUP: no process uses the filter any more, nothing can notify
+                }
+                if ((events & Libc.POLLIN) == 0) {
+                    continue;
+                }
+                notification.fill((byte) 0); // the kernel refuses a buffer that is not zeroed
+                int received = Libc.ioctl(fd, NOTIF_RECV, notification);
+                if (received == -Libc.ENOENT || received == -Libc.EINTR) {
+                    continue; // the caller was interrupted or killed since poll: its notification is gone
+                }
+                if (received < 0) {
+                    LOG.warn("container {}: receiving a seccomp notification failed with errno {}; its notifications "
+                            + "are no longer answered (the calls fail with ENOSYS)", containerId, -received);
+                    break;
+                }
+                id.set(ValueLayout.JAVA_LONG, 0, notification.get(ValueLayout.JAVA_LONG, 0));
+                Answer answer;
+                try {
+                    answer = answer(notification, id);
+                } catch (RuntimeException | Error e) {
+                    warnings.once(containerId, "answering its sysinfo failed (" + e + "): it sees the host's");
+                    answer = Answer.CONTINUE;
+                }
+                send(response, id, answer);
+            }
+        } finally {
+            Libc.close(fd);
+            LOG.debug("container {}: seccomp notify descriptor {} closed", containerId, fd);
+        }
+    }
+
+    /** How a notification is answered; NONE when its caller left the syscall (nobody waits for an answer). */
+    private enum Answer { NONE, SUCCESS, EFAULT, CONTINUE }
+
+    private Answer answer(MemorySegment notification, MemorySegment id) {
+        if (notification.get(ValueLayout.JAVA_INT, NOTIF_ARCH) != AUDIT_ARCH_X86_64
+                || notification.get(ValueLayout.JAVA_INT, NOTIF_NR) != SYSINFO_X86_64) {
+            return Answer.CONTINUE;
+        }
+        Optional<byte[]> sysinfo;
+        try {
+            sysinfo = source.sysinfo(containerId);
+        } catch (Exception e) {
+            warnings.once(containerId, "its sysinfo cannot be computed (" + e + "): its processes see the host's");
+            return Answer.CONTINUE;
+        }
+        if (sysinfo.isEmpty()) {
+            warnings.once(containerId, "it is not registered with jsysbox-fs: its processes see the host's sysinfo");
+            return Answer.CONTINUE;
+        }
+        if (Libc.ioctl(fd, NOTIF_ID_VALID, id) < 0) {
+            return Answer.NONE; // its pid may name another process by now: write nothing
+        }
+        int pid = notification.get(ValueLayout.JAVA_INT, NOTIF_PID);
+        long written;
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment data = arena.allocate(sysinfo.get().length);
+            MemorySegment.copy(sysinfo.get(), 0, data, ValueLayout.JAVA_BYTE, 0, sysinfo.get().length);
+            written = Libc.processVmWritev(pid, data, notification.get(ValueLayout.JAVA_LONG, NOTIF_ARG0));
+        }
+        if (written == -Libc.ESRCH || Libc.ioctl(fd, NOTIF_ID_VALID, id) < 0) {
+            return Answer.NONE; // it left during the write
+        }
+        if (written == sysinfo.get().length) {
+            return Answer.SUCCESS;
+        }
+        if (written == -Libc.EFAULT || written >= 0) {
+            return Answer.EFAULT; // written >= 0: a partial write, the buffer ends in a page it cannot write
+        }
+        warnings.once(containerId, "writing sysinfo into its process " + pid + " failed with errno " + -written
+                + ": its processes see the host's");
+        return Answer.CONTINUE;
+    }
+
+    /** SECCOMP_IOCTL_NOTIF_SEND; ENOENT (the caller is gone meanwhile) needs nothing more. */
+    private void send(MemorySegment response, MemorySegment id, Answer answer) {
+        if (answer == Answer.NONE) {
+            return;
+        }
+        response.fill((byte) 0); // val 0: sysinfo's result
+        response.set(ValueLayout.JAVA_LONG, 0, id.get(ValueLayout.JAVA_LONG, 0));
+        response.set(ValueLayout.JAVA_INT, 16, answer == Answer.EFAULT ? -Libc.EFAULT : 0);
+        response.set(ValueLayout.JAVA_INT, 20, answer == Answer.CONTINUE ? SECCOMP_USER_NOTIF_FLAG_CONTINUE : 0);
+        int sent = Libc.ioctl(fd, NOTIF_SEND, response);
+        if (sent < 0 && sent != -Libc.ENOENT) {
+            LOG.debug("container {}: answering a seccomp notification failed with errno {}", containerId, -sent);
+        }
+    }
+}
