@@ -10,7 +10,7 @@ import java.util.OptionalLong;
  * do not track buffers apart from cache), and the LRU, cache, anon, slab… lines from memory.stat. With
  * swap accounting and a swap limit, SwapTotal is min(limit, host SwapTotal) and SwapFree what the
  * container has not used of it. Lines without a cgroup counter, and everything without a limit, stay the
- * host's. Values keep the kernel's layout: a 16-column label, the value right-aligned in 8 columns, " kB".
+ * host's, except reclaimable slab: 0 where the cgroup does not count it (v1), as in MemAvailable. Values keep the kernel's layout: a 16-column label, the value right-aligned in 8 columns, " kB".
  */
 public final class MeminfoRenderer implements ProcFileRenderer {
     private static final int LABEL_COLUMNS = 16;
@@ -96,7 +96,9 @@ public final class MeminfoRenderer implements ProcFileRenderer {
             case "AnonPages" -> kb(stat, MemoryCounter.ANON);
             case "Mapped" -> kb(stat, MemoryCounter.FILE_MAPPED);
             case "Shmem" -> kb(stat, MemoryCounter.SHMEM);
-            case "KReclaimable", "SReclaimable" -> kb(stat, MemoryCounter.SLAB_RECLAIMABLE);
+            // 0 where the cgroup has no counter (v1), as MemAvailable counts it: free(1) adds SReclaimable to the
+            // cache it takes from MemTotal, so the host's value there made busybox free's "used" negative.
+            case "KReclaimable", "SReclaimable" -> stat.getOrZero(MemoryCounter.SLAB_RECLAIMABLE) / 1024;
             case "Slab" -> kb(stat, MemoryCounter.SLAB);
             case "SUnreclaim" -> kb(stat, MemoryCounter.SLAB_UNRECLAIMABLE);
             case "KernelStack" -> kb(stat, MemoryCounter.KERNEL_STACK);

@@ -30,6 +30,9 @@ class MeminfoRendererTest {
         assertEquals(0, kb.get("Dirty"), "total_dirty");
         assertEquals(48, kb.get("AnonPages"), "total_rss");
         assertEquals(values(host).get("Slab"), kb.get("Slab"), "no slab counter in v1: the host's line");
+        assertEquals(0, kb.get("SReclaimable"), "but no reclaimable slab, as in MemAvailable: free(1) counts it as "
+                + "cache, and the host's would exceed what the container uses");
+        assertEquals(0, kb.get("KReclaimable"));
         assertTrue(text.contains("\nMemTotal:         524288 kB\n") || text.startsWith("MemTotal:         524288 kB\n"), text);
         assertTrue(text.contains("\nMemFree:          481472 kB\n"), text);
     }
