@@ -21,9 +21,9 @@ import java.util.Set;
 /**
  * The seccomp agent: the unix socket a system container's spec names as its seccomp listenerPath. runc connects when
  * it creates the container and at each exec, sends one {@link ContainerProcessState} with the filter's notify
- * descriptor (SCM_RIGHTS) and closes; each descriptor gets a {@link SeccompSupervisor} thread, which answers sysinfo
- * with the container's values. Connections are taken one at a time: runc does not wait for an answer, its message is
- * in the socket's buffer once its send returns. A message is read until the peer closes, within {@value
+ * descriptor (SCM_RIGHTS); each descriptor gets a {@link SeccompSupervisor} thread, which answers sysinfo with the
+ * container's values. Connections are taken one at a time: runc does not wait for an answer, its message is in the
+ * socket's buffer once its send returns. A message is read until its JSON value is complete, within {@value
  * #RECEIVE_MILLIS} ms and {@value #MAX_MESSAGE} bytes; one that is not a runtime's message is logged and dropped with
  * its descriptors, and the agent goes on. The socket is host root's alone (0600): bound, made private, then
  * listened on, so that no one else ever connects.
@@ -113,12 +113,11 @@ final class SeccompAgent {
         List<Integer> fds = new ArrayList<>();
         int kept = -1;
         try {
-            byte[] message = receive(connection, fds);
-            if (message.length == 0 && fds.isEmpty()) {
+            ContainerProcessState state = receive(connection, fds);
+            if (state == null) {
                 LOG.debug("a connection to the seccomp agent closed without a message (a check that it listens)");
                 return;
             }
-            ContainerProcessState state = ContainerProcessState.parse(message);
             int index = state.seccompFdIndex();
             if (index < 0 || index >= fds.size()) {
                 throw new IllegalArgumentException("no " + ContainerProcessState.SECCOMP_FD_NAME + " among the "
@@ -157,10 +156,11 @@ final class SeccompAgent {
     }
 
     /**
-     * The message on {@code connection}, read until the peer closes it; the descriptors that came with it are added to
-     * {@code fds}, also when IllegalArgumentException says the message is too slow, too large or broken off.
+     * The message on {@code connection}, read until its JSON value is complete (runc does not close the connection),
+     * or null when the peer closed it without sending anything. The descriptors that came with it are added to
+     * {@code fds}, also when IllegalArgumentException says the message is malformed, too slow or too large.
      */
-    private static byte[] receive(int connection, List<Integer> fds) {
+    private static ContainerProcessState receive(int connection, List<Integer> fds) {
         ByteArrayOutputStream message = new ByteArrayOutputStream();
         long deadline = System.nanoTime() + RECEIVE_MILLIS * 1_000_000L;
         try (Arena arena = Arena.ofConfined()) {
@@ -188,13 +188,17 @@ final class SeccompAgent {
                     throw new IllegalArgumentException("reading it failed with errno " + -received.bytes());
                 }
                 if (received.bytes() == 0) {
-                    return message.toByteArray();
+                    boolean nothing = message.size() == 0 && fds.isEmpty();
+                    return nothing ? null : ContainerProcessState.parse(message.toByteArray());
                 }
                 if (message.size() + received.bytes() > MAX_MESSAGE) {
                     throw new IllegalArgumentException("longer than " + MAX_MESSAGE + " bytes");
                 }
-                message.write(buffer.asSlice(0, received.bytes()).toArray(ValueLayout.JAVA_BYTE), 0,
-                        (int) received.bytes());
+                message.writeBytes(buffer.asSlice(0, received.bytes()).toArray(ValueLayout.JAVA_BYTE));
+                var complete = ContainerProcessState.parseIfComplete(message.toByteArray());
+                if (complete.isPresent()) {
+                    return complete.get();
+                }
             }
         }
     }

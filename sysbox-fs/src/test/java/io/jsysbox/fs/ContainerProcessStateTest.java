@@ -3,6 +3,7 @@ package io.jsysbox.fs;
 import org.junit.jupiter.api.Test;
 
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -45,6 +46,20 @@ class ContainerProcessStateTest {
     void theMetadataNamesTheContainerWhenTheStateDoesNot() {
         assertEquals("c2", parse("{\"fds\":[\"seccompFd\"],\"metadata\":\"c2\"}").containerId());
         assertEquals(-1, parse("{\"metadata\":\"c2\"}").seccompFdIndex(), "no descriptor named");
+    }
+
+    @Test
+    void aMessageIsCompleteWhenItsJsonValueIs() {
+        byte[] whole = RUNC_CREATE.getBytes(StandardCharsets.UTF_8);
+        for (int cut : new int[]{0, 1, 40, whole.length - 1}) {
+            assertTrue(ContainerProcessState.parseIfComplete(Arrays.copyOf(whole, cut)).isEmpty(), "cut at " + cut);
+        }
+        assertEquals("c3241ef7957a", ContainerProcessState.parseIfComplete(whole).orElseThrow().containerId());
+        byte[] accented = "{\"metadata\":\"café\"}".getBytes(StandardCharsets.UTF_8);
+        assertTrue(ContainerProcessState.parseIfComplete(Arrays.copyOf(accented, accented.length - 3)).isEmpty(),
+                "a character cut in two by a short read: more is to come");
+        assertThrows(IllegalArgumentException.class, () -> ContainerProcessState.parseIfComplete(
+                "{\"fds\" 3".getBytes(StandardCharsets.UTF_8)), "malformed however it goes on");
     }
 
     @Test

@@ -16,6 +16,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The agent's socket against what is not runc's message: each connection is read, dropped and closed, and the agent
@@ -47,14 +48,31 @@ class SeccompAgentTest {
         assertEquals(-1, sendAndAwaitClose(socket, "{}".getBytes(StandardCharsets.UTF_8)), "and still serves");
     }
 
+    /** runc leaves the connection open (an exec's runc while the process runs): the message ends with its JSON. */
+    @Test
+    void aCompleteMessageIsTakenWithoutWaitingForTheEndOfTheStream() throws Exception {
+        Path socket = temp.resolve("seccomp.sock");
+        SeccompAgent.serve(socket, id -> Optional.empty());
+        byte[] message = "{\"fds\":[\"seccompFd\"],\"state\":{\"id\":\"c1\"}}".getBytes(StandardCharsets.UTF_8);
+        long start = System.nanoTime();
+        assertEquals(-1, sendAndAwaitClose(socket, message, false));
+        assertTrue(System.nanoTime() - start < TimeUnit.SECONDS.toNanos(3), "taken at once, not after the 5 s limit");
+    }
+
     /** Sends {@code message}, ends the stream and reads until the agent closes the connection: -1 then. */
     private static int sendAndAwaitClose(Path socket, byte[] message) throws Exception {
+        return sendAndAwaitClose(socket, message, true);
+    }
+
+    private static int sendAndAwaitClose(Path socket, byte[] message, boolean endStream) throws Exception {
         try (SocketChannel channel = SocketChannel.open(UnixDomainSocketAddress.of(socket))) {
             ByteBuffer out = ByteBuffer.wrap(message);
             while (out.hasRemaining()) {
                 channel.write(out);
             }
-            channel.shutdownOutput();
+            if (endStream) {
+                channel.shutdownOutput();
+            }
             return CompletableFuture.supplyAsync(() -> {
                 try {
                     return channel.read(ByteBuffer.allocate(1));
