@@ -58,6 +58,18 @@ class InnerDockerTest {
         assertEquals("hello", Docker.execOk(dind, "docker", "run", "--rm", "busybox", "echo", "hello"));
     }
 
+    /**
+     * An inner container inherits the system container's seccomp filter (filters stack, and the kernel takes its
+     * notify over the inner profile's allow), so its sysinfo is the system container's: busybox free shows the limit.
+     */
+    @Test
+    void innerContainersSysinfoIsTheSystemContainers() {
+        String limited = docker.startDind("--memory", "512m");
+        String free = Docker.execOk(limited, "docker", "run", "--rm", "busybox", "free");
+        assertEquals(512 * 1024, HostFiles.freeTotal(free), "inner busybox free (sysinfo's totalram, KiB):\n" + free);
+        assertNotEquals(512 * 1024, Host.memTotalKb(), "the host's MemTotal should differ, or this proves nothing");
+    }
+
     @Test
     void innerClassicDockerBuildProducesARunnableImage() {
         Docker.execOk(dind, "sh", "-c", "mkdir -p /tmp/ctx && printf 'FROM busybox\\nRUN echo built > /built\\n' > /tmp/ctx/Dockerfile");
