@@ -170,24 +170,13 @@ final class Libc {
 
     /** ioctl(2) whose argument is a pointer to {@code argument}: its result, or minus errno. */
     static int ioctl(int fd, long request, MemorySegment argument) {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment state = arena.allocate(CALL_STATE);
-            int result = (int) IOCTL_WITH_ARGUMENT.invokeExact(state, fd, request, argument);
-            return result >= 0 ? result : -errno(state);
-        } catch (Throwable e) {
-            throw rethrow(e);
-        }
+        return (int) resultOrErrno(state -> (int) IOCTL_WITH_ARGUMENT.invokeExact(state, fd, request, argument));
     }
 
     /** seccomp(2) {@code operation} with {@code flags} and {@code argument}: its result, or minus errno. */
     static long seccomp(int operation, int flags, MemorySegment argument) {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment state = arena.allocate(CALL_STATE);
-            long result = (long) SYSCALL.invokeExact(state, SYS_SECCOMP, (long) operation, (long) flags, argument);
-            return result >= 0 ? result : -errno(state);
-        } catch (Throwable e) {
-            throw rethrow(e);
-        }
+        return resultOrErrno(state -> (long) SYSCALL.invokeExact(state, SYS_SECCOMP, (long) operation, (long) flags,
+                argument));
     }
 
     /**
@@ -196,18 +185,19 @@ final class Libc {
      */
     static long processVmWritev(long pid, MemorySegment data, long remoteAddress) {
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment state = arena.allocate(CALL_STATE);
-            MemorySegment local = arena.allocate(IOVEC_SIZE, 8);
-            local.set(ValueLayout.ADDRESS, 0, data);
-            local.set(ValueLayout.JAVA_LONG, 8, data.byteSize());
-            MemorySegment remote = arena.allocate(IOVEC_SIZE, 8);
-            remote.set(ValueLayout.JAVA_LONG, 0, remoteAddress);
-            remote.set(ValueLayout.JAVA_LONG, 8, data.byteSize());
-            long written = (long) PROCESS_VM_WRITEV.invokeExact(state, (int) pid, local, 1L, remote, 1L, 0L);
-            return written >= 0 ? written : -errno(state);
-        } catch (Throwable e) {
-            throw rethrow(e);
+            MemorySegment local = iovec(arena, data.address(), data.byteSize());
+            MemorySegment remote = iovec(arena, remoteAddress, data.byteSize());
+            return resultOrErrno(state -> (long) PROCESS_VM_WRITEV.invokeExact(state, (int) pid, local, 1L, remote, 1L,
+                    0L));
         }
+    }
+
+    /** A struct iovec of {@code length} bytes at {@code address}, allocated in {@code arena}. */
+    private static MemorySegment iovec(Arena arena, long address, long length) {
+        MemorySegment iovec = arena.allocate(IOVEC_SIZE, 8);
+        iovec.set(ValueLayout.JAVA_LONG, 0, address);
+        iovec.set(ValueLayout.JAVA_LONG, 8, length);
+        return iovec;
     }
 
     /** A close-on-exec unix stream socket bound to {@code path} (not yet listening): its descriptor, or minus errno. */
@@ -238,23 +228,13 @@ final class Libc {
 
     /** listen(2): 0, or minus errno. */
     static int listen(int fd, int backlog) {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment state = arena.allocate(CALL_STATE);
-            return (int) LISTEN.invokeExact(state, fd, backlog) < 0 ? -errno(state) : 0;
-        } catch (Throwable e) {
-            throw rethrow(e);
-        }
+        return (int) resultOrErrno(state -> (int) LISTEN.invokeExact(state, fd, backlog));
     }
 
     /** accept4(2) of the next connection, close-on-exec: its descriptor, or minus errno. */
     static int accept(int fd) {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment state = arena.allocate(CALL_STATE);
-            int connection = (int) ACCEPT4.invokeExact(state, fd, MemorySegment.NULL, MemorySegment.NULL, O_CLOEXEC);
-            return connection >= 0 ? connection : -errno(state);
-        } catch (Throwable e) {
-            throw rethrow(e);
-        }
+        return (int) resultOrErrno(state -> (int) ACCEPT4.invokeExact(state, fd, MemorySegment.NULL, MemorySegment.NULL,
+                O_CLOEXEC));
     }
 
     /**
@@ -269,9 +249,7 @@ final class Libc {
     static Received receive(int fd, MemorySegment buffer, int maxFds) {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment state = arena.allocate(CALL_STATE);
-            MemorySegment iov = arena.allocate(IOVEC_SIZE, 8);
-            iov.set(ValueLayout.ADDRESS, 0, buffer);
-            iov.set(ValueLayout.JAVA_LONG, 8, buffer.byteSize());
+            MemorySegment iov = iovec(arena, buffer.address(), buffer.byteSize());
             long controlSize = CMSG_HEADER_SIZE + ((4L * maxFds + 7) & ~7L);
             MemorySegment control = arena.allocate(controlSize, 8);
             MemorySegment message = arena.allocate(MSGHDR_SIZE, 8);
@@ -308,6 +286,23 @@ final class Libc {
     static void close(int fd) {
         try (Arena arena = Arena.ofConfined()) {
             int ignored = (int) CLOSE.invokeExact(arena.allocate(CALL_STATE), fd);
+        } catch (Throwable e) {
+            throw rethrow(e);
+        }
+    }
+
+    /** A downcall made with {@code state}, a segment of {@link #CALL_STATE}: the C function's result. */
+    @FunctionalInterface
+    private interface Downcall {
+        long call(MemorySegment state) throws Throwable;
+    }
+
+    /** Makes {@code downcall}: its result, or minus errno when the result says it failed (below 0). */
+    private static long resultOrErrno(Downcall downcall) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment state = arena.allocate(CALL_STATE);
+            long result = downcall.call(state);
+            return result >= 0 ? result : -errno(state);
         } catch (Throwable e) {
             throw rethrow(e);
         }

@@ -4,9 +4,14 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.lang.foreign.Arena;
+import java.lang.foreign.MemoryLayout;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.StructLayout;
 import java.lang.foreign.ValueLayout;
+import java.lang.invoke.VarHandle;
 import java.util.Optional;
+
+import static java.lang.foreign.MemoryLayout.PathElement.groupElement;
 
 /**
  * Answers the seccomp notifications of one notify descriptor (one container's init and what descends from it, inner
@@ -27,23 +32,44 @@ import java.util.Optional;
 final class SeccompSupervisor implements Runnable {
     private static final Logger LOG = LoggerFactory.getLogger(SeccompSupervisor.class);
 
-    /** _IOWR('!', 0, struct seccomp_notif), _IOWR('!', 1, struct seccomp_notif_resp), _IOW('!', 2, __u64). */
-    private static final long NOTIF_RECV = 0xc0502100L;
-    private static final long NOTIF_SEND = 0xc0182101L;
-    private static final long NOTIF_ID_VALID = 0x40082102L;
+    /** struct seccomp_data: int nr, u32 arch, u64 instruction_pointer, u64 args[6]. */
+    private static final StructLayout SECCOMP_DATA = MemoryLayout.structLayout(
+            ValueLayout.JAVA_INT.withName("nr"), ValueLayout.JAVA_INT.withName("arch"),
+            ValueLayout.JAVA_LONG.withName("instruction_pointer"),
+            MemoryLayout.sequenceLayout(6, ValueLayout.JAVA_LONG).withName("args"));
+    /** struct seccomp_notif: u64 id, u32 pid, u32 flags, struct seccomp_data data. */
+    private static final StructLayout NOTIFICATION = MemoryLayout.structLayout(
+            ValueLayout.JAVA_LONG.withName("id"), ValueLayout.JAVA_INT.withName("pid"),
+            ValueLayout.JAVA_INT.withName("flags"), SECCOMP_DATA.withName("data"));
+    /** struct seccomp_notif_resp: u64 id, s64 val, s32 error, u32 flags. */
+    private static final StructLayout RESPONSE = MemoryLayout.structLayout(
+            ValueLayout.JAVA_LONG.withName("id"), ValueLayout.JAVA_LONG.withName("val"),
+            ValueLayout.JAVA_INT.withName("error"), ValueLayout.JAVA_INT.withName("flags"));
+    private static final VarHandle ID = NOTIFICATION.varHandle(groupElement("id"));
+    private static final VarHandle PID = NOTIFICATION.varHandle(groupElement("pid"));
+    private static final VarHandle NR = NOTIFICATION.varHandle(groupElement("data"), groupElement("nr"));
+    private static final VarHandle ARCH = NOTIFICATION.varHandle(groupElement("data"), groupElement("arch"));
+    private static final VarHandle FIRST_ARGUMENT = NOTIFICATION.varHandle(groupElement("data"), groupElement("args"),
+            MemoryLayout.PathElement.sequenceElement(0));
+    private static final VarHandle RESPONSE_ID = RESPONSE.varHandle(groupElement("id"));
+    private static final VarHandle RESPONSE_ERROR = RESPONSE.varHandle(groupElement("error"));
+    private static final VarHandle RESPONSE_FLAGS = RESPONSE.varHandle(groupElement("flags"));
+
+    private static final int IOC_WRITE = 1;
+    private static final int IOC_READ = 2;
+    /** SECCOMP_IOCTL_NOTIF_RECV, _SEND, _ID_VALID: SECCOMP_IOWR(0, notif), _IOWR(1, resp), _IOW(2, u64). */
+    static final long NOTIF_RECV = seccompIoctl(IOC_READ | IOC_WRITE, 0, NOTIFICATION.byteSize());
+    static final long NOTIF_SEND = seccompIoctl(IOC_READ | IOC_WRITE, 1, RESPONSE.byteSize());
+    static final long NOTIF_ID_VALID = seccompIoctl(IOC_WRITE, 2, Long.BYTES);
     private static final int SECCOMP_GET_NOTIF_SIZES = 3;
     private static final int SECCOMP_USER_NOTIF_FLAG_CONTINUE = 1;
     private static final int AUDIT_ARCH_X86_64 = 0xc000003e;
     private static final int SYSINFO_X86_64 = 99;
-    /** struct seccomp_notif: u64 id, u32 pid, u32 flags, seccomp_data {int nr, u32 arch, u64 ip, u64 args[6]}. */
-    private static final int NOTIF_SIZE = 80;
-    private static final int NOTIF_PID = 8;
-    private static final int NOTIF_NR = 16;
-    private static final int NOTIF_ARCH = 20;
-    private static final int NOTIF_ARG0 = 32;
-    /** struct seccomp_notif_resp: u64 id, s64 val, s32 error, u32 flags. */
-    private static final int RESPONSE_SIZE = 24;
-    private static final int SECCOMP_DATA_SIZE = 64;
+
+    /** _IOC(direction, '!', number, size), as linux/ioctl.h builds the seccomp ioctls' numbers. */
+    private static long seccompIoctl(int direction, int number, long size) {
+        return (long) direction << 30 | size << 16 | '!' << 8 | number;
+    }
 
     /** The struct sysinfo a container sees, empty when it is not registered. */
     @FunctionalInterface
@@ -65,7 +91,8 @@ final class SeccompSupervisor implements Runnable {
                 int notification = Short.toUnsignedInt(sizes.get(ValueLayout.JAVA_SHORT, 0));
                 int response = Short.toUnsignedInt(sizes.get(ValueLayout.JAVA_SHORT, 2));
                 int data = Short.toUnsignedInt(sizes.get(ValueLayout.JAVA_SHORT, 4));
-                if (notification < NOTIF_SIZE || response < RESPONSE_SIZE || data < SECCOMP_DATA_SIZE) {
+                if (notification < NOTIFICATION.byteSize() || response < RESPONSE.byteSize()
+                        || data < SECCOMP_DATA.byteSize()) {
                     throw new IllegalStateException("unexpected seccomp notification sizes " + notification + "/"
                             + response + "/" + data);
                 }
@@ -121,7 +148,7 @@ final class SeccompSupervisor implements Runnable {
                             + "are no longer answered (the calls fail with ENOSYS)", containerId, -received);
                     break;
                 }
-                id.set(ValueLayout.JAVA_LONG, 0, notification.get(ValueLayout.JAVA_LONG, 0));
+                id.set(ValueLayout.JAVA_LONG, 0, (long) ID.get(notification, 0L));
                 Answer answer;
                 try {
                     answer = answer(notification, id);
@@ -141,8 +168,7 @@ final class SeccompSupervisor implements Runnable {
     private enum Answer { NONE, SUCCESS, EFAULT, CONTINUE }
 
     private Answer answer(MemorySegment notification, MemorySegment id) {
-        if (notification.get(ValueLayout.JAVA_INT, NOTIF_ARCH) != AUDIT_ARCH_X86_64
-                || notification.get(ValueLayout.JAVA_INT, NOTIF_NR) != SYSINFO_X86_64) {
+        if ((int) ARCH.get(notification, 0L) != AUDIT_ARCH_X86_64 || (int) NR.get(notification, 0L) != SYSINFO_X86_64) {
             return Answer.CONTINUE;
         }
         Optional<byte[]> sysinfo;
@@ -159,12 +185,12 @@ final class SeccompSupervisor implements Runnable {
         if (Libc.ioctl(fd, NOTIF_ID_VALID, id) < 0) {
             return Answer.NONE; // its pid may name another process by now: write nothing
         }
-        int pid = notification.get(ValueLayout.JAVA_INT, NOTIF_PID);
+        int pid = (int) PID.get(notification, 0L);
         long written;
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment data = arena.allocate(sysinfo.get().length);
             MemorySegment.copy(sysinfo.get(), 0, data, ValueLayout.JAVA_BYTE, 0, sysinfo.get().length);
-            written = Libc.processVmWritev(pid, data, notification.get(ValueLayout.JAVA_LONG, NOTIF_ARG0));
+            written = Libc.processVmWritev(pid, data, (long) FIRST_ARGUMENT.get(notification, 0L));
         }
         if (written == -Libc.ESRCH || Libc.ioctl(fd, NOTIF_ID_VALID, id) < 0) {
             return Answer.NONE; // it left during the write
@@ -186,9 +212,9 @@ final class SeccompSupervisor implements Runnable {
             return;
         }
         response.fill((byte) 0); // val 0: sysinfo's result
-        response.set(ValueLayout.JAVA_LONG, 0, id.get(ValueLayout.JAVA_LONG, 0));
-        response.set(ValueLayout.JAVA_INT, 16, answer == Answer.EFAULT ? -Libc.EFAULT : 0);
-        response.set(ValueLayout.JAVA_INT, 20, answer == Answer.CONTINUE ? SECCOMP_USER_NOTIF_FLAG_CONTINUE : 0);
+        RESPONSE_ID.set(response, 0L, id.get(ValueLayout.JAVA_LONG, 0));
+        RESPONSE_ERROR.set(response, 0L, answer == Answer.EFAULT ? -Libc.EFAULT : 0);
+        RESPONSE_FLAGS.set(response, 0L, answer == Answer.CONTINUE ? SECCOMP_USER_NOTIF_FLAG_CONTINUE : 0);
         int sent = Libc.ioctl(fd, NOTIF_SEND, response);
         if (sent < 0 && sent != -Libc.ENOENT) {
             LOG.debug("container {}: answering a seccomp notification failed with errno {}", containerId, -sent);
