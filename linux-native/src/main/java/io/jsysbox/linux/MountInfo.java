@@ -48,6 +48,26 @@ public record MountInfo(List<Entry> entries) {
         return found;
     }
 
+    /**
+     * Whether {@code mount} sits on {@code under}: mounted on it, or on mounts stacked at its own mount point that are.
+     * A mount whose parent was covered later (a new procfs over /proc hides what was mounted inside the old one) does not.
+     */
+    public boolean sitsOn(Entry mount, Entry under) {
+        Entry current = mount;
+        for (int hops = 0; hops <= entries.size(); hops++) {
+            if (current.parentId() == under.id()) {
+                return true;
+            }
+            int parentId = current.parentId();
+            Optional<Entry> parent = entries.stream().filter(e -> e.id() == parentId).findFirst();
+            if (parent.isEmpty() || !parent.get().mountPoint().equals(mount.mountPoint())) {
+                return false;
+            }
+            current = parent.get();
+        }
+        return false;
+    }
+
     /** Every mount at or below {@code dir}, deepest (and latest) first: the order to unmount them in. */
     public List<Path> mountPointsUnder(Path dir) {
         List<Path> under = new ArrayList<>();

@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.Optional;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -30,6 +31,22 @@ class MountInfoTest {
         MountInfo info = MountInfo.parse(TABLE);
         assertEquals("tmpfs", info.topmostAt(Path.of("/var/lib/docker/overlay2/abc/merged")).orElseThrow().fsType());
         assertEquals(Optional.empty(), info.topmostAt(Path.of("/var/lib/docker")));
+    }
+
+    @Test
+    void aMountSitsOnWhatItWasMountedOnUnlessThatWasCovered() {
+        MountInfo info = MountInfo.parse("""
+                92 1 0:5 / / rw - overlay overlay rw
+                93 92 0:47 / /proc rw - proc proc rw
+                69 93 0:40 /c/proc/meminfo /proc/meminfo rw - fuse.jsysbox-fs jsysbox-fs rw
+                70 69 0:40 /c/proc/meminfo /proc/meminfo rw - fuse.jsysbox-fs jsysbox-fs rw
+                94 93 0:48 / /proc rw - proc proc rw
+                """);
+        MountInfo.Entry oldProc = info.entries().get(1);
+        MountInfo.Entry stacked = info.topmostAt(Path.of("/proc/meminfo")).orElseThrow();
+        assertTrue(info.sitsOn(stacked, oldProc), "stacked on a mount that sits on the old /proc");
+        assertFalse(info.sitsOn(stacked, info.topmostAt(Path.of("/proc")).orElseThrow()),
+                "a procfs mounted over /proc later covers it");
     }
 
     @Test

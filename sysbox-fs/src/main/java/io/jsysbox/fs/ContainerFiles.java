@@ -1,5 +1,6 @@
 package io.jsysbox.fs;
 
+import io.jsysbox.linux.MountInfo;
 import io.jsysbox.procfs.CgroupStats;
 import io.jsysbox.procfs.CgroupV1Reader;
 import io.jsysbox.procfs.CgroupV2Reader;
@@ -15,7 +16,9 @@ import org.slf4j.LoggerFactory;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Comparator;
 import java.util.List;
@@ -37,6 +40,8 @@ final class ContainerFiles implements FileBackend {
     /** USER_HZ: /proc/PID/stat's start time is in these ticks on every Linux architecture jsysbox runs on. */
     private static final long CLOCK_TICKS_PER_SECOND = 100;
     private static final String ONLINE_CPUS = "/sys/devices/system/cpu/online";
+    private static final Path PROC = Path.of("/proc");
+    private static final Path PROC_MEMINFO = Path.of("/proc/meminfo");
 
     private final ContainerRegistry registry;
     private final HostFiles hostFiles = new HostFiles();
@@ -94,17 +99,40 @@ final class ContainerFiles implements FileBackend {
     }
 
     /**
-     * The struct sysinfo (x86_64) container {@code id} sees: the numbers of its /proc/meminfo, uptime and loadavg, and
-     * its cgroup's tasks ({@link Sysinfo}); empty when no container is registered as {@code id}.
+     * The struct sysinfo (x86_64) process {@code callerPid} of container {@code id} sees: {@link #sysinfo(String)} when
+     * it reads the container's /proc/meminfo. Empty when it does not (an inner container's fresh procfs, a meminfo
+     * unmounted inside): then the host's sysinfo is the one that agrees with its /proc, which tools such as busybox free
+     * combine (a total from sysinfo with the host's Cached would print a negative "used").
      */
-    Optional<byte[]> sysinfo(String id) throws IOException {
+    Optional<byte[]> sysinfo(String id, int callerPid) throws IOException {
+        byte[] sysinfo = sysinfo(id);
+        return readsVirtualMeminfo(callerPid) ? Optional.of(sysinfo) : Optional.empty();
+    }
+
+    /**
+     * The struct sysinfo (x86_64) of container {@code id}: the numbers of its /proc/meminfo, uptime and loadavg, and
+     * its cgroup's tasks ({@link Sysinfo}). Throws when no container is registered as {@code id}.
+     */
+    byte[] sysinfo(String id) throws IOException {
         Container container = registry.named(id);
         if (container == null) {
-            return Optional.empty();
+            throw new IOException("it is not registered with jsysbox-fs");
         }
         Function<String, Optional<String>> files = cgroupFiles(container, CgroupInputs.SYSINFO);
-        return Optional.of(Sysinfo.of(view(container, files), hostFiles.read("/proc/meminfo"),
-                hostFiles.read("/proc/uptime"), hostFiles.read("/proc/loadavg"), files).encode());
+        return Sysinfo.of(view(container, files), hostFiles.read("/proc/meminfo"),
+                hostFiles.read("/proc/uptime"), hostFiles.read("/proc/loadavg"), files).encode();
+    }
+
+    /**
+     * Whether process {@code pid} sees jsysbox-fs's file at /proc/meminfo: the topmost mount there is ours and sits on
+     * the procfs its /proc shows (its own mount table, paths as it sees them).
+     */
+    private static boolean readsVirtualMeminfo(int pid) throws IOException {
+        MountInfo mounts = MountInfo.parse(Files.readString(Path.of("/proc/" + pid + "/mountinfo")));
+        Optional<MountInfo.Entry> proc = mounts.topmostAt(PROC);
+        Optional<MountInfo.Entry> meminfo = mounts.topmostAt(PROC_MEMINFO);
+        return proc.isPresent() && meminfo.isPresent() && meminfo.get().fsType().equals(FuseSession.FS_TYPE)
+                && mounts.sitsOn(meminfo.get(), proc.get());
     }
 
     /** {@code container}'s cgroup files, of those {@code needed}: the others read as absent. */

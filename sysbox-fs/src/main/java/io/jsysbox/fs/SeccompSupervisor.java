@@ -71,10 +71,13 @@ final class SeccompSupervisor implements Runnable {
         return (long) direction << 30 | size << 16 | '!' << 8 | number;
     }
 
-    /** The struct sysinfo a container sees, empty when it is not registered. */
+    /**
+     * The struct sysinfo process {@code callerPid} of a container sees; empty when that process reads the host's
+     * /proc/meminfo (then the host's sysinfo agrees with it). Throws when the container is not registered.
+     */
     @FunctionalInterface
     interface SysinfoSource {
-        Optional<byte[]> sysinfo(String containerId) throws Exception;
+        Optional<byte[]> sysinfo(String containerId, int callerPid) throws Exception;
     }
 
     /** The kernel's sizes of the notification structs: ours or larger (a newer kernel may append fields). */
@@ -171,21 +174,20 @@ final class SeccompSupervisor implements Runnable {
         if ((int) ARCH.get(notification, 0L) != AUDIT_ARCH_X86_64 || (int) NR.get(notification, 0L) != SYSINFO_X86_64) {
             return Answer.CONTINUE;
         }
+        int pid = (int) PID.get(notification, 0L);
         Optional<byte[]> sysinfo;
         try {
-            sysinfo = source.sysinfo(containerId);
+            sysinfo = source.sysinfo(containerId, pid);
         } catch (Exception e) {
-            warnings.once(containerId, "its sysinfo cannot be computed (" + e + "): its processes see the host's");
+            warnings.once(containerId, "its sysinfo cannot be computed (" + e.getMessage() + "): its processes see the host's");
             return Answer.CONTINUE;
         }
         if (sysinfo.isEmpty()) {
-            warnings.once(containerId, "it is not registered with jsysbox-fs: its processes see the host's sysinfo");
-            return Answer.CONTINUE;
+            return Answer.CONTINUE; // it reads the host's /proc/meminfo (an inner container's procfs): keep them agreeing
         }
         if (Libc.ioctl(fd, NOTIF_ID_VALID, id) < 0) {
             return Answer.NONE; // its pid may name another process by now: write nothing
         }
-        int pid = (int) PID.get(notification, 0L);
         long written;
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment data = arena.allocate(sysinfo.get().length);

@@ -3,12 +3,14 @@ package io.jsysbox.fs;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The sysinfo the seccomp agent writes, from a registered container's cgroups (this JVM stands in for an init). */
@@ -17,13 +19,15 @@ class ContainerFilesSysinfoTest {
     Path temp;
 
     @Test
-    void aRegisteredContainersSysinfoAndNoneForOthers() throws Exception {
+    void aRegisteredContainersSysinfoOnlyForCallersThatReadItsMeminfo() throws Exception {
         ContainerRegistry registry = new ContainerRegistry(temp.resolve("fs-state.json"));
         registry.register("self", ProcessHandle.current().pid(), 0);
         ContainerFiles files = new ContainerFiles(registry);
 
-        assertTrue(files.sysinfo("unknown").isEmpty(), "not registered: the agent lets the kernel answer");
-        ByteBuffer sysinfo = ByteBuffer.wrap(files.sysinfo("self").orElseThrow()).order(ByteOrder.LITTLE_ENDIAN);
+        assertThrows(IOException.class, () -> files.sysinfo("unknown"), "not registered: the agent lets the kernel answer");
+        assertTrue(files.sysinfo("self", (int) ProcessHandle.current().pid()).isEmpty(),
+                "this JVM reads the host's /proc/meminfo: its sysinfo stays the host's, so the two agree");
+        ByteBuffer sysinfo = ByteBuffer.wrap(files.sysinfo("self")).order(ByteOrder.LITTLE_ENDIAN);
         assertEquals(112, sysinfo.capacity());
         long hostTotal = Long.parseLong(Files.readString(Path.of("/proc/meminfo")).lines()
                 .filter(line -> line.startsWith("MemTotal:")).findFirst().orElseThrow().replaceAll("\\D", "")) * 1024;
