@@ -256,6 +256,31 @@ check_sysctl_isolation_evidence() {
   lsm_evidence
 }
 
+# containerd restarted under running jsysbox containers (an upgrade, `jsysbox install --containerd`): its shims must be
+# found again, so the containers stay Docker's (docker exec, docker rm -f kills them). containerd 1.7 asks each shim for
+# its pids at start (`runc ps` through jsysbox-runc) and removes a shim that reports none as leaked.
+check_containerd_restart() {
+  docker run -d --runtime=jsysbox --name cr jsysbox/busybox sleep 100000
+  local id pids
+  id=$(docker inspect -f '{{.Id}}' cr)
+  for root in /run/containerd/runc/moby /run/docker/runtime-runc/moby; do
+    [ -d "$root/$id" ] || continue
+    pids=$(jsysbox-runc --root "$root" --log /var/tmp/cr-ps.json --log-format json --systemd-cgroup ps --format json "$id" 2>&1) || true
+    echo "jsysbox-runc ps (root $root): $pids $(cat /var/tmp/cr-ps.json 2>/dev/null)"
+  done
+  systemctl restart containerd
+  wait_for 120 "containerd answers" ctr version
+  sleep 5
+  ctr -n moby tasks ls | grep -q "^$id " || fail "containerd lost the task of container cr after its restart"
+  docker exec cr true || fail "docker exec into cr failed after containerd's restart"
+  docker rm -f cr
+  ! pgrep -f "containerd-shim.*-id $id" >/dev/null || fail "cr's shim outlived docker rm -f"
+}
+check_containerd_restart_evidence() {
+  journalctl -u containerd --no-pager -n 400 2>&1 | grep -iE 'leak|shim|error' | tail -n 15 | sed 's/^/  /'
+  docker rm -f cr >/dev/null 2>&1 || true
+}
+
 # Podman inside, rootful (overlay storage on its special mount) and rootless (a nested user namespace of a user inside).
 check_podman() {
   docker run -d --runtime=jsysbox --name pm jsysbox/podman
@@ -321,7 +346,7 @@ check_cri_pod_evidence() {
 
 check_exclusive_ranges() {
   # r1 stays up for the daemon restart checks (256 MiB: its meminfo tells jsysbox-fs's answer from the host's).
-  docker run -d --runtime=jsysbox --memory 256m --name r1 jsysbox/busybox sleep 100000
+  docker run -d --runtime=jsysbox --memory 256m --name r1 jsysbox/busybox sh -c "$R1_LOOP"
   docker run -d --runtime=jsysbox --name r2 jsysbox/busybox sleep 100000
   local m1 m2 s1 s2
   m1=$(cat "/proc/$(docker inspect -f '{{.State.Pid}}' r1)/uid_map")
@@ -334,19 +359,28 @@ check_exclusive_ranges() {
   [ $((s1 + n1)) -le "$s2" ] || [ $((s2 + n2)) -le "$s1" ] || fail "the two containers' uid ranges overlap"
 }
 
-# r1's /proc/meminfo must still be jsysbox-fs's (MemTotal 262144 kB) and a new container must start.
+# r1's init runs free every second (sysinfo(2) from a process started before a daemon restart: its seccomp listener
+# must outlive jsysbox-fs, kept in systemd's store), writing /tmp/free.txt.
+export R1_LOOP='while :; do free >/tmp/free.new 2>&1 && mv /tmp/free.new /tmp/free.txt; sleep 1; done'
+# r1's /proc/meminfo must still be jsysbox-fs's (MemTotal 262144 kB), so must its init's sysinfo, and a new container
+# must start.
 proc_still_served() {
   local out
   out=$(docker exec r1 cat /proc/meminfo 2>&1 | head -n 1) || true
   echo "r1 /proc/meminfo: $out"
   [[ $out == *262144\ kB* ]] || fail "r1's /proc/meminfo: '$out'"
+  docker exec r1 rm -f /tmp/free.txt
+  wait_for 60 "r1's init writes free again" docker exec r1 test -s /tmp/free.txt
+  out=$(docker exec r1 cat /tmp/free.txt 2>&1 | grep 'Mem:') || true
+  echo "r1 init's free: $out"
+  [ "$(echo "$out" | awk '{print $2}')" = 262144 ] || fail "r1's init's sysinfo after the restart: '$out'"
   docker exec r1 cat /proc/uptime >/dev/null || fail "r1's /proc/uptime unreadable"
   docker run --rm --runtime=jsysbox jsysbox/busybox true || fail "a new container does not start"
 }
 
 # r1: the container the restart checks watch (exclusive-ranges starts it; started here when that check did not).
 ensure_r1() {
-  running r1 || docker run -d --runtime=jsysbox --memory 256m --name r1 jsysbox/busybox sleep 100000
+  running r1 || docker run -d --runtime=jsysbox --memory 256m --name r1 jsysbox/busybox sh -c "$R1_LOOP"
   still_running r1
 }
 
@@ -469,6 +503,7 @@ check inner-overlay2 120 main-job
 check systemd 600 daemons-up load-images
 check virtual-proc 300 daemons-up load-images
 check sysctl-isolation 300 daemons-up load-images
+check containerd-restart 400 daemons-up load-images
 check podman 600 daemons-up load-images
 check cri-pod 600 daemons-up load-images
 check apparmor 300 daemons-up load-images

@@ -1,6 +1,7 @@
 package io.jsysbox.linux;
 
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -27,6 +28,11 @@ public final class Systemd {
             return new Notification("READY=1\nSTATUS=" + oneLine(status), -1);
         }
 
+        /** Only stores {@code fd} under {@code name} (see {@link #storing}). */
+        public static Notification store(String name, int fd) {
+            return new Notification("", -1).storing(name, fd);
+        }
+
         /**
          * Also keeps {@code fd} in the unit's file descriptor store under {@code name} (FDSTORE=1, FDNAME=): systemd holds
          * a duplicate while the unit restarts (explicitly or after a crash) and passes it to the next start; a stop drops it.
@@ -35,7 +41,7 @@ public final class Systemd {
             if (storedFd >= 0) throw new IllegalStateException("one stored descriptor per notification");
             if (!validName(name)) throw new IllegalArgumentException("invalid FDNAME " + name);
             if (fd < 0) throw new IllegalArgumentException("invalid descriptor " + fd);
-            return new Notification(text + "\nFDSTORE=1\nFDNAME=" + name, fd);
+            return new Notification((text.isEmpty() ? "" : text + "\n") + "FDSTORE=1\nFDNAME=" + name, fd);
         }
     }
 
@@ -81,20 +87,47 @@ public final class Systemd {
      * LISTEN_FDNAMES names them in order, colon-separated. Anything malformed means none was passed. Pure.
      */
     static OptionalInt passedDescriptor(Map<String, String> environment, long pid, String name) {
+        int index = passedNames(environment, pid).indexOf(name);
+        return index < 0 ? OptionalInt.empty() : OptionalInt.of(LISTEN_FDS_START + index);
+    }
+
+    /** The names of the descriptors passed to {@code pid}, in order from fd 3; empty when anything is malformed. */
+    private static List<String> passedNames(Map<String, String> environment, long pid) {
         String listenPid = environment.get("LISTEN_PID");
         String listenFds = environment.get("LISTEN_FDS");
         String listenNames = environment.get("LISTEN_FDNAMES");
         if (listenPid == null || listenFds == null || listenNames == null
                 || !listenPid.matches("[1-9][0-9]{0,18}") || Long.parseLong(listenPid) != pid
                 || !listenFds.matches("[0-9]{1,9}")) {
-            return OptionalInt.empty();
+            return List.of();
         }
         List<String> names = List.of(listenNames.split(":", -1));
-        if (names.size() != Integer.parseInt(listenFds)) {
-            return OptionalInt.empty();
+        return names.size() == Integer.parseInt(listenFds) ? names : List.of();
+    }
+
+    /** A descriptor systemd passed at start and the name it was stored under (names may repeat). */
+    public record Passed(String name, int fd) {}
+
+    /** The descriptors systemd passed to this process whose names start with {@code prefix}, in order. */
+    public static List<Passed> passedDescriptors(String prefix) {
+        return passedDescriptors(System.getenv(), ProcessHandle.current().pid(), prefix);
+    }
+
+    /** {@link #passedDescriptors(String)} of process {@code pid} with {@code environment}; see the one-name form. Pure. */
+    static List<Passed> passedDescriptors(Map<String, String> environment, long pid, String prefix) {
+        List<Passed> found = new ArrayList<>();
+        List<String> names = passedNames(environment, pid);
+        for (int i = 0; i < names.size(); i++) {
+            if (names.get(i).startsWith(prefix)) {
+                found.add(new Passed(names.get(i), LISTEN_FDS_START + i));
+            }
         }
-        int index = names.indexOf(name);
-        return index < 0 ? OptionalInt.empty() : OptionalInt.of(LISTEN_FDS_START + index);
+        return found;
+    }
+
+    /** Whether {@code name} can name a stored descriptor. */
+    public static boolean isValidName(String name) {
+        return validName(name);
     }
 
     /** What systemd accepts as an FDNAME: at most 255 printable ASCII characters, no colon (LISTEN_FDNAMES' separator). */

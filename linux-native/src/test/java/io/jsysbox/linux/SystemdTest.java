@@ -2,6 +2,7 @@ package io.jsysbox.linux;
 
 import org.junit.jupiter.api.Test;
 
+import java.util.List;
 import java.util.Map;
 import java.util.OptionalInt;
 
@@ -15,6 +16,22 @@ class SystemdTest {
 
     private static OptionalInt fuse(Map<String, String> environment) {
         return Systemd.passedDescriptor(environment, PID, "fuse");
+    }
+
+    @Test
+    void descriptorsByPrefixKeepTheirOrderAndRepeatedNames() {
+        Map<String, String> environment = Map.of("LISTEN_PID", "4242", "LISTEN_FDS", "4",
+                "LISTEN_FDNAMES", "fuse:seccomp.a.1:seccomp.b.1:seccomp.a.1");
+        assertEquals(List.of(new Systemd.Passed("seccomp.a.1", 4), new Systemd.Passed("seccomp.b.1", 5),
+                new Systemd.Passed("seccomp.a.1", 6)), Systemd.passedDescriptors(environment, PID, "seccomp."));
+        assertEquals(List.of(), Systemd.passedDescriptors(Map.of("LISTEN_PID", "1", "LISTEN_FDS", "1",
+                "LISTEN_FDNAMES", "seccomp.a.1"), PID, "seccomp."), "passed to another process");
+    }
+
+    @Test
+    void aStoreOnlyNotificationNamesItsDescriptor() {
+        assertEquals("FDSTORE=1\nFDNAME=seccomp.a.1", Systemd.Notification.store("seccomp.a.1", 7).text());
+        assertEquals(7, Systemd.Notification.store("seccomp.a.1", 7).storedFd());
     }
 
     @Test

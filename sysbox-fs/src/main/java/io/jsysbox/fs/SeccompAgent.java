@@ -1,6 +1,8 @@
 package io.jsysbox.fs;
 
 import io.jsysbox.api.RuntimeDirs;
+import io.jsysbox.linux.LinuxException;
+import io.jsysbox.linux.Systemd;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -17,6 +19,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The seccomp agent: the unix socket a system container's spec names as its seccomp listenerPath. runc connects when
@@ -40,11 +43,15 @@ final class SeccompAgent {
     private static final int MAX_FDS = 16;
     private static final int BACKLOG = 128;
     private static final String SECCOMP_NOTIFY_LINK = "anon_inode:seccomp notify";
+    /** Names of the listeners kept in systemd's store: seccomp.ID.N (N tells a container's listeners apart in logs). */
+    private static final String STORED_PREFIX = "seccomp.";
 
     private final int listening;
     private final SeccompSupervisor.StructSizes sizes;
     private final SeccompSupervisor.SysinfoSource source;
     private final Warnings warnings = new Warnings();
+    /** Numbers the stored listeners: a container has one per process runc started (its init, each exec). */
+    private final AtomicLong stored = new AtomicLong();
 
     private SeccompAgent(int listening, SeccompSupervisor.StructSizes sizes, SeccompSupervisor.SysinfoSource source) {
         this.listening = listening;
@@ -77,6 +84,7 @@ final class SeccompAgent {
             throw e;
         }
         SeccompAgent agent = new SeccompAgent(fd, sizes, source);
+        agent.resumeStored();
         Thread.ofPlatform().daemon().name("seccomp-agent").start(agent::acceptConnections);
     }
 
@@ -97,6 +105,52 @@ final class SeccompAgent {
             } finally {
                 Libc.close(connection);
             }
+        }
+    }
+
+    /** Answers the notifications on {@code notifyFd}, of container {@code id}, on a thread of its own. */
+    private void supervise(String id, int notifyFd) {
+        warnings.serving(id);
+        Thread.ofPlatform().daemon().name("seccomp-" + abbreviated(id)).start(() -> {
+            try {
+                new SeccompSupervisor(notifyFd, id, sizes, source, warnings).run();
+            } finally {
+                warnings.served(id);
+            }
+        });
+    }
+
+    /**
+     * Under systemd, keeps a duplicate of {@code notifyFd} in the unit's file descriptor store (jsysbox-fs.service:
+     * FileDescriptorStoreMax) for the next jsysbox-fs after a restart or a crash: the kernel fails a container's
+     * sysinfo with ENOSYS once no process holds its listener, for as long as the container runs. systemd drops the
+     * duplicate by itself when the descriptor hangs up (the container's processes are all gone). Done before the
+     * supervisor starts: it closes the descriptor when it ends, and its number could then name another file.
+     */
+    private void storeForRestart(String id, int notifyFd) {
+        String name = STORED_PREFIX + id + "." + stored.incrementAndGet();
+        if (!Systemd.isValidName(name)) {
+            LOG.warn("container {}: its id cannot name a stored descriptor: a restart of jsysbox-fs ends its sysinfo", id);
+            return;
+        }
+        try {
+            Systemd.notify(Systemd.Notification.store(name, notifyFd));
+        } catch (LinuxException e) {
+            LOG.warn("container {}: keeping its seccomp listener in systemd's store failed ({}): a restart of jsysbox-fs "
+                    + "ends its sysinfo", id, e.getMessage());
+        }
+    }
+
+    /** Takes up the listeners a previous jsysbox-fs stored ({@link #storeForRestart}), which systemd passed back. */
+    private void resumeStored() {
+        for (Systemd.Passed passed : Systemd.passedDescriptors(STORED_PREFIX)) {
+            String id = passed.name().substring(STORED_PREFIX.length(), passed.name().lastIndexOf('.'));
+            if (!isSeccompNotify(passed.fd())) {
+                LOG.warn("stored descriptor {} is not a seccomp listener: left alone", passed.name());
+                continue;
+            }
+            LOG.info("container {}: answering sysinfo again, with the listener a previous jsysbox-fs kept", id);
+            supervise(id, passed.fd());
         }
     }
 
@@ -129,15 +183,9 @@ final class SeccompAgent {
                         + "descriptor");
             }
             String id = state.containerId();
-            warnings.serving(id);
             kept = notifyFd;
-            Thread.ofPlatform().daemon().name("seccomp-" + abbreviated(id)).start(() -> {
-                try {
-                    new SeccompSupervisor(notifyFd, id, sizes, source, warnings).run();
-                } finally {
-                    warnings.served(id);
-                }
-            });
+            storeForRestart(id, notifyFd);
+            supervise(id, notifyFd);
             // One per container start, and one per exec (the CRI's exec probes make many: those only at debug level).
             if (state.pid() == state.initPid()) {
                 LOG.info("container {}: answering sysinfo for its init (pid {}) and its descendants", id, state.pid());
