@@ -261,24 +261,35 @@ check_sysctl_isolation_evidence() {
 # its pids at start (`runc ps` through jsysbox-runc) and removes a shim that reports none as leaked.
 check_containerd_restart() {
   docker run -d --runtime=jsysbox --name cr jsysbox/busybox sleep 100000
-  local id pids
-  id=$(docker inspect -f '{{.Id}}' cr)
-  for root in /run/containerd/runc/moby /run/docker/runtime-runc/moby; do
-    [ -d "$root/$id" ] || continue
-    pids=$(jsysbox-runc --root "$root" --log /var/tmp/cr-ps.json --log-format json --systemd-cgroup ps --format json "$id" 2>&1) || true
-    echo "jsysbox-runc ps (root $root): $pids $(cat /var/tmp/cr-ps.json 2>/dev/null)"
+  # An engine inside too: the container whose shim containerd 1.7 once dropped as leaked at its restart.
+  docker run -d --runtime=jsysbox --name crd jsysbox/dind
+  wait_for 420 "crd's inner engine" docker exec crd test -f /run/jsysbox-dind.ready
+  local c id pids state running
+  # Every running container (the main job's dind too, which ran an inner container) must keep its task.
+  running=$(docker ps -q --no-trunc)
+  for id in $running; do
+    for state in $(find /run -maxdepth 6 -type f -name state.json -path "*/$id/*" 2>/dev/null); do
+      pids=$(runc --root "$(dirname "$(dirname "$state")")" --systemd-cgroup ps --format json "$id" 2>&1) || true
+      echo "${id:0:12}: runc ps: $pids"
+    done
+    echo "${id:0:12}: init's cgroup $(cat "/proc/$(docker inspect -f '{{.State.Pid}}' "$id")/cgroup")"
   done
   systemctl restart containerd
   wait_for 120 "containerd answers" ctr version
   sleep 5
-  ctr -n moby tasks ls | grep -q "^$id " || fail "containerd lost the task of container cr after its restart"
-  docker exec cr true || fail "docker exec into cr failed after containerd's restart"
-  docker rm -f cr
-  ! pgrep -f "containerd-shim.*-id $id" >/dev/null || fail "cr's shim outlived docker rm -f"
+  for id in $running; do
+    ctr -n moby tasks ls | grep -q "^$id " || fail "containerd lost the task of container ${id:0:12} after its restart"
+    docker exec "$id" true || fail "docker exec into ${id:0:12} failed after containerd's restart"
+  done
+  for c in cr crd; do
+    id=$(docker inspect -f '{{.Id}}' "$c")
+    docker rm -f "$c"
+    ! pgrep -f "containerd-shim.*-id $id" >/dev/null || fail "$c's shim outlived docker rm -f"
+  done
 }
 check_containerd_restart_evidence() {
   journalctl -u containerd --no-pager -n 400 2>&1 | grep -iE 'leak|shim|error' | tail -n 15 | sed 's/^/  /'
-  docker rm -f cr >/dev/null 2>&1 || true
+  docker rm -f cr crd >/dev/null 2>&1 || true
 }
 
 # Podman inside, rootful (overlay storage on its special mount) and rootless (a nested user namespace of a user inside).
@@ -322,6 +333,12 @@ check_cri_pod() {
 EOF2
   # Debian's plugins are in /usr/lib/cni; containerd 2.x's default CNI bin dir is /opt/cni/bin.
   [ -e /opt/cni/bin ] || { mkdir -p /opt/cni && ln -s /usr/lib/cni /opt/cni/bin; }
+  # containerd 2.x reads Debian's version 2 config by converting it at each start; a config written for 2.x is version 3,
+  # whose plugin names differ (io.containerd.cri.v1.runtime): migrate it, as users of 2.x do, so the installer edits that.
+  if containerd --version | grep -q 'containerd/v2 ' && ! grep -q '^version = 3' /etc/containerd/config.toml 2>/dev/null; then
+    containerd config migrate >/var/tmp/config-v3.toml
+    mv /var/tmp/config-v3.toml /etc/containerd/config.toml
+  fi
   note "containerd $(containerd --version | awk '{print $3}'), config: $(grep -m1 '^version' /etc/containerd/config.toml 2>/dev/null || echo 'none')"
   (cd /var/tmp && jsysbox install --containerd)
   wait_for 120 "containerd answers" ctr version
@@ -503,7 +520,7 @@ check inner-overlay2 120 main-job
 check systemd 600 daemons-up load-images
 check virtual-proc 300 daemons-up load-images
 check sysctl-isolation 300 daemons-up load-images
-check containerd-restart 400 daemons-up load-images
+check containerd-restart 900 daemons-up load-images
 check podman 600 daemons-up load-images
 check cri-pod 600 daemons-up load-images
 check apparmor 300 daemons-up load-images

@@ -68,9 +68,9 @@ class DaemonTest {
     }
 
     @Test
-    void theFuseConnectionOutlivesARestartButNotAStop() {
+    void theFuseConnectionAndSeccompListenersOutliveARestartButNotAStop() {
         String fs = HostFiles.resource(Daemon.FS.unit());
-        assertTrue(fs.contains("\nFileDescriptorStoreMax=1\n"));
+        assertTrue(fs.contains("\nFileDescriptorStoreMax=16384\n"), "the FUSE fd and a seccomp listener per container process");
         assertFalse(fs.contains("\nFileDescriptorStorePreserve="), "a stop must end the connection");
         String stopPost = fs.lines().filter(l -> l.startsWith("ExecStopPost=")).findFirst().orElseThrow();
         assertTrue(stopPost.contains("\"" + Daemon.FS.unit() + " stop\""), stopPost);
