@@ -525,8 +525,8 @@ check podman 600 daemons-up load-images
 check cri-pod 600 daemons-up load-images
 check apparmor 300 daemons-up load-images
 check exclusive-ranges 300 daemons-up load-images
-check mgr-restart 400 daemons-up load-images
-check fs-kill 400 daemons-up load-images
+check mgr-restart 600 daemons-up load-images
+check fs-kill 600 daemons-up load-images
 check no-leaks 300 daemons-up load-images
 
 echo "CHECKS DONE pass=$pass fail=$fail skip=$skip"
