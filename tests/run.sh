@@ -4,7 +4,7 @@
 # (tests/vm: the installed jsysbox checked in Debian 12 and 13 guests with AppArmor and a Debian sid guest under qemu).
 # Needs root; reads nothing from stdin. Exits non-zero if any step or test fails.
 # JSYSBOX_VM=0 skips the guest matrix (quick local runs); JSYSBOX_VM_GUESTS picks guests (default "bookworm sid trixie"),
-# JSYSBOX_VM_PARALLEL how many run at once (default 2).
+# JSYSBOX_VM_PARALLEL how many run at once (default 3).
 set -euo pipefail
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
@@ -49,13 +49,14 @@ mvn -B -ntp verify -Djsysbox.e2e=true </dev/null || host=$?
 
 guests=0
 if [ "${JSYSBOX_VM:-1}" != 0 ]; then
-  # Two guests at a time: qemu runs each guest's vCPUs on one host thread (run-guest.sh says why), so two guests use
-  # the two cores; a third would only slow the others. CI stops a run at 90 minutes: the guests must be done
+  # All three guests at once: qemu runs each guest's vCPUs on one host thread (run-guest.sh says why), so they share
+  # the two cores; one after another they would take ~75 minutes (~25 each), side by side ~40. The checks' timeouts
+  # are set for that (measured with four guests and the host suite at once). CI stops a run at 90 minutes: the guests must be done
   # JSYSBOX_VM_BUDGET seconds after this script started (default 80 minutes). A guest gets what is left when it
   # starts, less 5 minutes, at most 45 minutes; a guest with less than 15 left is not run, and that counts as a failure.
   # Each guest's output goes to its own file, printed whole when it ends.
   budget=${JSYSBOX_VM_BUDGET:-4800}
-  parallel=${JSYSBOX_VM_PARALLEL:-2}
+  parallel=${JSYSBOX_VM_PARALLEL:-3}
   declare -A running=()
   vm_logs=$(mktemp -d /var/tmp/jsysbox-vm-logs.XXXXXX)
   # Reaps one finished guest (waits for one when $1 is "wait"), printing its output and result.
