@@ -295,7 +295,10 @@ check_containerd_restart_evidence() {
 
 # Podman inside, rootful (overlay storage on its special mount) and rootless (a nested user namespace of a user inside).
 check_podman() {
-  docker run -d --runtime=jsysbox --name pm jsysbox/podman
+  # Podman's runtime (crun) raises RLIMIT_NOFILE to 1048576 for its containers, which a user namespace cannot do above
+  # its hard limit: Docker 28 gives containers 1024:524288 (crun: "setrlimit RLIMIT_NOFILE: Operation not permitted"),
+  # Docker 20.10 dockerd's own 1048576. The limit Podman needs is asked for, as a user of Podman inside must.
+  docker run -d --runtime=jsysbox --ulimit nofile=1048576:1048576 --name pm jsysbox/podman
   docker exec pm sh -c 'podman import -q /opt/jsysbox/busybox-rootfs.tar localhost/busybox >/dev/null'
   local driver out
   driver=$(docker exec pm podman info --format '{{.Store.GraphDriverName}}')
