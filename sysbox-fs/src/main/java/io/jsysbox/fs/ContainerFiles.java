@@ -105,8 +105,9 @@ final class ContainerFiles implements FileBackend {
      * combine (a total from sysinfo with the host's Cached would print a negative "used").
      */
     Optional<byte[]> sysinfo(String id, int callerPid) throws IOException {
-        byte[] sysinfo = sysinfo(id);
-        return readsVirtualMeminfo(callerPid) ? Optional.of(sysinfo) : Optional.empty();
+        Container container = registered(id);
+        // The caller's mount table first: the view's cgroup and /proc reads are wasted on one that gets the host's.
+        return readsVirtualMeminfo(callerPid) ? Optional.of(sysinfo(container)) : Optional.empty();
     }
 
     /**
@@ -114,10 +115,18 @@ final class ContainerFiles implements FileBackend {
      * its cgroup's tasks ({@link Sysinfo}). Throws when no container is registered as {@code id}.
      */
     byte[] sysinfo(String id) throws IOException {
+        return sysinfo(registered(id));
+    }
+
+    private Container registered(String id) throws IOException {
         Container container = registry.named(id);
         if (container == null) {
             throw new IOException("it is not registered with jsysbox-fs");
         }
+        return container;
+    }
+
+    private byte[] sysinfo(Container container) throws IOException {
         Function<String, Optional<String>> files = cgroupFiles(container, CgroupInputs.SYSINFO);
         return Sysinfo.of(view(container, files), hostFiles.read("/proc/meminfo"),
                 hostFiles.read("/proc/uptime"), hostFiles.read("/proc/loadavg"), files).encode();
