@@ -12,7 +12,7 @@ die() { echo "demo: FAILED: $*" >&2; exit 1; }
 step() { printf '\n--- %s\n' "$*"; }
 
 [ "$(id -u)" = 0 ] || die "run as root: sudo $0"
-docker info --format '{{json .Runtimes}}' 2>/dev/null | grep -q '"jsysbox"' \
+grep -q '"jsysbox"' <<<"$(docker info --format '{{json .Runtimes}}' 2>/dev/null)" \
   || die "Docker has no jsysbox runtime: run installer/install.sh first"
 
 step "building the images (skipped when current)"
@@ -27,11 +27,11 @@ docker run -d --runtime=jsysbox --name "$name" "$image" >/dev/null || die "the c
 
 step "waiting for the Docker engine inside the container"
 for _ in $(seq 1 120); do
-  docker logs "$name" 2>/dev/null | grep -q 'jsysbox-dind-init: ready' && break
+  grep -q 'jsysbox-dind-init: ready' <<<"$(docker logs "$name" 2>/dev/null)" && break
   [ "$(docker inspect -f '{{.State.Running}}' "$name" 2>/dev/null)" = true ] || break
   sleep 1
 done
-if ! docker logs "$name" 2>/dev/null | grep -q 'jsysbox-dind-init: ready'; then
+if ! grep -q 'jsysbox-dind-init: ready' <<<"$(docker logs "$name" 2>/dev/null)"; then
   docker logs "$name" 2>&1 | tail -n 20 >&2
   docker exec "$name" tail -n 20 /var/log/dockerd.log >&2 2>/dev/null || true
   die "the inner Docker engine did not become ready within 120s"

@@ -49,27 +49,40 @@ make_busybox_tar() {
   rm -rf --one-file-system "$dir"
 }
 
-# The container's main process (under tini): starts the inner dockerd, waits until it answers, imports
-# busybox:latest, announces readiness, then waits; SIGTERM (docker stop) stops dockerd cleanly.
+# The container's main process (under tini): starts the inner containerd, then dockerd on it, waits until dockerd
+# answers, imports busybox:latest, announces readiness, then waits; SIGTERM (docker stop) stops both cleanly.
+# Why containerd apart: a dockerd that starts its own gives it 15 s to answer and exits when it does not, which a
+# loaded host (or a VM guest without KVM) can exceed; run on its own, containerd may take as long as it needs.
 write_dind_init() {
   cat >"$1" <<'INIT'
 #!/bin/bash
 set -u
 log=/var/log/dockerd.log
+clog=/var/log/containerd.log
+sock=/run/containerd/containerd.sock
 # A committed container (inner images preloaded by docker commit) carries its engine's run state: a stale pid file
 # names a pid that may be alive in this pid namespace, and dockerd would refuse to start.
-rm -rf /var/run/docker.pid /var/run/docker /run/jsysbox-dind.ready
-dockerd >"$log" 2>&1 &
+rm -rf /var/run/docker.pid /var/run/docker /run/containerd /run/jsysbox-dind.ready
+containerd >"$clog" 2>&1 &
+runtime=$!
+engine=
+trap 'kill -TERM $engine 2>/dev/null; wait $engine; kill -TERM "$runtime" 2>/dev/null; wait "$runtime"; exit 0' TERM INT
+# up: waits up to 120 s for CHECK to succeed while PID lives; says what failed otherwise.
+up() {
+  local what=$1 pid=$2 log=$3; shift 3
+  for _ in $(seq 1 240); do
+    "$@" >/dev/null 2>&1 && return 0
+    if ! kill -0 "$pid" 2>/dev/null; then
+      echo "jsysbox-dind-init: $what exited; its log:" >&2; cat "$log" >&2; exit 1
+    fi
+    sleep 0.5
+  done
+  echo "jsysbox-dind-init: $what did not answer within 120s; see $log" >&2; exit 1
+}
+up containerd "$runtime" "$clog" ctr --address "$sock" version
+dockerd --containerd="$sock" >"$log" 2>&1 &
 engine=$!
-trap 'kill -TERM "$engine" 2>/dev/null; wait "$engine"; exit 0' TERM INT
-for _ in $(seq 1 120); do
-  docker info >/dev/null 2>&1 && break
-  if ! kill -0 "$engine" 2>/dev/null; then
-    echo "jsysbox-dind-init: dockerd exited; its log:" >&2; cat "$log" >&2; exit 1
-  fi
-  sleep 0.5
-done
-docker info >/dev/null 2>&1 || { echo "jsysbox-dind-init: dockerd did not answer within 60s; see $log" >&2; exit 1; }
+up dockerd "$engine" "$log" docker info
 if ! docker image inspect busybox:latest >/dev/null 2>&1; then
   docker import --change 'CMD ["sh"]' /opt/jsysbox/busybox-rootfs.tar busybox:latest >/dev/null \
     || { echo "jsysbox-dind-init: importing busybox:latest failed" >&2; exit 1; }

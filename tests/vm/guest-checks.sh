@@ -16,6 +16,8 @@ mkdir -p "$logs"
 pass=0 fail=0 skip=0
 
 # --- helpers, available inside the checks (each check runs in its own bash with set -eo pipefail) ---
+# Under pipefail `cmd | grep -q X` fails when grep exits at its match before cmd's last write (SIGPIPE): grep reads a
+# command's output from a here-string instead.
 fail() { echo "ASSERTION FAILED: $*"; exit 1; }
 note() { echo "NOTE: $*"; }
 # wait_for SECONDS WHAT COMMAND...: polls COMMAND every 2 s until it succeeds; fails naming WHAT after SECONDS.
@@ -107,7 +109,7 @@ check_install() {
   copy_install
   (cd /var/tmp && jsysbox install)
   systemctl is-active jsysbox-fs.service jsysbox-mgr.service || fail "the daemons' units are not active"
-  docker info -f '{{json .Runtimes}}' | grep -q jsysbox || fail "docker does not list the jsysbox runtime"
+  grep -q jsysbox <<<"$(docker info -f '{{json .Runtimes}}')" || fail "docker does not list the jsysbox runtime"
   note "units: jsysbox-fs $(systemctl show -p Type --value jsysbox-fs.service), restarts fs $(systemctl show -p NRestarts --value jsysbox-fs.service) mgr $(systemctl show -p NRestarts --value jsysbox-mgr.service)"
 }
 # Issue 12 item 2: `jsysbox install` once failed on a slow guest (jsysbox-fs did not answer within 30 s) and worked when
@@ -124,7 +126,7 @@ check_install_again_evidence() { check_install_evidence; }
 # the daemons took, which is what the installer's timeouts must fit.
 check_daemons_up() {
   if [[ $failed_checks != *" install-again "* ]]; then note "not needed: jsysbox install passed"; return 0; fi
-  docker info -f '{{json .Runtimes}}' | grep -q jsysbox || fail "docker does not list the jsysbox runtime"
+  grep -q jsysbox <<<"$(docker info -f '{{json .Runtimes}}')" || fail "docker does not list the jsysbox runtime"
   local start=$SECONDS
   systemctl start jsysbox-fs.service jsysbox-mgr.service
   until grep -q " serving " /var/log/jsysbox/fs.log 2>/dev/null && grep -q " listening on " /var/log/jsysbox/mgr.log 2>/dev/null; do
@@ -280,8 +282,10 @@ check_containerd_restart() {
   systemctl restart containerd
   wait_for 120 "containerd answers" ctr version
   sleep 5
+  local tasks
+  tasks=$(ctr -n moby tasks ls)
   for id in $kept; do
-    ctr -n moby tasks ls | grep -q "^$id " || fail "containerd lost the task of container ${id:0:12} after its restart"
+    grep -q "^$id " <<<"$tasks" || fail "containerd lost the task of container ${id:0:12} after its restart"
     docker exec "$id" true || fail "docker exec into ${id:0:12} failed after containerd's restart"
   done
   id=$(docker inspect -f '{{.Id}}' cr)
@@ -339,7 +343,7 @@ EOF2
   [ -e /opt/cni/bin ] || { mkdir -p /opt/cni && ln -s /usr/lib/cni /opt/cni/bin; }
   # containerd 2.x reads Debian's version 2 config by converting it at each start; a config written for 2.x is version 3,
   # whose plugin names differ (io.containerd.cri.v1.runtime): migrate it, as users of 2.x do, so the installer edits that.
-  if containerd --version | grep -q 'containerd/v2 ' && ! grep -q '^version = 3' /etc/containerd/config.toml 2>/dev/null; then
+  if grep -q 'containerd/v2 ' <<<"$(containerd --version)" && ! grep -q '^version = 3' /etc/containerd/config.toml 2>/dev/null; then
     containerd config migrate >/var/tmp/config-v3.toml
     mv /var/tmp/config-v3.toml /etc/containerd/config.toml
   fi
@@ -409,7 +413,7 @@ check_mgr_restart() {
   ensure_r1
   systemctl restart jsysbox-mgr.service
   wait_for 300 "manager answers" sh -c 'jsysbox status | grep -q "^manager: up"'
-  jsysbox status | grep -q "^  $(docker inspect -f '{{.Id}}' r1) " || fail "the restarted manager does not list r1"
+  grep -q "^  $(docker inspect -f '{{.Id}}' r1) " <<<"$(jsysbox status)" || fail "the restarted manager does not list r1"
   proc_still_served
 }
 check_mgr_restart_evidence() {
