@@ -166,6 +166,17 @@ check_main_job() {
   out=$(docker exec dind docker run --rm busybox echo hi 2>&1) || fail "inner docker run failed: $out"
   echo "inner docker run printed: $out"
   [ "$out" = hi ] || fail "inner docker run printed '$out', not 'hi'"
+  # cgroup v2: the container's processes live in a leaf (init.scope), its root cgroup holds none, and an inner engine's
+  # cgroups are ordinary domains, as on a host (threaded ones would break runc ps, hence containerd's restart).
+  local cgroup types
+  cgroup=$(docker exec dind cat /proc/1/cgroup)
+  [ "$cgroup" = 0::/init.scope ] || fail "dind's init is in cgroup '$cgroup', not 0::/init.scope"
+  docker exec dind docker run -d --name inner busybox sleep 100000 >/dev/null
+  types=$(docker exec dind sh -c 'find /sys/fs/cgroup -name cgroup.type -exec cat {} + | sort -u | tr "\n" " "')
+  echo "cgroup types in dind with an inner container running: $types"
+  [ "$types" = "domain " ] || fail "dind's cgroups are not all domains: $types"
+  [ -z "$(docker exec dind cat /sys/fs/cgroup/cgroup.procs)" ] || fail "dind's root cgroup holds processes"
+  docker exec dind docker rm -f inner >/dev/null
 }
 check_main_job_evidence() {
   docker logs --tail 20 dind 2>&1 | sed 's/^/  log: /'
@@ -260,31 +271,25 @@ check_sysctl_isolation_evidence() {
 
 # containerd restarted under running jsysbox containers (an upgrade, `jsysbox install --containerd`): its shims must be
 # found again, so the containers stay Docker's (docker exec, docker rm -f kills them). containerd 1.6/1.7 ask each shim
-# for its pids at start (`runc ps`) and drop a shim whose answer fails as leaked: its container runs on, orphaned.
-# Known bug, found here (2026-12-05): on cgroup v2 an inner runc that cannot enable controllers in a cgroup holding
-# processes makes its cgroups threaded, and runc ps of the outer container then fails ("read .../docker/cgroup.procs:
-# operation not supported") — the main job's dind after its inner docker run. Such a container is named in a NOTE and
-# removed before the restart (it would be orphaned); every other running container must keep its task.
+# for its pids at start (`runc ps`) and drop a shim whose answer fails as leaked: its container runs on, orphaned. The
+# main job's dind, whose inner engine ran containers, is the case that once failed here (its inner cgroups were
+# threaded: "read .../docker/cgroup.procs: operation not supported"): runc ps must work for every running container.
 check_containerd_restart() {
   docker run -d --runtime=jsysbox --name cr jsysbox/busybox sleep 100000
-  local id pids state running kept=
+  local id pids state running
   running=$(docker ps -q --no-trunc)
   for id in $running; do
     state=$(find /run -maxdepth 6 -type f -name state.json -path "*/$id/*" 2>/dev/null | head -n 1)
-    pids=$(runc --root "$(dirname "$(dirname "$state")")" --systemd-cgroup ps --format json "$id" 2>&1) || {
-      note "known bug: containerd would drop ${id:0:12} at its restart: runc ps fails: $pids (init's cgroup: $(cat "/proc/$(docker inspect -f '{{.State.Pid}}' "$id")/cgroup")); removed first"
-      docker rm -f "$id" >/dev/null
-      continue
-    }
+    pids=$(runc --root "$(dirname "$(dirname "$state")")" --systemd-cgroup ps --format json "$id" 2>&1) \
+      || fail "runc ps of ${id:0:12} fails (containerd would drop it at its restart): $pids (init's cgroup: $(cat "/proc/$(docker inspect -f '{{.State.Pid}}' "$id")/cgroup"))"
     echo "${id:0:12}: runc ps: $pids"
-    kept="$kept $id"
   done
   systemctl restart containerd
   wait_for 120 "containerd answers" ctr version
   sleep 5
   local tasks
   tasks=$(ctr -n moby tasks ls)
-  for id in $kept; do
+  for id in $running; do
     grep -q "^$id " <<<"$tasks" || fail "containerd lost the task of container ${id:0:12} after its restart"
     docker exec "$id" true || fail "docker exec into ${id:0:12} failed after containerd's restart"
   done
@@ -308,9 +313,8 @@ check_podman() {
   driver=$(docker exec pm podman info --format '{{.Store.GraphDriverName}}')
   echo "podman storage driver: $driver"
   [ "$driver" = overlay ] || fail "rootful podman uses '$driver', not overlay"
-  # Podman's warnings go to stderr, kept apart: on cgroup v2 rootful podman warns that it cannot enable controllers in
-  # the container's root cgroup (it holds the container's processes: cgroup v2's no-internal-processes rule) and runs
-  # conmon without them, as it does in any container whose init stays in the root cgroup.
+  # Podman's warnings go to stderr, kept apart and shown in a NOTE. (It once warned that it could not enable
+  # controllers in the container's root cgroup, which then held the container's processes; now they are in init.scope.)
   out=$(docker exec pm podman run --rm localhost/busybox echo rootful-ok 2>"$logs/podman.err") \
     || fail "rootful podman run failed: $out $(cat "$logs/podman.err")"
   [ ! -s "$logs/podman.err" ] || note "rootful podman warned: $(tr '\n' ' ' <"$logs/podman.err" | cut -c1-300)"

@@ -1,5 +1,7 @@
 package io.jsysbox.fs;
 
+import io.jsysbox.api.ContainerCgroup;
+
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -42,7 +44,7 @@ record CgroupDirs(boolean v2, Map<String, Path> byController) {
                 continue;
             }
             if (f[1].isEmpty()) {
-                unified = dirIn(mounts, "cgroup2", null, f[2]);
+                unified = dirIn(mounts, "cgroup2", null, containerTop(f[2]));
                 continue;
             }
             for (String controller : f[1].split(",")) {
@@ -61,6 +63,12 @@ record CgroupDirs(boolean v2, Map<String, Path> byController) {
             return new CgroupDirs(false, v1);
         }
         return new CgroupDirs(true, Map.of("", unified));
+    }
+
+    /** The container's own cgroup, where its limits are: the manager moves its processes one level down (v2). */
+    private static String containerTop(String path) {
+        String leaf = "/" + ContainerCgroup.INIT_LEAF;
+        return path.endsWith(leaf) && path.length() > leaf.length() ? path.substring(0, path.length() - leaf.length()) : path;
     }
 
     /** The host dir of {@code path} in a mounted hierarchy of {@code type} (with {@code controller} for v1). */

@@ -50,6 +50,15 @@ class CgroupDirsTest {
     }
 
     @Test
+    void v2LimitsAreReadAboveTheLeafTheContainersProcessesMovedTo() {
+        String mounts = "30 25 0:26 / /sys/fs/cgroup rw - cgroup2 cgroup2 rw,nsdelegate\n";
+        assertEquals(Path.of("/sys/fs/cgroup/system.slice/docker-c1.scope"),
+                CgroupDirs.parse("0::/system.slice/docker-c1.scope/init.scope\n", mounts).byController().get(""));
+        assertEquals(Path.of("/sys/fs/cgroup/system.slice/docker-c1.scope"),
+                CgroupDirs.parse("0::/system.slice/docker-c1.scope\n", mounts).byController().get(""));
+    }
+
+    @Test
     void filePathsByController() {
         CgroupDirs dirs = CgroupDirs.parse("4:memory:/x\n", HYBRID_MOUNTS);
         assertTrue(dirs.path("cpuset.cpus").isEmpty(), "no cpuset dir known");
