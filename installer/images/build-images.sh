@@ -6,6 +6,8 @@
 #   jsysbox/systemd:latest  Debian bookworm + systemd (CMD /sbin/init) + docker.io as a systemd service, with the
 #                           busybox tarball at /opt/jsysbox/busybox-rootfs.tar; stop signal SIGRTMIN+3.
 #   jsysbox/jdk:latest      jsysbox/dind's engine and init, plus OpenJDK 17 and Maven (Testcontainers inside).
+#   jsysbox/dind-sid:latest jsysbox/dind's init on Debian sid: a current engine inside (Docker 28, containerd 2.x,
+#                           runc 1.3), as users' docker:dind images have.
 #   jsysbox/podman:latest   Debian bookworm + podman (netavark, slirp4netns, uidmap), the busybox tarball, and a user `builder`
 #                           (uid 1000) with subordinate ids 10000-59999 for rootless podman; CMD sleep infinity.
 # An image is rebuilt only when its io.jsysbox.build label differs from the hash of this script.
@@ -16,6 +18,8 @@ cache=/var/cache/jsysbox
 dind_packages=docker.io,docker-compose,iptables,procps,iproute2,ca-certificates,tini
 systemd_packages=systemd,systemd-sysv,dbus,docker.io,iptables,procps,iproute2
 jdk_packages=$dind_packages,openjdk-17-jdk-headless,maven
+# sid ships the docker CLI apart (docker-cli), and no docker-compose v1.
+dind_sid_packages=docker.io,docker-cli,iptables,procps,iproute2,ca-certificates,tini
 podman_packages=podman,netavark,aardvark-dns,slirp4netns,uidmap,iptables,procps,iproute2,ca-certificates
 mirror=${JSYSBOX_DEBIAN_MIRROR:-http://deb.debian.org/debian}
 build_hash=$(sha256sum "$0" | cut -c1-16)
@@ -104,20 +108,23 @@ build_busybox() {
   echo "built jsysbox/busybox:latest"
 }
 
-# debootstrap_rootfs NAME PACKAGES: a Debian bookworm rootfs with PACKAGES at $cache/NAME-rootfs (kept between runs,
-# rebuilt when PACKAGES change), plus the busybox tarball images seed their inner engine with. Prints its path.
+# debootstrap_rootfs NAME PACKAGES [SUITE]: a Debian SUITE (bookworm) rootfs with PACKAGES at $cache/NAME-rootfs (kept
+# between runs, rebuilt when PACKAGES or SUITE change), plus the busybox tarball images seed their inner engine with.
+# Prints its path.
 debootstrap_rootfs() {
-  local rootfs=$cache/$1-rootfs packages=$2
-  if [ ! -f "$rootfs/.jsysbox-packages" ] || [ "$(cat "$rootfs/.jsysbox-packages")" != "$packages" ]; then
-    echo "debootstrap bookworm ($packages) into $rootfs ..." >&2
+  local rootfs=$cache/$1-rootfs packages=$2 suite=${3:-bookworm}
+  if [ ! -f "$rootfs/.jsysbox-packages" ] || [ "$(cat "$rootfs/.jsysbox-packages")" != "$packages" ] \
+    || [ "$(cat "$rootfs/.jsysbox-suite" 2>/dev/null || echo bookworm)" != "$suite" ]; then
+    echo "debootstrap $suite ($packages) into $rootfs ..." >&2
     mkdir -p "$cache"
     # A half-built rootfs from an interrupted run: debootstrap output holds no mounts, and
     # --one-file-system keeps rm from ever leaving it.
     [ -e "$rootfs.tmp" ] && rm -rf --one-file-system "$rootfs.tmp"
-    debootstrap --variant=minbase --include="$packages" bookworm "$rootfs.tmp" "$mirror" >"$cache/debootstrap-$1.log" 2>&1 \
+    debootstrap --variant=minbase --include="$packages" "$suite" "$rootfs.tmp" "$mirror" >"$cache/debootstrap-$1.log" 2>&1 \
       || die "debootstrap failed; see $cache/debootstrap-$1.log"
     rm -f "$rootfs.tmp"/var/cache/apt/archives/*.deb
     echo "$packages" >"$rootfs.tmp/.jsysbox-packages"
+    echo "$suite" >"$rootfs.tmp/.jsysbox-suite"
     [ -e "$rootfs" ] && rm -rf --one-file-system "$rootfs"
     mv "$rootfs.tmp" "$rootfs"
   fi
@@ -129,17 +136,17 @@ debootstrap_rootfs() {
 
 # import_rootfs ROOTFS IMAGE CMD_JSON: the rootfs as IMAGE, labelled with this script's hash.
 import_rootfs() {
-  tar -C "$1" --numeric-owner --exclude=./.jsysbox-packages -c . |
+  tar -C "$1" --numeric-owner --exclude=./.jsysbox-packages --exclude=./.jsysbox-suite -c . |
     docker import --change "LABEL io.jsysbox.build=$build_hash" --change "CMD $3" - "$2" >/dev/null
   echo "built $2"
 }
 
-# build_engine_image NAME PACKAGES: jsysbox/NAME, a Debian rootfs whose init (tini + jsysbox-dind-init) starts an inner
-# engine seeded with busybox:latest: jsysbox/dind, and jsysbox/jdk (the same plus a JDK and Maven).
+# build_engine_image NAME PACKAGES [SUITE]: jsysbox/NAME, a Debian rootfs whose init (tini + jsysbox-dind-init) starts
+# an inner engine seeded with busybox:latest: jsysbox/dind, jsysbox/jdk (the same plus a JDK and Maven), jsysbox/dind-sid.
 build_engine_image() {
   image_is_current "jsysbox/$1:latest" && { echo "jsysbox/$1:latest is current"; return; }
   local rootfs
-  rootfs=$(debootstrap_rootfs "$1" "$2")
+  rootfs=$(debootstrap_rootfs "$1" "$2" "${3:-bookworm}")
   write_dind_init "$rootfs/usr/local/bin/jsysbox-dind-init"
   import_rootfs "$rootfs" "jsysbox/$1:latest" '["/usr/bin/tini", "--", "/usr/local/bin/jsysbox-dind-init"]'
 }
@@ -171,3 +178,4 @@ build_engine_image dind "$dind_packages"
 build_systemd
 build_podman
 build_engine_image jdk "$jdk_packages"
+build_engine_image dind-sid "$dind_sid_packages" sid
