@@ -147,6 +147,23 @@ class DevicesTest {
         assertTrue(!open.ok() && open.stderr().contains("Operation not permitted"), open.toString());
     }
 
+    /**
+     * Issue 15, item 3: the engine inside passes a device it was given on to its own container (its runc, in a user
+     * namespace, binds the system container's node in and leaves the device cgroup to the one above); a device the
+     * system container was not given is not there to pass on.
+     */
+    @Test
+    void anInnerEngineGivesTheDeviceItWasGivenToItsContainer() {
+        String given = docker.startDind("--device", KVM.toString());
+        assertEquals(hostStat("%u %g %a %t:%T", KVM) + " opened", Docker.execOk(given, "docker", "run", "--rm",
+                "--device", KVM.toString(), "busybox", "sh", "-c",
+                "echo $(stat -c '%u %g %a %t:%T' /dev/kvm) $(exec 3<>/dev/kvm && echo opened)"));
+
+        String notGiven = docker.startDind();
+        Command.Result passOn = Docker.exec(notGiven, "docker", "run", "--rm", "--device", KVM.toString(), "busybox", "true");
+        assertFalse(passOn.ok(), "an inner container got /dev/kvm, which its system container was not given: " + passOn);
+    }
+
     @Test
     void aDeviceOutsideDevIsRefusedNamingItAndNothingIsLeft() {
         Set<String> mountsBefore = Leftovers.jsysboxMounts();

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import static io.jsysbox.tests.CriPods.KUBELET_NAMESPACES;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -12,6 +13,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.jsysbox.tests.CriPods.Pod;
 import io.grpc.StatusRuntimeException;
 import io.jsysbox.tests.cri.ContainerConfig;
+import io.jsysbox.tests.cri.Device;
 import io.jsysbox.tests.cri.Int64Value;
 import io.jsysbox.tests.cri.LinuxPodSandboxConfig;
 import io.jsysbox.tests.cri.LinuxSandboxSecurityContext;
@@ -212,6 +214,23 @@ class KubernetesCriTest {
             }
         } finally {
             Command.run(Duration.ofSeconds(10), "umount", secret.toString());
+        }
+    }
+
+    /** Issue 15, item 4: a device as a device plugin hands it to the kubelet, which passes it in the CRI's devices. */
+    @Test
+    void aPodContainerThatAsksForADeviceGetsItAsWithDocker() throws IOException {
+        Path kvm = Path.of("/dev/kvm");
+        assumeTrue(Files.exists(kvm), "this host has no /dev/kvm");
+        try (Pod pod = new Pod(containerd, Containerd.HANDLER, "device", KUBELET_NAMESPACES)) {
+            ContainerConfig.Builder asking = pod.container("kvm", Containerd.SANDBOX_IMAGE)
+                    .addDevices(Device.newBuilder().setHostPath(kvm.toString()).setContainerPath("/dev/kvm").setPermissions("rw"));
+            String id = pod.start(asking.build());
+            String host = Command.run(Duration.ofSeconds(10), "stat", "-c", "%u %g %a %t:%T", kvm.toString()).assertOk().out();
+            assertEquals(host + " opened", pod.execOk(id, "sh", "-c",
+                    "echo $(stat -c '%u %g %a %t:%T' /dev/kvm) $(exec 3<>/dev/kvm && echo opened)"));
+            String other = pod.start("other", Containerd.SANDBOX_IMAGE);
+            assertTrue(pod.exec(other, "test", "-e", "/dev/kvm").getExitCode() != 0, "a container that did not ask has no /dev/kvm");
         }
     }
 
