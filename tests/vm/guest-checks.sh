@@ -441,6 +441,63 @@ check_fs_kill_evidence() {
   jsysbox_log_tails
 }
 
+# Issue 15, item 2: a CDI device (Docker 25 and later: --device VENDOR/CLASS=NAME, specs in /etc/cdi) with each kind of
+# edit a vendor's spec makes (NVIDIA's: device nodes, mounts of host libraries, environment, createContainer hooks).
+# No GPU here: the spec's node is the host's /dev/null (c 1:3) under another name, its mount a host dir, and its hook,
+# which runc runs in the container's user namespace before pivot_root, leaves a file whose owner shows who ran it.
+check_cdi() {
+  local version
+  version=$(docker version -f '{{.Server.Version}}')
+  if [ "${version%%.*}" -lt 25 ]; then note "Docker $version has no CDI (Docker 25 and later)"; return 0; fi
+  if [ "$(docker info -f '{{len .CDISpecDirs}}')" = 0 ]; then
+    # Docker 26/27 have CDI behind a feature flag: the daemon.json jsysbox install wrote gets it, and docker restarts
+    # (stopping the jsysbox containers still running: their cleanup is what no-leaks checks next).
+    grep -q '"features"' /etc/docker/daemon.json && fail "daemon.json has features without cdi: $(cat /etc/docker/daemon.json)"
+    sed -i '0,/{/s//{ "features": { "cdi": true },/' /etc/docker/daemon.json
+    note "Docker $version: CDI enabled in daemon.json (features.cdi), docker restarted"
+    systemctl restart docker
+    wait_for 120 "docker answers" docker info
+  fi
+  mkdir -p /etc/cdi /var/tmp/jsysbox-cdi /var/tmp/jsysbox-cdi-hook
+  chmod 1777 /var/tmp/jsysbox-cdi-hook
+  rm -f /var/tmp/jsysbox-cdi-hook/ran
+  echo cdi-mounted >/var/tmp/jsysbox-cdi/file
+  cat >/etc/cdi/jsysbox-test.yaml <<'EOF2'
+cdiVersion: "0.5.0"
+kind: jsysbox.test/dev
+devices:
+- name: null0
+  containerEdits:
+    deviceNodes:
+    - path: /dev/jsysbox-null0
+      hostPath: /dev/null
+    env: ["JSYSBOX_CDI_DEVICE=null0"]
+    mounts:
+    - hostPath: /var/tmp/jsysbox-cdi
+      containerPath: /opt/jsysbox-cdi
+      options: [ro, bind]
+    hooks:
+    - hookName: createContainer
+      path: /bin/sh
+      args: [sh, -c, "id -u > /var/tmp/jsysbox-cdi-hook/ran"]
+EOF2
+  local out owner
+  out=$(docker run --rm --runtime=jsysbox --device jsysbox.test/dev=null0 jsysbox/busybox sh -c \
+    'stat -c "%u %g %a %t:%T" /dev/jsysbox-null0; echo x >/dev/jsysbox-null0 && echo written; echo $JSYSBOX_CDI_DEVICE; cat /opt/jsysbox-cdi/file' 2>&1) \
+    || fail "docker run with the CDI device failed: $out"
+  echo "inside: $(tr '\n' '|' <<<"$out")"
+  [ "$out" = "$(printf '0 0 666 1:3\nwritten\nnull0\ncdi-mounted')" ] || fail "the CDI edits inside: '$out'"
+  [ -f /var/tmp/jsysbox-cdi-hook/ran ] || fail "the CDI createContainer hook did not run"
+  owner=$(stat -c %u /var/tmp/jsysbox-cdi-hook/ran)
+  echo "the hook ran as host uid $owner (uid $(cat /var/tmp/jsysbox-cdi-hook/ran) in its user namespace)"
+  [ "$owner" != 0 ] || fail "the CDI hook ran as host root"
+  rm -rf /etc/cdi/jsysbox-test.yaml /var/tmp/jsysbox-cdi /var/tmp/jsysbox-cdi-hook
+}
+check_cdi_evidence() {
+  docker info 2>&1 | grep -iA3 cdi | sed 's/^/  /'
+  journalctl -u docker --no-pager -n 100 2>&1 | grep -iE 'cdi|error' | tail -n 10 | sed 's/^/  /'
+}
+
 check_no_leaks() {
   local ids
   ids=$(docker ps -aq)
@@ -539,6 +596,7 @@ check apparmor 300 daemons-up load-images
 check exclusive-ranges 300 daemons-up load-images
 check mgr-restart 600 daemons-up load-images
 check fs-kill 600 daemons-up load-images
+check cdi 300 daemons-up load-images
 check no-leaks 300 daemons-up load-images
 
 echo "CHECKS DONE pass=$pass fail=$fail skip=$skip"

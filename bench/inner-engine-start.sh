@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# Time to a working inner engine: from `docker run -d` of jsysbox/dind to the first `docker run --rm busybox true`
+# inside that succeeds, with jsysbox against what users run without it: runc with --privileged and an anonymous
+# volume on /var/lib/docker (as docker:dind's VOLUME gives it, so the inner engine gets overlay2 there too). The same
+# image and init under both (containerd, then dockerd, then busybox imported from a tarball), runs interleaved.
+# Usage: bench/inner-engine-start.sh [N]   (N runs per runtime, default 5). Needs root and an installed jsysbox.
+set -euo pipefail
+
+n=${1:-5}
+image=jsysbox/dind:latest
+case "$n" in ''|*[!0-9]*|0) echo "inner-engine-start: N must be a positive integer, got '$n'" >&2; exit 1 ;; esac
+[ "$(id -u)" = 0 ] || { echo "inner-engine-start: run as root" >&2; exit 1; }
+docker image inspect "$image" >/dev/null 2>&1 \
+  || { echo "inner-engine-start: image $image missing: run installer/images/build-images.sh" >&2; exit 1; }
+grep -q '"jsysbox"' <<<"$(docker info --format '{{json .Runtimes}}')" \
+  || { echo "inner-engine-start: Docker has no jsysbox runtime: run installer/install.sh" >&2; exit 1; }
+
+work=$(mktemp -d)
+container=
+cleanup() {
+  [ -z "$container" ] || docker rm -f -v "$container" >/dev/null 2>&1 || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
+
+# time_to_inner_run FILE RUN-ARGS...: starts the image with RUN-ARGS, waits (up to 300 s) for an inner docker run to
+# succeed, appends the ms it took to FILE and removes the container with its anonymous volumes.
+time_to_inner_run() {
+  local out=$1 start deadline
+  shift
+  start=$(now_ms)
+  deadline=$((SECONDS + 300))
+  container=$(docker run -d --label jsysbox.test=bench "$@" "$image")
+  until docker exec "$container" docker run --rm busybox true >/dev/null 2>&1; do
+    if [ "$(docker inspect -f '{{.State.Running}}' "$container")" != true ] || [ "$SECONDS" -ge "$deadline" ]; then
+      echo "inner-engine-start: no working inner engine with '$*':" >&2
+      docker logs --tail 20 "$container" >&2 2>&1
+      exit 1
+    fi
+    sleep 0.2
+  done
+  echo $(($(now_ms) - start)) >>"$out"
+  docker rm -f -v "$container" >/dev/null
+  container=
+}
+
+# min median max of the numbers in a file
+stats() {
+  sort -n "$1" | awk '{ v[NR] = $1 } END { printf "%s %s %s\n", v[1], (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2, v[NR] }'
+}
+
+privileged=(--privileged --mount type=volume,dst=/var/lib/docker)
+echo "$image to a working inner docker run, $n runs per runtime, interleaved ..."
+for _ in $(seq "$n"); do
+  time_to_inner_run "$work/runc" "${privileged[@]}"
+  time_to_inner_run "$work/jsysbox" --runtime=jsysbox
+done
+
+read -r runc_min runc_median runc_max < <(stats "$work/runc")
+read -r jsysbox_min jsysbox_median jsysbox_max < <(stats "$work/jsysbox")
+printf '\n%-36s %8s %8s %8s\n' "" "min ms" "median" "max"
+printf '%-36s %8s %8s %8s\n' "runc --privileged (+ volume)" "$runc_min" "$runc_median" "$runc_max"
+printf '%-36s %8s %8s %8s\n' "jsysbox (unprivileged)" "$jsysbox_min" "$jsysbox_median" "$jsysbox_max"
+awk -v j="$jsysbox_median" -v r="$runc_median" 'BEGIN { printf "\nratio jsysbox/privileged runc (median): %.2f\n", (r > 0 ? j / r : 0) }'
