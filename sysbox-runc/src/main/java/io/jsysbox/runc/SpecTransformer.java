@@ -42,6 +42,8 @@ final class SpecTransformer {
     /** Where inner engines keep their data; backed by host dirs so they need no overlay-on-overlay. */
     static final String INNER_IMAGE_CACHE_OFF = "JSYSBOX_INNER_IMAGE_CACHE=off";
     private static final List<String> LOCKED_MOUNT_FLAGS = List.of("ro", "nosuid", "nodev", "noexec");
+    /** The environment variable that keeps the engine's capabilities (see {@link #grantCapabilities}). */
+    static final String HONOR_CAPABILITIES = "JSYSBOX_HONOR_CAPS";
     static final List<String> SPECIAL_MOUNT_DESTINATIONS = List.of("/var/lib/docker", "/var/lib/containerd",
             "/var/lib/containers", "/var/lib/kubelet", "/var/lib/rancher/k3s", "/var/lib/buildkit");
 
@@ -405,14 +407,35 @@ final class SpecTransformer {
      * Root (uid 0) gets every capability of the host's bounding set in its bounding, effective and permitted sets;
      * the user namespace confines them to the container. Other users keep their sets but may raise (setuid
      * binaries, file capabilities) up to the same bound. Never more than the host's bounding set: runc fails
-     * ("unable to apply caps") when asked for a capability its own process lacks.
+     * ("unable to apply caps") when asked for a capability its own process lacks. A process whose environment has
+     * {@link #HONOR_CAPABILITIES} (or Sysbox's name for it) keeps the engine's sets: --cap-drop then holds.
      */
     static void grantCapabilities(ObjectNode process, List<String> hostCapabilities) {
+        if (honorsEngineCapabilities(process)) return;
         ObjectNode capabilities = process.withObjectProperty("capabilities");
         capabilities.set("bounding", textArray(hostCapabilities));
         if (process.path("user").path("uid").asLong(0) != 0) return;
         capabilities.set("effective", textArray(hostCapabilities));
         capabilities.set("permitted", textArray(hostCapabilities));
+    }
+
+    /**
+     * Whether the process asks to keep the capabilities its engine gave it (--cap-add/--cap-drop as with runc) instead
+     * of a system container's: {@code JSYSBOX_HONOR_CAPS=true} in its environment, or {@code SYSBOX_HONOR_CAPS=true},
+     * for images made for Sysbox. docker exec's process carries the container's environment, so it follows the init.
+     */
+    static boolean honorsEngineCapabilities(JsonNode process) {
+        for (JsonNode variable : process.path("env")) {
+            String entry = variable.asText();
+            int equals = entry.indexOf('=');
+            if (equals < 0) continue;
+            String name = entry.substring(0, equals);
+            if ((name.equals(HONOR_CAPABILITIES) || name.equals("SYSBOX_HONOR_CAPS"))
+                    && entry.substring(equals + 1).equalsIgnoreCase("true")) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static ArrayNode textArray(List<String> texts) {

@@ -94,6 +94,23 @@ class SpecTransformerTest {
     }
 
     @Test
+    void aProcessThatAsksToHonorTheEnginesCapabilitiesKeepsThem() throws Exception {
+        for (String variable : List.of("JSYSBOX_HONOR_CAPS=true", "SYSBOX_HONOR_CAPS=TRUE")) {
+            ObjectNode spec = dockerSpec();
+            ObjectNode process = spec.withObjectProperty("process");
+            process.withArrayProperty("env").add("PATH=/bin").add(variable);
+            process.withObjectProperty("capabilities").set("effective", JSON.createArrayNode().add("CAP_CHOWN"));
+            JsonNode caps = SpecTransformer.transform("c1", spec, PodRole.NONE, PREPARED, HOST_CAPS, List.of()).path("process").path("capabilities");
+            assertEquals(List.of("CAP_CHOWN"), texts(caps.path("effective")), variable);
+            assertEquals(texts(spec.path("process").path("capabilities").path("bounding")), texts(caps.path("bounding")), variable);
+        }
+        ObjectNode off = dockerSpec();
+        off.withObjectProperty("process").withArrayProperty("env").add("JSYSBOX_HONOR_CAPS=false").add("X_JSYSBOX_HONOR_CAPS=true");
+        JsonNode caps = SpecTransformer.transform("c1", off, PodRole.NONE, PREPARED, HOST_CAPS, List.of()).path("process").path("capabilities");
+        assertEquals(HOST_CAPS, texts(caps.path("effective")), "only =true, and only that name, keeps the engine's");
+    }
+
+    @Test
     void nonRootKeepsItsSetsUnderTheHostsBound() throws Exception {
         ObjectNode spec = dockerSpec();
         spec.withObjectProperty("process").withObjectProperty("user").put("uid", 1000);

@@ -58,6 +58,18 @@ class LifecycleTest {
         assertEquals("CapEff:\t0000000000000000", Docker.dockerOk("exec", "-u", "1000", id, "grep", "CapEff", "/proc/self/status"));
     }
 
+    /** As Sysbox's SYSBOX_HONOR_CAPS: the engine's --cap-drop/--cap-add hold for the init and for docker exec. */
+    @Test
+    void aContainerThatAsksToHonorTheEnginesCapabilitiesGetsThemInitAndExec() {
+        String dropped = docker.startIdle(Docker.BUSYBOX_IMAGE, "-e", "JSYSBOX_HONOR_CAPS=true", "--cap-drop", "ALL");
+        assertEquals("CapEff:\t0000000000000000", Docker.execOk(dropped, "grep", "CapEff", "/proc/1/status"));
+        assertEquals("CapEff:\t0000000000000000", Docker.execOk(dropped, "grep", "CapEff", "/proc/self/status"));
+        String chownOnly = docker.startIdle(Docker.BUSYBOX_IMAGE, "-e", "SYSBOX_HONOR_CAPS=TRUE", "--cap-drop", "ALL",
+                "--cap-add", "CHOWN");
+        assertEquals("CapEff:\t0000000000000001", Docker.execOk(chownOnly, "grep", "CapEff", "/proc/1/status"));
+        assertFalse(Docker.exec(chownOnly, "mount", "-t", "tmpfs", "t", "/mnt").ok(), "mounts without CAP_SYS_ADMIN");
+    }
+
     @Test
     void dockerCpCopiesIntoAndOutOfARunningContainer() throws IOException {
         String id = docker.startIdle(Docker.BUSYBOX_IMAGE);
