@@ -52,11 +52,11 @@ if [ "${JSYSBOX_VM:-1}" != 0 ]; then
   # All three guests at once: qemu runs each guest's vCPUs on one host thread (run-guest.sh says why), so they share
   # the two cores; one after another they would take ~75 minutes (~25 each), side by side ~40. The checks' timeouts
   # are set for that (measured with four guests and the host suite at once). CI stops a run at 90 minutes: the guests must be done
-  # JSYSBOX_VM_BUDGET seconds after this script started (default 80 minutes). A guest gets what is left when it
-  # starts, less 5 minutes (about 57 when the host suite took its usual 17); a guest with less than 15 left is not run,
-  # and that counts as a failure.
+  # 5 minutes before JSYSBOX_VM_BUDGET seconds after this script started (default 85 minutes). A guest gets what is
+  # left when it starts, less those 5 minutes (about 66 when the host suite took its usual 14; a full guest run took
+  # 53-57 minutes in rehearsals); a guest with less than 15 left is not run, and that counts as a failure.
   # Each guest's output goes to its own file, printed whole when it ends.
-  budget=${JSYSBOX_VM_BUDGET:-4800}
+  budget=${JSYSBOX_VM_BUDGET:-5100}
   parallel=${JSYSBOX_VM_PARALLEL:-3}
   declare -A running=()
   vm_logs=$(mktemp -d /var/tmp/jsysbox-vm-logs.XXXXXX)
