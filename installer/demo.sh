@@ -15,8 +15,8 @@ step() { printf '\n--- %s\n' "$*"; }
 grep -q '"jsysbox"' <<<"$(docker info --format '{{json .Runtimes}}' 2>/dev/null)" \
   || die "Docker has no jsysbox runtime: run installer/install.sh first"
 
-step "building the images (skipped when current)"
-"$repo/installer/images/build-images.sh"
+step "building the image (skipped when current)"
+"$repo/installer/images/build-images.sh" dind
 
 cleanup() { docker rm -f "$name" >/dev/null 2>&1 || true; }
 trap cleanup EXIT

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Builds the test/demo images offline from Debian packages (no registry needed):
+# Builds the test/demo images offline from Debian packages (no registry needed); build-images.sh [NAME...] builds
+# only those named (busybox dind systemd podman jdk dind-sid):
 #   jsysbox/dind:latest     Debian bookworm + docker.io; tini runs jsysbox-dind-init, which starts the inner
 #                           engine and seeds it with busybox:latest from a tarball baked into the image.
 #   jsysbox/busybox:latest  busybox-static with one symlink per applet; CMD sh.
@@ -173,9 +174,18 @@ build_podman() {
   import_rootfs "$rootfs" jsysbox/podman:latest '["sleep", "infinity"]'
 }
 
-build_busybox
-build_engine_image dind "$dind_packages"
-build_systemd
-build_podman
-build_engine_image jdk "$jdk_packages"
-build_engine_image dind-sid "$dind_sid_packages" sid
+# build-images.sh [NAME...]: the images named (busybox dind systemd podman jdk dind-sid), all of them by default; the
+# demo needs only dind.
+for image in "${@:-busybox dind systemd podman jdk dind-sid}"; do
+  for name in $image; do
+    case $name in
+      busybox) build_busybox ;;
+      dind) build_engine_image dind "$dind_packages" ;;
+      systemd) build_systemd ;;
+      podman) build_podman ;;
+      jdk) build_engine_image jdk "$jdk_packages" ;;
+      dind-sid) build_engine_image dind-sid "$dind_sid_packages" sid ;;
+      *) die "unknown image '$name': one of busybox dind systemd podman jdk dind-sid" ;;
+    esac
+  done
+done
