@@ -147,7 +147,7 @@ import_rootfs() {
 build_engine_image() {
   image_is_current "jsysbox/$1:latest" && { echo "jsysbox/$1:latest is current"; return; }
   local rootfs
-  rootfs=$(debootstrap_rootfs "$1" "$2" "${3:-bookworm}")
+  rootfs=$(debootstrap_rootfs "$@")
   write_dind_init "$rootfs/usr/local/bin/jsysbox-dind-init"
   import_rootfs "$rootfs" "jsysbox/$1:latest" '["/usr/bin/tini", "--", "/usr/local/bin/jsysbox-dind-init"]'
 }
@@ -174,18 +174,20 @@ build_podman() {
   import_rootfs "$rootfs" jsysbox/podman:latest '["sleep", "infinity"]'
 }
 
-# build-images.sh [NAME...]: the images named (busybox dind systemd podman jdk dind-sid), all of them by default; the
-# demo needs only dind.
-for image in "${@:-busybox dind systemd podman jdk dind-sid}"; do
-  for name in $image; do
-    case $name in
-      busybox) build_busybox ;;
-      dind) build_engine_image dind "$dind_packages" ;;
-      systemd) build_systemd ;;
-      podman) build_podman ;;
-      jdk) build_engine_image jdk "$jdk_packages" ;;
-      dind-sid) build_engine_image dind-sid "$dind_sid_packages" sid ;;
-      *) die "unknown image '$name': one of busybox dind systemd podman jdk dind-sid" ;;
-    esac
-  done
+# build-images.sh [NAME...]: the images named, all of them by default (the demo needs only dind). Every name is
+# checked before anything is built.
+images=(busybox dind systemd podman jdk dind-sid)
+[ $# = 0 ] || images=("$@")
+for name in "${images[@]}"; do
+  case $name in busybox|dind|systemd|podman|jdk|dind-sid) ;; *) die "unknown image '$name': one of busybox dind systemd podman jdk dind-sid" ;; esac
+done
+for name in "${images[@]}"; do
+  case $name in
+    busybox) build_busybox ;;
+    dind) build_engine_image dind "$dind_packages" ;;
+    systemd) build_systemd ;;
+    podman) build_podman ;;
+    jdk) build_engine_image jdk "$jdk_packages" ;;
+    dind-sid) build_engine_image dind-sid "$dind_sid_packages" sid ;;
+  esac
 done
