@@ -7,6 +7,7 @@ public final class Errno {
     public static final int ENXIO = 6;
     public static final int ESRCH = 3;
     public static final int EBADF = 9;
+    public static final int EFAULT = 14;
     public static final int EBUSY = 16;
     public static final int EEXIST = 17;
     public static final int EXDEV = 18;

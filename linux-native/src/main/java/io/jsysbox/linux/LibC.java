@@ -86,6 +86,8 @@ interface LibC extends Library {
 
     int setns(int fd, int nsType);
 
+    int fchdir(int fd);
+
     String strerror(int errno);
 
     static String strerrorOf(int errno) {

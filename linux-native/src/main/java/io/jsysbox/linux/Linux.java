@@ -80,6 +80,12 @@ public final class Linux {
                 Arch.SYS_OPEN_TREE, (long) AT_FDCWD, path.toString(), flags));
     }
 
+    /** A detached copy of the mount tree whose root {@code root} (an O_PATH descriptor) is, with its submounts. */
+    public static Fd openTreeCloneRecursive(Fd root) throws LinuxException {
+        long flags = OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE | AT_EMPTY_PATH;
+        return new Fd(checkedSyscall("open_tree(" + root + ", recursive)", Arch.SYS_OPEN_TREE, (long) root.value(), "", flags));
+    }
+
     /**
      * Makes the detached mount {@code mount} show on-disk ids through the mapping of {@code userNamespace}, and
      * private: a clone of a shared mount would otherwise join its peer group.
@@ -117,6 +123,26 @@ public final class Linux {
         if (C.unshare(CLONE_FS) != 0) throw new LinuxException("unshare(CLONE_FS)", Native.getLastError());
         if (C.setns(process.value(), CLONE_NEWNS) != 0) {
             throw new LinuxException("setns(pidfd " + process.value() + ", CLONE_NEWNS)", Native.getLastError());
+        }
+    }
+
+    /**
+     * Gives the calling thread a mount namespace of its own, a copy of the one it is in, owned by its user namespace
+     * (the host's). Use a thread that ends afterwards.
+     */
+    public static void unshareMountNamespace() throws LinuxException {
+        if (C.unshare(CLONE_NEWNS) != 0) throw new LinuxException("unshare(CLONE_NEWNS)", Native.getLastError());
+    }
+
+    /**
+     * Lazily detaches the mount whose root {@code mount} (an O_PATH descriptor) is, in the calling thread's mount
+     * namespace. umount2 takes a path: {@code hostProc}, the host's /proc opened before the thread changed namespace,
+     * names the descriptor whatever the thread's root now is. The thread's working directory is left there.
+     */
+    public static void umountDetach(Fd mount, Fd hostProc) throws LinuxException {
+        if (C.fchdir(hostProc.value()) != 0) throw new LinuxException("fchdir(" + hostProc + ")", Native.getLastError());
+        if (C.umount2("thread-self/fd/" + mount.value(), MNT_DETACH) != 0) {
+            throw new LinuxException("umount2(" + mount + ", MNT_DETACH)", Native.getLastError());
         }
     }
 

@@ -39,10 +39,8 @@ final class FilesystemService extends FilesystemGrpc.FilesystemImplBase {
         try {
             Container container = registry.register(request.getId(), request.getInitPid(), request.getInitStartTicks());
             RegisterResponse.Builder reply = RegisterResponse.newBuilder().setCgroupVersion(container.cgroups.version());
-            // The container's own view (own inodes, own page cache), e.g. <mount>/containers/<id>/proc/meminfo.
-            String view = mountDir.resolve(FsTree.CONTAINERS).resolve(container.id).toString();
             for (String path : files.paths()) {
-                reply.addPaths(VirtualPath.newBuilder().setContainerPath(path).setSource(view + path));
+                reply.addPaths(VirtualPath.newBuilder().setContainerPath(path).setSource(FsTree.source(mountDir, container.id, path).toString()));
             }
             LOG.info("registered {} in slot {} (init {}, cgroup {})", container.id, container.slot, container.initPid,
                     container.cgroups.version());

@@ -3,6 +3,7 @@ package io.jsysbox.fs;
 import io.jsysbox.procfs.VirtualFile;
 import io.jsysbox.procfs.VirtualFileRegistry;
 
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -28,6 +29,14 @@ final class FsTree {
     /** The mount root's directory of container views; the largest id slot 0 has, out of the template's range. */
     static final long CONTAINERS_ID = (1L << SLOT_SHIFT) - 1;
     static final String CONTAINERS = "containers";
+
+    /**
+     * Where file {@code path} of container {@code id} is served, under jsysbox-fs's mount {@code mountDir}: the
+     * container's own view (own inodes, own page cache), e.g. MOUNT/containers/ID/proc/meminfo.
+     */
+    static Path source(Path mountDir, String id, String path) {
+        return mountDir.resolve(CONTAINERS).resolve(id).resolve(path.substring(1));
+    }
     /**
      * The mount root and {@link #CONTAINERS}: host root's alone (as the runtime's other dirs, see RuntimeDirs). Host
      * users must neither list the containers nor read the host's view, which serves files root-only on the host.

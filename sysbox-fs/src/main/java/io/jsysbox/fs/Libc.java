@@ -60,6 +60,9 @@ final class Libc {
     private static final MethodHandle PROCESS_VM_WRITEV = downcall("process_vm_writev", FunctionDescriptor.of(
             ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG,
             ValueLayout.ADDRESS, ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG));
+    private static final MethodHandle PROCESS_VM_READV = downcall("process_vm_readv", FunctionDescriptor.of(
+            ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG,
+            ValueLayout.ADDRESS, ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG));
     private static final MethodHandle SOCKET = downcall("socket", FunctionDescriptor.of(
             ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT));
     private static final MethodHandle BIND = downcall("bind", FunctionDescriptor.of(
@@ -188,6 +191,19 @@ final class Libc {
             MemorySegment local = iovec(arena, data.address(), data.byteSize());
             MemorySegment remote = iovec(arena, remoteAddress, data.byteSize());
             return resultOrErrno(state -> (long) PROCESS_VM_WRITEV.invokeExact(state, (int) pid, local, 1L, remote, 1L,
+                    0L));
+        }
+    }
+
+    /**
+     * process_vm_readv(2) of {@code into}'s size from {@code remoteAddress} in process {@code pid}: the bytes read (fewer
+     * when the range runs into memory the process cannot read), or minus errno.
+     */
+    static long processVmReadv(long pid, MemorySegment into, long remoteAddress) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment local = iovec(arena, into.address(), into.byteSize());
+            MemorySegment remote = iovec(arena, remoteAddress, into.byteSize());
+            return resultOrErrno(state -> (long) PROCESS_VM_READV.invokeExact(state, (int) pid, local, 1L, remote, 1L,
                     0L));
         }
     }

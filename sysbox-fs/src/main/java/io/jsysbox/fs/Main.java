@@ -21,7 +21,10 @@ import picocli.CommandLine.Option;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
@@ -34,6 +37,8 @@ public final class Main implements Callable<Integer> {
     static final Path SOCKET = UnixChannels.FS_SOCKET;
     /** The name of the /dev/fuse descriptor in systemd's file descriptor store (FDNAME, LISTEN_FDNAMES). */
     static final String FUSE_FD_NAME = "fuse";
+    /** Beside the sockets: where procfs mounts for containers are made before they are moved into them. */
+    private static final String PROCFS_STAGING = "procfs-staging";
 
     @Option(names = "--socket", description = "gRPC unix socket (default: ${DEFAULT-VALUE})")
     Path socket = SOCKET;
@@ -87,10 +92,13 @@ public final class Main implements Callable<Integer> {
         Server server;
         Path agentSocket = seccompSocket != null ? seccompSocket
                 : socket.resolveSibling(UnixChannels.SECCOMP_AGENT_SOCKET.getFileName());
+        Path staging = agentSocket.resolveSibling(PROCFS_STAGING);
         try {
             // Before the gRPC socket: once jsysbox-fs answers there (the manager checks at each create), runc finds
             // the agent too.
-            SeccompAgent.serve(agentSocket, content::sysinfo);
+            ProcfsMounter mounts = ProcfsMounter.withStaging(staging,
+                    id -> registry.named(id) == null ? Optional.empty() : Optional.of(procFiles(files, id)));
+            SeccompAgent.serve(agentSocket, content::sysinfo, mounts);
             server = UnixChannels.serve(socket, List.<BindableService>of(new FilesystemService(registry, files, mountDir, version)));
         } catch (IOException | RuntimeException e) {
             session.close();
@@ -109,6 +117,12 @@ public final class Main implements Callable<Integer> {
             } catch (IOException ignored) {
                 // the next start overwrites it
             }
+            try {
+                Linux.umountDetach(staging); // a crash leaves it mounted, for the next start to take
+                Files.deleteIfExists(staging);
+            } catch (IOException ignored) {
+                // not mounted: the start failed before it
+            }
         }));
         // Under systemd (a Type=notify unit): ready, so the start job ends and the manager's unit may start. A connection
         // opened here goes into the unit's file descriptor store with it; one systemd passed back is there already (a
@@ -118,6 +132,15 @@ public final class Main implements Callable<Integer> {
         Systemd.notify(heldConnection.isPresent() ? ready : ready.storing(FUSE_FD_NAME, session.deviceFd()));
         server.awaitTermination();
         return 0;
+    }
+
+    /** Container {@code id}'s virtual files under /proc, by the path it sees them at. */
+    private Map<String, Path> procFiles(VirtualFileRegistry files, String id) {
+        Map<String, Path> procFiles = new LinkedHashMap<>();
+        for (String path : files.paths()) {
+            if (path.startsWith("/proc/")) procFiles.put(path, FsTree.source(mountDir, id, path));
+        }
+        return procFiles;
     }
 
     /**

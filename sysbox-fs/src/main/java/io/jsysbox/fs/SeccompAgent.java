@@ -25,7 +25,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * The seccomp agent: the unix socket a system container's spec names as its seccomp listenerPath. runc connects when
  * it creates the container and at each exec, sends one {@link ContainerProcessState} with the filter's notify
  * descriptor (SCM_RIGHTS); each descriptor gets a {@link SeccompSupervisor} thread, which answers sysinfo with the
- * container's values. Connections are taken one at a time: runc does not wait for an answer, its message is in the
+ * container's values and makes its procfs mounts. Connections are taken one at a time: runc does not wait for an answer, its message is in the
  * socket's buffer once its send returns. A message is read until its JSON value is complete, within {@value
  * #RECEIVE_MILLIS} ms and {@value #MAX_MESSAGE} bytes; one that is not a runtime's message is logged and dropped with
  * its descriptors, and the agent goes on. The socket is host root's alone (0600): bound, made private, then
@@ -49,18 +49,24 @@ final class SeccompAgent {
     private final int listening;
     private final SeccompSupervisor.StructSizes sizes;
     private final SeccompSupervisor.SysinfoSource source;
+    private final ProcfsMounter mounts;
     private final Warnings warnings = new Warnings();
     /** Numbers the stored listeners: a container has one per process runc started (its init, each exec). */
     private final AtomicLong stored = new AtomicLong();
 
-    private SeccompAgent(int listening, SeccompSupervisor.StructSizes sizes, SeccompSupervisor.SysinfoSource source) {
+    private SeccompAgent(int listening, SeccompSupervisor.StructSizes sizes, SeccompSupervisor.SysinfoSource source,
+            ProcfsMounter mounts) {
         this.listening = listening;
         this.sizes = sizes;
         this.source = source;
+        this.mounts = mounts;
     }
 
-    /** Listens on {@code socket} (a stale file there is replaced) and serves it on a daemon thread. */
-    static void serve(Path socket, SeccompSupervisor.SysinfoSource source) throws IOException {
+    /**
+     * Listens on {@code socket} (a stale file there is replaced) and serves it on a daemon thread: sysinfo from {@code
+     * source}, procfs mounts by {@code mounts}.
+     */
+    static void serve(Path socket, SeccompSupervisor.SysinfoSource source, ProcfsMounter mounts) throws IOException {
         SeccompSupervisor.StructSizes sizes;
         try {
             sizes = SeccompSupervisor.StructSizes.ofKernel();
@@ -83,7 +89,7 @@ final class SeccompAgent {
             Libc.close(fd);
             throw e;
         }
-        SeccompAgent agent = new SeccompAgent(fd, sizes, source);
+        SeccompAgent agent = new SeccompAgent(fd, sizes, source, mounts);
         agent.resumeStored();
         Thread.ofPlatform().daemon().name("seccomp-agent").start(agent::acceptConnections);
     }
@@ -113,7 +119,7 @@ final class SeccompAgent {
         warnings.serving(id);
         Thread.ofPlatform().daemon().name("seccomp-" + abbreviated(id)).start(() -> {
             try {
-                new SeccompSupervisor(notifyFd, id, sizes, source, warnings).run();
+                new SeccompSupervisor(notifyFd, id, sizes, source, warnings, mounts).run();
             } finally {
                 warnings.served(id);
             }

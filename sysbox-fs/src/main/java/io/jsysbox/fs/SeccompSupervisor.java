@@ -20,8 +20,9 @@ import static java.lang.foreign.MemoryLayout.PathElement.groupElement;
  * thread's carrier anyway; there is one descriptor per running container plus one per live exec, and a slow
  * container (its memory being written) never delays another's.
  *
- * <p>Per notification: only sysinfo from x86_64 code is answered (the filter notifies nothing else; an i386 caller's
- * struct sysinfo has another layout). The container's struct is written into the caller at args[0] with
+ * <p>Per notification: only sysinfo and mount from x86_64 code are answered (the filter notifies nothing else; an
+ * i386 caller's struct sysinfo has another layout, and its procfs mounts are refused by the kernel). A mount is
+ * {@link ProcfsMounter}'s; the rest of this is sysinfo's. The container's struct is written into the caller at args[0] with
  * process_vm_writev(2), which honours page protections and answers EFAULT where the kernel's own copy would fail:
  * the caller then gets EFAULT. The notification is checked live (SECCOMP_IOCTL_NOTIF_ID_VALID) before the write and
  * after it: the pid it names is the caller's only while the caller waits in the syscall, a pid freed by a caller killed
@@ -49,8 +50,8 @@ final class SeccompSupervisor implements Runnable {
     private static final VarHandle PID = NOTIFICATION.varHandle(groupElement("pid"));
     private static final VarHandle NR = NOTIFICATION.varHandle(groupElement("data"), groupElement("nr"));
     private static final VarHandle ARCH = NOTIFICATION.varHandle(groupElement("data"), groupElement("arch"));
-    private static final VarHandle FIRST_ARGUMENT = NOTIFICATION.varHandle(groupElement("data"), groupElement("args"),
-            MemoryLayout.PathElement.sequenceElement(0));
+    private static final VarHandle ARGUMENT = NOTIFICATION.varHandle(groupElement("data"), groupElement("args"),
+            MemoryLayout.PathElement.sequenceElement());
     private static final VarHandle RESPONSE_ID = RESPONSE.varHandle(groupElement("id"));
     private static final VarHandle RESPONSE_ERROR = RESPONSE.varHandle(groupElement("error"));
     private static final VarHandle RESPONSE_FLAGS = RESPONSE.varHandle(groupElement("flags"));
@@ -65,6 +66,8 @@ final class SeccompSupervisor implements Runnable {
     private static final int SECCOMP_USER_NOTIF_FLAG_CONTINUE = 1;
     private static final int AUDIT_ARCH_X86_64 = 0xc000003e;
     private static final int SYSINFO_X86_64 = 99;
+    private static final int MOUNT_X86_64 = 165;
+    private static final long PAGE = 4096;
 
     /** _IOC(direction, '!', number, size), as linux/ioctl.h builds the seccomp ioctls' numbers. */
     private static long seccompIoctl(int direction, int number, long size) {
@@ -114,14 +117,20 @@ final class SeccompSupervisor implements Runnable {
     private final StructSizes sizes;
     private final SysinfoSource source;
     private final Warnings warnings;
+    private final ProcfsMounter mounts;
 
-    /** Takes over {@code fd}, a seccomp notify descriptor of {@code containerId}'s processes (closed at the end). */
-    SeccompSupervisor(int fd, String containerId, StructSizes sizes, SysinfoSource source, Warnings warnings) {
+    /**
+     * Takes over {@code fd}, a seccomp notify descriptor of {@code containerId}'s processes (closed at the end); its
+     * procfs mounts are {@code mounts}'.
+     */
+    SeccompSupervisor(int fd, String containerId, StructSizes sizes, SysinfoSource source, Warnings warnings,
+            ProcfsMounter mounts) {
         this.fd = fd;
         this.containerId = containerId;
         this.sizes = sizes;
         this.source = source;
         this.warnings = warnings;
+        this.mounts = mounts;
     }
 
     @Override
@@ -156,7 +165,7 @@ final class SeccompSupervisor implements Runnable {
                 try {
                     answer = answer(notification, id);
                 } catch (RuntimeException | Error e) {
-                    warnings.once(containerId, "answering its sysinfo failed (" + e + "): it sees the host's");
+                    warnings.once(containerId, "answering a seccomp notification failed (" + e + "): the kernel answers it");
                     answer = Answer.CONTINUE;
                 }
                 send(response, id, answer);
@@ -168,12 +177,23 @@ final class SeccompSupervisor implements Runnable {
     }
 
     /** How a notification is answered; NONE when its caller left the syscall (nobody waits for an answer). */
-    private enum Answer { NONE, SUCCESS, EFAULT, CONTINUE }
+    record Answer(Kind kind, int errno) {
+        enum Kind { SUCCESS, ERROR, CONTINUE, NONE }
+
+        static final Answer SUCCESS = new Answer(Kind.SUCCESS, 0);
+        static final Answer CONTINUE = new Answer(Kind.CONTINUE, 0);
+        static final Answer NONE = new Answer(Kind.NONE, 0);
+
+        static Answer error(int errno) {
+            return new Answer(Kind.ERROR, errno);
+        }
+    }
 
     private Answer answer(MemorySegment notification, MemorySegment id) {
-        if ((int) ARCH.get(notification, 0L) != AUDIT_ARCH_X86_64 || (int) NR.get(notification, 0L) != SYSINFO_X86_64) {
-            return Answer.CONTINUE;
-        }
+        if ((int) ARCH.get(notification, 0L) != AUDIT_ARCH_X86_64) return Answer.CONTINUE;
+        int nr = (int) NR.get(notification, 0L);
+        if (nr == MOUNT_X86_64) return mounts.mount(containerId, new NotifiedCaller(notification, id), arguments(notification));
+        if (nr != SYSINFO_X86_64) return Answer.CONTINUE;
         int pid = (int) PID.get(notification, 0L);
         Optional<byte[]> sysinfo;
         try {
@@ -192,7 +212,7 @@ final class SeccompSupervisor implements Runnable {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment data = arena.allocate(sysinfo.get().length);
             MemorySegment.copy(sysinfo.get(), 0, data, ValueLayout.JAVA_BYTE, 0, sysinfo.get().length);
-            written = Libc.processVmWritev(pid, data, (long) FIRST_ARGUMENT.get(notification, 0L));
+            written = Libc.processVmWritev(pid, data, (long) ARGUMENT.get(notification, 0L, 0L));
         }
         if (written == -Libc.ESRCH || Libc.ioctl(fd, NOTIF_ID_VALID, id) < 0) {
             return Answer.NONE; // it left during the write
@@ -201,22 +221,70 @@ final class SeccompSupervisor implements Runnable {
             return Answer.SUCCESS;
         }
         if (written == -Libc.EFAULT || written >= 0) {
-            return Answer.EFAULT; // written >= 0: a partial write, the buffer ends in a page it cannot write
+            return Answer.error(Libc.EFAULT); // written >= 0: a partial write, the buffer ends in a page it cannot write
         }
         warnings.once(containerId, "writing sysinfo into its process " + pid + " failed with errno " + -written
                 + ": its processes see the host's");
         return Answer.CONTINUE;
     }
 
+    private static long[] arguments(MemorySegment notification) {
+        long[] arguments = new long[6];
+        for (int i = 0; i < arguments.length; i++) arguments[i] = (long) ARGUMENT.get(notification, 0L, (long) i);
+        return arguments;
+    }
+
+    /** The process a notification is from, while it waits in its syscall. */
+    private final class NotifiedCaller implements ProcfsMounter.Caller {
+        private final int pid;
+        private final MemorySegment id;
+
+        NotifiedCaller(MemorySegment notification, MemorySegment id) {
+            this.pid = (int) PID.get(notification, 0L);
+            this.id = id;
+        }
+
+        @Override
+        public int pid() {
+            return pid;
+        }
+
+        /** Read a page at a time: a string ending just before memory the caller cannot read is still read whole. */
+        @Override
+        public Optional<String> string(long address, int max) {
+            java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+            try (Arena arena = Arena.ofConfined()) {
+                MemorySegment page = arena.allocate(PAGE);
+                for (long at = address; bytes.size() < max; ) {
+                    long chunk = Math.min(PAGE - at % PAGE, max - bytes.size());
+                    long read = Libc.processVmReadv(pid, page.asSlice(0, chunk), at);
+                    if (read <= 0) return Optional.empty();
+                    for (long i = 0; i < read; i++) {
+                        byte b = page.get(ValueLayout.JAVA_BYTE, i);
+                        if (b == 0) return Optional.of(bytes.toString(java.nio.charset.StandardCharsets.UTF_8));
+                        bytes.write(b);
+                    }
+                    at += read;
+                }
+            }
+            return Optional.empty(); // longer than max
+        }
+
+        @Override
+        public boolean stillWaiting() {
+            return Libc.ioctl(fd, NOTIF_ID_VALID, id) == 0;
+        }
+    }
+
     /** SECCOMP_IOCTL_NOTIF_SEND; ENOENT (the caller is gone meanwhile) needs nothing more. */
     private void send(MemorySegment response, MemorySegment id, Answer answer) {
-        if (answer == Answer.NONE) {
+        if (answer.kind() == Answer.Kind.NONE) {
             return;
         }
-        response.fill((byte) 0); // val 0: sysinfo's result
+        response.fill((byte) 0); // val 0: the syscall's result
         RESPONSE_ID.set(response, 0L, id.get(ValueLayout.JAVA_LONG, 0));
-        RESPONSE_ERROR.set(response, 0L, answer == Answer.EFAULT ? -Libc.EFAULT : 0);
-        RESPONSE_FLAGS.set(response, 0L, answer == Answer.CONTINUE ? SECCOMP_USER_NOTIF_FLAG_CONTINUE : 0);
+        RESPONSE_ERROR.set(response, 0L, answer.kind() == Answer.Kind.ERROR ? -answer.errno() : 0);
+        RESPONSE_FLAGS.set(response, 0L, answer.kind() == Answer.Kind.CONTINUE ? SECCOMP_USER_NOTIF_FLAG_CONTINUE : 0);
         int sent = Libc.ioctl(fd, NOTIF_SEND, response);
         if (sent < 0 && sent != -Libc.ENOENT) {
             LOG.debug("container {}: answering a seccomp notification failed with errno {}", containerId, -sent);

@@ -4,6 +4,7 @@ import io.jsysbox.linux.Errno;
 import io.jsysbox.linux.Fd;
 import io.jsysbox.linux.Linux;
 import io.jsysbox.linux.LinuxException;
+import io.jsysbox.linux.LockedMounts;
 
 import java.io.IOException;
 import java.nio.file.Path;
@@ -19,9 +20,14 @@ import java.util.concurrent.atomic.AtomicReference;
  * <p>
  * The sources are cloned (open_tree) in the host's namespace; one short-lived thread then enters the
  * container's mount namespace and attaches each clone on its destination, opened without following any
- * symlink: the container's tree is hostile input, even though its code has not run yet.
+ * symlink: the container's tree is hostile input, even though its code has not run yet. Last, the container's /proc is
+ * replaced by a copy in which the kernel locks its submounts ({@link LockedMounts}): root inside cannot unmount or move
+ * the virtual files, nor bind or mount a procfs without them (jsysbox-fs makes the procfs mounts inner runtimes ask
+ * for, with the files).
  */
 final class VirtualFileMounts {
+    private static final String PROC = "/proc/";
+
     private VirtualFileMounts() {}
 
     /**
@@ -32,7 +38,8 @@ final class VirtualFileMounts {
     static int mount(long pid, String rootPath, Map<String, Path> sourceByDestination) throws IOException {
         List<Fd> clones = new ArrayList<>();
         // A pidfd names the process itself: setns through it cannot land in a namespace of a reused pid.
-        try (Fd process = Linux.pidfdOpen(pid)) {
+        try (Fd process = Linux.pidfdOpen(pid);
+             Fd hostProc = Linux.openat2(null, "/proc", Linux.O_PATH | Linux.O_DIRECTORY, Linux.RESOLVE_NO_SYMLINKS)) {
             List<String> destinations = new ArrayList<>();
             for (var entry : sourceByDestination.entrySet()) {
                 clones.add(Linux.openTreeClone(entry.getValue(), false));
@@ -42,7 +49,7 @@ final class VirtualFileMounts {
             AtomicReference<IOException> failure = new AtomicReference<>();
             Thread inside = Thread.ofPlatform().name("mount-in-" + pid).start(() -> {
                 try {
-                    mounted.set(attachAll(process, rootPath, destinations, clones));
+                    mounted.set(attachAll(process, hostProc, rootPath, destinations, clones));
                 } catch (IOException e) {
                     failure.set(e);
                 }
@@ -58,8 +65,13 @@ final class VirtualFileMounts {
         }
     }
 
+    private static Fd openProc(Fd rootDir) throws LinuxException {
+        return Linux.openat2(rootDir, "proc", Linux.O_PATH | Linux.O_DIRECTORY, Linux.RESOLVE_BENEATH | Linux.RESOLVE_NO_SYMLINKS);
+    }
+
     /** Runs on a thread of its own, which ends in the container's mount namespace. */
-    private static int attachAll(Fd process, String rootPath, List<String> destinations, List<Fd> clones) throws IOException {
+    private static int attachAll(Fd process, Fd hostProc, String rootPath, List<String> destinations, List<Fd> clones)
+            throws IOException {
         Linux.enterMountNamespace(process);
         String root = rootPath.isEmpty() ? "/" : rootPath;
         int mounted = 0;
@@ -77,6 +89,12 @@ final class VirtualFileMounts {
                 try (target) {
                     Linux.moveMount(clones.get(i), target);
                     mounted++;
+                }
+            }
+            if (destinations.stream().anyMatch(destination -> destination.startsWith(PROC))) {
+                try (Fd proc = openProc(rootDir)) {
+                    // A container without a procfs at /proc (a spec may leave it out) has nothing there to lock.
+                    if (Linux.stat(proc).mountRoot()) LockedMounts.lockSubmounts(proc, process, hostProc, () -> openProc(rootDir));
                 }
             }
         }

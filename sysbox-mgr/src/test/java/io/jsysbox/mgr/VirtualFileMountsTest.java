@@ -7,7 +7,9 @@ import org.junit.jupiter.api.Test;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -28,7 +30,10 @@ class VirtualFileMountsTest {
         Files.writeString(tmp.resolve("root/proc/meminfo"), "real\n");
         Files.createSymbolicLink(tmp.resolve("root/proc/link"), Path.of("meminfo"));
         Files.createSymbolicLink(tmp.resolve("root/escape"), Path.of("/etc"));
-        namespaceHolder = new ProcessBuilder("unshare", "--mount", "--propagation", "private", "sleep", "120").start();
+        // A container's namespaces: a user namespace of its own, owning a mount namespace in which /proc is a mount.
+        String proc = tmp.resolve("root/proc").toString();
+        namespaceHolder = new ProcessBuilder("unshare", "--user", "--map-root-user", "--mount", "--propagation", "private",
+                "sh", "-c", "mount --bind " + proc + " " + proc + " && exec sleep 120").start();
         // unshare execs sleep once the namespace exists: wait for that, not for a fixed time.
         while (namespaceHolder.isAlive() && !ProcessHandle.of(namespaceHolder.pid()).flatMap(p -> p.info().command())
                 .orElse("").endsWith("sleep")) {
@@ -53,6 +58,10 @@ class VirtualFileMountsTest {
         assertEquals(1, VirtualFileMounts.mount(namespaceHolder.pid(), tmp.resolve("root").toString(), files));
         assertEquals("virtual\n", readInNamespace(tmp.resolve("root/proc/meminfo")));
         assertEquals("real\n", Files.readString(tmp.resolve("root/proc/meminfo")), "the host's namespace is untouched");
+        String umount = inNamespace("umount", tmp.resolve("root/proc/meminfo").toString());
+        // EINVAL, which umount(8) words "not mounted" (the file still reads virtual, below).
+        assertTrue(umount.contains("Invalid argument") || umount.contains("not mounted"), "the kernel locked the file's mount: " + umount);
+        assertEquals("virtual\n", readInNamespace(tmp.resolve("root/proc/meminfo")));
     }
 
     @Test
@@ -66,10 +75,17 @@ class VirtualFileMountsTest {
     }
 
     private String readInNamespace(Path file) throws Exception {
-        Process cat = new ProcessBuilder("nsenter", "--target", Long.toString(namespaceHolder.pid()), "--mount", "cat", file.toString())
-                .redirectErrorStream(true).start();
-        String out = new String(cat.getInputStream().readAllBytes());
-        assertEquals(0, cat.waitFor(), out);
+        return inNamespace("cat", file.toString());
+    }
+
+    /** Runs {@code command} as the namespace's root (in its user namespace too); its output, whatever its status. */
+    private String inNamespace(String... command) throws Exception {
+        List<String> line = new ArrayList<>(List.of("nsenter", "--target", Long.toString(namespaceHolder.pid()), "--user",
+                "--mount", "--preserve-credentials"));
+        line.addAll(List.of(command));
+        Process process = new ProcessBuilder(line).redirectErrorStream(true).start();
+        String out = new String(process.getInputStream().readAllBytes());
+        process.waitFor();
         return out;
     }
 }

@@ -70,12 +70,14 @@ final class SpecTransformer {
     /**
      * Syscalls jsysbox-fs's seccomp agent answers for the container (SCMP_ACT_NOTIFY, descriptor handed over by runc
      * through {@link UnixChannels#SECCOMP_AGENT_SOCKET}): sysinfo, with the memory, uptime and load its /proc files
-     * show. Nothing else: a notified call costs a round trip through the agent (tens of microseconds, against well
-     * under one for the kernel's answer), so the list stays minimal. Nested containers (an inner docker, runc, podman)
-     * inherit the filter: seccomp filters stack and the kernel takes the strictest action of them all (USER_NOTIF
-     * before ALLOW), so an inner container's sysinfo describes the system container too.
+     * show, and mount, whose procfs mounts the agent makes with those files on them (the kernel refuses them inside:
+     * the container's /proc has locked mounts on it); every other mount goes on to the kernel. Nothing else: a notified
+     * call costs a round trip through the agent (tens of microseconds, against well under one for the kernel's answer),
+     * so the list stays minimal. Nested containers (an inner docker, runc, podman) inherit the filter: seccomp filters
+     * stack and the kernel takes the strictest action of them all (USER_NOTIF before ALLOW), so an inner container's
+     * sysinfo and /proc describe the system container too.
      */
-    static final List<String> NOTIFIED_SYSCALLS = List.of("sysinfo");
+    static final List<String> NOTIFIED_SYSCALLS = List.of("sysinfo", "mount");
     /** The architectures of a filter made where the spec has none: those of Docker's default profile on x86_64. */
     static final List<String> SECCOMP_ARCHITECTURES = List.of("SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32");
 
@@ -253,16 +255,6 @@ final class SpecTransformer {
     static final List<String> KERNEL_FS_MOUNTPOINTS = List.of("/sys/kernel/debug", "/sys/kernel/tracing");
 
     /**
-     * A second procfs with nothing mounted on it. Why: the kernel lets a user namespace mount a new procfs (rootless
-     * Podman's containers, nested in the container's user namespace) only if a procfs in its mount namespace is
-     * fully visible (fs/namespace.c, mount_too_revealing): the container's /proc is not — jsysbox-fs's files and
-     * Docker's masked paths sit on it, and a nested user namespace sees them as locked mounts. It shows what /proc
-     * shows without virtualization (the host's meminfo…), nothing more: writes still need host privileges. jsysbox's
-     * AppArmor profile (installer resource jsysbox-container) denies all access below it: only its presence counts.
-     */
-    static final String UNOBSCURED_PROC = "/dev/.jsysbox-proc";
-
-    /**
      * The system-container spec for container {@code id}'s {@code spec} (a transformed spec is rewritten from its
      * original). {@code kernelFsMountpoints}: those of {@link #KERNEL_FS_MOUNTPOINTS} that exist on this kernel.
      */
@@ -294,9 +286,6 @@ final class SpecTransformer {
         // Joining a network namespace from the user namespace that owns it (a pod's, a shared one), sysfs mounts.
         if (networkNamespacePath(linux).isPresent() && !sharesUserNamespace) bindHostSysfs(result.withArrayProperty("mounts"));
         placeholdKernelFileSystems(result.withArrayProperty("mounts"), kernelFsMountpoints);
-        ObjectNode unobscuredProc = result.withArrayProperty("mounts").addObject();
-        unobscuredProc.put("destination", UNOBSCURED_PROC).put("type", "proc").put("source", "proc");
-        unobscuredProc.set("options", textArray(List.of("nosuid", "noexec", "nodev")));
         SpecDevices.bindNodes(linux, result.withArrayProperty("mounts"), prepared.getDeviceNodesList());
         removeText(linux.path("readonlyPaths"), "/proc/sys");
         if (!prepared.getRootfsPath().isEmpty()) result.withObjectProperty("root").put("path", prepared.getRootfsPath());

@@ -129,7 +129,9 @@ class SpecTransformerTest {
         assertEquals(before.path("architectures"), seccomp.path("architectures"));
         ArrayNode rules = (ArrayNode) seccomp.path("syscalls");
         JsonNode allow = rules.get(rules.size() - 2);
-        assertEquals(SpecTransformer.SYSTEM_CONTAINER_SYSCALLS, texts(allow.path("names")));
+        assertEquals(SpecTransformer.SYSTEM_CONTAINER_SYSCALLS.stream()
+                .filter(name -> !SpecTransformer.NOTIFIED_SYSCALLS.contains(name)).toList(), texts(allow.path("names")),
+                "mount is notified instead");
         assertEquals("SCMP_ACT_ALLOW", allow.path("action").asText());
         assertFalse(allow.has("args"));
         for (int i = 0; i < rules.size() - 2; i++) {
@@ -147,7 +149,7 @@ class SpecTransformerTest {
     }
 
     @Test
-    void sysinfoGoesToTheAgentAndNothingElse() throws Exception {
+    void sysinfoAndMountGoToTheAgentAndNothingElse() throws Exception {
         assertTrue(texts(dockerSpec().path("linux").path("seccomp").path("syscalls").get(0).path("names"))
                 .contains("sysinfo"), "Docker's profile allows sysinfo, or this proves nothing");
         JsonNode seccomp = SpecTransformer.transform("c1", dockerSpec(), PodRole.NONE, PREPARED, HOST_CAPS, List.of())
@@ -159,6 +161,7 @@ class SpecTransformerTest {
         assertEquals(notifyRule(), rules.get(rules.size() - 1));
         for (int i = 0; i < rules.size() - 1; i++) {
             assertFalse(texts(rules.get(i).path("names")).contains("sysinfo"), "sysinfo still in rule " + i);
+            assertFalse(texts(rules.get(i).path("names")).contains("mount"), "mount still in rule " + i);
         }
     }
 
@@ -181,7 +184,7 @@ class SpecTransformerTest {
     }
 
     @Test
-    void specWithoutSeccompGetsAFilterThatOnlyNotifiesSysinfo() throws Exception {
+    void specWithoutSeccompGetsAFilterThatOnlyNotifiesSysinfoAndMount() throws Exception {
         ObjectNode spec = dockerSpec();
         spec.withObjectProperty("linux").remove("seccomp");
         ObjectNode transformed = SpecTransformer.transform("c1", spec, PodRole.NONE, PREPARED, HOST_CAPS, List.of());
@@ -213,7 +216,7 @@ class SpecTransformerTest {
 
     private static ObjectNode notifyRule() {
         ObjectNode rule = JSON.createObjectNode();
-        rule.set("names", JSON.valueToTree(List.of("sysinfo")));
+        rule.set("names", JSON.valueToTree(List.of("sysinfo", "mount")));
         return rule.put("action", "SCMP_ACT_NOTIFY");
     }
 
@@ -305,7 +308,7 @@ class SpecTransformerTest {
     void specialMountsAreAppendedAndReplacementsSwapSources() throws Exception {
         JsonNode before = dockerSpec().path("mounts");
         JsonNode mounts = SpecTransformer.transform("c1", dockerSpec(), PodRole.NONE, PREPARED, HOST_CAPS, List.of()).path("mounts");
-        assertEquals(before.size() + 2 + 1, mounts.size(), "two special mounts and the unobscured procfs");
+        assertEquals(before.size() + 2, mounts.size(), "two special mounts");
         assertEquals(JSON.readTree("{\"destination\":\"/var/lib/docker\",\"type\":\"bind\",\"source\":\"/var/lib/jsysbox/c/docker\",\"options\":[\"rbind\",\"rw\"]}"),
                 mounts.get(before.size()));
         assertEquals("/var/lib/containerd", mounts.get(before.size() + 1).path("destination").asText());
@@ -370,7 +373,7 @@ class SpecTransformerTest {
         JsonNode twice = SpecTransformer.transform("c1", once, PodRole.NONE, second, HOST_CAPS, List.of());
         assertEquals(dockerSpec().path("root"), twice.path("root"));
         assertEquals("/tmp", twice.path("mounts").get(7).path("source").asText());
-        assertEquals(dockerSpec().path("mounts").size() + 1, twice.path("mounts").size(), "plus the unobscured procfs, once");
+        assertEquals(dockerSpec().path("mounts").size(), twice.path("mounts").size(), "no mount added twice");
     }
 
     @Test
@@ -544,9 +547,12 @@ class SpecTransformerTest {
     }
 
     @Test
-    void aSecondProcfsLetsNestedUserNamespacesMountTheirOwn() throws Exception {
-        JsonNode proc = mountAt(SpecTransformer.transform("c1", dockerSpec(), PodRole.NONE, PREPARED, HOST_CAPS, List.of()), SpecTransformer.UNOBSCURED_PROC);
-        assertEquals("proc", proc.path("type").asText());
-        assertFalse(texts(proc.path("options")).contains("ro"), "a read-only one would not let a read-write procfs be mounted");
+    void noProcfsButTheContainersOwn() throws Exception {
+        JsonNode mounts = SpecTransformer.transform("c1", dockerSpec(), PodRole.NONE, PREPARED, HOST_CAPS, List.of()).path("mounts");
+        List<String> procfs = new ArrayList<>();
+        mounts.forEach(mount -> {
+            if (mount.path("type").asText().equals("proc")) procfs.add(mount.path("destination").asText());
+        });
+        assertEquals(List.of("/proc"), procfs, "a procfs without the virtual files would show the host's");
     }
 }
