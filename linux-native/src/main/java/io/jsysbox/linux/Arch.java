@@ -10,6 +10,7 @@ final class Arch {
     static final long SYS_OPENAT2 = 437;
     static final long SYS_MOUNT_SETATTR = 442;
     static final long SYS_PIDFD_OPEN = 434;
+    static final long SYS_PIDFD_GETFD = 438;
 
     /** O_DIRECTORY and O_NOFOLLOW: asm-generic values on aarch64, legacy values on x86_64. */
     static final int O_DIRECTORY;

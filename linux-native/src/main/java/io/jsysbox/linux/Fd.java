@@ -31,6 +31,13 @@ public final class Fd implements AutoCloseable {
         return name.isEmpty() ? base : base + "/" + name;
     }
 
+    /** Gives the descriptor up to the caller, who closes it: this no longer does. */
+    public synchronized int release() {
+        int released = value();
+        closed = true;
+        return released;
+    }
+
     @Override
     public synchronized void close() {
         if (!closed) {

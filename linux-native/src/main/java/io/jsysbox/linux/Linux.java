@@ -668,6 +668,12 @@ public final class Linux {
         return new Fd(checkedSyscall("pidfd_open(" + pid + ")", Arch.SYS_PIDFD_OPEN, pid, 0L));
     }
 
+    /** A duplicate of descriptor {@code fd} of the process {@code process} (a pidfd) names: pidfd_getfd(2), kernel ≥ 5.6. */
+    public static Fd pidfdGetfd(Fd process, int fd) throws LinuxException {
+        return new Fd(checkedSyscall("pidfd_getfd(" + process + ", " + fd + ")", Arch.SYS_PIDFD_GETFD, (long) process.value(),
+                (long) fd, 0L));
+    }
+
     /** Blocks the calling thread until {@code fd} is readable (for a pidfd: until the process has exited). */
     public static void awaitReadable(Fd fd) throws LinuxException {
         final short pollIn = 1;

@@ -37,7 +37,7 @@ public final class Main implements Callable<Integer> {
     static final Path SOCKET = UnixChannels.FS_SOCKET;
     /** The name of the /dev/fuse descriptor in systemd's file descriptor store (FDNAME, LISTEN_FDNAMES). */
     static final String FUSE_FD_NAME = "fuse";
-    /** Beside the sockets: where procfs mounts for containers are made before they are moved into them. */
+    /** Beside the sockets: where procfs and sysfs mounts for containers are made before they are moved into them. */
     private static final String PROCFS_STAGING = "procfs-staging";
 
     @Option(names = "--socket", description = "gRPC unix socket (default: ${DEFAULT-VALUE})")
@@ -96,8 +96,8 @@ public final class Main implements Callable<Integer> {
         try {
             // Before the gRPC socket: once jsysbox-fs answers there (the manager checks at each create), runc finds
             // the agent too.
-            ProcfsMounter mounts = ProcfsMounter.withStaging(staging,
-                    id -> registry.named(id) == null ? Optional.empty() : Optional.of(procFiles(files, id)));
+            KernelFsMounter mounts = KernelFsMounter.withStaging(staging,
+                    (id, kind) -> registry.named(id) == null ? Optional.empty() : Optional.of(filesBelow(files, id, kind.prefix)));
             SeccompAgent.serve(agentSocket, content::sysinfo, mounts);
             server = UnixChannels.serve(socket, List.<BindableService>of(new FilesystemService(registry, files, mountDir, version)));
         } catch (IOException | RuntimeException e) {
@@ -134,13 +134,13 @@ public final class Main implements Callable<Integer> {
         return 0;
     }
 
-    /** Container {@code id}'s virtual files under /proc, by the path it sees them at. */
-    private Map<String, Path> procFiles(VirtualFileRegistry files, String id) {
-        Map<String, Path> procFiles = new LinkedHashMap<>();
+    /** Container {@code id}'s virtual files below {@code prefix} (/proc/, /sys/), by the path it sees them at. */
+    private Map<String, Path> filesBelow(VirtualFileRegistry files, String id, String prefix) {
+        Map<String, Path> below = new LinkedHashMap<>();
         for (String path : files.paths()) {
-            if (path.startsWith("/proc/")) procFiles.put(path, FsTree.source(mountDir, id, path));
+            if (path.startsWith(prefix)) below.put(path, FsTree.source(mountDir, id, path));
         }
-        return procFiles;
+        return below;
     }
 
     /**

@@ -1,6 +1,9 @@
 package io.jsysbox.fs;
 
+import io.jsysbox.api.ListenerIndex;
 import io.jsysbox.api.RuntimeDirs;
+import io.jsysbox.linux.Fd;
+import io.jsysbox.linux.Linux;
 import io.jsysbox.linux.LinuxException;
 import io.jsysbox.linux.Systemd;
 import org.slf4j.Logger;
@@ -19,6 +22,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -32,7 +36,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * listened on, so that no one else ever connects.
  *
  * <p>The notify descriptors live in this process: when jsysbox-fs exits, the filters of running containers have no
- * listener and the kernel fails their sysinfo calls with ENOSYS until the containers are restarted.
+ * listener and the kernel fails their notified calls with ENOSYS until the containers are restarted, unless a copy is
+ * kept elsewhere: in systemd's file descriptor store, or else by the manager ({@link ListenerIndex}), from which the
+ * next jsysbox-fs takes them back.
  */
 final class SeccompAgent {
     private static final Logger LOG = LoggerFactory.getLogger(SeccompAgent.class);
@@ -47,16 +53,20 @@ final class SeccompAgent {
     private static final String STORED_PREFIX = "seccomp.";
 
     private final int listening;
+    /** This daemon's listeners, by descriptor, as {@link #index} lists them for the manager. */
+    private final Map<Integer, String> held = new TreeMap<>();
+    private final Path index;
     private final SeccompSupervisor.StructSizes sizes;
     private final SeccompSupervisor.SysinfoSource source;
-    private final ProcfsMounter mounts;
+    private final KernelFsMounter mounts;
     private final Warnings warnings = new Warnings();
     /** Numbers the stored listeners: a container has one per process runc started (its init, each exec). */
     private final AtomicLong stored = new AtomicLong();
 
-    private SeccompAgent(int listening, SeccompSupervisor.StructSizes sizes, SeccompSupervisor.SysinfoSource source,
-            ProcfsMounter mounts) {
+    private SeccompAgent(int listening, Path index, SeccompSupervisor.StructSizes sizes,
+            SeccompSupervisor.SysinfoSource source, KernelFsMounter mounts) {
         this.listening = listening;
+        this.index = index;
         this.sizes = sizes;
         this.source = source;
         this.mounts = mounts;
@@ -66,7 +76,7 @@ final class SeccompAgent {
      * Listens on {@code socket} (a stale file there is replaced) and serves it on a daemon thread: sysinfo from {@code
      * source}, procfs mounts by {@code mounts}.
      */
-    static void serve(Path socket, SeccompSupervisor.SysinfoSource source, ProcfsMounter mounts) throws IOException {
+    static void serve(Path socket, SeccompSupervisor.SysinfoSource source, KernelFsMounter mounts) throws IOException {
         SeccompSupervisor.StructSizes sizes;
         try {
             sizes = SeccompSupervisor.StructSizes.ofKernel();
@@ -89,7 +99,7 @@ final class SeccompAgent {
             Libc.close(fd);
             throw e;
         }
-        SeccompAgent agent = new SeccompAgent(fd, sizes, source, mounts);
+        SeccompAgent agent = new SeccompAgent(fd, socket.resolveSibling(ListenerIndex.FILESYSTEM), sizes, source, mounts);
         agent.resumeStored();
         Thread.ofPlatform().daemon().name("seccomp-agent").start(agent::acceptConnections);
     }
@@ -117,13 +127,26 @@ final class SeccompAgent {
     /** Answers the notifications on {@code notifyFd}, of container {@code id}, on a thread of its own. */
     private void supervise(String id, int notifyFd) {
         warnings.serving(id);
+        indexed(notifyFd, id);
         Thread.ofPlatform().daemon().name("seccomp-" + abbreviated(id)).start(() -> {
             try {
                 new SeccompSupervisor(notifyFd, id, sizes, source, warnings, mounts).run();
             } finally {
+                indexed(notifyFd, null);
                 warnings.served(id);
             }
         });
+    }
+
+    /** Lists {@code fd} as {@code id}'s listener in the index file (null: no longer held). */
+    private synchronized void indexed(int fd, String id) {
+        if (id == null) held.remove(fd);
+        else held.put(fd, id);
+        try {
+            ListenerIndex.write(index, held);
+        } catch (IOException e) {
+            LOG.warn("writing {} failed ({}): the manager keeps no copy of new listeners", index, e.getMessage());
+        }
     }
 
     /**
@@ -147,9 +170,17 @@ final class SeccompAgent {
         }
     }
 
-    /** Takes up the listeners a previous jsysbox-fs stored ({@link #storeForRestart}), which systemd passed back. */
+    /**
+     * Takes up the listeners a previous jsysbox-fs stored ({@link #storeForRestart}), which systemd passed back; without
+     * those, the manager's copies ({@link ListenerIndex}).
+     */
     private void resumeStored() {
-        for (Systemd.Passed passed : Systemd.passedDescriptors(STORED_PREFIX)) {
+        List<Systemd.Passed> stored = Systemd.passedDescriptors(STORED_PREFIX);
+        if (stored.isEmpty()) {
+            resumeFromManager();
+            return;
+        }
+        for (Systemd.Passed passed : stored) {
             String id = passed.name().substring(STORED_PREFIX.length(), passed.name().lastIndexOf('.'));
             if (!isSeccompNotify(passed.fd())) {
                 LOG.warn("stored descriptor {} is not a seccomp listener: left alone", passed.name());
@@ -157,6 +188,29 @@ final class SeccompAgent {
             }
             LOG.info("container {}: answering sysinfo again, with the listener a previous jsysbox-fs kept", id);
             supervise(id, passed.fd());
+        }
+    }
+
+    /** Takes copies of the listeners the manager lists (mgr.listeners beside its pid file), while it runs. */
+    private void resumeFromManager() {
+        try {
+            Map<Integer, String> copies = ListenerIndex.read(index.resolveSibling(ListenerIndex.MANAGER));
+            if (copies.isEmpty()) return;
+            long manager = Long.parseLong(Files.readString(index.resolveSibling("mgr.pid")).strip());
+            try (Fd process = Linux.pidfdOpen(manager)) {
+                for (var copy : copies.entrySet()) {
+                    Fd listener = Linux.pidfdGetfd(process, copy.getKey());
+                    if (!isSeccompNotify(listener.value())) {
+                        listener.close(); // the manager let it go since it wrote the list
+                        continue;
+                    }
+                    LOG.info("container {}: answering its notifications again, with the listener the manager kept", copy.getValue());
+                    supervise(copy.getValue(), listener.release());
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            LOG.warn("taking back the seccomp listeners the manager kept failed ({}): running containers' mount and "
+                    + "sysinfo fail with ENOSYS until they restart", e.toString());
         }
     }
 

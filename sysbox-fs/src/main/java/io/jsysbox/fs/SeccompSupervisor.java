@@ -22,7 +22,7 @@ import static java.lang.foreign.MemoryLayout.PathElement.groupElement;
  *
  * <p>Per notification: only sysinfo and mount from x86_64 code are answered (the filter notifies nothing else; an
  * i386 caller's struct sysinfo has another layout, and its procfs mounts are refused by the kernel). A mount is
- * {@link ProcfsMounter}'s; the rest of this is sysinfo's. The container's struct is written into the caller at args[0] with
+ * {@link KernelFsMounter}'s; the rest of this is sysinfo's. The container's struct is written into the caller at args[0] with
  * process_vm_writev(2), which honours page protections and answers EFAULT where the kernel's own copy would fail:
  * the caller then gets EFAULT. The notification is checked live (SECCOMP_IOCTL_NOTIF_ID_VALID) before the write and
  * after it: the pid it names is the caller's only while the caller waits in the syscall, a pid freed by a caller killed
@@ -117,14 +117,14 @@ final class SeccompSupervisor implements Runnable {
     private final StructSizes sizes;
     private final SysinfoSource source;
     private final Warnings warnings;
-    private final ProcfsMounter mounts;
+    private final KernelFsMounter mounts;
 
     /**
      * Takes over {@code fd}, a seccomp notify descriptor of {@code containerId}'s processes (closed at the end); its
      * procfs mounts are {@code mounts}'.
      */
     SeccompSupervisor(int fd, String containerId, StructSizes sizes, SysinfoSource source, Warnings warnings,
-            ProcfsMounter mounts) {
+            KernelFsMounter mounts) {
         this.fd = fd;
         this.containerId = containerId;
         this.sizes = sizes;
@@ -235,7 +235,7 @@ final class SeccompSupervisor implements Runnable {
     }
 
     /** The process a notification is from, while it waits in its syscall. */
-    private final class NotifiedCaller implements ProcfsMounter.Caller {
+    private final class NotifiedCaller implements KernelFsMounter.Caller {
         private final int pid;
         private final MemorySegment id;
 

@@ -20,7 +20,10 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 
-/** jsysbox-fs as the manager uses it: gRPC on its socket for registration, {@link VirtualFileMounts} for the mounts. */
+/**
+ * jsysbox-fs as the manager uses it: gRPC on its socket for registration, {@link VirtualFileMounts} for the mounts,
+ * {@link ListenerCopies} for copies of its seccomp listeners.
+ */
 final class FilesystemDaemon implements VirtualFiles, AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(FilesystemDaemon.class);
     private static final long DEADLINE_SECONDS = 10;
@@ -29,8 +32,12 @@ final class FilesystemDaemon implements VirtualFiles, AutoCloseable {
     private final ManagedChannel channel;
     private final FilesystemGrpc.FilesystemBlockingStub stub;
 
-    FilesystemDaemon(Path socket) {
+    private final ListenerCopies listenerCopies;
+
+    /** jsysbox-fs on {@code socket}; its seccomp listeners are copied into {@code listenerCopies}. */
+    FilesystemDaemon(Path socket, ListenerCopies listenerCopies) {
         this.socket = socket;
+        this.listenerCopies = listenerCopies;
         this.channel = UnixChannels.connect(socket);
         this.stub = FilesystemGrpc.newBlockingStub(channel);
     }
@@ -47,7 +54,9 @@ final class FilesystemDaemon implements VirtualFiles, AutoCloseable {
         Map<String, Path> sources = new LinkedHashMap<>();
         for (VirtualPath path : registered.getPathsList()) sources.put(path.getContainerPath(), Path.of(path.getSource()));
         try {
-            return VirtualFileMounts.mount(pid, rootPath, sources);
+            int mounted = VirtualFileMounts.mount(pid, rootPath, sources);
+            listenerCopies.takeLater(id);
+            return mounted;
         } catch (IOException e) {
             throw new ManagerException(Status.Code.FAILED_PRECONDITION,
                     "cannot mount the virtual /proc and /sys files of " + id + " (pid " + pid + "): " + e.getMessage(), e);
@@ -56,6 +65,7 @@ final class FilesystemDaemon implements VirtualFiles, AutoCloseable {
 
     @Override
     public void detach(String id) {
+        listenerCopies.release(id);
         try {
             call("unregister container " + id, stub -> stub.unregister(UnregisterRequest.newBuilder().setId(id).build()));
         } catch (ManagerException e) {

@@ -2,6 +2,7 @@ package io.jsysbox.mgr;
 
 import io.grpc.BindableService;
 import io.grpc.Server;
+import io.jsysbox.api.ListenerIndex;
 import io.jsysbox.api.RuntimeDirs;
 import io.jsysbox.api.UnixChannels;
 import io.jsysbox.linux.Systemd;
@@ -69,7 +70,8 @@ public final class Main implements Callable<Integer> {
             return 1;
         }
         String version = new Version().getVersion()[0];
-        FilesystemDaemon filesystem = new FilesystemDaemon(fsSocket);
+        ListenerCopies listenerCopies = new ListenerCopies(fsSocket.getParent(), socket.resolveSibling(ListenerIndex.MANAGER));
+        FilesystemDaemon filesystem = new FilesystemDaemon(fsSocket, listenerCopies);
         ContainerManager manager = new ContainerManager(allocator, new StateStore(stateDir.resolve("state.json")), stateDir, mountDir,
                 filesystem, version);
         manager.start();
@@ -78,6 +80,7 @@ public final class Main implements Callable<Integer> {
         every("inner-image-cache-gc", Duration.ofMinutes(1), manager::collectGarbage);
         Server server = UnixChannels.serve(socket, List.<BindableService>of(new ManagerService(manager)));
         RuntimeDirs.writePrivately(pidFile, ProcessHandle.current().pid() + "\n");
+        listenerCopies.start();
         log.info("jsysbox-mgr {} listening on {} (pool: {} ranges of {} from uid {} / gid {})", version, socket,
                 allocator.slots(), IdRangeAllocator.RANGE_SIZE, allocator.uidPool().start(), allocator.gidPool().start());
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {

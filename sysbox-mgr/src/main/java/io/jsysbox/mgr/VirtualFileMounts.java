@@ -20,13 +20,14 @@ import java.util.concurrent.atomic.AtomicReference;
  * <p>
  * The sources are cloned (open_tree) in the host's namespace; one short-lived thread then enters the
  * container's mount namespace and attaches each clone on its destination, opened without following any
- * symlink: the container's tree is hostile input, even though its code has not run yet. Last, the container's /proc is
- * replaced by a copy in which the kernel locks its submounts ({@link LockedMounts}): root inside cannot unmount or move
- * the virtual files, nor bind or mount a procfs without them (jsysbox-fs makes the procfs mounts inner runtimes ask
- * for, with the files).
+ * symlink: the container's tree is hostile input, even though its code has not run yet. Last, the container's /proc and
+ * /sys are replaced by copies in which the kernel locks their submounts ({@link LockedMounts}): root inside cannot
+ * unmount or move the virtual files, nor bind or mount a procfs or sysfs without them (jsysbox-fs makes the procfs and
+ * sysfs mounts inner runtimes ask for, with the files).
  */
 final class VirtualFileMounts {
-    private static final String PROC = "/proc/";
+    /** The mounts whose virtual files are locked: the container's procfs and sysfs. */
+    private static final List<String> LOCKED_TOPS = List.of("proc", "sys");
 
     private VirtualFileMounts() {}
 
@@ -65,8 +66,8 @@ final class VirtualFileMounts {
         }
     }
 
-    private static Fd openProc(Fd rootDir) throws LinuxException {
-        return Linux.openat2(rootDir, "proc", Linux.O_PATH | Linux.O_DIRECTORY, Linux.RESOLVE_BENEATH | Linux.RESOLVE_NO_SYMLINKS);
+    private static Fd openTop(Fd rootDir, String top) throws LinuxException {
+        return Linux.openat2(rootDir, top, Linux.O_PATH | Linux.O_DIRECTORY, Linux.RESOLVE_BENEATH | Linux.RESOLVE_NO_SYMLINKS);
     }
 
     /** Runs on a thread of its own, which ends in the container's mount namespace. */
@@ -91,10 +92,13 @@ final class VirtualFileMounts {
                     mounted++;
                 }
             }
-            if (destinations.stream().anyMatch(destination -> destination.startsWith(PROC))) {
-                try (Fd proc = openProc(rootDir)) {
+            for (String top : LOCKED_TOPS) {
+                if (destinations.stream().noneMatch(destination -> destination.startsWith("/" + top + "/"))) continue;
+                try (Fd tree = openTop(rootDir, top)) {
                     // A container without a procfs at /proc (a spec may leave it out) has nothing there to lock.
-                    if (Linux.stat(proc).mountRoot()) LockedMounts.lockSubmounts(proc, process, hostProc, () -> openProc(rootDir));
+                    if (Linux.stat(tree).mountRoot()) {
+                        LockedMounts.lockSubmounts(tree, process, hostProc, () -> openTop(rootDir, top));
+                    }
                 }
             }
         }

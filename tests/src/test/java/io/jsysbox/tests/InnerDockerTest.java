@@ -60,10 +60,9 @@ class InnerDockerTest {
 
     /**
      * An inner container inherits the system container's seccomp filter (filters stack, and the kernel takes its
-     * notify over the inner profile's allow), but its fresh procfs shows the host's memory (inner procfs is not
-     * virtualized yet): jsysbox-fs then answers with the host's sysinfo, so the two agree. busybox free combines them
-     * (total from sysinfo, Cached from /proc/meminfo); mixed, "used" goes negative and prints as a 17-digit number.
-     * The system container's own free, in the same run, shows its limit.
+     * notify over the inner profile's allow), and its procfs carries the system container's files: its sysinfo and its
+     * /proc/meminfo both show the system container's limit. busybox free combines them (total from sysinfo, Cached
+     * from /proc/meminfo); mixed, "used" would go negative and print as a 17-digit number.
      */
     @Test
     void innerContainersSysinfoAgreesWithTheirProcMeminfo() {
@@ -73,6 +72,7 @@ class InnerDockerTest {
                 "free; grep MemTotal /proc/meminfo");
         long meminfoTotal = Long.parseLong(free.lines().filter(line -> line.startsWith("MemTotal:")).findFirst()
                 .orElseThrow().replaceAll("\\D", ""));
+        assertEquals(512 * 1024, meminfoTotal, "inner /proc/meminfo:\n" + free);
         assertEquals(meminfoTotal, HostFiles.freeTotal(free), "inner free's total is its /proc/meminfo's:\n" + free);
         String used = free.lines().filter(line -> line.strip().startsWith("Mem:")).findFirst().orElseThrow()
                 .strip().split("\\s+")[2];

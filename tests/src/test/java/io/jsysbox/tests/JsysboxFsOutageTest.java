@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
@@ -35,12 +37,19 @@ class JsysboxFsOutageTest {
                 "containers start again, virtual files and all, once jsysbox-fs answers");
     }
 
-    /** Killing jsysbox-fs (as a crash or an upgrade would) leaves running containers' files working, values kept. */
+    /**
+     * Killing jsysbox-fs (as a crash or an upgrade would) leaves running containers' files working, values kept, and
+     * their procfs mounts and sysinfo answered: the next jsysbox-fs takes the seccomp listeners back (from systemd's
+     * store, or here, under the plain supervisor, from the manager's copies).
+     */
     @Test
     void aRestartedJsysboxFsKeepsServingRunningContainers() {
         String id = docker.startIdle(Docker.BUSYBOX_IMAGE, "--memory", "160m");
         String panic = Host.otherThanHosts("/proc/sys/kernel/panic", "5", "6");
         Docker.execOk(id, "sh", "-c", "echo " + panic + " > /proc/sys/kernel/panic");
+        Path copies = Jsysbox.RUN_DIR.resolve("mgr.listeners");
+        Await.until("the manager to copy the seccomp listener of " + Docker.shortId(id), Duration.ofSeconds(30),
+                () -> Host.read(copies.toString()), listed -> listed.contains(" " + id));
         long before = Jsysbox.fsPid();
         Command.run(Docker.COMMAND_TIMEOUT, "kill", "-KILL", Long.toString(before)).assertOk();
 
@@ -48,6 +57,9 @@ class JsysboxFsOutageTest {
         assertEquals("MemTotal:         163840 kB", Docker.execOk(id, "head", "-1", "/proc/meminfo"));
         assertEquals(panic, Docker.execOk(id, "cat", "/proc/sys/kernel/panic"), "the written sysctl survived");
         assertNotEquals(before, Jsysbox.fsPid(), "a new jsysbox-fs serves");
+        assertEquals("MemTotal:         163840 kB", Docker.execOk(id, "sh", "-c", "mkdir -p /p && mount -t proc proc /p && head -1 /p/meminfo"),
+                "a procfs mounted after the restart has the virtual files");
+        assertEquals(160 * 1024, HostFiles.freeTotal(Docker.execOk(id, "free")), "sysinfo is still answered");
         String other = docker.startIdle(Docker.BUSYBOX_IMAGE, "--memory", "96m");
         assertEquals("MemTotal:          98304 kB", Docker.execOk(other, "head", "-1", "/proc/meminfo"), "and new containers");
     }

@@ -23,30 +23,54 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * Makes the procfs mounts a system container's processes ask for (an inner runtime's for its container, {@code unshare
- * --mount-proc}, a chroot's): the procfs of the caller's pid namespace, with the container's virtual files (meminfo,
- * uptime, sysctls…) on it, their mounts locked ({@link LockedMounts}). The kernel itself refuses those mounts inside: the
- * container's /proc has locked files on it, so no procfs there is "fully visible".
+ * Makes the procfs and sysfs mounts a system container's processes ask for (an inner runtime's for its container,
+ * {@code unshare --mount-proc}, a chroot's): the procfs of the caller's pid namespace or the sysfs of its network
+ * namespace, with the container's virtual files (meminfo, uptime, sysctls…, product_uuid) on it, their mounts locked
+ * ({@link LockedMounts}). The kernel itself refuses those mounts inside: the container's /proc and /sys have locked
+ * files on them, so no procfs or sysfs there is "fully visible".
  *
- * <p>How, for a mount(2) of type proc the seccomp agent was notified of:
+ * <p>How, for a mount(2) of type proc or sysfs the seccomp agent was notified of:
  * <ol>
  * <li>the caller's target, namespaces, root and working directory are opened from the host's /proc, then the
  * notification is checked live: they are the caller's, whatever its pid names later;
  * <li>the caller must be allowed the mount itself: CAP_SYS_ADMIN in the user namespace owning both its mount and its
- * pid namespace (otherwise the kernel answers it);
- * <li>{@code nsenter --pid} starts {@code mount -t proc} in the caller's pid namespace (a procfs shows the pid namespace
- * of the process that mounts it, and a JVM cannot fork into one), on a private staging directory of the host's;
- * <li>a thread clones that procfs, enters the caller's mount namespace, attaches it on the target, the virtual files on
+ * pid (network) namespace (otherwise the kernel answers it);
+ * <li>{@code nsenter --pid} ({@code --net}) starts {@code mount -t proc} ({@code sysfs}) in the caller's namespace (a
+ * procfs shows the pid namespace of the process that mounts it, and a JVM cannot fork into one), on a private staging
+ * directory of the host's;
+ * <li>a thread clones that mount, enters the caller's mount namespace, attaches it on the target, the virtual files on
  * it, and locks them.
  * </ol>
  * Nothing is followed in the container's tree from the host but through openat2 confined to the caller's root. Any
  * other mount, and one this cannot make, is left to the kernel (SECCOMP_USER_NOTIF_FLAG_CONTINUE), which then finds
  * the locked files and refuses a fresh procfs: no procfs without the virtual files is ever made inside.
  */
-final class ProcfsMounter {
-    private static final Logger LOG = LoggerFactory.getLogger(ProcfsMounter.class);
-    static final String PROC = "proc";
-    private static final String PROC_PREFIX = "/proc/";
+final class KernelFsMounter {
+    private static final Logger LOG = LoggerFactory.getLogger(KernelFsMounter.class);
+
+    /** A file system this makes: its type, the namespace its content follows, where a container has it. */
+    enum KernelFs {
+        PROC("proc", "pid", "/proc/"),
+        SYSFS("sysfs", "net", "/sys/");
+
+        final String type;
+        final String namespace;
+        final String prefix;
+
+        KernelFs(String type, String namespace, String prefix) {
+            this.type = type;
+            this.namespace = namespace;
+            this.prefix = prefix;
+        }
+
+        static Optional<KernelFs> ofType(String type) {
+            for (KernelFs fs : values()) {
+                if (fs.type.equals(type)) return Optional.of(fs);
+            }
+            return Optional.empty();
+        }
+    }
+
     /** The flags that make mount(2) something else than a new mount: those are the kernel's. */
     private static final long NOT_A_NEW_MOUNT = 32 /* MS_REMOUNT */ | 4096 /* MS_BIND */ | 8192 /* MS_MOVE */
             | (1 << 17) | (1 << 18) | (1 << 19) | (1 << 20) /* MS_UNBINDABLE, _PRIVATE, _SLAVE, _SHARED: propagation */;
@@ -54,8 +78,9 @@ final class ProcfsMounter {
     private static final Pattern OWN_DESCRIPTOR = Pattern.compile("/proc/(?:self|thread-self)/fd/(\\d{1,9})");
     private static final int CAP_SYS_ADMIN = 21;
     private static final long HELPER_SECONDS = 10;
-    private static final String NSENTER = "/usr/bin/nsenter";
-    private static final String MOUNT = "/usr/bin/mount";
+    /** util-linux's, where Debian and Ubuntu put them with and without a merged /usr. */
+    private static final List<String> NSENTER = List.of("/usr/bin/nsenter", "/bin/nsenter");
+    private static final List<String> MOUNT = List.of("/usr/bin/mount", "/bin/mount");
 
     /** The caller's memory, and whether it still waits for this notification (SECCOMP_IOCTL_NOTIF_ID_VALID). */
     interface Caller {
@@ -67,25 +92,29 @@ final class ProcfsMounter {
         boolean stillWaiting();
     }
 
-    /** The virtual files under /proc of a registered container: container path → jsysbox-fs file; empty if unknown. */
-    interface ProcFiles {
-        Optional<Map<String, Path>> of(String containerId);
+    /** The virtual files below {@code fs.prefix} of a registered container: its path → jsysbox-fs file; empty if unknown. */
+    interface VirtualFiles {
+        Optional<Map<String, Path>> of(String containerId, KernelFs fs);
     }
 
     private final Path staging;
-    private final ProcFiles files;
+    private final String nsenter;
+    private final String mountCommand;
+    private final VirtualFiles files;
     private final AtomicLong made = new AtomicLong();
 
-    ProcfsMounter(Path staging, ProcFiles files) {
+    KernelFsMounter(Path staging, String nsenter, String mountCommand, VirtualFiles files) {
         this.staging = staging;
+        this.nsenter = nsenter;
+        this.mountCommand = mountCommand;
         this.files = files;
     }
 
     /**
-     * A private tmpfs at {@code dir} for the procfs mounts being made, so that none propagates into another namespace of
-     * the host's: mounted once, kept across restarts.
+     * A private tmpfs at {@code dir} for the mounts being made, so that none propagates into another namespace of the
+     * host's: mounted once, kept across restarts.
      */
-    static ProcfsMounter withStaging(Path dir, ProcFiles files) throws IOException {
+    static KernelFsMounter withStaging(Path dir, VirtualFiles files) throws IOException {
         Files.createDirectories(dir);
         Files.setPosixFilePermissions(dir, java.nio.file.attribute.PosixFilePermissions.fromString("rwx------"));
         boolean mounted;
@@ -96,39 +125,45 @@ final class ProcfsMounter {
             Linux.mount("tmpfs", dir, "tmpfs", Linux.MS_NOSUID | Linux.MS_NODEV | Linux.MS_NOEXEC, "mode=0700,size=64k");
             Linux.mount("none", dir, null, Linux.MS_PRIVATE, null);
         }
-        if (!Files.isExecutable(Path.of(NSENTER)) || !Files.isExecutable(Path.of(MOUNT))) {
-            throw new IOException(NSENTER + " and " + MOUNT + " (util-linux) are needed to make inner procfs mounts");
+        return new KernelFsMounter(dir, executable(NSENTER), executable(MOUNT), files);
+    }
+
+    private static String executable(List<String> candidates) throws IOException {
+        for (String candidate : candidates) {
+            if (Files.isExecutable(Path.of(candidate))) return candidate;
         }
-        return new ProcfsMounter(dir, files);
+        throw new IOException("none of " + candidates + " is there: util-linux is needed to make procfs and sysfs mounts "
+                + "for containers (apt-get install util-linux mount)");
     }
 
     /** Answers mount(2) {@code args} of {@code caller}, a process of container {@code containerId}. */
     Answer mount(String containerId, Caller caller, long[] args) {
         long flags = args[3];
         if ((flags & NOT_A_NEW_MOUNT) != 0 || args[2] == 0) return Answer.CONTINUE;
-        Optional<String> type = caller.string(args[2], 16);
-        if (type.isEmpty() || !type.get().equals(PROC)) return Answer.CONTINUE;
+        Optional<KernelFs> fs = caller.string(args[2], 16).flatMap(KernelFs::ofType);
+        if (fs.isEmpty()) return Answer.CONTINUE;
         Optional<String> target = caller.string(args[1], 4096);
         Optional<String> data = args[4] == 0 ? Optional.of("") : caller.string(args[4], 1024);
         if (target.isEmpty() || data.isEmpty()) return Answer.error(Errno.EFAULT);
-        Optional<String> options = ProcMountOptions.of(flags, data.get());
-        Optional<Map<String, Path>> virtualFiles = files.of(containerId);
+        Optional<String> options = KernelFsOptions.of(fs.get(), flags, data.get());
+        Optional<Map<String, Path>> virtualFiles = files.of(containerId, fs.get());
         if (options.isEmpty() || virtualFiles.isEmpty()) return Answer.CONTINUE;
         try {
-            return mount(caller, target.get(), options.get(), virtualFiles.get());
+            return mount(caller, fs.get(), target.get(), options.get(), virtualFiles.get());
         } catch (IOException | RuntimeException e) {
-            LOG.warn("container {}: making the procfs process {} mounts at {} failed ({}): the kernel answers it",
-                    containerId, caller.pid(), target.get(), e.getMessage());
+            LOG.warn("container {}: making the {} process {} mounts at {} failed ({}): the kernel answers it",
+                    containerId, fs.get().type, caller.pid(), target.get(), e.getMessage());
             return Answer.CONTINUE;
         }
     }
 
-    private Answer mount(Caller caller, String target, String options, Map<String, Path> virtualFiles) throws IOException {
+    private Answer mount(Caller caller, KernelFs fs, String target, String options, Map<String, Path> virtualFiles)
+            throws IOException {
         String process = "/proc/" + caller.pid();
         try (Fd hostProc = Linux.openat2(null, "/proc", Linux.O_PATH | Linux.O_DIRECTORY, Linux.RESOLVE_NO_SYMLINKS);
              // The host's /proc: its ns links are the kernel's, naming the caller's namespaces.
              Fd mountNamespace = Linux.openat2(null, process + "/ns/mnt", Linux.O_RDONLY, 0);
-             Fd pidNamespace = Linux.openat2(null, process + "/ns/pid", Linux.O_RDONLY, 0)) {
+             Fd contentNamespace = Linux.openat2(null, process + "/ns/" + fs.namespace, Linux.O_RDONLY, 0)) {
             Fd mountpoint;
             try {
                 mountpoint = openTarget(process, target);
@@ -137,10 +172,10 @@ final class ProcfsMounter {
                 throw e;
             }
             try (mountpoint) {
-                if (!mayMountProc(process)) return Answer.CONTINUE;
+                if (!mayMount(process, fs)) return Answer.CONTINUE;
                 if (!caller.stillWaiting()) return Answer.NONE; // what was opened may be another process's
-                try (Fd procfs = procfsOf(pidNamespace, options)) {
-                    attach(procfs, mountpoint, mountNamespace, hostProc, virtualFiles);
+                try (Fd mount = mountOf(fs, contentNamespace, options)) {
+                    attach(mount, fs, mountpoint, mountNamespace, hostProc, virtualFiles);
                 }
             }
         }
@@ -161,12 +196,12 @@ final class ProcfsMounter {
         }
     }
 
-    /** Whether the kernel would let the caller mount a procfs, but for mount_too_revealing. */
-    private static boolean mayMountProc(String process) throws IOException {
+    /** Whether the kernel would let the caller mount {@code fs}, but for mount_too_revealing. */
+    private static boolean mayMount(String process, KernelFs fs) throws IOException {
         Linux.Stat userNamespace = Linux.namespace(Path.of(process, "ns", "user"));
         return hasCapability(Files.readString(Path.of(process, "status")), CAP_SYS_ADMIN)
                 && same(userNamespace, Linux.owningUserNamespace(Path.of(process, "ns", "mnt")))
-                && same(userNamespace, Linux.owningUserNamespace(Path.of(process, "ns", "pid")));
+                && same(userNamespace, Linux.owningUserNamespace(Path.of(process, "ns", fs.namespace)));
     }
 
     private static boolean same(Linux.Stat a, Linux.Stat b) {
@@ -184,23 +219,23 @@ final class ProcfsMounter {
     }
 
     /**
-     * A detached procfs of {@code pidNamespace}: mounted by {@code nsenter --pid … mount} on a staging directory, cloned,
-     * and unmounted from there.
+     * A detached {@code fs} of {@code namespace}: mounted by {@code nsenter --pid (--net) … mount} on a staging
+     * directory, cloned, and unmounted from there.
      */
-    private Fd procfsOf(Fd pidNamespace, String options) throws IOException {
+    private Fd mountOf(KernelFs fs, Fd namespace, String options) throws IOException {
         Path dir = staging.resolve(Long.toString(made.incrementAndGet()));
         Files.createDirectory(dir);
         try {
-            String namespace = "/proc/" + ProcessHandle.current().pid() + "/fd/" + pidNamespace.value();
-            Process helper = new ProcessBuilder(NSENTER, "--pid=" + namespace, "--", MOUNT, "-t", PROC, "-o", options,
-                    PROC, dir.toString()).redirectErrorStream(true).start();
+            String held = "/proc/" + ProcessHandle.current().pid() + "/fd/" + namespace.value();
+            Process helper = new ProcessBuilder(nsenter, "--" + fs.namespace + "=" + held, "--", mountCommand, "-t", fs.type, "-o",
+                    options, fs.type, dir.toString()).redirectErrorStream(true).start();
             helper.getOutputStream().close();
             String output = new String(helper.getInputStream().readAllBytes()).trim();
             if (!helper.waitFor(HELPER_SECONDS, TimeUnit.SECONDS)) {
                 helper.destroyForcibly();
-                throw new IOException("mount -t proc did not end within " + HELPER_SECONDS + " s");
+                throw new IOException("mount -t " + fs.type + " did not end within " + HELPER_SECONDS + " s");
             }
-            if (helper.exitValue() != 0) throw new IOException("mount -t proc -o " + options + ": " + output);
+            if (helper.exitValue() != 0) throw new IOException("mount -t " + fs.type + " -o " + options + ": " + output);
             try {
                 return Linux.openTreeClone(dir, false);
             } finally {
@@ -215,38 +250,38 @@ final class ProcfsMounter {
     }
 
     /**
-     * On a thread of its own that enters the caller's mount namespace: {@code procfs} on {@code mountpoint}, the
+     * On a thread of its own that enters the caller's mount namespace: {@code mount} on {@code mountpoint}, the
      * virtual files on it, then locked. Undone when it fails half-way.
      */
-    private static void attach(Fd procfs, Fd mountpoint, Fd mountNamespace, Fd hostProc, Map<String, Path> virtualFiles)
-            throws IOException {
+    private static void attach(Fd mount, KernelFs fs, Fd mountpoint, Fd mountNamespace, Fd hostProc,
+            Map<String, Path> virtualFiles) throws IOException {
         List<Fd> clones = new ArrayList<>();
         List<String> names = new ArrayList<>();
         try {
             for (var file : virtualFiles.entrySet()) {
                 clones.add(Linux.openTreeClone(file.getValue(), false));
-                names.add(file.getKey().substring(PROC_PREFIX.length()));
+                names.add(file.getKey().substring(fs.prefix.length()));
             }
             AtomicReference<IOException> failure = new AtomicReference<>();
-            Thread inside = Thread.ofPlatform().name("procfs-mount").start(() -> {
+            Thread inside = Thread.ofPlatform().name(fs.type + "-mount").start(() -> {
                 try {
                     Linux.enterMountNamespace(mountNamespace);
-                    Linux.moveMount(procfs, mountpoint);
+                    Linux.moveMount(mount, mountpoint);
                     try {
                         for (int i = 0; i < names.size(); i++) {
-                            try (Fd file = Linux.openat2(procfs, names.get(i), Linux.O_PATH,
+                            try (Fd file = Linux.openat2(mount, names.get(i), Linux.O_PATH,
                                     Linux.RESOLVE_BENEATH | Linux.RESOLVE_NO_SYMLINKS)) {
                                 Linux.moveMount(clones.get(i), file);
                             } catch (LinuxException e) {
-                                if (e.errno() != Errno.ENOENT) throw e; // a sysctl this kernel does not have
+                                if (e.errno() != Errno.ENOENT) throw e; // a sysctl or device this kernel does not have
                             }
                         }
-                        LockedMounts.lockSubmounts(procfs, mountNamespace, hostProc,
+                        LockedMounts.lockSubmounts(mount, mountNamespace, hostProc,
                                 () -> Linux.openat2(hostProc, "thread-self/fd/" + mountpoint.value(), Linux.O_PATH, 0));
                     } catch (IOException | RuntimeException e) {
                         try {
                             Linux.enterMountNamespace(mountNamespace);
-                            Linux.umountDetach(procfs, hostProc);
+                            Linux.umountDetach(mount, hostProc);
                         } catch (LinuxException ignored) {
                             // already gone (replaced by its locked copy), or the namespace with it
                         }
