@@ -187,12 +187,7 @@ final class Libc {
      * errno (EFAULT for an address the process cannot write, as the kernel's own copy to it would fail).
      */
     static long processVmWritev(long pid, MemorySegment data, long remoteAddress) {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment local = iovec(arena, data.address(), data.byteSize());
-            MemorySegment remote = iovec(arena, remoteAddress, data.byteSize());
-            return resultOrErrno(state -> (long) PROCESS_VM_WRITEV.invokeExact(state, (int) pid, local, 1L, remote, 1L,
-                    0L));
-        }
+        return processVm(PROCESS_VM_WRITEV, pid, data, remoteAddress);
     }
 
     /**
@@ -200,11 +195,15 @@ final class Libc {
      * when the range runs into memory the process cannot read), or minus errno.
      */
     static long processVmReadv(long pid, MemorySegment into, long remoteAddress) {
+        return processVm(PROCESS_VM_READV, pid, into, remoteAddress);
+    }
+
+    /** {@code call} (process_vm_readv or _writev) between {@code local} and as many bytes at {@code remoteAddress}. */
+    private static long processVm(MethodHandle call, long pid, MemorySegment local, long remoteAddress) {
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment local = iovec(arena, into.address(), into.byteSize());
-            MemorySegment remote = iovec(arena, remoteAddress, into.byteSize());
-            return resultOrErrno(state -> (long) PROCESS_VM_READV.invokeExact(state, (int) pid, local, 1L, remote, 1L,
-                    0L));
+            MemorySegment localVector = iovec(arena, local.address(), local.byteSize());
+            MemorySegment remoteVector = iovec(arena, remoteAddress, local.byteSize());
+            return resultOrErrno(state -> (long) call.invokeExact(state, (int) pid, localVector, 1L, remoteVector, 1L, 0L));
         }
     }
 
