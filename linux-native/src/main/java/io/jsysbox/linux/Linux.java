@@ -83,7 +83,8 @@ public final class Linux {
     /** A detached copy of the mount tree whose root {@code root} (an O_PATH descriptor) is, with its submounts. */
     public static Fd openTreeCloneRecursive(Fd root) throws LinuxException {
         long flags = OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE | AT_EMPTY_PATH;
-        return new Fd(checkedSyscall("open_tree(" + root + ", recursive)", Arch.SYS_OPEN_TREE, (long) root.value(), "", flags));
+        return new Fd(checkedSyscall("open_tree(" + root + ", recursive)", Arch.SYS_OPEN_TREE, (long) root.value(), "",
+                flags));
     }
 
     /**
@@ -140,7 +141,9 @@ public final class Linux {
      * names the descriptor whatever the thread's root now is. The thread's working directory is left there.
      */
     public static void umountDetach(Fd mount, Fd hostProc) throws LinuxException {
-        if (C.fchdir(hostProc.value()) != 0) throw new LinuxException("fchdir(" + hostProc + ")", Native.getLastError());
+        if (C.fchdir(hostProc.value()) != 0) {
+            throw new LinuxException("fchdir(" + hostProc + ")", Native.getLastError());
+        }
         if (C.umount2("thread-self/fd/" + mount.value(), MNT_DETACH) != 0) {
             throw new LinuxException("umount2(" + mount + ", MNT_DETACH)", Native.getLastError());
         }
@@ -668,10 +671,10 @@ public final class Linux {
         return new Fd(checkedSyscall("pidfd_open(" + pid + ")", Arch.SYS_PIDFD_OPEN, pid, 0L));
     }
 
-    /** A duplicate of descriptor {@code fd} of the process {@code process} (a pidfd) names: pidfd_getfd(2), kernel ≥ 5.6. */
+    /** A duplicate of descriptor {@code fd} of the process {@code process} (a pidfd) names: pidfd_getfd(2), ≥ 5.6. */
     public static Fd pidfdGetfd(Fd process, int fd) throws LinuxException {
-        return new Fd(checkedSyscall("pidfd_getfd(" + process + ", " + fd + ")", Arch.SYS_PIDFD_GETFD, (long) process.value(),
-                (long) fd, 0L));
+        return new Fd(checkedSyscall("pidfd_getfd(" + process + ", " + fd + ")", Arch.SYS_PIDFD_GETFD,
+                (long) process.value(), (long) fd, 0L));
     }
 
     /** Blocks the calling thread until {@code fd} is readable (for a pidfd: until the process has exited). */

@@ -32,11 +32,14 @@ public final class LockedMounts {
      */
     public static void lockSubmounts(Fd tree, Fd namespace, Fd hostProc, Mountpoint mountpoint) throws LinuxException {
         Linux.Stat original = Linux.stat(tree);
-        if (!original.mountRoot()) throw new LinuxException("lock the submounts of " + tree + ": it is not a mount's root", Errno.EINVAL);
+        if (!original.mountRoot()) {
+            throw new LinuxException("lock the submounts of " + tree + ": it is not a mount's root", Errno.EINVAL);
+        }
         // Where the tree is, seen from the thread's root (the namespace's): the copy has the same paths.
         String path = new String(Linux.readlinkAt(hostProc, "thread-self/fd/" + tree.value()), StandardCharsets.UTF_8);
         if (!path.startsWith("/") || path.endsWith(" (deleted)")) {
-            throw new LinuxException("lock the submounts of " + tree + ": it is at \"" + path + "\", not a path", Errno.EINVAL);
+            throw new LinuxException("lock the submounts of " + tree + ": it is at \"" + path + "\", not a path",
+                    Errno.EINVAL);
         }
         Linux.unshareMountNamespace();
         try (Fd copyRoot = Linux.openat2(null, path, Linux.O_PATH | Linux.O_DIRECTORY, Linux.RESOLVE_NO_SYMLINKS)) {

@@ -22,7 +22,9 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
 import java.util.function.Predicate;
 
@@ -45,6 +47,21 @@ final class ContainerFiles implements FileBackend {
 
     private final ContainerRegistry registry;
     private final HostFiles hostFiles = new HostFiles();
+
+    /**
+     * A value and when it was worked out. Why: a sysinfo call was ~0.3 ms, most of it the caller's mount table (the
+     * kernel writes it out, this parses it) and the container's meminfo rendered again. A program that asks in a loop
+     * (libuv, a JVM sizing its heap per thread pool) gets the same answer for {@value #SYSINFO_REUSE_NANOS} ns; a mount
+     * namespace's answer to "is /proc/meminfo ours" is kept {@value #MOUNT_TABLE_REUSE_NANOS} ns.
+     */
+    private record Timed<T>(long at, T value) {}
+
+    private static final long SYSINFO_REUSE_NANOS = 100_000_000L;
+    private static final long MOUNT_TABLE_REUSE_NANOS = 1_000_000_000L;
+    /** Past this many entries a cache starts over (its keys come and go with containers and namespaces). */
+    private static final int MAX_REMEMBERED = 4096;
+    private final Map<String, Timed<byte[]>> recentSysinfo = new ConcurrentHashMap<>();
+    private final Map<String, Timed<Boolean>> virtualMeminfoByMountNamespace = new ConcurrentHashMap<>();
 
     ContainerFiles(ContainerRegistry registry) {
         this.registry = registry;
@@ -107,7 +124,18 @@ final class ContainerFiles implements FileBackend {
     Optional<byte[]> sysinfo(String id, int callerPid) throws IOException {
         Container container = registered(id);
         // The caller's mount table first: the view's cgroup and /proc reads are wasted on one that gets the host's.
-        return readsVirtualMeminfo(callerPid) ? Optional.of(sysinfo(container)) : Optional.empty();
+        if (!readsVirtualMeminfo(callerPid)) return Optional.empty();
+        long now = System.nanoTime();
+        Timed<byte[]> recent = recentSysinfo.get(container.id);
+        if (recent != null && now - recent.at() < SYSINFO_REUSE_NANOS) return Optional.of(recent.value());
+        byte[] answer = sysinfo(container);
+        remember(recentSysinfo, container.id, new Timed<>(now, answer));
+        return Optional.of(answer);
+    }
+
+    private static <T> void remember(Map<String, Timed<T>> cache, String key, Timed<T> value) {
+        if (cache.size() >= MAX_REMEMBERED) cache.clear();
+        cache.put(key, value);
     }
 
     /**
@@ -136,12 +164,20 @@ final class ContainerFiles implements FileBackend {
      * Whether process {@code pid} sees jsysbox-fs's file at /proc/meminfo: the topmost mount there is ours and sits on
      * the procfs its /proc shows (its own mount table, paths as it sees them).
      */
-    private static boolean readsVirtualMeminfo(int pid) throws IOException {
+    private boolean readsVirtualMeminfo(int pid) throws IOException {
+        // Per mount namespace and root: processes that share both see the same /proc/meminfo.
+        String namespace = Files.readSymbolicLink(Path.of("/proc/" + pid + "/ns/mnt")) + " "
+                + Files.readSymbolicLink(Path.of("/proc/" + pid + "/root"));
+        long now = System.nanoTime();
+        Timed<Boolean> recent = virtualMeminfoByMountNamespace.get(namespace);
+        if (recent != null && now - recent.at() < MOUNT_TABLE_REUSE_NANOS) return recent.value();
         MountInfo mounts = MountInfo.parse(Files.readString(Path.of("/proc/" + pid + "/mountinfo")));
         Optional<MountInfo.Entry> proc = mounts.topmostAt(PROC);
         Optional<MountInfo.Entry> meminfo = mounts.topmostAt(PROC_MEMINFO);
-        return proc.isPresent() && meminfo.isPresent() && meminfo.get().fsType().equals(FuseSession.FS_TYPE)
+        boolean virtual = proc.isPresent() && meminfo.isPresent() && meminfo.get().fsType().equals(FuseSession.FS_TYPE)
                 && mounts.sitsOn(meminfo.get(), proc.get());
+        remember(virtualMeminfoByMountNamespace, namespace, new Timed<>(now, virtual));
+        return virtual;
     }
 
     /** {@code container}'s cgroup files, of those {@code needed}: the others read as absent. */

@@ -40,7 +40,8 @@ final class FilesystemService extends FilesystemGrpc.FilesystemImplBase {
             Container container = registry.register(request.getId(), request.getInitPid(), request.getInitStartTicks());
             RegisterResponse.Builder reply = RegisterResponse.newBuilder().setCgroupVersion(container.cgroups.version());
             for (String path : files.paths()) {
-                reply.addPaths(VirtualPath.newBuilder().setContainerPath(path).setSource(FsTree.source(mountDir, container.id, path).toString()));
+                String source = FsTree.source(mountDir, container.id, path).toString();
+                reply.addPaths(VirtualPath.newBuilder().setContainerPath(path).setSource(source));
             }
             LOG.info("registered {} in slot {} (init {}, cgroup {})", container.id, container.slot, container.initPid,
                     container.cgroups.version());

@@ -12,6 +12,7 @@ import org.slf4j.LoggerFactory;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -92,7 +93,7 @@ final class KernelFsMounter {
         boolean stillWaiting();
     }
 
-    /** The virtual files below {@code fs.prefix} of a registered container: its path → jsysbox-fs file; empty if unknown. */
+    /** A registered container's files below {@code fs.prefix}: its path → jsysbox-fs file; empty if unknown. */
     interface VirtualFiles {
         Optional<Map<String, Path>> of(String containerId, KernelFs fs);
     }
@@ -112,19 +113,18 @@ final class KernelFsMounter {
 
     /**
      * A private tmpfs at {@code dir} for the mounts being made, so that none propagates into another namespace of the
-     * host's: mounted once, kept across restarts.
+     * host's. One a crashed daemon left (with whatever it was making) is detached first.
      */
     static KernelFsMounter withStaging(Path dir, VirtualFiles files) throws IOException {
         Files.createDirectories(dir);
-        Files.setPosixFilePermissions(dir, java.nio.file.attribute.PosixFilePermissions.fromString("rwx------"));
+        Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx------"));
         boolean mounted;
         try (Fd fd = Linux.openDirectoryNoSymlinks(dir)) {
             mounted = Linux.stat(fd).mountRoot();
         }
-        if (!mounted) {
-            Linux.mount("tmpfs", dir, "tmpfs", Linux.MS_NOSUID | Linux.MS_NODEV | Linux.MS_NOEXEC, "mode=0700,size=64k");
-            Linux.mount("none", dir, null, Linux.MS_PRIVATE, null);
-        }
+        if (mounted) Linux.umountDetach(dir);
+        Linux.mount("tmpfs", dir, "tmpfs", Linux.MS_NOSUID | Linux.MS_NODEV | Linux.MS_NOEXEC, "mode=0700,size=64k");
+        Linux.mount("none", dir, null, Linux.MS_PRIVATE, null);
         return new KernelFsMounter(dir, executable(NSENTER), executable(MOUNT), files);
     }
 
@@ -132,8 +132,8 @@ final class KernelFsMounter {
         for (String candidate : candidates) {
             if (Files.isExecutable(Path.of(candidate))) return candidate;
         }
-        throw new IOException("none of " + candidates + " is there: util-linux is needed to make procfs and sysfs mounts "
-                + "for containers (apt-get install util-linux mount)");
+        throw new IOException("none of " + candidates + " is there: util-linux is needed to make procfs and sysfs "
+                + "mounts for containers (apt-get install util-linux mount)");
     }
 
     /** Answers mount(2) {@code args} of {@code caller}, a process of container {@code containerId}. */
@@ -186,13 +186,14 @@ final class KernelFsMounter {
     private static Fd openTarget(String process, String target) throws LinuxException {
         Matcher own = OWN_DESCRIPTOR.matcher(target);
         if (own.matches()) {
-            // The caller's open file itself: the host's /proc hands over exactly it, nothing of the container is resolved.
+            // The caller's open file itself: the host's /proc hands it over, nothing of the container is resolved.
             return Linux.openat2(null, process + "/fd/" + own.group(1), Linux.O_PATH | Linux.O_DIRECTORY, 0);
         }
         boolean absolute = target.startsWith("/");
-        try (Fd base = Linux.openat2(null, process + (absolute ? "/root" : "/cwd"), Linux.O_PATH | Linux.O_DIRECTORY, 0)) {
+        int directory = Linux.O_PATH | Linux.O_DIRECTORY;
+        try (Fd base = Linux.openat2(null, process + (absolute ? "/root" : "/cwd"), directory, 0)) {
             long confined = absolute ? Linux.RESOLVE_IN_ROOT : Linux.RESOLVE_BENEATH;
-            return Linux.openat2(base, target, Linux.O_PATH | Linux.O_DIRECTORY, confined | Linux.RESOLVE_NO_MAGICLINKS);
+            return Linux.openat2(base, target, directory, confined | Linux.RESOLVE_NO_MAGICLINKS);
         }
     }
 
@@ -227,15 +228,17 @@ final class KernelFsMounter {
         Files.createDirectory(dir);
         try {
             String held = "/proc/" + ProcessHandle.current().pid() + "/fd/" + namespace.value();
-            Process helper = new ProcessBuilder(nsenter, "--" + fs.namespace + "=" + held, "--", mountCommand, "-t", fs.type, "-o",
-                    options, fs.type, dir.toString()).redirectErrorStream(true).start();
+            Process helper = new ProcessBuilder(nsenter, "--" + fs.namespace + "=" + held, "--", mountCommand,
+                    "-t", fs.type, "-o", options, fs.type, dir.toString()).redirectErrorStream(true).start();
             helper.getOutputStream().close();
             String output = new String(helper.getInputStream().readAllBytes()).trim();
             if (!helper.waitFor(HELPER_SECONDS, TimeUnit.SECONDS)) {
                 helper.destroyForcibly();
                 throw new IOException("mount -t " + fs.type + " did not end within " + HELPER_SECONDS + " s");
             }
-            if (helper.exitValue() != 0) throw new IOException("mount -t " + fs.type + " -o " + options + ": " + output);
+            if (helper.exitValue() != 0) {
+                throw new IOException("mount -t " + fs.type + " -o " + options + ": " + output);
+            }
             try {
                 return Linux.openTreeClone(dir, false);
             } finally {

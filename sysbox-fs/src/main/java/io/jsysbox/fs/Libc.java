@@ -191,8 +191,8 @@ final class Libc {
     }
 
     /**
-     * process_vm_readv(2) of {@code into}'s size from {@code remoteAddress} in process {@code pid}: the bytes read (fewer
-     * when the range runs into memory the process cannot read), or minus errno.
+     * process_vm_readv(2) of {@code into}'s size from {@code remoteAddress} in process {@code pid}: the bytes read
+     * (fewer when the range runs into memory the process cannot read), or minus errno.
      */
     static long processVmReadv(long pid, MemorySegment into, long remoteAddress) {
         return processVm(PROCESS_VM_READV, pid, into, remoteAddress);
@@ -203,7 +203,8 @@ final class Libc {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment localVector = iovec(arena, local.address(), local.byteSize());
             MemorySegment remoteVector = iovec(arena, remoteAddress, local.byteSize());
-            return resultOrErrno(state -> (long) call.invokeExact(state, (int) pid, localVector, 1L, remoteVector, 1L, 0L));
+            return resultOrErrno(state -> (long) call.invokeExact(state, (int) pid, localVector, 1L, remoteVector, 1L,
+                    0L));
         }
     }
 

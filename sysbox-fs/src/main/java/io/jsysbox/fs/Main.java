@@ -97,7 +97,8 @@ public final class Main implements Callable<Integer> {
             // Before the gRPC socket: once jsysbox-fs answers there (the manager checks at each create), runc finds
             // the agent too.
             KernelFsMounter mounts = KernelFsMounter.withStaging(staging,
-                    (id, kind) -> registry.named(id) == null ? Optional.empty() : Optional.of(filesBelow(files, id, kind.prefix)));
+                    (id, kind) -> registry.named(id) == null ? Optional.empty()
+                            : Optional.of(filesBelow(files, id, kind.prefix)));
             SeccompAgent.serve(agentSocket, content::sysinfo, mounts);
             server = UnixChannels.serve(socket, List.<BindableService>of(new FilesystemService(registry, files, mountDir, version)));
         } catch (IOException | RuntimeException e) {
@@ -118,7 +119,7 @@ public final class Main implements Callable<Integer> {
                 // the next start overwrites it
             }
             try {
-                Linux.umountDetach(staging); // a crash leaves it mounted, for the next start to take
+                Linux.umountDetach(staging); // a crash leaves it mounted: the next start replaces it
                 Files.deleteIfExists(staging);
             } catch (IOException ignored) {
                 // not mounted: the start failed before it

@@ -26,14 +26,14 @@ import java.util.TreeMap;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * The seccomp agent: the unix socket a system container's spec names as its seccomp listenerPath. runc connects when
- * it creates the container and at each exec, sends one {@link ContainerProcessState} with the filter's notify
- * descriptor (SCM_RIGHTS); each descriptor gets a {@link SeccompSupervisor} thread, which answers sysinfo with the
- * container's values and makes its procfs mounts. Connections are taken one at a time: runc does not wait for an answer, its message is in the
- * socket's buffer once its send returns. A message is read until its JSON value is complete, within {@value
- * #RECEIVE_MILLIS} ms and {@value #MAX_MESSAGE} bytes; one that is not a runtime's message is logged and dropped with
- * its descriptors, and the agent goes on. The socket is host root's alone (0600): bound, made private, then
- * listened on, so that no one else ever connects.
+ * The seccomp agent: the unix socket a system container's spec names as its seccomp listenerPath. runc connects when it
+ * creates the container and at each exec, sends one {@link ContainerProcessState} with the filter's notify descriptor
+ * (SCM_RIGHTS); each descriptor gets a {@link SeccompSupervisor} thread, which answers sysinfo with the container's
+ * values and makes its procfs and sysfs mounts. Connections are taken one at a time: runc does not wait for an answer,
+ * its message is in the socket's buffer once its send returns. A message is read until its JSON value is complete,
+ * within {@value #RECEIVE_MILLIS} ms and {@value #MAX_MESSAGE} bytes; one that is not a runtime's message is logged and
+ * dropped with its descriptors, and the agent goes on. The socket is host root's alone (0600): bound, made private,
+ * then listened on, so that no one else ever connects.
  *
  * <p>The notify descriptors live in this process: when jsysbox-fs exits, the filters of running containers have no
  * listener and the kernel fails their notified calls with ENOSYS until the containers are restarted, unless a copy is
@@ -99,7 +99,8 @@ final class SeccompAgent {
             Libc.close(fd);
             throw e;
         }
-        SeccompAgent agent = new SeccompAgent(fd, socket.resolveSibling(ListenerIndex.FILESYSTEM), sizes, source, mounts);
+        Path index = socket.resolveSibling(ListenerIndex.FILESYSTEM);
+        SeccompAgent agent = new SeccompAgent(fd, index, sizes, source, mounts);
         agent.resumeStored();
         Thread.ofPlatform().daemon().name("seccomp-agent").start(agent::acceptConnections);
     }
@@ -171,8 +172,8 @@ final class SeccompAgent {
     }
 
     /**
-     * Takes up the listeners a previous jsysbox-fs stored ({@link #storeForRestart}), which systemd passed back; without
-     * those, the manager's copies ({@link ListenerIndex}).
+     * Takes up the listeners a previous jsysbox-fs stored ({@link #storeForRestart}), which systemd passed back;
+     * without those, the manager's copies ({@link ListenerIndex}).
      */
     private void resumeStored() {
         List<Systemd.Passed> stored = Systemd.passedDescriptors(STORED_PREFIX);
@@ -204,7 +205,8 @@ final class SeccompAgent {
                         listener.close(); // the manager let it go since it wrote the list
                         continue;
                     }
-                    LOG.info("container {}: answering its notifications again, with the listener the manager kept", copy.getValue());
+                    LOG.info("container {}: answering its notifications again, with the listener the manager kept",
+                            copy.getValue());
                     supervise(copy.getValue(), listener.release());
                 }
             }

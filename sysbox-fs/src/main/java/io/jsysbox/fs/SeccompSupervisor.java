@@ -3,12 +3,14 @@ package io.jsysbox.fs;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.io.ByteArrayOutputStream;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemoryLayout;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.StructLayout;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.VarHandle;
+import java.nio.charset.StandardCharsets;
 import java.util.Optional;
 
 import static java.lang.foreign.MemoryLayout.PathElement.groupElement;
@@ -20,15 +22,15 @@ import static java.lang.foreign.MemoryLayout.PathElement.groupElement;
  * thread's carrier anyway; there is one descriptor per running container plus one per live exec, and a slow
  * container (its memory being written) never delays another's.
  *
- * <p>Per notification: only sysinfo and mount from x86_64 code are answered (the filter notifies nothing else; an
- * i386 caller's struct sysinfo has another layout, and its procfs mounts are refused by the kernel). A mount is
- * {@link KernelFsMounter}'s; the rest of this is sysinfo's. The container's struct is written into the caller at args[0] with
- * process_vm_writev(2), which honours page protections and answers EFAULT where the kernel's own copy would fail:
- * the caller then gets EFAULT. The notification is checked live (SECCOMP_IOCTL_NOTIF_ID_VALID) before the write and
- * after it: the pid it names is the caller's only while the caller waits in the syscall, a pid freed by a caller killed
+ * <p>Per notification: only sysinfo and mount from x86_64 code are answered (the filter notifies nothing else; an i386
+ * caller's struct sysinfo has another layout, and its procfs mounts are refused by the kernel). A mount is {@link
+ * KernelFsMounter}'s; the rest of this is sysinfo's. The container's struct is written into the caller at args[0] with
+ * process_vm_writev(2), which honours page protections and answers EFAULT where the kernel's own copy would fail: the
+ * caller then gets EFAULT. The notification is checked live (SECCOMP_IOCTL_NOTIF_ID_VALID) before the write and after
+ * it: the pid it names is the caller's only while the caller waits in the syscall, a pid freed by a caller killed
  * meanwhile may already be another process's. Anything else — the container not (yet) registered, a cgroup file that
- * cannot be read, a write that fails otherwise — is answered SECCOMP_USER_NOTIF_FLAG_CONTINUE: the kernel runs the
- * real sysinfo (the host's numbers), the caller never hangs; it is logged once per container.
+ * cannot be read, a write that fails otherwise — is answered SECCOMP_USER_NOTIF_FLAG_CONTINUE: the kernel runs the real
+ * sysinfo (the host's numbers), the caller never hangs; it is logged once per container.
  */
 final class SeccompSupervisor implements Runnable {
     private static final Logger LOG = LoggerFactory.getLogger(SeccompSupervisor.class);
@@ -165,7 +167,8 @@ final class SeccompSupervisor implements Runnable {
                 try {
                     answer = answer(notification, id);
                 } catch (RuntimeException | Error e) {
-                    warnings.once(containerId, "answering a seccomp notification failed (" + e + "): the kernel answers it");
+                    warnings.once(containerId, "answering a seccomp notification failed (" + e + "): the kernel "
+                            + "answers it");
                     answer = Answer.CONTINUE;
                 }
                 send(response, id, answer);
@@ -192,7 +195,9 @@ final class SeccompSupervisor implements Runnable {
     private Answer answer(MemorySegment notification, MemorySegment id) {
         if ((int) ARCH.get(notification, 0L) != AUDIT_ARCH_X86_64) return Answer.CONTINUE;
         int nr = (int) NR.get(notification, 0L);
-        if (nr == MOUNT_X86_64) return mounts.mount(containerId, new NotifiedCaller(notification, id), arguments(notification));
+        if (nr == MOUNT_X86_64) {
+            return mounts.mount(containerId, new NotifiedCaller(notification, id), arguments(notification));
+        }
         if (nr != SYSINFO_X86_64) return Answer.CONTINUE;
         int pid = (int) PID.get(notification, 0L);
         Optional<byte[]> sysinfo;
@@ -221,7 +226,8 @@ final class SeccompSupervisor implements Runnable {
             return Answer.SUCCESS;
         }
         if (written == -Libc.EFAULT || written >= 0) {
-            return Answer.error(Libc.EFAULT); // written >= 0: a partial write, the buffer ends in a page it cannot write
+            // written >= 0: a partial write, the buffer ends in a page it cannot write
+            return Answer.error(Libc.EFAULT);
         }
         warnings.once(containerId, "writing sysinfo into its process " + pid + " failed with errno " + -written
                 + ": its processes see the host's");
@@ -252,7 +258,7 @@ final class SeccompSupervisor implements Runnable {
         /** Read a page at a time: a string ending just before memory the caller cannot read is still read whole. */
         @Override
         public Optional<String> string(long address, int max) {
-            java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+            ByteArrayOutputStream bytes = new ByteArrayOutputStream();
             try (Arena arena = Arena.ofConfined()) {
                 MemorySegment page = arena.allocate(PAGE);
                 for (long at = address; bytes.size() < max; ) {
@@ -261,7 +267,7 @@ final class SeccompSupervisor implements Runnable {
                     if (read <= 0) return Optional.empty();
                     for (long i = 0; i < read; i++) {
                         byte b = page.get(ValueLayout.JAVA_BYTE, i);
-                        if (b == 0) return Optional.of(bytes.toString(java.nio.charset.StandardCharsets.UTF_8));
+                        if (b == 0) return Optional.of(bytes.toString(StandardCharsets.UTF_8));
                         bytes.write(b);
                     }
                     at += read;

@@ -30,7 +30,7 @@ class SeccompAgentTest {
     void badMessagesAreDroppedAndTheAgentGoesOn() throws Exception {
         Path socket = temp.resolve("run/seccomp.sock");
         Files.writeString(Files.createDirectories(socket.getParent()).resolve("seccomp.sock"), "stale");
-        SeccompAgent.serve(socket, (id, pid) -> Optional.empty(), new KernelFsMounter(temp, "nsenter", "mount", (id, fs) -> Optional.empty()));
+        SeccompAgent.serve(socket, (id, pid) -> Optional.empty(), noMounts());
         assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(socket)),
                 "host root's alone");
 
@@ -52,7 +52,7 @@ class SeccompAgentTest {
     @Test
     void aCompleteMessageIsTakenWithoutWaitingForTheEndOfTheStream() throws Exception {
         Path socket = temp.resolve("seccomp.sock");
-        SeccompAgent.serve(socket, (id, pid) -> Optional.empty(), new KernelFsMounter(temp, "nsenter", "mount", (id, fs) -> Optional.empty()));
+        SeccompAgent.serve(socket, (id, pid) -> Optional.empty(), noMounts());
         byte[] message = "{\"fds\":[\"seccompFd\"],\"state\":{\"id\":\"c1\"}}".getBytes(StandardCharsets.UTF_8);
         long start = System.nanoTime();
         assertEquals(-1, sendAndAwaitClose(socket, message, false));
@@ -81,5 +81,9 @@ class SeccompAgentTest {
                 }
             }).get(10, TimeUnit.SECONDS);
         }
+    }
+
+    private KernelFsMounter noMounts() {
+        return new KernelFsMounter(temp, "nsenter", "mount", (id, fs) -> Optional.empty());
     }
 }

@@ -38,8 +38,8 @@ final class ListenerCopies {
     }
 
     /**
-     * At the manager's start: lists no copy (the numbers a previous manager listed name nothing here), then takes copies
-     * of every listener jsysbox-fs lists, in the background.
+     * At the manager's start: lists no copy (the numbers a previous manager listed name nothing here), then takes
+     * copies of every listener jsysbox-fs lists, in the background.
      */
     synchronized void start() {
         writeIndex();
@@ -64,7 +64,8 @@ final class ListenerCopies {
         long deadline = System.currentTimeMillis() + waitMillis;
         try {
             while (true) {
-                Map<Integer, String> listed = new TreeMap<>(ListenerIndex.read(filesystemDir.resolve(ListenerIndex.FILESYSTEM)));
+                Path filesystemIndex = filesystemDir.resolve(ListenerIndex.FILESYSTEM);
+                Map<Integer, String> listed = new TreeMap<>(ListenerIndex.read(filesystemIndex));
                 if (id != null) listed.values().removeIf(owner -> !owner.equals(id));
                 if (!listed.isEmpty()) {
                     copy(listed);

@@ -70,7 +70,8 @@ public final class Main implements Callable<Integer> {
             return 1;
         }
         String version = new Version().getVersion()[0];
-        ListenerCopies listenerCopies = new ListenerCopies(fsSocket.getParent(), socket.resolveSibling(ListenerIndex.MANAGER));
+        ListenerCopies listenerCopies = new ListenerCopies(fsSocket.getParent(),
+                socket.resolveSibling(ListenerIndex.MANAGER));
         FilesystemDaemon filesystem = new FilesystemDaemon(fsSocket, listenerCopies);
         ContainerManager manager = new ContainerManager(allocator, new StateStore(stateDir.resolve("state.json")), stateDir, mountDir,
                 filesystem, version);

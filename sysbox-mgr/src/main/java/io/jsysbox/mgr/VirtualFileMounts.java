@@ -67,7 +67,8 @@ final class VirtualFileMounts {
     }
 
     private static Fd openTop(Fd rootDir, String top) throws LinuxException {
-        return Linux.openat2(rootDir, top, Linux.O_PATH | Linux.O_DIRECTORY, Linux.RESOLVE_BENEATH | Linux.RESOLVE_NO_SYMLINKS);
+        return Linux.openat2(rootDir, top, Linux.O_PATH | Linux.O_DIRECTORY,
+                Linux.RESOLVE_BENEATH | Linux.RESOLVE_NO_SYMLINKS);
     }
 
     /** Runs on a thread of its own, which ends in the container's mount namespace. */
