@@ -12,13 +12,11 @@ import org.slf4j.LoggerFactory;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -37,8 +35,8 @@ import java.util.regex.Pattern;
  * <li>the caller must be allowed the mount itself: CAP_SYS_ADMIN in the user namespace owning both its mount and its
  * pid (network) namespace (otherwise the kernel answers it);
  * <li>{@code nsenter --pid} ({@code --net}) starts {@code mount -t proc} ({@code sysfs}) in the caller's namespace (a
- * procfs shows the pid namespace of the process that mounts it, and a JVM cannot fork into one), on a private staging
- * directory of the host's;
+ * procfs shows the pid namespace of the process that mounts it, and a JVM cannot fork into one), on a tmpfs in a
+ * private mount namespace;
  * <li>a thread clones that mount, enters the caller's mount namespace, attaches it on the target, the virtual files on
  * it, and locks them.
  * </ol>
@@ -102,7 +100,6 @@ final class KernelFsMounter {
     private final String nsenter;
     private final String mountCommand;
     private final VirtualFiles files;
-    private final AtomicLong made = new AtomicLong();
 
     KernelFsMounter(Path staging, String nsenter, String mountCommand, VirtualFiles files) {
         this.staging = staging;
@@ -112,20 +109,11 @@ final class KernelFsMounter {
     }
 
     /**
-     * A private tmpfs at {@code dir} for the mounts being made, so that none propagates into another namespace of the
-     * host's. One a crashed daemon left (with whatever it was making) is detached first.
+     * Makes mounts through {@code nsenter} and {@code mount} (util-linux), covering {@code staging}, a directory that
+     * exists, with a tmpfs in a private mount namespace while it makes one.
      */
-    static KernelFsMounter withStaging(Path dir, VirtualFiles files) throws IOException {
-        Files.createDirectories(dir);
-        Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx------"));
-        boolean mounted;
-        try (Fd fd = Linux.openDirectoryNoSymlinks(dir)) {
-            mounted = Linux.stat(fd).mountRoot();
-        }
-        if (mounted) Linux.umountDetach(dir);
-        Linux.mount("tmpfs", dir, "tmpfs", Linux.MS_NOSUID | Linux.MS_NODEV | Linux.MS_NOEXEC, "mode=0700,size=64k");
-        Linux.mount("none", dir, null, Linux.MS_PRIVATE, null);
-        return new KernelFsMounter(dir, executable(NSENTER), executable(MOUNT), files);
+    static KernelFsMounter using(Path staging, VirtualFiles files) throws IOException {
+        return new KernelFsMounter(staging, executable(NSENTER), executable(MOUNT), files);
     }
 
     private static String executable(List<String> candidates) throws IOException {
@@ -220,36 +208,58 @@ final class KernelFsMounter {
     }
 
     /**
-     * A detached {@code fs} of {@code namespace}: mounted by {@code nsenter --pid (--net) … mount} on a staging
-     * directory, cloned, and unmounted from there.
+     * A detached {@code fs} of {@code namespace}, made on a thread of its own in a private copy of the host's mount
+     * namespace: a tmpfs over {@link #staging} there, {@code nsenter --pid (--net) … mount} on a directory in it (the
+     * helper inherits the thread's mount namespace), then an open_tree clone. The namespace, tmpfs and mount go with the
+     * thread: nothing shows in the host's mount table, nothing is left if this daemon dies meanwhile.
      */
     private Fd mountOf(KernelFs fs, Fd namespace, String options) throws IOException {
-        Path dir = staging.resolve(Long.toString(made.incrementAndGet()));
-        Files.createDirectory(dir);
+        AtomicReference<Fd> made = new AtomicReference<>();
+        AtomicReference<IOException> failure = new AtomicReference<>();
+        Thread staged = Thread.ofPlatform().name(fs.type + "-staging").start(() -> {
+            try {
+                made.set(mountInPrivateNamespace(fs, namespace, options));
+            } catch (IOException e) {
+                failure.set(e);
+            } catch (RuntimeException e) {
+                failure.set(new IOException(e));
+            }
+        });
         try {
-            String held = "/proc/" + ProcessHandle.current().pid() + "/fd/" + namespace.value();
-            Process helper = new ProcessBuilder(nsenter, "--" + fs.namespace + "=" + held, "--", mountCommand,
-                    "-t", fs.type, "-o", options, fs.type, dir.toString()).redirectErrorStream(true).start();
-            helper.getOutputStream().close();
-            String output = new String(helper.getInputStream().readAllBytes()).trim();
+            staged.join();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted", e);
+        }
+        if (failure.get() != null) throw failure.get();
+        return made.get();
+    }
+
+    private Fd mountInPrivateNamespace(KernelFs fs, Fd namespace, String options) throws IOException {
+        Linux.unshareMountNamespace();
+        // Private first: a mount on a copy of a shared mount would propagate back to the host's.
+        Linux.mount("none", Path.of("/"), null, Linux.MS_REC | Linux.MS_PRIVATE, null);
+        Linux.mount("tmpfs", staging, "tmpfs", Linux.MS_NOSUID | Linux.MS_NODEV | Linux.MS_NOEXEC, "mode=0700,size=64k");
+        Path dir = Files.createDirectory(staging.resolve(fs.type));
+        String held = "/proc/" + ProcessHandle.current().pid() + "/fd/" + namespace.value();
+        Process helper = new ProcessBuilder(nsenter, "--" + fs.namespace + "=" + held, "--", mountCommand,
+                "-t", fs.type, "-o", options, fs.type, dir.toString()).redirectErrorStream(true).start();
+        helper.getOutputStream().close();
+        try {
             if (!helper.waitFor(HELPER_SECONDS, TimeUnit.SECONDS)) {
                 helper.destroyForcibly();
                 throw new IOException("mount -t " + fs.type + " did not end within " + HELPER_SECONDS + " s");
             }
-            if (helper.exitValue() != 0) {
-                throw new IOException("mount -t " + fs.type + " -o " + options + ": " + output);
-            }
-            try {
-                return Linux.openTreeClone(dir, false);
-            } finally {
-                Linux.umountDetach(dir);
-            }
         } catch (InterruptedException e) {
+            helper.destroyForcibly();
             Thread.currentThread().interrupt();
             throw new IOException("interrupted", e);
-        } finally {
-            Files.deleteIfExists(dir);
         }
+        if (helper.exitValue() != 0) {
+            String output = new String(helper.getInputStream().readAllBytes()).trim();
+            throw new IOException("mount -t " + fs.type + " -o " + options + ": " + output);
+        }
+        return Linux.openTreeClone(dir, false);
     }
 
     /**

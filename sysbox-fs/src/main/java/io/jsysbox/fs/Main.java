@@ -37,8 +37,6 @@ public final class Main implements Callable<Integer> {
     static final Path SOCKET = UnixChannels.FS_SOCKET;
     /** The name of the /dev/fuse descriptor in systemd's file descriptor store (FDNAME, LISTEN_FDNAMES). */
     static final String FUSE_FD_NAME = "fuse";
-    /** Beside the sockets: where procfs and sysfs mounts for containers are made before they are moved into them. */
-    private static final String PROCFS_STAGING = "procfs-staging";
 
     @Option(names = "--socket", description = "gRPC unix socket (default: ${DEFAULT-VALUE})")
     Path socket = SOCKET;
@@ -92,11 +90,11 @@ public final class Main implements Callable<Integer> {
         Server server;
         Path agentSocket = seccompSocket != null ? seccompSocket
                 : socket.resolveSibling(UnixChannels.SECCOMP_AGENT_SOCKET.getFileName());
-        Path staging = agentSocket.resolveSibling(PROCFS_STAGING);
         try {
             // Before the gRPC socket: once jsysbox-fs answers there (the manager checks at each create), runc finds
             // the agent too.
-            KernelFsMounter mounts = KernelFsMounter.withStaging(staging,
+            // The sockets' directory is covered, in a private namespace, while a procfs or sysfs is made there.
+            KernelFsMounter mounts = KernelFsMounter.using(agentSocket.getParent(),
                     (id, kind) -> registry.named(id) == null ? Optional.empty()
                             : Optional.of(filesBelow(files, id, kind.prefix)));
             SeccompAgent.serve(agentSocket, content::sysinfo, mounts);
@@ -117,12 +115,6 @@ public final class Main implements Callable<Integer> {
                 Files.deleteIfExists(pidFile);
             } catch (IOException ignored) {
                 // the next start overwrites it
-            }
-            try {
-                Linux.umountDetach(staging); // a crash leaves it mounted: the next start replaces it
-                Files.deleteIfExists(staging);
-            } catch (IOException ignored) {
-                // not mounted: the start failed before it
             }
         }));
         // Under systemd (a Type=notify unit): ready, so the start job ends and the manager's unit may start. A connection
