@@ -22,6 +22,9 @@ public final class ListenerIndex {
     /** The manager's copies, beside mgr.pid. */
     public static final String MANAGER = "mgr.listeners";
 
+    /** What /proc/PID/fd/N reads as for a seccomp listener: a number read from an index may name anything by now. */
+    public static final String NOTIFY_LINK = "anon_inode:seccomp notify";
+
     private ListenerIndex() {}
 
     /** The index in {@code text}; lines that are not "FD ID" are skipped. */

@@ -48,7 +48,6 @@ final class SeccompAgent {
     /** runc passes one descriptor; room for more, so that extra ones are received and closed, not left half-sent. */
     private static final int MAX_FDS = 16;
     private static final int BACKLOG = 128;
-    private static final String SECCOMP_NOTIFY_LINK = "anon_inode:seccomp notify";
     /** Names of the listeners kept in systemd's store: seccomp.ID.N (N tells a container's listeners apart in logs). */
     private static final String STORED_PREFIX = "seccomp.";
 
@@ -316,7 +315,7 @@ final class SeccompAgent {
     /** Whether {@code fd} is a seccomp filter's notify descriptor (what a peer passed could be anything). */
     private static boolean isSeccompNotify(int fd) {
         try {
-            return Files.readSymbolicLink(Path.of("/proc/self/fd/" + fd)).toString().equals(SECCOMP_NOTIFY_LINK);
+            return Files.readSymbolicLink(Path.of("/proc/self/fd/" + fd)).toString().equals(ListenerIndex.NOTIFY_LINK);
         } catch (IOException e) {
             return false;
         }

@@ -90,7 +90,7 @@ final class ListenerCopies {
         try (Fd process = Linux.pidfdOpen(filesystem)) {
             for (var listener : listed.entrySet()) {
                 Fd copy = Linux.pidfdGetfd(process, listener.getKey());
-                if (!Files.readSymbolicLink(copy.procPath()).toString().equals("anon_inode:seccomp notify")) {
+                if (!Files.readSymbolicLink(copy.procPath()).toString().equals(ListenerIndex.NOTIFY_LINK)) {
                     copy.close(); // jsysbox-fs let it go since it wrote its list
                     continue;
                 }
