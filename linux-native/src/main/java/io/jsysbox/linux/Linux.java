@@ -62,7 +62,9 @@ public final class Linux {
     public static final long MS_NOSUID = 2;
     public static final long MS_NODEV = 4;
     public static final long MS_NOEXEC = 8;
+    public static final long MS_REMOUNT = 32;
     public static final long MS_BIND = 4096;
+    public static final long MS_MOVE = 8192;
     public static final long MS_REC = 16384;
     public static final long MS_PRIVATE = 1 << 18;
 
@@ -209,10 +211,11 @@ public final class Linux {
 
     /**
      * What statx(2) tells about a file: the fields jsysbox copies, compares and counts. {@code dev} and {@code rdev}
-     * are dev_t values as mknod(2) takes them; {@code mountRoot}: the file is the root of a mount (STATX_ATTR_MOUNT_ROOT).
+     * are dev_t values as mknod(2) takes them; {@code mountRoot}: the file is the root of a mount (STATX_ATTR_MOUNT_ROOT);
+     * {@code mountId}: the id of the mount it is on, as /proc/PID/mountinfo's first field (STATX_MNT_ID), -1 if unknown.
      */
     public record Stat(int mode, long uid, long gid, long nlink, long dev, long ino, long size, long blocks, long rdev,
-                       long atimeNanos, long mtimeNanos, boolean mountRoot) {
+                       long atimeNanos, long mtimeNanos, boolean mountRoot, long mountId) {
         /** The file type bits of {@link #mode}: {@link #S_IFDIR}, {@link #S_IFREG}, {@link #S_IFLNK} and so on. */
         public int type() { return mode & S_IFMT; }
     }
@@ -225,10 +228,11 @@ public final class Linux {
     public static Stat statNoFollow(Fd dir, byte[] name) throws LinuxException {
         final int atNoAutomount = 0x800;
         final int statxBasicStats = 0x7ff;
+        final int statxMountId = 0x1000;
         final long statxAttrMountRoot = 0x2000;
         try (Memory statx = new Memory(256)) { // struct statx
             int flags = AT_SYMLINK_NOFOLLOW | atNoAutomount | (name.length == 0 ? AT_EMPTY_PATH : 0);
-            if (C.statx(dir.value(), cString(name), flags, statxBasicStats, statx) != 0) {
+            if (C.statx(dir.value(), cString(name), flags, statxBasicStats | statxMountId, statx) != 0) {
                 throw new LinuxException("statx(" + dir.procPathOrName(text(name)) + ")", Native.getLastError());
             }
             long attributesKnown = statx.getLong(56);
@@ -236,7 +240,8 @@ public final class Linux {
             return new Stat(statx.getShort(28) & 0xffff, Integer.toUnsignedLong(statx.getInt(20)), Integer.toUnsignedLong(statx.getInt(24)),
                     Integer.toUnsignedLong(statx.getInt(16)), makedev(statx.getInt(136), statx.getInt(140)), statx.getLong(32),
                     statx.getLong(40), statx.getLong(48), makedev(statx.getInt(128), statx.getInt(132)),
-                    nanos(statx, 64), nanos(statx, 112), mountRoot);
+                    nanos(statx, 64), nanos(statx, 112), mountRoot,
+                    (statx.getInt(0) & statxMountId) != 0 ? statx.getLong(144) : -1); // stx_mask: since Linux 5.8
         }
     }
 

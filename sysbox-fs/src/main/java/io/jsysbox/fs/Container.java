@@ -35,6 +35,8 @@ final class Container {
     /** Its cgroup files, kept open while it is registered. */
     private final HostFiles cgroupFiles = new HostFiles();
     private final Map<SysctlKey, String> written = new ConcurrentHashMap<>();
+    /** Its mounts as the runtime made them, which its processes may not unmount, move or make writable. */
+    private volatile ProtectedMounts protectedMounts = ProtectedMounts.NONE;
 
     Container(String id, long slot, long initPid, long startTicks, long pidNamespace, long rootUid, long rootGid,
               long uidCount, CgroupDirs cgroups, UUID bootId) {
@@ -64,6 +66,14 @@ final class Container {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    ProtectedMounts protectedMounts() {
+        return protectedMounts;
+    }
+
+    void protect(ProtectedMounts mounts) {
+        protectedMounts = mounts;
     }
 
     /** Closes the cgroup files (the container is forgotten). */

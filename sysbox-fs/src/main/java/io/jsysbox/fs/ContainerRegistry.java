@@ -127,6 +127,14 @@ final class ContainerRegistry {
         return found;
     }
 
+    /** Protects {@code mounts} of container {@code id} ({@link ProtectedMounts}), persisted. */
+    synchronized void protect(String id, ProtectedMounts mounts) throws RegistrationException {
+        Container container = byId.get(id);
+        if (container == null) throw new RegistrationException("container " + id + " is not registered: register it first");
+        container.protect(mounts);
+        save();
+    }
+
     /** Persists the written sysctls of {@code container} (called after each accepted write). */
     synchronized void sysctlsChanged(Container container) {
         if (byId.get(container.id) == container) {
@@ -161,6 +169,7 @@ final class ContainerRegistry {
                         container.write(key, value.getBytes(StandardCharsets.UTF_8), 0);
                     }
                 }
+                if (entry.protectedMounts() != null) container.protect(entry.protectedMounts());
                 byId.put(entry.id(), container);
             } catch (RegistrationException | RuntimeException e) {
                 LOG.warn("container {}: not restored: {}", entry.id(), e.getMessage());
@@ -208,7 +217,8 @@ final class ContainerRegistry {
     private void save() {
         List<FsState.Entry> entries = new ArrayList<>();
         for (Container c : byId.values()) {
-            entries.add(new FsState.Entry(c.id, c.slot, c.initPid, c.startTicks, c.bootId.toString(), c.writtenSysctls()));
+            entries.add(new FsState.Entry(c.id, c.slot, c.initPid, c.startTicks, c.bootId.toString(), c.writtenSysctls(),
+                    c.protectedMounts()));
         }
         entries.sort(java.util.Comparator.comparing(FsState.Entry::id));
         try {

@@ -6,6 +6,8 @@ import io.jsysbox.api.v1.FilesystemGrpc;
 import io.jsysbox.api.v1.FsContainer;
 import io.jsysbox.api.v1.FsStatusRequest;
 import io.jsysbox.api.v1.FsStatusResponse;
+import io.jsysbox.api.v1.ProtectRequest;
+import io.jsysbox.api.v1.ProtectResponse;
 import io.jsysbox.api.v1.RegisterRequest;
 import io.jsysbox.api.v1.RegisterResponse;
 import io.jsysbox.api.v1.UnregisterRequest;
@@ -17,6 +19,7 @@ import org.slf4j.LoggerFactory;
 
 import java.nio.file.Path;
 import java.util.Comparator;
+import java.util.HashSet;
 
 /** The gRPC edge of jsysbox-fs: registration of containers by the runtime, and status. */
 final class FilesystemService extends FilesystemGrpc.FilesystemImplBase {
@@ -51,6 +54,23 @@ final class FilesystemService extends FilesystemGrpc.FilesystemImplBase {
             response.onError(Status.NOT_FOUND.withDescription(e.getMessage()).asRuntimeException());
         } catch (RuntimeException e) {
             LOG.error("register {}", request.getId(), e);
+            response.onError(Status.INTERNAL.withDescription("jsysbox-fs internal error: " + e).asRuntimeException());
+        }
+    }
+
+    @Override
+    public void protect(ProtectRequest request, StreamObserver<ProtectResponse> response) {
+        try {
+            registry.protect(request.getId(), new ProtectedMounts(request.getMountNamespaceDev(),
+                    request.getMountNamespaceIno(), new HashSet<>(request.getMountIdsList()),
+                    new HashSet<>(request.getReadOnlyMountIdsList())));
+            LOG.debug("{}: {} mounts protected", request.getId(), request.getMountIdsCount());
+            response.onNext(ProtectResponse.getDefaultInstance());
+            response.onCompleted();
+        } catch (ContainerRegistry.RegistrationException e) {
+            response.onError(Status.NOT_FOUND.withDescription(e.getMessage()).asRuntimeException());
+        } catch (RuntimeException e) {
+            LOG.error("protect {}", request.getId(), e);
             response.onError(Status.INTERNAL.withDescription("jsysbox-fs internal error: " + e).asRuntimeException());
         }
     }

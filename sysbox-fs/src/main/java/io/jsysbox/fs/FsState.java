@@ -24,10 +24,11 @@ record FsState(int version, long nextSlot, List<Entry> containers) {
     static final int CURRENT_VERSION = 1;
 
     /**
-     * One container: the slot of its view, its init (pid and start ticks, to tell a reused pid), its boot id and
-     * written sysctls by path.
+     * One container: the slot of its view, its init (pid and start ticks, to tell a reused pid), its boot id,
+     * written sysctls by path and protected mounts (null in files written before those were).
      */
-    record Entry(String id, long slot, long initPid, long startTicks, String bootId, Map<String, String> sysctls) {
+    record Entry(String id, long slot, long initPid, long startTicks, String bootId, Map<String, String> sysctls,
+            ProtectedMounts protectedMounts) {
     }
 
     private static final ObjectMapper JSON = new ObjectMapper()

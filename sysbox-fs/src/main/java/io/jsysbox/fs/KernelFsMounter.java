@@ -18,8 +18,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
  * Makes the procfs and sysfs mounts a system container's processes ask for (an inner runtime's for its container,
@@ -71,10 +69,8 @@ final class KernelFsMounter {
     }
 
     /** The flags that make mount(2) something else than a new mount: those are the kernel's. */
-    private static final long NOT_A_NEW_MOUNT = 32 /* MS_REMOUNT */ | 4096 /* MS_BIND */ | 8192 /* MS_MOVE */
+    private static final long NOT_A_NEW_MOUNT = Linux.MS_REMOUNT | Linux.MS_BIND | Linux.MS_MOVE
             | (1 << 17) | (1 << 18) | (1 << 19) | (1 << 20) /* MS_UNBINDABLE, _PRIVATE, _SLAVE, _SHARED: propagation */;
-    /** A caller's own descriptor, as runc and crun name their mount targets. */
-    private static final Pattern OWN_DESCRIPTOR = Pattern.compile("/proc/(?:self|thread-self)/fd/(\\d{1,9})");
     private static final int CAP_SYS_ADMIN = 21;
     private static final long HELPER_SECONDS = 10;
     /** util-linux's, where Debian and Ubuntu put them with and without a merged /usr. */
@@ -154,7 +150,7 @@ final class KernelFsMounter {
              Fd contentNamespace = Linux.openat2(null, process + "/ns/" + fs.namespace, Linux.O_RDONLY, 0)) {
             Fd mountpoint;
             try {
-                mountpoint = openTarget(process, target);
+                mountpoint = CallerPath.open(caller.pid(), target, Linux.O_PATH | Linux.O_DIRECTORY);
             } catch (LinuxException e) {
                 if (e.errno() == Errno.ENOENT || e.errno() == Errno.ENOTDIR) return Answer.error(e.errno());
                 throw e;
@@ -168,21 +164,6 @@ final class KernelFsMounter {
             }
         }
         return caller.stillWaiting() ? Answer.SUCCESS : Answer.NONE;
-    }
-
-    /** The caller's target: its own descriptor, or a path in its root (absolute) or below its working directory. */
-    private static Fd openTarget(String process, String target) throws LinuxException {
-        Matcher own = OWN_DESCRIPTOR.matcher(target);
-        if (own.matches()) {
-            // The caller's open file itself: the host's /proc hands it over, nothing of the container is resolved.
-            return Linux.openat2(null, process + "/fd/" + own.group(1), Linux.O_PATH | Linux.O_DIRECTORY, 0);
-        }
-        boolean absolute = target.startsWith("/");
-        int directory = Linux.O_PATH | Linux.O_DIRECTORY;
-        try (Fd base = Linux.openat2(null, process + (absolute ? "/root" : "/cwd"), directory, 0)) {
-            long confined = absolute ? Linux.RESOLVE_IN_ROOT : Linux.RESOLVE_BENEATH;
-            return Linux.openat2(base, target, directory, confined | Linux.RESOLVE_NO_MAGICLINKS);
-        }
     }
 
     /** Whether the kernel would let the caller mount {@code fs}, but for mount_too_revealing. */

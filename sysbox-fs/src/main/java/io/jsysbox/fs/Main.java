@@ -8,6 +8,7 @@ import io.jsysbox.api.RuntimeDirs;
 import io.jsysbox.api.UnixChannels;
 import io.jsysbox.api.v1.FilesystemGrpc;
 import io.jsysbox.api.v1.FsStatusRequest;
+import io.jsysbox.linux.Fd;
 import io.jsysbox.linux.Linux;
 import io.jsysbox.linux.LinuxException;
 import io.jsysbox.linux.Systemd;
@@ -97,7 +98,9 @@ public final class Main implements Callable<Integer> {
             KernelFsMounter mounts = KernelFsMounter.using(agentSocket.getParent(),
                     (id, kind) -> registry.named(id) == null ? Optional.empty()
                             : Optional.of(filesBelow(files, id, kind.prefix)));
-            SeccompAgent.serve(agentSocket, content::sysinfo, mounts);
+            MountGuard guard = new MountGuard(id -> Optional.ofNullable(registry.named(id)).map(Container::protectedMounts),
+                    virtualFileDevice(mountDir));
+            SeccompAgent.serve(agentSocket, content::sysinfo, mounts, guard);
             server = UnixChannels.serve(socket, List.<BindableService>of(new FilesystemService(registry, files, mountDir, version)));
         } catch (IOException | RuntimeException e) {
             session.close();
@@ -183,6 +186,14 @@ public final class Main implements Callable<Integer> {
     }
 
     /** A mount left by a daemon that died answers ENOTCONN: detach it before mounting afresh. */
+    /** The device of the mount at {@code mountDir}: each virtual file, wherever it is bound, is on it. */
+    private static long virtualFileDevice(Path mountDir) throws IOException {
+        try (Fd root = Linux.openat2(null, mountDir.toString(), Linux.O_PATH | Linux.O_DIRECTORY,
+                Linux.RESOLVE_NO_SYMLINKS)) {
+            return Linux.stat(root).dev();
+        }
+    }
+
     private static void unmountStale(Path mountDir) throws IOException {
         for (String line : Files.readAllLines(Path.of("/proc/self/mountinfo"))) {
             String[] f = line.split(" ");

@@ -58,24 +58,27 @@ final class SeccompAgent {
     private final SeccompSupervisor.StructSizes sizes;
     private final SeccompSupervisor.SysinfoSource source;
     private final KernelFsMounter mounts;
+    private final MountGuard guard;
     private final Warnings warnings = new Warnings();
     /** Numbers the stored listeners: a container has one per process runc started (its init, each exec). */
     private final AtomicLong stored = new AtomicLong();
 
     private SeccompAgent(int listening, Path index, SeccompSupervisor.StructSizes sizes,
-            SeccompSupervisor.SysinfoSource source, KernelFsMounter mounts) {
+            SeccompSupervisor.SysinfoSource source, KernelFsMounter mounts, MountGuard guard) {
         this.listening = listening;
         this.index = index;
         this.sizes = sizes;
         this.source = source;
         this.mounts = mounts;
+        this.guard = guard;
     }
 
     /**
      * Listens on {@code socket} (a stale file there is replaced) and serves it on a daemon thread: sysinfo from {@code
-     * source}, procfs mounts by {@code mounts}.
+     * source}, procfs mounts by {@code mounts}, unmounts, moves and remounts by {@code guard}.
      */
-    static void serve(Path socket, SeccompSupervisor.SysinfoSource source, KernelFsMounter mounts) throws IOException {
+    static void serve(Path socket, SeccompSupervisor.SysinfoSource source, KernelFsMounter mounts, MountGuard guard)
+            throws IOException {
         SeccompSupervisor.StructSizes sizes;
         try {
             sizes = SeccompSupervisor.StructSizes.ofKernel();
@@ -99,7 +102,7 @@ final class SeccompAgent {
             throw e;
         }
         Path index = socket.resolveSibling(ListenerIndex.FILESYSTEM);
-        SeccompAgent agent = new SeccompAgent(fd, index, sizes, source, mounts);
+        SeccompAgent agent = new SeccompAgent(fd, index, sizes, source, mounts, guard);
         agent.resumeStored();
         Thread.ofPlatform().daemon().name("seccomp-agent").start(agent::acceptConnections);
     }
@@ -130,7 +133,7 @@ final class SeccompAgent {
         indexed(notifyFd, id);
         Thread.ofPlatform().daemon().name("seccomp-" + abbreviated(id)).start(() -> {
             try {
-                new SeccompSupervisor(notifyFd, id, sizes, source, warnings, mounts).run();
+                new SeccompSupervisor(notifyFd, id, sizes, source, warnings, mounts, guard).run();
             } finally {
                 indexed(notifyFd, null);
                 warnings.served(id);

@@ -69,6 +69,7 @@ final class SeccompSupervisor implements Runnable {
     private static final int AUDIT_ARCH_X86_64 = 0xc000003e;
     private static final int SYSINFO_X86_64 = 99;
     private static final int MOUNT_X86_64 = 165;
+    private static final int UMOUNT2_X86_64 = 166;
     private static final long PAGE = 4096;
 
     /** _IOC(direction, '!', number, size), as linux/ioctl.h builds the seccomp ioctls' numbers. */
@@ -120,19 +121,21 @@ final class SeccompSupervisor implements Runnable {
     private final SysinfoSource source;
     private final Warnings warnings;
     private final KernelFsMounter mounts;
+    private final MountGuard guard;
 
     /**
      * Takes over {@code fd}, a seccomp notify descriptor of {@code containerId}'s processes (closed at the end); its
-     * procfs mounts are {@code mounts}'.
+     * procfs mounts are {@code mounts}', its unmounts, moves and remounts {@code guard}'s.
      */
     SeccompSupervisor(int fd, String containerId, StructSizes sizes, SysinfoSource source, Warnings warnings,
-            KernelFsMounter mounts) {
+            KernelFsMounter mounts, MountGuard guard) {
         this.fd = fd;
         this.containerId = containerId;
         this.sizes = sizes;
         this.source = source;
         this.warnings = warnings;
         this.mounts = mounts;
+        this.guard = guard;
     }
 
     @Override
@@ -196,7 +199,13 @@ final class SeccompSupervisor implements Runnable {
         if ((int) ARCH.get(notification, 0L) != AUDIT_ARCH_X86_64) return Answer.CONTINUE;
         int nr = (int) NR.get(notification, 0L);
         if (nr == MOUNT_X86_64) {
-            return mounts.mount(containerId, new NotifiedCaller(notification, id), arguments(notification));
+            long[] args = arguments(notification);
+            NotifiedCaller caller = new NotifiedCaller(notification, id);
+            return MountGuard.guards(args[3]) ? guard.mount(containerId, caller, args)
+                    : mounts.mount(containerId, caller, args);
+        }
+        if (nr == UMOUNT2_X86_64) {
+            return guard.umount(containerId, new NotifiedCaller(notification, id), arguments(notification));
         }
         if (nr != SYSINFO_X86_64) return Answer.CONTINUE;
         int pid = (int) PID.get(notification, 0L);

@@ -6,9 +6,11 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Set;
 import java.util.UUID;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -79,6 +81,26 @@ class ContainerRegistryTest {
         assertEquals(10, registry.named("old").slot, "saved before slots: a new one, after the highest named");
         assertEquals(11, registry.register("new", self, 0).slot);
         assertTrue(Files.readString(state).contains("\"nextSlot\" : 12"), Files.readString(state));
+    }
+
+    @Test
+    void protectedMountsSurviveARestartAndAreTheirNamespacesOnly() throws Exception {
+        Path state = temp.resolve("fs-state.json");
+        ContainerRegistry registry = new ContainerRegistry(state);
+        registry.register("a", self, 0);
+        assertEquals(ProtectedMounts.NONE, registry.named("a").protectedMounts(), "nothing until the runtime says");
+        registry.protect("a", new ProtectedMounts(4, 4026531841L, Set.of(21L, 22L, 30L), Set.of(22L)));
+        assertThrows(ContainerRegistry.RegistrationException.class,
+                () -> registry.protect("unknown", ProtectedMounts.NONE));
+
+        ContainerRegistry restored = new ContainerRegistry(state);
+        restored.restore();
+        ProtectedMounts mounts = restored.named("a").protectedMounts();
+        assertTrue(mounts.contains(4, 4026531841L, 30));
+        assertTrue(mounts.containsReadOnly(4, 4026531841L, 22));
+        assertFalse(mounts.containsReadOnly(4, 4026531841L, 21), "made writable by the runtime");
+        assertFalse(mounts.contains(4, 4026532000L, 30), "the same id in another namespace is another mount");
+        assertFalse(mounts.contains(4, 4026531841L, 23));
     }
 
     @Test

@@ -30,7 +30,7 @@ class SeccompAgentTest {
     void badMessagesAreDroppedAndTheAgentGoesOn() throws Exception {
         Path socket = temp.resolve("run/seccomp.sock");
         Files.writeString(Files.createDirectories(socket.getParent()).resolve("seccomp.sock"), "stale");
-        SeccompAgent.serve(socket, (id, pid) -> Optional.empty(), noMounts());
+        SeccompAgent.serve(socket, (id, pid) -> Optional.empty(), noMounts(), noGuard());
         assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(socket)),
                 "host root's alone");
 
@@ -52,7 +52,7 @@ class SeccompAgentTest {
     @Test
     void aCompleteMessageIsTakenWithoutWaitingForTheEndOfTheStream() throws Exception {
         Path socket = temp.resolve("seccomp.sock");
-        SeccompAgent.serve(socket, (id, pid) -> Optional.empty(), noMounts());
+        SeccompAgent.serve(socket, (id, pid) -> Optional.empty(), noMounts(), noGuard());
         byte[] message = "{\"fds\":[\"seccompFd\"],\"state\":{\"id\":\"c1\"}}".getBytes(StandardCharsets.UTF_8);
         long start = System.nanoTime();
         assertEquals(-1, sendAndAwaitClose(socket, message, false));
@@ -81,6 +81,10 @@ class SeccompAgentTest {
                 }
             }).get(10, TimeUnit.SECONDS);
         }
+    }
+
+    private static MountGuard noGuard() {
+        return new MountGuard(id -> Optional.empty(), 0);
     }
 
     private KernelFsMounter noMounts() {

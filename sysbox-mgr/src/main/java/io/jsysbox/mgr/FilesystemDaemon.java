@@ -6,14 +6,18 @@ import io.grpc.StatusRuntimeException;
 import io.jsysbox.api.UnixChannels;
 import io.jsysbox.api.v1.FilesystemGrpc;
 import io.jsysbox.api.v1.FsStatusRequest;
+import io.jsysbox.api.v1.ProtectRequest;
 import io.jsysbox.api.v1.RegisterRequest;
 import io.jsysbox.api.v1.RegisterResponse;
 import io.jsysbox.api.v1.UnregisterRequest;
 import io.jsysbox.api.v1.VirtualPath;
+import io.jsysbox.linux.Linux;
+import io.jsysbox.linux.MountInfo;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -55,12 +59,29 @@ final class FilesystemDaemon implements VirtualFiles, AutoCloseable {
         for (VirtualPath path : registered.getPathsList()) sources.put(path.getContainerPath(), Path.of(path.getSource()));
         try {
             int mounted = VirtualFileMounts.mount(pid, rootPath, sources);
+            protect(id, pid);
             listenerCopies.takeLater(id);
             return mounted;
         } catch (IOException e) {
             throw new ManagerException(Status.Code.FAILED_PRECONDITION,
                     "cannot mount the virtual /proc and /sys files of " + id + " (pid " + pid + "): " + e.getMessage(), e);
         }
+    }
+
+    /**
+     * Has jsysbox-fs keep the mounts of {@code id}'s mount namespace as they are now, runc's and the virtual files:
+     * its processes may no longer unmount them, move them or make them writable ({@code Protect}).
+     */
+    private void protect(String id, long pid) throws IOException, ManagerException {
+        Path process = Path.of("/proc", Long.toString(pid));
+        Linux.Stat namespace = Linux.namespace(process.resolve("ns/mnt"));
+        ProtectRequest.Builder request = ProtectRequest.newBuilder().setId(id)
+                .setMountNamespaceDev(namespace.dev()).setMountNamespaceIno(namespace.ino());
+        for (MountInfo.Entry mount : MountInfo.parse(Files.readString(process.resolve("mountinfo"))).entries()) {
+            request.addMountIds(mount.id());
+            if (mount.hasMountOption("ro")) request.addReadOnlyMountIds(mount.id());
+        }
+        call("protect the mounts of " + id, stub -> stub.protect(request.build()));
     }
 
     @Override

@@ -216,7 +216,7 @@ class SpecTransformerTest {
 
     private static ObjectNode notifyRule() {
         ObjectNode rule = JSON.createObjectNode();
-        rule.set("names", JSON.valueToTree(List.of("sysinfo", "mount")));
+        rule.set("names", JSON.valueToTree(List.of("sysinfo", "mount", "umount2")));
         return rule.put("action", "SCMP_ACT_NOTIFY");
     }
 

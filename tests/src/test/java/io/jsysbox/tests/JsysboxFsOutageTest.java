@@ -39,7 +39,7 @@ class JsysboxFsOutageTest {
 
     /**
      * Killing jsysbox-fs (as a crash or an upgrade would) leaves running containers' files working, values kept, and
-     * their procfs mounts and sysinfo answered: the next jsysbox-fs takes the seccomp listeners back (from systemd's
+     * their procfs mounts, unmounts and sysinfo answered: the next jsysbox-fs takes the seccomp listeners back (from systemd's
      * store, or here, under the plain supervisor, from the manager's copies).
      */
     @Test
@@ -60,6 +60,9 @@ class JsysboxFsOutageTest {
         assertEquals("MemTotal:         163840 kB", Docker.execOk(id, "sh", "-c", "mkdir -p /p && mount -t proc proc /p && head -1 /p/meminfo"),
                 "a procfs mounted after the restart has the virtual files");
         assertEquals(160 * 1024, HostFiles.freeTotal(Docker.execOk(id, "free")), "sysinfo is still answered");
+        Command.Result umount = Docker.exec(id, "umount", "/etc/hosts");
+        assertTrue(!umount.ok() && umount.stderr().contains("Operation not permitted"), "its mounts stay protected: "
+                + umount);
         String other = docker.startIdle(Docker.BUSYBOX_IMAGE, "--memory", "96m");
         assertEquals("MemTotal:          98304 kB", Docker.execOk(other, "head", "-1", "/proc/meminfo"), "and new containers");
     }
