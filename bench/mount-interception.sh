@@ -4,13 +4,16 @@
 #   - an ordinary mount (tmpfs) and its umount, which the agent passes on to the kernel (one round trip);
 #   - a procfs mount and its umount, which jsysbox-fs makes (nsenter + mount, moved in, virtual files locked on it);
 #   - a sysinfo(2) call (answered by the agent inside);
-#   - and, for scale, an inner `docker run --rm busybox true` in jsysbox/dind, which makes one procfs and one sysfs
-#     mount and a few dozen others: the overhead printed is what those cost, as a share of the whole run.
-# Usage: bench/mount-interception.sh [N]   (N calls per kind, default 1000). Needs root and an installed jsysbox.
+#   - an inner `docker run --rm busybox true` in jsysbox/dind, against the same in a jsysbox/dind whose environment says
+#     JSYSBOX_MOUNT_INTERCEPTION=off (its mounts go to the kernel unseen, its virtual files unlocked), runs interleaved.
+# Usage: bench/mount-interception.sh [N [RUNS]]   (N calls per kind, default 1000; RUNS inner runs each, default 7).
+# Needs root and an installed jsysbox.
 set -euo pipefail
 
 n=${1:-1000}
-case "$n" in ''|*[!0-9]*|0) echo "mount-interception: N must be a positive integer, got '$n'" >&2; exit 1 ;; esac
+runs=${2:-7}
+case "$n$runs" in ''|*[!0-9]*) echo "mount-interception: N and RUNS must be positive integers, got '$n' '$runs'" >&2; exit 1 ;; esac
+[ "$n" -gt 0 ] && [ "$runs" -gt 0 ] || { echo "mount-interception: N and RUNS must be positive" >&2; exit 1; }
 [ "$(id -u)" = 0 ] || { echo "mount-interception: run as root" >&2; exit 1; }
 for image in jsysbox/dind:latest; do
   docker image inspect "$image" >/dev/null 2>&1 \
@@ -46,6 +49,8 @@ plain=$(docker run -d --runtime=runc --cap-add SYS_ADMIN --security-opt seccomp=
 containers+=("$plain")
 dind=$(docker run -d --runtime=jsysbox jsysbox/dind:latest)
 containers+=("$dind")
+unseen=$(docker run -d --runtime=jsysbox -e JSYSBOX_MOUNT_INTERCEPTION=off jsysbox/dind:latest)
+containers+=("$unseen")
 
 echo "mount-interception: $n calls of each kind (µs per call or mount+umount pair, jsysbox vs runc, same perl)"
 declare -A added
@@ -61,12 +66,17 @@ for kind in tmpfs proc sysinfo; do
   echo "  $kind: jsysbox ${in_call} µs, runc ${anchor_call} µs, ratio $(ratio "$in_call" "$anchor_call"), added ${added[$kind]} µs"
 done
 
-until docker exec "$dind" docker run --rm busybox true >/dev/null 2>&1; do sleep 1; done
-runs=()
-for _ in 1 2 3 4 5; do runs+=("$(ms docker exec "$dind" docker run --rm busybox true)"); done
-median=$(printf '%s\n' "${runs[@]}" | sort -n | sed -n 3p)
-# An inner run: one procfs and one sysfs mount made by jsysbox-fs (a sysfs costs about what a procfs does), and the
-# ordinary mounts runc makes (rootfs, /dev, devpts, shm, mqueue, cgroup, masks, read-only paths, pivot): about 30.
-share=$(awk -v p="${added[proc]}" -v t="${added[tmpfs]}" -v m="$median" 'BEGIN { a = (2 * p + 30 * t) / 1000;
-  printf "%.1f ms (%.1f %%)", a, 100 * a / m }')
-echo "  inner docker run --rm busybox true: median ${median} ms of 5 (${runs[*]}); interception's share ~${share}"
+median() { printf '%s\n' "$@" | sort -n | awk '{ v[NR] = $1 } END { print (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2) }'; }
+for engine in "$dind" "$unseen"; do
+  until docker exec "$engine" docker run --rm busybox true >/dev/null 2>&1; do sleep 1; done
+done
+with=(); without=()
+for _ in $(seq "$runs"); do
+  with+=("$(ms docker exec "$dind" docker run --rm busybox true)")
+  without+=("$(ms docker exec "$unseen" docker run --rm busybox true)")
+done
+with_median=$(median "${with[@]}")
+without_median=$(median "${without[@]}")
+echo "  inner docker run --rm busybox true, medians of $runs interleaved: intercepted ${with_median} ms (${with[*]}),"\
+  "not intercepted ${without_median} ms (${without[*]}): ratio $(awk -v a="$with_median" -v b="$without_median" \
+  'BEGIN { printf "%.3f", a / b }')"

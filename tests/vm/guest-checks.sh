@@ -227,6 +227,16 @@ check_virtual_proc() {
   [ -n "$up" ] && [ "$up" -lt 60 ] || fail "container uptime '${up:-?}' s: not the container's (host: $(cut -d' ' -f1 /proc/uptime))"
 }
 
+# Issue 14: the runtime's mounts stay as made (EPERM from jsysbox-fs's guard), the container's own are its to change.
+check_protected_mounts() {
+  local out
+  out=$(docker run --rm --runtime=jsysbox jsysbox/busybox sh -c 'for m in /etc/hosts /proc/meminfo /var/lib/docker /sys;
+    do umount "$m" 2>&1 && echo "unmounted $m"; done; mkdir /m && mount -t tmpfs t /m && umount /m && echo own-ok')
+  echo "$out"
+  [ "$(grep -c 'Operation not permitted' <<<"$out")" = 4 ] || fail "the runtime's mounts are not all refused with EPERM"
+  grep -q '^own-ok$' <<<"$out" || fail "a tmpfs the container mounted could not be unmounted"
+}
+
 # AppArmor: with the apparmor userland, jsysbox's profile replaces docker-default for docker run and docker exec (also
 # --privileged), denies host interfaces, lets mounts through and hides AppArmor from nested engines; a user's
 # apparmor=unconfined is honoured. Without it (AppArmor only in the kernel) Docker applies no profile, nor does jsysbox.
@@ -588,6 +598,7 @@ check main-job 600 daemons-up load-images
 check inner-overlay2 120 main-job
 check systemd 600 daemons-up load-images
 check virtual-proc 300 daemons-up load-images
+check protected-mounts 300 daemons-up load-images
 check sysctl-isolation 300 daemons-up load-images
 check containerd-restart 600 daemons-up load-images
 check podman 600 daemons-up load-images

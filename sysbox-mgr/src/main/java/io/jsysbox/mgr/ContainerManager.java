@@ -469,10 +469,11 @@ public final class ContainerManager {
 
     /**
      * After {@code runc create} (or in its createRuntime hook, the container's root then at {@code rootPath} in its
-     * mount namespace): mounts the container's virtual files, delegates cgroups and detaches the host's copies of
-     * the container's mounts.
+     * mount namespace): mounts the container's virtual files (locked, and its mounts protected, when {@code
+     * guardMounts}), delegates cgroups and detaches the host's copies of the container's mounts.
      */
-    public synchronized List<String> started(String id, long pid, String rootPath, String networkToAdopt) throws ManagerException {
+    public synchronized List<String> started(String id, long pid, String rootPath, String networkToAdopt,
+            boolean guardMounts) throws ManagerException {
         ContainerState state = containers.get(id);
         if (state == null) throw new ManagerException(Status.Code.FAILED_PRECONDITION, "unknown container " + id + ": Prepare it first");
         if (!alive(pid)) throw new ManagerException(Status.Code.INVALID_ARGUMENT, "pid " + pid + " of " + id + " is not running");
@@ -480,7 +481,7 @@ public final class ContainerManager {
         HostRange gids = allocator.gidRange(state.slot());
         long began = System.nanoTime();
         if (!networkToAdopt.isEmpty()) podNetwork.adopt(id, Path.of(networkToAdopt), pid);
-        int virtualFileCount = virtualFiles.attach(id, pid, rootPath);
+        int virtualFileCount = virtualFiles.attach(id, pid, rootPath, guardMounts);
         try {
             ProcCgroup cgroups = ProcCgroup.parse(Files.readString(Path.of("/proc", Long.toString(pid), "cgroup")));
             MountInfo mounts = MountInfo.read();

@@ -52,14 +52,14 @@ final class FilesystemDaemon implements VirtualFiles, AutoCloseable {
     }
 
     @Override
-    public int attach(String id, long pid, String rootPath) throws ManagerException {
+    public int attach(String id, long pid, String rootPath, boolean guardMounts) throws ManagerException {
         RegisterResponse registered = call("register container " + id,
                 stub -> stub.register(RegisterRequest.newBuilder().setId(id).setInitPid(pid).build()));
         Map<String, Path> sources = new LinkedHashMap<>();
         for (VirtualPath path : registered.getPathsList()) sources.put(path.getContainerPath(), Path.of(path.getSource()));
         try {
-            int mounted = VirtualFileMounts.mount(pid, rootPath, sources);
-            protect(id, pid);
+            int mounted = VirtualFileMounts.mount(pid, rootPath, sources, guardMounts);
+            if (guardMounts) protect(id, pid);
             listenerCopies.takeLater(id);
             return mounted;
         } catch (IOException e) {

@@ -33,7 +33,7 @@ final class ManagerService extends ManagerGrpc.ManagerImplBase {
     public void started(StartedRequest request, StreamObserver<StartedResponse> response) {
         answer(response, () -> StartedResponse.newBuilder()
                 .addAllDelegatedCgroups(manager.started(request.getId(), request.getPid(), request.getRootPath(),
-                        request.getAdoptNetworkNamespace())).build());
+                        request.getAdoptNetworkNamespace(), !request.getMountInterceptionOff())).build());
     }
 
     @Override

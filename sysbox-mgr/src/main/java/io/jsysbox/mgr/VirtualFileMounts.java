@@ -33,10 +33,11 @@ final class VirtualFileMounts {
 
     /**
      * Mounts each {@code source → destination} (destinations absolute inside the container) in the mount
-     * namespace of {@code pid}, under {@code rootPath} there. A destination the container lacks (a module the
-     * host has not loaded, say) is skipped. Returns the number mounted.
+     * namespace of {@code pid}, under {@code rootPath} there, then locks them when {@code locked}. A destination the
+     * container lacks (a module the host has not loaded, say) is skipped. Returns the number mounted.
      */
-    static int mount(long pid, String rootPath, Map<String, Path> sourceByDestination) throws IOException {
+    static int mount(long pid, String rootPath, Map<String, Path> sourceByDestination, boolean locked)
+            throws IOException {
         List<Fd> clones = new ArrayList<>();
         // A pidfd names the process itself: setns through it cannot land in a namespace of a reused pid.
         try (Fd process = Linux.pidfdOpen(pid);
@@ -50,7 +51,7 @@ final class VirtualFileMounts {
             AtomicReference<IOException> failure = new AtomicReference<>();
             Thread inside = Thread.ofPlatform().name("mount-in-" + pid).start(() -> {
                 try {
-                    mounted.set(attachAll(process, hostProc, rootPath, destinations, clones));
+                    mounted.set(attachAll(process, hostProc, rootPath, destinations, clones, locked));
                 } catch (IOException e) {
                     failure.set(e);
                 }
@@ -72,8 +73,8 @@ final class VirtualFileMounts {
     }
 
     /** Runs on a thread of its own, which ends in the container's mount namespace. */
-    private static int attachAll(Fd process, Fd hostProc, String rootPath, List<String> destinations, List<Fd> clones)
-            throws IOException {
+    private static int attachAll(Fd process, Fd hostProc, String rootPath, List<String> destinations, List<Fd> clones,
+            boolean locked) throws IOException {
         Linux.enterMountNamespace(process);
         String root = rootPath.isEmpty() ? "/" : rootPath;
         int mounted = 0;
@@ -93,7 +94,7 @@ final class VirtualFileMounts {
                     mounted++;
                 }
             }
-            for (String top : LOCKED_TOPS) {
+            for (String top : locked ? LOCKED_TOPS : List.<String>of()) {
                 if (destinations.stream().noneMatch(destination -> destination.startsWith("/" + top + "/"))) continue;
                 try (Fd tree = openTop(rootDir, top)) {
                     // A container without a procfs at /proc (a spec may leave it out) has nothing there to lock.

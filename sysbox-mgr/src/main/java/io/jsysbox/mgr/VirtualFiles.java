@@ -11,9 +11,10 @@ interface VirtualFiles {
     /**
      * Registers container {@code id} (init {@code pid}) with jsysbox-fs and mounts its virtual files over the
      * container's own, in the container's mount namespace, under {@code rootPath} there ("" or "/" once runc has
-     * pivoted into the rootfs). Returns how many files were mounted.
+     * pivoted into the rootfs). With {@code guardMounts}, the files are locked and jsysbox-fs protects the container's
+     * mounts as they are then. Returns how many files were mounted.
      */
-    int attach(String id, long pid, String rootPath) throws ManagerException;
+    int attach(String id, long pid, String rootPath, boolean guardMounts) throws ManagerException;
 
     /** Forgets container {@code id}: its sysctl values go with it. Best effort: jsysbox-fs also forgets dead inits. */
     void detach(String id);

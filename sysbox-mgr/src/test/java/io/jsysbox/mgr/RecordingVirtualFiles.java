@@ -16,7 +16,7 @@ final class RecordingVirtualFiles implements VirtualFiles {
     }
 
     @Override
-    public int attach(String id, long pid, String rootPath) throws ManagerException {
+    public int attach(String id, long pid, String rootPath, boolean guardMounts) throws ManagerException {
         checkAvailable();
         return 0;
     }

@@ -55,7 +55,7 @@ class VirtualFileMountsTest {
         Map<String, Path> files = new LinkedHashMap<>();
         files.put("/proc/meminfo", tmp.resolve("source"));
         files.put("/proc/absent", tmp.resolve("source"));
-        assertEquals(1, VirtualFileMounts.mount(namespaceHolder.pid(), tmp.resolve("root").toString(), files));
+        assertEquals(1, VirtualFileMounts.mount(namespaceHolder.pid(), tmp.resolve("root").toString(), files, true));
         assertEquals("virtual\n", readInNamespace(tmp.resolve("root/proc/meminfo")));
         assertEquals("real\n", Files.readString(tmp.resolve("root/proc/meminfo")), "the host's namespace is untouched");
         String umount = inNamespace("umount", tmp.resolve("root/proc/meminfo").toString());
@@ -67,10 +67,10 @@ class VirtualFileMountsTest {
     @Test
     void refusesSymlinksOnTheWayToADestination() {
         var link = assertThrows(IOException.class, () -> VirtualFileMounts.mount(namespaceHolder.pid(),
-                tmp.resolve("root").toString(), Map.of("/proc/link", tmp.resolve("source"))));
+                tmp.resolve("root").toString(), Map.of("/proc/link", tmp.resolve("source")), true));
         assertTrue(link.getMessage().contains("openat2(") && link.getMessage().contains("proc/link"), link.getMessage());
         var escape = assertThrows(IOException.class, () -> VirtualFileMounts.mount(namespaceHolder.pid(),
-                tmp.resolve("root").toString(), Map.of("/escape/hostname", tmp.resolve("source"))));
+                tmp.resolve("root").toString(), Map.of("/escape/hostname", tmp.resolve("source")), true));
         assertTrue(escape.getMessage().contains("openat2(") && escape.getMessage().contains("escape/hostname"), escape.getMessage());
     }
 

@@ -41,6 +41,12 @@ final class SpecTransformer {
 
     /** Where inner engines keep their data; backed by host dirs so they need no overlay-on-overlay. */
     static final String INNER_IMAGE_CACHE_OFF = "JSYSBOX_INNER_IMAGE_CACHE=off";
+    /**
+     * In a container's environment: its mount(2) and umount2(2) go to the kernel unseen, and the manager neither locks
+     * its virtual files nor protects its mounts. Its procfs mounts inside (an inner container's) then show the host's
+     * files. For measuring what interception costs, and for software that must unmount what the runtime mounted.
+     */
+    static final String MOUNT_INTERCEPTION_OFF = "JSYSBOX_MOUNT_INTERCEPTION=off";
     private static final List<String> LOCKED_MOUNT_FLAGS = List.of("ro", "nosuid", "nodev", "noexec");
     /** The environment variable that keeps the engine's capabilities (see {@link #grantCapabilities}). */
     static final String HONOR_CAPABILITIES = "JSYSBOX_HONOR_CAPS";
@@ -79,6 +85,8 @@ final class SpecTransformer {
      * sysinfo and /proc describe the system container too.
      */
     static final List<String> NOTIFIED_SYSCALLS = List.of("sysinfo", "mount", "umount2");
+    /** Those of them that {@link #MOUNT_INTERCEPTION_OFF} leaves to the kernel. */
+    static final List<String> MOUNT_SYSCALLS = List.of("mount", "umount2");
     /** The architectures of a filter made where the spec has none: those of Docker's default profile on x86_64. */
     static final List<String> SECCOMP_ARCHITECTURES = List.of("SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32");
 
@@ -282,7 +290,7 @@ final class SpecTransformer {
         } else {
             annotations.put(ADDED_SECCOMP, "true");
         }
-        notifyAgent(linux, id);
+        notifyAgent(linux, id, mountInterceptionOff(spec) ? notifiedWithoutMounts() : NOTIFIED_SYSCALLS);
         rewriteMounts(result.withArrayProperty("mounts"), prepared);
         // Joining a network namespace from the user namespace that owns it (a pod's, a shared one), sysfs mounts.
         if (networkNamespacePath(linux).isPresent() && !sharesUserNamespace) bindHostSysfs(result.withArrayProperty("mounts"));
@@ -440,12 +448,12 @@ final class SpecTransformer {
     }
 
     /**
-     * Has the kernel hand {@link #NOTIFIED_SYSCALLS} to jsysbox-fs's agent, whose socket runc connects to at create
+     * Has the kernel hand {@code syscalls} to jsysbox-fs's agent, whose socket runc connects to at create
      * and at each exec, sending the notify descriptor and the container's state (with its id, also the metadata).
      * A spec without a filter (Docker's seccomp=unconfined, the CRI's Unconfined) gets one that allows everything
      * else. A spec naming another agent keeps it (a filter has one listener): its containers see the host's sysinfo.
      */
-    private static void notifyAgent(ObjectNode linux, String id) {
+    private static void notifyAgent(ObjectNode linux, String id, List<String> syscalls) {
         String agent = UnixChannels.SECCOMP_AGENT_SOCKET.toString();
         if (!linux.path("seccomp").isObject()) {
             ObjectNode allowAll = linux.putObject("seccomp");
@@ -455,7 +463,7 @@ final class SpecTransformer {
         ObjectNode seccomp = linux.withObjectProperty("seccomp");
         String listener = seccomp.path("listenerPath").asText("");
         if (!listener.isEmpty() && !listener.equals(agent)) return;
-        setAction(seccomp, NOTIFIED_SYSCALLS, "SCMP_ACT_NOTIFY");
+        setAction(seccomp, syscalls, "SCMP_ACT_NOTIFY");
         seccomp.put("listenerPath", agent);
         seccomp.put("listenerMetadata", id);
     }
@@ -524,10 +532,23 @@ final class SpecTransformer {
         }
     }
 
+    private static List<String> notifiedWithoutMounts() {
+        return NOTIFIED_SYSCALLS.stream().filter(syscall -> !MOUNT_SYSCALLS.contains(syscall)).toList();
+    }
+
     /** The container opts out of the shared inner image cache with JSYSBOX_INNER_IMAGE_CACHE=off in its environment. */
-    static boolean innerImageCacheOff(ObjectNode spec) {
+    static boolean innerImageCacheOff(JsonNode spec) {
+        return hasEnvironmentEntry(spec, INNER_IMAGE_CACHE_OFF);
+    }
+
+    /** The container opts out of mount interception with JSYSBOX_MOUNT_INTERCEPTION=off in its environment. */
+    static boolean mountInterceptionOff(JsonNode spec) {
+        return hasEnvironmentEntry(spec, MOUNT_INTERCEPTION_OFF);
+    }
+
+    private static boolean hasEnvironmentEntry(JsonNode spec, String entry) {
         for (JsonNode variable : spec.path("process").path("env")) {
-            if (variable.asText().equals(INNER_IMAGE_CACHE_OFF)) return true;
+            if (variable.asText().equals(entry)) return true;
         }
         return false;
     }

@@ -33,7 +33,8 @@ final class StartedHook {
         var original = SpecTransformer.original(spec);
         String networkToAdopt = SpecTransformer.networkToAdopt(original, PodRole.of(original));
         try (ManagerClient manager = ManagerClient.connect()) {
-            manager.started(container.path("id").asText(), container.path("pid").asLong(), rootPath.toString(), networkToAdopt);
+            manager.started(container.path("id").asText(), container.path("pid").asLong(), rootPath.toString(),
+                    networkToAdopt, SpecTransformer.mountInterceptionOff(original));
         }
         return 0;
     }

@@ -21,12 +21,16 @@ final class SystemContainer implements AutoCloseable {
     private final ErrorLog log;
     /** A pod sandbox's network namespace as the CRI made it, for the manager to move into the sandbox's own; or "". */
     private final String networkToAdopt;
+    /** Its environment says {@link SpecTransformer#MOUNT_INTERCEPTION_OFF}. */
+    private final boolean mountInterceptionOff;
 
-    private SystemContainer(ManagerClient manager, String id, ErrorLog log, String networkToAdopt) {
+    private SystemContainer(ManagerClient manager, String id, ErrorLog log, String networkToAdopt,
+            boolean mountInterceptionOff) {
         this.manager = manager;
         this.id = id;
         this.log = log;
         this.networkToAdopt = networkToAdopt;
+        this.mountInterceptionOff = mountInterceptionOff;
     }
 
     /**
@@ -60,7 +64,8 @@ final class SystemContainer implements AutoCloseable {
             throw e;
         }
         ManagerClient manager = ManagerClient.await(connecting);
-        SystemContainer container = new SystemContainer(manager, id, log, SpecTransformer.networkToAdopt(spec, pod));
+        SystemContainer container = new SystemContainer(manager, id, log, SpecTransformer.networkToAdopt(spec, pod),
+                SpecTransformer.mountInterceptionOff(spec));
         try {
             PrepareResponse prepared = manager.prepare(PrepareRequest.newBuilder().setId(id).setBundle(bundle.toString())
                     .setRootfs(SpecTransformer.rootfs(spec, bundle).toString())
@@ -103,7 +108,7 @@ final class SystemContainer implements AutoCloseable {
      * and, for a pod sandbox, moves the pod's network into it.
      */
     void started(long pid) throws JsysboxException {
-        manager.started(id, pid, "", networkToAdopt);
+        manager.started(id, pid, "", networkToAdopt, mountInterceptionOff);
     }
 
     /**

@@ -305,6 +305,18 @@ class SpecTransformerTest {
     }
 
     @Test
+    void mountInterceptionOffLeavesMountAndUmountToTheKernelAndKeepsSysinfo() throws Exception {
+        ObjectNode spec = dockerSpec();
+        assertFalse(SpecTransformer.mountInterceptionOff(spec));
+        ((ArrayNode) spec.path("process").path("env")).add("JSYSBOX_MOUNT_INTERCEPTION=off");
+        assertTrue(SpecTransformer.mountInterceptionOff(spec));
+        JsonNode seccomp = SpecTransformer.transform("c1", spec, PodRole.NONE, PREPARED, HOST_CAPS, List.of())
+                .path("linux").path("seccomp");
+        assertEquals(List.of("sysinfo"), notifyingRules(seccomp).stream()
+                .flatMap(rule -> texts(rule.path("names")).stream()).toList());
+    }
+
+    @Test
     void specialMountsAreAppendedAndReplacementsSwapSources() throws Exception {
         JsonNode before = dockerSpec().path("mounts");
         JsonNode mounts = SpecTransformer.transform("c1", dockerSpec(), PodRole.NONE, PREPARED, HOST_CAPS, List.of()).path("mounts");

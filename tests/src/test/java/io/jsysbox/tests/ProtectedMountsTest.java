@@ -72,4 +72,14 @@ class ProtectedMountsTest {
                 "mkdir -p /p && mount -t proc proc /p && umount /p/meminfo; head -1 /p/meminfo"),
                 "nor can the virtual files of a procfs made inside be taken off");
     }
+
+    /** JSYSBOX_MOUNT_INTERCEPTION=off: mount and umount go to the kernel unseen; sysinfo is still the container's. */
+    @Test
+    void aContainerThatOptsOutMayUnmountWhatTheRuntimeMounted() {
+        String id = docker.startIdle(Docker.BUSYBOX_IMAGE, "--memory", "144m", "-e", "JSYSBOX_MOUNT_INTERCEPTION=off");
+        assertEquals(144 * 1024, HostFiles.freeTotal(Docker.execOk(id, "free")), "sysinfo is still answered");
+        Docker.execOk(id, "umount", "/etc/hosts");
+        Docker.execOk(id, "umount", "/proc/meminfo");
+        assertFalse(HostFiles.mountPoints(Docker.execOk(id, "cat", "/proc/self/mountinfo")).contains("/proc/meminfo"));
+    }
 }
