@@ -211,8 +211,9 @@ public final class Linux {
 
     /**
      * What statx(2) tells about a file: the fields jsysbox copies, compares and counts. {@code dev} and {@code rdev}
-     * are dev_t values as mknod(2) takes them; {@code mountRoot}: the file is the root of a mount (STATX_ATTR_MOUNT_ROOT);
-     * {@code mountId}: the id of the mount it is on, as /proc/PID/mountinfo's first field (STATX_MNT_ID), -1 if unknown.
+     * are dev_t values as mknod(2) takes them; {@code mountRoot}: the file is the root of a mount
+     * (STATX_ATTR_MOUNT_ROOT); {@code mountId}: the id of the mount it is on, as /proc/PID/mountinfo's first field
+     * (STATX_MNT_ID), -1 if unknown.
      */
     public record Stat(int mode, long uid, long gid, long nlink, long dev, long ino, long size, long blocks, long rdev,
                        long atimeNanos, long mtimeNanos, boolean mountRoot, long mountId) {

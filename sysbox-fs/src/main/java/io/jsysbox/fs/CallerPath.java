@@ -30,9 +30,10 @@ final class CallerPath {
             return Linux.openat2(null, process + "/fd/" + own.group(1), flags, 0);
         }
         boolean absolute = path.startsWith("/");
-        try (Fd base = Linux.openat2(null, process + (absolute ? "/root" : "/cwd"), Linux.O_PATH | Linux.O_DIRECTORY, 0)) {
+        String base = process + (absolute ? "/root" : "/cwd");
+        try (Fd start = Linux.openat2(null, base, Linux.O_PATH | Linux.O_DIRECTORY, 0)) {
             long confined = absolute ? Linux.RESOLVE_IN_ROOT : Linux.RESOLVE_BENEATH;
-            return Linux.openat2(base, path, flags, confined | Linux.RESOLVE_NO_MAGICLINKS);
+            return Linux.openat2(start, path, flags, confined | Linux.RESOLVE_NO_MAGICLINKS);
         }
     }
 }

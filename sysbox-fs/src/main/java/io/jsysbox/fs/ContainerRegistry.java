@@ -130,7 +130,9 @@ final class ContainerRegistry {
     /** Protects {@code mounts} of container {@code id} ({@link ProtectedMounts}), persisted. */
     synchronized void protect(String id, ProtectedMounts mounts) throws RegistrationException {
         Container container = byId.get(id);
-        if (container == null) throw new RegistrationException("container " + id + " is not registered: register it first");
+        if (container == null) {
+            throw new RegistrationException("container " + id + " is not registered: register it first");
+        }
         container.protect(mounts);
         save();
     }
@@ -217,8 +219,8 @@ final class ContainerRegistry {
     private void save() {
         List<FsState.Entry> entries = new ArrayList<>();
         for (Container c : byId.values()) {
-            entries.add(new FsState.Entry(c.id, c.slot, c.initPid, c.startTicks, c.bootId.toString(), c.writtenSysctls(),
-                    c.protectedMounts()));
+            entries.add(new FsState.Entry(c.id, c.slot, c.initPid, c.startTicks, c.bootId.toString(),
+                    c.writtenSysctls(), c.protectedMounts()));
         }
         entries.sort(java.util.Comparator.comparing(FsState.Entry::id));
         try {

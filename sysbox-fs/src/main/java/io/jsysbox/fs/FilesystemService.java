@@ -39,7 +39,7 @@ final class FilesystemService extends FilesystemGrpc.FilesystemImplBase {
 
     @Override
     public void register(RegisterRequest request, StreamObserver<RegisterResponse> response) {
-        try {
+        answer(response, "register " + request.getId(), () -> {
             Container container = registry.register(request.getId(), request.getInitPid(), request.getInitStartTicks());
             RegisterResponse.Builder reply = RegisterResponse.newBuilder().setCgroupVersion(container.cgroups.version());
             for (String path : files.paths()) {
@@ -48,46 +48,51 @@ final class FilesystemService extends FilesystemGrpc.FilesystemImplBase {
             }
             LOG.info("registered {} in slot {} (init {}, cgroup {})", container.id, container.slot, container.initPid,
                     container.cgroups.version());
-            response.onNext(reply.build());
-            response.onCompleted();
-        } catch (ContainerRegistry.RegistrationException e) {
-            response.onError(Status.NOT_FOUND.withDescription(e.getMessage()).asRuntimeException());
-        } catch (RuntimeException e) {
-            LOG.error("register {}", request.getId(), e);
-            response.onError(Status.INTERNAL.withDescription("jsysbox-fs internal error: " + e).asRuntimeException());
-        }
+            return reply.build();
+        });
     }
 
     @Override
     public void protect(ProtectRequest request, StreamObserver<ProtectResponse> response) {
-        try {
+        answer(response, "protect " + request.getId(), () -> {
             registry.protect(request.getId(), new ProtectedMounts(request.getMountNamespaceDev(),
                     request.getMountNamespaceIno(), new HashSet<>(request.getMountIdsList()),
                     new HashSet<>(request.getReadOnlyMountIdsList())));
             LOG.debug("{}: {} mounts protected", request.getId(), request.getMountIdsCount());
-            response.onNext(ProtectResponse.getDefaultInstance());
-            response.onCompleted();
-        } catch (ContainerRegistry.RegistrationException e) {
-            response.onError(Status.NOT_FOUND.withDescription(e.getMessage()).asRuntimeException());
-        } catch (RuntimeException e) {
-            LOG.error("protect {}", request.getId(), e);
-            response.onError(Status.INTERNAL.withDescription("jsysbox-fs internal error: " + e).asRuntimeException());
-        }
+            return ProtectResponse.getDefaultInstance();
+        });
     }
 
     @Override
     public void unregister(UnregisterRequest request, StreamObserver<UnregisterResponse> response) {
-        try {
+        answer(response, "unregister " + request.getId(), () -> {
             boolean known = registry.unregister(request.getId());
             if (known) {
                 LOG.info("unregistered {}", request.getId());
             }
-            response.onNext(UnregisterResponse.newBuilder().setWasKnown(known).build());
-            response.onCompleted();
+            return UnregisterResponse.newBuilder().setWasKnown(known).build();
+        });
+    }
+
+    /** A registry call's answer: its reply, NOT_FOUND for what the registry refuses, INTERNAL (logged) for a bug. */
+    private interface RegistryCall<T> {
+        T reply() throws ContainerRegistry.RegistrationException;
+    }
+
+    private static <T> void answer(StreamObserver<T> response, String action, RegistryCall<T> call) {
+        T reply;
+        try {
+            reply = call.reply();
+        } catch (ContainerRegistry.RegistrationException e) {
+            response.onError(Status.NOT_FOUND.withDescription(e.getMessage()).asRuntimeException());
+            return;
         } catch (RuntimeException e) {
-            LOG.error("unregister {}", request.getId(), e);
+            LOG.error(action, e);
             response.onError(Status.INTERNAL.withDescription("jsysbox-fs internal error: " + e).asRuntimeException());
+            return;
         }
+        response.onNext(reply);
+        response.onCompleted();
     }
 
     @Override

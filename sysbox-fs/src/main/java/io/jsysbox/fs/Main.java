@@ -98,7 +98,8 @@ public final class Main implements Callable<Integer> {
             KernelFsMounter mounts = KernelFsMounter.using(agentSocket.getParent(),
                     (id, kind) -> registry.named(id) == null ? Optional.empty()
                             : Optional.of(filesBelow(files, id, kind.prefix)));
-            MountGuard guard = new MountGuard(id -> Optional.ofNullable(registry.named(id)).map(Container::protectedMounts),
+            MountGuard guard = new MountGuard(
+                    id -> Optional.ofNullable(registry.named(id)).map(Container::protectedMounts),
                     virtualFileDevice(mountDir));
             SeccompAgent.serve(agentSocket, content::sysinfo, mounts, guard);
             server = UnixChannels.serve(socket, List.<BindableService>of(new FilesystemService(registry, files, mountDir, version)));

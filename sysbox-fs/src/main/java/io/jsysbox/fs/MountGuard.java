@@ -11,8 +11,8 @@ import java.util.Optional;
 
 /**
  * Keeps a container's mounts as the runtime made them, as Sysbox's immutable mounts do: umount2 and {@code mount
- * --move} of one, and a remount that would make one it made read-only writable, fail with EPERM. Which mounts: those the
- * runtime protected ({@link ProtectedMounts}: runc's, the volumes, the special mounts, in the container's own mount
+ * --move} of one, and a remount that would make one it made read-only writable, fail with EPERM. Which mounts: those
+ * the runtime protected ({@link ProtectedMounts}: runc's, the volumes, the special mounts, in the container's own mount
  * namespace), and the virtual files wherever they are bound (an inner container's /proc too). Every other call goes on
  * to the kernel (SECCOMP_USER_NOTIF_FLAG_CONTINUE), as does one whose path cannot be opened: the kernel has its own
  * answer for it.

@@ -76,14 +76,15 @@ final class ManagerClient implements AutoCloseable {
 
     /**
      * {@code rootPath}: where the container's root is in its mount namespace, "" once runc has pivoted into it;
-     * {@code networkToAdopt}: a pod sandbox's CRI-made network namespace, or ""; {@code mountInterceptionOff}: leave its
-     * virtual files unlocked and its mounts unprotected.
+     * {@code networkToAdopt}: a pod sandbox's CRI-made network namespace, or ""; {@code mountInterceptionOff}: leave
+     * its virtual files unlocked and its mounts unprotected.
      */
     void started(String id, long pid, String rootPath, String networkToAdopt, boolean mountInterceptionOff)
             throws JsysboxException {
         call("set up", id, OTHER_SECONDS, () -> stub.withDeadlineAfter(OTHER_SECONDS, TimeUnit.SECONDS)
                 .started(StartedRequest.newBuilder().setId(id).setPid(pid).setRootPath(rootPath)
-                        .setAdoptNetworkNamespace(networkToAdopt).setMountInterceptionOff(mountInterceptionOff).build()));
+                        .setAdoptNetworkNamespace(networkToAdopt).setMountInterceptionOff(mountInterceptionOff)
+                        .build()));
     }
 
     void release(String id) throws JsysboxException {

@@ -77,8 +77,8 @@ final class SpecTransformer {
      * Syscalls jsysbox-fs's seccomp agent answers for the container (SCMP_ACT_NOTIFY, descriptor handed over by runc
      * through {@link UnixChannels#SECCOMP_AGENT_SOCKET}): sysinfo, with the memory, uptime and load its /proc files
      * show, and mount, whose procfs mounts the agent makes with those files on them (the kernel refuses them inside:
-     * the container's /proc has locked mounts on it), and umount2, which with mount's moves and remounts the agent refuses
-     * for the mounts the runtime made; every other mount goes on to the kernel. Nothing else: a notified
+     * the container's /proc has locked mounts on it), and umount2, which with mount's moves and remounts the agent
+     * refuses for the mounts the runtime made; every other mount goes on to the kernel. Nothing else: a notified
      * call costs a round trip through the agent (tens of microseconds, against well under one for the kernel's answer),
      * so the list stays minimal. Nested containers (an inner docker, runc, podman) inherit the filter: seccomp filters
      * stack and the kernel takes the strictest action of them all (USER_NOTIF before ALLOW), so an inner container's

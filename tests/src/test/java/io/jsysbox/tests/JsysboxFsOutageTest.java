@@ -39,8 +39,8 @@ class JsysboxFsOutageTest {
 
     /**
      * Killing jsysbox-fs (as a crash or an upgrade would) leaves running containers' files working, values kept, and
-     * their procfs mounts, unmounts and sysinfo answered: the next jsysbox-fs takes the seccomp listeners back (from systemd's
-     * store, or here, under the plain supervisor, from the manager's copies).
+     * their procfs mounts, unmounts and sysinfo answered: the next jsysbox-fs takes the seccomp listeners back (from
+     * systemd's store, or here, under the plain supervisor, from the manager's copies).
      */
     @Test
     void aRestartedJsysboxFsKeepsServingRunningContainers() {

@@ -45,7 +45,8 @@ class ProtectedMountsTest {
         assertTrue(!move.ok() && move.stderr().contains(MOUNT_EPERM), "mount --move: " + move);
 
         Command.Result writable = Docker.exec(id, "mount", "-o", "remount,bind,rw", "/ro");
-        assertTrue(!writable.ok() && writable.stderr().contains(MOUNT_EPERM), "remount rw of a read-only volume: " + writable);
+        assertTrue(!writable.ok() && writable.stderr().contains(MOUNT_EPERM),
+                "remount rw of a read-only volume: " + writable);
         assertFalse(Docker.exec(id, "sh", "-c", "echo inside > /ro/f").ok(), "the read-only volume stays read-only");
 
         Docker.execOk(id, "mount", "-o", "remount,bind,ro", "/rw");
