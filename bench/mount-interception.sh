@@ -3,7 +3,7 @@
 # makes, the others go on to the kernel). Measured in one run, each against a runc container of the same image:
 #   - an ordinary mount (tmpfs) and its umount, which the agent passes on to the kernel (one round trip);
 #   - a procfs mount and its umount, which jsysbox-fs makes (nsenter + mount, moved in, virtual files locked on it);
-#   - a sysinfo(2) call (answered by the agent inside);
+#   - a sysinfo(2) call (answered by the agent inside), also as calls per second against runc's and the host's;
 #   - an inner `docker run --rm busybox true` in jsysbox/dind, against the same in a jsysbox/dind whose environment says
 #     JSYSBOX_MOUNT_INTERCEPTION=off (its mounts go to the kernel unseen, its virtual files unlocked), runs interleaved.
 # Usage: bench/mount-interception.sh [N [RUNS]]   (N calls per kind, default 1000; RUNS inner runs each, default 7).
@@ -65,6 +65,15 @@ for kind in tmpfs proc sysinfo; do
   added[$kind]=$((in_call - anchor_call))
   echo "  $kind: jsysbox ${in_call} µs, runc ${anchor_call} µs, ratio $(ratio "$in_call" "$anchor_call"), added ${added[$kind]} µs"
 done
+
+# sysinfo calls per second: inside jsysbox and runc containers and on the host, 20 N calls each (perl's start, timed
+# alone, taken off).
+calls=$((20 * n))
+per_second() { awk -v t="$1" -v b="$2" -v n="$calls" 'BEGIN { printf "%.0f", (t > b ? n * 1000 / (t - b) : 0) }'; }
+jsysbox_rate=$(per_second "$(ms docker exec "$box" perl -e "$(loop sysinfo "$calls")")" "$(ms docker exec "$box" perl -e 1)")
+runc_rate=$(per_second "$(ms docker exec "$plain" perl -e "$(loop sysinfo "$calls")")" "$(ms docker exec "$plain" perl -e 1)")
+host_rate=$(per_second "$(ms perl -e "$(loop sysinfo "$calls")")" "$(ms perl -e 1)")
+echo "  sysinfo calls/s ($calls calls): jsysbox $jsysbox_rate, runc $runc_rate, host $host_rate"
 
 median() { printf '%s\n' "$@" | sort -n | awk '{ v[NR] = $1 } END { print (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2) }'; }
 for engine in "$dind" "$unseen"; do
