@@ -18,6 +18,8 @@ command -v gcc >/dev/null || { echo "fuse-reads: gcc missing: apt-get install gc
 command -v lxcfs >/dev/null || { echo "fuse-reads: lxcfs missing: apt-get install lxcfs" >&2; exit 1; }
 repo=$(cd "$(dirname "$0")/.." && pwd)
 java=${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}/bin/java
+# jsysbox-fs's heap and GC flags: installer/install.sh's for the daemon, unless FS_FLAGS says otherwise (A/B runs).
+read -ra fs_flags <<<"${FS_FLAGS:-$(sed -n 's/^fs_heap_flags="\(.*\)"$/\1/p' "$(dirname "$0")/../installer/install.sh")}"
 [ -x "$java" ] || { echo "fuse-reads: no Java 25 at $java: set JAVA_HOME" >&2; exit 1; }
 ls "$repo"/sysbox-fs/target/sysbox-fs-*.jar >/dev/null 2>&1 \
   || { echo "fuse-reads: sysbox-fs is not built: run 'mvn -q -B package -pl sysbox-fs -am' first" >&2; exit 1; }
@@ -122,8 +124,8 @@ done
 mkdir "$work/lxcfs" "$work/jsysbox-fs" "$work/jsysbox-proc"
 lxcfs -f -p "$work/lxcfs.pid" "$work/lxcfs" >"$work/lxcfs.log" 2>&1 &
 pids+=($!)
-"$java" --enable-native-access=ALL-UNNAMED --sun-misc-unsafe-memory-access=allow -cp "$repo/sysbox-fs/target/*:$repo/sysbox-fs/target/lib/*" \
-  io.jsysbox.fs.Main --mount-dir "$work/jsysbox-fs" --socket "$work/fs.sock" --state-file "$work/fs-state.json" \
+"$java" "${fs_flags[@]}" --enable-native-access=ALL-UNNAMED --sun-misc-unsafe-memory-access=allow \
+  -cp "$repo/sysbox-fs/target/*:$repo/sysbox-fs/target/lib/*" io.jsysbox.fs.Main --mount-dir "$work/jsysbox-fs" --socket "$work/fs.sock" --state-file "$work/fs-state.json" \
   >"$work/jsysbox-fs.log" 2>&1 &
 pids+=($!)
 jsysbox_fs() {

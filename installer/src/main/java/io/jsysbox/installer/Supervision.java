@@ -49,7 +49,9 @@ sealed interface Supervision permits Supervision.Systemd, Supervision.Plain {
 
     /** Whether what runs for {@code daemon} predates what is installed. */
     default boolean outdated(Daemon daemon) {
-        return startedBefore(process(daemon), modified(daemon.installDir()));
+        Instant jars = modified(daemon.installDir());
+        Instant launcher = modified(daemon.launcher()); // its JVM flags
+        return startedBefore(process(daemon), jars.isAfter(launcher) ? jars : launcher);
     }
 
     private static boolean startedBefore(Optional<ProcessHandle> process, Instant instant) {
