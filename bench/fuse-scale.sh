@@ -3,8 +3,9 @@
 # EOF, close: as cat and free do), all at once, for S seconds. Once with jsysbox containers (jsysbox-fs serves their
 # files), once with runc containers whose files are lxcfs's, bind-mounted over /proc as LXD/Incus do (Debian's lxcfs,
 # started on a directory of its own for the run). Same image, same limits (--memory 256m --cpus 1), same static reader.
-# Prints, for each: reads per second in all, the p99 of a read's latency over every read of every container, and the
-# FUSE daemon's CPU seconds per 100k reads (utime + stime of jsysbox-fs, of lxcfs), then jsysbox's ratios.
+# Two rounds each, in A-B-B-A order. Prints, for each: reads per second in all, the p99 of a read's latency over every
+# read of every container, and the FUSE daemon's CPU seconds per 100k reads (utime + stime of jsysbox-fs, of lxcfs),
+# then jsysbox's ratios.
 # Usage: bench/fuse-scale.sh [CONTAINERS (20) [SECONDS (10)]]. Needs root, gcc with a static libc (libc6-dev), lxcfs
 # (apt-get install lxcfs), Docker with the jsysbox runtime, and jsysbox/busybox (installer/images/build-images.sh).
 set -euo pipefail
@@ -74,30 +75,40 @@ gcc -O2 -static -o "$share/reader" "$work/reader.c"
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 ticks_per_second=$(getconf CLK_TCK)
 
-# run NAME DAEMON_PID DOCKER_RUN_ARGS...: starts the containers, lets them read at once, prints the results line
-# (name, reads/s, p99 µs, CPU s per 100k reads).
-run() {
-  local name=$1 daemon=$2 ids=() id
+# round NAME DAEMON_PID DOCKER_RUN_ARGS...: starts the containers, lets them read at once for SECONDS, adds their
+# latency histograms to out-NAME and the daemon's CPU ticks meanwhile to cpu-NAME.
+round=0
+round() {
+  local name=$1 daemon=$2 ids=() id before
   shift 2
+  round=$((round + 1))
   mkdir -p "$share/out-$name"
   rm -f "$share/go"
   for i in $(seq "$count"); do
-    id=$(docker run -d --memory 256m --cpus 1 -v "$share:/bench" "$@" "$image" /bench/reader "$secs" "/bench/out-$name/$i")
-    containers+=("$id"); ids+=("$id")
+    # Named, so that one whose create failed (left in the Created state, no id printed) is removed too.
+    id=fuse-scale-$$-$round-$i
+    containers+=("$id")
+    docker run -d --name "$id" --memory 256m --cpus 1 -v "$share:/bench" "$@" "$image" \
+      /bench/reader "$secs" "/bench/out-$name/$round-$i" >/dev/null
+    ids+=("$id")
   done
   sleep 2 # every reader waits for the go file
-  local before
   before=$(cpu_ticks "$daemon")
   touch "$share/go"
   docker wait "${ids[@]}" >/dev/null
-  local cpu
-  cpu=$(( $(cpu_ticks "$daemon") - before ))
+  echo $(( $(cpu_ticks "$daemon") - before )) >>"$share/cpu-$name"
   for id in "${ids[@]}"; do
     [ "$(docker inspect -f '{{.State.ExitCode}}' "$id")" = 0 ] \
       || { echo "fuse-scale: a $name reader failed: $(docker logs "$id" 2>&1 | tail -n 3)" >&2; exit 1; }
   done
   docker rm -f "${ids[@]}" >/dev/null
-  sort -n -k1,1 "$share/out-$name"/* | awk -v name="$name" -v secs="$secs" -v cpu="$cpu" -v hz="$ticks_per_second" '
+}
+
+# summary NAME ROUNDS: name, reads/s, p99 µs, CPU s per 100k reads, over its rounds.
+summary() {
+  local cpu
+  cpu=$(awk '{ t += $1 } END { print t }' "$share/cpu-$1")
+  sort -n -k1,1 "$share/out-$1"/* | awk -v name="$1" -v secs=$(($2 * secs)) -v cpu="$cpu" -v hz="$ticks_per_second" '
     { us[NR] = $1; n[NR] = $2; total += $2 }
     END {
       for (i = 1; i <= NR; i++) { seen += n[i]; if (seen >= 0.99 * total) { p99 = us[i]; break } }
@@ -111,14 +122,16 @@ lxcfs_pid=$!
 for _ in $(seq 100); do [ -e "$work/lxcfs/proc/meminfo" ] && break; sleep 0.1; done
 [ -e "$work/lxcfs/proc/meminfo" ] || { echo "fuse-scale: lxcfs did not mount: $(cat "$work/lxcfs.log")" >&2; exit 1; }
 
-echo "fuse-scale: $count containers reading meminfo, cpuinfo, stat for $secs s at once"
-# Not in $(…): a subshell's containers would escape the cleanup.
-run jsysbox "$(cat /run/jsysbox/fs.pid)" --runtime=jsysbox >"$work/jsysbox.result"
+echo "fuse-scale: $count containers reading meminfo, cpuinfo, stat for $secs s at once; rounds jsysbox, lxcfs, lxcfs, jsysbox"
 lxcfs_mounts=()
 for file in meminfo cpuinfo stat; do lxcfs_mounts+=(-v "$work/lxcfs/proc/$file:/proc/$file:ro"); done
-run lxcfs "$lxcfs_pid" --runtime=runc "${lxcfs_mounts[@]}" >"$work/lxcfs.result"
-jsysbox=$(cat "$work/jsysbox.result")
-lxcfs=$(cat "$work/lxcfs.result")
+# In A-B-B-A order: a host whose load drifts during the run weighs on both alike.
+round jsysbox "$(cat /run/jsysbox/fs.pid)" --runtime=jsysbox
+round lxcfs "$lxcfs_pid" --runtime=runc "${lxcfs_mounts[@]}"
+round lxcfs "$lxcfs_pid" --runtime=runc "${lxcfs_mounts[@]}"
+round jsysbox "$(cat /run/jsysbox/fs.pid)" --runtime=jsysbox
+jsysbox=$(summary jsysbox 2)
+lxcfs=$(summary lxcfs 2)
 printf '  %-8s %12s %10s %22s\n' "" "reads/s" "p99 µs" "CPU s per 100k reads"
 for line in "$jsysbox" "$lxcfs"; do
   read -r name rate p99 cpu <<<"$line"
