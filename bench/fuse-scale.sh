@@ -12,17 +12,15 @@ set -euo pipefail
 
 count=${1:-20}
 secs=${2:-10}
-case "$count$secs" in ''|*[!0-9]*) echo "fuse-scale: CONTAINERS and SECONDS must be positive integers" >&2; exit 1 ;; esac
-[ "$count" -gt 0 ] && [ "$secs" -gt 0 ] || { echo "fuse-scale: CONTAINERS and SECONDS must be positive" >&2; exit 1; }
-[ "$(id -u)" = 0 ] || { echo "fuse-scale: run as root" >&2; exit 1; }
-command -v gcc >/dev/null || { echo "fuse-scale: gcc missing: apt-get install gcc libc6-dev" >&2; exit 1; }
-command -v lxcfs >/dev/null || { echo "fuse-scale: lxcfs missing: apt-get install lxcfs" >&2; exit 1; }
 image=jsysbox/busybox:latest
-docker image inspect "$image" >/dev/null 2>&1 \
-  || { echo "fuse-scale: image $image missing: run installer/images/build-images.sh" >&2; exit 1; }
-grep -q '"jsysbox"' <<<"$(docker info --format '{{json .Runtimes}}')" \
-  || { echo "fuse-scale: Docker has no jsysbox runtime: run installer/install.sh" >&2; exit 1; }
-[ -s /run/jsysbox/fs.pid ] || { echo "fuse-scale: jsysbox-fs is not running: jsysbox start" >&2; exit 1; }
+. "$(dirname "$0")/preconditions.sh"
+need_positive "CONTAINERS and SECONDS" "$count" "$secs"
+need_root
+command -v gcc >/dev/null || bench_fail "gcc missing: apt-get install gcc libc6-dev"
+command -v lxcfs >/dev/null || bench_fail "lxcfs missing: apt-get install lxcfs"
+need_images "$image"
+need_jsysbox_runtime
+[ -s /run/jsysbox/fs.pid ] || bench_fail "jsysbox-fs is not running: jsysbox start"
 
 work=$(mktemp -d)
 containers=()

@@ -8,12 +8,11 @@ set -euo pipefail
 
 n=${1:-5}
 image=jsysbox/dind:latest
-case "$n" in ''|*[!0-9]*|0) echo "inner-engine-start: N must be a positive integer, got '$n'" >&2; exit 1 ;; esac
-[ "$(id -u)" = 0 ] || { echo "inner-engine-start: run as root" >&2; exit 1; }
-docker image inspect "$image" >/dev/null 2>&1 \
-  || { echo "inner-engine-start: image $image missing: run installer/images/build-images.sh" >&2; exit 1; }
-grep -q '"jsysbox"' <<<"$(docker info --format '{{json .Runtimes}}')" \
-  || { echo "inner-engine-start: Docker has no jsysbox runtime: run installer/install.sh" >&2; exit 1; }
+. "$(dirname "$0")/preconditions.sh"
+need_positive N "$n"
+need_root
+need_images "$image"
+need_jsysbox_runtime
 
 work=$(mktemp -d)
 container=

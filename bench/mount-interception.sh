@@ -12,15 +12,11 @@ set -euo pipefail
 
 n=${1:-1000}
 runs=${2:-7}
-case "$n$runs" in ''|*[!0-9]*) echo "mount-interception: N and RUNS must be positive integers, got '$n' '$runs'" >&2; exit 1 ;; esac
-[ "$n" -gt 0 ] && [ "$runs" -gt 0 ] || { echo "mount-interception: N and RUNS must be positive" >&2; exit 1; }
-[ "$(id -u)" = 0 ] || { echo "mount-interception: run as root" >&2; exit 1; }
-for image in jsysbox/dind:latest; do
-  docker image inspect "$image" >/dev/null 2>&1 \
-    || { echo "mount-interception: image $image missing: run installer/images/build-images.sh" >&2; exit 1; }
-done
-grep -q '"jsysbox"' <<<"$(docker info --format '{{json .Runtimes}}')" \
-  || { echo "mount-interception: Docker has no jsysbox runtime: run installer/install.sh" >&2; exit 1; }
+. "$(dirname "$0")/preconditions.sh"
+need_positive "N and RUNS" "$n" "$runs"
+need_root
+need_images jsysbox/dind:latest
+need_jsysbox_runtime
 
 work=$(mktemp -d)
 containers=()
