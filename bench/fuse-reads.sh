@@ -12,17 +12,18 @@
 set -euo pipefail
 
 secs=${1:-2}
-case "$secs" in ''|*[!0-9]*|0) echo "fuse-reads: SECONDS must be a positive integer, got '$secs'" >&2; exit 1 ;; esac
-[ "$(id -u)" = 0 ] || { echo "fuse-reads: run as root (it mounts FUSE file systems and creates cgroups)" >&2; exit 1; }
-command -v gcc >/dev/null || { echo "fuse-reads: gcc missing: apt-get install gcc" >&2; exit 1; }
-command -v lxcfs >/dev/null || { echo "fuse-reads: lxcfs missing: apt-get install lxcfs" >&2; exit 1; }
+. "$(dirname "$0")/preconditions.sh"
+need_positive SECONDS "$secs"
+need_root "it mounts FUSE file systems and creates cgroups"
+command -v gcc >/dev/null || bench_fail "gcc missing: apt-get install gcc"
+command -v lxcfs >/dev/null || bench_fail "lxcfs missing: apt-get install lxcfs"
 repo=$(cd "$(dirname "$0")/.." && pwd)
 java=${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}/bin/java
 # jsysbox-fs's heap and GC flags: installer/install.sh's for the daemon, unless FS_FLAGS says otherwise (A/B runs).
 read -ra fs_flags <<<"${FS_FLAGS:-$(sed -n 's/^fs_heap_flags="\(.*\)"$/\1/p' "$(dirname "$0")/../installer/install.sh")}"
-[ -x "$java" ] || { echo "fuse-reads: no Java 25 at $java: set JAVA_HOME" >&2; exit 1; }
+[ -x "$java" ] || bench_fail "no Java 25 at $java: set JAVA_HOME"
 ls "$repo"/sysbox-fs/target/sysbox-fs-*.jar >/dev/null 2>&1 \
-  || { echo "fuse-reads: sysbox-fs is not built: run 'mvn -q -B package -pl sysbox-fs -am' first" >&2; exit 1; }
+  || bench_fail "sysbox-fs is not built: run 'mvn -q -B package -pl sysbox-fs -am' first"
 
 work=$(mktemp -d)
 cgroups=()
@@ -118,7 +119,7 @@ for _ in $(seq 100); do
   [ -n "$init" ] && break
   sleep 0.05
 done
-[ -n "$init" ] || { echo "fuse-reads: the stand-in container did not start" >&2; exit 1; }
+[ -n "$init" ] || bench_fail "the stand-in container did not start"
 
 # --- the two FUSE file systems ---
 mkdir "$work/lxcfs" "$work/jsysbox-fs" "$work/jsysbox-proc"

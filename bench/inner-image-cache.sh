@@ -19,13 +19,12 @@ set -euo pipefail
 
 count=${1:-10}
 megabytes=${2:-200}
-case "$count" in ''|*[!0-9]*|0) echo "inner-image-cache: N must be a positive integer, got '$count'" >&2; exit 1 ;; esac
-case "$megabytes" in ''|*[!0-9]*|0) echo "inner-image-cache: MB must be a positive integer, got '$megabytes'" >&2; exit 1 ;; esac
-[ "$(id -u)" = 0 ] || { echo "inner-image-cache: run as root (it reads container layers and the manager's cache)" >&2; exit 1; }
-command -v jsysbox >/dev/null || { echo "inner-image-cache: jsysbox not installed: run installer/install.sh" >&2; exit 1; }
-docker image inspect jsysbox/dind >/dev/null 2>&1 \
-  || { echo "inner-image-cache: image jsysbox/dind missing: run installer/images/build-images.sh" >&2; exit 1; }
-jsysbox status >/dev/null 2>&1 || { echo "inner-image-cache: 'jsysbox status' failed: is the manager up?" >&2; exit 1; }
+. "$(dirname "$0")/preconditions.sh"
+need_positive "N and MB" "$count" "$megabytes"
+need_root "it reads container layers and the manager's cache"
+command -v jsysbox >/dev/null || bench_fail "jsysbox not installed: run installer/install.sh"
+need_images jsysbox/dind
+jsysbox status >/dev/null 2>&1 || bench_fail "'jsysbox status' failed: is the manager up?"
 
 run_id=$(od -An -N4 -tx4 /dev/urandom | tr -d ' ')
 image=jsysbox-bench-preloaded:$run_id

@@ -7,10 +7,11 @@
 set -euo pipefail
 
 n=${1:-10}
-case "$n" in ''|*[!0-9]*|0) echo "pod-start: N must be a positive integer, got '$n'" >&2; exit 1 ;; esac
-[ "$(id -u)" = 0 ] || { echo "pod-start: run as root" >&2; exit 1; }
-command -v jsysbox-runc >/dev/null || { echo "pod-start: jsysbox-runc not installed: run installer/install.sh" >&2; exit 1; }
-[ -x /usr/lib/cni/bridge ] || { echo "pod-start: CNI plugins missing: apt-get install containernetworking-plugins" >&2; exit 1; }
+. "$(dirname "$0")/preconditions.sh"
+need_positive N "$n"
+need_root
+command -v jsysbox-runc >/dev/null || bench_fail "jsysbox-runc not installed: run installer/install.sh"
+[ -x /usr/lib/cni/bridge ] || bench_fail "CNI plugins missing: apt-get install containernetworking-plugins"
 
 cd "$(dirname "$0")/.."
 export JAVA_HOME=${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}

@@ -4,7 +4,8 @@ bench=$(basename "$0" .sh)
 
 bench_fail() { echo "$bench: $*" >&2; exit 1; }
 
-need_root() { [ "$(id -u)" = 0 ] || bench_fail "run as root"; }
+# need_root [WHY]
+need_root() { [ "$(id -u)" = 0 ] || bench_fail "run as root${1:+ ($1)}"; }
 
 # need_positive "NAMES" VALUE...: each VALUE is a positive integer (NAMES, as the usage line says them).
 need_positive() {

@@ -7,11 +7,11 @@ set -euo pipefail
 
 n=${1:-20}
 image=jsysbox/busybox:latest
-case "$n" in ''|*[!0-9]*|0) echo "start-latency: N must be a positive integer, got '$n'" >&2; exit 1 ;; esac
-[ "$(id -u)" = 0 ] || { echo "start-latency: run as root" >&2; exit 1; }
-docker image inspect "$image" >/dev/null 2>&1 \
-  || { echo "start-latency: image $image missing: run installer/images/build-images.sh" >&2; exit 1; }
-command -v jsysbox-runc >/dev/null || { echo "start-latency: jsysbox-runc not installed: run installer/install.sh" >&2; exit 1; }
+. "$(dirname "$0")/preconditions.sh"
+need_positive N "$n"
+need_root
+need_images "$image"
+command -v jsysbox-runc >/dev/null || bench_fail "jsysbox-runc not installed: run installer/install.sh"
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
