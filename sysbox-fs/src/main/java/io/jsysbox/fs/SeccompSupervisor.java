@@ -198,14 +198,12 @@ final class SeccompSupervisor implements Runnable {
     private Answer answer(MemorySegment notification, MemorySegment id) {
         if ((int) ARCH.get(notification, 0L) != AUDIT_ARCH_X86_64) return Answer.CONTINUE;
         int nr = (int) NR.get(notification, 0L);
-        if (nr == MOUNT_X86_64) {
+        if (nr == MOUNT_X86_64 || nr == UMOUNT2_X86_64) {
             long[] args = arguments(notification);
             NotifiedCaller caller = new NotifiedCaller(notification, id);
+            if (nr == UMOUNT2_X86_64) return guard.umount(containerId, caller, args);
             return MountGuard.guards(args[3]) ? guard.mount(containerId, caller, args)
                     : mounts.mount(containerId, caller, args);
-        }
-        if (nr == UMOUNT2_X86_64) {
-            return guard.umount(containerId, new NotifiedCaller(notification, id), arguments(notification));
         }
         if (nr != SYSINFO_X86_64) return Answer.CONTINUE;
         int pid = (int) PID.get(notification, 0L);

@@ -94,16 +94,22 @@ final class VirtualFileMounts {
                     mounted++;
                 }
             }
-            for (String top : locked ? LOCKED_TOPS : List.<String>of()) {
-                if (destinations.stream().noneMatch(destination -> destination.startsWith("/" + top + "/"))) continue;
-                try (Fd tree = openTop(rootDir, top)) {
-                    // A container without a procfs at /proc (a spec may leave it out) has nothing there to lock.
-                    if (Linux.stat(tree).mountRoot()) {
-                        LockedMounts.lockSubmounts(tree, process, hostProc, () -> openTop(rootDir, top));
-                    }
+            if (locked) lockTops(process, hostProc, rootDir, destinations);
+        }
+        return mounted;
+    }
+
+    /** Locks the files under each of {@link #LOCKED_TOPS} that has some of {@code destinations}. */
+    private static void lockTops(Fd process, Fd hostProc, Fd rootDir, List<String> destinations)
+            throws LinuxException {
+        for (String top : LOCKED_TOPS) {
+            if (destinations.stream().noneMatch(destination -> destination.startsWith("/" + top + "/"))) continue;
+            try (Fd tree = openTop(rootDir, top)) {
+                // A container without a procfs at /proc (a spec may leave it out) has nothing there to lock.
+                if (Linux.stat(tree).mountRoot()) {
+                    LockedMounts.lockSubmounts(tree, process, hostProc, () -> openTop(rootDir, top));
                 }
             }
         }
-        return mounted;
     }
 }
