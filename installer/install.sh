@@ -21,7 +21,8 @@ lib=/usr/local/lib/jsysbox
 bin=/usr/local/bin
 jre=$lib/jre
 # iproute2: the manager moves a Kubernetes pod's network into the pod's own namespace with ip(8).
-packages=(docker.io runc uidmap maven debootstrap busybox-static procps iproute2)
+# curl: jsysbox-runc's launcher asks the manager to create containers with it (see its dispatch.sh).
+packages=(docker.io runc uidmap maven debootstrap busybox-static procps iproute2 curl)
 default_jdk=/usr/lib/jvm/temurin-25-jdk-amd64
 jdk=
 
@@ -195,66 +196,9 @@ install_app() {
   "$launcher" --help >/dev/null 2>&1 || die "$launcher does not start with $jre: run '$launcher --help' to see why"
 }
 
-# The head of jsysbox-runc's launcher. containerd runs the runtime several times per container (create, start,
-# state, kill, delete...); only create, run, exec and pause need jsysbox's work (spec rewrite, manager calls), and the
-# manager frees a container's resources itself when its init exits. So the other verbs go straight to runc:
-# a shell costs ~1 ms where a JVM costs ~100. Anything else (help, version, unknown flags or verbs) goes to the
-# Java CLI, which parses runc's full grammar and passes unknown verbs through the same way.
-# delete first waits while the manager copies the container's inner images into its rootfs (it does when the init
-# exits; /run/jsysbox/sync/<id> holds "MANAGER-PID INIT-PID" until then): Docker commits or removes the layer next.
-# The wait ends when the manager dies, and after 25 s in any case: a delete must never hang (issue 13), and Docker gives
-# up on a delete after about 30 s, leaving the shim behind. The manager stops a copy-out 15 s after the exit and removes
-# what it copied (ContainerManager.COPY_OUT_AT_EXIT). Clock: /proc/uptime, read by a builtin.
-# exec needs the JVM only to give a root process a system container's capabilities (Docker's exec process.json lists
-# Docker's default set) and AppArmor profile (it names docker-default, which denies mounts: `docker exec --privileged`
-# grants CAP_SYS_ADMIN but keeps it), and to refuse --preserve-fds. A process.json that already grants CAP_SYS_ADMIN and
-# names no engine's default profile (the CRI copies the container's rewritten process: ExecSync, which the kubelet's
-# exec probes call every few seconds), or none at all (runc then takes the container's process), needs neither and
-# goes straight to runc. The profile names are io.jsysbox.runc.AppArmorConfinement.ENGINE_DEFAULTS. A command argument
-# taken for -p by this scan only sends the exec to the JVM, which parses runc's grammar exactly.
+# The head of jsysbox-runc's launcher: which verbs a shell handles with runc and the manager, without a JVM.
 runc_dispatch() {
-  cat <<'LAUNCHER'
-skip=
-verb=
-for arg do
-  if [ -n "$skip" ]; then skip=; continue; fi
-  case $arg in
-    --root|--log|--log-format|--criu|--rootless) skip=1 ;;
-    --*=*|--debug|--systemd-cgroup) ;;
-    *) verb=$arg; break ;;
-  esac
-done
-case $verb in
-  delete)
-    for id do :; done
-    marker=/run/jsysbox/sync/$id
-    read -r now _ </proc/uptime
-    deadline=$((${now%.*} + 25))
-    while [ -f "$marker" ] && read -r mgr init <"$marker" 2>/dev/null \
-      && kill -0 "$mgr" 2>/dev/null && ! kill -0 "$init" 2>/dev/null; do
-      read -r now _ </proc/uptime
-      if [ "${now%.*}" -ge "$deadline" ]; then
-        echo "jsysbox-runc: delete $id: the manager (pid $mgr) is still copying the container's special dirs into its layer after 25 s; deleting without waiting: the layer may miss that content (see /var/log/jsysbox/mgr.log)" >&2
-        break
-      fi
-      sleep 0.01
-    done
-    exec "${JSYSBOX_RUNC:-/usr/sbin/runc}" "$@" ;;
-  exec)
-    process= prev= java=
-    for arg do
-      case $prev in -p|--process) process=$arg ;; esac
-      case $arg in --preserve-fds|--preserve-fds=*) java=1 ;; --process=*) process=${arg#--process=} ;; esac
-      prev=$arg
-    done
-    if [ -z "$java" ] && { [ -z "$process" ] || { grep -q '"CAP_SYS_ADMIN"' "$process" 2>/dev/null \
-        && ! grep -qE '"(docker-default|cri-containerd[.]apparmor[.]d|crio-default)"' "$process" 2>/dev/null; }; }; then
-      exec "${JSYSBOX_RUNC:-/usr/sbin/runc}" "$@"
-    fi ;;
-  start|state|kill|resume|ps|events|update|features|list|checkpoint|restore)
-    exec "${JSYSBOX_RUNC:-/usr/sbin/runc}" "$@" ;;
-esac
-LAUNCHER
+  cat "$repo/sysbox-runc/src/main/launcher/dispatch.sh"
 }
 
 # An AOT cache holds machine code made for the CPU it was trained on (JDK 25's cached adapters use its AVX/AVX-512
@@ -324,16 +268,27 @@ install_all() {
   train_aot installer doctor
 }
 
-# jsysbox-runc reaches Java only for create, run and exec (its launcher sends the rest to runc), so its cache is
-# trained on a real create: a runc-spec bundle with a busybox rootfs, prepared by the manager, then deleted.
+# jsysbox-runc's launcher has the manager do create's work, so the JVM's common path is exec (Docker's exec
+# process.json names docker-default and lists Docker's default capabilities): its cache is trained on such an exec in
+# a runc-spec bundle with a busybox rootfs, created through the launcher, then deleted.
 train_runc_aot() {
   local work id=jsysbox-aot-training
   work=$(mktemp -d /var/tmp/jsysbox-aot.XXXXXX)
   mkdir "$work/bundle" "$work/bundle/rootfs"
   cp /bin/busybox "$work/bundle/rootfs/"
   runc spec --bundle "$work/bundle"
-  sed -i 's/"terminal": true/"terminal": false/; s#"sh"#"/busybox", "true"#' "$work/bundle/config.json"
-  train_aot runc --root "$work/state" create --bundle "$work/bundle" "$id"
+  sed -i 's/"terminal": true/"terminal": false/; s#"sh"#"/busybox", "sleep", "300"#' "$work/bundle/config.json"
+  cat >"$work/process.json" <<'JSON'
+{"args": ["/busybox", "true"], "cwd": "/", "user": {"uid": 0, "gid": 0}, "apparmorProfile": "docker-default",
+ "capabilities": {"bounding": ["CAP_CHOWN"], "effective": ["CAP_CHOWN"], "permitted": ["CAP_CHOWN"]}}
+JSON
+  if "$bin/jsysbox-runc" --root "$work/state" create --bundle "$work/bundle" --pid-file "$work/pid" "$id" </dev/null >/dev/null \
+      && runc --root "$work/state" start "$id"; then
+    train_aot runc --root "$work/state" exec --process "$work/process.json" "$id"
+  else
+    echo "install.sh: cannot create the AOT training container (see above); jsysbox-runc's cache is trained on --help" >&2
+    train_aot runc --help
+  fi
   runc --root "$work/state" delete --force "$id" >/dev/null 2>&1 || true
   rm -rf "$work"
 }

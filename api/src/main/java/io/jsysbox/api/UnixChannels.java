@@ -26,6 +26,11 @@ public final class UnixChannels {
      */
     public static final Path SECCOMP_AGENT_SOCKET = Path.of("/run/jsysbox/seccomp.sock");
     /**
+     * jsysbox-mgr's endpoint for the shell launcher of jsysbox-runc (HTTP/1.1, not gRPC: the launcher's client is curl),
+     * beside its gRPC socket under this file name. The launcher (installer/install.sh) names it too.
+     */
+    public static final Path LAUNCHER_SOCKET = Path.of("/run/jsysbox/launcher.sock");
+    /**
      * Clients never log: every failure that matters reaches the caller as a call's status, and during
      * {@code create} the runtime's stderr is the container's (a library's log line would land in 'docker logs').
      * Held here because java.util.logging keeps loggers weakly.

@@ -79,7 +79,10 @@ public final class Main implements Callable<Integer> {
         // Docker removes a container without telling its runtime: notice removals by their rootfs disappearing.
         every("forget-removed", Duration.ofSeconds(2), manager::forgetRemoved);
         every("inner-image-cache-gc", Duration.ofMinutes(1), manager::collectGarbage);
-        Server server = UnixChannels.serve(socket, List.<BindableService>of(new ManagerService(manager)));
+        Bundles bundles = new Bundles(manager);
+        Server server = UnixChannels.serve(socket, List.<BindableService>of(new ManagerService(manager, bundles)));
+        LauncherEndpoint launcher = new LauncherEndpoint(bundles);
+        launcher.serve(socket.resolveSibling(UnixChannels.LAUNCHER_SOCKET.getFileName()));
         RuntimeDirs.writePrivately(pidFile, ProcessHandle.current().pid() + "\n");
         listenerCopies.start();
         log.info("jsysbox-mgr {} listening on {} (pool: {} ranges of {} from uid {} / gid {})", version, socket,
@@ -87,6 +90,7 @@ public final class Main implements Callable<Integer> {
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             // Containers keep running across a manager restart: stop serving, leave every mount alone.
             server.shutdown();
+            launcher.close();
             try {
                 Files.deleteIfExists(pidFile);
             } catch (IOException ignored) {

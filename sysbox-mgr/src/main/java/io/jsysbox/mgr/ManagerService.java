@@ -3,8 +3,8 @@ package io.jsysbox.mgr;
 import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
 import io.jsysbox.api.v1.ManagerGrpc;
-import io.jsysbox.api.v1.PrepareRequest;
-import io.jsysbox.api.v1.PrepareResponse;
+import io.jsysbox.api.v1.CreateRequest;
+import io.jsysbox.api.v1.CreateResponse;
 import io.jsysbox.api.v1.ReleaseRequest;
 import io.jsysbox.api.v1.ReleaseResponse;
 import io.jsysbox.api.v1.StartedRequest;
@@ -16,29 +16,35 @@ import io.jsysbox.api.v1.SyncResponse;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.nio.file.Path;
+
 /** The gRPC edge: turns requests into {@link ContainerManager} calls and failures into one-line statuses. */
 final class ManagerService extends ManagerGrpc.ManagerImplBase {
     private static final Logger LOG = LoggerFactory.getLogger(ManagerService.class);
 
     private final ContainerManager manager;
+    private final Bundles bundles;
 
-    ManagerService(ContainerManager manager) { this.manager = manager; }
+    ManagerService(ContainerManager manager, Bundles bundles) {
+        this.manager = manager;
+        this.bundles = bundles;
+    }
 
     @Override
-    public void prepare(PrepareRequest request, StreamObserver<PrepareResponse> response) {
-        answer(response, () -> manager.prepare(request));
+    public void create(CreateRequest request, StreamObserver<CreateResponse> response) {
+        answer(response, () -> CreateResponse.newBuilder().setWarning(bundles.create(request.getId(),
+                Path.of(request.getBundle()), request.getStartedHookList(), request.getStartedHookEnvList())).build());
     }
 
     @Override
     public void started(StartedRequest request, StreamObserver<StartedResponse> response) {
-        answer(response, () -> StartedResponse.newBuilder()
-                .addAllDelegatedCgroups(manager.started(request.getId(), request.getPid(), request.getRootPath(),
-                        request.getAdoptNetworkNamespace(), !request.getMountInterceptionOff())).build());
+        answer(response, () -> StartedResponse.newBuilder().addAllDelegatedCgroups(bundles.started(request.getId(),
+                request.getPid(), request.getRootPath(), Path.of(request.getBundle()))).build());
     }
 
     @Override
     public void release(ReleaseRequest request, StreamObserver<ReleaseResponse> response) {
-        answer(response, () -> ReleaseResponse.newBuilder().setWasKnown(manager.release(request.getId())).build());
+        answer(response, () -> ReleaseResponse.newBuilder().setWasKnown(bundles.release(request.getId())).build());
     }
 
     @Override

@@ -1,12 +1,13 @@
 package io.jsysbox.runc;
 
+import io.jsysbox.spec.JsysboxException;
+import io.jsysbox.spec.ErrorLog;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.function.UnaryOperator;
 
-/** {@code create}: prepare with the manager, rewrite the spec, {@code runc create}, then delegate cgroups. */
+/** {@code create}: the manager prepares and rewrites the bundle, {@code runc create}, then the manager sets it up. */
 final class CreateCommand implements VerbOptions {
     private static final CommandSyntax SYNTAX = ContainerOptions.declare(new CommandSyntax("jsysbox-runc create",
             "Create a system container from a bundle (see 'runc create --help')."));
@@ -32,7 +33,7 @@ final class CreateCommand implements VerbOptions {
 
     private int create(Runc runc, ErrorLog log) throws JsysboxException {
         String id = container.id;
-        try (SystemContainer prepared = SystemContainer.prepare(id, container.absoluteBundle(), UnaryOperator.identity(), log)) {
+        try (SystemContainer prepared = SystemContainer.create(id, container.absoluteBundle(), List.of(), List.of(), log)) {
             boolean created = false;
             try {
                 int code = runc.run("create", container.runcArguments(List.of()));

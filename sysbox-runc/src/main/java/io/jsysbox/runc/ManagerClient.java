@@ -5,16 +5,17 @@ import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.jsysbox.api.UnixChannels;
 import io.jsysbox.api.v1.ManagerGrpc;
-import io.jsysbox.api.v1.PrepareRequest;
-import io.jsysbox.api.v1.PrepareResponse;
+import io.jsysbox.api.v1.CreateRequest;
 import io.jsysbox.api.v1.ReleaseRequest;
 import io.jsysbox.api.v1.StartedRequest;
+import io.jsysbox.api.v1.SyncRequest;
+import io.jsysbox.spec.ErrorLog;
+import io.jsysbox.spec.JsysboxException;
 
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
@@ -43,48 +44,18 @@ final class ManagerClient implements AutoCloseable {
         return new ManagerClient(socket);
     }
 
-    /**
-     * Connects on another thread. Why: setting up the channel (netty, gRPC) costs about as much as reading and
-     * checking the spec, which the caller does meanwhile; on a 2-core host that halves the wait.
-     */
-    static CompletableFuture<ManagerClient> connectInBackground() {
-        return CompletableFuture.supplyAsync(() -> {
-            try {
-                ManagerClient client = connect();
-                client.channel.getState(true);
-                return client;
-            } catch (JsysboxException e) {
-                throw new CompletionException(e);
-            }
-        }, task -> Thread.ofPlatform().daemon().name("mgr-connect").start(task));
+    /** Has the manager check, prepare and rewrite {@code bundle} (see the Create RPC); returns a warning, or "". */
+    String create(String id, Path bundle, List<String> startedHook, List<String> hookEnvironment) throws JsysboxException {
+        return call("prepare", id, PREPARE_SECONDS, () -> stub.withDeadlineAfter(PREPARE_SECONDS, TimeUnit.SECONDS)
+                .create(CreateRequest.newBuilder().setId(id).setBundle(bundle.toString()).addAllStartedHook(startedHook)
+                        .addAllStartedHookEnv(hookEnvironment).build())).getWarning();
     }
 
-    /** The client {@link #connectInBackground} made, or the reason it could not. */
-    static ManagerClient await(CompletableFuture<ManagerClient> connecting) throws JsysboxException {
-        try {
-            return connecting.join();
-        } catch (CompletionException e) {
-            if (e.getCause() instanceof JsysboxException cause) throw cause;
-            throw e;
-        }
-    }
-
-    PrepareResponse prepare(PrepareRequest request) throws JsysboxException {
-        return call("prepare", request.getId(), PREPARE_SECONDS,
-                () -> stub.withDeadlineAfter(PREPARE_SECONDS, TimeUnit.SECONDS).prepare(request));
-    }
-
-    /**
-     * {@code rootPath}: where the container's root is in its mount namespace, "" once runc has pivoted into it;
-     * {@code networkToAdopt}: a pod sandbox's CRI-made network namespace, or ""; {@code mountInterceptionOff}: leave
-     * its virtual files unlocked and its mounts unprotected.
-     */
-    void started(String id, long pid, String rootPath, String networkToAdopt, boolean mountInterceptionOff)
-            throws JsysboxException {
+    /** {@code rootPath}: where the container's root is in its mount namespace, "" once runc has pivoted into it. */
+    void started(String id, long pid, String rootPath, Path bundle) throws JsysboxException {
         call("set up", id, OTHER_SECONDS, () -> stub.withDeadlineAfter(OTHER_SECONDS, TimeUnit.SECONDS)
                 .started(StartedRequest.newBuilder().setId(id).setPid(pid).setRootPath(rootPath)
-                        .setAdoptNetworkNamespace(networkToAdopt).setMountInterceptionOff(mountInterceptionOff)
-                        .build()));
+                        .setBundle(bundle.toString()).build()));
     }
 
     void release(String id) throws JsysboxException {
@@ -93,9 +64,9 @@ final class ManagerClient implements AutoCloseable {
     }
 
     /** Copies the (frozen) container's special-mount content into its rootfs; returns the destinations copied. */
-    java.util.List<String> sync(String id) throws JsysboxException {
+    List<String> sync(String id) throws JsysboxException {
         return call("copy the inner images of", id, SYNC_SECONDS, () -> stub.withDeadlineAfter(SYNC_SECONDS, TimeUnit.SECONDS)
-                .sync(io.jsysbox.api.v1.SyncRequest.newBuilder().setId(id).build())).getSyncedList();
+                .sync(SyncRequest.newBuilder().setId(id).build())).getSyncedList();
     }
 
     private <T> T call(String action, String id, long seconds, Supplier<T> rpc) throws JsysboxException {
@@ -106,6 +77,8 @@ final class ManagerClient implements AutoCloseable {
             String description = status.getDescription() == null ? status.getCode().toString() : status.getDescription();
             throw switch (status.getCode()) {
                 case UNAVAILABLE -> unreachable(socket, description);
+                // What the user can fix, said for the user (e.g. a spec the runtime refuses).
+                case INVALID_ARGUMENT -> new JsysboxException(description, e);
                 case DEADLINE_EXCEEDED -> new JsysboxException("jsysbox-mgr did not " + action + " container " + id
                         + " within " + seconds + "s: see /var/log/jsysbox/mgr.log, or 'jsysbox doctor'", e);
                 default -> new JsysboxException("jsysbox-mgr could not " + action + " container " + id + ": " + description, e);

@@ -1,5 +1,7 @@
 package io.jsysbox.runc;
 
+import io.jsysbox.spec.JsysboxException;
+import io.jsysbox.spec.ErrorLog;
 import java.util.List;
 
 /**

@@ -1,5 +1,7 @@
 package io.jsysbox.runc;
 
+import io.jsysbox.spec.JsysboxException;
+import io.jsysbox.spec.ErrorLog;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -44,10 +46,8 @@ final class RunCommand implements VerbOptions {
     }
 
     private int run(Runc runc, ErrorLog log) throws JsysboxException {
-        List<String> hook = StartedHook.command();
-        List<String> hookEnvironment = StartedHook.environment();
-        try (SystemContainer prepared = SystemContainer.prepare(container.id, container.absoluteBundle(),
-                spec -> SpecTransformer.withStartedHook(spec, hook, hookEnvironment), log)) {
+        try (SystemContainer prepared = SystemContainer.create(container.id, container.absoluteBundle(),
+                StartedHook.command(), StartedHook.environment(), log)) {
             int code;
             try {
                 code = runc.run("run", container.runcArguments(runFlags()));

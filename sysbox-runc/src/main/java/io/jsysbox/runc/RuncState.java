@@ -1,5 +1,8 @@
 package io.jsysbox.runc;
 
+import io.jsysbox.spec.SpecTransformer;
+import io.jsysbox.spec.JsysboxException;
+import io.jsysbox.spec.ConfigFile;
 import com.fasterxml.jackson.databind.JsonNode;
 
 import java.util.List;

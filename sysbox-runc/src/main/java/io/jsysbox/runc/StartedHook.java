@@ -1,6 +1,9 @@
 package io.jsysbox.runc;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.jsysbox.spec.ConfigFile;
+import io.jsysbox.spec.JsysboxException;
+import io.jsysbox.spec.SpecTransformer;
 
 import java.io.File;
 import java.io.IOException;
@@ -15,7 +18,7 @@ import java.util.List;
  * this hook before it pivots into the rootfs, so the container's mount namespace still has it at root.path.
  */
 final class StartedHook {
-    static final String VERB = "started-hook";
+    static final String VERB = SpecTransformer.STARTED_HOOK_VERB;
 
     private StartedHook() {}
 
@@ -28,13 +31,9 @@ final class StartedHook {
         }
         JsonNode container = ConfigFile.parse(state, "the container state on stdin (" + VERB + " is runc's hook, not a command)");
         Path bundle = Path.of(container.path("bundle").asText());
-        var spec = ConfigFile.read(bundle.resolve("config.json"));
-        Path rootPath = SpecTransformer.rootfs(spec, bundle);
-        var original = SpecTransformer.original(spec);
-        String networkToAdopt = SpecTransformer.networkToAdopt(original, PodRole.of(original));
+        Path rootPath = SpecTransformer.rootfs(ConfigFile.read(bundle.resolve("config.json")), bundle);
         try (ManagerClient manager = ManagerClient.connect()) {
-            manager.started(container.path("id").asText(), container.path("pid").asLong(), rootPath.toString(),
-                    networkToAdopt, SpecTransformer.mountInterceptionOff(original));
+            manager.started(container.path("id").asText(), container.path("pid").asLong(), rootPath.toString(), bundle);
         }
         return 0;
     }

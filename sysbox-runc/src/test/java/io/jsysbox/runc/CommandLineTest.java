@@ -1,5 +1,6 @@
 package io.jsysbox.runc;
 
+import io.jsysbox.spec.JsysboxException;
 import org.junit.jupiter.api.Test;
 
 import java.nio.file.Path;
@@ -145,14 +146,4 @@ class CommandLineTest {
         assertTrue(VerbOptions.parse(new ExecCommand(), List.of("-t", "-h", "--bogus")));
         assertTrue(globals("-h", "create").help);
     }
-
-    @Test
-    void errorLogEntriesInRuncsFormats() {
-        assertEquals("{\"level\":\"error\",\"msg\":\"jsysbox: a \\\"b\\\"\\\\c\",\"time\":\"2025-01-02T03:04:05Z\"}",
-                ErrorLog.entry("error", "jsysbox: a \"b\"\\c", "2025-01-02T03:04:05Z", true));
-        assertEquals("time=\"2025-01-02T03:04:05Z\" level=error msg=\"jsysbox: x\"",
-                ErrorLog.entry("error", "jsysbox: x", "2025-01-02T03:04:05Z", false));
-        assertEquals("first; second", ErrorLog.oneLine("first\n  second\n"));
-    }
-
 }

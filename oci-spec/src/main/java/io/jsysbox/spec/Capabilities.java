@@ -1,4 +1,4 @@
-package io.jsysbox.runc;
+package io.jsysbox.spec;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -10,7 +10,7 @@ import java.util.List;
  * Linux capability names by bit number, and the host's capability bounding set. This table only names bits;
  * what a container gets is always the set the host actually allows (read from CapBnd), never the whole table.
  */
-final class Capabilities {
+public final class Capabilities {
     /** Index = capability number (linux/capability.h). */
     private static final String[] NAMES = {
             "CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_DAC_READ_SEARCH", "CAP_FOWNER", "CAP_FSETID", "CAP_KILL",
@@ -45,7 +45,7 @@ final class Capabilities {
     }
 
     /** The capability bounding set of this process, which is what runc (our child) can grant. */
-    static List<String> hostBoundingSet() throws JsysboxException {
+    public static List<String> hostBoundingSet() throws JsysboxException {
         try {
             return namesOf(boundingMask(Files.readString(Path.of("/proc/self/status"))));
         } catch (IOException | RuntimeException e) {

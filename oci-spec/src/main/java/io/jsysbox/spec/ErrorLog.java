@@ -1,4 +1,4 @@
-package io.jsysbox.runc;
+package io.jsysbox.spec;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -12,38 +12,45 @@ import java.time.format.DateTimeFormatter;
  * Reports a failure as runc does: one line on stderr and one entry in the {@code --log} file. containerd-shim
  * reads the last error entry of that file and Docker shows it as "OCI runtime create failed: MSG".
  */
-final class ErrorLog {
-    static final String PREFIX = "jsysbox: ";
+public final class ErrorLog {
+    public static final String PREFIX = "jsysbox: ";
     private static final DateTimeFormatter RFC3339 = DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ssXXX");
 
     private final String logFile;
     private final boolean json;
 
-    ErrorLog(String logFile, boolean json) {
+    public ErrorLog(String logFile, boolean json) {
         this.logFile = logFile;
         this.json = json;
     }
 
-    void error(String message) {
+    public void error(String message) {
         log("error", message);
     }
 
     /** Something went wrong that does not fail the command (e.g. a release the manager will redo itself). */
-    void warning(String message) {
+    public void warning(String message) {
         log("warning", message);
     }
 
     private void log(String level, String message) {
-        String line = PREFIX + oneLine(message);
-        System.err.println(line);
-        if (logFile == null) return;
-        String entry = entry(level, line, RFC3339.format(OffsetDateTime.now()), json);
+        System.err.println(PREFIX + oneLine(message));
         try {
-            Files.writeString(Path.of(logFile), entry + "\n", StandardCharsets.UTF_8, StandardOpenOption.CREATE,
-                    StandardOpenOption.APPEND, StandardOpenOption.WRITE);
+            append(level, message);
         } catch (IOException | RuntimeException e) {
             System.err.println(PREFIX + "cannot write the log file " + logFile + ": " + e.getMessage());
         }
+    }
+
+    /**
+     * Only the log file's entry (none without a log file), at {@code level} "error" or "warning": for the manager,
+     * answering the launcher, which prints the message on the runtime's stderr itself.
+     */
+    public void append(String level, String message) throws IOException {
+        if (logFile == null) return;
+        String entry = entry(level, PREFIX + oneLine(message), RFC3339.format(OffsetDateTime.now()), json);
+        Files.writeString(Path.of(logFile), entry + "\n", StandardCharsets.UTF_8, StandardOpenOption.CREATE,
+                StandardOpenOption.APPEND, StandardOpenOption.WRITE);
     }
 
     /** One log entry in runc's (logrus') json or text format. */
@@ -53,7 +60,7 @@ final class ErrorLog {
                 : "time=\"" + time + "\" level=" + level + " msg=" + quoted(message);
     }
 
-    static String oneLine(String message) {
+    public static String oneLine(String message) {
         return String.valueOf(message).strip().replaceAll("\\s*\\R\\s*", "; ");
     }
 

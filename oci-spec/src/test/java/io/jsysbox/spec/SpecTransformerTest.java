@@ -1,4 +1,4 @@
-package io.jsysbox.runc;
+package io.jsysbox.spec;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -391,7 +391,7 @@ class SpecTransformerTest {
     @Test
     void startedHookComesFirstAndIsDroppedFromTheOriginal() throws Exception {
         ObjectNode spec = SpecTransformer.transform("c1", dockerSpec(), PodRole.NONE, PREPARED, HOST_CAPS, List.of());
-        List<String> command = List.of("/jre/bin/java", "-cp", "/lib/*", "io.jsysbox.runc.Main", StartedHook.VERB);
+        List<String> command = List.of("/jre/bin/java", "-cp", "/lib/*", "io.jsysbox.spec.Main", SpecTransformer.STARTED_HOOK_VERB);
         ObjectNode hooked = SpecTransformer.withStartedHook(spec, command, List.of("JSYSBOX_MGR_SOCKET=/tmp/m.sock"));
         JsonNode hook = hooked.path("hooks").path("createRuntime").get(0);
         assertEquals("/jre/bin/java", hook.path("path").asText());

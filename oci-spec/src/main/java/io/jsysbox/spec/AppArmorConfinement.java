@@ -1,4 +1,4 @@
-package io.jsysbox.runc;
+package io.jsysbox.spec;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.jsysbox.api.AppArmorProfile;
@@ -10,7 +10,7 @@ import java.util.Set;
  * /proc/sys writes, which breaks inner engines and systemd; jsysbox's own profile ({@link AppArmorProfile#NAME}, loaded
  * by {@code jsysbox install}) takes their place. A profile the user chose is kept. Pure except {@link #host()}.
  */
-final class AppArmorConfinement {
+public final class AppArmorConfinement {
     /**
      * What Docker, containerd's CRI and CRI-O put in a spec when the user chose no profile. A user who names one of
      * them explicitly gets jsysbox's profile too: the spec does not tell the two apart.
@@ -84,7 +84,7 @@ final class AppArmorConfinement {
      * state's): measured on Debian 12 (runc 1.1.5), a docker exec whose process.json named no profile ran unconfined,
      * not under the container's. A container made before the annotation existed keeps the old way: no profile.
      */
-    static void forExec(ObjectNode process, com.fasterxml.jackson.databind.JsonNode annotations) {
+    public static void forExec(ObjectNode process, com.fasterxml.jackson.databind.JsonNode annotations) {
         String requested = process.path("apparmorProfile").asText();
         if (!requested.isEmpty() && !ENGINE_DEFAULTS.contains(requested)) return;
         String containers = annotations.path(PROFILE_ANNOTATION).asText();

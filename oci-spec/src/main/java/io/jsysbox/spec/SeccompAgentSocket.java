@@ -1,4 +1,4 @@
-package io.jsysbox.runc;
+package io.jsysbox.spec;
 
 import io.jsysbox.api.UnixChannels;
 
@@ -12,7 +12,7 @@ import java.time.Duration;
  * every exec (the spec's listenerPath, see {@link SpecTransformer#NOTIFIED_SYSCALLS}). runc fails when nothing listens
  * there, late and with a message about a "seccomp agent" the user never heard of; these checks come first.
  */
-final class SeccompAgentSocket {
+public final class SeccompAgentSocket {
     private static final Duration POLL_INTERVAL = Duration.ofMillis(50);
 
     private SeccompAgentSocket() {}
@@ -35,7 +35,7 @@ final class SeccompAgentSocket {
      * a second, the JVM starts) would otherwise fail an exec made meanwhile. Past the limit the exec goes on, and runc
      * reports why it fails.
      */
-    static void awaitListening(Duration limit) throws JsysboxException {
+    public static void awaitListening(Duration limit) throws JsysboxException {
         long deadline = System.nanoTime() + limit.toNanos();
         while (!UnixChannels.answers(UnixChannels.SECCOMP_AGENT_SOCKET)) {
             if (System.nanoTime() - deadline > 0) return;

@@ -1,4 +1,4 @@
-package io.jsysbox.runc;
+package io.jsysbox.spec;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -23,7 +23,7 @@ import java.util.stream.Collectors;
  * manager makes each node the spec asks for (linux.devices), owned by the container's ids, and the runtime binds it in
  * instead; the device cgroup rules stay the spec's, with the user's r/w/m.
  */
-final class SpecDevices {
+public final class SpecDevices {
     /**
      * The nodes runc makes in every container, by path (runc's specconv AllowedDevices). A spec's entry at one of these
      * paths is left to runc, which then makes it from that entry and drops its own node and device cgroup rule: taking

@@ -1,4 +1,4 @@
-package io.jsysbox.runc;
+package io.jsysbox.spec;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -26,8 +26,8 @@ import java.util.Set;
  * seccomp that lets inner engines mount and unshare and hands sysinfo to jsysbox-fs's agent, writable sysfs and
  * cgroupfs, special mounts and the manager's ID-mapped sources. Pure: no I/O, inputs are never modified.
  */
-final class SpecTransformer {
-    static final String TRANSFORMED = "io.jsysbox.transformed";
+public final class SpecTransformer {
+    public static final String TRANSFORMED = "io.jsysbox.transformed";
     static final String UID_RANGE = "io.jsysbox.uid-range";
     static final String GID_RANGE = "io.jsysbox.gid-range";
     // What the rewrite replaces and cannot re-derive, so that transforming a transformed spec (create re-run on
@@ -49,6 +49,8 @@ final class SpecTransformer {
     static final String MOUNT_INTERCEPTION_OFF = "JSYSBOX_MOUNT_INTERCEPTION=off";
     private static final List<String> LOCKED_MOUNT_FLAGS = List.of("ro", "nosuid", "nodev", "noexec");
     /** The environment variable that keeps the engine's capabilities (see {@link #grantCapabilities}). */
+    /** The jsysbox-runc verb of the createRuntime hook {@code run} adds (see {@link #withStartedHook}). */
+    public static final String STARTED_HOOK_VERB = "started-hook";
     static final String HONOR_CAPABILITIES = "JSYSBOX_HONOR_CAPS";
     static final List<String> SPECIAL_MOUNT_DESTINATIONS = List.of("/var/lib/docker", "/var/lib/containerd",
             "/var/lib/containers", "/var/lib/kubelet", "/var/lib/rancher/k3s", "/var/lib/buildkit");
@@ -142,7 +144,7 @@ final class SpecTransformer {
     private static void removeStartedHook(ObjectNode spec) {
         JsonNode hooks = spec.path("hooks").path("createRuntime");
         for (int i = hooks.size() - 1; i >= 0; i--) {
-            if (hooks.get(i).path("args").valueStream().anyMatch(arg -> arg.asText().equals(StartedHook.VERB))) {
+            if (hooks.get(i).path("args").valueStream().anyMatch(arg -> arg.asText().equals(STARTED_HOOK_VERB))) {
                 ((ArrayNode) hooks).remove(i);
             }
         }
@@ -210,7 +212,7 @@ final class SpecTransformer {
     }
 
     /** root.path resolved against the bundle, as runc resolves it. */
-    static Path rootfs(ObjectNode spec, Path bundle) {
+    public static Path rootfs(ObjectNode spec, Path bundle) {
         return bundle.resolve(spec.path("root").path("path").asText()).normalize();
     }
 
@@ -408,7 +410,7 @@ final class SpecTransformer {
      * ("unable to apply caps") when asked for a capability its own process lacks. A process whose environment has
      * {@link #HONOR_CAPABILITIES} (or Sysbox's name for it) keeps the engine's sets: --cap-drop then holds.
      */
-    static void grantCapabilities(ObjectNode process, List<String> hostCapabilities) {
+    public static void grantCapabilities(ObjectNode process, List<String> hostCapabilities) {
         if (honorsEngineCapabilities(process)) return;
         ObjectNode capabilities = process.withObjectProperty("capabilities");
         capabilities.set("bounding", textArray(hostCapabilities));

@@ -1,4 +1,4 @@
-package io.jsysbox.runc;
+package io.jsysbox.spec;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -15,7 +15,7 @@ import java.util.Set;
  * may not even be readable). Docker's --network=host does not drop the network
  * namespace, it names the host's by path (/var/run/docker/netns/default): only the file's identity tells.
  */
-final class HostNamespaces {
+public final class HostNamespaces {
     /** linux.namespaces type → /proc/self/ns file name. */
     private static final Map<String, String> PROC_NAMES = Map.of("pid", "pid", "network", "net",
             "ipc", "ipc", "uts", "uts", "mount", "mnt", "cgroup", "cgroup", "user", "user");

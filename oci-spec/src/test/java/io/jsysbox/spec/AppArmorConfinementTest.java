@@ -1,4 +1,4 @@
-package io.jsysbox.runc;
+package io.jsysbox.spec;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -11,9 +11,9 @@ import java.nio.file.Path;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
-import static io.jsysbox.runc.AppArmorConfinement.Host.APPARMOR_OFF;
-import static io.jsysbox.runc.AppArmorConfinement.Host.PROFILE_LOADED;
-import static io.jsysbox.runc.AppArmorConfinement.Host.PROFILE_NOT_LOADED;
+import static io.jsysbox.spec.AppArmorConfinement.Host.APPARMOR_OFF;
+import static io.jsysbox.spec.AppArmorConfinement.Host.PROFILE_LOADED;
+import static io.jsysbox.spec.AppArmorConfinement.Host.PROFILE_NOT_LOADED;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;

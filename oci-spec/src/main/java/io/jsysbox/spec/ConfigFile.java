@@ -1,4 +1,4 @@
-package io.jsysbox.runc;
+package io.jsysbox.spec;
 
 import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonProcessingException;
@@ -14,13 +14,13 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 
 /** Reads and atomically rewrites OCI JSON files (config.json, exec's process.json) as Jackson trees. */
-final class ConfigFile {
+public final class ConfigFile {
     private static final ObjectMapper JSON = new ObjectMapper().enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
 
     private ConfigFile() {}
 
     /** The JSON object in {@code file}, every field kept; anything else is a one-line error naming the file. */
-    static ObjectNode read(Path file) throws JsysboxException {
+    public static ObjectNode read(Path file) throws JsysboxException {
         String text;
         try {
             text = Files.readString(file);
@@ -47,7 +47,7 @@ final class ConfigFile {
     }
 
     /** Replaces {@code file} with {@code tree} in one rename, so a reader never sees half a file. */
-    static void write(Path file, ObjectNode tree) throws JsysboxException {
+    public static void write(Path file, ObjectNode tree) throws JsysboxException {
         Path temporary = file.resolveSibling("." + file.getFileName() + ".jsysbox-" + ProcessHandle.current().pid());
         try {
             Files.write(temporary, JSON.writeValueAsBytes(tree));
@@ -62,7 +62,7 @@ final class ConfigFile {
         }
     }
 
-    static JsonNode parse(String json, String what) throws JsysboxException {
+    public static JsonNode parse(String json, String what) throws JsysboxException {
         try {
             return JSON.readTree(json);
         } catch (JsonProcessingException e) {

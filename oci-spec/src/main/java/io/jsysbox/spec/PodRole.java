@@ -1,4 +1,4 @@
-package io.jsysbox.runc;
+package io.jsysbox.spec;
 
 import com.fasterxml.jackson.databind.JsonNode;
 
@@ -11,7 +11,7 @@ import com.fasterxml.jackson.databind.JsonNode;
  * process do only from the user namespace owning them. So the sandbox makes the pod's user namespace and its network,
  * IPC and UTS namespaces in it, and each container of the pod joins that user namespace (and so shares its ID range).
  */
-record PodRole(Kind kind, String sandboxId) {
+public record PodRole(Kind kind, String sandboxId) {
     enum Kind { NONE, SANDBOX, CONTAINER }
 
     static final PodRole NONE = new PodRole(Kind.NONE, "");

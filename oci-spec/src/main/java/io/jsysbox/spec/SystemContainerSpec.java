@@ -1,0 +1,103 @@
+package io.jsysbox.spec;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.jsysbox.api.v1.PrepareRequest;
+import io.jsysbox.api.v1.PrepareResponse;
+import io.jsysbox.api.v1.RequestedDevice;
+import io.jsysbox.linux.MountInfo;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * A bundle's config.json on its way to a system container's: read and checked ({@link #read}), what the manager must
+ * prepare for it ({@link #prepareRequest}), and written back rewritten with what the manager prepared
+ * ({@link #write}). The host facts the rewrite needs (capability bounding set, AppArmor, kernel file systems) are
+ * read by {@link #read} in the process that calls it.
+ */
+public final class SystemContainerSpec {
+    private final Path bundle;
+    private final ObjectNode original;
+    private final PodRole pod;
+    private final List<RequestedDevice> devices;
+    private final AppArmorConfinement.Choice apparmor;
+    private final List<String> capabilities;
+    private final List<String> kernelFsMountpoints;
+
+    private SystemContainerSpec(Path bundle, ObjectNode original, PodRole pod, List<RequestedDevice> devices,
+            AppArmorConfinement.Choice apparmor, List<String> capabilities, List<String> kernelFsMountpoints) {
+        this.bundle = bundle;
+        this.original = original;
+        this.pod = pod;
+        this.devices = devices;
+        this.apparmor = apparmor;
+        this.capabilities = capabilities;
+        this.kernelFsMountpoints = kernelFsMountpoints;
+    }
+
+    /**
+     * Reads {@code bundle}/config.json (an earlier rewrite undone) and refuses what a system container may not be:
+     * the host's namespaces, privileged, devices it cannot have, no seccomp agent to serve it.
+     */
+    public static SystemContainerSpec read(Path bundle) throws JsysboxException {
+        ObjectNode spec = SpecTransformer.original(ConfigFile.read(bundle.resolve("config.json")));
+        PodRole pod = PodRole.of(spec);
+        SpecTransformer.validate(spec, pod, HostNamespaces.joinedBy(spec));
+        List<RequestedDevice> devices = SpecDevices.requested(spec);
+        SeccompAgentSocket.require();
+        AppArmorConfinement.Choice apparmor = AppArmorConfinement.forContainer(
+                spec.path("process").path("apparmorProfile").asText(""), AppArmorConfinement.host());
+        List<String> kernelFsMountpoints = SpecTransformer.KERNEL_FS_MOUNTPOINTS.stream()
+                .filter(dir -> Files.isDirectory(Path.of(dir))).toList();
+        return new SystemContainerSpec(bundle, spec, pod, devices, apparmor, Capabilities.hostBoundingSet(),
+                kernelFsMountpoints);
+    }
+
+    /** What the manager must make for container {@code id} before runc runs. */
+    public PrepareRequest prepareRequest(String id) {
+        return PrepareRequest.newBuilder().setId(id).setBundle(bundle.toString())
+                .setRootfs(SpecTransformer.rootfs(original, bundle).toString())
+                .addAllBindMounts(SpecTransformer.bindMounts(original))
+                .addAllDevices(devices)
+                .addAllSpecialMounts(SpecTransformer.specialMountsWanted(original))
+                .setInnerImageCacheOff(SpecTransformer.innerImageCacheOff(original))
+                .setPodSandboxId(pod.sandboxId())
+                .addAllJoinedNamespaces(pod.kind() == PodRole.Kind.NONE ? SpecTransformer.joinedNamespacePaths(original) : List.of())
+                .build();
+    }
+
+    /**
+     * Writes the system container's spec to config.json: the original rewritten with what the manager
+     * {@code prepared}; {@code startedHook} (argv, empty for none) and {@code hookEnvironment}: a createRuntime hook
+     * to add (see {@link SpecTransformer#withStartedHook}). {@code hostMounts}: the host's mount table read after
+     * Prepare, whose locked flags the rewritten mounts keep.
+     */
+    public void write(String id, PrepareResponse prepared, MountInfo hostMounts, List<String> startedHook,
+            List<String> hookEnvironment) throws JsysboxException {
+        ObjectNode transformed = SpecTransformer.transform(id, original, pod, prepared, capabilities, kernelFsMountpoints);
+        SpecTransformer.keepLockedMountFlags(transformed, hostMounts);
+        AppArmorConfinement.apply(transformed, apparmor);
+        if (!startedHook.isEmpty()) transformed = SpecTransformer.withStartedHook(transformed, startedHook, hookEnvironment);
+        ConfigFile.write(bundle.resolve("config.json"), transformed);
+    }
+
+    /** Why the container runs under another AppArmor profile than it asked for, or "". */
+    public String apparmorWarning() {
+        return apparmor.warning();
+    }
+
+    /**
+     * What {@code Started} needs to know of a container whose bundle was already rewritten (config.json's annotations
+     * hold its original): no checks, no host facts. {@code networkToAdopt}: a pod sandbox's network namespace as the
+     * CRI made it, for the manager to move into the sandbox's own, or ""; {@code mountInterceptionOff}: its
+     * environment says {@link SpecTransformer#MOUNT_INTERCEPTION_OFF}.
+     */
+    public record StartFacts(String networkToAdopt, boolean mountInterceptionOff) {
+        public static StartFacts of(Path bundle) throws JsysboxException {
+            ObjectNode spec = SpecTransformer.original(ConfigFile.read(bundle.resolve("config.json")));
+            return new StartFacts(SpecTransformer.networkToAdopt(spec, PodRole.of(spec)),
+                    SpecTransformer.mountInterceptionOff(spec));
+        }
+    }
+}

@@ -1,0 +1,69 @@
+package io.jsysbox.mgr;
+
+import io.grpc.Status;
+import io.jsysbox.api.v1.PrepareResponse;
+import io.jsysbox.linux.MountInfo;
+import io.jsysbox.spec.JsysboxException;
+import io.jsysbox.spec.SystemContainerSpec;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * The runtime's work around runc, done here in the warm manager on the bundle containerd made: before runc, the
+ * spec read, checked, prepared for and rewritten; after runc created the container, its setup. Both the gRPC edge
+ * (the Java CLI) and the launcher edge (the shell launcher's create) call these.
+ */
+final class Bundles {
+    private final ContainerManager manager;
+
+    Bundles(ContainerManager manager) {
+        this.manager = manager;
+    }
+
+    /**
+     * Makes container {@code id} from {@code bundle}: config.json checked, the container prepared, config.json
+     * rewritten (with {@code startedHook}, when not empty, as its first createRuntime hook). On failure nothing is
+     * left prepared and config.json is unchanged. Returns a warning for the user, or "".
+     */
+    String create(String id, Path bundle, List<String> startedHook, List<String> hookEnvironment) throws ManagerException {
+        SystemContainerSpec spec;
+        try {
+            spec = SystemContainerSpec.read(bundle);
+        } catch (JsysboxException e) {
+            throw new ManagerException(Status.Code.INVALID_ARGUMENT, e.getMessage(), e);
+        }
+        PrepareResponse prepared = manager.prepare(spec.prepareRequest(id));
+        try {
+            // Read after Prepare: the ID-mapped clones of bind sources it made are in it.
+            spec.write(id, prepared, MountInfo.read(), startedHook, hookEnvironment);
+        } catch (JsysboxException | IOException | RuntimeException e) {
+            manager.release(id);
+            if (e instanceof RuntimeException runtime) throw runtime;
+            throw new ManagerException(Status.Code.INTERNAL, "cannot rewrite " + bundle.resolve("config.json") + ": "
+                    + e.getMessage(), e);
+        }
+        return spec.apparmorWarning();
+    }
+
+    /**
+     * runc created container {@code id} from {@code bundle} with init {@code pid} (its root at {@code rootPath} in
+     * its mount namespace, "" once runc pivoted into it): mounts its virtual files, delegates its cgroups and, for a
+     * pod sandbox, adopts the CRI's network. Returns the delegated cgroups.
+     */
+    List<String> started(String id, long pid, String rootPath, Path bundle) throws ManagerException {
+        SystemContainerSpec.StartFacts facts;
+        try {
+            facts = SystemContainerSpec.StartFacts.of(bundle);
+        } catch (JsysboxException e) {
+            throw new ManagerException(Status.Code.INVALID_ARGUMENT, e.getMessage(), e);
+        }
+        return manager.started(id, pid, rootPath, facts.networkToAdopt(), !facts.mountInterceptionOff());
+    }
+
+    /** Gives back what was made for container {@code id}; false when it was unknown. */
+    boolean release(String id) {
+        return manager.release(id);
+    }
+}
