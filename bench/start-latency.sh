@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Container start latency of jsysbox against plain runc: `docker run --rm jsysbox/busybox true` under each
-# runtime, interleaved so both see the same machine state; then `--version` of each runtime binary alone,
-# which shows the share of JVM start-up in jsysbox-runc.
+# runtime, interleaved so both see the same machine state; then jsysbox's own steps on the create path, each
+# measured alone: the launcher's curl round trip to the manager, the manager's Prepare and Started (from its log,
+# for the containers of this run), and the Java CLI's start for comparison (only exec and fallbacks pay it).
 # Usage: bench/start-latency.sh [N]   (N runs per runtime, default 20). Needs root and an installed jsysbox.
 set -euo pipefail
 
@@ -38,16 +39,28 @@ stats() {
 
 run_container() { docker run --rm --label jsysbox.test=bench --runtime="$1" "$image" true; }
 
-echo "warm-up ..."
-run_container runc >/dev/null
-run_container jsysbox >/dev/null
+# The daemons are JVMs: their create path runs interpreted until it is compiled, so the first containers after a
+# daemon start are slower. Both runtimes get the same warm-up.
+echo "warm-up (5 runs per runtime) ..."
+for _ in 1 2 3 4 5; do
+  run_container runc >/dev/null
+  run_container jsysbox >/dev/null
+done
+log_lines_before=$(wc -l </var/log/jsysbox/mgr.log)
 
 echo "docker run --rm $image true, $n runs per runtime, interleaved ..."
 for _ in $(seq "$n"); do
   time_into "$work/runc" run_container runc
   time_into "$work/jsysbox" run_container jsysbox
 done
+# The manager's own timings of this run's containers ("created from BUNDLE in N ms": spec read and checked,
+# Prepare, spec rewritten; "started as pid P in N ms").
+tail -n +"$((log_lines_before + 1))" /var/log/jsysbox/mgr.log | sed -n 's/.*: created from .* in \([0-9]*\) ms$/\1/p' >"$work/prepare"
+tail -n +"$((log_lines_before + 1))" /var/log/jsysbox/mgr.log | sed -n 's/.*: started as pid [0-9]* in \([0-9]*\) ms.*/\1/p' >"$work/started"
 for _ in $(seq "$n"); do
+  # A release of an id the manager does not know: the endpoint's round trip and nothing else.
+  time_into "$work/curl" curl -sS --fail --unix-socket /run/jsysbox/launcher.sock --data-urlencode id=start-latency-none \
+    http://jsysbox-mgr/release
   time_into "$work/runc-version" runc --version
   time_into "$work/jsysbox-runc-version" jsysbox-runc --version
 done
@@ -56,10 +69,17 @@ read -r runc_median runc_p90 < <(stats "$work/runc")
 read -r jsysbox_median jsysbox_p90 < <(stats "$work/jsysbox")
 read -r runc_version_median _ < <(stats "$work/runc-version")
 read -r jsysbox_version_median _ < <(stats "$work/jsysbox-runc-version")
+read -r curl_median _ < <(stats "$work/curl")
+read -r prepare_median prepare_p90 < <(stats "$work/prepare")
+read -r started_median started_p90 < <(stats "$work/started")
 
 printf '\n%-34s %10s %10s\n' "" "median ms" "p90 ms"
-printf '%-34s %10s %10s\n' "docker run --runtime=runc" "$runc_median" "$runc_p90"
-printf '%-34s %10s %10s\n' "docker run --runtime=jsysbox" "$jsysbox_median" "$jsysbox_p90"
-printf '%-34s %10s\n' "runc --version" "$runc_version_median"
-printf '%-34s %10s\n' "jsysbox-runc --version" "$jsysbox_version_median"
+printf '%-42s %10s %10s\n' "docker run --runtime=runc" "$runc_median" "$runc_p90"
+printf '%-42s %10s %10s\n' "docker run --runtime=jsysbox" "$jsysbox_median" "$jsysbox_p90"
+printf '\njsysbox-runc create, step by step (what runc create does not pay):\n'
+printf '%-42s %10s\n' "curl round trip to the manager" "$curl_median"
+printf '%-42s %10s %10s\n' "manager Create (check, Prepare, rewrite)" "$prepare_median" "$prepare_p90"
+printf '%-42s %10s %10s\n' "manager Started" "$started_median" "$started_p90"
+printf '%-42s %10s\n' "runc --version" "$runc_version_median"
+printf '%-42s %10s\n' "jsysbox-runc --version (a JVM)" "$jsysbox_version_median"
 awk -v j="$jsysbox_median" -v r="$runc_median" 'BEGIN { printf "\nratio jsysbox/runc (median): %.2f\n", (r > 0 ? j / r : 0) }'

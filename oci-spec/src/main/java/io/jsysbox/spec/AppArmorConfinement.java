@@ -15,7 +15,7 @@ public final class AppArmorConfinement {
      * What Docker, containerd's CRI and CRI-O put in a spec when the user chose no profile. A user who names one of
      * them explicitly gets jsysbox's profile too: the spec does not tell the two apart.
      */
-    static final Set<String> ENGINE_DEFAULTS = Set.of("docker-default", "cri-containerd.apparmor.d", "crio-default");
+    public static final Set<String> ENGINE_DEFAULTS = Set.of("docker-default", "cri-containerd.apparmor.d", "crio-default");
     static final String UNCONFINED = "unconfined";
 
     /** What the host's kernel says. */

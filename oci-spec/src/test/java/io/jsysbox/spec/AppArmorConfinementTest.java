@@ -5,11 +5,6 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.jsysbox.api.AppArmorProfile;
 import org.junit.jupiter.api.Test;
 
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 import static io.jsysbox.spec.AppArmorConfinement.Host.APPARMOR_OFF;
 import static io.jsysbox.spec.AppArmorConfinement.Host.PROFILE_LOADED;
@@ -100,19 +95,5 @@ class AppArmorConfinementTest {
         ObjectNode old = (ObjectNode) JSON.readTree("{\"args\":[\"sh\"],\"apparmorProfile\":\"docker-default\"}");
         AppArmorConfinement.forExec(old, JSON.createObjectNode());
         assertFalse(old.has("apparmorProfile"));
-    }
-
-    /**
-     * jsysbox-runc's launcher (installer/install.sh) sends an exec whose process.json names an engine's default
-     * profile to the JVM; its list must be this one.
-     */
-    @Test
-    void theLaunchersListOfEngineDefaultsIsThisOne() throws IOException {
-        String installer = Files.readString(Path.of("../installer/install.sh"));
-        Matcher names = Pattern.compile("grep -qE '\"\\((.*?)\\)\"'").matcher(installer);
-        assertTrue(names.find(), "no engine default profile list in install.sh's launcher");
-        java.util.Set<String> listed = new java.util.HashSet<>();
-        for (String name : names.group(1).split("\\|")) listed.add(name.replace("[.]", "."));
-        assertEquals(AppArmorConfinement.ENGINE_DEFAULTS, listed);
     }
 }

@@ -5,6 +5,8 @@ import io.jsysbox.api.v1.PrepareResponse;
 import io.jsysbox.linux.MountInfo;
 import io.jsysbox.spec.JsysboxException;
 import io.jsysbox.spec.SystemContainerSpec;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.nio.file.Path;
@@ -16,6 +18,8 @@ import java.util.List;
  * (the Java CLI) and the launcher edge (the shell launcher's create) call these.
  */
 final class Bundles {
+    private static final Logger LOG = LoggerFactory.getLogger(Bundles.class);
+
     private final ContainerManager manager;
 
     Bundles(ContainerManager manager) {
@@ -28,6 +32,7 @@ final class Bundles {
      * left prepared and config.json is unchanged. Returns a warning for the user, or "".
      */
     String create(String id, Path bundle, List<String> startedHook, List<String> hookEnvironment) throws ManagerException {
+        long began = System.nanoTime();
         SystemContainerSpec spec;
         try {
             spec = SystemContainerSpec.read(bundle);
@@ -44,6 +49,7 @@ final class Bundles {
             throw new ManagerException(Status.Code.INTERNAL, "cannot rewrite " + bundle.resolve("config.json") + ": "
                     + e.getMessage(), e);
         }
+        LOG.info("{}: created from {} in {} ms", id, bundle, (System.nanoTime() - began) / 1_000_000);
         return spec.apparmorWarning();
     }
 

@@ -1,0 +1,204 @@
+package io.jsysbox.runc;
+
+import io.jsysbox.spec.AppArmorConfinement;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The launcher's routing (src/main/launcher/dispatch.sh, run by sh as installed), with a fake runc and a fake curl
+ * that record their calls, and a last line standing in for the JVM's start: which verbs reach runc directly, which the
+ * JVM, and create's exchange with the manager, failures included. No root, no daemons.
+ */
+class LauncherScriptTest {
+    private static final Path DISPATCH = Path.of("src/main/launcher/dispatch.sh");
+
+    @TempDir
+    Path work;
+    private Path calls;
+    private Path fakes;
+    private Path launcher;
+    private final Map<String, String> environment = new HashMap<>();
+
+    private record Outcome(int exitCode, String stderr, List<String> calls) {}
+
+    @BeforeEach
+    void writeFakes() throws IOException {
+        calls = work.resolve("calls");
+        fakes = Files.createDirectories(work.resolve("bin"));
+        launcher = work.resolve("jsysbox-runc");
+        Files.writeString(launcher, Files.readString(DISPATCH) + "echo \"jvm $*\" >>\"$CALLS\"\n");
+        // runc: records its arguments, writes 4242 to a --pid-file, exits FAKE_RUNC_CREATE_EXIT on create.
+        executable(fakes.resolve("runc"), """
+                #!/bin/sh
+                echo "runc $*" >>"$CALLS"
+                prev=
+                for arg do
+                  [ "$prev" = --pid-file ] && echo 4242 >"$arg"
+                  prev=$arg
+                done
+                case " $* " in *" create "*) exit "${FAKE_RUNC_CREATE_EXIT:-0}" ;; esac
+                """);
+        // curl: records the step and its form fields, prints FAKE_<step> (body then status; default: empty, 200).
+        executable(fakes.resolve("curl"), """
+                #!/bin/sh
+                for url do :; done
+                step=${url##*/}
+                fields=
+                prev=
+                for arg do
+                  [ "$prev" = --data-urlencode ] && fields="$fields $arg"
+                  prev=$arg
+                done
+                echo "curl $step$fields" >>"$CALLS"
+                eval "printf '%s' \\"\\${FAKE_$step:- 200}\\""
+                """);
+        environment.put("CALLS", calls.toString());
+        environment.put("JSYSBOX_RUNC", fakes.resolve("runc").toString());
+        environment.put("PATH", fakes + ":/usr/bin:/bin");
+    }
+
+    private static void executable(Path file, String text) throws IOException {
+        Files.writeString(file, text);
+        Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rwxr-xr-x"));
+    }
+
+    private Outcome launch(String... arguments) throws Exception {
+        List<String> command = new ArrayList<>(List.of("/bin/sh", launcher.toString()));
+        command.addAll(List.of(arguments));
+        ProcessBuilder builder = new ProcessBuilder(command).directory(work.toFile())
+                .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
+        builder.environment().clear();
+        builder.environment().putAll(environment);
+        Process process = builder.start();
+        String stderr = new String(process.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(process.waitFor(30, TimeUnit.SECONDS), "the launcher hangs");
+        List<String> recorded = Files.exists(calls) ? Files.readAllLines(calls) : List.of();
+        return new Outcome(process.exitValue(), stderr, recorded);
+    }
+
+    @Test
+    void runcsOwnVerbsGoStraightToRuncWithEveryFlag() throws Exception {
+        for (String verb : List.of("start", "state", "kill", "delete", "ps", "features")) {
+            Files.deleteIfExists(calls);
+            Outcome outcome = launch("--root", "/r", "--log", "/l", "--log-format", "json", verb, "c1");
+            assertEquals(List.of("runc --root /r --log /l --log-format json " + verb + " c1"), outcome.calls(), verb);
+        }
+    }
+
+    @Test
+    void runPauseAndUnknownInputGoToTheJvm() throws Exception {
+        for (String verb : List.of("run", "pause", "--help", "bogus")) {
+            Files.deleteIfExists(calls);
+            assertEquals(List.of("jvm " + verb + " c1"), launch(verb, "c1").calls(), verb);
+        }
+    }
+
+    @Test
+    void execGoesToRuncOnlyWhenItsProcessAlreadyHasASystemContainersPowers() throws Exception {
+        Path ready = work.resolve("ready.json");
+        Files.writeString(ready, "{\"capabilities\":{\"bounding\":[\"CAP_SYS_ADMIN\"]},\"apparmorProfile\":\"jsysbox-container\"}");
+        Path docker = work.resolve("docker.json");
+        Files.writeString(docker, "{\"capabilities\":{\"bounding\":[\"CAP_CHOWN\"]},\"apparmorProfile\":\"docker-default\"}");
+        assertEquals(List.of("runc exec --process " + ready + " c1"), launch("exec", "--process", ready.toString(), "c1").calls());
+        Files.deleteIfExists(calls);
+        assertEquals(List.of("jvm exec -p " + docker + " c1"), launch("exec", "-p", docker.toString(), "c1").calls());
+        Files.deleteIfExists(calls);
+        assertEquals(List.of("jvm exec --preserve-fds 1 c1"), launch("exec", "--preserve-fds", "1", "c1").calls());
+    }
+
+    @Test
+    void createAsksTheManagerAroundRunc() throws Exception {
+        Outcome outcome = launch("--root", "/r", "--log", "/l", "--log-format", "json", "create", "--bundle", "b",
+                "--pid-file", "p", "--console-socket", "/s", "c1");
+        String bundle = work.toRealPath().resolve("b").toString();
+        assertEquals(0, outcome.exitCode(), outcome.toString());
+        assertEquals(List.of(
+                "curl create log=/l log-format=json id=c1 bundle=" + bundle,
+                "runc --root /r --log /l --log-format json create --bundle b --pid-file p --console-socket /s c1",
+                "curl started log=/l log-format=json id=c1 pid=4242 bundle=" + bundle), outcome.calls());
+        assertEquals("", outcome.stderr());
+    }
+
+    @Test
+    void createsRefusalIsTheManagersLineAndRuncNeverRuns() throws Exception {
+        environment.put("FAKE_create", "config.json is not valid JSON 422");
+        Outcome outcome = launch("create", "--pid-file", "p", "c1");
+        assertEquals(1, outcome.exitCode());
+        assertEquals("jsysbox: config.json is not valid JSON\n", outcome.stderr());
+        assertEquals(1, outcome.calls().size(), outcome.toString());
+    }
+
+    @Test
+    void aWarningIsPrintedAndTheCreateGoesOn() throws Exception {
+        environment.put("FAKE_create", "AppArmor is off 200");
+        Outcome outcome = launch("create", "--pid-file", "p", "c1");
+        assertEquals(0, outcome.exitCode(), outcome.toString());
+        assertEquals("jsysbox: AppArmor is off\n", outcome.stderr());
+    }
+
+    @Test
+    void runcsFailureReleasesAndKeepsRuncsExitCode() throws Exception {
+        environment.put("FAKE_RUNC_CREATE_EXIT", "3");
+        Outcome outcome = launch("create", "--pid-file", "p", "c1");
+        assertEquals(3, outcome.exitCode());
+        assertEquals("curl release log= log-format= id=c1", outcome.calls().getLast());
+    }
+
+    @Test
+    void aFailedStartedDeletesWithTheGlobalFlagsAndReleases() throws Exception {
+        environment.put("FAKE_started", "cannot mount the virtual files 422");
+        Outcome outcome = launch("--root", "/r", "create", "--pid-file", "p", "c1");
+        assertEquals(1, outcome.exitCode());
+        assertEquals("jsysbox: cannot mount the virtual files\n", outcome.stderr());
+        List<String> calls = outcome.calls();
+        assertEquals("runc --root /r delete --force c1", calls.get(calls.size() - 2));
+        assertEquals("curl release log= log-format= id=c1", calls.getLast());
+    }
+
+    @Test
+    void createFallsBackToTheJvmWhereTheLauncherCannotDoTheSame() throws Exception {
+        // No --pid-file: the JVM asks runc state for the init's pid.
+        assertEquals(List.of("jvm create c1"), launch("create", "c1").calls());
+        // A manager that does not answer on the launcher socket: the JVM's error names it.
+        Files.deleteIfExists(calls);
+        environment.put("FAKE_create", " 000");
+        assertEquals("jvm create --pid-file p c1", launch("create", "--pid-file", "p", "c1").calls().getLast());
+        // Flags the launcher does not parse, and no curl at all.
+        Files.deleteIfExists(calls);
+        environment.remove("FAKE_create");
+        assertEquals(List.of("jvm create --preserve-fds 2 --pid-file p c1"),
+                launch("create", "--preserve-fds", "2", "--pid-file", "p", "c1").calls());
+        Files.deleteIfExists(calls);
+        environment.put("PATH", Files.createDirectories(work.resolve("empty")).toString());
+        assertEquals(List.of("jvm create --pid-file p c1"), launch("create", "--pid-file", "p", "c1").calls());
+    }
+
+    /** The launcher sends an exec whose process.json names an engine's default profile to the JVM: this list. */
+    @Test
+    void theLaunchersListOfEngineDefaultsIsAppArmorConfinements() throws IOException {
+        Matcher names = Pattern.compile("grep -qE '\"\\((.*?)\\)\"'").matcher(Files.readString(DISPATCH));
+        assertTrue(names.find(), "no engine default profile list in the launcher");
+        Set<String> listed = new HashSet<>();
+        for (String name : names.group(1).split("\\|")) listed.add(name.replace("[.]", "."));
+        assertEquals(AppArmorConfinement.ENGINE_DEFAULTS, listed);
+    }
+}
