@@ -6,7 +6,9 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.NoSuchFileException;
+import java.time.Duration;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
@@ -29,13 +31,50 @@ final class HostFiles implements AutoCloseable {
 
     private static final ThreadLocal<Buffers> BUFFERS = ThreadLocal.withInitial(Buffers::new);
 
+    /**
+     * Files served up to {@link #REUSE} old. /proc/cpuinfo: its blocks change only when a CPU goes on or off
+     * line, and its "cpu MHz" is a sample the kernel takes for every read of every CPU (APERF/MPERF), which makes it
+     * the costliest file a container reads in a loop (monitoring agents, JVMs sizing their pools); a sample 100 ms
+     * old is as true. Counters (stat, meminfo, uptime, cgroup files) are always read afresh.
+     */
+    private static final Set<String> REUSABLE = Set.of("/proc/cpuinfo");
+    private static final Duration REUSE = Duration.ofMillis(100);
+
+    private record Snapshot(String text, long readAtNanos) {}
+
     private final Map<String, Integer> open = new ConcurrentHashMap<>();
+    private final Map<String, Snapshot> recent = new ConcurrentHashMap<>();
+    private final long reuseNanos;
+
+    HostFiles() {
+        this(REUSE);
+    }
+
+    /** With {@link #REUSABLE} files reused for {@code reuse} (tests choose it). */
+    HostFiles(Duration reuse) {
+        this.reuseNanos = reuse.toNanos();
+    }
 
     /**
      * The file's whole content, one char per byte (ISO-8859-1: the files are ASCII, and bytes map to chars and
-     * back unchanged, with no decoding cost); NoSuchFileException when it does not exist.
+     * back unchanged, with no decoding cost); NoSuchFileException when it does not exist. {@link #REUSABLE} files
+     * may be a read up to {@link #REUSE} old.
      */
     String read(String path) throws IOException {
+        if (!REUSABLE.contains(path)) {
+            return readNow(path);
+        }
+        long now = System.nanoTime();
+        Snapshot snapshot = recent.get(path);
+        if (snapshot != null && now - snapshot.readAtNanos() < reuseNanos) {
+            return snapshot.text();
+        }
+        String text = readNow(path);
+        recent.put(path, new Snapshot(text, now));
+        return text;
+    }
+
+    private String readNow(String path) throws IOException {
         Integer fd = open.get(path);
         if (fd == null) {
             int opened = Libc.open(path, Libc.O_RDONLY | Libc.O_CLOEXEC);
