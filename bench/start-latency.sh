@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Container start latency of jsysbox against plain runc: `docker run --rm jsysbox/busybox true` under each
 # runtime, interleaved so both see the same machine state; then jsysbox's own steps on the create path, each
-# measured alone: the launcher's curl round trip to the manager, the manager's Prepare and Started (from its log,
+# measured alone: the launcher's netcat round trip to the manager, the manager's Prepare and Started (from its log,
 # for the containers of this run), and the Java CLI's start for comparison (only exec and fallbacks pay it).
 # Usage: bench/start-latency.sh [N]   (N runs per runtime, default 20). Needs root and an installed jsysbox.
 set -euo pipefail
@@ -58,9 +58,8 @@ done
 tail -n +"$((log_lines_before + 1))" /var/log/jsysbox/mgr.log | sed -n 's/.*: created from .* in \([0-9]*\) ms$/\1/p' >"$work/prepare"
 tail -n +"$((log_lines_before + 1))" /var/log/jsysbox/mgr.log | sed -n 's/.*: started as pid [0-9]* in \([0-9]*\) ms.*/\1/p' >"$work/started"
 for _ in $(seq "$n"); do
-  # A release of an id the manager does not know: the endpoint's round trip and nothing else.
-  time_into "$work/curl" curl -sS --fail --unix-socket /run/jsysbox/launcher.sock --data-urlencode id=start-latency-none \
-    http://jsysbox-mgr/release
+  # A release of an id the manager does not know: the endpoint's round trip and nothing else (as the launcher asks).
+  time_into "$work/netcat" sh -c "printf 'release\nid=start-latency-none\n\n' | nc.openbsd -U /run/jsysbox/launcher.sock"
   time_into "$work/runc-version" runc --version
   time_into "$work/jsysbox-runc-version" jsysbox-runc --version
 done
@@ -69,7 +68,7 @@ read -r runc_median runc_p90 < <(stats "$work/runc")
 read -r jsysbox_median jsysbox_p90 < <(stats "$work/jsysbox")
 read -r runc_version_median _ < <(stats "$work/runc-version")
 read -r jsysbox_version_median _ < <(stats "$work/jsysbox-runc-version")
-read -r curl_median _ < <(stats "$work/curl")
+read -r netcat_median _ < <(stats "$work/netcat")
 read -r prepare_median prepare_p90 < <(stats "$work/prepare")
 read -r started_median started_p90 < <(stats "$work/started")
 
@@ -77,7 +76,7 @@ printf '\n%-34s %10s %10s\n' "" "median ms" "p90 ms"
 printf '%-42s %10s %10s\n' "docker run --runtime=runc" "$runc_median" "$runc_p90"
 printf '%-42s %10s %10s\n' "docker run --runtime=jsysbox" "$jsysbox_median" "$jsysbox_p90"
 printf '\njsysbox-runc create, step by step (what runc create does not pay):\n'
-printf '%-42s %10s\n' "curl round trip to the manager" "$curl_median"
+printf '%-42s %10s\n' "netcat round trip to the manager (x2)" "$netcat_median"
 printf '%-42s %10s %10s\n' "manager Create (check, Prepare, rewrite)" "$prepare_median" "$prepare_p90"
 printf '%-42s %10s %10s\n' "manager Started" "$started_median" "$started_p90"
 printf '%-42s %10s\n' "runc --version" "$runc_version_median"

@@ -21,8 +21,8 @@ lib=/usr/local/lib/jsysbox
 bin=/usr/local/bin
 jre=$lib/jre
 # iproute2: the manager moves a Kubernetes pod's network into the pod's own namespace with ip(8).
-# curl: jsysbox-runc's launcher asks the manager to create containers with it (see its dispatch.sh).
-packages=(docker.io runc uidmap maven debootstrap busybox-static procps iproute2 curl)
+# netcat-openbsd: jsysbox-runc's launcher asks the manager to create containers with nc.openbsd (see its dispatch.sh).
+packages=(docker.io runc uidmap maven debootstrap busybox-static procps iproute2 netcat-openbsd)
 default_jdk=/usr/lib/jvm/temurin-25-jdk-amd64
 jdk=
 

@@ -1,12 +1,13 @@
 # The head of jsysbox-runc's launcher (POSIX sh; installer/install.sh writes it into /usr/local/bin/jsysbox-runc,
 # followed by the line that starts the Java CLI). containerd runs the runtime several times per container (create,
 # start, state, kill, delete...): every run that ends here costs a shell (~1 ms), not a JVM (~100 ms).
-# - create: the warm manager does the work around runc, asked by curl over its launcher socket
-#   (io.jsysbox.mgr.LauncherEndpoint): /create checks, prepares and rewrites the bundle; runc create runs here, in
-#   containerd-shim's process tree, with our stdio; /started sets the container up (or /release undoes /create when
-#   runc failed). Errors: the manager appends runc's log entry to --log, the launcher prints the line on stderr.
-#   The Java CLI takes over whatever this path does not handle the same way: no curl, no --pid-file, a manager
-#   that does not answer there (its message is the CLI's), JSYSBOX_MGR_SOCKET, unusual flags, --help.
+# - create: the warm manager does the work around runc, asked through its launcher socket with OpenBSD netcat
+#   (io.jsysbox.mgr.LauncherEndpoint says why not curl, and the protocol): "create" checks, prepares and rewrites the
+#   bundle; runc create runs here, in containerd-shim's process tree, with our stdio; "started" sets the container up
+#   (or "release" undoes "create" when runc failed). Errors: the manager appends runc's log entry to --log, the
+#   launcher prints the line on stderr. The Java CLI takes over whatever this path does not handle the same way: no
+#   nc.openbsd, no --pid-file, a manager that does not answer there (its message is the CLI's), JSYSBOX_MGR_SOCKET,
+#   a value with a newline, unusual flags, --help.
 # - delete first waits while the manager copies the container's inner images into its rootfs (it does when the init
 #   exits; /run/jsysbox/sync/<id> holds "MANAGER-PID INIT-PID" until then): Docker commits or removes the layer next.
 #   The wait ends when the manager dies, and after 25 s in any case: a delete must never hang (issue 13), and Docker
@@ -39,16 +40,24 @@ for arg do
   esac
 done
 
-# POSTs the form fields to the manager's launcher step $1 (the runtime's log named in each, for its error entry);
-# sets $answer (the reply's body) and $status (the HTTP status; 000 when the manager did not answer there).
+# Sends step $1 with the fields name=value that follow (and the runtime's log, for the manager's error entry) to
+# the manager's launcher endpoint; sets $status (000: no answer, or a value it cannot carry) and $answer (the message).
 ask_manager() {
-  step=$1
+  request="$1
+log=$log
+log-format=$log_format"
   shift
-  answer=$(curl -sS --unix-socket /run/jsysbox/launcher.sock -w ' %{http_code}' --max-time 600 \
-    --data-urlencode "log=$log" --data-urlencode "log-format=$log_format" "$@" "http://jsysbox-mgr/$step" \
-    </dev/null 2>/dev/null)
-  status=${answer##* }
-  answer=${answer% *}
+  for field do
+    case $field in *"
+"*) status=000 answer=; return ;; esac
+    request="$request
+$field"
+  done
+  answer=$(printf '%s\n\n' "$request" | nc.openbsd -U /run/jsysbox/launcher.sock 2>/dev/null)
+  status=${answer%% *}
+  answer=${answer#"$status"}
+  answer=${answer# }
+  [ -n "$status" ] || status=000
 }
 
 case $verb in
@@ -74,8 +83,8 @@ case $verb in
     done
     case $bundle in /*) ;; *) bundle=$PWD/$bundle ;; esac
     if [ -z "$java" ] && [ -z "$want" ] && [ -n "$id" ] && [ -n "$pid_file" ] && [ -z "${JSYSBOX_MGR_SOCKET:-}" ] \
-        && command -v curl >/dev/null 2>&1; then
-      ask_manager create --data-urlencode "id=$id" --data-urlencode "bundle=$bundle"
+        && command -v nc.openbsd >/dev/null 2>&1; then
+      ask_manager create "id=$id" "bundle=$bundle"
       if [ "$status" != 000 ]; then
         if [ "$status" != 200 ]; then echo "jsysbox: $answer" >&2; exit 1; fi
         [ -z "$answer" ] || echo "jsysbox: $answer" >&2
@@ -83,12 +92,12 @@ case $verb in
         code=$?
         if [ "$code" != 0 ]; then
           # runc has reported why, on stderr and in the log: its message is the one Docker should show.
-          ask_manager release --data-urlencode "id=$id"
+          ask_manager release "id=$id"
           exit "$code"
         fi
         pid=
         read -r pid <"$pid_file"
-        ask_manager started --data-urlencode "id=$id" --data-urlencode "pid=$pid" --data-urlencode "bundle=$bundle"
+        ask_manager started "id=$id" "pid=$pid" "bundle=$bundle"
         [ "$status" = 200 ] && exit 0
         [ "$status" = 000 ] && answer="jsysbox-mgr did not answer on /run/jsysbox/launcher.sock while setting up container $id: check 'jsysbox doctor'"
         echo "jsysbox: $answer" >&2
@@ -100,7 +109,7 @@ case $verb in
           shift
         done
         "$runc" "$@" delete --force "$id"
-        ask_manager release --data-urlencode "id=$id"
+        ask_manager release "id=$id"
         exit 1
       fi
     fi ;;

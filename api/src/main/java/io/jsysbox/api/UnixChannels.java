@@ -26,7 +26,7 @@ public final class UnixChannels {
      */
     public static final Path SECCOMP_AGENT_SOCKET = Path.of("/run/jsysbox/seccomp.sock");
     /**
-     * jsysbox-mgr's endpoint for the shell launcher of jsysbox-runc (HTTP/1.1, not gRPC: the launcher's client is curl),
+     * jsysbox-mgr's endpoint for the shell launcher of jsysbox-runc (lines, not gRPC: the launcher's client is netcat),
      * beside its gRPC socket under this file name. The launcher (installer/install.sh) names it too.
      */
     public static final Path LAUNCHER_SOCKET = Path.of("/run/jsysbox/launcher.sock");
@@ -65,8 +65,19 @@ public final class UnixChannels {
         }
     }
 
+    /** How a server runs its calls. */
+    public enum Handlers {
+        /** On a thread pool: calls that may take long (the manager's Prepare copies images). */
+        POOLED,
+        /**
+         * On the event loop that read the call, one thread hop less each way: calls that never wait long (jsysbox-fs's
+         * Register and Protect, on every create's critical path).
+         */
+        ON_EVENT_LOOP
+    }
+
     /** Starts a server on {@code socket}, replacing a stale socket file left by a previous run. */
-    public static Server serve(Path socket, List<BindableService> services) throws IOException {
+    public static Server serve(Path socket, List<BindableService> services, Handlers handlers) throws IOException {
         // The socket dir is the runtime dir (/run/jsysbox): the manager sets its mode, this only avoids a looser one first.
         RuntimeDirs.createIfMissing(socket.getParent(), RuntimeDirs.PASSED_BY_CONTAINERS);
         java.nio.file.Files.deleteIfExists(socket);
@@ -76,6 +87,7 @@ public final class UnixChannels {
                 .channelType(EpollServerDomainSocketChannel.class)
                 .bossEventLoopGroup(boss)
                 .workerEventLoopGroup(workers);
+        if (handlers == Handlers.ON_EVENT_LOOP) builder.directExecutor();
         services.forEach(builder::addService);
         Server server = builder.build().start();
         // Only root may talk to the manager: it hands out uid ranges and mounts.

@@ -102,7 +102,8 @@ public final class Main implements Callable<Integer> {
                     id -> Optional.ofNullable(registry.named(id)).map(Container::protectedMounts),
                     virtualFileDevice(mountDir));
             SeccompAgent.serve(agentSocket, content::sysinfo, mounts, guard);
-            server = UnixChannels.serve(socket, List.<BindableService>of(new FilesystemService(registry, files, mountDir, version)));
+            server = UnixChannels.serve(socket, List.<BindableService>of(new FilesystemService(registry, files, mountDir, version)),
+                    UnixChannels.Handlers.ON_EVENT_LOOP);
         } catch (IOException | RuntimeException e) {
             session.close();
             throw e;

@@ -26,7 +26,10 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.Set;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.regex.Pattern;
 
 /**
@@ -64,6 +67,9 @@ public final class ContainerManager {
     private final List<CgroupDelegation> cgroupDelegations = List.of(new CgroupV1Delegation(), new CgroupV2Delegation());
     private final Map<String, ContainerState> containers = new LinkedHashMap<>();
     private final InitExitWatcher exitWatcher = new InitExitWatcher(this::initExited);
+    /** Makes the user namespace of the range the next container gets ({@link #warmNextRange}). */
+    private final ExecutorService rangeWarmer = Executors.newSingleThreadExecutor(
+            Thread.ofPlatform().daemon().name("range-warmer").factory());
     private final Discards discards = new Discards();
     /** Stopped containers whose previous slot is remembered, by id: their rootfs (gone = container removed). */
     private final Map<String, String> stoppedRootfs = new LinkedHashMap<>();
@@ -114,6 +120,7 @@ public final class ContainerManager {
         forgetRemoved();
         LOG.info("loaded {} container(s) from {}", containers.size(), store.file());
         reconcile();
+        warmNextRange();
         for (ContainerState c : containers.values()) reownContainerDirs(c);
         // Markers name containers; only host root's jsysbox-runc delete reads them.
         RuntimeDirs.ensure(syncMarkers, RuntimeDirs.HOST_ROOT_ONLY);
@@ -188,6 +195,8 @@ public final class ContainerManager {
         try {
             syncOut(state, atExit());
         } finally {
+            // The layer is complete: a waiting delete may go on while the rest is released.
+            removeSyncMarker(id);
             synchronized (this) {
                 endBusy(id);
                 if (containers.get(id) == state) release(id);
@@ -282,6 +291,14 @@ public final class ContainerManager {
      * init dead: the content is copied out when the init exits, and Docker must not commit or remove the layer before.
      * (A delete while the init runs does not wait: the copy cannot have begun, and delete may be what kills it.)
      */
+    private void removeSyncMarker(String id) {
+        try {
+            Files.deleteIfExists(syncMarkers.resolve(id));
+        } catch (IOException e) {
+            LOG.error("{}: cannot remove {}: {}", id, syncMarkers.resolve(id), e.getMessage());
+        }
+    }
+
     private void markSyncOwed(ContainerState state) {
         if (state.keptDirs().isEmpty()) return;
         try {
@@ -496,12 +513,33 @@ public final class ContainerManager {
             persist();
             markSyncOwed(running);
             exitWatcher.watch(id, pid);
+            warmNextRange();
             LOG.info("{}: started as pid {} in {} ms; {} virtual files mounted; delegated {}", id, pid,
                     (System.nanoTime() - began) / 1_000_000, virtualFileCount, delegated);
             return delegated;
         } catch (IOException | RuntimeException e) {
             throw new ManagerException(Status.Code.FAILED_PRECONDITION, "cannot delegate cgroups of " + id + " (pid " + pid + "): " + e.getMessage(), e);
         }
+    }
+
+    /**
+     * Has the user namespace of the range the next container will get (slots go round-robin, so it is known) made in
+     * the background: ID-mapping its rootfs then finds it made instead of starting a helper process on its create's
+     * critical path (~4 ms). Called once a container has started, when the host has a moment. A failure is only
+     * logged: the create makes the namespace itself.
+     */
+    private synchronized void warmNextRange() {
+        OptionalInt next = allocator.upcoming();
+        if (next.isEmpty()) return;
+        HostRange uids = allocator.uidRange(next.getAsInt());
+        HostRange gids = allocator.gidRange(next.getAsInt());
+        rangeWarmer.execute(() -> {
+            try {
+                idmapped.prepareFor(uids, gids);
+            } catch (IOException | RuntimeException e) {
+                LOG.debug("cannot make the user namespace of range {} ahead of time: {}", uids.start(), e.toString());
+            }
+        });
     }
 
     /** Undoes everything made for {@code id} and frees its range; false if the id is unknown. */
@@ -513,11 +551,7 @@ public final class ContainerManager {
         HostRange gids = allocator.gidRange(state.slot());
         undo(state, uids, gids);
         virtualFiles.detach(id);
-        try {
-            Files.deleteIfExists(syncMarkers.resolve(id));
-        } catch (IOException e) {
-            LOG.error("{}: cannot remove {}: {}", id, syncMarkers.resolve(id), e.getMessage());
-        }
+        removeSyncMarker(id);
         allocator.release(id);
         if (Files.exists(Path.of(state.rootfs()), LinkOption.NOFOLLOW_LINKS)) {
             stoppedRootfs.put(id, state.rootfs());

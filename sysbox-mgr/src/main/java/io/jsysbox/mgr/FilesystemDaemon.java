@@ -1,5 +1,6 @@
 package io.jsysbox.mgr;
 
+import io.grpc.ConnectivityState;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
@@ -46,8 +47,14 @@ final class FilesystemDaemon implements VirtualFiles, AutoCloseable {
         this.stub = FilesystemGrpc.newBlockingStub(channel);
     }
 
+    /**
+     * A connected channel is taken as an answer: a jsysbox-fs that dies closes its socket, and the channel leaves
+     * READY at once. Otherwise one call (which also reconnects). Why not always the call: it is on every create's
+     * critical path, and a jsysbox-fs that stopped answering on a live connection still fails the create at Started.
+     */
     @Override
     public void checkAvailable() throws ManagerException {
+        if (channel.getState(false) == ConnectivityState.READY) return;
         call("answer", stub -> stub.status(FsStatusRequest.getDefaultInstance()));
     }
 

@@ -4,6 +4,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalInt;
 
 /**
  * Hands out exclusive 65536-wide slots of the uid and gid pools, one per live container. A container id gets
@@ -92,13 +93,24 @@ public final class IdRangeAllocator {
 
     public synchronized int cursor() { return cursor; }
 
-    private int nextFree() throws PoolExhaustedException {
+    /** The slot a new container id would get now (none when the pool is exhausted); the cursor stays. */
+    public synchronized OptionalInt upcoming() {
+        return firstFree();
+    }
+
+    private OptionalInt firstFree() {
         for (int i = 0; i < slots; i++) {
             int slot = (cursor + i) % slots;
-            if (!live.containsValue(slot)) {
-                cursor = (slot + 1) % slots;
-                return slot;
-            }
+            if (!live.containsValue(slot)) return OptionalInt.of(slot);
+        }
+        return OptionalInt.empty();
+    }
+
+    private int nextFree() throws PoolExhaustedException {
+        OptionalInt free = firstFree();
+        if (free.isPresent()) {
+            cursor = (free.getAsInt() + 1) % slots;
+            return free.getAsInt();
         }
         throw new PoolExhaustedException("pool exhausted: " + live.size() + " ranges in use; enlarge the jsysbox entry in /etc/subuid and /etc/subgid");
     }

@@ -1,6 +1,7 @@
 package io.jsysbox.mgr;
 
 import io.grpc.netty.shaded.io.netty.bootstrap.ServerBootstrap;
+import io.grpc.netty.shaded.io.netty.buffer.ByteBuf;
 import io.grpc.netty.shaded.io.netty.buffer.Unpooled;
 import io.grpc.netty.shaded.io.netty.channel.Channel;
 import io.grpc.netty.shaded.io.netty.channel.ChannelFutureListener;
@@ -10,15 +11,7 @@ import io.grpc.netty.shaded.io.netty.channel.SimpleChannelInboundHandler;
 import io.grpc.netty.shaded.io.netty.channel.epoll.EpollEventLoopGroup;
 import io.grpc.netty.shaded.io.netty.channel.epoll.EpollServerDomainSocketChannel;
 import io.grpc.netty.shaded.io.netty.channel.unix.DomainSocketAddress;
-import io.grpc.netty.shaded.io.netty.handler.codec.http.DefaultFullHttpResponse;
-import io.grpc.netty.shaded.io.netty.handler.codec.http.FullHttpRequest;
-import io.grpc.netty.shaded.io.netty.handler.codec.http.HttpHeaderNames;
-import io.grpc.netty.shaded.io.netty.handler.codec.http.HttpMethod;
-import io.grpc.netty.shaded.io.netty.handler.codec.http.HttpObjectAggregator;
-import io.grpc.netty.shaded.io.netty.handler.codec.http.HttpResponseStatus;
-import io.grpc.netty.shaded.io.netty.handler.codec.http.HttpServerCodec;
-import io.grpc.netty.shaded.io.netty.handler.codec.http.HttpVersion;
-import io.grpc.netty.shaded.io.netty.handler.codec.http.QueryStringDecoder;
+import io.grpc.netty.shaded.io.netty.handler.codec.DelimiterBasedFrameDecoder;
 import io.grpc.Status;
 import io.jsysbox.api.RuntimeDirs;
 import io.jsysbox.spec.ErrorLog;
@@ -29,28 +22,34 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 
 /**
- * The edge the shell launcher of jsysbox-runc talks to on {@code create}: HTTP/1.1 on a root-only unix socket, one
- * form-encoded POST per step, answered by {@link Bundles}. Why not gRPC: its client is a JVM with netty, ~150 ms per
- * create; `curl --unix-socket` costs ~8 ms, and containerd runs the runtime for every container it starts.
+ * The edge the shell launcher of jsysbox-runc talks to on {@code create}, on a root-only unix socket: one request
+ * per connection, answered by {@link Bundles}. Why not gRPC: its client is a JVM with netty, ~150 ms per create; and
+ * not HTTP: curl loads 33 libraries (~9 ms a call), OpenBSD netcat ({@code nc.openbsd -U}) 6 (~3 ms), and containerd
+ * runs the runtime for every container it starts. A request is lines ending with an empty line: the step, then
+ * {@code name=value} fields (values hold no newline: the launcher leaves such input to the Java CLI):
  * <ul>
- *   <li>{@code POST /create} id, bundle: prepare and rewrite; 200 with a warning for the user (or nothing);</li>
- *   <li>{@code POST /started} id, pid, bundle: after {@code runc create}; 200;</li>
- *   <li>{@code POST /release} id: after a failed {@code runc create}; 200.</li>
+ *   <li>{@code create} id, bundle: check, prepare and rewrite;</li>
+ *   <li>{@code started} id, pid, bundle: after {@code runc create};</li>
+ *   <li>{@code release} id: after a failed {@code runc create}.</li>
  * </ul>
  * Every request may name the runtime's {@code log} and {@code log-format}: a failure's (and a warning's) entry is
- * appended there in runc's format, where containerd-shim looks for it; the answer's body is the one-line message,
- * status 422 for what the user can fix, 500 otherwise. The launcher prints it on the runtime's stderr.
+ * appended there in runc's format, where containerd-shim looks for it. The answer is one line, a status and the
+ * message for the user (a warning, or nothing, on success): 200, 422 for what the user can fix, 500 otherwise. The
+ * launcher prints the message on the runtime's stderr.
  */
 final class LauncherEndpoint implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(LauncherEndpoint.class);
-    /** A request is a few form fields; anything bigger is not the launcher's. */
+    /** A request is a few fields; anything bigger is not the launcher's. */
     private static final int MAX_REQUEST_BYTES = 64 * 1024;
+    private static final ByteBuf END_OF_REQUEST = Unpooled.unreleasableBuffer(
+            Unpooled.copiedBuffer("\n\n", StandardCharsets.UTF_8));
 
     private final Bundles bundles;
     /**
@@ -74,7 +73,7 @@ final class LauncherEndpoint implements AutoCloseable {
                     .childHandler(new ChannelInitializer<>() {
                         @Override
                         protected void initChannel(Channel channel) {
-                            channel.pipeline().addLast(new HttpServerCodec(), new HttpObjectAggregator(MAX_REQUEST_BYTES),
+                            channel.pipeline().addLast(new DelimiterBasedFrameDecoder(MAX_REQUEST_BYTES, END_OF_REQUEST),
                                     new RequestHandler());
                         }
                     })
@@ -86,56 +85,53 @@ final class LauncherEndpoint implements AutoCloseable {
         Files.setPosixFilePermissions(socket, RuntimeDirs.permissions(RuntimeDirs.HOST_ROOT_ONLY_FILE));
     }
 
-    private final class RequestHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
+    private final class RequestHandler extends SimpleChannelInboundHandler<ByteBuf> {
         @Override
-        protected void channelRead0(ChannelHandlerContext context, FullHttpRequest request) {
-            String step = new QueryStringDecoder(request.uri()).path();
-            Map<String, List<String>> form = new QueryStringDecoder(request.content().toString(StandardCharsets.UTF_8),
-                    StandardCharsets.UTF_8, false).parameters();
-            boolean post = request.method().equals(HttpMethod.POST);
+        protected void channelRead0(ChannelHandlerContext context, ByteBuf frame) {
+            List<String> lines = List.of(frame.toString(StandardCharsets.UTF_8).split("\n", -1));
             steps.execute(() -> {
-                Answer answer = post ? answer(step, new Form(form)) : new Answer(HttpResponseStatus.METHOD_NOT_ALLOWED,
-                        "the launcher endpoint takes POST requests only");
-                var response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, answer.status(),
-                        Unpooled.copiedBuffer(answer.body(), StandardCharsets.UTF_8));
-                response.headers().set(HttpHeaderNames.CONTENT_TYPE, "text/plain; charset=utf-8")
-                        .setInt(HttpHeaderNames.CONTENT_LENGTH, response.content().readableBytes());
-                context.writeAndFlush(response).addListener(ChannelFutureListener.CLOSE);
+                Answer answer = answer(lines.getFirst(), Form.of(lines.subList(1, lines.size())));
+                String line = answer.status() + " " + answer.message() + "\n";
+                context.writeAndFlush(Unpooled.copiedBuffer(line, StandardCharsets.UTF_8))
+                        .addListener(ChannelFutureListener.CLOSE);
             });
         }
     }
 
-    private record Answer(HttpResponseStatus status, String body) {}
+    private static final int OK = 200;
+    private static final int REFUSED = 422;
+    private static final int FAILED = 500;
+
+    private record Answer(int status, String message) {}
 
     private Answer answer(String step, Form form) {
         ErrorLog log = new ErrorLog(form.optional("log"), "json".equals(form.optional("log-format")));
         try {
             String id = form.required("id");
             String warning = switch (step) {
-                case "/create" -> bundles.create(id, form.bundle(), List.of(), List.of());
-                case "/started" -> {
+                case "create" -> bundles.create(id, form.bundle(), List.of(), List.of());
+                case "started" -> {
                     bundles.started(id, form.pid(), "", form.bundle());
                     yield "";
                 }
-                case "/release" -> {
+                case "release" -> {
                     bundles.release(id);
                     yield "";
                 }
-                default -> throw new ManagerException(Status.Code.NOT_FOUND, "no launcher step " + step);
+                default -> throw new ManagerException(Status.Code.NOT_FOUND, "no launcher step '" + step + "'");
             };
             if (!warning.isEmpty()) record(log, "warning", warning);
-            return new Answer(HttpResponseStatus.OK, warning);
+            return new Answer(OK, ErrorLog.oneLine(warning));
         } catch (ManagerException e) {
             String message = e.code() == Status.Code.INVALID_ARGUMENT ? e.getMessage()
-                    : "jsysbox-mgr could not " + step.substring(1) + " container " + form.optional("id") + ": " + e.getMessage();
+                    : "jsysbox-mgr could not " + step + " container " + form.optional("id") + ": " + e.getMessage();
             record(log, "error", message);
-            return new Answer(e.code() == Status.Code.INTERNAL ? HttpResponseStatus.INTERNAL_SERVER_ERROR
-                    : HttpResponseStatus.UNPROCESSABLE_ENTITY, ErrorLog.oneLine(message));
+            return new Answer(e.code() == Status.Code.INTERNAL ? FAILED : REFUSED, ErrorLog.oneLine(message));
         } catch (RuntimeException e) {
             LOG.error("internal error", e);
             String message = "jsysbox-mgr internal error (please report): " + e;
             record(log, "error", message);
-            return new Answer(HttpResponseStatus.INTERNAL_SERVER_ERROR, ErrorLog.oneLine(message));
+            return new Answer(FAILED, ErrorLog.oneLine(message));
         }
     }
 
@@ -147,12 +143,21 @@ final class LauncherEndpoint implements AutoCloseable {
         }
     }
 
-    /** A request's form fields; a missing or malformed one is the launcher's mistake, said as such. */
-    private record Form(Map<String, List<String>> fields) {
+    /** A request's fields; a missing or malformed one is the launcher's mistake, said as such. */
+    private record Form(Map<String, String> fields) {
+        static Form of(List<String> lines) {
+            Map<String, String> fields = new HashMap<>();
+            for (String line : lines) {
+                int equals = line.indexOf('=');
+                if (equals > 0) fields.put(line.substring(0, equals), line.substring(equals + 1));
+            }
+            return new Form(fields);
+        }
+
         /** The field's value, or null when it is missing or empty. */
         String optional(String name) {
-            List<String> values = fields.get(name);
-            return values == null || values.isEmpty() || values.getFirst().isEmpty() ? null : values.getFirst();
+            String value = fields.get(name);
+            return value == null || value.isEmpty() ? null : value;
         }
 
         String required(String name) throws ManagerException {

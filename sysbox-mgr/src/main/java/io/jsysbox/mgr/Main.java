@@ -80,7 +80,8 @@ public final class Main implements Callable<Integer> {
         every("forget-removed", Duration.ofSeconds(2), manager::forgetRemoved);
         every("inner-image-cache-gc", Duration.ofMinutes(1), manager::collectGarbage);
         Bundles bundles = new Bundles(manager);
-        Server server = UnixChannels.serve(socket, List.<BindableService>of(new ManagerService(manager, bundles)));
+        Server server = UnixChannels.serve(socket, List.<BindableService>of(new ManagerService(manager, bundles)),
+                UnixChannels.Handlers.POOLED);
         LauncherEndpoint launcher = new LauncherEndpoint(bundles);
         launcher.serve(socket.resolveSibling(UnixChannels.LAUNCHER_SOCKET.getFileName()));
         RuntimeDirs.writePrivately(pidFile, ProcessHandle.current().pid() + "\n");

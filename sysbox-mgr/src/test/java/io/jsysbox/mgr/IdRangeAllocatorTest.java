@@ -26,6 +26,17 @@ class IdRangeAllocatorTest {
     }
 
     @Test
+    void upcomingIsTheSlotTheNextNewIdGetsAndMovesNothing() throws Exception {
+        IdRangeAllocator allocator = pool(2);
+        int first = allocator.upcoming().orElseThrow();
+        assertEquals(first, allocator.upcoming().orElseThrow(), "asking does not move the cursor");
+        assertEquals(first, allocator.allocate("a"));
+        int second = allocator.upcoming().orElseThrow();
+        assertEquals(second, allocator.allocate("b"));
+        assertTrue(allocator.upcoming().isEmpty(), "none when the pool is exhausted");
+    }
+
+    @Test
     void rangesMapSlotsIntoBothPools() throws Exception {
         IdRangeAllocator allocator = pool(2);
         int slot = allocator.allocate("a");

@@ -24,7 +24,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * The launcher's routing (src/main/launcher/dispatch.sh, run by sh as installed), with a fake runc and a fake curl
+ * The launcher's routing (src/main/launcher/dispatch.sh, run by sh as installed), with a fake runc and a fake netcat
  * that record their calls, and a last line standing in for the JVM's start: which verbs reach runc directly, which the
  * JVM, and create's exchange with the manager, failures included. No root, no daemons.
  */
@@ -57,19 +57,14 @@ class LauncherScriptTest {
                 done
                 case " $* " in *" create "*) exit "${FAKE_RUNC_CREATE_EXIT:-0}" ;; esac
                 """);
-        // curl: records the step and its form fields, prints FAKE_<step> (body then status; default: empty, 200).
-        executable(fakes.resolve("curl"), """
+        // nc.openbsd: records the request's step and fields, answers FAKE_<step> (status, message; default 200).
+        executable(fakes.resolve("nc.openbsd"), """
                 #!/bin/sh
-                for url do :; done
-                step=${url##*/}
+                read -r step
                 fields=
-                prev=
-                for arg do
-                  [ "$prev" = --data-urlencode ] && fields="$fields $arg"
-                  prev=$arg
-                done
-                echo "curl $step$fields" >>"$CALLS"
-                eval "printf '%s' \\"\\${FAKE_$step:- 200}\\""
+                while read -r field && [ -n "$field" ]; do fields="$fields $field"; done
+                echo "nc $* $step$fields" >>"$CALLS"
+                eval "echo \\"\\${FAKE_$step-200 }\\""
                 """);
         environment.put("CALLS", calls.toString());
         environment.put("JSYSBOX_RUNC", fakes.resolve("runc").toString());
@@ -132,15 +127,16 @@ class LauncherScriptTest {
         String bundle = work.toRealPath().resolve("b").toString();
         assertEquals(0, outcome.exitCode(), outcome.toString());
         assertEquals(List.of(
-                "curl create log=/l log-format=json id=c1 bundle=" + bundle,
+                "nc -U /run/jsysbox/launcher.sock create log=/l log-format=json id=c1 bundle=" + bundle,
                 "runc --root /r --log /l --log-format json create --bundle b --pid-file p --console-socket /s c1",
-                "curl started log=/l log-format=json id=c1 pid=4242 bundle=" + bundle), outcome.calls());
+                "nc -U /run/jsysbox/launcher.sock started log=/l log-format=json id=c1 pid=4242 bundle=" + bundle),
+                outcome.calls());
         assertEquals("", outcome.stderr());
     }
 
     @Test
     void createsRefusalIsTheManagersLineAndRuncNeverRuns() throws Exception {
-        environment.put("FAKE_create", "config.json is not valid JSON 422");
+        environment.put("FAKE_create", "422 config.json is not valid JSON");
         Outcome outcome = launch("create", "--pid-file", "p", "c1");
         assertEquals(1, outcome.exitCode());
         assertEquals("jsysbox: config.json is not valid JSON\n", outcome.stderr());
@@ -149,7 +145,7 @@ class LauncherScriptTest {
 
     @Test
     void aWarningIsPrintedAndTheCreateGoesOn() throws Exception {
-        environment.put("FAKE_create", "AppArmor is off 200");
+        environment.put("FAKE_create", "200 AppArmor is off");
         Outcome outcome = launch("create", "--pid-file", "p", "c1");
         assertEquals(0, outcome.exitCode(), outcome.toString());
         assertEquals("jsysbox: AppArmor is off\n", outcome.stderr());
@@ -160,18 +156,18 @@ class LauncherScriptTest {
         environment.put("FAKE_RUNC_CREATE_EXIT", "3");
         Outcome outcome = launch("create", "--pid-file", "p", "c1");
         assertEquals(3, outcome.exitCode());
-        assertEquals("curl release log= log-format= id=c1", outcome.calls().getLast());
+        assertEquals("nc -U /run/jsysbox/launcher.sock release log= log-format= id=c1", outcome.calls().getLast());
     }
 
     @Test
     void aFailedStartedDeletesWithTheGlobalFlagsAndReleases() throws Exception {
-        environment.put("FAKE_started", "cannot mount the virtual files 422");
+        environment.put("FAKE_started", "422 cannot mount the virtual files");
         Outcome outcome = launch("--root", "/r", "create", "--pid-file", "p", "c1");
         assertEquals(1, outcome.exitCode());
         assertEquals("jsysbox: cannot mount the virtual files\n", outcome.stderr());
         List<String> calls = outcome.calls();
         assertEquals("runc --root /r delete --force c1", calls.get(calls.size() - 2));
-        assertEquals("curl release log= log-format= id=c1", calls.getLast());
+        assertEquals("nc -U /run/jsysbox/launcher.sock release log= log-format= id=c1", calls.getLast());
     }
 
     @Test
@@ -180,13 +176,16 @@ class LauncherScriptTest {
         assertEquals(List.of("jvm create c1"), launch("create", "c1").calls());
         // A manager that does not answer on the launcher socket: the JVM's error names it.
         Files.deleteIfExists(calls);
-        environment.put("FAKE_create", " 000");
+        environment.put("FAKE_create", "");
         assertEquals("jvm create --pid-file p c1", launch("create", "--pid-file", "p", "c1").calls().getLast());
-        // Flags the launcher does not parse, and no curl at all.
+        // Flags the launcher does not parse, a value a line cannot carry, and no netcat at all.
         Files.deleteIfExists(calls);
         environment.remove("FAKE_create");
         assertEquals(List.of("jvm create --preserve-fds 2 --pid-file p c1"),
                 launch("create", "--preserve-fds", "2", "--pid-file", "p", "c1").calls());
+        Files.deleteIfExists(calls);
+        // (The fake JVM's record of that id spans two lines.)
+        assertEquals(List.of("jvm create --pid-file p c1", "x"), launch("create", "--pid-file", "p", "c1\nx").calls());
         Files.deleteIfExists(calls);
         environment.put("PATH", Files.createDirectories(work.resolve("empty")).toString());
         assertEquals(List.of("jvm create --pid-file p c1"), launch("create", "--pid-file", "p", "c1").calls());

@@ -22,7 +22,7 @@ import org.junit.jupiter.params.provider.EnumSource;
 
 /**
  * jsysbox-runc's create, as containerd-shim runs it: through the shell launcher, which has the manager do the work
- * around runc (curl to its launcher endpoint), and through the Java CLI, which the launcher falls back to (no curl, no
+ * around runc (OpenBSD netcat to its launcher endpoint), and through the Java CLI, which the launcher falls back to (no netcat, no
  * --pid-file). Both must make the same system container, report errors the same way and leave nothing behind.
  */
 @EndToEnd
@@ -40,12 +40,12 @@ class LauncherTest {
 
     /** How create reaches the manager. */
     enum Way {
-        /** The launcher and curl: containerd's usual call, with --pid-file. */
+        /** The launcher and netcat: containerd's usual call, with --pid-file. */
         LAUNCHER,
         /** The Java CLI, because no --pid-file was given. */
         JVM,
-        /** The Java CLI, because curl is not on the PATH. */
-        JVM_WITHOUT_CURL
+        /** The Java CLI, because nc.openbsd is not on the PATH. */
+        JVM_WITHOUT_NETCAT
     }
 
     @BeforeAll
@@ -83,7 +83,7 @@ class LauncherTest {
         List<String> command = new ArrayList<>(List.of("env"));
         // No JVM may start on the launcher's way: one would die on this option, failing the create.
         if (way == Way.LAUNCHER) command.add("JAVA_TOOL_OPTIONS=-XX:+NoSuchOptionProvesNoJvmRan");
-        if (way == Way.JVM_WITHOUT_CURL) command.add("PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/sbin");
+        if (way == Way.JVM_WITHOUT_NETCAT) command.add("PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/sbin");
         command.addAll(List.of("jsysbox-runc", "--root", runcRoot.toString()));
         command.addAll(List.of(logFlags));
         command.addAll(List.of("create", "--bundle", bundle.toString()));
