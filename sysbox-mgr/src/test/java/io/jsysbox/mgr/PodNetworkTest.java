@@ -53,6 +53,15 @@ class PodNetworkTest {
     }
 
     @Test
+    void aBatchsOutputIsOneArrayPerCommandEvenWhenTheFirstHasSeveralElements() throws Exception {
+        List<JsonNode> results = PodNetwork.batchResults(ADDRESSES + "\n" + ROUTES4 + "\n", 2);
+        assertEquals(json(ADDRESSES), results.get(0));
+        assertEquals(json(ROUTES4), results.get(1));
+        assertThrows(java.io.IOException.class, () -> PodNetwork.batchResults(ADDRESSES, 2));
+        assertThrows(java.io.IOException.class, () -> PodNetwork.batchResults("{}", 1));
+    }
+
+    @Test
     void aNamespaceWithOnlyLoopbackHasNothingToMove() throws Exception {
         PodNetwork.Plan plan = PodNetwork.plan(json("[{\"ifname\":\"lo\",\"link_type\":\"loopback\",\"addr_info\":[]}]"), json("[]"), json("[]"));
         assertEquals(List.of(), plan.links());
