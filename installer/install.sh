@@ -45,8 +45,16 @@ declare -A binary=([runc]=jsysbox-runc [mgr]=jsysbox-mgr [fs]=jsysbox-fs [instal
 # fs_heap_flags.
 mgr_heap_flags="-XX:+UseSerialGC -Xmn8m -Xmx256m"
 fs_heap_flags="-XX:+UseSerialGC -Xmn32m -Xmx256m"
+# The daemons' native memory (NMT after 10 containers): netty's pooled direct buffers held 13 MiB in the manager and
+# 5 in jsysbox-fs for a few small gRPC calls per container, so gRPC's buffers are unpooled; glibc keeps freed memory
+# in per-thread arenas, so the daemons get two (launcher_env) and the JVM trims the C heap every 5 s. The manager's
+# Java code runs a few ms per container: C1 only (no C2 compiler arenas, a smaller code cache). RSS after 10
+# containers: manager 117 -> 88 MiB, jsysbox-fs 124 -> 111 MiB.
+daemon_flags="-XX:TrimNativeHeapInterval=5000 -Dio.grpc.netty.shaded.io.netty.allocator.type=unpooled"
+declare -A launcher_env=([mgr]="MALLOC_ARENA_MAX=2" [fs]="MALLOC_ARENA_MAX=2")
 declare -A flags=([runc]="-XX:TieredStopAtLevel=1 -XX:+UseSerialGC -XX:-UsePerfData -Djdk.reflect.useNativeAccessorOnly=true"
-                  [mgr]="$mgr_heap_flags" [fs]="$fs_heap_flags" [installer]="-XX:TieredStopAtLevel=1 -XX:+UseSerialGC")
+                  [mgr]="$daemon_flags -XX:TieredStopAtLevel=1 $mgr_heap_flags" [fs]="$daemon_flags $fs_heap_flags"
+                  [installer]="-XX:TieredStopAtLevel=1 -XX:+UseSerialGC")
 # JNA and jsysbox-fs's java.lang.foreign downcalls (its /dev/fuse reads and writes) load native code, and netty uses
 # sun.misc.Unsafe: allow both without Java 25's warnings on stderr (jsysbox-runc's stderr reaches Docker; without
 # the native-access flag a later JDK refuses jsysbox-fs's downcalls). A missing or stale AOT cache is skipped silently.
@@ -186,6 +194,7 @@ install_app() {
     echo "#!/bin/sh"
     echo "# ${binary[$name]}: written by jsysbox's installer/install.sh"
     [ "$name" != runc ] || runc_dispatch
+    [ -z "${launcher_env[$name]:-}" ] || echo "export ${launcher_env[$name]}"
     aot_guard "$dir"
     echo "exec $jre/bin/java $common_flags ${flags[$name]} \$aot -cp '$dir/*' ${main[$name]} \"\$@\""
   } >"$launcher.new"

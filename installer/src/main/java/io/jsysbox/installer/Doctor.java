@@ -19,7 +19,7 @@ final class Doctor {
 
     static List<Finding> examine() {
         return List.of(root(), kernel(), userNamespaces(), idMappedMounts(), fuse(), runc(), docker(), subIds(), cgroups(),
-                appArmor(), selinux(), filesystem(), FsMount.examine(), manager(), kubernetes(), aotCaches());
+                appArmor(), selinux(), filesystem(), FsMount.examine(), manager(), launcher(), kubernetes(), aotCaches());
     }
 
     private static Finding root() {
@@ -65,6 +65,10 @@ final class Doctor {
         return version.ok()
                 ? Finding.ok("runc", version.out().lines().findFirst().orElse(""))
                 : Finding.fix("runc", "not found: apt-get install runc");
+    }
+
+    private static Finding launcher() {
+        return Finding.launcher(Files.isExecutable(Path.of("/usr/bin/nc.openbsd")) || Files.isExecutable(Path.of("/bin/nc.openbsd")));
     }
 
     private static Finding docker() {

@@ -111,6 +111,13 @@ class DoctorRulesTest {
     }
 
     @Test
+    void withoutNetcatContainersStillStartThroughTheJavaCli() {
+        assertEquals(Finding.Verdict.OK, Finding.launcher(true).verdict());
+        assertEquals(Finding.Verdict.NOTE, Finding.launcher(false).verdict());
+        assertTrue(Finding.launcher(false).text().contains("apt-get install netcat-openbsd"));
+    }
+
+    @Test
     void kubernetesNeedsIpOnlyWhereContainerdHasTheHandler() {
         assertEquals(Finding.Verdict.NOTE, Finding.kubernetes(false, false).verdict());
         assertEquals(Finding.Verdict.OK, Finding.kubernetes(true, true).verdict());

@@ -56,8 +56,11 @@ final class PodNetwork {
             // Without a family, "address show" lists both, "route show" IPv4's.
             List<JsonNode> shown = batchResults(ip(source, List.of("-json"),
                     List.of(List.of("address", "show"), List.of("route", "show", "table", "main"))), 2);
-            Plan plan = plan(shown.get(0), shown.get(1),
-                    JSON.readTree(ip(source, List.of("-json", "-6"), List.of(List.of("route", "show", "table", "main")))));
+            // IPv6 routes are read only where IPv6 is configured: one process less for the usual IPv4-only pod.
+            JsonNode routes6 = hasGlobalIpv6(shown.get(0))
+                    ? JSON.readTree(ip(source, List.of("-json", "-6"), List.of(List.of("route", "show", "table", "main"))))
+                    : JSON.createArrayNode();
+            Plan plan = plan(shown.get(0), shown.get(1), routes6);
             if (!plan.links().isEmpty()) {
                 ip(source, List.of(), plan.links().stream()
                         .map(link -> List.of("link", "set", "dev", link, "netns", Long.toString(pid))).toList());
@@ -120,6 +123,16 @@ final class PodNetwork {
             if (route.has("scope") && !route.path("scope").asText().equals("global")) add.addAll(List.of("scope", route.path("scope").asText()));
             into.add(add);
         }
+    }
+
+    /** Whether {@code ip -json address show} lists a global IPv6 address (on any link). */
+    static boolean hasGlobalIpv6(JsonNode addresses) {
+        for (JsonNode link : addresses) {
+            for (JsonNode address : link.path("addr_info")) {
+                if (address.path("family").asText().equals("inet6") && address.path("scope").asText().equals("global")) return true;
+            }
+        }
+        return false;
     }
 
     /**

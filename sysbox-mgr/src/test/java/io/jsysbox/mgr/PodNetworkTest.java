@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -59,6 +60,13 @@ class PodNetworkTest {
         assertEquals(json(ROUTES4), results.get(1));
         assertThrows(java.io.IOException.class, () -> PodNetwork.batchResults(ADDRESSES, 2));
         assertThrows(java.io.IOException.class, () -> PodNetwork.batchResults("{}", 1));
+    }
+
+    @Test
+    void ipv6RoutesAreReadOnlyWhereAGlobalIpv6AddressIs() throws Exception {
+        assertTrue(PodNetwork.hasGlobalIpv6(json(ADDRESSES)));
+        assertFalse(PodNetwork.hasGlobalIpv6(json("[{\"ifname\":\"eth0\",\"addr_info\":[{\"family\":\"inet\",\"scope\":\"global\"},"
+                + "{\"family\":\"inet6\",\"scope\":\"link\"}]}]")));
     }
 
     @Test

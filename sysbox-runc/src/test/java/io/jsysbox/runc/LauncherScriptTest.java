@@ -1,5 +1,6 @@
 package io.jsysbox.runc;
 
+import io.jsysbox.api.UnixChannels;
 import io.jsysbox.spec.AppArmorConfinement;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -189,6 +190,12 @@ class LauncherScriptTest {
         Files.deleteIfExists(calls);
         environment.put("PATH", Files.createDirectories(work.resolve("empty")).toString());
         assertEquals(List.of("jvm create --pid-file p c1"), launch("create", "--pid-file", "p", "c1").calls());
+    }
+
+    @Test
+    void theLauncherAsksTheManagerWhereItListens() throws IOException {
+        assertTrue(Files.readString(DISPATCH).contains("nc.openbsd -U " + UnixChannels.LAUNCHER_SOCKET + " "),
+                "the launcher's socket is not UnixChannels.LAUNCHER_SOCKET");
     }
 
     /** The launcher sends an exec whose process.json names an engine's default profile to the JVM: this list. */
