@@ -84,7 +84,12 @@ case $verb in
     case $bundle in /*) ;; *) bundle=$PWD/$bundle ;; esac
     if [ -z "$java" ] && [ -z "$want" ] && [ -n "$id" ] && [ -n "$pid_file" ] && [ -z "${JSYSBOX_MGR_SOCKET:-}" ] \
         && command -v nc.openbsd >/dev/null 2>&1; then
-      ask_manager create "id=$id" "bundle=$bundle"
+      # This shell's capability bounding set, which runc (its child) can grant: the container's root gets it.
+      capbnd=
+      while read -r key value; do
+        if [ "$key" = CapBnd: ]; then capbnd=$value; break; fi
+      done </proc/self/status
+      ask_manager create "id=$id" "bundle=$bundle" "capbnd=$capbnd"
       if [ "$status" != 000 ]; then
         if [ "$status" != 200 ]; then echo "jsysbox: $answer" >&2; exit 1; fi
         [ -z "$answer" ] || echo "jsysbox: $answer" >&2

@@ -27,7 +27,8 @@ public final class UnixChannels {
     public static final Path SECCOMP_AGENT_SOCKET = Path.of("/run/jsysbox/seccomp.sock");
     /**
      * jsysbox-mgr's endpoint for the shell launcher of jsysbox-runc (lines, not gRPC: the launcher's client is netcat),
-     * beside its gRPC socket under this file name. The launcher (installer/install.sh) names it too.
+     * beside its gRPC socket under this file name. The launcher (sysbox-runc/src/main/launcher/dispatch.sh) names it
+     * too.
      */
     public static final Path LAUNCHER_SOCKET = Path.of("/run/jsysbox/launcher.sock");
     /**

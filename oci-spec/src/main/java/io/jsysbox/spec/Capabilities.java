@@ -46,10 +46,24 @@ public final class Capabilities {
 
     /** The capability bounding set of this process, which is what runc (our child) can grant. */
     public static List<String> hostBoundingSet() throws JsysboxException {
+        return namesOf(ownBoundingMask());
+    }
+
+    /** This process's CapBnd mask (runc, its child, can grant no more). */
+    public static long ownBoundingMask() throws JsysboxException {
         try {
-            return namesOf(boundingMask(Files.readString(Path.of("/proc/self/status"))));
+            return boundingMask(Files.readString(Path.of("/proc/self/status")));
         } catch (IOException | RuntimeException e) {
             throw new JsysboxException("cannot read the capability bounding set from /proc/self/status: " + e.getMessage(), e);
+        }
+    }
+
+    /** The capabilities of a CapBnd mask as /proc/PID/status writes it (hex), e.g. another process's. */
+    public static List<String> boundingSet(String hexMask) throws JsysboxException {
+        try {
+            return namesOf(Long.parseUnsignedLong(hexMask.strip(), 16));
+        } catch (NumberFormatException e) {
+            throw new JsysboxException("capability bounding set '" + hexMask + "' is not a hex mask", e);
         }
     }
 }

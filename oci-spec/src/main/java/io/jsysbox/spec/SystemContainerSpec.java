@@ -13,8 +13,8 @@ import java.util.List;
 /**
  * A bundle's config.json on its way to a system container's: read and checked ({@link #read}), what the manager must
  * prepare for it ({@link #prepareRequest}), and written back rewritten with what the manager prepared
- * ({@link #write}). The host facts the rewrite needs (capability bounding set, AppArmor, kernel file systems) are
- * read by {@link #read} in the process that calls it.
+ * ({@link #write}). The host facts the rewrite needs (AppArmor, kernel file systems) are read by {@link #read};
+ * the capability bounding set is the runtime process's, which the caller passes.
  */
 public final class SystemContainerSpec {
     private final Path bundle;
@@ -38,9 +38,10 @@ public final class SystemContainerSpec {
 
     /**
      * Reads {@code bundle}/config.json (an earlier rewrite undone) and refuses what a system container may not be:
-     * the host's namespaces, privileged, devices it cannot have, no seccomp agent to serve it.
+     * the host's namespaces, privileged, devices it cannot have, no seccomp agent to serve it. {@code boundingSet}:
+     * the capabilities the runtime process that runs runc may grant (its CapBnd), which the container's root gets.
      */
-    public static SystemContainerSpec read(Path bundle) throws JsysboxException {
+    public static SystemContainerSpec read(Path bundle, List<String> boundingSet) throws JsysboxException {
         ObjectNode spec = SpecTransformer.original(ConfigFile.read(bundle.resolve("config.json")));
         PodRole pod = PodRole.of(spec);
         SpecTransformer.validate(spec, pod, HostNamespaces.joinedBy(spec));
@@ -50,8 +51,7 @@ public final class SystemContainerSpec {
                 spec.path("process").path("apparmorProfile").asText(""), AppArmorConfinement.host());
         List<String> kernelFsMountpoints = SpecTransformer.KERNEL_FS_MOUNTPOINTS.stream()
                 .filter(dir -> Files.isDirectory(Path.of(dir))).toList();
-        return new SystemContainerSpec(bundle, spec, pod, devices, apparmor, Capabilities.hostBoundingSet(),
-                kernelFsMountpoints);
+        return new SystemContainerSpec(bundle, spec, pod, devices, apparmor, boundingSet, kernelFsMountpoints);
     }
 
     /** What the manager must make for container {@code id} before runc runs. */

@@ -28,4 +28,11 @@ class CapabilitiesTest {
     void statusWithoutCapBndIsAnError() {
         assertThrows(IllegalArgumentException.class, () -> Capabilities.boundingMask("Name:\tx\n"));
     }
+
+    @Test
+    void aBoundingSetArrivesAsProcStatusWritesIt() throws Exception {
+        assertEquals(List.of("CAP_CHOWN", "CAP_KILL", "CAP_SYS_ADMIN"), Capabilities.boundingSet("0000000000200021"));
+        assertEquals(Capabilities.hostBoundingSet(), Capabilities.boundingSet(Long.toHexString(Capabilities.ownBoundingMask())));
+        assertThrows(JsysboxException.class, () -> Capabilities.boundingSet("CapBnd"));
+    }
 }

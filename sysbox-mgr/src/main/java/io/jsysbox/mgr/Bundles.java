@@ -3,6 +3,7 @@ package io.jsysbox.mgr;
 import io.grpc.Status;
 import io.jsysbox.api.v1.PrepareResponse;
 import io.jsysbox.linux.MountInfo;
+import io.jsysbox.spec.Capabilities;
 import io.jsysbox.spec.JsysboxException;
 import io.jsysbox.spec.SystemContainerSpec;
 import org.slf4j.Logger;
@@ -28,14 +29,17 @@ final class Bundles {
 
     /**
      * Makes container {@code id} from {@code bundle}: config.json checked, the container prepared, config.json
-     * rewritten (with {@code startedHook}, when not empty, as its first createRuntime hook). On failure nothing is
-     * left prepared and config.json is unchanged. Returns a warning for the user, or "".
+     * rewritten (with {@code startedHook}, when not empty, as its first createRuntime hook). {@code boundingMask}: the
+     * runtime process's CapBnd in hex (runc, its child, grants no more), or "" for the manager's own. On failure
+     * nothing is left prepared and config.json is unchanged. Returns a warning for the user, or "".
      */
-    String create(String id, Path bundle, List<String> startedHook, List<String> hookEnvironment) throws ManagerException {
+    String create(String id, Path bundle, String boundingMask, List<String> startedHook, List<String> hookEnvironment)
+            throws ManagerException {
         long began = System.nanoTime();
         SystemContainerSpec spec;
         try {
-            spec = SystemContainerSpec.read(bundle);
+            spec = SystemContainerSpec.read(bundle, boundingMask.isEmpty()
+                    ? Capabilities.hostBoundingSet() : Capabilities.boundingSet(boundingMask));
         } catch (JsysboxException e) {
             throw new ManagerException(Status.Code.INVALID_ARGUMENT, e.getMessage(), e);
         }

@@ -286,11 +286,6 @@ public final class ContainerManager {
         innerImages.cache().collectGarbage(inUse);
     }
 
-    /**
-     * "MANAGER-PID INIT-PID": {@code jsysbox-runc delete} waits while the marker is there, the manager alive and the
-     * init dead: the content is copied out when the init exits, and Docker must not commit or remove the layer before.
-     * (A delete while the init runs does not wait: the copy cannot have begun, and delete may be what kills it.)
-     */
     private void removeSyncMarker(String id) {
         try {
             Files.deleteIfExists(syncMarkers.resolve(id));
@@ -299,6 +294,11 @@ public final class ContainerManager {
         }
     }
 
+    /**
+     * "MANAGER-PID INIT-PID": {@code jsysbox-runc delete} waits while the marker is there, the manager alive and the
+     * init dead: the content is copied out when the init exits, and Docker must not commit or remove the layer before.
+     * (A delete while the init runs does not wait: the copy cannot have begun, and delete may be what kills it.)
+     */
     private void markSyncOwed(ContainerState state) {
         if (state.keptDirs().isEmpty()) return;
         try {

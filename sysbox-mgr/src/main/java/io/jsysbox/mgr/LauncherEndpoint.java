@@ -1,5 +1,6 @@
 package io.jsysbox.mgr;
 
+import io.grpc.Status;
 import io.grpc.netty.shaded.io.netty.bootstrap.ServerBootstrap;
 import io.grpc.netty.shaded.io.netty.buffer.ByteBuf;
 import io.grpc.netty.shaded.io.netty.buffer.Unpooled;
@@ -12,7 +13,6 @@ import io.grpc.netty.shaded.io.netty.channel.epoll.EpollEventLoopGroup;
 import io.grpc.netty.shaded.io.netty.channel.epoll.EpollServerDomainSocketChannel;
 import io.grpc.netty.shaded.io.netty.channel.unix.DomainSocketAddress;
 import io.grpc.netty.shaded.io.netty.handler.codec.DelimiterBasedFrameDecoder;
-import io.grpc.Status;
 import io.jsysbox.api.RuntimeDirs;
 import io.jsysbox.spec.ErrorLog;
 import org.slf4j.Logger;
@@ -35,7 +35,7 @@ import java.util.concurrent.Executors;
  * runs the runtime for every container it starts. A request is lines ending with an empty line: the step, then
  * {@code name=value} fields (values hold no newline: the launcher leaves such input to the Java CLI):
  * <ul>
- *   <li>{@code create} id, bundle: check, prepare and rewrite;</li>
+ *   <li>{@code create} id, bundle, capbnd (the launcher's CapBnd mask): check, prepare and rewrite;</li>
  *   <li>{@code started} id, pid, bundle: after {@code runc create};</li>
  *   <li>{@code release} id: after a failed {@code runc create}.</li>
  * </ul>
@@ -109,7 +109,8 @@ final class LauncherEndpoint implements AutoCloseable {
         try {
             String id = form.required("id");
             String warning = switch (step) {
-                case "create" -> bundles.create(id, form.bundle(), List.of(), List.of());
+                case "create" -> bundles.create(id, form.bundle(), form.fields().getOrDefault("capbnd", ""), List.of(),
+                        List.of());
                 case "started" -> {
                     bundles.started(id, form.pid(), "", form.bundle());
                     yield "";

@@ -13,6 +13,7 @@ import io.jsysbox.api.v1.StatusRequest;
 import io.jsysbox.api.v1.StatusResponse;
 import io.jsysbox.api.v1.SyncRequest;
 import io.jsysbox.api.v1.SyncResponse;
+import io.jsysbox.spec.ErrorLog;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -33,7 +34,8 @@ final class ManagerService extends ManagerGrpc.ManagerImplBase {
     @Override
     public void create(CreateRequest request, StreamObserver<CreateResponse> response) {
         answer(response, () -> CreateResponse.newBuilder().setWarning(bundles.create(request.getId(),
-                Path.of(request.getBundle()), request.getStartedHookList(), request.getStartedHookEnvList())).build());
+                Path.of(request.getBundle()), request.getCapabilityBoundingSet(), request.getStartedHookList(),
+                request.getStartedHookEnvList())).build());
     }
 
     @Override
@@ -66,14 +68,12 @@ final class ManagerService extends ManagerGrpc.ManagerImplBase {
             response.onNext(call.run());
             response.onCompleted();
         } catch (ManagerException e) {
-            response.onError(Status.fromCode(e.code()).withDescription(oneLine(e.getMessage())).asRuntimeException());
+            response.onError(Status.fromCode(e.code()).withDescription(ErrorLog.oneLine(e.getMessage()))
+                    .asRuntimeException());
         } catch (RuntimeException e) {
             LOG.error("internal error", e);
-            response.onError(Status.INTERNAL.withDescription(oneLine("jsysbox-mgr internal error: " + e)).asRuntimeException());
+            response.onError(Status.INTERNAL.withDescription(ErrorLog.oneLine("jsysbox-mgr internal error: " + e))
+                    .asRuntimeException());
         }
-    }
-
-    private static String oneLine(String message) {
-        return message == null ? "" : message.replaceAll("\\s*\\n\\s*", "; ");
     }
 }

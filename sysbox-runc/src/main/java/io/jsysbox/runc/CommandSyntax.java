@@ -1,7 +1,7 @@
 package io.jsysbox.runc;
 
-import io.jsysbox.spec.JsysboxException;
 import io.jsysbox.spec.ErrorLog;
+import io.jsysbox.spec.JsysboxException;
 import org.apache.commons.cli.DefaultParser;
 import org.apache.commons.cli.MissingArgumentException;
 import org.apache.commons.cli.Option;

@@ -1,6 +1,7 @@
 package io.jsysbox.runc;
 
 import io.jsysbox.spec.JsysboxException;
+
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;

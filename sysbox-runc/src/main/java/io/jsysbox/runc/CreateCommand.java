@@ -1,7 +1,8 @@
 package io.jsysbox.runc;
 
-import io.jsysbox.spec.JsysboxException;
 import io.jsysbox.spec.ErrorLog;
+import io.jsysbox.spec.JsysboxException;
+
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -1,12 +1,12 @@
 package io.jsysbox.runc;
 
-import io.jsysbox.spec.SpecTransformer;
-import io.jsysbox.spec.SeccompAgentSocket;
-import io.jsysbox.spec.JsysboxException;
-import io.jsysbox.spec.ConfigFile;
-import io.jsysbox.spec.Capabilities;
-import io.jsysbox.spec.AppArmorConfinement;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.jsysbox.spec.AppArmorConfinement;
+import io.jsysbox.spec.Capabilities;
+import io.jsysbox.spec.ConfigFile;
+import io.jsysbox.spec.JsysboxException;
+import io.jsysbox.spec.SeccompAgentSocket;
+import io.jsysbox.spec.SpecTransformer;
 
 import java.nio.file.Path;
 import java.time.Duration;

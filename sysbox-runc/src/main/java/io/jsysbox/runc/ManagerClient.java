@@ -4,11 +4,12 @@ import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.jsysbox.api.UnixChannels;
-import io.jsysbox.api.v1.ManagerGrpc;
 import io.jsysbox.api.v1.CreateRequest;
+import io.jsysbox.api.v1.ManagerGrpc;
 import io.jsysbox.api.v1.ReleaseRequest;
 import io.jsysbox.api.v1.StartedRequest;
 import io.jsysbox.api.v1.SyncRequest;
+import io.jsysbox.spec.Capabilities;
 import io.jsysbox.spec.ErrorLog;
 import io.jsysbox.spec.JsysboxException;
 
@@ -46,8 +47,11 @@ final class ManagerClient implements AutoCloseable {
 
     /** Has the manager check, prepare and rewrite {@code bundle} (see the Create RPC); returns a warning, or "". */
     String create(String id, Path bundle, List<String> startedHook, List<String> hookEnvironment) throws JsysboxException {
+        // runc runs as this process's child: it can grant what this process's bounding set holds.
+        String boundingMask = Long.toHexString(Capabilities.ownBoundingMask());
         return call("prepare", id, PREPARE_SECONDS, () -> stub.withDeadlineAfter(PREPARE_SECONDS, TimeUnit.SECONDS)
-                .create(CreateRequest.newBuilder().setId(id).setBundle(bundle.toString()).addAllStartedHook(startedHook)
+                .create(CreateRequest.newBuilder().setId(id).setBundle(bundle.toString())
+                        .setCapabilityBoundingSet(boundingMask).addAllStartedHook(startedHook)
                         .addAllStartedHookEnv(hookEnvironment).build())).getWarning();
     }
 

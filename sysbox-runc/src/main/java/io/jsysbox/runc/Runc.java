@@ -1,6 +1,7 @@
 package io.jsysbox.runc;
 
 import io.jsysbox.spec.JsysboxException;
+
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;

@@ -1,9 +1,9 @@
 package io.jsysbox.runc;
 
-import io.jsysbox.spec.SpecTransformer;
-import io.jsysbox.spec.JsysboxException;
-import io.jsysbox.spec.ConfigFile;
 import com.fasterxml.jackson.databind.JsonNode;
+import io.jsysbox.spec.ConfigFile;
+import io.jsysbox.spec.JsysboxException;
+import io.jsysbox.spec.SpecTransformer;
 
 import java.util.List;
 
