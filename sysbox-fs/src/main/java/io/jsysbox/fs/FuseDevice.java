@@ -95,6 +95,17 @@ final class FuseDevice implements AutoCloseable {
         return Libc.write(buffers.state, fd, buffers.notification, buffers.notificationView.limit());
     }
 
+    /**
+     * Asks the kernel to queue again every request a reader of this connection took and did not answer (Linux 6.9's
+     * FUSE_NOTIFY_RESEND); false when it cannot (older kernels answer EINVAL).
+     */
+    boolean resendUnanswered() {
+        try (Buffers buffers = new Buffers()) {
+            FuseReply.notifyResend(buffers.notificationView);
+            return writeNotification(buffers) >= 0;
+        }
+    }
+
     @Override
     public void close() {
         Libc.close(fd);

@@ -41,6 +41,11 @@ final class FuseProtocol {
     /** fuse_notify_code FUSE_NOTIFY_STORE: put data in an inode's page cache (and grow its size to cover it). */
     static final int NOTIFY_STORE = 4;
     static final int NOTIFY_STORE_OUT_SIZE = 24;
+    /**
+     * fuse_notify_code FUSE_NOTIFY_RESEND (Linux 6.9): queue again the requests a reader took and never answered. Sent
+     * again, a request's unique id carries bit 63 (FUSE_UNIQUE_RESEND); the reply echoes it like any id.
+     */
+    static final int NOTIFY_RESEND = 7;
     static final int FOPEN_NOFLUSH = 1 << 5;
 
     static final int IN_HEADER_SIZE = 40;

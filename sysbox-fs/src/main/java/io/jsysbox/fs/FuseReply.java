@@ -120,6 +120,12 @@ final class FuseReply {
         finish(out, 0, FuseProtocol.NOTIFY_STORE);
     }
 
+    /** FUSE_NOTIFY_RESEND: a notification with no body. */
+    static void notifyResend(ByteBuffer out) {
+        begin(out);
+        finish(out, 0, FuseProtocol.NOTIFY_RESEND);
+    }
+
     private static void begin(ByteBuffer out) {
         out.clear().order(ByteOrder.LITTLE_ENDIAN);
         out.position(FuseProtocol.OUT_HEADER_SIZE);

@@ -7,9 +7,10 @@ import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
  * A mounted jsysbox-fs: a /dev/fuse connection mounted at {@code mountPoint}, and reader threads answering
@@ -27,7 +28,8 @@ final class FuseSession implements AutoCloseable {
     private final FuseDevice device;
     private final FuseFileSystem fs;
     private final boolean ownsMount;
-    private final List<Thread> readers = new ArrayList<>();
+    /** Reader 0 adds the others after a takeover: see {@link #readersAfterLost}. */
+    private final List<Thread> readers = new CopyOnWriteArrayList<>();
     /** At most one reader spins at a time: on a small host a second spinner would take the caller's CPU. */
     private final java.util.concurrent.atomic.AtomicBoolean spinning = new java.util.concurrent.atomic.AtomicBoolean();
     /**
@@ -37,6 +39,13 @@ final class FuseSession implements AutoCloseable {
      * sleeping reader costs. Idle, nothing spins.
      */
     private static final long SPIN_NANOS = 50_000;
+    /** How many requests before the first one a daemon reads after a takeover may be lost ones: see answerLost. */
+    private static final int LOST_WINDOW = 4096;
+    /**
+     * After a takeover the kernel could not resend in, the readers that start once reader 0 has answered the lost
+     * requests; -1 otherwise. Only reader 0 reads and writes it while it is not -1.
+     */
+    private int readersAfterLost = -1;
 
     private FuseSession(Path mountPoint, FuseDevice device, FuseFileSystem fs, boolean ownsMount) {
         this.mountPoint = mountPoint;
@@ -63,17 +72,44 @@ final class FuseSession implements AutoCloseable {
         return new FuseSession(mountPoint, device, fs, ownsMount).start(threads);
     }
 
-    /** Serves {@code device}, which a previous daemon mounted at {@code mountPoint} (its INIT is done). */
+    /**
+     * Serves {@code device}, which a previous daemon mounted at {@code mountPoint} (its INIT is done). That daemon may
+     * have ended holding requests it had read and not answered (killed, or stopped between a read and its reply):
+     * their callers wait in the kernel for an answer no signal interrupts, and a container with such a process cannot
+     * even be stopped. Linux 6.9 and later queue those requests again when asked, and they are answered like any other;
+     * on older kernels the first reader answers them EINTR before the others start ({@link #answerLost}).
+     */
     static FuseSession takeOver(Path mountPoint, FuseDevice device, FuseFileSystem fs, int threads) throws IOException {
-        return new FuseSession(mountPoint, device, fs, false).start(threads);
+        return takeOver(mountPoint, device, fs, threads, true);
+    }
+
+    /** {@link #takeOver}; {@code askResend} false does as on a kernel without FUSE_NOTIFY_RESEND. */
+    static FuseSession takeOver(Path mountPoint, FuseDevice device, FuseFileSystem fs, int threads, boolean askResend)
+            throws IOException {
+        FuseSession session = new FuseSession(mountPoint, device, fs, false);
+        if (askResend && device.resendUnanswered()) {
+            LOG.info("the kernel sends again the requests the previous daemon took and did not answer");
+            return session.start(threads);
+        }
+        session.readersAfterLost = threads - 1;
+        session.start(1);
+        // A request of our own, so that the lost ones are answered now, not at a container's next read. A name no
+        // lookup has asked before: the kernel caches a missing one.
+        Thread.ofPlatform().daemon().name("fuse-takeover-probe")
+                .start(() -> Files.exists(mountPoint.resolve(".takeover-" + ProcessHandle.current().pid())));
+        return session;
     }
 
     private FuseSession start(int threads) throws IOException {
         device.nonBlocking();
-        for (int i = 0; i < threads; i++) {
-            readers.add(Thread.ofPlatform().daemon().name("fuse-" + i).start(this::serve));
-        }
+        startReaders(threads);
         return this;
+    }
+
+    private void startReaders(int count) {
+        for (int i = 0; i < count; i++) {
+            readers.add(Thread.ofPlatform().daemon().name("fuse-" + readers.size()).start(this::serve));
+        }
     }
 
     private void serve() {
@@ -101,6 +137,13 @@ final class FuseSession implements AutoCloseable {
                     LOG.error("unreadable FUSE request of {} bytes dropped: {}", n, e.getMessage());
                     continue; // no unique id to answer to
                 }
+                if (readersAfterLost >= 0 && isQueuedInOrder(request)) {
+                    int answered = answerLost(request.unique(), buffers);
+                    LOG.info("answered EINTR to {} request(s) the previous daemon took and did not answer", answered);
+                    int others = readersAfterLost;
+                    readersAfterLost = -1;
+                    startReaders(others);
+                }
                 if (answer(fs, request, buffers.replyView, buffers.notificationView) && device.writeNotification(buffers) < 0) {
                     LOG.debug("notification before the reply to FUSE request {} refused", request.unique());
                 }
@@ -110,6 +153,38 @@ final class FuseSession implements AutoCloseable {
                 }
             }
         }
+    }
+
+    /**
+     * Whether the kernel numbered {@code request} as it queued it: INTERRUPTs, FORGETs and BATCH_FORGETs jump the
+     * queue (an INTERRUPT carries the number of the request it interrupts; a forget is numbered when read).
+     */
+    private static boolean isQueuedInOrder(FuseRequest request) {
+        return switch (request.opcode()) {
+            case FuseProtocol.INTERRUPT, FuseProtocol.FORGET, FuseProtocol.BATCH_FORGET -> false;
+            default -> true;
+        };
+    }
+
+    /**
+     * Answers EINTR to the requests the previous daemon may have read and not answered, on a kernel that cannot send
+     * them again. The kernel numbers requests by 2 (the low bit marks an INTERRUPT) in the order it queues them, and
+     * readers take them in that order: each such request has a lower number than {@code firstUnique}, the first
+     * queued request this daemon read, and lies among the {@link #LOST_WINDOW} before it (the previous daemon
+     * answered the others in between within the moment it took to die). A number that is answered or not yet read
+     * gets ENOENT from the kernel, harmless; no other reader of ours runs yet, so none is a request we are answering.
+     * Returns how many the kernel took.
+     */
+    private int answerLost(long firstUnique, FuseDevice.Buffers buffers) {
+        int answered = 0;
+        long first = firstUnique & ~1L;
+        for (long unique = first - 2; unique > 0 && unique >= first - 2L * LOST_WINDOW; unique -= 2) {
+            FuseReply.error(buffers.replyView, unique, Libc.EINTR);
+            if (device.write(buffers) >= 0) {
+                answered++;
+            }
+        }
+        return answered;
     }
 
     /**
