@@ -5,7 +5,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.Map;
 import java.util.TreeMap;
 
@@ -56,9 +55,7 @@ public final class ListenerIndex {
 
     /** Replaces {@code file} with {@code index} at once (a reader never sees half of it), host root's alone. */
     public static void write(Path file, Map<Integer, String> index) throws IOException {
-        Path next = file.resolveSibling(file.getFileName() + ".next");
-        Files.deleteIfExists(next);
-        RuntimeDirs.writePrivately(next, format(index));
-        Files.move(next, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        AtomicFiles.replace(file, format(index).getBytes(StandardCharsets.UTF_8),
+                RuntimeDirs.permissions(RuntimeDirs.HOST_ROOT_ONLY_FILE), AtomicFiles.Durability.UNTIL_REBOOT);
     }
 }

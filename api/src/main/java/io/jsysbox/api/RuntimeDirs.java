@@ -1,13 +1,11 @@
 package io.jsysbox.api;
 
 import java.io.IOException;
-import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.FileAttribute;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -101,20 +99,9 @@ public final class RuntimeDirs {
         if (Files.isRegularFile(file, LinkOption.NOFOLLOW_LINKS)) Files.setPosixFilePermissions(file, permissions(HOST_ROOT_ONLY_FILE));
     }
 
-    /**
-     * Opens a new {@link #HOST_ROOT_ONLY_FILE} file for writing at {@code file}, replacing whatever is there: for a
-     * state file's temp copy, which is renamed over the state file once written. (Created afresh, not truncated: a
-     * leftover copy of an older install keeps its mode 0644 when truncated.)
-     */
-    public static FileChannel createPrivately(Path file) throws IOException {
-        Files.deleteIfExists(file);
-        return FileChannel.open(file, Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE), attribute(HOST_ROOT_ONLY_FILE));
-    }
-
-    /** Writes {@code text} into a new {@link #HOST_ROOT_ONLY_FILE} file at {@code file} (a pid file). */
+    /** Replaces {@code file} with {@code text} as a {@link #HOST_ROOT_ONLY_FILE} file (a pid file, in /run). */
     public static void writePrivately(Path file, String text) throws IOException {
-        try (FileChannel out = createPrivately(file)) {
-            out.write(java.nio.ByteBuffer.wrap(text.getBytes(StandardCharsets.UTF_8)));
-        }
+        AtomicFiles.replace(file, text.getBytes(StandardCharsets.UTF_8), permissions(HOST_ROOT_ONLY_FILE),
+                AtomicFiles.Durability.UNTIL_REBOOT);
     }
 }

@@ -47,12 +47,12 @@ class RuntimeDirsTest {
         Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-r--r--"));
         RuntimeDirs.restrictFile(file);
         assertEquals("rw-------", mode(file));
-        Path temporary = temp.resolve("state.json.tmp");
-        Files.writeString(temporary, "left by an older install");
-        Files.setPosixFilePermissions(temporary, PosixFilePermissions.fromString("rw-r--r--"));
-        RuntimeDirs.createPrivately(temporary).close();
-        assertEquals("rw-------", mode(temporary), "created afresh, not truncated with its old mode");
-        assertEquals(0, Files.size(temporary));
+        Path pidFile = temp.resolve("fs.pid");
+        Files.writeString(pidFile, "left by an older install");
+        Files.setPosixFilePermissions(pidFile, PosixFilePermissions.fromString("rw-r--r--"));
+        RuntimeDirs.writePrivately(pidFile, "42\n");
+        assertEquals("rw-------", mode(pidFile), "replaced, not truncated with its old mode");
+        assertEquals("42\n", Files.readString(pidFile));
         Path shared = Files.createDirectory(temp.resolve("tmp"));
         Files.setPosixFilePermissions(shared, PosixFilePermissions.fromString("rwxrwxrwx"));
         RuntimeDirs.createIfMissing(shared, RuntimeDirs.HOST_ROOT_ONLY);

@@ -1,12 +1,13 @@
 package io.jsysbox.installer;
 
+import io.jsysbox.api.AtomicFiles;
+
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermissions;
 
 /** Small file helpers for host configuration files: read-or-empty and atomic replace. */
@@ -21,14 +22,12 @@ final class HostFiles {
         }
     }
 
-    /** Replaces {@code file} by a complete new version (temp file + rename), so readers never see half a file. */
+    /** Replaces {@code file} by a complete new version, durably: host configuration outlives a reboot. */
     static void writeAtomically(Path file, String text, String permissions) {
         try {
             Files.createDirectories(file.getParent());
-            Path temp = file.resolveSibling("." + file.getFileName() + ".jsysbox-new");
-            Files.writeString(temp, text, StandardCharsets.UTF_8);
-            Files.setPosixFilePermissions(temp, PosixFilePermissions.fromString(permissions));
-            Files.move(temp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            AtomicFiles.replace(file, text.getBytes(StandardCharsets.UTF_8), PosixFilePermissions.fromString(permissions),
+                    AtomicFiles.Durability.DURABLE);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write " + file, e);
         }

@@ -6,12 +6,13 @@ import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.jsysbox.api.AtomicFiles;
 
 import java.io.IOException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 
 /** Reads and atomically rewrites OCI JSON files (config.json, exec's process.json) as Jackson trees. */
 public final class ConfigFile {
@@ -48,16 +49,12 @@ public final class ConfigFile {
 
     /** Replaces {@code file} with {@code tree} in one rename, so a reader never sees half a file. */
     public static void write(Path file, ObjectNode tree) throws JsysboxException {
-        Path temporary = file.resolveSibling("." + file.getFileName() + ".jsysbox-" + ProcessHandle.current().pid());
         try {
-            Files.write(temporary, JSON.writeValueAsBytes(tree));
-            Files.move(temporary, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            // The engine's mode kept (the spec carries the environment, secrets too); no fsync: the bundle lives as long as
+            // its container, as runc's own state does.
+            AtomicFiles.replace(file, JSON.writeValueAsBytes(tree), Files.getPosixFilePermissions(file, LinkOption.NOFOLLOW_LINKS),
+                    AtomicFiles.Durability.UNTIL_REBOOT);
         } catch (IOException e) {
-            try {
-                Files.deleteIfExists(temporary);
-            } catch (IOException ignored) {
-                // The write's own error is the one to report.
-            }
             throw new JsysboxException("cannot write " + file + ": " + e.getMessage(), e);
         }
     }

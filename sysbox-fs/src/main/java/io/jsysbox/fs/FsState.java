@@ -3,14 +3,12 @@ package io.jsysbox.fs;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import io.jsysbox.api.AtomicFiles;
 import io.jsysbox.api.RuntimeDirs;
 
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.List;
 import java.util.Map;
 
@@ -52,16 +50,12 @@ record FsState(int version, long nextSlot, List<Entry> containers) {
     }
 
     /**
-     * Writes a temp file, fsyncs it and renames it over {@code file}: a crash leaves the old or the new state. The
-     * file is host root's alone (it names every container); a missing state dir is made as the manager keeps it.
+     * Replaces {@code file} durably: a crash leaves the old or the new state. The file is host root's alone (it names
+     * every container); a missing state dir is made as the manager keeps it.
      */
     void save(Path file) throws IOException {
         RuntimeDirs.createIfMissing(file.getParent(), RuntimeDirs.PASSED_BY_CONTAINERS);
-        Path temp = file.resolveSibling(file.getFileName() + ".tmp");
-        try (FileChannel out = RuntimeDirs.createPrivately(temp)) {
-            out.write(ByteBuffer.wrap(JSON.writeValueAsBytes(this)));
-            out.force(true);
-        }
-        Files.move(temp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        AtomicFiles.replace(file, JSON.writeValueAsBytes(this), RuntimeDirs.permissions(RuntimeDirs.HOST_ROOT_ONLY_FILE),
+                AtomicFiles.Durability.DURABLE);
     }
 }

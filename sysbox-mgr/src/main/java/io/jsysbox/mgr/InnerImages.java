@@ -2,6 +2,8 @@ package io.jsysbox.mgr;
 
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.jsysbox.api.AtomicFiles;
+import io.jsysbox.api.RuntimeDirs;
 import io.jsysbox.api.v1.SpecialMount;
 import io.jsysbox.linux.Errno;
 import io.jsysbox.linux.Fd;
@@ -15,7 +17,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -263,10 +264,8 @@ public final class InnerImages {
     }
 
     private static void save(SpecialMounts.Home home, String destination, Record record) throws IOException {
-        Path file = recordFile(home, destination);
-        Path temporary = file.resolveSibling(file.getFileName() + ".tmp");
-        Files.write(temporary, JSON.writeValueAsBytes(record));
-        Files.move(temporary, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        AtomicFiles.replace(recordFile(home, destination), JSON.writeValueAsBytes(record),
+                RuntimeDirs.permissions(RuntimeDirs.HOST_ROOT_ONLY_FILE), AtomicFiles.Durability.DURABLE);
     }
 
     static Optional<Record> load(SpecialMounts.Home home, String destination) throws IOException {

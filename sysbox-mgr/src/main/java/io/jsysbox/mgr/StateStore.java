@@ -3,13 +3,12 @@ package io.jsysbox.mgr;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import io.jsysbox.api.AtomicFiles;
 import io.jsysbox.api.RuntimeDirs;
 
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.channels.FileChannel;
 
 /** Reads and atomically rewrites state.json (write a temp file, fsync, rename over); host root's alone (0600). */
 public final class StateStore {
@@ -39,12 +38,7 @@ public final class StateStore {
 
     public void save(ManagerState state) throws IOException {
         RuntimeDirs.createIfMissing(file.getParent(), RuntimeDirs.PASSED_BY_CONTAINERS);
-        Path temp = file.resolveSibling(file.getFileName() + ".tmp");
-        byte[] bytes = JSON.writeValueAsBytes(state);
-        try (FileChannel out = RuntimeDirs.createPrivately(temp)) {
-            out.write(java.nio.ByteBuffer.wrap(bytes));
-            out.force(true);
-        }
-        Files.move(temp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        AtomicFiles.replace(file, JSON.writeValueAsBytes(state), RuntimeDirs.permissions(RuntimeDirs.HOST_ROOT_ONLY_FILE),
+                AtomicFiles.Durability.DURABLE);
     }
 }
