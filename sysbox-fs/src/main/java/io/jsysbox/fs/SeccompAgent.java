@@ -38,7 +38,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * <p>The notify descriptors live in this process: when jsysbox-fs exits, the filters of running containers have no
  * listener and the kernel fails their notified calls with ENOSYS until the containers are restarted, unless a copy is
  * kept elsewhere: in systemd's file descriptor store, or else by the manager ({@link ListenerIndex}), from which the
- * next jsysbox-fs takes them back.
+ * next jsysbox-fs takes them back. What a dying daemon had received and not answered, it finds in {@link
+ * HeldNotifications}, and answers EINTR.
  */
 final class SeccompAgent {
     private static final Logger LOG = LoggerFactory.getLogger(SeccompAgent.class);
@@ -59,18 +60,20 @@ final class SeccompAgent {
     private final SeccompSupervisor.SysinfoSource source;
     private final KernelFsMounter mounts;
     private final MountGuard guard;
+    private final HeldNotifications heldNotifications;
     private final Warnings warnings = new Warnings();
     /** Numbers the stored listeners: a container has one per process runc started (its init, each exec). */
     private final AtomicLong stored = new AtomicLong();
 
     private SeccompAgent(int listening, Path index, SeccompSupervisor.StructSizes sizes,
-            SeccompSupervisor.SysinfoSource source, KernelFsMounter mounts, MountGuard guard) {
+            SeccompSupervisor.SysinfoSource source, KernelFsMounter mounts, MountGuard guard, HeldNotifications heldNotifications) {
         this.listening = listening;
         this.index = index;
         this.sizes = sizes;
         this.source = source;
         this.mounts = mounts;
         this.guard = guard;
+        this.heldNotifications = heldNotifications;
     }
 
     /**
@@ -102,7 +105,14 @@ final class SeccompAgent {
             throw e;
         }
         Path index = socket.resolveSibling(ListenerIndex.FILESYSTEM);
-        SeccompAgent agent = new SeccompAgent(fd, index, sizes, source, mounts, guard);
+        HeldNotifications heldNotifications;
+        try {
+            heldNotifications = HeldNotifications.open(socket.resolveSibling(HeldNotifications.FILE));
+        } catch (IOException e) {
+            Libc.close(fd);
+            throw new IOException("cannot map " + socket.resolveSibling(HeldNotifications.FILE) + ": " + e.getMessage(), e);
+        }
+        SeccompAgent agent = new SeccompAgent(fd, index, sizes, source, mounts, guard, heldNotifications);
         agent.resumeStored();
         Thread.ofPlatform().daemon().name("seccomp-agent").start(agent::acceptConnections);
     }
@@ -127,13 +137,16 @@ final class SeccompAgent {
         }
     }
 
-    /** Answers the notifications on {@code notifyFd}, of container {@code id}, on a thread of its own. */
-    private void supervise(String id, int notifyFd) {
+    /**
+     * Answers the notifications on {@code notifyFd}, of container {@code id}, on a thread of its own; {@code resumed}:
+     * a previous daemon served it.
+     */
+    private void supervise(String id, int notifyFd, boolean resumed) {
         warnings.serving(id);
         indexed(notifyFd, id);
         Thread.ofPlatform().daemon().name("seccomp-" + abbreviated(id)).start(() -> {
             try {
-                new SeccompSupervisor(notifyFd, id, sizes, source, warnings, mounts, guard).run();
+                new SeccompSupervisor(notifyFd, id, sizes, source, warnings, mounts, guard, heldNotifications, resumed).run();
             } finally {
                 indexed(notifyFd, null);
                 warnings.served(id);
@@ -190,7 +203,7 @@ final class SeccompAgent {
                 continue;
             }
             LOG.info("container {}: answering sysinfo again, with the listener a previous jsysbox-fs kept", id);
-            supervise(id, passed.fd());
+            supervise(id, passed.fd(), true);
         }
     }
 
@@ -209,7 +222,7 @@ final class SeccompAgent {
                     }
                     LOG.info("container {}: answering its notifications again, with the listener the manager kept",
                             copy.getValue());
-                    supervise(copy.getValue(), listener.release());
+                    supervise(copy.getValue(), listener.release(), true);
                 }
             }
         } catch (IOException | RuntimeException e) {
@@ -249,7 +262,7 @@ final class SeccompAgent {
             String id = state.containerId();
             kept = notifyFd;
             storeForRestart(id, notifyFd);
-            supervise(id, notifyFd);
+            supervise(id, notifyFd, false);
             // One per container start, and one per exec (the CRI's exec probes make many: those only at debug level).
             if (state.pid() == state.initPid()) {
                 LOG.info("container {}: answering sysinfo for its init (pid {}) and its descendants", id, state.pid());

@@ -122,13 +122,17 @@ final class SeccompSupervisor implements Runnable {
     private final Warnings warnings;
     private final KernelFsMounter mounts;
     private final MountGuard guard;
+    private final HeldNotifications held;
+    private final boolean resumed;
 
     /**
      * Takes over {@code fd}, a seccomp notify descriptor of {@code containerId}'s processes (closed at the end); its
-     * procfs mounts are {@code mounts}', its unmounts, moves and remounts {@code guard}'s.
+     * procfs mounts are {@code mounts}', its unmounts, moves and remounts {@code guard}'s. Each notification is in
+     * {@code held} from its receipt to its answer; {@code resumed}: a previous daemon served {@code fd}, and what it
+     * left unanswered is answered EINTR first.
      */
     SeccompSupervisor(int fd, String containerId, StructSizes sizes, SysinfoSource source, Warnings warnings,
-            KernelFsMounter mounts, MountGuard guard) {
+            KernelFsMounter mounts, MountGuard guard, HeldNotifications held, boolean resumed) {
         this.fd = fd;
         this.containerId = containerId;
         this.sizes = sizes;
@@ -136,14 +140,20 @@ final class SeccompSupervisor implements Runnable {
         this.warnings = warnings;
         this.mounts = mounts;
         this.guard = guard;
+        this.held = held;
+        this.resumed = resumed;
     }
 
     @Override
     public void run() {
+        int slot = held.claim();
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment notification = arena.allocate(sizes.notification(), 8);
             MemorySegment response = arena.allocate(sizes.response(), 8);
             MemorySegment id = arena.allocate(ValueLayout.JAVA_LONG);
+            if (resumed) {
+                answerLeftBehind(response, id);
+            }
             while (true) {
                 int events = Libc.poll(fd, -1);
                 if (events == -Libc.EINTR) {
@@ -166,6 +176,7 @@ final class SeccompSupervisor implements Runnable {
                     break;
                 }
                 id.set(ValueLayout.JAVA_LONG, 0, (long) ID.get(notification, 0L));
+                held.holding(slot, id.get(ValueLayout.JAVA_LONG, 0));
                 Answer answer;
                 try {
                     answer = answer(notification, id);
@@ -175,10 +186,30 @@ final class SeccompSupervisor implements Runnable {
                     answer = Answer.CONTINUE;
                 }
                 send(response, id, answer);
+                held.answered(slot);
             }
         } finally {
+            held.release(slot);
             Libc.close(fd);
             LOG.debug("container {}: seccomp notify descriptor {} closed", containerId, fd);
+        }
+    }
+
+    /**
+     * Answers EINTR to the notifications the previous daemon received and never answered: their callers wait for an
+     * answer no later receive brings. The ids of other filters' notifications get ENOENT here.
+     */
+    private void answerLeftBehind(MemorySegment response, MemorySegment id) {
+        int answered = 0;
+        for (long left : held.leftBehind()) {
+            id.set(ValueLayout.JAVA_LONG, 0, left);
+            if (send(response, id, Answer.error(Libc.EINTR)) == 0) {
+                answered++;
+            }
+        }
+        if (answered > 0) {
+            LOG.info("container {}: answered EINTR to {} notification(s) the previous jsysbox-fs received and did not "
+                    + "answer", containerId, answered);
         }
     }
 
@@ -289,10 +320,10 @@ final class SeccompSupervisor implements Runnable {
         }
     }
 
-    /** SECCOMP_IOCTL_NOTIF_SEND; ENOENT (the caller is gone meanwhile) needs nothing more. */
-    private void send(MemorySegment response, MemorySegment id, Answer answer) {
+    /** SECCOMP_IOCTL_NOTIF_SEND: 0, or minus the errno; ENOENT (the caller is gone meanwhile) needs nothing more. */
+    private int send(MemorySegment response, MemorySegment id, Answer answer) {
         if (answer.kind() == Answer.Kind.NONE) {
-            return;
+            return 0;
         }
         response.fill((byte) 0); // val 0: the syscall's result
         RESPONSE_ID.set(response, 0L, id.get(ValueLayout.JAVA_LONG, 0));
@@ -302,5 +333,6 @@ final class SeccompSupervisor implements Runnable {
         if (sent < 0 && sent != -Libc.ENOENT) {
             LOG.debug("container {}: answering a seccomp notification failed with errno {}", containerId, -sent);
         }
+        return sent;
     }
 }

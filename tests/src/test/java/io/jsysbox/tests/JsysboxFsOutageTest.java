@@ -66,4 +66,31 @@ class JsysboxFsOutageTest {
         String other = docker.startIdle(Docker.BUSYBOX_IMAGE, "--memory", "96m");
         assertEquals("MemTotal:          98304 kB", Docker.execOk(other, "head", "-1", "/proc/meminfo"), "and new containers");
     }
+
+    /**
+     * A daemon killed while it holds requests it has read and not yet answered: the callers wait in the kernel for an
+     * answer no signal cuts short, and their container could not even be stopped. Six loops read /proc/meminfo with
+     * the shell's read builtin (a FUSE READ per byte, no fork between), so jsysbox-fs's readers are busy all the time
+     * and a kill lands mid-request; two more run free (sysinfo, answered by the seccomp agent). Each loop counts its
+     * rounds in /tmp: after the restart every count must go on growing, and the container must stop.
+     */
+    @Test
+    void noCallerWaitsForeverForWhatAKilledDaemonHadRead() {
+        String loops = "for i in 1 2 3 4 5 6; do (n=0; while :; do read l < /proc/meminfo; n=$((n+1)); echo $n > /tmp/n.$i; done) & done; "
+                + "for i in 7 8; do (n=0; while :; do free >/dev/null; n=$((n+1)); echo $n > /tmp/n.$i; done) & done; wait";
+        String id = docker.runDetached("--runtime=jsysbox", "--memory", "160m", "--entrypoint", "sh", Docker.BUSYBOX_IMAGE,
+                "-c", loops);
+        String counts = "for i in 1 2 3 4 5 6 7 8; do cat /tmp/n.$i 2>/dev/null || echo 0; done";
+        Await.until("the eight loops of " + Docker.shortId(id) + " to run", Duration.ofSeconds(60),
+                () -> Docker.execOk(id, "sh", "-c", counts).lines().toList(), n -> !n.contains("0"));
+        long before = Jsysbox.fsPid();
+        Command.run(Docker.COMMAND_TIMEOUT, "kill", "-KILL", Long.toString(before)).assertOk();
+        Await.until("a new jsysbox-fs", Duration.ofMinutes(2), Jsysbox::fsPid, pid -> pid != before);
+
+        List<Long> after = Docker.execOk(id, "sh", "-c", counts).lines().map(Long::parseLong).toList();
+        Await.until("every loop of " + Docker.shortId(id) + " to go on after " + after, Duration.ofSeconds(60),
+                () -> Docker.execOk(id, "sh", "-c", counts).lines().map(Long::parseLong).toList(),
+                now -> java.util.stream.IntStream.range(0, after.size()).allMatch(i -> now.get(i) > after.get(i)));
+        Docker.dockerOk("rm", "-f", id);
+    }
 }
