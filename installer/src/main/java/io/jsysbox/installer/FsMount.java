@@ -1,5 +1,7 @@
 package io.jsysbox.installer;
 
+import io.jsysbox.linux.MountInfo;
+
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -16,7 +18,12 @@ final class FsMount {
 
     /** What is mounted at the mount point, in mountinfo order (the last is on top). */
     static List<String> types() {
-        return MountTable.typesAt(HostFiles.mountinfo(), POINT.toString());
+        return typesAt(HostFiles.mountinfo(), POINT);
+    }
+
+    /** The types mounted at {@code point} in {@code mountinfo}'s text, bottom to top. Pure. */
+    static List<String> typesAt(String mountinfo, Path point) {
+        return MountInfo.parse(mountinfo).at(point).stream().map(MountInfo.Entry::fsType).toList();
     }
 
     /** Reads a virtual file in a child process: a FUSE read nobody serves blocks its reader, and only SIGKILL frees it. */

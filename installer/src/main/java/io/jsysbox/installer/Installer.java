@@ -1,5 +1,7 @@
 package io.jsysbox.installer;
 
+import io.jsysbox.linux.MountInfo;
+
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
@@ -247,7 +249,13 @@ final class Installer {
     }
 
     private static List<String> mountsBelow(Path dir) {
-        return MountTable.mountPointsBelow(HostFiles.mountinfo(), dir.toString());
+        return mountPointsBelow(HostFiles.mountinfo(), dir);
+    }
+
+    /** The mount points strictly below {@code dir} in {@code mountinfo}'s text, in the order to detach them. Pure. */
+    static List<String> mountPointsBelow(String mountinfo, Path dir) {
+        return MountInfo.parse(mountinfo).mountPointsUnder(dir).stream().filter(point -> !point.equals(dir))
+                .map(Path::toString).toList();
     }
 
     private static void writeIfChanged(Path file, String before, String after) {

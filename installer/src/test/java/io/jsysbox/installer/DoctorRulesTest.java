@@ -79,7 +79,8 @@ class DoctorRulesTest {
                 41 22 0:34 / /run/jsysbox/mnt/a\\040b rw - ext4 /dev/sda rw
                 42 22 0:35 / /run/jsysboxother rw - tmpfs tmpfs rw
                 """;
-        assertEquals(List.of("/run/jsysbox/mnt/1", "/run/jsysbox/mnt/a b"), MountTable.mountPointsBelow(mountinfo, "/run/jsysbox"));
+        assertEquals(List.of("/run/jsysbox/mnt/a b", "/run/jsysbox/mnt/1"), Installer.mountPointsBelow(mountinfo, Path.of("/run/jsysbox")),
+                "deepest and latest first: the order to detach them in");
     }
 
     @Test
@@ -90,9 +91,9 @@ class DoctorRulesTest {
                 91 90 0:61 / /var/lib/jsysbox-fs rw master:1 shared:7 - tmpfs tmpfs rw
                 92 22 0:62 / /var/lib/jsysbox-fs/proc rw - tmpfs tmpfs rw
                 """;
-        assertEquals(List.of("fuse.jsysbox-fs", "tmpfs"), MountTable.typesAt(mountinfo, "/var/lib/jsysbox-fs"));
-        assertEquals(List.of(), MountTable.typesAt(mountinfo, "/var/lib/jsysbox"));
-        assertEquals(List.of("fuse.jsysbox-fs"), MountTable.typesAt("7 1 0:1 / /a\\040b rw - fuse.jsysbox-fs x rw\n", "/a b"));
+        assertEquals(List.of("fuse.jsysbox-fs", "tmpfs"), FsMount.typesAt(mountinfo, Path.of("/var/lib/jsysbox-fs")));
+        assertEquals(List.of(), FsMount.typesAt(mountinfo, Path.of("/var/lib/jsysbox")));
+        assertEquals(List.of("fuse.jsysbox-fs"), FsMount.typesAt("7 1 0:1 / /a\\040b rw - fuse.jsysbox-fs x rw\n", Path.of("/a b")));
     }
 
     @Test

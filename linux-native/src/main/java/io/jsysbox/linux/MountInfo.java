@@ -41,6 +41,11 @@ public record MountInfo(List<Entry> entries) {
         return new MountInfo(List.copyOf(entries));
     }
 
+    /** The mounts whose mount point is exactly {@code path}, bottom to top. */
+    public List<Entry> at(Path path) {
+        return entries.stream().filter(e -> e.mountPoint().equals(path)).toList();
+    }
+
     /** The topmost mount whose mount point is exactly {@code path}. */
     public Optional<Entry> topmostAt(Path path) {
         Optional<Entry> found = Optional.empty();

@@ -1,9 +1,10 @@
 package io.jsysbox.fs;
 
 import io.jsysbox.api.ContainerCgroup;
+import io.jsysbox.linux.MountInfo;
+import io.jsysbox.linux.ProcCgroup;
 
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -26,30 +27,18 @@ record CgroupDirs(boolean v2, Map<String, Path> byController) {
      * ({@code mountinfoText}, of the daemon, which lives in the host's cgroup namespace).
      */
     static CgroupDirs parse(String cgroupText, String mountinfoText) {
-        List<String[]> mounts = new ArrayList<>();
-        for (String line : mountinfoText.split("\n")) {
-            String[] f = line.split(" ");
-            int separator = List.of(f).indexOf("-");
-            if (separator >= 6 && f.length >= separator + 4
-                    && (f[separator + 1].equals("cgroup") || f[separator + 1].equals("cgroup2"))) {
-                // fs type, root within the hierarchy, mount point, super options
-                mounts.add(new String[]{f[separator + 1], unescape(f[3]), unescape(f[4]), f[separator + 3]});
-            }
-        }
+        List<MountInfo.Entry> mounts = MountInfo.parse(mountinfoText).entries().stream()
+                .filter(mount -> mount.fsType().equals("cgroup") || mount.fsType().equals("cgroup2")).toList();
         Map<String, Path> v1 = new HashMap<>();
         Path unified = null;
-        for (String line : cgroupText.split("\n")) {
-            String[] f = line.split(":", 3);
-            if (f.length != 3) {
+        for (ProcCgroup.Line line : ProcCgroup.parse(cgroupText).lines()) {
+            if (line.controllers().isEmpty()) {
+                unified = dirIn(mounts, "cgroup2", null, containerTop(line.path()));
                 continue;
             }
-            if (f[1].isEmpty()) {
-                unified = dirIn(mounts, "cgroup2", null, containerTop(f[2]));
-                continue;
-            }
-            for (String controller : f[1].split(",")) {
+            for (String controller : line.controllers()) {
                 if (V1_CONTROLLERS.contains(controller)) {
-                    Path dir = dirIn(mounts, "cgroup", controller, f[2]);
+                    Path dir = dirIn(mounts, "cgroup", controller, line.path());
                     if (dir != null) {
                         v1.put(controller, dir);
                     }
@@ -72,21 +61,14 @@ record CgroupDirs(boolean v2, Map<String, Path> byController) {
     }
 
     /** The host dir of {@code path} in a mounted hierarchy of {@code type} (with {@code controller} for v1). */
-    private static Path dirIn(List<String[]> mounts, String type, String controller, String path) {
-        for (String[] mount : mounts) {
-            if (!mount[0].equals(type) || (controller != null && !List.of(mount[3].split(",")).contains(controller))) {
-                continue;
+    private static Path dirIn(List<MountInfo.Entry> mounts, String type, String controller, String path) {
+        for (MountInfo.Entry mount : mounts) {
+            if (mount.fsType().equals(type) && (controller == null || mount.hasSuperOption(controller))) {
+                Path dir = ProcCgroup.hostDir(mount, path);
+                if (dir != null) {
+                    return dir;
+                }
             }
-            String root = mount[1];
-            if (!root.equals("/") && !path.equals(root) && !path.startsWith(root + "/")) {
-                continue;
-            }
-            String relative = root.equals("/") ? path : path.substring(root.length());
-            relative = relative.replaceAll("^/+", "");
-            if (List.of(relative.split("/")).contains("..")) {
-                continue;
-            }
-            return Path.of(mount[2]).resolve(relative);
         }
         return null;
     }
@@ -100,23 +82,5 @@ record CgroupDirs(boolean v2, Map<String, Path> byController) {
     Optional<String> path(String name) {
         Path dir = byController.get(v2 ? "" : name.substring(0, Math.max(0, name.indexOf('.'))));
         return dir == null ? Optional.empty() : Optional.of(dir.resolve(name).toString());
-    }
-
-    /** mountinfo escapes space, tab, newline and backslash as \ooo. */
-    private static String unescape(String field) {
-        if (field.indexOf('\\') < 0) {
-            return field;
-        }
-        StringBuilder out = new StringBuilder();
-        for (int i = 0; i < field.length(); i++) {
-            char c = field.charAt(i);
-            if (c == '\\' && i + 3 < field.length()) {
-                out.append((char) Integer.parseInt(field.substring(i + 1, i + 4), 8));
-                i += 3;
-            } else {
-                out.append(c);
-            }
-        }
-        return out.toString();
     }
 }

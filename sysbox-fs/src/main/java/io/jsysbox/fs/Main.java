@@ -11,6 +11,7 @@ import io.jsysbox.api.v1.FsStatusRequest;
 import io.jsysbox.linux.Fd;
 import io.jsysbox.linux.Linux;
 import io.jsysbox.linux.LinuxException;
+import io.jsysbox.linux.MountInfo;
 import io.jsysbox.linux.Systemd;
 import io.jsysbox.procfs.VirtualFileRegistry;
 import org.slf4j.Logger;
@@ -187,7 +188,6 @@ public final class Main implements Callable<Integer> {
         return FuseSession.mount(mountDir, device, fs, threads, !outlivesDaemon);
     }
 
-    /** A mount left by a daemon that died answers ENOTCONN: detach it before mounting afresh. */
     /** The device of the mount at {@code mountDir}: each virtual file, wherever it is bound, is on it. */
     private static long virtualFileDevice(Path mountDir) throws IOException {
         try (Fd root = Linux.openat2(null, mountDir.toString(), Linux.O_PATH | Linux.O_DIRECTORY,
@@ -196,11 +196,10 @@ public final class Main implements Callable<Integer> {
         }
     }
 
+    /** A mount left by a daemon that died answers ENOTCONN: detach it before mounting afresh. */
     private static void unmountStale(Path mountDir) throws IOException {
-        for (String line : Files.readAllLines(Path.of("/proc/self/mountinfo"))) {
-            String[] f = line.split(" ");
-            int separator = List.of(f).indexOf("-");
-            if (separator > 4 && f[4].equals(mountDir.toString()) && f[separator + 1].equals(FuseSession.FS_TYPE)) {
+        for (MountInfo.Entry mount : MountInfo.read().at(mountDir)) {
+            if (mount.fsType().equals(FuseSession.FS_TYPE)) {
                 try {
                     Linux.umountDetach(mountDir);
                 } catch (LinuxException e) {

@@ -1,6 +1,7 @@
 package io.jsysbox.mgr;
 
 import io.jsysbox.linux.MountInfo;
+import io.jsysbox.linux.ProcCgroup;
 import io.jsysbox.linux.Errno;
 import io.jsysbox.linux.Fd;
 import io.jsysbox.linux.Linux;

@@ -1,6 +1,7 @@
 package io.jsysbox.mgr;
 
 import io.jsysbox.linux.MountInfo;
+import io.jsysbox.linux.ProcCgroup;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;

@@ -4,6 +4,7 @@ import io.jsysbox.api.ContainerCgroup;
 import io.jsysbox.linux.Fd;
 import io.jsysbox.linux.Linux;
 import io.jsysbox.linux.MountInfo;
+import io.jsysbox.linux.ProcCgroup;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

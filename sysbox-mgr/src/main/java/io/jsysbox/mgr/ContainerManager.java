@@ -1,6 +1,7 @@
 package io.jsysbox.mgr;
 
 import io.jsysbox.linux.MountInfo;
+import io.jsysbox.linux.ProcCgroup;
 import io.grpc.Status;
 import io.jsysbox.api.v1.ContainerStatus;
 import io.jsysbox.api.v1.IdRange;

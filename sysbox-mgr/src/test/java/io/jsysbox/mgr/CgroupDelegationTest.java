@@ -1,6 +1,7 @@
 package io.jsysbox.mgr;
 
 import io.jsysbox.linux.MountInfo;
+import io.jsysbox.linux.ProcCgroup;
 import org.junit.jupiter.api.Test;
 
 import java.nio.file.Path;

@@ -1,6 +1,6 @@
-package io.jsysbox.mgr;
+package io.jsysbox.linux;
 
-import io.jsysbox.linux.MountInfo;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -21,14 +21,19 @@ public record ProcCgroup(List<Line> lines) {
         return new ProcCgroup(List.copyOf(lines));
     }
 
-    /** The host dir of a cgroup path in a hierarchy mounted at {@code mount} (whose root within the hierarchy is {@code root}). */
-    static java.nio.file.Path hostDir(MountInfo.Entry mount, String path) {
+    /**
+     * The host dir of cgroup {@code path} in a hierarchy mounted at {@code mount} (whose root within the hierarchy is
+     * {@code mount.root()}); null when the mount does not show it. Never a hierarchy's root (a process in the host's
+     * root cgroup) nor a path escaping it: what this names is handed to, or read for, a container.
+     */
+    public static Path hostDir(MountInfo.Entry mount, String path) {
         String root = mount.root();
-        String relative = root.equals("/") ? path : path.startsWith(root) ? path.substring(root.length()) : null;
-        if (relative == null) return null;
+        String relative;
+        if (root.equals("/")) relative = path;
+        else if (path.startsWith(root + "/")) relative = path.substring(root.length());
+        else return null;
         relative = relative.replaceAll("^/+", "");
-        // Never hand a hierarchy's root (a process in the host's root cgroup) or a path escaping it to a container.
-        if (relative.isEmpty() || java.util.Arrays.asList(relative.split("/")).contains("..")) return null;
+        if (relative.isEmpty() || List.of(relative.split("/")).contains("..")) return null;
         return mount.mountPoint().resolve(relative);
     }
 }
