@@ -503,7 +503,7 @@ public final class Linux {
             if (size == 0) return List.of();
             list = new byte[(int) size];
             size = C.llistxattr(path, list, list.length);
-        } while (size < 0 && Native.getLastError() == ERANGE);
+        } while (size < 0 && Native.getLastError() == Errno.ERANGE);
         if (size < 0) throw new LinuxException("llistxattr(" + text(path) + ")", Native.getLastError());
         List<byte[]> names = new ArrayList<>();
         int start = 0;
@@ -536,7 +536,7 @@ public final class Linux {
             }
             value = new byte[(int) size];
             size = C.lgetxattr(path, attribute, value, value.length);
-        } while (size < 0 && Native.getLastError() == ERANGE);
+        } while (size < 0 && Native.getLastError() == Errno.ERANGE);
         if (size < 0) throw new LinuxException("lgetxattr(" + text(path) + ", " + text(xattr) + ")", Native.getLastError());
         return Optional.of(Arrays.copyOf(value, (int) size));
     }
@@ -770,7 +770,6 @@ public final class Linux {
     private static final byte[] NO_NAME = {};
     private static final byte[] DOT = {'.'};
     private static final byte[] DOT_DOT = {'.', '.'};
-    private static final int ERANGE = 34;
 
     private static byte[] bytes(String name) { return name.getBytes(NAMES); }
 

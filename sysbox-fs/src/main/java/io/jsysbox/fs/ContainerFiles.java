@@ -1,5 +1,6 @@
 package io.jsysbox.fs;
 
+import io.jsysbox.linux.Errno;
 import io.jsysbox.linux.MountInfo;
 import io.jsysbox.procfs.CgroupStats;
 import io.jsysbox.procfs.CgroupV1Reader;
@@ -35,10 +36,6 @@ import java.util.function.Predicate;
  */
 final class ContainerFiles implements FileBackend {
     private static final Logger LOG = LoggerFactory.getLogger(ContainerFiles.class);
-    private static final int EPERM = 1;
-    private static final int ENOENT = 2;
-    private static final int EIO = 5;
-    private static final int EACCES = 13;
     /** USER_HZ: /proc/PID/stat's start time is in these ticks on every Linux architecture jsysbox runs on. */
     private static final long CLOCK_TICKS_PER_SECOND = 100;
     private static final String ONLINE_CPUS = "/sys/devices/system/cpu/online";
@@ -93,14 +90,14 @@ final class ContainerFiles implements FileBackend {
         Container container = owner.slot() == 0 ? null : registered(owner.slot());
         if (forWriting) {
             if (container == null || !(node.file instanceof VirtualFile.Sysctl(SysctlKey key)) || !key.writable()) {
-                throw new FsError(EACCES, node.path + (container == null ? " is read-only in the host's view" : " is read-only"));
+                throw new FsError(Errno.EACCES, node.path + (container == null ? " is read-only in the host's view" : " is read-only"));
             }
             // The caller's pid namespace is the container's, or nested in it: not the host, not another container.
             if (registry.containerOf(caller.pid()) != container) {
-                throw new FsError(EPERM, "only processes of " + container.id + " write its " + node.path);
+                throw new FsError(Errno.EPERM, "only processes of " + container.id + " write its " + node.path);
             }
             if (caller.uid() != container.rootUid && caller.uid() != 0) {
-                throw new FsError(EACCES, "only the root of " + container.id + " writes its " + node.path);
+                throw new FsError(Errno.EACCES, "only the root of " + container.id + " writes its " + node.path);
             }
         }
         return new Opened(node, container);
@@ -110,7 +107,7 @@ final class ContainerFiles implements FileBackend {
     private Container registered(long slot) throws FsError {
         Container container = registry.inSlot(slot);
         if (container == null) {
-            throw new FsError(ENOENT, "no container is registered in slot " + slot);
+            throw new FsError(Errno.ENOENT, "no container is registered in slot " + slot);
         }
         return container;
     }
@@ -208,16 +205,16 @@ final class ContainerFiles implements FileBackend {
             try {
                 return text().getBytes(StandardCharsets.ISO_8859_1); // HostFiles reads one char per byte
             } catch (NoSuchFileException e) {
-                throw new FsError(ENOENT, e.getMessage()); // e.g. nf_conntrack's files while the module is not loaded
+                throw new FsError(Errno.ENOENT, e.getMessage()); // e.g. nf_conntrack's files while the module is not loaded
             } catch (UncheckedIOException e) {
                 if (e.getCause() instanceof NoSuchFileException) {
-                    throw new FsError(ENOENT, e.getMessage());
+                    throw new FsError(Errno.ENOENT, e.getMessage());
                 }
                 LOG.warn("rendering {} for {}: {}", node.path, container == null ? "the host" : container.id, e.toString());
-                throw new FsError(EIO, e.getMessage());
+                throw new FsError(Errno.EIO, e.getMessage());
             } catch (IOException | IllegalArgumentException e) {
                 LOG.warn("rendering {} for {}: {}", node.path, container == null ? "the host" : container.id, e.toString());
-                throw new FsError(EIO, e.getMessage());
+                throw new FsError(Errno.EIO, e.getMessage());
             }
         }
 
@@ -246,7 +243,7 @@ final class ContainerFiles implements FileBackend {
         @Override
         public int write(byte[] data, long offset) throws FsError {
             if (!(node.file instanceof VirtualFile.Sysctl(SysctlKey key)) || container == null) {
-                throw new FsError(EACCES, node.path + " was not opened for writing");
+                throw new FsError(Errno.EACCES, node.path + " was not opened for writing");
             }
             registered(container.slot);
             return switch (container.write(key, data, offset)) {

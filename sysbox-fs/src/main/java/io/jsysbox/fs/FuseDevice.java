@@ -1,5 +1,7 @@
 package io.jsysbox.fs;
 
+import io.jsysbox.linux.Errno;
+
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -55,7 +57,7 @@ final class FuseDevice implements AutoCloseable {
         int result;
         do {
             result = Libc.poll(fd, -1);
-        } while (result == -Libc.EINTR);
+        } while (result == -Errno.EINTR);
     }
 
     /** The descriptor number, for mount's "fd=" option and for handing the connection to whoever keeps it. */

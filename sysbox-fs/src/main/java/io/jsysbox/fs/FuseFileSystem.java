@@ -1,5 +1,7 @@
 package io.jsysbox.fs;
 
+import io.jsysbox.linux.Errno;
+
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
@@ -43,15 +45,6 @@ final class FuseFileSystem {
     /** fuse_read_in.read_flags: set on every direct-I/O READ, never on a page-cache READ (readahead, read_folio). */
     private static final int FUSE_READ_LOCKOWNER = 2;
 
-    private static final int ENOENT = 2;
-    private static final int EIO = 5;
-    private static final int EBADF = 9;
-    private static final int EACCES = 13;
-    private static final int ENFILE = 23;
-    private static final int ENOTDIR = 20;
-    private static final int EISDIR = 21;
-    private static final int ENOSYS = 38;
-    private static final int EPROTO = 71;
     private static final int O_ACCMODE = 3;
 
     /**
@@ -162,7 +155,7 @@ final class FuseFileSystem {
                     return false;
                 }
                 // ENOSYS to xattr and access calls makes the kernel stop sending them for the mount's life.
-                default -> throw new FsError(ENOSYS, "not implemented");
+                default -> throw new FsError(Errno.ENOSYS, "not implemented");
             }
         } catch (FsError e) {
             FuseReply.error(out, unique, e.errno);
@@ -175,7 +168,7 @@ final class FuseFileSystem {
         int major = in.getInt(0);
         int minor = in.getInt(4);
         if (major < FuseProtocol.KERNEL_VERSION) {
-            throw new FsError(EPROTO, "kernel FUSE protocol " + major + "." + minor + " is older than 7");
+            throw new FsError(Errno.EPROTO, "kernel FUSE protocol " + major + "." + minor + " is older than 7");
         }
         if (major > FuseProtocol.KERNEL_VERSION) {
             // The kernel then sends INIT again with our major version.
@@ -194,7 +187,7 @@ final class FuseFileSystem {
         if (parent.node == tree.containers()) {
             FileBackend.Owner owner = backend.owner(name);
             if (owner == null) {
-                throw new FsError(ENOENT, "no registered container " + name);
+                throw new FsError(Errno.ENOENT, "no registered container " + name);
             }
             FuseReply.entry(out, request.unique(), tree.attr(tree.root(), owner), 0, VALID_SECONDS);
             return;
@@ -202,7 +195,7 @@ final class FuseFileSystem {
         FsTree.Node child = parent.owner.slot() == 0 && parent.node == tree.root() && name.equals(FsTree.CONTAINERS)
                 ? tree.containers() : parent.node.child(name);
         if (child == null) {
-            throw new FsError(ENOENT, "no such entry");
+            throw new FsError(Errno.ENOENT, "no such entry");
         }
         Located located = new Located(parent.owner, child);
         grownInKernel.remove(located.id());
@@ -227,7 +220,7 @@ final class FuseFileSystem {
     private void open(FuseRequest request, ByteBuffer out, ByteBuffer notification) throws FsError {
         Located located = locate(request);
         if (located.node.isDirectory()) {
-            throw new FsError(EISDIR, "is a directory");
+            throw new FsError(Errno.EISDIR, "is a directory");
         }
         boolean forWriting = (request.body().getInt(0) & O_ACCMODE) != 0;
         Handle handle = openHandle(located, caller(request), forWriting);
@@ -263,7 +256,7 @@ final class FuseFileSystem {
         Handle handle = handle(request, in.getLong(0), true);
         int size = in.getInt(16);
         if (size < 0 || size > in.limit() - FuseProtocol.WRITE_IN_SIZE) {
-            throw new FsError(EIO, "WRITE of " + size + " bytes carries fewer");
+            throw new FsError(Errno.EIO, "WRITE of " + size + " bytes carries fewer");
         }
         byte[] data = new byte[size];
         in.get(FuseProtocol.WRITE_IN_SIZE, data);
@@ -280,7 +273,7 @@ final class FuseFileSystem {
         FsTree.Node node = tree.node(nodeId);
         FileBackend.Owner owner = slot == 0 ? FileBackend.Owner.HOST : backend.owner(slot);
         if (node == null || owner == null) {
-            throw new FsError(ENOENT, "unknown node " + nodeId);
+            throw new FsError(Errno.ENOENT, "unknown node " + nodeId);
         }
         return new Located(owner, node);
     }
@@ -288,7 +281,7 @@ final class FuseFileSystem {
     private Located directory(FuseRequest request) throws FsError {
         Located located = locate(request);
         if (!located.node.isDirectory()) {
-            throw new FsError(ENOTDIR, "not a directory");
+            throw new FsError(Errno.ENOTDIR, "not a directory");
         }
         return located;
     }
@@ -304,11 +297,11 @@ final class FuseFileSystem {
             return handle;
         }
         if (fh >= nextHandleAtStart) {
-            throw new FsError(EBADF, "file handle " + fh + " was released");
+            throw new FsError(Errno.EBADF, "file handle " + fh + " was released");
         }
         Located located = locate(request);
         if (located.node.isDirectory()) {
-            throw new FsError(EBADF, "file handle " + fh + " names a directory");
+            throw new FsError(Errno.EBADF, "file handle " + fh + " names a directory");
         }
         Handle reopened = openHandle(located, caller(request), forWriting);
         Handle raced = handles.putIfAbsent(fh, reopened);
@@ -325,7 +318,7 @@ final class FuseFileSystem {
      */
     private static void permitReach(Located located, Caller caller) throws FsError {
         if (caller.uid() != 0 && !located.owner.runs(caller.uid())) {
-            throw new FsError(EACCES, "uid " + Integer.toUnsignedString(caller.uid()) + " is not of "
+            throw new FsError(Errno.EACCES, "uid " + Integer.toUnsignedString(caller.uid()) + " is not of "
                     + (located.owner.slot() == 0 ? "host root" : "container " + located.owner.id()));
         }
     }
@@ -335,12 +328,12 @@ final class FuseFileSystem {
         permitReach(located, caller);
         boolean rootOnly = (located.node.attr.mode() & 0044) == 0;
         if (rootOnly && caller.uid() != 0 && caller.uid() != located.owner.uid()) {
-            throw new FsError(EACCES, located.node.path + " is for the root of " + located.owner.id() + " only");
+            throw new FsError(Errno.EACCES, located.node.path + " is for the root of " + located.owner.id() + " only");
         }
         long slot = located.owner.slot();
         if (openPerView.merge(slot, 1, Integer::sum) > limits.openFilesPerView()) {
             closed(slot);
-            throw new FsError(ENFILE, limits.openFilesPerView() + " files of "
+            throw new FsError(Errno.ENFILE, limits.openFilesPerView() + " files of "
                     + (slot == 0 ? "the host's view" : located.owner.id()) + " are open already");
         }
         try {

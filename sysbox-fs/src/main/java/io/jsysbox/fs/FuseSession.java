@@ -1,5 +1,6 @@
 package io.jsysbox.fs;
 
+import io.jsysbox.linux.Errno;
 import io.jsysbox.linux.Linux;
 import io.jsysbox.linux.LinuxException;
 import org.slf4j.Logger;
@@ -22,7 +23,6 @@ import java.util.concurrent.CopyOnWriteArrayList;
 final class FuseSession implements AutoCloseable {
     static final String FS_TYPE = "fuse.jsysbox-fs";
     private static final Logger LOG = LoggerFactory.getLogger(FuseSession.class);
-    private static final int EIO = 5;
 
     private final Path mountPoint;
     private final FuseDevice device;
@@ -116,16 +116,16 @@ final class FuseSession implements AutoCloseable {
         try (FuseDevice.Buffers buffers = new FuseDevice.Buffers()) {
             while (true) {
                 long n = device.read(buffers);
-                if (n == -Libc.EAGAIN) {
+                if (n == -Errno.EAGAIN) {
                     n = nextRequest(buffers);
                 }
                 if (n < 0) {
                     int errno = (int) -n;
                     // ENOENT: the request was interrupted before we read it; EINTR/EAGAIN: try again.
-                    if (errno == Libc.EINTR || errno == Libc.EAGAIN || errno == Libc.ENOENT) {
+                    if (errno == Errno.EINTR || errno == Errno.EAGAIN || errno == Errno.ENOENT) {
                         continue;
                     }
-                    if (errno != Libc.ENODEV) {
+                    if (errno != Errno.ENODEV) {
                         LOG.error("reading /dev/fuse failed with errno {}; this reader stops", errno);
                     }
                     return; // ENODEV: unmounted
@@ -179,7 +179,7 @@ final class FuseSession implements AutoCloseable {
         int answered = 0;
         long first = firstUnique & ~1L;
         for (long unique = first - 2; unique > 0 && unique >= first - 2L * LOST_WINDOW; unique -= 2) {
-            FuseReply.error(buffers.replyView, unique, Libc.EINTR);
+            FuseReply.error(buffers.replyView, unique, Errno.EINTR);
             if (device.write(buffers) >= 0) {
                 answered++;
             }
@@ -207,7 +207,7 @@ final class FuseSession implements AutoCloseable {
                 // logging an OutOfMemoryError can fail for the same reason: the EIO still goes out
             }
             notification.clear().limit(0);
-            FuseReply.error(reply, request.unique(), EIO);
+            FuseReply.error(reply, request.unique(), Errno.EIO);
             return false;
         }
     }
@@ -220,7 +220,7 @@ final class FuseSession implements AutoCloseable {
                 do {
                     Thread.onSpinWait();
                     long n = device.read(buffers);
-                    if (n != -Libc.EAGAIN) {
+                    if (n != -Errno.EAGAIN) {
                         return n;
                     }
                 } while (System.nanoTime() < deadline);

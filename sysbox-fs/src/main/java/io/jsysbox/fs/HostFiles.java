@@ -1,5 +1,7 @@
 package io.jsysbox.fs;
 
+import io.jsysbox.linux.Errno;
+
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -19,7 +21,6 @@ import java.util.concurrent.ConcurrentHashMap;
  * one byte first, and a sysctl answers a read at a non-zero offset with end-of-file: "1" for "1\n".)
  */
 final class HostFiles implements AutoCloseable {
-    private static final int ENOENT = 2;
 
     /** A reader thread's buffers: native memory for pread, a heap copy for the String. */
     private static final class Buffers {
@@ -79,7 +80,7 @@ final class HostFiles implements AutoCloseable {
         if (fd == null) {
             int opened = Libc.open(path, Libc.O_RDONLY | Libc.O_CLOEXEC);
             if (opened < 0) {
-                throw opened == -ENOENT ? new NoSuchFileException(path) : new IOException(path + ": errno " + -opened);
+                throw opened == -Errno.ENOENT ? new NoSuchFileException(path) : new IOException(path + ": errno " + -opened);
             }
             fd = open.putIfAbsent(path, opened);
             if (fd != null) {
@@ -96,7 +97,7 @@ final class HostFiles implements AutoCloseable {
             buffers.bytes = new byte[(int) buffers.data.byteSize()];
         }
         if (n < 0) {
-            throw n == -ENOENT ? new NoSuchFileException(path) : new IOException("reading " + path + ": errno " + -n);
+            throw n == -Errno.ENOENT ? new NoSuchFileException(path) : new IOException("reading " + path + ": errno " + -n);
         }
         MemorySegment.copy(buffers.data, ValueLayout.JAVA_BYTE, 0, buffers.bytes, 0, (int) n);
         return new String(buffers.bytes, 0, (int) n, StandardCharsets.ISO_8859_1);

@@ -18,12 +18,6 @@ import java.lang.invoke.VarHandle;
  * cannot), the seccomp notify ioctls and process_vm_writev(2).
  */
 final class Libc {
-    static final int ENOENT = 2;
-    static final int ESRCH = 3;
-    static final int EINTR = 4;
-    static final int EAGAIN = 11;
-    static final int EFAULT = 14;
-    static final int ENODEV = 19;
     static final int O_RDONLY = 0;
     static final int O_RDWR = 2;
     static final int O_CLOEXEC = 0x80000;

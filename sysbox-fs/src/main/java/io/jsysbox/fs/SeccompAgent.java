@@ -2,6 +2,7 @@ package io.jsysbox.fs;
 
 import io.jsysbox.api.ListenerIndex;
 import io.jsysbox.api.RuntimeDirs;
+import io.jsysbox.linux.Errno;
 import io.jsysbox.linux.Fd;
 import io.jsysbox.linux.Linux;
 import io.jsysbox.linux.LinuxException;
@@ -121,7 +122,7 @@ final class SeccompAgent {
         while (true) {
             int connection = Libc.accept(listening);
             if (connection < 0) {
-                if (connection != -Libc.EINTR) {
+                if (connection != -Errno.EINTR) {
                     LOG.warn("accepting a connection to the seccomp agent failed with errno {}", -connection);
                     pause(); // EMFILE and the like: let descriptors be freed rather than spin
                 }
@@ -293,7 +294,7 @@ final class SeccompAgent {
             while (true) {
                 int left = (int) Math.max(0, (deadline - System.nanoTime()) / 1_000_000);
                 int events = left == 0 ? 0 : Libc.poll(connection, left);
-                if (events == -Libc.EINTR) {
+                if (events == -Errno.EINTR) {
                     continue;
                 }
                 if (events == 0) {
@@ -306,7 +307,7 @@ final class SeccompAgent {
                 if (received.fdsTruncated()) {
                     throw new IllegalArgumentException("more than " + MAX_FDS + " descriptors passed");
                 }
-                if (received.bytes() == -Libc.EINTR || received.bytes() == -Libc.EAGAIN) {
+                if (received.bytes() == -Errno.EINTR || received.bytes() == -Errno.EAGAIN) {
                     continue;
                 }
                 if (received.bytes() < 0) {

@@ -1,5 +1,7 @@
 package io.jsysbox.fs;
 
+import io.jsysbox.linux.Errno;
+
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -156,7 +158,7 @@ final class SeccompSupervisor implements Runnable {
             }
             while (true) {
                 int events = Libc.poll(fd, -1);
-                if (events == -Libc.EINTR) {
+                if (events == -Errno.EINTR) {
                     continue;
                 }
                 if (events < 0 || (events & Libc.POLLIN) == 0 && (events & (Libc.POLLHUP | Libc.POLLERR)) != 0) {
@@ -167,7 +169,7 @@ final class SeccompSupervisor implements Runnable {
                 }
                 notification.fill((byte) 0); // the kernel refuses a buffer that is not zeroed
                 int received = Libc.ioctl(fd, NOTIF_RECV, notification);
-                if (received == -Libc.ENOENT || received == -Libc.EINTR) {
+                if (received == -Errno.ENOENT || received == -Errno.EINTR) {
                     continue; // the caller was interrupted or killed since poll: its notification is gone
                 }
                 if (received < 0) {
@@ -203,7 +205,7 @@ final class SeccompSupervisor implements Runnable {
         int answered = 0;
         for (long left : held.leftBehind()) {
             id.set(ValueLayout.JAVA_LONG, 0, left);
-            if (send(response, id, Answer.error(Libc.EINTR)) == 0) {
+            if (send(response, id, Answer.error(Errno.EINTR)) == 0) {
                 answered++;
             }
         }
@@ -257,15 +259,15 @@ final class SeccompSupervisor implements Runnable {
             MemorySegment.copy(sysinfo.get(), 0, data, ValueLayout.JAVA_BYTE, 0, sysinfo.get().length);
             written = Libc.processVmWritev(pid, data, (long) ARGUMENT.get(notification, 0L, 0L));
         }
-        if (written == -Libc.ESRCH || Libc.ioctl(fd, NOTIF_ID_VALID, id) < 0) {
+        if (written == -Errno.ESRCH || Libc.ioctl(fd, NOTIF_ID_VALID, id) < 0) {
             return Answer.NONE; // it left during the write
         }
         if (written == sysinfo.get().length) {
             return Answer.SUCCESS;
         }
-        if (written == -Libc.EFAULT || written >= 0) {
+        if (written == -Errno.EFAULT || written >= 0) {
             // written >= 0: a partial write, the buffer ends in a page it cannot write
-            return Answer.error(Libc.EFAULT);
+            return Answer.error(Errno.EFAULT);
         }
         warnings.once(containerId, "writing sysinfo into its process " + pid + " failed with errno " + -written
                 + ": its processes see the host's");
@@ -330,7 +332,7 @@ final class SeccompSupervisor implements Runnable {
         RESPONSE_ERROR.set(response, 0L, answer.kind() == Answer.Kind.ERROR ? -answer.errno() : 0);
         RESPONSE_FLAGS.set(response, 0L, answer.kind() == Answer.Kind.CONTINUE ? SECCOMP_USER_NOTIF_FLAG_CONTINUE : 0);
         int sent = Libc.ioctl(fd, NOTIF_SEND, response);
-        if (sent < 0 && sent != -Libc.ENOENT) {
+        if (sent < 0 && sent != -Errno.ENOENT) {
             LOG.debug("container {}: answering a seccomp notification failed with errno {}", containerId, -sent);
         }
         return sent;

@@ -1,5 +1,6 @@
 package io.jsysbox.fs;
 
+import io.jsysbox.linux.Errno;
 import io.jsysbox.procfs.VirtualFileRegistry;
 import org.junit.jupiter.api.Test;
 
@@ -21,13 +22,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The protocol codec and dispatcher, bytes in and bytes out, over a fake backend. */
 class FuseFileSystemTest {
-    private static final int ENOENT = 2;
-    private static final int EINVAL = 22;
-    private static final int ENOSYS = 38;
-    private static final int EISDIR = 21;
-    private static final int EIO = 5;
-    private static final int EACCES = 13;
-    private static final int ENFILE = 23;
 
     /**
      * Containers registered by hand; renders "rendered N\n" (N counting renders) in the host's view and "rendered N
@@ -81,7 +75,7 @@ class FuseFileSystemTest {
                 @Override
                 public int write(byte[] data, long offset) throws FsError {
                     if (!new String(data, StandardCharsets.UTF_8).strip().matches("[0-9]+")) {
-                        throw new FsError(EINVAL, "not a number");
+                        throw new FsError(Errno.EINVAL, "not a number");
                     }
                     return data.length;
                 }
@@ -210,8 +204,8 @@ class FuseFileSystemTest {
         long uuid = lookup("/sys/devices/virtual/dmi/id/product_uuid");
         assertEquals(4096, call(FuseProtocol.GETATTR, uuid, body(16), 0).getLong(16 + 8), "sysfs files have a page size");
         assertEquals(FuseProtocol.S_IFREG | 0400, getattr(uuid).getInt(60), "root-only, as on the host");
-        call(FuseProtocol.LOOKUP, FuseProtocol.ROOT_ID, name("etc"), ENOENT);
-        call(FuseProtocol.GETATTR, 9999, body(16), ENOENT);
+        call(FuseProtocol.LOOKUP, FuseProtocol.ROOT_ID, name("etc"), Errno.ENOENT);
+        call(FuseProtocol.GETATTR, 9999, body(16), Errno.ENOENT);
     }
 
     @Test
@@ -249,7 +243,7 @@ class FuseFileSystemTest {
         ByteBuffer args = body(40 + good.length).putLong(0, fh).putInt(16, good.length).put(40, good);
         assertEquals(2, call(FuseProtocol.WRITE, 5, args, 0).getInt(0));
         byte[] bad = "five".getBytes(StandardCharsets.UTF_8);
-        call(FuseProtocol.WRITE, 5, body(40 + bad.length).putLong(0, fh).putInt(16, bad.length).put(40, bad), EINVAL);
+        call(FuseProtocol.WRITE, 5, body(40 + bad.length).putLong(0, fh).putInt(16, bad.length).put(40, bad), Errno.EINVAL);
         call(FuseProtocol.FLUSH, 5, body(24).putLong(0, fh), 0);
     }
 
@@ -259,7 +253,7 @@ class FuseFileSystemTest {
         assertEquals(FuseProtocol.FOPEN_DIRECT_IO | FuseProtocol.FOPEN_NOFLUSH, reply.getInt(8));
         reply = call(FuseProtocol.OPEN, lookup("/proc/sys/kernel/panic"), body(8).putInt(0, 1), 0);
         assertEquals(FuseProtocol.FOPEN_DIRECT_IO, reply.getInt(8));
-        call(FuseProtocol.OPEN, lookup("/proc/sys"), body(8), EISDIR);
+        call(FuseProtocol.OPEN, lookup("/proc/sys"), body(8), Errno.EISDIR);
     }
 
     @Test
@@ -277,8 +271,8 @@ class FuseFileSystemTest {
         ByteBuffer in = ByteBuffer.allocate(48).order(ByteOrder.LITTLE_ENDIAN);
         in.putInt(48).putInt(FuseProtocol.FORGET).putLong(7).putLong(3).putInt(0).putInt(0).putInt(0).putInt(0).putLong(1);
         assertFalse(fs.handle(FuseRequest.parse(in, 48), out, ByteBuffer.allocate(64)));
-        call(FuseProtocol.GETXATTR, 3, name("security.capability"), ENOSYS);
-        call(99, 3, null, ENOSYS);
+        call(FuseProtocol.GETXATTR, 3, name("security.capability"), Errno.ENOSYS);
+        call(99, 3, null, Errno.ENOSYS);
         assertEquals(FuseProtocol.KSTATFS_SIZE, call(FuseProtocol.STATFS, 1, null, 0).limit());
     }
 
@@ -341,17 +335,17 @@ class FuseFileSystemTest {
         register("c1", 1, 100000, 100000);
         long panic = lookup("/containers/c1/proc/sys/kernel/panic");
         long root = lookup("/containers/c1");
-        call(FuseProtocol.LOOKUP, FsTree.CONTAINERS_ID, name("c9"), ENOENT);
-        call(FuseProtocol.LOOKUP, root, name(FsTree.CONTAINERS), ENOENT); // only the mount root has it
-        call(FuseProtocol.GETATTR, 2L << FsTree.SLOT_SHIFT | FuseProtocol.ROOT_ID, body(16), ENOENT); // slot 2: no one
-        call(FuseProtocol.GETATTR, 1L << FsTree.SLOT_SHIFT | FsTree.CONTAINERS_ID, body(16), ENOENT);
+        call(FuseProtocol.LOOKUP, FsTree.CONTAINERS_ID, name("c9"), Errno.ENOENT);
+        call(FuseProtocol.LOOKUP, root, name(FsTree.CONTAINERS), Errno.ENOENT); // only the mount root has it
+        call(FuseProtocol.GETATTR, 2L << FsTree.SLOT_SHIFT | FuseProtocol.ROOT_ID, body(16), Errno.ENOENT); // slot 2: no one
+        call(FuseProtocol.GETATTR, 1L << FsTree.SLOT_SHIFT | FsTree.CONTAINERS_ID, body(16), Errno.ENOENT);
         backend.registered.remove("c1");
-        call(FuseProtocol.GETATTR, panic, body(16), ENOENT);
-        call(FuseProtocol.OPEN, panic, body(8).putInt(0, 1), ENOENT);
-        call(FuseProtocol.READDIR, root, body(40).putInt(16, 4096), ENOENT);
+        call(FuseProtocol.GETATTR, panic, body(16), Errno.ENOENT);
+        call(FuseProtocol.OPEN, panic, body(8).putInt(0, 1), Errno.ENOENT);
+        call(FuseProtocol.READDIR, root, body(40).putInt(16, 4096), Errno.ENOENT);
         register("c1", 2, 100000, 100000); // registered again, with another init: another slot
         assertNotEquals(panic, lookup("/containers/c1/proc/sys/kernel/panic"));
-        call(FuseProtocol.GETATTR, panic, body(16), ENOENT);
+        call(FuseProtocol.GETATTR, panic, body(16), Errno.ENOENT);
         assertTrue(backend.openedFor.isEmpty());
     }
 
@@ -379,21 +373,21 @@ class FuseFileSystemTest {
         long uuid = lookup("/containers/c1/sys/devices/virtual/dmi/id/product_uuid");
         long hostMeminfo = lookup("/proc/meminfo");
         caller = new Caller(5000, 65534, 65534); // nobody on the host
-        call(FuseProtocol.LOOKUP, FuseProtocol.ROOT_ID, name(FsTree.CONTAINERS), EACCES);
-        call(FuseProtocol.LOOKUP, FsTree.CONTAINERS_ID, name("c1"), EACCES);
-        call(FuseProtocol.READDIR, FsTree.CONTAINERS_ID, body(40).putInt(16, 4096), EACCES);
-        call(FuseProtocol.OPENDIR, FuseProtocol.ROOT_ID, body(8), EACCES);
-        call(FuseProtocol.GETATTR, meminfo, body(16), EACCES);
-        call(FuseProtocol.OPEN, meminfo, body(8), EACCES);
-        call(FuseProtocol.OPEN, hostMeminfo, body(8), EACCES);
-        call(FuseProtocol.OPEN, uuid, body(8), EACCES);
+        call(FuseProtocol.LOOKUP, FuseProtocol.ROOT_ID, name(FsTree.CONTAINERS), Errno.EACCES);
+        call(FuseProtocol.LOOKUP, FsTree.CONTAINERS_ID, name("c1"), Errno.EACCES);
+        call(FuseProtocol.READDIR, FsTree.CONTAINERS_ID, body(40).putInt(16, 4096), Errno.EACCES);
+        call(FuseProtocol.OPENDIR, FuseProtocol.ROOT_ID, body(8), Errno.EACCES);
+        call(FuseProtocol.GETATTR, meminfo, body(16), Errno.EACCES);
+        call(FuseProtocol.OPEN, meminfo, body(8), Errno.EACCES);
+        call(FuseProtocol.OPEN, hostMeminfo, body(8), Errno.EACCES);
+        call(FuseProtocol.OPEN, uuid, body(8), Errno.EACCES);
         call(FuseProtocol.GETATTR, FuseProtocol.ROOT_ID, body(16), 0); // stat of the mount point: its 0700 is no secret
         caller = new Caller(5001, 200000, 200000); // another container's root
-        call(FuseProtocol.OPEN, meminfo, body(8), EACCES);
-        call(FuseProtocol.LOOKUP, FsTree.CONTAINERS_ID, name("c1"), EACCES);
+        call(FuseProtocol.OPEN, meminfo, body(8), Errno.EACCES);
+        call(FuseProtocol.LOOKUP, FsTree.CONTAINERS_ID, name("c1"), Errno.EACCES);
         caller = new Caller(5002, 101000, 101000); // a user of c1 other than its root
         open(meminfo, 0);
-        call(FuseProtocol.OPEN, uuid, body(8), EACCES);
+        call(FuseProtocol.OPEN, uuid, body(8), Errno.EACCES);
         call(FuseProtocol.LOOKUP, lookupAsRoot("/containers/c1/proc"), name("meminfo"), 0);
         caller = new Caller(5003, 100000, 100000); // c1's root
         open(uuid, 0);
@@ -403,7 +397,7 @@ class FuseFileSystemTest {
         assertEquals(4, backend.openedFor.size(), "refused opens never reach the backend");
         long previousDaemonsHandle = 7;
         caller = new Caller(5000, 65534, 65534);
-        call(FuseProtocol.READ, meminfo, body(40).putLong(0, previousDaemonsHandle).putInt(16, 4096), EACCES);
+        call(FuseProtocol.READ, meminfo, body(40).putLong(0, previousDaemonsHandle).putInt(16, 4096), Errno.EACCES);
     }
 
     private long lookupAsRoot(String path) {
@@ -426,13 +420,13 @@ class FuseFileSystemTest {
         long first = open(c1, 0);
         open(c1, 0);
         open(c1, 0);
-        call(FuseProtocol.OPEN, c1, body(8), ENFILE);
+        call(FuseProtocol.OPEN, c1, body(8), Errno.ENFILE);
         caller = new Caller(5000, 0, 0);
         open(lookup("/containers/c2/proc/uptime"), 0); // another view's files count apart
         call(FuseProtocol.RELEASE, c1, body(24).putLong(0, first), 0);
         call(FuseProtocol.RELEASE, c1, body(24).putLong(0, first), 0); // released twice: counted once
         open(c1, 0);
-        call(FuseProtocol.OPEN, c1, body(8), ENFILE);
+        call(FuseProtocol.OPEN, c1, body(8), Errno.ENFILE);
         assertEquals(4, fs.openFiles());
     }
 
@@ -470,7 +464,7 @@ class FuseFileSystemTest {
                 .putShort((short) 0).putShort((short) 0).put(args.array());
         assertFalse(FuseSession.answer(fs, FuseRequest.parse(in, in.capacity()), out, notification));
         ByteBuffer reply = out.duplicate().order(ByteOrder.LITTLE_ENDIAN);
-        assertEquals(-EIO, reply.getInt(4));
+        assertEquals(-Errno.EIO, reply.getInt(4));
         assertEquals(77, reply.getLong(8), "answered, so the caller does not wait forever");
         assertEquals("rendered 1\n", read(fh, 0, 4096), "and the next request is served");
     }

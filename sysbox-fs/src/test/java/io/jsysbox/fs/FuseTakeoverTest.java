@@ -1,5 +1,6 @@
 package io.jsysbox.fs;
 
+import io.jsysbox.linux.Errno;
 import io.jsysbox.linux.Linux;
 import io.jsysbox.linux.LinuxException;
 import io.jsysbox.procfs.VirtualFileRegistry;
@@ -83,7 +84,7 @@ class FuseTakeoverTest {
         do {
             device.awaitRequest();
             n = device.read(buffers);
-        } while (n == -Libc.EAGAIN);
+        } while (n == -Errno.EAGAIN);
         assertTrue(n > 0, "read /dev/fuse: errno " + -n);
         return FuseRequest.parse(buffers.requestView, (int) n);
     }
