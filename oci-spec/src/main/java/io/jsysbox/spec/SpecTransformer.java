@@ -48,11 +48,12 @@ public final class SpecTransformer {
      */
     static final String MOUNT_INTERCEPTION_OFF = "JSYSBOX_MOUNT_INTERCEPTION=off";
     private static final List<String> LOCKED_MOUNT_FLAGS = List.of("ro", "nosuid", "nodev", "noexec");
-    /** The environment variable that keeps the engine's capabilities (see {@link #grantCapabilities}). */
     /** The jsysbox-runc verb of the createRuntime hook {@code run} adds (see {@link #withStartedHook}). */
     public static final String STARTED_HOOK_VERB = "started-hook";
+    /** The environment variable that keeps the engine's capabilities (see {@link #grantCapabilities}). */
     static final String HONOR_CAPABILITIES = "JSYSBOX_HONOR_CAPS";
-    static final List<String> SPECIAL_MOUNT_DESTINATIONS = List.of("/var/lib/docker", "/var/lib/containerd",
+    /** Where inner engines keep their images and state: the manager backs each with a host dir of the container's. */
+    public static final List<String> SPECIAL_MOUNT_DESTINATIONS = List.of("/var/lib/docker", "/var/lib/containerd",
             "/var/lib/containers", "/var/lib/kubelet", "/var/lib/rancher/k3s", "/var/lib/buildkit");
 
     /** Namespaces a container must not share with the host, with the Docker flag that shares each. */

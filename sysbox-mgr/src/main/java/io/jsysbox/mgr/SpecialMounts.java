@@ -5,6 +5,7 @@ import io.jsysbox.linux.Errno;
 import io.jsysbox.linux.Fd;
 import io.jsysbox.linux.Linux;
 import io.jsysbox.linux.LinuxException;
+import io.jsysbox.spec.SpecTransformer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -25,8 +26,7 @@ import java.util.Set;
  */
 public final class SpecialMounts {
     private static final Logger LOG = LoggerFactory.getLogger(SpecialMounts.class);
-    public static final Set<String> ALLOWED = Set.of("/var/lib/docker", "/var/lib/containerd", "/var/lib/containers",
-            "/var/lib/kubelet", "/var/lib/rancher/k3s", "/var/lib/buildkit");
+    public static final Set<String> ALLOWED = Set.copyOf(SpecTransformer.SPECIAL_MOUNT_DESTINATIONS);
     private static final int SPECIAL_DIR_MODE = 0700;
 
     private final Path stateDir;
