@@ -32,16 +32,24 @@ public final class AppArmorProfile {
         return mode(readOrEmpty(LOADED_PROFILES));
     }
 
-    /** Whether the text of {@link #ENABLED_PARAMETER} says AppArmor is on ("" when the file is missing: no AppArmor). */
+    /**
+     * Whether the text of {@link #ENABLED_PARAMETER} says AppArmor is on ("" when the file is missing: no AppArmor).
+     */
     public static boolean enabled(String enabledParameter) {
         return enabledParameter.startsWith("Y");
     }
 
-    /** The mode the kernel lists jsysbox's profile in ("enforce", "complain"...), given {@link #LOADED_PROFILES}'s text; empty if not loaded. */
+    /**
+     * The mode the kernel lists jsysbox's profile in ("enforce", "complain"...), given {@link #LOADED_PROFILES}'s text;
+     * empty if not loaded.
+     */
     public static Optional<String> mode(String loadedProfiles) {
         String prefix = NAME + " (";
-        return loadedProfiles.lines().filter(line -> line.startsWith(prefix) && line.endsWith(")"))
-                .map(line -> line.substring(prefix.length(), line.length() - 1)).findFirst();
+        return loadedProfiles
+                .lines()
+                .filter(line -> line.startsWith(prefix) && line.endsWith(")"))
+                .map(line -> line.substring(prefix.length(), line.length() - 1))
+                .findFirst();
     }
 
     /** A kernel file that is missing or unreadable reads as "". */

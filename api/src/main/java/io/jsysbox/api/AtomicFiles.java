@@ -35,11 +35,13 @@ public final class AtomicFiles {
     public static void replace(Path file, byte[] content, Set<PosixFilePermission> mode, Durability durability)
             throws IOException {
         // Unique to this thread: two writers of one file each rename a whole version of their own.
-        Path temp = file.resolveSibling("." + file.getFileName() + ".new-" + ProcessHandle.current().pid() + "-"
-                + Thread.currentThread().threadId());
+        Path temp = file.resolveSibling("." + file.getFileName() + ".new-"
+                + ProcessHandle.current().pid() + "-" + Thread.currentThread().threadId());
         try {
             Files.deleteIfExists(temp); // a leftover of a writer that died with our pid and thread id
-            try (FileChannel out = FileChannel.open(temp, Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE),
+            try (FileChannel out = FileChannel.open(
+                    temp,
+                    Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE),
                     PosixFilePermissions.asFileAttribute(mode))) {
                 ByteBuffer bytes = ByteBuffer.wrap(content);
                 while (bytes.hasRemaining()) {

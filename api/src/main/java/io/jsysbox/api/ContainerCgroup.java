@@ -6,7 +6,8 @@ package io.jsysbox.api;
  */
 public final class ContainerCgroup {
     /**
-     * The child cgroup the container's processes live in, below the container's own cgroup (where runc puts its limits).
+     * The child cgroup the container's processes live in, below the container's own cgroup (where runc puts its
+     * limits).
      * cgroup v2 lets a cgroup with processes have children only with thread-mode controllers enabled, and such a
      * cgroup's new children come up "domain invalid": an inner runc then turns them threaded, and every reader of
      * their cgroup.procs (runc ps, containerd at its restart) fails. With no process at the top, an inner engine's
@@ -15,6 +16,5 @@ public final class ContainerCgroup {
      */
     public static final String INIT_LEAF = "init.scope";
 
-    private ContainerCgroup() {
-    }
+    private ContainerCgroup() {}
 }

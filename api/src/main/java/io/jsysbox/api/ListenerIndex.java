@@ -40,7 +40,8 @@ public final class ListenerIndex {
 
     public static String format(Map<Integer, String> index) {
         StringBuilder text = new StringBuilder();
-        new TreeMap<>(index).forEach((fd, id) -> text.append(fd).append(' ').append(id).append('\n'));
+        new TreeMap<>(index)
+                .forEach((fd, id) -> text.append(fd).append(' ').append(id).append('\n'));
         return text.toString();
     }
 
@@ -55,7 +56,10 @@ public final class ListenerIndex {
 
     /** Replaces {@code file} with {@code index} at once (a reader never sees half of it), host root's alone. */
     public static void write(Path file, Map<Integer, String> index) throws IOException {
-        AtomicFiles.replace(file, format(index).getBytes(StandardCharsets.UTF_8),
-                RuntimeDirs.permissions(RuntimeDirs.HOST_ROOT_ONLY_FILE), AtomicFiles.Durability.UNTIL_REBOOT);
+        AtomicFiles.replace(
+                file,
+                format(index).getBytes(StandardCharsets.UTF_8),
+                RuntimeDirs.permissions(RuntimeDirs.HOST_ROOT_ONLY_FILE),
+                AtomicFiles.Durability.UNTIL_REBOOT);
     }
 }

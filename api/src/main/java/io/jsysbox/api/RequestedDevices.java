@@ -1,7 +1,6 @@
 package io.jsysbox.api;
 
 import io.jsysbox.api.v1.RequestedDevice;
-
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.util.HashMap;
@@ -16,9 +15,11 @@ import java.util.Map;
 public final class RequestedDevices {
     /** The largest major and minor numbers a Linux dev_t holds (12 and 20 bits). */
     static final long MAX_MAJOR = 0xfff;
+
     static final long MAX_MINOR = 0xfffff;
     /** The largest uid or gid: a uint32, but (uid_t) -1, which means "no id" to the kernel. */
     static final long MAX_ID = 0xfffffffeL;
+
     private static final Path DEV = Path.of("/dev");
 
     private RequestedDevices() {}
@@ -67,7 +68,9 @@ public final class RequestedDevices {
     static boolean isNormalPathUnderDev(String path) {
         try {
             Path parsed = Path.of(path);
-            return parsed.isAbsolute() && parsed.normalize().toString().equals(path) && parsed.startsWith(DEV)
+            return parsed.isAbsolute()
+                    && parsed.normalize().toString().equals(path)
+                    && parsed.startsWith(DEV)
                     && !parsed.equals(DEV);
         } catch (InvalidPathException e) {
             return false;

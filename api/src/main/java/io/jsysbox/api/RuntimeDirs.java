@@ -53,7 +53,10 @@ public final class RuntimeDirs {
         return PosixFilePermissions.asFileAttribute(permissions(mode));
     }
 
-    /** Makes (or re-owns) {@code dir} root:root with {@code mode}: {@link #HOST_ROOT_ONLY} or {@link #PASSED_BY_CONTAINERS}. */
+    /**
+     * Makes (or re-owns) {@code dir} root:root with {@code mode}: {@link #HOST_ROOT_ONLY} or {@link
+     * #PASSED_BY_CONTAINERS}.
+     */
     public static Path ensure(Path dir, int mode) throws IOException {
         return ensure(dir, mode, HOST_ROOT);
     }
@@ -68,7 +71,8 @@ public final class RuntimeDirs {
         try {
             Files.createDirectory(dir, attribute(HOST_ROOT_ONLY));
         } catch (FileAlreadyExistsException e) {
-            if (!Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) throw new IOException(dir + " exists and is not a directory");
+            if (!Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS))
+                throw new IOException(dir + " exists and is not a directory");
         }
         // Owner first, then mode: between the two, the dir is never more open than before or after.
         Files.setAttribute(dir, "unix:uid", HOST_ROOT, LinkOption.NOFOLLOW_LINKS);
@@ -96,12 +100,16 @@ public final class RuntimeDirs {
 
     /** Makes an existing file {@link #HOST_ROOT_ONLY_FILE} (a state file an older install wrote 0644). */
     public static void restrictFile(Path file) throws IOException {
-        if (Files.isRegularFile(file, LinkOption.NOFOLLOW_LINKS)) Files.setPosixFilePermissions(file, permissions(HOST_ROOT_ONLY_FILE));
+        if (Files.isRegularFile(file, LinkOption.NOFOLLOW_LINKS))
+            Files.setPosixFilePermissions(file, permissions(HOST_ROOT_ONLY_FILE));
     }
 
     /** Replaces {@code file} with {@code text} as a {@link #HOST_ROOT_ONLY_FILE} file (a pid file, in /run). */
     public static void writePrivately(Path file, String text) throws IOException {
-        AtomicFiles.replace(file, text.getBytes(StandardCharsets.UTF_8), permissions(HOST_ROOT_ONLY_FILE),
+        AtomicFiles.replace(
+                file,
+                text.getBytes(StandardCharsets.UTF_8),
+                permissions(HOST_ROOT_ONLY_FILE),
                 AtomicFiles.Durability.UNTIL_REBOOT);
     }
 }

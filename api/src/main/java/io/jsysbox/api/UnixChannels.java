@@ -1,8 +1,8 @@
 package io.jsysbox.api;
 
+import io.grpc.BindableService;
 import io.grpc.ManagedChannel;
 import io.grpc.Server;
-import io.grpc.BindableService;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.netty.shaded.io.netty.channel.ChannelOption;
@@ -11,7 +11,6 @@ import io.grpc.netty.shaded.io.netty.channel.epoll.EpollDomainSocketChannel;
 import io.grpc.netty.shaded.io.netty.channel.epoll.EpollEventLoopGroup;
 import io.grpc.netty.shaded.io.netty.channel.epoll.EpollServerDomainSocketChannel;
 import io.grpc.netty.shaded.io.netty.channel.unix.DomainSocketAddress;
-
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
@@ -79,7 +78,8 @@ public final class UnixChannels {
 
     /** Starts a server on {@code socket}, replacing a stale socket file left by a previous run. */
     public static Server serve(Path socket, List<BindableService> services, Handlers handlers) throws IOException {
-        // The socket dir is the runtime dir (/run/jsysbox): the manager sets its mode, this only avoids a looser one first.
+        // The socket dir is the runtime dir (/run/jsysbox): the manager sets its mode, this only avoids a looser one
+        // first.
         RuntimeDirs.createIfMissing(socket.getParent(), RuntimeDirs.PASSED_BY_CONTAINERS);
         java.nio.file.Files.deleteIfExists(socket);
         EventLoopGroup boss = new EpollEventLoopGroup(1);
@@ -92,7 +92,8 @@ public final class UnixChannels {
         services.forEach(builder::addService);
         Server server = builder.build().start();
         // Only root may talk to the manager: it hands out uid ranges and mounts.
-        java.nio.file.Files.setPosixFilePermissions(socket, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+        java.nio.file.Files.setPosixFilePermissions(
+                socket, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
         return server;
     }
 }

@@ -1,12 +1,11 @@
 package io.jsysbox.api;
 
-import org.junit.jupiter.api.Test;
-
-import java.util.Optional;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
 
 class AppArmorProfileTest {
     @Test
@@ -25,7 +24,8 @@ class AppArmorProfileTest {
                 jsysbox-container (complain)
                 """;
         assertEquals(Optional.of("complain"), AppArmorProfile.mode(profiles));
-        assertEquals(Optional.empty(), AppArmorProfile.mode("docker-default (enforce)\njsysbox-containers (enforce)\n"));
+        assertEquals(
+                Optional.empty(), AppArmorProfile.mode("docker-default (enforce)\njsysbox-containers (enforce)\n"));
         assertEquals(Optional.empty(), AppArmorProfile.mode(""));
     }
 }

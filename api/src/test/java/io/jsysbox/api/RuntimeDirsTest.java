@@ -1,16 +1,15 @@
 package io.jsysbox.api;
 
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class RuntimeDirsTest {
     @TempDir
@@ -19,9 +18,11 @@ class RuntimeDirsTest {
     @Test
     void modesAreTheirPermissionBits() {
         assertEquals("rwx------", PosixFilePermissions.toString(RuntimeDirs.permissions(RuntimeDirs.HOST_ROOT_ONLY)));
-        assertEquals("rwx--x--x", PosixFilePermissions.toString(RuntimeDirs.permissions(RuntimeDirs.PASSED_BY_CONTAINERS)));
+        assertEquals(
+                "rwx--x--x", PosixFilePermissions.toString(RuntimeDirs.permissions(RuntimeDirs.PASSED_BY_CONTAINERS)));
         assertEquals("rwx--x---", PosixFilePermissions.toString(RuntimeDirs.permissions(RuntimeDirs.ONE_CONTAINERS)));
-        assertEquals("rw-------", PosixFilePermissions.toString(RuntimeDirs.permissions(RuntimeDirs.HOST_ROOT_ONLY_FILE)));
+        assertEquals(
+                "rw-------", PosixFilePermissions.toString(RuntimeDirs.permissions(RuntimeDirs.HOST_ROOT_ONLY_FILE)));
     }
 
     @Test
@@ -37,7 +38,8 @@ class RuntimeDirsTest {
         assertEquals("rwx--x--x", mode(old), "an older install's 0755 dir is re-moded");
         assertEquals(0, Files.getAttribute(old, "unix:gid"));
         Files.createSymbolicLink(temp.resolve("link"), old);
-        assertThrows(java.io.IOException.class, () -> RuntimeDirs.ensure(temp.resolve("link"), RuntimeDirs.HOST_ROOT_ONLY));
+        assertThrows(
+                java.io.IOException.class, () -> RuntimeDirs.ensure(temp.resolve("link"), RuntimeDirs.HOST_ROOT_ONLY));
     }
 
     @Test
@@ -57,7 +59,8 @@ class RuntimeDirsTest {
         Files.setPosixFilePermissions(shared, PosixFilePermissions.fromString("rwxrwxrwx"));
         RuntimeDirs.createIfMissing(shared, RuntimeDirs.HOST_ROOT_ONLY);
         assertEquals("rwxrwxrwx", mode(shared), "a dir that exists is not the daemon's to re-mode");
-        assertEquals("rwx--x--x", mode(RuntimeDirs.createIfMissing(temp.resolve("run"), RuntimeDirs.PASSED_BY_CONTAINERS)));
+        assertEquals(
+                "rwx--x--x", mode(RuntimeDirs.createIfMissing(temp.resolve("run"), RuntimeDirs.PASSED_BY_CONTAINERS)));
     }
 
     private static String mode(Path path) throws Exception {

@@ -12,9 +12,13 @@ import java.util.concurrent.TimeUnit;
 /** Runs host tools (docker, systemctl, kill) and collects their output. */
 final class Commands {
     record Result(int exit, String out, String err) {
-        boolean ok() { return exit == 0; }
+        boolean ok() {
+            return exit == 0;
+        }
         /** The first non-blank of stderr/stdout, for one-line error messages. */
-        String reason() { return (err.isBlank() ? out : err).strip(); }
+        String reason() {
+            return (err.isBlank() ? out : err).strip();
+        }
     }
 
     private Commands() {}
@@ -23,7 +27,9 @@ final class Commands {
     static Result run(Duration timeout, List<String> command) {
         Process process;
         try {
-            process = new ProcessBuilder(command).redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start();
+            process = new ProcessBuilder(command)
+                    .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
+                    .start();
         } catch (IOException e) {
             return new Result(127, "", command.getFirst() + ": not found");
         }
@@ -32,7 +38,8 @@ final class Commands {
         try {
             if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
                 process.destroyForcibly();
-                return new Result(124, "", String.join(" ", command) + ": no answer within " + timeout.toSeconds() + "s");
+                return new Result(
+                        124, "", String.join(" ", command) + ": no answer within " + timeout.toSeconds() + "s");
             }
             return new Result(process.exitValue(), out.join(), err.join());
         } catch (InterruptedException e) {

@@ -31,40 +31,68 @@ enum Daemon {
         return startOrder().reversed();
     }
 
-    String binary() { return "jsysbox-" + id; }
+    String binary() {
+        return "jsysbox-" + id;
+    }
 
     /** The main class, which the daemon's command line names (pid files outlive their process; pids get reused). */
-    String mainClass() { return mainClass; }
+    String mainClass() {
+        return mainClass;
+    }
 
-    Path launcher() { return HostLayout.BIN.resolve(binary()); }
+    Path launcher() {
+        return HostLayout.BIN.resolve(binary());
+    }
 
     /** Where install.sh copies the jars; its modification time is when this daemon was last updated. */
-    Path installDir() { return HostLayout.LIB.resolve(id); }
+    Path installDir() {
+        return HostLayout.LIB.resolve(id);
+    }
 
-    Path socket() { return HostLayout.RUN_DIR.resolve(id + ".sock"); }
+    Path socket() {
+        return HostLayout.RUN_DIR.resolve(id + ".sock");
+    }
 
     /** Written by the daemon once it serves (and by the plain supervisor when it spawns it). */
-    Path pidFile() { return HostLayout.RUN_DIR.resolve(id + ".pid"); }
+    Path pidFile() {
+        return HostLayout.RUN_DIR.resolve(id + ".pid");
+    }
 
-    Path supervisorPidFile() { return HostLayout.RUN_DIR.resolve(id + "-supervisor.pid"); }
+    Path supervisorPidFile() {
+        return HostLayout.RUN_DIR.resolve(id + "-supervisor.pid");
+    }
 
-    Path log() { return HostLayout.LOG_DIR.resolve(id + ".log"); }
+    Path log() {
+        return HostLayout.LOG_DIR.resolve(id + ".log");
+    }
 
     /** The systemd unit's name, also the name of its template among the installer's resources. */
-    String unit() { return binary() + ".service"; }
+    String unit() {
+        return binary() + ".service";
+    }
 
-    Path unitFile() { return HostLayout.SYSTEMD_DIR.resolve(unit()); }
+    Path unitFile() {
+        return HostLayout.SYSTEMD_DIR.resolve(unit());
+    }
 
     /**
      * Whether the daemon serves a FUSE connection its supervisor keeps open across the daemon's restarts (so running
      * containers keep their files): restarting it must then restart the daemon alone, never its supervisor.
      */
-    boolean holdsFuseConnection() { return holdsFuseConnection; }
+    boolean holdsFuseConnection() {
+        return holdsFuseConnection;
+    }
 
-    /** How the plain supervisor is started for this daemon: everything it needs comes from here, not from the script. */
+    /**
+     * How the plain supervisor is started for this daemon: everything it needs comes from here, not from the script.
+     */
     List<String> supervisorCommand() {
-        List<String> command = new java.util.ArrayList<>(List.of(HostLayout.SUPERVISOR.toString(), supervisorPidFile().toString(),
-                pidFile().toString(), log().toString(), launcher().toString()));
+        List<String> command = new java.util.ArrayList<>(List.of(
+                HostLayout.SUPERVISOR.toString(),
+                supervisorPidFile().toString(),
+                pidFile().toString(),
+                log().toString(),
+                launcher().toString()));
         if (holdsFuseConnection) command.add("--hold-dev-fuse");
         return List.copyOf(command);
     }

@@ -9,7 +9,6 @@ import io.jsysbox.api.v1.FsStatusResponse;
 import io.jsysbox.api.v1.ManagerGrpc;
 import io.jsysbox.api.v1.StatusRequest;
 import io.jsysbox.api.v1.StatusResponse;
-
 import java.nio.file.Files;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
@@ -20,7 +19,8 @@ import java.util.function.Supplier;
 final class DaemonClient {
     /**
      * How long a daemon that listens may take to answer one call. The deadline runs while this JVM's first call loads
-     * gRPC and protobuf classes, well under a second here but over 5 s on an emulated host (doctor failed there at 5 s).
+     * gRPC and protobuf classes, well under a second here but over 5 s on an emulated host (doctor failed there at 5
+     * s).
      * A daemon that does not listen fails a call at once, whatever the deadline.
      */
     private static final Duration CALL_DEADLINE = Duration.ofSeconds(30);
@@ -29,16 +29,20 @@ final class DaemonClient {
 
     /** jsysbox-mgr's status; throws InstallException with the reason when it does not answer. */
     static StatusResponse managerStatus() {
-        return call(Daemon.MGR, channel -> ManagerGrpc.newBlockingStub(channel)
-                .withDeadlineAfter(CALL_DEADLINE.toMillis(), TimeUnit.MILLISECONDS)
-                .status(StatusRequest.getDefaultInstance()));
+        return call(
+                Daemon.MGR,
+                channel -> ManagerGrpc.newBlockingStub(channel)
+                        .withDeadlineAfter(CALL_DEADLINE.toMillis(), TimeUnit.MILLISECONDS)
+                        .status(StatusRequest.getDefaultInstance()));
     }
 
     /** jsysbox-fs's status; throws InstallException with the reason when it does not answer. */
     static FsStatusResponse fsStatus() {
-        return call(Daemon.FS, channel -> FilesystemGrpc.newBlockingStub(channel)
-                .withDeadlineAfter(CALL_DEADLINE.toMillis(), TimeUnit.MILLISECONDS)
-                .status(FsStatusRequest.getDefaultInstance()));
+        return call(
+                Daemon.FS,
+                channel -> FilesystemGrpc.newBlockingStub(channel)
+                        .withDeadlineAfter(CALL_DEADLINE.toMillis(), TimeUnit.MILLISECONDS)
+                        .status(FsStatusRequest.getDefaultInstance()));
     }
 
     /** Polls {@code status} until {@code daemon} answers, for a freshly started daemon. */
@@ -65,8 +69,11 @@ final class DaemonClient {
         try {
             return rpc.apply(channel);
         } catch (StatusRuntimeException e) {
-            throw new InstallException(daemon.binary() + " at " + daemon.socket() + " does not answer: " + e.getStatus().getCode()
-                    + (e.getStatus().getDescription() == null ? "" : " " + e.getStatus().getDescription()));
+            throw new InstallException(daemon.binary() + " at " + daemon.socket() + " does not answer: "
+                    + e.getStatus().getCode()
+                    + (e.getStatus().getDescription() == null
+                            ? ""
+                            : " " + e.getStatus().getDescription()));
         } finally {
             channel.shutdownNow();
         }

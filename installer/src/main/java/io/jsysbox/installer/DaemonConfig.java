@@ -5,7 +5,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-
 import java.util.Optional;
 
 /** Edits Docker's daemon.json: adds or removes one entry of {@code runtimes}, keeping every other key. Pure. */
@@ -81,7 +80,8 @@ public final class DaemonConfig {
             }
             throw new IllegalArgumentException("daemon.json is not a JSON object: fix or remove it");
         } catch (JsonProcessingException e) {
-            throw new IllegalArgumentException("daemon.json is not valid JSON (" + e.getOriginalMessage() + "): fix or remove it");
+            throw new IllegalArgumentException(
+                    "daemon.json is not valid JSON (" + e.getOriginalMessage() + "): fix or remove it");
         }
     }
 

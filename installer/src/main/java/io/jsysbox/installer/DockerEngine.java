@@ -1,8 +1,6 @@
 package io.jsysbox.installer;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -17,7 +15,9 @@ import java.util.stream.Stream;
 /** The host's Docker engine, through the docker CLI and signals to dockerd. */
 final class DockerEngine {
     private static final Path PID_FILE = Path.of("/run/docker.pid");
-    /** For one docker CLI call; an engine that is down fails it at once, so only a slow (emulated) host waits this long. */
+    /**
+     * For one docker CLI call; an engine that is down fails it at once, so only a slow (emulated) host waits this long.
+     */
     private static final Duration CLI_TIMEOUT = Duration.ofSeconds(60);
     /** For dockerd to show a reloaded daemon.json: well under a second here, far longer on a slow host. */
     private static final Duration RELOAD_TIMEOUT = Duration.ofMinutes(2);
@@ -25,19 +25,22 @@ final class DockerEngine {
     private DockerEngine() {}
 
     /**
-     * Why a docker CLI call failed, and what to do: a missing CLI is its own package on Debian 13 and later (docker-cli,
+     * Why a docker CLI call failed, and what to do: a missing CLI is its own package on Debian 13 and later
+     * (docker-cli,
      * split out of docker.io), which a host with only the engine installed lacks.
      */
     private static InstallException failed(String call, Commands.Result result) {
         if (result.exit() == 127) {
-            return new InstallException(call + " failed: the docker CLI is not installed (Debian 13 and later: apt-get install "
-                    + "docker-cli; Debian 12: docker.io)");
+            return new InstallException(
+                    call + " failed: the docker CLI is not installed (Debian 13 and later: apt-get install "
+                            + "docker-cli; Debian 12: docker.io)");
         }
         return new InstallException(call + " failed (" + result.reason() + "): start dockerd and retry");
     }
 
     static boolean answers() {
-        return Commands.run(CLI_TIMEOUT, List.of("docker", "info", "--format", "{{.ServerVersion}}")).ok();
+        return Commands.run(CLI_TIMEOUT, List.of("docker", "info", "--format", "{{.ServerVersion}}"))
+                .ok();
     }
 
     /** Names of the runtimes the engine knows, as {@code docker info} reports them. */
@@ -51,7 +54,8 @@ final class DockerEngine {
             new ObjectMapper().readTree(info.out()).fieldNames().forEachRemaining(names::add);
             return names;
         } catch (IOException e) {
-            throw new InstallException("cannot read the runtimes from docker info: " + info.out().strip());
+            throw new InstallException(
+                    "cannot read the runtimes from docker info: " + info.out().strip());
         }
     }
 
@@ -71,12 +75,15 @@ final class DockerEngine {
 
     /** Makes dockerd re-read daemon.json (SIGHUP; "runtimes" is reloadable) and waits until it shows the change. */
     static void reloadUntil(boolean registered) {
-        reload((registered ? "pick up" : "drop") + " the jsysbox runtime", () -> runtimes().contains(HostLayout.RUNTIME_NAME) == registered);
+        reload(
+                (registered ? "pick up" : "drop") + " the jsysbox runtime",
+                () -> runtimes().contains(HostLayout.RUNTIME_NAME) == registered);
     }
 
     private static void reload(String what, java.util.function.BooleanSupplier done) {
-        long pid = dockerdPid().orElseThrow(() -> new InstallException(
-                "no dockerd process found to reload: start dockerd, then run jsysbox install again"));
+        long pid = dockerdPid()
+                .orElseThrow(() -> new InstallException(
+                        "no dockerd process found to reload: start dockerd, then run jsysbox install again"));
         Commands.Result hup = Commands.run("kill", "-HUP", Long.toString(pid));
         if (!hup.ok()) {
             throw new InstallException("cannot signal dockerd (pid " + pid + "): " + hup.reason());
@@ -84,8 +91,8 @@ final class DockerEngine {
         long deadline = System.nanoTime() + RELOAD_TIMEOUT.toNanos();
         while (!done.getAsBoolean()) {
             if (System.nanoTime() > deadline) {
-                throw new InstallException("dockerd (pid " + pid + ") did not " + what
-                        + " after SIGHUP: check " + HostLayout.DAEMON_JSON + " and restart dockerd");
+                throw new InstallException("dockerd (pid " + pid + ") did not " + what + " after SIGHUP: check "
+                        + HostLayout.DAEMON_JSON + " and restart dockerd");
             }
             sleep(Duration.ofMillis(250));
         }
@@ -101,10 +108,12 @@ final class DockerEngine {
         if (idList.isEmpty()) {
             return List.of();
         }
-        List<String> command = new ArrayList<>(List.of("docker", "inspect", "--format", "{{.Name}} {{.HostConfig.Runtime}}"));
+        List<String> command =
+                new ArrayList<>(List.of("docker", "inspect", "--format", "{{.Name}} {{.HostConfig.Runtime}}"));
         command.addAll(idList);
         Commands.Result inspect = Commands.run(Duration.ofSeconds(30), command);
-        return inspect.out().lines()
+        return inspect.out()
+                .lines()
                 .map(l -> l.split(" "))
                 .filter(f -> f.length == 2 && f[1].equals(HostLayout.RUNTIME_NAME))
                 .map(f -> f[0].replaceFirst("^/", ""))
@@ -120,7 +129,10 @@ final class DockerEngine {
         }
     }
 
-    /** dockerd's pid from its pid file, else the first process named dockerd in our pid namespace (not one inside a container). */
+    /**
+     * dockerd's pid from its pid file, else the first process named dockerd in our pid namespace (not one inside a
+     * container).
+     */
     private static Optional<Long> dockerdPid() {
         try {
             if (Files.exists(PID_FILE)) {
@@ -144,7 +156,8 @@ final class DockerEngine {
 
     private static boolean sharesPidNamespace(Path proc) {
         try {
-            return Files.readSymbolicLink(proc.resolve("ns/pid")).equals(Files.readSymbolicLink(Path.of("/proc/self/ns/pid")));
+            return Files.readSymbolicLink(proc.resolve("ns/pid"))
+                    .equals(Files.readSymbolicLink(Path.of("/proc/self/ns/pid")));
         } catch (IOException gone) {
             return false;
         }

@@ -3,7 +3,6 @@ package io.jsysbox.installer;
 import io.jsysbox.api.AppArmorProfile;
 import io.jsysbox.api.v1.FsStatusResponse;
 import io.jsysbox.api.v1.StatusResponse;
-
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -18,8 +17,24 @@ final class Doctor {
     private Doctor() {}
 
     static List<Finding> examine() {
-        return List.of(root(), kernel(), userNamespaces(), idMappedMounts(), fuse(), runc(), docker(), subIds(), cgroups(),
-                appArmor(), selinux(), filesystem(), FsMount.examine(), manager(), launcher(), kubernetes(), aotCaches());
+        return List.of(
+                root(),
+                kernel(),
+                userNamespaces(),
+                idMappedMounts(),
+                fuse(),
+                runc(),
+                docker(),
+                subIds(),
+                cgroups(),
+                appArmor(),
+                selinux(),
+                filesystem(),
+                FsMount.examine(),
+                manager(),
+                launcher(),
+                kubernetes(),
+                aotCaches());
     }
 
     private static Finding root() {
@@ -52,8 +67,14 @@ final class Doctor {
         // A JVM: about a second here, over 30 s on a busy emulated host (where doctor reported it unusable at 30 s).
         Commands.Result check = Commands.run(Duration.ofMinutes(3), List.of(mgr.toString(), "check-idmap"));
         return check.ok()
-                ? Finding.ok("ID-mapped mounts", check.out().strip().equals("ok") ? "" : check.out().strip())
-                : Finding.fix("ID-mapped mounts", "not usable here (" + check.reason() + "): use a kernel >= 5.12 with ID-mapped mount support for the filesystem of /var/lib/docker");
+                ? Finding.ok(
+                        "ID-mapped mounts",
+                        check.out().strip().equals("ok") ? "" : check.out().strip())
+                : Finding.fix(
+                        "ID-mapped mounts",
+                        "not usable here (" + check.reason()
+                                + "): use a kernel >= 5.12 with ID-mapped mount support for the filesystem of "
+                                + "/var/lib/docker");
     }
 
     private static Finding fuse() {
@@ -68,12 +89,14 @@ final class Doctor {
     }
 
     private static Finding launcher() {
-        return Finding.launcher(Files.isExecutable(Path.of("/usr/bin/nc.openbsd")) || Files.isExecutable(Path.of("/bin/nc.openbsd")));
+        return Finding.launcher(
+                Files.isExecutable(Path.of("/usr/bin/nc.openbsd")) || Files.isExecutable(Path.of("/bin/nc.openbsd")));
     }
 
     private static Finding docker() {
         if (!DockerEngine.answers()) {
-            return Finding.fix("docker", "no engine answers 'docker info': start dockerd (systemctl start docker, or dockerd &)");
+            return Finding.fix(
+                    "docker", "no engine answers 'docker info': start dockerd (systemctl start docker, or dockerd &)");
         }
         return DockerEngine.runtimes().contains(HostLayout.RUNTIME_NAME)
                 ? Finding.ok("docker", "engine answers, runtime jsysbox registered")
@@ -84,15 +107,22 @@ final class Doctor {
         var uid = SubIdPlan.find(SubIdPlan.parse(HostFiles.readOrEmpty(HostLayout.SUBUID)));
         var gid = SubIdPlan.find(SubIdPlan.parse(HostFiles.readOrEmpty(HostLayout.SUBGID)));
         if (uid.isEmpty() || gid.isEmpty()) {
-            return Finding.fix("subuid/subgid", "no jsysbox entry in " + (uid.isEmpty() ? HostLayout.SUBUID : HostLayout.SUBGID) + ": run jsysbox install");
+            return Finding.fix(
+                    "subuid/subgid",
+                    "no jsysbox entry in " + (uid.isEmpty() ? HostLayout.SUBUID : HostLayout.SUBGID)
+                            + ": run jsysbox install");
         }
         return uid.equals(gid)
                 ? Finding.ok("subuid/subgid", uid.get().line())
-                : Finding.fix("subuid/subgid", "jsysbox entries differ (" + uid.get().line() + " vs " + gid.get().line() + "): make them equal");
+                : Finding.fix(
+                        "subuid/subgid",
+                        "jsysbox entries differ (" + uid.get().line() + " vs "
+                                + gid.get().line() + "): make them equal");
     }
 
     private static Finding kubernetes() {
-        boolean ip = java.util.stream.Stream.of("/usr/sbin/ip", "/usr/bin/ip", "/sbin/ip", "/bin/ip").anyMatch(path -> Files.isExecutable(Path.of(path)));
+        boolean ip = java.util.stream.Stream.of("/usr/sbin/ip", "/usr/bin/ip", "/sbin/ip", "/bin/ip")
+                .anyMatch(path -> Files.isExecutable(Path.of(path)));
         return Finding.kubernetes(ContainerdConfig.hasRuntime(HostFiles.readOrEmpty(HostLayout.CONTAINERD_CONFIG)), ip);
     }
 
@@ -101,14 +131,20 @@ final class Doctor {
         var trainedOn = new TreeMap<String, Optional<String>>();
         for (String program : List.of("runc", "mgr", "fs", "installer")) {
             Path cpu = HostLayout.LIB.resolve(program).resolve("app.aot.cpu");
-            trainedOn.put(program, Files.exists(HostLayout.LIB.resolve(program).resolve("app.aot"))
-                    ? Optional.of(read(cpu.toString())) : Optional.empty());
+            trainedOn.put(
+                    program,
+                    Files.exists(HostLayout.LIB.resolve(program).resolve("app.aot"))
+                            ? Optional.of(read(cpu.toString()))
+                            : Optional.empty());
         }
         return Finding.aotCaches(trainedOn, read(HostLayout.CPU_MODALIAS.toString()));
     }
 
     private static Finding appArmor() {
-        return Finding.appArmor(AppArmorProfile.enabledHere(), AppArmorSetup.parser().isPresent(), AppArmorSetup.profileFile(),
+        return Finding.appArmor(
+                AppArmorProfile.enabledHere(),
+                AppArmorSetup.parser().isPresent(),
+                AppArmorSetup.profileFile(),
                 AppArmorProfile.loadedModeHere());
     }
 
@@ -124,20 +160,23 @@ final class Doctor {
         if (Files.isDirectory(root.resolve("memory")) || Files.isDirectory(root.resolve("cpu"))) {
             return Finding.ok("cgroups", Files.isDirectory(root.resolve("unified")) ? "v1 (hybrid)" : "v1");
         }
-        return Finding.fix("cgroups", "no cgroup v1 controllers or v2 hierarchy under /sys/fs/cgroup: mount cgroup2 there");
+        return Finding.fix(
+                "cgroups", "no cgroup v1 controllers or v2 hierarchy under /sys/fs/cgroup: mount cgroup2 there");
     }
 
     private static Finding filesystem() {
         return answers(Daemon.FS, () -> {
             FsStatusResponse status = DaemonClient.fsStatus();
-            return "version " + status.getVersion() + ", " + status.getContainersCount() + " containers, mounted at " + status.getMountDir();
+            return "version " + status.getVersion() + ", " + status.getContainersCount() + " containers, mounted at "
+                    + status.getMountDir();
         });
     }
 
     private static Finding manager() {
         return answers(Daemon.MGR, () -> {
             StatusResponse status = DaemonClient.managerStatus();
-            return "version " + status.getVersion() + ", " + status.getContainersCount() + " containers, " + status.getFreeRanges() + " free ranges";
+            return "version " + status.getVersion() + ", " + status.getContainersCount() + " containers, "
+                    + status.getFreeRanges() + " free ranges";
         });
     }
 

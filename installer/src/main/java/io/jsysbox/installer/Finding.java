@@ -1,7 +1,6 @@
 package io.jsysbox.installer;
 
 import io.jsysbox.api.AppArmorProfile;
-
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -10,11 +9,23 @@ import java.util.SortedMap;
 
 /** One line of {@code jsysbox doctor}: a prerequisite and whether the host meets it. Pure. */
 record Finding(String check, Verdict verdict, String text) {
-    enum Verdict { OK, NOTE, FIX }
+    enum Verdict {
+        OK,
+        NOTE,
+        FIX
+    }
 
-    static Finding ok(String check, String detail) { return new Finding(check, Verdict.OK, detail); }
-    static Finding note(String check, String detail) { return new Finding(check, Verdict.NOTE, detail); }
-    static Finding fix(String check, String whatToDo) { return new Finding(check, Verdict.FIX, whatToDo); }
+    static Finding ok(String check, String detail) {
+        return new Finding(check, Verdict.OK, detail);
+    }
+
+    static Finding note(String check, String detail) {
+        return new Finding(check, Verdict.NOTE, detail);
+    }
+
+    static Finding fix(String check, String whatToDo) {
+        return new Finding(check, Verdict.FIX, whatToDo);
+    }
 
     /** {@code check: ok (detail)}, {@code check: note: detail} or {@code check: FIX: what to do}. */
     String line() {
@@ -35,7 +46,11 @@ record Finding(String check, Verdict verdict, String text) {
             return ok("kernel", version + ", ID-mapped mounts and ID-mapped overlay layers");
         }
         if (version.atLeast(5, 12)) {
-            return note("kernel", version + " has ID-mapped mounts but not ID-mapped overlay layers (5.19): container rootfs are chowned, slower");
+            return note(
+                    "kernel",
+                    version
+                            + " has ID-mapped mounts but not ID-mapped overlay layers (5.19): container rootfs are "
+                            + "chowned, slower");
         }
         return fix("kernel", version + " lacks ID-mapped mounts: boot a kernel >= 5.12 (>= 5.19 recommended)");
     }
@@ -59,23 +74,36 @@ record Finding(String check, Verdict verdict, String text) {
      */
     static Finding aotCaches(SortedMap<String, Optional<String>> trainedOn, String thisCpu) {
         String check = "AOT caches";
-        List<String> missing = trainedOn.entrySet().stream().filter(e -> e.getValue().isEmpty()).map(Map.Entry::getKey).toList();
+        List<String> missing = trainedOn.entrySet().stream()
+                .filter(e -> e.getValue().isEmpty())
+                .map(Map.Entry::getKey)
+                .toList();
         List<String> foreign = trainedOn.entrySet().stream()
-                .filter(e -> e.getValue().isPresent() && !e.getValue().get().equals(thisCpu)).map(Map.Entry::getKey).toList();
+                .filter(e -> e.getValue().isPresent() && !e.getValue().get().equals(thisCpu))
+                .map(Map.Entry::getKey)
+                .toList();
         if (foreign.isEmpty() && missing.isEmpty()) {
             return ok(check, "trained on this CPU");
         }
         String retrain = "; run installer/install.sh on this host to train them here";
-        return note(check, (foreign.isEmpty() ? "" : String.join(", ", foreign) + " trained on another CPU, so unused (slower starts)")
-                + (foreign.isEmpty() || missing.isEmpty() ? "" : "; ")
-                + (missing.isEmpty() ? "" : "none for " + String.join(", ", missing)) + retrain);
+        return note(
+                check,
+                (foreign.isEmpty()
+                                ? ""
+                                : String.join(", ", foreign) + " trained on another CPU, so unused (slower starts)")
+                        + (foreign.isEmpty() || missing.isEmpty() ? "" : "; ")
+                        + (missing.isEmpty() ? "" : "none for " + String.join(", ", missing))
+                        + retrain);
     }
 
     /** jsysbox-fs speaks the kernel's FUSE protocol on /dev/fuse itself (no libfuse, no fusermount). */
     static Finding devFuse(boolean present) {
         return present
                 ? ok("/dev/fuse", "")
-                : fix("/dev/fuse", "missing, and jsysbox-fs serves the containers' /proc and /sys files through it: modprobe fuse (kernel option CONFIG_FUSE_FS)");
+                : fix(
+                        "/dev/fuse",
+                        "missing, and jsysbox-fs serves the containers' /proc and /sys files through it: modprobe fuse "
+                                + "(kernel option CONFIG_FUSE_FS)");
     }
 
     /**
@@ -89,12 +117,17 @@ record Finding(String check, Verdict verdict, String text) {
     static Finding launcher(boolean netcatPresent) {
         return netcatPresent
                 ? ok("launcher", "containers are created without a JVM (nc.openbsd)")
-                : note("launcher", "nc.openbsd not found: every create starts the Java CLI (~150 ms more): apt-get install netcat-openbsd");
+                : note(
+                        "launcher",
+                        "nc.openbsd not found: every create starts the Java CLI (~150 ms more): apt-get install "
+                                + "netcat-openbsd");
     }
 
     static Finding kubernetes(boolean handlerRegistered, boolean ipPresent) {
         if (!handlerRegistered) {
-            return note("kubernetes", "containerd has no runtime handler jsysbox: 'jsysbox install --containerd' for RuntimeClass jsysbox");
+            return note(
+                    "kubernetes",
+                    "containerd has no runtime handler jsysbox: 'jsysbox install --containerd' for RuntimeClass jsysbox");
         }
         return ipPresent
                 ? ok("kubernetes", "containerd runtime handler jsysbox in " + HostLayout.CONTAINERD_CONFIG)
@@ -116,56 +149,93 @@ record Finding(String check, Verdict verdict, String text) {
         }
         String top = types.getLast();
         if (!top.equals(FS_TYPE)) {
-            return fix(check, dir + " has a " + top + " mount on top, not jsysbox-fs's: umount " + dir + ", then jsysbox restart");
+            return fix(
+                    check,
+                    dir + " has a " + top + " mount on top, not jsysbox-fs's: umount " + dir
+                            + ", then jsysbox restart");
         }
         if (read.ok()) {
             return ok(check, top + " at " + dir + ", serving");
         }
         if (FsMount.disconnected(read)) {
-            return fix(check, dir + " is left from a jsysbox-fs that died (ENOTCONN): jsysbox start (it detaches such a mount first), or umount -l " + dir);
+            return fix(
+                    check,
+                    dir
+                            + " is left from a jsysbox-fs that died (ENOTCONN): jsysbox start (it detaches such a "
+                            + "mount first), or umount -l "
+                            + dir);
         }
         if (read.exit() == 124) {
             return fix(check, "reading a file under " + dir + " hangs: jsysbox restart");
         }
-        return fix(check, "reading a file under " + dir + " fails (" + read.reason() + "): see " + Daemon.FS.log() + ", then jsysbox restart");
+        return fix(
+                check,
+                "reading a file under " + dir + " fails (" + read.reason() + "): see " + Daemon.FS.log()
+                        + ", then jsysbox restart");
     }
 
     /**
      * AppArmor: where it is on, jsysbox-runc gives containers jsysbox's profile in place of the engines' defaults and
      * refuses them while it is not loaded. {@code mode}: the mode the kernel has it loaded in, empty if not loaded.
      */
-    static Finding appArmor(boolean enabled, boolean parserPresent, AppArmorSetup.ProfileFile file, Optional<String> mode) {
+    static Finding appArmor(
+            boolean enabled, boolean parserPresent, AppArmorSetup.ProfileFile file, Optional<String> mode) {
         String check = "apparmor";
         String profile = AppArmorProfile.NAME;
         if (!enabled) {
             return ok(check, "off in this kernel: containers run without an AppArmor profile");
         }
         if (!parserPresent) {
-            return note(check, "on, but apparmor_parser is missing, so the engines apply no profile and jsysbox cannot load "
-                    + profile + ": containers run unconfined; apt-get install apparmor, then jsysbox install, to confine them");
+            return note(
+                    check,
+                    "on, but apparmor_parser is missing, so the engines apply no profile and jsysbox cannot load "
+                            + profile
+                            + ": containers run unconfined; apt-get install apparmor, then jsysbox install, to confine "
+                            + "them");
         }
         String load = "apparmor_parser -r -W " + AppArmorSetup.PROFILE_FILE;
         return switch (file) {
             case MISSING -> fix(check, "on, but " + AppArmorSetup.PROFILE_FILE + " is missing: jsysbox install");
-            case OUTDATED -> fix(check, AppArmorSetup.PROFILE_FILE + " is not this jsysbox's profile: jsysbox install (it rewrites and reloads it)");
-            case CURRENT -> mode.map(m -> m.equals("enforce")
-                            ? ok(check, "on, profile " + profile + " loaded (enforce): containers run under it unless given another profile")
-                            : note(check, "profile " + profile + " is loaded in " + m + " mode, which only logs denials: " + load + " to enforce it"))
-                    .orElseGet(() -> fix(check, "on, but profile " + profile + " is not loaded, so jsysbox refuses containers: " + load));
+            case OUTDATED ->
+                fix(
+                        check,
+                        AppArmorSetup.PROFILE_FILE
+                                + " is not this jsysbox's profile: jsysbox install (it rewrites and reloads it)");
+            case CURRENT ->
+                mode.map(m -> m.equals("enforce")
+                                ? ok(
+                                        check,
+                                        "on, profile " + profile
+                                                + " loaded (enforce): containers run under it unless given another "
+                                                + "profile")
+                                : note(
+                                        check,
+                                        "profile " + profile + " is loaded in " + m + " mode, which only logs denials: "
+                                                + load + " to enforce it"))
+                        .orElseGet(() -> fix(
+                                check,
+                                "on, but profile " + profile + " is not loaded, so jsysbox refuses containers: "
+                                        + load));
         };
     }
 
     /**
-     * SELinux, from /sys/fs/selinux/enforce ("" when SELinux is not enabled). jsysbox has not been tested under SELinux:
+     * SELinux, from /sys/fs/selinux/enforce ("" when SELinux is not enabled). jsysbox has not been tested under
+     * SELinux:
      * runc gets Docker's labels unchanged, but the manager's rootfs overlay and jsysbox-fs's files are mounted with
      * no SELinux context for them.
      */
     static Finding selinux(String enforce) {
         return switch (enforce.strip()) {
             case "" -> ok("selinux", "not enabled");
-            case "0" -> note("selinux", "permissive: jsysbox is not tested under SELinux; denials are logged, not enforced");
-            default -> fix("selinux", "enforcing, which jsysbox does not support (untested; its rootfs overlay and jsysbox-fs's "
-                    + "files carry no container SELinux labels, so expect denials): setenforce 0, or use a host without SELinux enforcing");
+            case "0" ->
+                note("selinux", "permissive: jsysbox is not tested under SELinux; denials are logged, not enforced");
+            default ->
+                fix(
+                        "selinux",
+                        "enforcing, which jsysbox does not support (untested; its rootfs overlay and jsysbox-fs's "
+                                + "files carry no container SELinux labels, so expect denials): setenforce 0, or use a "
+                                + "host without SELinux enforcing");
         };
     }
 }

@@ -1,7 +1,6 @@
 package io.jsysbox.installer;
 
 import io.jsysbox.linux.MountInfo;
-
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -23,12 +22,18 @@ final class FsMount {
 
     /** The types mounted at {@code point} in {@code mountinfo}'s text, bottom to top. Pure. */
     static List<String> typesAt(String mountinfo, Path point) {
-        return MountInfo.parse(mountinfo).at(point).stream().map(MountInfo.Entry::fsType).toList();
+        return MountInfo.parse(mountinfo).at(point).stream()
+                .map(MountInfo.Entry::fsType)
+                .toList();
     }
 
-    /** Reads a virtual file in a child process: a FUSE read nobody serves blocks its reader, and only SIGKILL frees it. */
+    /**
+     * Reads a virtual file in a child process: a FUSE read nobody serves blocks its reader, and only SIGKILL frees it.
+     */
     static Commands.Result read() {
-        return Commands.run(Duration.ofSeconds(5), List.of("cat", POINT.resolve("proc/uptime").toString()));
+        return Commands.run(
+                Duration.ofSeconds(5),
+                List.of("cat", POINT.resolve("proc/uptime").toString()));
     }
 
     static Finding examine() {
@@ -68,7 +73,8 @@ final class FsMount {
             }
         }
         if (ours > 0) {
-            out.println(POINT + ": detached " + (ours == 1 ? "the mount" : ours + " mounts") + " jsysbox-fs left behind");
+            out.println(
+                    POINT + ": detached " + (ours == 1 ? "the mount" : ours + " mounts") + " jsysbox-fs left behind");
         }
     }
 }

@@ -1,7 +1,6 @@
 package io.jsysbox.installer;
 
 import io.jsysbox.api.AtomicFiles;
-
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -26,14 +25,20 @@ final class HostFiles {
     static void writeAtomically(Path file, String text, String permissions) {
         try {
             Files.createDirectories(file.getParent());
-            AtomicFiles.replace(file, text.getBytes(StandardCharsets.UTF_8), PosixFilePermissions.fromString(permissions),
+            AtomicFiles.replace(
+                    file,
+                    text.getBytes(StandardCharsets.UTF_8),
+                    PosixFilePermissions.fromString(permissions),
                     AtomicFiles.Durability.DURABLE);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write " + file, e);
         }
     }
 
-    /** Writes {@code text} to {@code file} unless it holds that already, so an unchanged file keeps its time; true if written. */
+    /**
+     * Writes {@code text} to {@code file} unless it holds that already, so an unchanged file keeps its time; true if
+     * written.
+     */
     static boolean replaceIfDifferent(Path file, String text, String permissions) {
         if (text.equals(readOrEmpty(file))) {
             return false;
@@ -46,7 +51,8 @@ final class HostFiles {
     static String resource(String name) {
         try (InputStream in = HostFiles.class.getResourceAsStream(name)) {
             if (in == null) {
-                throw new IllegalStateException("resource " + name + " missing from the installer jar: rebuild with installer/install.sh");
+                throw new IllegalStateException(
+                        "resource " + name + " missing from the installer jar: rebuild with installer/install.sh");
             }
             return new String(in.readAllBytes(), StandardCharsets.UTF_8);
         } catch (IOException e) {

@@ -16,12 +16,15 @@ final class HostLayout {
     static final Path SUPERVISOR = LIB.resolve("jsysbox-supervise");
     /** Where installs before jsysbox-fs kept the pid of their one supervisor (of jsysbox-mgr alone). */
     static final Path LEGACY_SUPERVISOR_PID = RUN_DIR.resolve("supervisor.pid");
+
     static final Path LOG_DIR = Path.of("/var/log/jsysbox");
     /** jsysbox-fs's FUSE mount (its --mount-dir default): the sources of the containers' virtual files. */
     static final Path FS_MOUNT = Path.of("/var/lib/jsysbox-fs");
+
     static final Path DEV_FUSE = Path.of("/dev/fuse");
     /** The kernel's list of this CPU's features: what an AOT cache's code depends on (install.sh records it). */
     static final Path CPU_MODALIAS = Path.of("/sys/devices/system/cpu/modalias");
+
     static final Path SUBUID = Path.of("/etc/subuid");
     static final Path SUBGID = Path.of("/etc/subgid");
     static final Path DAEMON_JSON = Path.of("/etc/docker/daemon.json");
@@ -29,6 +32,7 @@ final class HostLayout {
     static final Path CONTAINERD_CONFIG = Path.of("/etc/containerd/config.toml");
     /** The daemon.json found before the first install, kept once and never overwritten. */
     static final Path DAEMON_JSON_BACKUP = Path.of("/etc/docker/daemon.json.before-jsysbox");
+
     static final Path SYSTEMD_DIR = Path.of("/etc/systemd/system");
     static final String RUNTIME_NAME = "jsysbox";
 

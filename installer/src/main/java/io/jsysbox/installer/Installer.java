@@ -1,7 +1,6 @@
 package io.jsysbox.installer;
 
 import io.jsysbox.linux.MountInfo;
-
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
@@ -23,6 +22,7 @@ final class Installer {
      * (where a first install once failed at 30 s). Under systemd the daemons answer as `systemctl start` returns.
      */
     private static final Duration DAEMON_START_TIMEOUT = Duration.ofMinutes(5);
+
     private final PrintStream out;
     private final Supervision supervision = Supervision.forHost();
     private final AppArmorSetup appArmor;
@@ -65,7 +65,9 @@ final class Installer {
         }
         stopAll();
         supervision.uninstall();
-        if (DockerEngine.answers() && DaemonConfig.defaultRuntime(HostFiles.readOrEmpty(HostLayout.DAEMON_JSON)).equals(HostLayout.RUNTIME_NAME)) {
+        if (DockerEngine.answers()
+                && DaemonConfig.defaultRuntime(HostFiles.readOrEmpty(HostLayout.DAEMON_JSON))
+                        .equals(HostLayout.RUNTIME_NAME)) {
             setDefaultRuntime("runc");
         }
         unregisterRuntime();
@@ -96,8 +98,13 @@ final class Installer {
             }
             start.accept(daemon);
             String summary = switch (daemon) {
-                case FS -> "mounted at " + DaemonClient.awaitUp(daemon, DAEMON_START_TIMEOUT, DaemonClient::fsStatus).getMountDir();
-                case MGR -> DaemonClient.awaitUp(daemon, DAEMON_START_TIMEOUT, DaemonClient::managerStatus).getFreeRanges() + " free ranges";
+                case FS ->
+                    "mounted at "
+                            + DaemonClient.awaitUp(daemon, DAEMON_START_TIMEOUT, DaemonClient::fsStatus)
+                                    .getMountDir();
+                case MGR ->
+                    DaemonClient.awaitUp(daemon, DAEMON_START_TIMEOUT, DaemonClient::managerStatus)
+                                    .getFreeRanges() + " free ranges";
             };
             out.println(daemon.binary() + ": up (" + summary + ", " + supervision.describe(daemon) + ")");
         }
@@ -114,7 +121,8 @@ final class Installer {
     /** The empty mount point jsysbox-fs made; never anything in it (its state file lives in /var/lib/jsysbox). */
     private void removeFsMountPoint() {
         Path point = HostLayout.FS_MOUNT;
-        if (!Files.isDirectory(point, java.nio.file.LinkOption.NOFOLLOW_LINKS) || !FsMount.types().isEmpty()) {
+        if (!Files.isDirectory(point, java.nio.file.LinkOption.NOFOLLOW_LINKS)
+                || !FsMount.types().isEmpty()) {
             return;
         }
         try {
@@ -156,7 +164,8 @@ final class Installer {
             return;
         }
         HostFiles.writeAtomically(HostLayout.CONTAINERD_CONFIG, edited, "rw-r--r--");
-        out.println("containerd: runtime handler jsysbox added to " + HostLayout.CONTAINERD_CONFIG + " (RuntimeClass handler: jsysbox)");
+        out.println("containerd: runtime handler jsysbox added to " + HostLayout.CONTAINERD_CONFIG
+                + " (RuntimeClass handler: jsysbox)");
         restartContainerd();
     }
 
@@ -169,8 +178,11 @@ final class Installer {
     }
 
     private void restartContainerd() {
-        if (supervision instanceof Supervision.Systemd && Commands.run("systemctl", "is-active", "--quiet", "containerd").ok()) {
-            Commands.Result restart = Commands.run(Duration.ofMinutes(2), List.of("systemctl", "restart", "containerd"));
+        if (supervision instanceof Supervision.Systemd
+                && Commands.run("systemctl", "is-active", "--quiet", "containerd")
+                        .ok()) {
+            Commands.Result restart =
+                    Commands.run(Duration.ofMinutes(2), List.of("systemctl", "restart", "containerd"));
             if (!restart.ok()) throw new InstallException("systemctl restart containerd failed: " + restart.reason());
             out.println("containerd: restarted");
         } else {
@@ -197,7 +209,10 @@ final class Installer {
                 copy(HostLayout.DAEMON_JSON, HostLayout.DAEMON_JSON_BACKUP);
                 out.println("daemon.json: original kept as " + HostLayout.DAEMON_JSON_BACKUP);
             }
-            HostFiles.writeAtomically(HostLayout.DAEMON_JSON, DaemonConfig.withRuntime(current, HostLayout.RUNTIME_NAME, runc), "rw-r--r--");
+            HostFiles.writeAtomically(
+                    HostLayout.DAEMON_JSON,
+                    DaemonConfig.withRuntime(current, HostLayout.RUNTIME_NAME, runc),
+                    "rw-r--r--");
         }
         if (!DockerEngine.runtimes().contains(HostLayout.RUNTIME_NAME)) {
             DockerEngine.reloadUntil(true);
@@ -232,7 +247,8 @@ final class Installer {
             return;
         }
         List<String> mounts = mountsBelow(run);
-        mounts.stream().sorted(java.util.Comparator.comparing(String::length).reversed())
+        mounts.stream()
+                .sorted(java.util.Comparator.comparing(String::length).reversed())
                 .forEach(point -> Commands.run("umount", "--lazy", point));
         List<String> left = mountsBelow(run);
         if (!left.isEmpty()) {
@@ -245,7 +261,8 @@ final class Installer {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot remove " + run, e);
         }
-        out.println(run + ": removed" + (mounts.isEmpty() ? "" : " (after detaching " + String.join(", ", mounts) + ")"));
+        out.println(
+                run + ": removed" + (mounts.isEmpty() ? "" : " (after detaching " + String.join(", ", mounts) + ")"));
     }
 
     private static List<String> mountsBelow(Path dir) {
@@ -254,8 +271,10 @@ final class Installer {
 
     /** The mount points strictly below {@code dir} in {@code mountinfo}'s text, in the order to detach them. Pure. */
     static List<String> mountPointsBelow(String mountinfo, Path dir) {
-        return MountInfo.parse(mountinfo).mountPointsUnder(dir).stream().filter(point -> !point.equals(dir))
-                .map(Path::toString).toList();
+        return MountInfo.parse(mountinfo).mountPointsUnder(dir).stream()
+                .filter(point -> !point.equals(dir))
+                .map(Path::toString)
+                .toList();
     }
 
     private static void writeIfChanged(Path file, String before, String after) {

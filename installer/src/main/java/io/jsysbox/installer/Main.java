@@ -1,41 +1,62 @@
 package io.jsysbox.installer;
 
+import java.io.PrintStream;
+import java.util.List;
+import java.util.function.Supplier;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-import java.io.PrintStream;
-import java.util.List;
-import java.util.function.Supplier;
-
 /** {@code jsysbox}: install, uninstall, supervise and diagnose jsysbox on this host. */
-@Command(name = "jsysbox", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
-        description = "Installs jsysbox on this host and reports on it. installer/install.sh builds the binaries and runs 'jsysbox install'.")
+@Command(
+        name = "jsysbox",
+        mixinStandardHelpOptions = true,
+        versionProvider = Main.Version.class,
+        description =
+                "Installs jsysbox on this host and reports on it. installer/install.sh builds the binaries and runs "
+                        + "'jsysbox install'.")
 public final class Main {
     private final PrintStream out = System.out;
 
     public static void main(String[] args) {
         CommandLine cli = new CommandLine(new Main());
         cli.setExecutionExceptionHandler((e, command, parsed) -> {
-            String message = e instanceof InstallException || e instanceof IllegalArgumentException || e instanceof IllegalStateException
-                    ? e.getMessage() : e.toString();
+            String message = e instanceof InstallException
+                            || e instanceof IllegalArgumentException
+                            || e instanceof IllegalStateException
+                    ? e.getMessage()
+                    : e.toString();
             command.getErr().println("jsysbox " + command.getCommandName() + ": " + message);
             return 1;
         });
         System.exit(cli.execute(args));
     }
 
-    @Command(description = "Load jsysbox's AppArmor profile where AppArmor is on, add the subuid/subgid pool, register the runtime with Docker, start the supervised daemons (jsysbox-fs, jsysbox-mgr).")
-    int install(@Option(names = "--default-runtime", description = "also make jsysbox Docker's default runtime "
-            + "(classic docker build RUN steps then run in system containers)") boolean defaultRuntime,
-                @Option(names = "--containerd", description = "also add the CRI runtime handler 'jsysbox' to containerd's "
-                        + "config.toml (for a Kubernetes RuntimeClass), keeping the rest, and restart containerd") boolean containerd) {
+    @Command(
+            description =
+                    "Load jsysbox's AppArmor profile where AppArmor is on, add the subuid/subgid pool, register the "
+                            + "runtime with Docker, start the supervised daemons (jsysbox-fs, jsysbox-mgr).")
+    int install(
+            @Option(
+                            names = "--default-runtime",
+                            description = "also make jsysbox Docker's default runtime "
+                                    + "(classic docker build RUN steps then run in system containers)")
+                    boolean defaultRuntime,
+            @Option(
+                            names = "--containerd",
+                            description = "also add the CRI runtime handler 'jsysbox' to containerd's "
+                                    + "config.toml (for a Kubernetes RuntimeClass), keeping the rest, and "
+                                    + "restart containerd")
+                    boolean containerd) {
         new Installer(out).install(defaultRuntime, containerd);
         return 0;
     }
 
-    @Command(name = "default-runtime", description = "Set Docker's default runtime (jsysbox or runc) in daemon.json and reload dockerd.")
-    int defaultRuntime(@picocli.CommandLine.Parameters(paramLabel = "RUNTIME", description = "jsysbox or runc") String name) {
+    @Command(
+            name = "default-runtime",
+            description = "Set Docker's default runtime (jsysbox or runc) in daemon.json and reload dockerd.")
+    int defaultRuntime(
+            @picocli.CommandLine.Parameters(paramLabel = "RUNTIME", description = "jsysbox or runc") String name) {
         if (!List.of(HostLayout.RUNTIME_NAME, "runc").contains(name)) {
             throw new IllegalArgumentException("default runtime must be jsysbox or runc, got '" + name + "'");
         }
@@ -43,8 +64,12 @@ public final class Main {
         return 0;
     }
 
-    @Command(description = "Stop the daemons and undo what install did (binaries are removed by install.sh --uninstall).")
-    int uninstall(@Option(names = "--force", description = "remove running jsysbox containers instead of refusing") boolean force) {
+    @Command(
+            description =
+                    "Stop the daemons and undo what install did (binaries are removed by install.sh --uninstall).")
+    int uninstall(
+            @Option(names = "--force", description = "remove running jsysbox containers instead of refusing")
+                    boolean force) {
         new Installer(out).uninstall(force);
         return 0;
     }
@@ -76,12 +101,19 @@ public final class Main {
         return Finding.allFine(findings) ? 0 : 1;
     }
 
-    @Command(description = "Show the manager, its uid/gid pool, the live containers with their ranges, and jsysbox-fs with the containers it serves.")
+    @Command(
+            description =
+                    "Show the manager, its uid/gid pool, the live containers with their ranges, and jsysbox-fs with "
+                            + "the containers it serves.")
     int status() {
         Supervision supervision = Supervision.forHost();
-        boolean managerUp = report("manager", Daemon.MGR,
+        boolean managerUp = report(
+                "manager",
+                Daemon.MGR,
                 () -> StatusReport.manager(DaemonClient.managerStatus(), supervision.describe(Daemon.MGR)));
-        boolean filesystemUp = report("jsysbox-fs", Daemon.FS,
+        boolean filesystemUp = report(
+                "jsysbox-fs",
+                Daemon.FS,
                 () -> StatusReport.filesystem(DaemonClient.fsStatus(), supervision.describe(Daemon.FS)));
         return managerUp && filesystemUp ? 0 : 1;
     }

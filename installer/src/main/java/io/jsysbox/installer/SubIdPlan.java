@@ -19,9 +19,17 @@ public final class SubIdPlan {
     static final long LOWEST_START = 165536;
 
     public record Entry(String owner, long start, long count) {
-        long end() { return start + count; }
-        boolean overlaps(long otherStart, long otherCount) { return start < otherStart + otherCount && otherStart < end(); }
-        String line() { return owner + ":" + start + ":" + count; }
+        long end() {
+            return start + count;
+        }
+
+        boolean overlaps(long otherStart, long otherCount) {
+            return start < otherStart + otherCount && otherStart < end();
+        }
+
+        String line() {
+            return owner + ":" + start + ":" + count;
+        }
     }
 
     /** The pool and the new file texts (equal to the inputs when nothing had to change). */
@@ -38,8 +46,9 @@ public final class SubIdPlan {
         Entry pool;
         if (uid.isPresent() && gid.isPresent()) {
             if (!uid.get().equals(gid.get())) {
-                throw new IllegalStateException("the jsysbox entries of /etc/subuid (" + uid.get().line() + ") and /etc/subgid ("
-                        + gid.get().line() + ") differ: make them equal or delete both and install again");
+                throw new IllegalStateException(
+                        "the jsysbox entries of /etc/subuid (" + uid.get().line() + ") and /etc/subgid ("
+                                + gid.get().line() + ") differ: make them equal or delete both and install again");
             }
             return new Result(uid.get(), subuid, subgid);
         } else if (uid.isPresent() || gid.isPresent()) {
@@ -47,8 +56,9 @@ public final class SubIdPlan {
             List<Entry> other = uid.isPresent() ? gids : uids;
             for (Entry e : other) {
                 if (e.overlaps(pool.start(), pool.count())) {
-                    throw new IllegalStateException("the existing jsysbox range " + pool.line() + " overlaps " + e.line()
-                            + " in /etc/sub" + (uid.isPresent() ? "gid" : "uid") + ": remove the jsysbox line and install again");
+                    throw new IllegalStateException("the existing jsysbox range " + pool.line() + " overlaps "
+                            + e.line() + " in /etc/sub" + (uid.isPresent() ? "gid" : "uid")
+                            + ": remove the jsysbox line and install again");
                 }
             }
         } else {
@@ -56,21 +66,28 @@ public final class SubIdPlan {
             all.addAll(gids);
             pool = new Entry(OWNER, nextStart(all), POOL_SIZE);
         }
-        return new Result(pool, uid.isPresent() ? subuid : append(subuid, pool), gid.isPresent() ? subgid : append(subgid, pool));
+        return new Result(
+                pool, uid.isPresent() ? subuid : append(subuid, pool), gid.isPresent() ? subgid : append(subgid, pool));
     }
 
     /** The file text without jsysbox lines. */
     public static String withoutEntry(String text) {
-        return text.lines().filter(line -> !line.trim().startsWith(OWNER + ":")).map(line -> line + "\n").collect(Collectors.joining());
+        return text.lines()
+                .filter(line -> !line.trim().startsWith(OWNER + ":"))
+                .map(line -> line + "\n")
+                .collect(Collectors.joining());
     }
 
     /** Lowest RANGE-aligned start at or above LOWEST_START and above every existing entry. */
     static long nextStart(List<Entry> entries) {
-        long floor = Math.max(LOWEST_START, entries.stream().mapToLong(Entry::end).max().orElse(0));
+        long floor = Math.max(
+                LOWEST_START, entries.stream().mapToLong(Entry::end).max().orElse(0));
         return (floor + RANGE - 1) / RANGE * RANGE;
     }
 
-    /** Well-formed {@code name:start:count} lines; comments and malformed lines are kept in the text but ignored here. */
+    /**
+     * Well-formed {@code name:start:count} lines; comments and malformed lines are kept in the text but ignored here.
+     */
     static List<Entry> parse(String text) {
         List<Entry> entries = new ArrayList<>();
         for (String line : text.split("\n")) {

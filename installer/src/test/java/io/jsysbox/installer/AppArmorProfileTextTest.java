@@ -1,15 +1,14 @@
 package io.jsysbox.installer;
 
-import io.jsysbox.api.AppArmorProfile;
-import org.junit.jupiter.api.Test;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import io.jsysbox.api.AppArmorProfile;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-
-import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
+import org.junit.jupiter.api.Test;
 
 /**
  * The profile the installer ships: named as the runtime applies it, and accepted by apparmor_parser (compiled, not
@@ -18,7 +17,8 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 class AppArmorProfileTextTest {
     @Test
     void declaresTheProfileTheRuntimeApplies() {
-        assertTrue(AppArmorSetup.shippedProfile().contains("\nprofile " + AppArmorProfile.NAME + " flags="),
+        assertTrue(
+                AppArmorSetup.shippedProfile().contains("\nprofile " + AppArmorProfile.NAME + " flags="),
                 "the shipped profile must be named " + AppArmorProfile.NAME);
     }
 
@@ -29,7 +29,8 @@ class AppArmorProfileTextTest {
         try {
             Files.writeString(file, AppArmorSetup.shippedProfile());
             // -Q: compile without loading into the kernel; -K: leave the cache alone.
-            Commands.Result parse = Commands.run(Duration.ofMinutes(1),
+            Commands.Result parse = Commands.run(
+                    Duration.ofMinutes(1),
                     List.of(AppArmorSetup.parser().get().toString(), "-Q", "-K", file.toString()));
             assertTrue(parse.ok(), "apparmor_parser rejects the profile: " + parse.reason());
         } finally {

@@ -1,15 +1,14 @@
 package io.jsysbox.installer;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import org.junit.jupiter.api.Test;
-
-import java.util.Optional;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
 
 class DaemonConfigTest {
     private static final String RUNC = "/usr/local/bin/jsysbox-runc";
@@ -22,12 +21,16 @@ class DaemonConfigTest {
 
     @Test
     void otherKeysAndRuntimesAreKept() throws Exception {
-        String original = "{\"log-level\":\"debug\",\"runtimes\":{\"crun\":{\"path\":\"/usr/bin/crun\",\"runtimeArgs\":[\"--x\"]}},"
-                + "\"default-address-pools\":[{\"base\":\"10.9.0.0/16\",\"size\":24}]}";
+        String original =
+                "{\"log-level\":\"debug\",\"runtimes\":{\"crun\":{\"path\":\"/usr/bin/crun\",\"runtimeArgs\":[\"--x\"]}},"
+                        + "\"default-address-pools\":[{\"base\":\"10.9.0.0/16\",\"size\":24}]}";
         JsonNode json = tree(DaemonConfig.withRuntime(original, "jsysbox", RUNC));
         assertEquals("debug", json.path("log-level").asText());
-        assertEquals("/usr/bin/crun", json.path("runtimes").path("crun").path("path").asText());
-        assertEquals("--x", json.path("runtimes").path("crun").path("runtimeArgs").path(0).asText());
+        assertEquals(
+                "/usr/bin/crun", json.path("runtimes").path("crun").path("path").asText());
+        assertEquals(
+                "--x",
+                json.path("runtimes").path("crun").path("runtimeArgs").path(0).asText());
         assertEquals(24, json.path("default-address-pools").path(0).path("size").asInt());
         assertEquals(RUNC, json.path("runtimes").path("jsysbox").path("path").asText());
     }
@@ -68,10 +71,12 @@ class DaemonConfigTest {
 
     @Test
     void invalidJsonIsRefusedWithAHint() {
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> DaemonConfig.withRuntime("{\"a\":", "jsysbox", RUNC));
+        IllegalArgumentException e = assertThrows(
+                IllegalArgumentException.class, () -> DaemonConfig.withRuntime("{\"a\":", "jsysbox", RUNC));
         assertTrue(e.getMessage().contains("fix or remove it"), e.getMessage());
         assertThrows(IllegalArgumentException.class, () -> DaemonConfig.withRuntime("[1]", "jsysbox", RUNC));
-        assertThrows(IllegalArgumentException.class, () -> DaemonConfig.withRuntime("{\"runtimes\":[]}", "jsysbox", RUNC));
+        assertThrows(
+                IllegalArgumentException.class, () -> DaemonConfig.withRuntime("{\"runtimes\":[]}", "jsysbox", RUNC));
     }
 
     private static JsonNode tree(String json) throws Exception {

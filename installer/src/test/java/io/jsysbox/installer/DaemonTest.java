@@ -1,16 +1,17 @@
 package io.jsysbox.installer;
 
-import io.jsysbox.api.UnixChannels;
-import org.junit.jupiter.api.Test;
-
-import java.nio.file.Path;
-import java.util.List;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** The daemons' order and host paths, and the supervision files (units, supervisor script) that must agree with them. */
+import io.jsysbox.api.UnixChannels;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The daemons' order and host paths, and the supervision files (units, supervisor script) that must agree with them.
+ */
 class DaemonTest {
     @Test
     void theFileSystemStartsBeforeTheManagerAndStopsAfterIt() {
@@ -40,10 +41,22 @@ class DaemonTest {
 
     @Test
     void eachSupervisorIsToldItsDaemonsPaths() {
-        assertEquals(List.of("/usr/local/lib/jsysbox/jsysbox-supervise", "/run/jsysbox/fs-supervisor.pid", "/run/jsysbox/fs.pid",
-                "/var/log/jsysbox/fs.log", "/usr/local/bin/jsysbox-fs", "--hold-dev-fuse"), Daemon.FS.supervisorCommand());
+        assertEquals(
+                List.of(
+                        "/usr/local/lib/jsysbox/jsysbox-supervise",
+                        "/run/jsysbox/fs-supervisor.pid",
+                        "/run/jsysbox/fs.pid",
+                        "/var/log/jsysbox/fs.log",
+                        "/usr/local/bin/jsysbox-fs",
+                        "--hold-dev-fuse"),
+                Daemon.FS.supervisorCommand());
         // Each supervisor is found by its own pid file in its command line: no two daemons may share one.
-        assertEquals(Daemon.values().length, Daemon.startOrder().stream().map(Daemon::supervisorPidFile).distinct().count());
+        assertEquals(
+                Daemon.values().length,
+                Daemon.startOrder().stream()
+                        .map(Daemon::supervisorPidFile)
+                        .distinct()
+                        .count());
     }
 
     @Test
@@ -62,7 +75,8 @@ class DaemonTest {
         for (Daemon daemon : Daemon.values()) {
             String unit = HostFiles.resource(daemon.unit());
             assertTrue(unit.contains("\nType=notify\n"), daemon.unit());
-            // The installer's systemctl waits longer than this (Supervision.Systemd), so systemd reports a failed start.
+            // The installer's systemctl waits longer than this (Supervision.Systemd), so systemd reports a failed
+            // start.
             assertTrue(unit.contains("\nTimeoutStartSec=300\n"), daemon.unit());
         }
     }
@@ -70,9 +84,14 @@ class DaemonTest {
     @Test
     void theFuseConnectionAndSeccompListenersOutliveARestartButNotAStop() {
         String fs = HostFiles.resource(Daemon.FS.unit());
-        assertTrue(fs.contains("\nFileDescriptorStoreMax=16384\n"), "the FUSE fd and a seccomp listener per container process");
+        assertTrue(
+                fs.contains("\nFileDescriptorStoreMax=16384\n"),
+                "the FUSE fd and a seccomp listener per container process");
         assertFalse(fs.contains("\nFileDescriptorStorePreserve="), "a stop must end the connection");
-        String stopPost = fs.lines().filter(l -> l.startsWith("ExecStopPost=")).findFirst().orElseThrow();
+        String stopPost = fs.lines()
+                .filter(l -> l.startsWith("ExecStopPost="))
+                .findFirst()
+                .orElseThrow();
         assertTrue(stopPost.contains("\"" + Daemon.FS.unit() + " stop\""), stopPost);
         assertTrue(stopPost.contains("umount --lazy " + HostLayout.FS_MOUNT + ";"), stopPost);
     }

@@ -1,19 +1,20 @@
 package io.jsysbox.installer;
 
-import org.junit.jupiter.api.Test;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
+import org.junit.jupiter.api.Test;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-
-/** The pure parts of jsysbox doctor: kernel version rules, line format, overall verdict, mount table, jsysbox-fs checks. */
+/**
+ * The pure parts of jsysbox doctor: kernel version rules, line format, overall verdict, mount table, jsysbox-fs checks.
+ */
 class DoctorRulesTest {
     @Test
     void kernelReleaseStringsParse() {
@@ -33,14 +34,16 @@ class DoctorRulesTest {
     @Test
     void aotCachesTrainedOnAnotherCpuAreANoteNamingThem() {
         String here = "cpu:type:x86,ven0002:feature:,0000,0001";
-        var trained = new TreeMap<String, Optional<String>>(Map.of(
-                "fs", Optional.of(here), "runc", Optional.of("cpu:type:x86,ven0000:feature:,0000,0094")));
+        var trained = new TreeMap<String, Optional<String>>(
+                Map.of("fs", Optional.of(here), "runc", Optional.of("cpu:type:x86,ven0000:feature:,0000,0094")));
         Finding finding = Finding.aotCaches(trained, here);
         assertEquals(Finding.Verdict.NOTE, finding.verdict());
         assertTrue(finding.text().startsWith("runc trained on another CPU"), finding.line());
 
         trained.put("mgr", Optional.empty());
-        assertTrue(Finding.aotCaches(trained, here).text().contains("; none for mgr;"), Finding.aotCaches(trained, here).line());
+        assertTrue(
+                Finding.aotCaches(trained, here).text().contains("; none for mgr;"),
+                Finding.aotCaches(trained, here).line());
 
         trained.put("runc", Optional.of(here));
         trained.put("mgr", Optional.of(here));
@@ -49,9 +52,12 @@ class DoctorRulesTest {
 
     @Test
     void kernelVerdicts() {
-        assertEquals(Finding.Verdict.OK, Finding.kernel(new KernelVersion(6, 18)).verdict());
-        assertEquals(Finding.Verdict.NOTE, Finding.kernel(new KernelVersion(5, 15)).verdict());
-        assertEquals(Finding.Verdict.FIX, Finding.kernel(new KernelVersion(5, 10)).verdict());
+        assertEquals(
+                Finding.Verdict.OK, Finding.kernel(new KernelVersion(6, 18)).verdict());
+        assertEquals(
+                Finding.Verdict.NOTE, Finding.kernel(new KernelVersion(5, 15)).verdict());
+        assertEquals(
+                Finding.Verdict.FIX, Finding.kernel(new KernelVersion(5, 10)).verdict());
     }
 
     @Test
@@ -65,8 +71,12 @@ class DoctorRulesTest {
     @Test
     void linesAndOverallVerdict() {
         assertEquals("root: ok", Finding.ok("root", "").line());
-        assertEquals("runc: ok (runc version 1.1.5)", Finding.ok("runc", "runc version 1.1.5").line());
-        assertEquals("runc: FIX: apt-get install runc", Finding.fix("runc", "apt-get install runc").line());
+        assertEquals(
+                "runc: ok (runc version 1.1.5)",
+                Finding.ok("runc", "runc version 1.1.5").line());
+        assertEquals(
+                "runc: FIX: apt-get install runc",
+                Finding.fix("runc", "apt-get install runc").line());
         assertTrue(Finding.allFine(List.of(Finding.ok("a", ""), Finding.note("b", "x"))));
         assertFalse(Finding.allFine(List.of(Finding.ok("a", ""), Finding.fix("b", "x"))));
     }
@@ -79,7 +89,9 @@ class DoctorRulesTest {
                 41 22 0:34 / /run/jsysbox/mnt/a\\040b rw - ext4 /dev/sda rw
                 42 22 0:35 / /run/jsysboxother rw - tmpfs tmpfs rw
                 """;
-        assertEquals(List.of("/run/jsysbox/mnt/a b", "/run/jsysbox/mnt/1"), Installer.mountPointsBelow(mountinfo, Path.of("/run/jsysbox")),
+        assertEquals(
+                List.of("/run/jsysbox/mnt/a b", "/run/jsysbox/mnt/1"),
+                Installer.mountPointsBelow(mountinfo, Path.of("/run/jsysbox")),
                 "deepest and latest first: the order to detach them in");
     }
 
@@ -93,7 +105,9 @@ class DoctorRulesTest {
                 """;
         assertEquals(List.of("fuse.jsysbox-fs", "tmpfs"), FsMount.typesAt(mountinfo, Path.of("/var/lib/jsysbox-fs")));
         assertEquals(List.of(), FsMount.typesAt(mountinfo, Path.of("/var/lib/jsysbox")));
-        assertEquals(List.of("fuse.jsysbox-fs"), FsMount.typesAt("7 1 0:1 / /a\\040b rw - fuse.jsysbox-fs x rw\n", Path.of("/a b")));
+        assertEquals(
+                List.of("fuse.jsysbox-fs"),
+                FsMount.typesAt("7 1 0:1 / /a\\040b rw - fuse.jsysbox-fs x rw\n", Path.of("/a b")));
     }
 
     @Test
@@ -107,7 +121,11 @@ class DoctorRulesTest {
     @Test
     void aSysctlIsReadWhole() throws Exception {
         String value = Doctor.read("/proc/sys/kernel/pid_max");
-        assertEquals(java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/sys/kernel/pid_max")).getFirst().strip(), value);
+        assertEquals(
+                java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/sys/kernel/pid_max"))
+                        .getFirst()
+                        .strip(),
+                value);
         assertTrue(value.length() > 1, "Files.readString gives a sysctl's first byte only: " + value);
     }
 
@@ -132,17 +150,21 @@ class DoctorRulesTest {
 
     @Test
     void aServingJsysboxFsMountIsFine() {
-        assertEquals(Finding.Verdict.OK, Finding.fsMount(MOUNT, List.of("fuse.jsysbox-fs"), READ_OK).verdict());
+        assertEquals(
+                Finding.Verdict.OK,
+                Finding.fsMount(MOUNT, List.of("fuse.jsysbox-fs"), READ_OK).verdict());
     }
 
     @Test
     void aMountLeftByADeadDaemonSaysHowToClearIt() {
-        Commands.Result enotconn = new Commands.Result(1, "",
-                "cat: /var/lib/jsysbox-fs/proc/uptime: Transport endpoint is not connected\n");
+        Commands.Result enotconn = new Commands.Result(
+                1, "", "cat: /var/lib/jsysbox-fs/proc/uptime: Transport endpoint is not connected\n");
         Finding stale = Finding.fsMount(MOUNT, List.of("fuse.jsysbox-fs"), enotconn);
         assertEquals(Finding.Verdict.FIX, stale.verdict());
         assertTrue(stale.text().contains("ENOTCONN"), stale.text());
-        assertTrue(stale.text().contains("jsysbox start") && stale.text().contains("umount -l /var/lib/jsysbox-fs"), stale.text());
+        assertTrue(
+                stale.text().contains("jsysbox start") && stale.text().contains("umount -l /var/lib/jsysbox-fs"),
+                stale.text());
     }
 
     @Test
@@ -150,33 +172,54 @@ class DoctorRulesTest {
         List<Finding> findings = List.of(
                 Finding.fsMount(MOUNT, List.of(), new Commands.Result(1, "", "not mounted")),
                 Finding.fsMount(MOUNT, List.of("fuse.jsysbox-fs", "tmpfs"), READ_OK),
-                Finding.fsMount(MOUNT, List.of("fuse.jsysbox-fs"), new Commands.Result(124, "", "cat: no answer within 5s")),
-                Finding.fsMount(MOUNT, List.of("fuse.jsysbox-fs"), new Commands.Result(1, "", "cat: Permission denied")));
+                Finding.fsMount(
+                        MOUNT, List.of("fuse.jsysbox-fs"), new Commands.Result(124, "", "cat: no answer within 5s")),
+                Finding.fsMount(
+                        MOUNT, List.of("fuse.jsysbox-fs"), new Commands.Result(1, "", "cat: Permission denied")));
         for (Finding finding : findings) {
             assertEquals(Finding.Verdict.FIX, finding.verdict(), finding.line());
             assertFalse(finding.line().contains("\n"), finding.line());
         }
-        assertTrue(findings.get(0).text().contains("jsysbox start"), findings.get(0).text());
+        assertTrue(
+                findings.get(0).text().contains("jsysbox start"),
+                findings.get(0).text());
         assertTrue(findings.get(1).text().contains("tmpfs"), findings.get(1).text());
         assertTrue(findings.get(2).text().contains("hangs"), findings.get(2).text());
-        assertTrue(findings.get(3).text().contains("Permission denied"), findings.get(3).text());
+        assertTrue(
+                findings.get(3).text().contains("Permission denied"),
+                findings.get(3).text());
     }
 
     @Test
     void appArmorVerdicts() {
         var enforce = java.util.Optional.of("enforce");
         var current = AppArmorSetup.ProfileFile.CURRENT;
-        assertEquals(Finding.Verdict.OK, Finding.appArmor(false, false, AppArmorSetup.ProfileFile.MISSING, java.util.Optional.empty()).verdict());
-        assertEquals(Finding.Verdict.OK, Finding.appArmor(true, true, current, enforce).verdict());
+        assertEquals(
+                Finding.Verdict.OK,
+                Finding.appArmor(false, false, AppArmorSetup.ProfileFile.MISSING, java.util.Optional.empty())
+                        .verdict());
+        assertEquals(
+                Finding.Verdict.OK,
+                Finding.appArmor(true, true, current, enforce).verdict());
         Finding noParser = Finding.appArmor(true, false, AppArmorSetup.ProfileFile.MISSING, java.util.Optional.empty());
         assertEquals(Finding.Verdict.NOTE, noParser.verdict());
         assertTrue(noParser.text().contains("apt-get install apparmor"), noParser.text());
-        assertEquals(Finding.Verdict.FIX, Finding.appArmor(true, true, AppArmorSetup.ProfileFile.MISSING, java.util.Optional.empty()).verdict());
-        assertEquals(Finding.Verdict.FIX, Finding.appArmor(true, true, AppArmorSetup.ProfileFile.OUTDATED, enforce).verdict());
+        assertEquals(
+                Finding.Verdict.FIX,
+                Finding.appArmor(true, true, AppArmorSetup.ProfileFile.MISSING, java.util.Optional.empty())
+                        .verdict());
+        assertEquals(
+                Finding.Verdict.FIX,
+                Finding.appArmor(true, true, AppArmorSetup.ProfileFile.OUTDATED, enforce)
+                        .verdict());
         Finding notLoaded = Finding.appArmor(true, true, current, java.util.Optional.empty());
         assertEquals(Finding.Verdict.FIX, notLoaded.verdict());
-        assertTrue(notLoaded.text().contains("apparmor_parser -r -W /etc/apparmor.d/jsysbox-container"), notLoaded.text());
-        assertEquals(Finding.Verdict.NOTE, Finding.appArmor(true, true, current, java.util.Optional.of("complain")).verdict());
+        assertTrue(
+                notLoaded.text().contains("apparmor_parser -r -W /etc/apparmor.d/jsysbox-container"), notLoaded.text());
+        assertEquals(
+                Finding.Verdict.NOTE,
+                Finding.appArmor(true, true, current, java.util.Optional.of("complain"))
+                        .verdict());
     }
 
     @Test

@@ -1,11 +1,10 @@
 package io.jsysbox.installer;
 
-import org.junit.jupiter.api.Test;
-
-import java.util.List;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import java.util.List;
+import org.junit.jupiter.api.Test;
 
 class SubIdPlanTest {
     private static final long POOL = SubIdPlan.POOL_SIZE;
@@ -50,7 +49,8 @@ class SubIdPlanTest {
 
     @Test
     void differingEntriesAreRefused() {
-        assertThrows(IllegalStateException.class, () -> SubIdPlan.plan("jsysbox:262144:65536\n", "jsysbox:327680:65536\n"));
+        assertThrows(
+                IllegalStateException.class, () -> SubIdPlan.plan("jsysbox:262144:65536\n", "jsysbox:327680:65536\n"));
     }
 
     @Test
@@ -67,7 +67,8 @@ class SubIdPlanTest {
 
     @Test
     void withoutEntryRemovesOnlyJsysboxLines() {
-        assertEquals("alice:100000:65536\n# jsysbox:1:1\n",
+        assertEquals(
+                "alice:100000:65536\n# jsysbox:1:1\n",
                 SubIdPlan.withoutEntry("alice:100000:65536\njsysbox:165536:" + POOL + "\n# jsysbox:1:1\n"));
         assertEquals("", SubIdPlan.withoutEntry("jsysbox:165536:65536\n"));
     }

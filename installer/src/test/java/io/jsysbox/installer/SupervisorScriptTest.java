@@ -1,7 +1,9 @@
 package io.jsysbox.installer;
 
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -11,13 +13,12 @@ import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertNotEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-
-/** jsysbox-supervise run for real (no root needed) with a stand-in daemon: restart after a crash, clean stop on SIGTERM. */
+/**
+ * jsysbox-supervise run for real (no root needed) with a stand-in daemon: restart after a crash, clean stop on SIGTERM.
+ */
 class SupervisorScriptTest {
     private static final Duration PATIENCE = Duration.ofSeconds(10);
 
@@ -29,23 +30,40 @@ class SupervisorScriptTest {
         Path supervisorPid = dir.resolve("run/fake-supervisor.pid");
         Path daemonPid = dir.resolve("run/fake.pid");
         Path log = dir.resolve("log/fake.log");
-        Process supervisor = new ProcessBuilder(script.toString(), supervisorPid.toString(), daemonPid.toString(), log.toString(), launcher.toString())
-                .redirectErrorStream(true).redirectOutput(dir.resolve("supervisor.out").toFile()).start();
+        Process supervisor = new ProcessBuilder(
+                        script.toString(),
+                        supervisorPid.toString(),
+                        daemonPid.toString(),
+                        log.toString(),
+                        launcher.toString())
+                .redirectErrorStream(true)
+                .redirectOutput(dir.resolve("supervisor.out").toFile())
+                .start();
         try {
             long first = await("the daemon to start", () -> livePid(daemonPid));
-            assertEquals(supervisor.pid(), Long.parseLong(Files.readString(supervisorPid).strip()));
+            assertEquals(
+                    supervisor.pid(),
+                    Long.parseLong(Files.readString(supervisorPid).strip()));
 
             ProcessHandle.of(first).orElseThrow().destroyForcibly();
-            long second = await("the daemon to be restarted", () -> livePid(daemonPid).filter(pid -> pid != first));
+            long second =
+                    await("the daemon to be restarted", () -> livePid(daemonPid).filter(pid -> pid != first));
             assertNotEquals(first, second);
 
             supervisor.destroy(); // SIGTERM
             assertTrue(supervisor.waitFor(PATIENCE.toSeconds(), TimeUnit.SECONDS), "the supervisor ignored SIGTERM");
-            assertFalse(ProcessHandle.of(second).map(ProcessHandle::isAlive).orElse(false), "the daemon outlived its supervisor");
+            assertFalse(
+                    ProcessHandle.of(second).map(ProcessHandle::isAlive).orElse(false),
+                    "the daemon outlived its supervisor");
             assertFalse(Files.exists(daemonPid));
             assertFalse(Files.exists(supervisorPid));
             String text = Files.readString(log);
-            assertEquals(2, text.lines().filter(l -> l.endsWith("jsysbox-supervise: starting jsysbox-fake")).count(), text);
+            assertEquals(
+                    2,
+                    text.lines()
+                            .filter(l -> l.endsWith("jsysbox-supervise: starting jsysbox-fake"))
+                            .count(),
+                    text);
             assertTrue(text.contains("jsysbox-fake exited with status 137"), text);
         } finally {
             supervisor.descendants().forEach(ProcessHandle::destroyForcibly);
@@ -56,7 +74,9 @@ class SupervisorScriptTest {
     @Test
     void refusesToGuessItsArguments(@TempDir Path dir) throws Exception {
         Path script = executable(dir.resolve("jsysbox-supervise"), HostFiles.resource("jsysbox-supervise"));
-        Process run = new ProcessBuilder(script.toString(), "/tmp/only-one").redirectErrorStream(true).start();
+        Process run = new ProcessBuilder(script.toString(), "/tmp/only-one")
+                .redirectErrorStream(true)
+                .start();
         String output = new String(run.getInputStream().readAllBytes());
         assertTrue(run.waitFor(PATIENCE.toSeconds(), TimeUnit.SECONDS));
         assertEquals(2, run.exitValue());

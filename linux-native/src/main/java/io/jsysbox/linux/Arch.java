@@ -14,13 +14,20 @@ final class Arch {
 
     /** O_DIRECTORY and O_NOFOLLOW: asm-generic values on aarch64, legacy values on x86_64. */
     static final int O_DIRECTORY;
+
     static final int O_NOFOLLOW;
 
     static {
         String arch = System.getProperty("os.arch");
         switch (arch) {
-            case "amd64", "x86_64" -> { O_DIRECTORY = 0x10000; O_NOFOLLOW = 0x20000; }
-            case "aarch64" -> { O_DIRECTORY = 0x4000; O_NOFOLLOW = 0x8000; }
+            case "amd64", "x86_64" -> {
+                O_DIRECTORY = 0x10000;
+                O_NOFOLLOW = 0x20000;
+            }
+            case "aarch64" -> {
+                O_DIRECTORY = 0x4000;
+                O_NOFOLLOW = 0x8000;
+            }
             default -> throw new ExceptionInInitializerError("jsysbox supports x86_64 and aarch64, not " + arch);
         }
     }

@@ -7,7 +7,9 @@ public final class Fd implements AutoCloseable {
     private final int value;
     private boolean closed;
 
-    Fd(int value) { this.value = value; }
+    Fd(int value) {
+        this.value = value;
+    }
 
     public int value() {
         if (closed) throw new IllegalStateException("fd " + value + " already closed");
@@ -18,7 +20,9 @@ public final class Fd implements AutoCloseable {
      * The magic link naming exactly this descriptor's file: path operations through it do not
      * re-resolve the path the descriptor was opened with.
      */
-    public Path procPath() { return Path.of("/proc/self/fd/" + value()); }
+    public Path procPath() {
+        return Path.of("/proc/self/fd/" + value());
+    }
 
     /** For error messages: where {@code name} relative to this descriptor is, as far as the kernel can tell. */
     String procPathOrName(String name) {
@@ -47,5 +51,7 @@ public final class Fd implements AutoCloseable {
     }
 
     @Override
-    public String toString() { return "fd " + value; }
+    public String toString() {
+        return "fd " + value;
+    }
 }

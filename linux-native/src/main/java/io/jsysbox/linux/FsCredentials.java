@@ -24,7 +24,8 @@ public final class FsCredentials {
         if (Thread.currentThread().isVirtual()) {
             throw new IllegalStateException("fs credentials are per OS thread; call from a platform thread");
         }
-        try (Memory header = new Memory(8); Memory saved = new Memory(24)) {
+        try (Memory header = new Memory(8);
+                Memory saved = new Memory(24)) {
             header.setInt(0, LINUX_CAPABILITY_VERSION_3);
             header.setInt(4, 0);
             if (LibC.INSTANCE.capget(header, saved) != 0) throw new LinuxException("capget", Native.getLastError());

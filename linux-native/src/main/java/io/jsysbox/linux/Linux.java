@@ -2,7 +2,6 @@ package io.jsysbox.linux;
 
 import com.sun.jna.Memory;
 import com.sun.jna.Native;
-
 import java.nio.charset.Charset;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -29,6 +28,7 @@ public final class Linux {
 
     /** File types: the S_IFMT bits of a mode ({@link Stat#type()}). */
     public static final int S_IFMT = 0170000;
+
     public static final int S_IFSOCK = 0140000;
     public static final int S_IFLNK = 0120000;
     public static final int S_IFREG = 0100000;
@@ -78,15 +78,19 @@ public final class Linux {
     /** A detached copy of the mount tree at {@code path} (with its submounts if {@code recursive}). */
     public static Fd openTreeClone(Path path, boolean recursive) throws LinuxException {
         long flags = OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (recursive ? AT_RECURSIVE : 0);
-        return new Fd(checkedSyscall("open_tree(" + path + (recursive ? ", recursive" : "") + ")",
-                Arch.SYS_OPEN_TREE, (long) AT_FDCWD, path.toString(), flags));
+        return new Fd(checkedSyscall(
+                "open_tree(" + path + (recursive ? ", recursive" : "") + ")",
+                Arch.SYS_OPEN_TREE,
+                (long) AT_FDCWD,
+                path.toString(),
+                flags));
     }
 
     /** A detached copy of the mount tree whose root {@code root} (an O_PATH descriptor) is, with its submounts. */
     public static Fd openTreeCloneRecursive(Fd root) throws LinuxException {
         long flags = OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE | AT_EMPTY_PATH;
-        return new Fd(checkedSyscall("open_tree(" + root + ", recursive)", Arch.SYS_OPEN_TREE, (long) root.value(), "",
-                flags));
+        return new Fd(checkedSyscall(
+                "open_tree(" + root + ", recursive)", Arch.SYS_OPEN_TREE, (long) root.value(), "", flags));
     }
 
     /**
@@ -97,23 +101,41 @@ public final class Linux {
         try (Memory attr = new Memory(32)) { // struct mount_attr (MOUNT_ATTR_SIZE_VER0)
             attr.clear();
             attr.setLong(0, MOUNT_ATTR_IDMAP | (readOnly ? MOUNT_ATTR_RDONLY : 0)); // attr_set
-            attr.setLong(16, MS_PRIVATE);             // propagation
-            attr.setLong(24, userNamespace.value());  // userns_fd
-            checkedSyscall("mount_setattr(MOUNT_ATTR_IDMAP, " + mount + ")", Arch.SYS_MOUNT_SETATTR,
-                    (long) mount.value(), "", (long) (AT_EMPTY_PATH | (recursive ? AT_RECURSIVE : 0)), attr, 32L);
+            attr.setLong(16, MS_PRIVATE); // propagation
+            attr.setLong(24, userNamespace.value()); // userns_fd
+            checkedSyscall(
+                    "mount_setattr(MOUNT_ATTR_IDMAP, " + mount + ")",
+                    Arch.SYS_MOUNT_SETATTR,
+                    (long) mount.value(),
+                    "",
+                    (long) (AT_EMPTY_PATH | (recursive ? AT_RECURSIVE : 0)),
+                    attr,
+                    32L);
         }
     }
 
     /** Attaches the detached mount {@code mount} at {@code target}. */
     public static void moveMount(Fd mount, Path target) throws LinuxException {
-        checkedSyscall("move_mount(" + mount + " -> " + target + ")", Arch.SYS_MOVE_MOUNT,
-                (long) mount.value(), "", (long) AT_FDCWD, target.toString(), (long) MOVE_MOUNT_F_EMPTY_PATH);
+        checkedSyscall(
+                "move_mount(" + mount + " -> " + target + ")",
+                Arch.SYS_MOVE_MOUNT,
+                (long) mount.value(),
+                "",
+                (long) AT_FDCWD,
+                target.toString(),
+                (long) MOVE_MOUNT_F_EMPTY_PATH);
     }
 
     /** Attaches the detached mount {@code mount} on the file or directory {@code target} (an O_PATH descriptor). */
     public static void moveMount(Fd mount, Fd target) throws LinuxException {
-        checkedSyscall("move_mount(" + mount + " -> " + target + ")", Arch.SYS_MOVE_MOUNT, (long) mount.value(), "",
-                (long) target.value(), "", (long) (MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH));
+        checkedSyscall(
+                "move_mount(" + mount + " -> " + target + ")",
+                Arch.SYS_MOVE_MOUNT,
+                (long) mount.value(),
+                "",
+                (long) target.value(),
+                "",
+                (long) (MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH));
     }
 
     /**
@@ -153,8 +175,10 @@ public final class Linux {
 
     public static void mount(String source, Path target, String fsType, long flags, String data) throws LinuxException {
         if (C.mount(source, target.toString(), fsType, flags, data) != 0) {
-            throw new LinuxException("mount(" + source + " -> " + target + ", type " + fsType
-                    + (data == null ? "" : ", " + abbreviate(data)) + ")", Native.getLastError());
+            throw new LinuxException(
+                    "mount(" + source + " -> " + target + ", type " + fsType
+                            + (data == null ? "" : ", " + abbreviate(data)) + ")",
+                    Native.getLastError());
         }
     }
 
@@ -173,7 +197,9 @@ public final class Linux {
         return openat2(dir, bytes(path), flags, 0, resolve);
     }
 
-    /** As {@link #openat2(Fd, String, int, long)}, for a path as the kernel has it (names from {@link #listDirectory}). */
+    /**
+     * As {@link #openat2(Fd, String, int, long)}, for a path as the kernel has it (names from {@link #listDirectory}).
+     */
     public static Fd openat2(Fd dir, byte[] path, int flags, long resolve) throws LinuxException {
         return openat2(dir, path, flags, 0, resolve);
     }
@@ -199,7 +225,9 @@ public final class Linux {
             int dirFd = dir == null ? AT_FDCWD : dir.value();
             long fd = C.syscall(Arch.SYS_OPENAT2, (long) dirFd, cString(path), how, 24L);
             // The message only on failure: a tree copy opens several files per entry.
-            if (fd < 0) throw new LinuxException("openat2(" + (dir == null ? "" : dir + ", ") + text(path) + ")", Native.getLastError());
+            if (fd < 0)
+                throw new LinuxException(
+                        "openat2(" + (dir == null ? "" : dir + ", ") + text(path) + ")", Native.getLastError());
             return new Fd((int) fd);
         }
     }
@@ -215,10 +243,24 @@ public final class Linux {
      * (STATX_ATTR_MOUNT_ROOT); {@code mountId}: the id of the mount it is on, as /proc/PID/mountinfo's first field
      * (STATX_MNT_ID), -1 if unknown.
      */
-    public record Stat(int mode, long uid, long gid, long nlink, long dev, long ino, long size, long blocks, long rdev,
-                       long atimeNanos, long mtimeNanos, boolean mountRoot, long mountId) {
+    public record Stat(
+            int mode,
+            long uid,
+            long gid,
+            long nlink,
+            long dev,
+            long ino,
+            long size,
+            long blocks,
+            long rdev,
+            long atimeNanos,
+            long mtimeNanos,
+            boolean mountRoot,
+            long mountId) {
         /** The file type bits of {@link #mode}: {@link #S_IFDIR}, {@link #S_IFREG}, {@link #S_IFLNK} and so on. */
-        public int type() { return mode & S_IFMT; }
+        public int type() {
+            return mode & S_IFMT;
+        }
     }
 
     /**
@@ -237,11 +279,21 @@ public final class Linux {
                 throw new LinuxException("statx(" + dir.procPathOrName(text(name)) + ")", Native.getLastError());
             }
             long attributesKnown = statx.getLong(56);
-            boolean mountRoot = (attributesKnown & statxAttrMountRoot) != 0 && (statx.getLong(8) & statxAttrMountRoot) != 0;
-            return new Stat(statx.getShort(28) & 0xffff, Integer.toUnsignedLong(statx.getInt(20)), Integer.toUnsignedLong(statx.getInt(24)),
-                    Integer.toUnsignedLong(statx.getInt(16)), makedev(statx.getInt(136), statx.getInt(140)), statx.getLong(32),
-                    statx.getLong(40), statx.getLong(48), makedev(statx.getInt(128), statx.getInt(132)),
-                    nanos(statx, 64), nanos(statx, 112), mountRoot,
+            boolean mountRoot =
+                    (attributesKnown & statxAttrMountRoot) != 0 && (statx.getLong(8) & statxAttrMountRoot) != 0;
+            return new Stat(
+                    statx.getShort(28) & 0xffff,
+                    Integer.toUnsignedLong(statx.getInt(20)),
+                    Integer.toUnsignedLong(statx.getInt(24)),
+                    Integer.toUnsignedLong(statx.getInt(16)),
+                    makedev(statx.getInt(136), statx.getInt(140)),
+                    statx.getLong(32),
+                    statx.getLong(40),
+                    statx.getLong(48),
+                    makedev(statx.getInt(128), statx.getInt(132)),
+                    nanos(statx, 64),
+                    nanos(statx, 112),
+                    mountRoot,
                     (statx.getInt(0) & statxMountId) != 0 ? statx.getLong(144) : -1); // stx_mask: since Linux 5.8
         }
     }
@@ -280,13 +332,17 @@ public final class Linux {
 
     /** A dev_t as glibc's makedev() builds it, for {@link #mknodAt(Fd, String, int, long)}. */
     public static long makedev(int major, int minor) {
-        return ((long) (major & 0xfffff000) << 32) | ((major & 0xfff) << 8) | ((long) (minor & 0xffffff00) << 12) | (minor & 0xff);
+        return ((long) (major & 0xfffff000) << 32)
+                | ((major & 0xfff) << 8)
+                | ((long) (minor & 0xffffff00) << 12)
+                | (minor & 0xff);
     }
 
     /**
      * The names in the directory {@code dir} (not "." and ".."), as bytes exactly as the kernel has them: the JDK
      * decodes names with the locale's charset, and under a service manager's POSIX locale a name like
-     * "NetLock_Arany_=Class_Gold=_Főtanúsítvány.crt" (Debian's ca-certificates) comes back as a name that does not exist.
+     * "NetLock_Arany_=Class_Gold=_Főtanúsítvány.crt" (Debian's ca-certificates) comes back as a name that does not
+     * exist.
      * Reads through its own open of the directory: {@code dir}'s file offset is left alone.
      */
     public static List<byte[]> listDirectory(Fd dir) throws LinuxException {
@@ -294,15 +350,18 @@ public final class Linux {
         final int recordLengthAt = 16; // struct linux_dirent64: d_ino, d_off, d_reclen, d_type, d_name
         final int nameAt = 19;
         List<byte[]> names = new ArrayList<>();
-        try (Fd reader = openat2(dir, DOT, O_RDONLY | O_DIRECTORY, 0); Memory buffer = new Memory(bufferSize)) {
+        try (Fd reader = openat2(dir, DOT, O_RDONLY | O_DIRECTORY, 0);
+                Memory buffer = new Memory(bufferSize)) {
             byte[] records = new byte[bufferSize];
             while (true) {
                 long length = C.getdents64(reader.value(), buffer, bufferSize);
-                if (length < 0) throw new LinuxException("getdents64(" + dir.procPathOrName("") + ")", Native.getLastError());
+                if (length < 0)
+                    throw new LinuxException("getdents64(" + dir.procPathOrName("") + ")", Native.getLastError());
                 if (length == 0) return names;
                 buffer.read(0, records, 0, (int) length);
                 for (int record = 0; record < length; ) {
-                    int recordLength = (records[record + recordLengthAt] & 0xff) | (records[record + recordLengthAt + 1] & 0xff) << 8;
+                    int recordLength = (records[record + recordLengthAt] & 0xff)
+                            | (records[record + recordLengthAt + 1] & 0xff) << 8;
                     int end = record + nameAt;
                     while (records[end] != 0) end++;
                     byte[] name = Arrays.copyOfRange(records, record + nameAt, end);
@@ -322,7 +381,8 @@ public final class Linux {
     public static void chownNoFollow(Fd dir, byte[] name, int uid, int gid) throws LinuxException {
         int flags = name.length == 0 ? AT_EMPTY_PATH : AT_SYMLINK_NOFOLLOW;
         if (C.fchownat(dir.value(), cString(name), uid, gid, flags) != 0) {
-            throw new LinuxException("fchownat(" + dir.procPathOrName(text(name)) + ", " + uid + ":" + gid + ")", Native.getLastError());
+            throw new LinuxException(
+                    "fchownat(" + dir.procPathOrName(text(name)) + ", " + uid + ":" + gid + ")", Native.getLastError());
         }
     }
 
@@ -365,14 +425,17 @@ public final class Linux {
     /** mknodat(2) of the character device {@code major:minor} named {@code name} in {@code dir}, with {@code mode}. */
     public static void mknodCharAt(Fd dir, String name, int major, int minor, int mode) throws LinuxException {
         if (C.mknodat(dir.value(), cString(bytes(name)), S_IFCHR | mode, makedev(major, minor)) != 0) {
-            throw new LinuxException("mknodat(" + dir.procPathOrName(name) + ", c " + major + ":" + minor + ")", Native.getLastError());
+            throw new LinuxException(
+                    "mknodat(" + dir.procPathOrName(name) + ", c " + major + ":" + minor + ")", Native.getLastError());
         }
     }
 
     /** fchmodat(2) of {@code name} in {@code dir}: sets the exact mode (mknod and mkdir are cut by the umask). */
     public static void chmodAt(Fd dir, String name, int mode) throws LinuxException {
         if (C.fchmodat(dir.value(), cString(bytes(name)), mode, 0) != 0) {
-            throw new LinuxException("fchmodat(" + dir.procPathOrName(name) + ", " + Integer.toOctalString(mode) + ")", Native.getLastError());
+            throw new LinuxException(
+                    "fchmodat(" + dir.procPathOrName(name) + ", " + Integer.toOctalString(mode) + ")",
+                    Native.getLastError());
         }
     }
 
@@ -391,7 +454,9 @@ public final class Linux {
         }
     }
 
-    /** Swaps two existing entries atomically (renameat2 RENAME_EXCHANGE): a reader sees one or the other, never neither. */
+    /**
+     * Swaps two existing entries atomically (renameat2 RENAME_EXCHANGE): a reader sees one or the other, never neither.
+     */
     public static void renameExchange(Fd fromDir, String from, Fd toDir, String to) throws LinuxException {
         renameat2(fromDir, from, toDir, to, 2 /* RENAME_EXCHANGE */);
     }
@@ -412,7 +477,9 @@ public final class Linux {
 
     private static void renameat2(Fd fromDir, byte[] from, Fd toDir, byte[] to, int flags) throws LinuxException {
         if (C.renameat2(fromDir.value(), cString(from), toDir.value(), cString(to), flags) != 0) {
-            throw new LinuxException("renameat2(" + fromDir.procPathOrName(text(from)) + ", " + toDir.procPathOrName(text(to)) + ")", Native.getLastError());
+            throw new LinuxException(
+                    "renameat2(" + fromDir.procPathOrName(text(from)) + ", " + toDir.procPathOrName(text(to)) + ")",
+                    Native.getLastError());
         }
     }
 
@@ -424,7 +491,9 @@ public final class Linux {
     /** As {@link #mknodAt(Fd, String, int, long)}, for a name as the kernel has it. */
     public static void mknodAt(Fd dir, byte[] name, int mode, long dev) throws LinuxException {
         if (C.mknodat(dir.value(), cString(name), mode, dev) != 0) {
-            throw new LinuxException("mknodat(" + dir.procPathOrName(text(name)) + ", " + Integer.toOctalString(mode) + ")", Native.getLastError());
+            throw new LinuxException(
+                    "mknodat(" + dir.procPathOrName(text(name)) + ", " + Integer.toOctalString(mode) + ")",
+                    Native.getLastError());
         }
     }
 
@@ -432,7 +501,9 @@ public final class Linux {
         symlinkAt(bytes(target), dir, bytes(name));
     }
 
-    /** As {@link #symlinkAt(String, Fd, String)}, with target and name as the kernel has them (a target is bytes too). */
+    /**
+     * As {@link #symlinkAt(String, Fd, String)}, with target and name as the kernel has them (a target is bytes too).
+     */
     public static void symlinkAt(byte[] target, Fd dir, byte[] name) throws LinuxException {
         if (C.symlinkat(cString(target), dir.value(), cString(name)) != 0) {
             throw new LinuxException("symlinkat(" + dir.procPathOrName(text(name)) + ")", Native.getLastError());
@@ -448,7 +519,8 @@ public final class Linux {
     public static byte[] readlinkAt(Fd dir, byte[] name) throws LinuxException {
         byte[] buffer = new byte[4096]; // PATH_MAX: no target is longer than 4095 bytes
         long length = C.readlinkat(dir.value(), cString(name), buffer, buffer.length);
-        if (length < 0) throw new LinuxException("readlinkat(" + dir.procPathOrName(text(name)) + ")", Native.getLastError());
+        if (length < 0)
+            throw new LinuxException("readlinkat(" + dir.procPathOrName(text(name)) + ")", Native.getLastError());
         return Arrays.copyOf(buffer, (int) length);
     }
 
@@ -460,11 +532,15 @@ public final class Linux {
     /** As {@link #linkAt(Fd, String, Fd, String)}, for names as the kernel has them. */
     public static void linkAt(Fd fromDir, byte[] from, Fd toDir, byte[] to) throws LinuxException {
         if (C.linkat(fromDir.value(), cString(from), toDir.value(), cString(to), 0) != 0) {
-            throw new LinuxException("linkat(" + fromDir.procPathOrName(text(from)) + ", " + toDir.procPathOrName(text(to)) + ")", Native.getLastError());
+            throw new LinuxException(
+                    "linkat(" + fromDir.procPathOrName(text(from)) + ", " + toDir.procPathOrName(text(to)) + ")",
+                    Native.getLastError());
         }
     }
 
-    /** Sets atime and mtime (ns since the epoch) of {@code name} in {@code dir} ("" for dir), not following a symlink. */
+    /**
+     * Sets atime and mtime (ns since the epoch) of {@code name} in {@code dir} ("" for dir), not following a symlink.
+     */
     public static void setTimesNoFollow(Fd dir, String name, long atimeNanos, long mtimeNanos) throws LinuxException {
         setTimesNoFollow(dir, bytes(name), atimeNanos, mtimeNanos);
     }
@@ -479,7 +555,8 @@ public final class Linux {
             times.setLong(8, Math.floorMod(atimeNanos, 1_000_000_000L));
             times.setLong(16, Math.floorDiv(mtimeNanos, 1_000_000_000L));
             times.setLong(24, Math.floorMod(mtimeNanos, 1_000_000_000L));
-            int result = name.length == 0 ? C.utimensat(AT_FDCWD, cString(bytes(dir.procPath().toString())), times, 0)
+            int result = name.length == 0
+                    ? C.utimensat(AT_FDCWD, cString(bytes(dir.procPath().toString())), times, 0)
                     : C.utimensat(dir.value(), cString(name), times, AT_SYMLINK_NOFOLLOW);
             if (result != 0) {
                 throw new LinuxException("utimensat(" + dir.procPathOrName(text(name)) + ")", Native.getLastError());
@@ -489,7 +566,9 @@ public final class Linux {
 
     /** The names of the extended attributes of {@code name} in {@code dir} ("" for dir itself); a symlink's own. */
     public static List<String> listXattrs(Fd dir, String name) throws LinuxException {
-        return listXattrs(dir, bytes(name)).stream().map(xattr -> new String(xattr, StandardCharsets.UTF_8)).toList();
+        return listXattrs(dir, bytes(name)).stream()
+                .map(xattr -> new String(xattr, StandardCharsets.UTF_8))
+                .toList();
     }
 
     /** As {@link #listXattrs(Fd, String)}, for a name as the kernel has it, with the xattr names as bytes. */
@@ -537,7 +616,8 @@ public final class Linux {
             value = new byte[(int) size];
             size = C.lgetxattr(path, attribute, value, value.length);
         } while (size < 0 && Native.getLastError() == Errno.ERANGE);
-        if (size < 0) throw new LinuxException("lgetxattr(" + text(path) + ", " + text(xattr) + ")", Native.getLastError());
+        if (size < 0)
+            throw new LinuxException("lgetxattr(" + text(path) + ", " + text(xattr) + ")", Native.getLastError());
         return Optional.of(Arrays.copyOf(value, (int) size));
     }
 
@@ -566,7 +646,8 @@ public final class Linux {
     }
 
     /**
-     * Copies the first {@code length} bytes of {@code from} into the empty file {@code to}, keeping holes: only the data
+     * Copies the first {@code length} bytes of {@code from} into the empty file {@code to}, keeping holes: only the
+     * data
      * ranges lseek(SEEK_DATA/SEEK_HOLE) finds are copied, at their offsets, and {@code to} is then truncated to
      * {@code length}. So a sparse file stays sparse: a {@code truncate -s 4G} file a container made takes no block in
      * its copy, where copying its zeros would write 4 GiB. A filesystem without SEEK_DATA (EINVAL) is copied as one
@@ -578,7 +659,8 @@ public final class Linux {
         final long chunkMax = 64L << 20;
         boolean sameFilesystemCopy = true;
         long size = length;
-        try (Memory fromOffset = new Memory(8); Memory toOffset = new Memory(8)) {
+        try (Memory fromOffset = new Memory(8);
+                Memory toOffset = new Memory(8)) {
             long offset = 0;
             while (offset < size) {
                 long data = seekData(from, offset);
@@ -595,16 +677,22 @@ public final class Linux {
                         copied = C.copy_file_range(from.value(), fromOffset, to.value(), toOffset, chunk, 0);
                         if (copied < 0) {
                             int errno = Native.getLastError();
-                            if (errno == Errno.EXDEV || errno == Errno.EINVAL || errno == Errno.EOPNOTSUPP || errno == Errno.ENOSYS) {
+                            if (errno == Errno.EXDEV
+                                    || errno == Errno.EINVAL
+                                    || errno == Errno.EOPNOTSUPP
+                                    || errno == Errno.ENOSYS) {
                                 sameFilesystemCopy = false;
                                 continue;
                             }
-                            throw new LinuxException("copy_file_range(" + from + ", " + to + ", at " + offset + ")", errno);
+                            throw new LinuxException(
+                                    "copy_file_range(" + from + ", " + to + ", at " + offset + ")", errno);
                         }
                     } else { // sendfile writes at the file position: move it to the range
                         lseek(to, offset, SEEK_SET);
                         copied = C.sendfile(to.value(), from.value(), fromOffset, chunk);
-                        if (copied < 0) throw new LinuxException("sendfile(" + from + ", " + to + ", at " + offset + ")", Native.getLastError());
+                        if (copied < 0)
+                            throw new LinuxException(
+                                    "sendfile(" + from + ", " + to + ", at " + offset + ")", Native.getLastError());
                     }
                     if (copied == 0) { // the file shrank meanwhile: it ends here
                         end = offset;
@@ -614,7 +702,8 @@ public final class Linux {
                 }
             }
         }
-        if (C.ftruncate(to.value(), size) != 0) throw new LinuxException("ftruncate(" + to + ", " + size + ")", Native.getLastError());
+        if (C.ftruncate(to.value(), size) != 0)
+            throw new LinuxException("ftruncate(" + to + ", " + size + ")", Native.getLastError());
     }
 
     public static final int SEEK_SET = 0;
@@ -624,11 +713,15 @@ public final class Linux {
     /** lseek(2): the new file offset. */
     public static long lseek(Fd fd, long offset, int whence) throws LinuxException {
         long result = C.lseek(fd.value(), offset, whence);
-        if (result < 0) throw new LinuxException("lseek(" + fd + ", " + offset + ", " + whence + ")", Native.getLastError());
+        if (result < 0)
+            throw new LinuxException("lseek(" + fd + ", " + offset + ", " + whence + ")", Native.getLastError());
         return result;
     }
 
-    /** The start of the first data at or after {@code offset}; -1 if there is none (ENXIO); {@code offset} if the filesystem cannot tell (EINVAL). */
+    /**
+     * The start of the first data at or after {@code offset}; -1 if there is none (ENXIO); {@code offset} if the
+     * filesystem cannot tell (EINVAL).
+     */
     private static long seekData(Fd fd, long offset) throws LinuxException {
         long data = C.lseek(fd.value(), offset, SEEK_DATA);
         if (data >= 0) return data;
@@ -638,7 +731,10 @@ public final class Linux {
         throw new LinuxException("lseek(" + fd + ", " + offset + ", SEEK_DATA)", errno);
     }
 
-    /** The start of the first hole after the data at {@code data}; {@code length} if the filesystem cannot tell, {@code data} if the file shrank. */
+    /**
+     * The start of the first hole after the data at {@code data}; {@code length} if the filesystem cannot tell, {@code
+     * data} if the file shrank.
+     */
     private static long seekHole(Fd fd, long data, long length) throws LinuxException {
         long hole = C.lseek(fd.value(), data, SEEK_HOLE);
         if (hole >= 0) return hole;
@@ -666,7 +762,8 @@ public final class Linux {
         final int blocksAt = 16;
         final int availableAt = 32;
         try (Memory statvfs = new Memory(128)) {
-            if (C.fstatvfs(fd.value(), statvfs) != 0) throw new LinuxException("fstatvfs(" + fd.procPathOrName("") + ")", Native.getLastError());
+            if (C.fstatvfs(fd.value(), statvfs) != 0)
+                throw new LinuxException("fstatvfs(" + fd.procPathOrName("") + ")", Native.getLastError());
             long fragment = statvfs.getLong(fragmentSizeAt);
             return new FilesystemSpace(statvfs.getLong(blocksAt) * fragment, statvfs.getLong(availableAt) * fragment);
         }
@@ -679,8 +776,12 @@ public final class Linux {
 
     /** A duplicate of descriptor {@code fd} of the process {@code process} (a pidfd) names: pidfd_getfd(2), ≥ 5.6. */
     public static Fd pidfdGetfd(Fd process, int fd) throws LinuxException {
-        return new Fd(checkedSyscall("pidfd_getfd(" + process + ", " + fd + ")", Arch.SYS_PIDFD_GETFD,
-                (long) process.value(), (long) fd, 0L));
+        return new Fd(checkedSyscall(
+                "pidfd_getfd(" + process + ", " + fd + ")",
+                Arch.SYS_PIDFD_GETFD,
+                (long) process.value(),
+                (long) fd,
+                0L));
     }
 
     /** Blocks the calling thread until {@code fd} is readable (for a pidfd: until the process has exited). */
@@ -711,13 +812,13 @@ public final class Linux {
         byte[] sockaddr = unixSocketAddress(address);
         int socket = C.socket(afUnix, sockDgram | O_CLOEXEC, 0);
         if (socket < 0) throw new LinuxException("socket(AF_UNIX, SOCK_DGRAM)", Native.getLastError());
-        int rightsLength = 16 + 4 * fds.length;              // CMSG_LEN: struct cmsghdr, then the descriptors
+        int rightsLength = 16 + 4 * fds.length; // CMSG_LEN: struct cmsghdr, then the descriptors
         int controlLength = fds.length == 0 ? 0 : (rightsLength + 7) & ~7; // CMSG_SPACE
         try (Memory name = new Memory(sockaddr.length);
-             Memory data = new Memory(Math.max(1, message.length));
-             Memory iovec = new Memory(16);
-             Memory control = new Memory(Math.max(1, controlLength));
-             Memory header = new Memory(56)) { // struct msghdr (LP64)
+                Memory data = new Memory(Math.max(1, message.length));
+                Memory iovec = new Memory(16);
+                Memory control = new Memory(Math.max(1, controlLength));
+                Memory header = new Memory(56)) { // struct msghdr (LP64)
             name.write(0, sockaddr, 0, sockaddr.length);
             data.write(0, message, 0, message.length);
             iovec.setPointer(0, data);
@@ -739,7 +840,8 @@ public final class Linux {
                 header.setLong(40, controlLength);
             }
             if (C.sendmsg(socket, header, msgNoSignal) < 0) {
-                throw new LinuxException("sendmsg(" + address + (fds.length == 0 ? "" : ", " + fds.length + " fd(s)") + ")",
+                throw new LinuxException(
+                        "sendmsg(" + address + (fds.length == 0 ? "" : ", " + fds.length + " fd(s)") + ")",
                         Native.getLastError());
             }
         } finally {
@@ -755,11 +857,13 @@ public final class Linux {
         final int pathMax = 108; // sizeof(sun_path)
         boolean abstractName = address.startsWith("@");
         if (!abstractName && !address.startsWith("/")) {
-            throw new IllegalArgumentException("unix socket address " + address + " is neither an absolute path nor @name");
+            throw new IllegalArgumentException(
+                    "unix socket address " + address + " is neither an absolute path nor @name");
         }
         byte[] path = abstractName ? address.substring(1).getBytes(NAMES) : address.getBytes(NAMES);
         if (1 + path.length > pathMax) {
-            throw new IllegalArgumentException("unix socket address " + address + " is longer than " + (pathMax - 1) + " bytes");
+            throw new IllegalArgumentException(
+                    "unix socket address " + address + " is longer than " + (pathMax - 1) + " bytes");
         }
         byte[] sockaddr = new byte[2 + 1 + path.length];
         sockaddr[0] = 1; // sun_family = AF_UNIX, little-endian (x86_64 and aarch64)
@@ -771,10 +875,14 @@ public final class Linux {
     private static final byte[] DOT = {'.'};
     private static final byte[] DOT_DOT = {'.', '.'};
 
-    private static byte[] bytes(String name) { return name.getBytes(NAMES); }
+    private static byte[] bytes(String name) {
+        return name.getBytes(NAMES);
+    }
 
     /** {@code name} NUL-terminated, as C takes it. */
-    private static byte[] cString(byte[] name) { return Arrays.copyOf(name, name.length + 1); }
+    private static byte[] cString(byte[] name) {
+        return Arrays.copyOf(name, name.length + 1);
+    }
 
     /** For messages. */
     private static String text(byte[] name) {

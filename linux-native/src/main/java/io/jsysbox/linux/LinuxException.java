@@ -13,7 +13,11 @@ public final class LinuxException extends IOException {
         this.errno = errno;
     }
 
-    public int errno() { return errno; }
+    public int errno() {
+        return errno;
+    }
 
-    public String operation() { return operation; }
+    public String operation() {
+        return operation;
+    }
 }

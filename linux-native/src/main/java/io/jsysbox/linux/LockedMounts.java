@@ -38,8 +38,8 @@ public final class LockedMounts {
         // Where the tree is, seen from the thread's root (the namespace's): the copy has the same paths.
         String path = new String(Linux.readlinkAt(hostProc, "thread-self/fd/" + tree.value()), StandardCharsets.UTF_8);
         if (!path.startsWith("/") || path.endsWith(" (deleted)")) {
-            throw new LinuxException("lock the submounts of " + tree + ": it is at \"" + path + "\", not a path",
-                    Errno.EINVAL);
+            throw new LinuxException(
+                    "lock the submounts of " + tree + ": it is at \"" + path + "\", not a path", Errno.EINVAL);
         }
         Linux.unshareMountNamespace();
         try (Fd copyRoot = Linux.openat2(null, path, Linux.O_PATH | Linux.O_DIRECTORY, Linux.RESOLVE_NO_SYMLINKS)) {

@@ -13,8 +13,15 @@ public record MountInfo(List<Entry> entries) {
      * One line: mount point, the root of the mount within its filesystem, the mount's own options (ro, nosuid…),
      * fs type, and super-block options.
      */
-    public record Entry(int id, int parentId, String root, Path mountPoint, String mountOptions, String fsType, String source,
-                        String superOptions) {
+    public record Entry(
+            int id,
+            int parentId,
+            String root,
+            Path mountPoint,
+            String mountOptions,
+            String fsType,
+            String source,
+            String superOptions) {
         public boolean hasSuperOption(String option) {
             return List.of(superOptions.split(",")).contains(option);
         }
@@ -34,9 +41,17 @@ public record MountInfo(List<Entry> entries) {
             if (line.isBlank()) continue;
             String[] f = line.split(" ");
             int separator = List.of(f).indexOf("-");
-            if (separator < 6 || f.length < separator + 4) throw new IllegalArgumentException("malformed mountinfo line: " + line);
-            entries.add(new Entry(Integer.parseInt(f[0]), Integer.parseInt(f[1]), unescape(f[3]), Path.of(unescape(f[4])), f[5],
-                    f[separator + 1], unescape(f[separator + 2]), unescape(f[separator + 3])));
+            if (separator < 6 || f.length < separator + 4)
+                throw new IllegalArgumentException("malformed mountinfo line: " + line);
+            entries.add(new Entry(
+                    Integer.parseInt(f[0]),
+                    Integer.parseInt(f[1]),
+                    unescape(f[3]),
+                    Path.of(unescape(f[4])),
+                    f[5],
+                    f[separator + 1],
+                    unescape(f[separator + 2]),
+                    unescape(f[separator + 3])));
         }
         return new MountInfo(List.copyOf(entries));
     }
@@ -55,7 +70,8 @@ public record MountInfo(List<Entry> entries) {
 
     /**
      * Whether {@code mount} sits on {@code under}: mounted on it, or on mounts stacked at its own mount point that are.
-     * A mount whose parent was covered later (a new procfs over /proc hides what was mounted inside the old one) does not.
+     * A mount whose parent was covered later (a new procfs over /proc hides what was mounted inside the old one) does
+     * not.
      */
     public boolean sitsOn(Entry mount, Entry under) {
         Entry current = mount;
@@ -64,7 +80,8 @@ public record MountInfo(List<Entry> entries) {
                 return true;
             }
             int parentId = current.parentId();
-            Optional<Entry> parent = entries.stream().filter(e -> e.id() == parentId).findFirst();
+            Optional<Entry> parent =
+                    entries.stream().filter(e -> e.id() == parentId).findFirst();
             if (parent.isEmpty() || !parent.get().mountPoint().equals(mount.mountPoint())) {
                 return false;
             }
@@ -87,7 +104,9 @@ public record MountInfo(List<Entry> entries) {
         Optional<Entry> found = Optional.empty();
         for (Entry e : entries) {
             if (path.startsWith(e.mountPoint())
-                    && (found.isEmpty() || e.mountPoint().getNameCount() >= found.get().mountPoint().getNameCount())) {
+                    && (found.isEmpty()
+                            || e.mountPoint().getNameCount()
+                                    >= found.get().mountPoint().getNameCount())) {
                 found = Optional.of(e);
             }
         }

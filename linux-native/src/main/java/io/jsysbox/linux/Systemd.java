@@ -9,7 +9,8 @@ import java.util.OptionalInt;
 
 /**
  * What a daemon says to systemd and hears from it, without libsystemd: readiness and stored descriptors through
- * sd_notify(3)'s datagrams to $NOTIFY_SOCKET, and the descriptors systemd hands back at start through sd_listen_fds(3)'s
+ * sd_notify(3)'s datagrams to $NOTIFY_SOCKET, and the descriptors systemd hands back at start through
+ * sd_listen_fds(3)'s
  * $LISTEN_PID, $LISTEN_FDS and $LISTEN_FDNAMES. Outside systemd (no $NOTIFY_SOCKET) every call is a no-op.
  */
 public final class Systemd {
@@ -19,7 +20,8 @@ public final class Systemd {
     private Systemd() {}
 
     /**
-     * One sd_notify message: {@code text} (VARIABLE=VALUE lines) and at most one descriptor to store, named in the text.
+     * One sd_notify message: {@code text} (VARIABLE=VALUE lines) and at most one descriptor to store, named in the
+     * text.
      * {@code storedFd} is -1 when none is attached.
      */
     public record Notification(String text, int storedFd) {
@@ -34,8 +36,10 @@ public final class Systemd {
         }
 
         /**
-         * Also keeps {@code fd} in the unit's file descriptor store under {@code name} (FDSTORE=1, FDNAME=): systemd holds
-         * a duplicate while the unit restarts (explicitly or after a crash) and passes it to the next start; a stop drops it.
+         * Also keeps {@code fd} in the unit's file descriptor store under {@code name} (FDSTORE=1, FDNAME=): systemd
+         * holds
+         * a duplicate while the unit restarts (explicitly or after a crash) and passes it to the next start; a stop
+         * drops it.
          */
         public Notification storing(String name, int fd) {
             if (storedFd >= 0) throw new IllegalStateException("one stored descriptor per notification");
@@ -96,8 +100,11 @@ public final class Systemd {
         String listenPid = environment.get("LISTEN_PID");
         String listenFds = environment.get("LISTEN_FDS");
         String listenNames = environment.get("LISTEN_FDNAMES");
-        if (listenPid == null || listenFds == null || listenNames == null
-                || !listenPid.matches("[1-9][0-9]{0,18}") || Long.parseLong(listenPid) != pid
+        if (listenPid == null
+                || listenFds == null
+                || listenNames == null
+                || !listenPid.matches("[1-9][0-9]{0,18}")
+                || Long.parseLong(listenPid) != pid
                 || !listenFds.matches("[0-9]{1,9}")) {
             return List.of();
         }
@@ -113,7 +120,9 @@ public final class Systemd {
         return passedDescriptors(System.getenv(), ProcessHandle.current().pid(), prefix);
     }
 
-    /** {@link #passedDescriptors(String)} of process {@code pid} with {@code environment}; see the one-name form. Pure. */
+    /**
+     * {@link #passedDescriptors(String)} of process {@code pid} with {@code environment}; see the one-name form. Pure.
+     */
     static List<Passed> passedDescriptors(Map<String, String> environment, long pid, String prefix) {
         List<Passed> found = new ArrayList<>();
         List<String> names = passedNames(environment, pid);
@@ -130,7 +139,9 @@ public final class Systemd {
         return validName(name);
     }
 
-    /** What systemd accepts as an FDNAME: at most 255 printable ASCII characters, no colon (LISTEN_FDNAMES' separator). */
+    /**
+     * What systemd accepts as an FDNAME: at most 255 printable ASCII characters, no colon (LISTEN_FDNAMES' separator).
+     */
     private static boolean validName(String name) {
         return !name.isEmpty() && name.length() <= 255 && name.chars().allMatch(c -> c > ' ' && c < 127 && c != ':');
     }

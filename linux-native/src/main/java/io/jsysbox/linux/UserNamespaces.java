@@ -1,13 +1,12 @@
 package io.jsysbox.linux;
 
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
-
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * File descriptors of user namespaces with a given mapping, as {@code mount_setattr(MOUNT_ATTR_IDMAP)} needs.
@@ -42,7 +41,9 @@ public final class UserNamespaces {
 
     private static Fd create(String uidMap, String gidMap) throws IOException {
         Process helper = new ProcessBuilder("unshare", "--user", "sleep", "infinity")
-                .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+                .redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+                .start();
         try {
             Path proc = Path.of("/proc", Long.toString(helper.pid()));
             awaitOwnUserNamespace(helper, proc);
@@ -52,7 +53,8 @@ public final class UserNamespaces {
             LOG.debug("user namespace {} for uid map '{}', gid map '{}'", fd, uidMap.strip(), gidMap.strip());
             return fd;
         } catch (IOException e) {
-            throw new IOException("cannot create a user namespace with uid map '" + uidMap.strip() + "': " + e.getMessage(), e);
+            throw new IOException(
+                    "cannot create a user namespace with uid map '" + uidMap.strip() + "': " + e.getMessage(), e);
         } finally {
             helper.destroyForcibly();
             try {
@@ -68,7 +70,9 @@ public final class UserNamespaces {
         Path own = Files.readSymbolicLink(Path.of("/proc/self/ns/user"));
         long deadline = System.currentTimeMillis() + HELPER_TIMEOUT_MS;
         while (System.currentTimeMillis() < deadline) {
-            if (!helper.isAlive()) throw new IOException("'unshare --user' exited with " + helper.exitValue() + " (are user namespaces enabled?)");
+            if (!helper.isAlive())
+                throw new IOException(
+                        "'unshare --user' exited with " + helper.exitValue() + " (are user namespaces enabled?)");
             try {
                 if (!Files.readSymbolicLink(proc.resolve("ns/user")).equals(own)) return;
             } catch (IOException ignored) {
@@ -81,6 +85,7 @@ public final class UserNamespaces {
                 throw new IOException("interrupted while waiting for 'unshare --user'");
             }
         }
-        throw new IOException("'unshare --user' did not enter a new user namespace within " + HELPER_TIMEOUT_MS + " ms");
+        throw new IOException(
+                "'unshare --user' did not enter a new user namespace within " + HELPER_TIMEOUT_MS + " ms");
     }
 }

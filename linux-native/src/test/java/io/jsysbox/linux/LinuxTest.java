@@ -1,7 +1,10 @@
 package io.jsysbox.linux;
 
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -11,12 +14,8 @@ import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.Random;
-
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** Real kernel calls: needs root (CI runs as root). */
 class LinuxTest {
@@ -75,7 +74,8 @@ class LinuxTest {
         Files.createDirectories(rootfs.resolve("run"));
         Files.createSymbolicLink(rootfs.resolve("var"), Path.of("/"));
         try (Fd root = Linux.openDirectoryNoSymlinks(rootfs)) {
-            LinuxException e = assertThrows(LinuxException.class,
+            LinuxException e = assertThrows(
+                    LinuxException.class,
                     () -> Linux.openat2(root, "var/tmp", Linux.O_PATH, Linux.RESOLVE_NO_SYMLINKS));
             assertEquals(Errno.ELOOP, e.errno());
             assertTrue(e.getMessage().contains("var/tmp"), e.getMessage());
@@ -97,6 +97,7 @@ class LinuxTest {
         assertEquals(4242, uid(tmp.resolve("link")));
         assertEquals(0, uid(target));
     }
+
     @Test
     void copyContentsKeepsHolesAndEveryByteOfData(@TempDir Path tmp) throws Exception {
         final long size = 4L << 30; // truncate -s 4G, with data at the start, in the middle and as the last byte
@@ -110,8 +111,8 @@ class LinuxTest {
             file.write(ByteBuffer.wrap(new byte[] {'z'}), size - 1);
         }
         try (Fd dir = Linux.openDirectoryNoSymlinks(tmp);
-             Fd source = Linux.openat2(dir, "sparse", Linux.O_RDONLY, 0);
-             Fd target = Linux.createFile(dir, "copy", 0600)) {
+                Fd source = Linux.openat2(dir, "sparse", Linux.O_RDONLY, 0);
+                Fd target = Linux.createFile(dir, "copy", 0600)) {
             Linux.copyContents(source, target, size, () -> false);
         }
         Path copy = tmp.resolve("copy");
@@ -129,7 +130,9 @@ class LinuxTest {
     @Test
     void copyContentsAcrossFilesystemsKeepsHolesToo(@TempDir Path tmp) throws Exception {
         Path shm = Path.of("/dev/shm");
-        assumeTrue(Files.isDirectory(shm) && !Files.getFileStore(shm).equals(Files.getFileStore(tmp)), "no other filesystem at /dev/shm");
+        assumeTrue(
+                Files.isDirectory(shm) && !Files.getFileStore(shm).equals(Files.getFileStore(tmp)),
+                "no other filesystem at /dev/shm");
         Path from = Files.createTempFile(shm, "jsysbox-sparse", "");
         try {
             byte[] data = "data after a hole".getBytes(StandardCharsets.US_ASCII);
@@ -138,12 +141,15 @@ class LinuxTest {
             }
             long size = Files.size(from);
             try (Fd source = Linux.openat2(null, from.toString(), Linux.O_RDONLY, 0);
-                 Fd dir = Linux.openDirectoryNoSymlinks(tmp);
-                 Fd target = Linux.createFile(dir, "copy", 0600)) {
-                Linux.copyContents(source, target, size, () -> false); // copy_file_range refuses (EXDEV): sendfile, range by range
+                    Fd dir = Linux.openDirectoryNoSymlinks(tmp);
+                    Fd target = Linux.createFile(dir, "copy", 0600)) {
+                Linux.copyContents(
+                        source, target, size, () -> false); // copy_file_range refuses (EXDEV): sendfile, range by range
             }
             assertEquals(size, Files.size(tmp.resolve("copy")));
-            assertTrue(allocated(tmp.resolve("copy")) < 1 << 20, "the hole was written: " + allocated(tmp.resolve("copy")));
+            assertTrue(
+                    allocated(tmp.resolve("copy")) < 1 << 20,
+                    "the hole was written: " + allocated(tmp.resolve("copy")));
             try (FileChannel file = FileChannel.open(tmp.resolve("copy"))) {
                 assertArrayEquals(data, read(file, 64L << 20, data.length));
             }
@@ -155,7 +161,8 @@ class LinuxTest {
     @Test
     void copyContentsOfAnEmptyOrAllHoleFile(@TempDir Path tmp) throws Exception {
         Files.createFile(tmp.resolve("empty"));
-        try (FileChannel file = FileChannel.open(tmp.resolve("hole"), StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+        try (FileChannel file =
+                FileChannel.open(tmp.resolve("hole"), StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
             file.write(ByteBuffer.allocate(0), 1 << 20); // extends nothing: a write of no bytes
         }
         try (var file = new java.io.RandomAccessFile(tmp.resolve("hole").toFile(), "rw")) {
@@ -164,7 +171,8 @@ class LinuxTest {
         try (Fd dir = Linux.openDirectoryNoSymlinks(tmp)) {
             for (String name : new String[] {"empty", "hole"}) {
                 long size = Files.size(tmp.resolve(name));
-                try (Fd source = Linux.openat2(dir, name, Linux.O_RDONLY, 0); Fd target = Linux.createFile(dir, name + "-copy", 0600)) {
+                try (Fd source = Linux.openat2(dir, name, Linux.O_RDONLY, 0);
+                        Fd target = Linux.createFile(dir, name + "-copy", 0600)) {
                     Linux.copyContents(source, target, size, () -> false);
                 }
                 assertEquals(size, Files.size(tmp.resolve(name + "-copy")));
@@ -179,7 +187,9 @@ class LinuxTest {
             Linux.FilesystemSpace space = Linux.filesystemSpace(dir);
             java.nio.file.FileStore store = Files.getFileStore(tmp);
             assertEquals(store.getTotalSpace(), space.totalBytes());
-            assertTrue(Math.abs(store.getUsableSpace() - space.availableBytes()) < 64L << 20, space + " vs " + store.getUsableSpace());
+            assertTrue(
+                    Math.abs(store.getUsableSpace() - space.availableBytes()) < 64L << 20,
+                    space + " vs " + store.getUsableSpace());
         }
     }
 
@@ -192,7 +202,7 @@ class LinuxTest {
 
     private static byte[] read(FileChannel file, long at, int length) throws Exception {
         ByteBuffer buffer = ByteBuffer.allocate(length);
-        while (buffer.hasRemaining() && file.read(buffer, at + buffer.position()) > 0) { }
+        while (buffer.hasRemaining() && file.read(buffer, at + buffer.position()) > 0) {}
         return buffer.array();
     }
 }

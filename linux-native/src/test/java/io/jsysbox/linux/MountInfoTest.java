@@ -1,15 +1,14 @@
 package io.jsysbox.linux;
 
-import org.junit.jupiter.api.Test;
-
-import java.nio.file.Path;
-import java.util.List;
-import java.util.Optional;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
 
 class MountInfoTest {
     private static final String TABLE = """
@@ -29,7 +28,11 @@ class MountInfoTest {
     @Test
     void topmostMountWins() {
         MountInfo info = MountInfo.parse(TABLE);
-        assertEquals("tmpfs", info.topmostAt(Path.of("/var/lib/docker/overlay2/abc/merged")).orElseThrow().fsType());
+        assertEquals(
+                "tmpfs",
+                info.topmostAt(Path.of("/var/lib/docker/overlay2/abc/merged"))
+                        .orElseThrow()
+                        .fsType());
         assertEquals(Optional.empty(), info.topmostAt(Path.of("/var/lib/docker")));
     }
 
@@ -45,19 +48,22 @@ class MountInfoTest {
         MountInfo.Entry oldProc = info.entries().get(1);
         MountInfo.Entry stacked = info.topmostAt(Path.of("/proc/meminfo")).orElseThrow();
         assertTrue(info.sitsOn(stacked, oldProc), "stacked on a mount that sits on the old /proc");
-        assertFalse(info.sitsOn(stacked, info.topmostAt(Path.of("/proc")).orElseThrow()),
+        assertFalse(
+                info.sitsOn(stacked, info.topmostAt(Path.of("/proc")).orElseThrow()),
                 "a procfs mounted over /proc later covers it");
     }
 
     @Test
     void unescapesOctal() {
-        MountInfo.Entry e = MountInfo.parse(TABLE).topmostAt(Path.of("/mnt/with space")).orElseThrow();
+        MountInfo.Entry e =
+                MountInfo.parse(TABLE).topmostAt(Path.of("/mnt/with space")).orElseThrow();
         assertEquals("/home/x", e.root());
     }
 
     @Test
     void mountPointsUnderADirDeepestFirst() {
-        assertEquals(List.of(Path.of("/run/jsysbox/mnt/3/b0"), Path.of("/run/jsysbox/mnt/3/rootfs")),
+        assertEquals(
+                List.of(Path.of("/run/jsysbox/mnt/3/b0"), Path.of("/run/jsysbox/mnt/3/rootfs")),
                 MountInfo.parse(TABLE).mountPointsUnder(Path.of("/run/jsysbox/mnt/3")));
     }
 

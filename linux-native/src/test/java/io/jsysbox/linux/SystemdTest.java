@@ -1,14 +1,13 @@
 package io.jsysbox.linux;
 
-import org.junit.jupiter.api.Test;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import java.util.List;
 import java.util.Map;
 import java.util.OptionalInt;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertThrows;
+import org.junit.jupiter.api.Test;
 
 /** The pure halves of the systemd protocol: the LISTEN_* variables and the notification text. */
 class SystemdTest {
@@ -20,24 +19,36 @@ class SystemdTest {
 
     @Test
     void descriptorsByPrefixKeepTheirOrderAndRepeatedNames() {
-        Map<String, String> environment = Map.of("LISTEN_PID", "4242", "LISTEN_FDS", "4",
-                "LISTEN_FDNAMES", "fuse:seccomp.a.1:seccomp.b.1:seccomp.a.1");
-        assertEquals(List.of(new Systemd.Passed("seccomp.a.1", 4), new Systemd.Passed("seccomp.b.1", 5),
-                new Systemd.Passed("seccomp.a.1", 6)), Systemd.passedDescriptors(environment, PID, "seccomp."));
-        assertEquals(List.of(), Systemd.passedDescriptors(Map.of("LISTEN_PID", "1", "LISTEN_FDS", "1",
-                "LISTEN_FDNAMES", "seccomp.a.1"), PID, "seccomp."), "passed to another process");
+        Map<String, String> environment = Map.of(
+                "LISTEN_PID", "4242", "LISTEN_FDS", "4", "LISTEN_FDNAMES", "fuse:seccomp.a.1:seccomp.b.1:seccomp.a.1");
+        assertEquals(
+                List.of(
+                        new Systemd.Passed("seccomp.a.1", 4),
+                        new Systemd.Passed("seccomp.b.1", 5),
+                        new Systemd.Passed("seccomp.a.1", 6)),
+                Systemd.passedDescriptors(environment, PID, "seccomp."));
+        assertEquals(
+                List.of(),
+                Systemd.passedDescriptors(
+                        Map.of("LISTEN_PID", "1", "LISTEN_FDS", "1", "LISTEN_FDNAMES", "seccomp.a.1"), PID, "seccomp."),
+                "passed to another process");
     }
 
     @Test
     void aStoreOnlyNotificationNamesItsDescriptor() {
-        assertEquals("FDSTORE=1\nFDNAME=seccomp.a.1", Systemd.Notification.store("seccomp.a.1", 7).text());
+        assertEquals(
+                "FDSTORE=1\nFDNAME=seccomp.a.1",
+                Systemd.Notification.store("seccomp.a.1", 7).text());
         assertEquals(7, Systemd.Notification.store("seccomp.a.1", 7).storedFd());
     }
 
     @Test
     void namedDescriptorsCountFromThreeInOrder() {
-        assertEquals(OptionalInt.of(3), fuse(Map.of("LISTEN_PID", "4242", "LISTEN_FDS", "1", "LISTEN_FDNAMES", "fuse")));
-        assertEquals(OptionalInt.of(4), fuse(Map.of("LISTEN_PID", "4242", "LISTEN_FDS", "2", "LISTEN_FDNAMES", "other:fuse")));
+        assertEquals(
+                OptionalInt.of(3), fuse(Map.of("LISTEN_PID", "4242", "LISTEN_FDS", "1", "LISTEN_FDNAMES", "fuse")));
+        assertEquals(
+                OptionalInt.of(4),
+                fuse(Map.of("LISTEN_PID", "4242", "LISTEN_FDS", "2", "LISTEN_FDNAMES", "other:fuse")));
     }
 
     @Test
@@ -46,19 +57,27 @@ class SystemdTest {
         // Inherited by a child: the variables name its parent.
         assertEquals(OptionalInt.empty(), fuse(Map.of("LISTEN_PID", "1", "LISTEN_FDS", "1", "LISTEN_FDNAMES", "fuse")));
         assertEquals(OptionalInt.empty(), fuse(Map.of("LISTEN_PID", "4242", "LISTEN_FDS", "0", "LISTEN_FDNAMES", "")));
-        assertEquals(OptionalInt.empty(), fuse(Map.of("LISTEN_PID", "4242", "LISTEN_FDS", "1", "LISTEN_FDNAMES", "other")));
+        assertEquals(
+                OptionalInt.empty(), fuse(Map.of("LISTEN_PID", "4242", "LISTEN_FDS", "1", "LISTEN_FDNAMES", "other")));
         // Unnamed (socket activation without FileDescriptorName=) or names from an older systemd: nothing to trust.
         assertEquals(OptionalInt.empty(), fuse(Map.of("LISTEN_PID", "4242", "LISTEN_FDS", "1")));
     }
 
     @Test
     void malformedVariablesMeanNoDescriptor() {
-        assertEquals(OptionalInt.empty(), fuse(Map.of("LISTEN_PID", "4242x", "LISTEN_FDS", "1", "LISTEN_FDNAMES", "fuse")));
-        assertEquals(OptionalInt.empty(), fuse(Map.of("LISTEN_PID", "4242", "LISTEN_FDS", "-1", "LISTEN_FDNAMES", "fuse")));
-        assertEquals(OptionalInt.empty(), fuse(Map.of("LISTEN_PID", "4242", "LISTEN_FDS", "99999999999", "LISTEN_FDNAMES", "fuse")));
+        assertEquals(
+                OptionalInt.empty(), fuse(Map.of("LISTEN_PID", "4242x", "LISTEN_FDS", "1", "LISTEN_FDNAMES", "fuse")));
+        assertEquals(
+                OptionalInt.empty(), fuse(Map.of("LISTEN_PID", "4242", "LISTEN_FDS", "-1", "LISTEN_FDNAMES", "fuse")));
+        assertEquals(
+                OptionalInt.empty(),
+                fuse(Map.of("LISTEN_PID", "4242", "LISTEN_FDS", "99999999999", "LISTEN_FDNAMES", "fuse")));
         // Count and names disagree.
-        assertEquals(OptionalInt.empty(), fuse(Map.of("LISTEN_PID", "4242", "LISTEN_FDS", "1", "LISTEN_FDNAMES", "fuse:fuse")));
-        assertEquals(OptionalInt.empty(), fuse(Map.of("LISTEN_PID", "4242", "LISTEN_FDS", "2", "LISTEN_FDNAMES", "fuse")));
+        assertEquals(
+                OptionalInt.empty(),
+                fuse(Map.of("LISTEN_PID", "4242", "LISTEN_FDS", "1", "LISTEN_FDNAMES", "fuse:fuse")));
+        assertEquals(
+                OptionalInt.empty(), fuse(Map.of("LISTEN_PID", "4242", "LISTEN_FDS", "2", "LISTEN_FDNAMES", "fuse")));
     }
 
     @Test

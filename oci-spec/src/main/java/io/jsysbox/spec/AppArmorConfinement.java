@@ -2,7 +2,6 @@ package io.jsysbox.spec;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.jsysbox.api.AppArmorProfile;
-
 import java.util.Set;
 
 /**
@@ -15,11 +14,17 @@ public final class AppArmorConfinement {
      * What Docker, containerd's CRI and CRI-O put in a spec when the user chose no profile. A user who names one of
      * them explicitly gets jsysbox's profile too: the spec does not tell the two apart.
      */
-    public static final Set<String> ENGINE_DEFAULTS = Set.of("docker-default", "cri-containerd.apparmor.d", "crio-default");
+    public static final Set<String> ENGINE_DEFAULTS =
+            Set.of("docker-default", "cri-containerd.apparmor.d", "crio-default");
+
     static final String UNCONFINED = "unconfined";
 
     /** What the host's kernel says. */
-    enum Host { APPARMOR_OFF, PROFILE_LOADED, PROFILE_NOT_LOADED }
+    enum Host {
+        APPARMOR_OFF,
+        PROFILE_LOADED,
+        PROFILE_NOT_LOADED
+    }
 
     /** The profile for the container's process ("": none) and a warning to log ("": none). */
     record Choice(String profile, String warning) {}
@@ -46,9 +51,12 @@ public final class AppArmorConfinement {
     static Choice forContainer(String requested, Host host) throws JsysboxException {
         if (host == Host.APPARMOR_OFF) return new Choice(requested, "");
         if (requested.equals(UNCONFINED)) {
-            return new Choice(UNCONFINED, "container runs without AppArmor confinement, as asked (apparmor=unconfined): its root "
-                    + "is still an unprivileged host uid in its own user namespace; drop the option to confine it with "
-                    + AppArmorProfile.NAME);
+            return new Choice(
+                    UNCONFINED,
+                    "container runs without AppArmor confinement, as asked (apparmor=unconfined): its root "
+                            + "is still an unprivileged host uid in its own user namespace; drop the option to confine "
+                            + "it with "
+                            + AppArmorProfile.NAME);
         }
         if (!requested.isEmpty() && !ENGINE_DEFAULTS.contains(requested)) return new Choice(requested, "");
         // No profile asked for and none of ours loaded: the engine confines nothing here (AppArmor on in the kernel but
@@ -56,7 +64,8 @@ public final class AppArmorConfinement {
         if (requested.isEmpty() && host == Host.PROFILE_NOT_LOADED) return new Choice("", "");
         if (host == Host.PROFILE_NOT_LOADED) {
             throw new JsysboxException("AppArmor is on, but jsysbox's AppArmor profile " + AppArmorProfile.NAME
-                    + " is not loaded (it replaces " + requested + ", which denies the mounts and /proc/sys writes system containers need): run 'jsysbox install', "
+                    + " is not loaded (it replaces " + requested
+                    + ", which denies the mounts and /proc/sys writes system containers need): run 'jsysbox install', "
                     + "or 'apparmor_parser -r -W /etc/apparmor.d/" + AppArmorProfile.NAME + "'");
         }
         return new Choice(AppArmorProfile.NAME, "");

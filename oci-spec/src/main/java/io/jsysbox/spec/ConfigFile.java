@@ -7,7 +7,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.jsysbox.api.AtomicFiles;
-
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -30,19 +29,23 @@ public final class ConfigFile {
         } catch (IOException e) {
             throw new JsysboxException("cannot read " + file + ": " + e.getMessage(), e);
         }
-        if (text.isBlank()) throw new JsysboxException(file + " is empty: it must hold the container's OCI spec (see 'runc spec')");
+        if (text.isBlank())
+            throw new JsysboxException(file + " is empty: it must hold the container's OCI spec (see 'runc spec')");
         JsonNode tree;
         try {
             tree = JSON.readTree(text);
         } catch (JsonProcessingException e) {
             JsonLocation at = e.getLocation();
             String where = at == null ? "" : " (line " + at.getLineNr() + ", column " + at.getColumnNr() + ")";
-            throw new JsysboxException(file + " is not valid JSON" + where + ": " + ErrorLog.oneLine(e.getOriginalMessage())
-                    + "; fix or regenerate it", e);
+            throw new JsysboxException(
+                    file + " is not valid JSON" + where + ": " + ErrorLog.oneLine(e.getOriginalMessage())
+                            + "; fix or regenerate it",
+                    e);
         }
         if (!(tree instanceof ObjectNode object)) {
-            throw new JsysboxException(file + " holds a JSON " + tree.getNodeType().name().toLowerCase()
-                    + ", not an object: it must hold the container's OCI spec (see 'runc spec')");
+            throw new JsysboxException(
+                    file + " holds a JSON " + tree.getNodeType().name().toLowerCase()
+                            + ", not an object: it must hold the container's OCI spec (see 'runc spec')");
         }
         return object;
     }
@@ -50,9 +53,13 @@ public final class ConfigFile {
     /** Replaces {@code file} with {@code tree} in one rename, so a reader never sees half a file. */
     public static void write(Path file, ObjectNode tree) throws JsysboxException {
         try {
-            // The engine's mode kept (the spec carries the environment, secrets too); no fsync: the bundle lives as long as
+            // The engine's mode kept (the spec carries the environment, secrets too); no fsync: the bundle lives as
+            // long as
             // its container, as runc's own state does.
-            AtomicFiles.replace(file, JSON.writeValueAsBytes(tree), Files.getPosixFilePermissions(file, LinkOption.NOFOLLOW_LINKS),
+            AtomicFiles.replace(
+                    file,
+                    JSON.writeValueAsBytes(tree),
+                    Files.getPosixFilePermissions(file, LinkOption.NOFOLLOW_LINKS),
                     AtomicFiles.Durability.UNTIL_REBOOT);
         } catch (IOException e) {
             throw new JsysboxException("cannot write " + file + ": " + e.getMessage(), e);

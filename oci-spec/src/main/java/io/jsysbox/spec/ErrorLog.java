@@ -49,8 +49,13 @@ public final class ErrorLog {
     public void append(String level, String message) throws IOException {
         if (logFile == null) return;
         String entry = entry(level, PREFIX + oneLine(message), RFC3339.format(OffsetDateTime.now()), json);
-        Files.writeString(Path.of(logFile), entry + "\n", StandardCharsets.UTF_8, StandardOpenOption.CREATE,
-                StandardOpenOption.APPEND, StandardOpenOption.WRITE);
+        Files.writeString(
+                Path.of(logFile),
+                entry + "\n",
+                StandardCharsets.UTF_8,
+                StandardOpenOption.CREATE,
+                StandardOpenOption.APPEND,
+                StandardOpenOption.WRITE);
     }
 
     /** One log entry in runc's (logrus') json or text format. */
@@ -75,7 +80,8 @@ public final class ErrorLog {
                 case '\r' -> quoted.append("\\r");
                 case '\t' -> quoted.append("\\t");
                 default -> {
-                    if (c < 0x20) quoted.append(String.format("\\u%04x", (int) c)); else quoted.append(c);
+                    if (c < 0x20) quoted.append(String.format("\\u%04x", (int) c));
+                    else quoted.append(c);
                 }
             }
         }

@@ -2,7 +2,6 @@ package io.jsysbox.spec;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -17,8 +16,9 @@ import java.util.Set;
  */
 public final class HostNamespaces {
     /** linux.namespaces type → /proc/self/ns file name. */
-    private static final Map<String, String> PROC_NAMES = Map.of("pid", "pid", "network", "net",
-            "ipc", "ipc", "uts", "uts", "mount", "mnt", "cgroup", "cgroup", "user", "user");
+    private static final Map<String, String> PROC_NAMES = Map.of(
+            "pid", "pid", "network", "net", "ipc", "ipc", "uts", "uts", "mount", "mnt", "cgroup", "cgroup", "user",
+            "user");
 
     private HostNamespaces() {}
 
@@ -28,12 +28,15 @@ public final class HostNamespaces {
             String type = namespace.path("type").asText();
             String procName = PROC_NAMES.get(type);
             if (procName == null || !namespace.path("path").isTextual()) continue;
-            if (sameFile(Path.of(namespace.path("path").asText()), Path.of("/proc/self/ns", procName))) joined.add(type);
+            if (sameFile(Path.of(namespace.path("path").asText()), Path.of("/proc/self/ns", procName)))
+                joined.add(type);
         }
         return joined;
     }
 
-    /** Namespace files are the same namespace when stat (following the /proc magic link) gives the same dev and inode. */
+    /**
+     * Namespace files are the same namespace when stat (following the /proc magic link) gives the same dev and inode.
+     */
     private static boolean sameFile(Path a, Path b) {
         try {
             return Files.getAttribute(a, "unix:dev").equals(Files.getAttribute(b, "unix:dev"))

@@ -5,7 +5,11 @@ package io.jsysbox.spec;
  * reported prefixed with {@code jsysbox: }.
  */
 public final class JsysboxException extends Exception {
-    public JsysboxException(String message) { super(message); }
+    public JsysboxException(String message) {
+        super(message);
+    }
 
-    public JsysboxException(String message, Throwable cause) { super(message, cause); }
+    public JsysboxException(String message, Throwable cause) {
+        super(message, cause);
+    }
 }

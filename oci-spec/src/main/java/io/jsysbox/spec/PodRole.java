@@ -12,12 +12,19 @@ import com.fasterxml.jackson.databind.JsonNode;
  * IPC and UTS namespaces in it, and each container of the pod joins that user namespace (and so shares its ID range).
  */
 public record PodRole(Kind kind, String sandboxId) {
-    enum Kind { NONE, SANDBOX, CONTAINER }
+    enum Kind {
+        NONE,
+        SANDBOX,
+        CONTAINER
+    }
 
     static final PodRole NONE = new PodRole(Kind.NONE, "");
 
-    private static final String[] TYPE_ANNOTATIONS = {"io.kubernetes.cri.container-type", "io.kubernetes.cri-o.ContainerType"};
-    private static final String[] SANDBOX_ANNOTATIONS = {"io.kubernetes.cri.sandbox-id", "io.kubernetes.cri-o.SandboxID"};
+    private static final String[] TYPE_ANNOTATIONS = {
+        "io.kubernetes.cri.container-type", "io.kubernetes.cri-o.ContainerType"
+    };
+    private static final String[] SANDBOX_ANNOTATIONS = {"io.kubernetes.cri.sandbox-id", "io.kubernetes.cri-o.SandboxID"
+    };
 
     static PodRole of(JsonNode spec) throws JsysboxException {
         JsonNode annotations = spec.path("annotations");
@@ -28,20 +35,26 @@ public record PodRole(Kind kind, String sandboxId) {
             case "container" -> {
                 String sandbox = first(annotations, SANDBOX_ANNOTATIONS);
                 if (sandbox.isEmpty()) {
-                    throw new JsysboxException("config.json says this is a pod's container but names no sandbox: annotate it with "
-                            + SANDBOX_ANNOTATIONS[0] + " (or " + SANDBOX_ANNOTATIONS[1] + ")");
+                    throw new JsysboxException(
+                            "config.json says this is a pod's container but names no sandbox: annotate it with "
+                                    + SANDBOX_ANNOTATIONS[0] + " (or " + SANDBOX_ANNOTATIONS[1] + ")");
                 }
                 yield new PodRole(Kind.CONTAINER, sandbox);
             }
-            default -> throw new JsysboxException("unknown pod container type '" + type + "' in config.json's annotations: expected 'sandbox' or 'container'");
+            default ->
+                throw new JsysboxException("unknown pod container type '" + type
+                        + "' in config.json's annotations: expected 'sandbox' or 'container'");
         };
     }
 
-    boolean isSandbox() { return kind == Kind.SANDBOX; }
+    boolean isSandbox() {
+        return kind == Kind.SANDBOX;
+    }
 
     private static String first(JsonNode annotations, String[] names) {
         for (String name : names) {
-            if (annotations.path(name).isTextual()) return annotations.path(name).asText();
+            if (annotations.path(name).isTextual())
+                return annotations.path(name).asText();
         }
         return "";
     }

@@ -1,7 +1,6 @@
 package io.jsysbox.spec;
 
 import io.jsysbox.api.UnixChannels;
-
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;

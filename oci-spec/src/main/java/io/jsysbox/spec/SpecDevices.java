@@ -6,7 +6,6 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.jsysbox.api.RequestedDevices;
 import io.jsysbox.api.v1.DeviceNode;
 import io.jsysbox.api.v1.RequestedDevice;
-
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -29,8 +28,19 @@ public final class SpecDevices {
      * paths is left to runc, which then makes it from that entry and drops its own node and device cgroup rule: taking
      * it would bring runc's node back on top of ours, and its rwm rule with it.
      */
-    private static final Map<String, String> RUNC_DEFAULTS = Map.of("/dev/null", "c 1:3", "/dev/zero", "c 1:5",
-            "/dev/full", "c 1:7", "/dev/random", "c 1:8", "/dev/urandom", "c 1:9", "/dev/tty", "c 5:0");
+    private static final Map<String, String> RUNC_DEFAULTS = Map.of(
+            "/dev/null",
+            "c 1:3",
+            "/dev/zero",
+            "c 1:5",
+            "/dev/full",
+            "c 1:7",
+            "/dev/random",
+            "c 1:8",
+            "/dev/urandom",
+            "c 1:9",
+            "/dev/tty",
+            "c 5:0");
     /** The file type bits a fileMode may carry; runc drops them too. */
     private static final long FILE_TYPE_BITS = 0170000;
     /** runc's defaults for what an entry leaves out. */
@@ -68,18 +78,27 @@ public final class SpecDevices {
         boolean block = switch (entry.path("type").asText("")) {
             case "c", "u" -> false;
             case "b" -> true;
-            case "p" -> throw new JsysboxException(what + " is a fifo: jsysbox makes character and block devices only;"
-                    + " bind-mount the fifo instead (-v)");
-            default -> throw new JsysboxException(what + " has type '" + entry.path("type").asText("")
-                    + "': give c (character), u (unbuffered character) or b (block)");
+            case "p" ->
+                throw new JsysboxException(what + " is a fifo: jsysbox makes character and block devices only;"
+                        + " bind-mount the fifo instead (-v)");
+            default ->
+                throw new JsysboxException(
+                        what + " has type '" + entry.path("type").asText("")
+                                + "': give c (character), u (unbuffered character) or b (block)");
         };
         if (!entry.path("major").isIntegralNumber() || !entry.path("minor").isIntegralNumber()) {
             throw new JsysboxException(what + " has no major and minor numbers: give those of the host's node (ls -l)");
         }
         long fileMode = entry.has("fileMode") ? entry.path("fileMode").asLong() & ~FILE_TYPE_BITS : DEFAULT_FILE_MODE;
-        return RequestedDevice.newBuilder().setPath(path).setBlock(block).setMajor(entry.path("major").asLong())
-                .setMinor(entry.path("minor").asLong()).setFileMode(fileMode).setUid(entry.path("uid").asLong(0))
-                .setGid(entry.path("gid").asLong(0)).build();
+        return RequestedDevice.newBuilder()
+                .setPath(path)
+                .setBlock(block)
+                .setMajor(entry.path("major").asLong())
+                .setMinor(entry.path("minor").asLong())
+                .setFileMode(fileMode)
+                .setUid(entry.path("uid").asLong(0))
+                .setGid(entry.path("gid").asLong(0))
+                .build();
     }
 
     /**
@@ -106,10 +125,13 @@ public final class SpecDevices {
      * last matching rule wins; Docker denies /dev/fuse), unless a device or mount the user asked for has their path.
      */
     static void bindNodes(ObjectNode linux, ArrayNode mounts, List<DeviceNode> nodes) {
-        Set<String> requested = nodes.stream().filter(DeviceNode::getRequested).map(DeviceNode::getDestination)
+        Set<String> requested = nodes.stream()
+                .filter(DeviceNode::getRequested)
+                .map(DeviceNode::getDestination)
                 .collect(Collectors.toSet());
         Set<String> taken = new HashSet<>(requested);
-        for (JsonNode mount : mounts) taken.add(normalized(mount.path("destination").asText()));
+        for (JsonNode mount : mounts)
+            taken.add(normalized(mount.path("destination").asText()));
         JsonNode devices = linux.path("devices");
         for (int i = devices.size() - 1; i >= 0; i--) {
             String path = normalized(devices.get(i).path("path").asText());
@@ -126,10 +148,16 @@ public final class SpecDevices {
             mount.put("destination", node.getDestination());
             mount.put("type", "bind");
             mount.put("source", node.getSource());
-            mount.set("options", mounts.arrayNode().add("bind").add("rw").add("nosuid").add("noexec"));
+            mount.set(
+                    "options",
+                    mounts.arrayNode().add("bind").add("rw").add("nosuid").add("noexec"));
             if (node.getRequested()) continue;
-            rules.addObject().put("allow", true).put("type", "c").put("major", node.getMajor())
-                    .put("minor", node.getMinor()).put("access", "rwm");
+            rules.addObject()
+                    .put("allow", true)
+                    .put("type", "c")
+                    .put("major", node.getMajor())
+                    .put("minor", node.getMinor())
+                    .put("access", "rwm");
         }
     }
 }

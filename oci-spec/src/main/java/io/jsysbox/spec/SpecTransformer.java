@@ -12,7 +12,6 @@ import io.jsysbox.api.v1.MountReplacement;
 import io.jsysbox.api.v1.PrepareResponse;
 import io.jsysbox.api.v1.SpecialMount;
 import io.jsysbox.linux.MountInfo;
-
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -47,21 +46,27 @@ public final class SpecTransformer {
      * files. For measuring what interception costs, and for software that must unmount what the runtime mounted.
      */
     static final String MOUNT_INTERCEPTION_OFF = "JSYSBOX_MOUNT_INTERCEPTION=off";
+
     private static final List<String> LOCKED_MOUNT_FLAGS = List.of("ro", "nosuid", "nodev", "noexec");
     /** The jsysbox-runc verb of the createRuntime hook {@code run} adds (see {@link #withStartedHook}). */
     public static final String STARTED_HOOK_VERB = "started-hook";
     /** The environment variable that keeps the engine's capabilities (see {@link #grantCapabilities}). */
     static final String HONOR_CAPABILITIES = "JSYSBOX_HONOR_CAPS";
     /** Where inner engines keep their images and state: the manager backs each with a host dir of the container's. */
-    public static final List<String> SPECIAL_MOUNT_DESTINATIONS = List.of("/var/lib/docker", "/var/lib/containerd",
-            "/var/lib/containers", "/var/lib/kubelet", "/var/lib/rancher/k3s", "/var/lib/buildkit");
+    public static final List<String> SPECIAL_MOUNT_DESTINATIONS = List.of(
+            "/var/lib/docker",
+            "/var/lib/containerd",
+            "/var/lib/containers",
+            "/var/lib/kubelet",
+            "/var/lib/rancher/k3s",
+            "/var/lib/buildkit");
 
     /** Namespaces a container must not share with the host, with the Docker flag that shares each. */
-    private static final Map<String, String> REQUIRED_NAMESPACES = Map.of("pid", "--pid=host",
-            "network", "--network=host", "ipc", "--ipc=host", "uts", "--uts=host", "mount", "");
+    private static final Map<String, String> REQUIRED_NAMESPACES = Map.of(
+            "pid", "--pid=host", "network", "--network=host", "ipc", "--ipc=host", "uts", "--uts=host", "mount", "");
     /** The same for a Kubernetes pod: the pod spec field that shares each (the kubelet shares UTS with hostNetwork). */
-    private static final Map<String, String> POD_HOST_FIELDS = Map.of("pid", "hostPID: true",
-            "network", "hostNetwork: true", "ipc", "hostIPC: true", "uts", "hostNetwork: true");
+    private static final Map<String, String> POD_HOST_FIELDS = Map.of(
+            "pid", "hostPID: true", "network", "hostNetwork: true", "ipc", "hostIPC: true", "uts", "hostNetwork: true");
 
     /**
      * Syscalls inner container engines, systemd and init systems need, allowed unconditionally. Docker's profile
@@ -70,11 +75,37 @@ public final class SpecTransformer {
      * Not here: syslog (host kernel log), open_by_handle_at (file handles bypass mount boundaries),
      * lookup_dcookie and personality (no use inside, Docker's conditional rules stay).
      */
-    static final List<String> SYSTEM_CONTAINER_SYSCALLS = List.of("mount", "umount", "umount2", "pivot_root",
-            "unshare", "setns", "clone", "clone3", "keyctl", "add_key", "request_key", "sethostname",
-            "setdomainname", "mount_setattr", "open_tree", "move_mount", "fsopen", "fsconfig", "fsmount", "fspick",
-            "name_to_handle_at", "bpf", "perf_event_open", "quotactl", "vhangup", "reboot", "ptrace", "kcmp",
-            "process_vm_readv", "process_vm_writev");
+    static final List<String> SYSTEM_CONTAINER_SYSCALLS = List.of(
+            "mount",
+            "umount",
+            "umount2",
+            "pivot_root",
+            "unshare",
+            "setns",
+            "clone",
+            "clone3",
+            "keyctl",
+            "add_key",
+            "request_key",
+            "sethostname",
+            "setdomainname",
+            "mount_setattr",
+            "open_tree",
+            "move_mount",
+            "fsopen",
+            "fsconfig",
+            "fsmount",
+            "fspick",
+            "name_to_handle_at",
+            "bpf",
+            "perf_event_open",
+            "quotactl",
+            "vhangup",
+            "reboot",
+            "ptrace",
+            "kcmp",
+            "process_vm_readv",
+            "process_vm_writev");
 
     /**
      * Syscalls jsysbox-fs's seccomp agent answers for the container (SCMP_ACT_NOTIFY, descriptor handed over by runc
@@ -103,7 +134,9 @@ public final class SpecTransformer {
         JsonNode annotations = copy.path("annotations");
         if (!annotations.path(TRANSFORMED).asText().equals("true")) return copy;
         ObjectNode linux = copy.withObjectProperty("linux");
-        if (annotations.has(ORIGINAL_ROOT)) copy.withObjectProperty("root").put("path", annotations.get(ORIGINAL_ROOT).asText());
+        if (annotations.has(ORIGINAL_ROOT))
+            copy.withObjectProperty("root")
+                    .put("path", annotations.get(ORIGINAL_ROOT).asText());
         restore(copy, "mounts", annotations.path(ORIGINAL_MOUNTS));
         restore(linux, "namespaces", annotations.path(ORIGINAL_NAMESPACES));
         // Kept as they are without the annotation: a rewrite leaves linux.devices alone when it saves none.
@@ -111,8 +144,16 @@ public final class SpecTransformer {
         if (annotations.path(ADDED_SECCOMP).asText().equals("true")) linux.remove("seccomp");
         linux.remove(List.of("uidMappings", "gidMappings"));
         removeStartedHook(copy);
-        ((ObjectNode) annotations).remove(List.of(TRANSFORMED, UID_RANGE, GID_RANGE, ORIGINAL_ROOT, ORIGINAL_MOUNTS,
-                ORIGINAL_NAMESPACES, ORIGINAL_DEVICES, ADDED_SECCOMP));
+        ((ObjectNode) annotations)
+                .remove(List.of(
+                        TRANSFORMED,
+                        UID_RANGE,
+                        GID_RANGE,
+                        ORIGINAL_ROOT,
+                        ORIGINAL_MOUNTS,
+                        ORIGINAL_NAMESPACES,
+                        ORIGINAL_DEVICES,
+                        ADDED_SECCOMP));
         return copy;
     }
 
@@ -134,7 +175,9 @@ public final class SpecTransformer {
      */
     static ObjectNode withStartedHook(ObjectNode spec, List<String> command, List<String> environment) {
         ObjectNode result = spec.deepCopy();
-        ObjectNode hook = result.withObjectProperty("hooks").withArrayProperty("createRuntime").insertObject(0);
+        ObjectNode hook = result.withObjectProperty("hooks")
+                .withArrayProperty("createRuntime")
+                .insertObject(0);
         hook.put("path", command.getFirst());
         hook.set("args", textArray(command));
         if (!environment.isEmpty()) hook.set("env", textArray(environment));
@@ -145,7 +188,10 @@ public final class SpecTransformer {
     private static void removeStartedHook(ObjectNode spec) {
         JsonNode hooks = spec.path("hooks").path("createRuntime");
         for (int i = hooks.size() - 1; i >= 0; i--) {
-            if (hooks.get(i).path("args").valueStream().anyMatch(arg -> arg.asText().equals(STARTED_HOOK_VERB))) {
+            if (hooks.get(i)
+                    .path("args")
+                    .valueStream()
+                    .anyMatch(arg -> arg.asText().equals(STARTED_HOOK_VERB))) {
                 ((ArrayNode) hooks).remove(i);
             }
         }
@@ -159,39 +205,50 @@ public final class SpecTransformer {
      */
     static void validate(ObjectNode spec, PodRole pod, Set<String> joinedHost) throws JsysboxException {
         if (!spec.path("root").path("path").isTextual()) {
-            throw new JsysboxException("config.json has no root.path: set it to the container's root filesystem directory");
+            throw new JsysboxException(
+                    "config.json has no root.path: set it to the container's root filesystem directory");
         }
         if (!spec.path("process").isObject()) {
             throw new JsysboxException("config.json has no process: add the process to run (see 'runc spec')");
         }
         boolean inPod = pod.kind() != PodRole.Kind.NONE;
         if (isPrivileged(spec)) {
-            throw new JsysboxException(inPod
-                    ? "a pod with securityContext.privileged: true cannot use the jsysbox runtime class: its pods are "
-                      + "unprivileged by design and run Docker/systemd without it; drop privileged"
-                    : "--privileged is not supported: jsysbox containers are unprivileged by design "
-                      + "and run Docker/systemd without it; drop --privileged");
+            throw new JsysboxException(
+                    inPod
+                            ? "a pod with securityContext.privileged: true cannot use the jsysbox runtime class: its "
+                                    + "pods are unprivileged by design and run Docker/systemd without it; drop "
+                                    + "privileged"
+                            : "--privileged is not supported: jsysbox containers are unprivileged by design "
+                                    + "and run Docker/systemd without it; drop --privileged");
         }
         JsonNode linux = spec.path("linux");
         for (var required : REQUIRED_NAMESPACES.entrySet()) {
             if (namespace(linux, required.getKey()) != null && !joinedHost.contains(required.getKey())) continue;
             String type = required.getKey(), flag = required.getValue();
             if (inPod && POD_HOST_FIELDS.containsKey(type)) {
-                throw new JsysboxException("a pod with " + POD_HOST_FIELDS.get(type) + " cannot use the jsysbox runtime class: "
-                        + "its pods need their own " + type + " namespace; drop " + POD_HOST_FIELDS.get(type) + " or use another runtime class");
+                throw new JsysboxException("a pod with " + POD_HOST_FIELDS.get(type)
+                        + " cannot use the jsysbox runtime class: " + "its pods need their own " + type
+                        + " namespace; drop " + POD_HOST_FIELDS.get(type) + " or use another runtime class");
             }
-            throw new JsysboxException(flag.isEmpty()
-                    ? "config.json has no " + type + " namespace: a jsysbox container needs its own; add {\"type\":\"" + type + "\"} to linux.namespaces"
-                    : flag + " is not supported: a jsysbox container needs its own " + type + " namespace; drop " + flag);
+            throw new JsysboxException(
+                    flag.isEmpty()
+                            ? "config.json has no " + type
+                                    + " namespace: a jsysbox container needs its own; add {\"type\":\"" + type
+                                    + "\"} to linux.namespaces"
+                            : flag + " is not supported: a jsysbox container needs its own " + type
+                                    + " namespace; drop " + flag);
         }
         JsonNode userns = namespace(linux, "user");
         if (userns != null && userns.has("path")) {
-            throw new JsysboxException("config.json joins the existing user namespace " + userns.get("path").asText()
-                    + ": jsysbox creates each container's user namespace itself; drop the --userns option (or the path)");
+            throw new JsysboxException("config.json joins the existing user namespace "
+                    + userns.get("path").asText()
+                    + ": jsysbox creates each container's user namespace itself; drop the --userns option (or "
+                    + "the path)");
         }
         if (!linux.path("uidMappings").isEmpty() || !linux.path("gidMappings").isEmpty()) {
             throw new JsysboxException("config.json already maps user IDs (dockerd userns-remap?): jsysbox gives each "
-                    + "container its own ID range; turn userns-remap off in /etc/docker/daemon.json or run with --userns=host");
+                    + "container its own ID range; turn userns-remap off in /etc/docker/daemon.json or run "
+                    + "with --userns=host");
         }
     }
 
@@ -202,7 +259,9 @@ public final class SpecTransformer {
             sysAdmin |= cap.asText().equals("CAP_SYS_ADMIN");
         }
         JsonNode linux = spec.path("linux");
-        return sysAdmin && linux.path("maskedPaths").isEmpty() && linux.path("readonlyPaths").isEmpty();
+        return sysAdmin
+                && linux.path("maskedPaths").isEmpty()
+                && linux.path("readonlyPaths").isEmpty();
     }
 
     private static JsonNode namespace(JsonNode linux, String type) {
@@ -225,9 +284,14 @@ public final class SpecTransformer {
             JsonNode mount = mounts.get(i);
             if (!isBind(mount)) continue;
             boolean readOnly = false;
-            for (JsonNode option : mount.path("options")) readOnly |= option.asText().equals("ro");
-            binds.add(BindMount.newBuilder().setIndex(i).setSource(mount.path("source").asText())
-                    .setDestination(mount.path("destination").asText()).setReadOnly(readOnly).build());
+            for (JsonNode option : mount.path("options"))
+                readOnly |= option.asText().equals("ro");
+            binds.add(BindMount.newBuilder()
+                    .setIndex(i)
+                    .setSource(mount.path("source").asText())
+                    .setDestination(mount.path("destination").asText())
+                    .setReadOnly(readOnly)
+                    .build());
         }
         return binds;
     }
@@ -250,7 +314,8 @@ public final class SpecTransformer {
             Path specialPath = Path.of(special);
             boolean taken = false;
             for (JsonNode mount : spec.path("mounts")) {
-                Path destination = Path.of("/").resolve(mount.path("destination").asText()).normalize();
+                Path destination =
+                        Path.of("/").resolve(mount.path("destination").asText()).normalize();
                 taken |= !destination.equals(Path.of("/"))
                         && (destination.startsWith(specialPath) || specialPath.startsWith(destination));
             }
@@ -270,15 +335,23 @@ public final class SpecTransformer {
      * The system-container spec for container {@code id}'s {@code spec} (a transformed spec is rewritten from its
      * original). {@code kernelFsMountpoints}: those of {@link #KERNEL_FS_MOUNTPOINTS} that exist on this kernel.
      */
-    static ObjectNode transform(String id, ObjectNode spec, PodRole pod, PrepareResponse prepared,
-            List<String> hostCapabilities, List<String> kernelFsMountpoints) {
+    static ObjectNode transform(
+            String id,
+            ObjectNode spec,
+            PodRole pod,
+            PrepareResponse prepared,
+            List<String> hostCapabilities,
+            List<String> kernelFsMountpoints) {
         ObjectNode result = original(spec);
         ObjectNode annotations = result.withObjectProperty("annotations");
         annotations.put(ORIGINAL_ROOT, result.path("root").path("path").asText());
-        if (result.has("mounts")) annotations.put(ORIGINAL_MOUNTS, result.get("mounts").toString());
+        if (result.has("mounts"))
+            annotations.put(ORIGINAL_MOUNTS, result.get("mounts").toString());
         ObjectNode linux = result.withObjectProperty("linux");
-        if (linux.has("namespaces")) annotations.put(ORIGINAL_NAMESPACES, linux.get("namespaces").toString());
-        if (linux.has("devices")) annotations.put(ORIGINAL_DEVICES, linux.get("devices").toString());
+        if (linux.has("namespaces"))
+            annotations.put(ORIGINAL_NAMESPACES, linux.get("namespaces").toString());
+        if (linux.has("devices"))
+            annotations.put(ORIGINAL_DEVICES, linux.get("devices").toString());
 
         addNamespaces(linux, "user", "cgroup");
         boolean sharesUserNamespace = prepared.getUserNamespacePid() > 0;
@@ -296,16 +369,24 @@ public final class SpecTransformer {
         notifyAgent(linux, id, mountInterceptionOff(spec) ? notifiedWithoutMounts() : NOTIFIED_SYSCALLS);
         rewriteMounts(result.withArrayProperty("mounts"), prepared);
         // Joining a network namespace from the user namespace that owns it (a pod's, a shared one), sysfs mounts.
-        if (networkNamespacePath(linux).isPresent() && !sharesUserNamespace) bindHostSysfs(result.withArrayProperty("mounts"));
+        if (networkNamespacePath(linux).isPresent() && !sharesUserNamespace)
+            bindHostSysfs(result.withArrayProperty("mounts"));
         placeholdKernelFileSystems(result.withArrayProperty("mounts"), kernelFsMountpoints);
         SpecDevices.bindNodes(linux, result.withArrayProperty("mounts"), prepared.getDeviceNodesList());
         removeText(linux.path("readonlyPaths"), "/proc/sys");
-        if (!prepared.getRootfsPath().isEmpty()) result.withObjectProperty("root").put("path", prepared.getRootfsPath());
+        if (!prepared.getRootfsPath().isEmpty())
+            result.withObjectProperty("root").put("path", prepared.getRootfsPath());
         fitPingGroupRange(linux, prepared.getGidRange());
 
         annotations.put(TRANSFORMED, "true");
-        annotations.put(UID_RANGE, prepared.getUidRange().getHostStart() + ":" + prepared.getUidRange().getSize());
-        annotations.put(GID_RANGE, prepared.getGidRange().getHostStart() + ":" + prepared.getGidRange().getSize());
+        annotations.put(
+                UID_RANGE,
+                prepared.getUidRange().getHostStart() + ":"
+                        + prepared.getUidRange().getSize());
+        annotations.put(
+                GID_RANGE,
+                prepared.getGidRange().getHostStart() + ":"
+                        + prepared.getGidRange().getSize());
         return result;
     }
 
@@ -318,7 +399,10 @@ public final class SpecTransformer {
         if (process.path("oomScoreAdj").asInt(0) < 0) process.remove("oomScoreAdj");
     }
 
-    /** Namespaces a pod's containers share, which the sandbox makes in the pod's user namespace (spec type → /proc name). */
+    /**
+     * Namespaces a pod's containers share, which the sandbox makes in the pod's user namespace (spec type → /proc
+     * name).
+     */
     private static final Map<String, String> POD_NAMESPACES = Map.of("network", "net", "ipc", "ipc", "uts", "uts");
 
     /**
@@ -344,7 +428,8 @@ public final class SpecTransformer {
         ((ObjectNode) namespace(linux, "user")).put("path", dir + "user");
         for (var shared : POD_NAMESPACES.entrySet()) {
             JsonNode namespace = namespace(linux, shared.getKey());
-            if (namespace != null && namespace.has("path")) ((ObjectNode) namespace).put("path", dir + shared.getValue());
+            if (namespace != null && namespace.has("path"))
+                ((ObjectNode) namespace).put("path", dir + shared.getValue());
         }
     }
 
@@ -355,7 +440,9 @@ public final class SpecTransformer {
     static List<String> joinedNamespacePaths(JsonNode spec) {
         List<String> paths = new ArrayList<>();
         for (JsonNode namespace : spec.path("linux").path("namespaces")) {
-            if (List.of("network", "ipc", "pid", "uts").contains(namespace.path("type").asText()) && namespace.path("path").isTextual()) {
+            if (List.of("network", "ipc", "pid", "uts")
+                            .contains(namespace.path("type").asText())
+                    && namespace.path("path").isTextual()) {
                 paths.add(namespace.path("path").asText());
             }
         }
@@ -374,7 +461,9 @@ public final class SpecTransformer {
      * rewrite), whose interfaces the manager moves into the sandbox's own; "" for any other container.
      */
     static String networkToAdopt(JsonNode originalSpec, PodRole pod) {
-        return pod.isSandbox() ? networkNamespacePath(originalSpec.path("linux")).orElse("") : "";
+        return pod.isSandbox()
+                ? networkNamespacePath(originalSpec.path("linux")).orElse("")
+                : "";
     }
 
     /**
@@ -400,7 +489,10 @@ public final class SpecTransformer {
 
     private static ArrayNode mappings(IdRange range) {
         ArrayNode mappings = JSON.createArrayNode();
-        mappings.addObject().put("containerID", 0).put("hostID", range.getHostStart()).put("size", range.getSize());
+        mappings.addObject()
+                .put("containerID", 0)
+                .put("hostID", range.getHostStart())
+                .put("size", range.getSize());
         return mappings;
     }
 
@@ -489,10 +581,14 @@ public final class SpecTransformer {
 
     private static void rewriteMounts(ArrayNode mounts, PrepareResponse prepared) {
         for (JsonNode mount : mounts) {
-            String destination = Path.of("/").resolve(mount.path("destination").asText()).normalize().toString();
+            String destination = Path.of("/")
+                    .resolve(mount.path("destination").asText())
+                    .normalize()
+                    .toString();
             // Inner engines write sysfs (network devices) and create cgroups; the user namespace and the
             // delegated cgroup directories bound what they can do.
-            if (destination.equals("/sys") || destination.equals("/sys/fs/cgroup")) removeText(mount.path("options"), "ro");
+            if (destination.equals("/sys") || destination.equals("/sys/fs/cgroup"))
+                removeText(mount.path("options"), "ro");
         }
         for (MountReplacement replacement : prepared.getReplacementsList()) {
             if (replacement.getIndex() < 0 || replacement.getIndex() >= mounts.size()) {
@@ -536,7 +632,9 @@ public final class SpecTransformer {
     }
 
     private static List<String> notifiedWithoutMounts() {
-        return NOTIFIED_SYSCALLS.stream().filter(syscall -> !MOUNT_SYSCALLS.contains(syscall)).toList();
+        return NOTIFIED_SYSCALLS.stream()
+                .filter(syscall -> !MOUNT_SYSCALLS.contains(syscall))
+                .toList();
     }
 
     /** The container opts out of the shared inner image cache with JSYSBOX_INNER_IMAGE_CACHE=off in its environment. */
@@ -558,7 +656,11 @@ public final class SpecTransformer {
 
     private static void placeholdKernelFileSystems(ArrayNode mounts, List<String> mountpoints) {
         Set<String> taken = new java.util.HashSet<>();
-        for (JsonNode mount : mounts) taken.add(Path.of("/").resolve(mount.path("destination").asText()).normalize().toString());
+        for (JsonNode mount : mounts)
+            taken.add(Path.of("/")
+                    .resolve(mount.path("destination").asText())
+                    .normalize()
+                    .toString());
         for (String mountpoint : mountpoints) {
             if (taken.contains(mountpoint)) continue;
             ObjectNode mount = mounts.addObject();

@@ -5,7 +5,6 @@ import io.jsysbox.api.v1.PrepareRequest;
 import io.jsysbox.api.v1.PrepareResponse;
 import io.jsysbox.api.v1.RequestedDevice;
 import io.jsysbox.linux.MountInfo;
-
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -25,8 +24,14 @@ public final class SystemContainerSpec {
     private final List<String> capabilities;
     private final List<String> kernelFsMountpoints;
 
-    private SystemContainerSpec(Path bundle, ObjectNode original, PodRole pod, List<RequestedDevice> devices,
-            AppArmorConfinement.Choice apparmor, List<String> capabilities, List<String> kernelFsMountpoints) {
+    private SystemContainerSpec(
+            Path bundle,
+            ObjectNode original,
+            PodRole pod,
+            List<RequestedDevice> devices,
+            AppArmorConfinement.Choice apparmor,
+            List<String> capabilities,
+            List<String> kernelFsMountpoints) {
         this.bundle = bundle;
         this.original = original;
         this.pod = pod;
@@ -50,20 +55,24 @@ public final class SystemContainerSpec {
         AppArmorConfinement.Choice apparmor = AppArmorConfinement.forContainer(
                 spec.path("process").path("apparmorProfile").asText(""), AppArmorConfinement.host());
         List<String> kernelFsMountpoints = SpecTransformer.KERNEL_FS_MOUNTPOINTS.stream()
-                .filter(dir -> Files.isDirectory(Path.of(dir))).toList();
+                .filter(dir -> Files.isDirectory(Path.of(dir)))
+                .toList();
         return new SystemContainerSpec(bundle, spec, pod, devices, apparmor, boundingSet, kernelFsMountpoints);
     }
 
     /** What the manager must make for container {@code id} before runc runs. */
     public PrepareRequest prepareRequest(String id) {
-        return PrepareRequest.newBuilder().setId(id).setBundle(bundle.toString())
+        return PrepareRequest.newBuilder()
+                .setId(id)
+                .setBundle(bundle.toString())
                 .setRootfs(SpecTransformer.rootfs(original, bundle).toString())
                 .addAllBindMounts(SpecTransformer.bindMounts(original))
                 .addAllDevices(devices)
                 .addAllSpecialMounts(SpecTransformer.specialMountsWanted(original))
                 .setInnerImageCacheOff(SpecTransformer.innerImageCacheOff(original))
                 .setPodSandboxId(pod.sandboxId())
-                .addAllJoinedNamespaces(pod.kind() == PodRole.Kind.NONE ? SpecTransformer.joinedNamespacePaths(original) : List.of())
+                .addAllJoinedNamespaces(
+                        pod.kind() == PodRole.Kind.NONE ? SpecTransformer.joinedNamespacePaths(original) : List.of())
                 .build();
     }
 
@@ -73,12 +82,19 @@ public final class SystemContainerSpec {
      * to add (see {@link SpecTransformer#withStartedHook}). {@code hostMounts}: the host's mount table read after
      * Prepare, whose locked flags the rewritten mounts keep.
      */
-    public void write(String id, PrepareResponse prepared, MountInfo hostMounts, List<String> startedHook,
-            List<String> hookEnvironment) throws JsysboxException {
-        ObjectNode transformed = SpecTransformer.transform(id, original, pod, prepared, capabilities, kernelFsMountpoints);
+    public void write(
+            String id,
+            PrepareResponse prepared,
+            MountInfo hostMounts,
+            List<String> startedHook,
+            List<String> hookEnvironment)
+            throws JsysboxException {
+        ObjectNode transformed =
+                SpecTransformer.transform(id, original, pod, prepared, capabilities, kernelFsMountpoints);
         SpecTransformer.keepLockedMountFlags(transformed, hostMounts);
         AppArmorConfinement.apply(transformed, apparmor);
-        if (!startedHook.isEmpty()) transformed = SpecTransformer.withStartedHook(transformed, startedHook, hookEnvironment);
+        if (!startedHook.isEmpty())
+            transformed = SpecTransformer.withStartedHook(transformed, startedHook, hookEnvironment);
         ConfigFile.write(bundle.resolve("config.json"), transformed);
     }
 
@@ -96,8 +112,8 @@ public final class SystemContainerSpec {
     public record StartFacts(String networkToAdopt, boolean mountInterceptionOff) {
         public static StartFacts of(Path bundle) throws JsysboxException {
             ObjectNode spec = SpecTransformer.original(ConfigFile.read(bundle.resolve("config.json")));
-            return new StartFacts(SpecTransformer.networkToAdopt(spec, PodRole.of(spec)),
-                    SpecTransformer.mountInterceptionOff(spec));
+            return new StartFacts(
+                    SpecTransformer.networkToAdopt(spec, PodRole.of(spec)), SpecTransformer.mountInterceptionOff(spec));
         }
     }
 }

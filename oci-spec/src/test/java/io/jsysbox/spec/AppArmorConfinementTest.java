@@ -1,11 +1,5 @@
 package io.jsysbox.spec;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.jsysbox.api.AppArmorProfile;
-import org.junit.jupiter.api.Test;
-
-
 import static io.jsysbox.spec.AppArmorConfinement.Host.APPARMOR_OFF;
 import static io.jsysbox.spec.AppArmorConfinement.Host.PROFILE_LOADED;
 import static io.jsysbox.spec.AppArmorConfinement.Host.PROFILE_NOT_LOADED;
@@ -13,6 +7,11 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.jsysbox.api.AppArmorProfile;
+import org.junit.jupiter.api.Test;
 
 /** Which profile a system container and its exec'd processes get, for each engine's default and each host. */
 class AppArmorConfinementTest {
@@ -29,11 +28,19 @@ class AppArmorConfinementTest {
 
     @Test
     void aProfileTheUserChoseIsKept() throws Exception {
-        assertEquals("my-profile", AppArmorConfinement.forContainer("my-profile", PROFILE_LOADED).profile());
+        assertEquals(
+                "my-profile",
+                AppArmorConfinement.forContainer("my-profile", PROFILE_LOADED).profile());
         // A rewritten spec transformed again (create re-run on the same bundle) keeps jsysbox's profile.
-        assertEquals(AppArmorProfile.NAME, AppArmorConfinement.forContainer(AppArmorProfile.NAME, PROFILE_LOADED).profile());
+        assertEquals(
+                AppArmorProfile.NAME,
+                AppArmorConfinement.forContainer(AppArmorProfile.NAME, PROFILE_LOADED)
+                        .profile());
         // Without jsysbox's profile loaded, the user's own still works: runc reports it if it is not loaded.
-        assertEquals("my-profile", AppArmorConfinement.forContainer("my-profile", PROFILE_NOT_LOADED).profile());
+        assertEquals(
+                "my-profile",
+                AppArmorConfinement.forContainer("my-profile", PROFILE_NOT_LOADED)
+                        .profile());
     }
 
     @Test
@@ -41,15 +48,20 @@ class AppArmorConfinementTest {
         AppArmorConfinement.Choice choice = AppArmorConfinement.forContainer("unconfined", PROFILE_LOADED);
         assertEquals("unconfined", choice.profile());
         assertTrue(choice.warning().contains("without AppArmor confinement"), choice.warning());
-        assertEquals("unconfined", AppArmorConfinement.forContainer("unconfined", PROFILE_NOT_LOADED).profile());
+        assertEquals(
+                "unconfined",
+                AppArmorConfinement.forContainer("unconfined", PROFILE_NOT_LOADED)
+                        .profile());
     }
 
     @Test
     void withoutJsysboxsProfileLoadedAContainerThatWouldGetItIsRefusedSayingHowToLoadIt() {
-        JsysboxException refused = assertThrows(JsysboxException.class,
-                () -> AppArmorConfinement.forContainer("docker-default", PROFILE_NOT_LOADED));
+        JsysboxException refused = assertThrows(
+                JsysboxException.class, () -> AppArmorConfinement.forContainer("docker-default", PROFILE_NOT_LOADED));
         assertTrue(refused.getMessage().contains("jsysbox install"), refused.getMessage());
-        assertTrue(refused.getMessage().contains("apparmor_parser -r -W /etc/apparmor.d/jsysbox-container"), refused.getMessage());
+        assertTrue(
+                refused.getMessage().contains("apparmor_parser -r -W /etc/apparmor.d/jsysbox-container"),
+                refused.getMessage());
     }
 
     @Test
@@ -63,8 +75,11 @@ class AppArmorConfinementTest {
     @Test
     void withoutAppArmorTheSpecIsLeftAsItIs() throws Exception {
         assertEquals("", AppArmorConfinement.forContainer("", APPARMOR_OFF).profile());
-        assertEquals("docker-default", AppArmorConfinement.forContainer("docker-default", APPARMOR_OFF).profile());
-        assertEquals("", AppArmorConfinement.forContainer("unconfined", APPARMOR_OFF).warning());
+        assertEquals(
+                "docker-default",
+                AppArmorConfinement.forContainer("docker-default", APPARMOR_OFF).profile());
+        assertEquals(
+                "", AppArmorConfinement.forContainer("unconfined", APPARMOR_OFF).warning());
     }
 
     @Test
@@ -72,7 +87,9 @@ class AppArmorConfinementTest {
         ObjectNode spec = SpecTransformerTest.dockerSpec();
         spec.withObjectProperty("process").put("apparmorProfile", "docker-default");
         AppArmorConfinement.apply(spec, AppArmorConfinement.forContainer("docker-default", PROFILE_LOADED));
-        assertEquals(AppArmorProfile.NAME, spec.path("process").path("apparmorProfile").asText());
+        assertEquals(
+                AppArmorProfile.NAME,
+                spec.path("process").path("apparmorProfile").asText());
         AppArmorConfinement.apply(spec, new AppArmorConfinement.Choice("", ""));
         assertFalse(spec.path("process").has("apparmorProfile"));
     }

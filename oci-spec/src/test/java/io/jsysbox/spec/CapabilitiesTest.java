@@ -1,17 +1,17 @@
 package io.jsysbox.spec;
 
-import org.junit.jupiter.api.Test;
-
-import java.util.List;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
 class CapabilitiesTest {
     @Test
     void thisMachinesBoundingSetLacksSysResource() {
-        long mask = Capabilities.boundingMask("Name:\tjava\nCapPrm:\t000001fffeffffff\nCapBnd:\t000001fffeffffff\nCapAmb:\t0000000000000000\n");
+        long mask = Capabilities.boundingMask(
+                "Name:\tjava\nCapPrm:\t000001fffeffffff\nCapBnd:\t000001fffeffffff\nCapAmb:\t0000000000000000\n");
         List<String> names = Capabilities.namesOf(mask);
         assertEquals(40, names.size());
         assertEquals("CAP_CHOWN", names.getFirst());
@@ -21,7 +21,9 @@ class CapabilitiesTest {
 
     @Test
     void bitsBeyondTheTableAreLeftOut() {
-        assertEquals(List.of("CAP_CHOWN", "CAP_CHECKPOINT_RESTORE"), Capabilities.namesOf((1L << 0) | (1L << 40) | (1L << 41) | (1L << 63)));
+        assertEquals(
+                List.of("CAP_CHOWN", "CAP_CHECKPOINT_RESTORE"),
+                Capabilities.namesOf((1L << 0) | (1L << 40) | (1L << 41) | (1L << 63)));
     }
 
     @Test
@@ -32,7 +34,9 @@ class CapabilitiesTest {
     @Test
     void aBoundingSetArrivesAsProcStatusWritesIt() throws Exception {
         assertEquals(List.of("CAP_CHOWN", "CAP_KILL", "CAP_SYS_ADMIN"), Capabilities.boundingSet("0000000000200021"));
-        assertEquals(Capabilities.hostBoundingSet(), Capabilities.boundingSet(Long.toHexString(Capabilities.ownBoundingMask())));
+        assertEquals(
+                Capabilities.hostBoundingSet(),
+                Capabilities.boundingSet(Long.toHexString(Capabilities.ownBoundingMask())));
         assertThrows(JsysboxException.class, () -> Capabilities.boundingSet("CapBnd"));
     }
 }

@@ -1,31 +1,34 @@
 package io.jsysbox.spec;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.jsysbox.api.v1.IdRange;
-import io.jsysbox.api.v1.PrepareResponse;
-import org.junit.jupiter.api.Test;
-
-import java.util.List;
-import java.util.Optional;
-import java.util.Set;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.jsysbox.api.v1.IdRange;
+import io.jsysbox.api.v1.PrepareResponse;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+
 /** Kubernetes pods: what the CRI's annotations make of a spec, and how a pod's sandbox and containers are rewritten. */
 class PodSpecTest {
     private static final String CRI_NETNS = "/var/run/netns/cni-1234";
-    private static final IdRange RANGE = IdRange.newBuilder().setHostStart(196608).setSize(65536).build();
-    private static final PrepareResponse SANDBOX_PREPARED = PrepareResponse.newBuilder().setUidRange(RANGE).setGidRange(RANGE).build();
-    private static final PrepareResponse MEMBER_PREPARED = SANDBOX_PREPARED.toBuilder().setUserNamespacePid(4242).build();
+    private static final IdRange RANGE =
+            IdRange.newBuilder().setHostStart(196608).setSize(65536).build();
+    private static final PrepareResponse SANDBOX_PREPARED =
+            PrepareResponse.newBuilder().setUidRange(RANGE).setGidRange(RANGE).build();
+    private static final PrepareResponse MEMBER_PREPARED =
+            SANDBOX_PREPARED.toBuilder().setUserNamespacePid(4242).build();
 
     /** The Docker spec made to look like what containerd's CRI writes for a pod's sandbox or container. */
     private static ObjectNode podSpec(String type, String networkPath) throws Exception {
         ObjectNode spec = SpecTransformerTest.dockerSpec();
-        spec.withObjectProperty("annotations").put("io.kubernetes.cri.container-type", type)
+        spec.withObjectProperty("annotations")
+                .put("io.kubernetes.cri.container-type", type)
                 .put("io.kubernetes.cri.sandbox-id", "sandbox-1");
         for (JsonNode namespace : spec.path("linux").path("namespaces")) {
             if (namespace.path("type").asText().equals("network")) ((ObjectNode) namespace).put("path", networkPath);
@@ -37,7 +40,8 @@ class PodSpecTest {
         for (JsonNode namespace : spec.path("linux").path("namespaces")) {
             if (namespace.path("type").asText().equals(type)) return namespace;
         }
-        throw new AssertionError("no " + type + " namespace in " + spec.path("linux").path("namespaces"));
+        throw new AssertionError(
+                "no " + type + " namespace in " + spec.path("linux").path("namespaces"));
     }
 
     private static JsonNode sysMount(JsonNode spec) {
@@ -51,9 +55,12 @@ class PodSpecTest {
     void rolesComeFromContainerdsAndCriOsAnnotations() throws Exception {
         assertEquals(PodRole.NONE, PodRole.of(SpecTransformerTest.dockerSpec()));
         assertTrue(PodRole.of(podSpec("sandbox", CRI_NETNS)).isSandbox());
-        assertEquals(new PodRole(PodRole.Kind.CONTAINER, "sandbox-1"), PodRole.of(podSpec("container", "/proc/4242/ns/net")));
+        assertEquals(
+                new PodRole(PodRole.Kind.CONTAINER, "sandbox-1"),
+                PodRole.of(podSpec("container", "/proc/4242/ns/net")));
         ObjectNode crio = SpecTransformerTest.dockerSpec();
-        crio.withObjectProperty("annotations").put("io.kubernetes.cri-o.ContainerType", "container")
+        crio.withObjectProperty("annotations")
+                .put("io.kubernetes.cri-o.ContainerType", "container")
                 .put("io.kubernetes.cri-o.SandboxID", "crio-sandbox");
         assertEquals(new PodRole(PodRole.Kind.CONTAINER, "crio-sandbox"), PodRole.of(crio));
     }
@@ -62,8 +69,11 @@ class PodSpecTest {
     void aPodContainerWithoutItsSandboxOrOfAnUnknownTypeIsRefused() throws Exception {
         ObjectNode orphan = podSpec("container", "/proc/4242/ns/net");
         orphan.withObjectProperty("annotations").remove("io.kubernetes.cri.sandbox-id");
-        assertTrue(assertThrows(JsysboxException.class, () -> PodRole.of(orphan)).getMessage().contains("names no sandbox"));
-        assertTrue(assertThrows(JsysboxException.class, () -> PodRole.of(podSpec("podman", CRI_NETNS))).getMessage()
+        assertTrue(assertThrows(JsysboxException.class, () -> PodRole.of(orphan))
+                .getMessage()
+                .contains("names no sandbox"));
+        assertTrue(assertThrows(JsysboxException.class, () -> PodRole.of(podSpec("podman", CRI_NETNS)))
+                .getMessage()
                 .contains("unknown pod container type 'podman'"));
     }
 
@@ -71,12 +81,15 @@ class PodSpecTest {
     void theSandboxGetsItsOwnNetworkNamespaceAndMountsItsSysfs() throws Exception {
         ObjectNode spec = podSpec("sandbox", CRI_NETNS);
         assertEquals(Optional.of(CRI_NETNS), SpecTransformer.networkNamespacePath(spec.path("linux")));
-        JsonNode transformed = SpecTransformer.transform("c1", spec, PodRole.of(spec), SANDBOX_PREPARED, List.of(), List.of());
+        JsonNode transformed =
+                SpecTransformer.transform("c1", spec, PodRole.of(spec), SANDBOX_PREPARED, List.of(), List.of());
         assertFalse(namespace(transformed, "network").has("path"), "the sandbox must not join the CRI's namespace");
         assertFalse(namespace(transformed, "user").has("path"), "the sandbox makes the pod's user namespace");
         assertEquals("sysfs", sysMount(transformed).path("type").asText());
         ObjectNode original = SpecTransformer.original((ObjectNode) transformed);
-        assertEquals(CRI_NETNS, SpecTransformer.networkToAdopt(original, PodRole.of(original)),
+        assertEquals(
+                CRI_NETNS,
+                SpecTransformer.networkToAdopt(original, PodRole.of(original)),
                 "the original namespace must be recoverable (run's hook adopts it from there)");
         assertEquals("", SpecTransformer.networkToAdopt(original, PodRole.NONE), "only a sandbox adopts a network");
     }
@@ -84,13 +97,26 @@ class PodSpecTest {
     @Test
     void aPodContainerJoinsTheSandboxsUserNamespaceWithItsRange() throws Exception {
         ObjectNode spec = podSpec("container", "/proc/4242/ns/net");
-        JsonNode transformed = SpecTransformer.transform("c1", spec, PodRole.of(spec), MEMBER_PREPARED, List.of(),
-                List.of());
-        assertEquals("/proc/4242/ns/user", namespace(transformed, "user").path("path").asText());
-        assertEquals("/proc/4242/ns/net", namespace(transformed, "network").path("path").asText());
-        assertEquals(196608, transformed.path("linux").path("uidMappings").get(0).path("hostID").asLong(),
+        JsonNode transformed =
+                SpecTransformer.transform("c1", spec, PodRole.of(spec), MEMBER_PREPARED, List.of(), List.of());
+        assertEquals(
+                "/proc/4242/ns/user",
+                namespace(transformed, "user").path("path").asText());
+        assertEquals(
+                "/proc/4242/ns/net",
+                namespace(transformed, "network").path("path").asText());
+        assertEquals(
+                196608,
+                transformed
+                        .path("linux")
+                        .path("uidMappings")
+                        .get(0)
+                        .path("hostID")
+                        .asLong(),
                 "runc needs the mappings to own the rootfs and /dev for the joined namespace's root");
-        assertEquals("sysfs", sysMount(transformed).path("type").asText(),
+        assertEquals(
+                "sysfs",
+                sysMount(transformed).path("type").asText(),
                 "the pod's user namespace owns the pod's network namespace: its sysfs mounts");
     }
 
@@ -99,15 +125,19 @@ class PodSpecTest {
         ObjectNode sandbox = podSpec("sandbox", CRI_NETNS);
         ((ObjectNode) namespace(sandbox, "ipc")).put("path", "/var/run/ipcns/1234");
         ((ObjectNode) namespace(sandbox, "uts")).put("path", "/var/run/utsns/1234");
-        JsonNode ownNamespaces = SpecTransformer.transform("c1", sandbox, PodRole.of(sandbox), SANDBOX_PREPARED, List.of(), List.of());
+        JsonNode ownNamespaces =
+                SpecTransformer.transform("c1", sandbox, PodRole.of(sandbox), SANDBOX_PREPARED, List.of(), List.of());
         for (String type : List.of("network", "ipc", "uts")) {
-            assertFalse(namespace(ownNamespaces, type).has("path"), type + ": the sandbox makes it in the pod's user namespace");
+            assertFalse(
+                    namespace(ownNamespaces, type).has("path"),
+                    type + ": the sandbox makes it in the pod's user namespace");
         }
         ObjectNode member = podSpec("container", CRI_NETNS);
         ((ObjectNode) namespace(member, "ipc")).put("path", "/var/run/ipcns/1234");
-        JsonNode joined = SpecTransformer.transform("c1", member, PodRole.of(member), MEMBER_PREPARED, List.of(),
-                List.of());
-        assertEquals("/proc/4242/ns/net", namespace(joined, "network").path("path").asText());
+        JsonNode joined =
+                SpecTransformer.transform("c1", member, PodRole.of(member), MEMBER_PREPARED, List.of(), List.of());
+        assertEquals(
+                "/proc/4242/ns/net", namespace(joined, "network").path("path").asText());
         assertEquals("/proc/4242/ns/ipc", namespace(joined, "ipc").path("path").asText());
         assertFalse(namespace(joined, "uts").has("path"), "a namespace the container makes itself stays its own");
         assertFalse(namespace(joined, "pid").has("path"));
@@ -122,16 +152,20 @@ class PodSpecTest {
         ((ObjectNode) namespace(spec, "mount")).put("path", "/proc/777/ns/mnt");
         assertEquals(List.of("/proc/777/ns/net", "/proc/777/ns/pid"), SpecTransformer.joinedNamespacePaths(spec));
         JsonNode joined = SpecTransformer.transform("c1", spec, PodRole.NONE, MEMBER_PREPARED, List.of(), List.of());
-        assertEquals("/proc/4242/ns/user", namespace(joined, "user").path("path").asText());
-        assertEquals("/proc/777/ns/pid", namespace(joined, "pid").path("path").asText(), "a PID namespace joined stays the one asked for");
+        assertEquals(
+                "/proc/4242/ns/user", namespace(joined, "user").path("path").asText());
+        assertEquals(
+                "/proc/777/ns/pid",
+                namespace(joined, "pid").path("path").asText(),
+                "a PID namespace joined stays the one asked for");
     }
 
     @Test
     void aContainerJoiningAnotherNetworkNamespaceGetsTheHostsSysfsReadOnly() throws Exception {
         ObjectNode spec = SpecTransformerTest.dockerSpec();
         ((ObjectNode) namespace(spec, "network")).put("path", "/proc/777/ns/net");
-        JsonNode sys = sysMount(SpecTransformer.transform("c1", spec, PodRole.NONE, SANDBOX_PREPARED, List.of(),
-                List.of()));
+        JsonNode sys =
+                sysMount(SpecTransformer.transform("c1", spec, PodRole.NONE, SANDBOX_PREPARED, List.of(), List.of()));
         assertEquals("bind", sys.path("type").asText());
         assertTrue(sys.path("options").toString().contains("\"ro\""), sys.toString());
     }
@@ -139,16 +173,24 @@ class PodSpecTest {
     @Test
     void aPrivilegedPodIsRefusedInThePodsTerms() throws Exception {
         ObjectNode spec = podSpec("sandbox", CRI_NETNS);
-        spec.withObjectProperty("process").withObjectProperty("capabilities").withArrayProperty("bounding").add("CAP_SYS_ADMIN");
+        spec.withObjectProperty("process")
+                .withObjectProperty("capabilities")
+                .withArrayProperty("bounding")
+                .add("CAP_SYS_ADMIN");
         spec.withObjectProperty("linux").remove(List.of("maskedPaths", "readonlyPaths"));
-        String message = assertThrows(JsysboxException.class, () -> SpecTransformer.validate(spec, PodRole.of(spec), Set.of())).getMessage();
+        String message = assertThrows(
+                        JsysboxException.class, () -> SpecTransformer.validate(spec, PodRole.of(spec), Set.of()))
+                .getMessage();
         assertTrue(message.contains("securityContext.privileged: true"), message);
     }
 
     @Test
     void aHostNetworkPodIsRefusedInThePodsTerms() throws Exception {
         ObjectNode spec = podSpec("sandbox", CRI_NETNS);
-        String message = assertThrows(JsysboxException.class, () -> SpecTransformer.validate(spec, PodRole.of(spec), Set.of("network"))).getMessage();
+        String message = assertThrows(
+                        JsysboxException.class,
+                        () -> SpecTransformer.validate(spec, PodRole.of(spec), Set.of("network")))
+                .getMessage();
         assertTrue(message.contains("hostNetwork: true") && message.contains("runtime class"), message);
     }
 }

@@ -1,22 +1,21 @@
 package io.jsysbox.spec;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.jsysbox.api.v1.DeviceNode;
 import io.jsysbox.api.v1.IdRange;
 import io.jsysbox.api.v1.PrepareResponse;
 import io.jsysbox.api.v1.RequestedDevice;
+import java.util.ArrayList;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
-
-import java.util.ArrayList;
-import java.util.List;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * Devices of a Docker 20.10 spec as {@code docker run --device /dev/kvm:/dev/mykvm:r} writes them: linux.devices from
@@ -27,28 +26,52 @@ class SpecDevicesTest {
             .setUidRange(IdRange.newBuilder().setHostStart(196608).setSize(65536))
             .setGidRange(IdRange.newBuilder().setHostStart(196608).setSize(65536))
             .build();
-    private static final DeviceNode MYKVM = DeviceNode.newBuilder().setDestination("/dev/mykvm")
-            .setSource("/run/jsysbox/dev/3/device-0").setMajor(10).setMinor(232).setRequested(true).build();
-    private static final DeviceNode OWN_FUSE = DeviceNode.newBuilder().setDestination("/dev/fuse")
-            .setSource("/run/jsysbox/dev/3/fuse").setMajor(10).setMinor(229).build();
+    private static final DeviceNode MYKVM = DeviceNode.newBuilder()
+            .setDestination("/dev/mykvm")
+            .setSource("/run/jsysbox/dev/3/device-0")
+            .setMajor(10)
+            .setMinor(232)
+            .setRequested(true)
+            .build();
+    private static final DeviceNode OWN_FUSE = DeviceNode.newBuilder()
+            .setDestination("/dev/fuse")
+            .setSource("/run/jsysbox/dev/3/fuse")
+            .setMajor(10)
+            .setMinor(229)
+            .build();
 
     /** Docker's spec with {@code --device /dev/kvm:/dev/mykvm:r} (host node c 10:232, 0600, root:root). */
     private static ObjectNode withKvm() throws Exception {
         ObjectNode spec = SpecTransformerTest.dockerSpec();
         addDevice(spec, "/dev/mykvm", "c", 10, 232).put("fileMode", 0600);
-        spec.withObjectProperty("linux").withObjectProperty("resources").withArrayProperty("devices").addObject()
-                .put("allow", true).put("type", "c").put("major", 10).put("minor", 232).put("access", "r");
+        spec.withObjectProperty("linux")
+                .withObjectProperty("resources")
+                .withArrayProperty("devices")
+                .addObject()
+                .put("allow", true)
+                .put("type", "c")
+                .put("major", 10)
+                .put("minor", 232)
+                .put("access", "r");
         return spec;
     }
 
     private static ObjectNode addDevice(ObjectNode spec, String path, String type, long major, long minor) {
-        return spec.withObjectProperty("linux").withArrayProperty("devices").addObject().put("path", path)
-                .put("type", type).put("major", major).put("minor", minor).put("fileMode", 0666).put("uid", 0)
+        return spec.withObjectProperty("linux")
+                .withArrayProperty("devices")
+                .addObject()
+                .put("path", path)
+                .put("type", type)
+                .put("major", major)
+                .put("minor", minor)
+                .put("fileMode", 0666)
+                .put("uid", 0)
                 .put("gid", 0);
     }
 
     private static ObjectNode transform(ObjectNode spec, DeviceNode... nodes) {
-        PrepareResponse prepared = PREPARED.toBuilder().addAllDeviceNodes(List.of(nodes)).build();
+        PrepareResponse prepared =
+                PREPARED.toBuilder().addAllDeviceNodes(List.of(nodes)).build();
         return SpecTransformer.transform("c1", spec, PodRole.NONE, prepared, List.of("CAP_CHOWN"), List.of());
     }
 
@@ -61,32 +84,52 @@ class SpecDevicesTest {
     }
 
     private static String failure(ObjectNode spec) {
-        String message = assertThrows(JsysboxException.class, () -> SpecDevices.requested(spec)).getMessage();
+        String message = assertThrows(JsysboxException.class, () -> SpecDevices.requested(spec))
+                .getMessage();
         assertFalse(message.contains("\n"), message);
         return message;
     }
 
     @Test
     void dockersDeviceIsAskedForWithTheHostNodesModeAndOwner() throws Exception {
-        assertEquals(List.of(RequestedDevice.newBuilder().setPath("/dev/mykvm").setMajor(10).setMinor(232)
-                .setFileMode(0600).build()), SpecDevices.requested(withKvm()));
+        assertEquals(
+                List.of(RequestedDevice.newBuilder()
+                        .setPath("/dev/mykvm")
+                        .setMajor(10)
+                        .setMinor(232)
+                        .setFileMode(0600)
+                        .build()),
+                SpecDevices.requested(withKvm()));
         assertEquals(List.of(), SpecDevices.requested(SpecTransformerTest.dockerSpec()), "no --device: none");
     }
 
     @Test
     void entriesAreReadAsRuncReadsThem() throws Exception {
         ObjectNode spec = SpecTransformerTest.dockerSpec();
-        addDevice(spec, "/dev/dri/renderD128", "c", 226, 128).put("fileMode", 020660).put("gid", 108);
+        addDevice(spec, "/dev/dri/renderD128", "c", 226, 128)
+                .put("fileMode", 020660)
+                .put("gid", 108);
         addDevice(spec, "/dev/loop0", "b", 7, 0);
         addDevice(spec, "/dev//unbuffered/./x", "u", 10, 200);
-        spec.withObjectProperty("linux").withArrayProperty("devices").addObject().put("path", "/dev/bare")
-                .put("type", "c").put("major", 10).put("minor", 1);
+        spec.withObjectProperty("linux")
+                .withArrayProperty("devices")
+                .addObject()
+                .put("path", "/dev/bare")
+                .put("type", "c")
+                .put("major", 10)
+                .put("minor", 1);
         addDevice(spec, "/dev/loop0", "b", 7, 0);
         List<RequestedDevice> devices = SpecDevices.requested(spec);
-        assertEquals(List.of("/dev/dri/renderD128 false 0660 0:108", "/dev/loop0 true 0666 0:0",
-                "/dev/unbuffered/x false 0666 0:0", "/dev/bare false 0666 0:0"), devices.stream()
-                .map(d -> d.getPath() + " " + d.getBlock() + " 0" + Long.toOctalString(d.getFileMode()) + " "
-                        + d.getUid() + ":" + d.getGid()).toList(),
+        assertEquals(
+                List.of(
+                        "/dev/dri/renderD128 false 0660 0:108",
+                        "/dev/loop0 true 0666 0:0",
+                        "/dev/unbuffered/x false 0666 0:0",
+                        "/dev/bare false 0666 0:0"),
+                devices.stream()
+                        .map(d -> d.getPath() + " " + d.getBlock() + " 0" + Long.toOctalString(d.getFileMode()) + " "
+                                + d.getUid() + ":" + d.getGid())
+                        .toList(),
                 "file type bits dropped, u is a character device, runc's defaults (0666, root), a repeat once");
     }
 
@@ -101,19 +144,23 @@ class SpecDevicesTest {
 
         ObjectNode other = SpecTransformerTest.dockerSpec();
         addDevice(other, "/dev/null", "c", 10, 232);
-        assertEquals("device /dev/null (c 10:232): runc makes /dev/null itself (c 1:3): give the device another path",
+        assertEquals(
+                "device /dev/null (c 10:232): runc makes /dev/null itself (c 1:3): give the device another path",
                 failure(other));
     }
 
     @ParameterizedTest(name = "{0} {1} {2}:{3}")
-    @CsvSource(delimiter = '|', value = {
-        "/mykvm          | c | 10 | 232 | device /mykvm (c 10:232): its path in the container must be",
-        "/dev/../etc/kvm | c | 10 | 232 | (no '..')",
-        "/dev/myfifo     | p | 0  | 0   | device /dev/myfifo of config.json (linux.devices) is a fifo",
-        "/dev/x          | x | 1  | 1   | has type 'x': give c",
-        "/dev/x          | c | 0  | 0   | major number is 1-4095"})
-    void badEntriesFailWithOneLineNamingTheDeviceAndWhatToDo(String path, String type, long major, long minor,
-            String expected) throws Exception {
+    @CsvSource(
+            delimiter = '|',
+            value = {
+                "/mykvm          | c | 10 | 232 | device /mykvm (c 10:232): its path in the container must be",
+                "/dev/../etc/kvm | c | 10 | 232 | (no '..')",
+                "/dev/myfifo     | p | 0  | 0   | device /dev/myfifo of config.json (linux.devices) is a fifo",
+                "/dev/x          | x | 1  | 1   | has type 'x': give c",
+                "/dev/x          | c | 0  | 0   | major number is 1-4095"
+            })
+    void badEntriesFailWithOneLineNamingTheDeviceAndWhatToDo(
+            String path, String type, long major, long minor, String expected) throws Exception {
         ObjectNode spec = SpecTransformerTest.dockerSpec();
         addDevice(spec, path, type, major, minor);
         assertTrue(failure(spec).contains(expected), failure(spec));
@@ -133,13 +180,15 @@ class SpecDevicesTest {
     @Test
     void aRequestedNodeReplacesItsEntryAndIsBoundWhileTheUsersCgroupRuleStays() throws Exception {
         ObjectNode spec = withKvm();
-        JsonNode rulesBefore = spec.path("linux").path("resources").path("devices").deepCopy();
+        JsonNode rulesBefore =
+                spec.path("linux").path("resources").path("devices").deepCopy();
         ObjectNode result = transform(spec, MYKVM, OWN_FUSE);
 
         assertEquals(0, result.path("linux").path("devices").size(), "runc would bind the host's node from /dev/mykvm");
         List<JsonNode> binds = mountsAt(result, "/dev/mykvm");
         assertEquals(1, binds.size());
-        assertEquals("/run/jsysbox/dev/3/device-0", binds.getFirst().path("source").asText());
+        assertEquals(
+                "/run/jsysbox/dev/3/device-0", binds.getFirst().path("source").asText());
         assertEquals("bind", binds.getFirst().path("type").asText());
         List<String> options = new ArrayList<>();
         binds.getFirst().path("options").forEach(option -> options.add(option.asText()));
@@ -152,7 +201,8 @@ class SpecDevicesTest {
         assertEquals(rulesBefore.size() + 1, rules.size(), "only the manager's own /dev/fuse gets a rule: " + rules);
         assertEquals(229, rules.get(rules.size() - 1).path("minor").asInt());
 
-        assertEquals(spec.path("linux").path("devices").toString(),
+        assertEquals(
+                spec.path("linux").path("devices").toString(),
                 SpecTransformer.original(result).path("linux").path("devices").toString(),
                 "original() brings the entries back for a second rewrite");
         ObjectNode again = transform(result, MYKVM, OWN_FUSE);
@@ -171,11 +221,16 @@ class SpecDevicesTest {
     void aUsersFuseDeviceTakesThePlaceOfTheManagersOwn() throws Exception {
         ObjectNode spec = SpecTransformerTest.dockerSpec();
         addDevice(spec, "/dev/fuse", "c", 10, 229);
-        DeviceNode usersFuse = OWN_FUSE.toBuilder().setSource("/run/jsysbox/dev/3/device-0").setRequested(true).build();
+        DeviceNode usersFuse = OWN_FUSE.toBuilder()
+                .setSource("/run/jsysbox/dev/3/device-0")
+                .setRequested(true)
+                .build();
         ObjectNode result = transform(spec, usersFuse);
         assertEquals(1, mountsAt(result, "/dev/fuse").size());
         JsonNode rules = result.path("linux").path("resources").path("devices");
-        assertEquals(SpecTransformerTest.dockerSpec().path("linux").path("resources").path("devices"), rules,
+        assertEquals(
+                SpecTransformerTest.dockerSpec().path("linux").path("resources").path("devices"),
+                rules,
                 "no rule added: Docker's deny of /dev/fuse stands unless the user's rule allows it");
         // An old manager's own node at a path the user's device takes is not bound over it.
         ObjectNode withOldManager = transform(spec, OWN_FUSE);

@@ -1,5 +1,11 @@
 package io.jsysbox.spec;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -10,33 +16,30 @@ import io.jsysbox.api.v1.MountReplacement;
 import io.jsysbox.api.v1.PrepareResponse;
 import io.jsysbox.api.v1.SpecialMount;
 import io.jsysbox.linux.MountInfo;
-import org.junit.jupiter.api.Test;
-
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertNotEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.Test;
 
 /** The rewrite of a real Docker 20.10 config.json (docker run --runtime=runc -v /tmp:/hosttmp busybox sleep 60). */
 class SpecTransformerTest {
     private static final ObjectMapper JSON = new ObjectMapper();
     /** This machine's bounding set: everything up to CAP_CHECKPOINT_RESTORE except CAP_SYS_RESOURCE. */
     private static final List<String> HOST_CAPS = Capabilities.namesOf(0x1fffeffffffL);
+
     private static final String RESOLV_CONF_SOURCE_PREFIX = "/var/lib/docker/containers/";
 
     private static final PrepareResponse PREPARED = PrepareResponse.newBuilder()
             .setUidRange(IdRange.newBuilder().setHostStart(196608).setSize(65536))
             .setGidRange(IdRange.newBuilder().setHostStart(262144).setSize(65536))
-            .addSpecialMounts(SpecialMount.newBuilder().setDestination("/var/lib/docker").setSource("/var/lib/jsysbox/c/docker"))
-            .addSpecialMounts(SpecialMount.newBuilder().setDestination("/var/lib/containerd").setSource("/var/lib/jsysbox/c/containerd"))
+            .addSpecialMounts(
+                    SpecialMount.newBuilder().setDestination("/var/lib/docker").setSource("/var/lib/jsysbox/c/docker"))
+            .addSpecialMounts(SpecialMount.newBuilder()
+                    .setDestination("/var/lib/containerd")
+                    .setSource("/var/lib/jsysbox/c/containerd"))
             .addReplacements(MountReplacement.newBuilder().setIndex(7).setSource("/run/jsysbox/mnt/3/b0"))
             .setRootfsShift("idmapped-overlay")
             .setRootfsPath("/run/jsysbox/mnt/3/rootfs")
@@ -75,21 +78,29 @@ class SpecTransformerTest {
 
     @Test
     void addsUserAndCgroupNamespacesWithTheManagersRanges() throws Exception {
-        JsonNode linux = SpecTransformer.transform("c1", dockerSpec(), PodRole.NONE, PREPARED, HOST_CAPS, List.of()).path("linux");
+        JsonNode linux = SpecTransformer.transform("c1", dockerSpec(), PodRole.NONE, PREPARED, HOST_CAPS, List.of())
+                .path("linux");
         List<String> types = new ArrayList<>();
         linux.path("namespaces").forEach(ns -> types.add(ns.path("type").asText()));
         assertEquals(List.of("mount", "network", "uts", "pid", "ipc", "user", "cgroup"), types);
-        assertEquals("[{\"containerID\":0,\"hostID\":196608,\"size\":65536}]", linux.path("uidMappings").toString());
-        assertEquals("[{\"containerID\":0,\"hostID\":262144,\"size\":65536}]", linux.path("gidMappings").toString());
+        assertEquals(
+                "[{\"containerID\":0,\"hostID\":196608,\"size\":65536}]",
+                linux.path("uidMappings").toString());
+        assertEquals(
+                "[{\"containerID\":0,\"hostID\":262144,\"size\":65536}]",
+                linux.path("gidMappings").toString());
     }
 
     @Test
     void rootGetsTheHostsBoundingSetAndNothingBeyondIt() throws Exception {
-        JsonNode caps = SpecTransformer.transform("c1", dockerSpec(), PodRole.NONE, PREPARED, HOST_CAPS, List.of()).path("process").path("capabilities");
+        JsonNode caps = SpecTransformer.transform("c1", dockerSpec(), PodRole.NONE, PREPARED, HOST_CAPS, List.of())
+                .path("process")
+                .path("capabilities");
         for (String set : List.of("bounding", "effective", "permitted")) {
             assertEquals(HOST_CAPS, texts(caps.path(set)), set);
             assertTrue(texts(caps.path(set)).contains("CAP_SYS_ADMIN"), set);
-            assertFalse(texts(caps.path(set)).contains("CAP_SYS_RESOURCE"), set + " asks for a capability the host lacks");
+            assertFalse(
+                    texts(caps.path(set)).contains("CAP_SYS_RESOURCE"), set + " asks for a capability the host lacks");
         }
     }
 
@@ -99,14 +110,25 @@ class SpecTransformerTest {
             ObjectNode spec = dockerSpec();
             ObjectNode process = spec.withObjectProperty("process");
             process.withArrayProperty("env").add("PATH=/bin").add(variable);
-            process.withObjectProperty("capabilities").set("effective", JSON.createArrayNode().add("CAP_CHOWN"));
-            JsonNode caps = SpecTransformer.transform("c1", spec, PodRole.NONE, PREPARED, HOST_CAPS, List.of()).path("process").path("capabilities");
+            process.withObjectProperty("capabilities")
+                    .set("effective", JSON.createArrayNode().add("CAP_CHOWN"));
+            JsonNode caps = SpecTransformer.transform("c1", spec, PodRole.NONE, PREPARED, HOST_CAPS, List.of())
+                    .path("process")
+                    .path("capabilities");
             assertEquals(List.of("CAP_CHOWN"), texts(caps.path("effective")), variable);
-            assertEquals(texts(spec.path("process").path("capabilities").path("bounding")), texts(caps.path("bounding")), variable);
+            assertEquals(
+                    texts(spec.path("process").path("capabilities").path("bounding")),
+                    texts(caps.path("bounding")),
+                    variable);
         }
         ObjectNode off = dockerSpec();
-        off.withObjectProperty("process").withArrayProperty("env").add("JSYSBOX_HONOR_CAPS=false").add("X_JSYSBOX_HONOR_CAPS=true");
-        JsonNode caps = SpecTransformer.transform("c1", off, PodRole.NONE, PREPARED, HOST_CAPS, List.of()).path("process").path("capabilities");
+        off.withObjectProperty("process")
+                .withArrayProperty("env")
+                .add("JSYSBOX_HONOR_CAPS=false")
+                .add("X_JSYSBOX_HONOR_CAPS=true");
+        JsonNode caps = SpecTransformer.transform("c1", off, PodRole.NONE, PREPARED, HOST_CAPS, List.of())
+                .path("process")
+                .path("capabilities");
         assertEquals(HOST_CAPS, texts(caps.path("effective")), "only =true, and only that name, keeps the engine's");
     }
 
@@ -114,7 +136,9 @@ class SpecTransformerTest {
     void nonRootKeepsItsSetsUnderTheHostsBound() throws Exception {
         ObjectNode spec = dockerSpec();
         spec.withObjectProperty("process").withObjectProperty("user").put("uid", 1000);
-        JsonNode caps = SpecTransformer.transform("c1", spec, PodRole.NONE, PREPARED, HOST_CAPS, List.of()).path("process").path("capabilities");
+        JsonNode caps = SpecTransformer.transform("c1", spec, PodRole.NONE, PREPARED, HOST_CAPS, List.of())
+                .path("process")
+                .path("capabilities");
         assertEquals(HOST_CAPS, texts(caps.path("bounding")));
         assertEquals(texts(spec.path("process").path("capabilities").path("effective")), texts(caps.path("effective")));
         assertEquals(14, caps.path("permitted").size());
@@ -124,13 +148,17 @@ class SpecTransformerTest {
     void seccompAllowsTheSystemContainerSyscallsUnconditionally() throws Exception {
         JsonNode before = dockerSpec().path("linux").path("seccomp");
         JsonNode seccomp = SpecTransformer.transform("c1", dockerSpec(), PodRole.NONE, PREPARED, HOST_CAPS, List.of())
-                .path("linux").path("seccomp");
+                .path("linux")
+                .path("seccomp");
         assertEquals(before.path("defaultAction"), seccomp.path("defaultAction"));
         assertEquals(before.path("architectures"), seccomp.path("architectures"));
         ArrayNode rules = (ArrayNode) seccomp.path("syscalls");
         JsonNode allow = rules.get(rules.size() - 2);
-        assertEquals(SpecTransformer.SYSTEM_CONTAINER_SYSCALLS.stream()
-                .filter(name -> !SpecTransformer.NOTIFIED_SYSCALLS.contains(name)).toList(), texts(allow.path("names")),
+        assertEquals(
+                SpecTransformer.SYSTEM_CONTAINER_SYSCALLS.stream()
+                        .filter(name -> !SpecTransformer.NOTIFIED_SYSCALLS.contains(name))
+                        .toList(),
+                texts(allow.path("names")),
                 "mount is notified instead");
         assertEquals("SCMP_ACT_ALLOW", allow.path("action").asText());
         assertFalse(allow.has("args"));
@@ -138,7 +166,8 @@ class SpecTransformerTest {
             JsonNode names = rules.get(i).path("names");
             assertFalse(names.isEmpty(), "rule " + i + " left empty");
             for (String name : texts(names)) {
-                assertFalse(SpecTransformer.SYSTEM_CONTAINER_SYSCALLS.contains(name),
+                assertFalse(
+                        SpecTransformer.SYSTEM_CONTAINER_SYSCALLS.contains(name),
                         name + " still in rule " + i + ": " + rules.get(i));
             }
         }
@@ -150,10 +179,18 @@ class SpecTransformerTest {
 
     @Test
     void sysinfoAndMountGoToTheAgentAndNothingElse() throws Exception {
-        assertTrue(texts(dockerSpec().path("linux").path("seccomp").path("syscalls").get(0).path("names"))
-                .contains("sysinfo"), "Docker's profile allows sysinfo, or this proves nothing");
+        assertTrue(
+                texts(dockerSpec()
+                                .path("linux")
+                                .path("seccomp")
+                                .path("syscalls")
+                                .get(0)
+                                .path("names"))
+                        .contains("sysinfo"),
+                "Docker's profile allows sysinfo, or this proves nothing");
         JsonNode seccomp = SpecTransformer.transform("c1", dockerSpec(), PodRole.NONE, PREPARED, HOST_CAPS, List.of())
-                .path("linux").path("seccomp");
+                .path("linux")
+                .path("seccomp");
         assertEquals("/run/jsysbox/seccomp.sock", seccomp.path("listenerPath").asText());
         assertEquals("c1", seccomp.path("listenerMetadata").asText(), "the container's id");
         assertEquals(List.of(notifyRule()), notifyingRules(seccomp));
@@ -168,14 +205,19 @@ class SpecTransformerTest {
     @Test
     void sysinfoLeavesEveryRuleThatNamedIt() throws Exception {
         ObjectNode spec = dockerSpec();
-        ArrayNode rules = spec.withObjectProperty("linux").withObjectProperty("seccomp").withArrayProperty("syscalls");
+        ArrayNode rules =
+                spec.withObjectProperty("linux").withObjectProperty("seccomp").withArrayProperty("syscalls");
         rules.addObject().put("action", "SCMP_ACT_ERRNO").set("names", JSON.valueToTree(List.of("sysinfo", "acct")));
         rules.addObject().put("action", "SCMP_ACT_LOG").set("names", JSON.valueToTree(List.of("sysinfo")));
-        ArrayNode result = (ArrayNode) SpecTransformer.transform("c1", spec, PodRole.NONE, PREPARED, HOST_CAPS, List.of())
-                .path("linux").path("seccomp").path("syscalls");
+        ArrayNode result =
+                (ArrayNode) SpecTransformer.transform("c1", spec, PodRole.NONE, PREPARED, HOST_CAPS, List.of())
+                        .path("linux")
+                        .path("seccomp")
+                        .path("syscalls");
         List<String> errnoRule = new ArrayList<>();
         for (JsonNode rule : result) {
-            if (rule.path("action").asText().equals("SCMP_ACT_ERRNO") && texts(rule.path("names")).contains("acct")) {
+            if (rule.path("action").asText().equals("SCMP_ACT_ERRNO")
+                    && texts(rule.path("names")).contains("acct")) {
                 errnoRule = texts(rule.path("names"));
             }
             assertNotEquals("SCMP_ACT_LOG", rule.path("action").asText(), "a rule left empty is dropped");
@@ -190,12 +232,15 @@ class SpecTransformerTest {
         ObjectNode transformed = SpecTransformer.transform("c1", spec, PodRole.NONE, PREPARED, HOST_CAPS, List.of());
         JsonNode seccomp = transformed.path("linux").path("seccomp");
         assertEquals("SCMP_ACT_ALLOW", seccomp.path("defaultAction").asText());
-        assertEquals(List.of("SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32"), texts(seccomp.path("architectures")));
+        assertEquals(
+                List.of("SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32"), texts(seccomp.path("architectures")));
         assertEquals(JSON.createArrayNode().add(notifyRule()), seccomp.path("syscalls"));
         assertEquals("/run/jsysbox/seccomp.sock", seccomp.path("listenerPath").asText());
         assertEquals("c1", seccomp.path("listenerMetadata").asText());
-        assertEquals(transformed, SpecTransformer.transform("c1", transformed, PodRole.NONE, PREPARED, HOST_CAPS,
-                List.of()), "transforming again changes nothing");
+        assertEquals(
+                transformed,
+                SpecTransformer.transform("c1", transformed, PodRole.NONE, PREPARED, HOST_CAPS, List.of()),
+                "transforming again changes nothing");
         assertFalse(SpecTransformer.original(transformed).path("linux").has("seccomp"), "the original has none");
     }
 
@@ -204,14 +249,21 @@ class SpecTransformerTest {
         ObjectNode spec = dockerSpec();
         ObjectNode seccomp = spec.withObjectProperty("linux").withObjectProperty("seccomp");
         seccomp.put("listenerPath", "/run/their-agent.sock");
-        seccomp.withArrayProperty("syscalls").addObject().put("action", "SCMP_ACT_NOTIFY")
+        seccomp.withArrayProperty("syscalls")
+                .addObject()
+                .put("action", "SCMP_ACT_NOTIFY")
                 .set("names", JSON.valueToTree(List.of("mkdir")));
         JsonNode result = SpecTransformer.transform("c1", spec, PodRole.NONE, PREPARED, HOST_CAPS, List.of())
-                .path("linux").path("seccomp");
+                .path("linux")
+                .path("seccomp");
         assertEquals("/run/their-agent.sock", result.path("listenerPath").asText(), "a filter has one listener");
         assertFalse(result.has("listenerMetadata"));
-        assertEquals(List.of("mkdir"), notifyingRules(result).stream().flatMap(rule -> texts(rule.path("names")).stream())
-                .toList(), "their rules only: sysinfo stays the host's");
+        assertEquals(
+                List.of("mkdir"),
+                notifyingRules(result).stream()
+                        .flatMap(rule -> texts(rule.path("names")).stream())
+                        .toList(),
+                "their rules only: sysinfo stays the host's");
     }
 
     private static ObjectNode notifyRule() {
@@ -231,38 +283,59 @@ class SpecTransformerTest {
     @Test
     void sysfsAndCgroupfsBecomeWritableAndProcSysLeavesTheReadOnlyPaths() throws Exception {
         JsonNode spec = SpecTransformer.transform("c1", dockerSpec(), PodRole.NONE, PREPARED, HOST_CAPS, List.of());
-        assertEquals(List.of("nosuid", "noexec", "nodev"), texts(mountAt(spec, "/sys").path("options")));
-        assertEquals(List.of("nosuid", "noexec", "nodev"), texts(mountAt(spec, "/sys/fs/cgroup").path("options")));
-        assertEquals(List.of("/proc/bus", "/proc/fs", "/proc/irq", "/proc/sysrq-trigger"), texts(spec.path("linux").path("readonlyPaths")));
-        assertEquals(dockerSpec().path("linux").path("maskedPaths"), spec.path("linux").path("maskedPaths"));
+        assertEquals(
+                List.of("nosuid", "noexec", "nodev"),
+                texts(mountAt(spec, "/sys").path("options")));
+        assertEquals(
+                List.of("nosuid", "noexec", "nodev"),
+                texts(mountAt(spec, "/sys/fs/cgroup").path("options")));
+        assertEquals(
+                List.of("/proc/bus", "/proc/fs", "/proc/irq", "/proc/sysrq-trigger"),
+                texts(spec.path("linux").path("readonlyPaths")));
+        assertEquals(
+                dockerSpec().path("linux").path("maskedPaths"),
+                spec.path("linux").path("maskedPaths"));
     }
 
     @Test
     void sharedInnerImageLayersAreBoundReadOnlyAfterTheSpecialMounts() throws Exception {
         String layer = "/var/lib/docker/overlay2/" + "a".repeat(64) + "/diff";
         PrepareResponse prepared = PREPARED.toBuilder()
-                .addLayerMounts(SpecialMount.newBuilder().setDestination(layer).setSource("/run/jsysbox/mnt/3/i0")).build();
+                .addLayerMounts(SpecialMount.newBuilder().setDestination(layer).setSource("/run/jsysbox/mnt/3/i0"))
+                .build();
         List<String> destinations = new ArrayList<>();
         JsonNode bound = null;
-        for (JsonNode mount : SpecTransformer.transform("c1", dockerSpec(), PodRole.NONE, prepared, HOST_CAPS, List.of()).path("mounts")) {
+        for (JsonNode mount : SpecTransformer.transform(
+                        "c1", dockerSpec(), PodRole.NONE, prepared, HOST_CAPS, List.of())
+                .path("mounts")) {
             destinations.add(mount.path("destination").asText());
             if (mount.path("destination").asText().equals(layer)) bound = mount;
         }
-        assertTrue(destinations.indexOf(layer) > destinations.indexOf("/var/lib/docker"), "the layer must be mounted inside /var/lib/docker");
+        assertTrue(
+                destinations.indexOf(layer) > destinations.indexOf("/var/lib/docker"),
+                "the layer must be mounted inside /var/lib/docker");
         assertEquals("/run/jsysbox/mnt/3/i0", bound.path("source").asText());
         assertEquals(List.of("bind", "ro"), texts(bound.path("options")));
     }
 
     @Test
     void joiningAnOutsideNetworkNamespaceGetsTheHostSysfsReadOnly() throws Exception {
-        assertEquals("sysfs", mountAt(SpecTransformer.transform("c1", dockerSpec(), PodRole.NONE, PREPARED, HOST_CAPS, List.of()), "/sys").path("type").asText(),
+        assertEquals(
+                "sysfs",
+                mountAt(
+                                SpecTransformer.transform(
+                                        "c1", dockerSpec(), PodRole.NONE, PREPARED, HOST_CAPS, List.of()),
+                                "/sys")
+                        .path("type")
+                        .asText(),
                 "a container with a network namespace of its own mounts its sysfs");
         ObjectNode spec = dockerSpec();
         for (JsonNode namespace : spec.path("linux").path("namespaces")) {
-            if (namespace.path("type").asText().equals("network")) ((ObjectNode) namespace).put("path", "/var/run/netns/cni-1");
+            if (namespace.path("type").asText().equals("network"))
+                ((ObjectNode) namespace).put("path", "/var/run/netns/cni-1");
         }
-        JsonNode sys = mountAt(SpecTransformer.transform("c1", spec, PodRole.NONE, PREPARED, HOST_CAPS, List.of()),
-                "/sys");
+        JsonNode sys =
+                mountAt(SpecTransformer.transform("c1", spec, PodRole.NONE, PREPARED, HOST_CAPS, List.of()), "/sys");
         assertEquals("bind", sys.path("type").asText());
         assertEquals("/sys", sys.path("source").asText());
         assertTrue(texts(sys.path("options")).containsAll(List.of("rbind", "ro")), sys.toString());
@@ -291,9 +364,16 @@ class SpecTransformerTest {
     void aNegativeOomScoreIsDroppedAndAPositiveOneKept() throws Exception {
         ObjectNode spec = dockerSpec();
         spec.withObjectProperty("process").put("oomScoreAdj", -998);
-        assertFalse(SpecTransformer.transform("c1", spec, PodRole.NONE, PREPARED, HOST_CAPS, List.of()).path("process").has("oomScoreAdj"));
+        assertFalse(SpecTransformer.transform("c1", spec, PodRole.NONE, PREPARED, HOST_CAPS, List.of())
+                .path("process")
+                .has("oomScoreAdj"));
         spec.withObjectProperty("process").put("oomScoreAdj", 500);
-        assertEquals(500, SpecTransformer.transform("c1", spec, PodRole.NONE, PREPARED, HOST_CAPS, List.of()).path("process").path("oomScoreAdj").asInt());
+        assertEquals(
+                500,
+                SpecTransformer.transform("c1", spec, PodRole.NONE, PREPARED, HOST_CAPS, List.of())
+                        .path("process")
+                        .path("oomScoreAdj")
+                        .asInt());
     }
 
     @Test
@@ -311,19 +391,28 @@ class SpecTransformerTest {
         ((ArrayNode) spec.path("process").path("env")).add("JSYSBOX_MOUNT_INTERCEPTION=off");
         assertTrue(SpecTransformer.mountInterceptionOff(spec));
         JsonNode seccomp = SpecTransformer.transform("c1", spec, PodRole.NONE, PREPARED, HOST_CAPS, List.of())
-                .path("linux").path("seccomp");
-        assertEquals(List.of("sysinfo"), notifyingRules(seccomp).stream()
-                .flatMap(rule -> texts(rule.path("names")).stream()).toList());
+                .path("linux")
+                .path("seccomp");
+        assertEquals(
+                List.of("sysinfo"),
+                notifyingRules(seccomp).stream()
+                        .flatMap(rule -> texts(rule.path("names")).stream())
+                        .toList());
     }
 
     @Test
     void specialMountsAreAppendedAndReplacementsSwapSources() throws Exception {
         JsonNode before = dockerSpec().path("mounts");
-        JsonNode mounts = SpecTransformer.transform("c1", dockerSpec(), PodRole.NONE, PREPARED, HOST_CAPS, List.of()).path("mounts");
+        JsonNode mounts = SpecTransformer.transform("c1", dockerSpec(), PodRole.NONE, PREPARED, HOST_CAPS, List.of())
+                .path("mounts");
         assertEquals(before.size() + 2, mounts.size(), "two special mounts");
-        assertEquals(JSON.readTree("{\"destination\":\"/var/lib/docker\",\"type\":\"bind\",\"source\":\"/var/lib/jsysbox/c/docker\",\"options\":[\"rbind\",\"rw\"]}"),
+        assertEquals(
+                JSON.readTree(
+                        "{\"destination\":\"/var/lib/docker\",\"type\":\"bind\",\"source\":\"/var/lib/jsysbox/c/docker\",\"options\":[\"rbind\",\"rw\"]}"),
                 mounts.get(before.size()));
-        assertEquals("/var/lib/containerd", mounts.get(before.size() + 1).path("destination").asText());
+        assertEquals(
+                "/var/lib/containerd",
+                mounts.get(before.size() + 1).path("destination").asText());
         assertEquals("/hosttmp", mounts.get(7).path("destination").asText());
         assertEquals("/run/jsysbox/mnt/3/b0", mounts.get(7).path("source").asText());
         assertEquals(before.get(7).path("options"), mounts.get(7).path("options"));
@@ -332,14 +421,25 @@ class SpecTransformerTest {
 
     @Test
     void rootPathIsTheManagersWhenItGivesOne() throws Exception {
-        assertEquals("/run/jsysbox/mnt/3/rootfs", SpecTransformer.transform("c1", dockerSpec(), PodRole.NONE, PREPARED, HOST_CAPS, List.of()).path("root").path("path").asText());
-        PrepareResponse chowned = PREPARED.toBuilder().setRootfsPath("").setRootfsShift("chown").build();
-        assertEquals(dockerSpec().path("root"), SpecTransformer.transform("c1", dockerSpec(), PodRole.NONE, chowned, HOST_CAPS, List.of()).path("root"));
+        assertEquals(
+                "/run/jsysbox/mnt/3/rootfs",
+                SpecTransformer.transform("c1", dockerSpec(), PodRole.NONE, PREPARED, HOST_CAPS, List.of())
+                        .path("root")
+                        .path("path")
+                        .asText());
+        PrepareResponse chowned =
+                PREPARED.toBuilder().setRootfsPath("").setRootfsShift("chown").build();
+        assertEquals(
+                dockerSpec().path("root"),
+                SpecTransformer.transform("c1", dockerSpec(), PodRole.NONE, chowned, HOST_CAPS, List.of())
+                        .path("root"));
     }
 
     @Test
     void pingGroupRangeIsCutToTheMappedGids() throws Exception {
-        JsonNode sysctl = SpecTransformer.transform("c1", dockerSpec(), PodRole.NONE, PREPARED, HOST_CAPS, List.of()).path("linux").path("sysctl");
+        JsonNode sysctl = SpecTransformer.transform("c1", dockerSpec(), PodRole.NONE, PREPARED, HOST_CAPS, List.of())
+                .path("linux")
+                .path("sysctl");
         assertEquals("0 65535", sysctl.path("net.ipv4.ping_group_range").asText());
         assertEquals("0", sysctl.path("net.ipv4.ip_unprivileged_port_start").asText());
     }
@@ -369,10 +469,12 @@ class SpecTransformerTest {
     @Test
     void originalUndoesTheRewrite() throws Exception {
         ObjectNode spec = dockerSpec();
-        ObjectNode original = SpecTransformer.original(SpecTransformer.transform("c1", spec, PodRole.NONE, PREPARED, HOST_CAPS, List.of()));
+        ObjectNode original = SpecTransformer.original(
+                SpecTransformer.transform("c1", spec, PodRole.NONE, PREPARED, HOST_CAPS, List.of()));
         assertEquals(spec.path("root"), original.path("root"));
         assertEquals(spec.path("mounts"), original.path("mounts"));
-        assertEquals(spec.path("linux").path("namespaces"), original.path("linux").path("namespaces"));
+        assertEquals(
+                spec.path("linux").path("namespaces"), original.path("linux").path("namespaces"));
         assertFalse(original.path("linux").has("uidMappings"));
         assertTrue(original.path("annotations").isEmpty());
         SpecTransformer.validate(original, PodRole.NONE, Set.of());
@@ -381,7 +483,11 @@ class SpecTransformerTest {
     @Test
     void transformingAgainWithANewPreparationUsesTheOriginalSources() throws Exception {
         ObjectNode once = SpecTransformer.transform("c1", dockerSpec(), PodRole.NONE, PREPARED, HOST_CAPS, List.of());
-        PrepareResponse second = PREPARED.toBuilder().clearReplacements().clearSpecialMounts().setRootfsPath("").build();
+        PrepareResponse second = PREPARED.toBuilder()
+                .clearReplacements()
+                .clearSpecialMounts()
+                .setRootfsPath("")
+                .build();
         JsonNode twice = SpecTransformer.transform("c1", once, PodRole.NONE, second, HOST_CAPS, List.of());
         assertEquals(dockerSpec().path("root"), twice.path("root"));
         assertEquals("/tmp", twice.path("mounts").get(7).path("source").asText());
@@ -391,19 +497,22 @@ class SpecTransformerTest {
     @Test
     void startedHookComesFirstAndIsDroppedFromTheOriginal() throws Exception {
         ObjectNode spec = SpecTransformer.transform("c1", dockerSpec(), PodRole.NONE, PREPARED, HOST_CAPS, List.of());
-        List<String> command = List.of("/jre/bin/java", "-cp", "/lib/*", "io.jsysbox.spec.Main", SpecTransformer.STARTED_HOOK_VERB);
+        List<String> command =
+                List.of("/jre/bin/java", "-cp", "/lib/*", "io.jsysbox.spec.Main", SpecTransformer.STARTED_HOOK_VERB);
         ObjectNode hooked = SpecTransformer.withStartedHook(spec, command, List.of("JSYSBOX_MGR_SOCKET=/tmp/m.sock"));
         JsonNode hook = hooked.path("hooks").path("createRuntime").get(0);
         assertEquals("/jre/bin/java", hook.path("path").asText());
         assertEquals(command, texts(hook.path("args")));
         assertEquals(List.of("JSYSBOX_MGR_SOCKET=/tmp/m.sock"), texts(hook.path("env")));
-        assertEquals(dockerSpec().path("hooks"), SpecTransformer.original(hooked).path("hooks"));
+        assertEquals(
+                dockerSpec().path("hooks"), SpecTransformer.original(hooked).path("hooks"));
     }
 
     @Test
     void bindMountsAreTheSpecsBindsByIndex() throws Exception {
         List<BindMount> binds = SpecTransformer.bindMounts(dockerSpec());
-        assertEquals(List.of(7, 8, 9, 10), binds.stream().map(BindMount::getIndex).toList());
+        assertEquals(
+                List.of(7, 8, 9, 10), binds.stream().map(BindMount::getIndex).toList());
         assertEquals("/tmp", binds.getFirst().getSource());
         assertEquals("/hosttmp", binds.getFirst().getDestination());
         assertTrue(binds.get(1).getSource().startsWith(RESOLV_CONF_SOURCE_PREFIX));
@@ -422,10 +531,21 @@ class SpecTransformerTest {
         assertEquals(SpecTransformer.SPECIAL_MOUNT_DESTINATIONS, SpecTransformer.specialMountsWanted(dockerSpec()));
         ObjectNode spec = dockerSpec();
         ArrayNode mounts = spec.withArrayProperty("mounts");
-        mounts.addObject().put("destination", "/var/lib/docker/").put("type", "bind").put("source", "/srv/docker");
-        mounts.addObject().put("destination", "/var/lib/containerd/io.containerd.snapshotter.v1.overlayfs").put("type", "bind").put("source", "/srv/x");
-        mounts.addObject().put("destination", "/var/lib/rancher").put("type", "bind").put("source", "/srv/rancher");
-        assertEquals(List.of("/var/lib/containers", "/var/lib/kubelet", "/var/lib/buildkit"), SpecTransformer.specialMountsWanted(spec));
+        mounts.addObject()
+                .put("destination", "/var/lib/docker/")
+                .put("type", "bind")
+                .put("source", "/srv/docker");
+        mounts.addObject()
+                .put("destination", "/var/lib/containerd/io.containerd.snapshotter.v1.overlayfs")
+                .put("type", "bind")
+                .put("source", "/srv/x");
+        mounts.addObject()
+                .put("destination", "/var/lib/rancher")
+                .put("type", "bind")
+                .put("source", "/srv/rancher");
+        assertEquals(
+                List.of("/var/lib/containers", "/var/lib/kubelet", "/var/lib/buildkit"),
+                SpecTransformer.specialMountsWanted(spec));
     }
 
     @Test
@@ -439,14 +559,18 @@ class SpecTransformerTest {
     // --- rejected specs ---
 
     private static String rejection(ObjectNode spec) {
-        return assertThrows(JsysboxException.class, () -> SpecTransformer.validate(spec, PodRole.NONE, Set.of())).getMessage();
+        return assertThrows(JsysboxException.class, () -> SpecTransformer.validate(spec, PodRole.NONE, Set.of()))
+                .getMessage();
     }
 
     /** What docker run --privileged produces: every capability, nothing masked or read-only. */
     @Test
     void privilegedIsRejected() throws Exception {
         ObjectNode spec = dockerSpec();
-        spec.withObjectProperty("process").withObjectProperty("capabilities").withArrayProperty("bounding").add("CAP_SYS_ADMIN");
+        spec.withObjectProperty("process")
+                .withObjectProperty("capabilities")
+                .withArrayProperty("bounding")
+                .add("CAP_SYS_ADMIN");
         spec.withObjectProperty("linux").remove("maskedPaths");
         spec.withObjectProperty("linux").set("readonlyPaths", JSON.createArrayNode());
         String message = rejection(spec);
@@ -457,14 +581,20 @@ class SpecTransformerTest {
     @Test
     void capAddSysAdminAloneIsNotPrivileged() throws Exception {
         ObjectNode spec = dockerSpec();
-        spec.withObjectProperty("process").withObjectProperty("capabilities").withArrayProperty("bounding").add("CAP_SYS_ADMIN");
+        spec.withObjectProperty("process")
+                .withObjectProperty("capabilities")
+                .withArrayProperty("bounding")
+                .add("CAP_SYS_ADMIN");
         SpecTransformer.validate(spec, PodRole.NONE, Set.of());
     }
 
     @Test
     void hostNamespacesAreRejectedNamingDockersFlag() throws Exception {
-        for (var typeAndFlag : List.of(List.of("pid", "--pid=host"), List.of("network", "--network=host"),
-                List.of("ipc", "--ipc=host"), List.of("uts", "--uts=host"))) {
+        for (var typeAndFlag : List.of(
+                List.of("pid", "--pid=host"),
+                List.of("network", "--network=host"),
+                List.of("ipc", "--ipc=host"),
+                List.of("uts", "--uts=host"))) {
             ObjectNode spec = dockerSpec();
             ArrayNode namespaces = spec.withObjectProperty("linux").withArrayProperty("namespaces");
             for (int i = namespaces.size() - 1; i >= 0; i--) {
@@ -480,7 +610,9 @@ class SpecTransformerTest {
     void joiningTheHostsNetworkNamespaceIsRejectedNamingDockersFlag() throws Exception {
         ObjectNode spec = dockerSpec();
         ((ObjectNode) spec.path("linux").path("namespaces").get(1)).put("path", "/var/run/docker/netns/default");
-        String message = assertThrows(JsysboxException.class, () -> SpecTransformer.validate(spec, PodRole.NONE, Set.of("network"))).getMessage();
+        String message = assertThrows(
+                        JsysboxException.class, () -> SpecTransformer.validate(spec, PodRole.NONE, Set.of("network")))
+                .getMessage();
         assertTrue(message.startsWith("--network=host is not supported"), message);
         SpecTransformer.validate(spec, PodRole.NONE, Set.of());
     }
@@ -495,15 +627,23 @@ class SpecTransformerTest {
     @Test
     void joiningAUserNamespaceIsRejected() throws Exception {
         ObjectNode spec = dockerSpec();
-        spec.withObjectProperty("linux").withArrayProperty("namespaces").addObject().put("type", "user").put("path", "/proc/1/ns/user");
+        spec.withObjectProperty("linux")
+                .withArrayProperty("namespaces")
+                .addObject()
+                .put("type", "user")
+                .put("path", "/proc/1/ns/user");
         assertTrue(rejection(spec).contains("/proc/1/ns/user"));
     }
 
     @Test
     void existingMappingsAreRejected() throws Exception {
         ObjectNode spec = dockerSpec();
-        spec.withObjectProperty("linux").withArrayProperty("namespaces").addObject().put("type", "user");
-        spec.withObjectProperty("linux").set("uidMappings", JSON.readTree("[{\"containerID\":0,\"hostID\":100000,\"size\":65536}]"));
+        spec.withObjectProperty("linux")
+                .withArrayProperty("namespaces")
+                .addObject()
+                .put("type", "user");
+        spec.withObjectProperty("linux")
+                .set("uidMappings", JSON.readTree("[{\"containerID\":0,\"hostID\":100000,\"size\":65536}]"));
         assertTrue(rejection(spec).contains("userns-remap"));
     }
 
@@ -528,42 +668,69 @@ class SpecTransformerTest {
                  "linux":{"namespaces":[{"type":"pid"},{"type":"network"},{"type":"ipc"},{"type":"uts"},{"type":"mount"},{"type":"cgroup"}],
                  "maskedPaths":["/proc/kcore"],"readonlyPaths":["/proc/sys"]}}""");
         SpecTransformer.validate(spec, PodRole.NONE, Set.of());
-        JsonNode result = SpecTransformer.transform("c1", spec, PodRole.NONE, PREPARED.toBuilder().clearReplacements().build(), HOST_CAPS, List.of());
+        JsonNode result = SpecTransformer.transform(
+                "c1",
+                spec,
+                PodRole.NONE,
+                PREPARED.toBuilder().clearReplacements().build(),
+                HOST_CAPS,
+                List.of());
         assertEquals(7, result.path("linux").path("namespaces").size());
-        assertEquals(List.of("nosuid", "noexec", "nodev"), texts(mountAt(result, "/sys").path("options")));
+        assertEquals(
+                List.of("nosuid", "noexec", "nodev"),
+                texts(mountAt(result, "/sys").path("options")));
     }
 
     @Test
     void kernelDebugFileSystemsGetAnEmptyReadOnlyPlaceholderUnlessTheUserMountedOne() throws Exception {
         ObjectNode spec = dockerSpec();
-        spec.withArrayProperty("mounts").addObject().put("destination", "/sys/kernel/tracing").put("type", "bind")
+        spec.withArrayProperty("mounts")
+                .addObject()
+                .put("destination", "/sys/kernel/tracing")
+                .put("type", "bind")
                 .put("source", "/srv/trace");
-        JsonNode result = SpecTransformer.transform("c1", spec, PodRole.NONE, PREPARED, HOST_CAPS, List.of("/sys/kernel/debug", "/sys/kernel/tracing"));
+        JsonNode result = SpecTransformer.transform(
+                "c1", spec, PodRole.NONE, PREPARED, HOST_CAPS, List.of("/sys/kernel/debug", "/sys/kernel/tracing"));
         JsonNode debug = mountAt(result, "/sys/kernel/debug");
         assertEquals("tmpfs", debug.path("type").asText());
         assertTrue(texts(debug.path("options")).contains("ro"), debug.toString());
-        assertEquals("bind", mountAt(result, "/sys/kernel/tracing").path("type").asText(), "the user's own mount is kept");
-        assertEquals(spec.path("mounts"), SpecTransformer.original((ObjectNode) result).path("mounts"), "undone by original()");
+        assertEquals(
+                "bind", mountAt(result, "/sys/kernel/tracing").path("type").asText(), "the user's own mount is kept");
+        assertEquals(
+                spec.path("mounts"),
+                SpecTransformer.original((ObjectNode) result).path("mounts"),
+                "undone by original()");
     }
 
     @Test
     void managerDeviceNodesAreBoundAndAllowedAfterDockersRules() throws Exception {
-        var prepared = PREPARED.toBuilder().addDeviceNodes(io.jsysbox.api.v1.DeviceNode.newBuilder()
-                .setDestination("/dev/fuse").setSource("/run/jsysbox/dev/3/fuse").setMajor(10).setMinor(229)).build();
+        var prepared = PREPARED.toBuilder()
+                .addDeviceNodes(io.jsysbox.api.v1.DeviceNode.newBuilder()
+                        .setDestination("/dev/fuse")
+                        .setSource("/run/jsysbox/dev/3/fuse")
+                        .setMajor(10)
+                        .setMinor(229))
+                .build();
         JsonNode result = SpecTransformer.transform("c1", dockerSpec(), PodRole.NONE, prepared, HOST_CAPS, List.of());
-        assertEquals("/run/jsysbox/dev/3/fuse", mountAt(result, "/dev/fuse").path("source").asText());
+        assertEquals(
+                "/run/jsysbox/dev/3/fuse",
+                mountAt(result, "/dev/fuse").path("source").asText());
         JsonNode rules = result.path("linux").path("resources").path("devices");
         JsonNode last = rules.get(rules.size() - 1);
-        assertEquals(List.of(true, 229), List.of(last.path("allow").asBoolean(), last.path("minor").asInt()),
+        assertEquals(
+                List.of(true, 229),
+                List.of(last.path("allow").asBoolean(), last.path("minor").asInt()),
                 "allowing /dev/fuse comes after Docker's deny: " + rules);
     }
 
     @Test
     void noProcfsButTheContainersOwn() throws Exception {
-        JsonNode mounts = SpecTransformer.transform("c1", dockerSpec(), PodRole.NONE, PREPARED, HOST_CAPS, List.of()).path("mounts");
+        JsonNode mounts = SpecTransformer.transform("c1", dockerSpec(), PodRole.NONE, PREPARED, HOST_CAPS, List.of())
+                .path("mounts");
         List<String> procfs = new ArrayList<>();
         mounts.forEach(mount -> {
-            if (mount.path("type").asText().equals("proc")) procfs.add(mount.path("destination").asText());
+            if (mount.path("type").asText().equals("proc"))
+                procfs.add(mount.path("destination").asText());
         });
         assertEquals(List.of("/proc"), procfs, "a procfs without the virtual files would show the host's");
     }

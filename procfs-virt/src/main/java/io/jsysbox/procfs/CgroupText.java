@@ -13,8 +13,7 @@ final class CgroupText {
      */
     private static final long UNLIMITED_ABOVE = 1L << 62;
 
-    private CgroupText() {
-    }
+    private CgroupText() {}
 
     static long parseLong(String name, String text) {
         String value = text.strip();

@@ -15,8 +15,7 @@ import java.util.function.Function;
 public final class CgroupV1Reader {
     private static final long NANOS_PER_USER_HZ_TICK = 10_000_000;
 
-    private CgroupV1Reader() {
-    }
+    private CgroupV1Reader() {}
 
     public static CgroupStats read(Function<String, Optional<String>> files) {
         return new CgroupStats(memory(files), cpu(files), io(files));
@@ -24,34 +23,50 @@ public final class CgroupV1Reader {
 
     static MemoryState memory(Function<String, Optional<String>> files) {
         OptionalLong limit = files.apply("memory.limit_in_bytes")
-                .map(text -> CgroupText.parseLimit("memory.limit_in_bytes", text)).orElse(OptionalLong.empty());
+                .map(text -> CgroupText.parseLimit("memory.limit_in_bytes", text))
+                .orElse(OptionalLong.empty());
         long usage = files.apply("memory.usage_in_bytes")
-                .map(text -> CgroupText.parseLong("memory.usage_in_bytes", text)).orElse(0L);
+                .map(text -> CgroupText.parseLong("memory.usage_in_bytes", text))
+                .orElse(0L);
         Map<String, Long> keyed = files.apply("memory.stat")
-                .map(text -> CgroupText.parseKeyed("memory.stat", text)).orElse(Map.of());
+                .map(text -> CgroupText.parseKeyed("memory.stat", text))
+                .orElse(Map.of());
         MemoryStat stat = CgroupText.memoryStat(keyed, MemoryCounter::v1Name);
         // memsw files exist only with swap accounting on; memsw.* count memory plus swap.
-        Optional<MemoryState.Swap> swap = files.apply("memory.memsw.limit_in_bytes").map(memswText -> {
-            OptionalLong memsw = CgroupText.parseLimit("memory.memsw.limit_in_bytes", memswText);
-            OptionalLong swapLimit = memsw.isEmpty() ? OptionalLong.empty()
-                    : OptionalLong.of(Math.max(0, memsw.getAsLong() - limit.orElse(0)));
-            long swapUsage = keyed.containsKey("total_swap") ? keyed.get("total_swap")
-                    : Math.max(0, files.apply("memory.memsw.usage_in_bytes")
-                            .map(text -> CgroupText.parseLong("memory.memsw.usage_in_bytes", text)).orElse(usage) - usage);
-            return new MemoryState.Swap(swapLimit, swapUsage);
-        });
+        Optional<MemoryState.Swap> swap = files.apply("memory.memsw.limit_in_bytes")
+                .map(memswText -> {
+                    OptionalLong memsw = CgroupText.parseLimit("memory.memsw.limit_in_bytes", memswText);
+                    OptionalLong swapLimit = memsw.isEmpty()
+                            ? OptionalLong.empty()
+                            : OptionalLong.of(Math.max(0, memsw.getAsLong() - limit.orElse(0)));
+                    long swapUsage = keyed.containsKey("total_swap")
+                            ? keyed.get("total_swap")
+                            : Math.max(
+                                    0,
+                                    files.apply("memory.memsw.usage_in_bytes")
+                                                    .map(text ->
+                                                            CgroupText.parseLong("memory.memsw.usage_in_bytes", text))
+                                                    .orElse(usage)
+                                            - usage);
+                    return new MemoryState.Swap(swapLimit, swapUsage);
+                });
         return new MemoryState(limit, usage, stat, swap);
     }
 
     static CpuState cpu(Function<String, Optional<String>> files) {
-        BitSet cpuset = files.apply("cpuset.effective_cpus").or(() -> files.apply("cpuset.cpus"))
-                .map(CpuList::parse).orElseGet(BitSet::new);
+        BitSet cpuset = files.apply("cpuset.effective_cpus")
+                .or(() -> files.apply("cpuset.cpus"))
+                .map(CpuList::parse)
+                .orElseGet(BitSet::new);
         long quota = files.apply("cpu.cfs_quota_us")
-                .map(text -> CgroupText.parseLong("cpu.cfs_quota_us", text)).orElse(-1L);
+                .map(text -> CgroupText.parseLong("cpu.cfs_quota_us", text))
+                .orElse(-1L);
         long period = files.apply("cpu.cfs_period_us")
-                .map(text -> CgroupText.parseLong("cpu.cfs_period_us", text)).orElse(100_000L);
+                .map(text -> CgroupText.parseLong("cpu.cfs_period_us", text))
+                .orElse(100_000L);
         OptionalLong quotaMicros = quota < 0 ? OptionalLong.empty() : OptionalLong.of(quota);
-        Optional<CpuUsage> usage = files.apply("cpuacct.usage_all").map(CgroupV1Reader::perCpuUsage)
+        Optional<CpuUsage> usage = files.apply("cpuacct.usage_all")
+                .map(CgroupV1Reader::perCpuUsage)
                 .or(() -> files.apply("cpuacct.stat").map(CgroupV1Reader::totalUsage));
         return new CpuState(cpuset, quotaMicros, period, usage);
     }
@@ -84,7 +99,8 @@ public final class CgroupV1Reader {
     /** cpuacct.stat: "user TICKS" and "system TICKS" in USER_HZ (100 per second). */
     private static CpuUsage totalUsage(String text) {
         Map<String, Long> keyed = CgroupText.parseKeyed("cpuacct.stat", text);
-        return CpuUsage.totals(keyed.getOrDefault("user", 0L) * NANOS_PER_USER_HZ_TICK,
+        return CpuUsage.totals(
+                keyed.getOrDefault("user", 0L) * NANOS_PER_USER_HZ_TICK,
                 keyed.getOrDefault("system", 0L) * NANOS_PER_USER_HZ_TICK);
     }
 
@@ -93,8 +109,10 @@ public final class CgroupV1Reader {
      * Discard, Total) and a final "Total value". The kernel fills them only for devices with throttling set up.
      */
     static Map<String, IoCounters> io(Function<String, Optional<String>> files) {
-        Map<String, long[]> bytes = opsByDevice(files.apply("blkio.throttle.io_service_bytes").orElse(""));
-        Map<String, long[]> ios = opsByDevice(files.apply("blkio.throttle.io_serviced").orElse(""));
+        Map<String, long[]> bytes =
+                opsByDevice(files.apply("blkio.throttle.io_service_bytes").orElse(""));
+        Map<String, long[]> ios =
+                opsByDevice(files.apply("blkio.throttle.io_serviced").orElse(""));
         Map<String, IoCounters> io = new HashMap<>();
         for (String device : bytes.keySet()) {
             long[] b = bytes.get(device);

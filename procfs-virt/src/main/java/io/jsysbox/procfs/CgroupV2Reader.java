@@ -15,8 +15,7 @@ import java.util.function.Function;
 public final class CgroupV2Reader {
     private static final long NANOS_PER_MICRO = 1_000;
 
-    private CgroupV2Reader() {
-    }
+    private CgroupV2Reader() {}
 
     public static CgroupStats read(Function<String, Optional<String>> files) {
         return new CgroupStats(memory(files), cpu(files), io(files));
@@ -24,16 +23,20 @@ public final class CgroupV2Reader {
 
     static MemoryState memory(Function<String, Optional<String>> files) {
         OptionalLong limit = files.apply("memory.max")
-                .map(text -> CgroupText.parseLimit("memory.max", text)).orElse(OptionalLong.empty());
+                .map(text -> CgroupText.parseLimit("memory.max", text))
+                .orElse(OptionalLong.empty());
         long usage = files.apply("memory.current")
-                .map(text -> CgroupText.parseLong("memory.current", text)).orElse(0L);
+                .map(text -> CgroupText.parseLong("memory.current", text))
+                .orElse(0L);
         MemoryStat stat = files.apply("memory.stat")
                 .map(text -> CgroupText.memoryStat(CgroupText.parseKeyed("memory.stat", text), MemoryCounter::v2Name))
                 .orElseGet(MemoryStat::empty);
-        Optional<MemoryState.Swap> swap = files.apply("memory.swap.max").map(swapMax -> new MemoryState.Swap(
-                CgroupText.parseLimit("memory.swap.max", swapMax),
-                files.apply("memory.swap.current")
-                        .map(text -> CgroupText.parseLong("memory.swap.current", text)).orElse(0L)));
+        Optional<MemoryState.Swap> swap = files.apply("memory.swap.max")
+                .map(swapMax -> new MemoryState.Swap(
+                        CgroupText.parseLimit("memory.swap.max", swapMax),
+                        files.apply("memory.swap.current")
+                                .map(text -> CgroupText.parseLong("memory.swap.current", text))
+                                .orElse(0L)));
         return new MemoryState(limit, usage, stat, swap);
     }
 
@@ -54,7 +57,8 @@ public final class CgroupV2Reader {
         }
         Optional<CpuUsage> usage = files.apply("cpu.stat").map(text -> {
             Map<String, Long> keyed = CgroupText.parseKeyed("cpu.stat", text);
-            return CpuUsage.totals(keyed.getOrDefault("user_usec", 0L) * NANOS_PER_MICRO,
+            return CpuUsage.totals(
+                    keyed.getOrDefault("user_usec", 0L) * NANOS_PER_MICRO,
                     keyed.getOrDefault("system_usec", 0L) * NANOS_PER_MICRO);
         });
         return new CpuState(cpuset, quota, period, usage);
@@ -72,13 +76,20 @@ public final class CgroupV2Reader {
             for (int i = 1; i < fields.length; i++) {
                 int equals = fields[i].indexOf('=');
                 if (equals > 0) {
-                    counters.put(fields[i].substring(0, equals),
+                    counters.put(
+                            fields[i].substring(0, equals),
                             CgroupText.parseLong("io.stat", fields[i].substring(equals + 1)));
                 }
             }
-            io.put(fields[0], new IoCounters(counters.getOrDefault("rbytes", 0L), counters.getOrDefault("wbytes", 0L),
-                    counters.getOrDefault("dbytes", 0L), counters.getOrDefault("rios", 0L),
-                    counters.getOrDefault("wios", 0L), counters.getOrDefault("dios", 0L)));
+            io.put(
+                    fields[0],
+                    new IoCounters(
+                            counters.getOrDefault("rbytes", 0L),
+                            counters.getOrDefault("wbytes", 0L),
+                            counters.getOrDefault("dbytes", 0L),
+                            counters.getOrDefault("rios", 0L),
+                            counters.getOrDefault("wios", 0L),
+                            counters.getOrDefault("dios", 0L)));
         }
         return io;
     }

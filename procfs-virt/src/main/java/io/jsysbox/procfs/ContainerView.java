@@ -12,8 +12,14 @@ import java.util.Optional;
  * the host's online CPUs (/sys/devices/system/cpu/online) and, when something samples the container's
  * tasks, its own load average.
  */
-public record ContainerView(String containerId, MemoryState memory, CpuState cpu, Map<String, IoCounters> io,
-                            Duration startedAfterBoot, BitSet hostOnlineCpus, Optional<LoadAverage> loadAverage) {
+public record ContainerView(
+        String containerId,
+        MemoryState memory,
+        CpuState cpu,
+        Map<String, IoCounters> io,
+        Duration startedAfterBoot,
+        BitSet hostOnlineCpus,
+        Optional<LoadAverage> loadAverage) {
 
     public ContainerView {
         Objects.requireNonNull(containerId);
@@ -25,10 +31,14 @@ public record ContainerView(String containerId, MemoryState memory, CpuState cpu
         Objects.requireNonNull(loadAverage);
     }
 
-    public static ContainerView of(String containerId, CgroupStats cgroup, Duration startedAfterBoot,
-                                   BitSet hostOnlineCpus, Optional<LoadAverage> loadAverage) {
-        return new ContainerView(containerId, cgroup.memory(), cgroup.cpu(), cgroup.io(), startedAfterBoot,
-                hostOnlineCpus, loadAverage);
+    public static ContainerView of(
+            String containerId,
+            CgroupStats cgroup,
+            Duration startedAfterBoot,
+            BitSet hostOnlineCpus,
+            Optional<LoadAverage> loadAverage) {
+        return new ContainerView(
+                containerId, cgroup.memory(), cgroup.cpu(), cgroup.io(), startedAfterBoot, hostOnlineCpus, loadAverage);
     }
 
     @Override

@@ -4,8 +4,7 @@ import java.util.BitSet;
 
 /** The kernel's CPU list format ("0-3,6", as in cpuset.cpus and /sys/devices/system/cpu/online). */
 public final class CpuList {
-    private CpuList() {
-    }
+    private CpuList() {}
 
     /** Parses a CPU list; surrounding whitespace is ignored and an empty list is an empty set. */
     public static BitSet parse(String text) {
@@ -30,7 +29,6 @@ public final class CpuList {
         }
         return cpus;
     }
-
 
     private static int parseCpu(String list, int from, int to) {
         try {

@@ -52,7 +52,9 @@ public record CpuState(BitSet cpuset, OptionalLong quotaMicros, long periodMicro
             return allowed;
         }
         BitSet visible = new BitSet();
-        for (int cpu = allowed.nextSetBit(0); cpu >= 0 && visible.cardinality() < quotaCpus; cpu = allowed.nextSetBit(cpu + 1)) {
+        for (int cpu = allowed.nextSetBit(0);
+                cpu >= 0 && visible.cardinality() < quotaCpus;
+                cpu = allowed.nextSetBit(cpu + 1)) {
             visible.set(cpu);
         }
         return visible;

@@ -36,7 +36,8 @@ public final class DiskstatsRenderer implements ProcFileRenderer {
             int nameStart = Fields.skipBlanks(hostText, minorEnd, end);
             int nameEnd = Fields.skipToBlank(hostText, nameStart, end);
             if (nameEnd > nameStart) {
-                String device = hostText.substring(majorStart, majorEnd) + ':' + hostText.substring(minorStart, minorEnd);
+                String device =
+                        hostText.substring(majorStart, majorEnd) + ':' + hostText.substring(minorStart, minorEnd);
                 IoCounters counters = io.get(device);
                 if (counters != null) {
                     long[] columns = new long[Fields.longs(hostText, nameEnd, end).length];

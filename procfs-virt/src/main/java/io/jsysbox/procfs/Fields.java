@@ -4,8 +4,7 @@ import java.util.Arrays;
 
 /** Regex-free helpers for the whitespace-separated numbers of /proc and cgroup files (renderers run on every read). */
 final class Fields {
-    private Fields() {
-    }
+    private Fields() {}
 
     /** The end of {@code line}'s line starting at {@code start}: the index of its '\n', or the text length. */
     static int lineEnd(String text, int start) {

@@ -11,12 +11,10 @@ final class KernelNumbers {
     /** Sysctl writes are cut to a page minus the terminating NUL. */
     private static final int MAX_SYSCTL_WRITE = 4096 - 1;
 
-    private KernelNumbers() {
-    }
+    private KernelNumbers() {}
 
     /** A parsed sysctl number: magnitude (unsigned), sign, and the bytes write(2) consumed; or an error. */
-    record ProcNumber(long magnitude, boolean negative, int consumedBytes) {
-    }
+    record ProcNumber(long magnitude, boolean negative, int consumedBytes) {}
 
     /**
      * One number as __do_proc_dointvec / __do_proc_doulongvec_minmax read a single-value table: leading
@@ -56,8 +54,7 @@ final class KernelNumbers {
     }
 
     /** A parsed module parameter number, or the errno kstrtouint answers. */
-    record UnsignedInt(long value, Errno errno) {
-    }
+    record UnsignedInt(long value, Errno errno) {}
 
     /**
      * kstrtouint(s, 0): an optional '+', digits in base 0, at most one '\n', nothing else (EINVAL);
@@ -93,8 +90,7 @@ final class KernelNumbers {
     }
 
     /** Digits after the base prefix: value (unsigned 64-bit), where they end, how many, whether they overflowed. */
-    private record Digits(long value, int end, int count, boolean overflow) {
-    }
+    private record Digits(long value, int end, int count, boolean overflow) {}
 
     private static Digits parseDigits(byte[] data, int from, int to) {
         int base = 10;

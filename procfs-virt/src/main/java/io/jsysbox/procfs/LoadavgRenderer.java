@@ -20,7 +20,13 @@ public final class LoadavgRenderer implements ProcFileRenderer {
         Fields.appendHundredths(out, Math.round(load.fiveMinutes() * 100));
         out.append(' ');
         Fields.appendHundredths(out, Math.round(load.fifteenMinutes() * 100));
-        return out.append(' ').append(load.runnableTasks()).append('/').append(load.totalTasks())
-                .append(' ').append(load.lastPid()).append('\n').toString();
+        return out.append(' ')
+                .append(load.runnableTasks())
+                .append('/')
+                .append(load.totalTasks())
+                .append(' ')
+                .append(load.lastPid())
+                .append('\n')
+                .toString();
     }
 }

@@ -10,7 +10,8 @@ import java.util.OptionalLong;
  * do not track buffers apart from cache), and the LRU, cache, anon, slab… lines from memory.stat. With
  * swap accounting and a swap limit, SwapTotal is min(limit, host SwapTotal) and SwapFree what the
  * container has not used of it. Lines without a cgroup counter, and everything without a limit, stay the
- * host's, except reclaimable slab: 0 where the cgroup does not count it (v1), as in MemAvailable. Values keep the kernel's layout: a 16-column label, the value right-aligned in 8 columns, " kB".
+ * host's, except reclaimable slab: 0 where the cgroup does not count it (v1), as in MemAvailable. Values keep the
+ * kernel's layout: a 16-column label, the value right-aligned in 8 columns, " kB".
  */
 public final class MeminfoRenderer implements ProcFileRenderer {
     private static final int LABEL_COLUMNS = 16;
@@ -23,7 +24,8 @@ public final class MeminfoRenderer implements ProcFileRenderer {
         long totalKb = -1;
         long swapTotalKb = -1;
         boolean memoryLimited = false;
-        long swapLimitBytes = memory.swap().map(swap -> swap.limitBytes().orElse(-1)).orElse(-1L);
+        long swapLimitBytes =
+                memory.swap().map(swap -> swap.limitBytes().orElse(-1)).orElse(-1L);
         int start = 0;
         while (start < hostText.length()) {
             int end = Fields.lineEnd(hostText, start);
@@ -47,7 +49,8 @@ public final class MeminfoRenderer implements ProcFileRenderer {
                     }
                     case "SwapFree" -> {
                         if (swapTotalKb >= 0) {
-                            replacement = Math.max(0, swapTotalKb - memory.swap().orElseThrow().usageBytes() / 1024);
+                            replacement = Math.max(
+                                    0, swapTotalKb - memory.swap().orElseThrow().usageBytes() / 1024);
                         }
                     }
                     default -> {
@@ -76,9 +79,14 @@ public final class MeminfoRenderer implements ProcFileRenderer {
         long freeKb = Math.max(0, totalKb - memory.usageBytes() / 1024);
         return switch (label) {
             case "MemFree" -> freeKb;
-            case "MemAvailable" -> Math.min(totalKb, freeKb + (stat.getOrZero(MemoryCounter.ACTIVE_FILE)
-                    + stat.getOrZero(MemoryCounter.INACTIVE_FILE)
-                    + stat.getOrZero(MemoryCounter.SLAB_RECLAIMABLE)) / 1024);
+            case "MemAvailable" ->
+                Math.min(
+                        totalKb,
+                        freeKb
+                                + (stat.getOrZero(MemoryCounter.ACTIVE_FILE)
+                                                + stat.getOrZero(MemoryCounter.INACTIVE_FILE)
+                                                + stat.getOrZero(MemoryCounter.SLAB_RECLAIMABLE))
+                                        / 1024);
             case "Buffers" -> 0;
             case "Cached" -> kb(stat, MemoryCounter.FILE);
             case "SwapCached" -> kb(stat, MemoryCounter.SWAP_CACHED);

@@ -18,6 +18,7 @@ public final class ProcStatRenderer implements ProcFileRenderer {
     private static final long NANOS_PER_TICK = 10_000_000;
     /** user nice system idle iowait irq softirq steal: guest and guest_nice are already counted in user and nice. */
     private static final int TIME_COLUMNS = 8;
+
     private static final int USER = 0;
     private static final int SYSTEM = 2;
     private static final int IDLE = 3;
@@ -75,7 +76,9 @@ public final class ProcStatRenderer implements ProcFileRenderer {
 
     private static int hostCpuLineCount(String hostText) {
         int count = 0;
-        for (int start = 0; start < hostText.length() && hostText.startsWith("cpu", start); start = Fields.lineEnd(hostText, start) + 1) {
+        for (int start = 0;
+                start < hostText.length() && hostText.startsWith("cpu", start);
+                start = Fields.lineEnd(hostText, start) + 1) {
             if (isPerCpuLine(hostText, start)) {
                 count++;
             }

@@ -10,8 +10,7 @@ import java.util.UUID;
  * UUIDs: lowercase, with a newline.
  */
 public final class ProductUuid {
-    private ProductUuid() {
-    }
+    private ProductUuid() {}
 
     public static String render(ContainerView view) {
         return forContainer(view.containerId()).toString() + "\n";

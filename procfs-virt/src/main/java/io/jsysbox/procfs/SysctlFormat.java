@@ -51,13 +51,14 @@ public sealed interface SysctlFormat {
                 return ignored(data);
             }
             KernelNumbers.ProcNumber number = KernelNumbers.parseProcNumber(data);
-            if (number == null || number.negative()
+            if (number == null
+                    || number.negative()
                     || Long.compareUnsigned(number.magnitude(), min) < 0
                     || Long.compareUnsigned(number.magnitude(), max) > 0) {
                 return new SysctlWrite.Rejected(Errno.EINVAL);
             }
-            return new SysctlWrite.Accepted(number.consumedBytes(),
-                    Optional.of(Long.toUnsignedString(number.magnitude()) + "\n"));
+            return new SysctlWrite.Accepted(
+                    number.consumedBytes(), Optional.of(Long.toUnsignedString(number.magnitude()) + "\n"));
         }
     }
 

@@ -24,8 +24,10 @@ public enum SysctlKey {
     NET_UNIX_MAX_DGRAM_QLEN("/proc/sys/net/unix/max_dgram_qlen", SysctlFormat.ProcInt.ANY),
     /** The inotify per-user limits are longs in 0..LONG_MAX; the queue length an int in 0..INT_MAX. */
     FS_INOTIFY_MAX_USER_WATCHES("/proc/sys/fs/inotify/max_user_watches", new SysctlFormat.ProcULong(0, Long.MAX_VALUE)),
-    FS_INOTIFY_MAX_USER_INSTANCES("/proc/sys/fs/inotify/max_user_instances", new SysctlFormat.ProcULong(0, Long.MAX_VALUE)),
-    FS_INOTIFY_MAX_QUEUED_EVENTS("/proc/sys/fs/inotify/max_queued_events", new SysctlFormat.ProcInt(0, Integer.MAX_VALUE)),
+    FS_INOTIFY_MAX_USER_INSTANCES(
+            "/proc/sys/fs/inotify/max_user_instances", new SysctlFormat.ProcULong(0, Long.MAX_VALUE)),
+    FS_INOTIFY_MAX_QUEUED_EVENTS(
+            "/proc/sys/fs/inotify/max_queued_events", new SysctlFormat.ProcInt(0, Integer.MAX_VALUE)),
     NF_CONNTRACK_HASHSIZE("/sys/module/nf_conntrack/parameters/hashsize", new SysctlFormat.ConntrackHashsize());
 
     /** Where a key's value comes from until the container writes one. */

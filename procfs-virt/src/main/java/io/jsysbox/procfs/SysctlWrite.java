@@ -10,9 +10,7 @@ public sealed interface SysctlWrite {
      * was written, e.g. "1 abc" consumes "1 "); {@code value} is the new file content, empty when the kernel
      * ignores the write (a sysctl write at a non-zero offset).
      */
-    record Accepted(int consumedBytes, Optional<String> value) implements SysctlWrite {
-    }
+    record Accepted(int consumedBytes, Optional<String> value) implements SysctlWrite {}
 
-    record Rejected(Errno errno) implements SysctlWrite {
-    }
+    record Rejected(Errno errno) implements SysctlWrite {}
 }

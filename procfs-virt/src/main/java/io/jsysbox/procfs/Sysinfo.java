@@ -19,8 +19,16 @@ import java.util.function.Function;
  * @param procs tasks (threads) of the container: the total of its /proc/loadavg when that is the container's own,
  *              else its cgroup's pids.current; without either, the total /proc/loadavg shows (the host's)
  */
-public record Sysinfo(long uptimeSeconds, Loads loads, long totalRam, long freeRam, long sharedRam, long bufferRam,
-                      long totalSwap, long freeSwap, int procs) {
+public record Sysinfo(
+        long uptimeSeconds,
+        Loads loads,
+        long totalRam,
+        long freeRam,
+        long sharedRam,
+        long bufferRam,
+        long totalSwap,
+        long freeSwap,
+        int procs) {
     /** sizeof(struct sysinfo) on x86_64. */
     public static final int SIZE = 112;
     /** The cgroup file (v1 pids controller, v2 unified dir) counting the container's tasks, nested ones included. */
@@ -33,8 +41,7 @@ public record Sysinfo(long uptimeSeconds, Loads loads, long totalRam, long freeR
     private static final LoadavgRenderer LOADAVG = new LoadavgRenderer();
 
     /** The load averages over 1, 5 and 15 minutes, in SI_LOAD_SHIFT fixed point. */
-    public record Loads(long oneMinute, long fiveMinutes, long fifteenMinutes) {
-    }
+    public record Loads(long oneMinute, long fiveMinutes, long fifteenMinutes) {}
 
     public Sysinfo {
         Objects.requireNonNull(loads);
@@ -45,27 +52,41 @@ public record Sysinfo(long uptimeSeconds, Loads loads, long totalRam, long freeR
      * {@code cgroupFiles}: the container's cgroup files by name, as for the cgroup readers (only
      * {@value #TASKS_FILE} is read).
      */
-    public static Sysinfo of(ContainerView view, String hostMeminfo, String hostUptime, String hostLoadavg,
-                             Function<String, Optional<String>> cgroupFiles) {
+    public static Sysinfo of(
+            ContainerView view,
+            String hostMeminfo,
+            String hostUptime,
+            String hostLoadavg,
+            Function<String, Optional<String>> cgroupFiles) {
         String meminfo = MEMINFO.render(view, hostMeminfo);
         String uptime = UPTIME.render(view, hostUptime);
         String loadavg = LOADAVG.render(view, hostLoadavg);
         String[] load = Fields.words(loadavg, 0, Fields.lineEnd(loadavg, 0));
         if (load.length < 4 || load[3].indexOf('/') < 0) {
-            throw new IllegalArgumentException("loadavg: expected 'L1 L5 L15 RUNNING/TOTAL LASTPID', got '"
-                    + loadavg.strip() + "'");
+            throw new IllegalArgumentException(
+                    "loadavg: expected 'L1 L5 L15 RUNNING/TOTAL LASTPID', got '" + loadavg.strip() + "'");
         }
         Loads loads = new Loads(fixedPoint(load[0]), fixedPoint(load[1]), fixedPoint(load[2]));
         long tasks = Long.parseLong(load[3].substring(load[3].indexOf('/') + 1));
         if (view.loadAverage().isEmpty()) {
-            tasks = cgroupFiles.apply(TASKS_FILE).map(text -> CgroupText.parseLong(TASKS_FILE, text)).orElse(tasks);
+            tasks = cgroupFiles
+                    .apply(TASKS_FILE)
+                    .map(text -> CgroupText.parseLong(TASKS_FILE, text))
+                    .orElse(tasks);
         }
         String uptimeText = uptime.strip();
         int space = uptimeText.indexOf(' ');
         long uptimeHundredths = Fields.parseHundredths(uptimeText, 0, space < 0 ? uptimeText.length() : space);
-        return new Sysinfo((uptimeHundredths + 99) / 100, loads, bytes(meminfo, "MemTotal"), bytes(meminfo, "MemFree"),
-                bytes(meminfo, "Shmem"), bytes(meminfo, "Buffers"), bytes(meminfo, "SwapTotal"),
-                bytes(meminfo, "SwapFree"), (int) Math.min(tasks, 0xffff));
+        return new Sysinfo(
+                (uptimeHundredths + 99) / 100,
+                loads,
+                bytes(meminfo, "MemTotal"),
+                bytes(meminfo, "MemFree"),
+                bytes(meminfo, "Shmem"),
+                bytes(meminfo, "Buffers"),
+                bytes(meminfo, "SwapTotal"),
+                bytes(meminfo, "SwapFree"),
+                (int) Math.min(tasks, 0xffff));
     }
 
     /** "0.42" → 0.42 × 2^16. */

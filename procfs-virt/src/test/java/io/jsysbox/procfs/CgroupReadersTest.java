@@ -57,9 +57,12 @@ class CgroupReadersTest {
         assertEquals(OptionalLong.of(3_407_872), memory.stat().get(MemoryCounter.SLAB_RECLAIMABLE));
         assertEquals(Optional.of(new MemoryState.Swap(OptionalLong.of(268_435_456), 4_194_304)), memory.swap());
         assertEquals(OptionalLong.of(150_000), stats.cpu().quotaMicros());
-        assertEquals(CpuUsage.totals(3_410_221_000L, 1_820_196_000L).userNanos(),
+        assertEquals(
+                CpuUsage.totals(3_410_221_000L, 1_820_196_000L).userNanos(),
                 stats.cpu().usage().orElseThrow().userNanos());
-        assertEquals(new IoCounters(41_943_040, 83_886_080, 4096, 40, 82, 1), stats.io().get("254:0"));
+        assertEquals(
+                new IoCounters(41_943_040, 83_886_080, 4096, 40, 82, 1),
+                stats.io().get("254:0"));
         assertEquals(2, stats.io().size());
     }
 
@@ -86,8 +89,10 @@ class CgroupReadersTest {
 
     @Test
     void malformedFileSaysWhichFile() {
-        var error = assertThrows(IllegalArgumentException.class,
-                () -> CgroupV2Reader.read(name -> name.equals("memory.current") ? Optional.of("lots") : Optional.empty()));
+        var error = assertThrows(
+                IllegalArgumentException.class,
+                () -> CgroupV2Reader.read(
+                        name -> name.equals("memory.current") ? Optional.of("lots") : Optional.empty()));
         assertTrue(error.getMessage().contains("memory.current"), error.getMessage());
     }
 
@@ -98,6 +103,8 @@ class CgroupReadersTest {
         assertEquals("{1, 2}", cpu.visibleCpus(CpuList.parse("1-2")).toString(), "offline CPUs are never shown");
         CpuState tiny = new CpuState(CpuList.parse("2-3"), OptionalLong.of(1_000), 100_000, Optional.empty());
         assertEquals("{2}", tiny.visibleCpus(CpuList.parse("0-7")).toString(), "any quota shows at least one CPU");
-        assertEquals("{0, 1, 2, 3, 4, 5, 6, 7}", CpuState.unlimited().visibleCpus(CpuList.parse("0-7")).toString());
+        assertEquals(
+                "{0, 1, 2, 3, 4, 5, 6, 7}",
+                CpuState.unlimited().visibleCpus(CpuList.parse("0-7")).toString());
     }
 }

@@ -15,7 +15,6 @@ class CpuListTest {
         assertTrue(CpuList.parse("\n").isEmpty());
     }
 
-
     @Test
     void rejectsGarbage() {
         assertThrows(IllegalArgumentException.class, () -> CpuList.parse("0-x"));

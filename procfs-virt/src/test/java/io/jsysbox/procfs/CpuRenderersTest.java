@@ -13,7 +13,8 @@ class CpuRenderersTest {
 
     @Test
     void cpuinfoShowsOnlyTheCpusetRenumbered() {
-        ContainerView onlyCpu1 = Samples.withCpu(new CpuState(CpuList.parse("1"), OptionalLong.empty(), 100_000, Optional.empty()));
+        ContainerView onlyCpu1 =
+                Samples.withCpu(new CpuState(CpuList.parse("1"), OptionalLong.empty(), 100_000, Optional.empty()));
         String text = new CpuinfoRenderer().render(onlyCpu1, hostCpuinfo);
         assertEquals(1, count(text, "processor\t: "));
         assertTrue(text.startsWith("processor\t: 0\n"), text);
@@ -25,7 +26,8 @@ class CpuRenderersTest {
 
     @Test
     void cpuinfoQuotaOfOneCpuShowsOne() {
-        ContainerView oneCpu = Samples.withCpu(new CpuState(CpuList.parse("0-1"), OptionalLong.of(80_000), 100_000, Optional.empty()));
+        ContainerView oneCpu =
+                Samples.withCpu(new CpuState(CpuList.parse("0-1"), OptionalLong.of(80_000), 100_000, Optional.empty()));
         String text = new CpuinfoRenderer().render(oneCpu, hostCpuinfo);
         assertEquals(hostCpuinfo.substring(0, hostCpuinfo.indexOf("processor\t: 1")), text);
     }
@@ -33,26 +35,35 @@ class CpuRenderersTest {
     @Test
     void cpuinfoUnlimitedIsTheHosts() {
         assertEquals(hostCpuinfo, new CpuinfoRenderer().render(Samples.unlimited(), hostCpuinfo));
-        assertEquals(hostCpuinfo, new CpuinfoRenderer().render(Samples.v1Limited(), hostCpuinfo), "1.5 CPUs of 0-1 shows both");
+        assertEquals(
+                hostCpuinfo,
+                new CpuinfoRenderer().render(Samples.v1Limited(), hostCpuinfo),
+                "1.5 CPUs of 0-1 shows both");
     }
 
     @Test
     void cpuinfoWithoutProcessorBlocksPassesThrough() {
         String trailer = "processor\t: 0\nBogoMIPS\t: 50.00\n\nprocessor\t: 1\nBogoMIPS\t: 50.00\n\nHardware\t: fake\n";
-        ContainerView onlyCpu1 = Samples.withCpu(new CpuState(CpuList.parse("1"), OptionalLong.empty(), 100_000, Optional.empty()));
-        assertEquals("processor\t: 0\nBogoMIPS\t: 50.00\n\nHardware\t: fake\n", new CpuinfoRenderer().render(onlyCpu1, trailer));
+        ContainerView onlyCpu1 =
+                Samples.withCpu(new CpuState(CpuList.parse("1"), OptionalLong.empty(), 100_000, Optional.empty()));
+        assertEquals(
+                "processor\t: 0\nBogoMIPS\t: 50.00\n\nHardware\t: fake\n",
+                new CpuinfoRenderer().render(onlyCpu1, trailer));
     }
 
     @Test
     void statWithoutUsageKeepsTheShownCpusLines() {
-        ContainerView onlyCpu1 = Samples.withCpu(new CpuState(CpuList.parse("1"), OptionalLong.empty(), 100_000, Optional.empty()));
+        ContainerView onlyCpu1 =
+                Samples.withCpu(new CpuState(CpuList.parse("1"), OptionalLong.empty(), 100_000, Optional.empty()));
         String text = new ProcStatRenderer().render(onlyCpu1, hostStat);
         String[] lines = text.split("\n");
         String cpu1 = line(hostStat, "cpu1 ").substring("cpu1".length());
         assertEquals("cpu " + cpu1, lines[0], "the aggregate is the sum of the shown CPUs");
         assertEquals("cpu0" + cpu1, lines[1]);
         assertTrue(lines[2].startsWith("intr "));
-        assertEquals(hostStat.substring(hostStat.indexOf("intr ")), text.substring(text.indexOf("intr ")),
+        assertEquals(
+                hostStat.substring(hostStat.indexOf("intr ")),
+                text.substring(text.indexOf("intr ")),
                 "intr, ctxt, btime, processes, procs_*, softirq stay the host's");
     }
 
@@ -82,7 +93,8 @@ class CpuRenderersTest {
     @Test
     void statFoldsHiddenCpusOntoShownOnes() {
         CpuUsage usage = new CpuUsage(3_000_000_000L, 0, new long[] {1_000_000_000L, 2_000_000_000L}, new long[2]);
-        ContainerView oneCpu = Samples.withCpu(new CpuState(CpuList.parse("0-1"), OptionalLong.of(100_000), 100_000, Optional.of(usage)));
+        ContainerView oneCpu = Samples.withCpu(
+                new CpuState(CpuList.parse("0-1"), OptionalLong.of(100_000), 100_000, Optional.of(usage)));
         String text = new ProcStatRenderer().render(oneCpu, hostStat);
         assertEquals(300, Fields.longs(line(text, "cpu0 "), 4)[0], "both CPUs' 3 s of user time on the one shown");
         assertEquals(-1, text.indexOf("cpu1 "));
@@ -101,14 +113,19 @@ class CpuRenderersTest {
         // Host "1187.26 2197.81"; the sample container started 1000 s after boot.
         String text = new UptimeRenderer().render(Samples.v1Limited(), Samples.host("uptime"));
         assertEquals("187.26 346.64\n", text, "idle scaled by 187.26 / 1187.26 of the host's, all CPUs shown");
-        ContainerView oneOfTwo = Samples.withCpu(new CpuState(CpuList.parse("1"), OptionalLong.empty(), 100_000, Optional.empty()));
+        ContainerView oneOfTwo =
+                Samples.withCpu(new CpuState(CpuList.parse("1"), OptionalLong.empty(), 100_000, Optional.empty()));
         assertEquals("187.26 173.32\n", new UptimeRenderer().render(oneOfTwo, Samples.host("uptime")));
     }
 
     @Test
     void uptimeNeverNegativeNorIdlerThanItsCpus() {
-        ContainerView future = ContainerView.of("x", CgroupV1Reader.read(name -> Optional.empty()),
-                java.time.Duration.ofSeconds(5000), Samples.TWO_CPUS, Optional.empty());
+        ContainerView future = ContainerView.of(
+                "x",
+                CgroupV1Reader.read(name -> Optional.empty()),
+                java.time.Duration.ofSeconds(5000),
+                Samples.TWO_CPUS,
+                Optional.empty());
         assertEquals("0.00 0.00\n", new UptimeRenderer().render(future, "1159.75 2148.89\n"));
         assertEquals("159.75 319.50\n", new UptimeRenderer().render(Samples.v1Limited(), "1159.75 9999999.99\n"));
     }

@@ -12,8 +12,7 @@ class MeminfoRendererTest {
     private final MeminfoRenderer renderer = new MeminfoRenderer();
     private final String host = Samples.host("meminfo");
     /** The host sample with a 4 GiB swap area (this machine has none). */
-    private final String hostWithSwap = host
-            .replace("SwapTotal:             0 kB", "SwapTotal:       4194300 kB")
+    private final String hostWithSwap = host.replace("SwapTotal:             0 kB", "SwapTotal:       4194300 kB")
             .replace("SwapFree:              0 kB", "SwapFree:        4194300 kB");
 
     @Test
@@ -30,17 +29,23 @@ class MeminfoRendererTest {
         assertEquals(0, kb.get("Dirty"), "total_dirty");
         assertEquals(48, kb.get("AnonPages"), "total_rss");
         assertEquals(values(host).get("Slab"), kb.get("Slab"), "no slab counter in v1: the host's line");
-        assertEquals(0, kb.get("SReclaimable"), "but no reclaimable slab, as in MemAvailable: free(1) counts it as "
-                + "cache, and the host's would exceed what the container uses");
+        assertEquals(
+                0,
+                kb.get("SReclaimable"),
+                "but no reclaimable slab, as in MemAvailable: free(1) counts it as "
+                        + "cache, and the host's would exceed what the container uses");
         assertEquals(0, kb.get("KReclaimable"));
-        assertTrue(text.contains("\nMemTotal:         524288 kB\n") || text.startsWith("MemTotal:         524288 kB\n"), text);
+        assertTrue(
+                text.contains("\nMemTotal:         524288 kB\n") || text.startsWith("MemTotal:         524288 kB\n"),
+                text);
         assertTrue(text.contains("\nMemFree:          481472 kB\n"), text);
     }
 
     @Test
     void keepsEveryLineAndTheKernelLayout() {
         String text = renderer.render(Samples.v1Limited(), host);
-        assertEquals(List.copyOf(values(host).keySet()), List.copyOf(values(text).keySet()));
+        assertEquals(
+                List.copyOf(values(host).keySet()), List.copyOf(values(text).keySet()));
         assertEquals(host.endsWith("\n"), text.endsWith("\n"));
         for (String line : text.split("\n")) {
             if (line.endsWith(" kB") && !line.startsWith("VmallocTotal") && !line.startsWith("DirectMap")) {
@@ -80,15 +85,21 @@ class MeminfoRendererTest {
 
     @Test
     void limitAboveHostMemoryIsNoLimit() {
-        ContainerView huge = Samples.view(new CgroupStats(new MemoryState(java.util.OptionalLong.of(1L << 40), 1 << 30,
-                MemoryStat.empty(), java.util.Optional.empty()), CpuState.unlimited(), Map.of()));
+        ContainerView huge = Samples.view(new CgroupStats(
+                new MemoryState(
+                        java.util.OptionalLong.of(1L << 40), 1 << 30, MemoryStat.empty(), java.util.Optional.empty()),
+                CpuState.unlimited(),
+                Map.of()));
         assertEquals(host, renderer.render(huge, host));
     }
 
     @Test
     void usageAboveLimitShowsNoFreeMemory() {
-        ContainerView full = Samples.view(new CgroupStats(new MemoryState(java.util.OptionalLong.of(1 << 20), 2 << 20,
-                MemoryStat.empty(), java.util.Optional.empty()), CpuState.unlimited(), Map.of()));
+        ContainerView full = Samples.view(new CgroupStats(
+                new MemoryState(
+                        java.util.OptionalLong.of(1 << 20), 2 << 20, MemoryStat.empty(), java.util.Optional.empty()),
+                CpuState.unlimited(),
+                Map.of()));
         Map<String, Long> kb = values(renderer.render(full, host));
         assertEquals(1024, kb.get("MemTotal"));
         assertEquals(0, kb.get("MemFree"));

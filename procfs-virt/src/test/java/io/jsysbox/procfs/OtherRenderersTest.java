@@ -20,8 +20,12 @@ class OtherRenderersTest {
 
     @Test
     void loadavgUsesTheContainersValueInTheKernelsFormat() {
-        ContainerView view = ContainerView.of("c", CgroupV1Reader.read(name -> Optional.empty()), Duration.ZERO,
-                Samples.TWO_CPUS, Optional.of(new LoadAverage(0.125, 1.5, 12.004, 1, 37, 4242)));
+        ContainerView view = ContainerView.of(
+                "c",
+                CgroupV1Reader.read(name -> Optional.empty()),
+                Duration.ZERO,
+                Samples.TWO_CPUS,
+                Optional.of(new LoadAverage(0.125, 1.5, 12.004, 1, 37, 4242)));
         assertEquals("0.13 1.50 12.00 1/37 4242\n", new LoadavgRenderer().render(view, Samples.host("loadavg")));
     }
 
@@ -44,7 +48,8 @@ class OtherRenderersTest {
     void swapsKeepsFileAreasAlignedAndWideNumbers() {
         String host = SWAPS_HEADER + "/swapfile                               file\t\t20971480\t0\t\t-2\n";
         ContainerView big = withSwap(new MemoryState.Swap(OptionalLong.of(12L << 30), 11L << 30));
-        assertEquals(SWAPS_HEADER + "/swapfile                               file\t\t12582912\t11534336\t-2\n",
+        assertEquals(
+                SWAPS_HEADER + "/swapfile                               file\t\t12582912\t11534336\t-2\n",
                 new SwapsRenderer().render(big, host));
     }
 
@@ -65,8 +70,10 @@ class OtherRenderersTest {
     @Test
     void diskstatsV2SkipsDevicesTheHostDoesNotList() {
         String text = new DiskstatsRenderer().render(Samples.v2Limited(), Samples.host("diskstats"));
-        assertEquals("   7       0 loop0 16 0 2048 0 0 0 0 0 0 0 0 0 0 0 0 0 0\n"
-                + " 254       0 vda 40 0 81920 0 82 0 163840 0 0 0 0 1 0 8 0 0 0\n", text);
+        assertEquals(
+                "   7       0 loop0 16 0 2048 0 0 0 0 0 0 0 0 0 0 0 0 0 0\n"
+                        + " 254       0 vda 40 0 81920 0 82 0 163840 0 0 0 0 1 0 8 0 0 0\n",
+                text);
     }
 
     @Test
@@ -87,7 +94,8 @@ class OtherRenderersTest {
     }
 
     private static ContainerView withSwap(MemoryState.Swap swap) {
-        MemoryState memory = new MemoryState(OptionalLong.of(1L << 30), 0, MemoryStat.empty(), Optional.ofNullable(swap));
+        MemoryState memory =
+                new MemoryState(OptionalLong.of(1L << 30), 0, MemoryStat.empty(), Optional.ofNullable(swap));
         return Samples.view(new CgroupStats(memory, CpuState.unlimited(), Map.of()));
     }
 }

@@ -19,8 +19,7 @@ import java.util.function.Function;
 final class Samples {
     static final BitSet TWO_CPUS = CpuList.parse("0-1");
 
-    private Samples() {
-    }
+    private Samples() {}
 
     static String text(String resource) {
         return resource(resource).orElseThrow(() -> new IllegalArgumentException("no test resource " + resource));

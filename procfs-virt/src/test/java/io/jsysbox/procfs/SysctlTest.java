@@ -28,12 +28,21 @@ class SysctlTest {
     @Test
     void intRejected() {
         for (String input : new String[] {
-            "1x", "   ", "+1", "2147483648",                     // host
-            "-2147483649", "-", "08", "0x", "1.5", "abc",
-            "000000000000000000001",                             // 21 characters: the kernel's buffer limit
-            "99999999999999999999",                              // beyond 64 bits
+            "1x",
+            "   ",
+            "+1",
+            "2147483648", // host
+            "-2147483649",
+            "-",
+            "08",
+            "0x",
+            "1.5",
+            "abc",
+            "000000000000000000001", // 21 characters: the kernel's buffer limit
+            "99999999999999999999", // beyond 64 bits
         }) {
-            assertEquals(new SysctlWrite.Rejected(Errno.EINVAL), write(SysctlKey.KERNEL_PANIC, input), "[" + input + "]");
+            assertEquals(
+                    new SysctlWrite.Rejected(Errno.EINVAL), write(SysctlKey.KERNEL_PANIC, input), "[" + input + "]");
         }
     }
 
@@ -53,11 +62,16 @@ class SysctlTest {
 
     @Test
     void unsignedLongSysctls() {
-        assertEquals(new SysctlWrite.Rejected(Errno.EINVAL), write(SysctlKey.FS_INOTIFY_MAX_USER_WATCHES, "-5")); // host
+        assertEquals(
+                new SysctlWrite.Rejected(Errno.EINVAL), write(SysctlKey.FS_INOTIFY_MAX_USER_WATCHES, "-5")); // host
         assertEquals(new SysctlWrite.Rejected(Errno.EINVAL), write(SysctlKey.FS_INOTIFY_MAX_USER_WATCHES, "-0"));
-        assertEquals(new SysctlWrite.Rejected(Errno.EINVAL),
-                write(SysctlKey.FS_INOTIFY_MAX_USER_WATCHES, "9223372036854775808"), "above LONG_MAX");
-        assertEquals(accepted(21, "18446744073692774399\n"), write(SysctlKey.KERNEL_SHMMAX, "18446744073692774399\n"),
+        assertEquals(
+                new SysctlWrite.Rejected(Errno.EINVAL),
+                write(SysctlKey.FS_INOTIFY_MAX_USER_WATCHES, "9223372036854775808"),
+                "above LONG_MAX");
+        assertEquals(
+                accepted(21, "18446744073692774399\n"),
+                write(SysctlKey.KERNEL_SHMMAX, "18446744073692774399\n"),
                 "the host's default shmmax, beyond a signed long");
         assertEquals(new SysctlWrite.Rejected(Errno.EINVAL), write(SysctlKey.KERNEL_SHMALL, "18446744073709551616"));
     }
@@ -65,8 +79,12 @@ class SysctlTest {
     @Test
     void readOnlyKeysAreEacces() {
         // host: echo 41 > /proc/sys/kernel/cap_last_cap as root -> Permission denied (likewise the others).
-        for (SysctlKey key : new SysctlKey[] {SysctlKey.KERNEL_CAP_LAST_CAP, SysctlKey.KERNEL_NGROUPS_MAX,
-                SysctlKey.KERNEL_RANDOM_BOOT_ID, SysctlKey.KERNEL_RANDOM_UUID}) {
+        for (SysctlKey key : new SysctlKey[] {
+            SysctlKey.KERNEL_CAP_LAST_CAP,
+            SysctlKey.KERNEL_NGROUPS_MAX,
+            SysctlKey.KERNEL_RANDOM_BOOT_ID,
+            SysctlKey.KERNEL_RANDOM_UUID
+        }) {
             assertEquals(new SysctlWrite.Rejected(Errno.EACCES), write(key, "41\n"), key.path());
             assertFalse(key.writable());
         }
@@ -75,7 +93,8 @@ class SysctlTest {
 
     @Test
     void writesAtAnOffsetOrEmptyAreIgnored() {
-        assertEquals(new SysctlWrite.Accepted(2, Optional.empty()),
+        assertEquals(
+                new SysctlWrite.Accepted(2, Optional.empty()),
                 SysctlKey.KERNEL_PANIC.format().write(bytes("5\n"), 3));
         assertEquals(new SysctlWrite.Accepted(0, Optional.empty()), write(SysctlKey.KERNEL_PANIC, ""));
     }
@@ -101,7 +120,9 @@ class SysctlTest {
         SysctlStore store = new SysctlStore();
         assertEquals("1\n", store.read(SysctlKey.KERNEL_PANIC, () -> "1\n"));
         assertEquals(accepted(3, "10\n"), store.write(SysctlKey.KERNEL_PANIC, bytes("10\n"), 0));
-        assertEquals("10\n", store.read(SysctlKey.KERNEL_PANIC, () -> { throw new AssertionError("host read"); }));
+        assertEquals("10\n", store.read(SysctlKey.KERNEL_PANIC, () -> {
+            throw new AssertionError("host read");
+        }));
         assertEquals(new SysctlWrite.Rejected(Errno.EINVAL), store.write(SysctlKey.KERNEL_PANIC, bytes("x"), 0));
         assertEquals("10\n", store.read(SysctlKey.KERNEL_PANIC, () -> "1\n"), "a rejected write changes nothing");
         assertEquals("0\n", store.read(SysctlKey.VM_OVERCOMMIT_MEMORY, () -> "0\n"), "other keys unaffected");
@@ -121,9 +142,13 @@ class SysctlTest {
     void bootIdIsPerContainerAndUuidFreshPerRead() {
         UUID bootId = UUID.fromString("f2b1c6d4-0e5a-4c8e-9a31-2d7b8e6f4a10");
         SysctlStore store = new SysctlStore(bootId);
-        assertEquals("f2b1c6d4-0e5a-4c8e-9a31-2d7b8e6f4a10\n", store.read(SysctlKey.KERNEL_RANDOM_BOOT_ID, () -> "host\n"));
-        assertEquals(store.read(SysctlKey.KERNEL_RANDOM_BOOT_ID, () -> "host\n"), store.read(SysctlKey.KERNEL_RANDOM_BOOT_ID, () -> "host\n"));
-        assertNotEquals(new SysctlStore().read(SysctlKey.KERNEL_RANDOM_BOOT_ID, () -> "host\n"),
+        assertEquals(
+                "f2b1c6d4-0e5a-4c8e-9a31-2d7b8e6f4a10\n", store.read(SysctlKey.KERNEL_RANDOM_BOOT_ID, () -> "host\n"));
+        assertEquals(
+                store.read(SysctlKey.KERNEL_RANDOM_BOOT_ID, () -> "host\n"),
+                store.read(SysctlKey.KERNEL_RANDOM_BOOT_ID, () -> "host\n"));
+        assertNotEquals(
+                new SysctlStore().read(SysctlKey.KERNEL_RANDOM_BOOT_ID, () -> "host\n"),
                 new SysctlStore().read(SysctlKey.KERNEL_RANDOM_BOOT_ID, () -> "host\n"));
         String uuid = store.read(SysctlKey.KERNEL_RANDOM_UUID, () -> "host\n");
         assertNotEquals(uuid, store.read(SysctlKey.KERNEL_RANDOM_UUID, () -> "host\n"));

@@ -50,22 +50,37 @@ class SysinfoTest {
     void uptimeFromTheContainersStartRoundedUpAndTheLoadsInFixedPoint() {
         Sysinfo sysinfo = Sysinfo.of(Samples.v1Limited(), meminfo, uptime, loadavg, NO_CGROUP_FILES);
         assertEquals(188, sysinfo.uptimeSeconds(), "host 1187.26 s, the container started 1000 s after boot");
-        assertEquals(new Sysinfo.Loads(42 * 65_536 / 100, 23 * 65_536 / 100, 13 * 65_536 / 100), sysinfo.loads(),
+        assertEquals(
+                new Sysinfo.Loads(42 * 65_536 / 100, 23 * 65_536 / 100, 13 * 65_536 / 100),
+                sysinfo.loads(),
                 "the host's 0.42 0.23 0.13: the kernel keeps no load per cgroup");
     }
 
     @Test
     void procsCountsTheContainersTasks() {
         Map<String, String> pids = Map.of(Sysinfo.TASKS_FILE, "7\n");
-        assertEquals(7, Sysinfo.of(Samples.v1Limited(), meminfo, uptime, loadavg,
-                name -> Optional.ofNullable(pids.get(name))).procs(), "pids.current");
-        assertEquals(142, Sysinfo.of(Samples.v1Limited(), meminfo, uptime, loadavg, NO_CGROUP_FILES).procs(),
+        assertEquals(
+                7,
+                Sysinfo.of(Samples.v1Limited(), meminfo, uptime, loadavg, name -> Optional.ofNullable(pids.get(name)))
+                        .procs(),
+                "pids.current");
+        assertEquals(
+                142,
+                Sysinfo.of(Samples.v1Limited(), meminfo, uptime, loadavg, NO_CGROUP_FILES)
+                        .procs(),
                 "no pids controller: what /proc/loadavg shows");
-        assertEquals(65_535, Sysinfo.of(Samples.v1Limited(), meminfo, uptime, loadavg,
-                name -> Optional.of("70000")).procs(), "procs is 16 bits wide");
+        assertEquals(
+                65_535,
+                Sysinfo.of(Samples.v1Limited(), meminfo, uptime, loadavg, name -> Optional.of("70000"))
+                        .procs(),
+                "procs is 16 bits wide");
 
-        ContainerView sampled = ContainerView.of("c", CgroupV1Reader.read(NO_CGROUP_FILES), Duration.ZERO,
-                Samples.TWO_CPUS, Optional.of(new LoadAverage(0.5, 0.25, 1.0, 1, 37, 4242)));
+        ContainerView sampled = ContainerView.of(
+                "c",
+                CgroupV1Reader.read(NO_CGROUP_FILES),
+                Duration.ZERO,
+                Samples.TWO_CPUS,
+                Optional.of(new LoadAverage(0.5, 0.25, 1.0, 1, 37, 4242)));
         Sysinfo fromLoad = Sysinfo.of(sampled, meminfo, uptime, loadavg, name -> Optional.ofNullable(pids.get(name)));
         assertEquals(37, fromLoad.procs(), "the container's own load average counts its tasks");
         assertEquals(new Sysinfo.Loads(32_768, 16_384, 65_536), fromLoad.loads());
@@ -73,8 +88,16 @@ class SysinfoTest {
 
     @Test
     void encodesTheX8664StructLittleEndian() {
-        Sysinfo sysinfo = new Sysinfo(188, new Sysinfo.Loads(27_525, 15_073, 8_519), 536_870_912, 493_027_328,
-                2_097_152, 0, 268_435_456, 264_241_152, 7);
+        Sysinfo sysinfo = new Sysinfo(
+                188,
+                new Sysinfo.Loads(27_525, 15_073, 8_519),
+                536_870_912,
+                493_027_328,
+                2_097_152,
+                0,
+                268_435_456,
+                264_241_152,
+                7);
         byte[] bytes = sysinfo.encode();
         assertEquals(112, bytes.length);
         ByteBuffer struct = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
@@ -100,12 +123,16 @@ class SysinfoTest {
     @Test
     void procsAbove32767StayUnsigned() {
         byte[] bytes = new Sysinfo(1, new Sysinfo.Loads(0, 0, 0), 0, 0, 0, 0, 0, 0, 65_535).encode();
-        assertEquals(65_535, Short.toUnsignedInt(ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN).getShort(80)));
+        assertEquals(
+                65_535,
+                Short.toUnsignedInt(
+                        ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN).getShort(80)));
     }
 
     @Test
     void aLoadavgWithoutTasksIsRefused() {
-        assertThrows(IllegalArgumentException.class,
+        assertThrows(
+                IllegalArgumentException.class,
                 () -> Sysinfo.of(Samples.v1Limited(), meminfo, uptime, "0.00 0.00\n", NO_CGROUP_FILES));
     }
 }

@@ -11,27 +11,39 @@ class VirtualFileRegistryTest {
 
     @Test
     void procFilesAreRenderedFromTheSameHostPath() {
-        for (String path : new String[] {"/proc/meminfo", "/proc/cpuinfo", "/proc/stat", "/proc/uptime",
-                "/proc/loadavg", "/proc/swaps", "/proc/diskstats"}) {
-            VirtualFile.Rendered file = assertInstanceOf(VirtualFile.Rendered.class, registry.lookup(path).orElseThrow());
+        for (String path : new String[] {
+            "/proc/meminfo",
+            "/proc/cpuinfo",
+            "/proc/stat",
+            "/proc/uptime",
+            "/proc/loadavg",
+            "/proc/swaps",
+            "/proc/diskstats"
+        }) {
+            VirtualFile.Rendered file = assertInstanceOf(
+                    VirtualFile.Rendered.class, registry.lookup(path).orElseThrow());
             assertEquals(path, file.hostPath());
         }
-        VirtualFile.Rendered meminfo = (VirtualFile.Rendered) registry.lookup("/proc/meminfo").orElseThrow();
+        VirtualFile.Rendered meminfo =
+                (VirtualFile.Rendered) registry.lookup("/proc/meminfo").orElseThrow();
         assertInstanceOf(MeminfoRenderer.class, meminfo.renderer());
     }
 
     @Test
     void everySysctlIsRegisteredAtItsPath() {
         for (SysctlKey key : SysctlKey.values()) {
-            assertEquals(new VirtualFile.Sysctl(key), registry.lookup(key.path()).orElseThrow());
+            assertEquals(
+                    new VirtualFile.Sysctl(key), registry.lookup(key.path()).orElseThrow());
         }
-        assertEquals(new VirtualFile.Sysctl(SysctlKey.NF_CONNTRACK_HASHSIZE),
+        assertEquals(
+                new VirtualFile.Sysctl(SysctlKey.NF_CONNTRACK_HASHSIZE),
                 registry.lookup("/sys/module/nf_conntrack/parameters/hashsize").orElseThrow());
     }
 
     @Test
     void productUuidIsGenerated() {
-        VirtualFile.Generated file = assertInstanceOf(VirtualFile.Generated.class,
+        VirtualFile.Generated file = assertInstanceOf(
+                VirtualFile.Generated.class,
                 registry.lookup("/sys/devices/virtual/dmi/id/product_uuid").orElseThrow());
         assertEquals(ProductUuid.render(Samples.v1Limited()), file.content().apply(Samples.v1Limited()));
     }

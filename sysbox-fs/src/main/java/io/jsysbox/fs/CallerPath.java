@@ -3,7 +3,6 @@ package io.jsysbox.fs;
 import io.jsysbox.linux.Fd;
 import io.jsysbox.linux.Linux;
 import io.jsysbox.linux.LinuxException;
-
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 

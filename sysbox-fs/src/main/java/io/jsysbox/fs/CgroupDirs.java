@@ -3,7 +3,6 @@ package io.jsysbox.fs;
 import io.jsysbox.api.ContainerCgroup;
 import io.jsysbox.linux.MountInfo;
 import io.jsysbox.linux.ProcCgroup;
-
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.List;
@@ -28,7 +27,9 @@ record CgroupDirs(boolean v2, Map<String, Path> byController) {
      */
     static CgroupDirs parse(String cgroupText, String mountinfoText) {
         List<MountInfo.Entry> mounts = MountInfo.parse(mountinfoText).entries().stream()
-                .filter(mount -> mount.fsType().equals("cgroup") || mount.fsType().equals("cgroup2")).toList();
+                .filter(mount ->
+                        mount.fsType().equals("cgroup") || mount.fsType().equals("cgroup2"))
+                .toList();
         Map<String, Path> v1 = new HashMap<>();
         Path unified = null;
         for (ProcCgroup.Line line : ProcCgroup.parse(cgroupText).lines()) {
@@ -57,7 +58,9 @@ record CgroupDirs(boolean v2, Map<String, Path> byController) {
     /** The container's own cgroup, where its limits are: the manager moves its processes one level down (v2). */
     private static String containerTop(String path) {
         String leaf = "/" + ContainerCgroup.INIT_LEAF;
-        return path.endsWith(leaf) && path.length() > leaf.length() ? path.substring(0, path.length() - leaf.length()) : path;
+        return path.endsWith(leaf) && path.length() > leaf.length()
+                ? path.substring(0, path.length() - leaf.length())
+                : path;
     }
 
     /** The host dir of {@code path} in a mounted hierarchy of {@code type} (with {@code controller} for v1). */

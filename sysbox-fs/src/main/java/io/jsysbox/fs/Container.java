@@ -3,7 +3,6 @@ package io.jsysbox.fs;
 import io.jsysbox.procfs.SysctlKey;
 import io.jsysbox.procfs.SysctlStore;
 import io.jsysbox.procfs.SysctlWrite;
-
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.NoSuchFileException;
@@ -15,7 +14,8 @@ import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * One registered container: the slot of its view's node ids (see {@link FsTree}), its init (pid, start time,
- * pid namespace), the host uid and gid of its root and its range of uids, its cgroup directories and its sysctl values. The values it
+ * pid namespace), the host uid and gid of its root and its range of uids, its cgroup directories and its sysctl values.
+ * The values it
  * wrote are also kept by key so they can be persisted and replayed into a new {@link SysctlStore} after a daemon
  * restart.
  */
@@ -29,17 +29,28 @@ final class Container {
     final long rootGid;
     /** How many host uids from {@link #rootUid} its user namespace maps: its processes' uids. */
     final long uidCount;
+
     final CgroupDirs cgroups;
     final UUID bootId;
     private final SysctlStore sysctls;
     /** Its cgroup files, kept open while it is registered. */
     private final HostFiles cgroupFiles = new HostFiles();
+
     private final Map<SysctlKey, String> written = new ConcurrentHashMap<>();
     /** Its mounts as the runtime made them, which its processes may not unmount, move or make writable. */
     private volatile ProtectedMounts protectedMounts = ProtectedMounts.NONE;
 
-    Container(String id, long slot, long initPid, long startTicks, long pidNamespace, long rootUid, long rootGid,
-              long uidCount, CgroupDirs cgroups, UUID bootId) {
+    Container(
+            String id,
+            long slot,
+            long initPid,
+            long startTicks,
+            long pidNamespace,
+            long rootUid,
+            long rootGid,
+            long uidCount,
+            CgroupDirs cgroups,
+            UUID bootId) {
         this.id = id;
         this.slot = slot;
         this.initPid = initPid;

@@ -8,12 +8,9 @@ import io.jsysbox.procfs.CgroupV2Reader;
 import io.jsysbox.procfs.ContainerView;
 import io.jsysbox.procfs.CpuList;
 import io.jsysbox.procfs.SysctlKey;
-import io.jsysbox.procfs.Sysinfo;
 import io.jsysbox.procfs.SysctlWrite;
+import io.jsysbox.procfs.Sysinfo;
 import io.jsysbox.procfs.VirtualFile;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
-
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -28,6 +25,8 @@ import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
 import java.util.function.Predicate;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The served files' content: in a registered container's view, rendered by procfs-virt from that container's
@@ -38,6 +37,7 @@ final class ContainerFiles implements FileBackend {
     private static final Logger LOG = LoggerFactory.getLogger(ContainerFiles.class);
     /** USER_HZ: /proc/PID/stat's start time is in these ticks on every Linux architecture jsysbox runs on. */
     private static final long CLOCK_TICKS_PER_SECOND = 100;
+
     private static final String ONLINE_CPUS = "/sys/devices/system/cpu/online";
     private static final Path PROC = Path.of("/proc");
     private static final Path PROC_MEMINFO = Path.of("/proc/meminfo");
@@ -57,6 +57,7 @@ final class ContainerFiles implements FileBackend {
     private static final long MOUNT_TABLE_REUSE_NANOS = 1_000_000_000L;
     /** Past this many entries a cache starts over (its keys come and go with containers and namespaces). */
     private static final int MAX_REMEMBERED = 4096;
+
     private final Map<String, Timed<byte[]>> recentSysinfo = new ConcurrentHashMap<>();
     private final Map<String, Timed<Boolean>> virtualMeminfoByMountNamespace = new ConcurrentHashMap<>();
 
@@ -76,13 +77,21 @@ final class ContainerFiles implements FileBackend {
 
     @Override
     public List<Owner> owners() {
-        return registry.containers().stream().map(ContainerFiles::owner)
-                .sorted(Comparator.comparingLong(Owner::slot)).toList();
+        return registry.containers().stream()
+                .map(ContainerFiles::owner)
+                .sorted(Comparator.comparingLong(Owner::slot))
+                .toList();
     }
 
     private static Owner owner(Container container) {
-        return container == null ? null
-                : new Owner(container.slot, container.id, (int) container.rootUid, (int) container.rootGid, container.uidCount);
+        return container == null
+                ? null
+                : new Owner(
+                        container.slot,
+                        container.id,
+                        (int) container.rootUid,
+                        (int) container.rootGid,
+                        container.uidCount);
     }
 
     @Override
@@ -90,7 +99,9 @@ final class ContainerFiles implements FileBackend {
         Container container = owner.slot() == 0 ? null : registered(owner.slot());
         if (forWriting) {
             if (container == null || !(node.file instanceof VirtualFile.Sysctl(SysctlKey key)) || !key.writable()) {
-                throw new FsError(Errno.EACCES, node.path + (container == null ? " is read-only in the host's view" : " is read-only"));
+                throw new FsError(
+                        Errno.EACCES,
+                        node.path + (container == null ? " is read-only in the host's view" : " is read-only"));
             }
             // The caller's pid namespace is the container's, or nested in it: not the host, not another container.
             if (registry.containerOf(caller.pid()) != container) {
@@ -115,7 +126,8 @@ final class ContainerFiles implements FileBackend {
     /**
      * The struct sysinfo (x86_64) process {@code callerPid} of container {@code id} sees: {@link #sysinfo(String)} when
      * it reads the container's /proc/meminfo. Empty when it does not (an inner container's fresh procfs, a meminfo
-     * unmounted inside): then the host's sysinfo is the one that agrees with its /proc, which tools such as busybox free
+     * unmounted inside): then the host's sysinfo is the one that agrees with its /proc, which tools such as busybox
+     * free
      * combine (a total from sysinfo with the host's Cached would print a negative "used").
      */
     Optional<byte[]> sysinfo(String id, int callerPid) throws IOException {
@@ -153,8 +165,13 @@ final class ContainerFiles implements FileBackend {
 
     private byte[] sysinfo(Container container) throws IOException {
         Function<String, Optional<String>> files = cgroupFiles(container, CgroupInputs.SYSINFO);
-        return Sysinfo.of(view(container, files), hostFiles.read("/proc/meminfo"),
-                hostFiles.read("/proc/uptime"), hostFiles.read("/proc/loadavg"), files).encode();
+        return Sysinfo.of(
+                        view(container, files),
+                        hostFiles.read("/proc/meminfo"),
+                        hostFiles.read("/proc/uptime"),
+                        hostFiles.read("/proc/loadavg"),
+                        files)
+                .encode();
     }
 
     /**
@@ -171,7 +188,9 @@ final class ContainerFiles implements FileBackend {
         MountInfo mounts = MountInfo.parse(Files.readString(Path.of("/proc/" + pid + "/mountinfo")));
         Optional<MountInfo.Entry> proc = mounts.topmostAt(PROC);
         Optional<MountInfo.Entry> meminfo = mounts.topmostAt(PROC_MEMINFO);
-        boolean virtual = proc.isPresent() && meminfo.isPresent() && meminfo.get().fsType().equals(FuseSession.FS_TYPE)
+        boolean virtual = proc.isPresent()
+                && meminfo.isPresent()
+                && meminfo.get().fsType().equals(FuseSession.FS_TYPE)
                 && mounts.sitsOn(meminfo.get(), proc.get());
         remember(virtualMeminfoByMountNamespace, namespace, new Timed<>(now, virtual));
         return virtual;
@@ -185,7 +204,8 @@ final class ContainerFiles implements FileBackend {
     private ContainerView view(Container container, Function<String, Optional<String>> files) throws IOException {
         CgroupStats stats = container.cgroups.v2() ? CgroupV2Reader.read(files) : CgroupV1Reader.read(files);
         Duration started = Duration.ofMillis(container.startTicks * 1000 / CLOCK_TICKS_PER_SECOND);
-        return ContainerView.of(container.id, stats, started, CpuList.parse(hostFiles.read(ONLINE_CPUS)), Optional.empty());
+        return ContainerView.of(
+                container.id, stats, started, CpuList.parse(hostFiles.read(ONLINE_CPUS)), Optional.empty());
     }
 
     private final class Opened implements OpenFile {
@@ -205,15 +225,24 @@ final class ContainerFiles implements FileBackend {
             try {
                 return text().getBytes(StandardCharsets.ISO_8859_1); // HostFiles reads one char per byte
             } catch (NoSuchFileException e) {
-                throw new FsError(Errno.ENOENT, e.getMessage()); // e.g. nf_conntrack's files while the module is not loaded
+                throw new FsError(
+                        Errno.ENOENT, e.getMessage()); // e.g. nf_conntrack's files while the module is not loaded
             } catch (UncheckedIOException e) {
                 if (e.getCause() instanceof NoSuchFileException) {
                     throw new FsError(Errno.ENOENT, e.getMessage());
                 }
-                LOG.warn("rendering {} for {}: {}", node.path, container == null ? "the host" : container.id, e.toString());
+                LOG.warn(
+                        "rendering {} for {}: {}",
+                        node.path,
+                        container == null ? "the host" : container.id,
+                        e.toString());
                 throw new FsError(Errno.EIO, e.getMessage());
             } catch (IOException | IllegalArgumentException e) {
-                LOG.warn("rendering {} for {}: {}", node.path, container == null ? "the host" : container.id, e.toString());
+                LOG.warn(
+                        "rendering {} for {}: {}",
+                        node.path,
+                        container == null ? "the host" : container.id,
+                        e.toString());
                 throw new FsError(Errno.EIO, e.getMessage());
             }
         }
@@ -224,14 +253,15 @@ final class ContainerFiles implements FileBackend {
             }
             return switch (node.file) {
                 case VirtualFile.Rendered(String hostPath, var renderer) ->
-                        renderer.render(view(), hostFiles.read(hostPath));
-                case VirtualFile.Sysctl(SysctlKey key) -> container.sysctls().read(key, () -> {
-                    try {
-                        return hostFiles.read(key.path());
-                    } catch (IOException e) {
-                        throw new UncheckedIOException(e);
-                    }
-                });
+                    renderer.render(view(), hostFiles.read(hostPath));
+                case VirtualFile.Sysctl(SysctlKey key) ->
+                    container.sysctls().read(key, () -> {
+                        try {
+                            return hostFiles.read(key.path());
+                        } catch (IOException e) {
+                            throw new UncheckedIOException(e);
+                        }
+                    });
                 case VirtualFile.Generated(var content) -> content.apply(view());
             };
         }
@@ -253,7 +283,8 @@ final class ContainerFiles implements FileBackend {
                     }
                     yield consumed;
                 }
-                case SysctlWrite.Rejected(var errno) -> throw new FsError(errno.code(), "rejected write to " + node.path);
+                case SysctlWrite.Rejected(var errno) ->
+                    throw new FsError(errno.code(), "rejected write to " + node.path);
             };
         }
     }

@@ -4,7 +4,6 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.io.JsonEOFException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
@@ -33,8 +32,9 @@ record ContainerProcessState(List<String> fdNames, long pid, long initPid, Strin
 
     /** Parses a message; IllegalArgumentException, saying what is wrong, for anything else. */
     static ContainerProcessState parse(byte[] message) {
-        return parseIfComplete(message).orElseThrow(() -> new IllegalArgumentException(message.length == 0
-                ? "not a JSON object" : "not JSON: it ends in the middle of a value"));
+        return parseIfComplete(message)
+                .orElseThrow(() -> new IllegalArgumentException(
+                        message.length == 0 ? "not a JSON object" : "not JSON: it ends in the middle of a value"));
     }
 
     /**

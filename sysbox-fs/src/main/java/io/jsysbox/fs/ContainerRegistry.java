@@ -1,9 +1,6 @@
 package io.jsysbox.fs;
 
 import io.jsysbox.procfs.SysctlKey;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
-
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -18,6 +15,8 @@ import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The registered containers, by id and by slot, and which one a calling process belongs to: the container whose
@@ -44,6 +43,7 @@ final class ContainerRegistry {
     private volatile Map<Long, Container> bySlot = Map.of();
     /** The slot of the next registration (guarded by this). */
     private long nextSlot = 1;
+
     private volatile Map<Long, Container> byPidNamespace = Map.of();
 
     ContainerRegistry(Path stateFile) {
@@ -56,9 +56,13 @@ final class ContainerRegistry {
      */
     synchronized Container register(String id, long pid, long startTicks) throws RegistrationException {
         if (id.isBlank() || pid <= 0) {
-            throw new RegistrationException("register needs a container id and its init's pid, got id '" + id + "', pid " + pid);
+            throw new RegistrationException(
+                    "register needs a container id and its init's pid, got id '" + id + "', pid " + pid);
         }
-        if (id.equals(".") || id.equals("..") || id.contains("/") || id.indexOf('\0') >= 0
+        if (id.equals(".")
+                || id.equals("..")
+                || id.contains("/")
+                || id.indexOf('\0') >= 0
                 || id.getBytes(StandardCharsets.UTF_8).length > 255) {
             throw new RegistrationException("container id '" + id + "' cannot name a directory of the mount"
                     + " (no '/' or NUL, not '.' or '..', at most 255 bytes)");
@@ -163,8 +167,8 @@ final class ContainerRegistry {
             // Slot 0: saved before slots existed (its bind mounts name the host's view until it is registered again).
             long slot = entry.slot() > 0 && taken.add(entry.slot()) ? entry.slot() : nextSlot++;
             try {
-                Container container = create(entry.id(), slot, entry.initPid(), entry.startTicks(),
-                        UUID.fromString(entry.bootId()));
+                Container container =
+                        create(entry.id(), slot, entry.initPid(), entry.startTicks(), UUID.fromString(entry.bootId()));
                 for (SysctlKey key : SysctlKey.values()) {
                     String value = entry.sysctls().get(key.path());
                     if (value != null) {
@@ -180,7 +184,8 @@ final class ContainerRegistry {
         changed();
     }
 
-    private static Container create(String id, long slot, long pid, long startTicks, UUID bootId) throws RegistrationException {
+    private static Container create(String id, long slot, long pid, long startTicks, UUID bootId)
+            throws RegistrationException {
         long namespace = Processes.pidNamespace(pid);
         long rootUid = Processes.rootUid(pid);
         long rootGid = Processes.rootGid(pid);
@@ -191,14 +196,24 @@ final class ContainerRegistry {
             cgroupText = Files.readString(Path.of("/proc/" + pid + "/cgroup"));
             mountinfo = Files.readString(Path.of("/proc/self/mountinfo"));
         } catch (IOException e) {
-            throw new RegistrationException("container " + id + ": cannot read the cgroups of init " + pid + ": " + e.getMessage());
+            throw new RegistrationException(
+                    "container " + id + ": cannot read the cgroups of init " + pid + ": " + e.getMessage());
         }
         if (namespace < 0 || rootUid < 0 || rootGid < 0 || uidCount < 0) {
             throw new RegistrationException("container " + id + ": init pid " + pid + " exited while registering");
         }
         try {
-            return new Container(id, slot, pid, startTicks, namespace, rootUid, rootGid, uidCount,
-                    CgroupDirs.parse(cgroupText, mountinfo), bootId);
+            return new Container(
+                    id,
+                    slot,
+                    pid,
+                    startTicks,
+                    namespace,
+                    rootUid,
+                    rootGid,
+                    uidCount,
+                    CgroupDirs.parse(cgroupText, mountinfo),
+                    bootId);
         } catch (IllegalArgumentException e) {
             throw new RegistrationException("container " + id + ": " + e.getMessage());
         }
@@ -219,8 +234,14 @@ final class ContainerRegistry {
     private void save() {
         List<FsState.Entry> entries = new ArrayList<>();
         for (Container c : byId.values()) {
-            entries.add(new FsState.Entry(c.id, c.slot, c.initPid, c.startTicks, c.bootId.toString(),
-                    c.writtenSysctls(), c.protectedMounts()));
+            entries.add(new FsState.Entry(
+                    c.id,
+                    c.slot,
+                    c.initPid,
+                    c.startTicks,
+                    c.bootId.toString(),
+                    c.writtenSysctls(),
+                    c.protectedMounts()));
         }
         entries.sort(java.util.Comparator.comparing(FsState.Entry::id));
         try {

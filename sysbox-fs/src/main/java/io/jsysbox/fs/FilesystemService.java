@@ -14,12 +14,11 @@ import io.jsysbox.api.v1.UnregisterRequest;
 import io.jsysbox.api.v1.UnregisterResponse;
 import io.jsysbox.api.v1.VirtualPath;
 import io.jsysbox.procfs.VirtualFileRegistry;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
-
 import java.nio.file.Path;
 import java.util.Comparator;
 import java.util.HashSet;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /** The gRPC edge of jsysbox-fs: registration of containers by the runtime, and status. */
 final class FilesystemService extends FilesystemGrpc.FilesystemImplBase {
@@ -41,12 +40,17 @@ final class FilesystemService extends FilesystemGrpc.FilesystemImplBase {
     public void register(RegisterRequest request, StreamObserver<RegisterResponse> response) {
         answer(response, "register " + request.getId(), () -> {
             Container container = registry.register(request.getId(), request.getInitPid(), request.getInitStartTicks());
-            RegisterResponse.Builder reply = RegisterResponse.newBuilder().setCgroupVersion(container.cgroups.version());
+            RegisterResponse.Builder reply =
+                    RegisterResponse.newBuilder().setCgroupVersion(container.cgroups.version());
             for (String path : files.paths()) {
                 String source = FsTree.source(mountDir, container.id, path).toString();
                 reply.addPaths(VirtualPath.newBuilder().setContainerPath(path).setSource(source));
             }
-            LOG.info("registered {} in slot {} (init {}, cgroup {})", container.id, container.slot, container.initPid,
+            LOG.info(
+                    "registered {} in slot {} (init {}, cgroup {})",
+                    container.id,
+                    container.slot,
+                    container.initPid,
                     container.cgroups.version());
             return reply.build();
         });
@@ -55,9 +59,13 @@ final class FilesystemService extends FilesystemGrpc.FilesystemImplBase {
     @Override
     public void protect(ProtectRequest request, StreamObserver<ProtectResponse> response) {
         answer(response, "protect " + request.getId(), () -> {
-            registry.protect(request.getId(), new ProtectedMounts(request.getMountNamespaceDev(),
-                    request.getMountNamespaceIno(), new HashSet<>(request.getMountIdsList()),
-                    new HashSet<>(request.getReadOnlyMountIdsList())));
+            registry.protect(
+                    request.getId(),
+                    new ProtectedMounts(
+                            request.getMountNamespaceDev(),
+                            request.getMountNamespaceIno(),
+                            new HashSet<>(request.getMountIdsList()),
+                            new HashSet<>(request.getReadOnlyMountIdsList())));
             LOG.debug("{}: {} mounts protected", request.getId(), request.getMountIdsCount());
             return ProtectResponse.getDefaultInstance();
         });
@@ -88,7 +96,9 @@ final class FilesystemService extends FilesystemGrpc.FilesystemImplBase {
             return;
         } catch (RuntimeException e) {
             LOG.error(action, e);
-            response.onError(Status.INTERNAL.withDescription("jsysbox-fs internal error: " + e).asRuntimeException());
+            response.onError(Status.INTERNAL
+                    .withDescription("jsysbox-fs internal error: " + e)
+                    .asRuntimeException());
             return;
         }
         response.onNext(reply);
@@ -97,9 +107,14 @@ final class FilesystemService extends FilesystemGrpc.FilesystemImplBase {
 
     @Override
     public void status(FsStatusRequest request, StreamObserver<FsStatusResponse> response) {
-        FsStatusResponse.Builder reply = FsStatusResponse.newBuilder().setVersion(version).setMountDir(mountDir.toString());
-        registry.containers().stream().sorted(Comparator.comparing(c -> c.id)).forEach(c -> reply.addContainers(
-                FsContainer.newBuilder().setId(c.id).setInitPid(c.initPid).setCgroupVersion(c.cgroups.version())
+        FsStatusResponse.Builder reply =
+                FsStatusResponse.newBuilder().setVersion(version).setMountDir(mountDir.toString());
+        registry.containers().stream()
+                .sorted(Comparator.comparing(c -> c.id))
+                .forEach(c -> reply.addContainers(FsContainer.newBuilder()
+                        .setId(c.id)
+                        .setInitPid(c.initPid)
+                        .setCgroupVersion(c.cgroups.version())
                         .putAllSysctls(c.writtenSysctls())));
         response.onNext(reply.build());
         response.onCompleted();

@@ -5,7 +5,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import io.jsysbox.api.AtomicFiles;
 import io.jsysbox.api.RuntimeDirs;
-
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -25,9 +24,14 @@ record FsState(int version, long nextSlot, List<Entry> containers) {
      * One container: the slot of its view, its init (pid and start ticks, to tell a reused pid), its boot id,
      * written sysctls by path and protected mounts (null in files written before those were).
      */
-    record Entry(String id, long slot, long initPid, long startTicks, String bootId, Map<String, String> sysctls,
-            ProtectedMounts protectedMounts) {
-    }
+    record Entry(
+            String id,
+            long slot,
+            long initPid,
+            long startTicks,
+            String bootId,
+            Map<String, String> sysctls,
+            ProtectedMounts protectedMounts) {}
 
     private static final ObjectMapper JSON = new ObjectMapper()
             .enable(SerializationFeature.INDENT_OUTPUT)
@@ -44,8 +48,11 @@ record FsState(int version, long nextSlot, List<Entry> containers) {
             }
             return state;
         } catch (IOException e) {
-            throw new IOException("cannot read " + file + ": " + e.getMessage()
-                    + " (move it away to start afresh; registered containers then read host values until re-registered)", e);
+            throw new IOException(
+                    "cannot read " + file + ": " + e.getMessage()
+                            + " (move it away to start afresh; registered containers then read host values until "
+                            + "re-registered)",
+                    e);
         }
     }
 
@@ -55,7 +62,10 @@ record FsState(int version, long nextSlot, List<Entry> containers) {
      */
     void save(Path file) throws IOException {
         RuntimeDirs.createIfMissing(file.getParent(), RuntimeDirs.PASSED_BY_CONTAINERS);
-        AtomicFiles.replace(file, JSON.writeValueAsBytes(this), RuntimeDirs.permissions(RuntimeDirs.HOST_ROOT_ONLY_FILE),
+        AtomicFiles.replace(
+                file,
+                JSON.writeValueAsBytes(this),
+                RuntimeDirs.permissions(RuntimeDirs.HOST_ROOT_ONLY_FILE),
                 AtomicFiles.Durability.DURABLE);
     }
 }

@@ -2,7 +2,6 @@ package io.jsysbox.fs;
 
 import io.jsysbox.procfs.VirtualFile;
 import io.jsysbox.procfs.VirtualFileRegistry;
-
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -28,6 +27,7 @@ final class FsTree {
     static final int SLOT_SHIFT = 20;
     /** The mount root's directory of container views; the largest id slot 0 has, out of the template's range. */
     static final long CONTAINERS_ID = (1L << SLOT_SHIFT) - 1;
+
     static final String CONTAINERS = "containers";
 
     /**
@@ -48,7 +48,8 @@ final class FsTree {
      * Files that are root-only (0400) on the host, so in a container only its root reads them: the DMI product uuid,
      * which software takes for a machine's identity.
      */
-    private static final java.util.Set<String> ROOT_ONLY_FILES = java.util.Set.of("/sys/devices/virtual/dmi/id/product_uuid");
+    private static final java.util.Set<String> ROOT_ONLY_FILES =
+            java.util.Set.of("/sys/devices/virtual/dmi/id/product_uuid");
 
     /** A directory ({@code file} null) or a virtual file; {@code path} is the path the container sees. */
     static final class Node {
@@ -93,13 +94,17 @@ final class FsTree {
                 String dirPath = parent.path + "/" + parts[i];
                 dir = parent.children.computeIfAbsent(parts[i], name -> add(dirPath, null, timeSeconds));
             }
-            dir.children.put(parts[parts.length - 1], add(path, registry.lookup(path).orElseThrow(), timeSeconds));
+            dir.children.put(
+                    parts[parts.length - 1], add(path, registry.lookup(path).orElseThrow(), timeSeconds));
         }
         if (byId.size() > CONTAINERS_ID) {
             throw new IllegalStateException(byId.size() + " nodes do not fit below node id " + CONTAINERS_ID);
         }
         fillDirents(root, root);
-        containers = new Node(CONTAINERS_ID, "/" + CONTAINERS, null,
+        containers = new Node(
+                CONTAINERS_ID,
+                "/" + CONTAINERS,
+                null,
                 new Attr(CONTAINERS_ID, FuseProtocol.S_IFDIR | HOST_ROOT_ONLY_DIR_MODE, 1, 0, timeSeconds, 0, 0));
         mountRootAttr = new Attr(root.id, FuseProtocol.S_IFDIR | HOST_ROOT_ONLY_DIR_MODE, 1, 0, timeSeconds, 0, 0);
         List<FuseReply.Dirent> rootDirents = new ArrayList<>(root.dirents);
@@ -113,7 +118,8 @@ final class FsTree {
         if (file == null) {
             attr = directoryAttr(id, timeSeconds);
         } else {
-            int permissions = file instanceof VirtualFile.Sysctl(var key) && key.writable() ? 0644
+            int permissions = file instanceof VirtualFile.Sysctl(var key) && key.writable()
+                    ? 0644
                     : ROOT_ONLY_FILES.contains(path) ? 0400 : 0444;
             int mode = FuseProtocol.S_IFREG | permissions;
             // procfs reports size 0, sysfs one page; with direct I/O the size is never used to cut a read short.
@@ -132,8 +138,11 @@ final class FsTree {
         dir.dirents.add(new FuseReply.Dirent(dir.id, ".", FuseProtocol.DT_DIR, 1));
         dir.dirents.add(new FuseReply.Dirent(parent.id, "..", FuseProtocol.DT_DIR, 2));
         for (Node child : dir.children.values()) {
-            dir.dirents.add(new FuseReply.Dirent(child.id, child.path.substring(child.path.lastIndexOf('/') + 1),
-                    child.isDirectory() ? FuseProtocol.DT_DIR : FuseProtocol.DT_REG, dir.dirents.size() + 1));
+            dir.dirents.add(new FuseReply.Dirent(
+                    child.id,
+                    child.path.substring(child.path.lastIndexOf('/') + 1),
+                    child.isDirectory() ? FuseProtocol.DT_DIR : FuseProtocol.DT_REG,
+                    dir.dirents.size() + 1));
             if (child.isDirectory()) {
                 fillDirents(child, dir);
             }

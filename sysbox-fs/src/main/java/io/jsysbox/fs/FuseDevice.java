@@ -1,7 +1,6 @@
 package io.jsysbox.fs;
 
 import io.jsysbox.linux.Errno;
-
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -31,7 +30,8 @@ final class FuseDevice implements AutoCloseable {
      */
     static FuseDevice inherited(int fd) throws IOException {
         if (Libc.poll(fd, 0) < 0) {
-            throw new IOException("inherited /dev/fuse descriptor " + fd + " is not open: whoever holds the connection must pass it on that fd");
+            throw new IOException("inherited /dev/fuse descriptor " + fd
+                    + " is not open: whoever holds the connection must pass it on that fd");
         }
         return new FuseDevice(fd);
     }
@@ -70,7 +70,8 @@ final class FuseDevice implements AutoCloseable {
         private final Arena arena = Arena.ofShared();
         private final MemorySegment request = arena.allocate(FuseProtocol.REQUEST_BUFFER_SIZE, 8);
         private final MemorySegment reply = arena.allocate(FuseProtocol.REPLY_BUFFER_SIZE, 8);
-        private final MemorySegment notification = arena.allocate(FuseProtocol.OUT_HEADER_SIZE + FuseProtocol.NOTIFY_STORE_OUT_SIZE + 8, 8);
+        private final MemorySegment notification =
+                arena.allocate(FuseProtocol.OUT_HEADER_SIZE + FuseProtocol.NOTIFY_STORE_OUT_SIZE + 8, 8);
         private final MemorySegment state = arena.allocate(Libc.CALL_STATE);
         final ByteBuffer requestView = request.asByteBuffer();
         final ByteBuffer replyView = reply.asByteBuffer();

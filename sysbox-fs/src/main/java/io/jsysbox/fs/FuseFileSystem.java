@@ -1,7 +1,6 @@
 package io.jsysbox.fs;
 
 import io.jsysbox.linux.Errno;
-
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
@@ -145,9 +144,15 @@ final class FuseFileSystem {
                 case FuseProtocol.READDIR -> {
                     Located dir = directory(request);
                     permitReach(dir, caller(request));
-                    List<FuseReply.Dirent> entries = dir.node == tree.containers() ? containerDirents()
+                    List<FuseReply.Dirent> entries = dir.node == tree.containers()
+                            ? containerDirents()
                             : tree.dirents(dir.node, dir.owner.slot());
-                    FuseReply.dirents(out, unique, entries, request.body().getLong(8), request.body().getInt(16));
+                    FuseReply.dirents(
+                            out,
+                            unique,
+                            entries,
+                            request.body().getLong(8),
+                            request.body().getInt(16));
                 }
                 case FuseProtocol.STATFS -> FuseReply.statfs(out, unique, tree.size());
                 case FuseProtocol.FORGET, FuseProtocol.BATCH_FORGET, FuseProtocol.INTERRUPT -> {
@@ -176,8 +181,13 @@ final class FuseFileSystem {
             return;
         }
         int wanted = FuseProtocol.FUSE_ATOMIC_O_TRUNC | FuseProtocol.FUSE_PARALLEL_DIROPS;
-        FuseReply.init(out, request.unique(), Math.min(minor, FuseProtocol.KERNEL_MINOR_VERSION), in.getInt(8),
-                in.getInt(12) & wanted, FuseProtocol.MAX_WRITE);
+        FuseReply.init(
+                out,
+                request.unique(),
+                Math.min(minor, FuseProtocol.KERNEL_MINOR_VERSION),
+                in.getInt(8),
+                in.getInt(12) & wanted,
+                FuseProtocol.MAX_WRITE);
     }
 
     private void lookup(FuseRequest request, ByteBuffer out) throws FsError {
@@ -193,7 +203,8 @@ final class FuseFileSystem {
             return;
         }
         FsTree.Node child = parent.owner.slot() == 0 && parent.node == tree.root() && name.equals(FsTree.CONTAINERS)
-                ? tree.containers() : parent.node.child(name);
+                ? tree.containers()
+                : parent.node.child(name);
         if (child == null) {
             throw new FsError(Errno.ENOENT, "no such entry");
         }
@@ -211,8 +222,11 @@ final class FuseFileSystem {
         entries.add(new FuseReply.Dirent(FsTree.CONTAINERS_ID, ".", FuseProtocol.DT_DIR, 1));
         entries.add(new FuseReply.Dirent(FuseProtocol.ROOT_ID, "..", FuseProtocol.DT_DIR, 2));
         for (FileBackend.Owner owner : backend.owners()) {
-            entries.add(new FuseReply.Dirent(FsTree.nodeId(owner.slot(), FuseProtocol.ROOT_ID), owner.id(),
-                    FuseProtocol.DT_DIR, owner.slot() + 2));
+            entries.add(new FuseReply.Dirent(
+                    FsTree.nodeId(owner.slot(), FuseProtocol.ROOT_ID),
+                    owner.id(),
+                    FuseProtocol.DT_DIR,
+                    owner.slot() + 2));
         }
         return entries;
     }
@@ -232,7 +246,10 @@ final class FuseFileSystem {
         } else if (grownInKernel.add(located.id())) {
             FuseReply.growSize(notification, located.id(), SIZE_WHILE_OPEN);
         }
-        FuseReply.open(out, request.unique(), fh,
+        FuseReply.open(
+                out,
+                request.unique(),
+                fh,
                 FuseProtocol.FOPEN_DIRECT_IO | (forWriting ? 0 : FuseProtocol.FOPEN_NOFLUSH));
     }
 
@@ -318,8 +335,10 @@ final class FuseFileSystem {
      */
     private static void permitReach(Located located, Caller caller) throws FsError {
         if (caller.uid() != 0 && !located.owner.runs(caller.uid())) {
-            throw new FsError(Errno.EACCES, "uid " + Integer.toUnsignedString(caller.uid()) + " is not of "
-                    + (located.owner.slot() == 0 ? "host root" : "container " + located.owner.id()));
+            throw new FsError(
+                    Errno.EACCES,
+                    "uid " + Integer.toUnsignedString(caller.uid()) + " is not of "
+                            + (located.owner.slot() == 0 ? "host root" : "container " + located.owner.id()));
         }
     }
 
@@ -333,8 +352,10 @@ final class FuseFileSystem {
         long slot = located.owner.slot();
         if (openPerView.merge(slot, 1, Integer::sum) > limits.openFilesPerView()) {
             closed(slot);
-            throw new FsError(Errno.ENFILE, limits.openFilesPerView() + " files of "
-                    + (slot == 0 ? "the host's view" : located.owner.id()) + " are open already");
+            throw new FsError(
+                    Errno.ENFILE,
+                    limits.openFilesPerView() + " files of " + (slot == 0 ? "the host's view" : located.owner.id())
+                            + " are open already");
         }
         try {
             return new Handle(slot, backend.open(located.owner, located.node, caller, forWriting));

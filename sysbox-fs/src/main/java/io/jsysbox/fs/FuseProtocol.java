@@ -34,18 +34,21 @@ final class FuseProtocol {
 
     /** INIT flags: O_TRUNC travels in OPEN (no SETATTR after it); lookups in one directory may run in parallel. */
     static final int FUSE_ATOMIC_O_TRUNC = 1 << 3;
+
     static final int FUSE_PARALLEL_DIROPS = 1 << 18;
 
     /** OPEN reply flags: bypass the page cache (sizes are unknown until rendered); no FLUSH on close of this file. */
     static final int FOPEN_DIRECT_IO = 1;
     /** fuse_notify_code FUSE_NOTIFY_STORE: put data in an inode's page cache (and grow its size to cover it). */
     static final int NOTIFY_STORE = 4;
+
     static final int NOTIFY_STORE_OUT_SIZE = 24;
     /**
      * fuse_notify_code FUSE_NOTIFY_RESEND (Linux 6.9): queue again the requests a reader took and never answered. Sent
      * again, a request's unique id carries bit 63 (FUSE_UNIQUE_RESEND); the reply echoes it like any id.
      */
     static final int NOTIFY_RESEND = 7;
+
     static final int FOPEN_NOFLUSH = 1 << 5;
 
     static final int IN_HEADER_SIZE = 40;
@@ -70,8 +73,8 @@ final class FuseProtocol {
     static final int S_IFREG = 0100000;
     /** d_type values in READDIR entries. */
     static final int DT_DIR = 4;
+
     static final int DT_REG = 8;
 
-    private FuseProtocol() {
-    }
+    private FuseProtocol() {}
 }

@@ -12,11 +12,9 @@ import java.util.List;
  */
 final class FuseReply {
     /** One READDIR entry: {@code offset} is the cookie of the entry after it, as the kernel passes it back. */
-    record Dirent(long ino, String name, int type, long offset) {
-    }
+    record Dirent(long ino, String name, int type, long offset) {}
 
-    private FuseReply() {
-    }
+    private FuseReply() {}
 
     static void error(ByteBuffer out, long unique, int errno) {
         begin(out);
@@ -32,7 +30,12 @@ final class FuseReply {
     /** LOOKUP: the name stays valid for {@code entrySeconds}, the attributes for {@code attrSeconds}. */
     static void entry(ByteBuffer out, long unique, Attr attr, long entrySeconds, long attrSeconds) {
         begin(out);
-        out.putLong(attr.ino()).putLong(0).putLong(entrySeconds).putLong(attrSeconds).putInt(0).putInt(0);
+        out.putLong(attr.ino())
+                .putLong(0)
+                .putLong(entrySeconds)
+                .putLong(attrSeconds)
+                .putInt(0)
+                .putInt(0);
         putAttr(out, attr);
         finish(out, unique, 0);
     }
@@ -67,8 +70,15 @@ final class FuseReply {
 
     static void statfs(ByteBuffer out, long unique, long files) {
         begin(out);
-        out.putLong(0).putLong(0).putLong(0).putLong(files).putLong(0)
-                .putInt(Attr.BLOCK_SIZE).putInt(255).putInt(Attr.BLOCK_SIZE).putInt(0);
+        out.putLong(0)
+                .putLong(0)
+                .putLong(0)
+                .putLong(files)
+                .putLong(0)
+                .putInt(Attr.BLOCK_SIZE)
+                .putInt(255)
+                .putInt(Attr.BLOCK_SIZE)
+                .putInt(0);
         for (int i = 0; i < 6; i++) {
             out.putInt(0);
         }
@@ -78,9 +88,14 @@ final class FuseReply {
     /** INIT: protocol 7.{@code minor}, the kernel's read-ahead echoed, {@code flags} and the largest WRITE accepted. */
     static void init(ByteBuffer out, long unique, int minor, int maxReadahead, int flags, int maxWrite) {
         begin(out);
-        out.putInt(FuseProtocol.KERNEL_VERSION).putInt(minor).putInt(maxReadahead).putInt(flags)
-                .putShort((short) 0).putShort((short) 0) // max_background, congestion_threshold: kernel defaults
-                .putInt(maxWrite).putInt(1);             // time_gran: 1 ns
+        out.putInt(FuseProtocol.KERNEL_VERSION)
+                .putInt(minor)
+                .putInt(maxReadahead)
+                .putInt(flags)
+                .putShort((short) 0)
+                .putShort((short) 0) // max_background, congestion_threshold: kernel defaults
+                .putInt(maxWrite)
+                .putInt(1); // time_gran: 1 ns
         while (out.position() < FuseProtocol.OUT_HEADER_SIZE + FuseProtocol.INIT_OUT_SIZE) {
             out.put((byte) 0);
         }
@@ -101,7 +116,11 @@ final class FuseReply {
                 break;
             }
             int start = out.position();
-            out.putLong(entry.ino()).putLong(entry.offset()).putInt(name.length).putInt(entry.type()).put(name);
+            out.putLong(entry.ino())
+                    .putLong(entry.offset())
+                    .putInt(name.length)
+                    .putInt(entry.type())
+                    .put(name);
             while (out.position() < start + length) {
                 out.put((byte) 0);
             }
@@ -132,11 +151,22 @@ final class FuseReply {
     }
 
     private static void putAttr(ByteBuffer out, Attr attr) {
-        out.putLong(attr.ino()).putLong(attr.size()).putLong((attr.size() + 511) / 512)
-                .putLong(attr.timeSeconds()).putLong(attr.timeSeconds()).putLong(attr.timeSeconds())
-                .putInt(0).putInt(0).putInt(0)
-                .putInt(attr.mode()).putInt(attr.nlink()).putInt(attr.uid()).putInt(attr.gid())
-                .putInt(0).putInt(Attr.BLOCK_SIZE).putInt(0);
+        out.putLong(attr.ino())
+                .putLong(attr.size())
+                .putLong((attr.size() + 511) / 512)
+                .putLong(attr.timeSeconds())
+                .putLong(attr.timeSeconds())
+                .putLong(attr.timeSeconds())
+                .putInt(0)
+                .putInt(0)
+                .putInt(0)
+                .putInt(attr.mode())
+                .putInt(attr.nlink())
+                .putInt(attr.uid())
+                .putInt(attr.gid())
+                .putInt(0)
+                .putInt(Attr.BLOCK_SIZE)
+                .putInt(0);
     }
 
     private static void finish(ByteBuffer out, long unique, int error) {

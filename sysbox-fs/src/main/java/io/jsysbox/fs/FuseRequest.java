@@ -22,8 +22,8 @@ record FuseRequest(int opcode, long unique, long nodeId, int uid, int gid, int p
         int extensions = Short.toUnsignedInt(in.getShort(36)) * 8;
         ByteBuffer body = in.slice(FuseProtocol.IN_HEADER_SIZE, length - FuseProtocol.IN_HEADER_SIZE - extensions)
                 .order(ByteOrder.LITTLE_ENDIAN);
-        return new FuseRequest(in.getInt(4), in.getLong(8), in.getLong(16), in.getInt(24), in.getInt(28),
-                in.getInt(32), body);
+        return new FuseRequest(
+                in.getInt(4), in.getLong(8), in.getLong(16), in.getInt(24), in.getInt(28), in.getInt(32), body);
     }
 
     /** The NUL-terminated name that LOOKUP carries. */

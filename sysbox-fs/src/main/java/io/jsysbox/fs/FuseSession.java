@@ -3,15 +3,14 @@ package io.jsysbox.fs;
 import io.jsysbox.linux.Errno;
 import io.jsysbox.linux.Linux;
 import io.jsysbox.linux.LinuxException;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
-
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * A mounted jsysbox-fs: a /dev/fuse connection mounted at {@code mountPoint}, and reader threads answering
@@ -63,7 +62,11 @@ final class FuseSession implements AutoCloseable {
             // files belong to its root (who may write its own 0644 sysctls), the mount root is host root's alone
             // (0700), product_uuid is root-only (0400). FuseFileSystem checks the same on each request too: a
             // mount taken over from an older daemon lacks this option until the next full restart mounts afresh.
-            Linux.mount("jsysbox-fs", mountPoint, FS_TYPE, Linux.MS_NOSUID | Linux.MS_NODEV | Linux.MS_NOEXEC,
+            Linux.mount(
+                    "jsysbox-fs",
+                    mountPoint,
+                    FS_TYPE,
+                    Linux.MS_NOSUID | Linux.MS_NODEV | Linux.MS_NOEXEC,
                     "fd=" + device.fd() + ",rootmode=40000,user_id=0,group_id=0,allow_other,default_permissions");
         } catch (LinuxException e) {
             device.close();
@@ -95,8 +98,11 @@ final class FuseSession implements AutoCloseable {
         session.start(1);
         // A request of our own, so that the lost ones are answered now, not at a container's next read. A name no
         // lookup has asked before: the kernel caches a missing one.
-        Thread.ofPlatform().daemon().name("fuse-takeover-probe")
-                .start(() -> Files.exists(mountPoint.resolve(".takeover-" + ProcessHandle.current().pid())));
+        Thread.ofPlatform()
+                .daemon()
+                .name("fuse-takeover-probe")
+                .start(() -> Files.exists(mountPoint.resolve(
+                        ".takeover-" + ProcessHandle.current().pid())));
         return session;
     }
 
@@ -108,7 +114,8 @@ final class FuseSession implements AutoCloseable {
 
     private void startReaders(int count) {
         for (int i = 0; i < count; i++) {
-            readers.add(Thread.ofPlatform().daemon().name("fuse-" + readers.size()).start(this::serve));
+            readers.add(
+                    Thread.ofPlatform().daemon().name("fuse-" + readers.size()).start(this::serve));
         }
     }
 
@@ -144,7 +151,8 @@ final class FuseSession implements AutoCloseable {
                     readersAfterLost = -1;
                     startReaders(others);
                 }
-                if (answer(fs, request, buffers.replyView, buffers.notificationView) && device.writeNotification(buffers) < 0) {
+                if (answer(fs, request, buffers.replyView, buffers.notificationView)
+                        && device.writeNotification(buffers) < 0) {
                     LOG.debug("notification before the reply to FUSE request {} refused", request.unique());
                 }
                 // ENOENT on write: the caller was interrupted and no longer waits for this reply.

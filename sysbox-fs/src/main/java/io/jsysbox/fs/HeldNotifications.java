@@ -1,7 +1,6 @@
 package io.jsysbox.fs;
 
 import io.jsysbox.api.RuntimeDirs;
-
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -44,10 +43,13 @@ final class HeldNotifications {
 
     /** Maps {@code file} (made host root's alone if missing), takes the ids a previous daemon held and clears them. */
     static HeldNotifications open(Path file) throws IOException {
-        try (FileChannel channel = FileChannel.open(file, Set.of(StandardOpenOption.CREATE, StandardOpenOption.READ,
-                StandardOpenOption.WRITE), PosixFilePermissions.asFileAttribute(RuntimeDirs.permissions(RuntimeDirs.HOST_ROOT_ONLY_FILE)))) {
+        try (FileChannel channel = FileChannel.open(
+                file,
+                Set.of(StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE),
+                PosixFilePermissions.asFileAttribute(RuntimeDirs.permissions(RuntimeDirs.HOST_ROOT_ONLY_FILE)))) {
             // The mapping outlives the channel; it grows the file to its size.
-            MemorySegment slots = channel.map(FileChannel.MapMode.READ_WRITE, 0, (long) SLOTS * Long.BYTES, Arena.global());
+            MemorySegment slots =
+                    channel.map(FileChannel.MapMode.READ_WRITE, 0, (long) SLOTS * Long.BYTES, Arena.global());
             Set<Long> leftBehind = new HashSet<>();
             for (int i = 0; i < SLOTS; i++) {
                 long id = slots.getAtIndex(ValueLayout.JAVA_LONG, i);

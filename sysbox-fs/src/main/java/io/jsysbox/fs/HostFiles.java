@@ -1,7 +1,6 @@
 package io.jsysbox.fs;
 
 import io.jsysbox.linux.Errno;
-
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -39,6 +38,7 @@ final class HostFiles implements AutoCloseable {
      * old is as true. Counters (stat, meminfo, uptime, cgroup files) are always read afresh.
      */
     private static final Set<String> REUSABLE = Set.of("/proc/cpuinfo");
+
     private static final Duration REUSE = Duration.ofMillis(100);
 
     private record Snapshot(String text, long readAtNanos) {}
@@ -80,7 +80,9 @@ final class HostFiles implements AutoCloseable {
         if (fd == null) {
             int opened = Libc.open(path, Libc.O_RDONLY | Libc.O_CLOEXEC);
             if (opened < 0) {
-                throw opened == -Errno.ENOENT ? new NoSuchFileException(path) : new IOException(path + ": errno " + -opened);
+                throw opened == -Errno.ENOENT
+                        ? new NoSuchFileException(path)
+                        : new IOException(path + ": errno " + -opened);
             }
             fd = open.putIfAbsent(path, opened);
             if (fd != null) {
@@ -91,13 +93,16 @@ final class HostFiles implements AutoCloseable {
         }
         Buffers buffers = BUFFERS.get();
         long n;
-        while ((n = Libc.pread(buffers.state, fd, buffers.data, buffers.data.byteSize(), 0)) == buffers.data.byteSize()) {
+        while ((n = Libc.pread(buffers.state, fd, buffers.data, buffers.data.byteSize(), 0))
+                == buffers.data.byteSize()) {
             // A file larger than the buffer (cpuinfo of a big host): read it again into a larger one.
             buffers.data = buffers.arena.allocate(buffers.data.byteSize() * 2);
             buffers.bytes = new byte[(int) buffers.data.byteSize()];
         }
         if (n < 0) {
-            throw n == -Errno.ENOENT ? new NoSuchFileException(path) : new IOException("reading " + path + ": errno " + -n);
+            throw n == -Errno.ENOENT
+                    ? new NoSuchFileException(path)
+                    : new IOException("reading " + path + ": errno " + -n);
         }
         MemorySegment.copy(buffers.data, ValueLayout.JAVA_BYTE, 0, buffers.bytes, 0, (int) n);
         return new String(buffers.bytes, 0, (int) n, StandardCharsets.ISO_8859_1);

@@ -1,14 +1,11 @@
 package io.jsysbox.fs;
 
+import io.jsysbox.fs.SeccompSupervisor.Answer;
 import io.jsysbox.linux.Errno;
 import io.jsysbox.linux.Fd;
 import io.jsysbox.linux.Linux;
 import io.jsysbox.linux.LinuxException;
 import io.jsysbox.linux.LockedMounts;
-import io.jsysbox.fs.SeccompSupervisor.Answer;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
-
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -18,6 +15,8 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Makes the procfs and sysfs mounts a system container's processes ask for (an inner runtime's for its container,
@@ -69,12 +68,19 @@ final class KernelFsMounter {
     }
 
     /** The flags that make mount(2) something else than a new mount: those are the kernel's. */
-    private static final long NOT_A_NEW_MOUNT = Linux.MS_REMOUNT | Linux.MS_BIND | Linux.MS_MOVE
-            | (1 << 17) | (1 << 18) | (1 << 19) | (1 << 20) /* MS_UNBINDABLE, _PRIVATE, _SLAVE, _SHARED: propagation */;
+    private static final long NOT_A_NEW_MOUNT = Linux.MS_REMOUNT
+            | Linux.MS_BIND
+            | Linux.MS_MOVE
+            | (1 << 17)
+            | (1 << 18)
+            | (1 << 19)
+            | (1 << 20) /* MS_UNBINDABLE, _PRIVATE, _SLAVE, _SHARED: propagation */;
+
     private static final int CAP_SYS_ADMIN = 21;
     private static final long HELPER_SECONDS = 10;
     /** util-linux's, where Debian and Ubuntu put them with and without a merged /usr. */
     private static final List<String> NSENTER = List.of("/usr/bin/nsenter", "/bin/nsenter");
+
     private static final List<String> MOUNT = List.of("/usr/bin/mount", "/bin/mount");
 
     /** The caller's memory, and whether it still waits for this notification (SECCOMP_IOCTL_NOTIF_ID_VALID). */
@@ -135,8 +141,13 @@ final class KernelFsMounter {
         try {
             return mount(caller, fs.get(), target.get(), options.get(), virtualFiles.get());
         } catch (IOException | RuntimeException e) {
-            LOG.warn("container {}: making the {} process {} mounts at {} failed ({}): the kernel answers it",
-                    containerId, fs.get().type, caller.pid(), target.get(), e.getMessage());
+            LOG.warn(
+                    "container {}: making the {} process {} mounts at {} failed ({}): the kernel answers it",
+                    containerId,
+                    fs.get().type,
+                    caller.pid(),
+                    target.get(),
+                    e.getMessage());
             return Answer.CONTINUE;
         }
     }
@@ -145,9 +156,9 @@ final class KernelFsMounter {
             throws IOException {
         String process = "/proc/" + caller.pid();
         try (Fd hostProc = Linux.openat2(null, "/proc", Linux.O_PATH | Linux.O_DIRECTORY, Linux.RESOLVE_NO_SYMLINKS);
-             // The host's /proc: its ns links are the kernel's, naming the caller's namespaces.
-             Fd mountNamespace = Linux.openat2(null, process + "/ns/mnt", Linux.O_RDONLY, 0);
-             Fd contentNamespace = Linux.openat2(null, process + "/ns/" + fs.namespace, Linux.O_RDONLY, 0)) {
+                // The host's /proc: its ns links are the kernel's, naming the caller's namespaces.
+                Fd mountNamespace = Linux.openat2(null, process + "/ns/mnt", Linux.O_RDONLY, 0);
+                Fd contentNamespace = Linux.openat2(null, process + "/ns/" + fs.namespace, Linux.O_RDONLY, 0)) {
             Fd mountpoint;
             try {
                 mountpoint = CallerPath.open(caller.pid(), target, Linux.O_PATH | Linux.O_DIRECTORY);
@@ -182,7 +193,13 @@ final class KernelFsMounter {
     static boolean hasCapability(String status, int capability) {
         for (String line : status.split("\n")) {
             if (line.startsWith("CapEff:")) {
-                return (Long.parseUnsignedLong(line.substring("CapEff:".length()).trim(), 16) >>> capability & 1) == 1;
+                return (Long.parseUnsignedLong(
+                                                line.substring("CapEff:".length())
+                                                        .trim(),
+                                                16)
+                                        >>> capability
+                                & 1)
+                        == 1;
             }
         }
         return false;
@@ -191,7 +208,8 @@ final class KernelFsMounter {
     /**
      * A detached {@code fs} of {@code namespace}, made on a thread of its own in a private copy of the host's mount
      * namespace: a tmpfs over {@link #staging} there, {@code nsenter --pid (--net) … mount} on a directory in it (the
-     * helper inherits the thread's mount namespace), then an open_tree clone. The namespace, tmpfs and mount go with the
+     * helper inherits the thread's mount namespace), then an open_tree clone. The namespace, tmpfs and mount go with
+     * the
      * thread: nothing shows in the host's mount table, nothing is left if this daemon dies meanwhile.
      */
     private Fd mountOf(KernelFs fs, Fd namespace, String options) throws IOException {
@@ -220,11 +238,23 @@ final class KernelFsMounter {
         Linux.unshareMountNamespace();
         // Private first: a mount on a copy of a shared mount would propagate back to the host's.
         Linux.mount("none", Path.of("/"), null, Linux.MS_REC | Linux.MS_PRIVATE, null);
-        Linux.mount("tmpfs", staging, "tmpfs", Linux.MS_NOSUID | Linux.MS_NODEV | Linux.MS_NOEXEC, "mode=0700,size=64k");
+        Linux.mount(
+                "tmpfs", staging, "tmpfs", Linux.MS_NOSUID | Linux.MS_NODEV | Linux.MS_NOEXEC, "mode=0700,size=64k");
         Path dir = Files.createDirectory(staging.resolve(fs.type));
         String held = "/proc/" + ProcessHandle.current().pid() + "/fd/" + namespace.value();
-        Process helper = new ProcessBuilder(nsenter, "--" + fs.namespace + "=" + held, "--", mountCommand,
-                "-t", fs.type, "-o", options, fs.type, dir.toString()).redirectErrorStream(true).start();
+        Process helper = new ProcessBuilder(
+                        nsenter,
+                        "--" + fs.namespace + "=" + held,
+                        "--",
+                        mountCommand,
+                        "-t",
+                        fs.type,
+                        "-o",
+                        options,
+                        fs.type,
+                        dir.toString())
+                .redirectErrorStream(true)
+                .start();
         helper.getOutputStream().close();
         try {
             if (!helper.waitFor(HELPER_SECONDS, TimeUnit.SECONDS)) {
@@ -247,8 +277,9 @@ final class KernelFsMounter {
      * On a thread of its own that enters the caller's mount namespace: {@code mount} on {@code mountpoint}, the
      * virtual files on it, then locked. Undone when it fails half-way.
      */
-    private static void attach(Fd mount, KernelFs fs, Fd mountpoint, Fd mountNamespace, Fd hostProc,
-            Map<String, Path> virtualFiles) throws IOException {
+    private static void attach(
+            Fd mount, KernelFs fs, Fd mountpoint, Fd mountNamespace, Fd hostProc, Map<String, Path> virtualFiles)
+            throws IOException {
         List<Fd> clones = new ArrayList<>();
         List<String> names = new ArrayList<>();
         try {
@@ -263,14 +294,20 @@ final class KernelFsMounter {
                     Linux.moveMount(mount, mountpoint);
                     try {
                         for (int i = 0; i < names.size(); i++) {
-                            try (Fd file = Linux.openat2(mount, names.get(i), Linux.O_PATH,
+                            try (Fd file = Linux.openat2(
+                                    mount,
+                                    names.get(i),
+                                    Linux.O_PATH,
                                     Linux.RESOLVE_BENEATH | Linux.RESOLVE_NO_SYMLINKS)) {
                                 Linux.moveMount(clones.get(i), file);
                             } catch (LinuxException e) {
                                 if (e.errno() != Errno.ENOENT) throw e; // a sysctl or device this kernel does not have
                             }
                         }
-                        LockedMounts.lockSubmounts(mount, mountNamespace, hostProc,
+                        LockedMounts.lockSubmounts(
+                                mount,
+                                mountNamespace,
+                                hostProc,
                                 () -> Linux.openat2(hostProc, "thread-self/fd/" + mountpoint.value(), Linux.O_PATH, 0));
                     } catch (IOException | RuntimeException e) {
                         try {

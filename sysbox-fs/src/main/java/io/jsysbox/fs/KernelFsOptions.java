@@ -15,8 +15,25 @@ final class KernelFsOptions {
     private static final long MS_MGC_MASK = 0xffff0000L;
     private static final long MS_MGC_VAL = 0xc0ed0000L;
     private static final long MS_SILENT = 1 << 15;
-    private static final Map<Long, String> FLAGS = Map.of(1L, "ro", 2L, "nosuid", 4L, "nodev", 8L, "noexec",
-            256L, "nosymfollow", 1024L, "noatime", 2048L, "nodiratime", 1L << 21, "relatime", 1L << 24, "strictatime");
+    private static final Map<Long, String> FLAGS = Map.of(
+            1L,
+            "ro",
+            2L,
+            "nosuid",
+            4L,
+            "nodev",
+            8L,
+            "noexec",
+            256L,
+            "nosymfollow",
+            1024L,
+            "noatime",
+            2048L,
+            "nodiratime",
+            1L << 21,
+            "relatime",
+            1L << 24,
+            "strictatime");
     private static final Pattern PROC_DATA =
             Pattern.compile("(hidepid=(?:[0-4]|off|noaccess|invisible|ptraceable)|subset=pid)");
 
@@ -36,7 +53,8 @@ final class KernelFsOptions {
         }
         for (String option : data.split(",")) {
             if (option.isEmpty()) continue;
-            if (fs != KernelFsMounter.KernelFs.PROC || !PROC_DATA.matcher(option).matches()) return Optional.empty();
+            if (fs != KernelFsMounter.KernelFs.PROC
+                    || !PROC_DATA.matcher(option).matches()) return Optional.empty();
             options.add(option);
         }
         return Optional.of(String.join(",", options));

@@ -28,50 +28,99 @@ final class Libc {
     static final StructLayout CALL_STATE = Linker.Option.captureStateLayout();
     private static final VarHandle ERRNO = CALL_STATE.varHandle(MemoryLayout.PathElement.groupElement("errno"));
     private static final Linker LINKER = Linker.nativeLinker();
-    private static final MethodHandle OPEN = downcall("open",
-            FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_INT));
-    private static final MethodHandle READ = downcall("read",
-            FunctionDescriptor.of(ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG));
-    private static final MethodHandle PREAD = downcall("pread",
-            FunctionDescriptor.of(ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG,
+    private static final MethodHandle OPEN =
+            downcall("open", FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_INT));
+    private static final MethodHandle READ = downcall(
+            "read",
+            FunctionDescriptor.of(
+                    ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG));
+    private static final MethodHandle PREAD = downcall(
+            "pread",
+            FunctionDescriptor.of(
+                    ValueLayout.JAVA_LONG,
+                    ValueLayout.JAVA_INT,
+                    ValueLayout.ADDRESS,
+                    ValueLayout.JAVA_LONG,
                     ValueLayout.JAVA_LONG));
-    private static final MethodHandle WRITE = downcall("write",
-            FunctionDescriptor.of(ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG));
-    private static final MethodHandle IOCTL = downcall("ioctl",
-            FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_LONG));
-    private static final MethodHandle FCNTL = variadicDowncall("fcntl", 2, FunctionDescriptor.of(
-            ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT));
-    private static final MethodHandle POLL = downcall("poll",
-            FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT));
+    private static final MethodHandle WRITE = downcall(
+            "write",
+            FunctionDescriptor.of(
+                    ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG));
+    private static final MethodHandle IOCTL =
+            downcall("ioctl", FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_LONG));
+    private static final MethodHandle FCNTL = variadicDowncall(
+            "fcntl",
+            2,
+            FunctionDescriptor.of(
+                    ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT));
+    private static final MethodHandle POLL = downcall(
+            "poll",
+            FunctionDescriptor.of(
+                    ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT));
     static final short POLLIN = 0x1;
     static final short POLLERR = 0x8;
     static final short POLLHUP = 0x10;
-    private static final MethodHandle IOCTL_WITH_ARGUMENT = variadicDowncall("ioctl", 2, FunctionDescriptor.of(
-            ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_LONG, ValueLayout.ADDRESS));
-    private static final MethodHandle SYSCALL = variadicDowncall("syscall", 1, FunctionDescriptor.of(
-            ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG,
-            ValueLayout.ADDRESS));
-    private static final MethodHandle PROCESS_VM_WRITEV = downcall("process_vm_writev", FunctionDescriptor.of(
-            ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG,
-            ValueLayout.ADDRESS, ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG));
-    private static final MethodHandle PROCESS_VM_READV = downcall("process_vm_readv", FunctionDescriptor.of(
-            ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG,
-            ValueLayout.ADDRESS, ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG));
-    private static final MethodHandle SOCKET = downcall("socket", FunctionDescriptor.of(
-            ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT));
-    private static final MethodHandle BIND = downcall("bind", FunctionDescriptor.of(
-            ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_INT));
-    private static final MethodHandle LISTEN = downcall("listen",
-            FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT));
-    private static final MethodHandle ACCEPT4 = downcall("accept4", FunctionDescriptor.of(
-            ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.ADDRESS,
-            ValueLayout.JAVA_INT));
-    private static final MethodHandle RECVMSG = downcall("recvmsg", FunctionDescriptor.of(
-            ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_INT));
+    private static final MethodHandle IOCTL_WITH_ARGUMENT = variadicDowncall(
+            "ioctl",
+            2,
+            FunctionDescriptor.of(
+                    ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_LONG, ValueLayout.ADDRESS));
+    private static final MethodHandle SYSCALL = variadicDowncall(
+            "syscall",
+            1,
+            FunctionDescriptor.of(
+                    ValueLayout.JAVA_LONG,
+                    ValueLayout.JAVA_LONG,
+                    ValueLayout.JAVA_LONG,
+                    ValueLayout.JAVA_LONG,
+                    ValueLayout.ADDRESS));
+    private static final MethodHandle PROCESS_VM_WRITEV = downcall(
+            "process_vm_writev",
+            FunctionDescriptor.of(
+                    ValueLayout.JAVA_LONG,
+                    ValueLayout.JAVA_INT,
+                    ValueLayout.ADDRESS,
+                    ValueLayout.JAVA_LONG,
+                    ValueLayout.ADDRESS,
+                    ValueLayout.JAVA_LONG,
+                    ValueLayout.JAVA_LONG));
+    private static final MethodHandle PROCESS_VM_READV = downcall(
+            "process_vm_readv",
+            FunctionDescriptor.of(
+                    ValueLayout.JAVA_LONG,
+                    ValueLayout.JAVA_INT,
+                    ValueLayout.ADDRESS,
+                    ValueLayout.JAVA_LONG,
+                    ValueLayout.ADDRESS,
+                    ValueLayout.JAVA_LONG,
+                    ValueLayout.JAVA_LONG));
+    private static final MethodHandle SOCKET = downcall(
+            "socket",
+            FunctionDescriptor.of(
+                    ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT));
+    private static final MethodHandle BIND = downcall(
+            "bind",
+            FunctionDescriptor.of(
+                    ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_INT));
+    private static final MethodHandle LISTEN =
+            downcall("listen", FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT));
+    private static final MethodHandle ACCEPT4 = downcall(
+            "accept4",
+            FunctionDescriptor.of(
+                    ValueLayout.JAVA_INT,
+                    ValueLayout.JAVA_INT,
+                    ValueLayout.ADDRESS,
+                    ValueLayout.ADDRESS,
+                    ValueLayout.JAVA_INT));
+    private static final MethodHandle RECVMSG = downcall(
+            "recvmsg",
+            FunctionDescriptor.of(
+                    ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_INT));
     private static final int AF_UNIX = 1;
     private static final int SOCK_STREAM = 1;
     /** sizeof(struct sockaddr_un): sa_family_t, then 108 bytes of NUL-terminated path. */
     private static final int SOCKADDR_UN_SIZE = 110;
+
     private static final int SOL_SOCKET = 1;
     private static final int SCM_RIGHTS = 1;
     private static final int MSG_CTRUNC = 0x8;
@@ -82,12 +131,12 @@ final class Libc {
     private static final int CMSG_HEADER_SIZE = 16;
     /** x86_64 struct iovec: base, len. */
     private static final int IOVEC_SIZE = 16;
-    private static final long SYS_SECCOMP = 317;
-    private static final MethodHandle CLOSE = downcall("close",
-            FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT));
 
-    private Libc() {
-    }
+    private static final long SYS_SECCOMP = 317;
+    private static final MethodHandle CLOSE =
+            downcall("close", FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT));
+
+    private Libc() {}
 
     static int open(String path, int flags) {
         try (Arena arena = Arena.ofConfined()) {
@@ -137,7 +186,10 @@ final class Libc {
         }
     }
 
-    /** poll(2) of one descriptor for input, waiting up to {@code timeoutMillis} (-1: no limit): its revents, or minus errno. */
+    /**
+     * poll(2) of one descriptor for input, waiting up to {@code timeoutMillis} (-1: no limit): its revents, or minus
+     * errno.
+     */
     static int poll(int fd, int timeoutMillis) {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment state = arena.allocate(CALL_STATE);
@@ -172,8 +224,8 @@ final class Libc {
 
     /** seccomp(2) {@code operation} with {@code flags} and {@code argument}: its result, or minus errno. */
     static long seccomp(int operation, int flags, MemorySegment argument) {
-        return resultOrErrno(state -> (long) SYSCALL.invokeExact(state, SYS_SECCOMP, (long) operation, (long) flags,
-                argument));
+        return resultOrErrno(
+                state -> (long) SYSCALL.invokeExact(state, SYS_SECCOMP, (long) operation, (long) flags, argument));
     }
 
     /**
@@ -197,8 +249,8 @@ final class Libc {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment localVector = iovec(arena, local.address(), local.byteSize());
             MemorySegment remoteVector = iovec(arena, remoteAddress, local.byteSize());
-            return resultOrErrno(state -> (long) call.invokeExact(state, (int) pid, localVector, 1L, remoteVector, 1L,
-                    0L));
+            return resultOrErrno(
+                    state -> (long) call.invokeExact(state, (int) pid, localVector, 1L, remoteVector, 1L, 0L));
         }
     }
 
@@ -243,8 +295,8 @@ final class Libc {
 
     /** accept4(2) of the next connection, close-on-exec: its descriptor, or minus errno. */
     static int accept(int fd) {
-        return (int) resultOrErrno(state -> (int) ACCEPT4.invokeExact(state, fd, MemorySegment.NULL, MemorySegment.NULL,
-                O_CLOEXEC));
+        return (int) resultOrErrno(
+                state -> (int) ACCEPT4.invokeExact(state, fd, MemorySegment.NULL, MemorySegment.NULL, O_CLOEXEC));
     }
 
     /**
@@ -252,8 +304,7 @@ final class Libc {
      * descriptors passed with them (now ours, close-on-exec); {@code fdsTruncated} when more came than there was room
      * for (the kernel closed those).
      */
-    record Received(long bytes, int[] fds, boolean fdsTruncated) {
-    }
+    record Received(long bytes, int[] fds, boolean fdsTruncated) {}
 
     /** recvmsg(2) of up to {@code buffer}'s size, with room for {@code maxFds} descriptors (SCM_RIGHTS). */
     static Received receive(int fd, MemorySegment buffer, int maxFds) {
@@ -334,12 +385,15 @@ final class Libc {
 
     /** A C function whose arguments from {@code firstVariadic} on are its "..." (ioctl's, syscall's). */
     private static MethodHandle variadicDowncall(String name, int firstVariadic, FunctionDescriptor descriptor) {
-        return LINKER.downcallHandle(LINKER.defaultLookup().find(name).orElseThrow(), descriptor,
-                Linker.Option.captureCallState("errno"), Linker.Option.firstVariadicArg(firstVariadic));
+        return LINKER.downcallHandle(
+                LINKER.defaultLookup().find(name).orElseThrow(),
+                descriptor,
+                Linker.Option.captureCallState("errno"),
+                Linker.Option.firstVariadicArg(firstVariadic));
     }
 
     private static MethodHandle downcall(String name, FunctionDescriptor descriptor) {
-        return LINKER.downcallHandle(LINKER.defaultLookup().find(name).orElseThrow(), descriptor,
-                Linker.Option.captureCallState("errno"));
+        return LINKER.downcallHandle(
+                LINKER.defaultLookup().find(name).orElseThrow(), descriptor, Linker.Option.captureCallState("errno"));
     }
 }

@@ -14,12 +14,6 @@ import io.jsysbox.linux.LinuxException;
 import io.jsysbox.linux.MountInfo;
 import io.jsysbox.linux.Systemd;
 import io.jsysbox.procfs.VirtualFileRegistry;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
-import picocli.CommandLine;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
-
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -30,9 +24,17 @@ import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 
 /** jsysbox-fs: mounts the virtual /proc and /sys files and serves container registration over gRPC. */
-@Command(name = "jsysbox-fs", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
+@Command(
+        name = "jsysbox-fs",
+        mixinStandardHelpOptions = true,
+        versionProvider = Main.Version.class,
         description = "Serves per-container /proc and /sys files (meminfo, cpuinfo, uptime, sysctls…) over FUSE.",
         subcommands = {Main.Register.class, Main.Unregister.class, Main.Status.class})
 public final class Main implements Callable<Integer> {
@@ -49,25 +51,33 @@ public final class Main implements Callable<Integer> {
     @Option(names = "--state-file", description = "registered containers and their sysctls (default: ${DEFAULT-VALUE})")
     Path stateFile = Path.of("/var/lib/jsysbox/fs-state.json");
 
-    @Option(names = "--fuse-fd", paramLabel = "FD", description = "serve this inherited /dev/fuse descriptor, which "
-            + "the supervisor holds across restarts: a mount already using it is taken over as it is (running "
-            + "containers keep their files), else it is mounted; the mount then stays when the daemon exits. Under "
-            + "systemd, the unit's file descriptor store holds it instead (no option needed)")
+    @Option(
+            names = "--fuse-fd",
+            paramLabel = "FD",
+            description = "serve this inherited /dev/fuse descriptor, which "
+                    + "the supervisor holds across restarts: a mount already using it is taken over as it is (running "
+                    + "containers keep their files), else it is mounted; the mount then stays when the daemon exits. "
+                    + "Under systemd, the unit's file descriptor store holds it instead (no option needed)")
     Integer fuseFd;
 
-    @Option(names = "--seccomp-socket", paramLabel = "PATH", description = "the seccomp agent's socket, the "
-            + "listenerPath jsysbox-runc gives system containers for sysinfo(2) (default: seccomp.sock beside "
-            + "--socket, /run/jsysbox/seccomp.sock)")
+    @Option(
+            names = "--seccomp-socket",
+            paramLabel = "PATH",
+            description = "the seccomp agent's socket, the "
+                    + "listenerPath jsysbox-runc gives system containers for sysinfo(2) (default: seccomp.sock beside "
+                    + "--socket, /run/jsysbox/seccomp.sock)")
     Path seccompSocket;
 
     @Option(names = "--threads", description = "threads reading FUSE requests (default: ${DEFAULT-VALUE})")
     int threads = 2;
 
     public static void main(String[] args) {
-        System.exit(new CommandLine(new Main()).setExecutionExceptionHandler((e, cmd, parsed) -> {
-            System.err.println("jsysbox-fs: " + e.getMessage());
-            return 1;
-        }).execute(args));
+        System.exit(new CommandLine(new Main())
+                .setExecutionExceptionHandler((e, cmd, parsed) -> {
+                    System.err.println("jsysbox-fs: " + e.getMessage());
+                    return 1;
+                })
+                .execute(args));
     }
 
     @Override
@@ -90,20 +100,25 @@ public final class Main implements Callable<Integer> {
         FuseSession session = session(fs, heldConnection);
         String version = new Version().getVersion()[0];
         Server server;
-        Path agentSocket = seccompSocket != null ? seccompSocket
+        Path agentSocket = seccompSocket != null
+                ? seccompSocket
                 : socket.resolveSibling(UnixChannels.SECCOMP_AGENT_SOCKET.getFileName());
         try {
             // Before the gRPC socket: once jsysbox-fs answers there (the manager checks at each create), runc finds
             // the agent too.
             // The sockets' directory is covered, in a private namespace, while a procfs or sysfs is made there.
-            KernelFsMounter mounts = KernelFsMounter.using(agentSocket.getParent(),
-                    (id, kind) -> registry.named(id) == null ? Optional.empty()
+            KernelFsMounter mounts = KernelFsMounter.using(
+                    agentSocket.getParent(),
+                    (id, kind) -> registry.named(id) == null
+                            ? Optional.empty()
                             : Optional.of(filesBelow(files, id, kind.prefix)));
             MountGuard guard = new MountGuard(
                     id -> Optional.ofNullable(registry.named(id)).map(Container::protectedMounts),
                     virtualFileDevice(mountDir));
             SeccompAgent.serve(agentSocket, content::sysinfo, mounts, guard);
-            server = UnixChannels.serve(socket, List.<BindableService>of(new FilesystemService(registry, files, mountDir, version)),
+            server = UnixChannels.serve(
+                    socket,
+                    List.<BindableService>of(new FilesystemService(registry, files, mountDir, version)),
                     UnixChannels.Handlers.ON_EVENT_LOOP);
         } catch (IOException | RuntimeException e) {
             session.close();
@@ -111,8 +126,14 @@ public final class Main implements Callable<Integer> {
         }
         Path pidFile = socket.resolveSibling("fs.pid");
         RuntimeDirs.writePrivately(pidFile, ProcessHandle.current().pid() + "\n");
-        log.info("jsysbox-fs {} serving {} files at {}, registration on {}, seccomp agent on {} "
-                + "({} containers restored)", version, files.paths().size(), mountDir, socket, agentSocket,
+        log.info(
+                "jsysbox-fs {} serving {} files at {}, registration on {}, seccomp agent on {} "
+                        + "({} containers restored)",
+                version,
+                files.paths().size(),
+                mountDir,
+                socket,
+                agentSocket,
                 registry.containers().size());
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             server.shutdown();
@@ -123,11 +144,13 @@ public final class Main implements Callable<Integer> {
                 // the next start overwrites it
             }
         }));
-        // Under systemd (a Type=notify unit): ready, so the start job ends and the manager's unit may start. A connection
+        // Under systemd (a Type=notify unit): ready, so the start job ends and the manager's unit may start. A
+        // connection
         // opened here goes into the unit's file descriptor store with it; one systemd passed back is there already (a
         // second copy would overflow FileDescriptorStoreMax=1).
         answerOnce();
-        Systemd.Notification ready = Systemd.Notification.ready("serving " + mountDir + ", " + registry.containers().size() + " containers");
+        Systemd.Notification ready = Systemd.Notification.ready(
+                "serving " + mountDir + ", " + registry.containers().size() + " containers");
         Systemd.notify(heldConnection.isPresent() ? ready : ready.storing(FUSE_FD_NAME, session.deviceFd()));
         server.awaitTermination();
         return 0;
@@ -152,9 +175,12 @@ public final class Main implements Callable<Integer> {
         if (!Systemd.expectsNotifications()) return;
         ManagedChannel channel = UnixChannels.connect(socket);
         try {
-            FilesystemGrpc.newBlockingStub(channel).withDeadlineAfter(5, TimeUnit.MINUTES).status(FsStatusRequest.getDefaultInstance());
+            FilesystemGrpc.newBlockingStub(channel)
+                    .withDeadlineAfter(5, TimeUnit.MINUTES)
+                    .status(FsStatusRequest.getDefaultInstance());
         } catch (StatusRuntimeException e) {
-            LoggerFactory.getLogger(Main.class).warn("jsysbox-fs did not answer its own Status call: {}", e.getStatus());
+            LoggerFactory.getLogger(Main.class)
+                    .warn("jsysbox-fs did not answer its own Status call: {}", e.getStatus());
         } finally {
             channel.shutdownNow();
         }
@@ -174,10 +200,15 @@ public final class Main implements Callable<Integer> {
      * connection is held elsewhere, or is about to be: under systemd it goes into the file descriptor store.
      */
     private FuseSession session(FuseFileSystem fs, OptionalInt heldConnection) throws IOException {
-        FuseDevice device = heldConnection.isPresent() ? FuseDevice.inherited(heldConnection.getAsInt()) : FuseDevice.open();
+        FuseDevice device =
+                heldConnection.isPresent() ? FuseDevice.inherited(heldConnection.getAsInt()) : FuseDevice.open();
         if (heldConnection.isPresent() && device.isMounted()) {
-            LoggerFactory.getLogger(Main.class).info("taking over the FUSE connection on fd {} ({}, mounted at {})", device.fd(),
-                    fuseFd != null ? "from the supervisor" : "from systemd's file descriptor store", mountDir);
+            LoggerFactory.getLogger(Main.class)
+                    .info(
+                            "taking over the FUSE connection on fd {} ({}, mounted at {})",
+                            device.fd(),
+                            fuseFd != null ? "from the supervisor" : "from systemd's file descriptor store",
+                            mountDir);
             return FuseSession.takeOver(mountDir, device, fs, threads);
         }
         unmountStale(mountDir); // first: a dead mount fails every access to the dir, even this mkdir
@@ -190,8 +221,8 @@ public final class Main implements Callable<Integer> {
 
     /** The device of the mount at {@code mountDir}: each virtual file, wherever it is bound, is on it. */
     private static long virtualFileDevice(Path mountDir) throws IOException {
-        try (Fd root = Linux.openat2(null, mountDir.toString(), Linux.O_PATH | Linux.O_DIRECTORY,
-                Linux.RESOLVE_NO_SYMLINKS)) {
+        try (Fd root =
+                Linux.openat2(null, mountDir.toString(), Linux.O_PATH | Linux.O_DIRECTORY, Linux.RESOLVE_NO_SYMLINKS)) {
             return Linux.stat(root).dev();
         }
     }
@@ -203,7 +234,8 @@ public final class Main implements Callable<Integer> {
                 try {
                     Linux.umountDetach(mountDir);
                 } catch (LinuxException e) {
-                    throw new IOException("cannot detach the stale jsysbox-fs mount at " + mountDir + ": " + e.getMessage(), e);
+                    throw new IOException(
+                            "cannot detach the stale jsysbox-fs mount at " + mountDir + ": " + e.getMessage(), e);
                 }
             }
         }
@@ -224,8 +256,10 @@ public final class Main implements Callable<Integer> {
                         .withDeadlineAfter(10, java.util.concurrent.TimeUnit.SECONDS)));
                 return 0;
             } catch (io.grpc.StatusRuntimeException e) {
-                System.err.println("jsysbox-fs: " + (e.getStatus().getCode() == io.grpc.Status.Code.UNAVAILABLE
-                        ? "no daemon answers on " + socket + " (start jsysbox-fs first)" : e.getStatus().getDescription()));
+                System.err.println("jsysbox-fs: "
+                        + (e.getStatus().getCode() == io.grpc.Status.Code.UNAVAILABLE
+                                ? "no daemon answers on " + socket + " (start jsysbox-fs first)"
+                                : e.getStatus().getDescription()));
                 return 1;
             } finally {
                 channel.shutdownNow();
@@ -233,7 +267,10 @@ public final class Main implements Callable<Integer> {
         }
     }
 
-    @Command(name = "register", description = "Registers a container by its init's host pid (for tests and by hand; the runtime uses gRPC).")
+    @Command(
+            name = "register",
+            description =
+                    "Registers a container by its init's host pid (for tests and by hand; the runtime uses gRPC).")
     static final class Register extends ClientCommand {
         @Option(names = "--id", required = true, description = "container id")
         String id;
@@ -243,8 +280,12 @@ public final class Main implements Callable<Integer> {
 
         @Override
         String call(io.jsysbox.api.v1.FilesystemGrpc.FilesystemBlockingStub daemon) {
-            var reply = daemon.register(io.jsysbox.api.v1.RegisterRequest.newBuilder().setId(id).setInitPid(pid).build());
-            return "registered " + id + " (cgroup " + reply.getCgroupVersion() + ", " + reply.getPathsCount() + " files)\n";
+            var reply = daemon.register(io.jsysbox.api.v1.RegisterRequest.newBuilder()
+                    .setId(id)
+                    .setInitPid(pid)
+                    .build());
+            return "registered " + id + " (cgroup " + reply.getCgroupVersion() + ", " + reply.getPathsCount()
+                    + " files)\n";
         }
     }
 
@@ -255,20 +296,32 @@ public final class Main implements Callable<Integer> {
 
         @Override
         String call(io.jsysbox.api.v1.FilesystemGrpc.FilesystemBlockingStub daemon) {
-            boolean known = daemon.unregister(io.jsysbox.api.v1.UnregisterRequest.newBuilder().setId(id).build()).getWasKnown();
+            boolean known = daemon.unregister(io.jsysbox.api.v1.UnregisterRequest.newBuilder()
+                            .setId(id)
+                            .build())
+                    .getWasKnown();
             return (known ? "unregistered " : "not registered: ") + id + "\n";
         }
     }
 
-    @Command(name = "status", description = "Prints the mount dir and the registered containers with their written sysctls.")
+    @Command(
+            name = "status",
+            description = "Prints the mount dir and the registered containers with their written sysctls.")
     static final class Status extends ClientCommand {
         @Override
         String call(io.jsysbox.api.v1.FilesystemGrpc.FilesystemBlockingStub daemon) {
             var reply = daemon.status(io.jsysbox.api.v1.FsStatusRequest.getDefaultInstance());
-            StringBuilder out = new StringBuilder("jsysbox-fs " + reply.getVersion() + " at " + reply.getMountDir() + "\n");
+            StringBuilder out =
+                    new StringBuilder("jsysbox-fs " + reply.getVersion() + " at " + reply.getMountDir() + "\n");
             for (var c : reply.getContainersList()) {
-                out.append(c.getId()).append(" init=").append(c.getInitPid()).append(" cgroup=").append(c.getCgroupVersion());
-                c.getSysctlsMap().forEach((path, value) -> out.append(' ').append(path).append('=').append(value.strip()));
+                out.append(c.getId())
+                        .append(" init=")
+                        .append(c.getInitPid())
+                        .append(" cgroup=")
+                        .append(c.getCgroupVersion());
+                c.getSysctlsMap()
+                        .forEach((path, value) ->
+                                out.append(' ').append(path).append('=').append(value.strip()));
                 out.append('\n');
             }
             return out.toString();
@@ -279,7 +332,7 @@ public final class Main implements Callable<Integer> {
         @Override
         public String[] getVersion() {
             String v = Main.class.getPackage().getImplementationVersion();
-            return new String[]{v == null ? "dev" : v};
+            return new String[] {v == null ? "dev" : v};
         }
     }
 }

@@ -5,7 +5,6 @@ import io.jsysbox.linux.Errno;
 import io.jsysbox.linux.Fd;
 import io.jsysbox.linux.Linux;
 import io.jsysbox.linux.LinuxException;
-
 import java.nio.file.Path;
 import java.util.Optional;
 
@@ -25,6 +24,7 @@ import java.util.Optional;
 final class MountGuard {
     /** umount2's flag to not follow a last symlink. */
     private static final long UMOUNT_NOFOLLOW = 8;
+
     private static final int PATH_MAX = 4096;
 
     /** The protected mounts of a registered container; empty when unknown or not protected yet. */
@@ -59,7 +59,8 @@ final class MountGuard {
      */
     Answer mount(String containerId, KernelFsMounter.Caller caller, long[] args) {
         boolean move = (args[3] & Linux.MS_MOVE) != 0;
-        boolean refused = move ? refused(containerId, caller, args[0], false, false)
+        boolean refused = move
+                ? refused(containerId, caller, args[0], false, false)
                 : refused(containerId, caller, args[1], false, true);
         return refused ? Answer.error(Errno.EPERM) : Answer.CONTINUE;
     }
@@ -68,8 +69,8 @@ final class MountGuard {
      * Whether the path at {@code address} in the caller is the root of a guarded mount: of one the runtime made
      * read-only, when {@code madeWritable}.
      */
-    private boolean refused(String containerId, KernelFsMounter.Caller caller, long address, boolean noFollow,
-            boolean madeWritable) {
+    private boolean refused(
+            String containerId, KernelFsMounter.Caller caller, long address, boolean noFollow, boolean madeWritable) {
         if (address == 0) return false;
         Optional<String> path = caller.string(address, PATH_MAX);
         if (path.isEmpty()) return false;
@@ -80,7 +81,8 @@ final class MountGuard {
             Optional<ProtectedMounts> mounts = protections.of(containerId);
             if (mounts.isEmpty()) return false;
             Linux.Stat namespace = Linux.namespace(Path.of("/proc/" + caller.pid() + "/ns/mnt"));
-            return madeWritable ? mounts.get().containsReadOnly(namespace.dev(), namespace.ino(), stat.mountId())
+            return madeWritable
+                    ? mounts.get().containsReadOnly(namespace.dev(), namespace.ino(), stat.mountId())
                     : mounts.get().contains(namespace.dev(), namespace.ino(), stat.mountId());
         } catch (LinuxException e) {
             return false;

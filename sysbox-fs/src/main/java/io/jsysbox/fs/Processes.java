@@ -11,8 +11,7 @@ final class Processes {
     /** NS_GET_PARENT = _IO(0xb7, 0x2): a descriptor of the parent of a pid namespace. */
     private static final long NS_GET_PARENT = 0xb702;
 
-    private Processes() {
-    }
+    private Processes() {}
 
     /** Field 22 of /proc/PID/stat: when the process started, in clock ticks after boot; -1 when it is gone. */
     static long startTicks(long pid) {
@@ -26,7 +25,8 @@ final class Processes {
     /** The inode number of {@code pid}'s pid namespace; -1 when the process is gone. */
     static long pidNamespace(long pid) {
         try {
-            return parseNamespaceLink(Files.readSymbolicLink(Path.of("/proc/" + pid + "/ns/pid")).toString());
+            return parseNamespaceLink(
+                    Files.readSymbolicLink(Path.of("/proc/" + pid + "/ns/pid")).toString());
         } catch (IOException e) {
             return -1;
         }
@@ -45,7 +45,8 @@ final class Processes {
             fd = parent;
             if (fd >= 0) {
                 try {
-                    parents.add(parseNamespaceLink(Files.readSymbolicLink(Path.of("/proc/self/fd/" + fd)).toString()));
+                    parents.add(parseNamespaceLink(Files.readSymbolicLink(Path.of("/proc/self/fd/" + fd))
+                            .toString()));
                 } catch (IOException e) {
                     Libc.close(fd);
                     break;
@@ -55,12 +56,18 @@ final class Processes {
         return parents;
     }
 
-    /** The host uid that is uid 0 in {@code pid}'s user namespace (0 outside a user namespace); -1 when gone or unmapped. */
+    /**
+     * The host uid that is uid 0 in {@code pid}'s user namespace (0 outside a user namespace); -1 when gone or
+     * unmapped.
+     */
     static long rootUid(long pid) {
         return rootId(pid, "uid_map");
     }
 
-    /** The host gid that is gid 0 in {@code pid}'s user namespace (0 outside a user namespace); -1 when gone or unmapped. */
+    /**
+     * The host gid that is gid 0 in {@code pid}'s user namespace (0 outside a user namespace); -1 when gone or
+     * unmapped.
+     */
     static long rootGid(long pid) {
         return rootId(pid, "gid_map");
     }

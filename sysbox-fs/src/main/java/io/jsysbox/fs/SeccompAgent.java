@@ -7,9 +7,6 @@ import io.jsysbox.linux.Fd;
 import io.jsysbox.linux.Linux;
 import io.jsysbox.linux.LinuxException;
 import io.jsysbox.linux.Systemd;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
-
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.lang.foreign.Arena;
@@ -25,6 +22,8 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The seccomp agent: the unix socket a system container's spec names as its seccomp listenerPath. runc connects when it
@@ -46,9 +45,11 @@ final class SeccompAgent {
     private static final Logger LOG = LoggerFactory.getLogger(SeccompAgent.class);
     /** runc's message is well under 64 KiB; a container's annotations (in its state) could make it larger. */
     static final int MAX_MESSAGE = 1 << 20;
+
     private static final int RECEIVE_MILLIS = 5_000;
     /** runc passes one descriptor; room for more, so that extra ones are received and closed, not left half-sent. */
     private static final int MAX_FDS = 16;
+
     private static final int BACKLOG = 128;
     /** Names of the listeners kept in systemd's store: seccomp.ID.N (N tells a container's listeners apart in logs). */
     private static final String STORED_PREFIX = "seccomp.";
@@ -56,6 +57,7 @@ final class SeccompAgent {
     private final int listening;
     /** This daemon's listeners, by descriptor, as {@link #index} lists them for the manager. */
     private final Map<Integer, String> held = new TreeMap<>();
+
     private final Path index;
     private final SeccompSupervisor.StructSizes sizes;
     private final SeccompSupervisor.SysinfoSource source;
@@ -66,8 +68,14 @@ final class SeccompAgent {
     /** Numbers the stored listeners: a container has one per process runc started (its init, each exec). */
     private final AtomicLong stored = new AtomicLong();
 
-    private SeccompAgent(int listening, Path index, SeccompSupervisor.StructSizes sizes,
-            SeccompSupervisor.SysinfoSource source, KernelFsMounter mounts, MountGuard guard, HeldNotifications heldNotifications) {
+    private SeccompAgent(
+            int listening,
+            Path index,
+            SeccompSupervisor.StructSizes sizes,
+            SeccompSupervisor.SysinfoSource source,
+            KernelFsMounter mounts,
+            MountGuard guard,
+            HeldNotifications heldNotifications) {
         this.listening = listening;
         this.index = index;
         this.sizes = sizes;
@@ -111,7 +119,8 @@ final class SeccompAgent {
             heldNotifications = HeldNotifications.open(socket.resolveSibling(HeldNotifications.FILE));
         } catch (IOException e) {
             Libc.close(fd);
-            throw new IOException("cannot map " + socket.resolveSibling(HeldNotifications.FILE) + ": " + e.getMessage(), e);
+            throw new IOException(
+                    "cannot map " + socket.resolveSibling(HeldNotifications.FILE) + ": " + e.getMessage(), e);
         }
         SeccompAgent agent = new SeccompAgent(fd, index, sizes, source, mounts, guard, heldNotifications);
         agent.resumeStored();
@@ -147,7 +156,8 @@ final class SeccompAgent {
         indexed(notifyFd, id);
         Thread.ofPlatform().daemon().name("seccomp-" + abbreviated(id)).start(() -> {
             try {
-                new SeccompSupervisor(notifyFd, id, sizes, source, warnings, mounts, guard, heldNotifications, resumed).run();
+                new SeccompSupervisor(notifyFd, id, sizes, source, warnings, mounts, guard, heldNotifications, resumed)
+                        .run();
             } finally {
                 indexed(notifyFd, null);
                 warnings.served(id);
@@ -176,14 +186,19 @@ final class SeccompAgent {
     private void storeForRestart(String id, int notifyFd) {
         String name = STORED_PREFIX + id + "." + stored.incrementAndGet();
         if (!Systemd.isValidName(name)) {
-            LOG.warn("container {}: its id cannot name a stored descriptor: a restart of jsysbox-fs ends its sysinfo", id);
+            LOG.warn(
+                    "container {}: its id cannot name a stored descriptor: a restart of jsysbox-fs ends its sysinfo",
+                    id);
             return;
         }
         try {
             Systemd.notify(Systemd.Notification.store(name, notifyFd));
         } catch (LinuxException e) {
-            LOG.warn("container {}: keeping its seccomp listener in systemd's store failed ({}): a restart of jsysbox-fs "
-                    + "ends its sysinfo", id, e.getMessage());
+            LOG.warn(
+                    "container {}: keeping its seccomp listener in systemd's store failed ({}): a restart of "
+                            + "jsysbox-fs ends its sysinfo",
+                    id,
+                    e.getMessage());
         }
     }
 
@@ -198,7 +213,8 @@ final class SeccompAgent {
             return;
         }
         for (Systemd.Passed passed : stored) {
-            String id = passed.name().substring(STORED_PREFIX.length(), passed.name().lastIndexOf('.'));
+            String id = passed.name()
+                    .substring(STORED_PREFIX.length(), passed.name().lastIndexOf('.'));
             if (!isSeccompNotify(passed.fd())) {
                 LOG.warn("stored descriptor {} is not a seccomp listener: left alone", passed.name());
                 continue;
@@ -213,7 +229,8 @@ final class SeccompAgent {
         try {
             Map<Integer, String> copies = ListenerIndex.read(index.resolveSibling(ListenerIndex.MANAGER));
             if (copies.isEmpty()) return;
-            long manager = Long.parseLong(Files.readString(index.resolveSibling("mgr.pid")).strip());
+            long manager = Long.parseLong(
+                    Files.readString(index.resolveSibling("mgr.pid")).strip());
             try (Fd process = Linux.pidfdOpen(manager)) {
                 for (var copy : copies.entrySet()) {
                     Fd listener = Linux.pidfdGetfd(process, copy.getKey());
@@ -221,14 +238,17 @@ final class SeccompAgent {
                         listener.close(); // the manager let it go since it wrote the list
                         continue;
                     }
-                    LOG.info("container {}: answering its notifications again, with the listener the manager kept",
+                    LOG.info(
+                            "container {}: answering its notifications again, with the listener the manager kept",
                             copy.getValue());
                     supervise(copy.getValue(), listener.release(), true);
                 }
             }
         } catch (IOException | RuntimeException e) {
-            LOG.warn("taking back the seccomp listeners the manager kept failed ({}): running containers' mount and "
-                    + "sysinfo fail with ENOSYS until they restart", e.toString());
+            LOG.warn(
+                    "taking back the seccomp listeners the manager kept failed ({}): running containers' mount and "
+                            + "sysinfo fail with ENOSYS until they restart",
+                    e.toString());
         }
     }
 
@@ -257,8 +277,8 @@ final class SeccompAgent {
             }
             int notifyFd = fds.get(index);
             if (!isSeccompNotify(notifyFd)) {
-                throw new IllegalArgumentException(ContainerProcessState.SECCOMP_FD_NAME + " is not a seccomp notify "
-                        + "descriptor");
+                throw new IllegalArgumentException(
+                        ContainerProcessState.SECCOMP_FD_NAME + " is not a seccomp notify " + "descriptor");
             }
             String id = state.containerId();
             kept = notifyFd;
@@ -332,7 +352,9 @@ final class SeccompAgent {
     /** Whether {@code fd} is a seccomp filter's notify descriptor (what a peer passed could be anything). */
     private static boolean isSeccompNotify(int fd) {
         try {
-            return Files.readSymbolicLink(Path.of("/proc/self/fd/" + fd)).toString().equals(ListenerIndex.NOTIFY_LINK);
+            return Files.readSymbolicLink(Path.of("/proc/self/fd/" + fd))
+                    .toString()
+                    .equals(ListenerIndex.NOTIFY_LINK);
         } catch (IOException e) {
             return false;
         }

@@ -1,10 +1,8 @@
 package io.jsysbox.fs;
 
+import static java.lang.foreign.MemoryLayout.PathElement.groupElement;
+
 import io.jsysbox.linux.Errno;
-
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
-
 import java.io.ByteArrayOutputStream;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemoryLayout;
@@ -14,8 +12,8 @@ import java.lang.foreign.ValueLayout;
 import java.lang.invoke.VarHandle;
 import java.nio.charset.StandardCharsets;
 import java.util.Optional;
-
-import static java.lang.foreign.MemoryLayout.PathElement.groupElement;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Answers the seccomp notifications of one notify descriptor (one container's init and what descends from it, inner
@@ -39,7 +37,8 @@ final class SeccompSupervisor implements Runnable {
 
     /** struct seccomp_data: int nr, u32 arch, u64 instruction_pointer, u64 args[6]. */
     private static final StructLayout SECCOMP_DATA = MemoryLayout.structLayout(
-            ValueLayout.JAVA_INT.withName("nr"), ValueLayout.JAVA_INT.withName("arch"),
+            ValueLayout.JAVA_INT.withName("nr"),
+            ValueLayout.JAVA_INT.withName("arch"),
             ValueLayout.JAVA_LONG.withName("instruction_pointer"),
             MemoryLayout.sequenceLayout(6, ValueLayout.JAVA_LONG).withName("args"));
     /** struct seccomp_notif: u64 id, u32 pid, u32 flags, struct seccomp_data data. */
@@ -50,12 +49,13 @@ final class SeccompSupervisor implements Runnable {
     private static final StructLayout RESPONSE = MemoryLayout.structLayout(
             ValueLayout.JAVA_LONG.withName("id"), ValueLayout.JAVA_LONG.withName("val"),
             ValueLayout.JAVA_INT.withName("error"), ValueLayout.JAVA_INT.withName("flags"));
+
     private static final VarHandle ID = NOTIFICATION.varHandle(groupElement("id"));
     private static final VarHandle PID = NOTIFICATION.varHandle(groupElement("pid"));
     private static final VarHandle NR = NOTIFICATION.varHandle(groupElement("data"), groupElement("nr"));
     private static final VarHandle ARCH = NOTIFICATION.varHandle(groupElement("data"), groupElement("arch"));
-    private static final VarHandle ARGUMENT = NOTIFICATION.varHandle(groupElement("data"), groupElement("args"),
-            MemoryLayout.PathElement.sequenceElement());
+    private static final VarHandle ARGUMENT = NOTIFICATION.varHandle(
+            groupElement("data"), groupElement("args"), MemoryLayout.PathElement.sequenceElement());
     private static final VarHandle RESPONSE_ID = RESPONSE.varHandle(groupElement("id"));
     private static final VarHandle RESPONSE_ERROR = RESPONSE.varHandle(groupElement("error"));
     private static final VarHandle RESPONSE_FLAGS = RESPONSE.varHandle(groupElement("flags"));
@@ -64,6 +64,7 @@ final class SeccompSupervisor implements Runnable {
     private static final int IOC_READ = 2;
     /** SECCOMP_IOCTL_NOTIF_RECV, _SEND, _ID_VALID: SECCOMP_IOWR(0, notif), _IOWR(1, resp), _IOW(2, u64). */
     static final long NOTIF_RECV = seccompIoctl(IOC_READ | IOC_WRITE, 0, NOTIFICATION.byteSize());
+
     static final long NOTIF_SEND = seccompIoctl(IOC_READ | IOC_WRITE, 1, RESPONSE.byteSize());
     static final long NOTIF_ID_VALID = seccompIoctl(IOC_WRITE, 2, Long.BYTES);
     private static final int SECCOMP_GET_NOTIF_SIZES = 3;
@@ -102,10 +103,11 @@ final class SeccompSupervisor implements Runnable {
                 int notification = Short.toUnsignedInt(sizes.get(ValueLayout.JAVA_SHORT, 0));
                 int response = Short.toUnsignedInt(sizes.get(ValueLayout.JAVA_SHORT, 2));
                 int data = Short.toUnsignedInt(sizes.get(ValueLayout.JAVA_SHORT, 4));
-                if (notification < NOTIFICATION.byteSize() || response < RESPONSE.byteSize()
+                if (notification < NOTIFICATION.byteSize()
+                        || response < RESPONSE.byteSize()
                         || data < SECCOMP_DATA.byteSize()) {
-                    throw new IllegalStateException("unexpected seccomp notification sizes " + notification + "/"
-                            + response + "/" + data);
+                    throw new IllegalStateException(
+                            "unexpected seccomp notification sizes " + notification + "/" + response + "/" + data);
                 }
                 return new StructSizes(notification, response);
             }
@@ -133,8 +135,16 @@ final class SeccompSupervisor implements Runnable {
      * {@code held} from its receipt to its answer; {@code resumed}: a previous daemon served {@code fd}, and what it
      * left unanswered is answered EINTR first.
      */
-    SeccompSupervisor(int fd, String containerId, StructSizes sizes, SysinfoSource source, Warnings warnings,
-            KernelFsMounter mounts, MountGuard guard, HeldNotifications held, boolean resumed) {
+    SeccompSupervisor(
+            int fd,
+            String containerId,
+            StructSizes sizes,
+            SysinfoSource source,
+            Warnings warnings,
+            KernelFsMounter mounts,
+            MountGuard guard,
+            HeldNotifications held,
+            boolean resumed) {
         this.fd = fd;
         this.containerId = containerId;
         this.sizes = sizes;
@@ -173,8 +183,11 @@ final class SeccompSupervisor implements Runnable {
                     continue; // the caller was interrupted or killed since poll: its notification is gone
                 }
                 if (received < 0) {
-                    LOG.warn("container {}: receiving a seccomp notification failed with errno {}; its notifications "
-                            + "are no longer answered (the calls fail with ENOSYS)", containerId, -received);
+                    LOG.warn(
+                            "container {}: receiving a seccomp notification failed with errno {}; its notifications "
+                                    + "are no longer answered (the calls fail with ENOSYS)",
+                            containerId,
+                            -received);
                     break;
                 }
                 id.set(ValueLayout.JAVA_LONG, 0, (long) ID.get(notification, 0L));
@@ -183,8 +196,9 @@ final class SeccompSupervisor implements Runnable {
                 try {
                     answer = answer(notification, id);
                 } catch (RuntimeException | Error e) {
-                    warnings.once(containerId, "answering a seccomp notification failed (" + e + "): the kernel "
-                            + "answers it");
+                    warnings.once(
+                            containerId,
+                            "answering a seccomp notification failed (" + e + "): the kernel " + "answers it");
                     answer = Answer.CONTINUE;
                 }
                 send(response, id, answer);
@@ -210,14 +224,22 @@ final class SeccompSupervisor implements Runnable {
             }
         }
         if (answered > 0) {
-            LOG.info("container {}: answered EINTR to {} notification(s) the previous jsysbox-fs received and did not "
-                    + "answer", containerId, answered);
+            LOG.info(
+                    "container {}: answered EINTR to {} notification(s) the previous jsysbox-fs received and did not "
+                            + "answer",
+                    containerId,
+                    answered);
         }
     }
 
     /** How a notification is answered; NONE when its caller left the syscall (nobody waits for an answer). */
     record Answer(Kind kind, int errno) {
-        enum Kind { SUCCESS, ERROR, CONTINUE, NONE }
+        enum Kind {
+            SUCCESS,
+            ERROR,
+            CONTINUE,
+            NONE
+        }
 
         static final Answer SUCCESS = new Answer(Kind.SUCCESS, 0);
         static final Answer CONTINUE = new Answer(Kind.CONTINUE, 0);
@@ -235,7 +257,8 @@ final class SeccompSupervisor implements Runnable {
             long[] args = arguments(notification);
             NotifiedCaller caller = new NotifiedCaller(notification, id);
             if (nr == UMOUNT2_X86_64) return guard.umount(containerId, caller, args);
-            return MountGuard.guards(args[3]) ? guard.mount(containerId, caller, args)
+            return MountGuard.guards(args[3])
+                    ? guard.mount(containerId, caller, args)
                     : mounts.mount(containerId, caller, args);
         }
         if (nr != SYSINFO_X86_64) return Answer.CONTINUE;
@@ -244,11 +267,14 @@ final class SeccompSupervisor implements Runnable {
         try {
             sysinfo = source.sysinfo(containerId, pid);
         } catch (Exception e) {
-            warnings.once(containerId, "its sysinfo cannot be computed (" + e.getMessage() + "): its processes see the host's");
+            warnings.once(
+                    containerId,
+                    "its sysinfo cannot be computed (" + e.getMessage() + "): its processes see the host's");
             return Answer.CONTINUE;
         }
         if (sysinfo.isEmpty()) {
-            return Answer.CONTINUE; // it reads the host's /proc/meminfo (an inner container's procfs): keep them agreeing
+            return Answer
+                    .CONTINUE; // it reads the host's /proc/meminfo (an inner container's procfs): keep them agreeing
         }
         if (Libc.ioctl(fd, NOTIF_ID_VALID, id) < 0) {
             return Answer.NONE; // its pid may name another process by now: write nothing
@@ -269,8 +295,10 @@ final class SeccompSupervisor implements Runnable {
             // written >= 0: a partial write, the buffer ends in a page it cannot write
             return Answer.error(Errno.EFAULT);
         }
-        warnings.once(containerId, "writing sysinfo into its process " + pid + " failed with errno " + -written
-                + ": its processes see the host's");
+        warnings.once(
+                containerId,
+                "writing sysinfo into its process " + pid + " failed with errno " + -written
+                        + ": its processes see the host's");
         return Answer.CONTINUE;
     }
 

@@ -1,14 +1,13 @@
 package io.jsysbox.fs;
 
-import org.junit.jupiter.api.Test;
-
-import java.nio.file.Path;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
 
 class CgroupDirsTest {
     /** A hybrid host as on the CI machines: v1 controllers, a named systemd hierarchy, cgroup2 at unified. */
@@ -34,10 +33,16 @@ class CgroupDirsTest {
                 """;
         CgroupDirs dirs = CgroupDirs.parse(cgroup, HYBRID_MOUNTS);
         assertFalse(dirs.v2());
-        assertEquals(Path.of("/sys/fs/cgroup/memory/docker/abc"), dirs.byController().get("memory"));
-        assertEquals(Path.of("/sys/fs/cgroup/cpu,cpuacct/docker/abc"), dirs.byController().get("cpu"));
-        assertEquals(Path.of("/sys/fs/cgroup/cpu,cpuacct/docker/abc"), dirs.byController().get("cpuacct"));
-        assertEquals(Path.of("/sys/fs/cgroup/blkio/docker/abc"), dirs.byController().get("blkio"));
+        assertEquals(
+                Path.of("/sys/fs/cgroup/memory/docker/abc"), dirs.byController().get("memory"));
+        assertEquals(
+                Path.of("/sys/fs/cgroup/cpu,cpuacct/docker/abc"),
+                dirs.byController().get("cpu"));
+        assertEquals(
+                Path.of("/sys/fs/cgroup/cpu,cpuacct/docker/abc"),
+                dirs.byController().get("cpuacct"));
+        assertEquals(
+                Path.of("/sys/fs/cgroup/blkio/docker/abc"), dirs.byController().get("blkio"));
         assertEquals("v1", dirs.version());
     }
 
@@ -52,17 +57,24 @@ class CgroupDirsTest {
     @Test
     void v2LimitsAreReadAboveTheLeafTheContainersProcessesMovedTo() {
         String mounts = "30 25 0:26 / /sys/fs/cgroup rw - cgroup2 cgroup2 rw,nsdelegate\n";
-        assertEquals(Path.of("/sys/fs/cgroup/system.slice/docker-c1.scope"),
-                CgroupDirs.parse("0::/system.slice/docker-c1.scope/init.scope\n", mounts).byController().get(""));
-        assertEquals(Path.of("/sys/fs/cgroup/system.slice/docker-c1.scope"),
-                CgroupDirs.parse("0::/system.slice/docker-c1.scope\n", mounts).byController().get(""));
+        assertEquals(
+                Path.of("/sys/fs/cgroup/system.slice/docker-c1.scope"),
+                CgroupDirs.parse("0::/system.slice/docker-c1.scope/init.scope\n", mounts)
+                        .byController()
+                        .get(""));
+        assertEquals(
+                Path.of("/sys/fs/cgroup/system.slice/docker-c1.scope"),
+                CgroupDirs.parse("0::/system.slice/docker-c1.scope\n", mounts)
+                        .byController()
+                        .get(""));
     }
 
     @Test
     void filePathsByController() {
         CgroupDirs dirs = CgroupDirs.parse("4:memory:/x\n", HYBRID_MOUNTS);
         assertTrue(dirs.path("cpuset.cpus").isEmpty(), "no cpuset dir known");
-        assertEquals("/sys/fs/cgroup/memory/x/memory.stat", dirs.path("memory.stat").orElseThrow());
+        assertEquals(
+                "/sys/fs/cgroup/memory/x/memory.stat", dirs.path("memory.stat").orElseThrow());
         assertThrows(IllegalArgumentException.class, () -> CgroupDirs.parse("1:pids:/x\n", HYBRID_MOUNTS));
     }
 
@@ -70,13 +82,14 @@ class CgroupDirsTest {
     void thePidsControllerCountsTheTasksForSysinfo() {
         String mounts = HYBRID_MOUNTS + "40 25 0:35 / /sys/fs/cgroup/pids rw,nosuid - cgroup cgroup rw,pids\n";
         CgroupDirs dirs = CgroupDirs.parse("4:memory:/docker/abc\n8:pids:/docker/abc\n", mounts);
-        assertEquals("/sys/fs/cgroup/pids/docker/abc/pids.current", dirs.path("pids.current").orElseThrow());
+        assertEquals(
+                "/sys/fs/cgroup/pids/docker/abc/pids.current",
+                dirs.path("pids.current").orElseThrow());
     }
 
     @Test
     void escapedMountPoints() {
-        CgroupDirs dirs = CgroupDirs.parse("4:memory:/x\n",
-                "36 25 0:31 / /cg\\040mem rw - cgroup cgroup rw,memory\n");
+        CgroupDirs dirs = CgroupDirs.parse("4:memory:/x\n", "36 25 0:31 / /cg\\040mem rw - cgroup cgroup rw,memory\n");
         assertEquals(Path.of("/cg mem/x"), dirs.byController().get("memory"));
         assertNull(dirs.byController().get("cpu"));
     }

@@ -1,14 +1,13 @@
 package io.jsysbox.fs;
 
-import org.junit.jupiter.api.Test;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.List;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.Test;
 
 class ContainerProcessStateTest {
     /** What runc 1.1.5 sends at create (its specs.ContainerProcessState, as json.Marshal writes it). */
@@ -44,22 +43,32 @@ class ContainerProcessStateTest {
 
     @Test
     void theMetadataNamesTheContainerWhenTheStateDoesNot() {
-        assertEquals("c2", parse("{\"fds\":[\"seccompFd\"],\"metadata\":\"c2\"}").containerId());
+        assertEquals(
+                "c2", parse("{\"fds\":[\"seccompFd\"],\"metadata\":\"c2\"}").containerId());
         assertEquals(-1, parse("{\"metadata\":\"c2\"}").seccompFdIndex(), "no descriptor named");
     }
 
     @Test
     void aMessageIsCompleteWhenItsJsonValueIs() {
         byte[] whole = RUNC_CREATE.getBytes(StandardCharsets.UTF_8);
-        for (int cut : new int[]{0, 1, 40, whole.length - 1}) {
-            assertTrue(ContainerProcessState.parseIfComplete(Arrays.copyOf(whole, cut)).isEmpty(), "cut at " + cut);
+        for (int cut : new int[] {0, 1, 40, whole.length - 1}) {
+            assertTrue(
+                    ContainerProcessState.parseIfComplete(Arrays.copyOf(whole, cut))
+                            .isEmpty(),
+                    "cut at " + cut);
         }
-        assertEquals("c3241ef7957a", ContainerProcessState.parseIfComplete(whole).orElseThrow().containerId());
+        assertEquals(
+                "c3241ef7957a",
+                ContainerProcessState.parseIfComplete(whole).orElseThrow().containerId());
         byte[] accented = "{\"metadata\":\"café\"}".getBytes(StandardCharsets.UTF_8);
-        assertTrue(ContainerProcessState.parseIfComplete(Arrays.copyOf(accented, accented.length - 3)).isEmpty(),
+        assertTrue(
+                ContainerProcessState.parseIfComplete(Arrays.copyOf(accented, accented.length - 3))
+                        .isEmpty(),
                 "a character cut in two by a short read: more is to come");
-        assertThrows(IllegalArgumentException.class, () -> ContainerProcessState.parseIfComplete(
-                "{\"fds\" 3".getBytes(StandardCharsets.UTF_8)), "malformed however it goes on");
+        assertThrows(
+                IllegalArgumentException.class,
+                () -> ContainerProcessState.parseIfComplete("{\"fds\" 3".getBytes(StandardCharsets.UTF_8)),
+                "malformed however it goes on");
     }
 
     @Test
@@ -68,7 +77,8 @@ class ContainerProcessStateTest {
         assertTrue(refusal("{\"fds\":[\"seccompFd\"").contains("not JSON"));
         assertTrue(refusal("[1, 2]").contains("not a JSON object"));
         assertTrue(refusal("{\"fds\":[3],\"metadata\":\"c\"}").contains("not a descriptor name"));
-        assertTrue(refusal("{\"fds\":[\"seccompFd\"],\"state\":{\"status\":\"running\"}}").contains("names no container"));
+        assertTrue(refusal("{\"fds\":[\"seccompFd\"],\"state\":{\"status\":\"running\"}}")
+                .contains("names no container"));
         assertTrue(refusal("\u0000\u0001binary").contains("not JSON"));
         assertTrue(refusal("[".repeat(100_000)).contains("not JSON"), "deep nesting is refused, not a stack overflow");
     }

@@ -1,14 +1,5 @@
 package io.jsysbox.fs;
 
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.Set;
-import java.util.UUID;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -16,10 +7,19 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Set;
+import java.util.UUID;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
 /** Slots: given at registration, never twice, kept across a restart. This JVM and a sleep stand in for inits. */
 class ContainerRegistryTest {
     @TempDir
     Path temp;
+
     private final long self = ProcessHandle.current().pid();
     private Process other;
 
@@ -72,8 +72,16 @@ class ContainerRegistryTest {
                   {"id": "gone", "slot": 9, "initPid": %d, "startTicks": %d, "bootId": "%s", "sysctls": {}},
                   {"id": "old", "initPid": %d, "startTicks": %d, "bootId": "%s", "sysctls": {}}
                 ]}
-                """.formatted(self, ticks, UUID.randomUUID(), self, ticks + 1, UUID.randomUUID(),
-                otherInit(), Processes.startTicks(other.pid()), UUID.randomUUID()));
+                """.formatted(
+                        self,
+                        ticks,
+                        UUID.randomUUID(),
+                        self,
+                        ticks + 1,
+                        UUID.randomUUID(),
+                        otherInit(),
+                        Processes.startTicks(other.pid()),
+                        UUID.randomUUID()));
         ContainerRegistry registry = new ContainerRegistry(state);
         registry.restore();
         assertEquals(5, registry.named("live").slot);
@@ -90,8 +98,8 @@ class ContainerRegistryTest {
         registry.register("a", self, 0);
         assertEquals(ProtectedMounts.NONE, registry.named("a").protectedMounts(), "nothing until the runtime says");
         registry.protect("a", new ProtectedMounts(4, 4026531841L, Set.of(21L, 22L, 30L), Set.of(22L)));
-        assertThrows(ContainerRegistry.RegistrationException.class,
-                () -> registry.protect("unknown", ProtectedMounts.NONE));
+        assertThrows(
+                ContainerRegistry.RegistrationException.class, () -> registry.protect("unknown", ProtectedMounts.NONE));
 
         ContainerRegistry restored = new ContainerRegistry(state);
         restored.restore();
@@ -106,7 +114,7 @@ class ContainerRegistryTest {
     @Test
     void anIdMustNameADirectory() {
         ContainerRegistry registry = new ContainerRegistry(temp.resolve("fs-state.json"));
-        for (String id : new String[]{"a/b", ".", "..", "nul\0", "x".repeat(256)}) {
+        for (String id : new String[] {"a/b", ".", "..", "nul\0", "x".repeat(256)}) {
             assertThrows(ContainerRegistry.RegistrationException.class, () -> registry.register(id, self, 0), id);
         }
     }

@@ -1,9 +1,14 @@
 package io.jsysbox.fs;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import io.jsysbox.linux.Errno;
 import io.jsysbox.procfs.VirtualFileRegistry;
-import org.junit.jupiter.api.Test;
-
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
@@ -12,13 +17,7 @@ import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertNotEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.Test;
 
 /** The protocol codec and dispatcher, bytes in and bytes out, over a fake backend. */
 class FuseFileSystemTest {
@@ -39,7 +38,10 @@ class FuseFileSystemTest {
 
         @Override
         public Owner owner(long slot) {
-            return registered.values().stream().filter(o -> o.slot() == slot).findFirst().orElse(null);
+            return registered.values().stream()
+                    .filter(o -> o.slot() == slot)
+                    .findFirst()
+                    .orElse(null);
         }
 
         @Override
@@ -49,7 +51,9 @@ class FuseFileSystemTest {
 
         @Override
         public List<Owner> owners() {
-            return registered.values().stream().sorted(Comparator.comparingLong(Owner::slot)).toList();
+            return registered.values().stream()
+                    .sorted(Comparator.comparingLong(Owner::slot))
+                    .toList();
         }
 
         @Override
@@ -100,15 +104,25 @@ class FuseFileSystemTest {
     private ByteBuffer call(int opcode, long node, ByteBuffer args, int expectedError) {
         long id = ++unique;
         byte[] bytes = args == null ? new byte[0] : args.array();
-        ByteBuffer in = ByteBuffer.allocate(FuseProtocol.IN_HEADER_SIZE + bytes.length).order(ByteOrder.LITTLE_ENDIAN);
-        in.putInt(in.capacity()).putInt(opcode).putLong(id).putLong(node).putInt(caller.uid()).putInt(caller.gid()).putInt(caller.pid())
-                .putShort((short) 0).putShort((short) 0).put(bytes);
+        ByteBuffer in =
+                ByteBuffer.allocate(FuseProtocol.IN_HEADER_SIZE + bytes.length).order(ByteOrder.LITTLE_ENDIAN);
+        in.putInt(in.capacity())
+                .putInt(opcode)
+                .putLong(id)
+                .putLong(node)
+                .putInt(caller.uid())
+                .putInt(caller.gid())
+                .putInt(caller.pid())
+                .putShort((short) 0)
+                .putShort((short) 0)
+                .put(bytes);
         assertTrue(fs.handle(FuseRequest.parse(in, in.capacity()), out, notification));
         ByteBuffer reply = out.duplicate().order(ByteOrder.LITTLE_ENDIAN);
         assertEquals(out.limit(), reply.getInt(0), "header length = bytes written");
         assertEquals(-expectedError, reply.getInt(4));
         assertEquals(id, reply.getLong(8));
-        return reply.slice(FuseProtocol.OUT_HEADER_SIZE, out.limit() - FuseProtocol.OUT_HEADER_SIZE).order(ByteOrder.LITTLE_ENDIAN);
+        return reply.slice(FuseProtocol.OUT_HEADER_SIZE, out.limit() - FuseProtocol.OUT_HEADER_SIZE)
+                .order(ByteOrder.LITTLE_ENDIAN);
     }
 
     private static ByteBuffer name(String name) {
@@ -129,7 +143,8 @@ class FuseFileSystemTest {
 
     /** The names READDIR lists from {@code cookie} on, with their inode numbers. */
     private Map<String, Long> readdir(long dir, long cookie) {
-        ByteBuffer all = call(FuseProtocol.READDIR, dir, body(40).putLong(8, cookie).putInt(16, 4096), 0);
+        ByteBuffer all =
+                call(FuseProtocol.READDIR, dir, body(40).putLong(8, cookie).putInt(16, 4096), 0);
         Map<String, Long> entries = new LinkedHashMap<>();
         while (all.hasRemaining()) {
             int start = all.position();
@@ -146,7 +161,9 @@ class FuseFileSystemTest {
     }
 
     private ByteBuffer getattr(long node) {
-        return call(FuseProtocol.GETATTR, node, body(16), 0).slice(16, FuseProtocol.ATTR_SIZE).order(ByteOrder.LITTLE_ENDIAN);
+        return call(FuseProtocol.GETATTR, node, body(16), 0)
+                .slice(16, FuseProtocol.ATTR_SIZE)
+                .order(ByteOrder.LITTLE_ENDIAN);
     }
 
     private void register(String id, long slot, int uid, int gid) {
@@ -161,7 +178,8 @@ class FuseFileSystemTest {
 
     /** A direct-I/O READ, as read(2) of an open file sends it (lock owner set). */
     private String read(long fh, long offset, int size) {
-        ByteBuffer args = body(40).putLong(0, fh).putLong(8, offset).putInt(16, size).putInt(20, 2);
+        ByteBuffer args =
+                body(40).putLong(0, fh).putLong(8, offset).putInt(16, size).putInt(20, 2);
         ByteBuffer data = call(FuseProtocol.READ, 5, args, 0);
         byte[] bytes = new byte[data.limit()];
         data.get(bytes);
@@ -196,13 +214,18 @@ class FuseFileSystemTest {
         assertEquals(0, attr.getInt(16 + 68), "the host's view belongs to host root");
         assertEquals(0, attr.getInt(16 + 72));
         long meminfo = lookup("/proc/meminfo");
-        assertEquals(FuseProtocol.S_IFREG | 0444, call(FuseProtocol.GETATTR, meminfo, body(16), 0).getInt(16 + 60));
-        assertEquals(FuseProtocol.S_IFDIR | 0700, call(FuseProtocol.GETATTR, FuseProtocol.ROOT_ID, body(16), 0).getInt(16 + 60),
+        assertEquals(
+                FuseProtocol.S_IFREG | 0444,
+                call(FuseProtocol.GETATTR, meminfo, body(16), 0).getInt(16 + 60));
+        assertEquals(
+                FuseProtocol.S_IFDIR | 0700,
+                call(FuseProtocol.GETATTR, FuseProtocol.ROOT_ID, body(16), 0).getInt(16 + 60),
                 "the mount root is host root's alone");
         assertEquals(FuseProtocol.S_IFDIR | 0700, getattr(lookup("/containers")).getInt(60));
         assertEquals(FuseProtocol.S_IFDIR | 0555, getattr(lookup("/proc")).getInt(60));
         long uuid = lookup("/sys/devices/virtual/dmi/id/product_uuid");
-        assertEquals(4096, call(FuseProtocol.GETATTR, uuid, body(16), 0).getLong(16 + 8), "sysfs files have a page size");
+        assertEquals(
+                4096, call(FuseProtocol.GETATTR, uuid, body(16), 0).getLong(16 + 8), "sysfs files have a page size");
         assertEquals(FuseProtocol.S_IFREG | 0400, getattr(uuid).getInt(60), "root-only, as on the host");
         call(FuseProtocol.LOOKUP, FuseProtocol.ROOT_ID, name("etc"), Errno.ENOENT);
         call(FuseProtocol.GETATTR, 9999, body(16), Errno.ENOENT);
@@ -228,22 +251,35 @@ class FuseFileSystemTest {
         register("c1", 4, 100000, 100000);
         long uptime = lookup("/containers/c1/proc/uptime");
         long previousDaemonsHandle = 7; // below this daemon's first handle: given out by the daemon before it
-        ByteBuffer data = call(FuseProtocol.READ, uptime, body(40).putLong(0, previousDaemonsHandle).putInt(16, 4096), 0);
+        ByteBuffer data = call(
+                FuseProtocol.READ,
+                uptime,
+                body(40).putLong(0, previousDaemonsHandle).putInt(16, 4096),
+                0);
         assertEquals("rendered 1 for c1\n", StandardCharsets.UTF_8.decode(data).toString());
         assertEquals(List.of(caller), backend.callers, "opened again for the request's caller");
         assertEquals(List.of(backend.owner("c1")), backend.openedFor, "and the request's node's view");
         assertEquals(1, fs.openFiles());
-        call(FuseProtocol.READ, uptime, body(40).putLong(0, Long.MAX_VALUE).putInt(16, 10), 9); // never given out: EBADF
+        call(
+                FuseProtocol.READ,
+                uptime,
+                body(40).putLong(0, Long.MAX_VALUE).putInt(16, 10),
+                9); // never given out: EBADF
     }
 
     @Test
     void writeReportsBytesOrTheBackendsErrno() {
         long fh = open(lookup("/proc/sys/kernel/panic"), 1);
         byte[] good = "5\n".getBytes(StandardCharsets.UTF_8);
-        ByteBuffer args = body(40 + good.length).putLong(0, fh).putInt(16, good.length).put(40, good);
+        ByteBuffer args =
+                body(40 + good.length).putLong(0, fh).putInt(16, good.length).put(40, good);
         assertEquals(2, call(FuseProtocol.WRITE, 5, args, 0).getInt(0));
         byte[] bad = "five".getBytes(StandardCharsets.UTF_8);
-        call(FuseProtocol.WRITE, 5, body(40 + bad.length).putLong(0, fh).putInt(16, bad.length).put(40, bad), Errno.EINVAL);
+        call(
+                FuseProtocol.WRITE,
+                5,
+                body(40 + bad.length).putLong(0, fh).putInt(16, bad.length).put(40, bad),
+                Errno.EINVAL);
         call(FuseProtocol.FLUSH, 5, body(24).putLong(0, fh), 0);
     }
 
@@ -259,21 +295,36 @@ class FuseFileSystemTest {
     @Test
     void readdirListsDotEntriesThenChildrenAndResumesAtTheCookie() {
         long sys = lookup("/proc/sys");
-        assertEquals(List.of(".", "..", "fs", "kernel", "net", "vm"), List.copyOf(readdir(sys, 0).keySet()));
+        assertEquals(
+                List.of(".", "..", "fs", "kernel", "net", "vm"),
+                List.copyOf(readdir(sys, 0).keySet()));
         assertEquals(List.of("vm"), List.copyOf(readdir(sys, 5).keySet()), "cookies 1, 2, 3…");
-        assertEquals(0, call(FuseProtocol.READDIR, sys, body(40).putLong(8, 6).putInt(16, 4096), 0).limit());
-        ByteBuffer small = call(FuseProtocol.READDIR, sys, body(40).putLong(8, 2).putInt(16, 40), 0);
+        assertEquals(
+                0,
+                call(FuseProtocol.READDIR, sys, body(40).putLong(8, 6).putInt(16, 4096), 0)
+                        .limit());
+        ByteBuffer small =
+                call(FuseProtocol.READDIR, sys, body(40).putLong(8, 2).putInt(16, 40), 0);
         assertEquals(32, small.limit(), "only 'fs' (24 + 2 bytes, padded to 32) fits in 40 bytes");
     }
 
     @Test
     void requestsWithoutReplyAndUnknownOpcodes() {
         ByteBuffer in = ByteBuffer.allocate(48).order(ByteOrder.LITTLE_ENDIAN);
-        in.putInt(48).putInt(FuseProtocol.FORGET).putLong(7).putLong(3).putInt(0).putInt(0).putInt(0).putInt(0).putLong(1);
+        in.putInt(48)
+                .putInt(FuseProtocol.FORGET)
+                .putLong(7)
+                .putLong(3)
+                .putInt(0)
+                .putInt(0)
+                .putInt(0)
+                .putInt(0)
+                .putLong(1);
         assertFalse(fs.handle(FuseRequest.parse(in, 48), out, ByteBuffer.allocate(64)));
         call(FuseProtocol.GETXATTR, 3, name("security.capability"), Errno.ENOSYS);
         call(99, 3, null, Errno.ENOSYS);
-        assertEquals(FuseProtocol.KSTATFS_SIZE, call(FuseProtocol.STATFS, 1, null, 0).limit());
+        assertEquals(
+                FuseProtocol.KSTATFS_SIZE, call(FuseProtocol.STATFS, 1, null, 0).limit());
     }
 
     @Test
@@ -291,13 +342,17 @@ class FuseFileSystemTest {
         assertEquals(200000, attr.getInt(68), "owned by the host uid of the container's root");
         assertEquals(200001, attr.getInt(72));
         assertEquals(100000, getattr(lookup("/containers/c1/proc/sys")).getInt(68), "directories too");
-        assertEquals(FuseProtocol.S_IFREG | 0644, getattr(lookup("/containers/c1/proc/sys/kernel/panic")).getInt(60));
+        assertEquals(
+                FuseProtocol.S_IFREG | 0644,
+                getattr(lookup("/containers/c1/proc/sys/kernel/panic")).getInt(60));
 
         ByteBuffer entry = call(FuseProtocol.LOOKUP, FsTree.CONTAINERS_ID, name("c1"), 0);
         assertEquals(1L << FsTree.SLOT_SHIFT | FuseProtocol.ROOT_ID, entry.getLong(0));
         assertEquals(0, entry.getLong(16), "a container's name is looked up again at each walk");
         assertEquals(FuseFileSystem.VALID_SECONDS, entry.getLong(24));
-        assertEquals(FuseFileSystem.VALID_SECONDS, call(FuseProtocol.LOOKUP, entry.getLong(0), name("proc"), 0).getLong(16));
+        assertEquals(
+                FuseFileSystem.VALID_SECONDS,
+                call(FuseProtocol.LOOKUP, entry.getLong(0), name("proc"), 0).getLong(16));
 
         long fh = open(c2, 0);
         ByteBuffer store = notification.duplicate().order(ByteOrder.LITTLE_ENDIAN);
@@ -322,7 +377,8 @@ class FuseFileSystemTest {
         assertEquals(FuseProtocol.NOTIFY_STORE, notification.getInt(4), "a GETATTR told the kernel 0: grown again");
         call(FuseProtocol.READ, uptime, body(40).putLong(0, fh).putInt(16, 4096), 0); // page cache: no lock owner
         open(uptime, 0);
-        assertEquals(FuseProtocol.NOTIFY_STORE, notification.getInt(4), "a short page-cache read shrank it: grown again");
+        assertEquals(
+                FuseProtocol.NOTIFY_STORE, notification.getInt(4), "a short page-cache read shrank it: grown again");
         long panic = lookup("/proc/sys/kernel/panic");
         open(panic, 0);
         open(panic, 1 | 0x200); // O_WRONLY | O_TRUNC, as `echo 1 > panic`: the kernel truncates its size
@@ -337,7 +393,11 @@ class FuseFileSystemTest {
         long root = lookup("/containers/c1");
         call(FuseProtocol.LOOKUP, FsTree.CONTAINERS_ID, name("c9"), Errno.ENOENT);
         call(FuseProtocol.LOOKUP, root, name(FsTree.CONTAINERS), Errno.ENOENT); // only the mount root has it
-        call(FuseProtocol.GETATTR, 2L << FsTree.SLOT_SHIFT | FuseProtocol.ROOT_ID, body(16), Errno.ENOENT); // slot 2: no one
+        call(
+                FuseProtocol.GETATTR,
+                2L << FsTree.SLOT_SHIFT | FuseProtocol.ROOT_ID,
+                body(16),
+                Errno.ENOENT); // slot 2: no one
         call(FuseProtocol.GETATTR, 1L << FsTree.SLOT_SHIFT | FsTree.CONTAINERS_ID, body(16), Errno.ENOENT);
         backend.registered.remove("c1");
         call(FuseProtocol.GETATTR, panic, body(16), Errno.ENOENT);
@@ -351,7 +411,9 @@ class FuseFileSystemTest {
 
     @Test
     void theMountRootListsContainersWhichListsTheRegisteredOnes() {
-        assertEquals(List.of(".", "..", "proc", "sys", "containers"), List.copyOf(readdir(FuseProtocol.ROOT_ID, 0).keySet()));
+        assertEquals(
+                List.of(".", "..", "proc", "sys", "containers"),
+                List.copyOf(readdir(FuseProtocol.ROOT_ID, 0).keySet()));
         assertEquals(Map.of(".", FsTree.CONTAINERS_ID, "..", FuseProtocol.ROOT_ID), readdir(FsTree.CONTAINERS_ID, 0));
         register("c2", 3, 0, 0);
         register("c1", 1, 0, 0);
@@ -363,7 +425,9 @@ class FuseFileSystemTest {
         assertEquals(List.of(".", "..", "proc", "sys"), List.copyOf(c1Root.keySet()));
         assertEquals(FsTree.CONTAINERS_ID, c1Root.get(".."));
         assertEquals(lookup("/containers/c1/proc"), c1Root.get("proc"));
-        assertEquals(1L << FsTree.SLOT_SHIFT | lookup("/proc/sys"), readdir(lookup("/containers/c1/proc"), 0).get("sys"));
+        assertEquals(
+                1L << FsTree.SLOT_SHIFT | lookup("/proc/sys"),
+                readdir(lookup("/containers/c1/proc"), 0).get("sys"));
     }
 
     @Test
@@ -397,7 +461,11 @@ class FuseFileSystemTest {
         assertEquals(4, backend.openedFor.size(), "refused opens never reach the backend");
         long previousDaemonsHandle = 7;
         caller = new Caller(5000, 65534, 65534);
-        call(FuseProtocol.READ, meminfo, body(40).putLong(0, previousDaemonsHandle).putInt(16, 4096), Errno.EACCES);
+        call(
+                FuseProtocol.READ,
+                meminfo,
+                body(40).putLong(0, previousDaemonsHandle).putInt(16, 4096),
+                Errno.EACCES);
     }
 
     private long lookupAsRoot(String path) {
@@ -460,8 +528,16 @@ class FuseFileSystemTest {
         backend.failure = new OutOfMemoryError("Java heap space (a test)");
         ByteBuffer args = body(40).putLong(0, fh).putInt(16, 4096).putInt(20, 2);
         ByteBuffer in = ByteBuffer.allocate(FuseProtocol.IN_HEADER_SIZE + 40).order(ByteOrder.LITTLE_ENDIAN);
-        in.putInt(in.capacity()).putInt(FuseProtocol.READ).putLong(77).putLong(5).putInt(0).putInt(0).putInt(1)
-                .putShort((short) 0).putShort((short) 0).put(args.array());
+        in.putInt(in.capacity())
+                .putInt(FuseProtocol.READ)
+                .putLong(77)
+                .putLong(5)
+                .putInt(0)
+                .putInt(0)
+                .putInt(1)
+                .putShort((short) 0)
+                .putShort((short) 0)
+                .put(args.array());
         assertFalse(FuseSession.answer(fs, FuseRequest.parse(in, in.capacity()), out, notification));
         ByteBuffer reply = out.duplicate().order(ByteOrder.LITTLE_ENDIAN);
         assertEquals(-Errno.EIO, reply.getInt(4));

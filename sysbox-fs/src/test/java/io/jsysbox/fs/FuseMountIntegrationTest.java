@@ -1,12 +1,12 @@
 package io.jsysbox.fs;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
 import io.jsysbox.procfs.ProductUuid;
 import io.jsysbox.procfs.VirtualFileRegistry;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -22,11 +22,10 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The real thing: jsysbox-fs mounted in a temp dir, read and written by host processes and by processes in
@@ -37,6 +36,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 class FuseMountIntegrationTest {
     @TempDir
     Path temp;
+
     private Path mnt;
     private Path stateFile;
     private ContainerRegistry registry;
@@ -122,7 +122,9 @@ class FuseMountIntegrationTest {
      * FileChannel.transferTo would not: it stats the file first, sees procfs's size 0 and falls back to read.)
      */
     private static String sendfile(Path file) throws IOException {
-        Process cat = new ProcessBuilder("busybox", "cat", file.toString()).redirectErrorStream(true).start();
+        Process cat = new ProcessBuilder("busybox", "cat", file.toString())
+                .redirectErrorStream(true)
+                .start();
         String content = new String(cat.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         try {
             assertTrue(cat.waitFor(10, TimeUnit.SECONDS), "busybox cat timed out");
@@ -142,7 +144,8 @@ class FuseMountIntegrationTest {
         assertThrows(AccessDeniedException.class, () -> Files.writeString(mnt.resolve("proc/sys/kernel/panic"), "3\n"));
         assertEquals(0, Files.getAttribute(mnt.resolve("proc/meminfo"), "unix:uid"));
         assertEquals(List.of("containers", "proc", "sys"), list(mnt));
-        assertEquals(List.of("cpuinfo", "diskstats", "loadavg", "meminfo", "stat", "swaps", "sys", "uptime"),
+        assertEquals(
+                List.of("cpuinfo", "diskstats", "loadavg", "meminfo", "stat", "swaps", "sys", "uptime"),
                 list(mnt.resolve("proc")));
         assertEquals(List.of(), list(mnt.resolve(FsTree.CONTAINERS)));
         assertThrows(NoSuchFileException.class, () -> Files.readString(file("c1", "proc/uptime")));
@@ -189,10 +192,13 @@ class FuseMountIntegrationTest {
         assertEquals(200000, Files.getAttribute(file("b", "proc/meminfo"), "unix:uid"));
         assertEquals("0:0\n", inContainer(a, "stat -c %u:%g " + aInside), "root:root inside, as in procfs");
 
-        double uptime = Double.parseDouble(inContainer(a, "busybox cat " + attached("a", "proc/uptime")).split(" ")[0]);
-        double hostUptime = Double.parseDouble(Files.readString(Path.of("/proc/uptime")).split(" ")[0]);
+        double uptime = Double.parseDouble(
+                inContainer(a, "busybox cat " + attached("a", "proc/uptime")).split(" ")[0]);
+        double hostUptime =
+                Double.parseDouble(Files.readString(Path.of("/proc/uptime")).split(" ")[0]);
         assertTrue(uptime < 60 && uptime < hostUptime, "uptime since the container started: " + uptime);
-        assertEquals(ProductUuid.forContainer("b") + "\n", sendfile(file("b", "sys/devices/virtual/dmi/id/product_uuid")));
+        assertEquals(
+                ProductUuid.forContainer("b") + "\n", sendfile(file("b", "sys/devices/virtual/dmi/id/product_uuid")));
     }
 
     private static void readRepeatedly(Path file, String expected) {
@@ -217,13 +223,19 @@ class FuseMountIntegrationTest {
         String host = hostPanic();
         String mine = Integer.parseInt(host.strip()) + 7 + "\n";
 
-        assertTrue(inContainer(a, "setpriv --reuid=1000 --regid=1000 --clear-groups sh -c 'echo 3 > " + aInside + "'")
-                .contains("Permission denied"), "a user of the container other than root");
+        assertTrue(
+                inContainer(a, "setpriv --reuid=1000 --regid=1000 --clear-groups sh -c 'echo 3 > " + aInside + "'")
+                        .contains("Permission denied"),
+                "a user of the container other than root");
         assertTrue(inContainer(b, "echo 3 > " + aInside).contains("Permission denied"), "another container's root");
         FileSystemException e = assertThrows(FileSystemException.class, () -> Files.writeString(aPanic, "3\n"));
         assertTrue(e.getMessage().endsWith("Operation not permitted"), "host root, from the host: " + e.getMessage());
         assertEquals(host, Files.readString(aPanic), "no write went through");
-        assertEquals(mine, inContainer(a, "unshare --pid --fork sh -c 'echo " + mine.strip() + " > " + aInside + "' && cat " + aInside),
+        assertEquals(
+                mine,
+                inContainer(
+                        a,
+                        "unshare --pid --fork sh -c 'echo " + mine.strip() + " > " + aInside + "' && cat " + aInside),
                 "a process in a pid namespace nested in the container's counts as the container's");
         assertTrue(inContainer(a, "/bin/echo abc > " + aInside).contains("Invalid argument"));
         assertEquals(host, hostPanic());
@@ -237,10 +249,12 @@ class FuseMountIntegrationTest {
         String host = hostPanic();
         IOException bad = assertThrows(IOException.class, () -> Files.writeString(panic, "abc\n"));
         assertEquals("Invalid argument", bad.getMessage());
-        IOException range = assertThrows(IOException.class,
-                () -> Files.writeString(file("self", "proc/sys/vm/overcommit_memory"), "3\n"));
+        IOException range = assertThrows(
+                IOException.class, () -> Files.writeString(file("self", "proc/sys/vm/overcommit_memory"), "3\n"));
         assertEquals("Invalid argument", range.getMessage());
-        assertThrows(AccessDeniedException.class, () -> Files.writeString(file("self", "proc/sys/kernel/cap_last_cap"), "1\n"));
+        assertThrows(
+                AccessDeniedException.class,
+                () -> Files.writeString(file("self", "proc/sys/kernel/cap_last_cap"), "1\n"));
         String mine = String.valueOf(Integer.parseInt(host.strip()) + 17);
         Files.writeString(panic, mine + "\n");
         assertEquals(mine + "\n", Files.readString(panic));
@@ -285,7 +299,8 @@ class FuseMountIntegrationTest {
         assertEquals(100000, Files.getAttribute(aPanic, "unix:uid"));
         assertThrows(NoSuchFileException.class, () -> ino(bPanic));
         restored.register("b", b, 0);
-        assertEquals(3L << FsTree.SLOT_SHIFT | hostIno, ino(bPanic), "a new slot, after the ones given before the restart");
+        assertEquals(
+                3L << FsTree.SLOT_SHIFT | hostIno, ino(bPanic), "a new slot, after the ones given before the restart");
 
         // The container restarted (another init): its files are new ones; those of its previous init are gone.
         try (FileChannel previous = FileChannel.open(aPanic)) {
@@ -305,14 +320,20 @@ class FuseMountIntegrationTest {
         Path uuid = attached("a", "sys/devices/virtual/dmi/id/product_uuid");
         // A host user walks into the mount (the kernel refuses: 0700 root), or reaches a container's file some other
         // way, as this bind mount (we refuse: not a uid of the container's).
-        for (String path : List.of(mnt.toString(), mnt.resolve(FsTree.CONTAINERS).toString(), mnt.resolve("proc/meminfo").toString(),
-                file("a", "sys/devices/virtual/dmi/id/product_uuid").toString(), meminfo.toString(), uuid.toString())) {
+        for (String path : List.of(
+                mnt.toString(),
+                mnt.resolve(FsTree.CONTAINERS).toString(),
+                mnt.resolve("proc/meminfo").toString(),
+                file("a", "sys/devices/virtual/dmi/id/product_uuid").toString(),
+                meminfo.toString(),
+                uuid.toString())) {
             String out = onHost("setpriv --reuid=65534 --regid=65534 --clear-groups cat " + path);
             assertTrue(out.contains("Permission denied"), "host user nobody, cat " + path + ": " + out);
         }
         assertTrue(onHost("setpriv --reuid=65534 --regid=65534 --clear-groups ls " + mnt.resolve(FsTree.CONTAINERS))
                 .contains("Permission denied"));
-        assertEquals(ProductUuid.forContainer("a") + "\n", inContainer(a, "cat " + uuid), "root-only: its root reads it");
+        assertEquals(
+                ProductUuid.forContainer("a") + "\n", inContainer(a, "cat " + uuid), "root-only: its root reads it");
         String asUser = "setpriv --reuid=1000 --regid=1000 --clear-groups cat ";
         assertTrue(inContainer(a, asUser + uuid).contains("Permission denied"), "not its other users, as on a host");
         assertTrue(inContainer(a, asUser + meminfo).startsWith("MemTotal:"), "which read its other files");
@@ -341,36 +362,41 @@ class FuseMountIntegrationTest {
             @Override
             public OpenFile open(Owner owner, FsTree.Node node, Caller caller, boolean forWriting) throws FsError {
                 OpenFile file = files.open(owner, node, caller, forWriting);
-                return !node.path.equals("/proc/loadavg") ? file : new OpenFile() {
-                    @Override
-                    public byte[] render() {
-                        throw new OutOfMemoryError("Java heap space (a test)");
-                    }
+                return !node.path.equals("/proc/loadavg")
+                        ? file
+                        : new OpenFile() {
+                            @Override
+                            public byte[] render() {
+                                throw new OutOfMemoryError("Java heap space (a test)");
+                            }
 
-                    @Override
-                    public int write(byte[] data, long offset) throws FsError {
-                        return file.write(data, offset);
-                    }
-                };
+                            @Override
+                            public int write(byte[] data, long offset) throws FsError {
+                                return file.write(data, offset);
+                            }
+                        };
             }
         });
         // More failures than readers (2): a reader that died of one would leave the next reads waiting forever.
         String uptime = CompletableFuture.supplyAsync(() -> {
-            try {
-                for (int i = 0; i < 5; i++) {
-                    IOException e = assertThrows(IOException.class, () -> Files.readString(mnt.resolve("proc/loadavg")));
-                    assertEquals("Input/output error", e.getMessage());
-                }
-                return Files.readString(mnt.resolve("proc/uptime"));
-            } catch (IOException e) {
-                throw new AssertionError(e);
-            }
-        }).get(20, TimeUnit.SECONDS);
+                    try {
+                        for (int i = 0; i < 5; i++) {
+                            IOException e = assertThrows(
+                                    IOException.class, () -> Files.readString(mnt.resolve("proc/loadavg")));
+                            assertEquals("Input/output error", e.getMessage());
+                        }
+                        return Files.readString(mnt.resolve("proc/uptime"));
+                    } catch (IOException e) {
+                        throw new AssertionError(e);
+                    }
+                })
+                .get(20, TimeUnit.SECONDS);
         assertEquals(Files.readString(Path.of("/proc/uptime")).split(" ").length, uptime.split(" ").length);
     }
 
     private static String onHost(String script) throws Exception {
-        Process p = new ProcessBuilder("sh", "-c", script).redirectErrorStream(true).start();
+        Process p =
+                new ProcessBuilder("sh", "-c", script).redirectErrorStream(true).start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertTrue(p.waitFor(10, TimeUnit.SECONDS), "sh timed out");
         return out;
@@ -382,11 +408,14 @@ class FuseMountIntegrationTest {
      */
     private long startContainer(int root) throws Exception {
         Process container = new ProcessBuilder("unshare", "--user", "--pid", "--fork", "sleep", "120")
-                .redirectErrorStream(true).start();
+                .redirectErrorStream(true)
+                .start();
         containers.add(container);
         for (int i = 0; i < 100; i++) {
             Optional<ProcessHandle> child = container.children().findFirst();
-            if (child.isPresent() && Processes.pidNamespace(child.get().pid()) != Processes.pidNamespace(ProcessHandle.current().pid())) {
+            if (child.isPresent()
+                    && Processes.pidNamespace(child.get().pid())
+                            != Processes.pidNamespace(ProcessHandle.current().pid())) {
                 long pid = child.get().pid();
                 Files.writeString(Path.of("/proc/" + pid + "/uid_map"), "0 " + root + " 65536\n");
                 Files.writeString(Path.of("/proc/" + pid + "/gid_map"), "0 " + root + " 65536\n");
@@ -397,10 +426,15 @@ class FuseMountIntegrationTest {
         throw new AssertionError("unshare did not start its child");
     }
 
-    /** Runs {@code script} with sh as root in the user and pid namespaces of {@code init} (host mounts: the mount dir is visible). */
+    /**
+     * Runs {@code script} with sh as root in the user and pid namespaces of {@code init} (host mounts: the mount dir is
+     * visible).
+     */
     private static String inContainer(long init, String script) throws Exception {
-        Process p = new ProcessBuilder("nsenter", "--target", String.valueOf(init), "--user", "--pid", "--", "sh", "-c", script)
-                .redirectErrorStream(true).start();
+        Process p = new ProcessBuilder(
+                        "nsenter", "--target", String.valueOf(init), "--user", "--pid", "--", "sh", "-c", script)
+                .redirectErrorStream(true)
+                .start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertTrue(p.waitFor(10, TimeUnit.SECONDS), "nsenter timed out");
         return out;

@@ -1,25 +1,24 @@
 package io.jsysbox.fs;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
 import io.jsysbox.linux.Errno;
 import io.jsysbox.linux.Linux;
 import io.jsysbox.linux.LinuxException;
 import io.jsysbox.procfs.VirtualFileRegistry;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * A daemon that dies between reading a request and answering it, and the daemon that takes its connection over: the
@@ -29,6 +28,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 class FuseTakeoverTest {
     @TempDir
     Path temp;
+
     private Path mnt;
     private FuseDevice device;
     private FuseFileSystem fs;
@@ -38,7 +38,9 @@ class FuseTakeoverTest {
     void mountWithoutReaders() throws IOException {
         assumeTrue("root".equals(System.getProperty("user.name")), "needs root");
         mnt = Files.createDirectory(temp.resolve("mnt"));
-        fs = new FuseFileSystem(new FsTree(VirtualFileRegistry.standard(), 0), new ContainerFiles(new ContainerRegistry(temp.resolve("state.json"))));
+        fs = new FuseFileSystem(
+                new FsTree(VirtualFileRegistry.standard(), 0),
+                new ContainerFiles(new ContainerRegistry(temp.resolve("state.json"))));
         device = FuseDevice.open();
         FuseSession.mount(mnt, device, fs, 0, false);
     }
@@ -55,7 +57,9 @@ class FuseTakeoverTest {
         }
     }
 
-    /** Answers INIT, then a read of the host view's meminfo starts: its LOOKUP of "meminfo" is read and never answered. */
+    /**
+     * Answers INIT, then a read of the host view's meminfo starts: its LOOKUP of "meminfo" is read and never answered.
+     */
     private void dieHoldingARequest() throws Exception {
         try (FuseDevice.Buffers buffers = new FuseDevice.Buffers()) {
             FuseRequest init = nextRequest(buffers);
@@ -70,7 +74,8 @@ class FuseTakeoverTest {
                 }
             });
             FuseRequest request;
-            while (!((request = nextRequest(buffers)).opcode() == FuseProtocol.LOOKUP && request.name().equals("meminfo"))) {
+            while (!((request = nextRequest(buffers)).opcode() == FuseProtocol.LOOKUP
+                    && request.name().equals("meminfo"))) {
                 FuseSession.answer(fs, request, buffers.replyView, buffers.notificationView);
                 assertTrue(device.write(buffers) > 0);
             }

@@ -1,14 +1,13 @@
 package io.jsysbox.fs;
 
-import org.junit.jupiter.api.Test;
-
-import java.nio.file.NoSuchFileException;
-import java.time.Duration;
-
 import static org.junit.jupiter.api.Assertions.assertNotSame;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.NoSuchFileException;
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
 
 class HostFilesTest {
     @Test

@@ -1,8 +1,8 @@
 package io.jsysbox.fs;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
 import static io.jsysbox.fs.KernelFsMounter.KernelFs.PROC;
 import static io.jsysbox.fs.KernelFsMounter.KernelFs.SYSFS;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.Optional;

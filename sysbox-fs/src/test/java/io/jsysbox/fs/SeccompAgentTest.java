@@ -1,7 +1,7 @@
 package io.jsysbox.fs;
 
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.net.UnixDomainSocketAddress;
@@ -14,9 +14,8 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The agent's socket against what is not runc's message: each connection is read, dropped and closed, and the agent
@@ -31,12 +30,20 @@ class SeccompAgentTest {
         Path socket = temp.resolve("run/seccomp.sock");
         Files.writeString(Files.createDirectories(socket.getParent()).resolve("seccomp.sock"), "stale");
         SeccompAgent.serve(socket, (id, pid) -> Optional.empty(), noMounts(), noGuard());
-        assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(socket)),
-                "host root's alone");
+        assertEquals(
+                "rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(socket)), "host root's alone");
 
-        for (String message : new String[]{"", "not json", "[1, 2]", "{\"fds\":[\"seccompFd\"],\"metadata\":\"c1\"}",
-                "{\"fds\":[\"seccompFd\"]}", "\u0000\u00ff"}) {
-            assertEquals(-1, sendAndAwaitClose(socket, message.getBytes(StandardCharsets.UTF_8)),
+        for (String message : new String[] {
+            "",
+            "not json",
+            "[1, 2]",
+            "{\"fds\":[\"seccompFd\"],\"metadata\":\"c1\"}",
+            "{\"fds\":[\"seccompFd\"]}",
+            "\u0000\u00ff"
+        }) {
+            assertEquals(
+                    -1,
+                    sendAndAwaitClose(socket, message.getBytes(StandardCharsets.UTF_8)),
                     "the agent read '" + message + "' and closed the connection");
         }
         byte[] huge = new byte[SeccompAgent.MAX_MESSAGE + 4096];
@@ -74,12 +81,13 @@ class SeccompAgentTest {
                 channel.shutdownOutput();
             }
             return CompletableFuture.supplyAsync(() -> {
-                try {
-                    return channel.read(ByteBuffer.allocate(1));
-                } catch (IOException e) {
-                    return -1; // reset by the agent: closed as well
-                }
-            }).get(10, TimeUnit.SECONDS);
+                        try {
+                            return channel.read(ByteBuffer.allocate(1));
+                        } catch (IOException e) {
+                            return -1; // reset by the agent: closed as well
+                        }
+                    })
+                    .get(10, TimeUnit.SECONDS);
         }
     }
 

@@ -1,9 +1,9 @@
 package io.jsysbox.fs;
 
-import org.junit.jupiter.api.Test;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import org.junit.jupiter.api.Test;
 
 /** What holds without a filter to serve; the notify path itself needs runc (the end-to-end SysinfoTest). */
 class SeccompSupervisorTest {

@@ -3,14 +3,13 @@ package io.jsysbox.mgr;
 import io.jsysbox.api.v1.BindMount;
 import io.jsysbox.api.v1.MountReplacement;
 import io.jsysbox.linux.LinuxException;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
-
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * ID-mapped clones of bind-mount sources, so host uid 1000 shows as 1000 inside the container. A source is
@@ -21,9 +20,25 @@ import java.util.List;
 public final class BindMountMapper {
     private static final Logger LOG = LoggerFactory.getLogger(BindMountMapper.class);
     /** Sources that are, or lie under, one of these stay unmapped. "/" itself is checked separately. */
-    private static final List<Path> HOST_SYSTEM_TREES = List.of("/etc", "/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64",
-            "/libx32", "/boot", "/root", "/dev", "/proc", "/sys", "/run/jsysbox", "/var/lib/jsysbox")
-            .stream().map(Path::of).toList();
+    private static final List<Path> HOST_SYSTEM_TREES = List.of(
+                    "/etc",
+                    "/usr",
+                    "/bin",
+                    "/sbin",
+                    "/lib",
+                    "/lib32",
+                    "/lib64",
+                    "/libx32",
+                    "/boot",
+                    "/root",
+                    "/dev",
+                    "/proc",
+                    "/sys",
+                    "/run/jsysbox",
+                    "/var/lib/jsysbox")
+            .stream()
+            .map(Path::of)
+            .toList();
 
     /** Whether ID-mapping {@code source} would hand host-root-owned system files to the container's root (pure). */
     static boolean isHostSystemTree(Path source) {
@@ -33,17 +48,24 @@ public final class BindMountMapper {
 
     private final IdMappedMounts idmapped;
 
-    public BindMountMapper(IdMappedMounts idmapped) { this.idmapped = idmapped; }
+    public BindMountMapper(IdMappedMounts idmapped) {
+        this.idmapped = idmapped;
+    }
 
-    public List<MountReplacement> map(String id, List<BindMount> binds, HostRange uids, HostRange gids, Path slotDir,
-                                      ContainerState.Builder made) throws IOException {
+    public List<MountReplacement> map(
+            String id, List<BindMount> binds, HostRange uids, HostRange gids, Path slotDir, ContainerState.Builder made)
+            throws IOException {
         List<MountReplacement> replacements = new ArrayList<>();
         for (int i = 0; i < binds.size(); i++) {
             BindMount bind = binds.get(i);
             Path source = Path.of(bind.getSource());
             // A host path (the user's -v), not a container's: resolving its symlinks is safe and needed here.
             if (isHostSystemTree(source) || Files.exists(source) && isHostSystemTree(source.toRealPath())) {
-                LOG.warn("{}: bind source {} (for {}) is a host system tree: mounted without ID mapping", id, source, bind.getDestination());
+                LOG.warn(
+                        "{}: bind source {} (for {}) is a host system tree: mounted without ID mapping",
+                        id,
+                        source,
+                        bind.getDestination());
                 continue;
             }
             if (!Files.exists(source)) {
@@ -51,17 +73,26 @@ public final class BindMountMapper {
                 continue;
             }
             Path target = slotDir.resolve("b" + i);
-            if (Files.isDirectory(source)) Files.createDirectory(target); else Files.createFile(target);
+            if (Files.isDirectory(source)) Files.createDirectory(target);
+            else Files.createFile(target);
             try {
                 idmapped.attach(source, target, uids, gids, true, bind.getReadOnly());
             } catch (LinuxException e) {
                 if (!IdMappedMounts.unsupported(e)) throw e;
-                LOG.info("{}: not ID-mapping bind source {} (for {}): {}", id, source, bind.getDestination(), e.getMessage());
+                LOG.info(
+                        "{}: not ID-mapping bind source {} (for {}): {}",
+                        id,
+                        source,
+                        bind.getDestination(),
+                        e.getMessage());
                 Files.delete(target);
                 continue;
             }
             made.mounts.add(target.toString());
-            replacements.add(MountReplacement.newBuilder().setIndex(bind.getIndex()).setSource(target.toString()).build());
+            replacements.add(MountReplacement.newBuilder()
+                    .setIndex(bind.getIndex())
+                    .setSource(target.toString())
+                    .build());
         }
         return replacements;
     }

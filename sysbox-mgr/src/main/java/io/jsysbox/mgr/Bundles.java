@@ -6,12 +6,11 @@ import io.jsysbox.linux.MountInfo;
 import io.jsysbox.spec.Capabilities;
 import io.jsysbox.spec.JsysboxException;
 import io.jsysbox.spec.SystemContainerSpec;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
-
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The runtime's work around runc, done here in the warm manager on the bundle containerd made: before runc, the
@@ -38,8 +37,9 @@ final class Bundles {
         long began = System.nanoTime();
         SystemContainerSpec spec;
         try {
-            spec = SystemContainerSpec.read(bundle, boundingMask.isEmpty()
-                    ? Capabilities.hostBoundingSet() : Capabilities.boundingSet(boundingMask));
+            spec = SystemContainerSpec.read(
+                    bundle,
+                    boundingMask.isEmpty() ? Capabilities.hostBoundingSet() : Capabilities.boundingSet(boundingMask));
         } catch (JsysboxException e) {
             throw new ManagerException(Status.Code.INVALID_ARGUMENT, e.getMessage(), e);
         }
@@ -50,8 +50,8 @@ final class Bundles {
         } catch (JsysboxException | IOException | RuntimeException e) {
             manager.release(id);
             if (e instanceof RuntimeException runtime) throw runtime;
-            throw new ManagerException(Status.Code.INTERNAL, "cannot rewrite " + bundle.resolve("config.json") + ": "
-                    + e.getMessage(), e);
+            throw new ManagerException(
+                    Status.Code.INTERNAL, "cannot rewrite " + bundle.resolve("config.json") + ": " + e.getMessage(), e);
         }
         LOG.info("{}: created from {} in {} ms", id, bundle, (System.nanoTime() - began) / 1_000_000);
         return spec.apparmorWarning();

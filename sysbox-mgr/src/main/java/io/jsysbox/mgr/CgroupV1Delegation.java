@@ -29,5 +29,7 @@ public final class CgroupV1Delegation implements CgroupDelegation {
     }
 
     @Override
-    public List<String> delegatedFiles() { return List.of("cgroup.procs", "tasks", "cgroup.clone_children", "notify_on_release"); }
+    public List<String> delegatedFiles() {
+        return List.of("cgroup.procs", "tasks", "cgroup.clone_children", "notify_on_release");
+    }
 }

@@ -5,9 +5,6 @@ import io.jsysbox.linux.Fd;
 import io.jsysbox.linux.Linux;
 import io.jsysbox.linux.MountInfo;
 import io.jsysbox.linux.ProcCgroup;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
-
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.FileAlreadyExistsException;
@@ -15,6 +12,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * cgroup v2 (pure, or the hybrid "unified" mount): the leaf dir plus the files the kernel's delegation model
@@ -41,7 +40,9 @@ public final class CgroupV2Delegation implements CgroupDelegation {
     }
 
     @Override
-    public List<String> delegatedFiles() { return List.of("cgroup.procs", "cgroup.threads", "cgroup.subtree_control"); }
+    public List<String> delegatedFiles() {
+        return List.of("cgroup.procs", "cgroup.threads", "cgroup.subtree_control");
+    }
 
     @Override
     public List<Path> delegate(ProcCgroup cgroups, MountInfo mounts, int uid, int gid) throws IOException {
@@ -98,7 +99,8 @@ public final class CgroupV2Delegation implements CgroupDelegation {
                 refused.add(controller);
             }
         }
-        if (!refused.isEmpty()) LOG.warn("{}: controllers {} not enabled for the container's inner cgroups", dir, refused);
+        if (!refused.isEmpty())
+            LOG.warn("{}: controllers {} not enabled for the container's inner cgroups", dir, refused);
     }
 
     private static List<String> words(String text) {

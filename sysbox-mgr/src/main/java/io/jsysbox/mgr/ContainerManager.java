@@ -1,22 +1,19 @@
 package io.jsysbox.mgr;
 
-import io.jsysbox.linux.MountInfo;
-import io.jsysbox.linux.ProcCgroup;
 import io.grpc.Status;
+import io.jsysbox.api.RequestedDevices;
+import io.jsysbox.api.RuntimeDirs;
 import io.jsysbox.api.v1.ContainerStatus;
 import io.jsysbox.api.v1.IdRange;
 import io.jsysbox.api.v1.MountReplacement;
 import io.jsysbox.api.v1.PrepareRequest;
 import io.jsysbox.api.v1.PrepareResponse;
 import io.jsysbox.api.v1.SpecialMount;
-import io.jsysbox.api.RequestedDevices;
-import io.jsysbox.api.RuntimeDirs;
 import io.jsysbox.api.v1.StatusResponse;
 import io.jsysbox.linux.Linux;
 import io.jsysbox.linux.LinuxException;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
-
+import io.jsysbox.linux.MountInfo;
+import io.jsysbox.linux.ProcCgroup;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -32,6 +29,8 @@ import java.util.Set;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.regex.Pattern;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The manager's core: allocations, what was made for each container, and undoing it. One lock (this object's
@@ -63,23 +62,35 @@ public final class ContainerManager {
     private final BindMountMapper bindMountMapper = new BindMountMapper(idmapped);
     private final InnerImages innerImages;
     private final PodNetwork podNetwork = new PodNetwork();
-    /** Per running container with special dirs kept in its layer: "copy-out owed at exit" markers (see {@link #markSyncOwed}). */
+    /**
+     * Per running container with special dirs kept in its layer: "copy-out owed at exit" markers (see {@link
+     * #markSyncOwed}).
+     */
     private final Path syncMarkers;
-    private final List<CgroupDelegation> cgroupDelegations = List.of(new CgroupV1Delegation(), new CgroupV2Delegation());
+
+    private final List<CgroupDelegation> cgroupDelegations =
+            List.of(new CgroupV1Delegation(), new CgroupV2Delegation());
     private final Map<String, ContainerState> containers = new LinkedHashMap<>();
     private final InitExitWatcher exitWatcher = new InitExitWatcher(this::initExited);
     /** Makes the user namespace of the range the next container gets ({@link #warmNextRange}). */
     private final ExecutorService rangeWarmer = Executors.newSingleThreadExecutor(
             Thread.ofPlatform().daemon().name("range-warmer").factory());
+
     private final Discards discards = new Discards();
     /** Stopped containers whose previous slot is remembered, by id: their rootfs (gone = container removed). */
     private final Map<String, String> stoppedRootfs = new LinkedHashMap<>();
     /** Ids whose prepare or copy-out runs now (outside the lock); guarded by this, waited for with {@link #wait()}. */
     private final Set<String> busy = new HashSet<>();
+
     private final VirtualFiles virtualFiles;
     private final String version;
 
-    ContainerManager(IdRangeAllocator allocator, StateStore store, Path stateDir, Path mountRoot, VirtualFiles virtualFiles,
+    ContainerManager(
+            IdRangeAllocator allocator,
+            StateStore store,
+            Path stateDir,
+            Path mountRoot,
+            VirtualFiles virtualFiles,
             String version) {
         this.allocator = allocator;
         this.virtualFiles = virtualFiles;
@@ -211,7 +222,9 @@ public final class ContainerManager {
         synchronized (this) {
             state = beginCopyOut(id);
         }
-        if (state == null) throw new ManagerException(Status.Code.NOT_FOUND, "unknown container " + id + ": it is not running under jsysbox");
+        if (state == null)
+            throw new ManagerException(
+                    Status.Code.NOT_FOUND, "unknown container " + id + ": it is not running under jsysbox");
         try {
             return syncOut(state, Deadline.NONE); // docker commit (a pause) waits as long as it takes
         } finally {
@@ -263,21 +276,29 @@ public final class ContainerManager {
         HostRange gids = allocator.gidRange(state.slot());
         for (String kept : state.keptDirs()) {
             Path dir = Path.of(kept);
-            Optional<String> destination = SpecialMounts.destinationOf(dir.getFileName().toString());
+            Optional<String> destination =
+                    SpecialMounts.destinationOf(dir.getFileName().toString());
             if (destination.isEmpty()) continue;
             try {
-                if (innerImages.syncOut(home, destination.get(), dir, upper, uids, gids, deadline)) synced.add(destination.get());
+                if (innerImages.syncOut(home, destination.get(), dir, upper, uids, gids, deadline))
+                    synced.add(destination.get());
             } catch (IOException | RuntimeException | StackOverflowError | OutOfMemoryError e) {
-                LOG.error("{}: cannot copy {} into the rootfs ({}): a commit will miss its content; it stays in {}",
-                        state.id(), destination.get(), e.toString(), dir);
+                LOG.error(
+                        "{}: cannot copy {} into the rootfs ({}): a commit will miss its content; it stays in {}",
+                        state.id(),
+                        destination.get(),
+                        e.toString(),
+                        dir);
             }
         }
         return synced;
     }
 
     private static Deadline atExit() {
-        return Deadline.after(COPY_OUT_AT_EXIT, "a copy-out at exit gets " + COPY_OUT_AT_EXIT.toSeconds()
-                + " s (Docker waits for the container's delete about 30 s)");
+        return Deadline.after(
+                COPY_OUT_AT_EXIT,
+                "a copy-out at exit gets " + COPY_OUT_AT_EXIT.toSeconds()
+                        + " s (Docker waits for the container's delete about 30 s)");
     }
 
     /** Garbage-collects the inner image cache: entries running containers use stay. */
@@ -303,7 +324,8 @@ public final class ContainerManager {
     private void markSyncOwed(ContainerState state) {
         if (state.keptDirs().isEmpty()) return;
         try {
-            Files.writeString(syncMarkers.resolve(state.id()), ProcessHandle.current().pid() + " " + state.pid() + "\n");
+            Files.writeString(
+                    syncMarkers.resolve(state.id()), ProcessHandle.current().pid() + " " + state.pid() + "\n");
         } catch (IOException e) {
             LOG.error("{}: cannot write {}: {}", state.id(), syncMarkers.resolve(state.id()), e.getMessage());
         }
@@ -331,18 +353,29 @@ public final class ContainerManager {
             made.dirs.add(slotDir.toString());
             var home = specialMounts.homeFor(id, rootfs);
             Optional<OverlayLayers> layers = OverlayLayers.of(MountInfo.read(), rootfs);
-            Map<String, Path> specials = specialMounts.create(home, request.getSpecialMountsList(), uids.rootId(), gids.rootId(),
-                    (destination, dir) -> innerImages.fill(rootfs, layers, request.getInnerImageCacheOff(), home, destination, dir, uids, gids),
+            Map<String, Path> specials = specialMounts.create(
+                    home,
+                    request.getSpecialMountsList(),
+                    uids.rootId(),
+                    gids.rootId(),
+                    (destination, dir) -> innerImages.fill(
+                            rootfs, layers, request.getInnerImageCacheOff(), home, destination, dir, uids, gids),
                     made);
             List<SpecialMount> layerMounts = new ArrayList<>();
             for (var special : specials.entrySet()) {
-                var shared = innerImages.layerMounts(home, special.getKey(), special.getValue(), uids, gids, slotDir, made);
+                var shared =
+                        innerImages.layerMounts(home, special.getKey(), special.getValue(), uids, gids, slotDir, made);
                 if (shared.isEmpty()) continue;
                 layerMounts.addAll(shared.get().mounts());
                 made.innerImageCacheKeys.add(shared.get().cacheKey());
             }
-            var devices = deviceNodes.make(ContainerState.dirName(slot, id, sharedWith), request.getDevicesList(),
-                    request.getBindMountsList(), uids, gids, made);
+            var devices = deviceNodes.make(
+                    ContainerState.dirName(slot, id, sharedWith),
+                    request.getDevicesList(),
+                    request.getBindMountsList(),
+                    uids,
+                    gids,
+                    made);
             rootfsShifter.shift(rootfs, layers, uids, gids, slotDir, made);
             List<MountReplacement> replacements = new ArrayList<>(devices.replacements());
             replacements.addAll(bindMountMapper.map(id, devices.otherBinds(), uids, gids, slotDir, made));
@@ -352,21 +385,40 @@ public final class ContainerManager {
                 persist();
             }
             prepared = true;
-            LOG.info("{}: prepared in {} ms: uids {}:{} gids {}:{}{}, rootfs {} ({}), {} special mount(s), "
-                    + "{} of {} bind source(s) ID-mapped or device nodes, {} device node(s)",
-                    id, (System.nanoTime() - began) / 1_000_000, uids.start(), uids.size(), gids.start(), gids.size(),
-                    sharedWith.isEmpty() ? "" : " (shared with " + sharedWith + ", init " + reservation.sharedInit() + ")",
-                    rootfs, state.rootfsShift(), specials.size(), replacements.size(), request.getBindMountsCount(),
+            LOG.info(
+                    "{}: prepared in {} ms: uids {}:{} gids {}:{}{}, rootfs {} ({}), {} special mount(s), "
+                            + "{} of {} bind source(s) ID-mapped or device nodes, {} device node(s)",
+                    id,
+                    (System.nanoTime() - began) / 1_000_000,
+                    uids.start(),
+                    uids.size(),
+                    gids.start(),
+                    gids.size(),
+                    sharedWith.isEmpty()
+                            ? ""
+                            : " (shared with " + sharedWith + ", init " + reservation.sharedInit() + ")",
+                    rootfs,
+                    state.rootfsShift(),
+                    specials.size(),
+                    replacements.size(),
+                    request.getBindMountsCount(),
                     devices.nodes().size());
             PrepareResponse.Builder response = PrepareResponse.newBuilder()
-                    .setUidRange(proto(uids)).setGidRange(proto(gids))
-                    .setRootfsShift(state.rootfsShift()).setRootfsPath(state.rootfsPath()).setUserNamespacePid(reservation.sharedInit())
-                    .addAllReplacements(replacements).addAllDeviceNodes(devices.nodes()).addAllLayerMounts(layerMounts);
-            specials.forEach((dest, dir) -> response.addSpecialMounts(SpecialMount.newBuilder().setDestination(dest).setSource(dir.toString())));
+                    .setUidRange(proto(uids))
+                    .setGidRange(proto(gids))
+                    .setRootfsShift(state.rootfsShift())
+                    .setRootfsPath(state.rootfsPath())
+                    .setUserNamespacePid(reservation.sharedInit())
+                    .addAllReplacements(replacements)
+                    .addAllDeviceNodes(devices.nodes())
+                    .addAllLayerMounts(layerMounts);
+            specials.forEach((dest, dir) -> response.addSpecialMounts(
+                    SpecialMount.newBuilder().setDestination(dest).setSource(dir.toString())));
             return response.build();
         } catch (IOException | RuntimeException e) {
             LOG.error("{}: prepare failed, undoing: {}", id, e.toString());
-            throw new ManagerException(Status.Code.FAILED_PRECONDITION, "cannot prepare container " + id + ": " + e.getMessage(), e);
+            throw new ManagerException(
+                    Status.Code.FAILED_PRECONDITION, "cannot prepare container " + id + ": " + e.getMessage(), e);
         } finally {
             if (!prepared) undo(made.build(), uids, gids);
             synchronized (this) {
@@ -381,7 +433,10 @@ public final class ContainerManager {
         }
     }
 
-    /** What a prepare got under the lock: its slot's ranges, and the container whose range it shares (a pod's sandbox) with its init. */
+    /**
+     * What a prepare got under the lock: its slot's ranges, and the container whose range it shares (a pod's sandbox)
+     * with its init.
+     */
     private record Reservation(int slot, HostRange uids, HostRange gids, String sharedWith, long sharedInit) {}
 
     /**
@@ -392,21 +447,32 @@ public final class ContainerManager {
     private synchronized Reservation reserve(PrepareRequest request) throws ManagerException {
         String id = request.getId();
         if (!CONTAINER_ID.matcher(id).matches()) {
-            throw new ManagerException(Status.Code.INVALID_ARGUMENT, "invalid container id '" + id + "': use 1-128 letters, digits, '_', '.', '-'");
+            throw new ManagerException(
+                    Status.Code.INVALID_ARGUMENT,
+                    "invalid container id '" + id + "': use 1-128 letters, digits, '_', '.', '-'");
         }
         awaitIdle(id);
         Path rootfs = Path.of(request.getRootfs());
         if (!rootfs.isAbsolute() || !Files.isDirectory(rootfs, LinkOption.NOFOLLOW_LINKS)) {
-            throw new ManagerException(Status.Code.INVALID_ARGUMENT, "rootfs '" + request.getRootfs() + "' of " + id + " is not an absolute path to a directory");
+            throw new ManagerException(
+                    Status.Code.INVALID_ARGUMENT,
+                    "rootfs '" + request.getRootfs() + "' of " + id + " is not an absolute path to a directory");
         }
         for (String destination : request.getSpecialMountsList()) {
             if (!SpecialMounts.ALLOWED.contains(destination)) {
-                throw new ManagerException(Status.Code.INVALID_ARGUMENT, "unsupported special mount '" + destination + "'; supported: " + String.join(", ", SpecialMounts.ALLOWED.stream().sorted().toList()));
+                throw new ManagerException(
+                        Status.Code.INVALID_ARGUMENT,
+                        "unsupported special mount '" + destination + "'; supported: "
+                                + String.join(
+                                        ", ",
+                                        SpecialMounts.ALLOWED.stream().sorted().toList()));
             }
         }
         for (var bind : request.getBindMountsList()) {
             if (!Path.of(bind.getSource()).isAbsolute()) {
-                throw new ManagerException(Status.Code.INVALID_ARGUMENT, "bind mount source '" + bind.getSource() + "' (mount " + bind.getIndex() + ") is not absolute");
+                throw new ManagerException(
+                        Status.Code.INVALID_ARGUMENT,
+                        "bind mount source '" + bind.getSource() + "' (mount " + bind.getIndex() + ") is not absolute");
             }
         }
         try {
@@ -421,9 +487,14 @@ public final class ContainerManager {
         }
         stoppedRootfs.remove(id);
         String sharedWith = request.getPodSandboxId().isEmpty()
-                ? namespaceOwner(id, request.getJoinedNamespacesList()).orElse("") : request.getPodSandboxId();
-        long sharedInit = sharedWith.isEmpty() ? 0 : runningInit(id, sharedWith, !request.getPodSandboxId().isEmpty());
-        int slot = sharedWith.isEmpty() ? allocate(id) : allocator.share(id, sharedWith).orElseThrow();
+                ? namespaceOwner(id, request.getJoinedNamespacesList()).orElse("")
+                : request.getPodSandboxId();
+        long sharedInit = sharedWith.isEmpty()
+                ? 0
+                : runningInit(id, sharedWith, !request.getPodSandboxId().isEmpty());
+        int slot = sharedWith.isEmpty()
+                ? allocate(id)
+                : allocator.share(id, sharedWith).orElseThrow();
         busy.add(id);
         return new Reservation(slot, allocator.uidRange(slot), allocator.gidRange(slot), sharedWith, sharedInit);
     }
@@ -436,12 +507,20 @@ public final class ContainerManager {
     private long runningInit(String id, String ownerId, boolean pod) throws ManagerException {
         ContainerState owner = containers.get(ownerId);
         if (owner == null) {
-            throw new ManagerException(Status.Code.FAILED_PRECONDITION, "pod container " + id + " names sandbox " + ownerId
-                    + ", which is not running under jsysbox: run the whole pod with the jsysbox runtime class (runtimeClassName: jsysbox)");
+            throw new ManagerException(
+                    Status.Code.FAILED_PRECONDITION,
+                    "pod container " + id + " names sandbox " + ownerId
+                            + ", which is not running under jsysbox: run the whole pod with the jsysbox runtime class "
+                            + "(runtimeClassName: jsysbox)");
         }
         if (owner.pid() <= 0 || !initAlive(owner)) {
-            throw new ManagerException(Status.Code.FAILED_PRECONDITION, (pod ? "pod container " + id + ": its sandbox " : id + ": the container ")
-                    + ownerId + (pod ? " is not running; start the pod's sandbox first" : " whose namespaces it joins is not running"));
+            throw new ManagerException(
+                    Status.Code.FAILED_PRECONDITION,
+                    (pod ? "pod container " + id + ": its sandbox " : id + ": the container ")
+                            + ownerId
+                            + (pod
+                                    ? " is not running; start the pod's sandbox first"
+                                    : " whose namespaces it joins is not running"));
         }
         return owner.pid();
     }
@@ -466,16 +545,23 @@ public final class ContainerManager {
         for (ContainerState c : containers.values()) {
             if (c.pid() <= 0 || !initAlive(c)) continue;
             try {
-                if (!owners.contains(identity(Linux.namespace(Path.of("/proc", Long.toString(c.pid()), "ns", "user"))))) continue;
+                if (!owners.contains(identity(Linux.namespace(Path.of("/proc", Long.toString(c.pid()), "ns", "user")))))
+                    continue;
             } catch (LinuxException gone) {
                 continue;
             }
             bySlot.merge(c.slot(), c, (kept, other) -> kept.sharesRangeOf().isEmpty() ? kept : other);
         }
         if (bySlot.size() > 1) {
-            throw new ManagerException(Status.Code.INVALID_ARGUMENT, id + " joins namespaces of several jsysbox containers ("
-                    + String.join(", ", bySlot.values().stream().map(ContainerState::id).toList())
-                    + "): it can share the user namespace of one only; join the namespaces of one of them");
+            throw new ManagerException(
+                    Status.Code.INVALID_ARGUMENT,
+                    id + " joins namespaces of several jsysbox containers ("
+                            + String.join(
+                                    ", ",
+                                    bySlot.values().stream()
+                                            .map(ContainerState::id)
+                                            .toList())
+                            + "): it can share the user namespace of one only; join the namespaces of one of them");
         }
         return bySlot.values().stream().findFirst().map(ContainerState::id);
     }
@@ -490,11 +576,14 @@ public final class ContainerManager {
      * mount namespace): mounts the container's virtual files (locked, and its mounts protected, when {@code
      * guardMounts}), delegates cgroups and detaches the host's copies of the container's mounts.
      */
-    public synchronized List<String> started(String id, long pid, String rootPath, String networkToAdopt,
-            boolean guardMounts) throws ManagerException {
+    public synchronized List<String> started(
+            String id, long pid, String rootPath, String networkToAdopt, boolean guardMounts) throws ManagerException {
         ContainerState state = containers.get(id);
-        if (state == null) throw new ManagerException(Status.Code.FAILED_PRECONDITION, "unknown container " + id + ": Prepare it first");
-        if (!alive(pid)) throw new ManagerException(Status.Code.INVALID_ARGUMENT, "pid " + pid + " of " + id + " is not running");
+        if (state == null)
+            throw new ManagerException(
+                    Status.Code.FAILED_PRECONDITION, "unknown container " + id + ": Prepare it first");
+        if (!alive(pid))
+            throw new ManagerException(Status.Code.INVALID_ARGUMENT, "pid " + pid + " of " + id + " is not running");
         HostRange uids = allocator.uidRange(state.slot());
         HostRange gids = allocator.gidRange(state.slot());
         long began = System.nanoTime();
@@ -505,7 +594,8 @@ public final class ContainerManager {
             MountInfo mounts = MountInfo.read();
             List<String> delegated = new ArrayList<>();
             for (CgroupDelegation delegation : cgroupDelegations) {
-                for (Path dir : delegation.delegate(cgroups, mounts, uids.rootId(), gids.rootId())) delegated.add(dir.toString());
+                for (Path dir : delegation.delegate(cgroups, mounts, uids.rootId(), gids.rootId()))
+                    delegated.add(dir.toString());
             }
             // runc create has copied the mounts into the container's namespace: the host needs them no more.
             Mounts.unmountAllUnder(mountRoot.resolve(state.dirName()));
@@ -515,11 +605,19 @@ public final class ContainerManager {
             markSyncOwed(running);
             exitWatcher.watch(id, pid);
             warmNextRange();
-            LOG.info("{}: started as pid {} in {} ms; {} virtual files mounted; delegated {}", id, pid,
-                    (System.nanoTime() - began) / 1_000_000, virtualFileCount, delegated);
+            LOG.info(
+                    "{}: started as pid {} in {} ms; {} virtual files mounted; delegated {}",
+                    id,
+                    pid,
+                    (System.nanoTime() - began) / 1_000_000,
+                    virtualFileCount,
+                    delegated);
             return delegated;
         } catch (IOException | RuntimeException e) {
-            throw new ManagerException(Status.Code.FAILED_PRECONDITION, "cannot delegate cgroups of " + id + " (pid " + pid + "): " + e.getMessage(), e);
+            throw new ManagerException(
+                    Status.Code.FAILED_PRECONDITION,
+                    "cannot delegate cgroups of " + id + " (pid " + pid + "): " + e.getMessage(),
+                    e);
         }
     }
 
@@ -567,18 +665,27 @@ public final class ContainerManager {
 
     public synchronized StatusResponse status() {
         StatusResponse.Builder response = StatusResponse.newBuilder()
-                .setUidPool(proto(allocator.uidPool())).setGidPool(proto(allocator.gidPool()))
-                .setFreeRanges(allocator.freeSlots()).setVersion(version);
+                .setUidPool(proto(allocator.uidPool()))
+                .setGidPool(proto(allocator.gidPool()))
+                .setFreeRanges(allocator.freeSlots())
+                .setVersion(version);
         Map<String, Integer> users = new java.util.HashMap<>();
-        for (ContainerState c : containers.values()) c.innerImageCacheKeys().forEach(key -> users.merge(key, 1, Integer::sum));
+        for (ContainerState c : containers.values())
+            c.innerImageCacheKeys().forEach(key -> users.merge(key, 1, Integer::sum));
         response.setInnerImageCache(innerImages.cache().status(users));
         for (ContainerState c : containers.values()) {
             List<String> dirs = new ArrayList<>(c.dirs());
             dirs.addAll(c.keptDirs());
-            response.addContainers(ContainerStatus.newBuilder().setId(c.id())
-                    .setUidRange(proto(allocator.uidRange(c.slot()))).setGidRange(proto(allocator.gidRange(c.slot())))
-                    .setRootfs(c.rootfs()).setRootfsShift(c.rootfsShift()).setPid(c.pid()).setSharesRangeOf(c.sharesRangeOf())
-                    .addAllMounts(c.mounts()).addAllDirs(dirs));
+            response.addContainers(ContainerStatus.newBuilder()
+                    .setId(c.id())
+                    .setUidRange(proto(allocator.uidRange(c.slot())))
+                    .setGidRange(proto(allocator.gidRange(c.slot())))
+                    .setRootfs(c.rootfs())
+                    .setRootfsShift(c.rootfsShift())
+                    .setPid(c.pid())
+                    .setSharesRangeOf(c.sharesRangeOf())
+                    .addAllMounts(c.mounts())
+                    .addAllDirs(dirs));
         }
         return response.build();
     }
@@ -648,10 +755,13 @@ public final class ContainerManager {
      */
     private void reownContainerDirs(ContainerState c) throws IOException {
         int gid = allocator.gidRange(c.slot()).rootId();
-        List<Path> dirs = List.of(mountRoot.resolve(c.dirName()), deviceNodes.dirOf(c.dirName()),
+        List<Path> dirs = List.of(
+                mountRoot.resolve(c.dirName()),
+                deviceNodes.dirOf(c.dirName()),
                 specialMounts.homeFor(c.id(), Path.of(c.rootfs())).dir());
         for (Path dir : dirs) {
-            if (Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) RuntimeDirs.ensure(dir, RuntimeDirs.ONE_CONTAINERS, gid);
+            if (Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS))
+                RuntimeDirs.ensure(dir, RuntimeDirs.ONE_CONTAINERS, gid);
         }
     }
 
@@ -665,12 +775,19 @@ public final class ContainerManager {
     }
 
     private static long startMillis(long pid) {
-        return ProcessHandle.of(pid).flatMap(p -> p.info().startInstant()).map(java.time.Instant::toEpochMilli).orElse(0L);
+        return ProcessHandle.of(pid)
+                .flatMap(p -> p.info().startInstant())
+                .map(java.time.Instant::toEpochMilli)
+                .orElse(0L);
     }
 
     private void persist() throws IOException {
-        store.save(new ManagerState(ManagerState.CURRENT_VERSION, List.copyOf(containers.values()),
-                allocator.previousSlots(), allocator.cursor(), Map.copyOf(stoppedRootfs)));
+        store.save(new ManagerState(
+                ManagerState.CURRENT_VERSION,
+                List.copyOf(containers.values()),
+                allocator.previousSlots(),
+                allocator.cursor(),
+                Map.copyOf(stoppedRootfs)));
     }
 
     private void persistQuietly() {
@@ -682,6 +799,9 @@ public final class ContainerManager {
     }
 
     private static IdRange proto(HostRange range) {
-        return IdRange.newBuilder().setHostStart(range.start()).setSize(range.size()).build();
+        return IdRange.newBuilder()
+                .setHostStart(range.start())
+                .setSize(range.size())
+                .build();
     }
 }

@@ -13,9 +13,19 @@ import java.util.List;
  * {@code sharesRangeOf}: the container whose user namespace and slot (ID range) this one shares — its Kubernetes pod's
  * sandbox, or the jsysbox container whose namespaces it joined (Docker's --network/--ipc/--pid container:X); else "".
  */
-public record ContainerState(String id, int slot, String rootfs, String rootfsShift, String rootfsPath, long pid,
-                             long pidStartMillis, List<String> mounts, List<String> dirs, List<String> keptDirs,
-                             List<String> innerImageCacheKeys, String sharesRangeOf) {
+public record ContainerState(
+        String id,
+        int slot,
+        String rootfs,
+        String rootfsShift,
+        String rootfsPath,
+        long pid,
+        long pidStartMillis,
+        List<String> mounts,
+        List<String> dirs,
+        List<String> keptDirs,
+        List<String> innerImageCacheKeys,
+        String sharesRangeOf) {
     public ContainerState {
         sharesRangeOf = sharesRangeOf == null ? "" : sharesRangeOf;
         mounts = mounts == null ? List.of() : List.copyOf(mounts);
@@ -25,16 +35,40 @@ public record ContainerState(String id, int slot, String rootfs, String rootfsSh
     }
 
     public ContainerState withPid(long newPid, long newPidStartMillis) {
-        return new ContainerState(id, slot, rootfs, rootfsShift, rootfsPath, newPid, newPidStartMillis, mounts, dirs, keptDirs,
-                innerImageCacheKeys, sharesRangeOf);
+        return new ContainerState(
+                id,
+                slot,
+                rootfs,
+                rootfsShift,
+                rootfsPath,
+                newPid,
+                newPidStartMillis,
+                mounts,
+                dirs,
+                keptDirs,
+                innerImageCacheKeys,
+                sharesRangeOf);
     }
 
     public ContainerState withMounts(List<String> newMounts) {
-        return new ContainerState(id, slot, rootfs, rootfsShift, rootfsPath, pid, pidStartMillis, newMounts, dirs, keptDirs,
-                innerImageCacheKeys, sharesRangeOf);
+        return new ContainerState(
+                id,
+                slot,
+                rootfs,
+                rootfsShift,
+                rootfsPath,
+                pid,
+                pidStartMillis,
+                newMounts,
+                dirs,
+                keptDirs,
+                innerImageCacheKeys,
+                sharesRangeOf);
     }
 
-    /** Name of the container's own dirs (mount dir, device dir): its slot's number, suffixed by its id in a shared slot. */
+    /**
+     * Name of the container's own dirs (mount dir, device dir): its slot's number, suffixed by its id in a shared slot.
+     */
     public String dirName() {
         return dirName(slot, id, sharesRangeOf);
     }
@@ -64,7 +98,18 @@ public record ContainerState(String id, int slot, String rootfs, String rootfsSh
         }
 
         ContainerState build() {
-            return new ContainerState(id, slot, rootfs, rootfsShift, rootfsPath, 0, 0, mounts, dirs, keptDirs, innerImageCacheKeys,
+            return new ContainerState(
+                    id,
+                    slot,
+                    rootfs,
+                    rootfsShift,
+                    rootfsPath,
+                    0,
+                    0,
+                    mounts,
+                    dirs,
+                    keptDirs,
+                    innerImageCacheKeys,
                     sharesRangeOf);
         }
     }

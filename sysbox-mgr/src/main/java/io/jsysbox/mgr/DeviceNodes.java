@@ -1,6 +1,5 @@
 package io.jsysbox.mgr;
 
-import io.jsysbox.linux.MountInfo;
 import io.jsysbox.api.RequestedDevices;
 import io.jsysbox.api.RuntimeDirs;
 import io.jsysbox.api.v1.BindMount;
@@ -10,9 +9,7 @@ import io.jsysbox.api.v1.RequestedDevice;
 import io.jsysbox.linux.Fd;
 import io.jsysbox.linux.Linux;
 import io.jsysbox.linux.LinuxException;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
-
+import io.jsysbox.linux.MountInfo;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -22,6 +19,8 @@ import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.stream.Collectors;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Device nodes a system container gets, made for it on a tmpfs of the manager's. Why not the host's nodes, which
@@ -46,8 +45,8 @@ final class DeviceNodes {
 
     private record Device(String destination, String name, int major, int minor) {}
 
-    private static final List<Device> DEVICES = List.of(new Device("/dev/net/tun", "net-tun", 10, 200),
-            new Device("/dev/fuse", "fuse", 10, 229));
+    private static final List<Device> DEVICES =
+            List.of(new Device("/dev/net/tun", "net-tun", 10, 200), new Device("/dev/fuse", "fuse", 10, 229));
     /**
      * The host owner of a node whose owner or group the container does not map (an id past its range's size): host
      * root, which the container does not map either, so inside it shows as the overflow id (65534), as a file of such
@@ -55,6 +54,7 @@ final class DeviceNodes {
      * the id: that would be another container's id.
      */
     static final int UNMAPPED = 0;
+
     private static final int PERMISSION_BITS = 07777;
 
     /**
@@ -73,10 +73,15 @@ final class DeviceNodes {
     void prepare() throws IOException {
         RuntimeDirs.ensure(root, RuntimeDirs.PASSED_BY_CONTAINERS);
         if (MountInfo.read().topmostAt(root).isEmpty()) {
-            Linux.mount("jsysbox-dev", root, "tmpfs", Linux.MS_NOSUID | Linux.MS_NOEXEC,
+            Linux.mount(
+                    "jsysbox-dev",
+                    root,
+                    "tmpfs",
+                    Linux.MS_NOSUID | Linux.MS_NOEXEC,
                     String.format("mode=%04o,size=64k", RuntimeDirs.PASSED_BY_CONTAINERS));
         }
-        RuntimeDirs.ensure(root, RuntimeDirs.PASSED_BY_CONTAINERS); // the tmpfs's root, also one an older manager mounted
+        RuntimeDirs.ensure(
+                root, RuntimeDirs.PASSED_BY_CONTAINERS); // the tmpfs's root, also one an older manager mounted
     }
 
     /** The dir of the nodes of the container whose slot dir is named {@code dirName}. */
@@ -90,10 +95,17 @@ final class DeviceNodes {
      * nodes among the sources of {@code binds}, and the manager's own that the host has and no requested device
      * replaces.
      */
-    Made make(String dirName, List<RequestedDevice> requested, List<BindMount> binds, HostRange uids, HostRange gids,
-            ContainerState.Builder made) throws IOException {
+    Made make(
+            String dirName,
+            List<RequestedDevice> requested,
+            List<BindMount> binds,
+            HostRange uids,
+            HostRange gids,
+            ContainerState.Builder made)
+            throws IOException {
         Path dir = dirOf(dirName);
-        if (Files.exists(dir, LinkOption.NOFOLLOW_LINKS)) NoFollowTree.delete(root, dir.getFileName().toString());
+        if (Files.exists(dir, LinkOption.NOFOLLOW_LINKS))
+            NoFollowTree.delete(root, dir.getFileName().toString());
         RuntimeDirs.ensure(dir, RuntimeDirs.ONE_CONTAINERS, gids.rootId());
         made.dirs.add(dir.toString());
         List<DeviceNode> nodes = new ArrayList<>();
@@ -105,11 +117,23 @@ final class DeviceNodes {
                 String name = "device-" + i;
                 int major = Math.toIntExact(device.getMajor());
                 int minor = Math.toIntExact(device.getMinor());
-                makeNode(dirFd, name, device.getBlock() ? Linux.S_IFBLK : Linux.S_IFCHR, Linux.makedev(major, minor),
-                        (int) device.getFileMode(), device.getUid(), device.getGid(), uids, gids,
+                makeNode(
+                        dirFd,
+                        name,
+                        device.getBlock() ? Linux.S_IFBLK : Linux.S_IFCHR,
+                        Linux.makedev(major, minor),
+                        (int) device.getFileMode(),
+                        device.getUid(),
+                        device.getGid(),
+                        uids,
+                        gids,
                         RequestedDevices.describe(device));
-                nodes.add(DeviceNode.newBuilder().setDestination(device.getPath())
-                        .setSource(dir.resolve(name).toString()).setMajor(major).setMinor(minor).setRequested(true)
+                nodes.add(DeviceNode.newBuilder()
+                        .setDestination(device.getPath())
+                        .setSource(dir.resolve(name).toString())
+                        .setMajor(major)
+                        .setMinor(minor)
+                        .setRequested(true)
                         .build());
             }
             for (BindMount bind : binds) {
@@ -120,19 +144,42 @@ final class DeviceNodes {
                 }
                 String name = "bind-" + bind.getIndex();
                 Linux.Stat node = host.get();
-                makeNode(dirFd, name, node.type(), node.rdev(), node.mode() & PERMISSION_BITS, node.uid(), node.gid(),
-                        uids, gids, "bind source " + bind.getSource());
-                replacements.add(MountReplacement.newBuilder().setIndex(bind.getIndex())
-                        .setSource(dir.resolve(name).toString()).build());
+                makeNode(
+                        dirFd,
+                        name,
+                        node.type(),
+                        node.rdev(),
+                        node.mode() & PERMISSION_BITS,
+                        node.uid(),
+                        node.gid(),
+                        uids,
+                        gids,
+                        "bind source " + bind.getSource());
+                replacements.add(MountReplacement.newBuilder()
+                        .setIndex(bind.getIndex())
+                        .setSource(dir.resolve(name).toString())
+                        .build());
             }
             Set<String> taken = requested.stream().map(RequestedDevice::getPath).collect(Collectors.toSet());
             for (Device device : DEVICES) {
                 if (taken.contains(device.destination()) || !Files.exists(Path.of(device.destination()))) continue;
-                makeNode(dirFd, device.name(), Linux.S_IFCHR, Linux.makedev(device.major(), device.minor()), 0666,
-                        0, 0, uids, gids, device.destination());
-                nodes.add(DeviceNode.newBuilder().setDestination(device.destination())
-                        .setSource(dir.resolve(device.name()).toString()).setMajor(device.major())
-                        .setMinor(device.minor()).build());
+                makeNode(
+                        dirFd,
+                        device.name(),
+                        Linux.S_IFCHR,
+                        Linux.makedev(device.major(), device.minor()),
+                        0666,
+                        0,
+                        0,
+                        uids,
+                        gids,
+                        device.destination());
+                nodes.add(DeviceNode.newBuilder()
+                        .setDestination(device.destination())
+                        .setSource(dir.resolve(device.name()).toString())
+                        .setMajor(device.major())
+                        .setMinor(device.minor())
+                        .build());
             }
         }
         return new Made(nodes, replacements, otherBinds);
@@ -143,13 +190,27 @@ final class DeviceNodes {
      * the host ids that show as {@code uid}:{@code gid} in the container. Made with no permissions, owned, then given
      * its mode: a chown clears setuid and setgid bits, and until then the node is host root's alone.
      */
-    private static void makeNode(Fd dir, String name, int type, long dev, int mode, long uid, long gid, HostRange uids,
-            HostRange gids, String what) throws LinuxException {
+    private static void makeNode(
+            Fd dir,
+            String name,
+            int type,
+            long dev,
+            int mode,
+            long uid,
+            long gid,
+            HostRange uids,
+            HostRange gids,
+            String what)
+            throws LinuxException {
         int hostUid = hostIdOf(uid, uids);
         int hostGid = hostIdOf(gid, gids);
         if (hostUid == UNMAPPED && uid != 0 || hostGid == UNMAPPED && gid != 0) {
-            LOG.info("{}: owner {}:{} is past the container's {} ids: it shows as the overflow id (65534) there",
-                    what, uid, gid, uids.size());
+            LOG.info(
+                    "{}: owner {}:{} is past the container's {} ids: it shows as the overflow id (65534) there",
+                    what,
+                    uid,
+                    gid,
+                    uids.size());
         }
         Linux.mknodAt(dir, name, type, dev);
         Linux.chownNoFollow(dir, name, hostUid, hostGid);

@@ -4,9 +4,6 @@ import io.jsysbox.linux.Errno;
 import io.jsysbox.linux.Fd;
 import io.jsysbox.linux.Linux;
 import io.jsysbox.linux.LinuxException;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
-
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -14,6 +11,8 @@ import java.nio.file.Path;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Removes released containers' dirs in the background. Why: a container's dirs can hold whatever its tenant put there
@@ -26,13 +25,15 @@ final class Discards {
     private static final Logger LOG = LoggerFactory.getLogger(Discards.class);
     private static final String PREFIX = ".discarded-";
 
-    private final ExecutorService remover = Executors.newSingleThreadExecutor(Thread.ofPlatform().daemon().name("discard").factory());
+    private final ExecutorService remover = Executors.newSingleThreadExecutor(
+            Thread.ofPlatform().daemon().name("discard").factory());
     private final AtomicLong names = new AtomicLong();
 
     /** Takes {@code dir} away from its path now and removes it in the background; nothing if it is gone. */
     void discard(Path dir) throws IOException {
         Path parent = dir.getParent();
-        String hidden = PREFIX + dir.getFileName() + "-" + ProcessHandle.current().pid() + "-" + names.incrementAndGet();
+        String hidden =
+                PREFIX + dir.getFileName() + "-" + ProcessHandle.current().pid() + "-" + names.incrementAndGet();
         try (Fd parentFd = Linux.openDirectoryNoSymlinks(parent)) {
             Linux.renameNoReplace(parentFd, dir.getFileName().toString(), parentFd, hidden);
             Linux.chmodAt(parentFd, hidden, 0700); // its container's root (gid) passed it; no one but host root now
@@ -47,7 +48,8 @@ final class Discards {
     void resume(Path parent) throws IOException {
         if (!Files.isDirectory(parent, LinkOption.NOFOLLOW_LINKS)) return;
         try (var leftovers = Files.newDirectoryStream(parent, PREFIX + "*")) {
-            for (Path leftover : leftovers) remover.execute(() -> remove(parent, leftover.getFileName().toString()));
+            for (Path leftover : leftovers)
+                remover.execute(() -> remove(parent, leftover.getFileName().toString()));
         }
     }
 
@@ -57,7 +59,10 @@ final class Discards {
             NoFollowTree.delete(parent, name);
             LOG.debug("removed {} in {} ms", parent.resolve(name), (System.nanoTime() - began) / 1_000_000);
         } catch (IOException | RuntimeException e) {
-            LOG.error("cannot remove {}: {} (tried again at the manager's next start)", parent.resolve(name), e.toString());
+            LOG.error(
+                    "cannot remove {}: {} (tried again at the manager's next start)",
+                    parent.resolve(name),
+                    e.toString());
         }
     }
 }

@@ -3,7 +3,6 @@ package io.jsysbox.mgr;
 import io.jsysbox.linux.Fd;
 import io.jsysbox.linux.Linux;
 import io.jsysbox.linux.LinuxException;
-
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Locale;
@@ -30,7 +29,9 @@ public final class DiskReserve {
 
     private final FilesystemSpace space;
 
-    DiskReserve(FilesystemSpace space) { this.space = space; }
+    DiskReserve(FilesystemSpace space) {
+        this.space = space;
+    }
 
     /** The bytes to leave free on a filesystem of {@code totalBytes}. */
     static long reserveOf(long totalBytes) {
@@ -38,7 +39,8 @@ public final class DiskReserve {
     }
 
     /**
-     * Fails with a one-line IOException when writing {@code bytes} into {@code destination} (open on {@code path}) would
+     * Fails with a one-line IOException when writing {@code bytes} into {@code destination} (open on {@code path})
+     * would
      * leave its filesystem less free than the reserve. {@code what}: what was to be copied, {@code instead}: what
      * happens since it is not (both for the message).
      */
@@ -47,8 +49,10 @@ public final class DiskReserve {
         long reserve = reserveOf(filesystem.totalBytes());
         long left = filesystem.availableBytes() - bytes;
         if (left >= reserve) return;
-        throw new IOException("not copying " + what + " (" + size(bytes) + ") into " + path + ": it would leave " + size(Math.max(0, left))
-                + " of the filesystem's " + size(filesystem.totalBytes()) + " free, less than the reserve of " + size(reserve)
+        throw new IOException("not copying " + what + " (" + size(bytes) + ") into " + path + ": it would leave "
+                + size(Math.max(0, left))
+                + " of the filesystem's " + size(filesystem.totalBytes()) + " free, less than the reserve of "
+                + size(reserve)
                 + " (max(1 GiB, " + PERCENT_OF_FILESYSTEM + "%)); " + instead);
     }
 

@@ -14,9 +14,6 @@ import io.jsysbox.api.v1.UnregisterRequest;
 import io.jsysbox.api.v1.VirtualPath;
 import io.jsysbox.linux.Linux;
 import io.jsysbox.linux.MountInfo;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
-
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -24,6 +21,8 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * jsysbox-fs as the manager uses it: gRPC on its socket for registration, {@link VirtualFileMounts} for the mounts,
@@ -60,18 +59,23 @@ final class FilesystemDaemon implements VirtualFiles, AutoCloseable {
 
     @Override
     public int attach(String id, long pid, String rootPath, boolean guardMounts) throws ManagerException {
-        RegisterResponse registered = call("register container " + id,
-                stub -> stub.register(RegisterRequest.newBuilder().setId(id).setInitPid(pid).build()));
+        RegisterResponse registered = call(
+                "register container " + id,
+                stub -> stub.register(
+                        RegisterRequest.newBuilder().setId(id).setInitPid(pid).build()));
         Map<String, Path> sources = new LinkedHashMap<>();
-        for (VirtualPath path : registered.getPathsList()) sources.put(path.getContainerPath(), Path.of(path.getSource()));
+        for (VirtualPath path : registered.getPathsList())
+            sources.put(path.getContainerPath(), Path.of(path.getSource()));
         try {
             int mounted = VirtualFileMounts.mount(pid, rootPath, sources, guardMounts);
             if (guardMounts) protect(id, pid);
             listenerCopies.takeLater(id);
             return mounted;
         } catch (IOException e) {
-            throw new ManagerException(Status.Code.FAILED_PRECONDITION,
-                    "cannot mount the virtual /proc and /sys files of " + id + " (pid " + pid + "): " + e.getMessage(), e);
+            throw new ManagerException(
+                    Status.Code.FAILED_PRECONDITION,
+                    "cannot mount the virtual /proc and /sys files of " + id + " (pid " + pid + "): " + e.getMessage(),
+                    e);
         }
     }
 
@@ -82,9 +86,12 @@ final class FilesystemDaemon implements VirtualFiles, AutoCloseable {
     private void protect(String id, long pid) throws IOException, ManagerException {
         Path process = Path.of("/proc", Long.toString(pid));
         Linux.Stat namespace = Linux.namespace(process.resolve("ns/mnt"));
-        ProtectRequest.Builder request = ProtectRequest.newBuilder().setId(id)
-                .setMountNamespaceDev(namespace.dev()).setMountNamespaceIno(namespace.ino());
-        for (MountInfo.Entry mount : MountInfo.parse(Files.readString(process.resolve("mountinfo"))).entries()) {
+        ProtectRequest.Builder request = ProtectRequest.newBuilder()
+                .setId(id)
+                .setMountNamespaceDev(namespace.dev())
+                .setMountNamespaceIno(namespace.ino());
+        for (MountInfo.Entry mount :
+                MountInfo.parse(Files.readString(process.resolve("mountinfo"))).entries()) {
             request.addMountIds(mount.id());
             if (mount.hasMountOption("ro")) request.addReadOnlyMountIds(mount.id());
         }
@@ -95,7 +102,10 @@ final class FilesystemDaemon implements VirtualFiles, AutoCloseable {
     public void detach(String id) {
         listenerCopies.release(id);
         try {
-            call("unregister container " + id, stub -> stub.unregister(UnregisterRequest.newBuilder().setId(id).build()));
+            call(
+                    "unregister container " + id,
+                    stub -> stub.unregister(
+                            UnregisterRequest.newBuilder().setId(id).build()));
         } catch (ManagerException e) {
             LOG.warn("{}: {}", id, e.getMessage());
         }
@@ -119,11 +129,15 @@ final class FilesystemDaemon implements VirtualFiles, AutoCloseable {
         } catch (StatusRuntimeException e) {
             Status.Code code = e.getStatus().getCode();
             if (code == Status.Code.UNAVAILABLE || code == Status.Code.DEADLINE_EXCEEDED) {
-                throw new ManagerException(Status.Code.FAILED_PRECONDITION, "jsysbox-fs does not answer on " + socket + " (" + code
-                        + "), so containers cannot get their virtual /proc and /sys: start it with 'jsysbox start' (see 'jsysbox doctor')");
+                throw new ManagerException(
+                        Status.Code.FAILED_PRECONDITION,
+                        "jsysbox-fs does not answer on " + socket + " (" + code
+                                + "), so containers cannot get their virtual /proc and /sys: start it with 'jsysbox "
+                                + "start' (see 'jsysbox doctor')");
             }
-            throw new ManagerException(Status.Code.FAILED_PRECONDITION, "jsysbox-fs could not " + action + ": "
-                    + e.getStatus().getDescription());
+            throw new ManagerException(
+                    Status.Code.FAILED_PRECONDITION,
+                    "jsysbox-fs could not " + action + ": " + e.getStatus().getDescription());
         }
     }
 

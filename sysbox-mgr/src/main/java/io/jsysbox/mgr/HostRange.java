@@ -6,9 +6,15 @@ public record HostRange(long start, long size) {
         if (start < 0 || size <= 0) throw new IllegalArgumentException("bad id range " + start + ":" + size);
     }
 
-    public long end() { return start + size; }
+    public long end() {
+        return start + size;
+    }
 
-    public boolean contains(long id) { return id >= start && id < end(); }
+    public boolean contains(long id) {
+        return id >= start && id < end();
+    }
 
-    public int rootId() { return Math.toIntExact(start); }
+    public int rootId() {
+        return Math.toIntExact(start);
+    }
 }

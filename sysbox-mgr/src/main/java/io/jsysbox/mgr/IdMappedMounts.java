@@ -5,7 +5,6 @@ import io.jsysbox.linux.Fd;
 import io.jsysbox.linux.Linux;
 import io.jsysbox.linux.LinuxException;
 import io.jsysbox.linux.UserNamespaces;
-
 import java.io.IOException;
 import java.nio.file.Path;
 
@@ -13,7 +12,9 @@ import java.nio.file.Path;
 public final class IdMappedMounts {
     private final UserNamespaces namespaces = new UserNamespaces();
 
-    /** Attaches at {@code target} (an existing file or dir) a clone of {@code source} seen through the range mapping. */
+    /**
+     * Attaches at {@code target} (an existing file or dir) a clone of {@code source} seen through the range mapping.
+     */
     public void attach(Path source, Path target, HostRange uids, HostRange gids, boolean recursive) throws IOException {
         attach(source, target, uids, gids, recursive, false);
     }
@@ -23,7 +24,8 @@ public final class IdMappedMounts {
      * here, on the host, the flag is locked in every copy inside the container's user namespace: its root cannot
      * remount it writable (runc's own "ro" remount, made inside, could be undone there).
      */
-    public void attach(Path source, Path target, HostRange uids, HostRange gids, boolean recursive, boolean readOnly) throws IOException {
+    public void attach(Path source, Path target, HostRange uids, HostRange gids, boolean recursive, boolean readOnly)
+            throws IOException {
         Fd userns = namespaces.mapping(uids.start(), gids.start(), uids.size());
         try (Fd tree = Linux.openTreeClone(source, recursive)) {
             Linux.setIdmap(tree, userns, recursive, readOnly);

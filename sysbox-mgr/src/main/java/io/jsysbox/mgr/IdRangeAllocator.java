@@ -21,6 +21,7 @@ public final class IdRangeAllocator {
     private final Map<String, Integer> live = new HashMap<>();
     /** Slot a released container id last had, oldest first; bounded so it cannot grow forever. */
     private final LinkedHashMap<String, Integer> previous = new LinkedHashMap<>();
+
     private int cursor;
 
     public IdRangeAllocator(HostRange uidPool, HostRange gidPool) {
@@ -29,17 +30,29 @@ public final class IdRangeAllocator {
         this.slots = (int) (Math.min(uidPool.size(), gidPool.size()) / RANGE_SIZE);
     }
 
-    public HostRange uidPool() { return uidPool; }
+    public HostRange uidPool() {
+        return uidPool;
+    }
 
-    public HostRange gidPool() { return gidPool; }
+    public HostRange gidPool() {
+        return gidPool;
+    }
 
-    public int slots() { return slots; }
+    public int slots() {
+        return slots;
+    }
 
-    public synchronized int freeSlots() { return slots - (int) live.values().stream().distinct().count(); }
+    public synchronized int freeSlots() {
+        return slots - (int) live.values().stream().distinct().count();
+    }
 
-    public HostRange uidRange(int slot) { return new HostRange(uidPool.start() + slot * RANGE_SIZE, RANGE_SIZE); }
+    public HostRange uidRange(int slot) {
+        return new HostRange(uidPool.start() + slot * RANGE_SIZE, RANGE_SIZE);
+    }
 
-    public HostRange gidRange(int slot) { return new HostRange(gidPool.start() + slot * RANGE_SIZE, RANGE_SIZE); }
+    public HostRange gidRange(int slot) {
+        return new HostRange(gidPool.start() + slot * RANGE_SIZE, RANGE_SIZE);
+    }
 
     /** The slot of {@code id}: its current one, else its previous one if free, else the next free one. */
     public synchronized int allocate(String id) throws PoolExhaustedException {
@@ -63,35 +76,48 @@ public final class IdRangeAllocator {
 
     /** Restores an allocation from persisted state; {@code shared}: the slot is a pod's, held by other ids too. */
     public synchronized void restore(String id, int slot, boolean shared) {
-        if (slot < 0 || slot >= slots) throw new IllegalArgumentException("slot " + slot + " of " + id + " is outside the pool");
-        if (!shared && live.containsValue(slot)) throw new IllegalArgumentException("slot " + slot + " of " + id + " is already in use");
+        if (slot < 0 || slot >= slots)
+            throw new IllegalArgumentException("slot " + slot + " of " + id + " is outside the pool");
+        if (!shared && live.containsValue(slot))
+            throw new IllegalArgumentException("slot " + slot + " of " + id + " is already in use");
         live.put(id, slot);
     }
 
     /** Whether some container id still holds {@code slot}. */
-    public synchronized boolean inUse(int slot) { return live.containsValue(slot); }
+    public synchronized boolean inUse(int slot) {
+        return live.containsValue(slot);
+    }
 
     public synchronized void release(String id) {
         Integer slot = live.remove(id);
         if (slot == null) return;
         previous.remove(id);
         previous.put(id, slot);
-        while (previous.size() > Math.max(slots, 1) * 4) previous.remove(previous.keySet().iterator().next());
+        while (previous.size() > Math.max(slots, 1) * 4)
+            previous.remove(previous.keySet().iterator().next());
     }
 
     /** The container is gone for good: its previous slot need not be kept for it. */
-    public synchronized void forgetPrevious(String id) { previous.remove(id); }
+    public synchronized void forgetPrevious(String id) {
+        previous.remove(id);
+    }
 
-    public synchronized Optional<Integer> slotOf(String id) { return Optional.ofNullable(live.get(id)); }
+    public synchronized Optional<Integer> slotOf(String id) {
+        return Optional.ofNullable(live.get(id));
+    }
 
-    public synchronized Map<String, Integer> previousSlots() { return new LinkedHashMap<>(previous); }
+    public synchronized Map<String, Integer> previousSlots() {
+        return new LinkedHashMap<>(previous);
+    }
 
     public synchronized void restorePrevious(Map<String, Integer> slotsById, int nextCursor) {
         previous.putAll(slotsById);
         cursor = slots == 0 ? 0 : Math.floorMod(nextCursor, slots);
     }
 
-    public synchronized int cursor() { return cursor; }
+    public synchronized int cursor() {
+        return cursor;
+    }
 
     /** The slot a new container id would get now (none when the pool is exhausted); the cursor stays. */
     public synchronized OptionalInt upcoming() {
@@ -112,10 +138,13 @@ public final class IdRangeAllocator {
             cursor = (free.getAsInt() + 1) % slots;
             return free.getAsInt();
         }
-        throw new PoolExhaustedException("pool exhausted: " + live.size() + " ranges in use; enlarge the jsysbox entry in /etc/subuid and /etc/subgid");
+        throw new PoolExhaustedException("pool exhausted: " + live.size()
+                + " ranges in use; enlarge the jsysbox entry in /etc/subuid and /etc/subgid");
     }
 
     public static final class PoolExhaustedException extends Exception {
-        PoolExhaustedException(String message) { super(message); }
+        PoolExhaustedException(String message) {
+            super(message);
+        }
     }
 }

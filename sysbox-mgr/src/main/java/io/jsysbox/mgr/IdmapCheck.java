@@ -3,7 +3,6 @@ package io.jsysbox.mgr;
 import io.jsysbox.api.RuntimeDirs;
 import io.jsysbox.linux.FsCredentials;
 import io.jsysbox.linux.Linux;
-
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -41,23 +40,33 @@ final class IdmapCheck {
             try {
                 idmapped.attach(lower, mappedLower, PROBE, PROBE, false);
             } catch (IOException e) {
-                return "ID-mapped mounts do not work on " + base + " (kernel ≥ 5.12 and a filesystem that supports them needed): " + e.getMessage();
+                return "ID-mapped mounts do not work on " + base
+                        + " (kernel ≥ 5.12 and a filesystem that supports them needed): " + e.getMessage();
             }
-            int owner = (Integer) Files.getAttribute(mappedLower.resolve("file"), "unix:uid", LinkOption.NOFOLLOW_LINKS);
+            int owner =
+                    (Integer) Files.getAttribute(mappedLower.resolve("file"), "unix:uid", LinkOption.NOFOLLOW_LINKS);
             if (owner != PROBE.start()) return "an ID-mapped mount shows uid " + owner + " instead of " + PROBE.start();
             idmapped.attach(upperLayer, mappedUpper, PROBE, PROBE, false);
             try {
                 FsCredentials.withFsIds(PROBE.rootId(), PROBE.rootId(), () -> {
-                    Linux.mount("overlay", merged, "overlay", 0, "lowerdir=" + mappedLower + ",upperdir=" + mappedUpper.resolve("diff")
-                            + ",workdir=" + mappedUpper.resolve("work") + ",index=off");
+                    Linux.mount(
+                            "overlay",
+                            merged,
+                            "overlay",
+                            0,
+                            "lowerdir=" + mappedLower + ",upperdir=" + mappedUpper.resolve("diff") + ",workdir="
+                                    + mappedUpper.resolve("work") + ",index=off");
                     return null;
                 });
-                FsCredentials.withFsIds(PROBE.rootId(), PROBE.rootId(), () -> Files.writeString(merged.resolve("file"), "y"));
+                FsCredentials.withFsIds(
+                        PROBE.rootId(), PROBE.rootId(), () -> Files.writeString(merged.resolve("file"), "y"));
             } catch (IOException e) {
                 return "overlayfs over ID-mapped layers does not work (kernel ≥ 5.19 needed): " + e.getMessage();
             }
-            int written = (Integer) Files.getAttribute(upperLayer.resolve("diff/file"), "unix:uid", LinkOption.NOFOLLOW_LINKS);
-            if (written != 0) return "a copy-up through the ID-mapped overlay landed on disk as uid " + written + " instead of 0";
+            int written = (Integer)
+                    Files.getAttribute(upperLayer.resolve("diff/file"), "unix:uid", LinkOption.NOFOLLOW_LINKS);
+            if (written != 0)
+                return "a copy-up through the ID-mapped overlay landed on disk as uid " + written + " instead of 0";
             return null;
         } catch (IOException | RuntimeException e) {
             return e.getMessage();

@@ -3,10 +3,9 @@ package io.jsysbox.mgr;
 import io.jsysbox.linux.Fd;
 import io.jsysbox.linux.Linux;
 import io.jsysbox.linux.LinuxException;
+import java.util.function.BiConsumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-
-import java.util.function.BiConsumer;
 
 /**
  * Tells the manager when a container's init process exits. Why: a stopped container needs nothing from the
@@ -19,7 +18,9 @@ final class InitExitWatcher {
     private final BiConsumer<String, Long> onExit;
 
     /** {@code onExit} receives the container id and the pid that exited. */
-    InitExitWatcher(BiConsumer<String, Long> onExit) { this.onExit = onExit; }
+    InitExitWatcher(BiConsumer<String, Long> onExit) {
+        this.onExit = onExit;
+    }
 
     /** Starts watching; if the process is already gone, reports its exit right away on the watcher thread. */
     void watch(String id, long pid) {
@@ -43,7 +44,10 @@ final class InitExitWatcher {
         });
     }
 
-    /** Reports an exit known already (an init found dead, or its pid reused, at the manager's start) on a thread of its own. */
+    /**
+     * Reports an exit known already (an init found dead, or its pid reused, at the manager's start) on a thread of its
+     * own.
+     */
     void exited(String id, long pid) {
         Thread.ofPlatform().daemon().name("exit-" + pid).start(() -> report(id, pid));
     }

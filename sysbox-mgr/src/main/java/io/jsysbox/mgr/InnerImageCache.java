@@ -6,9 +6,6 @@ import io.jsysbox.api.v1.InnerImageCacheStatus;
 import io.jsysbox.linux.Fd;
 import io.jsysbox.linux.Linux;
 import io.jsysbox.linux.LinuxException;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
-
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -28,6 +25,8 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.regex.Pattern;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * One read-only host copy of each preloaded inner image store, shared by every container of the image.
@@ -57,9 +56,12 @@ public final class InnerImageCache {
     private final Path dir;
     /** One lock per key, held while its entry is filled (one per image ever seen: a few objects). */
     private final Map<String, Object> fillLocks = new ConcurrentHashMap<>();
+
     private final DiskReserve reserve;
 
-    public InnerImageCache(Path dir) { this(dir, DiskReserve.HOST); }
+    public InnerImageCache(Path dir) {
+        this(dir, DiskReserve.HOST);
+    }
 
     /** {@code reserve}: what filling an entry leaves free on the cache's filesystem. */
     InnerImageCache(Path dir, DiskReserve reserve) {
@@ -67,7 +69,9 @@ public final class InnerImageCache {
         this.reserve = reserve;
     }
 
-    public Path dir() { return dir; }
+    public Path dir() {
+        return dir;
+    }
 
     /** Makes the cache directory and removes what a killed manager left half-filled. */
     public synchronized void start() throws IOException {
@@ -75,7 +79,9 @@ public final class InnerImageCache {
         RuntimeDirs.ensure(dir, RuntimeDirs.HOST_ROOT_ONLY);
         try (var entries = Files.newDirectoryStream(dir, TEMPORARY_PREFIX + "*")) {
             for (Path leftover : entries) {
-                LOG.warn("removing the half-filled inner image cache entry {} (a manager stopped while filling it)", leftover);
+                LOG.warn(
+                        "removing the half-filled inner image cache entry {} (a manager stopped while filling it)",
+                        leftover);
                 NoFollowTree.delete(dir, leftover.getFileName().toString());
             }
         }
@@ -83,7 +89,8 @@ public final class InnerImageCache {
 
     public static String keyOf(Path source) {
         try {
-            byte[] digest = MessageDigest.getInstance("SHA-256").digest(source.toString().getBytes(StandardCharsets.UTF_8));
+            byte[] digest = MessageDigest.getInstance("SHA-256")
+                    .digest(source.toString().getBytes(StandardCharsets.UTF_8));
             return HexFormat.of().formatHex(digest, 0, 16);
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
@@ -112,12 +119,19 @@ public final class InnerImageCache {
     private Entry fill(String key, InnerStoreSource source) throws IOException {
         long began = System.nanoTime();
         Path temporary = dir.resolve(TEMPORARY_PREFIX + key);
-        if (Files.exists(temporary, LinkOption.NOFOLLOW_LINKS)) NoFollowTree.delete(dir, temporary.getFileName().toString());
+        if (Files.exists(temporary, LinkOption.NOFOLLOW_LINKS))
+            NoFollowTree.delete(dir, temporary.getFileName().toString());
         Files.createDirectory(temporary);
         Files.createDirectory(temporary.resolve("tree"));
         TreeCopy.Result copied;
-        try (Fd from = source.open(); Fd to = Linux.openDirectoryNoSymlinks(temporary.resolve("tree"))) {
-            reserve.ensureRoom(TreeCopy.diskUsage(from), to, dir, "the inner image store " + source.dir(), "no cache entry is made");
+        try (Fd from = source.open();
+                Fd to = Linux.openDirectoryNoSymlinks(temporary.resolve("tree"))) {
+            reserve.ensureRoom(
+                    TreeCopy.diskUsage(from),
+                    to,
+                    dir,
+                    "the inner image store " + source.dir(),
+                    "no cache entry is made");
             copied = TreeCopy.copy(from, to, id -> id, id -> id, relative -> false, Deadline.NONE);
         } catch (IOException | RuntimeException e) {
             NoFollowTree.deleteLeftover(dir, temporary.getFileName().toString(), e); // not left until the next start
@@ -129,8 +143,14 @@ public final class InnerImageCache {
             Files.move(temporary, dir.resolve(key), StandardCopyOption.ATOMIC_MOVE);
             entry = lookup(key).orElseThrow();
         }
-        LOG.info("inner image cache: filled {} from {} in {} ms: {} entries, {} MiB, {} shared layer(s)", key, source.dir(),
-                (System.nanoTime() - began) / 1_000_000, copied.entries(), copied.bytes() >> 20, entry.sharedLayers().size());
+        LOG.info(
+                "inner image cache: filled {} from {} in {} ms: {} entries, {} MiB, {} shared layer(s)",
+                key,
+                source.dir(),
+                (System.nanoTime() - began) / 1_000_000,
+                copied.entries(),
+                copied.bytes() >> 20,
+                entry.sharedLayers().size());
         return entry;
     }
 
@@ -145,7 +165,8 @@ public final class InnerImageCache {
 
     public synchronized void markUsed(String key) throws IOException {
         Path entry = dir.resolve(key);
-        if (Files.isDirectory(entry, LinkOption.NOFOLLOW_LINKS)) Files.setLastModifiedTime(entry, FileTime.from(Instant.now()));
+        if (Files.isDirectory(entry, LinkOption.NOFOLLOW_LINKS))
+            Files.setLastModifiedTime(entry, FileTime.from(Instant.now()));
     }
 
     /** Removes the entries {@code inUse} does not name whose source is gone or that were last used too long ago. */
@@ -158,9 +179,14 @@ public final class InnerImageCache {
                 Path source = entry.resolve("source");
                 boolean sourceGone = !Files.isRegularFile(source, LinkOption.NOFOLLOW_LINKS)
                         || !Files.isDirectory(Path.of(Files.readString(source).strip()), LinkOption.NOFOLLOW_LINKS);
-                boolean stale = Files.getLastModifiedTime(entry, LinkOption.NOFOLLOW_LINKS).toInstant().isBefore(unusedSince);
+                boolean stale = Files.getLastModifiedTime(entry, LinkOption.NOFOLLOW_LINKS)
+                        .toInstant()
+                        .isBefore(unusedSince);
                 if (!sourceGone && !stale) continue;
-                LOG.info("inner image cache: removing {} ({})", key, sourceGone ? "its image layer is gone" : "unused since " + UNUSED_LIFETIME.toHours() + " h");
+                LOG.info(
+                        "inner image cache: removing {} ({})",
+                        key,
+                        sourceGone ? "its image layer is gone" : "unused since " + UNUSED_LIFETIME.toHours() + " h");
                 NoFollowTree.delete(dir, key);
             }
         } catch (IOException e) {
@@ -170,14 +196,19 @@ public final class InnerImageCache {
 
     /** For Status: each entry, how many running containers use it, and the disk the cache takes. */
     public synchronized InnerImageCacheStatus status(Map<String, Integer> users) {
-        InnerImageCacheStatus.Builder status = InnerImageCacheStatus.newBuilder().setDir(dir.toString());
+        InnerImageCacheStatus.Builder status =
+                InnerImageCacheStatus.newBuilder().setDir(dir.toString());
         try (var entries = Files.newDirectoryStream(dir)) {
             for (Path path : entries) {
                 Optional<Entry> entry = lookup(path.getFileName().toString());
                 if (entry.isEmpty()) continue;
-                status.addEntries(InnerImageCacheEntry.newBuilder().setKey(entry.get().key()).setSource(entry.get().source().toString())
-                        .setSharedLayers(entry.get().sharedLayers().size()).setUsers(users.getOrDefault(entry.get().key(), 0))
-                        .setLastUsedEpochSeconds(Files.getLastModifiedTime(path).toInstant().getEpochSecond()));
+                status.addEntries(InnerImageCacheEntry.newBuilder()
+                        .setKey(entry.get().key())
+                        .setSource(entry.get().source().toString())
+                        .setSharedLayers(entry.get().sharedLayers().size())
+                        .setUsers(users.getOrDefault(entry.get().key(), 0))
+                        .setLastUsedEpochSeconds(
+                                Files.getLastModifiedTime(path).toInstant().getEpochSecond()));
             }
             // Measured on every call (status is rare): an entry removed by hand must not leave a stale total.
             try (Fd fd = Linux.openDirectoryNoSymlinks(dir)) {
@@ -205,7 +236,8 @@ public final class InnerImageCache {
             } catch (LinuxException e) {
                 return layers;
             }
-            try (layerdb; var chains = Files.newDirectoryStream(layerdb.procPath())) {
+            try (layerdb;
+                    var chains = Files.newDirectoryStream(layerdb.procPath())) {
                 for (Path chain : chains) {
                     String cacheId = readCacheId(layerdb, chain.getFileName() + "/cache-id");
                     if (cacheId == null || !CACHE_ID.matcher(cacheId).matches()) continue;
@@ -218,7 +250,10 @@ public final class InnerImageCache {
         return layers;
     }
 
-    /** A layer's cache-id: null, with a warning, if it is no small regular file (an image can plant a fifo or a device there). */
+    /**
+     * A layer's cache-id: null, with a warning, if it is no small regular file (an image can plant a fifo or a device
+     * there).
+     */
     private static String readCacheId(Fd layerdb, String relative) {
         try {
             return new String(NoFollowTree.readSmallFile(layerdb, relative), StandardCharsets.US_ASCII).strip();

@@ -9,9 +9,6 @@ import io.jsysbox.linux.Errno;
 import io.jsysbox.linux.Fd;
 import io.jsysbox.linux.Linux;
 import io.jsysbox.linux.LinuxException;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
-
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -22,6 +19,8 @@ import java.util.List;
 import java.util.Optional;
 import java.util.function.LongUnaryOperator;
 import java.util.function.Predicate;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The inner images a container's image carries, in and out of its special dirs.
@@ -39,9 +38,11 @@ import java.util.function.Predicate;
  */
 public final class InnerImages {
     private static final Logger LOG = LoggerFactory.getLogger(InnerImages.class);
-    private static final ObjectMapper JSON = new ObjectMapper().disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
+    private static final ObjectMapper JSON =
+            new ObjectMapper().disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
     /** The store whose layers are shared; other special dirs (containerd, podman…) are copied whole. */
     static final String DOCKER = "/var/lib/docker";
+
     private static final int UPPER_DIR_MODE = 0755;
 
     /** What a special dir was filled from: {@code cacheKey} empty when it is a private copy. */
@@ -54,7 +55,9 @@ public final class InnerImages {
             return new Record(cacheKey, source, sharedLayers, newFingerprint);
         }
 
-        Predicate<String> shared() { return sharedLayers::contains; }
+        Predicate<String> shared() {
+            return sharedLayers::contains;
+        }
     }
 
     private final InnerImageCache cache;
@@ -72,15 +75,25 @@ public final class InnerImages {
         this.reserve = reserve;
     }
 
-    public InnerImageCache cache() { return cache; }
+    public InnerImageCache cache() {
+        return cache;
+    }
 
     /**
      * Fills the new special dir {@code dir} (still at its temporary name) with what the image holds at
      * {@code destination}, and records it (nothing when the image holds nothing there). Fails, copying nothing, when
      * the copy would eat into the disk reserve of {@code dir}'s filesystem.
      */
-    public void fill(Path rootfs, Optional<OverlayLayers> layers, boolean cacheOff, SpecialMounts.Home home,
-                                 String destination, Path dir, HostRange uids, HostRange gids) throws IOException {
+    public void fill(
+            Path rootfs,
+            Optional<OverlayLayers> layers,
+            boolean cacheOff,
+            SpecialMounts.Home home,
+            String destination,
+            Path dir,
+            HostRange uids,
+            HostRange gids)
+            throws IOException {
         Optional<InnerStoreSource> found = InnerStoreSource.find(rootfs, layers, destination);
         if (found.isEmpty()) return; // an empty dir: no record needed (see syncOut)
         LongUnaryOperator uidsIn = intoRange(uids);
@@ -93,22 +106,34 @@ public final class InnerImages {
                 InnerImageCache.Entry entry = cache.obtain(found.get());
                 try (Fd from = Linux.openDirectoryNoSymlinks(entry.tree())) {
                     Predicate<String> shared = entry.sharedLayers()::contains;
-                    reserve.ensureRoom(TreeCopy.diskUsage(from, shared), to, dir, "the image's " + destination, notFilled);
+                    reserve.ensureRoom(
+                            TreeCopy.diskUsage(from, shared), to, dir, "the image's " + destination, notFilled);
                     TreeCopy.copy(from, to, uidsIn, gidsIn, shared, Deadline.NONE);
                 }
-                record = new Record(entry.key(), found.get().dir().toString(), entry.sharedLayers(),
+                record = new Record(
+                        entry.key(),
+                        found.get().dir().toString(),
+                        entry.sharedLayers(),
                         TreeCopy.fingerprint(to, entry.sharedLayers()::contains));
             } else {
                 try (Fd from = found.get().open()) {
                     reserve.ensureRoom(TreeCopy.diskUsage(from), to, dir, "the image's " + destination, notFilled);
                     TreeCopy.copy(from, to, uidsIn, gidsIn, relative -> false, Deadline.NONE);
                 }
-                record = new Record("", found.get().dir().toString(), List.of(), TreeCopy.fingerprint(to, relative -> false));
+                record = new Record(
+                        "", found.get().dir().toString(), List.of(), TreeCopy.fingerprint(to, relative -> false));
             }
         }
         save(home, destination, record);
-        LOG.info("{}: filled from {} in {} ms ({})", destination, found.get().dir(), (System.nanoTime() - began) / 1_000_000,
-                record.cacheKey().isEmpty() ? "private copy" : "cache entry " + record.cacheKey() + ", " + record.sharedLayers().size() + " shared layer(s)");
+        LOG.info(
+                "{}: filled from {} in {} ms ({})",
+                destination,
+                found.get().dir(),
+                (System.nanoTime() - began) / 1_000_000,
+                record.cacheKey().isEmpty()
+                        ? "private copy"
+                        : "cache entry " + record.cacheKey() + ", "
+                                + record.sharedLayers().size() + " shared layer(s)");
     }
 
     /**
@@ -117,8 +142,15 @@ public final class InnerImages {
      * removed since are skipped. A cache entry collected while the container was stopped is copied again from the
      * recorded image layer first. Returns the mounts and the cache key in use.
      */
-    public Optional<LayerMounts> layerMounts(SpecialMounts.Home home, String destination, Path dir, HostRange uids, HostRange gids,
-                                             Path slotDir, ContainerState.Builder made) throws IOException {
+    public Optional<LayerMounts> layerMounts(
+            SpecialMounts.Home home,
+            String destination,
+            Path dir,
+            HostRange uids,
+            HostRange gids,
+            Path slotDir,
+            ContainerState.Builder made)
+            throws IOException {
         Optional<Record> record = load(home, destination);
         if (record.isEmpty() || record.get().cacheKey().isEmpty()) return Optional.empty();
         String key = record.get().cacheKey();
@@ -126,9 +158,14 @@ public final class InnerImages {
         if (entry.isEmpty()) {
             // Collected while the container was stopped: its image layer (which the container keeps) fills it again.
             InnerStoreSource source = new InnerStoreSource(Path.of(record.get().source()), ".", true);
-            if (!Files.isDirectory(source.dir(), LinkOption.NOFOLLOW_LINKS) || !InnerImageCache.keyOf(source.dir()).equals(key)) {
-                LOG.error("{}: inner image cache entry {} is gone and its image layer {} too: the inner images' layers are empty",
-                        destination, key, record.get().source());
+            if (!Files.isDirectory(source.dir(), LinkOption.NOFOLLOW_LINKS)
+                    || !InnerImageCache.keyOf(source.dir()).equals(key)) {
+                LOG.error(
+                        "{}: inner image cache entry {} is gone and its image layer {} too: the inner images' layers "
+                                + "are empty",
+                        destination,
+                        key,
+                        record.get().source());
                 return Optional.empty();
             }
             entry = Optional.of(cache.obtain(source));
@@ -143,7 +180,10 @@ public final class InnerImages {
                 Files.createDirectory(target);
                 idmapped.attach(entry.get().tree().resolve(layer), target, uids, gids, false, true);
                 made.mounts.add(target.toString());
-                mounts.add(SpecialMount.newBuilder().setDestination(destination + "/" + layer).setSource(target.toString()).build());
+                mounts.add(SpecialMount.newBuilder()
+                        .setDestination(destination + "/" + layer)
+                        .setSource(target.toString())
+                        .build());
             }
         }
         return Optional.of(new LayerMounts(key, mounts));
@@ -160,8 +200,15 @@ public final class InnerImages {
      * too deep, say), or is not done by {@code deadline}: the copy is made under a temporary name, removed on failure,
      * and renamed into place when whole.
      */
-    public boolean syncOut(SpecialMounts.Home home, String destination, Path dir, Path upper, HostRange uids, HostRange gids,
-                           Deadline deadline) throws IOException {
+    public boolean syncOut(
+            SpecialMounts.Home home,
+            String destination,
+            Path dir,
+            Path upper,
+            HostRange uids,
+            HostRange gids,
+            Deadline deadline)
+            throws IOException {
         Optional<Record> recorded = load(home, destination);
         Record record = recorded.orElse(new Record("", "", List.of(), ""));
         TreeCopy.Survey survey;
@@ -176,31 +223,37 @@ public final class InnerImages {
         Path relative = Path.of(destination.replaceAll("^/+", ""));
         String name = relative.getFileName().toString();
         String temporary = "." + name + ".jsysbox-sync";
-        Optional<InnerImageCache.Entry> entry = record.cacheKey().isEmpty() ? Optional.empty() : cache.lookup(record.cacheKey());
-        // What the copy writes: the special dir but its shared layers, which come from the cache entry, when still there.
+        Optional<InnerImageCache.Entry> entry =
+                record.cacheKey().isEmpty() ? Optional.empty() : cache.lookup(record.cacheKey());
+        // What the copy writes: the special dir but its shared layers, which come from the cache entry, when still
+        // there.
         List<String> layersFromCache = new ArrayList<>();
         long bytes = survey.diskUsage();
         try (Fd special = Linux.openDirectoryNoSymlinks(dir)) {
             for (String layer : entry.isEmpty() ? List.<String>of() : record.sharedLayers()) {
                 if (!InnerImageCache.isDirectory(special, layer)) continue;
                 layersFromCache.add(layer);
-                try (Fd layerFrom = Linux.openDirectoryNoSymlinks(entry.get().tree().resolve(layer))) {
+                try (Fd layerFrom =
+                        Linux.openDirectoryNoSymlinks(entry.get().tree().resolve(layer))) {
                     bytes += TreeCopy.diskUsage(layerFrom);
                 }
             }
         }
-        try (Fd upperRoot = Linux.openDirectoryNoSymlinks(upper); Fd parent = makeDirs(upperRoot, relative.getParent())) {
+        try (Fd upperRoot = Linux.openDirectoryNoSymlinks(upper);
+                Fd parent = makeDirs(upperRoot, relative.getParent())) {
             deadline.check("before copying " + dir + " (measuring it took the time)");
-            reserve.ensureRoom(bytes, parent, upper.resolve(relative), destination, "its content stays in the special dir " + dir);
+            reserve.ensureRoom(
+                    bytes, parent, upper.resolve(relative), destination, "its content stays in the special dir " + dir);
             NoFollowTree.delete(parent, temporary);
             Linux.mkdirAt(parent, temporary, 0700);
             try (Fd to = NoFollowTree.openDirectoryBelow(parent, temporary);
-                 Fd from = Linux.openDirectoryNoSymlinks(dir)) {
+                    Fd from = Linux.openDirectoryNoSymlinks(dir)) {
                 TreeCopy.copy(from, to, outOfRange(uids), outOfRange(gids), record.shared(), deadline);
                 for (String layer : layersFromCache) {
                     if (!InnerImageCache.isDirectory(to, layer)) continue;
                     try (Fd layerTo = NoFollowTree.openDirectoryBelow(to, layer);
-                         Fd layerFrom = Linux.openDirectoryNoSymlinks(entry.orElseThrow().tree().resolve(layer))) {
+                            Fd layerFrom = Linux.openDirectoryNoSymlinks(
+                                    entry.orElseThrow().tree().resolve(layer))) {
                         TreeCopy.copy(layerFrom, layerTo, id -> id, id -> id, relativePath -> false, deadline);
                     }
                 }
@@ -220,7 +273,11 @@ public final class InnerImages {
             }
         }
         save(home, destination, record.withFingerprint(fingerprint));
-        LOG.info("{}: copied into the rootfs's upper layer {} in {} ms", destination, upper, (System.nanoTime() - began) / 1_000_000);
+        LOG.info(
+                "{}: copied into the rootfs's upper layer {} in {} ms",
+                destination,
+                upper,
+                (System.nanoTime() - began) / 1_000_000);
         return true;
     }
 
@@ -264,8 +321,11 @@ public final class InnerImages {
     }
 
     private static void save(SpecialMounts.Home home, String destination, Record record) throws IOException {
-        AtomicFiles.replace(recordFile(home, destination), JSON.writeValueAsBytes(record),
-                RuntimeDirs.permissions(RuntimeDirs.HOST_ROOT_ONLY_FILE), AtomicFiles.Durability.DURABLE);
+        AtomicFiles.replace(
+                recordFile(home, destination),
+                JSON.writeValueAsBytes(record),
+                RuntimeDirs.permissions(RuntimeDirs.HOST_ROOT_ONLY_FILE),
+                AtomicFiles.Durability.DURABLE);
     }
 
     static Optional<Record> load(SpecialMounts.Home home, String destination) throws IOException {

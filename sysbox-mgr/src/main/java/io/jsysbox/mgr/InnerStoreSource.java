@@ -3,7 +3,6 @@ package io.jsysbox.mgr;
 import io.jsysbox.linux.Fd;
 import io.jsysbox.linux.Linux;
 import io.jsysbox.linux.LinuxException;
-
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -25,16 +24,24 @@ public record InnerStoreSource(Path base, String relative, boolean shareable) {
     static final String OPAQUE_XATTR = "trusted.overlay.opaque";
 
     /** What one layer holds at the destination. */
-    private enum Probe { ABSENT, HIDDEN, PARTIAL, COMPLETE }
+    private enum Probe {
+        ABSENT,
+        HIDDEN,
+        PARTIAL,
+        COMPLETE
+    }
 
     /**
      * The content the container's image has at {@code destination}, if any. {@code layers}: the rootfs's overlay layers
      * (empty when the rootfs is a plain directory, whose content is then read directly).
      */
-    public static Optional<InnerStoreSource> find(Path rootfs, Optional<OverlayLayers> layers, String destination) throws IOException {
+    public static Optional<InnerStoreSource> find(Path rootfs, Optional<OverlayLayers> layers, String destination)
+            throws IOException {
         String relative = destination.replaceAll("^/+", "");
         if (layers.isEmpty()) {
-            return nonEmptyDir(rootfs, relative) ? Optional.of(new InnerStoreSource(rootfs, relative, false)) : Optional.empty();
+            return nonEmptyDir(rootfs, relative)
+                    ? Optional.of(new InnerStoreSource(rootfs, relative, false))
+                    : Optional.empty();
         }
         OverlayLayers overlay = layers.get();
         List<Path> stack = new java.util.ArrayList<>();
@@ -45,8 +52,10 @@ public record InnerStoreSource(Path base, String relative, boolean shareable) {
         for (int i = 0; i < stack.size(); i++) {
             Probe probe = probe(stack.get(i), relative);
             switch (probe) {
-                case ABSENT -> { }
-                case HIDDEN -> { return Optional.empty(); }
+                case ABSENT -> {}
+                case HIDDEN -> {
+                    return Optional.empty();
+                }
                 case COMPLETE -> {
                     // The container's own upper layer (a copy it made at its last stop) changes: never shared.
                     boolean upper = i == 0 && overlay.upperDir().isPresent();
@@ -56,8 +65,12 @@ public record InnerStoreSource(Path base, String relative, boolean shareable) {
                     // Content here and maybe below: only a layer that is the whole of it can be read raw.
                     boolean upper = i == 0 && overlay.upperDir().isPresent();
                     boolean more = false;
-                    for (int j = i + 1; j < stack.size() && !more; j++) more = probe(stack.get(j), relative) != Probe.ABSENT;
-                    return Optional.of(upper || more ? merged(rootfs, relative) : new InnerStoreSource(stack.get(i), relative, true));
+                    for (int j = i + 1; j < stack.size() && !more; j++)
+                        more = probe(stack.get(j), relative) != Probe.ABSENT;
+                    return Optional.of(
+                            upper || more
+                                    ? merged(rootfs, relative)
+                                    : new InnerStoreSource(stack.get(i), relative, true));
                 }
             }
         }
@@ -65,7 +78,9 @@ public record InnerStoreSource(Path base, String relative, boolean shareable) {
     }
 
     /** The directory, for logs and as the cache's key. */
-    public Path dir() { return base.resolve(relative).normalize(); }
+    public Path dir() {
+        return base.resolve(relative).normalize();
+    }
 
     /** Opens the directory: {@code base} is the host's, every step below it refuses symlinks and mount crossings. */
     public Fd open() throws IOException {
@@ -79,7 +94,8 @@ public record InnerStoreSource(Path base, String relative, boolean shareable) {
     }
 
     /**
-     * ABSENT: nothing here, look below. HIDDEN: a whiteout, a non-directory or an opaque parent hides every layer below.
+     * ABSENT: nothing here, look below. HIDDEN: a whiteout, a non-directory or an opaque parent hides every layer
+     * below.
      * COMPLETE: a non-empty directory that hides the layers below (it or a parent is opaque). PARTIAL: a non-empty
      * directory merged with whatever lies below. An empty directory that is not opaque is ABSENT (runc makes one for
      * the mount point).
@@ -97,7 +113,8 @@ public record InnerStoreSource(Path base, String relative, boolean shareable) {
             for (String name : names) {
                 Map<String, Object> attrs;
                 try {
-                    attrs = Files.readAttributes(dir.procPath().resolve(name), "unix:mode,rdev", LinkOption.NOFOLLOW_LINKS);
+                    attrs = Files.readAttributes(
+                            dir.procPath().resolve(name), "unix:mode,rdev", LinkOption.NOFOLLOW_LINKS);
                 } catch (java.nio.file.NoSuchFileException absent) {
                     return opaque ? Probe.HIDDEN : Probe.ABSENT;
                 }
@@ -125,12 +142,14 @@ public record InnerStoreSource(Path base, String relative, boolean shareable) {
     }
 
     private static boolean isOpaque(Fd dir) throws IOException {
-        return Linux.getXattr(dir, "", OPAQUE_XATTR).map(value -> value.length == 1 && value[0] == 'y').orElse(false);
+        return Linux.getXattr(dir, "", OPAQUE_XATTR)
+                .map(value -> value.length == 1 && value[0] == 'y')
+                .orElse(false);
     }
 
     private static boolean nonEmptyDir(Path rootfs, String relative) throws IOException {
         try (Fd dir = new InnerStoreSource(rootfs, relative, false).open();
-             var entries = Files.newDirectoryStream(dir.procPath())) {
+                var entries = Files.newDirectoryStream(dir.procPath())) {
             return entries.iterator().hasNext();
         } catch (LinuxException e) {
             return false;

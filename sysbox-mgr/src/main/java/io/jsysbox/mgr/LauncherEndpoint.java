@@ -15,9 +15,6 @@ import io.grpc.netty.shaded.io.netty.channel.unix.DomainSocketAddress;
 import io.grpc.netty.shaded.io.netty.handler.codec.DelimiterBasedFrameDecoder;
 import io.jsysbox.api.RuntimeDirs;
 import io.jsysbox.spec.ErrorLog;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
-
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -27,6 +24,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The edge the shell launcher of jsysbox-runc talks to on {@code create}, on a root-only unix socket: one request
@@ -48,8 +47,9 @@ final class LauncherEndpoint implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(LauncherEndpoint.class);
     /** A request is a few fields; anything bigger is not the launcher's. */
     private static final int MAX_REQUEST_BYTES = 64 * 1024;
-    private static final ByteBuf END_OF_REQUEST = Unpooled.unreleasableBuffer(
-            Unpooled.copiedBuffer("\n\n", StandardCharsets.UTF_8));
+
+    private static final ByteBuf END_OF_REQUEST =
+            Unpooled.unreleasableBuffer(Unpooled.copiedBuffer("\n\n", StandardCharsets.UTF_8));
 
     private final Bundles bundles;
     /**
@@ -58,6 +58,7 @@ final class LauncherEndpoint implements AutoCloseable {
      */
     private final ExecutorService steps = Executors.newCachedThreadPool(
             Thread.ofPlatform().daemon().name("launcher-", 0).factory());
+
     private final EpollEventLoopGroup loop = new EpollEventLoopGroup(1);
     private Channel server;
 
@@ -69,15 +70,21 @@ final class LauncherEndpoint implements AutoCloseable {
     void serve(Path socket) throws IOException {
         Files.deleteIfExists(socket);
         try {
-            server = new ServerBootstrap().group(loop).channel(EpollServerDomainSocketChannel.class)
+            server = new ServerBootstrap()
+                    .group(loop)
+                    .channel(EpollServerDomainSocketChannel.class)
                     .childHandler(new ChannelInitializer<>() {
                         @Override
                         protected void initChannel(Channel channel) {
-                            channel.pipeline().addLast(new DelimiterBasedFrameDecoder(MAX_REQUEST_BYTES, END_OF_REQUEST),
-                                    new RequestHandler());
+                            channel.pipeline()
+                                    .addLast(
+                                            new DelimiterBasedFrameDecoder(MAX_REQUEST_BYTES, END_OF_REQUEST),
+                                            new RequestHandler());
                         }
                     })
-                    .bind(new DomainSocketAddress(socket.toString())).sync().channel();
+                    .bind(new DomainSocketAddress(socket.toString()))
+                    .sync()
+                    .channel();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IOException("interrupted while binding " + socket, e);
@@ -109,8 +116,8 @@ final class LauncherEndpoint implements AutoCloseable {
         try {
             String id = form.required("id");
             String warning = switch (step) {
-                case "create" -> bundles.create(id, form.bundle(), form.fields().getOrDefault("capbnd", ""), List.of(),
-                        List.of());
+                case "create" ->
+                    bundles.create(id, form.bundle(), form.fields().getOrDefault("capbnd", ""), List.of(), List.of());
                 case "started" -> {
                     bundles.started(id, form.pid(), "", form.bundle());
                     yield "";
@@ -124,7 +131,8 @@ final class LauncherEndpoint implements AutoCloseable {
             if (!warning.isEmpty()) record(log, "warning", warning);
             return new Answer(OK, ErrorLog.oneLine(warning));
         } catch (ManagerException e) {
-            String message = e.code() == Status.Code.INVALID_ARGUMENT ? e.getMessage()
+            String message = e.code() == Status.Code.INVALID_ARGUMENT
+                    ? e.getMessage()
                     : "jsysbox-mgr could not " + step + " container " + form.optional("id") + ": " + e.getMessage();
             record(log, "error", message);
             return new Answer(e.code() == Status.Code.INTERNAL ? FAILED : REFUSED, ErrorLog.oneLine(message));
@@ -181,7 +189,8 @@ final class LauncherEndpoint implements AutoCloseable {
             try {
                 return Long.parseLong(required("pid"));
             } catch (NumberFormatException e) {
-                throw new ManagerException(Status.Code.INVALID_ARGUMENT, "pid '" + optional("pid") + "' is not a number");
+                throw new ManagerException(
+                        Status.Code.INVALID_ARGUMENT, "pid '" + optional("pid") + "' is not a number");
             }
         }
     }

@@ -3,9 +3,6 @@ package io.jsysbox.mgr;
 import io.jsysbox.api.ListenerIndex;
 import io.jsysbox.linux.Fd;
 import io.jsysbox.linux.Linux;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
-
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -14,6 +11,8 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Copies of jsysbox-fs's seccomp listeners, for a jsysbox-fs that restarts after a crash to take back
@@ -78,15 +77,19 @@ final class ListenerCopies {
                 Thread.sleep(POLL_MILLIS);
             }
         } catch (IOException | RuntimeException e) {
-            LOG.warn("copying jsysbox-fs's seccomp listeners{} failed ({}): a crash of jsysbox-fs would end their "
-                    + "mount and sysinfo answers", id == null ? "" : " of " + id, e.toString());
+            LOG.warn(
+                    "copying jsysbox-fs's seccomp listeners{} failed ({}): a crash of jsysbox-fs would end their "
+                            + "mount and sysinfo answers",
+                    id == null ? "" : " of " + id,
+                    e.toString());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
     }
 
     private synchronized void copy(Map<Integer, String> listed) throws IOException {
-        long filesystem = Long.parseLong(Files.readString(filesystemDir.resolve("fs.pid")).strip());
+        long filesystem =
+                Long.parseLong(Files.readString(filesystemDir.resolve("fs.pid")).strip());
         try (Fd process = Linux.pidfdOpen(filesystem)) {
             for (var listener : listed.entrySet()) {
                 Fd copy = Linux.pidfdGetfd(process, listener.getKey());
@@ -94,7 +97,8 @@ final class ListenerCopies {
                     copy.close(); // jsysbox-fs let it go since it wrote its list
                     continue;
                 }
-                copies.computeIfAbsent(listener.getValue(), owner -> new ArrayList<>()).add(copy);
+                copies.computeIfAbsent(listener.getValue(), owner -> new ArrayList<>())
+                        .add(copy);
             }
         }
         writeIndex();

@@ -6,12 +6,6 @@ import io.jsysbox.api.ListenerIndex;
 import io.jsysbox.api.RuntimeDirs;
 import io.jsysbox.api.UnixChannels;
 import io.jsysbox.linux.Systemd;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
-import picocli.CommandLine;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
-
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -20,16 +14,27 @@ import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 
 /** jsysbox-mgr: the manager daemon, and the {@code check-idmap} probe the doctor runs. */
-@Command(name = "jsysbox-mgr", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
-        description = "Allocates uid/gid ranges, ID-maps rootfs and bind mounts, delegates cgroups for jsysbox containers.",
+@Command(
+        name = "jsysbox-mgr",
+        mixinStandardHelpOptions = true,
+        versionProvider = Main.Version.class,
+        description =
+                "Allocates uid/gid ranges, ID-maps rootfs and bind mounts, delegates cgroups for jsysbox containers.",
         subcommands = Main.CheckIdmap.class)
 public final class Main implements Callable<Integer> {
     @Option(names = "--socket", description = "gRPC unix socket (default: ${DEFAULT-VALUE})")
     Path socket = UnixChannels.MANAGER_SOCKET;
 
-    @Option(names = "--state-dir", description = "state.json and non-persistent special-mount dirs (default: ${DEFAULT-VALUE})")
+    @Option(
+            names = "--state-dir",
+            description = "state.json and non-persistent special-mount dirs (default: ${DEFAULT-VALUE})")
     Path stateDir = Path.of("/var/lib/jsysbox");
 
     @Option(names = "--mount-dir", description = "where ID-mapped mounts are attached (default: ${DEFAULT-VALUE})")
@@ -38,7 +43,9 @@ public final class Main implements Callable<Integer> {
     @Option(names = "--fs-socket", description = "jsysbox-fs's gRPC socket (default: ${DEFAULT-VALUE})")
     Path fsSocket = UnixChannels.FS_SOCKET;
 
-    @Option(names = "--subid-user", description = "the /etc/subuid and /etc/subgid entry that is the pool (default: ${DEFAULT-VALUE})")
+    @Option(
+            names = "--subid-user",
+            description = "the /etc/subuid and /etc/subgid entry that is the pool (default: ${DEFAULT-VALUE})")
     String subidUser = "jsysbox";
 
     @Option(names = "--subuid-file", hidden = true)
@@ -48,10 +55,12 @@ public final class Main implements Callable<Integer> {
     Path subgidFile = Path.of("/etc/subgid");
 
     public static void main(String[] args) {
-        System.exit(new CommandLine(new Main()).setExecutionExceptionHandler((e, cmd, parsed) -> {
-            System.err.println("jsysbox-mgr: " + e.getMessage());
-            return 1;
-        }).execute(args));
+        System.exit(new CommandLine(new Main())
+                .setExecutionExceptionHandler((e, cmd, parsed) -> {
+                    System.err.println("jsysbox-mgr: " + e.getMessage());
+                    return 1;
+                })
+                .execute(args));
     }
 
     @Override
@@ -59,7 +68,8 @@ public final class Main implements Callable<Integer> {
         Logger log = LoggerFactory.getLogger(Main.class);
         IdRangeAllocator allocator;
         try {
-            allocator = new IdRangeAllocator(SubIdFile.read(subuidFile, subidUser), SubIdFile.read(subgidFile, subidUser));
+            allocator =
+                    new IdRangeAllocator(SubIdFile.read(subuidFile, subidUser), SubIdFile.read(subgidFile, subidUser));
         } catch (ConfigurationException e) {
             System.err.println("jsysbox-mgr: " + e.getMessage());
             return 2;
@@ -70,24 +80,30 @@ public final class Main implements Callable<Integer> {
             return 1;
         }
         String version = new Version().getVersion()[0];
-        ListenerCopies listenerCopies = new ListenerCopies(fsSocket.getParent(),
-                socket.resolveSibling(ListenerIndex.MANAGER));
+        ListenerCopies listenerCopies =
+                new ListenerCopies(fsSocket.getParent(), socket.resolveSibling(ListenerIndex.MANAGER));
         FilesystemDaemon filesystem = new FilesystemDaemon(fsSocket, listenerCopies);
-        ContainerManager manager = new ContainerManager(allocator, new StateStore(stateDir.resolve("state.json")), stateDir, mountDir,
-                filesystem, version);
+        ContainerManager manager = new ContainerManager(
+                allocator, new StateStore(stateDir.resolve("state.json")), stateDir, mountDir, filesystem, version);
         manager.start();
         // Docker removes a container without telling its runtime: notice removals by their rootfs disappearing.
         every("forget-removed", Duration.ofSeconds(2), manager::forgetRemoved);
         every("inner-image-cache-gc", Duration.ofMinutes(1), manager::collectGarbage);
         Bundles bundles = new Bundles(manager);
-        Server server = UnixChannels.serve(socket, List.<BindableService>of(new ManagerService(manager, bundles)),
-                UnixChannels.Handlers.POOLED);
+        Server server = UnixChannels.serve(
+                socket, List.<BindableService>of(new ManagerService(manager, bundles)), UnixChannels.Handlers.POOLED);
         LauncherEndpoint launcher = new LauncherEndpoint(bundles);
         launcher.serve(socket.resolveSibling(UnixChannels.LAUNCHER_SOCKET.getFileName()));
         RuntimeDirs.writePrivately(pidFile, ProcessHandle.current().pid() + "\n");
         listenerCopies.start();
-        log.info("jsysbox-mgr {} listening on {} (pool: {} ranges of {} from uid {} / gid {})", version, socket,
-                allocator.slots(), IdRangeAllocator.RANGE_SIZE, allocator.uidPool().start(), allocator.gidPool().start());
+        log.info(
+                "jsysbox-mgr {} listening on {} (pool: {} ranges of {} from uid {} / gid {})",
+                version,
+                socket,
+                allocator.slots(),
+                IdRangeAllocator.RANGE_SIZE,
+                allocator.uidPool().start(),
+                allocator.gidPool().start());
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             // Containers keep running across a manager restart: stop serving, leave every mount alone.
             server.shutdown();
@@ -98,7 +114,8 @@ public final class Main implements Callable<Integer> {
                 // the next start overwrites it
             }
         }));
-        // Under systemd (a Type=notify unit): the start job ends only now, so `systemctl start` returns a manager that answers.
+        // Under systemd (a Type=notify unit): the start job ends only now, so `systemctl start` returns a manager that
+        // answers.
         Systemd.notify(Systemd.Notification.ready("listening on " + socket + ", " + allocator.slots() + " ranges"));
         server.awaitTermination();
         return 0;
@@ -110,16 +127,30 @@ public final class Main implements Callable<Integer> {
      */
     private static void every(String name, Duration period, Runnable task) {
         Logger log = LoggerFactory.getLogger(Main.class);
-        Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().daemon().name(name).factory()).scheduleWithFixedDelay(() -> {
-            try {
-                task.run();
-            } catch (Throwable t) {
-                log.error("{} failed (runs again in {} s): {}", name, period.toSeconds(), t.toString(), t);
-            }
-        }, period.toMillis(), period.toMillis(), TimeUnit.MILLISECONDS);
+        Executors.newSingleThreadScheduledExecutor(
+                        Thread.ofPlatform().daemon().name(name).factory())
+                .scheduleWithFixedDelay(
+                        () -> {
+                            try {
+                                task.run();
+                            } catch (Throwable t) {
+                                log.error(
+                                        "{} failed (runs again in {} s): {}",
+                                        name,
+                                        period.toSeconds(),
+                                        t.toString(),
+                                        t);
+                            }
+                        },
+                        period.toMillis(),
+                        period.toMillis(),
+                        TimeUnit.MILLISECONDS);
     }
 
-    @Command(name = "check-idmap", description = "Prints 'ok' if ID-mapped mounts and overlays over ID-mapped layers work here, else the reason.")
+    @Command(
+            name = "check-idmap",
+            description =
+                    "Prints 'ok' if ID-mapped mounts and overlays over ID-mapped layers work here, else the reason.")
     static final class CheckIdmap implements Callable<Integer> {
         @Option(names = "--dir", description = "a dir on the filesystem to probe (default: ${DEFAULT-VALUE})")
         Path dir = Path.of("/var/lib/jsysbox");
@@ -136,7 +167,7 @@ public final class Main implements Callable<Integer> {
         @Override
         public String[] getVersion() {
             String v = Main.class.getPackage().getImplementationVersion();
-            return new String[]{v == null ? "dev" : v};
+            return new String[] {v == null ? "dev" : v};
         }
     }
 }

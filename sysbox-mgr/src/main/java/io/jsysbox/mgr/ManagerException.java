@@ -16,5 +16,7 @@ public final class ManagerException extends Exception {
         this.code = code;
     }
 
-    public Status.Code code() { return code; }
+    public Status.Code code() {
+        return code;
+    }
 }

@@ -2,9 +2,9 @@ package io.jsysbox.mgr;
 
 import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
-import io.jsysbox.api.v1.ManagerGrpc;
 import io.jsysbox.api.v1.CreateRequest;
 import io.jsysbox.api.v1.CreateResponse;
+import io.jsysbox.api.v1.ManagerGrpc;
 import io.jsysbox.api.v1.ReleaseRequest;
 import io.jsysbox.api.v1.ReleaseResponse;
 import io.jsysbox.api.v1.StartedRequest;
@@ -14,10 +14,9 @@ import io.jsysbox.api.v1.StatusResponse;
 import io.jsysbox.api.v1.SyncRequest;
 import io.jsysbox.api.v1.SyncResponse;
 import io.jsysbox.spec.ErrorLog;
+import java.nio.file.Path;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-
-import java.nio.file.Path;
 
 /** The gRPC edge: turns requests into {@link ContainerManager} calls and failures into one-line statuses. */
 final class ManagerService extends ManagerGrpc.ManagerImplBase {
@@ -33,25 +32,44 @@ final class ManagerService extends ManagerGrpc.ManagerImplBase {
 
     @Override
     public void create(CreateRequest request, StreamObserver<CreateResponse> response) {
-        answer(response, () -> CreateResponse.newBuilder().setWarning(bundles.create(request.getId(),
-                Path.of(request.getBundle()), request.getCapabilityBoundingSet(), request.getStartedHookList(),
-                request.getStartedHookEnvList())).build());
+        answer(
+                response,
+                () -> CreateResponse.newBuilder()
+                        .setWarning(bundles.create(
+                                request.getId(),
+                                Path.of(request.getBundle()),
+                                request.getCapabilityBoundingSet(),
+                                request.getStartedHookList(),
+                                request.getStartedHookEnvList()))
+                        .build());
     }
 
     @Override
     public void started(StartedRequest request, StreamObserver<StartedResponse> response) {
-        answer(response, () -> StartedResponse.newBuilder().addAllDelegatedCgroups(bundles.started(request.getId(),
-                request.getPid(), request.getRootPath(), Path.of(request.getBundle()))).build());
+        answer(
+                response,
+                () -> StartedResponse.newBuilder()
+                        .addAllDelegatedCgroups(bundles.started(
+                                request.getId(), request.getPid(), request.getRootPath(), Path.of(request.getBundle())))
+                        .build());
     }
 
     @Override
     public void release(ReleaseRequest request, StreamObserver<ReleaseResponse> response) {
-        answer(response, () -> ReleaseResponse.newBuilder().setWasKnown(bundles.release(request.getId())).build());
+        answer(
+                response,
+                () -> ReleaseResponse.newBuilder()
+                        .setWasKnown(bundles.release(request.getId()))
+                        .build());
     }
 
     @Override
     public void sync(SyncRequest request, StreamObserver<SyncResponse> response) {
-        answer(response, () -> SyncResponse.newBuilder().addAllSynced(manager.sync(request.getId())).build());
+        answer(
+                response,
+                () -> SyncResponse.newBuilder()
+                        .addAllSynced(manager.sync(request.getId()))
+                        .build());
     }
 
     @Override
@@ -68,11 +86,13 @@ final class ManagerService extends ManagerGrpc.ManagerImplBase {
             response.onNext(call.run());
             response.onCompleted();
         } catch (ManagerException e) {
-            response.onError(Status.fromCode(e.code()).withDescription(ErrorLog.oneLine(e.getMessage()))
+            response.onError(Status.fromCode(e.code())
+                    .withDescription(ErrorLog.oneLine(e.getMessage()))
                     .asRuntimeException());
         } catch (RuntimeException e) {
             LOG.error("internal error", e);
-            response.onError(Status.INTERNAL.withDescription(ErrorLog.oneLine("jsysbox-mgr internal error: " + e))
+            response.onError(Status.INTERNAL
+                    .withDescription(ErrorLog.oneLine("jsysbox-mgr internal error: " + e))
                     .asRuntimeException());
         }
     }

@@ -1,10 +1,9 @@
 package io.jsysbox.mgr;
 
-import io.jsysbox.linux.MountInfo;
 import io.jsysbox.linux.Errno;
 import io.jsysbox.linux.Linux;
 import io.jsysbox.linux.LinuxException;
-
+import io.jsysbox.linux.MountInfo;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;

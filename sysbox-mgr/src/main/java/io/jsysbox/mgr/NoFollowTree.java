@@ -4,7 +4,6 @@ import io.jsysbox.linux.Errno;
 import io.jsysbox.linux.Fd;
 import io.jsysbox.linux.Linux;
 import io.jsysbox.linux.LinuxException;
-
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -27,6 +26,7 @@ import java.util.function.LongUnaryOperator;
 public final class NoFollowTree {
     /** Resolution for every step below a walk's root: beneath the parent, no symlink, no other mount. */
     static final long BENEATH = Linux.RESOLVE_BENEATH | Linux.RESOLVE_NO_SYMLINKS | Linux.RESOLVE_NO_XDEV;
+
     static final int DIRECTORY = Linux.O_RDONLY | Linux.O_DIRECTORY | Linux.O_NOFOLLOW;
     /**
      * How deep below its root a {@link #walk} goes: an entry more levels down fails the walk. A walk holds one
@@ -41,13 +41,17 @@ public final class NoFollowTree {
      * below the directory being deleted, so a tree of any depth is removed with at most this many descriptors.
      */
     static final int DELETE_WINDOW = 64;
+
     private static final int SETUID_SETGID = 06000;
     private static final byte[] ITSELF = {};
     private static final int PATH_SHOWN = 120;
 
     private NoFollowTree() {}
 
-    /** Opens the directory {@code relative} ("a/b") below {@code root}: no symlink, no "..", no mount crossing on the way. */
+    /**
+     * Opens the directory {@code relative} ("a/b") below {@code root}: no symlink, no "..", no mount crossing on the
+     * way.
+     */
     public static Fd openDirectoryBelow(Fd root, String relative) throws LinuxException {
         return Linux.openat2(root, relative, DIRECTORY, BENEATH);
     }
@@ -72,7 +76,8 @@ public final class NoFollowTree {
         }
     }
 
-    private static void chown(Fd dir, byte[] name, Linux.Stat stat, LongUnaryOperator uids, LongUnaryOperator gids) throws IOException {
+    private static void chown(Fd dir, byte[] name, Linux.Stat stat, LongUnaryOperator uids, LongUnaryOperator gids)
+            throws IOException {
         long newUid = uids.applyAsLong(stat.uid());
         long newGid = gids.applyAsLong(stat.gid());
         if (newUid == stat.uid() && newGid == stat.gid()) return;
@@ -140,7 +145,8 @@ public final class NoFollowTree {
                                 unlinkUnlessGone(entry.parent(), entry.name(), false);
                                 return null;
                             }
-                            if (entry.depth() < DELETE_WINDOW) return Linux.openat2(entry.parent(), entry.name(), DIRECTORY, BENEATH);
+                            if (entry.depth() < DELETE_WINDOW)
+                                return Linux.openat2(entry.parent(), entry.name(), DIRECTORY, BENEATH);
                             moveUp(entry, top, moved[0]++);
                             return null;
                         }
@@ -160,7 +166,11 @@ public final class NoFollowTree {
     private static void moveUp(Entry entry, Fd top, long serial) throws LinuxException {
         for (long attempt = serial; ; attempt++) {
             try {
-                Linux.renameNoReplace(entry.parent(), entry.name(), top, (".jsysbox-deep-" + attempt).getBytes(StandardCharsets.US_ASCII));
+                Linux.renameNoReplace(
+                        entry.parent(),
+                        entry.name(),
+                        top,
+                        (".jsysbox-deep-" + attempt).getBytes(StandardCharsets.US_ASCII));
                 return;
             } catch (LinuxException e) {
                 if (e.errno() != Errno.EEXIST) throw e;
@@ -182,10 +192,14 @@ public final class NoFollowTree {
      */
     record Entry(Fd parent, byte[] name, byte[] rawPath, int depth, Linux.Stat stat) {
         /** {@link #rawPath} decoded as UTF-8: for predicates and messages, not for system calls. */
-        String path() { return new String(rawPath, StandardCharsets.UTF_8); }
+        String path() {
+            return new String(rawPath, StandardCharsets.UTF_8);
+        }
 
         /** The same entry as it is now. */
-        Entry withStat(Linux.Stat now) { return new Entry(parent, name, rawPath, depth, now); }
+        Entry withStat(Linux.Stat now) {
+            return new Entry(parent, name, rawPath, depth, now);
+        }
     }
 
     /** What a walk does with each entry. */
@@ -201,7 +215,8 @@ public final class NoFollowTree {
     }
 
     /**
-     * Calls {@code action} for each entry below {@code root}, depth first, each directory's entries in the byte order of
+     * Calls {@code action} for each entry below {@code root}, depth first, each directory's entries in the byte order
+     * of
      * their names (a stable order, whatever the locale or the directory's hash order), and into each directory
      * {@link EntryAction#visit} opens. An entry removed between the listing and its stat is left out. Iterative, with
      * one open directory per level: an entry more than {@link #MAX_DEPTH} levels down fails the walk with an
@@ -225,7 +240,12 @@ public final class NoFollowTree {
                 byte[] name = level.names.get(level.next++);
                 Linux.Stat stat = statUnlessGone(level.dir, name);
                 if (stat == null) continue;
-                Entry entry = new Entry(level.dir, name, path(level.entry == null ? ITSELF : level.entry.rawPath(), name), levels.size(), stat);
+                Entry entry = new Entry(
+                        level.dir,
+                        name,
+                        path(level.entry == null ? ITSELF : level.entry.rawPath(), name),
+                        levels.size(),
+                        stat);
                 if (entry.depth() > MAX_DEPTH) throw tooDeep(entry, what);
                 Fd dir = action.visit(entry);
                 if (dir == null) continue;
@@ -243,7 +263,9 @@ public final class NoFollowTree {
         }
     }
 
-    /** A directory being walked: the entry it is (null for the root, which the walk does not own), its fd, its names. */
+    /**
+     * A directory being walked: the entry it is (null for the root, which the walk does not own), its fd, its names.
+     */
     private static final class Level {
         final Entry entry;
         final Fd dir;
@@ -267,7 +289,8 @@ public final class NoFollowTree {
     private static IOException tooDeep(Entry entry, String what) {
         String path = entry.path();
         String shown = path.length() <= PATH_SHOWN ? path : path.substring(0, PATH_SHOWN) + "…";
-        return new IOException(shown + " (" + entry.depth() + " levels down) is deeper than " + MAX_DEPTH + " levels: not " + what);
+        return new IOException(
+                shown + " (" + entry.depth() + " levels down) is deeper than " + MAX_DEPTH + " levels: not " + what);
     }
 
     /** lstat of {@code name} in {@code dir}; null when it was removed meanwhile (the container's tree is live). */
@@ -291,7 +314,8 @@ public final class NoFollowTree {
 
     /**
      * An O_PATH descriptor of the entry {@code relative} below {@code dir} itself (a symlink too), reached with no
-     * symlink, ".." or mount crossing. An O_PATH open runs no driver's or fifo's open: how to look at an entry of a tree
+     * symlink, ".." or mount crossing. An O_PATH open runs no driver's or fifo's open: how to look at an entry of a
+     * tree
      * an image or a container made before opening it for real (with {@link Linux#reopen}), once its fstat proves it a
      * regular file or directory. Opened O_RDONLY, a device node planted there would be opened as root: a tape rewinds,
      * a watchdog arms, a fifo blocks.
@@ -312,14 +336,17 @@ public final class NoFollowTree {
     static byte[] readSmallFile(Fd dir, String relative) throws IOException {
         try (Fd found = openEntry(dir, relative.getBytes(Linux.NAMES))) {
             Linux.Stat stat = Linux.stat(found);
-            if (stat.type() != Linux.S_IFREG) throw new IOException(relative + " is " + typeName(stat.type()) + ", not a regular file: not read");
+            if (stat.type() != Linux.S_IFREG)
+                throw new IOException(relative + " is " + typeName(stat.type()) + ", not a regular file: not read");
             if (stat.size() > SMALL_FILE_MAX) {
-                throw new IOException(relative + " has " + stat.size() + " bytes, more than the " + SMALL_FILE_MAX + " of a metadata file: not read");
+                throw new IOException(relative + " has " + stat.size() + " bytes, more than the " + SMALL_FILE_MAX
+                        + " of a metadata file: not read");
             }
             // Through the magic link: the inode found holds, a regular file, whatever its name has become since.
             try (var in = Files.newInputStream(found.procPath())) {
                 byte[] content = in.readNBytes(SMALL_FILE_MAX + 1);
-                if (content.length > SMALL_FILE_MAX) throw new IOException(relative + " grew past " + SMALL_FILE_MAX + " bytes while read: not read");
+                if (content.length > SMALL_FILE_MAX)
+                    throw new IOException(relative + " grew past " + SMALL_FILE_MAX + " bytes while read: not read");
                 return content;
             }
         }

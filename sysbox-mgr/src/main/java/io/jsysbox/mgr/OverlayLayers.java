@@ -15,7 +15,8 @@ public record OverlayLayers(List<Path> lowerDirs, Optional<Path> upperDir, Optio
 
     /** The layers of the overlayfs mounted at {@code rootfs}, if that is what is mounted there. */
     public static Optional<OverlayLayers> of(MountInfo mounts, Path rootfs) {
-        return mounts.topmostAt(rootfs).filter(top -> top.fsType().equals("overlay"))
+        return mounts.topmostAt(rootfs)
+                .filter(top -> top.fsType().equals("overlay"))
                 .map(top -> parse(top.superOptions(), overlayDriverRoot(rootfs)));
     }
 
@@ -37,16 +38,18 @@ public record OverlayLayers(List<Path> lowerDirs, Optional<Path> upperDir, Optio
             switch (key) {
                 case "lowerdir" -> {
                     // "::" separates data-only lower layers; they are lower layers all the same.
-                    for (String dir : splitUnescaped(value, ':')) if (!dir.isEmpty()) lowers.add(resolve(relativeTo, dir));
+                    for (String dir : splitUnescaped(value, ':'))
+                        if (!dir.isEmpty()) lowers.add(resolve(relativeTo, dir));
                 }
                 case "lowerdir+", "datadir+" -> lowers.add(resolve(relativeTo, unescape(value)));
                 case "upperdir" -> upper = resolve(relativeTo, unescape(value));
                 case "workdir" -> work = resolve(relativeTo, unescape(value));
-                default -> { }
+                default -> {}
             }
         }
         if (lowers.isEmpty()) throw new IllegalArgumentException("overlay options name no lowerdir: " + superOptions);
-        if ((upper == null) != (work == null)) throw new IllegalArgumentException("overlay has upperdir without workdir or the reverse: " + superOptions);
+        if ((upper == null) != (work == null))
+            throw new IllegalArgumentException("overlay has upperdir without workdir or the reverse: " + superOptions);
         return new OverlayLayers(List.copyOf(lowers), Optional.ofNullable(upper), Optional.ofNullable(work));
     }
 
@@ -55,7 +58,8 @@ public record OverlayLayers(List<Path> lowerDirs, Optional<Path> upperDir, Optio
         if (upperDir.isEmpty()) return Optional.empty();
         Path parent = upperDir.get().getParent();
         if (parent == null || !parent.equals(workDir.get().getParent())) {
-            throw new IllegalArgumentException("upperdir " + upperDir.get() + " and workdir " + workDir.get() + " are not siblings");
+            throw new IllegalArgumentException(
+                    "upperdir " + upperDir.get() + " and workdir " + workDir.get() + " are not siblings");
         }
         return Optional.of(parent);
     }

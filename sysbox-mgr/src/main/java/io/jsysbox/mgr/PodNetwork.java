@@ -4,9 +4,6 @@ import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.grpc.Status;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
-
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -17,6 +14,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Gives a Kubernetes pod a network namespace its own user namespace owns. The CRI (containerd 1.x, CRI-O without
@@ -40,44 +39,69 @@ final class PodNetwork {
     /** Where containerd's CRI and CRI-O (pinns) keep the network namespaces they make (/var/run is /run on Debian). */
     private static final List<Path> CRI_NAMESPACE_DIRS = List.of(Path.of("/run/netns"), Path.of("/var/run/netns"));
 
-    /** Moves the interfaces of {@code criNamespace} into the network namespace of {@code pid}, configured as they were. */
+    /**
+     * Moves the interfaces of {@code criNamespace} into the network namespace of {@code pid}, configured as they were.
+     */
     void adopt(String id, Path criNamespace, long pid) throws ManagerException {
         long began = System.nanoTime();
         // Only a namespace the CRI made for this pod is emptied: never the host's, nor another container's
         // (/proc/PID/ns/net), whatever a spec's annotations claim.
         if (!CRI_NAMESPACE_DIRS.contains(criNamespace.normalize().getParent())) {
-            throw new ManagerException(Status.Code.INVALID_ARGUMENT, "pod sandbox " + id + ": its network namespace " + criNamespace
-                    + " is not one the CRI made (expected under /run/netns or /var/run/netns); jsysbox moves only those into a pod");
+            throw new ManagerException(
+                    Status.Code.INVALID_ARGUMENT,
+                    "pod sandbox " + id + ": its network namespace " + criNamespace
+                            + " is not one the CRI made (expected under /run/netns or /var/run/netns); jsysbox moves "
+                            + "only those into a pod");
         }
         try {
-            if (!Files.isRegularFile(criNamespace)) throw new IOException(criNamespace + " is not a network namespace file");
+            if (!Files.isRegularFile(criNamespace))
+                throw new IOException(criNamespace + " is not a network namespace file");
             String source = "--net=" + criNamespace;
             String target = "--net=/proc/" + pid + "/ns/net";
             // Without a family, "address show" lists both, "route show" IPv4's.
-            List<JsonNode> shown = batchResults(ip(source, List.of("-json"),
-                    List.of(List.of("address", "show"), List.of("route", "show", "table", "main"))), 2);
+            List<JsonNode> shown = batchResults(
+                    ip(
+                            source,
+                            List.of("-json"),
+                            List.of(List.of("address", "show"), List.of("route", "show", "table", "main"))),
+                    2);
             // IPv6 routes are read only where IPv6 is configured: one process less for the usual IPv4-only pod.
             JsonNode routes6 = hasGlobalIpv6(shown.get(0))
-                    ? JSON.readTree(ip(source, List.of("-json", "-6"), List.of(List.of("route", "show", "table", "main"))))
+                    ? JSON.readTree(
+                            ip(source, List.of("-json", "-6"), List.of(List.of("route", "show", "table", "main"))))
                     : JSON.createArrayNode();
             Plan plan = plan(shown.get(0), shown.get(1), routes6);
             if (!plan.links().isEmpty()) {
-                ip(source, List.of(), plan.links().stream()
-                        .map(link -> List.of("link", "set", "dev", link, "netns", Long.toString(pid))).toList());
+                ip(
+                        source,
+                        List.of(),
+                        plan.links().stream()
+                                .map(link -> List.of("link", "set", "dev", link, "netns", Long.toString(pid)))
+                                .toList());
                 Map<Boolean, List<List<String>>> byIpv6 = plan.commands().stream()
-                        .collect(Collectors.partitioningBy(command -> command.getFirst().equals("-6")));
+                        .collect(Collectors.partitioningBy(
+                                command -> command.getFirst().equals("-6")));
                 ip(target, List.of("-4"), withoutFamily(byIpv6.get(false)));
                 if (!byIpv6.get(true).isEmpty()) ip(target, List.of("-6"), withoutFamily(byIpv6.get(true)));
             }
-            LOG.info("{}: moved the pod's network {} from {} into the sandbox's namespace in {} ms", id, plan.links(), criNamespace,
+            LOG.info(
+                    "{}: moved the pod's network {} from {} into the sandbox's namespace in {} ms",
+                    id,
+                    plan.links(),
+                    criNamespace,
                     (System.nanoTime() - began) / 1_000_000);
         } catch (IOException e) {
-            throw new ManagerException(Status.Code.FAILED_PRECONDITION, "cannot move pod sandbox " + id + "'s network from "
-                    + criNamespace + " into its own network namespace: " + e.getMessage(), e);
+            throw new ManagerException(
+                    Status.Code.FAILED_PRECONDITION,
+                    "cannot move pod sandbox " + id + "'s network from " + criNamespace
+                            + " into its own network namespace: " + e.getMessage(),
+                    e);
         }
     }
 
-    /** What to move and how to configure it again: links to move, then {@code ip} argument lists for the new namespace. */
+    /**
+     * What to move and how to configure it again: links to move, then {@code ip} argument lists for the new namespace.
+     */
     record Plan(List<String> links, List<List<String>> commands) {}
 
     /**
@@ -95,9 +119,16 @@ final class PodNetwork {
             for (JsonNode address : link.path("addr_info")) {
                 // Link-local addresses come back by themselves when the link comes up.
                 if (!address.path("scope").asText().equals("global")) continue;
-                List<String> add = new ArrayList<>(List.of(address.path("family").asText().equals("inet6") ? "-6" : "-4",
-                        "address", "add", address.path("local").asText() + "/" + address.path("prefixlen").asInt(), "dev", name));
-                if (address.has("broadcast")) add.addAll(List.of("broadcast", address.path("broadcast").asText()));
+                List<String> add = new ArrayList<>(List.of(
+                        address.path("family").asText().equals("inet6") ? "-6" : "-4",
+                        "address",
+                        "add",
+                        address.path("local").asText() + "/"
+                                + address.path("prefixlen").asInt(),
+                        "dev",
+                        name));
+                if (address.has("broadcast"))
+                    add.addAll(List.of("broadcast", address.path("broadcast").asText()));
                 // Duplicate address detection already ran on this link: again, the address would be unusable a while.
                 if (address.path("family").asText().equals("inet6")) add.add("nodad");
                 commands.add(add);
@@ -114,13 +145,19 @@ final class PodNetwork {
 
     private static void routeCommands(JsonNode routes, String family, List<String> links, List<List<String>> into) {
         for (JsonNode route : routes) {
-            if (route.path("protocol").asText().equals("kernel") || !links.contains(route.path("dev").asText())) continue;
-            List<String> add = new ArrayList<>(List.of(family, "route", "replace", route.path("dst").asText()));
-            if (route.has("gateway")) add.addAll(List.of("via", route.path("gateway").asText()));
+            if (route.path("protocol").asText().equals("kernel")
+                    || !links.contains(route.path("dev").asText())) continue;
+            List<String> add = new ArrayList<>(
+                    List.of(family, "route", "replace", route.path("dst").asText()));
+            if (route.has("gateway"))
+                add.addAll(List.of("via", route.path("gateway").asText()));
             add.addAll(List.of("dev", route.path("dev").asText()));
-            if (route.has("prefsrc")) add.addAll(List.of("src", route.path("prefsrc").asText()));
-            if (route.has("metric")) add.addAll(List.of("metric", route.path("metric").asText()));
-            if (route.has("scope") && !route.path("scope").asText().equals("global")) add.addAll(List.of("scope", route.path("scope").asText()));
+            if (route.has("prefsrc"))
+                add.addAll(List.of("src", route.path("prefsrc").asText()));
+            if (route.has("metric"))
+                add.addAll(List.of("metric", route.path("metric").asText()));
+            if (route.has("scope") && !route.path("scope").asText().equals("global"))
+                add.addAll(List.of("scope", route.path("scope").asText()));
             into.add(add);
         }
     }
@@ -129,7 +166,8 @@ final class PodNetwork {
     static boolean hasGlobalIpv6(JsonNode addresses) {
         for (JsonNode link : addresses) {
             for (JsonNode address : link.path("addr_info")) {
-                if (address.path("family").asText().equals("inet6") && address.path("scope").asText().equals("global")) return true;
+                if (address.path("family").asText().equals("inet6")
+                        && address.path("scope").asText().equals("global")) return true;
             }
         }
         return false;
@@ -156,7 +194,8 @@ final class PodNetwork {
     /** {@code commands} without their leading family option, which a batch line cannot take (the batch's has it). */
     private static List<List<String>> withoutFamily(List<List<String>> commands) {
         return commands.stream()
-                .map(command -> List.of("-4", "-6").contains(command.getFirst()) ? command.subList(1, command.size()) : command)
+                .map(command ->
+                        List.of("-4", "-6").contains(command.getFirst()) ? command.subList(1, command.size()) : command)
                 .toList();
     }
 
@@ -174,14 +213,17 @@ final class PodNetwork {
      * one per line (ip stops at the first that fails); its stdout.
      */
     private static String ip(String namespace, List<String> options, List<List<String>> commands) throws IOException {
-        List<String> command = new ArrayList<>(List.of(tool("nsenter", "util-linux"), namespace, "--", tool("ip", "iproute2")));
+        List<String> command =
+                new ArrayList<>(List.of(tool("nsenter", "util-linux"), namespace, "--", tool("ip", "iproute2")));
         command.addAll(options);
         command.addAll(List.of("-batch", "-"));
         StringBuilder lines = new StringBuilder();
         for (List<String> line : commands) {
             for (String word : line) {
                 // ip's batch lines split at blanks and honour quotes: no value of a plan has either.
-                if (word.isEmpty() || word.chars().anyMatch(c -> Character.isWhitespace(c) || c == '"' || c == '\'' || c == '\\')) {
+                if (word.isEmpty()
+                        || word.chars()
+                                .anyMatch(c -> Character.isWhitespace(c) || c == '"' || c == '\'' || c == '\\')) {
                     throw new IOException("cannot pass '" + word + "' to ip -batch");
                 }
             }

@@ -1,19 +1,18 @@
 package io.jsysbox.mgr;
 
 import io.grpc.Status;
-import io.jsysbox.linux.FsCredentials;
 import io.jsysbox.linux.Fd;
+import io.jsysbox.linux.FsCredentials;
 import io.jsysbox.linux.Linux;
 import io.jsysbox.linux.LinuxException;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
-
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Makes the container's rootfs show its files as owned by the container's range. An overlayfs mount cannot be
@@ -38,10 +37,18 @@ public final class RootfsShifter {
 
     private final IdMappedMounts idmapped;
 
-    public RootfsShifter(IdMappedMounts idmapped) { this.idmapped = idmapped; }
+    public RootfsShifter(IdMappedMounts idmapped) {
+        this.idmapped = idmapped;
+    }
 
-    public void shift(Path rootfs, Optional<OverlayLayers> layers, HostRange uids, HostRange gids, Path slotDir,
-                      ContainerState.Builder made) throws IOException, ManagerException {
+    public void shift(
+            Path rootfs,
+            Optional<OverlayLayers> layers,
+            HostRange uids,
+            HostRange gids,
+            Path slotDir,
+            ContainerState.Builder made)
+            throws IOException, ManagerException {
         Path view = slotDir.resolve("rootfs");
         try {
             if (layers.isPresent()) {
@@ -56,7 +63,12 @@ public final class RootfsShifter {
             made.rootfsPath = view.toString();
         } catch (LinuxException e) {
             if (!IdMappedMounts.unsupported(e)) throw e;
-            LOG.warn("cannot ID-map rootfs {} ({}); chowning it into {}:{} instead", rootfs, e.getMessage(), uids.start(), gids.start());
+            LOG.warn(
+                    "cannot ID-map rootfs {} ({}); chowning it into {}:{} instead",
+                    rootfs,
+                    e.getMessage(),
+                    uids.start(),
+                    gids.start());
             Mounts.unmountAllUnder(slotDir);
             Files.deleteIfExists(view);
             made.mounts.clear();
@@ -77,15 +89,18 @@ public final class RootfsShifter {
 
     /** Undoes the chown fallback: ids of the range go back to 0..65535. */
     public static void chownBack(Path rootfs, HostRange uids, HostRange gids) throws IOException {
-        NoFollowTree.shiftOwners(rootfs, u -> uids.contains(u) ? u - uids.start() : u, g -> gids.contains(g) ? g - gids.start() : g);
+        NoFollowTree.shiftOwners(
+                rootfs, u -> uids.contains(u) ? u - uids.start() : u, g -> gids.contains(g) ? g - gids.start() : g);
     }
 
     private static void chownInto(Path rootfs, HostRange uids, HostRange gids) throws IOException {
-        NoFollowTree.shiftOwners(rootfs, u -> u < uids.size() ? uids.start() + u : u, g -> g < gids.size() ? gids.start() + g : g);
+        NoFollowTree.shiftOwners(
+                rootfs, u -> u < uids.size() ? uids.start() + u : u, g -> g < gids.size() ? gids.start() + g : g);
     }
 
-    private void overlay(OverlayLayers layers, Path view, HostRange uids, HostRange gids, Path slotDir,
-                         ContainerState.Builder made) throws IOException, ManagerException {
+    private void overlay(
+            OverlayLayers layers, Path view, HostRange uids, HostRange gids, Path slotDir, ContainerState.Builder made)
+            throws IOException, ManagerException {
         List<Path> layerMounts = new ArrayList<>();
         try {
             List<String> lowers = new ArrayList<>();
@@ -104,14 +119,18 @@ public final class RootfsShifter {
                 Path mapped = Files.createDirectory(slotDir.resolve("u"));
                 layerMounts.add(mapped);
                 idmapped.attach(upperLayer, mapped, uids, gids, false);
-                data.append(",upperdir=").append(mapped.resolve(layers.upperDir().get().getFileName()))
-                        .append(",workdir=").append(mapped.resolve(WORK_DIR));
+                data.append(",upperdir=")
+                        .append(mapped.resolve(layers.upperDir().get().getFileName()))
+                        .append(",workdir=")
+                        .append(mapped.resolve(WORK_DIR));
             }
             // Docker's own overlay still holds the upper dir: without index=off the kernel would refuse to share it.
             data.append(",index=off");
             if (data.length() > MOUNT_DATA_LIMIT) {
-                throw new ManagerException(Status.Code.FAILED_PRECONDITION, "rootfs has " + lowers.size()
-                        + " layers: the overlay options exceed the kernel's " + MOUNT_DATA_LIMIT + "-byte limit; flatten the image");
+                throw new ManagerException(
+                        Status.Code.FAILED_PRECONDITION,
+                        "rootfs has " + lowers.size() + " layers: the overlay options exceed the kernel's "
+                                + MOUNT_DATA_LIMIT + "-byte limit; flatten the image");
             }
             Files.createDirectory(view);
             // Mounted with the container root's fsuid: copy-ups and the work dir then land on disk as uid 0.

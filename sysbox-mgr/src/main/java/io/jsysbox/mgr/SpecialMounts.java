@@ -6,9 +6,6 @@ import io.jsysbox.linux.Fd;
 import io.jsysbox.linux.Linux;
 import io.jsysbox.linux.LinuxException;
 import io.jsysbox.spec.SpecTransformer;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
-
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -16,6 +13,8 @@ import java.nio.file.Path;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Host dirs owned by the container's root that back /var/lib/docker and friends inside it, so inner engines
@@ -31,7 +30,9 @@ public final class SpecialMounts {
 
     private final Path stateDir;
 
-    public SpecialMounts(Path stateDir) { this.stateDir = stateDir; }
+    public SpecialMounts(Path stateDir) {
+        this.stateDir = stateDir;
+    }
 
     /** Makes (or re-modes) the dir of the homes that are not in a layer: passed by every container's root. */
     public void prepare() throws IOException {
@@ -43,14 +44,19 @@ public final class SpecialMounts {
 
     public Home homeFor(String id, Path rootfs) {
         Path layer = rootfs.getParent();
-        boolean overlay2Layer = layer != null && rootfs.getFileName().toString().equals("merged")
+        boolean overlay2Layer = layer != null
+                && rootfs.getFileName().toString().equals("merged")
                 && Files.isDirectory(layer.resolve("diff"), LinkOption.NOFOLLOW_LINKS);
-        return overlay2Layer ? new Home(layer.resolve("jsysbox"), true) : new Home(stateDir.resolve("containers").resolve(id), false);
+        return overlay2Layer
+                ? new Home(layer.resolve("jsysbox"), true)
+                : new Home(stateDir.resolve("containers").resolve(id), false);
     }
 
     /** The destination whose dir is named {@code dirName}. */
     public static Optional<String> destinationOf(String dirName) {
-        return ALLOWED.stream().filter(destination -> dirName(destination).equals(dirName)).findFirst();
+        return ALLOWED.stream()
+                .filter(destination -> dirName(destination).equals(dirName))
+                .findFirst();
     }
 
     /** "/var/lib/rancher/k3s" → "var-lib-rancher-k3s": one flat, unique name per destination. */
@@ -69,8 +75,9 @@ public final class SpecialMounts {
      * dir is made and filled by {@code filler} under a temporary name, then renamed: a dir that exists is complete.
      * Records what it created in {@code made}. Returns destination → host dir.
      */
-    public Map<String, Path> create(Home home, Iterable<String> destinations, int uid, int gid, Filler filler,
-                                    ContainerState.Builder made) throws IOException {
+    public Map<String, Path> create(
+            Home home, Iterable<String> destinations, int uid, int gid, Filler filler, ContainerState.Builder made)
+            throws IOException {
         Map<String, Path> result = new java.util.LinkedHashMap<>();
         if (!destinations.iterator().hasNext()) return result;
         // Owned again at each start: a container started again may have another range.
@@ -101,9 +108,8 @@ public final class SpecialMounts {
         LOG.info("re-owning {} from {}:{} to {}:{}", dir, oldUid, oldGid, uid, gid);
         HostRange from = new HostRange(oldUid, IdRangeAllocator.RANGE_SIZE);
         HostRange fromGids = new HostRange(oldGid, IdRangeAllocator.RANGE_SIZE);
-        NoFollowTree.shiftOwners(dir,
-                u -> from.contains(u) ? u - oldUid + uid : u,
-                g -> fromGids.contains(g) ? g - oldGid + gid : g);
+        NoFollowTree.shiftOwners(
+                dir, u -> from.contains(u) ? u - oldUid + uid : u, g -> fromGids.contains(g) ? g - oldGid + gid : g);
     }
 
     /** Makes (or re-owns) {@code dir}: made host root's alone, then owned, then given {@code mode}, never looser. */
@@ -116,7 +122,8 @@ public final class SpecialMounts {
             } catch (LinuxException e) {
                 if (e.errno() != Errno.EEXIST) throw e;
             }
-            try (Fd child = Linux.openat2(parent, name, Linux.O_RDONLY | Linux.O_DIRECTORY | Linux.O_NOFOLLOW, Linux.RESOLVE_NO_SYMLINKS)) {
+            try (Fd child = Linux.openat2(
+                    parent, name, Linux.O_RDONLY | Linux.O_DIRECTORY | Linux.O_NOFOLLOW, Linux.RESOLVE_NO_SYMLINKS)) {
                 Linux.chownNoFollow(child, "", uid, gid);
                 Linux.fchmod(child, mode);
             }

@@ -5,7 +5,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import io.jsysbox.api.AtomicFiles;
 import io.jsysbox.api.RuntimeDirs;
-
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -18,9 +17,13 @@ public final class StateStore {
 
     private final Path file;
 
-    public StateStore(Path file) { this.file = file; }
+    public StateStore(Path file) {
+        this.file = file;
+    }
 
-    public Path file() { return file; }
+    public Path file() {
+        return file;
+    }
 
     public ManagerState load() throws IOException {
         if (!Files.exists(file)) return ManagerState.empty();
@@ -31,14 +34,19 @@ public final class StateStore {
             }
             return state;
         } catch (IOException e) {
-            throw new IOException("cannot read manager state " + file + ": " + e.getMessage()
-                    + " (move it away to start afresh; containers it lists then keep their mounts and ranges)", e);
+            throw new IOException(
+                    "cannot read manager state " + file + ": " + e.getMessage()
+                            + " (move it away to start afresh; containers it lists then keep their mounts and ranges)",
+                    e);
         }
     }
 
     public void save(ManagerState state) throws IOException {
         RuntimeDirs.createIfMissing(file.getParent(), RuntimeDirs.PASSED_BY_CONTAINERS);
-        AtomicFiles.replace(file, JSON.writeValueAsBytes(state), RuntimeDirs.permissions(RuntimeDirs.HOST_ROOT_ONLY_FILE),
+        AtomicFiles.replace(
+                file,
+                JSON.writeValueAsBytes(state),
+                RuntimeDirs.permissions(RuntimeDirs.HOST_ROOT_ONLY_FILE),
                 AtomicFiles.Durability.DURABLE);
     }
 }

@@ -4,9 +4,6 @@ import io.jsysbox.linux.Errno;
 import io.jsysbox.linux.Fd;
 import io.jsysbox.linux.Linux;
 import io.jsysbox.linux.LinuxException;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
-
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -25,6 +22,8 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.function.LongUnaryOperator;
 import java.util.function.Predicate;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Copies, digests and measures directory trees a container made (an inner engine's image store), by descriptors, with
@@ -42,6 +41,7 @@ public final class TreeCopy {
     private static final byte[] ACL_DEFAULT = ascii("system.posix_acl_default");
     /** Until its metadata is copied, an entry is its owner's (root's) alone. */
     private static final int PRIVATE = 0600;
+
     private static final int PERMISSIONS = 07777;
 
     /** What a copy did. */
@@ -50,7 +50,8 @@ public final class TreeCopy {
     private TreeCopy() {}
 
     /**
-     * Copies everything below directory {@code from} into the existing, empty directory {@code to}, and gives {@code to}
+     * Copies everything below directory {@code from} into the existing, empty directory {@code to}, and gives {@code
+     * to}
      * the owner, mode, xattrs and times of {@code from}. Each uid u becomes {@code uids.applyAsLong(u)}, each gid g
      * {@code gids.applyAsLong(g)}: in owners, in POSIX ACLs and in file capabilities' root id (a v2 capability has
      * root id 0; one whose shifted root id is 0 is written as v2, any other as v3). Directories whose path relative to
@@ -63,8 +64,14 @@ public final class TreeCopy {
      * {@code to} what was copied so far: the caller copies into a directory of its own and removes it on failure.
      * So does a copy still running at {@code deadline} (checked before each entry and each chunk of a file's data).
      */
-    public static Result copy(Fd from, Fd to, LongUnaryOperator uids, LongUnaryOperator gids, Predicate<String> contentsSkipped,
-                              Deadline deadline) throws IOException {
+    public static Result copy(
+            Fd from,
+            Fd to,
+            LongUnaryOperator uids,
+            LongUnaryOperator gids,
+            Predicate<String> contentsSkipped,
+            Deadline deadline)
+            throws IOException {
         Copier copier = new Copier(to, uids, gids, contentsSkipped, deadline);
         try {
             NoFollowTree.walk(from, "copied", copier);
@@ -113,10 +120,11 @@ public final class TreeCopy {
     }
 
     /** One record per entry, its fields after its path (bytes as the kernel has them: no NUL in them). */
-    private static void digest(MessageDigest digest, Fd parent, byte[] name, byte[] path, Linux.Stat stat) throws LinuxException {
+    private static void digest(MessageDigest digest, Fd parent, byte[] name, byte[] path, Linux.Stat stat)
+            throws LinuxException {
         digest.update(path);
-        String fields = "\0" + Integer.toOctalString(stat.mode()) + ' ' + stat.uid() + ':' + stat.gid()
-                + ' ' + (stat.type() == Linux.S_IFDIR ? 0 : stat.size()) + ' ' + stat.mtimeNanos() + ' ' + stat.rdev() + '\0';
+        String fields = "\0" + Integer.toOctalString(stat.mode()) + ' ' + stat.uid() + ':' + stat.gid() + ' '
+                + (stat.type() == Linux.S_IFDIR ? 0 : stat.size()) + ' ' + stat.mtimeNanos() + ' ' + stat.rdev() + '\0';
         digest.update(fields.getBytes(StandardCharsets.US_ASCII));
         if (stat.type() == Linux.S_IFLNK) digest.update(Linux.readlinkAt(parent, name));
         digest.update((byte) '\n');
@@ -131,7 +139,10 @@ public final class TreeCopy {
         return diskUsage(dir, relative -> false);
     }
 
-    /** As {@link #diskUsage(Fd)}, not counting what is below the directories {@code contentsSkipped} names (as for {@link #copy}). */
+    /**
+     * As {@link #diskUsage(Fd)}, not counting what is below the directories {@code contentsSkipped} names (as for
+     * {@link #copy}).
+     */
     public static long diskUsage(Fd dir, Predicate<String> contentsSkipped) throws IOException {
         Usage usage = new Usage(Linux.stat(dir));
         NoFollowTree.walk(dir, "measured", entry -> {
@@ -141,7 +152,9 @@ public final class TreeCopy {
         return usage.bytes;
     }
 
-    /** Disk a walk has met so far: st_blocks * 512, each inode once however many links it has, mount points not at all. */
+    /**
+     * Disk a walk has met so far: st_blocks * 512, each inode once however many links it has, mount points not at all.
+     */
     private static final class Usage {
         private final Set<Inode> linked = new HashSet<>();
         long bytes;
@@ -158,9 +171,13 @@ public final class TreeCopy {
         }
     }
 
-    /** The directory {@code entry} opened for a walk into it; null if it is not a directory, is a mount point or skipped. */
+    /**
+     * The directory {@code entry} opened for a walk into it; null if it is not a directory, is a mount point or
+     * skipped.
+     */
     private static Fd into(NoFollowTree.Entry entry, Predicate<String> contentsSkipped) throws LinuxException {
-        if (entry.stat().type() != Linux.S_IFDIR || entry.stat().mountRoot() || contentsSkipped.test(entry.path())) return null;
+        if (entry.stat().type() != Linux.S_IFDIR || entry.stat().mountRoot() || contentsSkipped.test(entry.path()))
+            return null;
         return NoFollowTree.openChildDirectory(entry.parent(), entry.name());
     }
 
@@ -183,7 +200,12 @@ public final class TreeCopy {
         long entries;
         long bytes;
 
-        Copier(Fd root, LongUnaryOperator uids, LongUnaryOperator gids, Predicate<String> contentsSkipped, Deadline deadline) {
+        Copier(
+                Fd root,
+                LongUnaryOperator uids,
+                LongUnaryOperator gids,
+                Predicate<String> contentsSkipped,
+                Deadline deadline) {
             this.root = root;
             this.uids = uids;
             this.gids = gids;
@@ -268,13 +290,15 @@ public final class TreeCopy {
                         return null;
                     }
                     try {
-                        Linux.Stat opened = Linux.stat(source); // what was opened, should it have been swapped since the listing
+                        Linux.Stat opened =
+                                Linux.stat(source); // what was opened, should it have been swapped since the listing
                         boolean skipped = contentsSkipped.test(entry.path());
                         Linux.mkdirAt(to, name, 0700);
                         entries++;
                         Fd target = Linux.openat2(to, name, NoFollowTree.DIRECTORY, NoFollowTree.BENEATH);
                         if (skipped) {
-                            try (source; target) {
+                            try (source;
+                                    target) {
                                 metadata(source, ITSELF, opened, target, ITSELF, target);
                             }
                             return null;
@@ -320,7 +344,10 @@ public final class TreeCopy {
             }
         }
 
-        /** Copies a regular file's contents in the kernel, then its metadata; false if it was gone or had become a mount. */
+        /**
+         * Copies a regular file's contents in the kernel, then its metadata; false if it was gone or had become a
+         * mount.
+         */
         private boolean copyFile(NoFollowTree.Entry entry, Fd to) throws IOException, Changed {
             Fd found;
             try {
@@ -338,7 +365,7 @@ public final class TreeCopy {
                 // Opened for reading only once proven a regular file: a device swapped in is never opened.
                 if (opened.type() != Linux.S_IFREG) throw new Changed();
                 try (Fd source = Linux.reopen(found, Linux.O_RDONLY | Linux.O_NONBLOCK);
-                     Fd target = Linux.createFile(to, entry.name(), PRIVATE)) {
+                        Fd target = Linux.createFile(to, entry.name(), PRIVATE)) {
                     Linux.copyContents(source, target, opened.size(), deadline::passed);
                     deadline.check("copying " + entry.path() + " (" + opened.size() + " bytes)");
                     metadata(entry.parent(), entry.name(), opened, to, entry.name(), target);
@@ -349,7 +376,9 @@ public final class TreeCopy {
             return true;
         }
 
-        /** A hard link {@code to/name} to the first copy, at {@code first} below the root (reached with no symlinks). */
+        /**
+         * A hard link {@code to/name} to the first copy, at {@code first} below the root (reached with no symlinks).
+         */
         private void link(byte[] first, Fd to, byte[] name) throws LinuxException {
             int slash = first.length - 1;
             while (slash >= 0 && first[slash] != '/') slash--;
@@ -358,7 +387,8 @@ public final class TreeCopy {
                 Linux.linkAt(root, firstName, to, name);
                 return;
             }
-            try (Fd firstDir = Linux.openat2(root, Arrays.copyOf(first, slash), Linux.O_PATH | Linux.O_DIRECTORY, NoFollowTree.BENEATH)) {
+            try (Fd firstDir = Linux.openat2(
+                    root, Arrays.copyOf(first, slash), Linux.O_PATH | Linux.O_DIRECTORY, NoFollowTree.BENEATH)) {
                 Linux.linkAt(firstDir, firstName, to, name);
             }
         }
@@ -369,7 +399,8 @@ public final class TreeCopy {
          * clears file capabilities), then mode (a chown clears setuid and setgid, an ACL sets the group bits), then
          * times (which every other change would move).
          */
-        void metadata(Fd fromDir, byte[] fromName, Linux.Stat stat, Fd toDir, byte[] toName, Fd toSelf) throws LinuxException {
+        void metadata(Fd fromDir, byte[] fromName, Linux.Stat stat, Fd toDir, byte[] toName, Fd toSelf)
+                throws LinuxException {
             boolean symlink = stat.type() == Linux.S_IFLNK;
             int uid = (int) uids.applyAsLong(stat.uid());
             int gid = (int) gids.applyAsLong(stat.gid());
@@ -391,7 +422,8 @@ public final class TreeCopy {
             }
         }
 
-        private void copyXattrs(Fd fromDir, byte[] fromName, Fd toDir, byte[] toName, boolean symlink) throws LinuxException {
+        private void copyXattrs(Fd fromDir, byte[] fromName, Fd toDir, byte[] toName, boolean symlink)
+                throws LinuxException {
             List<byte[]> names;
             try {
                 names = Linux.listXattrs(fromDir, fromName);
@@ -405,9 +437,13 @@ public final class TreeCopy {
                 try {
                     Linux.setXattr(toDir, toName, xattr, shiftIds(xattr, value.get()));
                 } catch (LinuxException e) {
-                    // The kernel takes only some namespaces (trusted.*, security.*) on a symlink, and not on every filesystem.
+                    // The kernel takes only some namespaces (trusted.*, security.*) on a symlink, and not on every
+                    // filesystem.
                     if (!symlink) throw e;
-                    LOG.debug("not copying xattr {} of a symlink: {}", new String(xattr, StandardCharsets.UTF_8), e.getMessage());
+                    LOG.debug(
+                            "not copying xattr {} of a symlink: {}",
+                            new String(xattr, StandardCharsets.UTF_8),
+                            e.getMessage());
                 }
             }
         }
@@ -451,7 +487,10 @@ public final class TreeCopy {
                 return v2;
             }
             byte[] v3 = Arrays.copyOf(value, sizeV3);
-            ByteBuffer.wrap(v3).order(ByteOrder.LITTLE_ENDIAN).putInt(0, revision3 | flags).putInt(rootIdAt, (int) rootId);
+            ByteBuffer.wrap(v3)
+                    .order(ByteOrder.LITTLE_ENDIAN)
+                    .putInt(0, revision3 | flags)
+                    .putInt(rootIdAt, (int) rootId);
             return v3;
         }
 
@@ -483,7 +522,10 @@ public final class TreeCopy {
             super(null, null, false, false);
         }
 
-        /** A Changed to throw if {@code e} failed with one of {@code errnos} (what a swapped entry gives); else throws {@code e}. */
+        /**
+         * A Changed to throw if {@code e} failed with one of {@code errnos} (what a swapped entry gives); else throws
+         * {@code e}.
+         */
         static Changed ifSo(LinuxException e, int... errnos) throws LinuxException {
             for (int errno : errnos) {
                 if (e.errno() == errno) return new Changed();

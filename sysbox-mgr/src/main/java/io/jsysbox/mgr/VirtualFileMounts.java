@@ -5,7 +5,6 @@ import io.jsysbox.linux.Fd;
 import io.jsysbox.linux.Linux;
 import io.jsysbox.linux.LinuxException;
 import io.jsysbox.linux.LockedMounts;
-
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -41,7 +40,8 @@ final class VirtualFileMounts {
         List<Fd> clones = new ArrayList<>();
         // A pidfd names the process itself: setns through it cannot land in a namespace of a reused pid.
         try (Fd process = Linux.pidfdOpen(pid);
-             Fd hostProc = Linux.openat2(null, "/proc", Linux.O_PATH | Linux.O_DIRECTORY, Linux.RESOLVE_NO_SYMLINKS)) {
+                Fd hostProc =
+                        Linux.openat2(null, "/proc", Linux.O_PATH | Linux.O_DIRECTORY, Linux.RESOLVE_NO_SYMLINKS)) {
             List<String> destinations = new ArrayList<>();
             for (var entry : sourceByDestination.entrySet()) {
                 clones.add(Linux.openTreeClone(entry.getValue(), false));
@@ -68,13 +68,14 @@ final class VirtualFileMounts {
     }
 
     private static Fd openTop(Fd rootDir, String top) throws LinuxException {
-        return Linux.openat2(rootDir, top, Linux.O_PATH | Linux.O_DIRECTORY,
-                Linux.RESOLVE_BENEATH | Linux.RESOLVE_NO_SYMLINKS);
+        return Linux.openat2(
+                rootDir, top, Linux.O_PATH | Linux.O_DIRECTORY, Linux.RESOLVE_BENEATH | Linux.RESOLVE_NO_SYMLINKS);
     }
 
     /** Runs on a thread of its own, which ends in the container's mount namespace. */
-    private static int attachAll(Fd process, Fd hostProc, String rootPath, List<String> destinations, List<Fd> clones,
-            boolean locked) throws IOException {
+    private static int attachAll(
+            Fd process, Fd hostProc, String rootPath, List<String> destinations, List<Fd> clones, boolean locked)
+            throws IOException {
         Linux.enterMountNamespace(process);
         String root = rootPath.isEmpty() ? "/" : rootPath;
         int mounted = 0;
@@ -83,7 +84,10 @@ final class VirtualFileMounts {
                 String destination = destinations.get(i);
                 Fd target;
                 try {
-                    target = Linux.openat2(rootDir, destination.substring(1), Linux.O_PATH,
+                    target = Linux.openat2(
+                            rootDir,
+                            destination.substring(1),
+                            Linux.O_PATH,
                             Linux.RESOLVE_BENEATH | Linux.RESOLVE_NO_SYMLINKS);
                 } catch (LinuxException e) {
                     if (e.errno() == Errno.ENOENT) continue;
@@ -100,8 +104,7 @@ final class VirtualFileMounts {
     }
 
     /** Locks the files under each of {@link #LOCKED_TOPS} that has some of {@code destinations}. */
-    private static void lockTops(Fd process, Fd hostProc, Fd rootDir, List<String> destinations)
-            throws LinuxException {
+    private static void lockTops(Fd process, Fd hostProc, Fd rootDir, List<String> destinations) throws LinuxException {
         for (String top : LOCKED_TOPS) {
             if (destinations.stream().noneMatch(destination -> destination.startsWith("/" + top + "/"))) continue;
             try (Fd tree = openTop(rootDir, top)) {

@@ -1,13 +1,12 @@
 package io.jsysbox.mgr;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
 import io.jsysbox.linux.MountInfo;
 import io.jsysbox.linux.ProcCgroup;
-import org.junit.jupiter.api.Test;
-
 import java.nio.file.Path;
 import java.util.List;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
+import org.junit.jupiter.api.Test;
 
 class CgroupDelegationTest {
     private static final MountInfo HYBRID = MountInfo.parse("""
@@ -26,20 +25,28 @@ class CgroupDelegationTest {
 
     @Test
     void v1CoversEveryMountedHierarchy() {
-        assertEquals(List.of(Path.of("/sys/fs/cgroup/memory/docker/c1"), Path.of("/sys/fs/cgroup/cpu,cpuacct/docker/c1"),
-                Path.of("/sys/fs/cgroup/systemd/docker/c1")), new CgroupV1Delegation().directories(PROCESS, HYBRID));
+        assertEquals(
+                List.of(
+                        Path.of("/sys/fs/cgroup/memory/docker/c1"),
+                        Path.of("/sys/fs/cgroup/cpu,cpuacct/docker/c1"),
+                        Path.of("/sys/fs/cgroup/systemd/docker/c1")),
+                new CgroupV1Delegation().directories(PROCESS, HYBRID));
     }
 
     @Test
     void v2UsesTheUnifiedMountInHybridMode() {
-        assertEquals(List.of(Path.of("/sys/fs/cgroup/unified/docker/c1")), new CgroupV2Delegation().directories(PROCESS, HYBRID));
+        assertEquals(
+                List.of(Path.of("/sys/fs/cgroup/unified/docker/c1")),
+                new CgroupV2Delegation().directories(PROCESS, HYBRID));
     }
 
     @Test
     void pureV2() {
         MountInfo v2 = MountInfo.parse("25 22 0:24 / /sys/fs/cgroup rw - cgroup2 cgroup2 rw\n");
         ProcCgroup process = ProcCgroup.parse("0::/system.slice/docker-c1.scope\n");
-        assertEquals(List.of(Path.of("/sys/fs/cgroup/system.slice/docker-c1.scope")), new CgroupV2Delegation().directories(process, v2));
+        assertEquals(
+                List.of(Path.of("/sys/fs/cgroup/system.slice/docker-c1.scope")),
+                new CgroupV2Delegation().directories(process, v2));
         assertEquals(List.of(), new CgroupV1Delegation().directories(process, v2));
     }
 

@@ -1,6 +1,11 @@
 package io.jsysbox.mgr;
 
-import io.jsysbox.linux.MountInfo;
+import static io.jsysbox.mgr.RootOnly.uid;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import io.grpc.Status;
 import io.jsysbox.api.v1.BindMount;
 import io.jsysbox.api.v1.PrepareRequest;
@@ -8,20 +13,14 @@ import io.jsysbox.api.v1.PrepareResponse;
 import io.jsysbox.api.v1.RequestedDevice;
 import io.jsysbox.linux.FsCredentials;
 import io.jsysbox.linux.Linux;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Test;
-
+import io.jsysbox.linux.MountInfo;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
-
-import static io.jsysbox.mgr.RootOnly.uid;
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
 
 /**
  * The manager against a real overlay laid out like Docker's overlay2 ({@code <layer>/merged} over
@@ -47,7 +46,12 @@ class ContainerManagerIntegrationTest {
         Files.createDirectories(layer.resolve("diff"));
         Files.createDirectories(layer.resolve("work"));
         merged = Files.createDirectories(layer.resolve("merged"));
-        Linux.mount("overlay", merged, "overlay", 0, "lowerdir=" + lower + ",upperdir=" + layer.resolve("diff") + ",workdir=" + layer.resolve("work"));
+        Linux.mount(
+                "overlay",
+                merged,
+                "overlay",
+                0,
+                "lowerdir=" + lower + ",upperdir=" + layer.resolve("diff") + ",workdir=" + layer.resolve("work"));
         mountRoot = tmp.resolve("run/mnt");
         stateDir = tmp.resolve("state");
     }
@@ -79,8 +83,10 @@ class ContainerManagerIntegrationTest {
     }
 
     private ContainerManager manager() throws Exception {
-        var allocator = new IdRangeAllocator(new HostRange(POOL_START, 4 * 65_536), new HostRange(POOL_START, 4 * 65_536));
-        ContainerManager manager = new ContainerManager(allocator, new StateStore(stateDir.resolve("state.json")), stateDir, mountRoot, virtualFiles, "test");
+        var allocator =
+                new IdRangeAllocator(new HostRange(POOL_START, 4 * 65_536), new HostRange(POOL_START, 4 * 65_536));
+        ContainerManager manager = new ContainerManager(
+                allocator, new StateStore(stateDir.resolve("state.json")), stateDir, mountRoot, virtualFiles, "test");
         manager.start();
         return manager;
     }
@@ -89,10 +95,17 @@ class ContainerManagerIntegrationTest {
         Path volume = Files.createDirectories(tmp.resolve("volume"));
         Files.writeString(volume.resolve("owned-by-1000"), "v");
         Files.setAttribute(volume.resolve("owned-by-1000"), "unix:uid", 1000);
-        return PrepareRequest.newBuilder().setId(id).setBundle(tmp.toString()).setRootfs(merged.toString())
+        return PrepareRequest.newBuilder()
+                .setId(id)
+                .setBundle(tmp.toString())
+                .setRootfs(merged.toString())
                 .addSpecialMounts("/var/lib/docker")
-                .addBindMounts(BindMount.newBuilder().setIndex(5).setSource(volume.toString()).setDestination("/data"))
-                .addBindMounts(BindMount.newBuilder().setIndex(6).setSource("/proc").setDestination("/hostproc"))
+                .addBindMounts(BindMount.newBuilder()
+                        .setIndex(5)
+                        .setSource(volume.toString())
+                        .setDestination("/data"))
+                .addBindMounts(
+                        BindMount.newBuilder().setIndex(6).setSource("/proc").setDestination("/hostproc"))
                 .build();
     }
 
@@ -109,7 +122,10 @@ class ContainerManagerIntegrationTest {
         assertEquals(0, uid(layer.resolve("diff/etc/hostname")));
         // The engine's own overlay (Docker's merged dir: docker cp) still creates files: its work dir is left alone.
         Files.writeString(merged.resolve("etc/copied-in"), "cp\n");
-        assertEquals("cp\n", Files.readString(view.resolve("etc/copied-in")), "a new name written by the engine shows in the view");
+        assertEquals(
+                "cp\n",
+                Files.readString(view.resolve("etc/copied-in")),
+                "a new name written by the engine shows in the view");
 
         Path special = Path.of(prepared.getSpecialMounts(0).getSource());
         assertEquals(layer.resolve("jsysbox/var-lib-docker"), special);
@@ -117,18 +133,29 @@ class ContainerManagerIntegrationTest {
 
         assertEquals(1, prepared.getReplacementsCount(), "/proc cannot be ID-mapped: no replacement");
         assertEquals(5, prepared.getReplacements(0).getIndex());
-        assertEquals(root + 1000, uid(Path.of(prepared.getReplacements(0).getSource()).resolve("owned-by-1000")));
+        assertEquals(
+                root + 1000,
+                uid(Path.of(prepared.getReplacements(0).getSource()).resolve("owned-by-1000")));
         assertEquals(1000, uid(tmp.resolve("volume/owned-by-1000")), "a bind source is never chowned");
 
         for (var node : prepared.getDeviceNodesList()) {
             Path source = Path.of(node.getSource());
             assertEquals(root, uid(source), node.getDestination() + " belongs to the container's root");
-            assertEquals("rw-rw-rw-", java.nio.file.attribute.PosixFilePermissions.toString(
-                    Files.getPosixFilePermissions(source, java.nio.file.LinkOption.NOFOLLOW_LINKS)));
+            assertEquals(
+                    "rw-rw-rw-",
+                    java.nio.file.attribute.PosixFilePermissions.toString(
+                            Files.getPosixFilePermissions(source, java.nio.file.LinkOption.NOFOLLOW_LINKS)));
         }
-        assertEquals(Files.exists(Path.of("/dev/net/tun")) ? 1 : 0,
-                prepared.getDeviceNodesList().stream().filter(n -> n.getDestination().equals("/dev/net/tun")).count());
-        Path devices = Path.of(prepared.getDeviceNodesCount() == 0 ? "/nonexistent" : prepared.getDeviceNodes(0).getSource()).getParent();
+        assertEquals(
+                Files.exists(Path.of("/dev/net/tun")) ? 1 : 0,
+                prepared.getDeviceNodesList().stream()
+                        .filter(n -> n.getDestination().equals("/dev/net/tun"))
+                        .count());
+        Path devices = Path.of(
+                        prepared.getDeviceNodesCount() == 0
+                                ? "/nonexistent"
+                                : prepared.getDeviceNodes(0).getSource())
+                .getParent();
 
         // Host users reach nothing: each container's dirs let its root pass (group: its root gid), the dirs above
         // them let all pass without listing, the rest is host root's.
@@ -152,15 +179,23 @@ class ContainerManagerIntegrationTest {
         assertEquals(java.util.List.of(), MountInfo.read().mountPointsUnder(mountRoot.resolve("0")));
         assertFalse(Files.exists(mountRoot.resolve("0")));
         assertTrue(Files.isDirectory(special), "special dirs in the layer survive until docker rm");
-        assertEquals("overlay", MountInfo.read().topmostAt(merged).orElseThrow().fsType(), "Docker's mount is untouched");
+        assertEquals(
+                "overlay", MountInfo.read().topmostAt(merged).orElseThrow().fsType(), "Docker's mount is untouched");
         assertEquals(0, manager.status().getContainersCount());
     }
 
     private static void assertOwned(String mode, int gid, Path path) throws Exception {
-        assertEquals(mode, java.nio.file.attribute.PosixFilePermissions.toString(
-                Files.getPosixFilePermissions(path, java.nio.file.LinkOption.NOFOLLOW_LINKS)), path.toString());
-        assertEquals(0, Files.getAttribute(path, "unix:uid", java.nio.file.LinkOption.NOFOLLOW_LINKS), path + " belongs to root");
-        assertEquals(gid, Files.getAttribute(path, "unix:gid", java.nio.file.LinkOption.NOFOLLOW_LINKS), path + "'s group");
+        assertEquals(
+                mode,
+                java.nio.file.attribute.PosixFilePermissions.toString(
+                        Files.getPosixFilePermissions(path, java.nio.file.LinkOption.NOFOLLOW_LINKS)),
+                path.toString());
+        assertEquals(
+                0,
+                Files.getAttribute(path, "unix:uid", java.nio.file.LinkOption.NOFOLLOW_LINKS),
+                path + " belongs to root");
+        assertEquals(
+                gid, Files.getAttribute(path, "unix:gid", java.nio.file.LinkOption.NOFOLLOW_LINKS), path + "'s group");
     }
 
     @Test
@@ -172,7 +207,8 @@ class ContainerManagerIntegrationTest {
             Files.setAttribute(dir, "unix:gid", 0);
             Files.setPosixFilePermissions(dir, open);
         }
-        Files.setPosixFilePermissions(stateDir.resolve("state.json"), java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
+        Files.setPosixFilePermissions(
+                stateDir.resolve("state.json"), java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
         manager();
         assertOwned("rwx--x---", (int) prepared.getGidRange().getHostStart(), slotDir);
         assertOwned("rwx--x--x", 0, mountRoot);
@@ -186,8 +222,11 @@ class ContainerManagerIntegrationTest {
         PrepareResponse prepared = manager().prepare(request("c1"));
         ContainerManager restarted = manager();
         assertEquals(1, restarted.status().getContainersCount());
-        assertTrue(Files.exists(Path.of(prepared.getRootfsPath()).resolve("etc/hostname")), "mounts survive a manager restart");
-        assertEquals(prepared.getUidRange(), restarted.prepare(request("c1")).getUidRange(), "prepared again: same range");
+        assertTrue(
+                Files.exists(Path.of(prepared.getRootfsPath()).resolve("etc/hostname")),
+                "mounts survive a manager restart");
+        assertEquals(
+                prepared.getUidRange(), restarted.prepare(request("c1")).getUidRange(), "prepared again: same range");
         restarted.release("c1");
     }
 
@@ -213,7 +252,10 @@ class ContainerManagerIntegrationTest {
 
     private PrepareRequest plain(String id) throws Exception {
         Path rootfs = Files.createDirectories(tmp.resolve("plain-" + id));
-        return PrepareRequest.newBuilder().setId(id).setRootfs(rootfs.toString()).build();
+        return PrepareRequest.newBuilder()
+                .setId(id)
+                .setRootfs(rootfs.toString())
+                .build();
     }
 
     @Test
@@ -228,9 +270,12 @@ class ContainerManagerIntegrationTest {
         ContainerManager manager = manager();
         int slot = (int) ((manager.prepare(plain("c-removed")).getUidRange().getHostStart() - POOL_START) / 65_536);
         manager.release("c-removed");
-        assertTrue(Files.readString(stateDir.resolve("state.json")).contains("c-removed"), "a stopped container's slot is remembered");
+        assertTrue(
+                Files.readString(stateDir.resolve("state.json")).contains("c-removed"),
+                "a stopped container's slot is remembered");
         manager.forgetRemoved();
-        assertTrue(Files.readString(stateDir.resolve("state.json")).contains("c-removed"), "kept while its rootfs exists");
+        assertTrue(
+                Files.readString(stateDir.resolve("state.json")).contains("c-removed"), "kept while its rootfs exists");
         Files.delete(tmp.resolve("plain-c-removed"));
         manager.forgetRemoved();
         String state = Files.readString(stateDir.resolve("state.json"));
@@ -242,9 +287,21 @@ class ContainerManagerIntegrationTest {
     void aReusedInitPidDoesNotKeepAContainerAlive() throws Exception {
         Files.createDirectories(tmp.resolve("plain-reused"));
         long livePid = ProcessHandle.current().pid();
-        var state = new ContainerState("reused", 0, tmp.resolve("plain-reused").toString(), RootfsShifter.IDMAPPED_BIND, "",
-                livePid, 1L /* not when this pid started */, List.of(), List.of(), List.of(), List.of(), "");
-        new StateStore(stateDir.resolve("state.json")).save(new ManagerState(ManagerState.CURRENT_VERSION, List.of(state), Map.of(), 1, Map.of()));
+        var state = new ContainerState(
+                "reused",
+                0,
+                tmp.resolve("plain-reused").toString(),
+                RootfsShifter.IDMAPPED_BIND,
+                "",
+                livePid,
+                1L /* not when this pid started */,
+                List.of(),
+                List.of(),
+                List.of(),
+                List.of(),
+                "");
+        new StateStore(stateDir.resolve("state.json"))
+                .save(new ManagerState(ManagerState.CURRENT_VERSION, List.of(state), Map.of(), 1, Map.of()));
         ContainerManager manager = manager();
         // Released by its exit report, on a thread of its own after the start (after copying out what it owes).
         long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(10);
@@ -255,12 +312,27 @@ class ContainerManagerIntegrationTest {
     @Test
     void badRequestsLeaveNothingBehind() throws Exception {
         ContainerManager manager = manager();
-        var e = assertThrows(ManagerException.class, () -> manager.prepare(PrepareRequest.newBuilder().setId("../x").setRootfs(merged.toString()).build()));
+        var e = assertThrows(
+                ManagerException.class,
+                () -> manager.prepare(PrepareRequest.newBuilder()
+                        .setId("../x")
+                        .setRootfs(merged.toString())
+                        .build()));
         assertEquals(Status.Code.INVALID_ARGUMENT, e.code());
-        e = assertThrows(ManagerException.class, () -> manager.prepare(PrepareRequest.newBuilder().setId("c1").setRootfs(merged.toString()).addSpecialMounts("/etc").build()));
+        e = assertThrows(
+                ManagerException.class,
+                () -> manager.prepare(PrepareRequest.newBuilder()
+                        .setId("c1")
+                        .setRootfs(merged.toString())
+                        .addSpecialMounts("/etc")
+                        .build()));
         assertEquals(Status.Code.INVALID_ARGUMENT, e.code());
         var outsideDev = plain("c1").toBuilder()
-                .addDevices(RequestedDevice.newBuilder().setPath("/mykvm").setMajor(10).setMinor(232)).build();
+                .addDevices(RequestedDevice.newBuilder()
+                        .setPath("/mykvm")
+                        .setMajor(10)
+                        .setMinor(232))
+                .build();
         e = assertThrows(ManagerException.class, () -> manager.prepare(outsideDev));
         assertEquals(Status.Code.INVALID_ARGUMENT, e.code());
         assertTrue(e.getMessage().startsWith("device /mykvm (c 10:232): "), e.getMessage());
@@ -276,20 +348,32 @@ class ContainerManagerIntegrationTest {
     void requestedDevicesAndDeviceBindSourcesGetNodesThatGoWithTheContainer() throws Exception {
         ContainerManager manager = manager();
         PrepareResponse prepared = manager.prepare(plain("c1").toBuilder()
-                .addDevices(RequestedDevice.newBuilder().setPath("/dev/mykvm").setMajor(10).setMinor(232)
+                .addDevices(RequestedDevice.newBuilder()
+                        .setPath("/dev/mykvm")
+                        .setMajor(10)
+                        .setMinor(232)
                         .setFileMode(0600))
-                .addBindMounts(BindMount.newBuilder().setIndex(3).setSource("/dev/null").setDestination("/dev/null2"))
-                .addBindMounts(BindMount.newBuilder().setIndex(4).setSource("/proc").setDestination("/hostproc"))
+                .addBindMounts(BindMount.newBuilder()
+                        .setIndex(3)
+                        .setSource("/dev/null")
+                        .setDestination("/dev/null2"))
+                .addBindMounts(
+                        BindMount.newBuilder().setIndex(4).setSource("/proc").setDestination("/hostproc"))
                 .build());
-        var kvm = prepared.getDeviceNodesList().stream().filter(node -> node.getDestination().equals("/dev/mykvm"))
+        var kvm = prepared.getDeviceNodesList().stream()
+                .filter(node -> node.getDestination().equals("/dev/mykvm"))
                 .toList();
         assertEquals(1, kvm.size(), prepared.getDeviceNodesList().toString());
         assertTrue(kvm.getFirst().getRequested());
         Path dir = Path.of(kvm.getFirst().getSource()).getParent();
-        assertEquals(prepared.getUidRange().getHostStart(), uid(Path.of(kvm.getFirst().getSource())));
+        assertEquals(
+                prepared.getUidRange().getHostStart(),
+                uid(Path.of(kvm.getFirst().getSource())));
         assertEquals(1, prepared.getReplacementsCount(), "only the device node: /proc stays unmapped");
         assertEquals(3, prepared.getReplacements(0).getIndex());
-        assertEquals(dir, Path.of(prepared.getReplacements(0).getSource()).getParent(),
+        assertEquals(
+                dir,
+                Path.of(prepared.getReplacements(0).getSource()).getParent(),
                 "the /dev/null copy is in the same dir");
         assertTrue(manager.release("c1"));
         assertFalse(Files.exists(dir), "the device nodes go with the container");
@@ -313,16 +397,30 @@ class ContainerManagerIntegrationTest {
         return managerWithRunning(Map.of("sandbox", init));
     }
 
-    /** Running containers (slots 2, 3…) as a restarted manager finds them in its state, each a live process as its init. */
+    /**
+     * Running containers (slots 2, 3…) as a restarted manager finds them in its state, each a live process as its init.
+     */
     private ContainerManager managerWithRunning(Map<String, Process> inits) throws Exception {
         List<ContainerState> running = new java.util.ArrayList<>();
         for (var init : new java.util.TreeMap<>(inits).entrySet()) {
             Path rootfs = Files.createDirectories(tmp.resolve("plain-" + init.getKey()));
             long started = init.getValue().info().startInstant().orElseThrow().toEpochMilli();
-            running.add(new ContainerState(init.getKey(), 2 + running.size(), rootfs.toString(), "none", "", init.getValue().pid(),
-                    started, List.of(), List.of(), List.of(), List.of(), ""));
+            running.add(new ContainerState(
+                    init.getKey(),
+                    2 + running.size(),
+                    rootfs.toString(),
+                    "none",
+                    "",
+                    init.getValue().pid(),
+                    started,
+                    List.of(),
+                    List.of(),
+                    List.of(),
+                    List.of(),
+                    ""));
         }
-        new StateStore(stateDir.resolve("state.json")).save(new ManagerState(ManagerState.CURRENT_VERSION, running, Map.of(), 0, Map.of()));
+        new StateStore(stateDir.resolve("state.json"))
+                .save(new ManagerState(ManagerState.CURRENT_VERSION, running, Map.of(), 0, Map.of()));
         return manager();
     }
 
@@ -332,8 +430,11 @@ class ContainerManagerIntegrationTest {
         Process second = fakeInit();
         // Both fake inits run in the host's user namespace, which owns the host's network namespace.
         ContainerManager manager = managerWithRunning(Map.of("first", first, "second", second));
-        var e = assertThrows(ManagerException.class,
-                () -> manager.prepare(plain("ambiguous").toBuilder().addJoinedNamespaces("/proc/self/ns/net").build()));
+        var e = assertThrows(
+                ManagerException.class,
+                () -> manager.prepare(plain("ambiguous").toBuilder()
+                        .addJoinedNamespaces("/proc/self/ns/net")
+                        .build()));
         assertEquals(Status.Code.INVALID_ARGUMENT, e.code());
         assertTrue(e.getMessage().contains("several jsysbox containers (first, second)"), e.getMessage());
         assertEquals(2, manager.status().getContainersCount(), "nothing prepared for the refused one");
@@ -343,17 +444,21 @@ class ContainerManagerIntegrationTest {
     void aPodsContainersShareTheSandboxsRangeAndUserNamespace() throws Exception {
         Process init = fakeInit();
         ContainerManager manager = managerWithSandbox(init);
-        PrepareResponse main = manager.prepare(plain("main").toBuilder().setPodSandboxId("sandbox").build());
+        PrepareResponse main = manager.prepare(
+                plain("main").toBuilder().setPodSandboxId("sandbox").build());
         assertEquals(POOL_START + 2 * 65_536, main.getUidRange().getHostStart(), "the sandbox's range");
         assertEquals(init.pid(), main.getUserNamespacePid());
-        PrepareResponse sidecar = manager.prepare(plain("sidecar").toBuilder().setPodSandboxId("sandbox").build());
+        PrepareResponse sidecar = manager.prepare(
+                plain("sidecar").toBuilder().setPodSandboxId("sandbox").build());
         assertEquals(main.getUidRange(), sidecar.getUidRange());
         assertEquals(3, manager.status().getFreeRanges(), "one range for the whole pod");
-        assertTrue(Files.isDirectory(mountRoot.resolve("2-main")) && Files.isDirectory(mountRoot.resolve("2-sidecar")),
+        assertTrue(
+                Files.isDirectory(mountRoot.resolve("2-main")) && Files.isDirectory(mountRoot.resolve("2-sidecar")),
                 "each container of the pod has dirs of its own");
         int podGid = (int) main.getGidRange().getHostStart();
         assertOwned("rwx--x---", podGid, mountRoot.resolve("2-main"));
-        assertOwned("rwx--x---", podGid, mountRoot.resolve("2-sidecar")); // one user namespace: the same root gid passes
+        assertOwned(
+                "rwx--x---", podGid, mountRoot.resolve("2-sidecar")); // one user namespace: the same root gid passes
 
         ContainerManager restarted = manager();
         assertEquals(3, restarted.status().getContainersCount(), "a restarted manager keeps the pod");
@@ -373,13 +478,21 @@ class ContainerManagerIntegrationTest {
     void aPodContainerOfAnUnknownOrStoppedSandboxIsRefusedAndLeavesNothing() throws Exception {
         Process init = fakeInit();
         ContainerManager manager = managerWithSandbox(init);
-        var e = assertThrows(ManagerException.class, () -> manager.prepare(plain("stray").toBuilder().setPodSandboxId("not-jsysbox").build()));
+        var e = assertThrows(
+                ManagerException.class,
+                () -> manager.prepare(plain("stray").toBuilder()
+                        .setPodSandboxId("not-jsysbox")
+                        .build()));
         assertEquals(Status.Code.FAILED_PRECONDITION, e.code());
         assertTrue(e.getMessage().contains("runtimeClassName: jsysbox"), e.getMessage());
         init.destroyForcibly().waitFor();
-        e = assertThrows(ManagerException.class, () -> manager.prepare(plain("late").toBuilder().setPodSandboxId("sandbox").build()));
+        e = assertThrows(
+                ManagerException.class,
+                () -> manager.prepare(
+                        plain("late").toBuilder().setPodSandboxId("sandbox").build()));
         assertTrue(e.getMessage().contains("not running"), e.getMessage());
-        assertTrue(manager.status().getContainersList().stream().noneMatch(c -> c.getId().equals("stray") || c.getId().equals("late")));
+        assertTrue(manager.status().getContainersList().stream()
+                .noneMatch(c -> c.getId().equals("stray") || c.getId().equals("late")));
         try (var dirs = Files.list(mountRoot)) {
             assertEquals(List.of(), dirs.toList());
         }
@@ -390,11 +503,18 @@ class ContainerManagerIntegrationTest {
         Process init = fakeInit();
         ContainerManager manager = managerWithSandbox(init);
         // The fake sandbox's init runs in the host's user namespace, which owns the host's network namespace.
-        PrepareResponse joined = manager.prepare(plain("joined").toBuilder().addJoinedNamespaces("/proc/self/ns/net").build());
+        PrepareResponse joined = manager.prepare(plain("joined").toBuilder()
+                .addJoinedNamespaces("/proc/self/ns/net")
+                .build());
         assertEquals(POOL_START + 2 * 65_536, joined.getUidRange().getHostStart());
         assertEquals(init.pid(), joined.getUserNamespacePid());
-        PrepareResponse elsewhere = manager.prepare(plain("elsewhere").toBuilder().addJoinedNamespaces("/nonexistent/ns/net").build());
-        assertEquals(0, elsewhere.getUserNamespacePid(), "a namespace no jsysbox container owns: a user namespace of its own");
+        PrepareResponse elsewhere = manager.prepare(plain("elsewhere").toBuilder()
+                .addJoinedNamespaces("/nonexistent/ns/net")
+                .build());
+        assertEquals(
+                0,
+                elsewhere.getUserNamespacePid(),
+                "a namespace no jsysbox container owns: a user namespace of its own");
         manager.release("joined");
         manager.release("elsewhere");
     }

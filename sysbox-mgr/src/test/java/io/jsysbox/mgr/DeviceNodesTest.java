@@ -1,24 +1,23 @@
 package io.jsysbox.mgr;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import io.jsysbox.api.v1.BindMount;
 import io.jsysbox.api.v1.DeviceNode;
 import io.jsysbox.api.v1.MountReplacement;
 import io.jsysbox.api.v1.RequestedDevice;
 import io.jsysbox.linux.Fd;
 import io.jsysbox.linux.Linux;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Test;
-
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
 import java.util.stream.Collectors;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
 
 /** The device nodes a container gets: pure owner shifting, and (as root) the nodes made on a tmpfs of the test's. */
 class DeviceNodesTest {
@@ -26,8 +25,13 @@ class DeviceNodesTest {
     private static final HostRange GIDS = new HostRange(1_500_065_536L, 65_536);
     /** What the nodes of host root show as inside: the container's root. */
     private static final String CONTAINER_ROOT = "1500000000:1500065536";
-    private static final RequestedDevice KVM = RequestedDevice.newBuilder().setPath("/dev/kvm").setMajor(10)
-            .setMinor(232).setFileMode(0600).build();
+
+    private static final RequestedDevice KVM = RequestedDevice.newBuilder()
+            .setPath("/dev/kvm")
+            .setMajor(10)
+            .setMinor(232)
+            .setFileMode(0600)
+            .build();
 
     private Path tmp;
 
@@ -67,8 +71,8 @@ class DeviceNodesTest {
 
     /** "c 10:232 0600 1500000000:1500065536" for the node of {@code destination}. */
     private static String nodeAt(DeviceNodes.Made made, String destination) throws Exception {
-        Map<String, DeviceNode> nodes = made.nodes().stream()
-                .collect(Collectors.toMap(DeviceNode::getDestination, Function.identity()));
+        Map<String, DeviceNode> nodes =
+                made.nodes().stream().collect(Collectors.toMap(DeviceNode::getDestination, Function.identity()));
         return described(Path.of(nodes.get(destination).getSource()));
     }
 
@@ -81,32 +85,58 @@ class DeviceNodesTest {
         long dev = stat.rdev(); // decoded as glibc's major() and minor()
         long major = (dev >>> 8) & 0xfff | (dev >>> 32) & ~0xfffL;
         long minor = dev & 0xff | (dev >>> 12) & ~0xffL;
-        return type + " " + major + ":" + minor + " 0" + Integer.toOctalString(stat.mode() & 07777) + " "
-                + stat.uid() + ":" + stat.gid();
+        return type + " " + major + ":" + minor + " 0" + Integer.toOctalString(stat.mode() & 07777) + " " + stat.uid()
+                + ":" + stat.gid();
     }
 
     @Test
     void requestedDevicesGetTheHostNodesModeAndTheirOwnerShiftedIntoTheRange() throws Exception {
-        var renderNode = RequestedDevice.newBuilder().setPath("/dev/dri/renderD128").setMajor(226).setMinor(128)
-                .setGid(108).setFileMode(0660).build();
-        var loop = RequestedDevice.newBuilder().setPath("/dev/loop0").setBlock(true).setMajor(7).setMinor(0).setGid(6)
-                .setFileMode(0660).build();
-        var strangerOwned = KVM.toBuilder().setPath("/dev/odd").setUid(70_000).setGid(70_000).setFileMode(0666).build();
+        var renderNode = RequestedDevice.newBuilder()
+                .setPath("/dev/dri/renderD128")
+                .setMajor(226)
+                .setMinor(128)
+                .setGid(108)
+                .setFileMode(0660)
+                .build();
+        var loop = RequestedDevice.newBuilder()
+                .setPath("/dev/loop0")
+                .setBlock(true)
+                .setMajor(7)
+                .setMinor(0)
+                .setGid(6)
+                .setFileMode(0660)
+                .build();
+        var strangerOwned = KVM.toBuilder()
+                .setPath("/dev/odd")
+                .setUid(70_000)
+                .setGid(70_000)
+                .setFileMode(0666)
+                .build();
         var renamed = KVM.toBuilder().setPath("/dev/mykvm").build();
         var setuid = KVM.toBuilder().setPath("/dev/setuid").setFileMode(04755).build();
         DeviceNodes.Made made = make(List.of(KVM, renamed, renderNode, loop, strangerOwned, setuid), List.of());
 
-        assertEquals("c 10:232 0600 " + CONTAINER_ROOT, nodeAt(made, "/dev/kvm"),
+        assertEquals(
+                "c 10:232 0600 " + CONTAINER_ROOT,
+                nodeAt(made, "/dev/kvm"),
                 "host root's 0600 node: the container root's, so it opens it");
         assertEquals("c 10:232 0600 " + CONTAINER_ROOT, nodeAt(made, "/dev/mykvm"));
-        assertEquals("c 226:128 0660 1500000000:1500065644", nodeAt(made, "/dev/dri/renderD128"),
+        assertEquals(
+                "c 226:128 0660 1500000000:1500065644",
+                nodeAt(made, "/dev/dri/renderD128"),
                 "group 108 inside: its members use it");
         assertEquals("b 7:0 0660 1500000000:1500065542", nodeAt(made, "/dev/loop0"));
-        assertEquals("c 10:232 0666 0:0", nodeAt(made, "/dev/odd"),
+        assertEquals(
+                "c 10:232 0666 0:0",
+                nodeAt(made, "/dev/odd"),
                 "ids the range does not map: host root, shown as the overflow id");
-        assertEquals("c 10:232 04755 " + CONTAINER_ROOT, nodeAt(made, "/dev/setuid"),
+        assertEquals(
+                "c 10:232 04755 " + CONTAINER_ROOT,
+                nodeAt(made, "/dev/setuid"),
                 "the mode is the host node's, set after the chown (which would clear setuid)");
-        assertEquals(6, made.nodes().stream().filter(DeviceNode::getRequested).count(),
+        assertEquals(
+                6,
+                made.nodes().stream().filter(DeviceNode::getRequested).count(),
                 "the manager's own are not requested: " + made.nodes());
         assertEquals(List.of(), made.replacements());
     }
@@ -114,10 +144,15 @@ class DeviceNodesTest {
     @Test
     void aRequestedDeviceAtTheManagersOwnPathReplacesItsNode() throws Exception {
         assertTrue(Files.exists(Path.of("/dev/net/tun")), "this test needs a host with /dev/net/tun");
-        var tun = RequestedDevice.newBuilder().setPath("/dev/net/tun").setMajor(10).setMinor(200).setFileMode(0600)
+        var tun = RequestedDevice.newBuilder()
+                .setPath("/dev/net/tun")
+                .setMajor(10)
+                .setMinor(200)
+                .setFileMode(0600)
                 .build();
         DeviceNodes.Made made = make(List.of(tun), List.of());
-        List<DeviceNode> atTun = made.nodes().stream().filter(node -> node.getDestination().equals("/dev/net/tun"))
+        List<DeviceNode> atTun = made.nodes().stream()
+                .filter(node -> node.getDestination().equals("/dev/net/tun"))
                 .toList();
         assertEquals(1, atTun.size(), "one node at /dev/net/tun: " + atTun);
         assertTrue(atTun.getFirst().getRequested());
@@ -134,7 +169,11 @@ class DeviceNodesTest {
     }
 
     private static BindMount bind(int index, Path source, String destination) {
-        return BindMount.newBuilder().setIndex(index).setSource(source.toString()).setDestination(destination).build();
+        return BindMount.newBuilder()
+                .setIndex(index)
+                .setSource(source.toString())
+                .setDestination(destination)
+                .build();
     }
 
     @Test
@@ -147,20 +186,32 @@ class DeviceNodesTest {
         }
         Files.createSymbolicLink(host.resolve("link"), host.resolve("null"));
         Files.createDirectory(host.resolve("data"));
-        String before = described(host.resolve("null")) + " inode "
-                + Files.getAttribute(host.resolve("null"), "unix:ino");
+        String before =
+                described(host.resolve("null")) + " inode " + Files.getAttribute(host.resolve("null"), "unix:ino");
 
-        DeviceNodes.Made made = make(List.of(), List.of(bind(4, host.resolve("null"), "/dev/mynull"),
-                bind(5, host.resolve("link"), "/x"), bind(6, host.resolve("data"), "/data"),
-                bind(7, host.resolve("missing"), "/m")));
+        DeviceNodes.Made made = make(
+                List.of(),
+                List.of(
+                        bind(4, host.resolve("null"), "/dev/mynull"),
+                        bind(5, host.resolve("link"), "/x"),
+                        bind(6, host.resolve("data"), "/data"),
+                        bind(7, host.resolve("missing"), "/m")));
 
-        assertEquals(List.of(4, 5), made.replacements().stream().map(MountReplacement::getIndex).toList());
+        assertEquals(
+                List.of(4, 5),
+                made.replacements().stream().map(MountReplacement::getIndex).toList());
         for (MountReplacement replacement : made.replacements()) {
-            assertEquals("c 1:3 0640 1500001000:1500065644", described(Path.of(replacement.getSource())),
+            assertEquals(
+                    "c 1:3 0640 1500001000:1500065644",
+                    described(Path.of(replacement.getSource())),
                     "the host node's mode and its owner shifted; a symlink to it is followed");
         }
-        assertEquals(List.of(6, 7), made.otherBinds().stream().map(BindMount::getIndex).toList(), "left to ID mapping");
-        assertEquals(before,
+        assertEquals(
+                List.of(6, 7),
+                made.otherBinds().stream().map(BindMount::getIndex).toList(),
+                "left to ID mapping");
+        assertEquals(
+                before,
                 described(host.resolve("null")) + " inode " + Files.getAttribute(host.resolve("null"), "unix:ino"),
                 "the host node's owner, mode and inode are unchanged");
     }

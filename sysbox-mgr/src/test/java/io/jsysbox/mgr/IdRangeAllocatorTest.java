@@ -1,16 +1,17 @@
 package io.jsysbox.mgr;
 
-import org.junit.jupiter.api.Test;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import org.junit.jupiter.api.Test;
+
 class IdRangeAllocatorTest {
     private static IdRangeAllocator pool(int ranges) {
-        return new IdRangeAllocator(new HostRange(1_000_000, ranges * IdRangeAllocator.RANGE_SIZE),
+        return new IdRangeAllocator(
+                new HostRange(1_000_000, ranges * IdRangeAllocator.RANGE_SIZE),
                 new HostRange(2_000_000, ranges * IdRangeAllocator.RANGE_SIZE));
     }
 
@@ -50,7 +51,9 @@ class IdRangeAllocatorTest {
         IdRangeAllocator allocator = pool(1);
         allocator.allocate("a");
         var e = assertThrows(IdRangeAllocator.PoolExhaustedException.class, () -> allocator.allocate("b"));
-        assertEquals("pool exhausted: 1 ranges in use; enlarge the jsysbox entry in /etc/subuid and /etc/subgid", e.getMessage());
+        assertEquals(
+                "pool exhausted: 1 ranges in use; enlarge the jsysbox entry in /etc/subuid and /etc/subgid",
+                e.getMessage());
     }
 
     @Test

@@ -1,10 +1,15 @@
 package io.jsysbox.mgr;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
 import io.jsysbox.linux.Fd;
 import io.jsysbox.linux.Linux;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -14,16 +19,13 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
-
-/** Finding a preloaded inner store in an image's layers, the cache of such stores, and copying a store back out (as root). */
+/**
+ * Finding a preloaded inner store in an image's layers, the cache of such stores, and copying a store back out (as
+ * root).
+ */
 class InnerImagesTest {
     private static final String LAYER_ID = "a".repeat(64);
     private static final HostRange UIDS = new HostRange(200_000, 65_536);
@@ -37,17 +39,20 @@ class InnerImagesTest {
         Path upper = Files.createDirectories(tmp.resolve("upper"));
         Path top = store(tmp.resolve("top"), "x");
         Path bottom = store(tmp.resolve("bottom"), "y");
-        OverlayLayers layers = new OverlayLayers(List.of(top, bottom), Optional.of(upper), Optional.of(tmp.resolve("work")));
+        OverlayLayers layers =
+                new OverlayLayers(List.of(top, bottom), Optional.of(upper), Optional.of(tmp.resolve("work")));
         Path rootfs = Files.createDirectories(tmp.resolve("merged"));
 
-        InnerStoreSource merged = InnerStoreSource.find(rootfs, Optional.of(layers), "/var/lib/docker").orElseThrow();
+        InnerStoreSource merged = InnerStoreSource.find(rootfs, Optional.of(layers), "/var/lib/docker")
+                .orElseThrow();
         assertFalse(merged.shareable(), "content in two layers must be read merged");
         assertEquals(rootfs.resolve("var/lib/docker"), merged.dir());
 
         try (Fd dir = Linux.openDirectoryNoSymlinks(top.resolve("var/lib/docker"))) {
             Linux.setXattr(dir, "", InnerStoreSource.OPAQUE_XATTR, "y".getBytes(StandardCharsets.US_ASCII));
         }
-        InnerStoreSource raw = InnerStoreSource.find(rootfs, Optional.of(layers), "/var/lib/docker").orElseThrow();
+        InnerStoreSource raw = InnerStoreSource.find(rootfs, Optional.of(layers), "/var/lib/docker")
+                .orElseThrow();
         assertTrue(raw.shareable(), "an opaque dir hides the layers below: that layer alone is the store");
         assertEquals(top.resolve("var/lib/docker"), raw.dir());
     }
@@ -64,7 +69,10 @@ class InnerImagesTest {
         Files.createSymbolicLink(symlink.resolve("var"), bottom.resolve("var"));
         for (Path top : List.of(tmp.resolve("whiteout"), symlink)) {
             OverlayLayers layers = new OverlayLayers(List.of(top, bottom), Optional.empty(), Optional.empty());
-            assertEquals(Optional.empty(), InnerStoreSource.find(tmp, Optional.of(layers), "/var/lib/docker"), top.toString());
+            assertEquals(
+                    Optional.empty(),
+                    InnerStoreSource.find(tmp, Optional.of(layers), "/var/lib/docker"),
+                    top.toString());
         }
     }
 
@@ -77,7 +85,10 @@ class InnerImagesTest {
         Files.writeString(docker.resolve("image/overlay2/layerdb/sha256/chain1/cache-id"), LAYER_ID);
         Files.createDirectories(docker.resolve("image/overlay2/layerdb/sha256/chain2"));
         Files.writeString(docker.resolve("image/overlay2/layerdb/sha256/chain2/cache-id"), "../../../etc");
-        Files.writeString(Files.createDirectories(docker.resolve("overlay2/" + LAYER_ID + "/diff")).resolve("f"), "layer data");
+        Files.writeString(
+                Files.createDirectories(docker.resolve("overlay2/" + LAYER_ID + "/diff"))
+                        .resolve("f"),
+                "layer data");
         InnerImageCache cache = new InnerImageCache(tmp.resolve("cache"));
         cache.start();
         Files.createDirectories(tmp.resolve("cache/.tmp-leftover/tree"));
@@ -89,7 +100,9 @@ class InnerImagesTest {
         assertEquals(List.of("overlay2/" + LAYER_ID + "/diff"), entry.sharedLayers(), "only real layer ids are shared");
         assertEquals("layer data", Files.readString(entry.tree().resolve("overlay2/" + LAYER_ID + "/diff/f")));
         Object inode = Files.getAttribute(entry.tree().resolve("overlay2/" + LAYER_ID + "/diff/f"), "unix:ino");
-        assertEquals(inode, Files.getAttribute(cache.obtain(source).tree().resolve("overlay2/" + LAYER_ID + "/diff/f"), "unix:ino"),
+        assertEquals(
+                inode,
+                Files.getAttribute(cache.obtain(source).tree().resolve("overlay2/" + LAYER_ID + "/diff/f"), "unix:ino"),
                 "a second container must reuse the entry, not fill it again");
 
         cache.collectGarbage(Set.of());
@@ -106,8 +119,14 @@ class InnerImagesTest {
         assumeTrue(root());
         Path layer = store(tmp.resolve("layer"), "x");
         Path docker = layer.resolve("var/lib/docker");
-        Files.writeString(Files.createDirectories(docker.resolve("image/overlay2/layerdb/sha256/chain")).resolve("cache-id"), LAYER_ID);
-        Files.writeString(Files.createDirectories(docker.resolve("overlay2/" + LAYER_ID + "/diff")).resolve("f"), "layer data");
+        Files.writeString(
+                Files.createDirectories(docker.resolve("image/overlay2/layerdb/sha256/chain"))
+                        .resolve("cache-id"),
+                LAYER_ID);
+        Files.writeString(
+                Files.createDirectories(docker.resolve("overlay2/" + LAYER_ID + "/diff"))
+                        .resolve("f"),
+                "layer data");
         OverlayLayers layers = new OverlayLayers(List.of(layer), Optional.empty(), Optional.empty());
         SpecialMounts.Home home = new SpecialMounts.Home(Files.createDirectories(tmp.resolve("home")), true);
         Path special = Files.createDirectories(home.dir().resolve("var-lib-docker"));
@@ -115,21 +134,35 @@ class InnerImagesTest {
         cache.start();
         InnerImages images = new InnerImages(cache, new IdMappedMounts());
         images.fill(tmp.resolve("merged"), Optional.of(layers), false, home, "/var/lib/docker", special, UIDS, UIDS);
-        assertEquals((int) UIDS.start(), Files.getAttribute(special.resolve("x"), "unix:uid"), "metadata is copied into the range");
-        assertEquals(0, special.resolve("overlay2/" + LAYER_ID + "/diff").toFile().list().length, "a shared layer was copied");
+        assertEquals(
+                (int) UIDS.start(),
+                Files.getAttribute(special.resolve("x"), "unix:uid"),
+                "metadata is copied into the range");
+        assertEquals(
+                0,
+                special.resolve("overlay2/" + LAYER_ID + "/diff").toFile().list().length,
+                "a shared layer was copied");
 
         String key = InnerImageCache.keyOf(docker);
         NoFollowTree.delete(cache.dir(), key); // collected while the container was stopped
         Path slot = Files.createDirectories(tmp.resolve("slot"));
         ContainerState.Builder made = new ContainerState.Builder("c", 0, tmp.toString(), "");
         try {
-            InnerImages.LayerMounts shared = images.layerMounts(home, "/var/lib/docker", special, UIDS, UIDS, slot, made).orElseThrow();
+            InnerImages.LayerMounts shared = images.layerMounts(
+                            home, "/var/lib/docker", special, UIDS, UIDS, slot, made)
+                    .orElseThrow();
             assertEquals(key, shared.cacheKey());
             assertTrue(cache.lookup(key).isPresent(), "the collected entry was not filled again");
-            assertEquals("/var/lib/docker/overlay2/" + LAYER_ID + "/diff", shared.mounts().getFirst().getDestination());
+            assertEquals(
+                    "/var/lib/docker/overlay2/" + LAYER_ID + "/diff",
+                    shared.mounts().getFirst().getDestination());
             Path mounted = Path.of(shared.mounts().getFirst().getSource());
-            assertEquals((int) UIDS.start(), Files.getAttribute(mounted.resolve("f"), "unix:uid"), "the layer is not ID-mapped");
-            assertThrows(java.nio.file.FileSystemException.class, () -> Files.writeString(mounted.resolve("f"), "changed"));
+            assertEquals(
+                    (int) UIDS.start(),
+                    Files.getAttribute(mounted.resolve("f"), "unix:uid"),
+                    "the layer is not ID-mapped");
+            assertThrows(
+                    java.nio.file.FileSystemException.class, () -> Files.writeString(mounted.resolve("f"), "changed"));
         } finally {
             Mounts.unmountAllUnder(slot);
         }
@@ -147,11 +180,16 @@ class InnerImagesTest {
 
         assertTrue(images.syncOut(home, "/var/lib/docker", special, upper, UIDS, UIDS, Deadline.NONE));
         Path copied = upper.resolve("var/lib/docker/repositories.json");
-        assertEquals(5, Files.getAttribute(copied, "unix:uid", LinkOption.NOFOLLOW_LINKS), "ids go back to the image's");
+        assertEquals(
+                5, Files.getAttribute(copied, "unix:uid", LinkOption.NOFOLLOW_LINKS), "ids go back to the image's");
         try (Fd dir = Linux.openDirectoryNoSymlinks(upper.resolve("var/lib/docker"))) {
-            assertArrayEquals("y".getBytes(StandardCharsets.US_ASCII), Linux.getXattr(dir, "", InnerStoreSource.OPAQUE_XATTR).orElseThrow());
+            assertArrayEquals(
+                    "y".getBytes(StandardCharsets.US_ASCII),
+                    Linux.getXattr(dir, "", InnerStoreSource.OPAQUE_XATTR).orElseThrow());
         }
-        assertFalse(images.syncOut(home, "/var/lib/docker", special, upper, UIDS, UIDS, Deadline.NONE), "nothing changed: no copy");
+        assertFalse(
+                images.syncOut(home, "/var/lib/docker", special, upper, UIDS, UIDS, Deadline.NONE),
+                "nothing changed: no copy");
 
         Files.delete(file);
         Files.writeString(special.resolve("new"), "n");
@@ -159,7 +197,9 @@ class InnerImagesTest {
         assertFalse(Files.exists(copied), "the previous copy must be replaced, not merged");
         assertEquals("n", Files.readString(upper.resolve("var/lib/docker/new")));
         try (var leftovers = Files.list(upper.resolve("var/lib"))) {
-            assertEquals(List.of("docker"), leftovers.map(p -> p.getFileName().toString()).toList());
+            assertEquals(
+                    List.of("docker"),
+                    leftovers.map(p -> p.getFileName().toString()).toList());
         }
     }
 
@@ -172,15 +212,17 @@ class InnerImagesTest {
         Files.createDirectories(tree.resolve("overlay2/" + LAYER_ID + "/diff"));
         String otherId = "b".repeat(64);
         Files.createDirectories(tree.resolve("overlay2/" + otherId + "/diff"));
-        Files.writeString(Files.createDirectories(layerdb.resolve("big")).resolve("cache-id"), otherId + "\n".repeat(5000));
+        Files.writeString(
+                Files.createDirectories(layerdb.resolve("big")).resolve("cache-id"), otherId + "\n".repeat(5000));
         try (Fd fifo = Linux.openDirectoryNoSymlinks(Files.createDirectories(layerdb.resolve("fifo")));
-             Fd device = Linux.openDirectoryNoSymlinks(Files.createDirectories(layerdb.resolve("device")))) {
+                Fd device = Linux.openDirectoryNoSymlinks(Files.createDirectories(layerdb.resolve("device")))) {
             Linux.mknodAt(fifo, "cache-id", Linux.S_IFIFO | 0644, 0);
             Linux.mknodAt(device, "cache-id", Linux.S_IFCHR | 0644, 0x103); // /dev/null's 1:3
         }
         try (OpenWatch fifo = new OpenWatch(layerdb.resolve("fifo/cache-id"));
-             OpenWatch device = new OpenWatch(layerdb.resolve("device/cache-id"))) {
-            List<String> layers = assertTimeoutPreemptively(Duration.ofSeconds(10), () -> InnerImageCache.sharedLayers(tree));
+                OpenWatch device = new OpenWatch(layerdb.resolve("device/cache-id"))) {
+            List<String> layers =
+                    assertTimeoutPreemptively(Duration.ofSeconds(10), () -> InnerImageCache.sharedLayers(tree));
             assertEquals(List.of("overlay2/" + LAYER_ID + "/diff"), layers);
             try (Fd dir = Linux.openDirectoryNoSymlinks(layerdb)) {
                 IOException e = assertThrows(IOException.class, () -> NoFollowTree.readSmallFile(dir, "fifo/cache-id"));
@@ -188,7 +230,8 @@ class InnerImagesTest {
                 e = assertThrows(IOException.class, () -> NoFollowTree.readSmallFile(dir, "device/cache-id"));
                 assertEquals("device/cache-id is a character device, not a regular file: not read", e.getMessage());
                 e = assertThrows(IOException.class, () -> NoFollowTree.readSmallFile(dir, "big/cache-id"));
-                assertEquals("big/cache-id has 5064 bytes, more than the 4096 of a metadata file: not read", e.getMessage());
+                assertEquals(
+                        "big/cache-id has 5064 bytes, more than the 4096 of a metadata file: not read", e.getMessage());
             }
             assertFalse(fifo.opened(), "the fifo was opened");
             assertFalse(device.opened(), "the device was opened");
@@ -214,15 +257,25 @@ class InnerImagesTest {
         long total = 100L << 30;
         long reserve = 5L << 30;
         DiskReserve eightMibFree = new DiskReserve(dir -> new Linux.FilesystemSpace(total, reserve + (8 << 20)));
-        InnerImages images = new InnerImages(new InnerImageCache(tmp.resolve("cache")), new IdMappedMounts(), eightMibFree);
-        assertTrue(images.syncOut(home, "/var/lib/docker", special, upper, UIDS, UIDS, Deadline.NONE), "a sparse file counted by its size");
+        InnerImages images =
+                new InnerImages(new InnerImageCache(tmp.resolve("cache")), new IdMappedMounts(), eightMibFree);
+        assertTrue(
+                images.syncOut(home, "/var/lib/docker", special, upper, UIDS, UIDS, Deadline.NONE),
+                "a sparse file counted by its size");
 
         byte[] big = new byte[16 << 20];
         new java.util.Random(1).nextBytes(big);
         Files.write(special.resolve("big"), big);
-        IOException e = assertThrows(IOException.class, () -> images.syncOut(home, "/var/lib/docker", special, upper, UIDS, UIDS, Deadline.NONE));
-        assertTrue(e.getMessage().matches("not copying /var/lib/docker \\(16\\.\\d MiB\\) into " + upper.resolve("var/lib/docker")
-                + ": it would leave 4\\.99 GiB of the filesystem's 100\\.00 GiB free, less than the reserve of 5\\.00 GiB .*"), e.getMessage());
+        IOException e = assertThrows(
+                IOException.class,
+                () -> images.syncOut(home, "/var/lib/docker", special, upper, UIDS, UIDS, Deadline.NONE));
+        assertTrue(
+                e.getMessage()
+                        .matches(
+                                "not copying /var/lib/docker \\(16\\.\\d MiB\\) into " + upper.resolve("var/lib/docker")
+                                        + ": it would leave 4\\.99 GiB of the filesystem's 100\\.00 GiB free, less "
+                                        + "than the reserve of 5\\.00 GiB .*"),
+                e.getMessage());
         assertTrue(e.getMessage().endsWith("; its content stays in the special dir " + special), e.getMessage());
         assertFalse(e.getMessage().contains("\n"));
         assertTrue(Files.exists(special.resolve("big")));
@@ -243,10 +296,16 @@ class InnerImagesTest {
 
         for (int i = 0; i < 100; i++) Files.writeString(special.resolve("file" + i), "x");
         Deadline passed = Deadline.after(java.time.Duration.ZERO, "a copy-out at exit gets 0 s");
-        IOException e = assertThrows(IOException.class, () -> images.syncOut(home, "/var/lib/docker", special, upper, UIDS, UIDS, passed));
-        assertTrue(e.getMessage().startsWith("stopped ") && e.getMessage().endsWith(": a copy-out at exit gets 0 s"), e.getMessage());
+        IOException e = assertThrows(
+                IOException.class, () -> images.syncOut(home, "/var/lib/docker", special, upper, UIDS, UIDS, passed));
+        assertTrue(
+                e.getMessage().startsWith("stopped ") && e.getMessage().endsWith(": a copy-out at exit gets 0 s"),
+                e.getMessage());
         try (var left = Files.list(upper.resolve("var/lib/docker"))) {
-            assertEquals(List.of("first"), left.map(p -> p.getFileName().toString()).toList(), "the previous copy, untouched");
+            assertEquals(
+                    List.of("first"),
+                    left.map(p -> p.getFileName().toString()).toList(),
+                    "the previous copy, untouched");
         }
         assertNoTemporaryCopy(upper);
         assertTrue(Files.exists(special.resolve("file99")), "the content stays in the special dir");
@@ -260,8 +319,11 @@ class InnerImagesTest {
         DiskReserve full = new DiskReserve(dir -> new Linux.FilesystemSpace(10L << 30, 1L << 30));
         InnerImageCache cache = new InnerImageCache(tmp.resolve("cache"), full);
         cache.start();
-        IOException e = assertThrows(IOException.class, () -> cache.obtain(new InnerStoreSource(layer, "var/lib/docker", true)));
-        assertTrue(e.getMessage().startsWith("not copying the inner image store " + layer.resolve("var/lib/docker")), e.getMessage());
+        IOException e = assertThrows(
+                IOException.class, () -> cache.obtain(new InnerStoreSource(layer, "var/lib/docker", true)));
+        assertTrue(
+                e.getMessage().startsWith("not copying the inner image store " + layer.resolve("var/lib/docker")),
+                e.getMessage());
         assertTrue(e.getMessage().endsWith("; no cache entry is made"), e.getMessage());
         try (var left = Files.list(cache.dir())) {
             assertEquals(List.of(), left.toList());
@@ -270,7 +332,8 @@ class InnerImagesTest {
 
     /** A layer dir holding var/lib/docker/{name}. */
     private static Path store(Path layer, String name) throws Exception {
-        Files.writeString(Files.createDirectories(layer.resolve("var/lib/docker")).resolve(name), name);
+        Files.writeString(
+                Files.createDirectories(layer.resolve("var/lib/docker")).resolve(name), name);
         return layer;
     }
 
@@ -286,7 +349,8 @@ class InnerImagesTest {
     /** Only the copy itself under the upper layer's var/lib: no temporary copy left beside it. */
     private static void assertNoTemporaryCopy(Path upper) throws IOException {
         try (var left = Files.list(upper.resolve("var/lib"))) {
-            assertEquals(List.of("docker"), left.map(p -> p.getFileName().toString()).toList(), "a temporary copy left");
+            assertEquals(
+                    List.of("docker"), left.map(p -> p.getFileName().toString()).toList(), "a temporary copy left");
         }
     }
 }

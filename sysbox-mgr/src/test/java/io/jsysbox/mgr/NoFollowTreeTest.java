@@ -1,23 +1,24 @@
 package io.jsysbox.mgr;
 
-import io.jsysbox.linux.Fd;
-import io.jsysbox.linux.Linux;
-import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-
-import java.nio.file.Files;
-import java.nio.file.Path;
-
 import static io.jsysbox.mgr.RootOnly.uid;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.jsysbox.linux.Fd;
+import io.jsysbox.linux.Linux;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
 /** A hostile tree: absolute and ".." symlinks to a host dir outside it must never be followed. */
 class NoFollowTreeTest {
-    @TempDir Path tmp;
+    @TempDir
+    Path tmp;
+
     Path host;
     Path tree;
 
@@ -29,7 +30,7 @@ class NoFollowTreeTest {
         tree = Files.createDirectory(tmp.resolve("tree"));
         Files.createDirectories(tree.resolve("var/lib"));
         Files.writeString(tree.resolve("var/lib/file"), "y");
-        Files.createSymbolicLink(tree.resolve("var/run"), host);                  // absolute
+        Files.createSymbolicLink(tree.resolve("var/run"), host); // absolute
         Files.createSymbolicLink(tree.resolve("var/lib/up"), Path.of("../../../host")); // relative, escaping
     }
 
@@ -62,9 +63,11 @@ class NoFollowTreeTest {
 
     @Test
     void rootReachedThroughASymlinkIsRefused() throws Exception {
-        assertThrows(java.io.IOException.class, () -> NoFollowTree.shiftOwners(tree.resolve("var/run"), u -> 1, g -> 1));
+        assertThrows(
+                java.io.IOException.class, () -> NoFollowTree.shiftOwners(tree.resolve("var/run"), u -> 1, g -> 1));
         assertEquals(0, uid(host));
     }
+
     @Test
     void deleteRemovesATreeOfAnyDepth() throws Exception {
         deepTree(tmp.resolve("deep"), 5000);
@@ -98,10 +101,12 @@ class NoFollowTreeTest {
     @Test
     void shiftOwnersRefusesATreeDeeperThanTheLimit() throws Exception {
         deepTree(tree.resolve("deep"), NoFollowTree.MAX_DEPTH + 10);
-        java.io.IOException e = assertThrows(java.io.IOException.class, () -> NoFollowTree.shiftOwners(tree, u -> u + 5000, g -> g + 5000));
+        java.io.IOException e = assertThrows(
+                java.io.IOException.class, () -> NoFollowTree.shiftOwners(tree, u -> u + 5000, g -> g + 5000));
         NoFollowTree.delete(tree, "deep"); // by descriptors: JUnit's removal of a tree that deep, path by path, is slow
         assertTrue(e.getMessage().startsWith("deep/d/d/d/"), e.getMessage());
-        assertTrue(e.getMessage().endsWith("(1001 levels down) is deeper than 1000 levels: not re-owned"), e.getMessage());
+        assertTrue(
+                e.getMessage().endsWith("(1001 levels down) is deeper than 1000 levels: not re-owned"), e.getMessage());
     }
 
     /**

@@ -2,7 +2,6 @@ package io.jsysbox.mgr;
 
 import com.sun.jna.Library;
 import com.sun.jna.Native;
-
 import java.nio.file.Path;
 
 /**

@@ -1,19 +1,21 @@
 package io.jsysbox.mgr;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import io.grpc.Status;
-import org.junit.jupiter.api.Test;
-
-import java.nio.file.Path;
-import java.util.List;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** The plan for moving a CNI-configured interface, from iproute2 6.1's JSON of such a namespace (bridge plugin, host-local). */
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.grpc.Status;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The plan for moving a CNI-configured interface, from iproute2 6.1's JSON of such a namespace (bridge plugin,
+ * host-local).
+ */
 class PodNetworkTest {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final String ADDRESSES = """
@@ -43,14 +45,27 @@ class PodNetworkTest {
     void movesEveryInterfaceButLoopbackAndConfiguresItAgain() throws Exception {
         PodNetwork.Plan plan = PodNetwork.plan(json(ADDRESSES), json(ROUTES4), json(ROUTES6));
         assertEquals(List.of("eth0"), plan.links());
-        assertEquals(List.of(
-                List.of("-4", "address", "add", "10.254.77.2/24", "dev", "eth0", "broadcast", "10.254.77.255"),
-                List.of("-6", "address", "add", "fd00:99::2/64", "dev", "eth0", "nodad"),
-                List.of("link", "set", "dev", "eth0", "up"),
-                List.of("-4", "route", "replace", "10.96.0.0/12", "dev", "eth0", "scope", "link"),
-                List.of("-4", "route", "replace", "default", "via", "10.254.77.1", "dev", "eth0"),
-                List.of("-6", "route", "replace", "default", "via", "fd00:99::1", "dev", "eth0", "metric", "1024")),
-                plan.commands(), "global addresses, the link up, then on-link routes before gateway routes; kernel routes come by themselves");
+        assertEquals(
+                List.of(
+                        List.of("-4", "address", "add", "10.254.77.2/24", "dev", "eth0", "broadcast", "10.254.77.255"),
+                        List.of("-6", "address", "add", "fd00:99::2/64", "dev", "eth0", "nodad"),
+                        List.of("link", "set", "dev", "eth0", "up"),
+                        List.of("-4", "route", "replace", "10.96.0.0/12", "dev", "eth0", "scope", "link"),
+                        List.of("-4", "route", "replace", "default", "via", "10.254.77.1", "dev", "eth0"),
+                        List.of(
+                                "-6",
+                                "route",
+                                "replace",
+                                "default",
+                                "via",
+                                "fd00:99::1",
+                                "dev",
+                                "eth0",
+                                "metric",
+                                "1024")),
+                plan.commands(),
+                "global addresses, the link up, then on-link routes before gateway routes; kernel routes come by "
+                        + "themselves");
     }
 
     @Test
@@ -65,20 +80,23 @@ class PodNetworkTest {
     @Test
     void ipv6RoutesAreReadOnlyWhereAGlobalIpv6AddressIs() throws Exception {
         assertTrue(PodNetwork.hasGlobalIpv6(json(ADDRESSES)));
-        assertFalse(PodNetwork.hasGlobalIpv6(json("[{\"ifname\":\"eth0\",\"addr_info\":[{\"family\":\"inet\",\"scope\":\"global\"},"
-                + "{\"family\":\"inet6\",\"scope\":\"link\"}]}]")));
+        assertFalse(PodNetwork.hasGlobalIpv6(
+                json("[{\"ifname\":\"eth0\",\"addr_info\":[{\"family\":\"inet\",\"scope\":\"global\"},"
+                        + "{\"family\":\"inet6\",\"scope\":\"link\"}]}]")));
     }
 
     @Test
     void aNamespaceWithOnlyLoopbackHasNothingToMove() throws Exception {
-        PodNetwork.Plan plan = PodNetwork.plan(json("[{\"ifname\":\"lo\",\"link_type\":\"loopback\",\"addr_info\":[]}]"), json("[]"), json("[]"));
+        PodNetwork.Plan plan = PodNetwork.plan(
+                json("[{\"ifname\":\"lo\",\"link_type\":\"loopback\",\"addr_info\":[]}]"), json("[]"), json("[]"));
         assertEquals(List.of(), plan.links());
         assertEquals(List.of(), plan.commands());
     }
 
     @Test
     void onlyANamespaceTheCriMadeIsEmptied() {
-        var refused = assertThrows(ManagerException.class, () -> new PodNetwork().adopt("sandbox", Path.of("/proc/1/ns/net"), 1));
+        var refused = assertThrows(
+                ManagerException.class, () -> new PodNetwork().adopt("sandbox", Path.of("/proc/1/ns/net"), 1));
         assertEquals(Status.Code.INVALID_ARGUMENT, refused.code());
         assertTrue(refused.getMessage().contains("not one the CRI made"), refused.getMessage());
     }

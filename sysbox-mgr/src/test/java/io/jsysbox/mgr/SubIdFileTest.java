@@ -1,12 +1,11 @@
 package io.jsysbox.mgr;
 
-import org.junit.jupiter.api.Test;
-
-import java.nio.file.Path;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
 
 class SubIdFileTest {
     private static final Path FILE = Path.of("/etc/subuid");
@@ -19,7 +18,8 @@ class SubIdFileTest {
 
     @Test
     void missingEntryNamesTheFileAndTheFix() {
-        var e = assertThrows(ConfigurationException.class, () -> SubIdFile.parse("alice:100000:65536\n", FILE, "jsysbox"));
+        var e = assertThrows(
+                ConfigurationException.class, () -> SubIdFile.parse("alice:100000:65536\n", FILE, "jsysbox"));
         assertTrue(e.getMessage().contains("/etc/subuid"), e.getMessage());
         assertTrue(e.getMessage().contains("jsysbox:1000000000:67108864"), e.getMessage());
     }
@@ -28,12 +28,14 @@ class SubIdFileTest {
     void rejectsMalformedAndTooSmallEntries() {
         assertThrows(ConfigurationException.class, () -> SubIdFile.parse("jsysbox:abc:65536\n", FILE, "jsysbox"));
         assertThrows(ConfigurationException.class, () -> SubIdFile.parse("jsysbox:100000:1000\n", FILE, "jsysbox"));
-        assertThrows(ConfigurationException.class, () -> SubIdFile.parse("jsysbox:4294967000:65536\n", FILE, "jsysbox"));
+        assertThrows(
+                ConfigurationException.class, () -> SubIdFile.parse("jsysbox:4294967000:65536\n", FILE, "jsysbox"));
     }
 
     @Test
     void missingFileIsAMissingEntry() {
-        var e = assertThrows(ConfigurationException.class, () -> SubIdFile.read(Path.of("/nonexistent/subuid"), "jsysbox"));
+        var e = assertThrows(
+                ConfigurationException.class, () -> SubIdFile.read(Path.of("/nonexistent/subuid"), "jsysbox"));
         assertTrue(e.getMessage().contains("/nonexistent/subuid"), e.getMessage());
     }
 }

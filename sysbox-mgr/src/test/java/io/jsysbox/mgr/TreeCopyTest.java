@@ -1,12 +1,18 @@
 package io.jsysbox.mgr;
 
+import static java.nio.file.LinkOption.NOFOLLOW_LINKS;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
 import io.jsysbox.linux.Fd;
 import io.jsysbox.linux.Linux;
 import io.jsysbox.linux.LinuxException;
-import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-
 import java.io.IOException;
 import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
@@ -30,16 +36,9 @@ import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.LongUnaryOperator;
 import java.util.function.Predicate;
 import java.util.stream.Stream;
-
-import static java.nio.file.LinkOption.NOFOLLOW_LINKS;
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertNotEquals;
-import static org.junit.jupiter.api.Assertions.assertNull;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Copying an inner image store as the manager does (as root: owners, devices, trusted xattrs): every property of
@@ -63,6 +62,7 @@ class TreeCopyTest {
     Path tmp;
     /** A host directory outside the tree, where hostile symlinks point; nothing may read or change it. */
     Path host;
+
     Map<String, Object> hostBefore;
     Map<String, Object> passwdBefore;
     Path from;
@@ -127,7 +127,11 @@ class TreeCopyTest {
         Path to = Files.createDirectory(tmp.resolve("to"));
         TreeCopy.Result result = copy(from, to, UP, NOTHING_SKIPPED);
         // Before anything reads the files (and moves their atimes): the copy's is the source's.
-        assertEquals(ATIME, Files.readAttributes(to.resolve("dir/data"), BasicFileAttributes.class, NOFOLLOW_LINKS).lastAccessTime().toInstant());
+        assertEquals(
+                ATIME,
+                Files.readAttributes(to.resolve("dir/data"), BasicFileAttributes.class, NOFOLLOW_LINKS)
+                        .lastAccessTime()
+                        .toInstant());
         Map<String, Map<String, Object>> source = describe(from);
 
         Map<String, Map<String, Object>> expected = shifted(source, SHIFT);
@@ -142,30 +146,53 @@ class TreeCopyTest {
 
         // The same, property by property, for the ones that matter most.
         assertEquals(1000 + SHIFT, (long) (Integer) Files.getAttribute(to.resolve("su"), "unix:uid"));
-        assertEquals(0106755, (Integer) Files.getAttribute(to.resolve("su"), "unix:mode"), "setuid/setgid lost by the chown");
-        assertEquals(Files.getAttribute(to.resolve("dir/one"), "unix:ino"), Files.getAttribute(to.resolve("link-two"), "unix:ino"),
+        assertEquals(
+                0106755,
+                (Integer) Files.getAttribute(to.resolve("su"), "unix:mode"),
+                "setuid/setgid lost by the chown");
+        assertEquals(
+                Files.getAttribute(to.resolve("dir/one"), "unix:ino"),
+                Files.getAttribute(to.resolve("link-two"), "unix:ino"),
                 "a hard link became a second copy");
-        assertNotEquals(Files.getAttribute(from.resolve("dir/one"), "unix:ino"), Files.getAttribute(to.resolve("dir/one"), "unix:ino"));
+        assertNotEquals(
+                Files.getAttribute(from.resolve("dir/one"), "unix:ino"),
+                Files.getAttribute(to.resolve("dir/one"), "unix:ino"));
         assertEquals(Path.of("/etc/passwd"), Files.readSymbolicLink(to.resolve("escape")));
         assertEquals(Path.of("../../x"), Files.readSymbolicLink(to.resolve("dir/up")));
-        assertEquals(SHIFT, (long) RootOnly.uid(to.resolve("escape")), "the symlink itself must be re-owned, not its target");
-        assertEquals(Linux.S_IFCHR, (Integer) Files.getAttribute(to.resolve("whiteout"), "unix:mode", NOFOLLOW_LINKS) & Linux.S_IFMT);
+        assertEquals(
+                SHIFT,
+                (long) RootOnly.uid(to.resolve("escape")),
+                "the symlink itself must be re-owned, not its target");
+        assertEquals(
+                Linux.S_IFCHR,
+                (Integer) Files.getAttribute(to.resolve("whiteout"), "unix:mode", NOFOLLOW_LINKS) & Linux.S_IFMT);
         assertEquals(0L, (Long) Files.getAttribute(to.resolve("whiteout"), "unix:rdev", NOFOLLOW_LINKS));
-        assertEquals(Linux.S_IFIFO | 0640, (Integer) Files.getAttribute(to.resolve("fifo"), "unix:mode", NOFOLLOW_LINKS));
+        assertEquals(
+                Linux.S_IFIFO | 0640, (Integer) Files.getAttribute(to.resolve("fifo"), "unix:mode", NOFOLLOW_LINKS));
         assertEquals(MTIME, Files.getLastModifiedTime(to.resolve("dir/data")).toInstant());
         try (Fd copied = Linux.openDirectoryNoSymlinks(to)) {
-            assertArrayEquals(bytes("y"), Linux.getXattr(copied, "opaque-trusted", "trusted.overlay.opaque").orElseThrow());
-            assertArrayEquals(bytes("y"), Linux.getXattr(copied, "opaque-user", "user.overlay.opaque").orElseThrow());
-            assertEquals(1000 + SHIFT, rootId(Linux.getXattr(copied, "ping", CAPABILITY).orElseThrow()), "v3 root id not shifted");
+            assertArrayEquals(
+                    bytes("y"),
+                    Linux.getXattr(copied, "opaque-trusted", "trusted.overlay.opaque")
+                            .orElseThrow());
+            assertArrayEquals(
+                    bytes("y"),
+                    Linux.getXattr(copied, "opaque-user", "user.overlay.opaque").orElseThrow());
+            assertEquals(
+                    1000 + SHIFT,
+                    rootId(Linux.getXattr(copied, "ping", CAPABILITY).orElseThrow()),
+                    "v3 root id not shifted");
         }
         assertFalse(Files.exists(to.resolve("sock"), NOFOLLOW_LINKS));
         assertEquals(Path.of("/etc/passwd"), Files.readSymbolicLink(from.resolve("escape")));
         assertNothingOutsideTouched();
 
         long entries = source.size() - 2; // neither the root nor the socket
-        long bytes = source.entrySet().stream().filter(e -> !e.getKey().equals("link-two"))
+        long bytes = source.entrySet().stream()
+                .filter(e -> !e.getKey().equals("link-two"))
                 .filter(e -> ((Integer) e.getValue().get("mode") & Linux.S_IFMT) == Linux.S_IFREG)
-                .mapToLong(e -> (Long) e.getValue().get("size")).sum();
+                .mapToLong(e -> (Long) e.getValue().get("size"))
+                .sum();
         assertEquals(new TreeCopy.Result(entries, bytes), result);
     }
 
@@ -194,7 +221,8 @@ class TreeCopyTest {
         Path to = Files.createDirectory(tmp.resolve("to"));
         copy(from, to, DOWN, NOTHING_SKIPPED);
         try (Fd copied = Linux.openDirectoryNoSymlinks(to)) {
-            assertArrayEquals(capabilityV2(), Linux.getXattr(copied, "ping", CAPABILITY).orElseThrow());
+            assertArrayEquals(
+                    capabilityV2(), Linux.getXattr(copied, "ping", CAPABILITY).orElseThrow());
         }
     }
 
@@ -208,7 +236,9 @@ class TreeCopyTest {
             return path.equals("skipped") || path.equals("dir/sub");
         });
 
-        assertTrue(asked.containsAll(List.of("dir", "dir/sub", "skipped", "acldir")), "relative paths, no leading slash: " + asked);
+        assertTrue(
+                asked.containsAll(List.of("dir", "dir/sub", "skipped", "acldir")),
+                "relative paths, no leading slash: " + asked);
         assertFalse(asked.contains("dir/sub/deeper"), "asked below a skipped directory");
         try (Stream<Path> left = Files.list(to.resolve("skipped"))) {
             assertEquals(0, left.count());
@@ -230,9 +260,9 @@ class TreeCopyTest {
         Path hostile = Files.createDirectory(tmp.resolve("hostile"));
         Files.createDirectories(hostile.resolve("var/lib"));
         Files.writeString(hostile.resolve("var/lib/file"), "y");
-        Files.createSymbolicLink(hostile.resolve("var/run"), host);                       // absolute
+        Files.createSymbolicLink(hostile.resolve("var/run"), host); // absolute
         Files.createSymbolicLink(hostile.resolve("var/lib/up"), Path.of("../../../host")); // relative, escaping
-        Files.createSymbolicLink(hostile.resolve("etc"), Path.of("/etc"));                 // where a directory would be
+        Files.createSymbolicLink(hostile.resolve("etc"), Path.of("/etc")); // where a directory would be
 
         Path to = Files.createDirectory(tmp.resolve("to"));
         copy(hostile, to, UP, NOTHING_SKIPPED);
@@ -311,7 +341,9 @@ class TreeCopyTest {
             flipper.join();
         }
         assertNull(flipperFailed.get());
-        assertTrue(asSymlink > 0 && asDirectory > 0, "the swaps did not interleave with the copies: " + asSymlink + " / " + asDirectory);
+        assertTrue(
+                asSymlink > 0 && asDirectory > 0,
+                "the swaps did not interleave with the copies: " + asSymlink + " / " + asDirectory);
         assertNothingOutsideTouched();
     }
 
@@ -337,12 +369,12 @@ class TreeCopyTest {
     @Test
     void namesAreCopiedAsTheKernelsBytesWhateverTheLocale() throws Exception {
         Path tree = Files.createDirectory(tmp.resolve("names"));
-        byte[] latin1 = {'c', 'a', 'f', (byte) 0xe9};                      // not UTF-8: no Java String holds it
+        byte[] latin1 = {'c', 'a', 'f', (byte) 0xe9}; // not UTF-8: no Java String holds it
         byte[] utf8 = "NetLock_Arany_=Class_Gold=_Főtanúsítvány.crt".getBytes(StandardCharsets.UTF_8);
         try (Fd dir = Linux.openDirectoryNoSymlinks(tree)) {
             Linux.mkdirAt(dir, latin1, 0755);
             try (Fd sub = Linux.openat2(dir, latin1, Linux.O_RDONLY | Linux.O_DIRECTORY, Linux.RESOLVE_NO_SYMLINKS);
-                 Fd file = Linux.createFile(sub, utf8, 0644)) {
+                    Fd file = Linux.createFile(sub, utf8, 0644)) {
                 Files.writeString(file.procPath(), "certificate");
                 Linux.symlinkAt(latin1, sub, latin1);
             }
@@ -351,8 +383,8 @@ class TreeCopyTest {
         copy(tree, to, SAME, NOTHING_SKIPPED);
 
         try (Fd dir = Linux.openDirectoryNoSymlinks(to);
-             Fd sub = Linux.openat2(dir, latin1, Linux.O_RDONLY | Linux.O_DIRECTORY, Linux.RESOLVE_NO_SYMLINKS);
-             Fd file = Linux.openat2(sub, utf8, Linux.O_RDONLY, Linux.RESOLVE_NO_SYMLINKS)) {
+                Fd sub = Linux.openat2(dir, latin1, Linux.O_RDONLY | Linux.O_DIRECTORY, Linux.RESOLVE_NO_SYMLINKS);
+                Fd file = Linux.openat2(sub, utf8, Linux.O_RDONLY, Linux.RESOLVE_NO_SYMLINKS)) {
             assertEquals("certificate", Files.readString(file.procPath()));
             assertArrayEquals(latin1, Linux.readlinkAt(sub, latin1));
             assertEquals(2, Linux.listDirectory(sub).size());
@@ -387,7 +419,10 @@ class TreeCopyTest {
         Path second = Files.createDirectory(tmp.resolve("second"));
         copy(from, second, UP, NOTHING_SKIPPED);
         assertEquals(before, fingerprint(from, NOTHING_SKIPPED), "copying changed the source's fingerprint");
-        assertEquals(fingerprint(first, NOTHING_SKIPPED), fingerprint(second, NOTHING_SKIPPED), "two copies of one source differ");
+        assertEquals(
+                fingerprint(first, NOTHING_SKIPPED),
+                fingerprint(second, NOTHING_SKIPPED),
+                "two copies of one source differ");
         assertNotEquals(before, fingerprint(first, NOTHING_SKIPPED), "the owners the copy shifted do not show");
         Path same = Files.createDirectory(tmp.resolve("same"));
         Files.delete(from.resolve("sock")); // not copied
@@ -412,14 +447,17 @@ class TreeCopyTest {
         keepingDirectoryTimes(from.resolve("dir"), () -> Files.delete(from.resolve("dir/new")));
         assertEquals(before, fingerprint(from, NOTHING_SKIPPED));
 
-        long linkTime = Files.getLastModifiedTime(from.resolve("dir/up"), NOFOLLOW_LINKS).to(TimeUnit.NANOSECONDS);
-        keepingDirectoryTimes(from.resolve("dir"), () -> { // same length, same times: only the target differs
-            Files.delete(from.resolve("dir/up"));
-            Files.createSymbolicLink(from.resolve("dir/up"), Path.of("../../y"));
-            try (Fd dir = Linux.openDirectoryNoSymlinks(from.resolve("dir"))) {
-                Linux.setTimesNoFollow(dir, "up", linkTime, linkTime);
-            }
-        });
+        long linkTime = Files.getLastModifiedTime(from.resolve("dir/up"), NOFOLLOW_LINKS)
+                .to(TimeUnit.NANOSECONDS);
+        keepingDirectoryTimes(
+                from.resolve("dir"),
+                () -> { // same length, same times: only the target differs
+                    Files.delete(from.resolve("dir/up"));
+                    Files.createSymbolicLink(from.resolve("dir/up"), Path.of("../../y"));
+                    try (Fd dir = Linux.openDirectoryNoSymlinks(from.resolve("dir"))) {
+                        Linux.setTimesNoFollow(dir, "up", linkTime, linkTime);
+                    }
+                });
         String retargeted = fingerprint(from, NOTHING_SKIPPED);
         assertNotEquals(before, retargeted, "a symlink's target");
 
@@ -464,7 +502,9 @@ class TreeCopyTest {
         long directoryBlocks = diskUsage(dir) - one;
         assertTrue(directoryBlocks >= 0 && directoryBlocks < 1 << 16, "a hard link counted again: " + directoryBlocks);
 
-        try (var sparse = java.nio.channels.FileChannel.open(dir.resolve("sparse"), java.nio.file.StandardOpenOption.CREATE_NEW,
+        try (var sparse = java.nio.channels.FileChannel.open(
+                dir.resolve("sparse"),
+                java.nio.file.StandardOpenOption.CREATE_NEW,
                 java.nio.file.StandardOpenOption.WRITE)) {
             sparse.truncate(0).position(10 << 20).write(ByteBuffer.wrap(new byte[1]));
         }
@@ -482,8 +522,12 @@ class TreeCopyTest {
         String tooDeep = "(1001 levels down) is deeper than 1000 levels: not ";
 
         IOException copying = assertThrows(IOException.class, () -> copy(deep, to, UP, NOTHING_SKIPPED));
-        assertTrue(copying.getMessage().startsWith(prefix) && copying.getMessage().endsWith(tooDeep + "copied"), copying.getMessage());
-        assertTrue(copying.getMessage().length() < 300, "a path kilobytes long in the message: " + copying.getMessage().length());
+        assertTrue(
+                copying.getMessage().startsWith(prefix) && copying.getMessage().endsWith(tooDeep + "copied"),
+                copying.getMessage());
+        assertTrue(
+                copying.getMessage().length() < 300,
+                "a path kilobytes long in the message: " + copying.getMessage().length());
         IOException digesting = assertThrows(IOException.class, () -> fingerprint(deep, NOTHING_SKIPPED));
         assertTrue(digesting.getMessage().endsWith(tooDeep + "fingerprinted"), digesting.getMessage());
         IOException measuring = assertThrows(IOException.class, () -> diskUsage(deep));
@@ -514,7 +558,9 @@ class TreeCopyTest {
     @Test
     void sparseFilesStaySparse() throws Exception {
         Path tree = Files.createDirectory(tmp.resolve("sparse"));
-        try (var file = java.nio.channels.FileChannel.open(tree.resolve("4G"), java.nio.file.StandardOpenOption.CREATE_NEW,
+        try (var file = java.nio.channels.FileChannel.open(
+                tree.resolve("4G"),
+                java.nio.file.StandardOpenOption.CREATE_NEW,
                 java.nio.file.StandardOpenOption.WRITE)) {
             file.write(ByteBuffer.wrap(bytes("data in the middle")), 2L << 30);
         }
@@ -529,7 +575,9 @@ class TreeCopyTest {
         assertEquals(4L << 30, copied.bytes(), "bytes: the files' sizes");
         long after = diskUsage(to);
         assertTrue(after < 1 << 20, "a 4 GiB sparse file took " + after + " bytes of disk in its copy");
-        assertTrue(Math.abs(after - before) <= 64 << 10, "a copy takes what its source does: " + before + " then " + after);
+        assertTrue(
+                Math.abs(after - before) <= 64 << 10,
+                "a copy takes what its source does: " + before + " then " + after);
         try (var file = java.nio.channels.FileChannel.open(to.resolve("4G"))) {
             ByteBuffer read = ByteBuffer.allocate(18);
             file.read(read, 2L << 30);
@@ -539,7 +587,8 @@ class TreeCopyTest {
 
     @Test
     void aDeviceSwappedBackAndForthWithAFileIsNeverOpened() throws Exception {
-        // Listed as a regular file, a char device (/dev/null's 1:3) by the time it is opened: copied, never opened as root.
+        // Listed as a regular file, a char device (/dev/null's 1:3) by the time it is opened: copied, never opened as
+        // root.
         Path tree = Files.createDirectory(tmp.resolve("tree"));
         for (int i = 0; i < 20; i++) Files.writeString(tree.resolve("f" + i), "file " + i);
         Files.writeString(tree.resolve("file"), "a regular file");
@@ -555,7 +604,8 @@ class TreeCopyTest {
                 flipperFailed.set(e);
             }
         });
-        try (OpenWatch device = new OpenWatch(tree.resolve("device"))) { // inotify follows the inode through the renames
+        try (OpenWatch device =
+                new OpenWatch(tree.resolve("device"))) { // inotify follows the inode through the renames
             flipper.start();
             try {
                 for (int i = 0; i < 200; i++) {
@@ -563,7 +613,8 @@ class TreeCopyTest {
                     try {
                         copy(tree, to, SAME, NOTHING_SKIPPED);
                     } catch (IOException e) { // it may keep changing: then the copy says so, naming it
-                        assertTrue(e.getMessage().matches("(file|device) keeps changing during the copy"), e.getMessage());
+                        assertTrue(
+                                e.getMessage().matches("(file|device) keeps changing during the copy"), e.getMessage());
                     }
                 }
             } finally {
@@ -585,11 +636,14 @@ class TreeCopyTest {
         Map<String, Map<String, Object>> tree = new TreeMap<>();
         try (Stream<Path> paths = Files.walk(root)) { // does not follow symlinks
             for (Path path : paths.toList()) {
-                Map<String, Object> entry = new TreeMap<>(Files.readAttributes(path, "unix:mode,uid,gid,size,nlink,rdev", NOFOLLOW_LINKS));
+                Map<String, Object> entry =
+                        new TreeMap<>(Files.readAttributes(path, "unix:mode,uid,gid,size,nlink,rdev", NOFOLLOW_LINKS));
                 int type = (Integer) entry.get("mode") & Linux.S_IFMT;
-                entry.put("mtime", Files.getLastModifiedTime(path, NOFOLLOW_LINKS).to(TimeUnit.NANOSECONDS));
+                entry.put(
+                        "mtime", Files.getLastModifiedTime(path, NOFOLLOW_LINKS).to(TimeUnit.NANOSECONDS));
                 if (type == Linux.S_IFDIR) entry.remove("size"); // how many entries it ever held
-                if (type == Linux.S_IFLNK) entry.put("target", Files.readSymbolicLink(path).toString());
+                if (type == Linux.S_IFLNK)
+                    entry.put("target", Files.readSymbolicLink(path).toString());
                 if (type == Linux.S_IFREG) entry.put("contents", hex(Files.readAllBytes(path)));
                 entry.put("xattrs", xattrs(path));
                 tree.put(root.relativize(path).toString(), entry);
@@ -605,7 +659,8 @@ class TreeCopyTest {
             Map<String, Object> entry = new TreeMap<>(attributes);
             entry.put("uid", (int) ((Integer) attributes.get("uid") + shift));
             entry.put("gid", (int) ((Integer) attributes.get("gid") + shift));
-            @SuppressWarnings("unchecked") Map<String, String> xattrs = new TreeMap<>((Map<String, String>) attributes.get("xattrs"));
+            @SuppressWarnings("unchecked")
+            Map<String, String> xattrs = new TreeMap<>((Map<String, String>) attributes.get("xattrs"));
             entry.put("xattrs", xattrs);
             shifted.put(path, entry);
         });
@@ -666,7 +721,9 @@ class TreeCopyTest {
     private Map<String, Object> hostState() throws IOException {
         Map<String, Object> state = new TreeMap<>();
         for (Path path : List.of(host, host.resolve("secret"))) {
-            state.put(path.toString(), Files.readAttributes(path, "unix:uid,gid,mode,ctime,lastModifiedTime", NOFOLLOW_LINKS));
+            state.put(
+                    path.toString(),
+                    Files.readAttributes(path, "unix:uid,gid,mode,ctime,lastModifiedTime", NOFOLLOW_LINKS));
             if (Files.isRegularFile(path)) state.put(path + " contents", Files.readString(path));
         }
         try (Stream<Path> entries = Files.list(host)) {
@@ -675,10 +732,14 @@ class TreeCopyTest {
         return state;
     }
 
-    /** Neither the host directory hostile symlinks point to nor /etc/passwd was changed in any way (ctime: not even xattrs). */
+    /**
+     * Neither the host directory hostile symlinks point to nor /etc/passwd was changed in any way (ctime: not even
+     * xattrs).
+     */
     private void assertNothingOutsideTouched() throws IOException {
         assertEquals(hostBefore, hostState());
-        assertEquals(passwdBefore, Files.readAttributes(Path.of("/etc/passwd"), "unix:uid,gid,mode,ctime", NOFOLLOW_LINKS));
+        assertEquals(
+                passwdBefore, Files.readAttributes(Path.of("/etc/passwd"), "unix:uid,gid,mode,ctime", NOFOLLOW_LINKS));
     }
 
     /** Nothing of the host directory was copied into {@code copy}. */
@@ -686,15 +747,18 @@ class TreeCopyTest {
         try (Stream<Path> paths = Files.walk(copy)) {
             for (Path path : paths.toList()) {
                 assertNotEquals("secret", path.getFileName().toString(), "the host's file was copied: " + path);
-                if (Files.isRegularFile(path, NOFOLLOW_LINKS)) assertNotEquals("host secret", Files.readString(path), path.toString());
+                if (Files.isRegularFile(path, NOFOLLOW_LINKS))
+                    assertNotEquals("host secret", Files.readString(path), path.toString());
             }
         }
     }
 
     // --- helpers ----------------------------------------------------------------------------------------------------
 
-    private static TreeCopy.Result copy(Path source, Path to, LongUnaryOperator ids, Predicate<String> skipped) throws Exception {
-        try (Fd in = Linux.openDirectoryNoSymlinks(source); Fd out = Linux.openDirectoryNoSymlinks(to)) {
+    private static TreeCopy.Result copy(Path source, Path to, LongUnaryOperator ids, Predicate<String> skipped)
+            throws Exception {
+        try (Fd in = Linux.openDirectoryNoSymlinks(source);
+                Fd out = Linux.openDirectoryNoSymlinks(to)) {
             return TreeCopy.copy(in, out, ids, ids, skipped, Deadline.NONE);
         }
     }
@@ -725,13 +789,19 @@ class TreeCopyTest {
 
     private static long rootId(byte[] capability) {
         assertEquals(24, capability.length, "not a v3 capability");
-        return Integer.toUnsignedLong(ByteBuffer.wrap(capability).order(ByteOrder.LITTLE_ENDIAN).getInt(20));
+        return Integer.toUnsignedLong(
+                ByteBuffer.wrap(capability).order(ByteOrder.LITTLE_ENDIAN).getInt(20));
     }
 
     /** struct vfs_ns_cap_data by hand: magic_etc (v3, effective), permitted/inheritable low and high words, rootid. */
     private static byte[] capabilityV3(long rootId) {
         ByteBuffer caps = ByteBuffer.allocate(24).order(ByteOrder.LITTLE_ENDIAN);
-        caps.putInt(0x03000000 | 1).putInt(CAP_NET_RAW).putInt(0).putInt(0).putInt(0).putInt((int) rootId);
+        caps.putInt(0x03000000 | 1)
+                .putInt(CAP_NET_RAW)
+                .putInt(0)
+                .putInt(0)
+                .putInt(0)
+                .putInt((int) rootId);
         return caps.array();
     }
 
@@ -749,7 +819,8 @@ class TreeCopyTest {
     private static byte[] acl(long uid, long gid, boolean directory) {
         final int undefined = -1;
         int x = directory ? 1 : 0;
-        ByteBuffer acl = ByteBuffer.allocate(4 + 6 * 8).order(ByteOrder.LITTLE_ENDIAN).putInt(2);
+        ByteBuffer acl =
+                ByteBuffer.allocate(4 + 6 * 8).order(ByteOrder.LITTLE_ENDIAN).putInt(2);
         acl.putShort((short) 0x01).putShort((short) (6 | x)).putInt(undefined);
         acl.putShort((short) 0x02).putShort((short) (4 | x)).putInt((int) uid);
         acl.putShort((short) 0x04).putShort((short) (4 | x)).putInt(undefined);

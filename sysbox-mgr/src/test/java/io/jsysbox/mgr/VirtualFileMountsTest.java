@@ -1,8 +1,8 @@
 package io.jsysbox.mgr;
 
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Test;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -11,10 +11,9 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
 
 /** Mounts into a real process's own mount namespace, as the manager does into a container's. */
 class VirtualFileMountsTest {
@@ -32,11 +31,23 @@ class VirtualFileMountsTest {
         Files.createSymbolicLink(tmp.resolve("root/escape"), Path.of("/etc"));
         // A container's namespaces: a user namespace of its own, owning a mount namespace in which /proc is a mount.
         String proc = tmp.resolve("root/proc").toString();
-        namespaceHolder = new ProcessBuilder("unshare", "--user", "--map-root-user", "--mount", "--propagation", "private",
-                "sh", "-c", "mount --bind " + proc + " " + proc + " && exec sleep 120").start();
+        namespaceHolder = new ProcessBuilder(
+                        "unshare",
+                        "--user",
+                        "--map-root-user",
+                        "--mount",
+                        "--propagation",
+                        "private",
+                        "sh",
+                        "-c",
+                        "mount --bind " + proc + " " + proc + " && exec sleep 120")
+                .start();
         // unshare execs sleep once the namespace exists: wait for that, not for a fixed time.
-        while (namespaceHolder.isAlive() && !ProcessHandle.of(namespaceHolder.pid()).flatMap(p -> p.info().command())
-                .orElse("").endsWith("sleep")) {
+        while (namespaceHolder.isAlive()
+                && !ProcessHandle.of(namespaceHolder.pid())
+                        .flatMap(p -> p.info().command())
+                        .orElse("")
+                        .endsWith("sleep")) {
             Thread.onSpinWait();
         }
         assertTrue(namespaceHolder.isAlive());
@@ -55,23 +66,41 @@ class VirtualFileMountsTest {
         Map<String, Path> files = new LinkedHashMap<>();
         files.put("/proc/meminfo", tmp.resolve("source"));
         files.put("/proc/absent", tmp.resolve("source"));
-        assertEquals(1, VirtualFileMounts.mount(namespaceHolder.pid(), tmp.resolve("root").toString(), files, true));
+        assertEquals(
+                1,
+                VirtualFileMounts.mount(
+                        namespaceHolder.pid(), tmp.resolve("root").toString(), files, true));
         assertEquals("virtual\n", readInNamespace(tmp.resolve("root/proc/meminfo")));
         assertEquals("real\n", Files.readString(tmp.resolve("root/proc/meminfo")), "the host's namespace is untouched");
         String umount = inNamespace("umount", tmp.resolve("root/proc/meminfo").toString());
         // EINVAL, which umount(8) words "not mounted" (the file still reads virtual, below).
-        assertTrue(umount.contains("Invalid argument") || umount.contains("not mounted"), "the kernel locked the file's mount: " + umount);
+        assertTrue(
+                umount.contains("Invalid argument") || umount.contains("not mounted"),
+                "the kernel locked the file's mount: " + umount);
         assertEquals("virtual\n", readInNamespace(tmp.resolve("root/proc/meminfo")));
     }
 
     @Test
     void refusesSymlinksOnTheWayToADestination() {
-        var link = assertThrows(IOException.class, () -> VirtualFileMounts.mount(namespaceHolder.pid(),
-                tmp.resolve("root").toString(), Map.of("/proc/link", tmp.resolve("source")), true));
-        assertTrue(link.getMessage().contains("openat2(") && link.getMessage().contains("proc/link"), link.getMessage());
-        var escape = assertThrows(IOException.class, () -> VirtualFileMounts.mount(namespaceHolder.pid(),
-                tmp.resolve("root").toString(), Map.of("/escape/hostname", tmp.resolve("source")), true));
-        assertTrue(escape.getMessage().contains("openat2(") && escape.getMessage().contains("escape/hostname"), escape.getMessage());
+        var link = assertThrows(
+                IOException.class,
+                () -> VirtualFileMounts.mount(
+                        namespaceHolder.pid(),
+                        tmp.resolve("root").toString(),
+                        Map.of("/proc/link", tmp.resolve("source")),
+                        true));
+        assertTrue(
+                link.getMessage().contains("openat2(") && link.getMessage().contains("proc/link"), link.getMessage());
+        var escape = assertThrows(
+                IOException.class,
+                () -> VirtualFileMounts.mount(
+                        namespaceHolder.pid(),
+                        tmp.resolve("root").toString(),
+                        Map.of("/escape/hostname", tmp.resolve("source")),
+                        true));
+        assertTrue(
+                escape.getMessage().contains("openat2(") && escape.getMessage().contains("escape/hostname"),
+                escape.getMessage());
     }
 
     private String readInNamespace(Path file) throws Exception {
@@ -80,8 +109,13 @@ class VirtualFileMountsTest {
 
     /** Runs {@code command} as the namespace's root (in its user namespace too); its output, whatever its status. */
     private String inNamespace(String... command) throws Exception {
-        List<String> line = new ArrayList<>(List.of("nsenter", "--target", Long.toString(namespaceHolder.pid()), "--user",
-                "--mount", "--preserve-credentials"));
+        List<String> line = new ArrayList<>(List.of(
+                "nsenter",
+                "--target",
+                Long.toString(namespaceHolder.pid()),
+                "--user",
+                "--mount",
+                "--preserve-credentials"));
         line.addAll(List.of(command));
         Process process = new ProcessBuilder(line).redirectErrorStream(true).start();
         String out = new String(process.getInputStream().readAllBytes());

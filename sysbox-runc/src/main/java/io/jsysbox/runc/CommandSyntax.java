@@ -2,17 +2,16 @@ package io.jsysbox.runc;
 
 import io.jsysbox.spec.ErrorLog;
 import io.jsysbox.spec.JsysboxException;
-import org.apache.commons.cli.DefaultParser;
-import org.apache.commons.cli.MissingArgumentException;
-import org.apache.commons.cli.Option;
-import org.apache.commons.cli.Options;
-import org.apache.commons.cli.ParseException;
-
 import java.io.PrintStream;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import org.apache.commons.cli.DefaultParser;
+import org.apache.commons.cli.MissingArgumentException;
+import org.apache.commons.cli.Option;
+import org.apache.commons.cli.Options;
+import org.apache.commons.cli.ParseException;
 
 /**
  * One command's grammar in runc's style, declared once: flags ({@code -b, --bundle DIR}, {@code --flag=value}
@@ -22,7 +21,11 @@ import java.util.Map;
 final class CommandSyntax {
     static final String HELP = "--help";
 
-    private enum Kind { SWITCH, VALUE, VALUES }
+    private enum Kind {
+        SWITCH,
+        VALUE,
+        VALUES
+    }
 
     /** {@code names} as the help shows them ("-b, --bundle"); {@code name} the long one, the key of its values. */
     private record Flag(String names, String name, Kind kind, String label, String description) {}
@@ -78,12 +81,16 @@ final class CommandSyntax {
     private CommandSyntax add(String names, Kind kind, String label, String description) {
         String shortName = null, longName = null;
         for (String name : names.split(", ")) {
-            if (name.startsWith("--")) longName = name.substring(2); else shortName = name.substring(1);
+            if (name.startsWith("--")) longName = name.substring(2);
+            else shortName = name.substring(1);
         }
         Flag flag = new Flag(names, "--" + longName, kind, label, description);
         flags.add(flag);
         byName.put(flag.name(), flag);
-        options.addOption(Option.builder(shortName).longOpt(longName).hasArg(kind != Kind.SWITCH).get());
+        options.addOption(Option.builder(shortName)
+                .longOpt(longName)
+                .hasArg(kind != Kind.SWITCH)
+                .get());
         return this;
     }
 
@@ -92,13 +99,19 @@ final class CommandSyntax {
      * flags, a single-valued flag given once, the first operand (or what follows {@code --}) ends the flags.
      */
     Parsed parse(List<String> arguments) throws JsysboxException {
-        DefaultParser parser = DefaultParser.builder().setAllowPartialMatching(false).setStripLeadingAndTrailingQuotes(false).get();
+        DefaultParser parser = DefaultParser.builder()
+                .setAllowPartialMatching(false)
+                .setStripLeadingAndTrailingQuotes(false)
+                .get();
         Map<String, List<String>> values = new HashMap<>();
         int from = 0;
         while (true) {
             List<String> rest;
             try {
-                org.apache.commons.cli.CommandLine line = parser.parse(options, null, DefaultParser.NonOptionAction.STOP,
+                org.apache.commons.cli.CommandLine line = parser.parse(
+                        options,
+                        null,
+                        DefaultParser.NonOptionAction.STOP,
                         arguments.subList(from, arguments.size()).toArray(String[]::new));
                 for (Option option : line.getOptions()) {
                     record(values, byName.get("--" + option.getLongOpt()), option.getValue());
@@ -134,13 +147,15 @@ final class CommandSyntax {
 
     private void record(Map<String, List<String>> values, Flag flag, String value) throws JsysboxException {
         List<String> given = values.computeIfAbsent(flag.name(), name -> new ArrayList<>());
-        if (!given.isEmpty() && flag.kind() != Kind.VALUES) throw problem("option '" + flag.name() + "' should be specified only once");
+        if (!given.isEmpty() && flag.kind() != Kind.VALUES)
+            throw problem("option '" + flag.name() + "' should be specified only once");
         given.add(flag.kind() == Kind.SWITCH && value == null ? "true" : value);
     }
 
     private Parsed operands(Map<String, List<String>> values, List<String> given) throws JsysboxException {
         if (!values.containsKey(HELP)) {
-            if (given.size() < operands.size()) throw problem("Missing required parameter: '" + operands.get(given.size()) + "'");
+            if (given.size() < operands.size())
+                throw problem("Missing required parameter: '" + operands.get(given.size()) + "'");
             if (given.size() > operands.size() && remaining == null) {
                 throw problem("Unmatched argument: '" + given.get(operands.size()) + "'");
             }
@@ -161,7 +176,9 @@ final class CommandSyntax {
         out.println();
         out.println("Options:");
         for (Flag flag : flags) {
-            String names = (flag.names().startsWith("--") ? "    " : "") + flag.names() + (flag.label() == null ? "" : " " + flag.label());
+            String names = (flag.names().startsWith("--") ? "    " : "")
+                    + flag.names()
+                    + (flag.label() == null ? "" : " " + flag.label());
             out.printf("  %-32s %s%n", names, flag.description());
         }
         if (footer != null) out.printf("%n%s%n", footer);
@@ -180,7 +197,8 @@ final class CommandSyntax {
 
         /** The value of a single-valued flag, or null. */
         String value(String name) {
-            if (!syntax.byName.containsKey(name)) throw new IllegalArgumentException(name + " is no flag of " + syntax.command);
+            if (!syntax.byName.containsKey(name))
+                throw new IllegalArgumentException(name + " is no flag of " + syntax.command);
             List<String> given = values.get(name);
             return given == null ? null : given.getFirst();
         }

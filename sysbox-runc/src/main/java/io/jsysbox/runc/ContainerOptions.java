@@ -1,7 +1,6 @@
 package io.jsysbox.runc;
 
 import io.jsysbox.spec.JsysboxException;
-
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -23,7 +22,10 @@ final class ContainerOptions {
                 .value("--pid-file", "FILE", "file to write the container's init pid to")
                 .flag("--no-pivot", "do not use pivot_root to jail the process inside rootfs")
                 .flag("--no-new-keyring", "do not create a new session keyring for the container")
-                .value("--preserve-fds", "N", "not supported: jsysbox-runc runs runc as a child, which only inherits stdio")
+                .value(
+                        "--preserve-fds",
+                        "N",
+                        "not supported: jsysbox-runc runs runc as a child, which only inherits stdio")
                 .operand("ID");
     }
 
@@ -48,13 +50,15 @@ final class ContainerOptions {
     void rejectUnsupported() throws JsysboxException {
         if (preserveFds > 0) {
             throw new JsysboxException("--preserve-fds is not supported: jsysbox-runc starts runc as a child process, "
-                    + "which inherits only stdin, stdout and stderr; pass what the container needs as files or sockets");
+                    + "which inherits only stdin, stdout and stderr; pass what the container needs as files or "
+                    + "sockets");
         }
     }
 
     /** The flags as runc takes them (bundle made absolute), ending with the id. */
     List<String> runcArguments(List<String> verbFlags) {
-        List<String> arguments = new ArrayList<>(List.of("--bundle", absoluteBundle().toString()));
+        List<String> arguments =
+                new ArrayList<>(List.of("--bundle", absoluteBundle().toString()));
         if (consoleSocket != null) arguments.addAll(List.of("--console-socket", consoleSocket));
         if (pidFile != null) arguments.addAll(List.of("--pid-file", pidFile));
         if (noPivot) arguments.add("--no-pivot");

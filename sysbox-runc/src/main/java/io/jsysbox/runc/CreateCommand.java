@@ -2,7 +2,6 @@ package io.jsysbox.runc;
 
 import io.jsysbox.spec.ErrorLog;
 import io.jsysbox.spec.JsysboxException;
-
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -10,8 +9,8 @@ import java.util.List;
 
 /** {@code create}: the manager prepares and rewrites the bundle, {@code runc create}, then the manager sets it up. */
 final class CreateCommand implements VerbOptions {
-    private static final CommandSyntax SYNTAX = ContainerOptions.declare(new CommandSyntax("jsysbox-runc create",
-            "Create a system container from a bundle (see 'runc create --help')."));
+    private static final CommandSyntax SYNTAX = ContainerOptions.declare(new CommandSyntax(
+            "jsysbox-runc create", "Create a system container from a bundle (see 'runc create --help')."));
 
     final ContainerOptions container = new ContainerOptions();
 
@@ -34,7 +33,8 @@ final class CreateCommand implements VerbOptions {
 
     private int create(Runc runc, ErrorLog log) throws JsysboxException {
         String id = container.id;
-        try (SystemContainer prepared = SystemContainer.create(id, container.absoluteBundle(), List.of(), List.of(), log)) {
+        try (SystemContainer prepared =
+                SystemContainer.create(id, container.absoluteBundle(), List.of(), List.of(), log)) {
             boolean created = false;
             try {
                 int code = runc.run("create", container.runcArguments(List.of()));

@@ -7,7 +7,6 @@ import io.jsysbox.spec.ConfigFile;
 import io.jsysbox.spec.JsysboxException;
 import io.jsysbox.spec.SeccompAgentSocket;
 import io.jsysbox.spec.SpecTransformer;
-
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -21,15 +20,19 @@ final class ExecCommand implements VerbOptions {
     /** How long an exec waits for a restarting jsysbox-fs's seccomp agent: its supervisor's pause plus a JVM start. */
     private static final Duration AGENT_WAIT = Duration.ofSeconds(10);
     /** runc's exec flags: all go to runc as given; jsysbox reads only the process file and the id. */
-    private static final CommandSyntax SYNTAX = new CommandSyntax("jsysbox-runc exec",
-                    "Run a process in a container (see 'runc exec --help').")
+    private static final CommandSyntax SYNTAX = new CommandSyntax(
+                    "jsysbox-runc exec", "Run a process in a container (see 'runc exec --help').")
             .value("--console-socket", "PATH", "unix socket that receives the pty master of a terminal process")
             .value("--cwd", "DIR", "the working directory of the process")
             .values("-e, --env", "NAME=VALUE", "an environment variable of the process")
             .flag("-t, --tty", "allocate a pseudo-terminal")
             .value("-u, --user", "UID[:GID]", "the user of the process")
             .values("-g, --additional-gids", "GID", "an additional group of the process")
-            .value("-p, --process", "FILE", "the process.json; a root process in a jsysbox container gets all of the host's capabilities and the container's AppArmor profile")
+            .value(
+                    "-p, --process",
+                    "FILE",
+                    "the process.json; a root process in a jsysbox container gets all of the host's capabilities and "
+                            + "the container's AppArmor profile")
             .flag("-d, --detach", "detach from the process")
             .value("--pid-file", "FILE", "file to write the process's pid to")
             .value("--process-label", "LABEL", "the SELinux label of the process")

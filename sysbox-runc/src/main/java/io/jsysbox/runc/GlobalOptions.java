@@ -6,16 +6,22 @@ import java.util.Set;
 
 /** runc's global flags (all passed on to runc) and the verb with its arguments, untouched. */
 final class GlobalOptions {
-    static final String ROOT = "--root", LOG = "--log", LOG_FORMAT = "--log-format", CRIU = "--criu", ROOTLESS = "--rootless";
+    static final String ROOT = "--root",
+            LOG = "--log",
+            LOG_FORMAT = "--log-format",
+            CRIU = "--criu",
+            ROOTLESS = "--rootless";
     static final String SYSTEMD_CGROUP = "--systemd-cgroup", DEBUG = "--debug", VERSION = "--version";
     /** runc's global flags, by whether they take a value; what the hot path in {@link Main} recognizes. */
     static final Set<String> VALUE_FLAGS = Set.of(ROOT, LOG, LOG_FORMAT, CRIU, ROOTLESS);
+
     static final Set<String> BOOLEAN_FLAGS = Set.of(SYSTEMD_CGROUP, DEBUG);
 
-    static final CommandSyntax SYNTAX = new CommandSyntax("jsysbox-runc",
-                    "OCI runtime for system containers: Docker, systemd and other system software run inside an unprivileged "
-                    + "container. A drop-in for runc, which it drives: see 'runc --help' for every verb's flags. Global "
-                    + "options other than help and version are passed on to runc.")
+    static final CommandSyntax SYNTAX = new CommandSyntax(
+                    "jsysbox-runc",
+                    "OCI runtime for system containers: Docker, systemd and other system software run inside an "
+                            + "unprivileged container. A drop-in for runc, which it drives: see 'runc --help' for "
+                            + "every verb's flags. Global options other than help and version are passed on to runc.")
             .value(ROOT, "DIR", "root directory for the containers' state (runc's default: /run/runc)")
             .value(LOG, "FILE", "log file (runc's and jsysbox's errors)")
             .value(LOG_FORMAT, "FORMAT", "log format: text or json (default: text)")
@@ -25,9 +31,9 @@ final class GlobalOptions {
             .value(ROOTLESS, "true|false|auto", "ignore cgroup permission errors")
             .flag("-v, " + VERSION, "print the version of jsysbox-runc and runc")
             .remaining("COMMAND")
-            .footer("create, run and exec prepare the container with jsysbox-mgr, which releases it when its init exits; the "
-                    + "other verbs (start, state, kill, delete, ps, pause, resume, events, update, features, spec, list, ...) "
-                    + "are runc's own.");
+            .footer("create, run and exec prepare the container with jsysbox-mgr, which releases it when its init "
+                    + "exits; the other verbs (start, state, kill, delete, ps, pause, resume, events, update, "
+                    + "features, spec, list, ...) are runc's own.");
 
     String root;
     String log;

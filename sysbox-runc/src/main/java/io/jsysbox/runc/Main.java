@@ -2,7 +2,6 @@ package io.jsysbox.runc;
 
 import io.jsysbox.spec.ErrorLog;
 import io.jsysbox.spec.JsysboxException;
-
 import java.io.IOException;
 import java.io.InputStream;
 import java.util.List;

@@ -12,7 +12,6 @@ import io.jsysbox.api.v1.SyncRequest;
 import io.jsysbox.spec.Capabilities;
 import io.jsysbox.spec.ErrorLog;
 import io.jsysbox.spec.JsysboxException;
-
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
@@ -26,6 +25,7 @@ final class ManagerClient implements AutoCloseable {
     private static final long PREPARE_SECONDS = 600;
     /** Sync copies the container's inner images into its rootfs. */
     private static final long SYNC_SECONDS = 600;
+
     private static final long OTHER_SECONDS = 30;
     private final Path socket;
     private final ManagedChannel channel;
@@ -46,31 +46,58 @@ final class ManagerClient implements AutoCloseable {
     }
 
     /** Has the manager check, prepare and rewrite {@code bundle} (see the Create RPC); returns a warning, or "". */
-    String create(String id, Path bundle, List<String> startedHook, List<String> hookEnvironment) throws JsysboxException {
+    String create(String id, Path bundle, List<String> startedHook, List<String> hookEnvironment)
+            throws JsysboxException {
         // runc runs as this process's child: it can grant what this process's bounding set holds.
         String boundingMask = Long.toHexString(Capabilities.ownBoundingMask());
-        return call("prepare", id, PREPARE_SECONDS, () -> stub.withDeadlineAfter(PREPARE_SECONDS, TimeUnit.SECONDS)
-                .create(CreateRequest.newBuilder().setId(id).setBundle(bundle.toString())
-                        .setCapabilityBoundingSet(boundingMask).addAllStartedHook(startedHook)
-                        .addAllStartedHookEnv(hookEnvironment).build())).getWarning();
+        return call(
+                        "prepare",
+                        id,
+                        PREPARE_SECONDS,
+                        () -> stub.withDeadlineAfter(PREPARE_SECONDS, TimeUnit.SECONDS)
+                                .create(CreateRequest.newBuilder()
+                                        .setId(id)
+                                        .setBundle(bundle.toString())
+                                        .setCapabilityBoundingSet(boundingMask)
+                                        .addAllStartedHook(startedHook)
+                                        .addAllStartedHookEnv(hookEnvironment)
+                                        .build()))
+                .getWarning();
     }
 
     /** {@code rootPath}: where the container's root is in its mount namespace, "" once runc has pivoted into it. */
     void started(String id, long pid, String rootPath, Path bundle) throws JsysboxException {
-        call("set up", id, OTHER_SECONDS, () -> stub.withDeadlineAfter(OTHER_SECONDS, TimeUnit.SECONDS)
-                .started(StartedRequest.newBuilder().setId(id).setPid(pid).setRootPath(rootPath)
-                        .setBundle(bundle.toString()).build()));
+        call(
+                "set up",
+                id,
+                OTHER_SECONDS,
+                () -> stub.withDeadlineAfter(OTHER_SECONDS, TimeUnit.SECONDS)
+                        .started(StartedRequest.newBuilder()
+                                .setId(id)
+                                .setPid(pid)
+                                .setRootPath(rootPath)
+                                .setBundle(bundle.toString())
+                                .build()));
     }
 
     void release(String id) throws JsysboxException {
-        call("release", id, OTHER_SECONDS, () -> stub.withDeadlineAfter(OTHER_SECONDS, TimeUnit.SECONDS)
-                .release(ReleaseRequest.newBuilder().setId(id).build()));
+        call(
+                "release",
+                id,
+                OTHER_SECONDS,
+                () -> stub.withDeadlineAfter(OTHER_SECONDS, TimeUnit.SECONDS)
+                        .release(ReleaseRequest.newBuilder().setId(id).build()));
     }
 
     /** Copies the (frozen) container's special-mount content into its rootfs; returns the destinations copied. */
     List<String> sync(String id) throws JsysboxException {
-        return call("copy the inner images of", id, SYNC_SECONDS, () -> stub.withDeadlineAfter(SYNC_SECONDS, TimeUnit.SECONDS)
-                .sync(SyncRequest.newBuilder().setId(id).build())).getSyncedList();
+        return call(
+                        "copy the inner images of",
+                        id,
+                        SYNC_SECONDS,
+                        () -> stub.withDeadlineAfter(SYNC_SECONDS, TimeUnit.SECONDS)
+                                .sync(SyncRequest.newBuilder().setId(id).build()))
+                .getSyncedList();
     }
 
     private <T> T call(String action, String id, long seconds, Supplier<T> rpc) throws JsysboxException {
@@ -78,14 +105,20 @@ final class ManagerClient implements AutoCloseable {
             return rpc.get();
         } catch (StatusRuntimeException e) {
             Status status = e.getStatus();
-            String description = status.getDescription() == null ? status.getCode().toString() : status.getDescription();
+            String description =
+                    status.getDescription() == null ? status.getCode().toString() : status.getDescription();
             throw switch (status.getCode()) {
                 case UNAVAILABLE -> unreachable(socket, description);
                 // What the user can fix, said for the user (e.g. a spec the runtime refuses).
                 case INVALID_ARGUMENT -> new JsysboxException(description, e);
-                case DEADLINE_EXCEEDED -> new JsysboxException("jsysbox-mgr did not " + action + " container " + id
-                        + " within " + seconds + "s: see /var/log/jsysbox/mgr.log, or 'jsysbox doctor'", e);
-                default -> new JsysboxException("jsysbox-mgr could not " + action + " container " + id + ": " + description, e);
+                case DEADLINE_EXCEEDED ->
+                    new JsysboxException(
+                            "jsysbox-mgr did not " + action + " container " + id + " within " + seconds
+                                    + "s: see /var/log/jsysbox/mgr.log, or 'jsysbox doctor'",
+                            e);
+                default ->
+                    new JsysboxException(
+                            "jsysbox-mgr could not " + action + " container " + id + ": " + description, e);
             };
         }
     }

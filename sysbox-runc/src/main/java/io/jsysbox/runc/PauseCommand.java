@@ -2,7 +2,6 @@ package io.jsysbox.runc;
 
 import io.jsysbox.spec.ErrorLog;
 import io.jsysbox.spec.JsysboxException;
-
 import java.util.List;
 
 /**
@@ -12,8 +11,10 @@ import java.util.List;
  * pause itself succeeded, and the commit then just lacks the inner images.
  */
 final class PauseCommand implements VerbOptions {
-    private static final CommandSyntax SYNTAX = new CommandSyntax("jsysbox-runc pause",
-            "Suspend all processes of a container; a jsysbox container's inner images are then copied into its rootfs (see 'runc pause --help').")
+    private static final CommandSyntax SYNTAX = new CommandSyntax(
+                    "jsysbox-runc pause",
+                    "Suspend all processes of a container; a jsysbox container's inner images are then copied into its "
+                            + "rootfs (see 'runc pause --help').")
             .operand("ID");
 
     String id;
@@ -36,7 +37,8 @@ final class PauseCommand implements VerbOptions {
         try (ManagerClient manager = ManagerClient.connect()) {
             manager.sync(pause.id);
         } catch (JsysboxException e) {
-            errors.error("container " + pause.id + " is paused, but its inner images were not copied into its rootfs: " + e.getMessage());
+            errors.error("container " + pause.id + " is paused, but its inner images were not copied into its rootfs: "
+                    + e.getMessage());
         }
         return 0;
     }

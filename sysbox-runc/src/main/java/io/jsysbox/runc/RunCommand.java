@@ -2,7 +2,6 @@ package io.jsysbox.runc;
 
 import io.jsysbox.spec.ErrorLog;
 import io.jsysbox.spec.JsysboxException;
-
 import java.util.ArrayList;
 import java.util.List;
 
@@ -15,8 +14,8 @@ import java.util.List;
  * it on exit); this JVM is not the container init's parent after a {@code runc create}.
  */
 final class RunCommand implements VerbOptions {
-    private static final CommandSyntax SYNTAX = ContainerOptions.declare(new CommandSyntax("jsysbox-runc run",
-                    "Create and start a system container from a bundle (see 'runc run --help')."))
+    private static final CommandSyntax SYNTAX = ContainerOptions.declare(new CommandSyntax(
+                    "jsysbox-runc run", "Create and start a system container from a bundle (see 'runc run --help')."))
             .flag("-d, --detach", "detach from the container's process")
             .flag("--keep", "do not delete the container after it exits")
             .flag("--no-subreaper", "do not reap reparented processes");
@@ -47,8 +46,8 @@ final class RunCommand implements VerbOptions {
     }
 
     private int run(Runc runc, ErrorLog log) throws JsysboxException {
-        try (SystemContainer prepared = SystemContainer.create(container.id, container.absoluteBundle(),
-                StartedHook.command(), StartedHook.environment(), log)) {
+        try (SystemContainer prepared = SystemContainer.create(
+                container.id, container.absoluteBundle(), StartedHook.command(), StartedHook.environment(), log)) {
             int code;
             try {
                 code = runc.run("run", container.runcArguments(runFlags()));

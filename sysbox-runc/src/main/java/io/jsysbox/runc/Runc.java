@@ -1,7 +1,6 @@
 package io.jsysbox.runc;
 
 import io.jsysbox.spec.JsysboxException;
-
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -25,7 +24,10 @@ final class Runc {
         return new Runc(binary == null || binary.isEmpty() ? DEFAULT_BINARY : binary, globalArguments);
     }
 
-    /** Runs {@code runc GLOBALS VERB ARGS} with inherited stdio (the container's stdio for create/run) and returns its exit code. */
+    /**
+     * Runs {@code runc GLOBALS VERB ARGS} with inherited stdio (the container's stdio for create/run) and returns its
+     * exit code.
+     */
     int run(String verb, List<String> arguments) throws JsysboxException {
         Process process = start(command(verb, arguments), ProcessBuilder.Redirect.INHERIT);
         return waitFor(process);
@@ -39,10 +41,12 @@ final class Runc {
         try (var stdout = process.getInputStream()) {
             output = new String(stdout.readAllBytes(), StandardCharsets.UTF_8);
         } catch (IOException e) {
-            throw new JsysboxException("cannot read the output of '" + String.join(" ", command) + "': " + e.getMessage(), e);
+            throw new JsysboxException(
+                    "cannot read the output of '" + String.join(" ", command) + "': " + e.getMessage(), e);
         }
         int code = waitFor(process);
-        if (code != 0) throw new JsysboxException("'" + String.join(" ", command) + "' failed (exit code " + code + ")");
+        if (code != 0)
+            throw new JsysboxException("'" + String.join(" ", command) + "' failed (exit code " + code + ")");
         return output;
     }
 
@@ -57,11 +61,16 @@ final class Runc {
 
     private Process start(List<String> command, ProcessBuilder.Redirect stdout) throws JsysboxException {
         try {
-            return new ProcessBuilder(command).redirectInput(ProcessBuilder.Redirect.INHERIT).redirectOutput(stdout)
-                    .redirectError(ProcessBuilder.Redirect.INHERIT).start();
+            return new ProcessBuilder(command)
+                    .redirectInput(ProcessBuilder.Redirect.INHERIT)
+                    .redirectOutput(stdout)
+                    .redirectError(ProcessBuilder.Redirect.INHERIT)
+                    .start();
         } catch (IOException e) {
-            throw new JsysboxException("cannot run runc (" + binary + "): " + e.getMessage()
-                    + ": install the runc package or point JSYSBOX_RUNC at a runc binary", e);
+            throw new JsysboxException(
+                    "cannot run runc (" + binary + "): " + e.getMessage()
+                            + ": install the runc package or point JSYSBOX_RUNC at a runc binary",
+                    e);
         }
     }
 

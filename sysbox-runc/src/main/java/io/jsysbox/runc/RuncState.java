@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.jsysbox.spec.ConfigFile;
 import io.jsysbox.spec.JsysboxException;
 import io.jsysbox.spec.SpecTransformer;
-
 import java.util.List;
 
 /** What {@code runc state ID} says about a container. */

@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.jsysbox.spec.ConfigFile;
 import io.jsysbox.spec.JsysboxException;
 import io.jsysbox.spec.SpecTransformer;
-
 import java.io.File;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -27,9 +26,11 @@ final class StartedHook {
         try {
             state = new String(System.in.readAllBytes(), StandardCharsets.UTF_8);
         } catch (IOException e) {
-            throw new JsysboxException("cannot read the container state runc passes to hooks on stdin: " + e.getMessage(), e);
+            throw new JsysboxException(
+                    "cannot read the container state runc passes to hooks on stdin: " + e.getMessage(), e);
         }
-        JsonNode container = ConfigFile.parse(state, "the container state on stdin (" + VERB + " is runc's hook, not a command)");
+        JsonNode container =
+                ConfigFile.parse(state, "the container state on stdin (" + VERB + " is runc's hook, not a command)");
         Path bundle = Path.of(container.path("bundle").asText());
         Path rootPath = SpecTransformer.rootfs(ConfigFile.read(bundle.resolve("config.json")), bundle);
         try (ManagerClient manager = ManagerClient.connect()) {
@@ -60,7 +61,8 @@ final class StartedHook {
 
     private static String absoluteClassPath(String classPath) {
         List<String> entries = new ArrayList<>();
-        for (String entry : classPath.split(File.pathSeparator)) entries.add(Path.of(entry).toAbsolutePath().toString());
+        for (String entry : classPath.split(File.pathSeparator))
+            entries.add(Path.of(entry).toAbsolutePath().toString());
         return String.join(File.pathSeparator, entries);
     }
 

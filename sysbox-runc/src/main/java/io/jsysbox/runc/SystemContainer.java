@@ -2,7 +2,6 @@ package io.jsysbox.runc;
 
 import io.jsysbox.spec.ErrorLog;
 import io.jsysbox.spec.JsysboxException;
-
 import java.nio.file.Path;
 import java.util.List;
 
@@ -27,8 +26,9 @@ final class SystemContainer implements AutoCloseable {
      * Has the manager check the bundle's spec, prepare the container and rewrite config.json (with {@code
      * startedHook}, when not empty, as a createRuntime hook). On failure nothing is left prepared.
      */
-    static SystemContainer create(String id, Path bundle, List<String> startedHook, List<String> hookEnvironment,
-            ErrorLog log) throws JsysboxException {
+    static SystemContainer create(
+            String id, Path bundle, List<String> startedHook, List<String> hookEnvironment, ErrorLog log)
+            throws JsysboxException {
         ManagerClient manager = ManagerClient.connect();
         try {
             String warning = manager.create(id, bundle, startedHook, hookEnvironment);

@@ -1,7 +1,6 @@
 package io.jsysbox.runc;
 
 import io.jsysbox.spec.JsysboxException;
-
 import java.util.List;
 
 /** A verb's options object: the verb's declared syntax, and how it takes the parsed values. */

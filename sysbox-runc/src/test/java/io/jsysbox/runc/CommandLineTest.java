@@ -1,17 +1,16 @@
 package io.jsysbox.runc;
 
-import io.jsysbox.spec.JsysboxException;
-import org.junit.jupiter.api.Test;
-
-import java.nio.file.Path;
-import java.util.List;
-import java.util.Map;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.jsysbox.spec.JsysboxException;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
 
 /** Parsing as containerd-shim and Docker call runc. */
 class CommandLineTest {
@@ -23,20 +22,62 @@ class CommandLineTest {
 
     @Test
     void shimCreateCall() throws Exception {
-        GlobalOptions globals = globals("--root", "/var/run/docker/runtime-jsysbox/moby", "--log", "/run/x/log.json",
-                "--log-format", "json", "--systemd-cgroup", "create", "--bundle", "/run/x", "--pid-file", "/run/x/init.pid", "abc");
-        assertEquals(List.of("--root", "/var/run/docker/runtime-jsysbox/moby", "--log", "/run/x/log.json", "--log-format", "json",
-                "--systemd-cgroup"), globals.runcArguments());
+        GlobalOptions globals = globals(
+                "--root",
+                "/var/run/docker/runtime-jsysbox/moby",
+                "--log",
+                "/run/x/log.json",
+                "--log-format",
+                "json",
+                "--systemd-cgroup",
+                "create",
+                "--bundle",
+                "/run/x",
+                "--pid-file",
+                "/run/x/init.pid",
+                "abc");
+        assertEquals(
+                List.of(
+                        "--root",
+                        "/var/run/docker/runtime-jsysbox/moby",
+                        "--log",
+                        "/run/x/log.json",
+                        "--log-format",
+                        "json",
+                        "--systemd-cgroup"),
+                globals.runcArguments());
         assertTrue(globals.jsonLog());
-        assertEquals(List.of("create", "--bundle", "/run/x", "--pid-file", "/run/x/init.pid", "abc"), globals.verbAndArguments);
+        assertEquals(
+                List.of("create", "--bundle", "/run/x", "--pid-file", "/run/x/init.pid", "abc"),
+                globals.verbAndArguments);
     }
 
     @Test
     void everyGlobalFlagPassesOnInBothForms() throws Exception {
-        GlobalOptions globals = globals("--root=/r", "--log=/l", "--log-format=text", "--debug", "--criu", "/usr/sbin/criu",
-                "--rootless=auto", "state", "x");
-        assertEquals(List.of("--root", "/r", "--log", "/l", "--log-format", "text", "--debug", "--criu", "/usr/sbin/criu",
-                "--rootless", "auto"), globals.runcArguments());
+        GlobalOptions globals = globals(
+                "--root=/r",
+                "--log=/l",
+                "--log-format=text",
+                "--debug",
+                "--criu",
+                "/usr/sbin/criu",
+                "--rootless=auto",
+                "state",
+                "x");
+        assertEquals(
+                List.of(
+                        "--root",
+                        "/r",
+                        "--log",
+                        "/l",
+                        "--log-format",
+                        "text",
+                        "--debug",
+                        "--criu",
+                        "/usr/sbin/criu",
+                        "--rootless",
+                        "auto"),
+                globals.runcArguments());
         assertFalse(globals.jsonLog());
     }
 
@@ -50,7 +91,8 @@ class CommandLineTest {
 
     @Test
     void unknownGlobalFlagIsOneLineError() {
-        String message = assertThrows(JsysboxException.class, () -> globals("--bogus", "state", "x")).getMessage();
+        String message = assertThrows(JsysboxException.class, () -> globals("--bogus", "state", "x"))
+                .getMessage();
         assertEquals("Unknown option: '--bogus' (see 'jsysbox-runc --help')", message);
     }
 
@@ -63,11 +105,30 @@ class CommandLineTest {
     @Test
     void createOptionsInRuncsForms() throws Exception {
         CreateCommand create = new CreateCommand();
-        assertFalse(VerbOptions.parse(create, List.of("-b", "/b", "--console-socket=/s", "--pid-file", "p", "--no-pivot",
-                "--no-new-keyring", "abc")));
+        assertFalse(VerbOptions.parse(
+                create,
+                List.of(
+                        "-b",
+                        "/b",
+                        "--console-socket=/s",
+                        "--pid-file",
+                        "p",
+                        "--no-pivot",
+                        "--no-new-keyring",
+                        "abc")));
         ContainerOptions options = create.container;
         assertEquals(Path.of("/b"), options.bundle);
-        assertEquals(List.of("--bundle", "/b", "--console-socket", "/s", "--pid-file", "p", "--no-pivot", "--no-new-keyring", "abc"),
+        assertEquals(
+                List.of(
+                        "--bundle",
+                        "/b",
+                        "--console-socket",
+                        "/s",
+                        "--pid-file",
+                        "p",
+                        "--no-pivot",
+                        "--no-new-keyring",
+                        "abc"),
                 options.runcArguments(List.of()));
     }
 
@@ -81,12 +142,16 @@ class CommandLineTest {
 
     @Test
     void createRejectsUnknownFlagsAndPreserveFds() throws Exception {
-        String message = assertThrows(JsysboxException.class, () -> VerbOptions.parse(new CreateCommand(), List.of("--bogus", "abc"))).getMessage();
+        String message = assertThrows(
+                        JsysboxException.class, () -> VerbOptions.parse(new CreateCommand(), List.of("--bogus", "abc")))
+                .getMessage();
         assertEquals("Unknown option: '--bogus' (see 'jsysbox-runc create --help')", message);
         assertThrows(JsysboxException.class, () -> VerbOptions.parse(new CreateCommand(), List.of()));
         CreateCommand create = new CreateCommand();
         VerbOptions.parse(create, List.of("--preserve-fds", "2", "abc"));
-        assertTrue(assertThrows(JsysboxException.class, create.container::rejectUnsupported).getMessage().startsWith("--preserve-fds"));
+        assertTrue(assertThrows(JsysboxException.class, create.container::rejectUnsupported)
+                .getMessage()
+                .startsWith("--preserve-fds"));
     }
 
     @Test
@@ -133,11 +198,15 @@ class CommandLineTest {
                 List.of("--preserve-fds", "x", "abc"), "Invalid value for option '--preserve-fds': 'x' is not an int",
                 List.of("abc", "--no-pivot"), "Unmatched argument: '--no-pivot'",
                 List.of("--pid-file", "/p"), "Missing required parameter: 'ID'");
-        problems.forEach((arguments, problem) -> assertEquals(problem + " (see 'jsysbox-runc create --help')",
-                assertThrows(JsysboxException.class, () -> VerbOptions.parse(new CreateCommand(), arguments)).getMessage(),
+        problems.forEach((arguments, problem) -> assertEquals(
+                problem + " (see 'jsysbox-runc create --help')",
+                assertThrows(JsysboxException.class, () -> VerbOptions.parse(new CreateCommand(), arguments))
+                        .getMessage(),
                 String.join(" ", arguments)));
-        assertEquals("Unknown option: '-dx' (see 'jsysbox-runc run --help')",
-                assertThrows(JsysboxException.class, () -> VerbOptions.parse(new RunCommand(), List.of("-dx", "abc"))).getMessage());
+        assertEquals(
+                "Unknown option: '-dx' (see 'jsysbox-runc run --help')",
+                assertThrows(JsysboxException.class, () -> VerbOptions.parse(new RunCommand(), List.of("-dx", "abc")))
+                        .getMessage());
     }
 
     @Test

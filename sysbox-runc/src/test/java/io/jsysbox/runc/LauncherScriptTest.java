@@ -1,11 +1,10 @@
 package io.jsysbox.runc;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import io.jsysbox.api.UnixChannels;
 import io.jsysbox.spec.AppArmorConfinement;
-import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -20,9 +19,9 @@ import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The launcher's routing (src/main/launcher/dispatch.sh, run by sh as installed), with a fake runc and a fake netcat
@@ -34,6 +33,7 @@ class LauncherScriptTest {
 
     @TempDir
     Path work;
+
     private Path calls;
     private Path fakes;
     private Path launcher;
@@ -80,7 +80,8 @@ class LauncherScriptTest {
     private Outcome launch(String... arguments) throws Exception {
         List<String> command = new ArrayList<>(List.of("/bin/sh", launcher.toString()));
         command.addAll(List.of(arguments));
-        ProcessBuilder builder = new ProcessBuilder(command).directory(work.toFile())
+        ProcessBuilder builder = new ProcessBuilder(command)
+                .directory(work.toFile())
                 .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
         builder.environment().clear();
         builder.environment().putAll(environment);
@@ -111,30 +112,59 @@ class LauncherScriptTest {
     @Test
     void execGoesToRuncOnlyWhenItsProcessAlreadyHasASystemContainersPowers() throws Exception {
         Path ready = work.resolve("ready.json");
-        Files.writeString(ready, "{\"capabilities\":{\"bounding\":[\"CAP_SYS_ADMIN\"]},\"apparmorProfile\":\"jsysbox-container\"}");
+        Files.writeString(
+                ready,
+                "{\"capabilities\":{\"bounding\":[\"CAP_SYS_ADMIN\"]},\"apparmorProfile\":\"jsysbox-container\"}");
         Path docker = work.resolve("docker.json");
-        Files.writeString(docker, "{\"capabilities\":{\"bounding\":[\"CAP_CHOWN\"]},\"apparmorProfile\":\"docker-default\"}");
-        assertEquals(List.of("runc exec --process " + ready + " c1"), launch("exec", "--process", ready.toString(), "c1").calls());
+        Files.writeString(
+                docker, "{\"capabilities\":{\"bounding\":[\"CAP_CHOWN\"]},\"apparmorProfile\":\"docker-default\"}");
+        assertEquals(
+                List.of("runc exec --process " + ready + " c1"),
+                launch("exec", "--process", ready.toString(), "c1").calls());
         Files.deleteIfExists(calls);
-        assertEquals(List.of("jvm exec -p " + docker + " c1"), launch("exec", "-p", docker.toString(), "c1").calls());
+        assertEquals(
+                List.of("jvm exec -p " + docker + " c1"),
+                launch("exec", "-p", docker.toString(), "c1").calls());
         Files.deleteIfExists(calls);
-        assertEquals(List.of("jvm exec --preserve-fds 1 c1"), launch("exec", "--preserve-fds", "1", "c1").calls());
+        assertEquals(
+                List.of("jvm exec --preserve-fds 1 c1"),
+                launch("exec", "--preserve-fds", "1", "c1").calls());
     }
 
     @Test
     void createAsksTheManagerAroundRunc() throws Exception {
-        Outcome outcome = launch("--root", "/r", "--log", "/l", "--log-format", "json", "create", "--bundle", "b",
-                "--pid-file", "p", "--console-socket", "/s", "c1");
+        Outcome outcome = launch(
+                "--root",
+                "/r",
+                "--log",
+                "/l",
+                "--log-format",
+                "json",
+                "create",
+                "--bundle",
+                "b",
+                "--pid-file",
+                "p",
+                "--console-socket",
+                "/s",
+                "c1");
         String bundle = work.toRealPath().resolve("b").toString();
         // The launcher sends its own bounding set, which it inherits from this process: what runc can grant.
         String boundingMask = Files.readAllLines(Path.of("/proc/self/status")).stream()
-                .filter(line -> line.startsWith("CapBnd:")).findFirst().orElseThrow().substring(7).strip();
+                .filter(line -> line.startsWith("CapBnd:"))
+                .findFirst()
+                .orElseThrow()
+                .substring(7)
+                .strip();
         assertEquals(0, outcome.exitCode(), outcome.toString());
-        assertEquals(List.of(
-                "nc -U /run/jsysbox/launcher.sock create log=/l log-format=json id=c1 bundle=" + bundle
-                        + " capbnd=" + boundingMask,
-                "runc --root /r --log /l --log-format json create --bundle b --pid-file p --console-socket /s c1",
-                "nc -U /run/jsysbox/launcher.sock started log=/l log-format=json id=c1 pid=4242 bundle=" + bundle),
+        assertEquals(
+                List.of(
+                        "nc -U /run/jsysbox/launcher.sock create log=/l log-format=json id=c1 bundle=" + bundle
+                                + " capbnd=" + boundingMask,
+                        "runc --root /r --log /l --log-format json create --bundle b --pid-file p --console-socket /s "
+                                + "c1",
+                        "nc -U /run/jsysbox/launcher.sock started log=/l log-format=json id=c1 pid=4242 bundle="
+                                + bundle),
                 outcome.calls());
         assertEquals("", outcome.stderr());
     }
@@ -161,7 +191,9 @@ class LauncherScriptTest {
         environment.put("FAKE_RUNC_CREATE_EXIT", "3");
         Outcome outcome = launch("create", "--pid-file", "p", "c1");
         assertEquals(3, outcome.exitCode());
-        assertEquals("nc -U /run/jsysbox/launcher.sock release log= log-format= id=c1", outcome.calls().getLast());
+        assertEquals(
+                "nc -U /run/jsysbox/launcher.sock release log= log-format= id=c1",
+                outcome.calls().getLast());
     }
 
     @Test
@@ -182,23 +214,31 @@ class LauncherScriptTest {
         // A manager that does not answer on the launcher socket: the JVM's error names it.
         Files.deleteIfExists(calls);
         environment.put("FAKE_create", "");
-        assertEquals("jvm create --pid-file p c1", launch("create", "--pid-file", "p", "c1").calls().getLast());
+        assertEquals(
+                "jvm create --pid-file p c1",
+                launch("create", "--pid-file", "p", "c1").calls().getLast());
         // Flags the launcher does not parse, a value a line cannot carry, and no netcat at all.
         Files.deleteIfExists(calls);
         environment.remove("FAKE_create");
-        assertEquals(List.of("jvm create --preserve-fds 2 --pid-file p c1"),
+        assertEquals(
+                List.of("jvm create --preserve-fds 2 --pid-file p c1"),
                 launch("create", "--preserve-fds", "2", "--pid-file", "p", "c1").calls());
         Files.deleteIfExists(calls);
         // (The fake JVM's record of that id spans two lines.)
-        assertEquals(List.of("jvm create --pid-file p c1", "x"), launch("create", "--pid-file", "p", "c1\nx").calls());
+        assertEquals(
+                List.of("jvm create --pid-file p c1", "x"),
+                launch("create", "--pid-file", "p", "c1\nx").calls());
         Files.deleteIfExists(calls);
         environment.put("PATH", Files.createDirectories(work.resolve("empty")).toString());
-        assertEquals(List.of("jvm create --pid-file p c1"), launch("create", "--pid-file", "p", "c1").calls());
+        assertEquals(
+                List.of("jvm create --pid-file p c1"),
+                launch("create", "--pid-file", "p", "c1").calls());
     }
 
     @Test
     void theLauncherAsksTheManagerWhereItListens() throws IOException {
-        assertTrue(Files.readString(DISPATCH).contains("nc.openbsd -U " + UnixChannels.LAUNCHER_SOCKET + " "),
+        assertTrue(
+                Files.readString(DISPATCH).contains("nc.openbsd -U " + UnixChannels.LAUNCHER_SOCKET + " "),
                 "the launcher's socket is not UnixChannels.LAUNCHER_SOCKET");
     }
 

@@ -41,23 +41,37 @@ class AotCacheGuardTest {
 
     @Test
     void onTheTrainingCpuTheLauncherUsesTheCache() {
-        Command.Result run = Command.run(TIMEOUT, "sh", "-x", "/usr/local/bin/jsysbox", "--version").assertOk();
+        Command.Result run = Command.run(TIMEOUT, "sh", "-x", "/usr/local/bin/jsysbox", "--version")
+                .assertOk();
         assertTrue(run.stderr().contains(CACHE_FLAG), run.toString());
     }
 
     @Test
     void onAnotherCpuTheLauncherStartsWithoutTheCacheAndDoctorSaysSo() {
-        Command.Result run = onOtherCpu("sh -x /usr/local/bin/jsysbox --version").assertOk();
+        Command.Result run =
+                onOtherCpu("sh -x /usr/local/bin/jsysbox --version").assertOk();
         assertFalse(run.stderr().contains("-XX:AOTCache"), run.toString());
         assertTrue(run.stdout().contains("jsysbox"), run.toString());
 
         Command.Result doctor = onOtherCpu("jsysbox doctor");
-        assertTrue(doctor.stdout().lines().anyMatch(line -> line.startsWith("AOT caches: note: ")
-                && line.contains("trained on another CPU")), doctor.toString());
+        assertTrue(
+                doctor.stdout()
+                        .lines()
+                        .anyMatch(line ->
+                                line.startsWith("AOT caches: note: ") && line.contains("trained on another CPU")),
+                doctor.toString());
     }
 
     private Command.Result onOtherCpu(String command) {
-        return Command.run(TIMEOUT, List.of("unshare", "--mount", "--propagation", "private", "sh", "-c",
-                "mount --bind " + otherCpu + " " + MODALIAS + " && " + command));
+        return Command.run(
+                TIMEOUT,
+                List.of(
+                        "unshare",
+                        "--mount",
+                        "--propagation",
+                        "private",
+                        "sh",
+                        "-c",
+                        "mount --bind " + otherCpu + " " + MODALIAS + " && " + command));
     }
 }

@@ -21,8 +21,8 @@ public final class Await {
             }
             long left = deadline - System.nanoTime();
             if (left <= 0) {
-                throw new AssertionError("gave up after " + timeout.toSeconds() + " s waiting for " + what
-                        + "; last seen: " + value);
+                throw new AssertionError(
+                        "gave up after " + timeout.toSeconds() + " s waiting for " + what + "; last seen: " + value);
             }
             try {
                 Thread.sleep(Math.min(pause.toNanos(), left) / 1_000_000);

@@ -36,9 +36,16 @@ class BadInputTest {
         bundle = Files.createDirectories(work.resolve("bundle"));
         Path rootfs = Files.createDirectories(bundle.resolve("rootfs"));
         String name = docker.create(Docker.BUSYBOX_IMAGE);
-        Command.run(Docker.COMMAND_TIMEOUT, "sh", "-c", "docker export \"$0\" | tar -x -C \"$1\"", name, rootfs.toString())
+        Command.run(
+                        Docker.COMMAND_TIMEOUT,
+                        "sh",
+                        "-c",
+                        "docker export \"$0\" | tar -x -C \"$1\"",
+                        name,
+                        rootfs.toString())
                 .assertOk();
-        Command.run(Docker.COMMAND_TIMEOUT, "runc", "spec", "--bundle", bundle.toString()).assertOk();
+        Command.run(Docker.COMMAND_TIMEOUT, "runc", "spec", "--bundle", bundle.toString())
+                .assertOk();
         validConfig = Files.readString(bundle.resolve("config.json"));
     }
 
@@ -56,11 +63,19 @@ class BadInputTest {
         String id = "jsysbox-test-" + Docker.RUN + "-bad-config";
         Set<String> mountsBefore = Leftovers.jsysboxMounts();
 
-        Command.Result create = Command.run(Docker.COMMAND_TIMEOUT, "jsysbox-runc", "--root", runcRoot.toString(),
-                "create", "--bundle", bundle.toString(), id);
+        Command.Result create = Command.run(
+                Docker.COMMAND_TIMEOUT,
+                "jsysbox-runc",
+                "--root",
+                runcRoot.toString(),
+                "create",
+                "--bundle",
+                bundle.toString(),
+                id);
 
         assertNotEquals(0, create.exitCode(), "create with a " + damage + " config.json succeeded: " + create);
-        List<String> lines = create.stderr().lines().filter(line -> !line.isBlank()).toList();
+        List<String> lines =
+                create.stderr().lines().filter(line -> !line.isBlank()).toList();
         assertEquals(1, lines.size(), "stderr should be one line: " + create);
         assertTrue(lines.getFirst().startsWith("jsysbox:"), "stderr should start with 'jsysbox:': " + create);
         assertTrue(lines.getFirst().contains("config.json"), "stderr should name config.json: " + create);
@@ -84,7 +99,8 @@ class BadInputTest {
 
     /** A container Docker created but could not start must leave nothing; one it never created never ran. */
     private static void assertNothingLeftOf(Docker.Attempt run, Set<String> mountsBefore) {
-        Docker.findId(run.name()).ifPresent(id -> Leftovers.of(id).withMountsBefore(mountsBefore).awaitNone());
+        Docker.findId(run.name())
+                .ifPresent(id -> Leftovers.of(id).withMountsBefore(mountsBefore).awaitNone());
     }
 
     @ParameterizedTest(name = "{0}")
@@ -93,7 +109,8 @@ class BadInputTest {
         Set<String> mountsBefore = Leftovers.jsysboxMounts();
         Docker.Attempt run = docker.tryRun("--runtime=jsysbox", flag, Docker.BUSYBOX_IMAGE, "true");
         assertFalse(run.result().ok(), "docker run " + flag + " succeeded: " + run.result());
-        assertTrue(run.result().stderr().contains(mention), "the error should mention " + mention + ": " + run.result());
+        assertTrue(
+                run.result().stderr().contains(mention), "the error should mention " + mention + ": " + run.result());
         assertNothingLeftOf(run, mountsBefore);
     }
 }

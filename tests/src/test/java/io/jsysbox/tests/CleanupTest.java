@@ -25,7 +25,8 @@ class CleanupTest {
         Docker.execOk(id, "docker", "run", "-d", "busybox", "sleep", "1000000");
         Leftovers leftovers = Leftovers.of(id).withMountsBefore(mountsBefore);
         assertFalse(leftovers.cgroupDirs().isEmpty(), "found no cgroup dir of the live container: the search is blind");
-        assertFalse(Jsysbox.statusLine(Jsysbox.status().assertOk().stdout(), id).isEmpty(),
+        assertFalse(
+                Jsysbox.statusLine(Jsysbox.status().assertOk().stdout(), id).isEmpty(),
                 "`jsysbox status` does not list the live container");
 
         Docker.remove(id);

@@ -86,8 +86,11 @@ public final class Command {
                     process.waitFor();
                 }
             }
-            return new Result(List.copyOf(command), finished ? process.exitValue() : -1,
-                    Files.readString(out, StandardCharsets.UTF_8), Files.readString(err, StandardCharsets.UTF_8),
+            return new Result(
+                    List.copyOf(command),
+                    finished ? process.exitValue() : -1,
+                    Files.readString(out, StandardCharsets.UTF_8),
+                    Files.readString(err, StandardCharsets.UTF_8),
                     !finished);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot run " + command, e);

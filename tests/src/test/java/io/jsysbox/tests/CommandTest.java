@@ -22,7 +22,10 @@ class CommandTest {
         assertEquals("err\n", result.stderr());
         assertFalse(result.ok());
         AssertionError failure = assertThrows(AssertionError.class, result::assertOk);
-        assertTrue(failure.getMessage().contains("exited 3") && failure.getMessage().contains("err"), failure.getMessage());
+        assertTrue(
+                failure.getMessage().contains("exited 3")
+                        && failure.getMessage().contains("err"),
+                failure.getMessage());
     }
 
     @Test
@@ -44,8 +47,11 @@ class CommandTest {
         assertFalse(result.ok());
         long child = Long.parseLong(result.out());
         // the kill is asynchronous, and the orphan is reaped by whoever adopts it
-        Await.until("the killed child to be gone", GENEROUS,
-                () -> ProcessHandle.of(child).filter(ProcessHandle::isAlive), Optional::isEmpty);
+        Await.until(
+                "the killed child to be gone",
+                GENEROUS,
+                () -> ProcessHandle.of(child).filter(ProcessHandle::isAlive),
+                Optional::isEmpty);
     }
 
     @Test
@@ -60,9 +66,12 @@ class CommandTest {
     void awaitReturnsTheFirstAcceptableValueAndFailsWithTheLastOneSeen() {
         AtomicInteger probes = new AtomicInteger();
         assertEquals(3, Await.until("three", GENEROUS, probes::incrementAndGet, n -> n == 3));
-        AssertionError failure = assertThrows(AssertionError.class,
+        AssertionError failure = assertThrows(
+                AssertionError.class,
                 () -> Await.until("the impossible", Duration.ofMillis(200), () -> List.of("leftover"), List::isEmpty));
-        assertTrue(failure.getMessage().contains("the impossible") && failure.getMessage().contains("leftover"),
+        assertTrue(
+                failure.getMessage().contains("the impossible")
+                        && failure.getMessage().contains("leftover"),
                 failure.getMessage());
     }
 }

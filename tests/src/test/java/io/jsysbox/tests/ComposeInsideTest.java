@@ -25,15 +25,20 @@ class ComposeInsideTest {
         Docker.execOk(dind, "sh", "-c", "mkdir -p /app && printf %s \"$1\" > /app/docker-compose.yml", "sh", compose);
         Docker.execOk(dind, "sh", "-c", "cd /app && docker-compose up -d");
 
-        String logs = Await.until("the client service to fetch the web service's page", Docker.INNER_DOCKER_READY,
-                () -> Docker.exec(dind, "sh", "-c", "cd /app && docker-compose logs --no-color client"),
-                result -> result.ok() && result.stdout().contains("hello-from-web")).stdout();
+        String logs = Await.until(
+                        "the client service to fetch the web service's page",
+                        Docker.INNER_DOCKER_READY,
+                        () -> Docker.exec(dind, "sh", "-c", "cd /app && docker-compose logs --no-color client"),
+                        result -> result.ok() && result.stdout().contains("hello-from-web"))
+                .stdout();
         assertTrue(logs.contains("hello-from-web"), logs);
         assertEquals("0", Docker.execOk(dind, "docker", "inspect", "-f", "{{.State.ExitCode}}", "app_client_1"));
 
         Docker.execOk(dind, "sh", "-c", "cd /app && docker-compose down");
         assertEquals("", Docker.execOk(dind, "docker", "ps", "-aq"), "no container left");
-        assertEquals("bridge\nhost\nnone", Docker.execOk(dind, "docker", "network", "ls", "--format", "{{.Name}}"),
+        assertEquals(
+                "bridge\nhost\nnone",
+                Docker.execOk(dind, "docker", "network", "ls", "--format", "{{.Name}}"),
                 "the project's network is gone");
     }
 }

@@ -36,6 +36,7 @@ final class Containerd implements BeforeAllCallback, AfterAllCallback {
     static final String GATEWAY = "10.254.77.1";
     /** The pod sandbox ("pause") image: busybox sleeping, imported from the local engine. */
     static final String SANDBOX_IMAGE = "docker.io/jsysbox/pause:" + Docker.RUN;
+
     static final String NAMESPACE = "k8s.io";
     private static final Duration READY = Duration.ofSeconds(60);
     private static final String CNI_CONFIG = """
@@ -49,7 +50,9 @@ final class Containerd implements BeforeAllCallback, AfterAllCallback {
     private Process process;
     private ManagedChannel channel;
 
-    Path dir() { return dir; }
+    Path dir() {
+        return dir;
+    }
 
     RuntimeServiceGrpc.RuntimeServiceBlockingStub runtime() {
         return RuntimeServiceGrpc.newBlockingStub(channel).withDeadlineAfter(5, TimeUnit.MINUTES);
@@ -78,11 +81,17 @@ final class Containerd implements BeforeAllCallback, AfterAllCallback {
                       bin_dir = "/usr/lib/cni"
                       conf_dir = "%1$s/cni"
                 """.formatted(dir, SANDBOX_IMAGE);
-        Path config = Files.writeString(dir.resolve("config.toml"), ContainerdConfig.withRuntime(base, HANDLER, RUNTIME));
-        process = new ProcessBuilder("containerd", "--config", config.toString()).redirectErrorStream(true)
-                .redirectOutput(dir.resolve("containerd.log").toFile()).start();
+        Path config =
+                Files.writeString(dir.resolve("config.toml"), ContainerdConfig.withRuntime(base, HANDLER, RUNTIME));
+        process = new ProcessBuilder("containerd", "--config", config.toString())
+                .redirectErrorStream(true)
+                .redirectOutput(dir.resolve("containerd.log").toFile())
+                .start();
         channel = UnixChannels.connect(dir.resolve("containerd.sock"));
-        Await.until("the test containerd's CRI to answer (log: " + dir.resolve("containerd.log") + ")", READY, this::version,
+        Await.until(
+                "the test containerd's CRI to answer (log: " + dir.resolve("containerd.log") + ")",
+                READY,
+                this::version,
                 answer -> answer.equals("ok") || !process.isAlive());
         if (!process.isAlive()) throw new AssertionError("containerd exited:\n" + log());
         importSandboxImage();
@@ -96,20 +105,34 @@ final class Containerd implements BeforeAllCallback, AfterAllCallback {
         Path reservations = dir.resolve("cni-ipam/jsysbox-test");
         if (!Files.isDirectory(reservations)) return List.of();
         try (var files = Files.list(reservations)) {
-            return files.map(file -> file.getFileName().toString()).filter(name -> name.matches("[0-9a-f.:]+")).sorted().toList();
+            return files.map(file -> file.getFileName().toString())
+                    .filter(name -> name.matches("[0-9a-f.:]+"))
+                    .sorted()
+                    .toList();
         }
     }
 
-    /** The containerd runc shim's state root for the CRI's namespace (runc's --root): where a pod container's state lives. */
+    /**
+     * The containerd runc shim's state root for the CRI's namespace (runc's --root): where a pod container's state
+     * lives.
+     */
     static Path runcRoot() {
         return Path.of("/run/containerd/runc", NAMESPACE);
     }
 
     private void removeAllPods() {
         try {
-            for (PodSandbox pod : runtime().listPodSandbox(ListPodSandboxRequest.getDefaultInstance()).getItemsList()) {
-                runtime().stopPodSandbox(StopPodSandboxRequest.newBuilder().setPodSandboxId(pod.getId()).build());
-                runtime().removePodSandbox(RemovePodSandboxRequest.newBuilder().setPodSandboxId(pod.getId()).build());
+            for (PodSandbox pod : runtime()
+                    .listPodSandbox(ListPodSandboxRequest.getDefaultInstance())
+                    .getItemsList()) {
+                runtime()
+                        .stopPodSandbox(StopPodSandboxRequest.newBuilder()
+                                .setPodSandboxId(pod.getId())
+                                .build());
+                runtime()
+                        .removePodSandbox(RemovePodSandboxRequest.newBuilder()
+                                .setPodSandboxId(pod.getId())
+                                .build());
             }
         } catch (StatusRuntimeException e) {
             System.err.println("Containerd: cannot remove the pods left behind: " + e.getStatus());
@@ -119,7 +142,9 @@ final class Containerd implements BeforeAllCallback, AfterAllCallback {
     /** "ok", or why the CRI did not answer. */
     private String version() {
         try {
-            RuntimeServiceGrpc.newBlockingStub(channel).withDeadlineAfter(5, TimeUnit.SECONDS).version(VersionRequest.getDefaultInstance());
+            RuntimeServiceGrpc.newBlockingStub(channel)
+                    .withDeadlineAfter(5, TimeUnit.SECONDS)
+                    .version(VersionRequest.getDefaultInstance());
             return "ok";
         } catch (StatusRuntimeException e) {
             return e.getStatus().toString();
@@ -128,9 +153,21 @@ final class Containerd implements BeforeAllCallback, AfterAllCallback {
 
     private void importSandboxImage() throws IOException {
         Path context = Files.createDirectories(dir.resolve("pause"));
-        Files.writeString(context.resolve("Dockerfile"), "FROM " + Docker.BUSYBOX_IMAGE + "\nENTRYPOINT [\"sleep\", \"2147483647\"]\n");
+        Files.writeString(
+                context.resolve("Dockerfile"),
+                "FROM " + Docker.BUSYBOX_IMAGE + "\nENTRYPOINT [\"sleep\", \"2147483647\"]\n");
         String tag = SANDBOX_IMAGE.substring("docker.io/".length());
-        Command.run(Duration.ofMinutes(2), "env", "DOCKER_BUILDKIT=0", "docker", "build", "-q", "-t", tag, context.toString()).assertOk();
+        Command.run(
+                        Duration.ofMinutes(2),
+                        "env",
+                        "DOCKER_BUILDKIT=0",
+                        "docker",
+                        "build",
+                        "-q",
+                        "-t",
+                        tag,
+                        context.toString())
+                .assertOk();
         try {
             importImage(tag);
         } finally {
@@ -145,7 +182,8 @@ final class Containerd implements BeforeAllCallback, AfterAllCallback {
     String importImage(String tag) throws IOException {
         Path tar = dir.resolve("image.tar");
         try {
-            Command.run(Duration.ofMinutes(5), "docker", "save", "-o", tar.toString(), tag).assertOk();
+            Command.run(Duration.ofMinutes(5), "docker", "save", "-o", tar.toString(), tag)
+                    .assertOk();
             ctr("images", "import", tar.toString());
         } finally {
             Files.deleteIfExists(tar);
@@ -155,7 +193,8 @@ final class Containerd implements BeforeAllCallback, AfterAllCallback {
 
     /** containerd's own CLI against this containerd, in the CRI's namespace; must succeed. */
     Command.Result ctr(String... args) {
-        List<String> command = new ArrayList<>(List.of("ctr", "--address", dir.resolve("containerd.sock").toString(), "--namespace", NAMESPACE));
+        List<String> command = new ArrayList<>(
+                List.of("ctr", "--address", dir.resolve("containerd.sock").toString(), "--namespace", NAMESPACE));
         command.addAll(List.of(args));
         return Command.run(Duration.ofMinutes(5), command).assertOk();
     }
@@ -171,14 +210,18 @@ final class Containerd implements BeforeAllCallback, AfterAllCallback {
         if (channel != null) channel.shutdownNow();
         if (process != null) {
             process.destroy();
-            if (!process.waitFor(30, TimeUnit.SECONDS)) process.destroyForcibly().waitFor();
+            if (!process.waitFor(30, TimeUnit.SECONDS))
+                process.destroyForcibly().waitFor();
         }
         // Deepest first: containerd leaves snapshot and shm mounts under its root and state when stopped.
         List<String> mounts = Files.readAllLines(Path.of("/proc/self/mountinfo")).stream()
-                .map(line -> line.split(" ")[4]).filter(point -> point.startsWith(dir + "/"))
-                .sorted(Comparator.reverseOrder()).toList();
+                .map(line -> line.split(" ")[4])
+                .filter(point -> point.startsWith(dir + "/"))
+                .sorted(Comparator.reverseOrder())
+                .toList();
         for (String point : mounts) Command.run(Duration.ofSeconds(30), "umount", "-l", point);
-        Command.run(Duration.ofMinutes(2), "rm", "-rf", "--one-file-system", dir.toString()).assertOk();
+        Command.run(Duration.ofMinutes(2), "rm", "-rf", "--one-file-system", dir.toString())
+                .assertOk();
         Command.run(Duration.ofSeconds(30), "ip", "link", "delete", "jsbx-cri0");
     }
 }

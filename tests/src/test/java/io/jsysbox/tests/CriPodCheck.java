@@ -74,30 +74,43 @@ public final class CriPodCheck {
         String sandbox = runPod(pod, handler);
         try {
             PodSandboxStatusResponse status = stub().podSandboxStatus(PodSandboxStatusRequest.newBuilder()
-                    .setPodSandboxId(sandbox).build());
-            System.out.println("pod " + sandbox + ": handler " + status.getStatus().getRuntimeHandler() + ", ip "
-                    + status.getStatus().getNetwork().getIp());
+                    .setPodSandboxId(sandbox)
+                    .build());
+            System.out.println(
+                    "pod " + sandbox + ": handler " + status.getStatus().getRuntimeHandler() + ", ip "
+                            + status.getStatus().getNetwork().getIp());
             if (!status.getStatus().getRuntimeHandler().equals(handler)) {
-                throw new CheckFailed("the pod runs with handler '" + status.getStatus().getRuntimeHandler() + "'");
+                throw new CheckFailed(
+                        "the pod runs with handler '" + status.getStatus().getRuntimeHandler() + "'");
             }
             String container = startContainer(sandbox, pod, image);
-            String uidMap = execOk(container, "cat", "/proc/self/uid_map").strip().replaceAll("\\s+", " ");
+            String uidMap =
+                    execOk(container, "cat", "/proc/self/uid_map").strip().replaceAll("\\s+", " ");
             System.out.println("uid_map: " + uidMap);
             String[] fields = uidMap.split(" ");
             if (fields.length < 3 || !fields[0].equals("0") || fields[1].equals("0")) {
-                throw new CheckFailed("the container's root is not mapped to an unprivileged host uid: '" + uidMap + "'");
+                throw new CheckFailed(
+                        "the container's root is not mapped to an unprivileged host uid: '" + uidMap + "'");
             }
-            String memTotal = execOk(container, "grep", "MemTotal", "/proc/meminfo").strip().replaceAll("\\s+", " ");
+            String memTotal = execOk(container, "grep", "MemTotal", "/proc/meminfo")
+                    .strip()
+                    .replaceAll("\\s+", " ");
             System.out.println("meminfo: " + memTotal + " (limit " + (MEMORY_LIMIT >> 10) + " kB)");
             if (!memTotal.equals("MemTotal: " + (MEMORY_LIMIT >> 10) + " kB")) {
                 throw new CheckFailed("/proc/meminfo is not the container's: '" + memTotal + "'");
             }
-            String sysctl = execOk(container, "sh", "-c", "echo 7 > /proc/sys/kernel/panic && cat /proc/sys/kernel/panic").strip();
+            String sysctl = execOk(
+                            container, "sh", "-c", "echo 7 > /proc/sys/kernel/panic && cat /proc/sys/kernel/panic")
+                    .strip();
             System.out.println("kernel.panic after writing 7 inside: " + sysctl);
             if (!sysctl.equals("7")) throw new CheckFailed("a sysctl write inside reads back '" + sysctl + "'");
         } finally {
-            stub().stopPodSandbox(StopPodSandboxRequest.newBuilder().setPodSandboxId(sandbox).build());
-            stub().removePodSandbox(RemovePodSandboxRequest.newBuilder().setPodSandboxId(sandbox).build());
+            stub().stopPodSandbox(StopPodSandboxRequest.newBuilder()
+                    .setPodSandboxId(sandbox)
+                    .build());
+            stub().removePodSandbox(RemovePodSandboxRequest.newBuilder()
+                    .setPodSandboxId(sandbox)
+                    .build());
             System.out.println("pod " + sandbox + " stopped and removed");
         }
     }
@@ -109,17 +122,25 @@ public final class CriPodCheck {
 
     /** The kubelet's namespaces: the pod's network and IPC, a PID namespace per container. */
     private static NamespaceOption kubeletNamespaces() {
-        return NamespaceOption.newBuilder().setNetwork(NamespaceMode.POD).setIpc(NamespaceMode.POD)
-                .setPid(NamespaceMode.CONTAINER).build();
+        return NamespaceOption.newBuilder()
+                .setNetwork(NamespaceMode.POD)
+                .setIpc(NamespaceMode.POD)
+                .setPid(NamespaceMode.CONTAINER)
+                .build();
     }
 
     private static PodSandboxConfig podConfig() {
         String uid = "jsysbox-cri-pod-check-" + ProcessHandle.current().pid();
         return PodSandboxConfig.newBuilder()
-                .setMetadata(PodSandboxMetadata.newBuilder().setName("cri-pod-check").setUid(uid).setNamespace("default"))
-                .setHostname("cri-pod-check").setLogDirectory("/var/log/pods/" + uid)
-                .setLinux(LinuxPodSandboxConfig.newBuilder().setSecurityContext(
-                        LinuxSandboxSecurityContext.newBuilder().setNamespaceOptions(kubeletNamespaces())))
+                .setMetadata(PodSandboxMetadata.newBuilder()
+                        .setName("cri-pod-check")
+                        .setUid(uid)
+                        .setNamespace("default"))
+                .setHostname("cri-pod-check")
+                .setLogDirectory("/var/log/pods/" + uid)
+                .setLinux(LinuxPodSandboxConfig.newBuilder()
+                        .setSecurityContext(
+                                LinuxSandboxSecurityContext.newBuilder().setNamespaceOptions(kubeletNamespaces())))
                 .build();
     }
 
@@ -129,7 +150,10 @@ public final class CriPodCheck {
         } catch (java.io.IOException e) {
             throw new CheckFailed("cannot make the pod's log directory: " + e.getMessage());
         }
-        return stub().runPodSandbox(RunPodSandboxRequest.newBuilder().setConfig(pod).setRuntimeHandler(handler).build())
+        return stub().runPodSandbox(RunPodSandboxRequest.newBuilder()
+                        .setConfig(pod)
+                        .setRuntimeHandler(handler)
+                        .build())
                 .getPodSandboxId();
     }
 
@@ -141,18 +165,27 @@ public final class CriPodCheck {
                 .setLogPath("main.log")
                 .setLinux(LinuxContainerConfig.newBuilder()
                         .setResources(LinuxContainerResources.newBuilder().setMemoryLimitInBytes(MEMORY_LIMIT))
-                        .setSecurityContext(LinuxContainerSecurityContext.newBuilder().setNamespaceOptions(kubeletNamespaces())))
+                        .setSecurityContext(
+                                LinuxContainerSecurityContext.newBuilder().setNamespaceOptions(kubeletNamespaces())))
                 .build();
-        String id = stub().createContainer(CreateContainerRequest.newBuilder().setPodSandboxId(sandbox)
-                .setSandboxConfig(pod).setConfig(container).build()).getContainerId();
-        stub().startContainer(StartContainerRequest.newBuilder().setContainerId(id).build());
+        String id = stub().createContainer(CreateContainerRequest.newBuilder()
+                        .setPodSandboxId(sandbox)
+                        .setSandboxConfig(pod)
+                        .setConfig(container)
+                        .build())
+                .getContainerId();
+        stub().startContainer(
+                        StartContainerRequest.newBuilder().setContainerId(id).build());
         System.out.println("container " + id + " started");
         return id;
     }
 
     private String execOk(String container, String... command) {
-        ExecSyncResponse response = stub().execSync(ExecSyncRequest.newBuilder().setContainerId(container)
-                .addAllCmd(List.of(command)).setTimeout(120).build());
+        ExecSyncResponse response = stub().execSync(ExecSyncRequest.newBuilder()
+                .setContainerId(container)
+                .addAllCmd(List.of(command))
+                .setTimeout(120)
+                .build());
         if (response.getExitCode() != 0) {
             throw new CheckFailed(String.join(" ", command) + " exited " + response.getExitCode() + ": "
                     + response.getStderr().toStringUtf8().strip());

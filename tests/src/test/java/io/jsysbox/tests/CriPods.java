@@ -32,7 +32,10 @@ import java.util.List;
 final class CriPods {
     /** The kubelet's default: the pod's network and IPC, a PID namespace per container. */
     static final NamespaceOption KUBELET_NAMESPACES = NamespaceOption.newBuilder()
-            .setNetwork(NamespaceMode.POD).setIpc(NamespaceMode.POD).setPid(NamespaceMode.CONTAINER).build();
+            .setNetwork(NamespaceMode.POD)
+            .setIpc(NamespaceMode.POD)
+            .setPid(NamespaceMode.CONTAINER)
+            .build();
 
     private CriPods() {}
 
@@ -67,24 +70,38 @@ final class CriPods {
         String start(ContainerConfig container) throws IOException {
             String id = create(container);
             try {
-                containerd.runtime().startContainer(StartContainerRequest.newBuilder().setContainerId(id).build());
+                containerd
+                        .runtime()
+                        .startContainer(StartContainerRequest.newBuilder()
+                                .setContainerId(id)
+                                .build());
                 return id;
             } catch (StatusRuntimeException e) {
-                throw new AssertionError("starting container " + container.getMetadata().getName() + " failed: " + e.getStatus()
-                        + "\n" + containerd.log(), e);
+                throw new AssertionError(
+                        "starting container " + container.getMetadata().getName() + " failed: " + e.getStatus() + "\n"
+                                + containerd.log(),
+                        e);
             }
         }
 
         /** CreateContainer (containerd runs the runtime only at StartContainer). */
         String create(ContainerConfig container) throws IOException {
             try {
-                String id = containerd.runtime().createContainer(CreateContainerRequest.newBuilder().setPodSandboxId(sandbox)
-                        .setSandboxConfig(config).setConfig(container).build()).getContainerId();
+                String id = containerd
+                        .runtime()
+                        .createContainer(CreateContainerRequest.newBuilder()
+                                .setPodSandboxId(sandbox)
+                                .setSandboxConfig(config)
+                                .setConfig(container)
+                                .build())
+                        .getContainerId();
                 ids.add(id);
                 return id;
             } catch (StatusRuntimeException e) {
-                throw new AssertionError("creating container " + container.getMetadata().getName() + " failed: " + e.getStatus()
-                        + "\n" + containerd.log(), e);
+                throw new AssertionError(
+                        "creating container " + container.getMetadata().getName() + " failed: " + e.getStatus() + "\n"
+                                + containerd.log(),
+                        e);
             }
         }
 
@@ -93,52 +110,83 @@ final class CriPods {
             return ContainerConfig.newBuilder()
                     .setMetadata(ContainerMetadata.newBuilder().setName(name))
                     .setImage(ImageSpec.newBuilder().setImage(image))
-                    .setLinux(LinuxContainerConfig.newBuilder().setSecurityContext(LinuxContainerSecurityContext.newBuilder()
-                            .setNamespaceOptions(config.getLinux().getSecurityContext().getNamespaceOptions())))
+                    .setLinux(LinuxContainerConfig.newBuilder()
+                            .setSecurityContext(LinuxContainerSecurityContext.newBuilder()
+                                    .setNamespaceOptions(config.getLinux()
+                                            .getSecurityContext()
+                                            .getNamespaceOptions())))
                     .setLogPath(name + ".log");
         }
 
         /** StopPodSandbox and RemovePodSandbox, as the kubelet does when the pod is deleted. */
         void remove() {
-            containerd.runtime().stopPodSandbox(StopPodSandboxRequest.newBuilder().setPodSandboxId(sandbox).build());
-            containerd.runtime().removePodSandbox(RemovePodSandboxRequest.newBuilder().setPodSandboxId(sandbox).build());
+            containerd
+                    .runtime()
+                    .stopPodSandbox(StopPodSandboxRequest.newBuilder()
+                            .setPodSandboxId(sandbox)
+                            .build());
+            containerd
+                    .runtime()
+                    .removePodSandbox(RemovePodSandboxRequest.newBuilder()
+                            .setPodSandboxId(sandbox)
+                            .build());
         }
 
         @Override
         public void close() {
             remove();
-            for (String id : ids) Leftovers.of(id).withRuncRoot(Containerd.runcRoot()).awaitNone();
+            for (String id : ids)
+                Leftovers.of(id).withRuncRoot(Containerd.runcRoot()).awaitNone();
         }
 
         /** The command's result in container {@code container} of this pod (ExecSync, as a kubelet's exec probe). */
         ExecSyncResponse exec(String container, String... command) {
-            return containerd.runtime().execSync(ExecSyncRequest.newBuilder().setContainerId(container)
-                    .addAllCmd(List.of(command)).setTimeout(120).build());
+            return containerd
+                    .runtime()
+                    .execSync(ExecSyncRequest.newBuilder()
+                            .setContainerId(container)
+                            .addAllCmd(List.of(command))
+                            .setTimeout(120)
+                            .build());
         }
 
         /** The command's trimmed stdout; it must succeed. */
         String execOk(String container, String... command) {
             ExecSyncResponse response = exec(container, command);
-            assertEquals(0, response.getExitCode(), String.join(" ", command) + " failed in " + container + ": "
-                    + response.getStderr().toStringUtf8() + response.getStdout().toStringUtf8());
+            assertEquals(
+                    0,
+                    response.getExitCode(),
+                    String.join(" ", command) + " failed in " + container + ": "
+                            + response.getStderr().toStringUtf8()
+                            + response.getStdout().toStringUtf8());
             return response.getStdout().toStringUtf8().strip();
         }
     }
 
     static PodSandboxConfig podConfig(Containerd containerd, String name, NamespaceOption namespaces) {
         return PodSandboxConfig.newBuilder()
-                .setMetadata(PodSandboxMetadata.newBuilder().setName(name).setUid(name + "-" + Docker.RUN).setNamespace("default"))
-                .setHostname(name).setLogDirectory(containerd.dir().resolve("logs").resolve(name).toString())
-                .setLinux(LinuxPodSandboxConfig.newBuilder().setSecurityContext(
-                        LinuxSandboxSecurityContext.newBuilder().setNamespaceOptions(namespaces)))
+                .setMetadata(PodSandboxMetadata.newBuilder()
+                        .setName(name)
+                        .setUid(name + "-" + Docker.RUN)
+                        .setNamespace("default"))
+                .setHostname(name)
+                .setLogDirectory(containerd.dir().resolve("logs").resolve(name).toString())
+                .setLinux(LinuxPodSandboxConfig.newBuilder()
+                        .setSecurityContext(
+                                LinuxSandboxSecurityContext.newBuilder().setNamespaceOptions(namespaces)))
                 .build();
     }
 
     private static String runPod(Containerd containerd, String handler, PodSandboxConfig pod) throws IOException {
         Files.createDirectories(Path.of(pod.getLogDirectory())); // the kubelet makes it
         try {
-            return containerd.runtime().runPodSandbox(RunPodSandboxRequest.newBuilder().setConfig(pod)
-                    .setRuntimeHandler(handler).build()).getPodSandboxId();
+            return containerd
+                    .runtime()
+                    .runPodSandbox(RunPodSandboxRequest.newBuilder()
+                            .setConfig(pod)
+                            .setRuntimeHandler(handler)
+                            .build())
+                    .getPodSandboxId();
         } catch (StatusRuntimeException e) {
             throw new AssertionError("RunPodSandbox failed: " + e.getStatus() + "\n" + containerd.log(), e);
         }

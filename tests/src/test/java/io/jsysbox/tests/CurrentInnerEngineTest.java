@@ -59,15 +59,29 @@ class CurrentInnerEngineTest {
 
     @Test
     void innerContainerGetsItsMemoryLimitFromTheNewerRunc() {
-        String limit = Docker.execOk(dind, "docker", "run", "--rm", "--memory", "64m", "busybox", "sh", "-c",
+        String limit = Docker.execOk(
+                dind,
+                "docker",
+                "run",
+                "--rm",
+                "--memory",
+                "64m",
+                "busybox",
+                "sh",
+                "-c",
                 "cat /sys/fs/cgroup/memory.max 2>/dev/null || cat /sys/fs/cgroup/memory/memory.limit_in_bytes");
         assertEquals(String.valueOf(64L << 20), limit);
     }
 
     @Test
     void innerClassicBuildProducesARunnableImage() {
-        Docker.execOk(dind, "sh", "-c", "mkdir -p /tmp/ctx && printf 'FROM busybox\\nRUN echo built > /built\\n' > /tmp/ctx/Dockerfile");
-        Docker.execOk(dind, "env", "DOCKER_BUILDKIT=0", "docker", "build", "-q", "-t", "jsysbox-test-built", "/tmp/ctx");
+        Docker.execOk(
+                dind,
+                "sh",
+                "-c",
+                "mkdir -p /tmp/ctx && printf 'FROM busybox\\nRUN echo built > /built\\n' > /tmp/ctx/Dockerfile");
+        Docker.execOk(
+                dind, "env", "DOCKER_BUILDKIT=0", "docker", "build", "-q", "-t", "jsysbox-test-built", "/tmp/ctx");
         assertEquals("built", Docker.execOk(dind, "docker", "run", "--rm", "jsysbox-test-built", "cat", "/built"));
     }
 }

@@ -26,6 +26,7 @@ class DevicesTest {
     private static final Path KVM = Path.of("/dev/kvm");
     /** Has a JDK (17: the incubator's foreign function API) to run the ioctl program with. */
     private static final String JDK_IMAGE = "jsysbox/jdk:latest";
+
     private static final String KVM_PROGRAM = "/tmp/Kvm.java";
     private static final String EXPECTED_KVM_ANSWER = "KVM_GET_API_VERSION 12";
     /** What identifies a host node: owner, group, mode, inode, type and device numbers. */
@@ -43,7 +44,9 @@ class DevicesTest {
     }
 
     private static String hostStat(String format, Path node) {
-        return Command.run(Duration.ofSeconds(10), "stat", "-c", format, node.toString()).assertOk().out();
+        return Command.run(Duration.ofSeconds(10), "stat", "-c", format, node.toString())
+                .assertOk()
+                .out();
     }
 
     /** Asks the KVM device at {@code path} inside the container its API version, as root, from a Java program. */
@@ -55,8 +58,14 @@ class DevicesTest {
             throw new IllegalStateException(e);
         }
         Docker.dockerOk("cp", program.toString(), id + ":" + KVM_PROGRAM);
-        return Docker.exec(id, "java", "--add-modules", "jdk.incubator.foreign", "--enable-native-access=ALL-UNNAMED",
-                KVM_PROGRAM, path);
+        return Docker.exec(
+                id,
+                "java",
+                "--add-modules",
+                "jdk.incubator.foreign",
+                "--enable-native-access=ALL-UNNAMED",
+                KVM_PROGRAM,
+                path);
     }
 
     /** The container's device dir on the host: the tmpfs path its node at {@code path} is bound from. */
@@ -73,8 +82,8 @@ class DevicesTest {
         String id = docker.startIdle(JDK_IMAGE, "--device", KVM.toString());
         assertEquals("0 0 600", Docker.execOk(id, "stat", "-c", "%u %g %a", "/dev/kvm"), "as the host shows it");
         assertEquals(EXPECTED_KVM_ANSWER, askKvm(id, "/dev/kvm").assertOk().out());
-        Command.Result asUser = Docker.exec(id, "setpriv", "--reuid=1000", "--regid=1000", "--clear-groups", "sh", "-c",
-                "exec 3<>/dev/kvm");
+        Command.Result asUser = Docker.exec(
+                id, "setpriv", "--reuid=1000", "--regid=1000", "--clear-groups", "sh", "-c", "exec 3<>/dev/kvm");
         assertFalse(asUser.ok(), "a user other than root opens a node of mode 0600: " + asUser);
         assertTrue(asUser.stderr().contains("Permission denied"), asUser.toString());
 
@@ -84,7 +93,9 @@ class DevicesTest {
         Docker.remove(id);
         Leftovers.of(id).withMountsBefore(mountsBefore).awaitNone();
         Await.until("the device dir " + dir + " to go", Leftovers.CLEANUP, () -> Files.exists(dir), exists -> !exists);
-        assertEquals(before, hostStat(NODE_FORMAT, KVM),
+        assertEquals(
+                before,
+                hostStat(NODE_FORMAT, KVM),
                 "the host's /dev/kvm: owner, group, mode, inode and numbers unchanged");
     }
 
@@ -98,12 +109,13 @@ class DevicesTest {
 
     @Test
     void theUsersPermissionsHoldInTheDeviceCgroup() {
-        String id = docker.startIdle(Docker.BUSYBOX_IMAGE, "--device", KVM + ":/dev/kvm-read:r",
-                "--device", "/dev/null:/dev/mynull:r");
+        String id = docker.startIdle(
+                Docker.BUSYBOX_IMAGE, "--device", KVM + ":/dev/kvm-read:r", "--device", "/dev/null:/dev/mynull:r");
         Docker.execOk(id, "sh", "-c", "exec 3</dev/kvm-read");
         Command.Result write = Docker.exec(id, "sh", "-c", "exec 3>/dev/kvm-read");
         assertFalse(write.ok(), "--device ...:r lets root write: " + write);
-        assertTrue(write.stderr().contains("Operation not permitted"),
+        assertTrue(
+                write.stderr().contains("Operation not permitted"),
                 "refused by the device cgroup, not by the mode: " + write);
         // /dev/null (c 1:3) is in Docker's and runc's default device rules (rwm): writing it works as under runc.
         assertEquals("0 0 666", Docker.execOk(id, "stat", "-c", "%u %g %a", "/dev/mynull"));
@@ -113,8 +125,10 @@ class DevicesTest {
     /** A node of the test's own (c 1:3, harmless): what a host group such as kvm, render or video gets inside. */
     private Path hostNodeOwnedBy(String name, int uid, int gid, String mode) {
         Path node = work.resolve(name);
-        Command.run(Duration.ofSeconds(10), "mknod", "-m", mode, node.toString(), "c", "1", "3").assertOk();
-        Command.run(Duration.ofSeconds(10), "chown", uid + ":" + gid, node.toString()).assertOk();
+        Command.run(Duration.ofSeconds(10), "mknod", "-m", mode, node.toString(), "c", "1", "3")
+                .assertOk();
+        Command.run(Duration.ofSeconds(10), "chown", uid + ":" + gid, node.toString())
+                .assertOk();
         Command.run(Duration.ofSeconds(10), "chmod", mode, node.toString()).assertOk();
         return node;
     }
@@ -123,13 +137,23 @@ class DevicesTest {
     void aHostGroupIsTheSameGroupInsideAndItsMembersUseTheNode() {
         Path grouped = hostNodeOwnedBy("grouped", 0, 108, "0660");
         Path stranger = hostNodeOwnedBy("stranger", 70_000, 70_000, "0600");
-        String id = docker.startIdle(Docker.DIND_IMAGE, "--device", grouped + ":/dev/grouped",
-                "--device", stranger + ":/dev/stranger");
+        String id = docker.startIdle(
+                Docker.DIND_IMAGE, "--device", grouped + ":/dev/grouped", "--device", stranger + ":/dev/stranger");
         assertEquals("0 108 660", Docker.execOk(id, "stat", "-c", "%u %g %a", "/dev/grouped"));
-        Docker.execOk(id, "setpriv", "--reuid=1000", "--regid=1000", "--groups=108", "sh", "-c",
-                "exec 3<>/dev/grouped");
-        assertFalse(Docker.exec(id, "setpriv", "--reuid=1000", "--regid=1000", "--clear-groups", "sh", "-c",
-                "exec 3<>/dev/grouped").ok(), "a user outside group 108 opens a node of mode 0660");
+        Docker.execOk(
+                id, "setpriv", "--reuid=1000", "--regid=1000", "--groups=108", "sh", "-c", "exec 3<>/dev/grouped");
+        assertFalse(
+                Docker.exec(
+                                id,
+                                "setpriv",
+                                "--reuid=1000",
+                                "--regid=1000",
+                                "--clear-groups",
+                                "sh",
+                                "-c",
+                                "exec 3<>/dev/grouped")
+                        .ok(),
+                "a user outside group 108 opens a node of mode 0660");
         // An owner past the container's 65536 ids cannot be shown: the overflow id, as in an ID-mapped bind mount.
         assertEquals("65534 65534 600", Docker.execOk(id, "stat", "-c", "%u %g %a", "/dev/stranger"));
         assertEquals("0 108 660", hostStat("%u %g %a", grouped), "the host node is unchanged");
@@ -155,24 +179,39 @@ class DevicesTest {
     @Test
     void anInnerEngineGivesTheDeviceItWasGivenToItsContainer() {
         String given = docker.startDind("--device", KVM.toString());
-        assertEquals(hostStat("%u %g %a %t:%T", KVM) + " opened", Docker.execOk(given, "docker", "run", "--rm",
-                "--device", KVM.toString(), "busybox", "sh", "-c",
-                "echo $(stat -c '%u %g %a %t:%T' /dev/kvm) $(exec 3<>/dev/kvm && echo opened)"));
+        assertEquals(
+                hostStat("%u %g %a %t:%T", KVM) + " opened",
+                Docker.execOk(
+                        given,
+                        "docker",
+                        "run",
+                        "--rm",
+                        "--device",
+                        KVM.toString(),
+                        "busybox",
+                        "sh",
+                        "-c",
+                        "echo $(stat -c '%u %g %a %t:%T' /dev/kvm) $(exec 3<>/dev/kvm && echo opened)"));
 
         String notGiven = docker.startDind();
-        Command.Result passOn = Docker.exec(notGiven, "docker", "run", "--rm", "--device", KVM.toString(), "busybox", "true");
-        assertFalse(passOn.ok(), "an inner container got /dev/kvm, which its system container was not given: " + passOn);
+        Command.Result passOn =
+                Docker.exec(notGiven, "docker", "run", "--rm", "--device", KVM.toString(), "busybox", "true");
+        assertFalse(
+                passOn.ok(), "an inner container got /dev/kvm, which its system container was not given: " + passOn);
     }
 
     @Test
     void aDeviceOutsideDevIsRefusedNamingItAndNothingIsLeft() {
         Set<String> mountsBefore = Leftovers.jsysboxMounts();
-        Docker.Attempt run = docker.tryRun("--runtime=jsysbox", "--device", KVM + ":/mykvm", Docker.BUSYBOX_IMAGE,
-                "true");
+        Docker.Attempt run =
+                docker.tryRun("--runtime=jsysbox", "--device", KVM + ":/mykvm", Docker.BUSYBOX_IMAGE, "true");
         assertFalse(run.result().ok(), "a device at /mykvm started: " + run.result());
         String stderr = run.result().stderr();
-        assertTrue(stderr.contains("device /mykvm (c 10:232): its path in the container must be a normalized path"
-                + " under /dev"), stderr);
-        Docker.findId(run.name()).ifPresent(id -> Leftovers.of(id).withMountsBefore(mountsBefore).awaitNone());
+        assertTrue(
+                stderr.contains("device /mykvm (c 10:232): its path in the container must be a normalized path"
+                        + " under /dev"),
+                stderr);
+        Docker.findId(run.name())
+                .ifPresent(id -> Leftovers.of(id).withMountsBefore(mountsBefore).awaitNone());
     }
 }

@@ -26,6 +26,7 @@ public final class Docker implements BeforeEachCallback, AfterEachCallback, Afte
     public static final String TEST_LABEL = "jsysbox.test";
     /** Label value of this JVM's containers; other users of the engine (other test runs) are left alone. */
     public static final String RUN = UUID.randomUUID().toString().substring(0, 8);
+
     public static final Duration COMMAND_TIMEOUT = Duration.ofMinutes(2);
     /** Inner dockerd start plus the image import of the dind image's CMD, on a slow 2-core machine. */
     public static final Duration INNER_DOCKER_READY = Duration.ofMinutes(3);
@@ -40,7 +41,9 @@ public final class Docker implements BeforeEachCallback, AfterEachCallback, Afte
     public record Attempt(String name, Command.Result result) {}
 
     public static Command.Result docker(String... args) {
-        return Command.run(COMMAND_TIMEOUT, Stream.concat(Stream.of("docker"), Stream.of(args)).toList());
+        return Command.run(
+                COMMAND_TIMEOUT,
+                Stream.concat(Stream.of("docker"), Stream.of(args)).toList());
     }
 
     /** Runs a docker command that must succeed; returns its trimmed stdout. */
@@ -63,7 +66,8 @@ public final class Docker implements BeforeEachCallback, AfterEachCallback, Afte
     private Attempt tracked(String verb, String... args) {
         String name = "jsysbox-test-" + RUN + "-" + NAMES.incrementAndGet();
         (inTest ? testContainers : classContainers).add(name);
-        List<String> command = new ArrayList<>(List.of("docker", verb, "--name", name, "--label", TEST_LABEL + "=" + RUN));
+        List<String> command =
+                new ArrayList<>(List.of("docker", verb, "--name", name, "--label", TEST_LABEL + "=" + RUN));
         command.addAll(List.of(args));
         return new Attempt(name, Command.run(COMMAND_TIMEOUT, command));
     }
@@ -92,7 +96,9 @@ public final class Docker implements BeforeEachCallback, AfterEachCallback, Afte
         return startEngine(DIND_IMAGE, extraRunArgs);
     }
 
-    /** As {@link #startDind}, for an image made from jsysbox/dind (whose init starts the engine and imports busybox). */
+    /**
+     * As {@link #startDind}, for an image made from jsysbox/dind (whose init starts the engine and imports busybox).
+     */
     public String startEngine(String image, String... extraRunArgs) {
         List<String> args = new ArrayList<>(List.of("--runtime=jsysbox"));
         args.addAll(List.of(extraRunArgs));
@@ -115,7 +121,9 @@ public final class Docker implements BeforeEachCallback, AfterEachCallback, Afte
 
     /** Waits until dockerd inside the container answers and holds the busybox image its CMD imports. */
     public static void awaitInnerDocker(String id) {
-        Await.success("docker inside " + shortId(id) + " to answer and hold busybox:latest", INNER_DOCKER_READY,
+        Await.success(
+                "docker inside " + shortId(id) + " to answer and hold busybox:latest",
+                INNER_DOCKER_READY,
                 () -> exec(id, "sh", "-c", "docker info >/dev/null && docker image inspect busybox:latest >/dev/null"));
     }
 
@@ -182,7 +190,8 @@ public final class Docker implements BeforeEachCallback, AfterEachCallback, Afte
     public void afterAll(ExtensionContext context) {
         removeAll();
         // Anything of this run that slipped past the bookkeeping (it should not exist).
-        String stray = docker("ps", "-aq", "--filter", "label=" + TEST_LABEL + "=" + RUN).out();
+        String stray = docker("ps", "-aq", "--filter", "label=" + TEST_LABEL + "=" + RUN)
+                .out();
         removeEach(stray.lines().filter(line -> !line.isBlank()).toList());
     }
 

@@ -21,13 +21,15 @@ final class EndToEndGate implements ExecutionCondition, BeforeAllCallback {
     public ConditionEvaluationResult evaluateExecutionCondition(ExtensionContext context) {
         return Boolean.getBoolean(PROPERTY)
                 ? ConditionEvaluationResult.enabled("-D" + PROPERTY + "=true")
-                : ConditionEvaluationResult.disabled("end-to-end test: runs only with -D" + PROPERTY + "=true (tests/run.sh sets it)");
+                : ConditionEvaluationResult.disabled(
+                        "end-to-end test: runs only with -D" + PROPERTY + "=true (tests/run.sh sets it)");
     }
 
     @Override
     public void beforeAll(ExtensionContext context) {
         // Checked once per test run; every class then fails with the same explanation.
-        String problems = context.getRoot().getStore(NAMESPACE)
+        String problems = context.getRoot()
+                .getStore(NAMESPACE)
                 .getOrComputeIfAbsent("host problems", key -> hostProblems(), String.class);
         if (!problems.isEmpty()) {
             fail("host not ready for end-to-end tests:\n" + problems);

@@ -29,7 +29,9 @@ public final class Host {
         return HostFiles.uptimeSeconds(read("/proc/uptime"));
     }
 
-    /** A value to write to a sysctl in a container that differs from the host's: {@code preferred}, else {@code other}. */
+    /**
+     * A value to write to a sysctl in a container that differs from the host's: {@code preferred}, else {@code other}.
+     */
     public static String otherThanHosts(String file, String preferred, String other) {
         return value(file).equals(preferred) ? other : preferred;
     }

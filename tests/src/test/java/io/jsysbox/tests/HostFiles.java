@@ -17,7 +17,9 @@ public final class HostFiles {
 
     /** The first {@code user:start:count} entry of /etc/subuid or /etc/subgid text for the user. */
     public static Optional<IdRange> subIdRange(String subIdText, String user) {
-        return subIdText.lines().map(String::strip)
+        return subIdText
+                .lines()
+                .map(String::strip)
                 .filter(line -> !line.startsWith("#"))
                 .map(line -> line.split(":"))
                 .filter(f -> f.length == 3 && f[0].equals(user))
@@ -27,16 +29,22 @@ public final class HostFiles {
 
     /** The real uid from /proc/PID/status ({@code Uid: real effective saved fs}). */
     public static long realUid(String statusText) {
-        return statusText.lines().filter(line -> line.startsWith("Uid:"))
-                .map(line -> Long.parseLong(line.substring("Uid:".length()).strip().split("\\s+")[0]))
+        return statusText
+                .lines()
+                .filter(line -> line.startsWith("Uid:"))
+                .map(line ->
+                        Long.parseLong(line.substring("Uid:".length()).strip().split("\\s+")[0]))
                 .findFirst()
                 .orElseThrow(() -> new IllegalArgumentException("no Uid: line in status text"));
     }
 
     /** Mount points (field 5) of /proc/PID/mountinfo text, with the kernel's octal escapes undone. */
     public static List<String> mountPoints(String mountinfoText) {
-        return mountinfoText.lines().filter(line -> !line.isBlank())
-                .map(line -> unescapeOctal(line.split(" ")[4])).toList();
+        return mountinfoText
+                .lines()
+                .filter(line -> !line.isBlank())
+                .map(line -> unescapeOctal(line.split(" ")[4]))
+                .toList();
     }
 
     /** mountinfo writes space, tab, newline and backslash as \040, \011, \012 and \134. */
@@ -88,15 +96,21 @@ public final class HostFiles {
     /** A /proc/meminfo value in kB, e.g. {@code MemTotal:       16384 kB}. */
     public static long meminfoKb(String meminfoText, String field) {
         String prefix = field + ":";
-        return meminfoText.lines().filter(line -> line.startsWith(prefix))
-                .map(line -> Long.parseLong(line.substring(prefix.length()).strip().split("\\s+")[0]))
+        return meminfoText
+                .lines()
+                .filter(line -> line.startsWith(prefix))
+                .map(line ->
+                        Long.parseLong(line.substring(prefix.length()).strip().split("\\s+")[0]))
                 .findFirst()
-                .orElseThrow(() -> new IllegalArgumentException("no " + prefix + " line in meminfo text:\n" + meminfoText));
+                .orElseThrow(
+                        () -> new IllegalArgumentException("no " + prefix + " line in meminfo text:\n" + meminfoText));
     }
 
     /** The total of the {@code Mem:} row of {@code free} output (in the unit free was asked for). */
     public static long freeTotal(String freeOutput) {
-        return freeOutput.lines().filter(line -> line.startsWith("Mem:"))
+        return freeOutput
+                .lines()
+                .filter(line -> line.startsWith("Mem:"))
                 .map(line -> Long.parseLong(line.strip().split("\\s+")[1]))
                 .findFirst()
                 .orElseThrow(() -> new IllegalArgumentException("no Mem: row in free output:\n" + freeOutput));
@@ -104,7 +118,10 @@ public final class HostFiles {
 
     /** The number of {@code processor : N} entries of /proc/cpuinfo text. */
     public static long cpuinfoProcessors(String cpuinfoText) {
-        return cpuinfoText.lines().filter(line -> CPUINFO_PROCESSOR.matcher(line).matches()).count();
+        return cpuinfoText
+                .lines()
+                .filter(line -> CPUINFO_PROCESSOR.matcher(line).matches())
+                .count();
     }
 
     /** The number of per-CPU {@code cpuN} lines of /proc/stat text (not the {@code cpu} total line). */

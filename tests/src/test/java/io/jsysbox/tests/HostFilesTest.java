@@ -20,7 +20,8 @@ class HostFilesTest {
 
     @Test
     void realUidIsTheFirstFieldOfTheUidLine() {
-        String status = "Name:\tbash\nUmask:\t0022\nUid:\t165536\t165537\t165538\t165539\nGid:\t165536\t165536\t165536\t165536\n";
+        String status =
+                "Name:\tbash\nUmask:\t0022\nUid:\t165536\t165537\t165538\t165539\nGid:\t165536\t165536\t165536\t165536\n";
         assertEquals(165536, HostFiles.realUid(status));
         assertThrows(IllegalArgumentException.class, () -> HostFiles.realUid("Name:\tx\n"));
     }
@@ -56,7 +57,9 @@ class HostFilesTest {
                 drwxr-xr-x   2 65534     0 4096 Nov 22 23:59 home
                 drwxrwxrwt   2     0    42 4096 Nov 22 23:59 tmp
                 """;
-        assertEquals(List.of("drwxr-xr-x   2 65534     0 4096 Nov 22 23:59 home",
+        assertEquals(
+                List.of(
+                        "drwxr-xr-x   2 65534     0 4096 Nov 22 23:59 home",
                         "drwxrwxrwt   2     0    42 4096 Nov 22 23:59 tmp"),
                 HostFiles.entriesNotOwnedBy(ls, 0, 0, List.of("proc")));
     }
@@ -93,7 +96,9 @@ class HostFilesTest {
     void cpuCountsSkipTheTotalLineAndOtherFields() {
         String cpuinfo = "processor\t: 0\nvendor_id\t: GenuineIntel\n\nprocessor\t: 1\nprocessors_x\t: 9\n";
         assertEquals(2, HostFiles.cpuinfoProcessors(cpuinfo));
-        String stat = "cpu  10 0 5 100 0 0 0 0 0 0\ncpu0 10 0 5 100 0 0 0 0 0 0\nintr 1 2\ncpu12 1 0 0 0 0 0 0 0 0 0\nctxt 5\n";
+        String stat =
+                "cpu  10 0 5 100 0 0 0 0 0 0\ncpu0 10 0 5 100 0 0 0 0 0 0\nintr 1 2\ncpu12 1 0 0 0 0 0 0 0 0 0\nctxt "
+                        + "5\n";
         assertEquals(2, HostFiles.statCpuLines(stat));
     }
 

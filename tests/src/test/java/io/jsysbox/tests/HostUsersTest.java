@@ -25,7 +25,8 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  */
 @EndToEnd
 class HostUsersTest {
-    private static final List<String> AS_NOBODY = List.of("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups");
+    private static final List<String> AS_NOBODY =
+            List.of("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups");
     private static final Path FS_MOUNT = Path.of("/var/lib/jsysbox-fs");
 
     @RegisterExtension
@@ -33,11 +34,20 @@ class HostUsersTest {
 
     @Test
     void theRuntimesStateIsRootsAlone() {
-        for (String dir : List.of("/var/lib/jsysbox", "/var/lib/jsysbox/containers", "/var/lib/jsysbox/inner-images", "/run/jsysbox",
-                "/run/jsysbox/mnt", "/run/jsysbox/dev", "/run/jsysbox/sync", FS_MOUNT.toString(), FS_MOUNT + "/containers")) {
+        for (String dir : List.of(
+                "/var/lib/jsysbox",
+                "/var/lib/jsysbox/containers",
+                "/var/lib/jsysbox/inner-images",
+                "/run/jsysbox",
+                "/run/jsysbox/mnt",
+                "/run/jsysbox/dev",
+                "/run/jsysbox/sync",
+                FS_MOUNT.toString(),
+                FS_MOUNT + "/containers")) {
             assertFalse(asNobody("ls", dir).ok(), "host user nobody lists " + dir);
         }
-        for (String file : List.of("/var/lib/jsysbox/state.json", "/var/lib/jsysbox/fs-state.json", FS_MOUNT + "/proc/meminfo")) {
+        for (String file :
+                List.of("/var/lib/jsysbox/state.json", "/var/lib/jsysbox/fs-state.json", FS_MOUNT + "/proc/meminfo")) {
             assertFalse(asNobody("cat", file).ok(), "host user nobody reads " + file);
         }
         assertEquals("600", mode("/var/lib/jsysbox/state.json"));
@@ -48,12 +58,15 @@ class HostUsersTest {
         String id = docker.startIdle(Docker.DIND_IMAGE);
         long rootGid = Long.parseLong(Docker.execOk(id, "sh", "-c", "awk '$1 == 0 {print $2}' /proc/self/gid_map"));
         List<Path> slotDirs = containerDirs(Jsysbox.RUN_DIR.resolve("dev"), rootGid);
-        assertFalse(slotDirs.isEmpty(), "no device dir of the container (group " + rootGid + ") under /run/jsysbox/dev");
+        assertFalse(
+                slotDirs.isEmpty(), "no device dir of the container (group " + rootGid + ") under /run/jsysbox/dev");
         for (Path dir : slotDirs) {
             assertEquals("710 root:" + rootGid, stat("%a %U:%g", dir.toString()), dir.toString());
             for (String node : List.of("fuse", "net-tun")) {
                 if (!Files.exists(dir.resolve(node))) continue;
-                assertFalse(asNobody("sh", "-c", "exec 3<>" + dir.resolve(node)).ok(), "host user nobody opens " + dir.resolve(node));
+                assertFalse(
+                        asNobody("sh", "-c", "exec 3<>" + dir.resolve(node)).ok(),
+                        "host user nobody opens " + dir.resolve(node));
             }
         }
         for (Path dir : containerDirs(Jsysbox.MOUNT_DIR, rootGid)) {
@@ -61,8 +74,19 @@ class HostUsersTest {
         }
         // Inside, the nodes work for every user, as a distribution's udev makes them; the virtual files are readable.
         Docker.execOk(id, "sh", "-c", "exec 3<>/dev/fuse 4<>/dev/net/tun");
-        Docker.execOk(id, "setpriv", "--reuid=1000", "--regid=1000", "--clear-groups", "sh", "-c", "exec 3<>/dev/fuse && head -n 1 /proc/meminfo");
-        assertFalse(asNobody("sh", "-c", "cat " + FS_MOUNT + "/containers/*/proc/meminfo").ok(), "host user nobody reads a container's meminfo");
+        Docker.execOk(
+                id,
+                "setpriv",
+                "--reuid=1000",
+                "--regid=1000",
+                "--clear-groups",
+                "sh",
+                "-c",
+                "exec 3<>/dev/fuse && head -n 1 /proc/meminfo");
+        assertFalse(
+                asNobody("sh", "-c", "cat " + FS_MOUNT + "/containers/*/proc/meminfo")
+                        .ok(),
+                "host user nobody reads a container's meminfo");
     }
 
     /** The create window: a host user polling the slot dirs while containers start never gets into one. */
@@ -72,7 +96,8 @@ class HostUsersTest {
         CompletableFuture<List<String>> seen = CompletableFuture.supplyAsync(() -> {
             List<String> entered = new ArrayList<>();
             while (starting.get()) {
-                Command.Result probe = asNobody("sh", "-c", "ls -d " + Jsysbox.MOUNT_DIR + "/*/* " + Jsysbox.RUN_DIR + "/dev/*/* 2>/dev/null");
+                Command.Result probe = asNobody(
+                        "sh", "-c", "ls -d " + Jsysbox.MOUNT_DIR + "/*/* " + Jsysbox.RUN_DIR + "/dev/*/* 2>/dev/null");
                 if (!probe.out().isEmpty()) entered.add(probe.out());
             }
             return entered;
@@ -93,14 +118,22 @@ class HostUsersTest {
     void aContainerHoldingThousandsOfVirtualFilesOpenIsStoppedAtTheLimitAndOthersAreStillServed() {
         String greedy = docker.startIdle(Docker.DIND_IMAGE);
         String other = docker.startIdle(Docker.BUSYBOX_IMAGE);
-        String opened = Docker.execOk(greedy, "perl", "-e", "my @fds; for (1..3000) { open(my $f, '<', '/proc/meminfo') or last; push @fds, $f }"
-                + " print scalar(@fds), ' ', $!, \"\\n\"");
+        String opened = Docker.execOk(
+                greedy,
+                "perl",
+                "-e",
+                "my @fds; for (1..3000) { open(my $f, '<', '/proc/meminfo') or last; push @fds, $f }"
+                        + " print scalar(@fds), ' ', $!, \"\\n\"");
         String[] countAndError = opened.split(" ", 2);
         int count = Integer.parseInt(countAndError[0]);
         assertTrue(count < 3000, "3000 virtual files open in one container: no limit (" + opened + ")");
         assertTrue(count >= 500, "the limit stopped a container at " + count + " open virtual files (" + opened + ")");
-        assertTrue(Docker.execOk(other, "head", "-n", "1", "/proc/meminfo").startsWith("MemTotal:"), "another container's /proc/meminfo");
-        assertTrue(Docker.execOk(greedy, "head", "-n", "1", "/proc/meminfo").startsWith("MemTotal:"), "the greedy container's /proc/meminfo once its files are closed");
+        assertTrue(
+                Docker.execOk(other, "head", "-n", "1", "/proc/meminfo").startsWith("MemTotal:"),
+                "another container's /proc/meminfo");
+        assertTrue(
+                Docker.execOk(greedy, "head", "-n", "1", "/proc/meminfo").startsWith("MemTotal:"),
+                "the greedy container's /proc/meminfo once its files are closed");
     }
 
     private static Command.Result asNobody(String... command) {
@@ -114,7 +147,9 @@ class HostUsersTest {
     }
 
     private static String stat(String format, String file) {
-        return Command.run(Duration.ofSeconds(10), "stat", "-c", format, file).assertOk().out();
+        return Command.run(Duration.ofSeconds(10), "stat", "-c", format, file)
+                .assertOk()
+                .out();
     }
 
     /** The dirs directly under {@code parent} whose group is {@code gid}: a container's. */
@@ -122,7 +157,8 @@ class HostUsersTest {
         List<Path> dirs = new ArrayList<>();
         try (DirectoryStream<Path> children = Files.newDirectoryStream(parent)) {
             for (Path child : children) {
-                if (Files.isDirectory(child) && stat("%g", child.toString()).equals(Long.toString(gid))) dirs.add(child);
+                if (Files.isDirectory(child) && stat("%g", child.toString()).equals(Long.toString(gid)))
+                    dirs.add(child);
             }
         }
         return dirs;

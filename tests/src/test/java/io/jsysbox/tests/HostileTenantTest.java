@@ -35,7 +35,11 @@ class HostileTenantTest {
     @Test
     void aDeepTreeInASpecialDirNeitherWedgesTheManagerNorLeavesTheContainerBehind() {
         String id = docker.startIdle(Docker.DIND_IMAGE);
-        Docker.execOk(id, "perl", "-e", "chdir '/var/lib/docker' or die; for (1..15000) { mkdir 'd' or die \"mkdir: $!\"; chdir 'd' or die }");
+        Docker.execOk(
+                id,
+                "perl",
+                "-e",
+                "chdir '/var/lib/docker' or die; for (1..15000) { mkdir 'd' or die \"mkdir: $!\"; chdir 'd' or die }");
         Leftovers leftovers = Leftovers.of(id);
 
         Docker.dockerOk("stop", "-t", "1", id);
@@ -54,17 +58,41 @@ class HostileTenantTest {
     void aSparseFileStaysSparseInTheLayer() {
         String id = docker.startIdle(Docker.DIND_IMAGE);
         Docker.execOk(id, "truncate", "-s", "4G", "/var/lib/docker/sparse");
-        Docker.execOk(id, "sh", "-c", "printf data | dd of=/var/lib/docker/sparse bs=1 seek=1073741824 conv=notrunc 2>/dev/null");
+        Docker.execOk(
+                id,
+                "sh",
+                "-c",
+                "printf data | dd of=/var/lib/docker/sparse bs=1 seek=1073741824 conv=notrunc 2>/dev/null");
         Docker.dockerOk("stop", "-t", "1", id);
 
         Path copy = Path.of(Docker.inspect(id, "{{.GraphDriver.Data.UpperDir}}"), "var/lib/docker/sparse");
-        Await.until(copy + " copied out", COPIED_OUT, () -> Files.exists(copy) && !Files.exists(Jsysbox.syncMarker(id)), done -> done);
-        String[] sizeAndBlocks = Command.run(Duration.ofSeconds(10), "stat", "-c", "%s %b", copy.toString()).assertOk().out().split(" ");
+        Await.until(
+                copy + " copied out",
+                COPIED_OUT,
+                () -> Files.exists(copy) && !Files.exists(Jsysbox.syncMarker(id)),
+                done -> done);
+        String[] sizeAndBlocks = Command.run(Duration.ofSeconds(10), "stat", "-c", "%s %b", copy.toString())
+                .assertOk()
+                .out()
+                .split(" ");
         assertEquals(4L << 30, Long.parseLong(sizeAndBlocks[0]), "size of the copy");
         long allocated = Long.parseLong(sizeAndBlocks[1]) * 512;
-        assertTrue(allocated <= 1 << 20, "the copy of a 4 GiB sparse file with 4 bytes of data allocates " + allocated + " bytes");
-        assertEquals("data", Command.run(Duration.ofSeconds(10), "dd", "if=" + copy, "bs=1", "skip=1073741824", "count=4", "status=none")
-                .assertOk().out(), "the data in the sparse file");
+        assertTrue(
+                allocated <= 1 << 20,
+                "the copy of a 4 GiB sparse file with 4 bytes of data allocates " + allocated + " bytes");
+        assertEquals(
+                "data",
+                Command.run(
+                                Duration.ofSeconds(10),
+                                "dd",
+                                "if=" + copy,
+                                "bs=1",
+                                "skip=1073741824",
+                                "count=4",
+                                "status=none")
+                        .assertOk()
+                        .out(),
+                "the data in the sparse file");
     }
 
     /**
@@ -75,8 +103,10 @@ class HostileTenantTest {
     @Test
     void aHugeLayerIdFileInAnImagesInnerStoreIsRefusedAndTheContainerStarts(@TempDir Path context) throws IOException {
         String layerdb = "/var/lib/docker/image/overlay2/layerdb/sha256/" + "1".repeat(64);
-        Files.writeString(context.resolve("Dockerfile"), "FROM " + Docker.BUSYBOX_IMAGE + "\n"
-                + "RUN mkdir -p " + layerdb + " /var/lib/docker/overlay2 && truncate -s 3G " + layerdb + "/cache-id\n");
+        Files.writeString(
+                context.resolve("Dockerfile"),
+                "FROM " + Docker.BUSYBOX_IMAGE + "\n" + "RUN mkdir -p " + layerdb
+                        + " /var/lib/docker/overlay2 && truncate -s 3G " + layerdb + "/cache-id\n");
         String image = "jsysbox-test-huge-cache-id:" + Docker.RUN;
         Docker.dockerOk("build", "-q", "-t", image, context.toString());
         try {
@@ -98,11 +128,20 @@ class HostileTenantTest {
     @Test
     void aManagerKilledDuringACopyOutLeavesNothingAfterDockerRm() throws IOException {
         String id = docker.startIdle(Docker.DIND_IMAGE);
-        Docker.execOk(id, "perl", "-e", "for my $d (1..300) { mkdir \"/var/lib/docker/d$d\" or die $!;"
-                + " for (1..200) { open(F, \">/var/lib/docker/d$d/f$_\") or die $!; print F 'x'; close F } }");
+        Docker.execOk(
+                id,
+                "perl",
+                "-e",
+                "for my $d (1..300) { mkdir \"/var/lib/docker/d$d\" or die $!;"
+                        + " for (1..200) { open(F, \">/var/lib/docker/d$d/f$_\") or die $!; print F 'x'; close F } }");
         Leftovers leftovers = Leftovers.of(id);
-        CompletableFuture<Command.Result> stopping = CompletableFuture.supplyAsync(() -> Docker.docker("stop", "-t", "1", id));
-        Await.until("the copy-out of " + id + " to begin", Duration.ofMinutes(1), () -> Jsysbox.copyOutRunning(id), running -> running);
+        CompletableFuture<Command.Result> stopping =
+                CompletableFuture.supplyAsync(() -> Docker.docker("stop", "-t", "1", id));
+        Await.until(
+                "the copy-out of " + id + " to begin",
+                Duration.ofMinutes(1),
+                () -> Jsysbox.copyOutRunning(id),
+                running -> running);
         String manager = Files.readString(Jsysbox.RUN_DIR.resolve("mgr.pid")).strip();
         Command.run(Duration.ofSeconds(10), "kill", "-KILL", manager).assertOk();
 

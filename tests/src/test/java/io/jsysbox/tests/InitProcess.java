@@ -17,7 +17,8 @@ public record InitProcess(long pid, long hostUid, List<IdMapping> uidMap, List<I
         long pid = Docker.pid(container);
         Path proc = Path.of("/proc", Long.toString(pid));
         try {
-            return new InitProcess(pid,
+            return new InitProcess(
+                    pid,
                     HostFiles.realUid(Files.readString(proc.resolve("status"))),
                     IdMapping.parseMap(Files.readString(proc.resolve("uid_map"))),
                     IdMapping.parseMap(Files.readString(proc.resolve("gid_map"))));

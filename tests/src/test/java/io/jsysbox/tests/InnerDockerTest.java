@@ -67,21 +67,33 @@ class InnerDockerTest {
     @Test
     void innerContainersSysinfoAgreesWithTheirProcMeminfo() {
         String limited = docker.startDind("--memory", "512m");
-        assertEquals(512 * 1024, HostFiles.freeTotal(Docker.execOk(limited, "free")), "the system container's own free");
-        String free = Docker.execOk(limited, "docker", "run", "--rm", "busybox", "sh", "-c",
-                "free; grep MemTotal /proc/meminfo");
-        long meminfoTotal = Long.parseLong(free.lines().filter(line -> line.startsWith("MemTotal:")).findFirst()
-                .orElseThrow().replaceAll("\\D", ""));
+        assertEquals(
+                512 * 1024, HostFiles.freeTotal(Docker.execOk(limited, "free")), "the system container's own free");
+        String free = Docker.execOk(
+                limited, "docker", "run", "--rm", "busybox", "sh", "-c", "free; grep MemTotal /proc/meminfo");
+        long meminfoTotal = Long.parseLong(free.lines()
+                .filter(line -> line.startsWith("MemTotal:"))
+                .findFirst()
+                .orElseThrow()
+                .replaceAll("\\D", ""));
         assertEquals(512 * 1024, meminfoTotal, "inner /proc/meminfo:\n" + free);
         assertEquals(meminfoTotal, HostFiles.freeTotal(free), "inner free's total is its /proc/meminfo's:\n" + free);
-        String used = free.lines().filter(line -> line.strip().startsWith("Mem:")).findFirst().orElseThrow()
-                .strip().split("\\s+")[2];
+        String used = free.lines()
+                .filter(line -> line.strip().startsWith("Mem:"))
+                .findFirst()
+                .orElseThrow()
+                .strip()
+                .split("\\s+")[2];
         assertTrue(Long.parseLong(used) <= meminfoTotal, "inner free's used column is sane:\n" + free);
     }
 
     @Test
     void innerClassicDockerBuildProducesARunnableImage() {
-        Docker.execOk(dind, "sh", "-c", "mkdir -p /tmp/ctx && printf 'FROM busybox\\nRUN echo built > /built\\n' > /tmp/ctx/Dockerfile");
+        Docker.execOk(
+                dind,
+                "sh",
+                "-c",
+                "mkdir -p /tmp/ctx && printf 'FROM busybox\\nRUN echo built > /built\\n' > /tmp/ctx/Dockerfile");
         Docker.execOk(dind, "env", "DOCKER_BUILDKIT=0", "docker", "build", "-t", "jsysbox-test-built", "/tmp/ctx");
         assertEquals("built", Docker.execOk(dind, "docker", "run", "--rm", "jsysbox-test-built", "cat", "/built"));
     }
@@ -94,7 +106,8 @@ class InnerDockerTest {
         assertNotEquals(0, uids.start(), "uid_map is the identity map: " + init.uidMap());
         assertTrue(uidPool.contains(uids), "uid range " + uids + " lies outside the jsysbox pool " + uidPool);
         assertEquals(uids.start(), init.hostUid(), "root inside should run as the range's first host uid");
-        assertTrue(uidPool.contains(init.hostUid()), "init runs as host uid " + init.hostUid() + ", outside " + uidPool);
+        assertTrue(
+                uidPool.contains(init.hostUid()), "init runs as host uid " + init.hostUid() + ", outside " + uidPool);
         IdRange gids = init.gidRange();
         IdRange gidPool = Jsysbox.pool(Path.of("/etc/subgid"));
         assertTrue(gidPool.contains(gids), "gid range " + gids + " lies outside the jsysbox pool " + gidPool);
@@ -106,19 +119,27 @@ class InnerDockerTest {
         IdRange mine = InitProcess.of(dind).uidRange();
         IdRange theirs = InitProcess.of(other).uidRange();
         assertFalse(mine.overlaps(theirs), "uid ranges overlap: " + mine + " and " + theirs);
-        assertFalse(InitProcess.of(dind).gidRange().overlaps(InitProcess.of(other).gidRange()), "gid ranges overlap");
+        assertFalse(
+                InitProcess.of(dind).gidRange().overlaps(InitProcess.of(other).gidRange()), "gid ranges overlap");
     }
 
     @Test
     void rootfsFilesShowTheOwnersTheImageGivesThem() {
-        List<String> notRoot = HostFiles.entriesNotOwnedBy(Docker.execOk(dind, "ls", "-ln", "/"), 0, 0,
+        List<String> notRoot = HostFiles.entriesNotOwnedBy(
+                Docker.execOk(dind, "ls", "-ln", "/"),
+                0,
+                0,
                 // procfs and sysfs belong to the host's root, which has no id inside the user namespace
                 List.of("proc", "sys"));
         assertEquals(List.of(), notRoot, "entries of / not owned by 0:0 inside (65534 means unmapped)");
         // Non-root owners must survive the shifting too: compare with the same image under plain runc.
         String[] stat = {"stat", "-c", "%u:%g %n", "/", "/etc", "/etc/shadow", "/usr/bin/docker", "/var/log", "/tmp"};
-        String underRunc = docker.tryRun(Stream.concat(Stream.of("--rm", "--runtime=runc", Docker.DIND_IMAGE),
-                Stream.of(stat)).toArray(String[]::new)).result().assertOk().out();
+        String underRunc = docker.tryRun(
+                        Stream.concat(Stream.of("--rm", "--runtime=runc", Docker.DIND_IMAGE), Stream.of(stat))
+                                .toArray(String[]::new))
+                .result()
+                .assertOk()
+                .out();
         assertEquals(underRunc, Docker.execOk(dind, stat));
     }
 
@@ -132,7 +153,9 @@ class InnerDockerTest {
         assertEquals((int) HOST_USER, Files.getAttribute(bindSource.resolve("user-file"), "unix:uid"));
         assertEquals((int) HOST_USER, Files.getAttribute(bindSource.resolve("user-file"), "unix:gid"));
         assertEquals(0, Files.getAttribute(bindSource, "unix:uid"), "the bind-mount source was chowned");
-        assertEquals(0, Files.getAttribute(bindSource.resolve("made-inside"), "unix:uid"),
+        assertEquals(
+                0,
+                Files.getAttribute(bindSource.resolve("made-inside"), "unix:uid"),
                 "a file root inside creates should belong to root on the host");
     }
 }

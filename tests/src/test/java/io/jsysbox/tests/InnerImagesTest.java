@@ -52,12 +52,19 @@ class InnerImagesTest {
     @BeforeAll
     static void commitAContainerHoldingAnInnerImage() {
         String builder = docker.startDind();
-        Docker.execOk(builder, "sh", "-c", "mkdir -p /tmp/ctx && printf '"
-                + "FROM busybox\\nRUN rm /bin/vi && echo preloaded > /marker && head -c 67108864 /dev/urandom > /big\\n'"
-                + " > /tmp/ctx/Dockerfile && DOCKER_BUILDKIT=0 docker build -q -t " + INNER_IMAGE + " /tmp/ctx");
+        Docker.execOk(
+                builder,
+                "sh",
+                "-c",
+                "mkdir -p /tmp/ctx && printf '"
+                        + "FROM busybox\\nRUN rm /bin/vi && echo preloaded > /marker && head -c 67108864 /dev/urandom "
+                        + "> /big\\n'"
+                        + " > /tmp/ctx/Dockerfile && DOCKER_BUILDKIT=0 docker build -q -t " + INNER_IMAGE
+                        + " /tmp/ctx");
         Docker.dockerOk("commit", builder, PRELOADED);
         Docker.remove(builder);
-        source = Docker.dockerOk("image", "inspect", "--format", "{{.GraphDriver.Data.UpperDir}}", PRELOADED) + "/var/lib/docker";
+        source = Docker.dockerOk("image", "inspect", "--format", "{{.GraphDriver.Data.UpperDir}}", PRELOADED)
+                + "/var/lib/docker";
     }
 
     @AfterAll
@@ -70,10 +77,25 @@ class InnerImagesTest {
     @Order(1)
     void aCommittedContainersInnerImagesAreThereInItsImagesContainers() {
         String id = startPreloaded();
-        assertTrue(Docker.execOk(id, "docker", "images", "--format", "{{.Repository}}").lines().anyMatch(INNER_IMAGE::equals),
+        assertTrue(
+                Docker.execOk(id, "docker", "images", "--format", "{{.Repository}}")
+                        .lines()
+                        .anyMatch(INNER_IMAGE::equals),
                 "the inner image is not listed");
-        assertEquals("preloaded 0", Docker.execOk(id, "docker", "run", "--rm", INNER_IMAGE, "sh", "-c", "echo $(cat /marker) $(stat -c %u /marker)"));
-        assertEquals("gone", Docker.execOk(id, "docker", "run", "--rm", INNER_IMAGE, "sh", "-c", "test ! -e /bin/vi && echo gone"),
+        assertEquals(
+                "preloaded 0",
+                Docker.execOk(
+                        id,
+                        "docker",
+                        "run",
+                        "--rm",
+                        INNER_IMAGE,
+                        "sh",
+                        "-c",
+                        "echo $(cat /marker) $(stat -c %u /marker)"));
+        assertEquals(
+                "gone",
+                Docker.execOk(id, "docker", "run", "--rm", INNER_IMAGE, "sh", "-c", "test ! -e /bin/vi && echo gone"),
                 "a file the inner image deleted shows again: its whiteout was lost");
     }
 
@@ -82,10 +104,14 @@ class InnerImagesTest {
     void containersOfTheImageShareOneReadOnlyCopyAndKeepTheirWritesPrivate() {
         String first = startPreloaded();
         String second = startPreloaded();
-        CacheEntry entry = cacheEntry().orElseThrow(() -> new AssertionError("no cache entry from " + source + ":\n" + status()));
+        CacheEntry entry =
+                cacheEntry().orElseThrow(() -> new AssertionError("no cache entry from " + source + ":\n" + status()));
         assertEquals(2, entry.users(), "both containers should use the entry: " + entry.line());
 
-        String layer = Docker.execOk(first, "sh", "-c",
+        String layer = Docker.execOk(
+                first,
+                "sh",
+                "-c",
                 "awk '$5 ~ \"^/var/lib/docker/overlay2/.*/diff$\" {print $5}' /proc/self/mountinfo | head -n 1");
         assertFalse(layer.isEmpty(), "no shared layer is mounted in the container");
         assertFalse(Docker.exec(first, "touch", layer + "/written").ok(), "a shared layer is writable");
@@ -93,7 +119,10 @@ class InnerImagesTest {
         assertFalse(Docker.exec(first, "touch", layer + "/written").ok(), "a shared layer could be remounted writable");
 
         Docker.execOk(first, "docker", "tag", INNER_IMAGE, "private-to-first");
-        assertFalse(Docker.exec(second, "docker", "image", "inspect", "private-to-first").ok(), "one container's image showed in another");
+        assertFalse(
+                Docker.exec(second, "docker", "image", "inspect", "private-to-first")
+                        .ok(),
+                "one container's image showed in another");
         assertEquals("preloaded", Docker.execOk(second, "docker", "run", "--rm", INNER_IMAGE, "cat", "/marker"));
     }
 
@@ -106,7 +135,10 @@ class InnerImagesTest {
         List<String> ids = starts.stream().map(CompletableFuture::join).toList();
         CacheEntry entry = cacheEntry().orElseThrow(() -> new AssertionError("no cache entry:\n" + status()));
         assertEquals(5, entry.users(), entry.line());
-        assertEquals(1, status().lines().filter(line -> line.endsWith("from " + source)).count(), status());
+        assertEquals(
+                1,
+                status().lines().filter(line -> line.endsWith("from " + source)).count(),
+                status());
         assertEquals(List.of(), temporaryEntries());
         assertEquals("preloaded", Docker.execOk(ids.get(4), "docker", "run", "--rm", INNER_IMAGE, "cat", "/marker"));
     }
@@ -115,14 +147,17 @@ class InnerImagesTest {
     @Order(4)
     void aManagerKilledWhileFillingLeavesNoCorruptEntry() throws Exception {
         removeEntry();
-        long manager = Long.parseLong(Files.readString(Jsysbox.RUN_DIR.resolve("mgr.pid")).strip());
+        long manager = Long.parseLong(
+                Files.readString(Jsysbox.RUN_DIR.resolve("mgr.pid")).strip());
         CompletableFuture<Command.Result> interrupted;
         // inotify: the fill of a few tens of MB takes well under a second, too short to poll for.
         try (WatchService watcher = FileSystems.getDefault().newWatchService()) {
             CACHE.register(watcher, StandardWatchEventKinds.ENTRY_CREATE);
-            interrupted = CompletableFuture.supplyAsync(() -> docker.tryRun("-d", "--runtime=jsysbox", PRELOADED).result());
+            interrupted = CompletableFuture.supplyAsync(
+                    () -> docker.tryRun("-d", "--runtime=jsysbox", PRELOADED).result());
             awaitCreation(watcher, ".tmp-");
-            Command.run(Duration.ofSeconds(10), "kill", "-KILL", Long.toString(manager)).assertOk();
+            Command.run(Duration.ofSeconds(10), "kill", "-KILL", Long.toString(manager))
+                    .assertOk();
         }
         interrupted.join();
         Jsysbox.awaitManager();
@@ -139,7 +174,10 @@ class InnerImagesTest {
     void withTheCacheOffAContainerGetsItsOwnCopy() {
         String id = docker.startEngine(PRELOADED, "-e", "JSYSBOX_INNER_IMAGE_CACHE=off");
         assertEquals("preloaded", Docker.execOk(id, "docker", "run", "--rm", INNER_IMAGE, "cat", "/marker"));
-        assertEquals("0", Docker.execOk(id, "sh", "-c", "grep -c ' /var/lib/docker/overlay2/.*/diff ' /proc/self/mountinfo || true"));
+        assertEquals(
+                "0",
+                Docker.execOk(
+                        id, "sh", "-c", "grep -c ' /var/lib/docker/overlay2/.*/diff ' /proc/self/mountinfo || true"));
     }
 
     @Test
@@ -152,7 +190,8 @@ class InnerImagesTest {
         Docker.dockerOk("commit", id, committed);
         try {
             String next = docker.startEngine(committed);
-            assertEquals("preloaded", Docker.execOk(next, "docker", "run", "--rm", "tagged-before-stop", "cat", "/marker"));
+            assertEquals(
+                    "preloaded", Docker.execOk(next, "docker", "run", "--rm", "tagged-before-stop", "cat", "/marker"));
         } finally {
             docker.removeAll();
             Docker.docker("rmi", "-f", committed);
@@ -180,11 +219,15 @@ class InnerImagesTest {
 
     /** The cache entry copied from this class's image, as `jsysbox status` lists it. */
     private static Optional<CacheEntry> cacheEntry() {
-        return status().lines().filter(line -> line.endsWith("from " + source)).findFirst().map(line -> {
-            var users = java.util.regex.Pattern.compile("used by (\\d+) running").matcher(line);
-            if (!users.find()) throw new AssertionError("unexpected status line: " + line);
-            return new CacheEntry(line, Integer.parseInt(users.group(1)));
-        });
+        return status().lines()
+                .filter(line -> line.endsWith("from " + source))
+                .findFirst()
+                .map(line -> {
+                    var users = java.util.regex.Pattern.compile("used by (\\d+) running")
+                            .matcher(line);
+                    if (!users.find()) throw new AssertionError("unexpected status line: " + line);
+                    return new CacheEntry(line, Integer.parseInt(users.group(1)));
+                });
     }
 
     /** No container of the image runs: its entry is removed, so the next start fills it again. */
@@ -193,17 +236,22 @@ class InnerImagesTest {
         Optional<CacheEntry> entry = cacheEntry();
         if (entry.isEmpty()) return;
         String key = entry.get().line().strip().split("\\s+")[0];
-        Command.run(Duration.ofMinutes(1), "rm", "-rf", CACHE.resolve(key).toString()).assertOk();
+        Command.run(Duration.ofMinutes(1), "rm", "-rf", CACHE.resolve(key).toString())
+                .assertOk();
     }
 
-    /** Waits (at most two minutes) until {@code watcher} reports the creation of an entry whose name starts with {@code prefix}. */
+    /**
+     * Waits (at most two minutes) until {@code watcher} reports the creation of an entry whose name starts with {@code
+     * prefix}.
+     */
     private static void awaitCreation(WatchService watcher, String prefix) throws InterruptedException {
         long deadline = System.nanoTime() + Duration.ofMinutes(2).toNanos();
         while (System.nanoTime() < deadline) {
             WatchKey key = watcher.poll(1, TimeUnit.SECONDS);
             if (key == null) continue;
             for (WatchEvent<?> event : key.pollEvents()) {
-                if (event.context() instanceof Path created && created.toString().startsWith(prefix)) return;
+                if (event.context() instanceof Path created
+                        && created.toString().startsWith(prefix)) return;
             }
             key.reset();
         }
@@ -212,7 +260,9 @@ class InnerImagesTest {
 
     private static List<String> temporaryEntries() {
         try (Stream<Path> entries = Files.list(CACHE)) {
-            return entries.map(path -> path.getFileName().toString()).filter(name -> name.startsWith(".tmp-")).toList();
+            return entries.map(path -> path.getFileName().toString())
+                    .filter(name -> name.startsWith(".tmp-"))
+                    .toList();
         } catch (IOException e) {
             return List.of();
         }

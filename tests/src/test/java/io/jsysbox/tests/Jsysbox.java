@@ -46,7 +46,8 @@ public final class Jsysbox {
 
     private static long runningFsPid() {
         try {
-            long pid = Long.parseLong(Files.readString(RUN_DIR.resolve("fs.pid")).strip());
+            long pid =
+                    Long.parseLong(Files.readString(RUN_DIR.resolve("fs.pid")).strip());
             String cmdline = Files.readString(Path.of("/proc", Long.toString(pid), "cmdline"));
             return cmdline.contains("io.jsysbox.fs.Main") ? pid : 0;
         } catch (IOException | NumberFormatException notYet) {
@@ -94,7 +95,9 @@ public final class Jsysbox {
         return RUN_DIR.resolve("sync").resolve(id);
     }
 
-    /** Whether the manager is copying the container's special dirs out now: its marker is there and names a dead init. */
+    /**
+     * Whether the manager is copying the container's special dirs out now: its marker is there and names a dead init.
+     */
     public static boolean copyOutRunning(String id) {
         try {
             String[] pids = Files.readString(syncMarker(id)).strip().split(" ");
@@ -121,8 +124,9 @@ public final class Jsysbox {
     /** The pool of host uids (or gids) the manager hands out: the {@code jsysbox} line of /etc/subuid. */
     public static IdRange pool(Path subIdFile) {
         try {
-            return HostFiles.subIdRange(Files.readString(subIdFile), "jsysbox").orElseThrow(() ->
-                    new AssertionError("no jsysbox:<start>:<count> line in " + subIdFile + ": run installer/install.sh"));
+            return HostFiles.subIdRange(Files.readString(subIdFile), "jsysbox")
+                    .orElseThrow(() -> new AssertionError(
+                            "no jsysbox:<start>:<count> line in " + subIdFile + ": run installer/install.sh"));
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

@@ -26,13 +26,16 @@ class JsysboxFsOutageTest {
     void withJsysboxFsStoppedAContainerDoesNotStartAndLeavesNothing() {
         Set<String> mountsBefore = Leftovers.jsysboxMounts();
 
-        Docker.Attempt run = Jsysbox.whileFsStopped(() -> docker.tryRun("--runtime=jsysbox", Docker.BUSYBOX_IMAGE, "true"));
+        Docker.Attempt run =
+                Jsysbox.whileFsStopped(() -> docker.tryRun("--runtime=jsysbox", Docker.BUSYBOX_IMAGE, "true"));
 
         assertFalse(run.result().ok(), "docker run succeeded with jsysbox-fs stopped: " + run.result());
         assertFalse(run.result().timedOut(), "docker run should fail, not hang: " + run.result());
         assertTrue(run.result().stderr().contains("jsysbox-fs"), "the error should name jsysbox-fs: " + run.result());
-        Docker.findId(run.name()).ifPresent(id -> Leftovers.of(id).withMountsBefore(mountsBefore).awaitNone());
-        assertEquals("MemTotal:          98304 kB",
+        Docker.findId(run.name())
+                .ifPresent(id -> Leftovers.of(id).withMountsBefore(mountsBefore).awaitNone());
+        assertEquals(
+                "MemTotal:          98304 kB",
                 docker.runOnce(Docker.BUSYBOX_IMAGE, List.of("--memory", "96m"), "head", "-1", "/proc/meminfo"),
                 "containers start again, virtual files and all, once jsysbox-fs answers");
     }
@@ -48,23 +51,33 @@ class JsysboxFsOutageTest {
         String panic = Host.otherThanHosts("/proc/sys/kernel/panic", "5", "6");
         Docker.execOk(id, "sh", "-c", "echo " + panic + " > /proc/sys/kernel/panic");
         Path copies = Jsysbox.RUN_DIR.resolve("mgr.listeners");
-        Await.until("the manager to copy the seccomp listener of " + Docker.shortId(id), Duration.ofSeconds(30),
-                () -> Host.read(copies.toString()), listed -> listed.contains(" " + id));
+        Await.until(
+                "the manager to copy the seccomp listener of " + Docker.shortId(id),
+                Duration.ofSeconds(30),
+                () -> Host.read(copies.toString()),
+                listed -> listed.contains(" " + id));
         long before = Jsysbox.fsPid();
-        Command.run(Docker.COMMAND_TIMEOUT, "kill", "-KILL", Long.toString(before)).assertOk();
+        Command.run(Docker.COMMAND_TIMEOUT, "kill", "-KILL", Long.toString(before))
+                .assertOk();
 
         // The read waits while no daemon serves, and is answered by the next one.
         assertEquals("MemTotal:         163840 kB", Docker.execOk(id, "head", "-1", "/proc/meminfo"));
         assertEquals(panic, Docker.execOk(id, "cat", "/proc/sys/kernel/panic"), "the written sysctl survived");
         assertNotEquals(before, Jsysbox.fsPid(), "a new jsysbox-fs serves");
-        assertEquals("MemTotal:         163840 kB", Docker.execOk(id, "sh", "-c", "mkdir -p /p && mount -t proc proc /p && head -1 /p/meminfo"),
+        assertEquals(
+                "MemTotal:         163840 kB",
+                Docker.execOk(id, "sh", "-c", "mkdir -p /p && mount -t proc proc /p && head -1 /p/meminfo"),
                 "a procfs mounted after the restart has the virtual files");
         assertEquals(160 * 1024, HostFiles.freeTotal(Docker.execOk(id, "free")), "sysinfo is still answered");
         Command.Result umount = Docker.exec(id, "umount", "/etc/hosts");
-        assertTrue(!umount.ok() && umount.stderr().contains("Operation not permitted"), "its mounts stay protected: "
-                + umount);
+        assertTrue(
+                !umount.ok() && umount.stderr().contains("Operation not permitted"),
+                "its mounts stay protected: " + umount);
         String other = docker.startIdle(Docker.BUSYBOX_IMAGE, "--memory", "96m");
-        assertEquals("MemTotal:          98304 kB", Docker.execOk(other, "head", "-1", "/proc/meminfo"), "and new containers");
+        assertEquals(
+                "MemTotal:          98304 kB",
+                Docker.execOk(other, "head", "-1", "/proc/meminfo"),
+                "and new containers");
     }
 
     /**
@@ -76,20 +89,34 @@ class JsysboxFsOutageTest {
      */
     @Test
     void noCallerWaitsForeverForWhatAKilledDaemonHadRead() {
-        String loops = "for i in 1 2 3 4 5 6; do (n=0; while :; do read l < /proc/meminfo; n=$((n+1)); echo $n > /tmp/n.$i; done) & done; "
-                + "for i in 7 8; do (n=0; while :; do free >/dev/null; n=$((n+1)); echo $n > /tmp/n.$i; done) & done; wait";
-        String id = docker.runDetached("--runtime=jsysbox", "--memory", "160m", "--entrypoint", "sh", Docker.BUSYBOX_IMAGE,
-                "-c", loops);
+        String loops =
+                "for i in 1 2 3 4 5 6; do (n=0; while :; do read l < /proc/meminfo; n=$((n+1)); echo $n > /tmp/n.$i; "
+                        + "done) & done; for i in 7 8; do (n=0; while :; do free >/dev/null; n=$((n+1)); echo $n > "
+                        + "/tmp/n.$i; done) & done; wait";
+        String id = docker.runDetached(
+                "--runtime=jsysbox", "--memory", "160m", "--entrypoint", "sh", Docker.BUSYBOX_IMAGE, "-c", loops);
         String counts = "for i in 1 2 3 4 5 6 7 8; do cat /tmp/n.$i 2>/dev/null || echo 0; done";
-        Await.until("the eight loops of " + Docker.shortId(id) + " to run", Duration.ofSeconds(60),
-                () -> Docker.execOk(id, "sh", "-c", counts).lines().toList(), n -> !n.contains("0"));
+        Await.until(
+                "the eight loops of " + Docker.shortId(id) + " to run",
+                Duration.ofSeconds(60),
+                () -> Docker.execOk(id, "sh", "-c", counts).lines().toList(),
+                n -> !n.contains("0"));
         long before = Jsysbox.fsPid();
-        Command.run(Docker.COMMAND_TIMEOUT, "kill", "-KILL", Long.toString(before)).assertOk();
+        Command.run(Docker.COMMAND_TIMEOUT, "kill", "-KILL", Long.toString(before))
+                .assertOk();
         Await.until("a new jsysbox-fs", Duration.ofMinutes(2), Jsysbox::fsPid, pid -> pid != before);
 
-        List<Long> after = Docker.execOk(id, "sh", "-c", counts).lines().map(Long::parseLong).toList();
-        Await.until("every loop of " + Docker.shortId(id) + " to go on after " + after, Duration.ofSeconds(60),
-                () -> Docker.execOk(id, "sh", "-c", counts).lines().map(Long::parseLong).toList(),
+        List<Long> after = Docker.execOk(id, "sh", "-c", counts)
+                .lines()
+                .map(Long::parseLong)
+                .toList();
+        Await.until(
+                "every loop of " + Docker.shortId(id) + " to go on after " + after,
+                Duration.ofSeconds(60),
+                () -> Docker.execOk(id, "sh", "-c", counts)
+                        .lines()
+                        .map(Long::parseLong)
+                        .toList(),
                 now -> java.util.stream.IntStream.range(0, after.size()).allMatch(i -> now.get(i) > after.get(i)));
         Docker.dockerOk("rm", "-f", id);
     }

@@ -22,7 +22,8 @@ import org.junit.jupiter.params.provider.EnumSource;
 
 /**
  * jsysbox-runc's create, as containerd-shim runs it: through the shell launcher, which has the manager do the work
- * around runc (OpenBSD netcat to its launcher endpoint), and through the Java CLI, which the launcher falls back to (no netcat, no
+ * around runc (OpenBSD netcat to its launcher endpoint), and through the Java CLI, which the launcher falls back to (no
+ * netcat, no
  * --pid-file). Both must make the same system container, report errors the same way and leave nothing behind.
  */
 @EndToEnd
@@ -52,10 +53,17 @@ class LauncherTest {
     static void makeRootfs() throws IOException {
         rootfs = Files.createDirectories(work.resolve("rootfs"));
         String name = docker.create(Docker.BUSYBOX_IMAGE);
-        Command.run(Docker.COMMAND_TIMEOUT, "sh", "-c", "docker export \"$0\" | tar -x -C \"$1\"", name, rootfs.toString())
+        Command.run(
+                        Docker.COMMAND_TIMEOUT,
+                        "sh",
+                        "-c",
+                        "docker export \"$0\" | tar -x -C \"$1\"",
+                        name,
+                        rootfs.toString())
                 .assertOk();
         Path specDir = Files.createDirectories(work.resolve("spec"));
-        Command.run(Docker.COMMAND_TIMEOUT, "runc", "spec", "--bundle", specDir.toString()).assertOk();
+        Command.run(Docker.COMMAND_TIMEOUT, "runc", "spec", "--bundle", specDir.toString())
+                .assertOk();
         spec = (ObjectNode) JSON.readTree(specDir.resolve("config.json").toFile());
         ObjectNode process = spec.withObjectProperty("process");
         process.put("terminal", false);
@@ -68,7 +76,13 @@ class LauncherTest {
      */
     private static Path bundle(String name, ObjectNode config) throws IOException {
         Path bundle = Files.createDirectories(work.resolve(name));
-        Command.run(Docker.COMMAND_TIMEOUT, "cp", "-a", rootfs.toString(), bundle.resolve("rootfs").toString()).assertOk();
+        Command.run(
+                        Docker.COMMAND_TIMEOUT,
+                        "cp",
+                        "-a",
+                        rootfs.toString(),
+                        bundle.resolve("rootfs").toString())
+                .assertOk();
         ObjectNode own = config.deepCopy();
         own.withObjectProperty("root").put("path", bundle.resolve("rootfs").toString());
         JSON.writeValue(bundle.resolve("config.json").toFile(), own);
@@ -87,7 +101,8 @@ class LauncherTest {
         command.addAll(List.of("jsysbox-runc", "--root", runcRoot.toString()));
         command.addAll(List.of(logFlags));
         command.addAll(List.of("create", "--bundle", bundle.toString()));
-        if (way != Way.JVM) command.addAll(List.of("--pid-file", bundle.resolve("pid").toString()));
+        if (way != Way.JVM)
+            command.addAll(List.of("--pid-file", bundle.resolve("pid").toString()));
         command.add(id);
         return Command.run(Docker.COMMAND_TIMEOUT, command);
     }
@@ -102,17 +117,41 @@ class LauncherTest {
         try {
             create(way, runcRoot, bundle, id).assertOk();
             JsonNode rewritten = JSON.readTree(bundle.resolve("config.json").toFile());
-            assertEquals("true", rewritten.path("annotations").path("io.jsysbox.transformed").asText(), "not rewritten: " + rewritten);
-            Command.run(Docker.COMMAND_TIMEOUT, "runc", "--root", runcRoot.toString(), "start", id).assertOk();
+            assertEquals(
+                    "true",
+                    rewritten.path("annotations").path("io.jsysbox.transformed").asText(),
+                    "not rewritten: " + rewritten);
+            Command.run(Docker.COMMAND_TIMEOUT, "runc", "--root", runcRoot.toString(), "start", id)
+                    .assertOk();
             // Root inside is an unprivileged host uid (a range of its own), and /proc/uptime is jsysbox-fs's.
-            String uidMap = Command.run(Docker.COMMAND_TIMEOUT, "runc", "--root", runcRoot.toString(), "exec", id,
-                    "cat", "/proc/self/uid_map").assertOk().stdout().strip();
+            String uidMap = Command.run(
+                            Docker.COMMAND_TIMEOUT,
+                            "runc",
+                            "--root",
+                            runcRoot.toString(),
+                            "exec",
+                            id,
+                            "cat",
+                            "/proc/self/uid_map")
+                    .assertOk()
+                    .stdout()
+                    .strip();
             List<String> fields = List.of(uidMap.split("\\s+"));
             assertEquals("0", fields.get(0), uidMap);
             assertNotEquals("0", fields.get(1), "container root is host root: " + uidMap);
-            String mounts = Command.run(Docker.COMMAND_TIMEOUT, "runc", "--root", runcRoot.toString(), "exec", id,
-                    "cat", "/proc/self/mountinfo").assertOk().stdout();
-            assertTrue(mounts.lines().anyMatch(line -> line.contains(" /proc/uptime ") && line.contains("fuse")),
+            String mounts = Command.run(
+                            Docker.COMMAND_TIMEOUT,
+                            "runc",
+                            "--root",
+                            runcRoot.toString(),
+                            "exec",
+                            id,
+                            "cat",
+                            "/proc/self/mountinfo")
+                    .assertOk()
+                    .stdout();
+            assertTrue(
+                    mounts.lines().anyMatch(line -> line.contains(" /proc/uptime ") && line.contains("fuse")),
                     "no virtual /proc/uptime: " + mounts);
         } finally {
             Command.run(Docker.COMMAND_TIMEOUT, "runc", "--root", runcRoot.toString(), "delete", "--force", id);
@@ -127,7 +166,11 @@ class LauncherTest {
         String id = "jsysbox-test-" + Docker.RUN + "-refused-" + way.name().toLowerCase();
         ObjectNode privileged = spec.deepCopy();
         // Without a user namespace of its own and sharing the host's pid namespace: a system container may not.
-        privileged.withObjectProperty("linux").putArray("namespaces").addObject().put("type", "mount");
+        privileged
+                .withObjectProperty("linux")
+                .putArray("namespaces")
+                .addObject()
+                .put("type", "mount");
         Path bundle = bundle(id, privileged);
         Path log = bundle.resolve("runtime.log");
         Path runcRoot = work.resolve("runc-root");
@@ -136,7 +179,8 @@ class LauncherTest {
         Command.Result create = create(way, runcRoot, bundle, id, "--log", log.toString(), "--log-format", "json");
 
         assertNotEquals(0, create.exitCode(), "create succeeded: " + create);
-        List<String> lines = create.stderr().lines().filter(line -> !line.isBlank()).toList();
+        List<String> lines =
+                create.stderr().lines().filter(line -> !line.isBlank()).toList();
         assertEquals(1, lines.size(), "stderr should be one line: " + create);
         assertTrue(lines.getFirst().startsWith("jsysbox: "), "stderr should start with 'jsysbox: ': " + create);
         List<JsonNode> entries = new ArrayList<>();
@@ -146,7 +190,8 @@ class LauncherTest {
         assertEquals(lines.getFirst(), entries.getFirst().path("msg").asText(), "stderr and the log say the same");
         JsonNode unchanged = JSON.readTree(bundle.resolve("config.json").toFile());
         assertEquals(privileged.path("linux"), unchanged.path("linux"), "config.json changed");
-        assertTrue(unchanged.path("annotations").path("io.jsysbox.transformed").isMissingNode(), "config.json rewritten");
+        assertTrue(
+                unchanged.path("annotations").path("io.jsysbox.transformed").isMissingNode(), "config.json rewritten");
         remove(bundle);
         Leftovers.of(id).withRuncRoot(runcRoot).withMountsBefore(mountsBefore).awaitNone();
     }
@@ -163,7 +208,8 @@ class LauncherTest {
         Command.Result create = create(Way.LAUNCHER, runcRoot, bundle, id);
 
         assertNotEquals(0, create.exitCode(), "create succeeded: " + create);
-        assertTrue(create.stderr().toLowerCase().contains("cwd must be an absolute path"),
+        assertTrue(
+                create.stderr().toLowerCase().contains("cwd must be an absolute path"),
                 "runc's own message should reach stderr: " + create);
         remove(bundle);
         Leftovers.of(id).withRuncRoot(runcRoot).withMountsBefore(mountsBefore).awaitNone();

@@ -29,6 +29,7 @@ import java.util.stream.Collectors;
 public record Leftovers(String id, Optional<Set<String>> mountsBefore, List<Path> runcRoots) {
     /** Cleanup may finish asynchronously (shim exit, manager release); it gets this long. */
     public static final Duration CLEANUP = Duration.ofSeconds(15);
+
     private static final Path MOUNTINFO = Path.of("/proc/self/mountinfo");
     private static final Path CGROUP_ROOT = Path.of("/sys/fs/cgroup");
     private static final Path DOCKER_RUNTIME_ROOTS = Path.of("/run/docker");
@@ -63,7 +64,8 @@ public record Leftovers(String id, Optional<Set<String>> mountsBefore, List<Path
     public List<String> find() {
         List<String> found = new ArrayList<>();
         read(MOUNTINFO).lines().filter(line -> line.contains(id)).forEach(line -> found.add("mount: " + line));
-        mountsBefore.ifPresent(before -> jsysboxMounts().stream().filter(point -> !before.contains(point))
+        mountsBefore.ifPresent(before -> jsysboxMounts().stream()
+                .filter(point -> !before.contains(point))
                 .forEach(point -> found.add("mount made since the container was created: " + point)));
         cgroupDirs().forEach(dir -> found.add("cgroup: " + dir));
         dirsNamingId(Jsysbox.STATE_DIR, 4).forEach(dir -> found.add("manager dir: " + dir));
@@ -81,7 +83,8 @@ public record Leftovers(String id, Optional<Set<String>> mountsBefore, List<Path
         if (!status.ok()) {
             found.add("cannot ask the manager: " + status);
         } else {
-            Jsysbox.statusLine(status.stdout(), id).ifPresent(line -> found.add("`jsysbox status` still lists it: " + line));
+            Jsysbox.statusLine(status.stdout(), id)
+                    .ifPresent(line -> found.add("`jsysbox status` still lists it: " + line));
         }
         if (Jsysbox.stateText().contains(id)) {
             found.add("manager state " + Jsysbox.STATE_FILE + " still mentions it");
@@ -108,7 +111,9 @@ public record Leftovers(String id, Optional<Set<String>> mountsBefore, List<Path
         return roots;
     }
 
-    /** Processes whose command line has the id as a whole argument: containerd's shim ({@code -id ID}), a stuck runc. */
+    /**
+     * Processes whose command line has the id as a whole argument: containerd's shim ({@code -id ID}), a stuck runc.
+     */
     private List<Long> shimPids() {
         List<Long> pids = new ArrayList<>();
         try (DirectoryStream<Path> processes = Files.newDirectoryStream(Path.of("/proc"), "[0-9]*")) {
@@ -119,7 +124,8 @@ public record Leftovers(String id, Optional<Set<String>> mountsBefore, List<Path
                 } catch (IOException exited) {
                     continue;
                 }
-                if (List.of(new String(cmdline, java.nio.charset.StandardCharsets.UTF_8).split("\0")).contains(id)) {
+                if (List.of(new String(cmdline, java.nio.charset.StandardCharsets.UTF_8).split("\0"))
+                        .contains(id)) {
                     pids.add(Long.parseLong(process.getFileName().toString()));
                 }
             }
@@ -139,7 +145,8 @@ public record Leftovers(String id, Optional<Set<String>> mountsBefore, List<Path
             Files.walkFileTree(root, EnumSet.noneOf(FileVisitOption.class), depth, new SimpleFileVisitor<>() {
                 @Override
                 public FileVisitResult preVisitDirectory(Path dir, BasicFileAttributes attrs) {
-                    if (dir.getFileName() != null && dir.getFileName().toString().contains(id)) {
+                    if (dir.getFileName() != null
+                            && dir.getFileName().toString().contains(id)) {
                         dirs.add(dir);
                     }
                     return FileVisitResult.CONTINUE;

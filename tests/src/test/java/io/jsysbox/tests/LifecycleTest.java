@@ -35,14 +35,18 @@ class LifecycleTest {
 
         Docker.dockerOk("start", id);
         Docker.awaitInnerDocker(id);
-        assertEquals("hello", Docker.execOk(id, "docker", "run", "--rm", "busybox", "echo", "hello"),
+        assertEquals(
+                "hello",
+                Docker.execOk(id, "docker", "run", "--rm", "busybox", "echo", "hello"),
                 "inner docker after stop + start");
         awaitReadyLines(id, 2);
 
         Docker.dockerOk("restart", id);
         assertEquals("alive", Docker.execOk(id, "echo", "alive"), "exec after restart");
         Docker.awaitInnerDocker(id);
-        assertEquals("hello", Docker.execOk(id, "docker", "run", "--rm", "busybox", "echo", "hello"),
+        assertEquals(
+                "hello",
+                Docker.execOk(id, "docker", "run", "--rm", "busybox", "echo", "hello"),
                 "inner docker after restart");
         awaitReadyLines(id, 3);
     }
@@ -51,11 +55,22 @@ class LifecycleTest {
     void aRootProcessExecutedIntoTheContainerHasItsInitsCapabilitiesAUserNone() {
         String id = docker.startIdle(Docker.BUSYBOX_IMAGE);
         String init = Docker.execOk(id, "grep", "CapEff", "/proc/1/status");
-        assertEquals(init, Docker.execOk(id, "grep", "CapEff", "/proc/self/status"),
+        assertEquals(
+                init,
+                Docker.execOk(id, "grep", "CapEff", "/proc/self/status"),
                 "docker exec's process.json lists Docker's default capabilities: root must get the system container's");
-        assertEquals("1", Docker.execOk(id, "sh", "-c", "mkdir -p /tmp/m && mount -t tmpfs exec-tmpfs /tmp/m && grep -c exec-tmpfs /proc/self/mounts; umount /tmp/m"),
+        assertEquals(
+                "1",
+                Docker.execOk(
+                        id,
+                        "sh",
+                        "-c",
+                        "mkdir -p /tmp/m && mount -t tmpfs exec-tmpfs /tmp/m && grep -c exec-tmpfs /proc/self/mounts; "
+                                + "umount /tmp/m"),
                 "root exec'd mounts a tmpfs");
-        assertEquals("CapEff:\t0000000000000000", Docker.dockerOk("exec", "-u", "1000", id, "grep", "CapEff", "/proc/self/status"));
+        assertEquals(
+                "CapEff:\t0000000000000000",
+                Docker.dockerOk("exec", "-u", "1000", id, "grep", "CapEff", "/proc/self/status"));
     }
 
     /** As Sysbox's SYSBOX_HONOR_CAPS: the engine's --cap-drop/--cap-add hold for the init and for docker exec. */
@@ -64,8 +79,8 @@ class LifecycleTest {
         String dropped = docker.startIdle(Docker.BUSYBOX_IMAGE, "-e", "JSYSBOX_HONOR_CAPS=true", "--cap-drop", "ALL");
         assertEquals("CapEff:\t0000000000000000", Docker.execOk(dropped, "grep", "CapEff", "/proc/1/status"));
         assertEquals("CapEff:\t0000000000000000", Docker.execOk(dropped, "grep", "CapEff", "/proc/self/status"));
-        String chownOnly = docker.startIdle(Docker.BUSYBOX_IMAGE, "-e", "SYSBOX_HONOR_CAPS=TRUE", "--cap-drop", "ALL",
-                "--cap-add", "CHOWN");
+        String chownOnly = docker.startIdle(
+                Docker.BUSYBOX_IMAGE, "-e", "SYSBOX_HONOR_CAPS=TRUE", "--cap-drop", "ALL", "--cap-add", "CHOWN");
         assertEquals("CapEff:\t0000000000000001", Docker.execOk(chownOnly, "grep", "CapEff", "/proc/1/status"));
         assertFalse(Docker.exec(chownOnly, "mount", "-t", "tmpfs", "t", "/mnt").ok(), "mounts without CAP_SYS_ADMIN");
     }
@@ -93,8 +108,11 @@ class LifecycleTest {
 
     /** `docker logs` shows the init's ready line once per start of the container. */
     private static void awaitReadyLines(String id, long starts) {
-        Await.until("`docker logs` to show " + starts + " ready line(s)", Docker.INNER_DOCKER_READY,
+        Await.until(
+                "`docker logs` to show " + starts + " ready line(s)",
+                Docker.INNER_DOCKER_READY,
                 () -> Docker.docker("logs", id),
-                logs -> logs.ok() && logs.stdout().lines().filter(READY_LINE::equals).count() == starts);
+                logs -> logs.ok()
+                        && logs.stdout().lines().filter(READY_LINE::equals).count() == starts);
     }
 }

@@ -34,8 +34,10 @@ class ManagerRestartTest {
 
     private static void assertListedWith(String id, IdRange range) {
         String status = Jsysbox.status().assertOk().stdout();
-        String line = Jsysbox.statusLine(status, id).orElseThrow(() ->
-                new AssertionError("`jsysbox status` does not list " + Docker.shortId(id) + ":\n" + status));
-        assertTrue(Jsysbox.showsRangeStart(line, range.start()), "status line does not show range " + range + ": " + line);
+        String line = Jsysbox.statusLine(status, id)
+                .orElseThrow(() ->
+                        new AssertionError("`jsysbox status` does not list " + Docker.shortId(id) + ":\n" + status));
+        assertTrue(
+                Jsysbox.showsRangeStart(line, range.start()), "status line does not show range " + range + ": " + line);
     }
 }

@@ -22,16 +22,25 @@ class NestedBuildTest {
 
     @Test
     void aRunStepStartsAnEngineAndRunsAContainer() throws URISyntaxException {
-        Path context = Path.of(NestedBuildTest.class.getResource("/nested-build/Dockerfile").toURI()).getParent();
+        Path context = Path.of(NestedBuildTest.class
+                        .getResource("/nested-build/Dockerfile")
+                        .toURI())
+                .getParent();
         Jsysbox.cli("default-runtime", "jsysbox").assertOk();
         try {
-            Command.Result build = Command.run(Docker.INNER_DOCKER_READY,
+            Command.Result build = Command.run(
+                    Docker.INNER_DOCKER_READY,
                     List.of("env", "DOCKER_BUILDKIT=0", "docker", "build", "-q", "-t", TAG, context.toString()));
             build.assertOk();
-            assertEquals("nested-in-build", docker.tryRun("--rm", TAG).result().assertOk().out());
-            String engine = docker.runDetached("--runtime=jsysbox", TAG, "/usr/bin/tini", "--", "/usr/local/bin/jsysbox-dind-init");
+            assertEquals(
+                    "nested-in-build",
+                    docker.tryRun("--rm", TAG).result().assertOk().out());
+            String engine = docker.runDetached(
+                    "--runtime=jsysbox", TAG, "/usr/bin/tini", "--", "/usr/local/bin/jsysbox-dind-init");
             Docker.awaitInnerDocker(engine);
-            assertEquals("preloaded", Docker.execOk(engine, "docker", "run", "--rm", "preloaded-in-build", "echo", "preloaded"),
+            assertEquals(
+                    "preloaded",
+                    Docker.execOk(engine, "docker", "run", "--rm", "preloaded-in-build", "echo", "preloaded"),
                     "the image the build step loaded is not in the built image");
         } finally {
             Jsysbox.cli("default-runtime", "runc").assertOk();

@@ -33,18 +33,31 @@ class PodStartBench {
         startAndRemove(RUNC, "warm-up");
         startAndRemove(Containerd.HANDLER, "warm-up");
         for (int round = 0; round < rounds; round++) {
-            for (String handler : round % 2 == 0 ? List.of(RUNC, Containerd.HANDLER) : List.of(Containerd.HANDLER, RUNC)) {
+            for (String handler :
+                    round % 2 == 0 ? List.of(RUNC, Containerd.HANDLER) : List.of(Containerd.HANDLER, RUNC)) {
                 millis.computeIfAbsent(handler, h -> new ArrayList<>()).add(startAndRemove(handler, "round-" + round));
             }
         }
-        System.out.printf(Locale.ROOT, "%npod start (RunPodSandbox + CreateContainer + StartContainer + ExecSync true), %d rounds%n", rounds);
+        System.out.printf(
+                Locale.ROOT,
+                "%npod start (RunPodSandbox + CreateContainer + StartContainer + ExecSync true), %d rounds%n",
+                rounds);
         System.out.printf(Locale.ROOT, "%-10s %10s %10s %10s%n", "handler", "median ms", "min ms", "max ms");
         for (var entry : millis.entrySet()) {
             List<Long> sorted = entry.getValue().stream().sorted().toList();
-            System.out.printf(Locale.ROOT, "%-10s %10d %10d %10d%n", entry.getKey(), median(sorted), sorted.getFirst(), sorted.getLast());
+            System.out.printf(
+                    Locale.ROOT,
+                    "%-10s %10d %10d %10d%n",
+                    entry.getKey(),
+                    median(sorted),
+                    sorted.getFirst(),
+                    sorted.getLast());
         }
-        System.out.printf(Locale.ROOT, "ratio jsysbox/runc (median): %.2f%n",
-                (double) median(millis.get(Containerd.HANDLER).stream().sorted().toList()) / median(millis.get(RUNC).stream().sorted().toList()));
+        System.out.printf(
+                Locale.ROOT,
+                "ratio jsysbox/runc (median): %.2f%n",
+                (double) median(millis.get(Containerd.HANDLER).stream().sorted().toList())
+                        / median(millis.get(RUNC).stream().sorted().toList()));
     }
 
     /** Milliseconds from RunPodSandbox until the pod's container answers an exec; the pod is then removed. */

@@ -32,12 +32,24 @@ class ProtectedMountsTest {
         Files.writeString(volume.resolve("f"), "host");
         String id = docker.startIdle(Docker.BUSYBOX_IMAGE, "-v", volume + ":/ro:ro", "-v", volume + ":/rw");
         List<String> before = HostFiles.mountPoints(Docker.execOk(id, "cat", "/proc/self/mountinfo"));
-        for (String mount : List.of("/etc/hosts", "/etc/resolv.conf", "/etc/hostname", "/ro", "/rw", "/var/lib/docker",
-                "/dev/shm", "/dev/fuse", "/proc/meminfo", "/proc/sys/kernel/panic", "/proc", "/sys")) {
+        for (String mount : List.of(
+                "/etc/hosts",
+                "/etc/resolv.conf",
+                "/etc/hostname",
+                "/ro",
+                "/rw",
+                "/var/lib/docker",
+                "/dev/shm",
+                "/dev/fuse",
+                "/proc/meminfo",
+                "/proc/sys/kernel/panic",
+                "/proc",
+                "/sys")) {
             assertTrue(before.contains(mount), mount + " is mounted: " + before);
             Command.Result umount = Docker.exec(id, "umount", mount);
             Command.Result lazy = Docker.exec(id, "umount", "-l", mount);
-            assertAll(mount,
+            assertAll(
+                    mount,
                     () -> assertTrue(!umount.ok() && umount.stderr().contains(EPERM), "umount: " + umount),
                     () -> assertTrue(!lazy.ok() && lazy.stderr().contains(EPERM), "umount -l: " + lazy));
         }
@@ -45,7 +57,8 @@ class ProtectedMountsTest {
         assertTrue(!move.ok() && move.stderr().contains(MOUNT_EPERM), "mount --move: " + move);
 
         Command.Result writable = Docker.exec(id, "mount", "-o", "remount,bind,rw", "/ro");
-        assertTrue(!writable.ok() && writable.stderr().contains(MOUNT_EPERM),
+        assertTrue(
+                !writable.ok() && writable.stderr().contains(MOUNT_EPERM),
                 "remount rw of a read-only volume: " + writable);
         assertFalse(Docker.exec(id, "sh", "-c", "echo inside > /ro/f").ok(), "the read-only volume stays read-only");
 
@@ -61,16 +74,33 @@ class ProtectedMountsTest {
     @Test
     void itsOwnMountsAndTheCopiesInItsOwnNamespacesAreItsToChange() {
         String id = docker.startIdle(Docker.BUSYBOX_IMAGE, "--memory", "160m");
-        Docker.execOk(id, "sh", "-c", "mkdir -p /a /b && mount -t tmpfs t /a && mount --move /a /b && "
-                + "mount -o remount,bind,ro /b && mount -o remount,bind,rw /b && umount /b");
-        assertEquals("gone", Docker.execOk(id, "unshare", "-m", "sh", "-c",
-                "umount /etc/hosts /var/lib/docker && grep -q ' /etc/hosts ' /proc/self/mountinfo || echo gone"),
+        Docker.execOk(
+                id,
+                "sh",
+                "-c",
+                "mkdir -p /a /b && mount -t tmpfs t /a && mount --move /a /b && "
+                        + "mount -o remount,bind,ro /b && mount -o remount,bind,rw /b && umount /b");
+        assertEquals(
+                "gone",
+                Docker.execOk(
+                        id,
+                        "unshare",
+                        "-m",
+                        "sh",
+                        "-c",
+                        "umount /etc/hosts /var/lib/docker && grep -q ' /etc/hosts ' /proc/self/mountinfo || echo gone"),
                 "in a mount namespace of its own, the copies are its own");
         Command.Result virtual = Docker.exec(id, "unshare", "-m", "umount", "/proc/meminfo");
-        assertTrue(!virtual.ok() && virtual.stderr().contains(EPERM), "a virtual file stays, whatever the namespace: "
-                + virtual);
-        assertEquals("MemTotal:         163840 kB", Docker.execOk(id, "sh", "-c",
-                "mkdir -p /p && mount -t proc proc /p && umount /p/meminfo; head -1 /p/meminfo"),
+        assertTrue(
+                !virtual.ok() && virtual.stderr().contains(EPERM),
+                "a virtual file stays, whatever the namespace: " + virtual);
+        assertEquals(
+                "MemTotal:         163840 kB",
+                Docker.execOk(
+                        id,
+                        "sh",
+                        "-c",
+                        "mkdir -p /p && mount -t proc proc /p && umount /p/meminfo; head -1 /p/meminfo"),
                 "nor can the virtual files of a procfs made inside be taken off");
     }
 
@@ -81,6 +111,7 @@ class ProtectedMountsTest {
         assertEquals(144 * 1024, HostFiles.freeTotal(Docker.execOk(id, "free")), "sysinfo is still answered");
         Docker.execOk(id, "umount", "/etc/hosts");
         Docker.execOk(id, "umount", "/proc/meminfo");
-        assertFalse(HostFiles.mountPoints(Docker.execOk(id, "cat", "/proc/self/mountinfo")).contains("/proc/meminfo"));
+        assertFalse(HostFiles.mountPoints(Docker.execOk(id, "cat", "/proc/self/mountinfo"))
+                .contains("/proc/meminfo"));
     }
 }

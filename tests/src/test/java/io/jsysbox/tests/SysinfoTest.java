@@ -47,8 +47,11 @@ class SysinfoTest {
     /** The Mem: row's total is the limit, and no other column exceeds it (free computes "used" from both sources). */
     private static void assertLimit(String free) {
         assertEquals(LIMIT_KIB, HostFiles.freeTotal(free), "busybox free (sysinfo's totalram, KiB):\n" + free);
-        String memRow = free.lines().filter(line -> line.startsWith("Mem:")).findFirst().orElseThrow();
-        long[] columns = Arrays.stream(memRow.substring(4).strip().split("\\s+")).mapToLong(Long::parseLong).toArray();
+        String memRow =
+                free.lines().filter(line -> line.startsWith("Mem:")).findFirst().orElseThrow();
+        long[] columns = Arrays.stream(memRow.substring(4).strip().split("\\s+"))
+                .mapToLong(Long::parseLong)
+                .toArray();
         for (long column : columns) {
             assertTrue(column <= LIMIT_KIB, "a Mem: column above the 256 MiB limit:\n" + free);
         }

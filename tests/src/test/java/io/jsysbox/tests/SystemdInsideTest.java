@@ -22,10 +22,16 @@ class SystemdInsideTest {
     void bootsRunsDockerServiceAndShutsDownOnDockerStop() {
         String id = docker.runDetached("--runtime=jsysbox", IMAGE); // the image says STOPSIGNAL SIGRTMIN+3
 
-        String state = Await.until("systemd inside to finish booting", BOOT,
+        String state = Await.until(
+                "systemd inside to finish booting",
+                BOOT,
                 () -> Docker.exec(id, "systemctl", "is-system-running").stdout().strip(),
                 s -> !Set.of("", "initializing", "starting").contains(s));
-        assertEquals("", Docker.exec(id, "systemctl", "--failed", "--no-legend", "--plain").stdout().strip(),
+        assertEquals(
+                "",
+                Docker.exec(id, "systemctl", "--failed", "--no-legend", "--plain")
+                        .stdout()
+                        .strip(),
                 "failed units (system state " + state + ")");
         assertEquals("running", state);
 
@@ -37,7 +43,9 @@ class SystemdInsideTest {
 
         Docker.dockerOk("stop", id);
         assertEquals("false", Docker.inspect(id, "{{.State.Running}}"));
-        assertNotEquals("137", Docker.inspect(id, "{{.State.ExitCode}}"),
+        assertNotEquals(
+                "137",
+                Docker.inspect(id, "{{.State.ExitCode}}"),
                 "systemd halted on SIGRTMIN+3 before Docker's timeout, rather than being killed");
         assertTrue(Docker.inspect(id, "{{.State.OOMKilled}}").equals("false"));
     }

@@ -22,10 +22,12 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 class TestcontainersInsideTest {
     private static final Path PROJECT = Path.of("testcontainers-inside").toAbsolutePath();
     private static final String HTTPD_IMAGE = "local/httpd:1";
-    private static final String HTTPD_DOCKERFILE = "FROM %s\nRUN mkdir /www && echo hello-from-testcontainers > /www/index.html\n"
-            + "CMD [\"httpd\", \"-f\", \"-p\", \"8080\", \"-h\", \"/www\"]\n";
+    private static final String HTTPD_DOCKERFILE =
+            "FROM %s\nRUN mkdir /www && echo hello-from-testcontainers > /www/index.html\n"
+                    + "CMD [\"httpd\", \"-f\", \"-p\", \"8080\", \"-h\", \"/www\"]\n";
     private static final String OFFLINE_TESTCONTAINERS =
-            "TESTCONTAINERS_RYUK_DISABLED=true TESTCONTAINERS_HOST_OVERRIDE=localhost TESTCONTAINERS_CHECKS_DISABLE=true";
+            "TESTCONTAINERS_RYUK_DISABLED=true TESTCONTAINERS_HOST_OVERRIDE=localhost "
+                    + "TESTCONTAINERS_CHECKS_DISABLE=true";
 
     @RegisterExtension
     static final Docker docker = new Docker();
@@ -34,7 +36,8 @@ class TestcontainersInsideTest {
 
     @AfterEach
     void removeRepository() throws IOException {
-        if (repository != null) Command.run(Docker.COMMAND_TIMEOUT, "rm", "-rf", "--one-file-system", repository.toString());
+        if (repository != null)
+            Command.run(Docker.COMMAND_TIMEOUT, "rm", "-rf", "--one-file-system", repository.toString());
         Docker.docker("rmi", "-f", HTTPD_IMAGE);
     }
 
@@ -47,23 +50,52 @@ class TestcontainersInsideTest {
         buildHttpdImage(Docker.BUSYBOX_IMAGE);
         List<String> hostRunCommand = new ArrayList<>(List.of("env"));
         hostRunCommand.addAll(List.of(OFFLINE_TESTCONTAINERS.split(" ")));
-        hostRunCommand.addAll(List.of("mvn", "-B", "-q", "-f", PROJECT.resolve("pom.xml").toString(), "-Dmaven.repo.local=" + repository, "test"));
+        hostRunCommand.addAll(List.of(
+                "mvn",
+                "-B",
+                "-q",
+                "-f",
+                PROJECT.resolve("pom.xml").toString(),
+                "-Dmaven.repo.local=" + repository,
+                "test"));
         Command.Result hostRun = Command.run(Docker.INNER_DOCKER_READY, hostRunCommand);
         hostRun.assertOk();
-        Command.run(Docker.COMMAND_TIMEOUT, "rm", "-rf", PROJECT.resolve("target").toString());
+        Command.run(
+                Docker.COMMAND_TIMEOUT, "rm", "-rf", PROJECT.resolve("target").toString());
 
-        String id = docker.runDetached("--runtime=jsysbox", "-v", repository + ":/host-m2:ro", "-v", PROJECT + ":/project:ro",
+        String id = docker.runDetached(
+                "--runtime=jsysbox",
+                "-v",
+                repository + ":/host-m2:ro",
+                "-v",
+                PROJECT + ":/project:ro",
                 "jsysbox/jdk:latest");
         Docker.awaitInnerDocker(id);
-        Docker.execOk(id, "sh", "-c", "printf '" + HTTPD_DOCKERFILE.formatted("busybox").replace("\n", "\\n")
-                + "' | docker build -q -t " + HTTPD_IMAGE + " -");
-        Command.Result suite = Docker.exec(id, "sh", "-c", "cp -r /project /work && cd /work && " + OFFLINE_TESTCONTAINERS
-                + " mvn -B -o -llr -Dmaven.repo.local=/host-m2 test");
-        assertTrue(suite.ok() && suite.stdout().contains("Tests run: 1, Failures: 0, Errors: 0, Skipped: 0"), suite.toString());
+        Docker.execOk(
+                id,
+                "sh",
+                "-c",
+                "printf '" + HTTPD_DOCKERFILE.formatted("busybox").replace("\n", "\\n") + "' | docker build -q -t "
+                        + HTTPD_IMAGE + " -");
+        Command.Result suite = Docker.exec(
+                id,
+                "sh",
+                "-c",
+                "cp -r /project /work && cd /work && " + OFFLINE_TESTCONTAINERS
+                        + " mvn -B -o -llr -Dmaven.repo.local=/host-m2 test");
+        assertTrue(
+                suite.ok() && suite.stdout().contains("Tests run: 1, Failures: 0, Errors: 0, Skipped: 0"),
+                suite.toString());
     }
 
     private static void buildHttpdImage(String base) {
-        Command.run(Docker.COMMAND_TIMEOUT, List.of("sh", "-c", "printf '" + HTTPD_DOCKERFILE.formatted(base).replace("\n", "\\n")
-                + "' | DOCKER_BUILDKIT=0 docker build -q -t " + HTTPD_IMAGE + " -")).assertOk();
+        Command.run(
+                        Docker.COMMAND_TIMEOUT,
+                        List.of(
+                                "sh",
+                                "-c",
+                                "printf '" + HTTPD_DOCKERFILE.formatted(base).replace("\n", "\\n")
+                                        + "' | DOCKER_BUILDKIT=0 docker build -q -t " + HTTPD_IMAGE + " -"))
+                .assertOk();
     }
 }

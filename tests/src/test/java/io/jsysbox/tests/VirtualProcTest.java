@@ -41,7 +41,8 @@ class VirtualProcTest {
         String id = docker.startIdle(Docker.DIND_IMAGE, "--cpuset-cpus", "0");
         String cpuinfo = Docker.execOk(id, "cat", "/proc/cpuinfo");
         String stat = Docker.execOk(id, "cat", "/proc/stat");
-        assertAll("--cpuset-cpus 0 on a " + Host.cpus() + "-CPU host",
+        assertAll(
+                "--cpuset-cpus 0 on a " + Host.cpus() + "-CPU host",
                 () -> assertEquals("1", Docker.execOk(id, "nproc"), "nproc (sched_getaffinity)"),
                 () -> assertEquals(1, HostFiles.cpuinfoProcessors(cpuinfo), "processors in /proc/cpuinfo:\n" + cpuinfo),
                 () -> assertEquals(1, HostFiles.statCpuLines(stat), "cpuN lines in /proc/stat:\n" + stat));
@@ -53,7 +54,8 @@ class VirtualProcTest {
         String id = docker.startIdle(Docker.BUSYBOX_IMAGE, "--cpus", "1");
         String cpuinfo = Docker.execOk(id, "cat", "/proc/cpuinfo");
         String stat = Docker.execOk(id, "cat", "/proc/stat");
-        assertAll("--cpus 1 (no cpuset) on a " + Host.cpus() + "-CPU host",
+        assertAll(
+                "--cpus 1 (no cpuset) on a " + Host.cpus() + "-CPU host",
                 () -> assertEquals(1, HostFiles.cpuinfoProcessors(cpuinfo), "processors in /proc/cpuinfo:\n" + cpuinfo),
                 () -> assertEquals(1, HostFiles.statCpuLines(stat), "cpuN lines in /proc/stat:\n" + stat));
     }
@@ -62,8 +64,10 @@ class VirtualProcTest {
     void uptimeCountsFromTheContainersStartAndRuns() {
         double hostUptime = Host.uptimeSeconds();
         assumeTrue(hostUptime > 120, "the host booted too recently to tell its uptime from a fresh container's");
-        List<String> reads = docker.runOnce(Docker.BUSYBOX_IMAGE, List.of(), "sh", "-c",
-                "cat /proc/uptime; sleep 1; cat /proc/uptime").lines().toList();
+        List<String> reads = docker.runOnce(
+                        Docker.BUSYBOX_IMAGE, List.of(), "sh", "-c", "cat /proc/uptime; sleep 1; cat /proc/uptime")
+                .lines()
+                .toList();
         assertEquals(2, reads.size(), "two reads of /proc/uptime: " + reads);
         double first = HostFiles.uptimeSeconds(reads.get(0));
         double second = HostFiles.uptimeSeconds(reads.get(1));
@@ -74,14 +78,24 @@ class VirtualProcTest {
     /** busybox cat reads with sendfile(2), which goes through the FUSE page cache, not the direct-I/O path. */
     @Test
     void sendfileReadersGetTheWholeFile() {
-        List<String> lines = docker.runOnce(Docker.BUSYBOX_IMAGE, List.of("--memory", "128m"), "sh", "-c",
-                "cat /proc/uptime; cat /proc/meminfo | wc -l; cat /proc/sys/kernel/random/boot_id; cat /proc/meminfo | head -1")
-                .lines().toList();
+        List<String> lines = docker.runOnce(
+                        Docker.BUSYBOX_IMAGE,
+                        List.of("--memory", "128m"),
+                        "sh",
+                        "-c",
+                        "cat /proc/uptime; cat /proc/meminfo | wc -l; cat /proc/sys/kernel/random/boot_id; cat "
+                                + "/proc/meminfo | head -1")
+                .lines()
+                .toList();
         assertEquals(4, lines.size(), "every cat printed a line: " + lines);
         assertTrue(lines.get(0).matches("\\d+\\.\\d\\d \\d+\\.\\d\\d"), "uptime: " + lines.get(0));
-        assertEquals(Host.read("/proc/meminfo").lines().count(), Long.parseLong(lines.get(1).strip()),
+        assertEquals(
+                Host.read("/proc/meminfo").lines().count(),
+                Long.parseLong(lines.get(1).strip()),
                 "/proc/meminfo has as many lines as the host's");
-        assertTrue(lines.get(2).matches("[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"), "boot_id: " + lines.get(2));
+        assertTrue(
+                lines.get(2).matches("[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"),
+                "boot_id: " + lines.get(2));
         assertEquals("MemTotal:         131072 kB", lines.get(3));
     }
 
@@ -90,12 +104,15 @@ class VirtualProcTest {
         String small = docker.startIdle(Docker.BUSYBOX_IMAGE, "--memory", "200m");
         String large = docker.startIdle(Docker.BUSYBOX_IMAGE, "--memory", "300m");
         // Both loops at once, 400 reads each: cat (sendfile, through the page cache) and head (read(2)).
-        String loop = "for i in $(seq 200); do cat /proc/meminfo | head -1; head -1 /proc/meminfo; done | sort | uniq -c";
+        String loop =
+                "for i in $(seq 200); do cat /proc/meminfo | head -1; head -1 /proc/meminfo; done | sort | uniq -c";
         try (ExecutorService threads = Executors.newFixedThreadPool(2)) {
             Future<String> smallReads = threads.submit(() -> Docker.execOk(small, "sh", "-c", loop));
             Future<String> largeReads = threads.submit(() -> Docker.execOk(large, "sh", "-c", loop));
-            assertEquals("400 MemTotal:         204800 kB", smallReads.get().strip(), "the 200m container's reads, counted");
-            assertEquals("400 MemTotal:         307200 kB", largeReads.get().strip(), "the 300m container's reads, counted");
+            assertEquals(
+                    "400 MemTotal:         204800 kB", smallReads.get().strip(), "the 200m container's reads, counted");
+            assertEquals(
+                    "400 MemTotal:         307200 kB", largeReads.get().strip(), "the 300m container's reads, counted");
         }
     }
 }

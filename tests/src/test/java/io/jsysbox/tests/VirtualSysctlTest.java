@@ -37,15 +37,24 @@ class VirtualSysctlTest {
         Docker.execOk(writer, "sh", "-c", "echo " + panic + " > " + PANIC);
         Docker.execOk(writer, "sysctl", "-w", "vm.overcommit_memory=" + overcommit);
 
-        assertAll("the writer reads its values",
+        assertAll(
+                "the writer reads its values",
                 () -> assertEquals(panic, Docker.execOk(writer, "cat", PANIC), "kernel.panic"),
-                () -> assertEquals(overcommit, Docker.execOk(writer, "sysctl", "-n", "vm.overcommit_memory"), "vm.overcommit_memory"));
-        assertAll("the host's values are untouched",
+                () -> assertEquals(
+                        overcommit,
+                        Docker.execOk(writer, "sysctl", "-n", "vm.overcommit_memory"),
+                        "vm.overcommit_memory"));
+        assertAll(
+                "the host's values are untouched",
                 () -> assertEquals(hostPanic, Host.value(PANIC), "kernel.panic"),
                 () -> assertEquals(hostOvercommit, Host.value(OVERCOMMIT), "vm.overcommit_memory"));
-        assertAll("a concurrently running container reads the host's values",
+        assertAll(
+                "a concurrently running container reads the host's values",
                 () -> assertEquals(hostPanic, Docker.execOk(other, "cat", PANIC), "kernel.panic"),
-                () -> assertEquals(hostOvercommit, Docker.execOk(other, "sysctl", "-n", "vm.overcommit_memory"), "vm.overcommit_memory"));
+                () -> assertEquals(
+                        hostOvercommit,
+                        Docker.execOk(other, "sysctl", "-n", "vm.overcommit_memory"),
+                        "vm.overcommit_memory"));
     }
 
     @Test
@@ -72,9 +81,11 @@ class VirtualSysctlTest {
         String id = docker.startIdle(Docker.BUSYBOX_IMAGE);
         Command.Result write = Docker.exec(id, "sh", "-c", "echo 1 > " + CAP_LAST_CAP);
         assertFalse(write.ok(), "writing the read-only kernel.cap_last_cap succeeded: " + write);
-        assertTrue(write.stderr().contains("Permission denied") || write.stderr().contains("Operation not permitted"),
+        assertTrue(
+                write.stderr().contains("Permission denied") || write.stderr().contains("Operation not permitted"),
                 "EACCES or EPERM expected: " + write);
-        assertEquals(Host.value(CAP_LAST_CAP), Docker.execOk(id, "cat", CAP_LAST_CAP), "kernel.cap_last_cap is the host's");
+        assertEquals(
+                Host.value(CAP_LAST_CAP), Docker.execOk(id, "cat", CAP_LAST_CAP), "kernel.cap_last_cap is the host's");
     }
 
     @Test
@@ -98,7 +109,10 @@ class VirtualSysctlTest {
 
         Docker.dockerOk("restart", "-t", "0", id);
 
-        assertEquals(Host.value(PANIC), Docker.execOk(id, "cat", PANIC), "kernel.panic after the restart is the host's again");
+        assertEquals(
+                Host.value(PANIC),
+                Docker.execOk(id, "cat", PANIC),
+                "kernel.panic after the restart is the host's again");
         assertNotEquals(bootId, Docker.execOk(id, "cat", BOOT_ID), "the boot id should change with the restart");
     }
 
@@ -118,10 +132,12 @@ class VirtualSysctlTest {
         Docker.execOk(id, "sysctl", "-w", "net.ipv4.ip_forward=" + forward);
         Docker.execOk(id, "hostname", hostname);
 
-        assertAll("the container reads what it set",
+        assertAll(
+                "the container reads what it set",
                 () -> assertEquals(forward, Docker.execOk(id, "cat", ipForward), "net.ipv4.ip_forward"),
                 () -> assertEquals(hostname, Docker.execOk(id, "cat", "/proc/sys/kernel/hostname"), "kernel.hostname"));
-        assertAll("the host's values are untouched",
+        assertAll(
+                "the host's values are untouched",
                 () -> assertEquals(hostForward, Host.value(ipForward), "net.ipv4.ip_forward"),
                 () -> assertEquals(hostHostname, Host.value("/proc/sys/kernel/hostname"), "kernel.hostname"));
     }
