@@ -44,7 +44,9 @@ public final class RuntimeDirs {
         Set<PosixFilePermission> permissions = EnumSet.noneOf(PosixFilePermission.class);
         PosixFilePermission[] inBitOrder = PosixFilePermission.values(); // OWNER_READ (0400) ... OTHERS_EXECUTE (0001)
         for (int i = 0; i < inBitOrder.length; i++) {
-            if ((mode & (0400 >> i)) != 0) permissions.add(inBitOrder[i]);
+            if ((mode & (0400 >> i)) != 0) {
+                permissions.add(inBitOrder[i]);
+            }
         }
         return permissions;
     }
@@ -71,8 +73,9 @@ public final class RuntimeDirs {
         try {
             Files.createDirectory(dir, attribute(HOST_ROOT_ONLY));
         } catch (FileAlreadyExistsException e) {
-            if (!Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS))
+            if (!Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
                 throw new IOException(dir + " exists and is not a directory");
+            }
         }
         // Owner first, then mode: between the two, the dir is never more open than before or after.
         Files.setAttribute(dir, "unix:uid", HOST_ROOT, LinkOption.NOFOLLOW_LINKS);
@@ -87,7 +90,9 @@ public final class RuntimeDirs {
      * the command line may be a shared dir such as /tmp.
      */
     public static Path createIfMissing(Path dir, int mode) throws IOException {
-        if (Files.isDirectory(dir)) return dir;
+        if (Files.isDirectory(dir)) {
+            return dir;
+        }
         Files.createDirectories(dir.getParent());
         try {
             Files.createDirectory(dir, attribute(HOST_ROOT_ONLY));
@@ -100,8 +105,9 @@ public final class RuntimeDirs {
 
     /** Makes an existing file {@link #HOST_ROOT_ONLY_FILE} (a state file an older install wrote 0644). */
     public static void restrictFile(Path file) throws IOException {
-        if (Files.isRegularFile(file, LinkOption.NOFOLLOW_LINKS))
+        if (Files.isRegularFile(file, LinkOption.NOFOLLOW_LINKS)) {
             Files.setPosixFilePermissions(file, permissions(HOST_ROOT_ONLY_FILE));
+        }
     }
 
     /** Replaces {@code file} with {@code text} as a {@link #HOST_ROOT_ONLY_FILE} file (a pid file, in /run). */

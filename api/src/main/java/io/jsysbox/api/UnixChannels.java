@@ -88,7 +88,9 @@ public final class UnixChannels {
                 .channelType(EpollServerDomainSocketChannel.class)
                 .bossEventLoopGroup(boss)
                 .workerEventLoopGroup(workers);
-        if (handlers == Handlers.ON_EVENT_LOOP) builder.directExecutor();
+        if (handlers == Handlers.ON_EVENT_LOOP) {
+            builder.directExecutor();
+        }
         services.forEach(builder::addService);
         Server server = builder.build().start();
         // Only root may talk to the manager: it hands out uid ranges and mounts.

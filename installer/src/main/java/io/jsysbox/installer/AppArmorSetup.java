@@ -46,7 +46,9 @@ final class AppArmorSetup {
     }
 
     static ProfileFile profileFile() {
-        if (!Files.exists(PROFILE_FILE)) return ProfileFile.MISSING;
+        if (!Files.exists(PROFILE_FILE)) {
+            return ProfileFile.MISSING;
+        }
         return HostFiles.readOrEmpty(PROFILE_FILE).equals(shippedProfile())
                 ? ProfileFile.CURRENT
                 : ProfileFile.OUTDATED;
@@ -105,6 +107,8 @@ final class AppArmorSetup {
         parser().map(parser -> Commands.run(parser.toString(), "--print-cache-dir"))
                 .filter(Commands.Result::ok)
                 .ifPresent(cacheDir -> HostFiles.delete(Path.of(cacheDir.out().strip(), AppArmorProfile.NAME)));
-        if (loaded || installed) out.println("apparmor: profile " + AppArmorProfile.NAME + " unloaded and removed");
+        if (loaded || installed) {
+            out.println("apparmor: profile " + AppArmorProfile.NAME + " unloaded and removed");
+        }
     }
 }

@@ -44,7 +44,9 @@ public final class ContainerdConfig {
                     + "' outside jsysbox's block: remove it by hand, then run this again");
         }
         StringBuilder result = new StringBuilder(rest.isBlank() ? "version = 2\n" : rest);
-        if (!result.isEmpty() && result.charAt(result.length() - 1) != '\n') result.append('\n');
+        if (!result.isEmpty() && result.charAt(result.length() - 1) != '\n') {
+            result.append('\n');
+        }
         String runtimesTable = "plugins.\"" + plugin + "\".containerd.runtimes.";
         result.append('\n').append(BEGIN).append('\n');
         // A runtimes table in the file replaces containerd's built-in one, whose default runtime (runc) the CRI plugin

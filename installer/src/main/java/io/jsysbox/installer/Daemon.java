@@ -93,7 +93,9 @@ enum Daemon {
                 pidFile().toString(),
                 log().toString(),
                 launcher().toString()));
-        if (holdsFuseConnection) command.add("--hold-dev-fuse");
+        if (holdsFuseConnection) {
+            command.add("--hold-dev-fuse");
+        }
         return List.copyOf(command);
     }
 }

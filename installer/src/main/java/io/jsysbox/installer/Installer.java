@@ -43,8 +43,12 @@ final class Installer {
         appArmor.install();
         addSubIds();
         registerRuntime();
-        if (defaultRuntime) setDefaultRuntime(HostLayout.RUNTIME_NAME);
-        if (containerd) registerWithContainerd();
+        if (defaultRuntime) {
+            setDefaultRuntime(HostLayout.RUNTIME_NAME);
+        }
+        if (containerd) {
+            registerWithContainerd();
+        }
         supervision.install();
         startAll(supervision::startOrRefresh);
         out.println("jsysbox is installed: docker run --runtime=jsysbox IMAGE");
@@ -171,7 +175,9 @@ final class Installer {
 
     private void unregisterFromContainerd() {
         String current = HostFiles.readOrEmpty(HostLayout.CONTAINERD_CONFIG);
-        if (!ContainerdConfig.hasRuntime(current)) return;
+        if (!ContainerdConfig.hasRuntime(current)) {
+            return;
+        }
         HostFiles.writeAtomically(HostLayout.CONTAINERD_CONFIG, ContainerdConfig.withoutRuntime(current), "rw-r--r--");
         out.println("containerd: runtime handler jsysbox removed from " + HostLayout.CONTAINERD_CONFIG);
         restartContainerd();
@@ -183,7 +189,9 @@ final class Installer {
                         .ok()) {
             Commands.Result restart =
                     Commands.run(Duration.ofMinutes(2), List.of("systemctl", "restart", "containerd"));
-            if (!restart.ok()) throw new InstallException("systemctl restart containerd failed: " + restart.reason());
+            if (!restart.ok()) {
+                throw new InstallException("systemctl restart containerd failed: " + restart.reason());
+            }
             out.println("containerd: restarted");
         } else {
             out.println("containerd: restart it to load the change (no systemd unit runs it here)");

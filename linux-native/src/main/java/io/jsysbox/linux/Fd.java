@@ -12,7 +12,9 @@ public final class Fd implements AutoCloseable {
     }
 
     public int value() {
-        if (closed) throw new IllegalStateException("fd " + value + " already closed");
+        if (closed) {
+            throw new IllegalStateException("fd " + value + " already closed");
+        }
         return value;
     }
 

@@ -28,7 +28,9 @@ public final class FsCredentials {
                 Memory saved = new Memory(24)) {
             header.setInt(0, LINUX_CAPABILITY_VERSION_3);
             header.setInt(4, 0);
-            if (LibC.INSTANCE.capget(header, saved) != 0) throw new LinuxException("capget", Native.getLastError());
+            if (LibC.INSTANCE.capget(header, saved) != 0) {
+                throw new LinuxException("capget", Native.getLastError());
+            }
             int previousGid = LibC.INSTANCE.setfsgid(gid);
             int previousUid = LibC.INSTANCE.setfsuid(uid);
             try {
@@ -46,6 +48,8 @@ public final class FsCredentials {
     private static void restore(Memory header, Memory caps) throws LinuxException {
         header.setInt(0, LINUX_CAPABILITY_VERSION_3);
         header.setInt(4, 0);
-        if (LibC.INSTANCE.capset(header, caps) != 0) throw new LinuxException("capset", Native.getLastError());
+        if (LibC.INSTANCE.capset(header, caps) != 0) {
+            throw new LinuxException("capset", Native.getLastError());
+        }
     }
 }

@@ -145,7 +145,9 @@ public final class Linux {
      * that ends afterwards.
      */
     public static void enterMountNamespace(Fd process) throws LinuxException {
-        if (C.unshare(CLONE_FS) != 0) throw new LinuxException("unshare(CLONE_FS)", Native.getLastError());
+        if (C.unshare(CLONE_FS) != 0) {
+            throw new LinuxException("unshare(CLONE_FS)", Native.getLastError());
+        }
         if (C.setns(process.value(), CLONE_NEWNS) != 0) {
             throw new LinuxException("setns(pidfd " + process.value() + ", CLONE_NEWNS)", Native.getLastError());
         }
@@ -156,7 +158,9 @@ public final class Linux {
      * (the host's). Use a thread that ends afterwards.
      */
     public static void unshareMountNamespace() throws LinuxException {
-        if (C.unshare(CLONE_NEWNS) != 0) throw new LinuxException("unshare(CLONE_NEWNS)", Native.getLastError());
+        if (C.unshare(CLONE_NEWNS) != 0) {
+            throw new LinuxException("unshare(CLONE_NEWNS)", Native.getLastError());
+        }
     }
 
     /**
@@ -225,9 +229,10 @@ public final class Linux {
             int dirFd = dir == null ? AT_FDCWD : dir.value();
             long fd = C.syscall(Arch.SYS_OPENAT2, (long) dirFd, cString(path), how, 24L);
             // The message only on failure: a tree copy opens several files per entry.
-            if (fd < 0)
+            if (fd < 0) {
                 throw new LinuxException(
                         "openat2(" + (dir == null ? "" : dir + ", ") + text(path) + ")", Native.getLastError());
+            }
             return new Fd((int) fd);
         }
     }
@@ -307,7 +312,9 @@ public final class Linux {
         final long nsGetUserns = 0xb701;
         try (Fd ns = openat2(null, namespace.toString(), O_RDONLY, 0)) {
             int owner = C.ioctl(ns.value(), nsGetUserns);
-            if (owner < 0) throw new LinuxException("ioctl(" + namespace + ", NS_GET_USERNS)", Native.getLastError());
+            if (owner < 0) {
+                throw new LinuxException("ioctl(" + namespace + ", NS_GET_USERNS)", Native.getLastError());
+            }
             try (Fd userNamespace = new Fd(owner)) {
                 return stat(userNamespace);
             }
@@ -355,17 +362,24 @@ public final class Linux {
             byte[] records = new byte[bufferSize];
             while (true) {
                 long length = C.getdents64(reader.value(), buffer, bufferSize);
-                if (length < 0)
+                if (length < 0) {
                     throw new LinuxException("getdents64(" + dir.procPathOrName("") + ")", Native.getLastError());
-                if (length == 0) return names;
+                }
+                if (length == 0) {
+                    return names;
+                }
                 buffer.read(0, records, 0, (int) length);
                 for (int record = 0; record < length; ) {
                     int recordLength = (records[record + recordLengthAt] & 0xff)
                             | (records[record + recordLengthAt + 1] & 0xff) << 8;
                     int end = record + nameAt;
-                    while (records[end] != 0) end++;
+                    while (records[end] != 0) {
+                        end++;
+                    }
                     byte[] name = Arrays.copyOfRange(records, record + nameAt, end);
-                    if (!Arrays.equals(name, DOT) && !Arrays.equals(name, DOT_DOT)) names.add(name);
+                    if (!Arrays.equals(name, DOT) && !Arrays.equals(name, DOT_DOT)) {
+                        names.add(name);
+                    }
                     record += recordLength;
                 }
             }
@@ -447,7 +461,9 @@ public final class Linux {
     public static void chmodNoFollow(Fd dir, byte[] name, int mode) throws LinuxException {
         try (Fd entry = openat2(dir, name, O_PATH | O_NOFOLLOW, RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS)) {
             String what = "chmod(" + dir.procPathOrName(text(name)) + ", " + Integer.toOctalString(mode) + ")";
-            if (stat(entry).type() == S_IFLNK) throw new LinuxException(what, Errno.EOPNOTSUPP);
+            if (stat(entry).type() == S_IFLNK) {
+                throw new LinuxException(what, Errno.EOPNOTSUPP);
+            }
             if (C.fchmodat(AT_FDCWD, cString(bytes(entry.procPath().toString())), mode, 0) != 0) {
                 throw new LinuxException(what, Native.getLastError());
             }
@@ -519,8 +535,9 @@ public final class Linux {
     public static byte[] readlinkAt(Fd dir, byte[] name) throws LinuxException {
         byte[] buffer = new byte[4096]; // PATH_MAX: no target is longer than 4095 bytes
         long length = C.readlinkat(dir.value(), cString(name), buffer, buffer.length);
-        if (length < 0)
+        if (length < 0) {
             throw new LinuxException("readlinkat(" + dir.procPathOrName(text(name)) + ")", Native.getLastError());
+        }
         return Arrays.copyOf(buffer, (int) length);
     }
 
@@ -578,17 +595,27 @@ public final class Linux {
         long size;
         do { // ERANGE: an xattr was added between the two calls
             size = C.llistxattr(path, null, 0);
-            if (size < 0) throw new LinuxException("llistxattr(" + text(path) + ")", Native.getLastError());
-            if (size == 0) return List.of();
+            if (size < 0) {
+                throw new LinuxException("llistxattr(" + text(path) + ")", Native.getLastError());
+            }
+            if (size == 0) {
+                return List.of();
+            }
             list = new byte[(int) size];
             size = C.llistxattr(path, list, list.length);
         } while (size < 0 && Native.getLastError() == Errno.ERANGE);
-        if (size < 0) throw new LinuxException("llistxattr(" + text(path) + ")", Native.getLastError());
+        if (size < 0) {
+            throw new LinuxException("llistxattr(" + text(path) + ")", Native.getLastError());
+        }
         List<byte[]> names = new ArrayList<>();
         int start = 0;
         for (int i = 0; i < size; i++) {
-            if (list[i] != 0) continue;
-            if (i > start) names.add(Arrays.copyOfRange(list, start, i));
+            if (list[i] != 0) {
+                continue;
+            }
+            if (i > start) {
+                names.add(Arrays.copyOfRange(list, start, i));
+            }
             start = i + 1;
         }
         return names;
@@ -610,14 +637,17 @@ public final class Linux {
             size = C.lgetxattr(path, attribute, null, 0);
             if (size < 0) {
                 int errno = Native.getLastError();
-                if (errno == enodata) return Optional.empty();
+                if (errno == enodata) {
+                    return Optional.empty();
+                }
                 throw new LinuxException("lgetxattr(" + text(path) + ", " + text(xattr) + ")", errno);
             }
             value = new byte[(int) size];
             size = C.lgetxattr(path, attribute, value, value.length);
         } while (size < 0 && Native.getLastError() == Errno.ERANGE);
-        if (size < 0)
+        if (size < 0) {
             throw new LinuxException("lgetxattr(" + text(path) + ", " + text(xattr) + ")", Native.getLastError());
+        }
         return Optional.of(Arrays.copyOf(value, (int) size));
     }
 
@@ -664,11 +694,15 @@ public final class Linux {
             long offset = 0;
             while (offset < size) {
                 long data = seekData(from, offset);
-                if (data < 0 || data >= size) break; // no data left: the rest is a hole
+                if (data < 0 || data >= size) {
+                    break; // no data left: the rest is a hole
+                }
                 long end = Math.min(size, seekHole(from, data, size));
                 offset = data;
                 while (offset < end) {
-                    if (stop.getAsBoolean()) return;
+                    if (stop.getAsBoolean()) {
+                        return;
+                    }
                     long chunk = Math.min(end - offset, chunkMax);
                     long copied;
                     fromOffset.setLong(0, offset);
@@ -690,9 +724,10 @@ public final class Linux {
                     } else { // sendfile writes at the file position: move it to the range
                         lseek(to, offset, SEEK_SET);
                         copied = C.sendfile(to.value(), from.value(), fromOffset, chunk);
-                        if (copied < 0)
+                        if (copied < 0) {
                             throw new LinuxException(
                                     "sendfile(" + from + ", " + to + ", at " + offset + ")", Native.getLastError());
+                        }
                     }
                     if (copied == 0) { // the file shrank meanwhile: it ends here
                         end = offset;
@@ -702,8 +737,9 @@ public final class Linux {
                 }
             }
         }
-        if (C.ftruncate(to.value(), size) != 0)
+        if (C.ftruncate(to.value(), size) != 0) {
             throw new LinuxException("ftruncate(" + to + ", " + size + ")", Native.getLastError());
+        }
     }
 
     public static final int SEEK_SET = 0;
@@ -713,8 +749,9 @@ public final class Linux {
     /** lseek(2): the new file offset. */
     public static long lseek(Fd fd, long offset, int whence) throws LinuxException {
         long result = C.lseek(fd.value(), offset, whence);
-        if (result < 0)
+        if (result < 0) {
             throw new LinuxException("lseek(" + fd + ", " + offset + ", " + whence + ")", Native.getLastError());
+        }
         return result;
     }
 
@@ -724,10 +761,16 @@ public final class Linux {
      */
     private static long seekData(Fd fd, long offset) throws LinuxException {
         long data = C.lseek(fd.value(), offset, SEEK_DATA);
-        if (data >= 0) return data;
+        if (data >= 0) {
+            return data;
+        }
         int errno = Native.getLastError();
-        if (errno == Errno.ENXIO) return -1;
-        if (errno == Errno.EINVAL) return offset;
+        if (errno == Errno.ENXIO) {
+            return -1;
+        }
+        if (errno == Errno.EINVAL) {
+            return offset;
+        }
         throw new LinuxException("lseek(" + fd + ", " + offset + ", SEEK_DATA)", errno);
     }
 
@@ -737,10 +780,16 @@ public final class Linux {
      */
     private static long seekHole(Fd fd, long data, long length) throws LinuxException {
         long hole = C.lseek(fd.value(), data, SEEK_HOLE);
-        if (hole >= 0) return hole;
+        if (hole >= 0) {
+            return hole;
+        }
         int errno = Native.getLastError();
-        if (errno == Errno.ENXIO) return data;
-        if (errno == Errno.EINVAL) return length;
+        if (errno == Errno.ENXIO) {
+            return data;
+        }
+        if (errno == Errno.EINVAL) {
+            return length;
+        }
         throw new LinuxException("lseek(" + fd + ", " + data + ", SEEK_HOLE)", errno);
     }
 
@@ -762,8 +811,9 @@ public final class Linux {
         final int blocksAt = 16;
         final int availableAt = 32;
         try (Memory statvfs = new Memory(128)) {
-            if (C.fstatvfs(fd.value(), statvfs) != 0)
+            if (C.fstatvfs(fd.value(), statvfs) != 0) {
                 throw new LinuxException("fstatvfs(" + fd.procPathOrName("") + ")", Native.getLastError());
+            }
             long fragment = statvfs.getLong(fragmentSizeAt);
             return new FilesystemSpace(statvfs.getLong(blocksAt) * fragment, statvfs.getLong(availableAt) * fragment);
         }
@@ -793,7 +843,9 @@ public final class Linux {
             pollFd.setShort(6, (short) 0);
             while (C.poll(pollFd, 1, -1) < 0) {
                 int errno = Native.getLastError();
-                if (errno != 4 /* EINTR */) throw new LinuxException("poll(" + fd + ")", errno);
+                if (errno != 4 /* EINTR */) {
+                    throw new LinuxException("poll(" + fd + ")", errno);
+                }
             }
         }
     }
@@ -811,7 +863,9 @@ public final class Linux {
         final int msgNoSignal = 0x4000;
         byte[] sockaddr = unixSocketAddress(address);
         int socket = C.socket(afUnix, sockDgram | O_CLOEXEC, 0);
-        if (socket < 0) throw new LinuxException("socket(AF_UNIX, SOCK_DGRAM)", Native.getLastError());
+        if (socket < 0) {
+            throw new LinuxException("socket(AF_UNIX, SOCK_DGRAM)", Native.getLastError());
+        }
         int rightsLength = 16 + 4 * fds.length; // CMSG_LEN: struct cmsghdr, then the descriptors
         int controlLength = fds.length == 0 ? 0 : (rightsLength + 7) & ~7; // CMSG_SPACE
         try (Memory name = new Memory(sockaddr.length);
@@ -892,7 +946,9 @@ public final class Linux {
 
     private static int checkedSyscall(String what, long number, Object... args) throws LinuxException {
         long result = C.syscall(number, args);
-        if (result < 0) throw new LinuxException(what, Native.getLastError());
+        if (result < 0) {
+            throw new LinuxException(what, Native.getLastError());
+        }
         return (int) result;
     }
 

@@ -38,11 +38,14 @@ public record MountInfo(List<Entry> entries) {
     public static MountInfo parse(String text) {
         List<Entry> entries = new ArrayList<>();
         for (String line : text.split("\n")) {
-            if (line.isBlank()) continue;
+            if (line.isBlank()) {
+                continue;
+            }
             String[] f = line.split(" ");
             int separator = List.of(f).indexOf("-");
-            if (separator < 6 || f.length < separator + 4)
+            if (separator < 6 || f.length < separator + 4) {
                 throw new IllegalArgumentException("malformed mountinfo line: " + line);
+            }
             entries.add(new Entry(
                     Integer.parseInt(f[0]),
                     Integer.parseInt(f[1]),
@@ -64,7 +67,11 @@ public record MountInfo(List<Entry> entries) {
     /** The topmost mount whose mount point is exactly {@code path}. */
     public Optional<Entry> topmostAt(Path path) {
         Optional<Entry> found = Optional.empty();
-        for (Entry e : entries) if (e.mountPoint().equals(path)) found = Optional.of(e);
+        for (Entry e : entries) {
+            if (e.mountPoint().equals(path)) {
+                found = Optional.of(e);
+            }
+        }
         return found;
     }
 
@@ -93,7 +100,11 @@ public record MountInfo(List<Entry> entries) {
     /** Every mount at or below {@code dir}, deepest (and latest) first: the order to unmount them in. */
     public List<Path> mountPointsUnder(Path dir) {
         List<Path> under = new ArrayList<>();
-        for (Entry e : entries) if (e.mountPoint().startsWith(dir)) under.add(e.mountPoint());
+        for (Entry e : entries) {
+            if (e.mountPoint().startsWith(dir)) {
+                under.add(e.mountPoint());
+            }
+        }
         List<Path> ordered = new ArrayList<>(under.reversed());
         ordered.sort((a, b) -> Integer.compare(b.getNameCount(), a.getNameCount()));
         return ordered;
@@ -120,7 +131,9 @@ public record MountInfo(List<Entry> entries) {
 
     /** mountinfo escapes space, tab, newline and backslash as \ooo octal. */
     static String unescape(String field) {
-        if (field.indexOf('\\') < 0) return field;
+        if (field.indexOf('\\') < 0) {
+            return field;
+        }
         StringBuilder out = new StringBuilder(field.length());
         for (int i = 0; i < field.length(); i++) {
             char c = field.charAt(i);

@@ -12,9 +12,13 @@ public record ProcCgroup(List<Line> lines) {
     public static ProcCgroup parse(String text) {
         List<Line> lines = new ArrayList<>();
         for (String raw : text.split("\n")) {
-            if (raw.isBlank()) continue;
+            if (raw.isBlank()) {
+                continue;
+            }
             String[] f = raw.split(":", 3);
-            if (f.length != 3) throw new IllegalArgumentException("malformed /proc/<pid>/cgroup line: " + raw);
+            if (f.length != 3) {
+                throw new IllegalArgumentException("malformed /proc/<pid>/cgroup line: " + raw);
+            }
             List<String> controllers = f[1].isEmpty() ? List.of() : List.of(f[1].split(","));
             lines.add(new Line(Integer.parseInt(f[0]), controllers, f[2]));
         }
@@ -29,11 +33,17 @@ public record ProcCgroup(List<Line> lines) {
     public static Path hostDir(MountInfo.Entry mount, String path) {
         String root = mount.root();
         String relative;
-        if (root.equals("/")) relative = path;
-        else if (path.startsWith(root + "/")) relative = path.substring(root.length());
-        else return null;
+        if (root.equals("/")) {
+            relative = path;
+        } else if (path.startsWith(root + "/")) {
+            relative = path.substring(root.length());
+        } else {
+            return null;
+        }
         relative = relative.replaceAll("^/+", "");
-        if (relative.isEmpty() || List.of(relative.split("/")).contains("..")) return null;
+        if (relative.isEmpty() || List.of(relative.split("/")).contains("..")) {
+            return null;
+        }
         return mount.mountPoint().resolve(relative);
     }
 }

@@ -42,9 +42,15 @@ public final class Systemd {
          * drops it.
          */
         public Notification storing(String name, int fd) {
-            if (storedFd >= 0) throw new IllegalStateException("one stored descriptor per notification");
-            if (!validName(name)) throw new IllegalArgumentException("invalid FDNAME " + name);
-            if (fd < 0) throw new IllegalArgumentException("invalid descriptor " + fd);
+            if (storedFd >= 0) {
+                throw new IllegalStateException("one stored descriptor per notification");
+            }
+            if (!validName(name)) {
+                throw new IllegalArgumentException("invalid FDNAME " + name);
+            }
+            if (fd < 0) {
+                throw new IllegalArgumentException("invalid descriptor " + fd);
+            }
             return new Notification((text.isEmpty() ? "" : text + "\n") + "FDSTORE=1\nFDNAME=" + name, fd);
         }
     }

@@ -23,7 +23,9 @@ public final class UserNamespaces {
     public synchronized Fd mapping(long uidStart, long gidStart, long size) throws IOException {
         String key = key(uidStart, gidStart, size);
         Fd cached = byMapping.get(key);
-        if (cached != null) return cached;
+        if (cached != null) {
+            return cached;
+        }
         Fd fd = create("0 " + uidStart + " " + size + "\n", "0 " + gidStart + " " + size + "\n");
         byMapping.put(key, fd);
         return fd;
@@ -32,7 +34,9 @@ public final class UserNamespaces {
     /** Closes the cached namespace of a mapping nobody uses any more. */
     public synchronized void forget(long uidStart, long gidStart, long size) {
         Fd fd = byMapping.remove(key(uidStart, gidStart, size));
-        if (fd != null) fd.close();
+        if (fd != null) {
+            fd.close();
+        }
     }
 
     private static String key(long uidStart, long gidStart, long size) {
@@ -70,11 +74,14 @@ public final class UserNamespaces {
         Path own = Files.readSymbolicLink(Path.of("/proc/self/ns/user"));
         long deadline = System.currentTimeMillis() + HELPER_TIMEOUT_MS;
         while (System.currentTimeMillis() < deadline) {
-            if (!helper.isAlive())
+            if (!helper.isAlive()) {
                 throw new IOException(
                         "'unshare --user' exited with " + helper.exitValue() + " (are user namespaces enabled?)");
+            }
             try {
-                if (!Files.readSymbolicLink(proc.resolve("ns/user")).equals(own)) return;
+                if (!Files.readSymbolicLink(proc.resolve("ns/user")).equals(own)) {
+                    return;
+                }
             } catch (IOException ignored) {
                 // the helper is between fork and exec
             }

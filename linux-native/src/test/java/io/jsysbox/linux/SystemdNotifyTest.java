@@ -81,10 +81,13 @@ class SystemdNotifyTest {
 
         Receiver(String address) throws LinuxException {
             socket = Calls.C.socket(1, 2 | Linux.O_CLOEXEC, 0); // AF_UNIX, SOCK_DGRAM
-            if (socket < 0) throw new LinuxException("socket", Native.getLastError());
+            if (socket < 0) {
+                throw new LinuxException("socket", Native.getLastError());
+            }
             byte[] sockaddr = Linux.unixSocketAddress(address);
-            if (Calls.C.bind(socket, sockaddr, sockaddr.length) != 0)
+            if (Calls.C.bind(socket, sockaddr, sockaddr.length) != 0) {
                 throw new LinuxException("bind " + address, Native.getLastError());
+            }
         }
 
         Received receive() throws LinuxException {
@@ -103,12 +106,15 @@ class SystemdNotifyTest {
                 header.setPointer(32, control);
                 header.setLong(40, control.size());
                 long n = Calls.C.recvmsg(socket, header, msgDontWait | msgCmsgCloexec);
-                if (n < 0) throw new LinuxException("recvmsg", Native.getLastError());
+                if (n < 0) {
+                    throw new LinuxException("recvmsg", Native.getLastError());
+                }
                 List<Fd> fds = new ArrayList<>();
                 long controlLength = header.getLong(40);
                 if (controlLength > 0 && control.getInt(8) == 1 && control.getInt(12) == 1) { // SOL_SOCKET, SCM_RIGHTS
-                    for (int i = 0; i < (control.getLong(0) - 16) / 4; i++)
+                    for (int i = 0; i < (control.getLong(0) - 16) / 4; i++) {
                         fds.add(new Fd(control.getInt(16 + 4L * i)));
+                    }
                 }
                 return new Received(new String(data.getByteArray(0, (int) n), StandardCharsets.UTF_8), fds);
             }

@@ -36,7 +36,9 @@ public final class AppArmorConfinement {
      * (apparmor_parser -R, aa-teardown) is noticed. Unreadable profiles (securityfs not mounted) count as not loaded.
      */
     static Host host() {
-        if (!AppArmorProfile.enabledHere()) return Host.APPARMOR_OFF;
+        if (!AppArmorProfile.enabledHere()) {
+            return Host.APPARMOR_OFF;
+        }
         return AppArmorProfile.loadedModeHere().isPresent() ? Host.PROFILE_LOADED : Host.PROFILE_NOT_LOADED;
     }
 
@@ -49,7 +51,9 @@ public final class AppArmorConfinement {
      * leave it unconfined without anyone having asked. A spec naming no profile keeps none then, as the engine meant.
      */
     static Choice forContainer(String requested, Host host) throws JsysboxException {
-        if (host == Host.APPARMOR_OFF) return new Choice(requested, "");
+        if (host == Host.APPARMOR_OFF) {
+            return new Choice(requested, "");
+        }
         if (requested.equals(UNCONFINED)) {
             return new Choice(
                     UNCONFINED,
@@ -58,10 +62,14 @@ public final class AppArmorConfinement {
                             + "it with "
                             + AppArmorProfile.NAME);
         }
-        if (!requested.isEmpty() && !ENGINE_DEFAULTS.contains(requested)) return new Choice(requested, "");
+        if (!requested.isEmpty() && !ENGINE_DEFAULTS.contains(requested)) {
+            return new Choice(requested, "");
+        }
         // No profile asked for and none of ours loaded: the engine confines nothing here (AppArmor on in the kernel but
         // no apparmor userland, as on Debian sid's minimal installs), and runc's containers run so too.
-        if (requested.isEmpty() && host == Host.PROFILE_NOT_LOADED) return new Choice("", "");
+        if (requested.isEmpty() && host == Host.PROFILE_NOT_LOADED) {
+            return new Choice("", "");
+        }
         if (host == Host.PROFILE_NOT_LOADED) {
             throw new JsysboxException("AppArmor is on, but jsysbox's AppArmor profile " + AppArmorProfile.NAME
                     + " is not loaded (it replaces " + requested
@@ -95,7 +103,9 @@ public final class AppArmorConfinement {
      */
     public static void forExec(ObjectNode process, com.fasterxml.jackson.databind.JsonNode annotations) {
         String requested = process.path("apparmorProfile").asText();
-        if (!requested.isEmpty() && !ENGINE_DEFAULTS.contains(requested)) return;
+        if (!requested.isEmpty() && !ENGINE_DEFAULTS.contains(requested)) {
+            return;
+        }
         String containers = annotations.path(PROFILE_ANNOTATION).asText();
         if (containers.isEmpty()) {
             process.remove("apparmorProfile");

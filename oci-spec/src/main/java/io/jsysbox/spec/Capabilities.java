@@ -65,7 +65,9 @@ public final class Capabilities {
     static List<String> namesOf(long mask) {
         List<String> names = new ArrayList<>();
         for (int bit = 0; bit < NAMES.length; bit++) {
-            if ((mask & (1L << bit)) != 0) names.add(NAMES[bit]);
+            if ((mask & (1L << bit)) != 0) {
+                names.add(NAMES[bit]);
+            }
         }
         return names;
     }
@@ -73,8 +75,9 @@ public final class Capabilities {
     /** The CapBnd mask of a /proc/PID/status text. */
     static long boundingMask(String procStatus) {
         for (String line : procStatus.split("\n")) {
-            if (line.startsWith("CapBnd:"))
+            if (line.startsWith("CapBnd:")) {
                 return Long.parseUnsignedLong(line.substring(7).strip(), 16);
+            }
         }
         throw new IllegalArgumentException("no CapBnd line in /proc/self/status");
     }

@@ -29,8 +29,9 @@ public final class ConfigFile {
         } catch (IOException e) {
             throw new JsysboxException("cannot read " + file + ": " + e.getMessage(), e);
         }
-        if (text.isBlank())
+        if (text.isBlank()) {
             throw new JsysboxException(file + " is empty: it must hold the container's OCI spec (see 'runc spec')");
+        }
         JsonNode tree;
         try {
             tree = JSON.readTree(text);

@@ -47,7 +47,9 @@ public final class ErrorLog {
      * answering the launcher, which prints the message on the runtime's stderr itself.
      */
     public void append(String level, String message) throws IOException {
-        if (logFile == null) return;
+        if (logFile == null) {
+            return;
+        }
         String entry = entry(level, PREFIX + oneLine(message), RFC3339.format(OffsetDateTime.now()), json);
         Files.writeString(
                 Path.of(logFile),
@@ -80,8 +82,11 @@ public final class ErrorLog {
                 case '\r' -> quoted.append("\\r");
                 case '\t' -> quoted.append("\\t");
                 default -> {
-                    if (c < 0x20) quoted.append(String.format("\\u%04x", (int) c));
-                    else quoted.append(c);
+                    if (c < 0x20) {
+                        quoted.append(String.format("\\u%04x", (int) c));
+                    } else {
+                        quoted.append(c);
+                    }
                 }
             }
         }

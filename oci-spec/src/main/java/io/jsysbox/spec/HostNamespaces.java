@@ -27,9 +27,12 @@ public final class HostNamespaces {
         for (JsonNode namespace : spec.path("linux").path("namespaces")) {
             String type = namespace.path("type").asText();
             String procName = PROC_NAMES.get(type);
-            if (procName == null || !namespace.path("path").isTextual()) continue;
-            if (sameFile(Path.of(namespace.path("path").asText()), Path.of("/proc/self/ns", procName)))
+            if (procName == null || !namespace.path("path").isTextual()) {
+                continue;
+            }
+            if (sameFile(Path.of(namespace.path("path").asText()), Path.of("/proc/self/ns", procName))) {
                 joined.add(type);
+            }
         }
         return joined;
     }

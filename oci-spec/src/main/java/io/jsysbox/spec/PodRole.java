@@ -53,8 +53,9 @@ public record PodRole(Kind kind, String sandboxId) {
 
     private static String first(JsonNode annotations, String[] names) {
         for (String name : names) {
-            if (annotations.path(name).isTextual())
+            if (annotations.path(name).isTextual()) {
                 return annotations.path(name).asText();
+            }
         }
         return "";
     }

@@ -37,7 +37,9 @@ public final class SeccompAgentSocket {
     public static void awaitListening(Duration limit) throws JsysboxException {
         long deadline = System.nanoTime() + limit.toNanos();
         while (!UnixChannels.answers(UnixChannels.SECCOMP_AGENT_SOCKET)) {
-            if (System.nanoTime() - deadline > 0) return;
+            if (System.nanoTime() - deadline > 0) {
+                return;
+            }
             try {
                 Thread.sleep(POLL_INTERVAL);
             } catch (InterruptedException e) {

@@ -57,12 +57,16 @@ public final class SpecDevices {
         for (JsonNode entry : spec.path("linux").path("devices")) {
             RequestedDevice device = parse(entry);
             String runcOwn = RUNC_DEFAULTS.get(device.getPath());
-            if (runcOwn != null && runcOwn.equals(numbers(device))) continue;
+            if (runcOwn != null && runcOwn.equals(numbers(device))) {
+                continue;
+            }
             if (runcOwn != null) {
                 throw new JsysboxException(RequestedDevices.describe(device) + ": runc makes " + device.getPath()
                         + " itself (" + runcOwn + "): give the device another path");
             }
-            if (!devices.contains(device)) devices.add(device);
+            if (!devices.contains(device)) {
+                devices.add(device);
+            }
         }
         try {
             RequestedDevices.check(devices);
@@ -106,7 +110,9 @@ public final class SpecDevices {
      * as it is, for {@link RequestedDevices#check} to refuse.
      */
     private static String normalized(String path) {
-        if (List.of(path.split("/")).contains("..")) return path;
+        if (List.of(path.split("/")).contains("..")) {
+            return path;
+        }
         try {
             return Path.of(path).normalize().toString();
         } catch (InvalidPathException e) {
@@ -130,8 +136,9 @@ public final class SpecDevices {
                 .map(DeviceNode::getDestination)
                 .collect(Collectors.toSet());
         Set<String> taken = new HashSet<>(requested);
-        for (JsonNode mount : mounts)
+        for (JsonNode mount : mounts) {
             taken.add(normalized(mount.path("destination").asText()));
+        }
         JsonNode devices = linux.path("devices");
         for (int i = devices.size() - 1; i >= 0; i--) {
             String path = normalized(devices.get(i).path("path").asText());
@@ -143,7 +150,9 @@ public final class SpecDevices {
         }
         ArrayNode rules = linux.withObjectProperty("resources").withArrayProperty("devices");
         for (DeviceNode node : nodes) {
-            if (!node.getRequested() && taken.contains(node.getDestination())) continue;
+            if (!node.getRequested() && taken.contains(node.getDestination())) {
+                continue;
+            }
             ObjectNode mount = mounts.addObject();
             mount.put("destination", node.getDestination());
             mount.put("type", "bind");
@@ -151,7 +160,9 @@ public final class SpecDevices {
             mount.set(
                     "options",
                     mounts.arrayNode().add("bind").add("rw").add("nosuid").add("noexec"));
-            if (node.getRequested()) continue;
+            if (node.getRequested()) {
+                continue;
+            }
             rules.addObject()
                     .put("allow", true)
                     .put("type", "c")

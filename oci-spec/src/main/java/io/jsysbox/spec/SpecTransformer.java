@@ -132,16 +132,23 @@ public final class SpecTransformer {
     static ObjectNode original(ObjectNode spec) {
         ObjectNode copy = spec.deepCopy();
         JsonNode annotations = copy.path("annotations");
-        if (!annotations.path(TRANSFORMED).asText().equals("true")) return copy;
+        if (!annotations.path(TRANSFORMED).asText().equals("true")) {
+            return copy;
+        }
         ObjectNode linux = copy.withObjectProperty("linux");
-        if (annotations.has(ORIGINAL_ROOT))
+        if (annotations.has(ORIGINAL_ROOT)) {
             copy.withObjectProperty("root")
                     .put("path", annotations.get(ORIGINAL_ROOT).asText());
+        }
         restore(copy, "mounts", annotations.path(ORIGINAL_MOUNTS));
         restore(linux, "namespaces", annotations.path(ORIGINAL_NAMESPACES));
         // Kept as they are without the annotation: a rewrite leaves linux.devices alone when it saves none.
-        if (annotations.has(ORIGINAL_DEVICES)) restore(linux, "devices", annotations.path(ORIGINAL_DEVICES));
-        if (annotations.path(ADDED_SECCOMP).asText().equals("true")) linux.remove("seccomp");
+        if (annotations.has(ORIGINAL_DEVICES)) {
+            restore(linux, "devices", annotations.path(ORIGINAL_DEVICES));
+        }
+        if (annotations.path(ADDED_SECCOMP).asText().equals("true")) {
+            linux.remove("seccomp");
+        }
         linux.remove(List.of("uidMappings", "gidMappings"));
         removeStartedHook(copy);
         ((ObjectNode) annotations)
@@ -180,7 +187,9 @@ public final class SpecTransformer {
                 .insertObject(0);
         hook.put("path", command.getFirst());
         hook.set("args", textArray(command));
-        if (!environment.isEmpty()) hook.set("env", textArray(environment));
+        if (!environment.isEmpty()) {
+            hook.set("env", textArray(environment));
+        }
         hook.put("timeout", 60);
         return result;
     }
@@ -195,7 +204,9 @@ public final class SpecTransformer {
                 ((ArrayNode) hooks).remove(i);
             }
         }
-        if (hooks.isArray() && hooks.isEmpty()) ((ObjectNode) spec.get("hooks")).remove("createRuntime");
+        if (hooks.isArray() && hooks.isEmpty()) {
+            ((ObjectNode) spec.get("hooks")).remove("createRuntime");
+        }
     }
 
     /**
@@ -223,7 +234,9 @@ public final class SpecTransformer {
         }
         JsonNode linux = spec.path("linux");
         for (var required : REQUIRED_NAMESPACES.entrySet()) {
-            if (namespace(linux, required.getKey()) != null && !joinedHost.contains(required.getKey())) continue;
+            if (namespace(linux, required.getKey()) != null && !joinedHost.contains(required.getKey())) {
+                continue;
+            }
             String type = required.getKey(), flag = required.getValue();
             if (inPod && POD_HOST_FIELDS.containsKey(type)) {
                 throw new JsysboxException("a pod with " + POD_HOST_FIELDS.get(type)
@@ -266,7 +279,9 @@ public final class SpecTransformer {
 
     private static JsonNode namespace(JsonNode linux, String type) {
         for (JsonNode ns : linux.path("namespaces")) {
-            if (ns.path("type").asText().equals(type)) return ns;
+            if (ns.path("type").asText().equals(type)) {
+                return ns;
+            }
         }
         return null;
     }
@@ -282,10 +297,13 @@ public final class SpecTransformer {
         JsonNode mounts = spec.path("mounts");
         for (int i = 0; i < mounts.size(); i++) {
             JsonNode mount = mounts.get(i);
-            if (!isBind(mount)) continue;
+            if (!isBind(mount)) {
+                continue;
+            }
             boolean readOnly = false;
-            for (JsonNode option : mount.path("options"))
+            for (JsonNode option : mount.path("options")) {
                 readOnly |= option.asText().equals("ro");
+            }
             binds.add(BindMount.newBuilder()
                     .setIndex(i)
                     .setSource(mount.path("source").asText())
@@ -297,9 +315,13 @@ public final class SpecTransformer {
     }
 
     private static boolean isBind(JsonNode mount) {
-        if (mount.path("type").asText().equals("bind")) return true;
+        if (mount.path("type").asText().equals("bind")) {
+            return true;
+        }
         for (JsonNode option : mount.path("options")) {
-            if (option.asText().equals("bind") || option.asText().equals("rbind")) return true;
+            if (option.asText().equals("bind") || option.asText().equals("rbind")) {
+                return true;
+            }
         }
         return false;
     }
@@ -319,7 +341,9 @@ public final class SpecTransformer {
                 taken |= !destination.equals(Path.of("/"))
                         && (destination.startsWith(specialPath) || specialPath.startsWith(destination));
             }
-            if (!taken) wanted.add(special);
+            if (!taken) {
+                wanted.add(special);
+            }
         }
         return wanted;
     }
@@ -345,18 +369,25 @@ public final class SpecTransformer {
         ObjectNode result = original(spec);
         ObjectNode annotations = result.withObjectProperty("annotations");
         annotations.put(ORIGINAL_ROOT, result.path("root").path("path").asText());
-        if (result.has("mounts"))
+        if (result.has("mounts")) {
             annotations.put(ORIGINAL_MOUNTS, result.get("mounts").toString());
+        }
         ObjectNode linux = result.withObjectProperty("linux");
-        if (linux.has("namespaces"))
+        if (linux.has("namespaces")) {
             annotations.put(ORIGINAL_NAMESPACES, linux.get("namespaces").toString());
-        if (linux.has("devices"))
+        }
+        if (linux.has("devices")) {
             annotations.put(ORIGINAL_DEVICES, linux.get("devices").toString());
+        }
 
         addNamespaces(linux, "user", "cgroup");
         boolean sharesUserNamespace = prepared.getUserNamespacePid() > 0;
-        if (sharesUserNamespace) joinSharedNamespaces(linux, prepared.getUserNamespacePid());
-        if (pod.isSandbox()) ownPodNamespaces(linux);
+        if (sharesUserNamespace) {
+            joinSharedNamespaces(linux, prepared.getUserNamespacePid());
+        }
+        if (pod.isSandbox()) {
+            ownPodNamespaces(linux);
+        }
         linux.set("uidMappings", mappings(prepared.getUidRange()));
         linux.set("gidMappings", mappings(prepared.getGidRange()));
         grantCapabilities(result.withObjectProperty("process"), hostCapabilities);
@@ -369,13 +400,15 @@ public final class SpecTransformer {
         notifyAgent(linux, id, mountInterceptionOff(spec) ? notifiedWithoutMounts() : NOTIFIED_SYSCALLS);
         rewriteMounts(result.withArrayProperty("mounts"), prepared);
         // Joining a network namespace from the user namespace that owns it (a pod's, a shared one), sysfs mounts.
-        if (networkNamespacePath(linux).isPresent() && !sharesUserNamespace)
+        if (networkNamespacePath(linux).isPresent() && !sharesUserNamespace) {
             bindHostSysfs(result.withArrayProperty("mounts"));
+        }
         placeholdKernelFileSystems(result.withArrayProperty("mounts"), kernelFsMountpoints);
         SpecDevices.bindNodes(linux, result.withArrayProperty("mounts"), prepared.getDeviceNodesList());
         removeText(linux.path("readonlyPaths"), "/proc/sys");
-        if (!prepared.getRootfsPath().isEmpty())
+        if (!prepared.getRootfsPath().isEmpty()) {
             result.withObjectProperty("root").put("path", prepared.getRootfsPath());
+        }
         fitPingGroupRange(linux, prepared.getGidRange());
 
         annotations.put(TRANSFORMED, "true");
@@ -396,7 +429,9 @@ public final class SpecTransformer {
      * score it inherits instead; raising it (positive values) works and is kept.
      */
     private static void keepInheritedOomScore(ObjectNode process) {
-        if (process.path("oomScoreAdj").asInt(0) < 0) process.remove("oomScoreAdj");
+        if (process.path("oomScoreAdj").asInt(0) < 0) {
+            process.remove("oomScoreAdj");
+        }
     }
 
     /**
@@ -414,7 +449,9 @@ public final class SpecTransformer {
     private static void ownPodNamespaces(ObjectNode linux) {
         for (String type : POD_NAMESPACES.keySet()) {
             JsonNode namespace = namespace(linux, type);
-            if (namespace != null) ((ObjectNode) namespace).remove("path");
+            if (namespace != null) {
+                ((ObjectNode) namespace).remove("path");
+            }
         }
     }
 
@@ -428,8 +465,9 @@ public final class SpecTransformer {
         ((ObjectNode) namespace(linux, "user")).put("path", dir + "user");
         for (var shared : POD_NAMESPACES.entrySet()) {
             JsonNode namespace = namespace(linux, shared.getKey());
-            if (namespace != null && namespace.has("path"))
+            if (namespace != null && namespace.has("path")) {
                 ((ObjectNode) namespace).put("path", dir + shared.getValue());
+            }
         }
     }
 
@@ -473,7 +511,9 @@ public final class SpecTransformer {
      */
     private static void bindHostSysfs(ArrayNode mounts) {
         for (JsonNode node : mounts) {
-            if (!node.path("type").asText().equals("sysfs")) continue;
+            if (!node.path("type").asText().equals("sysfs")) {
+                continue;
+            }
             ObjectNode mount = (ObjectNode) node;
             mount.put("type", "bind").put("source", "/sys");
             mount.set("options", textArray(List.of("rbind", "nosuid", "noexec", "nodev", "ro")));
@@ -483,7 +523,9 @@ public final class SpecTransformer {
     private static void addNamespaces(ObjectNode linux, String... types) {
         ArrayNode namespaces = linux.withArrayProperty("namespaces");
         for (String type : types) {
-            if (namespace(linux, type) == null) namespaces.addObject().put("type", type);
+            if (namespace(linux, type) == null) {
+                namespaces.addObject().put("type", type);
+            }
         }
     }
 
@@ -504,10 +546,14 @@ public final class SpecTransformer {
      * {@link #HONOR_CAPABILITIES} (or Sysbox's name for it) keeps the engine's sets: --cap-drop then holds.
      */
     public static void grantCapabilities(ObjectNode process, List<String> hostCapabilities) {
-        if (honorsEngineCapabilities(process)) return;
+        if (honorsEngineCapabilities(process)) {
+            return;
+        }
         ObjectNode capabilities = process.withObjectProperty("capabilities");
         capabilities.set("bounding", textArray(hostCapabilities));
-        if (process.path("user").path("uid").asLong(0) != 0) return;
+        if (process.path("user").path("uid").asLong(0) != 0) {
+            return;
+        }
         capabilities.set("effective", textArray(hostCapabilities));
         capabilities.set("permitted", textArray(hostCapabilities));
     }
@@ -521,7 +567,9 @@ public final class SpecTransformer {
         for (JsonNode variable : process.path("env")) {
             String entry = variable.asText();
             int equals = entry.indexOf('=');
-            if (equals < 0) continue;
+            if (equals < 0) {
+                continue;
+            }
             String name = entry.substring(0, equals);
             if ((name.equals(HONOR_CAPABILITIES) || name.equals("SYSBOX_HONOR_CAPS"))
                     && entry.substring(equals + 1).equalsIgnoreCase("true")) {
@@ -557,7 +605,9 @@ public final class SpecTransformer {
         }
         ObjectNode seccomp = linux.withObjectProperty("seccomp");
         String listener = seccomp.path("listenerPath").asText("");
-        if (!listener.isEmpty() && !listener.equals(agent)) return;
+        if (!listener.isEmpty() && !listener.equals(agent)) {
+            return;
+        }
         setAction(seccomp, syscalls, "SCMP_ACT_NOTIFY");
         seccomp.put("listenerPath", agent);
         seccomp.put("listenerMetadata", id);
@@ -570,9 +620,13 @@ public final class SpecTransformer {
         for (int i = rules.size() - 1; i >= 0; i--) {
             JsonNode names = rules.get(i).path("names");
             for (int n = names.size() - 1; n >= 0; n--) {
-                if (taken.contains(names.get(n).asText())) ((ArrayNode) names).remove(n);
+                if (taken.contains(names.get(n).asText())) {
+                    ((ArrayNode) names).remove(n);
+                }
             }
-            if (names.isEmpty()) rules.remove(i);
+            if (names.isEmpty()) {
+                rules.remove(i);
+            }
         }
         ObjectNode rule = rules.addObject();
         rule.set("names", textArray(syscalls));
@@ -587,8 +641,9 @@ public final class SpecTransformer {
                     .toString();
             // Inner engines write sysfs (network devices) and create cgroups; the user namespace and the
             // delegated cgroup directories bound what they can do.
-            if (destination.equals("/sys") || destination.equals("/sys/fs/cgroup"))
+            if (destination.equals("/sys") || destination.equals("/sys/fs/cgroup")) {
                 removeText(mount.path("options"), "ro");
+            }
         }
         for (MountReplacement replacement : prepared.getReplacementsList()) {
             if (replacement.getIndex() < 0 || replacement.getIndex() >= mounts.size()) {
@@ -597,9 +652,13 @@ public final class SpecTransformer {
             }
             ((ObjectNode) mounts.get(replacement.getIndex())).put("source", replacement.getSource());
         }
-        for (SpecialMount special : prepared.getSpecialMountsList()) addBind(mounts, special, List.of("rbind", "rw"));
+        for (SpecialMount special : prepared.getSpecialMountsList()) {
+            addBind(mounts, special, List.of("rbind", "rw"));
+        }
         // Inside the special mounts: the shared inner image layers, read-only (and locked so: made so on the host).
-        for (SpecialMount layer : prepared.getLayerMountsList()) addBind(mounts, layer, List.of("bind", "ro"));
+        for (SpecialMount layer : prepared.getLayerMountsList()) {
+            addBind(mounts, layer, List.of("bind", "ro"));
+        }
     }
 
     private static void addBind(ArrayNode mounts, SpecialMount bind, List<String> options) {
@@ -619,13 +678,19 @@ public final class SpecTransformer {
     static void keepLockedMountFlags(ObjectNode spec, MountInfo mounts) {
         for (JsonNode node : spec.path("mounts")) {
             Path source = Path.of(node.path("source").asText("/"));
-            if (!isBind(node) || !source.isAbsolute()) continue;
+            if (!isBind(node) || !source.isAbsolute()) {
+                continue;
+            }
             mounts.containing(source.normalize()).ifPresent(entry -> {
                 ArrayNode options = ((ObjectNode) node).withArrayProperty("options");
                 for (String flag : LOCKED_MOUNT_FLAGS) {
                     boolean present = false;
-                    for (JsonNode option : options) present |= option.asText().equals(flag);
-                    if (entry.hasMountOption(flag) && !present) options.add(flag);
+                    for (JsonNode option : options) {
+                        present |= option.asText().equals(flag);
+                    }
+                    if (entry.hasMountOption(flag) && !present) {
+                        options.add(flag);
+                    }
                 }
             });
         }
@@ -649,20 +714,25 @@ public final class SpecTransformer {
 
     private static boolean hasEnvironmentEntry(JsonNode spec, String entry) {
         for (JsonNode variable : spec.path("process").path("env")) {
-            if (variable.asText().equals(entry)) return true;
+            if (variable.asText().equals(entry)) {
+                return true;
+            }
         }
         return false;
     }
 
     private static void placeholdKernelFileSystems(ArrayNode mounts, List<String> mountpoints) {
         Set<String> taken = new java.util.HashSet<>();
-        for (JsonNode mount : mounts)
+        for (JsonNode mount : mounts) {
             taken.add(Path.of("/")
                     .resolve(mount.path("destination").asText())
                     .normalize()
                     .toString());
+        }
         for (String mountpoint : mountpoints) {
-            if (taken.contains(mountpoint)) continue;
+            if (taken.contains(mountpoint)) {
+                continue;
+            }
             ObjectNode mount = mounts.addObject();
             mount.put("destination", mountpoint);
             mount.put("type", "tmpfs");
@@ -672,9 +742,13 @@ public final class SpecTransformer {
     }
 
     private static void removeText(JsonNode array, String text) {
-        if (!array.isArray()) return;
+        if (!array.isArray()) {
+            return;
+        }
         for (int i = array.size() - 1; i >= 0; i--) {
-            if (array.get(i).asText().equals(text)) ((ArrayNode) array).remove(i);
+            if (array.get(i).asText().equals(text)) {
+                ((ArrayNode) array).remove(i);
+            }
         }
     }
 
@@ -686,11 +760,15 @@ public final class SpecTransformer {
         JsonNode sysctl = linux.path("sysctl");
         String range = sysctl.path("net.ipv4.ping_group_range").asText("");
         String[] bounds = range.strip().split("\\s+");
-        if (bounds.length != 2) return;
+        if (bounds.length != 2) {
+            return;
+        }
         long highest = gids.getSize() - 1;
         try {
             long low = Long.parseLong(bounds[0]), high = Long.parseLong(bounds[1]);
-            if (high <= highest) return;
+            if (high <= highest) {
+                return;
+            }
             ((ObjectNode) sysctl).put("net.ipv4.ping_group_range", Math.min(low, highest) + " " + highest);
         } catch (NumberFormatException e) {
             // runc reports a malformed value itself.

@@ -93,8 +93,9 @@ public final class SystemContainerSpec {
                 SpecTransformer.transform(id, original, pod, prepared, capabilities, kernelFsMountpoints);
         SpecTransformer.keepLockedMountFlags(transformed, hostMounts);
         AppArmorConfinement.apply(transformed, apparmor);
-        if (!startedHook.isEmpty())
+        if (!startedHook.isEmpty()) {
             transformed = SpecTransformer.withStartedHook(transformed, startedHook, hookEnvironment);
+        }
         ConfigFile.write(bundle.resolve("config.json"), transformed);
     }
 

@@ -31,14 +31,18 @@ class PodSpecTest {
                 .put("io.kubernetes.cri.container-type", type)
                 .put("io.kubernetes.cri.sandbox-id", "sandbox-1");
         for (JsonNode namespace : spec.path("linux").path("namespaces")) {
-            if (namespace.path("type").asText().equals("network")) ((ObjectNode) namespace).put("path", networkPath);
+            if (namespace.path("type").asText().equals("network")) {
+                ((ObjectNode) namespace).put("path", networkPath);
+            }
         }
         return spec;
     }
 
     private static JsonNode namespace(JsonNode spec, String type) {
         for (JsonNode namespace : spec.path("linux").path("namespaces")) {
-            if (namespace.path("type").asText().equals(type)) return namespace;
+            if (namespace.path("type").asText().equals(type)) {
+                return namespace;
+            }
         }
         throw new AssertionError(
                 "no " + type + " namespace in " + spec.path("linux").path("namespaces"));
@@ -46,7 +50,9 @@ class PodSpecTest {
 
     private static JsonNode sysMount(JsonNode spec) {
         for (JsonNode mount : spec.path("mounts")) {
-            if (mount.path("destination").asText().equals("/sys")) return mount;
+            if (mount.path("destination").asText().equals("/sys")) {
+                return mount;
+            }
         }
         throw new AssertionError("no /sys mount");
     }

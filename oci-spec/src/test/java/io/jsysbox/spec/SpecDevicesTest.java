@@ -78,7 +78,9 @@ class SpecDevicesTest {
     private static List<JsonNode> mountsAt(JsonNode spec, String destination) {
         List<JsonNode> found = new ArrayList<>();
         for (JsonNode mount : spec.path("mounts")) {
-            if (mount.path("destination").asText().equals(destination)) found.add(mount);
+            if (mount.path("destination").asText().equals(destination)) {
+                found.add(mount);
+            }
         }
         return found;
     }

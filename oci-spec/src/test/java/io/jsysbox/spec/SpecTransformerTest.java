@@ -59,7 +59,9 @@ class SpecTransformerTest {
 
     private static JsonNode mountAt(JsonNode spec, String destination) {
         for (JsonNode mount : spec.path("mounts")) {
-            if (mount.path("destination").asText().equals(destination)) return mount;
+            if (mount.path("destination").asText().equals(destination)) {
+                return mount;
+            }
         }
         throw new AssertionError("no mount at " + destination);
     }
@@ -275,7 +277,9 @@ class SpecTransformerTest {
     private static List<JsonNode> notifyingRules(JsonNode seccomp) {
         List<JsonNode> rules = new ArrayList<>();
         seccomp.path("syscalls").forEach(rule -> {
-            if (rule.path("action").asText().equals("SCMP_ACT_NOTIFY")) rules.add(rule);
+            if (rule.path("action").asText().equals("SCMP_ACT_NOTIFY")) {
+                rules.add(rule);
+            }
         });
         return rules;
     }
@@ -309,7 +313,9 @@ class SpecTransformerTest {
                         "c1", dockerSpec(), PodRole.NONE, prepared, HOST_CAPS, List.of())
                 .path("mounts")) {
             destinations.add(mount.path("destination").asText());
-            if (mount.path("destination").asText().equals(layer)) bound = mount;
+            if (mount.path("destination").asText().equals(layer)) {
+                bound = mount;
+            }
         }
         assertTrue(
                 destinations.indexOf(layer) > destinations.indexOf("/var/lib/docker"),
@@ -331,8 +337,9 @@ class SpecTransformerTest {
                 "a container with a network namespace of its own mounts its sysfs");
         ObjectNode spec = dockerSpec();
         for (JsonNode namespace : spec.path("linux").path("namespaces")) {
-            if (namespace.path("type").asText().equals("network"))
+            if (namespace.path("type").asText().equals("network")) {
                 ((ObjectNode) namespace).put("path", "/var/run/netns/cni-1");
+            }
         }
         JsonNode sys =
                 mountAt(SpecTransformer.transform("c1", spec, PodRole.NONE, PREPARED, HOST_CAPS, List.of()), "/sys");
@@ -598,7 +605,9 @@ class SpecTransformerTest {
             ObjectNode spec = dockerSpec();
             ArrayNode namespaces = spec.withObjectProperty("linux").withArrayProperty("namespaces");
             for (int i = namespaces.size() - 1; i >= 0; i--) {
-                if (namespaces.get(i).path("type").asText().equals(typeAndFlag.get(0))) namespaces.remove(i);
+                if (namespaces.get(i).path("type").asText().equals(typeAndFlag.get(0))) {
+                    namespaces.remove(i);
+                }
             }
             String message = rejection(spec);
             assertTrue(message.startsWith(typeAndFlag.get(1) + " is not supported"), message);
@@ -729,8 +738,9 @@ class SpecTransformerTest {
                 .path("mounts");
         List<String> procfs = new ArrayList<>();
         mounts.forEach(mount -> {
-            if (mount.path("type").asText().equals("proc"))
+            if (mount.path("type").asText().equals("proc")) {
                 procfs.add(mount.path("destination").asText());
+            }
         });
         assertEquals(List.of("/proc"), procfs, "a procfs without the virtual files would show the host's");
     }

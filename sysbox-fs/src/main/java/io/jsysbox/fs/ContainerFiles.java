@@ -133,17 +133,23 @@ final class ContainerFiles implements FileBackend {
     Optional<byte[]> sysinfo(String id, int callerPid) throws IOException {
         Container container = registered(id);
         // The caller's mount table first: the view's cgroup and /proc reads are wasted on one that gets the host's.
-        if (!readsVirtualMeminfo(callerPid)) return Optional.empty();
+        if (!readsVirtualMeminfo(callerPid)) {
+            return Optional.empty();
+        }
         long now = System.nanoTime();
         Timed<byte[]> recent = recentSysinfo.get(container.id);
-        if (recent != null && now - recent.at() < SYSINFO_REUSE_NANOS) return Optional.of(recent.value());
+        if (recent != null && now - recent.at() < SYSINFO_REUSE_NANOS) {
+            return Optional.of(recent.value());
+        }
         byte[] answer = sysinfo(container);
         remember(recentSysinfo, container.id, new Timed<>(now, answer));
         return Optional.of(answer);
     }
 
     private static <T> void remember(Map<String, Timed<T>> cache, String key, Timed<T> value) {
-        if (cache.size() >= MAX_REMEMBERED) cache.clear();
+        if (cache.size() >= MAX_REMEMBERED) {
+            cache.clear();
+        }
         cache.put(key, value);
     }
 
@@ -184,7 +190,9 @@ final class ContainerFiles implements FileBackend {
                 + Files.readSymbolicLink(Path.of("/proc/" + pid + "/root"));
         long now = System.nanoTime();
         Timed<Boolean> recent = virtualMeminfoByMountNamespace.get(namespace);
-        if (recent != null && now - recent.at() < MOUNT_TABLE_REUSE_NANOS) return recent.value();
+        if (recent != null && now - recent.at() < MOUNT_TABLE_REUSE_NANOS) {
+            return recent.value();
+        }
         MountInfo mounts = MountInfo.parse(Files.readString(Path.of("/proc/" + pid + "/mountinfo")));
         Optional<MountInfo.Entry> proc = mounts.topmostAt(PROC);
         Optional<MountInfo.Entry> meminfo = mounts.topmostAt(PROC_MEMINFO);

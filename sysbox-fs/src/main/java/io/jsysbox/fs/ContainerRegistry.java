@@ -175,7 +175,9 @@ final class ContainerRegistry {
                         container.write(key, value.getBytes(StandardCharsets.UTF_8), 0);
                     }
                 }
-                if (entry.protectedMounts() != null) container.protect(entry.protectedMounts());
+                if (entry.protectedMounts() != null) {
+                    container.protect(entry.protectedMounts());
+                }
                 byId.put(entry.id(), container);
             } catch (RegistrationException | RuntimeException e) {
                 LOG.warn("container {}: not restored: {}", entry.id(), e.getMessage());

@@ -61,7 +61,9 @@ final class KernelFsMounter {
 
         static Optional<KernelFs> ofType(String type) {
             for (KernelFs fs : values()) {
-                if (fs.type.equals(type)) return Optional.of(fs);
+                if (fs.type.equals(type)) {
+                    return Optional.of(fs);
+                }
             }
             return Optional.empty();
         }
@@ -120,7 +122,9 @@ final class KernelFsMounter {
 
     private static String executable(List<String> candidates) throws IOException {
         for (String candidate : candidates) {
-            if (Files.isExecutable(Path.of(candidate))) return candidate;
+            if (Files.isExecutable(Path.of(candidate))) {
+                return candidate;
+            }
         }
         throw new IOException("none of " + candidates + " is there: util-linux is needed to make procfs and sysfs "
                 + "mounts for containers (apt-get install util-linux mount)");
@@ -129,15 +133,23 @@ final class KernelFsMounter {
     /** Answers mount(2) {@code args} of {@code caller}, a process of container {@code containerId}. */
     Answer mount(String containerId, Caller caller, long[] args) {
         long flags = args[3];
-        if ((flags & NOT_A_NEW_MOUNT) != 0 || args[2] == 0) return Answer.CONTINUE;
+        if ((flags & NOT_A_NEW_MOUNT) != 0 || args[2] == 0) {
+            return Answer.CONTINUE;
+        }
         Optional<KernelFs> fs = caller.string(args[2], 16).flatMap(KernelFs::ofType);
-        if (fs.isEmpty()) return Answer.CONTINUE;
+        if (fs.isEmpty()) {
+            return Answer.CONTINUE;
+        }
         Optional<String> target = caller.string(args[1], 4096);
         Optional<String> data = args[4] == 0 ? Optional.of("") : caller.string(args[4], 1024);
-        if (target.isEmpty() || data.isEmpty()) return Answer.error(Errno.EFAULT);
+        if (target.isEmpty() || data.isEmpty()) {
+            return Answer.error(Errno.EFAULT);
+        }
         Optional<String> options = KernelFsOptions.of(fs.get(), flags, data.get());
         Optional<Map<String, Path>> virtualFiles = files.of(containerId, fs.get());
-        if (options.isEmpty() || virtualFiles.isEmpty()) return Answer.CONTINUE;
+        if (options.isEmpty() || virtualFiles.isEmpty()) {
+            return Answer.CONTINUE;
+        }
         try {
             return mount(caller, fs.get(), target.get(), options.get(), virtualFiles.get());
         } catch (IOException | RuntimeException e) {
@@ -163,12 +175,18 @@ final class KernelFsMounter {
             try {
                 mountpoint = CallerPath.open(caller.pid(), target, Linux.O_PATH | Linux.O_DIRECTORY);
             } catch (LinuxException e) {
-                if (e.errno() == Errno.ENOENT || e.errno() == Errno.ENOTDIR) return Answer.error(e.errno());
+                if (e.errno() == Errno.ENOENT || e.errno() == Errno.ENOTDIR) {
+                    return Answer.error(e.errno());
+                }
                 throw e;
             }
             try (mountpoint) {
-                if (!mayMount(process, fs)) return Answer.CONTINUE;
-                if (!caller.stillWaiting()) return Answer.NONE; // what was opened may be another process's
+                if (!mayMount(process, fs)) {
+                    return Answer.CONTINUE;
+                }
+                if (!caller.stillWaiting()) {
+                    return Answer.NONE; // what was opened may be another process's
+                }
                 try (Fd mount = mountOf(fs, contentNamespace, options)) {
                     attach(mount, fs, mountpoint, mountNamespace, hostProc, virtualFiles);
                 }
@@ -230,7 +248,9 @@ final class KernelFsMounter {
             Thread.currentThread().interrupt();
             throw new IOException("interrupted", e);
         }
-        if (failure.get() != null) throw failure.get();
+        if (failure.get() != null) {
+            throw failure.get();
+        }
         return made.get();
     }
 
@@ -301,7 +321,9 @@ final class KernelFsMounter {
                                     Linux.RESOLVE_BENEATH | Linux.RESOLVE_NO_SYMLINKS)) {
                                 Linux.moveMount(clones.get(i), file);
                             } catch (LinuxException e) {
-                                if (e.errno() != Errno.ENOENT) throw e; // a sysctl or device this kernel does not have
+                                if (e.errno() != Errno.ENOENT) {
+                                    throw e; // a sysctl or device this kernel does not have
+                                }
                             }
                         }
                         LockedMounts.lockSubmounts(
@@ -325,7 +347,9 @@ final class KernelFsMounter {
                 }
             });
             inside.join();
-            if (failure.get() != null) throw failure.get();
+            if (failure.get() != null) {
+                throw failure.get();
+            }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IOException("interrupted", e);

@@ -41,20 +41,32 @@ final class KernelFsOptions {
 
     /** The options of {@code fs} for {@code flags} and {@code data}; empty when some are not ones this makes. */
     static Optional<String> of(KernelFsMounter.KernelFs fs, long flags, String data) {
-        if ((flags & MS_MGC_MASK) == MS_MGC_VAL) flags &= ~MS_MGC_MASK; // the pre-2.4 magic some callers still pass
+        if ((flags & MS_MGC_MASK) == MS_MGC_VAL) {
+            flags &= ~MS_MGC_MASK; // the pre-2.4 magic some callers still pass
+        }
         flags &= ~MS_SILENT;
         List<String> options = new ArrayList<>();
-        if ((flags & 1) == 0) options.add("rw");
+        if ((flags & 1) == 0) {
+            options.add("rw");
+        }
         for (long bit = 1; bit != 0 && bit <= flags; bit <<= 1) {
-            if ((flags & bit) == 0) continue;
+            if ((flags & bit) == 0) {
+                continue;
+            }
             String word = FLAGS.get(bit);
-            if (word == null) return Optional.empty();
+            if (word == null) {
+                return Optional.empty();
+            }
             options.add(word);
         }
         for (String option : data.split(",")) {
-            if (option.isEmpty()) continue;
+            if (option.isEmpty()) {
+                continue;
+            }
             if (fs != KernelFsMounter.KernelFs.PROC
-                    || !PROC_DATA.matcher(option).matches()) return Optional.empty();
+                    || !PROC_DATA.matcher(option).matches()) {
+                return Optional.empty();
+            }
             options.add(option);
         }
         return Optional.of(String.join(",", options));

@@ -160,7 +160,9 @@ public final class Main implements Callable<Integer> {
     private Map<String, Path> filesBelow(VirtualFileRegistry files, String id, String prefix) {
         Map<String, Path> below = new LinkedHashMap<>();
         for (String path : files.paths()) {
-            if (path.startsWith(prefix)) below.put(path, FsTree.source(mountDir, id, path));
+            if (path.startsWith(prefix)) {
+                below.put(path, FsTree.source(mountDir, id, path));
+            }
         }
         return below;
     }
@@ -172,7 +174,9 @@ public final class Main implements Callable<Integer> {
      * after a start failed with "jsysbox-fs does not answer". Elsewhere the starter polls Status itself.
      */
     private void answerOnce() {
-        if (!Systemd.expectsNotifications()) return;
+        if (!Systemd.expectsNotifications()) {
+            return;
+        }
         ManagedChannel channel = UnixChannels.connect(socket);
         try {
             FilesystemGrpc.newBlockingStub(channel)

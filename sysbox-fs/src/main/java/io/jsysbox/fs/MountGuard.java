@@ -71,15 +71,25 @@ final class MountGuard {
      */
     private boolean refused(
             String containerId, KernelFsMounter.Caller caller, long address, boolean noFollow, boolean madeWritable) {
-        if (address == 0) return false;
+        if (address == 0) {
+            return false;
+        }
         Optional<String> path = caller.string(address, PATH_MAX);
-        if (path.isEmpty()) return false;
+        if (path.isEmpty()) {
+            return false;
+        }
         try (Fd target = CallerPath.open(caller.pid(), path.get(), Linux.O_PATH | (noFollow ? Linux.O_NOFOLLOW : 0))) {
             Linux.Stat stat = Linux.stat(target);
-            if (!stat.mountRoot()) return false;
-            if (!madeWritable && stat.dev() == virtualFileDevice) return true;
+            if (!stat.mountRoot()) {
+                return false;
+            }
+            if (!madeWritable && stat.dev() == virtualFileDevice) {
+                return true;
+            }
             Optional<ProtectedMounts> mounts = protections.of(containerId);
-            if (mounts.isEmpty()) return false;
+            if (mounts.isEmpty()) {
+                return false;
+            }
             Linux.Stat namespace = Linux.namespace(Path.of("/proc/" + caller.pid() + "/ns/mnt"));
             return madeWritable
                     ? mounts.get().containsReadOnly(namespace.dev(), namespace.ino(), stat.mountId())

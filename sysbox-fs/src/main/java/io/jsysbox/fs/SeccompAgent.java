@@ -167,8 +167,11 @@ final class SeccompAgent {
 
     /** Lists {@code fd} as {@code id}'s listener in the index file (null: no longer held). */
     private synchronized void indexed(int fd, String id) {
-        if (id == null) held.remove(fd);
-        else held.put(fd, id);
+        if (id == null) {
+            held.remove(fd);
+        } else {
+            held.put(fd, id);
+        }
         try {
             ListenerIndex.write(index, held);
         } catch (IOException e) {
@@ -228,7 +231,9 @@ final class SeccompAgent {
     private void resumeFromManager() {
         try {
             Map<Integer, String> copies = ListenerIndex.read(index.resolveSibling(ListenerIndex.MANAGER));
-            if (copies.isEmpty()) return;
+            if (copies.isEmpty()) {
+                return;
+            }
             long manager = Long.parseLong(
                     Files.readString(index.resolveSibling("mgr.pid")).strip());
             try (Fd process = Linux.pidfdOpen(manager)) {

@@ -251,17 +251,23 @@ final class SeccompSupervisor implements Runnable {
     }
 
     private Answer answer(MemorySegment notification, MemorySegment id) {
-        if ((int) ARCH.get(notification, 0L) != AUDIT_ARCH_X86_64) return Answer.CONTINUE;
+        if ((int) ARCH.get(notification, 0L) != AUDIT_ARCH_X86_64) {
+            return Answer.CONTINUE;
+        }
         int nr = (int) NR.get(notification, 0L);
         if (nr == MOUNT_X86_64 || nr == UMOUNT2_X86_64) {
             long[] args = arguments(notification);
             NotifiedCaller caller = new NotifiedCaller(notification, id);
-            if (nr == UMOUNT2_X86_64) return guard.umount(containerId, caller, args);
+            if (nr == UMOUNT2_X86_64) {
+                return guard.umount(containerId, caller, args);
+            }
             return MountGuard.guards(args[3])
                     ? guard.mount(containerId, caller, args)
                     : mounts.mount(containerId, caller, args);
         }
-        if (nr != SYSINFO_X86_64) return Answer.CONTINUE;
+        if (nr != SYSINFO_X86_64) {
+            return Answer.CONTINUE;
+        }
         int pid = (int) PID.get(notification, 0L);
         Optional<byte[]> sysinfo;
         try {
@@ -304,7 +310,9 @@ final class SeccompSupervisor implements Runnable {
 
     private static long[] arguments(MemorySegment notification) {
         long[] arguments = new long[6];
-        for (int i = 0; i < arguments.length; i++) arguments[i] = (long) ARGUMENT.get(notification, 0L, (long) i);
+        for (int i = 0; i < arguments.length; i++) {
+            arguments[i] = (long) ARGUMENT.get(notification, 0L, (long) i);
+        }
         return arguments;
     }
 
@@ -332,10 +340,14 @@ final class SeccompSupervisor implements Runnable {
                 for (long at = address; bytes.size() < max; ) {
                     long chunk = Math.min(PAGE - at % PAGE, max - bytes.size());
                     long read = Libc.processVmReadv(pid, page.asSlice(0, chunk), at);
-                    if (read <= 0) return Optional.empty();
+                    if (read <= 0) {
+                        return Optional.empty();
+                    }
                     for (long i = 0; i < read; i++) {
                         byte b = page.get(ValueLayout.JAVA_BYTE, i);
-                        if (b == 0) return Optional.of(bytes.toString(StandardCharsets.UTF_8));
+                        if (b == 0) {
+                            return Optional.of(bytes.toString(StandardCharsets.UTF_8));
+                        }
                         bytes.write(b);
                     }
                     at += read;

@@ -73,12 +73,17 @@ public final class BindMountMapper {
                 continue;
             }
             Path target = slotDir.resolve("b" + i);
-            if (Files.isDirectory(source)) Files.createDirectory(target);
-            else Files.createFile(target);
+            if (Files.isDirectory(source)) {
+                Files.createDirectory(target);
+            } else {
+                Files.createFile(target);
+            }
             try {
                 idmapped.attach(source, target, uids, gids, true, bind.getReadOnly());
             } catch (LinuxException e) {
-                if (!IdMappedMounts.unsupported(e)) throw e;
+                if (!IdMappedMounts.unsupported(e)) {
+                    throw e;
+                }
                 LOG.info(
                         "{}: not ID-mapping bind source {} (for {}): {}",
                         id,

@@ -49,7 +49,9 @@ final class Bundles {
             spec.write(id, prepared, MountInfo.read(), startedHook, hookEnvironment);
         } catch (JsysboxException | IOException | RuntimeException e) {
             manager.release(id);
-            if (e instanceof RuntimeException runtime) throw runtime;
+            if (e instanceof RuntimeException runtime) {
+                throw runtime;
+            }
             throw new ManagerException(
                     Status.Code.INTERNAL, "cannot rewrite " + bundle.resolve("config.json") + ": " + e.getMessage(), e);
         }

@@ -28,7 +28,9 @@ public interface CgroupDelegation {
                     try {
                         Linux.chownNoFollow(fd, file, uid, gid);
                     } catch (LinuxException e) {
-                        if (e.errno() != Errno.ENOENT) throw e;
+                        if (e.errno() != Errno.ENOENT) {
+                            throw e;
+                        }
                     }
                 }
             }

@@ -16,11 +16,15 @@ public final class CgroupV1Delegation implements CgroupDelegation {
     public List<Path> directories(ProcCgroup cgroups, MountInfo mounts) {
         List<Path> dirs = new ArrayList<>();
         for (ProcCgroup.Line line : cgroups.lines()) {
-            if (line.controllers().isEmpty()) continue;
+            if (line.controllers().isEmpty()) {
+                continue;
+            }
             for (MountInfo.Entry mount : mounts.ofType("cgroup")) {
                 if (line.controllers().stream().allMatch(mount::hasSuperOption)) {
                     Path dir = ProcCgroup.hostDir(mount, line.path());
-                    if (dir != null && !dirs.contains(dir)) dirs.add(dir);
+                    if (dir != null && !dirs.contains(dir)) {
+                        dirs.add(dir);
+                    }
                     break;
                 }
             }

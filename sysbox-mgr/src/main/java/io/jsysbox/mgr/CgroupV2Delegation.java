@@ -30,10 +30,14 @@ public final class CgroupV2Delegation implements CgroupDelegation {
     @Override
     public List<Path> directories(ProcCgroup cgroups, MountInfo mounts) {
         for (ProcCgroup.Line line : cgroups.lines()) {
-            if (line.hierarchy() != 0 || !line.controllers().isEmpty()) continue;
+            if (line.hierarchy() != 0 || !line.controllers().isEmpty()) {
+                continue;
+            }
             for (MountInfo.Entry mount : mounts.ofType("cgroup2")) {
                 Path dir = ProcCgroup.hostDir(mount, line.path());
-                if (dir != null) return List.of(dir);
+                if (dir != null) {
+                    return List.of(dir);
+                }
             }
         }
         return List.of();
@@ -50,7 +54,9 @@ public final class CgroupV2Delegation implements CgroupDelegation {
         for (Path dir : dirs) {
             List<String> controllers = words(Files.readString(dir.resolve("cgroup.controllers")));
             // A hybrid host's unified hierarchy has no controllers: no rule about processes in inner nodes applies.
-            if (!controllers.isEmpty()) moveProcessesDown(dir, controllers, uid, gid);
+            if (!controllers.isEmpty()) {
+                moveProcessesDown(dir, controllers, uid, gid);
+            }
         }
         return dirs;
     }
@@ -65,7 +71,9 @@ public final class CgroupV2Delegation implements CgroupDelegation {
         }
         for (int pass = 0; pass < MOVE_PASSES; pass++) {
             List<String> pids = words(Files.readString(dir.resolve("cgroup.procs")));
-            if (pids.isEmpty()) break;
+            if (pids.isEmpty()) {
+                break;
+            }
             for (String pid : pids) {
                 try {
                     Files.writeString(leaf.resolve("cgroup.procs"), pid, StandardCharsets.US_ASCII);
@@ -78,7 +86,9 @@ public final class CgroupV2Delegation implements CgroupDelegation {
         try (Fd fd = Linux.openDirectoryNoSymlinks(leaf)) {
             // the container's root owns the leaf as it would a cgroup it made itself
             Linux.chownNoFollow(fd, "", uid, gid);
-            for (byte[] name : Linux.listDirectory(fd)) Linux.chownNoFollow(fd, name, uid, gid);
+            for (byte[] name : Linux.listDirectory(fd)) {
+                Linux.chownNoFollow(fd, name, uid, gid);
+            }
         }
     }
 
@@ -99,8 +109,9 @@ public final class CgroupV2Delegation implements CgroupDelegation {
                 refused.add(controller);
             }
         }
-        if (!refused.isEmpty())
+        if (!refused.isEmpty()) {
             LOG.warn("{}: controllers {} not enabled for the container's inner cgroups", dir, refused);
+        }
     }
 
     private static List<String> words(String text) {

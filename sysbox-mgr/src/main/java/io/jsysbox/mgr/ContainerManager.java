@@ -121,10 +121,14 @@ public final class ContainerManager {
         ManagerState state = store.load();
         // Slot holders first, then the pods' containers sharing their slots.
         for (ContainerState c : state.containers()) {
-            if (c.sharesRangeOf().isEmpty()) allocator.restore(c.id(), c.slot(), false);
+            if (c.sharesRangeOf().isEmpty()) {
+                allocator.restore(c.id(), c.slot(), false);
+            }
         }
         for (ContainerState c : state.containers()) {
-            if (!c.sharesRangeOf().isEmpty()) allocator.restore(c.id(), c.slot(), true);
+            if (!c.sharesRangeOf().isEmpty()) {
+                allocator.restore(c.id(), c.slot(), true);
+            }
             containers.put(c.id(), c);
         }
         allocator.restorePrevious(state.previousSlots(), state.nextSlot());
@@ -133,14 +137,20 @@ public final class ContainerManager {
         LOG.info("loaded {} container(s) from {}", containers.size(), store.file());
         reconcile();
         warmNextRange();
-        for (ContainerState c : containers.values()) reownContainerDirs(c);
+        for (ContainerState c : containers.values()) {
+            reownContainerDirs(c);
+        }
         // Markers name containers; only host root's jsysbox-runc delete reads them.
         RuntimeDirs.ensure(syncMarkers, RuntimeDirs.HOST_ROOT_ONLY);
         try (var markers = Files.newDirectoryStream(syncMarkers)) {
-            for (Path marker : markers) Files.delete(marker);
+            for (Path marker : markers) {
+                Files.delete(marker);
+            }
         }
         for (ContainerState c : containers.values()) {
-            if (c.pid() <= 0) continue;
+            if (c.pid() <= 0) {
+                continue;
+            }
             markSyncOwed(c);
             if (initAlive(c)) {
                 exitWatcher.watch(c.id(), c.pid());
@@ -150,10 +160,14 @@ public final class ContainerManager {
         }
         collectGarbage();
         Set<String> owned = new HashSet<>();
-        for (ContainerState c : containers.values()) owned.add(c.dirName());
+        for (ContainerState c : containers.values()) {
+            owned.add(c.dirName());
+        }
         try (var dirs = Files.newDirectoryStream(mountRoot)) {
             for (Path dir : dirs) {
-                if (owned.contains(dir.getFileName().toString())) continue;
+                if (owned.contains(dir.getFileName().toString())) {
+                    continue;
+                }
                 LOG.warn("removing orphaned mount dir {}", dir);
                 removeSlotDir(dir);
             }
@@ -168,7 +182,9 @@ public final class ContainerManager {
      */
     public synchronized void reconcile() {
         for (ContainerState c : List.copyOf(containers.values())) {
-            if (busy.contains(c.id())) continue; // released when its copy-out ends
+            if (busy.contains(c.id())) {
+                continue; // released when its copy-out ends
+            }
             boolean rootfsGone = !Files.exists(Path.of(c.rootfs()), LinkOption.NOFOLLOW_LINKS);
             if (c.pid() > 0 ? !initAlive(c) && rootfsGone : rootfsGone) {
                 LOG.info("{}: init pid {} is dead or rootfs {} is gone; releasing", c.id(), c.pid(), c.rootfs());
@@ -183,11 +199,15 @@ public final class ContainerManager {
      */
     public synchronized void forgetRemoved() {
         boolean changed = stoppedRootfs.entrySet().removeIf(stopped -> {
-            if (Files.exists(Path.of(stopped.getValue()), LinkOption.NOFOLLOW_LINKS)) return false;
+            if (Files.exists(Path.of(stopped.getValue()), LinkOption.NOFOLLOW_LINKS)) {
+                return false;
+            }
             allocator.forgetPrevious(stopped.getKey());
             return true;
         });
-        if (changed) persistQuietly();
+        if (changed) {
+            persistQuietly();
+        }
     }
 
     /**
@@ -199,7 +219,9 @@ public final class ContainerManager {
         synchronized (this) {
             state = beginCopyOut(id);
             if (state == null || state.pid() != pid) {
-                if (state != null) endBusy(id);
+                if (state != null) {
+                    endBusy(id);
+                }
                 return;
             }
         }
@@ -211,7 +233,9 @@ public final class ContainerManager {
             removeSyncMarker(id);
             synchronized (this) {
                 endBusy(id);
-                if (containers.get(id) == state) release(id);
+                if (containers.get(id) == state) {
+                    release(id);
+                }
             }
         }
     }
@@ -222,9 +246,10 @@ public final class ContainerManager {
         synchronized (this) {
             state = beginCopyOut(id);
         }
-        if (state == null)
+        if (state == null) {
             throw new ManagerException(
                     Status.Code.NOT_FOUND, "unknown container " + id + ": it is not running under jsysbox");
+        }
         try {
             return syncOut(state, Deadline.NONE); // docker commit (a pause) waits as long as it takes
         } finally {
@@ -241,7 +266,9 @@ public final class ContainerManager {
     private ContainerState beginCopyOut(String id) {
         awaitIdle(id);
         ContainerState state = containers.get(id);
-        if (state != null) busy.add(id);
+        if (state != null) {
+            busy.add(id);
+        }
         return state;
     }
 
@@ -260,7 +287,9 @@ public final class ContainerManager {
                 interrupted = true;
             }
         }
-        if (interrupted) Thread.currentThread().interrupt();
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     /**
@@ -270,7 +299,9 @@ public final class ContainerManager {
     private List<String> syncOut(ContainerState state, Deadline deadline) {
         List<String> synced = new ArrayList<>();
         var home = specialMounts.homeFor(state.id(), Path.of(state.rootfs()));
-        if (state.keptDirs().isEmpty() || !home.kept()) return synced;
+        if (state.keptDirs().isEmpty() || !home.kept()) {
+            return synced;
+        }
         Path upper = home.dir().resolveSibling("diff");
         HostRange uids = allocator.uidRange(state.slot());
         HostRange gids = allocator.gidRange(state.slot());
@@ -278,10 +309,13 @@ public final class ContainerManager {
             Path dir = Path.of(kept);
             Optional<String> destination =
                     SpecialMounts.destinationOf(dir.getFileName().toString());
-            if (destination.isEmpty()) continue;
+            if (destination.isEmpty()) {
+                continue;
+            }
             try {
-                if (innerImages.syncOut(home, destination.get(), dir, upper, uids, gids, deadline))
+                if (innerImages.syncOut(home, destination.get(), dir, upper, uids, gids, deadline)) {
                     synced.add(destination.get());
+                }
             } catch (IOException | RuntimeException | StackOverflowError | OutOfMemoryError e) {
                 LOG.error(
                         "{}: cannot copy {} into the rootfs ({}): a commit will miss its content; it stays in {}",
@@ -304,7 +338,9 @@ public final class ContainerManager {
     /** Garbage-collects the inner image cache: entries running containers use stay. */
     public synchronized void collectGarbage() {
         Set<String> inUse = new HashSet<>();
-        for (ContainerState c : containers.values()) inUse.addAll(c.innerImageCacheKeys());
+        for (ContainerState c : containers.values()) {
+            inUse.addAll(c.innerImageCacheKeys());
+        }
         innerImages.cache().collectGarbage(inUse);
     }
 
@@ -322,7 +358,9 @@ public final class ContainerManager {
      * (A delete while the init runs does not wait: the copy cannot have begun, and delete may be what kills it.)
      */
     private void markSyncOwed(ContainerState state) {
-        if (state.keptDirs().isEmpty()) return;
+        if (state.keptDirs().isEmpty()) {
+            return;
+        }
         try {
             Files.writeString(
                     syncMarkers.resolve(state.id()), ProcessHandle.current().pid() + " " + state.pid() + "\n");
@@ -365,7 +403,9 @@ public final class ContainerManager {
             for (var special : specials.entrySet()) {
                 var shared =
                         innerImages.layerMounts(home, special.getKey(), special.getValue(), uids, gids, slotDir, made);
-                if (shared.isEmpty()) continue;
+                if (shared.isEmpty()) {
+                    continue;
+                }
                 layerMounts.addAll(shared.get().mounts());
                 made.innerImageCacheKeys.add(shared.get().cacheKey());
             }
@@ -420,12 +460,16 @@ public final class ContainerManager {
             throw new ManagerException(
                     Status.Code.FAILED_PRECONDITION, "cannot prepare container " + id + ": " + e.getMessage(), e);
         } finally {
-            if (!prepared) undo(made.build(), uids, gids);
+            if (!prepared) {
+                undo(made.build(), uids, gids);
+            }
             synchronized (this) {
                 if (!prepared) {
                     containers.remove(id);
                     allocator.release(id);
-                    if (!allocator.inUse(slot)) idmapped.forget(uids, gids);
+                    if (!allocator.inUse(slot)) {
+                        idmapped.forget(uids, gids);
+                    }
                     persistQuietly();
                 }
                 endBusy(id);
@@ -540,13 +584,19 @@ public final class ContainerManager {
                 // Not a namespace this manager can read (a process that just exited): no owner here.
             }
         }
-        if (owners.isEmpty()) return Optional.empty();
+        if (owners.isEmpty()) {
+            return Optional.empty();
+        }
         Map<Integer, ContainerState> bySlot = new java.util.TreeMap<>();
         for (ContainerState c : containers.values()) {
-            if (c.pid() <= 0 || !initAlive(c)) continue;
+            if (c.pid() <= 0 || !initAlive(c)) {
+                continue;
+            }
             try {
-                if (!owners.contains(identity(Linux.namespace(Path.of("/proc", Long.toString(c.pid()), "ns", "user")))))
+                if (!owners.contains(
+                        identity(Linux.namespace(Path.of("/proc", Long.toString(c.pid()), "ns", "user"))))) {
                     continue;
+                }
             } catch (LinuxException gone) {
                 continue;
             }
@@ -579,23 +629,28 @@ public final class ContainerManager {
     public synchronized List<String> started(
             String id, long pid, String rootPath, String networkToAdopt, boolean guardMounts) throws ManagerException {
         ContainerState state = containers.get(id);
-        if (state == null)
+        if (state == null) {
             throw new ManagerException(
                     Status.Code.FAILED_PRECONDITION, "unknown container " + id + ": Prepare it first");
-        if (!alive(pid))
+        }
+        if (!alive(pid)) {
             throw new ManagerException(Status.Code.INVALID_ARGUMENT, "pid " + pid + " of " + id + " is not running");
+        }
         HostRange uids = allocator.uidRange(state.slot());
         HostRange gids = allocator.gidRange(state.slot());
         long began = System.nanoTime();
-        if (!networkToAdopt.isEmpty()) podNetwork.adopt(id, Path.of(networkToAdopt), pid);
+        if (!networkToAdopt.isEmpty()) {
+            podNetwork.adopt(id, Path.of(networkToAdopt), pid);
+        }
         int virtualFileCount = virtualFiles.attach(id, pid, rootPath, guardMounts);
         try {
             ProcCgroup cgroups = ProcCgroup.parse(Files.readString(Path.of("/proc", Long.toString(pid), "cgroup")));
             MountInfo mounts = MountInfo.read();
             List<String> delegated = new ArrayList<>();
             for (CgroupDelegation delegation : cgroupDelegations) {
-                for (Path dir : delegation.delegate(cgroups, mounts, uids.rootId(), gids.rootId()))
+                for (Path dir : delegation.delegate(cgroups, mounts, uids.rootId(), gids.rootId())) {
                     delegated.add(dir.toString());
+                }
             }
             // runc create has copied the mounts into the container's namespace: the host needs them no more.
             Mounts.unmountAllUnder(mountRoot.resolve(state.dirName()));
@@ -629,7 +684,9 @@ public final class ContainerManager {
      */
     private synchronized void warmNextRange() {
         OptionalInt next = allocator.upcoming();
-        if (next.isEmpty()) return;
+        if (next.isEmpty()) {
+            return;
+        }
         HostRange uids = allocator.uidRange(next.getAsInt());
         HostRange gids = allocator.gidRange(next.getAsInt());
         rangeWarmer.execute(() -> {
@@ -645,7 +702,9 @@ public final class ContainerManager {
     public synchronized boolean release(String id) {
         awaitIdle(id);
         ContainerState state = containers.remove(id);
-        if (state == null) return false;
+        if (state == null) {
+            return false;
+        }
         HostRange uids = allocator.uidRange(state.slot());
         HostRange gids = allocator.gidRange(state.slot());
         undo(state, uids, gids);
@@ -657,7 +716,9 @@ public final class ContainerManager {
         } else {
             allocator.forgetPrevious(id);
         }
-        if (!allocator.inUse(state.slot())) idmapped.forget(uids, gids);
+        if (!allocator.inUse(state.slot())) {
+            idmapped.forget(uids, gids);
+        }
         persistQuietly();
         LOG.info("{}: released range {}:{}", id, uids.start(), uids.size());
         return true;
@@ -670,8 +731,9 @@ public final class ContainerManager {
                 .setFreeRanges(allocator.freeSlots())
                 .setVersion(version);
         Map<String, Integer> users = new java.util.HashMap<>();
-        for (ContainerState c : containers.values())
+        for (ContainerState c : containers.values()) {
             c.innerImageCacheKeys().forEach(key -> users.merge(key, 1, Integer::sum));
+        }
         response.setInnerImageCache(innerImages.cache().status(users));
         for (ContainerState c : containers.values()) {
             List<String> dirs = new ArrayList<>(c.dirs());
@@ -720,7 +782,9 @@ public final class ContainerManager {
         }
         for (String dir : state.dirs().reversed()) {
             Path path = Path.of(dir);
-            if (path.equals(slotDir)) continue;
+            if (path.equals(slotDir)) {
+                continue;
+            }
             try {
                 discards.discard(path);
             } catch (IOException e) {
@@ -730,7 +794,9 @@ public final class ContainerManager {
     }
 
     private static void removeSlotDir(Path slotDir) throws IOException {
-        if (!Files.exists(slotDir, LinkOption.NOFOLLOW_LINKS)) return;
+        if (!Files.exists(slotDir, LinkOption.NOFOLLOW_LINKS)) {
+            return;
+        }
         Mounts.unmountAllUnder(slotDir);
         NoFollowTree.delete(slotDir.getParent(), slotDir.getFileName().toString());
     }
@@ -760,8 +826,9 @@ public final class ContainerManager {
                 deviceNodes.dirOf(c.dirName()),
                 specialMounts.homeFor(c.id(), Path.of(c.rootfs())).dir());
         for (Path dir : dirs) {
-            if (Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS))
+            if (Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
                 RuntimeDirs.ensure(dir, RuntimeDirs.ONE_CONTAINERS, gid);
+            }
         }
     }
 

@@ -25,6 +25,8 @@ record Deadline(long at, String why) {
 
     /** Fails when the deadline has passed, naming {@code what} was being done. */
     void check(String what) throws IOException {
-        if (passed()) throw new IOException("stopped " + what + ": " + why);
+        if (passed()) {
+            throw new IOException("stopped " + what + ": " + why);
+        }
     }
 }

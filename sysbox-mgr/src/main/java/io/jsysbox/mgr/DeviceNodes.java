@@ -104,8 +104,9 @@ final class DeviceNodes {
             ContainerState.Builder made)
             throws IOException {
         Path dir = dirOf(dirName);
-        if (Files.exists(dir, LinkOption.NOFOLLOW_LINKS))
+        if (Files.exists(dir, LinkOption.NOFOLLOW_LINKS)) {
             NoFollowTree.delete(root, dir.getFileName().toString());
+        }
         RuntimeDirs.ensure(dir, RuntimeDirs.ONE_CONTAINERS, gids.rootId());
         made.dirs.add(dir.toString());
         List<DeviceNode> nodes = new ArrayList<>();
@@ -162,7 +163,9 @@ final class DeviceNodes {
             }
             Set<String> taken = requested.stream().map(RequestedDevice::getPath).collect(Collectors.toSet());
             for (Device device : DEVICES) {
-                if (taken.contains(device.destination()) || !Files.exists(Path.of(device.destination()))) continue;
+                if (taken.contains(device.destination()) || !Files.exists(Path.of(device.destination()))) {
+                    continue;
+                }
                 makeNode(
                         dirFd,
                         device.name(),

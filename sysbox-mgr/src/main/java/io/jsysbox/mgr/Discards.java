@@ -38,7 +38,9 @@ final class Discards {
             Linux.renameNoReplace(parentFd, dir.getFileName().toString(), parentFd, hidden);
             Linux.chmodAt(parentFd, hidden, 0700); // its container's root (gid) passed it; no one but host root now
         } catch (LinuxException e) {
-            if (e.errno() == Errno.ENOENT) return;
+            if (e.errno() == Errno.ENOENT) {
+                return;
+            }
             throw e;
         }
         remover.execute(() -> remove(parent, hidden));
@@ -46,10 +48,13 @@ final class Discards {
 
     /** Queues the removal of what an earlier manager discarded in {@code parent} and did not remove. */
     void resume(Path parent) throws IOException {
-        if (!Files.isDirectory(parent, LinkOption.NOFOLLOW_LINKS)) return;
+        if (!Files.isDirectory(parent, LinkOption.NOFOLLOW_LINKS)) {
+            return;
+        }
         try (var leftovers = Files.newDirectoryStream(parent, PREFIX + "*")) {
-            for (Path leftover : leftovers)
+            for (Path leftover : leftovers) {
                 remover.execute(() -> remove(parent, leftover.getFileName().toString()));
+            }
         }
     }
 

@@ -48,7 +48,9 @@ public final class DiskReserve {
         Linux.FilesystemSpace filesystem = space.of(destination);
         long reserve = reserveOf(filesystem.totalBytes());
         long left = filesystem.availableBytes() - bytes;
-        if (left >= reserve) return;
+        if (left >= reserve) {
+            return;
+        }
         throw new IOException("not copying " + what + " (" + size(bytes) + ") into " + path + ": it would leave "
                 + size(Math.max(0, left))
                 + " of the filesystem's " + size(filesystem.totalBytes()) + " free, less than the reserve of "
@@ -58,8 +60,12 @@ public final class DiskReserve {
 
     /** "4.99 GiB", "16.3 MiB", "512 bytes". */
     private static String size(long bytes) {
-        if (bytes >= 1L << 30) return String.format(Locale.ROOT, "%.2f GiB", bytes / (double) (1L << 30));
-        if (bytes >= 1L << 20) return String.format(Locale.ROOT, "%.1f MiB", bytes / (double) (1L << 20));
+        if (bytes >= 1L << 30) {
+            return String.format(Locale.ROOT, "%.2f GiB", bytes / (double) (1L << 30));
+        }
+        if (bytes >= 1L << 20) {
+            return String.format(Locale.ROOT, "%.1f MiB", bytes / (double) (1L << 20));
+        }
         return bytes + " bytes";
     }
 }

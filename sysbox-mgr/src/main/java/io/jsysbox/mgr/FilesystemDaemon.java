@@ -53,7 +53,9 @@ final class FilesystemDaemon implements VirtualFiles, AutoCloseable {
      */
     @Override
     public void checkAvailable() throws ManagerException {
-        if (channel.getState(false) == ConnectivityState.READY) return;
+        if (channel.getState(false) == ConnectivityState.READY) {
+            return;
+        }
         call("answer", stub -> stub.status(FsStatusRequest.getDefaultInstance()));
     }
 
@@ -64,11 +66,14 @@ final class FilesystemDaemon implements VirtualFiles, AutoCloseable {
                 stub -> stub.register(
                         RegisterRequest.newBuilder().setId(id).setInitPid(pid).build()));
         Map<String, Path> sources = new LinkedHashMap<>();
-        for (VirtualPath path : registered.getPathsList())
+        for (VirtualPath path : registered.getPathsList()) {
             sources.put(path.getContainerPath(), Path.of(path.getSource()));
+        }
         try {
             int mounted = VirtualFileMounts.mount(pid, rootPath, sources, guardMounts);
-            if (guardMounts) protect(id, pid);
+            if (guardMounts) {
+                protect(id, pid);
+            }
             listenerCopies.takeLater(id);
             return mounted;
         } catch (IOException e) {
@@ -93,7 +98,9 @@ final class FilesystemDaemon implements VirtualFiles, AutoCloseable {
         for (MountInfo.Entry mount :
                 MountInfo.parse(Files.readString(process.resolve("mountinfo"))).entries()) {
             request.addMountIds(mount.id());
-            if (mount.hasMountOption("ro")) request.addReadOnlyMountIds(mount.id());
+            if (mount.hasMountOption("ro")) {
+                request.addReadOnlyMountIds(mount.id());
+            }
         }
         call("protect the mounts of " + id, stub -> stub.protect(request.build()));
     }
@@ -122,7 +129,9 @@ final class FilesystemDaemon implements VirtualFiles, AutoCloseable {
             try {
                 return rpc.apply(stub.withDeadlineAfter(DEADLINE_SECONDS, TimeUnit.SECONDS));
             } catch (StatusRuntimeException e) {
-                if (e.getStatus().getCode() != Status.Code.UNAVAILABLE) throw e;
+                if (e.getStatus().getCode() != Status.Code.UNAVAILABLE) {
+                    throw e;
+                }
                 channel.resetConnectBackoff();
                 return rpc.apply(stub.withWaitForReady().withDeadlineAfter(DEADLINE_SECONDS, TimeUnit.SECONDS));
             }

@@ -3,7 +3,9 @@ package io.jsysbox.mgr;
 /** A contiguous range of host ids: {@code size} ids from {@code start}. */
 public record HostRange(long start, long size) {
     public HostRange {
-        if (start < 0 || size <= 0) throw new IllegalArgumentException("bad id range " + start + ":" + size);
+        if (start < 0 || size <= 0) {
+            throw new IllegalArgumentException("bad id range " + start + ":" + size);
+        }
     }
 
     public long end() {

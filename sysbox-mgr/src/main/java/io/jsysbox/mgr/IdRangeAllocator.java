@@ -57,7 +57,9 @@ public final class IdRangeAllocator {
     /** The slot of {@code id}: its current one, else its previous one if free, else the next free one. */
     public synchronized int allocate(String id) throws PoolExhaustedException {
         Integer current = live.get(id);
-        if (current != null) return current;
+        if (current != null) {
+            return current;
+        }
         Integer before = previous.get(id);
         int slot = before != null && before < slots && !live.containsValue(before) ? before : nextFree();
         live.put(id, slot);
@@ -68,7 +70,9 @@ public final class IdRangeAllocator {
     /** {@code id} shares the slot {@code owner} holds (a pod's container, its sandbox's); empty if owner holds none. */
     public synchronized Optional<Integer> share(String id, String owner) {
         Integer slot = live.get(owner);
-        if (slot == null) return Optional.empty();
+        if (slot == null) {
+            return Optional.empty();
+        }
         live.put(id, slot);
         previous.remove(id);
         return Optional.of(slot);
@@ -76,10 +80,12 @@ public final class IdRangeAllocator {
 
     /** Restores an allocation from persisted state; {@code shared}: the slot is a pod's, held by other ids too. */
     public synchronized void restore(String id, int slot, boolean shared) {
-        if (slot < 0 || slot >= slots)
+        if (slot < 0 || slot >= slots) {
             throw new IllegalArgumentException("slot " + slot + " of " + id + " is outside the pool");
-        if (!shared && live.containsValue(slot))
+        }
+        if (!shared && live.containsValue(slot)) {
             throw new IllegalArgumentException("slot " + slot + " of " + id + " is already in use");
+        }
         live.put(id, slot);
     }
 
@@ -90,11 +96,14 @@ public final class IdRangeAllocator {
 
     public synchronized void release(String id) {
         Integer slot = live.remove(id);
-        if (slot == null) return;
+        if (slot == null) {
+            return;
+        }
         previous.remove(id);
         previous.put(id, slot);
-        while (previous.size() > Math.max(slots, 1) * 4)
+        while (previous.size() > Math.max(slots, 1) * 4) {
             previous.remove(previous.keySet().iterator().next());
+        }
     }
 
     /** The container is gone for good: its previous slot need not be kept for it. */
@@ -127,7 +136,9 @@ public final class IdRangeAllocator {
     private OptionalInt firstFree() {
         for (int i = 0; i < slots; i++) {
             int slot = (cursor + i) % slots;
-            if (!live.containsValue(slot)) return OptionalInt.of(slot);
+            if (!live.containsValue(slot)) {
+                return OptionalInt.of(slot);
+            }
         }
         return OptionalInt.empty();
     }

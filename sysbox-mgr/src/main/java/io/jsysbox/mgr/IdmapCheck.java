@@ -45,7 +45,9 @@ final class IdmapCheck {
             }
             int owner =
                     (Integer) Files.getAttribute(mappedLower.resolve("file"), "unix:uid", LinkOption.NOFOLLOW_LINKS);
-            if (owner != PROBE.start()) return "an ID-mapped mount shows uid " + owner + " instead of " + PROBE.start();
+            if (owner != PROBE.start()) {
+                return "an ID-mapped mount shows uid " + owner + " instead of " + PROBE.start();
+            }
             idmapped.attach(upperLayer, mappedUpper, PROBE, PROBE, false);
             try {
                 FsCredentials.withFsIds(PROBE.rootId(), PROBE.rootId(), () -> {
@@ -65,8 +67,9 @@ final class IdmapCheck {
             }
             int written = (Integer)
                     Files.getAttribute(upperLayer.resolve("diff/file"), "unix:uid", LinkOption.NOFOLLOW_LINKS);
-            if (written != 0)
+            if (written != 0) {
                 return "a copy-up through the ID-mapped overlay landed on disk as uid " + written + " instead of 0";
+            }
             return null;
         } catch (IOException | RuntimeException e) {
             return e.getMessage();

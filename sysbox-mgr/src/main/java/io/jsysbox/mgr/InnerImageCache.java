@@ -119,8 +119,9 @@ public final class InnerImageCache {
     private Entry fill(String key, InnerStoreSource source) throws IOException {
         long began = System.nanoTime();
         Path temporary = dir.resolve(TEMPORARY_PREFIX + key);
-        if (Files.exists(temporary, LinkOption.NOFOLLOW_LINKS))
+        if (Files.exists(temporary, LinkOption.NOFOLLOW_LINKS)) {
             NoFollowTree.delete(dir, temporary.getFileName().toString());
+        }
         Files.createDirectory(temporary);
         Files.createDirectory(temporary.resolve("tree"));
         TreeCopy.Result copied;
@@ -156,17 +157,22 @@ public final class InnerImageCache {
 
     /** The complete entry {@code key}, if there is one. */
     public synchronized Optional<Entry> lookup(String key) throws IOException {
-        if (!KEY.matcher(key).matches()) return Optional.empty();
+        if (!KEY.matcher(key).matches()) {
+            return Optional.empty();
+        }
         Path entry = dir.resolve(key);
-        if (!Files.isDirectory(entry.resolve("tree"), LinkOption.NOFOLLOW_LINKS)) return Optional.empty();
+        if (!Files.isDirectory(entry.resolve("tree"), LinkOption.NOFOLLOW_LINKS)) {
+            return Optional.empty();
+        }
         Path source = Path.of(Files.readString(entry.resolve("source")).strip());
         return Optional.of(new Entry(key, entry.resolve("tree"), source, sharedLayers(entry.resolve("tree"))));
     }
 
     public synchronized void markUsed(String key) throws IOException {
         Path entry = dir.resolve(key);
-        if (Files.isDirectory(entry, LinkOption.NOFOLLOW_LINKS))
+        if (Files.isDirectory(entry, LinkOption.NOFOLLOW_LINKS)) {
             Files.setLastModifiedTime(entry, FileTime.from(Instant.now()));
+        }
     }
 
     /** Removes the entries {@code inUse} does not name whose source is gone or that were last used too long ago. */
@@ -175,14 +181,18 @@ public final class InnerImageCache {
         try (var entries = Files.newDirectoryStream(dir)) {
             for (Path entry : entries) {
                 String key = entry.getFileName().toString();
-                if (!KEY.matcher(key).matches() || inUse.contains(key)) continue;
+                if (!KEY.matcher(key).matches() || inUse.contains(key)) {
+                    continue;
+                }
                 Path source = entry.resolve("source");
                 boolean sourceGone = !Files.isRegularFile(source, LinkOption.NOFOLLOW_LINKS)
                         || !Files.isDirectory(Path.of(Files.readString(source).strip()), LinkOption.NOFOLLOW_LINKS);
                 boolean stale = Files.getLastModifiedTime(entry, LinkOption.NOFOLLOW_LINKS)
                         .toInstant()
                         .isBefore(unusedSince);
-                if (!sourceGone && !stale) continue;
+                if (!sourceGone && !stale) {
+                    continue;
+                }
                 LOG.info(
                         "inner image cache: removing {} ({})",
                         key,
@@ -201,7 +211,9 @@ public final class InnerImageCache {
         try (var entries = Files.newDirectoryStream(dir)) {
             for (Path path : entries) {
                 Optional<Entry> entry = lookup(path.getFileName().toString());
-                if (entry.isEmpty()) continue;
+                if (entry.isEmpty()) {
+                    continue;
+                }
                 status.addEntries(InnerImageCacheEntry.newBuilder()
                         .setKey(entry.get().key())
                         .setSource(entry.get().source().toString())
@@ -240,9 +252,13 @@ public final class InnerImageCache {
                     var chains = Files.newDirectoryStream(layerdb.procPath())) {
                 for (Path chain : chains) {
                     String cacheId = readCacheId(layerdb, chain.getFileName() + "/cache-id");
-                    if (cacheId == null || !CACHE_ID.matcher(cacheId).matches()) continue;
+                    if (cacheId == null || !CACHE_ID.matcher(cacheId).matches()) {
+                        continue;
+                    }
                     String layer = "overlay2/" + cacheId + "/diff";
-                    if (isDirectory(root, layer) && !layers.contains(layer)) layers.add(layer);
+                    if (isDirectory(root, layer) && !layers.contains(layer)) {
+                        layers.add(layer);
+                    }
                 }
             }
         }

@@ -95,7 +95,9 @@ public final class InnerImages {
             HostRange gids)
             throws IOException {
         Optional<InnerStoreSource> found = InnerStoreSource.find(rootfs, layers, destination);
-        if (found.isEmpty()) return; // an empty dir: no record needed (see syncOut)
+        if (found.isEmpty()) {
+            return; // an empty dir: no record needed (see syncOut)
+        }
         LongUnaryOperator uidsIn = intoRange(uids);
         LongUnaryOperator gidsIn = intoRange(gids);
         Record record;
@@ -152,7 +154,9 @@ public final class InnerImages {
             ContainerState.Builder made)
             throws IOException {
         Optional<Record> record = load(home, destination);
-        if (record.isEmpty() || record.get().cacheKey().isEmpty()) return Optional.empty();
+        if (record.isEmpty() || record.get().cacheKey().isEmpty()) {
+            return Optional.empty();
+        }
         String key = record.get().cacheKey();
         Optional<InnerImageCache.Entry> entry = cache.lookup(key);
         if (entry.isEmpty()) {
@@ -175,7 +179,9 @@ public final class InnerImages {
         try (Fd special = Linux.openDirectoryNoSymlinks(dir)) {
             for (String layer : record.get().sharedLayers()) {
                 // The container may have removed the image (or planted a symlink there): then nothing to mount.
-                if (!InnerImageCache.isDirectory(special, layer)) continue;
+                if (!InnerImageCache.isDirectory(special, layer)) {
+                    continue;
+                }
                 Path target = slotDir.resolve("i" + mounts.size());
                 Files.createDirectory(target);
                 idmapped.attach(entry.get().tree().resolve(layer), target, uids, gids, false, true);
@@ -214,11 +220,15 @@ public final class InnerImages {
         TreeCopy.Survey survey;
         try (Fd special = Linux.openDirectoryNoSymlinks(dir)) {
             // Without a record the dir was made empty: still empty, nothing to copy (most containers).
-            if (recorded.isEmpty() && isEmpty(special)) return false;
+            if (recorded.isEmpty() && isEmpty(special)) {
+                return false;
+            }
             survey = TreeCopy.survey(special, record.shared());
         }
         String fingerprint = survey.fingerprint();
-        if (fingerprint.equals(record.fingerprint())) return false;
+        if (fingerprint.equals(record.fingerprint())) {
+            return false;
+        }
         long began = System.nanoTime();
         Path relative = Path.of(destination.replaceAll("^/+", ""));
         String name = relative.getFileName().toString();
@@ -231,7 +241,9 @@ public final class InnerImages {
         long bytes = survey.diskUsage();
         try (Fd special = Linux.openDirectoryNoSymlinks(dir)) {
             for (String layer : entry.isEmpty() ? List.<String>of() : record.sharedLayers()) {
-                if (!InnerImageCache.isDirectory(special, layer)) continue;
+                if (!InnerImageCache.isDirectory(special, layer)) {
+                    continue;
+                }
                 layersFromCache.add(layer);
                 try (Fd layerFrom =
                         Linux.openDirectoryNoSymlinks(entry.get().tree().resolve(layer))) {
@@ -250,7 +262,9 @@ public final class InnerImages {
                     Fd from = Linux.openDirectoryNoSymlinks(dir)) {
                 TreeCopy.copy(from, to, outOfRange(uids), outOfRange(gids), record.shared(), deadline);
                 for (String layer : layersFromCache) {
-                    if (!InnerImageCache.isDirectory(to, layer)) continue;
+                    if (!InnerImageCache.isDirectory(to, layer)) {
+                        continue;
+                    }
                     try (Fd layerTo = NoFollowTree.openDirectoryBelow(to, layer);
                             Fd layerFrom = Linux.openDirectoryNoSymlinks(
                                     entry.orElseThrow().tree().resolve(layer))) {
@@ -284,7 +298,9 @@ public final class InnerImages {
     /** Opens {@code relative} below {@code root}, making missing directories (root-owned, 0755); symlinks refused. */
     private static Fd makeDirs(Fd root, Path relative) throws IOException {
         Fd dir = NoFollowTree.openDirectoryBelow(root, ".");
-        if (relative == null) return dir;
+        if (relative == null) {
+            return dir;
+        }
         for (Path component : relative) {
             String name = component.toString();
             try {
@@ -330,7 +346,9 @@ public final class InnerImages {
 
     static Optional<Record> load(SpecialMounts.Home home, String destination) throws IOException {
         Path file = recordFile(home, destination);
-        if (!Files.isRegularFile(file, LinkOption.NOFOLLOW_LINKS)) return Optional.empty();
+        if (!Files.isRegularFile(file, LinkOption.NOFOLLOW_LINKS)) {
+            return Optional.empty();
+        }
         return Optional.of(JSON.readValue(file.toFile(), Record.class));
     }
 }

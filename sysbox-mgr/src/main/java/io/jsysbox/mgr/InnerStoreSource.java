@@ -48,7 +48,9 @@ public record InnerStoreSource(Path base, String relative, boolean shareable) {
         overlay.upperDir().ifPresent(stack::add);
         // Host-owned paths (Docker's l/ links point at ../<layer>/diff): resolving them is safe, and gives the layer's
         // stable path, which keys the cache.
-        for (Path lower : overlay.lowerDirs()) stack.add(lower.toRealPath());
+        for (Path lower : overlay.lowerDirs()) {
+            stack.add(lower.toRealPath());
+        }
         for (int i = 0; i < stack.size(); i++) {
             Probe probe = probe(stack.get(i), relative);
             switch (probe) {
@@ -65,8 +67,9 @@ public record InnerStoreSource(Path base, String relative, boolean shareable) {
                     // Content here and maybe below: only a layer that is the whole of it can be read raw.
                     boolean upper = i == 0 && overlay.upperDir().isPresent();
                     boolean more = false;
-                    for (int j = i + 1; j < stack.size() && !more; j++)
+                    for (int j = i + 1; j < stack.size() && !more; j++) {
                         more = probe(stack.get(j), relative) != Probe.ABSENT;
+                    }
                     return Optional.of(
                             upper || more
                                     ? merged(rootfs, relative)
@@ -119,7 +122,9 @@ public record InnerStoreSource(Path base, String relative, boolean shareable) {
                     return opaque ? Probe.HIDDEN : Probe.ABSENT;
                 }
                 int type = (Integer) attrs.get("mode") & 0170000;
-                if (type != 0040000) return Probe.HIDDEN; // a whiteout, a file or a symlink: the path ends here
+                if (type != 0040000) {
+                    return Probe.HIDDEN; // a whiteout, a file or a symlink: the path ends here
+                }
                 Fd child;
                 try {
                     child = NoFollowTree.openDirectoryBelow(dir, name);
@@ -134,7 +139,9 @@ public record InnerStoreSource(Path base, String relative, boolean shareable) {
             try (var entries = Files.newDirectoryStream(dir.procPath())) {
                 empty = !entries.iterator().hasNext();
             }
-            if (empty) return opaque ? Probe.HIDDEN : Probe.ABSENT;
+            if (empty) {
+                return opaque ? Probe.HIDDEN : Probe.ABSENT;
+            }
             return opaque ? Probe.COMPLETE : Probe.PARTIAL;
         } finally {
             dir.close();

@@ -128,7 +128,9 @@ final class LauncherEndpoint implements AutoCloseable {
                 }
                 default -> throw new ManagerException(Status.Code.NOT_FOUND, "no launcher step '" + step + "'");
             };
-            if (!warning.isEmpty()) record(log, "warning", warning);
+            if (!warning.isEmpty()) {
+                record(log, "warning", warning);
+            }
             return new Answer(OK, ErrorLog.oneLine(warning));
         } catch (ManagerException e) {
             String message = e.code() == Status.Code.INVALID_ARGUMENT
@@ -158,7 +160,9 @@ final class LauncherEndpoint implements AutoCloseable {
             Map<String, String> fields = new HashMap<>();
             for (String line : lines) {
                 int equals = line.indexOf('=');
-                if (equals > 0) fields.put(line.substring(0, equals), line.substring(equals + 1));
+                if (equals > 0) {
+                    fields.put(line.substring(0, equals), line.substring(equals + 1));
+                }
             }
             return new Form(fields);
         }
@@ -197,7 +201,9 @@ final class LauncherEndpoint implements AutoCloseable {
 
     @Override
     public void close() {
-        if (server != null) server.close();
+        if (server != null) {
+            server.close();
+        }
         loop.shutdownGracefully();
         steps.close();
     }

@@ -53,7 +53,9 @@ final class ListenerCopies {
     /** Closes the copies of container {@code id}'s listeners. */
     synchronized void release(String id) {
         List<Fd> released = copies.remove(id);
-        if (released == null) return;
+        if (released == null) {
+            return;
+        }
         released.forEach(Fd::close);
         writeIndex();
     }
@@ -65,13 +67,17 @@ final class ListenerCopies {
             while (true) {
                 Path filesystemIndex = filesystemDir.resolve(ListenerIndex.FILESYSTEM);
                 Map<Integer, String> listed = new TreeMap<>(ListenerIndex.read(filesystemIndex));
-                if (id != null) listed.values().removeIf(owner -> !owner.equals(id));
+                if (id != null) {
+                    listed.values().removeIf(owner -> !owner.equals(id));
+                }
                 if (!listed.isEmpty()) {
                     copy(listed);
                     return;
                 }
                 if (System.currentTimeMillis() >= deadline) {
-                    if (id != null) LOG.debug("{}: jsysbox-fs lists no seccomp listener of it", id);
+                    if (id != null) {
+                        LOG.debug("{}: jsysbox-fs lists no seccomp listener of it", id);
+                    }
                     return;
                 }
                 Thread.sleep(POLL_MILLIS);

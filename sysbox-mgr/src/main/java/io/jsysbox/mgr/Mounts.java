@@ -20,7 +20,9 @@ final class Mounts {
                 Linux.umountDetach(point);
             } catch (LinuxException e) {
                 // EINVAL: already gone (a stacked mount detached with the one below it).
-                if (e.errno() != Errno.EINVAL && e.errno() != Errno.ENOENT) throw e;
+                if (e.errno() != Errno.EINVAL && e.errno() != Errno.ENOENT) {
+                    throw e;
+                }
             }
         }
         return points;

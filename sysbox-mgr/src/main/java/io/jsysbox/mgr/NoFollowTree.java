@@ -80,7 +80,9 @@ public final class NoFollowTree {
             throws IOException {
         long newUid = uids.applyAsLong(stat.uid());
         long newGid = gids.applyAsLong(stat.gid());
-        if (newUid == stat.uid() && newGid == stat.gid()) return;
+        if (newUid == stat.uid() && newGid == stat.gid()) {
+            return;
+        }
         Linux.chownNoFollow(dir, name, (int) newUid, (int) newGid);
         if ((stat.mode() & SETUID_SETGID) != 0 && stat.type() == Linux.S_IFREG) {
             // Through an O_PATH open: the entry, should it have been swapped for a device or fifo, is never opened.
@@ -130,7 +132,9 @@ public final class NoFollowTree {
      */
     private static void deleteEntry(Fd dir, byte[] name) throws IOException {
         Linux.Stat stat = statUnlessGone(dir, name);
-        if (stat == null) return;
+        if (stat == null) {
+            return;
+        }
         boolean isDirectory = stat.type() == Linux.S_IFDIR;
         if (isDirectory) {
             try (Fd top = Linux.openat2(dir, name, DIRECTORY, BENEATH)) {
@@ -145,8 +149,9 @@ public final class NoFollowTree {
                                 unlinkUnlessGone(entry.parent(), entry.name(), false);
                                 return null;
                             }
-                            if (entry.depth() < DELETE_WINDOW)
+                            if (entry.depth() < DELETE_WINDOW) {
                                 return Linux.openat2(entry.parent(), entry.name(), DIRECTORY, BENEATH);
+                            }
                             moveUp(entry, top, moved[0]++);
                             return null;
                         }
@@ -173,7 +178,9 @@ public final class NoFollowTree {
                         (".jsysbox-deep-" + attempt).getBytes(StandardCharsets.US_ASCII));
                 return;
             } catch (LinuxException e) {
-                if (e.errno() != Errno.EEXIST) throw e;
+                if (e.errno() != Errno.EEXIST) {
+                    throw e;
+                }
             }
         }
     }
@@ -182,7 +189,9 @@ public final class NoFollowTree {
         try {
             Linux.unlinkAt(dir, name, directory);
         } catch (LinuxException e) {
-            if (e.errno() != Errno.ENOENT) throw e;
+            if (e.errno() != Errno.ENOENT) {
+                throw e;
+            }
         }
     }
 
@@ -239,16 +248,22 @@ public final class NoFollowTree {
                 }
                 byte[] name = level.names.get(level.next++);
                 Linux.Stat stat = statUnlessGone(level.dir, name);
-                if (stat == null) continue;
+                if (stat == null) {
+                    continue;
+                }
                 Entry entry = new Entry(
                         level.dir,
                         name,
                         path(level.entry == null ? ITSELF : level.entry.rawPath(), name),
                         levels.size(),
                         stat);
-                if (entry.depth() > MAX_DEPTH) throw tooDeep(entry, what);
+                if (entry.depth() > MAX_DEPTH) {
+                    throw tooDeep(entry, what);
+                }
                 Fd dir = action.visit(entry);
-                if (dir == null) continue;
+                if (dir == null) {
+                    continue;
+                }
                 try {
                     levels.push(new Level(entry, dir, sortedNames(dir)));
                 } catch (IOException | RuntimeException e) {
@@ -258,7 +273,9 @@ public final class NoFollowTree {
             }
         } finally {
             for (Level level : levels) {
-                if (level.entry != null) level.dir.close();
+                if (level.entry != null) {
+                    level.dir.close();
+                }
             }
         }
     }
@@ -298,14 +315,18 @@ public final class NoFollowTree {
         try {
             return Linux.statNoFollow(dir, name);
         } catch (LinuxException e) {
-            if (e.errno() == Errno.ENOENT) return null;
+            if (e.errno() == Errno.ENOENT) {
+                return null;
+            }
             throw e;
         }
     }
 
     /** {@code relative}/{@code name}, or {@code name} below the root. */
     private static byte[] path(byte[] relative, byte[] name) {
-        if (relative.length == 0) return name;
+        if (relative.length == 0) {
+            return name;
+        }
         byte[] path = Arrays.copyOf(relative, relative.length + 1 + name.length);
         path[relative.length] = '/';
         System.arraycopy(name, 0, path, relative.length + 1, name.length);
@@ -336,8 +357,9 @@ public final class NoFollowTree {
     static byte[] readSmallFile(Fd dir, String relative) throws IOException {
         try (Fd found = openEntry(dir, relative.getBytes(Linux.NAMES))) {
             Linux.Stat stat = Linux.stat(found);
-            if (stat.type() != Linux.S_IFREG)
+            if (stat.type() != Linux.S_IFREG) {
                 throw new IOException(relative + " is " + typeName(stat.type()) + ", not a regular file: not read");
+            }
             if (stat.size() > SMALL_FILE_MAX) {
                 throw new IOException(relative + " has " + stat.size() + " bytes, more than the " + SMALL_FILE_MAX
                         + " of a metadata file: not read");
@@ -345,8 +367,9 @@ public final class NoFollowTree {
             // Through the magic link: the inode found holds, a regular file, whatever its name has become since.
             try (var in = Files.newInputStream(found.procPath())) {
                 byte[] content = in.readNBytes(SMALL_FILE_MAX + 1);
-                if (content.length > SMALL_FILE_MAX)
+                if (content.length > SMALL_FILE_MAX) {
                     throw new IOException(relative + " grew past " + SMALL_FILE_MAX + " bytes while read: not read");
+                }
                 return content;
             }
         }
@@ -374,7 +397,9 @@ public final class NoFollowTree {
         try {
             return Linux.openat2(dir, name, DIRECTORY, BENEATH);
         } catch (LinuxException e) {
-            if (e.errno() == Errno.EXDEV || e.errno() == Errno.ENOENT) return null;
+            if (e.errno() == Errno.EXDEV || e.errno() == Errno.ENOENT) {
+                return null;
+            }
             throw e;
         }
     }

@@ -32,14 +32,19 @@ public record OverlayLayers(List<Path> lowerDirs, Optional<Path> upperDir, Optio
         Path work = null;
         for (String option : splitUnescaped(superOptions, ',')) {
             int eq = option.indexOf('=');
-            if (eq < 0) continue;
+            if (eq < 0) {
+                continue;
+            }
             String key = option.substring(0, eq);
             String value = option.substring(eq + 1);
             switch (key) {
                 case "lowerdir" -> {
                     // "::" separates data-only lower layers; they are lower layers all the same.
-                    for (String dir : splitUnescaped(value, ':'))
-                        if (!dir.isEmpty()) lowers.add(resolve(relativeTo, dir));
+                    for (String dir : splitUnescaped(value, ':')) {
+                        if (!dir.isEmpty()) {
+                            lowers.add(resolve(relativeTo, dir));
+                        }
+                    }
                 }
                 case "lowerdir+", "datadir+" -> lowers.add(resolve(relativeTo, unescape(value)));
                 case "upperdir" -> upper = resolve(relativeTo, unescape(value));
@@ -47,15 +52,20 @@ public record OverlayLayers(List<Path> lowerDirs, Optional<Path> upperDir, Optio
                 default -> {}
             }
         }
-        if (lowers.isEmpty()) throw new IllegalArgumentException("overlay options name no lowerdir: " + superOptions);
-        if ((upper == null) != (work == null))
+        if (lowers.isEmpty()) {
+            throw new IllegalArgumentException("overlay options name no lowerdir: " + superOptions);
+        }
+        if ((upper == null) != (work == null)) {
             throw new IllegalArgumentException("overlay has upperdir without workdir or the reverse: " + superOptions);
+        }
         return new OverlayLayers(List.copyOf(lowers), Optional.ofNullable(upper), Optional.ofNullable(work));
     }
 
     /** The directory holding both upperdir and workdir, which must stay on one mount; empty for a read-only overlay. */
     public Optional<Path> upperLayerDir() {
-        if (upperDir.isEmpty()) return Optional.empty();
+        if (upperDir.isEmpty()) {
+            return Optional.empty();
+        }
         Path parent = upperDir.get().getParent();
         if (parent == null || !parent.equals(workDir.get().getParent())) {
             throw new IllegalArgumentException(

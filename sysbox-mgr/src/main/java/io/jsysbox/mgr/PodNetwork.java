@@ -54,8 +54,9 @@ final class PodNetwork {
                             + "only those into a pod");
         }
         try {
-            if (!Files.isRegularFile(criNamespace))
+            if (!Files.isRegularFile(criNamespace)) {
                 throw new IOException(criNamespace + " is not a network namespace file");
+            }
             String source = "--net=" + criNamespace;
             String target = "--net=/proc/" + pid + "/ns/net";
             // Without a family, "address show" lists both, "route show" IPv4's.
@@ -82,7 +83,9 @@ final class PodNetwork {
                         .collect(Collectors.partitioningBy(
                                 command -> command.getFirst().equals("-6")));
                 ip(target, List.of("-4"), withoutFamily(byIpv6.get(false)));
-                if (!byIpv6.get(true).isEmpty()) ip(target, List.of("-6"), withoutFamily(byIpv6.get(true)));
+                if (!byIpv6.get(true).isEmpty()) {
+                    ip(target, List.of("-6"), withoutFamily(byIpv6.get(true)));
+                }
             }
             LOG.info(
                     "{}: moved the pod's network {} from {} into the sandbox's namespace in {} ms",
@@ -114,11 +117,15 @@ final class PodNetwork {
         List<List<String>> commands = new ArrayList<>();
         for (JsonNode link : addresses) {
             String name = link.path("ifname").asText();
-            if (link.path("link_type").asText().equals("loopback") || name.isEmpty()) continue;
+            if (link.path("link_type").asText().equals("loopback") || name.isEmpty()) {
+                continue;
+            }
             links.add(name);
             for (JsonNode address : link.path("addr_info")) {
                 // Link-local addresses come back by themselves when the link comes up.
-                if (!address.path("scope").asText().equals("global")) continue;
+                if (!address.path("scope").asText().equals("global")) {
+                    continue;
+                }
                 List<String> add = new ArrayList<>(List.of(
                         address.path("family").asText().equals("inet6") ? "-6" : "-4",
                         "address",
@@ -127,10 +134,13 @@ final class PodNetwork {
                                 + address.path("prefixlen").asInt(),
                         "dev",
                         name));
-                if (address.has("broadcast"))
+                if (address.has("broadcast")) {
                     add.addAll(List.of("broadcast", address.path("broadcast").asText()));
+                }
                 // Duplicate address detection already ran on this link: again, the address would be unusable a while.
-                if (address.path("family").asText().equals("inet6")) add.add("nodad");
+                if (address.path("family").asText().equals("inet6")) {
+                    add.add("nodad");
+                }
                 commands.add(add);
             }
             commands.add(List.of("link", "set", "dev", name, "up"));
@@ -146,18 +156,24 @@ final class PodNetwork {
     private static void routeCommands(JsonNode routes, String family, List<String> links, List<List<String>> into) {
         for (JsonNode route : routes) {
             if (route.path("protocol").asText().equals("kernel")
-                    || !links.contains(route.path("dev").asText())) continue;
+                    || !links.contains(route.path("dev").asText())) {
+                continue;
+            }
             List<String> add = new ArrayList<>(
                     List.of(family, "route", "replace", route.path("dst").asText()));
-            if (route.has("gateway"))
+            if (route.has("gateway")) {
                 add.addAll(List.of("via", route.path("gateway").asText()));
+            }
             add.addAll(List.of("dev", route.path("dev").asText()));
-            if (route.has("prefsrc"))
+            if (route.has("prefsrc")) {
                 add.addAll(List.of("src", route.path("prefsrc").asText()));
-            if (route.has("metric"))
+            }
+            if (route.has("metric")) {
                 add.addAll(List.of("metric", route.path("metric").asText()));
-            if (route.has("scope") && !route.path("scope").asText().equals("global"))
+            }
+            if (route.has("scope") && !route.path("scope").asText().equals("global")) {
                 add.addAll(List.of("scope", route.path("scope").asText()));
+            }
             into.add(add);
         }
     }
@@ -167,7 +183,9 @@ final class PodNetwork {
         for (JsonNode link : addresses) {
             for (JsonNode address : link.path("addr_info")) {
                 if (address.path("family").asText().equals("inet6")
-                        && address.path("scope").asText().equals("global")) return true;
+                        && address.path("scope").asText().equals("global")) {
+                    return true;
+                }
             }
         }
         return false;
@@ -181,7 +199,9 @@ final class PodNetwork {
         List<JsonNode> results = new ArrayList<>();
         try (JsonParser parser = JSON.createParser(output)) {
             for (JsonNode result = JSON.readTree(parser); result != null; result = JSON.readTree(parser)) {
-                if (!result.isArray()) throw new IOException("ip -json -batch printed " + result + ", not an array");
+                if (!result.isArray()) {
+                    throw new IOException("ip -json -batch printed " + result + ", not an array");
+                }
                 results.add(result);
             }
         }
@@ -203,7 +223,9 @@ final class PodNetwork {
     private static String tool(String name, String debianPackage) throws IOException {
         for (String dir : List.of("/usr/sbin", "/usr/bin", "/sbin", "/bin")) {
             Path path = Path.of(dir, name);
-            if (Files.isExecutable(path)) return path.toString();
+            if (Files.isExecutable(path)) {
+                return path.toString();
+            }
         }
         throw new IOException(name + " not found: install it (apt-get install " + debianPackage + ")");
     }

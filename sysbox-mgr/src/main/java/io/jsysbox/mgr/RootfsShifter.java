@@ -62,7 +62,9 @@ public final class RootfsShifter {
             }
             made.rootfsPath = view.toString();
         } catch (LinuxException e) {
-            if (!IdMappedMounts.unsupported(e)) throw e;
+            if (!IdMappedMounts.unsupported(e)) {
+                throw e;
+            }
             LOG.warn(
                     "cannot ID-map rootfs {} ({}); chowning it into {}:{} instead",
                     rootfs,
@@ -83,7 +85,9 @@ public final class RootfsShifter {
         try (Fd layer = Linux.openDirectoryNoSymlinks(upperLayer)) {
             Linux.mkdirAt(layer, WORK_DIR, 0700);
         } catch (LinuxException e) {
-            if (e.errno() != io.jsysbox.linux.Errno.EEXIST) throw e;
+            if (e.errno() != io.jsysbox.linux.Errno.EEXIST) {
+                throw e;
+            }
         }
     }
 

@@ -79,10 +79,14 @@ public final class SpecialMounts {
             Home home, Iterable<String> destinations, int uid, int gid, Filler filler, ContainerState.Builder made)
             throws IOException {
         Map<String, Path> result = new java.util.LinkedHashMap<>();
-        if (!destinations.iterator().hasNext()) return result;
+        if (!destinations.iterator().hasNext()) {
+            return result;
+        }
         // Owned again at each start: a container started again may have another range.
         mkdirOwned(home.dir(), 0, gid, RuntimeDirs.ONE_CONTAINERS);
-        if (!home.kept()) made.dirs.add(home.dir().toString());
+        if (!home.kept()) {
+            made.dirs.add(home.dir().toString());
+        }
         for (String destination : destinations) {
             Path dir = home.dir().resolve(dirName(destination));
             if (Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
@@ -94,7 +98,9 @@ public final class SpecialMounts {
                 filler.fill(destination, home.dir().resolve(filling));
                 Files.move(home.dir().resolve(filling), dir, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
             }
-            if (home.kept()) made.keptDirs.add(dir.toString());
+            if (home.kept()) {
+                made.keptDirs.add(dir.toString());
+            }
             result.put(destination, dir);
         }
         return result;
@@ -104,7 +110,9 @@ public final class SpecialMounts {
     private static void reown(Path dir, int uid, int gid) throws IOException {
         long oldUid = Integer.toUnsignedLong((Integer) Files.getAttribute(dir, "unix:uid", LinkOption.NOFOLLOW_LINKS));
         long oldGid = Integer.toUnsignedLong((Integer) Files.getAttribute(dir, "unix:gid", LinkOption.NOFOLLOW_LINKS));
-        if (oldUid == uid && oldGid == gid) return;
+        if (oldUid == uid && oldGid == gid) {
+            return;
+        }
         LOG.info("re-owning {} from {}:{} to {}:{}", dir, oldUid, oldGid, uid, gid);
         HostRange from = new HostRange(oldUid, IdRangeAllocator.RANGE_SIZE);
         HostRange fromGids = new HostRange(oldGid, IdRangeAllocator.RANGE_SIZE);
@@ -120,7 +128,9 @@ public final class SpecialMounts {
             try {
                 Linux.mkdirAt(parent, name, RuntimeDirs.HOST_ROOT_ONLY);
             } catch (LinuxException e) {
-                if (e.errno() != Errno.EEXIST) throw e;
+                if (e.errno() != Errno.EEXIST) {
+                    throw e;
+                }
             }
             try (Fd child = Linux.openat2(
                     parent, name, Linux.O_RDONLY | Linux.O_DIRECTORY | Linux.O_NOFOLLOW, Linux.RESOLVE_NO_SYMLINKS)) {

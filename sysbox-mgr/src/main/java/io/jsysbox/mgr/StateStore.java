@@ -26,7 +26,9 @@ public final class StateStore {
     }
 
     public ManagerState load() throws IOException {
-        if (!Files.exists(file)) return ManagerState.empty();
+        if (!Files.exists(file)) {
+            return ManagerState.empty();
+        }
         try {
             ManagerState state = JSON.readValue(file.toFile(), ManagerState.class);
             if (state.version() != ManagerState.CURRENT_VERSION) {

@@ -26,9 +26,13 @@ public final class SubIdFile {
         String fix = "; add a line like '" + user + ":1000000000:67108864' to /etc/subuid and /etc/subgid";
         for (String raw : text.split("\n")) {
             String line = raw.strip();
-            if (line.isEmpty() || line.startsWith("#")) continue;
+            if (line.isEmpty() || line.startsWith("#")) {
+                continue;
+            }
             String[] fields = line.split(":");
-            if (fields.length != 3 || !fields[0].equals(user)) continue;
+            if (fields.length != 3 || !fields[0].equals(user)) {
+                continue;
+            }
             long start;
             long count;
             try {

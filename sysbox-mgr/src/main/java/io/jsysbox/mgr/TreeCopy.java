@@ -126,7 +126,9 @@ public final class TreeCopy {
         String fields = "\0" + Integer.toOctalString(stat.mode()) + ' ' + stat.uid() + ':' + stat.gid() + ' '
                 + (stat.type() == Linux.S_IFDIR ? 0 : stat.size()) + ' ' + stat.mtimeNanos() + ' ' + stat.rdev() + '\0';
         digest.update(fields.getBytes(StandardCharsets.US_ASCII));
-        if (stat.type() == Linux.S_IFLNK) digest.update(Linux.readlinkAt(parent, name));
+        if (stat.type() == Linux.S_IFLNK) {
+            digest.update(Linux.readlinkAt(parent, name));
+        }
         digest.update((byte) '\n');
     }
 
@@ -164,7 +166,9 @@ public final class TreeCopy {
         }
 
         void add(Linux.Stat stat) {
-            if (stat.mountRoot()) return;
+            if (stat.mountRoot()) {
+                return;
+            }
             if (stat.type() == Linux.S_IFDIR || stat.nlink() == 1 || linked.add(new Inode(stat.dev(), stat.ino()))) {
                 bytes += stat.blocks() * 512;
             }
@@ -176,8 +180,9 @@ public final class TreeCopy {
      * skipped.
      */
     private static Fd into(NoFollowTree.Entry entry, Predicate<String> contentsSkipped) throws LinuxException {
-        if (entry.stat().type() != Linux.S_IFDIR || entry.stat().mountRoot() || contentsSkipped.test(entry.path()))
+        if (entry.stat().type() != Linux.S_IFDIR || entry.stat().mountRoot() || contentsSkipped.test(entry.path())) {
             return null;
+        }
         return NoFollowTree.openChildDirectory(entry.parent(), entry.name());
     }
 
@@ -238,7 +243,9 @@ public final class TreeCopy {
 
         /** Closes the destination directories a failed walk left open. */
         void closeTargets() {
-            while (!targets.isEmpty()) targets.pop().dir().close();
+            while (!targets.isEmpty()) {
+                targets.pop().dir().close();
+            }
         }
 
         /**
@@ -252,12 +259,16 @@ public final class TreeCopy {
                 try {
                     return copyEntry(entry, to);
                 } catch (Changed changed) {
-                    if (attempt == 3) throw new IOException(entry.path() + " keeps changing during the copy");
+                    if (attempt == 3) {
+                        throw new IOException(entry.path() + " keeps changing during the copy");
+                    }
                     Linux.Stat now;
                     try {
                         now = Linux.statNoFollow(entry.parent(), entry.name());
                     } catch (LinuxException e) {
-                        if (e.errno() == Errno.ENOENT) return null;
+                        if (e.errno() == Errno.ENOENT) {
+                            return null;
+                        }
                         throw e;
                     }
                     entry = entry.withStat(now);
@@ -313,7 +324,9 @@ public final class TreeCopy {
                 case Linux.S_IFREG -> {
                     byte[] first = stat.nlink() > 1 ? links.get(new Inode(stat.dev(), stat.ino())) : null;
                     if (first == null) {
-                        if (copyFile(entry, to)) entries++;
+                        if (copyFile(entry, to)) {
+                            entries++;
+                        }
                         return null;
                     }
                     link(first, to, name);
@@ -357,13 +370,17 @@ public final class TreeCopy {
                     LOG.warn("not copying {}: a mount point", entry.path());
                     return false;
                 }
-                if (e.errno() == Errno.ENOENT) return false; // removed since the listing
+                if (e.errno() == Errno.ENOENT) {
+                    return false; // removed since the listing
+                }
                 throw Changed.ifSo(e, Errno.ELOOP);
             }
             try (found) {
                 Linux.Stat opened = Linux.stat(found);
                 // Opened for reading only once proven a regular file: a device swapped in is never opened.
-                if (opened.type() != Linux.S_IFREG) throw new Changed();
+                if (opened.type() != Linux.S_IFREG) {
+                    throw new Changed();
+                }
                 try (Fd source = Linux.reopen(found, Linux.O_RDONLY | Linux.O_NONBLOCK);
                         Fd target = Linux.createFile(to, entry.name(), PRIVATE)) {
                     Linux.copyContents(source, target, opened.size(), deadline::passed);
@@ -371,7 +388,9 @@ public final class TreeCopy {
                     metadata(entry.parent(), entry.name(), opened, to, entry.name(), target);
                 }
                 bytes += opened.size();
-                if (opened.nlink() > 1) links.put(new Inode(opened.dev(), opened.ino()), entry.rawPath());
+                if (opened.nlink() > 1) {
+                    links.put(new Inode(opened.dev(), opened.ino()), entry.rawPath());
+                }
             }
             return true;
         }
@@ -381,7 +400,9 @@ public final class TreeCopy {
          */
         private void link(byte[] first, Fd to, byte[] name) throws LinuxException {
             int slash = first.length - 1;
-            while (slash >= 0 && first[slash] != '/') slash--;
+            while (slash >= 0 && first[slash] != '/') {
+                slash--;
+            }
             byte[] firstName = Arrays.copyOfRange(first, slash + 1, first.length);
             if (slash < 0) {
                 Linux.linkAt(root, firstName, to, name);
@@ -428,18 +449,24 @@ public final class TreeCopy {
             try {
                 names = Linux.listXattrs(fromDir, fromName);
             } catch (LinuxException e) {
-                if (e.errno() == Errno.EOPNOTSUPP) return;
+                if (e.errno() == Errno.EOPNOTSUPP) {
+                    return;
+                }
                 throw e;
             }
             for (byte[] xattr : names) {
                 Optional<byte[]> value = Linux.getXattr(fromDir, fromName, xattr);
-                if (value.isEmpty()) continue; // removed since the listing
+                if (value.isEmpty()) {
+                    continue; // removed since the listing
+                }
                 try {
                     Linux.setXattr(toDir, toName, xattr, shiftIds(xattr, value.get()));
                 } catch (LinuxException e) {
                     // The kernel takes only some namespaces (trusted.*, security.*) on a symlink, and not on every
                     // filesystem.
-                    if (!symlink) throw e;
+                    if (!symlink) {
+                        throw e;
+                    }
                     LOG.debug(
                             "not copying xattr {} of a symlink: {}",
                             new String(xattr, StandardCharsets.UTF_8),
@@ -450,8 +477,12 @@ public final class TreeCopy {
 
         /** Ids inside xattr values: the root id of a v3 file capability, and the ids of POSIX ACL entries. */
         byte[] shiftIds(byte[] xattr, byte[] value) {
-            if (Arrays.equals(xattr, CAPABILITY)) return shiftCapabilityRoot(value);
-            if (Arrays.equals(xattr, ACL_ACCESS) || Arrays.equals(xattr, ACL_DEFAULT)) return shiftAcl(value);
+            if (Arrays.equals(xattr, CAPABILITY)) {
+                return shiftCapabilityRoot(value);
+            }
+            if (Arrays.equals(xattr, ACL_ACCESS) || Arrays.equals(xattr, ACL_DEFAULT)) {
+                return shiftAcl(value);
+            }
             return value;
         }
 
@@ -470,7 +501,9 @@ public final class TreeCopy {
             final int sizeV2 = 20;
             final int rootIdAt = 20;
             ByteBuffer caps = ByteBuffer.wrap(value).order(ByteOrder.LITTLE_ENDIAN);
-            if (value.length < 4) return value;
+            if (value.length < 4) {
+                return value;
+            }
             int revision = caps.getInt(0) & revisionMask;
             int flags = caps.getInt(0) & ~revisionMask;
             long rootId;
@@ -501,12 +534,18 @@ public final class TreeCopy {
             final int aclGroup = 0x08;
             byte[] shifted = value.clone();
             ByteBuffer acl = ByteBuffer.wrap(shifted).order(ByteOrder.LITTLE_ENDIAN);
-            if (shifted.length < 4 || acl.getInt(0) != version2) return value;
+            if (shifted.length < 4 || acl.getInt(0) != version2) {
+                return value;
+            }
             for (int entry = 4; entry + 8 <= shifted.length; entry += 8) {
                 int tag = acl.getShort(entry) & 0xffff;
                 long id = Integer.toUnsignedLong(acl.getInt(entry + 4));
-                if (tag == aclUser) acl.putInt(entry + 4, (int) uids.applyAsLong(id));
-                if (tag == aclGroup) acl.putInt(entry + 4, (int) gids.applyAsLong(id));
+                if (tag == aclUser) {
+                    acl.putInt(entry + 4, (int) uids.applyAsLong(id));
+                }
+                if (tag == aclGroup) {
+                    acl.putInt(entry + 4, (int) gids.applyAsLong(id));
+                }
             }
             return shifted;
         }
@@ -528,7 +567,9 @@ public final class TreeCopy {
          */
         static Changed ifSo(LinuxException e, int... errnos) throws LinuxException {
             for (int errno : errnos) {
-                if (e.errno() == errno) return new Changed();
+                if (e.errno() == errno) {
+                    return new Changed();
+                }
             }
             throw e;
         }

@@ -57,7 +57,9 @@ final class VirtualFileMounts {
                 }
             });
             inside.join();
-            if (failure.get() != null) throw failure.get();
+            if (failure.get() != null) {
+                throw failure.get();
+            }
             return mounted.get();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -90,7 +92,9 @@ final class VirtualFileMounts {
                             Linux.O_PATH,
                             Linux.RESOLVE_BENEATH | Linux.RESOLVE_NO_SYMLINKS);
                 } catch (LinuxException e) {
-                    if (e.errno() == Errno.ENOENT) continue;
+                    if (e.errno() == Errno.ENOENT) {
+                        continue;
+                    }
                     throw e;
                 }
                 try (target) {
@@ -98,7 +102,9 @@ final class VirtualFileMounts {
                     mounted++;
                 }
             }
-            if (locked) lockTops(process, hostProc, rootDir, destinations);
+            if (locked) {
+                lockTops(process, hostProc, rootDir, destinations);
+            }
         }
         return mounted;
     }
@@ -106,7 +112,9 @@ final class VirtualFileMounts {
     /** Locks the files under each of {@link #LOCKED_TOPS} that has some of {@code destinations}. */
     private static void lockTops(Fd process, Fd hostProc, Fd rootDir, List<String> destinations) throws LinuxException {
         for (String top : LOCKED_TOPS) {
-            if (destinations.stream().noneMatch(destination -> destination.startsWith("/" + top + "/"))) continue;
+            if (destinations.stream().noneMatch(destination -> destination.startsWith("/" + top + "/"))) {
+                continue;
+            }
             try (Fd tree = openTop(rootDir, top)) {
                 // A container without a procfs at /proc (a spec may leave it out) has nothing there to lock.
                 if (Linux.stat(tree).mountRoot()) {

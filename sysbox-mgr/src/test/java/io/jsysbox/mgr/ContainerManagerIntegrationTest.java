@@ -67,8 +67,12 @@ class ContainerManagerIntegrationTest {
 
     @AfterEach
     void cleanUp() throws Exception {
-        for (Process init : fakeInits) init.destroyForcibly().waitFor();
-        if (tmp == null) return;
+        for (Process init : fakeInits) {
+            init.destroyForcibly().waitFor();
+        }
+        if (tmp == null) {
+            return;
+        }
         // A test's managers release the fake inits it killed from their exit-watcher threads, writing state meanwhile.
         for (int attempt = 1; ; attempt++) {
             try {
@@ -76,7 +80,9 @@ class ContainerManagerIntegrationTest {
                 NoFollowTree.delete(tmp.getParent(), tmp.getFileName().toString());
                 return;
             } catch (java.io.IOException e) {
-                if (attempt == 50) throw e;
+                if (attempt == 50) {
+                    throw e;
+                }
                 Thread.sleep(100);
             }
         }
@@ -162,7 +168,9 @@ class ContainerManagerIntegrationTest {
         int gid = (int) prepared.getGidRange().getHostStart();
         assertOwned("rwx--x---", gid, view.getParent());
         assertOwned("rwx--x---", gid, special.getParent());
-        if (prepared.getDeviceNodesCount() > 0) assertOwned("rwx--x---", gid, devices);
+        if (prepared.getDeviceNodesCount() > 0) {
+            assertOwned("rwx--x---", gid, devices);
+        }
         assertOwned("rwx--x--x", 0, mountRoot);
         assertOwned("rwx--x--x", 0, mountRoot.getParent());
         assertOwned("rwx--x--x", 0, mountRoot.resolveSibling("dev"));
@@ -239,7 +247,9 @@ class ContainerManagerIntegrationTest {
         Files.setAttribute(special.resolve("inner"), "unix:uid", (int) first + 7);
         Files.createSymbolicLink(special.resolve("escape"), tmp.resolve("volume"));
         manager.release("c1");
-        for (int i = 0; i < 4; i++) manager.prepare(plain("other" + i)); // round robin wraps onto c1's old range
+        for (int i = 0; i < 4; i++) {
+            manager.prepare(plain("other" + i)); // round robin wraps onto c1's old range
+        }
         manager.release("other0");
         long second = manager.prepare(request("c1")).getUidRange().getHostStart();
         assertTrue(first != second);
@@ -247,7 +257,9 @@ class ContainerManagerIntegrationTest {
         assertEquals(second + 7, uid(special.resolve("inner")));
         assertEquals(0, uid(tmp.resolve("volume")), "symlink targets are not re-owned");
         manager.release("c1");
-        for (int i = 1; i < 4; i++) manager.release("other" + i);
+        for (int i = 1; i < 4; i++) {
+            manager.release("other" + i);
+        }
     }
 
     private PrepareRequest plain(String id) throws Exception {
@@ -305,7 +317,9 @@ class ContainerManagerIntegrationTest {
         ContainerManager manager = manager();
         // Released by its exit report, on a thread of its own after the start (after copying out what it owes).
         long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(10);
-        while (manager.status().getContainersCount() > 0 && System.nanoTime() < deadline) Thread.sleep(20);
+        while (manager.status().getContainersCount() > 0 && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+        }
         assertEquals(0, manager.status().getContainersCount(), "a pid that started later is another process: released");
     }
 

@@ -37,7 +37,9 @@ class DeviceNodesTest {
 
     @AfterEach
     void cleanUp() throws Exception {
-        if (tmp == null) return;
+        if (tmp == null) {
+            return;
+        }
         Mounts.unmountAllUnder(tmp);
         NoFollowTree.delete(tmp.getParent(), tmp.getFileName().toString());
     }
@@ -55,7 +57,9 @@ class DeviceNodesTest {
     /** The test's dir on the host's disk (made once, as root). */
     private Path tmp() throws Exception {
         RootOnly.assumeRoot();
-        if (tmp == null) tmp = Files.createTempDirectory(Path.of("/var/tmp"), "jsysbox-devices");
+        if (tmp == null) {
+            tmp = Files.createTempDirectory(Path.of("/var/tmp"), "jsysbox-devices");
+        }
         return tmp;
     }
 

@@ -18,7 +18,9 @@ class DiscardsTest {
     @Test
     void aDiscardedDirLeavesItsPathAtOnceAndIsRemovedInTheBackground() throws Exception {
         Path dir = Files.createDirectories(tmp.resolve("c1/var-lib-containerd/deep/er"));
-        for (int i = 0; i < 1000; i++) Files.writeString(dir.resolve("f" + i), "x");
+        for (int i = 0; i < 1000; i++) {
+            Files.writeString(dir.resolve("f" + i), "x");
+        }
         Path home = tmp.resolve("c1");
 
         new Discards().discard(home);
@@ -41,13 +43,17 @@ class DiscardsTest {
         new Discards().resume(tmp);
 
         long deadline = System.nanoTime() + 10_000_000_000L;
-        while (Files.exists(tmp.resolve(".discarded-c2-1-1")) && System.nanoTime() < deadline) Thread.sleep(10);
+        while (Files.exists(tmp.resolve(".discarded-c2-1-1")) && System.nanoTime() < deadline) {
+            Thread.sleep(10);
+        }
         assertEquals(List.of("c3"), list(tmp), "a leftover stays, or a live container's dir went");
     }
 
     private static void awaitEmpty(Path dir) throws Exception {
         long deadline = System.nanoTime() + 10_000_000_000L;
-        while (!list(dir).isEmpty() && System.nanoTime() < deadline) Thread.sleep(10);
+        while (!list(dir).isEmpty() && System.nanoTime() < deadline) {
+            Thread.sleep(10);
+        }
         assertTrue(list(dir).isEmpty(), "not removed: " + list(dir));
     }
 

@@ -294,7 +294,9 @@ class InnerImagesTest {
         InnerImages images = new InnerImages(new InnerImageCache(tmp.resolve("cache")), new IdMappedMounts());
         assertTrue(images.syncOut(home, "/var/lib/docker", special, upper, UIDS, UIDS, Deadline.NONE));
 
-        for (int i = 0; i < 100; i++) Files.writeString(special.resolve("file" + i), "x");
+        for (int i = 0; i < 100; i++) {
+            Files.writeString(special.resolve("file" + i), "x");
+        }
         Deadline passed = Deadline.after(java.time.Duration.ZERO, "a copy-out at exit gets 0 s");
         IOException e = assertThrows(
                 IOException.class, () -> images.syncOut(home, "/var/lib/docker", special, upper, UIDS, UIDS, passed));

@@ -85,7 +85,9 @@ class NoFollowTreeTest {
         long[] most = {0};
         java.util.concurrent.atomic.AtomicBoolean done = new java.util.concurrent.atomic.AtomicBoolean();
         Thread sampler = new Thread(() -> {
-            while (!done.get()) most[0] = Math.max(most[0], openDescriptors());
+            while (!done.get()) {
+                most[0] = Math.max(most[0], openDescriptors());
+            }
         });
         sampler.start();
         try {

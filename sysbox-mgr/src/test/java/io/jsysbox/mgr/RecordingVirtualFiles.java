@@ -11,8 +11,9 @@ final class RecordingVirtualFiles implements VirtualFiles {
 
     @Override
     public void checkAvailable() throws ManagerException {
-        if (!available)
+        if (!available) {
             throw new ManagerException(Status.Code.FAILED_PRECONDITION, "jsysbox-fs does not answer (test)");
+        }
     }
 
     @Override

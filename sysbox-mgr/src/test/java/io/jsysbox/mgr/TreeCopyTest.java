@@ -308,7 +308,9 @@ class TreeCopyTest {
     @Test
     void aDirectorySwappedBackAndForthDuringCopiesIsNeverFollowed() throws Exception {
         Path tree = Files.createDirectory(tmp.resolve("tree"));
-        for (int i = 0; i < 20; i++) Files.writeString(tree.resolve("f" + i), "file " + i);
+        for (int i = 0; i < 20; i++) {
+            Files.writeString(tree.resolve("f" + i), "file " + i);
+        }
         Files.createDirectory(tree.resolve("d"));
         Files.writeString(tree.resolve("d/inside"), "tree");
         Files.createSymbolicLink(tree.resolve("d-swap"), host);
@@ -316,7 +318,9 @@ class TreeCopyTest {
         AtomicReference<Exception> flipperFailed = new AtomicReference<>();
         Thread flipper = new Thread(() -> {
             try (Fd dir = Linux.openDirectoryNoSymlinks(tree)) {
-                while (!stop.get()) Linux.renameExchange(dir, "d", dir, "d-swap");
+                while (!stop.get()) {
+                    Linux.renameExchange(dir, "d", dir, "d-swap");
+                }
             } catch (Exception e) {
                 flipperFailed.set(e);
             }
@@ -329,8 +333,12 @@ class TreeCopyTest {
                 Path to = Files.createDirectory(tmp.resolve("race-" + i));
                 try {
                     copy(tree, to, UP, NOTHING_SKIPPED);
-                    if (Files.isSymbolicLink(to.resolve("d"))) asSymlink++;
-                    if (Files.isDirectory(to.resolve("d"), NOFOLLOW_LINKS)) asDirectory++;
+                    if (Files.isSymbolicLink(to.resolve("d"))) {
+                        asSymlink++;
+                    }
+                    if (Files.isDirectory(to.resolve("d"), NOFOLLOW_LINKS)) {
+                        asDirectory++;
+                    }
                 } catch (IOException e) { // it may keep changing: then the copy says so, naming it
                     assertTrue(e.getMessage().matches("(?s)(cannot copy )?d(-swap)?[ :].*"), e.getMessage());
                 }
@@ -590,7 +598,9 @@ class TreeCopyTest {
         // Listed as a regular file, a char device (/dev/null's 1:3) by the time it is opened: copied, never opened as
         // root.
         Path tree = Files.createDirectory(tmp.resolve("tree"));
-        for (int i = 0; i < 20; i++) Files.writeString(tree.resolve("f" + i), "file " + i);
+        for (int i = 0; i < 20; i++) {
+            Files.writeString(tree.resolve("f" + i), "file " + i);
+        }
         Files.writeString(tree.resolve("file"), "a regular file");
         try (Fd dir = Linux.openDirectoryNoSymlinks(tree)) {
             Linux.mknodAt(dir, "device", Linux.S_IFCHR | 0666, 0x103);
@@ -599,7 +609,9 @@ class TreeCopyTest {
         AtomicReference<Exception> flipperFailed = new AtomicReference<>();
         Thread flipper = new Thread(() -> {
             try (Fd dir = Linux.openDirectoryNoSymlinks(tree)) {
-                while (!stop.get()) Linux.renameExchange(dir, "file", dir, "device");
+                while (!stop.get()) {
+                    Linux.renameExchange(dir, "file", dir, "device");
+                }
             } catch (Exception e) {
                 flipperFailed.set(e);
             }
@@ -641,10 +653,15 @@ class TreeCopyTest {
                 int type = (Integer) entry.get("mode") & Linux.S_IFMT;
                 entry.put(
                         "mtime", Files.getLastModifiedTime(path, NOFOLLOW_LINKS).to(TimeUnit.NANOSECONDS));
-                if (type == Linux.S_IFDIR) entry.remove("size"); // how many entries it ever held
-                if (type == Linux.S_IFLNK)
+                if (type == Linux.S_IFDIR) {
+                    entry.remove("size"); // how many entries it ever held
+                }
+                if (type == Linux.S_IFLNK) {
                     entry.put("target", Files.readSymbolicLink(path).toString());
-                if (type == Linux.S_IFREG) entry.put("contents", hex(Files.readAllBytes(path)));
+                }
+                if (type == Linux.S_IFREG) {
+                    entry.put("contents", hex(Files.readAllBytes(path)));
+                }
                 entry.put("xattrs", xattrs(path));
                 tree.put(root.relativize(path).toString(), entry);
             }
@@ -724,7 +741,9 @@ class TreeCopyTest {
             state.put(
                     path.toString(),
                     Files.readAttributes(path, "unix:uid,gid,mode,ctime,lastModifiedTime", NOFOLLOW_LINKS));
-            if (Files.isRegularFile(path)) state.put(path + " contents", Files.readString(path));
+            if (Files.isRegularFile(path)) {
+                state.put(path + " contents", Files.readString(path));
+            }
         }
         try (Stream<Path> entries = Files.list(host)) {
             state.put("entries", entries.map(Path::toString).sorted().toList());
@@ -747,8 +766,9 @@ class TreeCopyTest {
         try (Stream<Path> paths = Files.walk(copy)) {
             for (Path path : paths.toList()) {
                 assertNotEquals("secret", path.getFileName().toString(), "the host's file was copied: " + path);
-                if (Files.isRegularFile(path, NOFOLLOW_LINKS))
+                if (Files.isRegularFile(path, NOFOLLOW_LINKS)) {
                     assertNotEquals("host secret", Files.readString(path), path.toString());
+                }
             }
         }
     }

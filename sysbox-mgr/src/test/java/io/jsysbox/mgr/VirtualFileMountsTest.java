@@ -58,7 +58,9 @@ class VirtualFileMountsTest {
         if (namespaceHolder != null) {
             namespaceHolder.destroyForcibly().waitFor();
         }
-        if (tmp != null) NoFollowTree.delete(tmp.getParent(), tmp.getFileName().toString());
+        if (tmp != null) {
+            NoFollowTree.delete(tmp.getParent(), tmp.getFileName().toString());
+        }
     }
 
     @Test

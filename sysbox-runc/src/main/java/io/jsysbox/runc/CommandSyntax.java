@@ -81,8 +81,11 @@ final class CommandSyntax {
     private CommandSyntax add(String names, Kind kind, String label, String description) {
         String shortName = null, longName = null;
         for (String name : names.split(", ")) {
-            if (name.startsWith("--")) longName = name.substring(2);
-            else shortName = name.substring(1);
+            if (name.startsWith("--")) {
+                longName = name.substring(2);
+            } else {
+                shortName = name.substring(1);
+            }
         }
         Flag flag = new Flag(names, "--" + longName, kind, label, description);
         flags.add(flag);
@@ -132,10 +135,14 @@ final class CommandSyntax {
             if (afterDelimiter || !token.startsWith("-") || token.equals("-")) {
                 return operands(values, arguments.subList(first, arguments.size()));
             }
-            if (values.containsKey(HELP)) return new Parsed(this, values, List.of());
+            if (values.containsKey(HELP)) {
+                return new Parsed(this, values, List.of());
+            }
             int equals = token.indexOf('=');
             Flag flag = equals < 0 ? null : byName.get(token.substring(0, equals));
-            if (flag == null || flag.kind() != Kind.SWITCH) throw problem("Unknown option: '" + token + "'");
+            if (flag == null || flag.kind() != Kind.SWITCH) {
+                throw problem("Unknown option: '" + token + "'");
+            }
             String value = token.substring(equals + 1);
             if (!value.equalsIgnoreCase("true") && !value.equalsIgnoreCase("false")) {
                 throw problem("Invalid value for option '" + flag.name() + "': '" + value + "' is not a boolean");
@@ -147,15 +154,17 @@ final class CommandSyntax {
 
     private void record(Map<String, List<String>> values, Flag flag, String value) throws JsysboxException {
         List<String> given = values.computeIfAbsent(flag.name(), name -> new ArrayList<>());
-        if (!given.isEmpty() && flag.kind() != Kind.VALUES)
+        if (!given.isEmpty() && flag.kind() != Kind.VALUES) {
             throw problem("option '" + flag.name() + "' should be specified only once");
+        }
         given.add(flag.kind() == Kind.SWITCH && value == null ? "true" : value);
     }
 
     private Parsed operands(Map<String, List<String>> values, List<String> given) throws JsysboxException {
         if (!values.containsKey(HELP)) {
-            if (given.size() < operands.size())
+            if (given.size() < operands.size()) {
                 throw problem("Missing required parameter: '" + operands.get(given.size()) + "'");
+            }
             if (given.size() > operands.size() && remaining == null) {
                 throw problem("Unmatched argument: '" + given.get(operands.size()) + "'");
             }
@@ -169,8 +178,12 @@ final class CommandSyntax {
 
     void printUsage(PrintStream out) {
         StringBuilder usage = new StringBuilder("Usage: ").append(command).append(" [OPTIONS]");
-        for (String operand : operands) usage.append(' ').append(operand);
-        if (remaining != null) usage.append(" [").append(remaining).append("...]");
+        for (String operand : operands) {
+            usage.append(' ').append(operand);
+        }
+        if (remaining != null) {
+            usage.append(" [").append(remaining).append("...]");
+        }
         out.println(usage);
         out.println(description);
         out.println();
@@ -181,7 +194,9 @@ final class CommandSyntax {
                     + (flag.label() == null ? "" : " " + flag.label());
             out.printf("  %-32s %s%n", names, flag.description());
         }
-        if (footer != null) out.printf("%n%s%n", footer);
+        if (footer != null) {
+            out.printf("%n%s%n", footer);
+        }
         out.flush();
     }
 
@@ -197,15 +212,18 @@ final class CommandSyntax {
 
         /** The value of a single-valued flag, or null. */
         String value(String name) {
-            if (!syntax.byName.containsKey(name))
+            if (!syntax.byName.containsKey(name)) {
                 throw new IllegalArgumentException(name + " is no flag of " + syntax.command);
+            }
             List<String> given = values.get(name);
             return given == null ? null : given.getFirst();
         }
 
         int integer(String name, int otherwise) throws JsysboxException {
             String value = value(name);
-            if (value == null) return otherwise;
+            if (value == null) {
+                return otherwise;
+            }
             try {
                 return Integer.parseInt(value);
             } catch (NumberFormatException e) {

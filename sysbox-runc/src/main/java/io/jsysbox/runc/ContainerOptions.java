@@ -30,7 +30,9 @@ final class ContainerOptions {
     }
 
     void set(CommandSyntax.Parsed parsed) throws JsysboxException {
-        if (parsed.value("--bundle") != null) bundle = Path.of(parsed.value("--bundle"));
+        if (parsed.value("--bundle") != null) {
+            bundle = Path.of(parsed.value("--bundle"));
+        }
         consoleSocket = parsed.value("--console-socket");
         pidFile = parsed.value("--pid-file");
         noPivot = parsed.has("--no-pivot");
@@ -59,10 +61,18 @@ final class ContainerOptions {
     List<String> runcArguments(List<String> verbFlags) {
         List<String> arguments =
                 new ArrayList<>(List.of("--bundle", absoluteBundle().toString()));
-        if (consoleSocket != null) arguments.addAll(List.of("--console-socket", consoleSocket));
-        if (pidFile != null) arguments.addAll(List.of("--pid-file", pidFile));
-        if (noPivot) arguments.add("--no-pivot");
-        if (noNewKeyring) arguments.add("--no-new-keyring");
+        if (consoleSocket != null) {
+            arguments.addAll(List.of("--console-socket", consoleSocket));
+        }
+        if (pidFile != null) {
+            arguments.addAll(List.of("--pid-file", pidFile));
+        }
+        if (noPivot) {
+            arguments.add("--no-pivot");
+        }
+        if (noNewKeyring) {
+            arguments.add("--no-new-keyring");
+        }
         arguments.addAll(verbFlags);
         arguments.add(id);
         return arguments;

@@ -26,7 +26,9 @@ final class CreateCommand implements VerbOptions {
 
     static int main(Runc runc, ErrorLog log, List<String> arguments) throws JsysboxException {
         CreateCommand command = new CreateCommand();
-        if (VerbOptions.parse(command, arguments)) return 0;
+        if (VerbOptions.parse(command, arguments)) {
+            return 0;
+        }
         command.container.rejectUnsupported();
         return command.create(runc, log);
     }
@@ -47,7 +49,9 @@ final class CreateCommand implements VerbOptions {
                 prepared.started(initPid(runc));
                 return 0;
             } catch (JsysboxException | RuntimeException e) {
-                if (created) runc.run("delete", List.of("--force", id));
+                if (created) {
+                    runc.run("delete", List.of("--force", id));
+                }
                 prepared.release();
                 throw e;
             }
@@ -55,7 +59,9 @@ final class CreateCommand implements VerbOptions {
     }
 
     private long initPid(Runc runc) throws JsysboxException {
-        if (container.pidFile == null) return RuncState.of(runc, container.id).pid();
+        if (container.pidFile == null) {
+            return RuncState.of(runc, container.id).pid();
+        }
         Path pidFile = Path.of(container.pidFile);
         try {
             return Long.parseLong(Files.readString(pidFile).strip());

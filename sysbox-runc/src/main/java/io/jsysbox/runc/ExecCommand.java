@@ -66,7 +66,9 @@ final class ExecCommand implements VerbOptions {
 
     static int main(Runc runc, List<String> arguments) throws JsysboxException {
         ExecCommand exec = new ExecCommand();
-        if (VerbOptions.parse(exec, arguments)) return 0;
+        if (VerbOptions.parse(exec, arguments)) {
+            return 0;
+        }
         if (exec.preserveFds > 0) {
             throw new JsysboxException("--preserve-fds is not supported: jsysbox-runc starts runc as a child process, "
                     + "which inherits only stdin, stdout and stderr");

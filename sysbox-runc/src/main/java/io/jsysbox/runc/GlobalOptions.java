@@ -63,13 +63,27 @@ final class GlobalOptions {
     /** The global flags as runc takes them, in a fixed order. */
     List<String> runcArguments() {
         List<String> arguments = new ArrayList<>();
-        if (root != null) arguments.addAll(List.of(ROOT, root));
-        if (log != null) arguments.addAll(List.of(LOG, log));
-        if (logFormat != null) arguments.addAll(List.of(LOG_FORMAT, logFormat));
-        if (systemdCgroup) arguments.add(SYSTEMD_CGROUP);
-        if (debug) arguments.add(DEBUG);
-        if (criu != null) arguments.addAll(List.of(CRIU, criu));
-        if (rootless != null) arguments.addAll(List.of(ROOTLESS, rootless));
+        if (root != null) {
+            arguments.addAll(List.of(ROOT, root));
+        }
+        if (log != null) {
+            arguments.addAll(List.of(LOG, log));
+        }
+        if (logFormat != null) {
+            arguments.addAll(List.of(LOG_FORMAT, logFormat));
+        }
+        if (systemdCgroup) {
+            arguments.add(SYSTEMD_CGROUP);
+        }
+        if (debug) {
+            arguments.add(DEBUG);
+        }
+        if (criu != null) {
+            arguments.addAll(List.of(CRIU, criu));
+        }
+        if (rootless != null) {
+            arguments.addAll(List.of(ROOTLESS, rootless));
+        }
         return arguments;
     }
 

@@ -67,7 +67,9 @@ public final class Main {
     private static String version() {
         Properties properties = new Properties();
         try (InputStream in = Main.class.getResourceAsStream("version.properties")) {
-            if (in != null) properties.load(in);
+            if (in != null) {
+                properties.load(in);
+            }
         } catch (IOException e) {
             // Unknown version: said so below.
         }

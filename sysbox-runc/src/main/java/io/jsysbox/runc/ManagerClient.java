@@ -41,7 +41,9 @@ final class ManagerClient implements AutoCloseable {
     static ManagerClient connect() throws JsysboxException {
         String override = System.getenv("JSYSBOX_MGR_SOCKET");
         Path socket = override == null || override.isEmpty() ? UnixChannels.MANAGER_SOCKET : Path.of(override);
-        if (!Files.exists(socket, LinkOption.NOFOLLOW_LINKS)) throw unreachable(socket, "no socket file");
+        if (!Files.exists(socket, LinkOption.NOFOLLOW_LINKS)) {
+            throw unreachable(socket, "no socket file");
+        }
         return new ManagerClient(socket);
     }
 

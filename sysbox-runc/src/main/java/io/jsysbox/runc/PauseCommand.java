@@ -31,9 +31,13 @@ final class PauseCommand implements VerbOptions {
 
     static int main(Runc runc, ErrorLog errors, List<String> arguments) throws JsysboxException {
         PauseCommand pause = new PauseCommand();
-        if (VerbOptions.parse(pause, arguments)) return 0;
+        if (VerbOptions.parse(pause, arguments)) {
+            return 0;
+        }
         int status = runc.run("pause", arguments);
-        if (status != 0 || !RuncState.of(runc, pause.id).isSystemContainer()) return status;
+        if (status != 0 || !RuncState.of(runc, pause.id).isSystemContainer()) {
+            return status;
+        }
         try (ManagerClient manager = ManagerClient.connect()) {
             manager.sync(pause.id);
         } catch (JsysboxException e) {

@@ -40,7 +40,9 @@ final class RunCommand implements VerbOptions {
 
     static int main(Runc runc, ErrorLog log, List<String> arguments) throws JsysboxException {
         RunCommand command = new RunCommand();
-        if (VerbOptions.parse(command, arguments)) return 0;
+        if (VerbOptions.parse(command, arguments)) {
+            return 0;
+        }
         command.container.rejectUnsupported();
         return command.run(runc, log);
     }
@@ -56,16 +58,24 @@ final class RunCommand implements VerbOptions {
                 throw e;
             }
             // A detached container runs on until 'delete'; otherwise it has exited (or failed) and needs nothing more.
-            if (code != 0 || !detach) prepared.release();
+            if (code != 0 || !detach) {
+                prepared.release();
+            }
             return code;
         }
     }
 
     private List<String> runFlags() {
         List<String> flags = new ArrayList<>();
-        if (detach) flags.add("--detach");
-        if (keep) flags.add("--keep");
-        if (noSubreaper) flags.add("--no-subreaper");
+        if (detach) {
+            flags.add("--detach");
+        }
+        if (keep) {
+            flags.add("--keep");
+        }
+        if (noSubreaper) {
+            flags.add("--no-subreaper");
+        }
         return flags;
     }
 }

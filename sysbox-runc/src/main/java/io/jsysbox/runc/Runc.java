@@ -45,8 +45,9 @@ final class Runc {
                     "cannot read the output of '" + String.join(" ", command) + "': " + e.getMessage(), e);
         }
         int code = waitFor(process);
-        if (code != 0)
+        if (code != 0) {
             throw new JsysboxException("'" + String.join(" ", command) + "' failed (exit code " + code + ")");
+        }
         return output;
     }
 

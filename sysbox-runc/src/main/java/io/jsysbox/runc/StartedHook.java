@@ -61,8 +61,9 @@ final class StartedHook {
 
     private static String absoluteClassPath(String classPath) {
         List<String> entries = new ArrayList<>();
-        for (String entry : classPath.split(File.pathSeparator))
+        for (String entry : classPath.split(File.pathSeparator)) {
             entries.add(Path.of(entry).toAbsolutePath().toString());
+        }
         return String.join(File.pathSeparator, entries);
     }
 

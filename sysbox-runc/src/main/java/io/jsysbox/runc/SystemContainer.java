@@ -32,7 +32,9 @@ final class SystemContainer implements AutoCloseable {
         ManagerClient manager = ManagerClient.connect();
         try {
             String warning = manager.create(id, bundle, startedHook, hookEnvironment);
-            if (!warning.isEmpty()) log.warning(warning);
+            if (!warning.isEmpty()) {
+                log.warning(warning);
+            }
             return new SystemContainer(manager, id, bundle, log);
         } catch (JsysboxException | RuntimeException e) {
             manager.close();

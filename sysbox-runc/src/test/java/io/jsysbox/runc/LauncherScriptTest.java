@@ -248,7 +248,9 @@ class LauncherScriptTest {
         Matcher names = Pattern.compile("grep -qE '\"\\((.*?)\\)\"'").matcher(Files.readString(DISPATCH));
         assertTrue(names.find(), "no engine default profile list in the launcher");
         Set<String> listed = new HashSet<>();
-        for (String name : names.group(1).split("\\|")) listed.add(name.replace("[.]", "."));
+        for (String name : names.group(1).split("\\|")) {
+            listed.add(name.replace("[.]", "."));
+        }
         assertEquals(AppArmorConfinement.ENGINE_DEFAULTS, listed);
     }
 }

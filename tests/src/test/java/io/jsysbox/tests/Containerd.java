@@ -93,7 +93,9 @@ final class Containerd implements BeforeAllCallback, AfterAllCallback {
                 READY,
                 this::version,
                 answer -> answer.equals("ok") || !process.isAlive());
-        if (!process.isAlive()) throw new AssertionError("containerd exited:\n" + log());
+        if (!process.isAlive()) {
+            throw new AssertionError("containerd exited:\n" + log());
+        }
         importSandboxImage();
     }
 
@@ -103,7 +105,9 @@ final class Containerd implements BeforeAllCallback, AfterAllCallback {
      */
     List<String> reservedAddresses() throws IOException {
         Path reservations = dir.resolve("cni-ipam/jsysbox-test");
-        if (!Files.isDirectory(reservations)) return List.of();
+        if (!Files.isDirectory(reservations)) {
+            return List.of();
+        }
         try (var files = Files.list(reservations)) {
             return files.map(file -> file.getFileName().toString())
                     .filter(name -> name.matches("[0-9a-f.:]+"))
@@ -206,12 +210,17 @@ final class Containerd implements BeforeAllCallback, AfterAllCallback {
     @Override
     public void afterAll(ExtensionContext context) throws Exception {
         // A pod a failed test left behind: its shim and processes would outlive containerd.
-        if (channel != null && process != null && process.isAlive()) removeAllPods();
-        if (channel != null) channel.shutdownNow();
+        if (channel != null && process != null && process.isAlive()) {
+            removeAllPods();
+        }
+        if (channel != null) {
+            channel.shutdownNow();
+        }
         if (process != null) {
             process.destroy();
-            if (!process.waitFor(30, TimeUnit.SECONDS))
+            if (!process.waitFor(30, TimeUnit.SECONDS)) {
                 process.destroyForcibly().waitFor();
+            }
         }
         // Deepest first: containerd leaves snapshot and shm mounts under its root and state when stopped.
         List<String> mounts = Files.readAllLines(Path.of("/proc/self/mountinfo")).stream()
@@ -219,7 +228,9 @@ final class Containerd implements BeforeAllCallback, AfterAllCallback {
                 .filter(point -> point.startsWith(dir + "/"))
                 .sorted(Comparator.reverseOrder())
                 .toList();
-        for (String point : mounts) Command.run(Duration.ofSeconds(30), "umount", "-l", point);
+        for (String point : mounts) {
+            Command.run(Duration.ofSeconds(30), "umount", "-l", point);
+        }
         Command.run(Duration.ofMinutes(2), "rm", "-rf", "--one-file-system", dir.toString())
                 .assertOk();
         Command.run(Duration.ofSeconds(30), "ip", "link", "delete", "jsbx-cri0");

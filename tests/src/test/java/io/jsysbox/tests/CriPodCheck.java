@@ -103,7 +103,9 @@ public final class CriPodCheck {
                             container, "sh", "-c", "echo 7 > /proc/sys/kernel/panic && cat /proc/sys/kernel/panic")
                     .strip();
             System.out.println("kernel.panic after writing 7 inside: " + sysctl);
-            if (!sysctl.equals("7")) throw new CheckFailed("a sysctl write inside reads back '" + sysctl + "'");
+            if (!sysctl.equals("7")) {
+                throw new CheckFailed("a sysctl write inside reads back '" + sysctl + "'");
+            }
         } finally {
             stub().stopPodSandbox(StopPodSandboxRequest.newBuilder()
                     .setPodSandboxId(sandbox)

@@ -135,8 +135,9 @@ final class CriPods {
         @Override
         public void close() {
             remove();
-            for (String id : ids)
+            for (String id : ids) {
                 Leftovers.of(id).withRuncRoot(Containerd.runcRoot()).awaitNone();
+            }
         }
 
         /** The command's result in container {@code container} of this pod (ExecSync, as a kubelet's exec probe). */

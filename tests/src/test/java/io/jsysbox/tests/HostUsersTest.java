@@ -63,7 +63,9 @@ class HostUsersTest {
         for (Path dir : slotDirs) {
             assertEquals("710 root:" + rootGid, stat("%a %U:%g", dir.toString()), dir.toString());
             for (String node : List.of("fuse", "net-tun")) {
-                if (!Files.exists(dir.resolve(node))) continue;
+                if (!Files.exists(dir.resolve(node))) {
+                    continue;
+                }
                 assertFalse(
                         asNobody("sh", "-c", "exec 3<>" + dir.resolve(node)).ok(),
                         "host user nobody opens " + dir.resolve(node));
@@ -98,12 +100,16 @@ class HostUsersTest {
             while (starting.get()) {
                 Command.Result probe = asNobody(
                         "sh", "-c", "ls -d " + Jsysbox.MOUNT_DIR + "/*/* " + Jsysbox.RUN_DIR + "/dev/*/* 2>/dev/null");
-                if (!probe.out().isEmpty()) entered.add(probe.out());
+                if (!probe.out().isEmpty()) {
+                    entered.add(probe.out());
+                }
             }
             return entered;
         });
         try {
-            for (int i = 0; i < 5; i++) docker.runOnce(Docker.BUSYBOX_IMAGE, List.of(), "true");
+            for (int i = 0; i < 5; i++) {
+                docker.runOnce(Docker.BUSYBOX_IMAGE, List.of(), "true");
+            }
         } finally {
             starting.set(false);
         }
@@ -157,8 +163,9 @@ class HostUsersTest {
         List<Path> dirs = new ArrayList<>();
         try (DirectoryStream<Path> children = Files.newDirectoryStream(parent)) {
             for (Path child : children) {
-                if (Files.isDirectory(child) && stat("%g", child.toString()).equals(Long.toString(gid)))
+                if (Files.isDirectory(child) && stat("%g", child.toString()).equals(Long.toString(gid))) {
                     dirs.add(child);
+                }
             }
         }
         return dirs;

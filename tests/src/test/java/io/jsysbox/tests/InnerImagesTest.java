@@ -131,7 +131,9 @@ class InnerImagesTest {
     void fiveContainersStartingAtOnceFillOneEntry() throws IOException {
         removeEntry();
         List<CompletableFuture<String>> starts = new ArrayList<>();
-        for (int i = 0; i < 5; i++) starts.add(CompletableFuture.supplyAsync(InnerImagesTest::startPreloaded));
+        for (int i = 0; i < 5; i++) {
+            starts.add(CompletableFuture.supplyAsync(InnerImagesTest::startPreloaded));
+        }
         List<String> ids = starts.stream().map(CompletableFuture::join).toList();
         CacheEntry entry = cacheEntry().orElseThrow(() -> new AssertionError("no cache entry:\n" + status()));
         assertEquals(5, entry.users(), entry.line());
@@ -225,7 +227,9 @@ class InnerImagesTest {
                 .map(line -> {
                     var users = java.util.regex.Pattern.compile("used by (\\d+) running")
                             .matcher(line);
-                    if (!users.find()) throw new AssertionError("unexpected status line: " + line);
+                    if (!users.find()) {
+                        throw new AssertionError("unexpected status line: " + line);
+                    }
                     return new CacheEntry(line, Integer.parseInt(users.group(1)));
                 });
     }
@@ -234,7 +238,9 @@ class InnerImagesTest {
     private static void removeEntry() throws IOException {
         docker.removeAll();
         Optional<CacheEntry> entry = cacheEntry();
-        if (entry.isEmpty()) return;
+        if (entry.isEmpty()) {
+            return;
+        }
         String key = entry.get().line().strip().split("\\s+")[0];
         Command.run(Duration.ofMinutes(1), "rm", "-rf", CACHE.resolve(key).toString())
                 .assertOk();
@@ -248,10 +254,14 @@ class InnerImagesTest {
         long deadline = System.nanoTime() + Duration.ofMinutes(2).toNanos();
         while (System.nanoTime() < deadline) {
             WatchKey key = watcher.poll(1, TimeUnit.SECONDS);
-            if (key == null) continue;
+            if (key == null) {
+                continue;
+            }
             for (WatchEvent<?> event : key.pollEvents()) {
                 if (event.context() instanceof Path created
-                        && created.toString().startsWith(prefix)) return;
+                        && created.toString().startsWith(prefix)) {
+                    return;
+                }
             }
             key.reset();
         }

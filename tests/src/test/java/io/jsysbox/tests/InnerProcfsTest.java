@@ -106,7 +106,9 @@ class InnerProcfsTest {
                     "-c",
                     "umount " + file + " || umount -l " + file
                             + " || { mkdir -p /moved && touch /moved/f && mount -o move " + file + " /moved/f; }");
-            if (umount.ok()) removed.add(file);
+            if (umount.ok()) {
+                removed.add(file);
+            }
         }
         assertEquals(List.of(), removed, "virtual files unmounted or moved by root inside");
         assertFalse(

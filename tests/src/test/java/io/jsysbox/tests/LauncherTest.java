@@ -96,13 +96,18 @@ class LauncherTest {
     private static Command.Result create(Way way, Path runcRoot, Path bundle, String id, String... logFlags) {
         List<String> command = new ArrayList<>(List.of("env"));
         // No JVM may start on the launcher's way: one would die on this option, failing the create.
-        if (way == Way.LAUNCHER) command.add("JAVA_TOOL_OPTIONS=-XX:+NoSuchOptionProvesNoJvmRan");
-        if (way == Way.JVM_WITHOUT_NETCAT) command.add("PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/sbin");
+        if (way == Way.LAUNCHER) {
+            command.add("JAVA_TOOL_OPTIONS=-XX:+NoSuchOptionProvesNoJvmRan");
+        }
+        if (way == Way.JVM_WITHOUT_NETCAT) {
+            command.add("PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/sbin");
+        }
         command.addAll(List.of("jsysbox-runc", "--root", runcRoot.toString()));
         command.addAll(List.of(logFlags));
         command.addAll(List.of("create", "--bundle", bundle.toString()));
-        if (way != Way.JVM)
+        if (way != Way.JVM) {
             command.addAll(List.of("--pid-file", bundle.resolve("pid").toString()));
+        }
         command.add(id);
         return Command.run(Docker.COMMAND_TIMEOUT, command);
     }
@@ -184,7 +189,9 @@ class LauncherTest {
         assertEquals(1, lines.size(), "stderr should be one line: " + create);
         assertTrue(lines.getFirst().startsWith("jsysbox: "), "stderr should start with 'jsysbox: ': " + create);
         List<JsonNode> entries = new ArrayList<>();
-        for (String line : Files.readAllLines(log)) entries.add(JSON.readTree(line));
+        for (String line : Files.readAllLines(log)) {
+            entries.add(JSON.readTree(line));
+        }
         assertEquals(1, entries.size(), "one log entry: " + entries);
         assertEquals("error", entries.getFirst().path("level").asText(), entries.toString());
         assertEquals(lines.getFirst(), entries.getFirst().path("msg").asText(), "stderr and the log say the same");

@@ -154,14 +154,18 @@ class NeighbourCopyOutLoadTest {
                         creates.stream().map(CompletableFuture::join).toList();
                 for (Create create : made) {
                     millis.add(create.millis());
-                    if (create.during()) during++;
+                    if (create.during()) {
+                        during++;
+                    }
                 }
                 assertDisjointRanges(made);
                 List<CompletableFuture<Void>> removals = made.stream()
                         .map(create -> CompletableFuture.runAsync(() -> Docker.remove(create.id()), pool))
                         .toList();
                 removals.forEach(CompletableFuture::join);
-                for (Create create : made) Leftovers.of(create.id()).awaitNone();
+                for (Create create : made) {
+                    Leftovers.of(create.id()).awaitNone();
+                }
             }
         }
         return new Round(millis, during);

@@ -36,8 +36,9 @@ class TestcontainersInsideTest {
 
     @AfterEach
     void removeRepository() throws IOException {
-        if (repository != null)
+        if (repository != null) {
             Command.run(Docker.COMMAND_TIMEOUT, "rm", "-rf", "--one-file-system", repository.toString());
+        }
         Docker.docker("rmi", "-f", HTTPD_IMAGE);
     }
 
