@@ -12,8 +12,14 @@ import io.grpc.netty.shaded.io.netty.channel.epoll.EpollEventLoopGroup;
 import io.grpc.netty.shaded.io.netty.channel.epoll.EpollServerDomainSocketChannel;
 import io.grpc.netty.shaded.io.netty.channel.unix.DomainSocketAddress;
 import java.io.IOException;
+import java.net.UnixDomainSocketAddress;
+import java.nio.channels.SocketChannel;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
+import java.util.logging.Level;
+import java.util.logging.Logger;
 
 /** gRPC over unix domain sockets (netty epoll), shared by every jsysbox daemon and client. */
 public final class UnixChannels {
@@ -35,13 +41,13 @@ public final class UnixChannels {
      * {@code create} the runtime's stderr is the container's (a library's log line would land in 'docker logs').
      * Held here because java.util.logging keeps loggers weakly.
      */
-    private static final java.util.logging.Logger GRPC_CLIENT_LOGGER = java.util.logging.Logger.getLogger("io.grpc");
+    private static final Logger GRPC_CLIENT_LOGGER = Logger.getLogger("io.grpc");
 
     private UnixChannels() {}
 
     /** A plaintext channel to the daemon listening on {@code socket}; one event-loop thread is plenty for a CLI. */
     public static ManagedChannel connect(Path socket) {
-        GRPC_CLIENT_LOGGER.setLevel(java.util.logging.Level.OFF);
+        GRPC_CLIENT_LOGGER.setLevel(Level.OFF);
         EventLoopGroup group = new EpollEventLoopGroup(1);
         ManagedChannel channel = NettyChannelBuilder.forAddress(new DomainSocketAddress(socket.toString()))
                 .eventLoopGroup(group)
@@ -58,7 +64,7 @@ public final class UnixChannels {
      * would replace that daemon's socket file (and jsysbox-fs would take over its mount).
      */
     public static boolean answers(Path socket) {
-        try (var channel = java.nio.channels.SocketChannel.open(java.net.UnixDomainSocketAddress.of(socket))) {
+        try (var channel = SocketChannel.open(UnixDomainSocketAddress.of(socket))) {
             return channel.isConnected();
         } catch (IOException e) {
             return false;
@@ -81,7 +87,7 @@ public final class UnixChannels {
         // The socket dir is the runtime dir (/run/jsysbox): the manager sets its mode, this only avoids a looser one
         // first.
         RuntimeDirs.createIfMissing(socket.getParent(), RuntimeDirs.PASSED_BY_CONTAINERS);
-        java.nio.file.Files.deleteIfExists(socket);
+        Files.deleteIfExists(socket);
         EventLoopGroup boss = new EpollEventLoopGroup(1);
         EventLoopGroup workers = new EpollEventLoopGroup(2);
         NettyServerBuilder builder = NettyServerBuilder.forAddress(new DomainSocketAddress(socket.toString()))
@@ -94,8 +100,7 @@ public final class UnixChannels {
         services.forEach(builder::addService);
         Server server = builder.build().start();
         // Only root may talk to the manager: it hands out uid ranges and mounts.
-        java.nio.file.Files.setPosixFilePermissions(
-                socket, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+        Files.setPosixFilePermissions(socket, PosixFilePermissions.fromString("rw-------"));
         return server;
     }
 }

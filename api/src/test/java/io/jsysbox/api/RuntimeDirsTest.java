@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
@@ -38,8 +39,7 @@ class RuntimeDirsTest {
         assertEquals("rwx--x--x", mode(old), "an older install's 0755 dir is re-moded");
         assertEquals(0, Files.getAttribute(old, "unix:gid"));
         Files.createSymbolicLink(temp.resolve("link"), old);
-        assertThrows(
-                java.io.IOException.class, () -> RuntimeDirs.ensure(temp.resolve("link"), RuntimeDirs.HOST_ROOT_ONLY));
+        assertThrows(IOException.class, () -> RuntimeDirs.ensure(temp.resolve("link"), RuntimeDirs.HOST_ROOT_ONLY));
     }
 
     @Test

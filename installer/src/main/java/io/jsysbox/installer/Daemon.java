@@ -1,6 +1,7 @@
 package io.jsysbox.installer;
 
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -87,7 +88,7 @@ enum Daemon {
      * How the plain supervisor is started for this daemon: everything it needs comes from here, not from the script.
      */
     List<String> supervisorCommand() {
-        List<String> command = new java.util.ArrayList<>(List.of(
+        List<String> command = new ArrayList<>(List.of(
                 HostLayout.SUPERVISOR.toString(),
                 supervisorPidFile().toString(),
                 pidFile().toString(),

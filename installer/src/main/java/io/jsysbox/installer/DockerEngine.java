@@ -10,6 +10,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
+import java.util.function.BooleanSupplier;
 import java.util.stream.Stream;
 
 /** The host's Docker engine, through the docker CLI and signals to dockerd. */
@@ -80,7 +81,7 @@ final class DockerEngine {
                 () -> runtimes().contains(HostLayout.RUNTIME_NAME) == registered);
     }
 
-    private static void reload(String what, java.util.function.BooleanSupplier done) {
+    private static void reload(String what, BooleanSupplier done) {
         long pid = dockerdPid()
                 .orElseThrow(() -> new InstallException(
                         "no dockerd process found to reload: start dockerd, then run jsysbox install again"));

@@ -4,6 +4,7 @@ import io.jsysbox.api.AppArmorProfile;
 import io.jsysbox.api.v1.FsStatusResponse;
 import io.jsysbox.api.v1.StatusResponse;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -11,6 +12,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.TreeMap;
 import java.util.function.Supplier;
+import java.util.stream.Stream;
 
 /** Checks every host prerequisite of jsysbox (docs/ARCHITECTURE.md) and says how to fix what is missing. */
 final class Doctor {
@@ -121,7 +123,7 @@ final class Doctor {
     }
 
     private static Finding kubernetes() {
-        boolean ip = java.util.stream.Stream.of("/usr/sbin/ip", "/usr/bin/ip", "/sbin/ip", "/bin/ip")
+        boolean ip = Stream.of("/usr/sbin/ip", "/usr/bin/ip", "/sbin/ip", "/bin/ip")
                 .anyMatch(path -> Files.isExecutable(Path.of(path)));
         return Finding.kubernetes(ContainerdConfig.hasRuntime(HostFiles.readOrEmpty(HostLayout.CONTAINERD_CONFIG)), ip);
     }
@@ -197,7 +199,7 @@ final class Doctor {
         try (var in = Files.newInputStream(Path.of(file))) {
             byte[] buffer = new byte[4096];
             int n = in.read(buffer);
-            return n <= 0 ? "" : new String(buffer, 0, n, java.nio.charset.StandardCharsets.UTF_8).strip();
+            return n <= 0 ? "" : new String(buffer, 0, n, StandardCharsets.UTF_8).strip();
         } catch (IOException e) {
             return "";
         }

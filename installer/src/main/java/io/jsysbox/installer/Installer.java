@@ -4,9 +4,13 @@ import io.jsysbox.linux.MountInfo;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
+import java.nio.file.DirectoryNotEmptyException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.time.Duration;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
 import java.util.function.Consumer;
@@ -125,14 +129,14 @@ final class Installer {
     /** The empty mount point jsysbox-fs made; never anything in it (its state file lives in /var/lib/jsysbox). */
     private void removeFsMountPoint() {
         Path point = HostLayout.FS_MOUNT;
-        if (!Files.isDirectory(point, java.nio.file.LinkOption.NOFOLLOW_LINKS)
+        if (!Files.isDirectory(point, LinkOption.NOFOLLOW_LINKS)
                 || !FsMount.types().isEmpty()) {
             return;
         }
         try {
             Files.delete(point);
             out.println(point + ": removed");
-        } catch (java.nio.file.DirectoryNotEmptyException e) {
+        } catch (DirectoryNotEmptyException e) {
             out.println("left " + point + " in place: it is not empty");
         } catch (IOException e) {
             throw new UncheckedIOException("cannot remove " + point, e);
@@ -256,7 +260,7 @@ final class Installer {
         }
         List<String> mounts = mountsBelow(run);
         mounts.stream()
-                .sorted(java.util.Comparator.comparing(String::length).reversed())
+                .sorted(Comparator.comparing(String::length).reversed())
                 .forEach(point -> Commands.run("umount", "--lazy", point));
         List<String> left = mountsBelow(run);
         if (!left.isEmpty()) {
@@ -265,7 +269,7 @@ final class Installer {
         }
         try (var paths = Files.walk(run)) {
             // Files.walk does not follow symlinks; deepest first so directories are empty when deleted.
-            paths.sorted(java.util.Comparator.reverseOrder()).forEach(HostFiles::delete);
+            paths.sorted(Comparator.reverseOrder()).forEach(HostFiles::delete);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot remove " + run, e);
         }
@@ -293,7 +297,7 @@ final class Installer {
 
     private static void copy(Path from, Path to) {
         try {
-            Files.copy(from, to, java.nio.file.StandardCopyOption.COPY_ATTRIBUTES);
+            Files.copy(from, to, StandardCopyOption.COPY_ATTRIBUTES);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot copy " + from + " to " + to, e);
         }

@@ -7,6 +7,7 @@ import io.jsysbox.api.v1.IdRange;
 import io.jsysbox.api.v1.StatusResponse;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
 
@@ -48,7 +49,7 @@ final class StatusReport {
     }
 
     private static String mebibytes(long bytes) {
-        return String.format(java.util.Locale.ROOT, "%.1f MiB", bytes / (1024.0 * 1024.0));
+        return String.format(Locale.ROOT, "%.1f MiB", bytes / (1024.0 * 1024.0));
     }
 
     static List<String> filesystem(FsStatusResponse status, String supervision) {

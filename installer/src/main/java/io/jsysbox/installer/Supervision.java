@@ -1,6 +1,7 @@
 package io.jsysbox.installer;
 
 import io.jsysbox.api.RuntimeDirs;
+import java.io.File;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -223,8 +224,8 @@ sealed interface Supervision permits Supervision.Systemd, Supervision.Plain {
             command.addAll(daemon.supervisorCommand());
             try {
                 int exit = new ProcessBuilder(command)
-                        .directory(new java.io.File("/"))
-                        .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
+                        .directory(new File("/"))
+                        .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
                         .redirectOutput(
                                 ProcessBuilder.Redirect.appendTo(daemon.log().toFile()))
                         .redirectErrorStream(true)

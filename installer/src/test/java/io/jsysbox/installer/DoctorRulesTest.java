@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -122,7 +123,7 @@ class DoctorRulesTest {
     void aSysctlIsReadWhole() throws Exception {
         String value = Doctor.read("/proc/sys/kernel/pid_max");
         assertEquals(
-                java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/sys/kernel/pid_max"))
+                Files.readAllLines(Path.of("/proc/sys/kernel/pid_max"))
                         .getFirst()
                         .strip(),
                 value);
@@ -192,34 +193,33 @@ class DoctorRulesTest {
 
     @Test
     void appArmorVerdicts() {
-        var enforce = java.util.Optional.of("enforce");
+        var enforce = Optional.of("enforce");
         var current = AppArmorSetup.ProfileFile.CURRENT;
         assertEquals(
                 Finding.Verdict.OK,
-                Finding.appArmor(false, false, AppArmorSetup.ProfileFile.MISSING, java.util.Optional.empty())
+                Finding.appArmor(false, false, AppArmorSetup.ProfileFile.MISSING, Optional.empty())
                         .verdict());
         assertEquals(
                 Finding.Verdict.OK,
                 Finding.appArmor(true, true, current, enforce).verdict());
-        Finding noParser = Finding.appArmor(true, false, AppArmorSetup.ProfileFile.MISSING, java.util.Optional.empty());
+        Finding noParser = Finding.appArmor(true, false, AppArmorSetup.ProfileFile.MISSING, Optional.empty());
         assertEquals(Finding.Verdict.NOTE, noParser.verdict());
         assertTrue(noParser.text().contains("apt-get install apparmor"), noParser.text());
         assertEquals(
                 Finding.Verdict.FIX,
-                Finding.appArmor(true, true, AppArmorSetup.ProfileFile.MISSING, java.util.Optional.empty())
+                Finding.appArmor(true, true, AppArmorSetup.ProfileFile.MISSING, Optional.empty())
                         .verdict());
         assertEquals(
                 Finding.Verdict.FIX,
                 Finding.appArmor(true, true, AppArmorSetup.ProfileFile.OUTDATED, enforce)
                         .verdict());
-        Finding notLoaded = Finding.appArmor(true, true, current, java.util.Optional.empty());
+        Finding notLoaded = Finding.appArmor(true, true, current, Optional.empty());
         assertEquals(Finding.Verdict.FIX, notLoaded.verdict());
         assertTrue(
                 notLoaded.text().contains("apparmor_parser -r -W /etc/apparmor.d/jsysbox-container"), notLoaded.text());
         assertEquals(
                 Finding.Verdict.NOTE,
-                Finding.appArmor(true, true, current, java.util.Optional.of("complain"))
-                        .verdict());
+                Finding.appArmor(true, true, current, Optional.of("complain")).verdict());
     }
 
     @Test

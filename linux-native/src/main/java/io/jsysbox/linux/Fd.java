@@ -1,5 +1,7 @@
 package io.jsysbox.linux;
 
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 
 /** An owned file descriptor, closed exactly once. */
@@ -30,8 +32,8 @@ public final class Fd implements AutoCloseable {
     String procPathOrName(String name) {
         String base;
         try {
-            base = java.nio.file.Files.readSymbolicLink(procPath()).toString();
-        } catch (java.io.IOException | RuntimeException e) {
+            base = Files.readSymbolicLink(procPath()).toString();
+        } catch (IOException | RuntimeException e) {
             base = toString();
         }
         return name.isEmpty() ? base : base + "/" + name;

@@ -2,6 +2,7 @@ package io.jsysbox.linux;
 
 import com.sun.jna.Memory;
 import com.sun.jna.Native;
+import java.io.IOException;
 
 /**
  * Runs an action with the calling thread's filesystem uid/gid switched, keeping its capabilities.
@@ -15,12 +16,12 @@ public final class FsCredentials {
     /** A thing to do with switched credentials. */
     @FunctionalInterface
     public interface Action<T> {
-        T run() throws java.io.IOException;
+        T run() throws IOException;
     }
 
     private FsCredentials() {}
 
-    public static <T> T withFsIds(int uid, int gid, Action<T> action) throws java.io.IOException {
+    public static <T> T withFsIds(int uid, int gid, Action<T> action) throws IOException {
         if (Thread.currentThread().isVirtual()) {
             throw new IllegalStateException("fs credentials are per OS thread; call from a platform thread");
         }

@@ -6,9 +6,11 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import java.io.RandomAccessFile;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.FileStore;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
@@ -165,7 +167,7 @@ class LinuxTest {
                 FileChannel.open(tmp.resolve("hole"), StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
             file.write(ByteBuffer.allocate(0), 1 << 20); // extends nothing: a write of no bytes
         }
-        try (var file = new java.io.RandomAccessFile(tmp.resolve("hole").toFile(), "rw")) {
+        try (var file = new RandomAccessFile(tmp.resolve("hole").toFile(), "rw")) {
             file.setLength(1 << 20); // truncate -s 1M
         }
         try (Fd dir = Linux.openDirectoryNoSymlinks(tmp)) {
@@ -185,7 +187,7 @@ class LinuxTest {
     void filesystemSpaceIsDfs(@TempDir Path tmp) throws Exception {
         try (Fd dir = Linux.openDirectoryNoSymlinks(tmp)) {
             Linux.FilesystemSpace space = Linux.filesystemSpace(dir);
-            java.nio.file.FileStore store = Files.getFileStore(tmp);
+            FileStore store = Files.getFileStore(tmp);
             assertEquals(store.getTotalSpace(), space.totalBytes());
             assertTrue(
                     Math.abs(store.getUsableSpace() - space.availableBytes()) < 64L << 20,

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.OptionalInt;
@@ -111,8 +112,8 @@ class SystemdTest {
 
     @Test
     void socketAddressesAsTheKernelTakesThem() {
-        assertEquals("[1, 0, 47, 114, 47, 115, 0]", java.util.Arrays.toString(Linux.unixSocketAddress("/r/s")));
-        assertEquals("[1, 0, 0, 110]", java.util.Arrays.toString(Linux.unixSocketAddress("@n")));
+        assertEquals("[1, 0, 47, 114, 47, 115, 0]", Arrays.toString(Linux.unixSocketAddress("/r/s")));
+        assertEquals("[1, 0, 0, 110]", Arrays.toString(Linux.unixSocketAddress("@n")));
         assertThrows(IllegalArgumentException.class, () -> Linux.unixSocketAddress("relative"));
         assertThrows(IllegalArgumentException.class, () -> Linux.unixSocketAddress("/" + "p".repeat(107)));
     }

@@ -1,5 +1,6 @@
 package io.jsysbox.spec;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.jsysbox.api.AppArmorProfile;
 import java.util.Set;
@@ -101,7 +102,7 @@ public final class AppArmorConfinement {
      * state's): measured on Debian 12 (runc 1.1.5), a docker exec whose process.json named no profile ran unconfined,
      * not under the container's. A container made before the annotation existed keeps the old way: no profile.
      */
-    public static void forExec(ObjectNode process, com.fasterxml.jackson.databind.JsonNode annotations) {
+    public static void forExec(ObjectNode process, JsonNode annotations) {
         String requested = process.path("apparmorProfile").asText();
         if (!requested.isEmpty() && !ENGINE_DEFAULTS.contains(requested)) {
             return;

@@ -14,6 +14,7 @@ import io.jsysbox.api.v1.SpecialMount;
 import io.jsysbox.linux.MountInfo;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -722,7 +723,7 @@ public final class SpecTransformer {
     }
 
     private static void placeholdKernelFileSystems(ArrayNode mounts, List<String> mountpoints) {
-        Set<String> taken = new java.util.HashSet<>();
+        Set<String> taken = new HashSet<>();
         for (JsonNode mount : mounts) {
             taken.add(Path.of("/")
                     .resolve(mount.path("destination").asText())

@@ -11,6 +11,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.jsysbox.api.v1.BindMount;
+import io.jsysbox.api.v1.DeviceNode;
 import io.jsysbox.api.v1.IdRange;
 import io.jsysbox.api.v1.MountReplacement;
 import io.jsysbox.api.v1.PrepareResponse;
@@ -714,7 +715,7 @@ class SpecTransformerTest {
     @Test
     void managerDeviceNodesAreBoundAndAllowedAfterDockersRules() throws Exception {
         var prepared = PREPARED.toBuilder()
-                .addDeviceNodes(io.jsysbox.api.v1.DeviceNode.newBuilder()
+                .addDeviceNodes(DeviceNode.newBuilder()
                         .setDestination("/dev/fuse")
                         .setSource("/run/jsysbox/dev/3/fuse")
                         .setMajor(10)

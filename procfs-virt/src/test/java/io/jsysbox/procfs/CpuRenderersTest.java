@@ -3,6 +3,7 @@ package io.jsysbox.procfs;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.time.Duration;
 import java.util.Optional;
 import java.util.OptionalLong;
 import org.junit.jupiter.api.Test;
@@ -123,7 +124,7 @@ class CpuRenderersTest {
         ContainerView future = ContainerView.of(
                 "x",
                 CgroupV1Reader.read(name -> Optional.empty()),
-                java.time.Duration.ofSeconds(5000),
+                Duration.ofSeconds(5000),
                 Samples.TWO_CPUS,
                 Optional.empty());
         assertEquals("0.00 0.00\n", new UptimeRenderer().render(future, "1159.75 2148.89\n"));

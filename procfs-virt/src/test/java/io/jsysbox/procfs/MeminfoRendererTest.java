@@ -6,6 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalLong;
 import org.junit.jupiter.api.Test;
 
 class MeminfoRendererTest {
@@ -86,8 +88,7 @@ class MeminfoRendererTest {
     @Test
     void limitAboveHostMemoryIsNoLimit() {
         ContainerView huge = Samples.view(new CgroupStats(
-                new MemoryState(
-                        java.util.OptionalLong.of(1L << 40), 1 << 30, MemoryStat.empty(), java.util.Optional.empty()),
+                new MemoryState(OptionalLong.of(1L << 40), 1 << 30, MemoryStat.empty(), Optional.empty()),
                 CpuState.unlimited(),
                 Map.of()));
         assertEquals(host, renderer.render(huge, host));
@@ -96,8 +97,7 @@ class MeminfoRendererTest {
     @Test
     void usageAboveLimitShowsNoFreeMemory() {
         ContainerView full = Samples.view(new CgroupStats(
-                new MemoryState(
-                        java.util.OptionalLong.of(1 << 20), 2 << 20, MemoryStat.empty(), java.util.Optional.empty()),
+                new MemoryState(OptionalLong.of(1 << 20), 2 << 20, MemoryStat.empty(), Optional.empty()),
                 CpuState.unlimited(),
                 Map.of()));
         Map<String, Long> kb = values(renderer.render(full, host));

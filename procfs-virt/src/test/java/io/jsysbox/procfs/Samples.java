@@ -6,6 +6,7 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.BitSet;
+import java.util.Map;
 import java.util.Optional;
 import java.util.function.Function;
 
@@ -51,7 +52,7 @@ final class Samples {
 
     /** A view with just this CPU state and no memory or I/O information. */
     static ContainerView withCpu(CpuState cpu) {
-        return view(new CgroupStats(MemoryState.unknown(), cpu, java.util.Map.of()));
+        return view(new CgroupStats(MemoryState.unknown(), cpu, Map.of()));
     }
 
     private static Optional<String> resource(String resource) {

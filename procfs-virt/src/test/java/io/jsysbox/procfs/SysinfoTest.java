@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.Map;
 import java.util.Optional;
 import java.util.function.Function;
@@ -116,8 +117,8 @@ class SysinfoTest {
         assertEquals(0, struct.getLong(88), "totalhigh");
         assertEquals(0, struct.getLong(96), "freehigh");
         assertEquals(1, struct.getInt(104), "mem_unit");
-        assertArrayEquals(new byte[4], java.util.Arrays.copyOfRange(bytes, 108, 112), "tail padding");
-        assertArrayEquals(new byte[4], java.util.Arrays.copyOfRange(bytes, 84, 88), "alignment after pad");
+        assertArrayEquals(new byte[4], Arrays.copyOfRange(bytes, 108, 112), "tail padding");
+        assertArrayEquals(new byte[4], Arrays.copyOfRange(bytes, 84, 88), "alignment after pad");
     }
 
     @Test

@@ -8,6 +8,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -245,7 +246,7 @@ final class ContainerRegistry {
                     c.writtenSysctls(),
                     c.protectedMounts()));
         }
-        entries.sort(java.util.Comparator.comparing(FsState.Entry::id));
+        entries.sort(Comparator.comparing(FsState.Entry::id));
         try {
             new FsState(FsState.CURRENT_VERSION, nextSlot, entries).save(stateFile);
         } catch (IOException e) {

@@ -7,7 +7,9 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
 
 /**
  * The served tree. A template holds every path of a {@link VirtualFileRegistry} at the same place (so
@@ -48,8 +50,7 @@ final class FsTree {
      * Files that are root-only (0400) on the host, so in a container only its root reads them: the DMI product uuid,
      * which software takes for a machine's identity.
      */
-    private static final java.util.Set<String> ROOT_ONLY_FILES =
-            java.util.Set.of("/sys/devices/virtual/dmi/id/product_uuid");
+    private static final Set<String> ROOT_ONLY_FILES = Set.of("/sys/devices/virtual/dmi/id/product_uuid");
 
     /** A directory ({@code file} null) or a virtual file; {@code path} is the path the container sees. */
     static final class Node {
@@ -86,7 +87,7 @@ final class FsTree {
     FsTree(VirtualFileRegistry registry, long timeSeconds) {
         byId.add(null); // node ids start at 1 (FUSE_ROOT_ID)
         Node root = add("", null, timeSeconds);
-        for (String path : new java.util.TreeSet<>(registry.paths())) {
+        for (String path : new TreeSet<>(registry.paths())) {
             Node dir = root;
             String[] parts = path.substring(1).split("/");
             for (int i = 0; i < parts.length - 1; i++) {

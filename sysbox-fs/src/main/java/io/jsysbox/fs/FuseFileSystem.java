@@ -5,6 +5,7 @@ import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -90,7 +91,7 @@ final class FuseFileSystem {
      * from us (LOOKUP, GETATTR: 0) or shrank it after a short page-cache READ. Empty at start, also after taking
      * over a connection: unknown means grow.
      */
-    private final java.util.Set<Long> grownInKernel = ConcurrentHashMap.newKeySet();
+    private final Set<Long> grownInKernel = ConcurrentHashMap.newKeySet();
     /**
      * File handles start at this daemon's start time in the high bits: a daemon that took over a connection meets
      * its predecessor's handles, and must not hand out the same numbers.

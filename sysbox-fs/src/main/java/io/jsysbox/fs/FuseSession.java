@@ -9,6 +9,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -30,7 +31,7 @@ final class FuseSession implements AutoCloseable {
     /** Reader 0 adds the others after a takeover: see {@link #readersAfterLost}. */
     private final List<Thread> readers = new CopyOnWriteArrayList<>();
     /** At most one reader spins at a time: on a small host a second spinner would take the caller's CPU. */
-    private final java.util.concurrent.atomic.AtomicBoolean spinning = new java.util.concurrent.atomic.AtomicBoolean();
+    private final AtomicBoolean spinning = new AtomicBoolean();
     /**
      * How long a reader spins for the next request before it sleeps. A caller's requests come in quick runs (open,
      * read, read at EOF, release; or top's pread of several files): the next one usually follows within a few

@@ -9,6 +9,9 @@ import java.lang.foreign.StructLayout;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
 import java.lang.invoke.VarHandle;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * The few libc calls jsysbox-fs makes per request, as java.lang.foreign downcalls: no JNI glue and no
@@ -264,7 +267,7 @@ final class Libc {
 
     /** A close-on-exec unix stream socket bound to {@code path} (not yet listening): its descriptor, or minus errno. */
     static int boundUnixSocket(String path) {
-        byte[] name = path.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        byte[] name = path.getBytes(StandardCharsets.UTF_8);
         if (name.length >= SOCKADDR_UN_SIZE - 2) {
             throw new IllegalArgumentException("a unix socket path has at most 107 bytes: " + path);
         }
@@ -323,7 +326,7 @@ final class Libc {
                 return new Received(-errno(state), new int[0], false);
             }
             long controlLength = message.get(ValueLayout.JAVA_LONG, 40);
-            java.util.List<Integer> fds = new java.util.ArrayList<>();
+            List<Integer> fds = new ArrayList<>();
             for (long at = 0; at + CMSG_HEADER_SIZE <= controlLength; ) {
                 long length = control.get(ValueLayout.JAVA_LONG, at);
                 if (length < CMSG_HEADER_SIZE || at + length > controlLength) {

@@ -8,6 +8,8 @@ import io.jsysbox.api.RuntimeDirs;
 import io.jsysbox.api.UnixChannels;
 import io.jsysbox.api.v1.FilesystemGrpc;
 import io.jsysbox.api.v1.FsStatusRequest;
+import io.jsysbox.api.v1.RegisterRequest;
+import io.jsysbox.api.v1.UnregisterRequest;
 import io.jsysbox.linux.Fd;
 import io.jsysbox.linux.Linux;
 import io.jsysbox.linux.LinuxException;
@@ -250,14 +252,13 @@ public final class Main implements Callable<Integer> {
         @Option(names = "--socket", description = "the daemon's gRPC socket (default: ${DEFAULT-VALUE})")
         Path socket = SOCKET;
 
-        abstract String call(io.jsysbox.api.v1.FilesystemGrpc.FilesystemBlockingStub daemon);
+        abstract String call(FilesystemGrpc.FilesystemBlockingStub daemon);
 
         @Override
         public Integer call() {
             io.grpc.ManagedChannel channel = UnixChannels.connect(socket);
             try {
-                System.out.print(call(io.jsysbox.api.v1.FilesystemGrpc.newBlockingStub(channel)
-                        .withDeadlineAfter(10, java.util.concurrent.TimeUnit.SECONDS)));
+                System.out.print(call(FilesystemGrpc.newBlockingStub(channel).withDeadlineAfter(10, TimeUnit.SECONDS)));
                 return 0;
             } catch (io.grpc.StatusRuntimeException e) {
                 System.err.println("jsysbox-fs: "
@@ -283,11 +284,9 @@ public final class Main implements Callable<Integer> {
         long pid;
 
         @Override
-        String call(io.jsysbox.api.v1.FilesystemGrpc.FilesystemBlockingStub daemon) {
-            var reply = daemon.register(io.jsysbox.api.v1.RegisterRequest.newBuilder()
-                    .setId(id)
-                    .setInitPid(pid)
-                    .build());
+        String call(FilesystemGrpc.FilesystemBlockingStub daemon) {
+            var reply = daemon.register(
+                    RegisterRequest.newBuilder().setId(id).setInitPid(pid).build());
             return "registered " + id + " (cgroup " + reply.getCgroupVersion() + ", " + reply.getPathsCount()
                     + " files)\n";
         }
@@ -299,10 +298,9 @@ public final class Main implements Callable<Integer> {
         String id;
 
         @Override
-        String call(io.jsysbox.api.v1.FilesystemGrpc.FilesystemBlockingStub daemon) {
-            boolean known = daemon.unregister(io.jsysbox.api.v1.UnregisterRequest.newBuilder()
-                            .setId(id)
-                            .build())
+        String call(FilesystemGrpc.FilesystemBlockingStub daemon) {
+            boolean known = daemon.unregister(
+                            UnregisterRequest.newBuilder().setId(id).build())
                     .getWasKnown();
             return (known ? "unregistered " : "not registered: ") + id + "\n";
         }
@@ -313,8 +311,8 @@ public final class Main implements Callable<Integer> {
             description = "Prints the mount dir and the registered containers with their written sysctls.")
     static final class Status extends ClientCommand {
         @Override
-        String call(io.jsysbox.api.v1.FilesystemGrpc.FilesystemBlockingStub daemon) {
-            var reply = daemon.status(io.jsysbox.api.v1.FsStatusRequest.getDefaultInstance());
+        String call(FilesystemGrpc.FilesystemBlockingStub daemon) {
+            var reply = daemon.status(FsStatusRequest.getDefaultInstance());
             StringBuilder out =
                     new StringBuilder("jsysbox-fs " + reply.getVersion() + " at " + reply.getMountDir() + "\n");
             for (var c : reply.getContainersList()) {

@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import io.jsysbox.linux.Linux;
+import io.jsysbox.linux.LinuxException;
 import io.jsysbox.procfs.ProductUuid;
 import io.jsysbox.procfs.VirtualFileRegistry;
 import java.io.IOException;
@@ -96,7 +98,7 @@ class FuseMountIntegrationTest {
         Path target = temp.resolve("attached").resolve(id + "-" + attachedBefore++ + "-" + path.replace('/', '-'));
         Files.createDirectories(target.getParent());
         Files.createFile(target);
-        io.jsysbox.linux.Linux.mount(file(id, path).toString(), target, null, io.jsysbox.linux.Linux.MS_BIND, null);
+        Linux.mount(file(id, path).toString(), target, null, Linux.MS_BIND, null);
         attachments.add(target);
         return target;
     }
@@ -105,8 +107,8 @@ class FuseMountIntegrationTest {
     private void detachAttachments() {
         for (Path attachment : attachments) {
             try {
-                io.jsysbox.linux.Linux.umountDetach(attachment);
-            } catch (io.jsysbox.linux.LinuxException e) {
+                Linux.umountDetach(attachment);
+            } catch (LinuxException e) {
                 throw new AssertionError(e);
             }
         }

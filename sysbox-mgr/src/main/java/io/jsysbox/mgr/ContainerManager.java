@@ -18,7 +18,10 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -26,6 +29,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.regex.Pattern;
@@ -49,7 +53,7 @@ public final class ContainerManager {
      * copy's leftovers must be removed and the container released before that. Past it, the content stays in the
      * special dir (kept with the layer, used again at the next start) and a docker commit misses it, as the log says.
      */
-    static final java.time.Duration COPY_OUT_AT_EXIT = java.time.Duration.ofSeconds(15);
+    static final Duration COPY_OUT_AT_EXIT = Duration.ofSeconds(15);
 
     private final IdRangeAllocator allocator;
     private final StateStore store;
@@ -587,7 +591,7 @@ public final class ContainerManager {
         if (owners.isEmpty()) {
             return Optional.empty();
         }
-        Map<Integer, ContainerState> bySlot = new java.util.TreeMap<>();
+        Map<Integer, ContainerState> bySlot = new TreeMap<>();
         for (ContainerState c : containers.values()) {
             if (c.pid() <= 0 || !initAlive(c)) {
                 continue;
@@ -730,7 +734,7 @@ public final class ContainerManager {
                 .setGidPool(proto(allocator.gidPool()))
                 .setFreeRanges(allocator.freeSlots())
                 .setVersion(version);
-        Map<String, Integer> users = new java.util.HashMap<>();
+        Map<String, Integer> users = new HashMap<>();
         for (ContainerState c : containers.values()) {
             c.innerImageCacheKeys().forEach(key -> users.merge(key, 1, Integer::sum));
         }
@@ -844,7 +848,7 @@ public final class ContainerManager {
     private static long startMillis(long pid) {
         return ProcessHandle.of(pid)
                 .flatMap(p -> p.info().startInstant())
-                .map(java.time.Instant::toEpochMilli)
+                .map(Instant::toEpochMilli)
                 .orElse(0L);
     }
 

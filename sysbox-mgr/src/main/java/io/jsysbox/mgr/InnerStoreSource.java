@@ -6,7 +6,9 @@ import io.jsysbox.linux.LinuxException;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -44,7 +46,7 @@ public record InnerStoreSource(Path base, String relative, boolean shareable) {
                     : Optional.empty();
         }
         OverlayLayers overlay = layers.get();
-        List<Path> stack = new java.util.ArrayList<>();
+        List<Path> stack = new ArrayList<>();
         overlay.upperDir().ifPresent(stack::add);
         // Host-owned paths (Docker's l/ links point at ../<layer>/diff): resolving them is safe, and gives the layer's
         // stable path, which keys the cache.
@@ -118,7 +120,7 @@ public record InnerStoreSource(Path base, String relative, boolean shareable) {
                 try {
                     attrs = Files.readAttributes(
                             dir.procPath().resolve(name), "unix:mode,rdev", LinkOption.NOFOLLOW_LINKS);
-                } catch (java.nio.file.NoSuchFileException absent) {
+                } catch (NoSuchFileException absent) {
                     return opaque ? Probe.HIDDEN : Probe.ABSENT;
                 }
                 int type = (Integer) attrs.get("mode") & 0170000;

@@ -1,6 +1,7 @@
 package io.jsysbox.mgr;
 
 import io.grpc.Status;
+import io.jsysbox.linux.Errno;
 import io.jsysbox.linux.Fd;
 import io.jsysbox.linux.FsCredentials;
 import io.jsysbox.linux.Linux;
@@ -85,7 +86,7 @@ public final class RootfsShifter {
         try (Fd layer = Linux.openDirectoryNoSymlinks(upperLayer)) {
             Linux.mkdirAt(layer, WORK_DIR, 0700);
         } catch (LinuxException e) {
-            if (e.errno() != io.jsysbox.linux.Errno.EEXIST) {
+            if (e.errno() != Errno.EEXIST) {
                 throw e;
             }
         }

@@ -10,6 +10,8 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -78,7 +80,7 @@ public final class SpecialMounts {
     public Map<String, Path> create(
             Home home, Iterable<String> destinations, int uid, int gid, Filler filler, ContainerState.Builder made)
             throws IOException {
-        Map<String, Path> result = new java.util.LinkedHashMap<>();
+        Map<String, Path> result = new LinkedHashMap<>();
         if (!destinations.iterator().hasNext()) {
             return result;
         }
@@ -96,7 +98,7 @@ public final class SpecialMounts {
                 NoFollowTree.delete(home.dir(), filling); // left by a manager stopped mid-fill
                 mkdirOwned(home.dir().resolve(filling), uid, gid, SPECIAL_DIR_MODE);
                 filler.fill(destination, home.dir().resolve(filling));
-                Files.move(home.dir().resolve(filling), dir, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+                Files.move(home.dir().resolve(filling), dir, StandardCopyOption.ATOMIC_MOVE);
             }
             if (home.kept()) {
                 made.keptDirs.add(dir.toString());

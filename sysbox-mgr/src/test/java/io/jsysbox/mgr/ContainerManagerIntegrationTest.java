@@ -14,10 +14,16 @@ import io.jsysbox.api.v1.RequestedDevice;
 import io.jsysbox.linux.FsCredentials;
 import io.jsysbox.linux.Linux;
 import io.jsysbox.linux.MountInfo;
+import java.io.IOException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -57,9 +63,9 @@ class ContainerManagerIntegrationTest {
     }
 
     /** Live processes standing in for containers' inits; killed after each test. */
-    private final List<Process> fakeInits = new java.util.ArrayList<>();
+    private final List<Process> fakeInits = new ArrayList<>();
 
-    private Process fakeInit() throws java.io.IOException {
+    private Process fakeInit() throws IOException {
         Process init = new ProcessBuilder("sleep", "600").start();
         fakeInits.add(init);
         return init;
@@ -79,7 +85,7 @@ class ContainerManagerIntegrationTest {
                 Mounts.unmountAllUnder(tmp);
                 NoFollowTree.delete(tmp.getParent(), tmp.getFileName().toString());
                 return;
-            } catch (java.io.IOException e) {
+            } catch (IOException e) {
                 if (attempt == 50) {
                     throw e;
                 }
@@ -149,8 +155,7 @@ class ContainerManagerIntegrationTest {
             assertEquals(root, uid(source), node.getDestination() + " belongs to the container's root");
             assertEquals(
                     "rw-rw-rw-",
-                    java.nio.file.attribute.PosixFilePermissions.toString(
-                            Files.getPosixFilePermissions(source, java.nio.file.LinkOption.NOFOLLOW_LINKS)));
+                    PosixFilePermissions.toString(Files.getPosixFilePermissions(source, LinkOption.NOFOLLOW_LINKS)));
         }
         assertEquals(
                 Files.exists(Path.of("/dev/net/tun")) ? 1 : 0,
@@ -184,7 +189,7 @@ class ContainerManagerIntegrationTest {
         assertFalse(manager.release("c1"));
         assertFalse(Files.exists(devices), "the device nodes go with the container");
         assertEquals(List.of("c1"), virtualFiles.detached, "released: jsysbox-fs forgets it (once)");
-        assertEquals(java.util.List.of(), MountInfo.read().mountPointsUnder(mountRoot.resolve("0")));
+        assertEquals(List.of(), MountInfo.read().mountPointsUnder(mountRoot.resolve("0")));
         assertFalse(Files.exists(mountRoot.resolve("0")));
         assertTrue(Files.isDirectory(special), "special dirs in the layer survive until docker rm");
         assertEquals(
@@ -195,28 +200,22 @@ class ContainerManagerIntegrationTest {
     private static void assertOwned(String mode, int gid, Path path) throws Exception {
         assertEquals(
                 mode,
-                java.nio.file.attribute.PosixFilePermissions.toString(
-                        Files.getPosixFilePermissions(path, java.nio.file.LinkOption.NOFOLLOW_LINKS)),
+                PosixFilePermissions.toString(Files.getPosixFilePermissions(path, LinkOption.NOFOLLOW_LINKS)),
                 path.toString());
-        assertEquals(
-                0,
-                Files.getAttribute(path, "unix:uid", java.nio.file.LinkOption.NOFOLLOW_LINKS),
-                path + " belongs to root");
-        assertEquals(
-                gid, Files.getAttribute(path, "unix:gid", java.nio.file.LinkOption.NOFOLLOW_LINKS), path + "'s group");
+        assertEquals(0, Files.getAttribute(path, "unix:uid", LinkOption.NOFOLLOW_LINKS), path + " belongs to root");
+        assertEquals(gid, Files.getAttribute(path, "unix:gid", LinkOption.NOFOLLOW_LINKS), path + "'s group");
     }
 
     @Test
     void anOlderInstallsOpenDirsAndStateAreClosedAtStart() throws Exception {
         PrepareResponse prepared = manager().prepare(plain("c1"));
         Path slotDir = Path.of(prepared.getRootfsPath()).getParent();
-        var open = java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x");
+        var open = PosixFilePermissions.fromString("rwxr-xr-x");
         for (Path dir : List.of(slotDir, mountRoot, stateDir, mountRoot.resolveSibling("sync"))) {
             Files.setAttribute(dir, "unix:gid", 0);
             Files.setPosixFilePermissions(dir, open);
         }
-        Files.setPosixFilePermissions(
-                stateDir.resolve("state.json"), java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
+        Files.setPosixFilePermissions(stateDir.resolve("state.json"), PosixFilePermissions.fromString("rw-r--r--"));
         manager();
         assertOwned("rwx--x---", (int) prepared.getGidRange().getHostStart(), slotDir);
         assertOwned("rwx--x--x", 0, mountRoot);
@@ -316,7 +315,7 @@ class ContainerManagerIntegrationTest {
                 .save(new ManagerState(ManagerState.CURRENT_VERSION, List.of(state), Map.of(), 1, Map.of()));
         ContainerManager manager = manager();
         // Released by its exit report, on a thread of its own after the start (after copying out what it owes).
-        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(10);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
         while (manager.status().getContainersCount() > 0 && System.nanoTime() < deadline) {
             Thread.sleep(20);
         }
@@ -415,8 +414,8 @@ class ContainerManagerIntegrationTest {
      * Running containers (slots 2, 3…) as a restarted manager finds them in its state, each a live process as its init.
      */
     private ContainerManager managerWithRunning(Map<String, Process> inits) throws Exception {
-        List<ContainerState> running = new java.util.ArrayList<>();
-        for (var init : new java.util.TreeMap<>(inits).entrySet()) {
+        List<ContainerState> running = new ArrayList<>();
+        for (var init : new TreeMap<>(inits).entrySet()) {
             Path rootfs = Files.createDirectories(tmp.resolve("plain-" + init.getKey()));
             long started = init.getValue().info().startInstant().orElseThrow().toEpochMilli();
             running.add(new ContainerState(

@@ -6,6 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.Optional;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
 
 class IdRangeAllocatorTest {
@@ -21,7 +23,7 @@ class IdRangeAllocatorTest {
         int a = allocator.allocate("a");
         int b = allocator.allocate("b");
         int c = allocator.allocate("c");
-        assertEquals(3, java.util.Set.of(a, b, c).size());
+        assertEquals(3, Set.of(a, b, c).size());
         assertEquals(0, allocator.freeSlots());
         assertEquals(a, allocator.allocate("a"), "a known id keeps its range");
     }
@@ -99,8 +101,8 @@ class IdRangeAllocatorTest {
     void aPodsContainersHoldTheSandboxsSlotUntilTheLastIsReleased() throws Exception {
         IdRangeAllocator allocator = pool(3);
         int sandbox = allocator.allocate("sandbox");
-        assertEquals(java.util.Optional.of(sandbox), allocator.share("main", "sandbox"));
-        assertEquals(java.util.Optional.empty(), allocator.share("stray", "no-such-sandbox"));
+        assertEquals(Optional.of(sandbox), allocator.share("main", "sandbox"));
+        assertEquals(Optional.empty(), allocator.share("stray", "no-such-sandbox"));
         assertEquals(2, allocator.freeSlots());
         allocator.release("sandbox");
         assertTrue(allocator.inUse(sandbox));

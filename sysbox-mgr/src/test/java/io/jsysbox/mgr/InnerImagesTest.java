@@ -11,13 +11,16 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import io.jsysbox.linux.Fd;
 import io.jsysbox.linux.Linux;
 import java.io.IOException;
+import java.io.RandomAccessFile;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
+import java.util.Random;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -161,8 +164,7 @@ class InnerImagesTest {
                     (int) UIDS.start(),
                     Files.getAttribute(mounted.resolve("f"), "unix:uid"),
                     "the layer is not ID-mapped");
-            assertThrows(
-                    java.nio.file.FileSystemException.class, () -> Files.writeString(mounted.resolve("f"), "changed"));
+            assertThrows(FileSystemException.class, () -> Files.writeString(mounted.resolve("f"), "changed"));
         } finally {
             Mounts.unmountAllUnder(slot);
         }
@@ -250,7 +252,7 @@ class InnerImagesTest {
         SpecialMounts.Home home = keptHome();
         Path special = Files.createDirectories(home.dir().resolve("var-lib-docker"));
         Files.writeString(special.resolve("repositories.json"), "{}");
-        try (var sparse = new java.io.RandomAccessFile(special.resolve("sparse").toFile(), "rw")) {
+        try (var sparse = new RandomAccessFile(special.resolve("sparse").toFile(), "rw")) {
             sparse.setLength(4L << 30); // truncate -s 4G: written as a hole, measured as one
         }
         Path upper = Files.createDirectories(tmp.resolve("layer/diff"));
@@ -264,7 +266,7 @@ class InnerImagesTest {
                 "a sparse file counted by its size");
 
         byte[] big = new byte[16 << 20];
-        new java.util.Random(1).nextBytes(big);
+        new Random(1).nextBytes(big);
         Files.write(special.resolve("big"), big);
         IOException e = assertThrows(
                 IOException.class,
@@ -297,7 +299,7 @@ class InnerImagesTest {
         for (int i = 0; i < 100; i++) {
             Files.writeString(special.resolve("file" + i), "x");
         }
-        Deadline passed = Deadline.after(java.time.Duration.ZERO, "a copy-out at exit gets 0 s");
+        Deadline passed = Deadline.after(Duration.ZERO, "a copy-out at exit gets 0 s");
         IOException e = assertThrows(
                 IOException.class, () -> images.syncOut(home, "/var/lib/docker", special, upper, UIDS, UIDS, passed));
         assertTrue(

@@ -8,8 +8,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.jsysbox.linux.Fd;
 import io.jsysbox.linux.Linux;
+import java.io.File;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -63,8 +66,7 @@ class NoFollowTreeTest {
 
     @Test
     void rootReachedThroughASymlinkIsRefused() throws Exception {
-        assertThrows(
-                java.io.IOException.class, () -> NoFollowTree.shiftOwners(tree.resolve("var/run"), u -> 1, g -> 1));
+        assertThrows(IOException.class, () -> NoFollowTree.shiftOwners(tree.resolve("var/run"), u -> 1, g -> 1));
         assertEquals(0, uid(host));
     }
 
@@ -83,7 +85,7 @@ class NoFollowTreeTest {
         deepTree(tmp.resolve("deep"), 3 * NoFollowTree.DELETE_WINDOW + 5);
         long fds = openDescriptors();
         long[] most = {0};
-        java.util.concurrent.atomic.AtomicBoolean done = new java.util.concurrent.atomic.AtomicBoolean();
+        AtomicBoolean done = new AtomicBoolean();
         Thread sampler = new Thread(() -> {
             while (!done.get()) {
                 most[0] = Math.max(most[0], openDescriptors());
@@ -103,8 +105,8 @@ class NoFollowTreeTest {
     @Test
     void shiftOwnersRefusesATreeDeeperThanTheLimit() throws Exception {
         deepTree(tree.resolve("deep"), NoFollowTree.MAX_DEPTH + 10);
-        java.io.IOException e = assertThrows(
-                java.io.IOException.class, () -> NoFollowTree.shiftOwners(tree, u -> u + 5000, g -> g + 5000));
+        IOException e =
+                assertThrows(IOException.class, () -> NoFollowTree.shiftOwners(tree, u -> u + 5000, g -> g + 5000));
         NoFollowTree.delete(tree, "deep"); // by descriptors: JUnit's removal of a tree that deep, path by path, is slow
         assertTrue(e.getMessage().startsWith("deep/d/d/d/"), e.getMessage());
         assertTrue(
@@ -133,7 +135,7 @@ class NoFollowTreeTest {
 
     /** How many descriptors this process has open now. */
     static long openDescriptors() {
-        String[] fds = new java.io.File("/proc/self/fd").list();
+        String[] fds = new File("/proc/self/fd").list();
         return fds == null ? -1 : fds.length;
     }
 }

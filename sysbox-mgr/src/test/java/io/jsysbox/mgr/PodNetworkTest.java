@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.grpc.Status;
+import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -73,8 +74,8 @@ class PodNetworkTest {
         List<JsonNode> results = PodNetwork.batchResults(ADDRESSES + "\n" + ROUTES4 + "\n", 2);
         assertEquals(json(ADDRESSES), results.get(0));
         assertEquals(json(ROUTES4), results.get(1));
-        assertThrows(java.io.IOException.class, () -> PodNetwork.batchResults(ADDRESSES, 2));
-        assertThrows(java.io.IOException.class, () -> PodNetwork.batchResults("{}", 1));
+        assertThrows(IOException.class, () -> PodNetwork.batchResults(ADDRESSES, 2));
+        assertThrows(IOException.class, () -> PodNetwork.batchResults("{}", 1));
     }
 
     @Test

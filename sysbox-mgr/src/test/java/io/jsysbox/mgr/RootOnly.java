@@ -2,6 +2,11 @@ package io.jsysbox.mgr;
 
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+
 /** Integration tests that mount and chown: they run as root (as CI does) and are skipped otherwise. */
 final class RootOnly {
     private RootOnly() {}
@@ -10,7 +15,7 @@ final class RootOnly {
         assumeTrue("root".equals(System.getProperty("user.name")), "needs root");
     }
 
-    static int uid(java.nio.file.Path p) throws java.io.IOException {
-        return (Integer) java.nio.file.Files.getAttribute(p, "unix:uid", java.nio.file.LinkOption.NOFOLLOW_LINKS);
+    static int uid(Path p) throws IOException {
+        return (Integer) Files.getAttribute(p, "unix:uid", LinkOption.NOFOLLOW_LINKS);
     }
 }

@@ -3,6 +3,7 @@ package io.jsysbox.mgr;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -46,7 +47,7 @@ class StateStoreTest {
     @Test
     void corruptStateSaysWhatToDo(@TempDir Path dir) throws Exception {
         Files.writeString(dir.resolve("state.json"), "{not json");
-        var e = assertThrows(java.io.IOException.class, () -> new StateStore(dir.resolve("state.json")).load());
+        var e = assertThrows(IOException.class, () -> new StateStore(dir.resolve("state.json")).load());
         assertEquals(true, e.getMessage().contains("move it away"));
     }
 }

@@ -14,13 +14,17 @@ import io.jsysbox.linux.Fd;
 import io.jsysbox.linux.Linux;
 import io.jsysbox.linux.LinuxException;
 import java.io.IOException;
+import java.io.RandomAccessFile;
+import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.FileTime;
 import java.time.Instant;
@@ -102,7 +106,7 @@ class TreeCopyTest {
         Files.setAttribute(skipped, "unix:mode", 0711);
         owner(dir, 1000, 1000);
         Files.setAttribute(dir, "unix:mode", 0750);
-        try (ServerSocketChannel socket = ServerSocketChannel.open(java.net.StandardProtocolFamily.UNIX)) {
+        try (ServerSocketChannel socket = ServerSocketChannel.open(StandardProtocolFamily.UNIX)) {
             socket.bind(UnixDomainSocketAddress.of(from.resolve("sock")));
         }
         try (Fd root = Linux.openDirectoryNoSymlinks(from)) {
@@ -510,10 +514,8 @@ class TreeCopyTest {
         long directoryBlocks = diskUsage(dir) - one;
         assertTrue(directoryBlocks >= 0 && directoryBlocks < 1 << 16, "a hard link counted again: " + directoryBlocks);
 
-        try (var sparse = java.nio.channels.FileChannel.open(
-                dir.resolve("sparse"),
-                java.nio.file.StandardOpenOption.CREATE_NEW,
-                java.nio.file.StandardOpenOption.WRITE)) {
+        try (var sparse =
+                FileChannel.open(dir.resolve("sparse"), StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
             sparse.truncate(0).position(10 << 20).write(ByteBuffer.wrap(new byte[1]));
         }
         long withSparse = diskUsage(dir) - one - directoryBlocks;
@@ -566,13 +568,10 @@ class TreeCopyTest {
     @Test
     void sparseFilesStaySparse() throws Exception {
         Path tree = Files.createDirectory(tmp.resolve("sparse"));
-        try (var file = java.nio.channels.FileChannel.open(
-                tree.resolve("4G"),
-                java.nio.file.StandardOpenOption.CREATE_NEW,
-                java.nio.file.StandardOpenOption.WRITE)) {
+        try (var file = FileChannel.open(tree.resolve("4G"), StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
             file.write(ByteBuffer.wrap(bytes("data in the middle")), 2L << 30);
         }
-        try (var file = new java.io.RandomAccessFile(tree.resolve("4G").toFile(), "rw")) {
+        try (var file = new RandomAccessFile(tree.resolve("4G").toFile(), "rw")) {
             file.setLength(4L << 30); // truncate -s 4G
         }
         long before = diskUsage(tree);
@@ -586,7 +585,7 @@ class TreeCopyTest {
         assertTrue(
                 Math.abs(after - before) <= 64 << 10,
                 "a copy takes what its source does: " + before + " then " + after);
-        try (var file = java.nio.channels.FileChannel.open(to.resolve("4G"))) {
+        try (var file = FileChannel.open(to.resolve("4G"))) {
             ByteBuffer read = ByteBuffer.allocate(18);
             file.read(read, 2L << 30);
             assertEquals("data in the middle", new String(read.array(), StandardCharsets.US_ASCII));

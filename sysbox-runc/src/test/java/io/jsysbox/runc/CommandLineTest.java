@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.jsysbox.spec.JsysboxException;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -84,7 +85,7 @@ class CommandLineTest {
     @Test
     void verbArgumentsStayVerbatim() throws Exception {
         List<String> verb = List.of("exec", "--tty", "-e", "A=1", "id", "--", "sh", "-c", "--root x", "@file");
-        List<String> all = new java.util.ArrayList<>(List.of("--root", "/r"));
+        List<String> all = new ArrayList<>(List.of("--root", "/r"));
         all.addAll(verb);
         assertEquals(verb, globals(all.toArray(String[]::new)).verbAndArguments);
     }

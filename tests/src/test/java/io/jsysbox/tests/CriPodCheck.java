@@ -27,6 +27,7 @@ import io.jsysbox.tests.cri.StartContainerRequest;
 import io.jsysbox.tests.cri.StopPodSandboxRequest;
 import io.jsysbox.tests.cri.VersionRequest;
 import io.jsysbox.tests.cri.VersionResponse;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -149,7 +150,7 @@ public final class CriPodCheck {
     private String runPod(PodSandboxConfig pod, String handler) {
         try {
             Files.createDirectories(Path.of(pod.getLogDirectory())); // the kubelet makes it
-        } catch (java.io.IOException e) {
+        } catch (IOException e) {
             throw new CheckFailed("cannot make the pod's log directory: " + e.getMessage());
         }
         return stub().runPodSandbox(RunPodSandboxRequest.newBuilder()

@@ -18,6 +18,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -225,8 +226,7 @@ class InnerImagesTest {
                 .filter(line -> line.endsWith("from " + source))
                 .findFirst()
                 .map(line -> {
-                    var users = java.util.regex.Pattern.compile("used by (\\d+) running")
-                            .matcher(line);
+                    var users = Pattern.compile("used by (\\d+) running").matcher(line);
                     if (!users.find()) {
                         throw new AssertionError("unexpected status line: " + line);
                     }

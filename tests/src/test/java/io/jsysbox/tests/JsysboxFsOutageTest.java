@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Set;
+import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -117,7 +118,7 @@ class JsysboxFsOutageTest {
                         .lines()
                         .map(Long::parseLong)
                         .toList(),
-                now -> java.util.stream.IntStream.range(0, after.size()).allMatch(i -> now.get(i) > after.get(i)));
+                now -> IntStream.range(0, after.size()).allMatch(i -> now.get(i) > after.get(i)));
         Docker.dockerOk("rm", "-f", id);
     }
 }

@@ -2,6 +2,7 @@ package io.jsysbox.tests;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.FileVisitOption;
 import java.nio.file.FileVisitResult;
@@ -124,7 +125,7 @@ public record Leftovers(String id, Optional<Set<String>> mountsBefore, List<Path
                 } catch (IOException exited) {
                     continue;
                 }
-                if (List.of(new String(cmdline, java.nio.charset.StandardCharsets.UTF_8).split("\0"))
+                if (List.of(new String(cmdline, StandardCharsets.UTF_8).split("\0"))
                         .contains(id)) {
                     pids.add(Long.parseLong(process.getFileName().toString()));
                 }

@@ -14,6 +14,8 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.function.BooleanSupplier;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -134,7 +136,7 @@ class NeighbourCopyOutLoadTest {
      * neighbour's
      * long work still runs.
      */
-    private static Round waves(int waves, java.util.function.BooleanSupplier neighbourBusy) throws Exception {
+    private static Round waves(int waves, BooleanSupplier neighbourBusy) throws Exception {
         List<Long> millis = new ArrayList<>();
         int during = 0;
         try (ExecutorService pool = Executors.newFixedThreadPool(PER_WAVE)) {
@@ -180,7 +182,7 @@ class NeighbourCopyOutLoadTest {
             String line = Jsysbox.statusLine(status, create.id())
                     .orElseThrow(
                             () -> new AssertionError("`jsysbox status` does not list " + create.id() + ":\n" + status));
-            var range = java.util.regex.Pattern.compile("uid (\\d+)-").matcher(line);
+            var range = Pattern.compile("uid (\\d+)-").matcher(line);
             assertTrue(range.find(), "no uid range in: " + line);
             assertTrue(ranges.add(range.group(1)), "two containers share uid range " + range.group(1) + ":\n" + status);
         }
