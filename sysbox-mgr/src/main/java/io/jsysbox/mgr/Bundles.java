@@ -1,6 +1,5 @@
 package io.jsysbox.mgr;
 
-import io.grpc.Status;
 import io.jsysbox.api.v1.PrepareResponse;
 import io.jsysbox.linux.MountInfo;
 import io.jsysbox.spec.Capabilities;
@@ -41,7 +40,7 @@ final class Bundles {
                     bundle,
                     boundingMask.isEmpty() ? Capabilities.hostBoundingSet() : Capabilities.boundingSet(boundingMask));
         } catch (JsysboxException e) {
-            throw new ManagerException(Status.Code.INVALID_ARGUMENT, e.getMessage(), e);
+            throw new ManagerException(ManagerException.Kind.BAD_REQUEST, e.getMessage(), e);
         }
         PrepareResponse prepared = manager.prepare(spec.prepareRequest(id));
         try {
@@ -53,7 +52,9 @@ final class Bundles {
                 throw runtime;
             }
             throw new ManagerException(
-                    Status.Code.INTERNAL, "cannot rewrite " + bundle.resolve("config.json") + ": " + e.getMessage(), e);
+                    ManagerException.Kind.INTERNAL,
+                    "cannot rewrite " + bundle.resolve("config.json") + ": " + e.getMessage(),
+                    e);
         }
         LOG.info("{}: created from {} in {} ms", id, bundle, (System.nanoTime() - began) / 1_000_000);
         return spec.apparmorWarning();
@@ -69,7 +70,7 @@ final class Bundles {
         try {
             facts = SystemContainerSpec.StartFacts.of(bundle);
         } catch (JsysboxException e) {
-            throw new ManagerException(Status.Code.INVALID_ARGUMENT, e.getMessage(), e);
+            throw new ManagerException(ManagerException.Kind.BAD_REQUEST, e.getMessage(), e);
         }
         return manager.started(id, pid, rootPath, facts.networkToAdopt(), !facts.mountInterceptionOff());
     }

@@ -1,6 +1,5 @@
 package io.jsysbox.mgr;
 
-import io.grpc.Status;
 import io.jsysbox.api.RequestedDevices;
 import io.jsysbox.api.RuntimeDirs;
 import io.jsysbox.api.v1.ContainerStatus;
@@ -252,7 +251,7 @@ public final class ContainerManager {
         }
         if (state == null) {
             throw new ManagerException(
-                    Status.Code.NOT_FOUND, "unknown container " + id + ": it is not running under jsysbox");
+                    ManagerException.Kind.NOT_FOUND, "unknown container " + id + ": it is not running under jsysbox");
         }
         try {
             return syncOut(state, Deadline.NONE); // docker commit (a pause) waits as long as it takes
@@ -462,7 +461,7 @@ public final class ContainerManager {
         } catch (IOException | RuntimeException e) {
             LOG.error("{}: prepare failed, undoing: {}", id, e.toString());
             throw new ManagerException(
-                    Status.Code.FAILED_PRECONDITION, "cannot prepare container " + id + ": " + e.getMessage(), e);
+                    ManagerException.Kind.NOT_POSSIBLE, "cannot prepare container " + id + ": " + e.getMessage(), e);
         } finally {
             if (!prepared) {
                 undo(made.build(), uids, gids);
@@ -496,20 +495,20 @@ public final class ContainerManager {
         String id = request.getId();
         if (!CONTAINER_ID.matcher(id).matches()) {
             throw new ManagerException(
-                    Status.Code.INVALID_ARGUMENT,
+                    ManagerException.Kind.BAD_REQUEST,
                     "invalid container id '" + id + "': use 1-128 letters, digits, '_', '.', '-'");
         }
         awaitIdle(id);
         Path rootfs = Path.of(request.getRootfs());
         if (!rootfs.isAbsolute() || !Files.isDirectory(rootfs, LinkOption.NOFOLLOW_LINKS)) {
             throw new ManagerException(
-                    Status.Code.INVALID_ARGUMENT,
+                    ManagerException.Kind.BAD_REQUEST,
                     "rootfs '" + request.getRootfs() + "' of " + id + " is not an absolute path to a directory");
         }
         for (String destination : request.getSpecialMountsList()) {
             if (!SpecialMounts.ALLOWED.contains(destination)) {
                 throw new ManagerException(
-                        Status.Code.INVALID_ARGUMENT,
+                        ManagerException.Kind.BAD_REQUEST,
                         "unsupported special mount '" + destination + "'; supported: "
                                 + String.join(
                                         ", ",
@@ -519,14 +518,14 @@ public final class ContainerManager {
         for (var bind : request.getBindMountsList()) {
             if (!Path.of(bind.getSource()).isAbsolute()) {
                 throw new ManagerException(
-                        Status.Code.INVALID_ARGUMENT,
+                        ManagerException.Kind.BAD_REQUEST,
                         "bind mount source '" + bind.getSource() + "' (mount " + bind.getIndex() + ") is not absolute");
             }
         }
         try {
             RequestedDevices.check(request.getDevicesList());
         } catch (IllegalArgumentException e) {
-            throw new ManagerException(Status.Code.INVALID_ARGUMENT, e.getMessage(), e);
+            throw new ManagerException(ManagerException.Kind.BAD_REQUEST, e.getMessage(), e);
         }
         virtualFiles.checkAvailable();
         if (containers.containsKey(id)) {
@@ -556,14 +555,14 @@ public final class ContainerManager {
         ContainerState owner = containers.get(ownerId);
         if (owner == null) {
             throw new ManagerException(
-                    Status.Code.FAILED_PRECONDITION,
+                    ManagerException.Kind.NOT_POSSIBLE,
                     "pod container " + id + " names sandbox " + ownerId
                             + ", which is not running under jsysbox: run the whole pod with the jsysbox runtime class "
                             + "(runtimeClassName: jsysbox)");
         }
         if (owner.pid() <= 0 || !initAlive(owner)) {
             throw new ManagerException(
-                    Status.Code.FAILED_PRECONDITION,
+                    ManagerException.Kind.NOT_POSSIBLE,
                     (pod ? "pod container " + id + ": its sandbox " : id + ": the container ")
                             + ownerId
                             + (pod
@@ -608,7 +607,7 @@ public final class ContainerManager {
         }
         if (bySlot.size() > 1) {
             throw new ManagerException(
-                    Status.Code.INVALID_ARGUMENT,
+                    ManagerException.Kind.BAD_REQUEST,
                     id + " joins namespaces of several jsysbox containers ("
                             + String.join(
                                     ", ",
@@ -635,10 +634,11 @@ public final class ContainerManager {
         ContainerState state = containers.get(id);
         if (state == null) {
             throw new ManagerException(
-                    Status.Code.FAILED_PRECONDITION, "unknown container " + id + ": Prepare it first");
+                    ManagerException.Kind.NOT_POSSIBLE, "unknown container " + id + ": Prepare it first");
         }
         if (!alive(pid)) {
-            throw new ManagerException(Status.Code.INVALID_ARGUMENT, "pid " + pid + " of " + id + " is not running");
+            throw new ManagerException(
+                    ManagerException.Kind.BAD_REQUEST, "pid " + pid + " of " + id + " is not running");
         }
         HostRange uids = allocator.uidRange(state.slot());
         HostRange gids = allocator.gidRange(state.slot());
@@ -674,7 +674,7 @@ public final class ContainerManager {
             return delegated;
         } catch (IOException | RuntimeException e) {
             throw new ManagerException(
-                    Status.Code.FAILED_PRECONDITION,
+                    ManagerException.Kind.NOT_POSSIBLE,
                     "cannot delegate cgroups of " + id + " (pid " + pid + "): " + e.getMessage(),
                     e);
         }
@@ -764,7 +764,7 @@ public final class ContainerManager {
                 reconcile();
                 return allocator.allocate(id);
             } catch (IdRangeAllocator.PoolExhaustedException e) {
-                throw new ManagerException(Status.Code.RESOURCE_EXHAUSTED, e.getMessage());
+                throw new ManagerException(ManagerException.Kind.EXHAUSTED, e.getMessage());
             }
         }
     }

@@ -78,7 +78,7 @@ final class FilesystemDaemon implements VirtualFiles, AutoCloseable {
             return mounted;
         } catch (IOException e) {
             throw new ManagerException(
-                    Status.Code.FAILED_PRECONDITION,
+                    ManagerException.Kind.NOT_POSSIBLE,
                     "cannot mount the virtual /proc and /sys files of " + id + " (pid " + pid + "): " + e.getMessage(),
                     e);
         }
@@ -139,13 +139,13 @@ final class FilesystemDaemon implements VirtualFiles, AutoCloseable {
             Status.Code code = e.getStatus().getCode();
             if (code == Status.Code.UNAVAILABLE || code == Status.Code.DEADLINE_EXCEEDED) {
                 throw new ManagerException(
-                        Status.Code.FAILED_PRECONDITION,
+                        ManagerException.Kind.NOT_POSSIBLE,
                         "jsysbox-fs does not answer on " + socket + " (" + code
                                 + "), so containers cannot get their virtual /proc and /sys: start it with 'jsysbox "
                                 + "start' (see 'jsysbox doctor')");
             }
             throw new ManagerException(
-                    Status.Code.FAILED_PRECONDITION,
+                    ManagerException.Kind.NOT_POSSIBLE,
                     "jsysbox-fs could not " + action + ": " + e.getStatus().getDescription());
         }
     }

@@ -1,6 +1,5 @@
 package io.jsysbox.mgr;
 
-import io.grpc.Status;
 import io.grpc.netty.shaded.io.netty.bootstrap.ServerBootstrap;
 import io.grpc.netty.shaded.io.netty.buffer.ByteBuf;
 import io.grpc.netty.shaded.io.netty.buffer.Unpooled;
@@ -126,18 +125,19 @@ final class LauncherEndpoint implements AutoCloseable {
                     bundles.release(id);
                     yield "";
                 }
-                default -> throw new ManagerException(Status.Code.NOT_FOUND, "no launcher step '" + step + "'");
+                default ->
+                    throw new ManagerException(ManagerException.Kind.NOT_FOUND, "no launcher step '" + step + "'");
             };
             if (!warning.isEmpty()) {
                 record(log, "warning", warning);
             }
             return new Answer(OK, ErrorLog.oneLine(warning));
         } catch (ManagerException e) {
-            String message = e.code() == Status.Code.INVALID_ARGUMENT
+            String message = e.kind() == ManagerException.Kind.BAD_REQUEST
                     ? e.getMessage()
                     : "jsysbox-mgr could not " + step + " container " + form.optional("id") + ": " + e.getMessage();
             record(log, "error", message);
-            return new Answer(e.code() == Status.Code.INTERNAL ? FAILED : REFUSED, ErrorLog.oneLine(message));
+            return new Answer(e.kind() == ManagerException.Kind.INTERNAL ? FAILED : REFUSED, ErrorLog.oneLine(message));
         } catch (RuntimeException e) {
             LOG.error("internal error", e);
             String message = "jsysbox-mgr internal error (please report): " + e;
@@ -176,7 +176,7 @@ final class LauncherEndpoint implements AutoCloseable {
         String required(String name) throws ManagerException {
             String value = optional(name);
             if (value == null) {
-                throw new ManagerException(Status.Code.INVALID_ARGUMENT, "the launcher's request has no " + name);
+                throw new ManagerException(ManagerException.Kind.BAD_REQUEST, "the launcher's request has no " + name);
             }
             return value;
         }
@@ -184,7 +184,7 @@ final class LauncherEndpoint implements AutoCloseable {
         Path bundle() throws ManagerException {
             Path bundle = Path.of(required("bundle"));
             if (!bundle.isAbsolute()) {
-                throw new ManagerException(Status.Code.INVALID_ARGUMENT, "bundle " + bundle + " is not absolute");
+                throw new ManagerException(ManagerException.Kind.BAD_REQUEST, "bundle " + bundle + " is not absolute");
             }
             return bundle;
         }
@@ -194,7 +194,7 @@ final class LauncherEndpoint implements AutoCloseable {
                 return Long.parseLong(required("pid"));
             } catch (NumberFormatException e) {
                 throw new ManagerException(
-                        Status.Code.INVALID_ARGUMENT, "pid '" + optional("pid") + "' is not a number");
+                        ManagerException.Kind.BAD_REQUEST, "pid '" + optional("pid") + "' is not a number");
             }
         }
     }

@@ -86,7 +86,7 @@ final class ManagerService extends ManagerGrpc.ManagerImplBase {
             response.onNext(call.run());
             response.onCompleted();
         } catch (ManagerException e) {
-            response.onError(Status.fromCode(e.code())
+            response.onError(status(e.kind())
                     .withDescription(ErrorLog.oneLine(e.getMessage()))
                     .asRuntimeException());
         } catch (RuntimeException e) {
@@ -95,5 +95,16 @@ final class ManagerService extends ManagerGrpc.ManagerImplBase {
                     .withDescription(ErrorLog.oneLine("jsysbox-mgr internal error: " + e))
                     .asRuntimeException());
         }
+    }
+
+    /** The gRPC status of a failure of {@code kind}: what the CLI and tests branch on. */
+    static Status status(ManagerException.Kind kind) {
+        return switch (kind) {
+            case BAD_REQUEST -> Status.INVALID_ARGUMENT;
+            case NOT_FOUND -> Status.NOT_FOUND;
+            case NOT_POSSIBLE -> Status.FAILED_PRECONDITION;
+            case EXHAUSTED -> Status.RESOURCE_EXHAUSTED;
+            case INTERNAL -> Status.INTERNAL;
+        };
     }
 }

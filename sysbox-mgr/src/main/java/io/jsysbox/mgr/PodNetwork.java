@@ -3,7 +3,6 @@ package io.jsysbox.mgr;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.grpc.Status;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -48,7 +47,7 @@ final class PodNetwork {
         // (/proc/PID/ns/net), whatever a spec's annotations claim.
         if (!CRI_NAMESPACE_DIRS.contains(criNamespace.normalize().getParent())) {
             throw new ManagerException(
-                    Status.Code.INVALID_ARGUMENT,
+                    ManagerException.Kind.BAD_REQUEST,
                     "pod sandbox " + id + ": its network namespace " + criNamespace
                             + " is not one the CRI made (expected under /run/netns or /var/run/netns); jsysbox moves "
                             + "only those into a pod");
@@ -95,7 +94,7 @@ final class PodNetwork {
                     (System.nanoTime() - began) / 1_000_000);
         } catch (IOException e) {
             throw new ManagerException(
-                    Status.Code.FAILED_PRECONDITION,
+                    ManagerException.Kind.NOT_POSSIBLE,
                     "cannot move pod sandbox " + id + "'s network from " + criNamespace
                             + " into its own network namespace: " + e.getMessage(),
                     e);

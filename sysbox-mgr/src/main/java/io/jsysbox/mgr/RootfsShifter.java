@@ -1,6 +1,5 @@
 package io.jsysbox.mgr;
 
-import io.grpc.Status;
 import io.jsysbox.linux.Errno;
 import io.jsysbox.linux.Fd;
 import io.jsysbox.linux.FsCredentials;
@@ -133,7 +132,7 @@ public final class RootfsShifter {
             data.append(",index=off");
             if (data.length() > MOUNT_DATA_LIMIT) {
                 throw new ManagerException(
-                        Status.Code.FAILED_PRECONDITION,
+                        ManagerException.Kind.NOT_POSSIBLE,
                         "rootfs has " + lowers.size() + " layers: the overlay options exceed the kernel's "
                                 + MOUNT_DATA_LIMIT + "-byte limit; flatten the image");
             }

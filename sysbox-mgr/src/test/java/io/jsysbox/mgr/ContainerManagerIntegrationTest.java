@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.grpc.Status;
 import io.jsysbox.api.v1.BindMount;
 import io.jsysbox.api.v1.PrepareRequest;
 import io.jsysbox.api.v1.PrepareResponse;
@@ -331,7 +330,7 @@ class ContainerManagerIntegrationTest {
                         .setId("../x")
                         .setRootfs(merged.toString())
                         .build()));
-        assertEquals(Status.Code.INVALID_ARGUMENT, e.code());
+        assertEquals(ManagerException.Kind.BAD_REQUEST, e.kind());
         e = assertThrows(
                 ManagerException.class,
                 () -> manager.prepare(PrepareRequest.newBuilder()
@@ -339,7 +338,7 @@ class ContainerManagerIntegrationTest {
                         .setRootfs(merged.toString())
                         .addSpecialMounts("/etc")
                         .build()));
-        assertEquals(Status.Code.INVALID_ARGUMENT, e.code());
+        assertEquals(ManagerException.Kind.BAD_REQUEST, e.kind());
         var outsideDev = plain("c1").toBuilder()
                 .addDevices(RequestedDevice.newBuilder()
                         .setPath("/mykvm")
@@ -347,7 +346,7 @@ class ContainerManagerIntegrationTest {
                         .setMinor(232))
                 .build();
         e = assertThrows(ManagerException.class, () -> manager.prepare(outsideDev));
-        assertEquals(Status.Code.INVALID_ARGUMENT, e.code());
+        assertEquals(ManagerException.Kind.BAD_REQUEST, e.kind());
         assertTrue(e.getMessage().startsWith("device /mykvm (c 10:232): "), e.getMessage());
         assertEquals(4, manager.status().getFreeRanges());
         for (Path dir : List.of(mountRoot, mountRoot.resolveSibling("dev"))) {
@@ -397,7 +396,7 @@ class ContainerManagerIntegrationTest {
         ContainerManager manager = manager();
         virtualFiles.available = false;
         var e = assertThrows(ManagerException.class, () -> manager.prepare(request("c1")));
-        assertEquals(Status.Code.FAILED_PRECONDITION, e.code());
+        assertEquals(ManagerException.Kind.NOT_POSSIBLE, e.kind());
         assertEquals(4, manager.status().getFreeRanges());
         assertEquals(0, manager.status().getContainersCount());
         try (var dirs = Files.list(mountRoot)) {
@@ -448,7 +447,7 @@ class ContainerManagerIntegrationTest {
                 () -> manager.prepare(plain("ambiguous").toBuilder()
                         .addJoinedNamespaces("/proc/self/ns/net")
                         .build()));
-        assertEquals(Status.Code.INVALID_ARGUMENT, e.code());
+        assertEquals(ManagerException.Kind.BAD_REQUEST, e.kind());
         assertTrue(e.getMessage().contains("several jsysbox containers (first, second)"), e.getMessage());
         assertEquals(2, manager.status().getContainersCount(), "nothing prepared for the refused one");
     }
@@ -496,7 +495,7 @@ class ContainerManagerIntegrationTest {
                 () -> manager.prepare(plain("stray").toBuilder()
                         .setPodSandboxId("not-jsysbox")
                         .build()));
-        assertEquals(Status.Code.FAILED_PRECONDITION, e.code());
+        assertEquals(ManagerException.Kind.NOT_POSSIBLE, e.kind());
         assertTrue(e.getMessage().contains("runtimeClassName: jsysbox"), e.getMessage());
         init.destroyForcibly().waitFor();
         e = assertThrows(

@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.grpc.Status;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
@@ -98,7 +97,7 @@ class PodNetworkTest {
     void onlyANamespaceTheCriMadeIsEmptied() {
         var refused = assertThrows(
                 ManagerException.class, () -> new PodNetwork().adopt("sandbox", Path.of("/proc/1/ns/net"), 1));
-        assertEquals(Status.Code.INVALID_ARGUMENT, refused.code());
+        assertEquals(ManagerException.Kind.BAD_REQUEST, refused.kind());
         assertTrue(refused.getMessage().contains("not one the CRI made"), refused.getMessage());
     }
 }

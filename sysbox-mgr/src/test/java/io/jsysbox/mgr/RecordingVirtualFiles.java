@@ -1,6 +1,5 @@
 package io.jsysbox.mgr;
 
-import io.grpc.Status;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -12,7 +11,7 @@ final class RecordingVirtualFiles implements VirtualFiles {
     @Override
     public void checkAvailable() throws ManagerException {
         if (!available) {
-            throw new ManagerException(Status.Code.FAILED_PRECONDITION, "jsysbox-fs does not answer (test)");
+            throw new ManagerException(ManagerException.Kind.NOT_POSSIBLE, "jsysbox-fs does not answer (test)");
         }
     }
 
