@@ -13,28 +13,30 @@
 #   The wait ends when the manager dies, and after 25 s in any case: a delete must never hang (issue 13), and Docker
 #   gives up on a delete after about 30 s, leaving the shim behind. The manager stops a copy-out 15 s after the exit
 #   and removes what it copied (ContainerManager.COPY_OUT_AT_EXIT). Clock: /proc/uptime, read by a builtin.
-# - exec needs the JVM only to give a root process a system container's capabilities (Docker's exec process.json
-#   lists Docker's default set) and AppArmor profile (it names docker-default, which denies mounts: `docker exec
-#   --privileged` grants CAP_SYS_ADMIN but keeps it), and to refuse --preserve-fds. A process.json that already
-#   grants CAP_SYS_ADMIN and names no engine's default profile (the CRI copies the container's rewritten process:
-#   ExecSync, which the kubelet's exec probes call every few seconds), or none at all (runc then takes the
-#   container's process), needs neither and goes straight to runc. The profile names are
-#   io.jsysbox.spec.AppArmorConfinement.ENGINE_DEFAULTS. A command argument taken for -p by this scan only sends
-#   the exec to the JVM, which parses runc's grammar exactly.
+# - exec: a root process joining a system container gets its capabilities (Docker's exec process.json lists Docker's
+#   default set) and AppArmor profile (it names docker-default, which denies mounts: `docker exec --privileged`
+#   grants CAP_SYS_ADMIN but keeps it). A process.json that already grants CAP_SYS_ADMIN and names no engine's
+#   default profile (the CRI copies the container's rewritten process: ExecSync, which the kubelet's exec probes
+#   call every few seconds), or none at all (runc then takes the container's process), needs nothing and goes
+#   straight to runc; the profile names are io.jsysbox.spec.AppArmorConfinement.ENGINE_DEFAULTS. Otherwise the
+#   manager's "exec" step rewrites the process file (runc's state file of the container, ROOT/ID/state.json, says
+#   whether it is a jsysbox container and which profile it has), and runc exec runs here. Any other answer, a flag
+#   this scan does not know, and --preserve-fds (refused) go to the Java CLI, which parses runc's grammar exactly.
 # - run and pause (docker commit) go to the JVM; runc's other verbs straight to runc. Anything else (help, version,
 #   unknown flags or verbs) goes to the Java CLI, which parses runc's full grammar.
 runc=${JSYSBOX_RUNC:-/usr/sbin/runc}
-skip= verb= log= log_format= verb_at=0
+skip= verb= log= log_format= root=/run/runc verb_at=0
 for arg do
   verb_at=$((verb_at + 1))
   if [ -n "$skip" ]; then
-    case $skip in --log) log=$arg ;; --log-format) log_format=$arg ;; esac
+    case $skip in --log) log=$arg ;; --log-format) log_format=$arg ;; --root) root=$arg ;; esac
     skip=; continue
   fi
   case $arg in
     --root|--log|--log-format|--criu|--rootless) skip=$arg ;;
     --log=*) log=${arg#--log=} ;;
     --log-format=*) log_format=${arg#--log-format=} ;;
+    --root=*) root=${arg#--root=} ;;
     --*=*|--debug|--systemd-cgroup) ;;
     *) verb=$arg; break ;;
   esac
@@ -58,6 +60,14 @@ $field"
   answer=${answer#"$status"}
   answer=${answer# }
   [ -n "$status" ] || status=000
+}
+
+# This shell's capability bounding set (hex), which runc, its child, can grant: a container's root gets it.
+own_capbnd() {
+  capbnd=
+  while read -r key value; do
+    if [ "$key" = CapBnd: ]; then capbnd=$value; break; fi
+  done </proc/self/status
 }
 
 case $verb in
@@ -84,11 +94,7 @@ case $verb in
     case $bundle in /*) ;; *) bundle=$PWD/$bundle ;; esac
     if [ -z "$java" ] && [ -z "$want" ] && [ -n "$id" ] && [ -n "$pid_file" ] && [ -z "${JSYSBOX_MGR_SOCKET:-}" ] \
         && command -v nc.openbsd >/dev/null 2>&1; then
-      # This shell's capability bounding set, which runc (its child) can grant: the container's root gets it.
-      capbnd=
-      while read -r key value; do
-        if [ "$key" = CapBnd: ]; then capbnd=$value; break; fi
-      done </proc/self/status
+      own_capbnd
       ask_manager create "id=$id" "bundle=$bundle" "capbnd=$capbnd"
       if [ "$status" != 000 ]; then
         if [ "$status" != 200 ]; then echo "jsysbox: $answer" >&2; exit 1; fi
@@ -134,15 +140,37 @@ case $verb in
     done
     exec "$runc" "$@" ;;
   exec)
-    process= prev= java=
+    process= id= want= java= i=0
     for arg do
-      case $prev in -p|--process) process=$arg ;; esac
-      case $arg in --preserve-fds|--preserve-fds=*) java=1 ;; --process=*) process=${arg#--process=} ;; esac
-      prev=$arg
+      i=$((i + 1))
+      [ "$i" -gt "$verb_at" ] || continue
+      if [ -n "$want" ]; then
+        [ "$want" = process ] && process=$arg
+        want=; continue
+      fi
+      case $arg in
+        -p|--process) want=process ;;
+        --process=*) process=${arg#--process=} ;;
+        --console-socket|--cwd|-e|--env|-u|--user|-g|--additional-gids|--pid-file|--process-label|--apparmor|-c|--cap|--cgroup) want=other ;;
+        --preserve-fds|--preserve-fds=*) java=1; break ;;
+        --*=*|-t|--tty|-d|--detach|--no-new-privs|--ignore-paused) ;;
+        -*) java=1; break ;;
+        *) id=$arg; break ;;
+      esac
     done
     if [ -z "$java" ] && { [ -z "$process" ] || { grep -q '"CAP_SYS_ADMIN"' "$process" 2>/dev/null \
         && ! grep -qE '"(docker-default|cri-containerd[.]apparmor[.]d|crio-default)"' "$process" 2>/dev/null; }; }; then
       exec "$runc" "$@"
+    fi
+    case $process in ''|/*) ;; *) process=$PWD/$process ;; esac
+    if [ -z "$java" ] && [ -n "$id" ] && [ -n "$process" ] && [ -z "${JSYSBOX_MGR_SOCKET:-}" ] \
+        && command -v nc.openbsd >/dev/null 2>&1; then
+      own_capbnd
+      case $root in /*) ;; *) root=$PWD/$root ;; esac
+      ask_manager exec "id=$id" "process=$process" "state=$root/$id/state.json" "capbnd=$capbnd"
+      # Anything but done (no manager, no such container, a process file it cannot read): the Java CLI does the
+      # same work through runc state, and its runc reports what is wrong as runc would.
+      [ "$status" = 200 ] && exec "$runc" "$@"
     fi ;;
   start|state|kill|resume|ps|events|update|features|list|checkpoint|restore)
     exec "$runc" "$@" ;;

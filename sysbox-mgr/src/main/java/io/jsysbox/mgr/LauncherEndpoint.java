@@ -27,7 +27,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The edge the shell launcher of jsysbox-runc talks to on {@code create}, on a root-only unix socket: one request
+ * The edge the shell launcher of jsysbox-runc talks to on {@code create} and {@code exec}, on a root-only unix socket: one request
  * per connection, answered by {@link Bundles}. Why not gRPC: its client is a JVM with netty, ~150 ms per create; and
  * not HTTP: curl loads 33 libraries (~9 ms a call), OpenBSD netcat ({@code nc.openbsd -U}) 6 (~3 ms), and containerd
  * runs the runtime for every container it starts. A request is lines ending with an empty line: the step, then
@@ -35,7 +35,9 @@ import org.slf4j.LoggerFactory;
  * <ul>
  *   <li>{@code create} id, bundle, capbnd (the launcher's CapBnd mask): check, prepare and rewrite;</li>
  *   <li>{@code started} id, pid, bundle: after {@code runc create};</li>
- *   <li>{@code release} id: after a failed {@code runc create}.</li>
+ *   <li>{@code release} id: after a failed {@code runc create};</li>
+ *   <li>{@code exec} id, process (runc exec's process.json), state (runc's state file of the container), capbnd: a
+ *       process joining a jsysbox container gets its capabilities and AppArmor profile ({@link ExecJoin}).</li>
  * </ul>
  * Every request may name the runtime's {@code log} and {@code log-format}: a failure's (and a warning's) entry is
  * appended there in runc's format, where containerd-shim looks for it. The answer is one line, a status and the
@@ -125,6 +127,13 @@ final class LauncherEndpoint implements AutoCloseable {
                     bundles.release(id);
                     yield "";
                 }
+                case "exec" -> {
+                    if (id.contains("/")) {
+                        throw new ManagerException(ManagerException.Kind.BAD_REQUEST, "container id '" + id + "'");
+                    }
+                    ExecJoin.join(form.path("process"), form.path("state"), form.required("capbnd"));
+                    yield "";
+                }
                 default ->
                     throw new ManagerException(ManagerException.Kind.NOT_FOUND, "no launcher step '" + step + "'");
             };
@@ -182,11 +191,16 @@ final class LauncherEndpoint implements AutoCloseable {
         }
 
         Path bundle() throws ManagerException {
-            Path bundle = Path.of(required("bundle"));
-            if (!bundle.isAbsolute()) {
-                throw new ManagerException(ManagerException.Kind.BAD_REQUEST, "bundle " + bundle + " is not absolute");
+            return path("bundle");
+        }
+
+        /** An absolute path: the manager's working dir is not the launcher's. */
+        Path path(String name) throws ManagerException {
+            Path path = Path.of(required(name));
+            if (!path.isAbsolute()) {
+                throw new ManagerException(ManagerException.Kind.BAD_REQUEST, name + " " + path + " is not absolute");
             }
-            return bundle;
+            return path;
         }
 
         long pid() throws ManagerException {

@@ -1,12 +1,11 @@
 package io.jsysbox.runc;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.jsysbox.spec.AppArmorConfinement;
 import io.jsysbox.spec.Capabilities;
 import io.jsysbox.spec.ConfigFile;
+import io.jsysbox.spec.ExecProcess;
 import io.jsysbox.spec.JsysboxException;
 import io.jsysbox.spec.SeccompAgentSocket;
-import io.jsysbox.spec.SpecTransformer;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -76,21 +75,12 @@ final class ExecCommand implements VerbOptions {
         if (exec.process != null) {
             RuncState state = RuncState.of(runc, exec.id);
             if (state.isSystemContainer()) {
-                exec.joinSystemContainer(state);
+                ObjectNode process = ConfigFile.read(exec.process);
+                ExecProcess.joinSystemContainer(process, Capabilities.hostBoundingSet(), state.annotations());
+                ConfigFile.write(exec.process, process);
                 SeccompAgentSocket.awaitListening(AGENT_WAIT);
             }
         }
         return runc.run("exec", arguments);
-    }
-
-    /**
-     * Only in a jsysbox container: the capabilities are confined by its user namespace, and the process runs under the
-     * container's AppArmor profile rather than the engine's default.
-     */
-    private void joinSystemContainer(RuncState state) throws JsysboxException {
-        ObjectNode spec = ConfigFile.read(process);
-        SpecTransformer.grantCapabilities(spec, Capabilities.hostBoundingSet());
-        AppArmorConfinement.forExec(spec, state.annotations());
-        ConfigFile.write(process, spec);
     }
 }

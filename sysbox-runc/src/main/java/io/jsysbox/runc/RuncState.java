@@ -2,8 +2,8 @@ package io.jsysbox.runc;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.jsysbox.spec.ConfigFile;
+import io.jsysbox.spec.ExecProcess;
 import io.jsysbox.spec.JsysboxException;
-import io.jsysbox.spec.SpecTransformer;
 import java.util.List;
 
 /** What {@code runc state ID} says about a container. */
@@ -14,6 +14,6 @@ record RuncState(long pid, JsonNode annotations) {
     }
 
     boolean isSystemContainer() {
-        return annotations.path(SpecTransformer.TRANSFORMED).asText().equals("true");
+        return ExecProcess.ofSystemContainer(annotations);
     }
 }

@@ -110,26 +110,70 @@ class LauncherScriptTest {
         }
     }
 
+    private static String ownBoundingMask() throws IOException {
+        return Files.readAllLines(Path.of("/proc/self/status")).stream()
+                .filter(line -> line.startsWith("CapBnd:"))
+                .findFirst()
+                .orElseThrow()
+                .substring(7)
+                .strip();
+    }
+
     @Test
     void execGoesToRuncOnlyWhenItsProcessAlreadyHasASystemContainersPowers() throws Exception {
         Path ready = work.resolve("ready.json");
         Files.writeString(
                 ready,
                 "{\"capabilities\":{\"bounding\":[\"CAP_SYS_ADMIN\"]},\"apparmorProfile\":\"jsysbox-container\"}");
-        Path docker = work.resolve("docker.json");
-        Files.writeString(
-                docker, "{\"capabilities\":{\"bounding\":[\"CAP_CHOWN\"]},\"apparmorProfile\":\"docker-default\"}");
         assertEquals(
                 List.of("runc exec --process " + ready + " c1"),
                 launch("exec", "--process", ready.toString(), "c1").calls());
         Files.deleteIfExists(calls);
+        assertEquals(List.of("runc exec c1 sh"), launch("exec", "c1", "sh").calls(), "no process file: runc's own");
+    }
+
+    @Test
+    void execOfDockersProcessAsksTheManagerToJoinItThenRunsRunc() throws Exception {
+        Files.writeString(
+                work.resolve("docker.json"),
+                "{\"capabilities\":{\"bounding\":[\"CAP_CHOWN\"]},\"apparmorProfile\":\"docker-default\"}");
+        String process = work.toRealPath().resolve("docker.json").toString();
+        Outcome outcome = launch(
+                "--root", "/r", "--log", "/l", "exec", "-t", "--cwd", "/", "-p", "docker.json", "--detach", "c1", "-p");
+        assertEquals(0, outcome.exitCode(), outcome.toString());
         assertEquals(
-                List.of("jvm exec -p " + docker + " c1"),
-                launch("exec", "-p", docker.toString(), "c1").calls());
+                List.of(
+                        "nc -U /run/jsysbox/launcher.sock exec log=/l log-format= id=c1 process=" + process
+                                + " state=/r/c1/state.json capbnd=" + ownBoundingMask(),
+                        "runc --root /r --log /l exec -t --cwd / -p docker.json --detach c1 -p"),
+                outcome.calls(),
+                "the command's own -p is not the process file");
+    }
+
+    @Test
+    void execFallsBackToTheJvmWhereTheManagerDoesNotJoinIt() throws Exception {
+        Files.writeString(work.resolve("docker.json"), "{\"apparmorProfile\":\"docker-default\"}");
+        String process = work.resolve("docker.json").toString();
+        environment.put("FAKE_exec", "422 jsysbox-mgr could not exec container c1: no such file");
+        Outcome refused = launch("exec", "-p", process, "c1");
+        assertEquals("jvm exec -p " + process + " c1", refused.calls().getLast(), "a refusal: the CLI says it as runc");
+        Files.deleteIfExists(calls);
+        environment.remove("FAKE_exec");
+        assertEquals(
+                List.of("jvm exec --preserve-fds 1 -p " + process + " c1"),
+                launch("exec", "--preserve-fds", "1", "-p", process, "c1").calls(),
+                "refused by the CLI");
         Files.deleteIfExists(calls);
         assertEquals(
-                List.of("jvm exec --preserve-fds 1 c1"),
-                launch("exec", "--preserve-fds", "1", "c1").calls());
+                List.of("jvm exec --bogus -p " + process + " c1"),
+                launch("exec", "--bogus", "-p", process, "c1").calls(),
+                "a flag the scan does not know");
+        Files.deleteIfExists(calls);
+        Files.delete(fakes.resolve("nc.openbsd"));
+        assertEquals(
+                List.of("jvm exec -p " + process + " c1"),
+                launch("exec", "-p", process, "c1").calls(),
+                "no netcat");
     }
 
     @Test
@@ -151,12 +195,7 @@ class LauncherScriptTest {
                 "c1");
         String bundle = work.toRealPath().resolve("b").toString();
         // The launcher sends its own bounding set, which it inherits from this process: what runc can grant.
-        String boundingMask = Files.readAllLines(Path.of("/proc/self/status")).stream()
-                .filter(line -> line.startsWith("CapBnd:"))
-                .findFirst()
-                .orElseThrow()
-                .substring(7)
-                .strip();
+        String boundingMask = ownBoundingMask();
         assertEquals(0, outcome.exitCode(), outcome.toString());
         assertEquals(
                 List.of(

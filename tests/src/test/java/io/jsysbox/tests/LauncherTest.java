@@ -94,14 +94,7 @@ class LauncherTest {
     }
 
     private static Command.Result create(Way way, Path runcRoot, Path bundle, String id, String... logFlags) {
-        List<String> command = new ArrayList<>(List.of("env"));
-        // No JVM may start on the launcher's way: one would die on this option, failing the create.
-        if (way == Way.LAUNCHER) {
-            command.add("JAVA_TOOL_OPTIONS=-XX:+NoSuchOptionProvesNoJvmRan");
-        }
-        if (way == Way.JVM_WITHOUT_NETCAT) {
-            command.add("PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/sbin");
-        }
+        List<String> command = environment(way);
         command.addAll(List.of("jsysbox-runc", "--root", runcRoot.toString()));
         command.addAll(List.of(logFlags));
         command.addAll(List.of("create", "--bundle", bundle.toString()));
@@ -219,6 +212,72 @@ class LauncherTest {
                 create.stderr().toLowerCase().contains("cwd must be an absolute path"),
                 "runc's own message should reach stderr: " + create);
         remove(bundle);
+        Leftovers.of(id).withRuncRoot(runcRoot).withMountsBefore(mountsBefore).awaitNone();
+    }
+
+    /**
+     * jsysbox-runc's environment for {@code way}. No JVM may start on the launcher's way: one would die on its
+     * JAVA_TOOL_OPTIONS, failing the call.
+     */
+    private static List<String> environment(Way way) {
+        List<String> command = new ArrayList<>(List.of("env"));
+        if (way == Way.LAUNCHER) {
+            command.add("JAVA_TOOL_OPTIONS=-XX:+NoSuchOptionProvesNoJvmRan");
+        }
+        if (way == Way.JVM_WITHOUT_NETCAT) {
+            command.add("PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/sbin");
+        }
+        return command;
+    }
+
+    /**
+     * docker exec's process.json (Docker's default capabilities, its default AppArmor profile): a root process joining
+     * a system container gets the container's capabilities instead, through the manager (no JVM) or the Java CLI.
+     */
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(
+            value = Way.class,
+            names = {"LAUNCHER", "JVM_WITHOUT_NETCAT"})
+    void execOfDockersProcessJoinsTheSystemContainerEitherWay(Way way) throws IOException {
+        String id = "jsysbox-test-" + Docker.RUN + "-exec-" + way.name().toLowerCase();
+        Path runcRoot = work.resolve("runc-root");
+        Path bundle = bundle(id, spec);
+        Set<String> mountsBefore = Leftovers.jsysboxMounts();
+        try {
+            create(Way.LAUNCHER, runcRoot, bundle, id).assertOk();
+            Command.run(Docker.COMMAND_TIMEOUT, "runc", "--root", runcRoot.toString(), "start", id)
+                    .assertOk();
+            Path process = bundle.resolve("exec-process.json");
+            Files.writeString(process, """
+                    {"terminal":false,"user":{"uid":0,"gid":0},"cwd":"/","env":["PATH=/bin:/usr/bin"],
+                     "args":["sh","-c","grep CapEff /proc/self/status"],"apparmorProfile":"docker-default",
+                     "capabilities":{"bounding":["CAP_CHOWN"],"effective":["CAP_CHOWN"],"permitted":["CAP_CHOWN"]}}
+                    """);
+            List<String> exec = environment(way);
+            exec.addAll(List.of("jsysbox-runc", "--root", runcRoot.toString(), "exec", "-p", process.toString(), id));
+            String joined = Command.run(Docker.COMMAND_TIMEOUT, exec)
+                    .assertOk()
+                    .stdout()
+                    .strip();
+            String init = Command.run(
+                            Docker.COMMAND_TIMEOUT,
+                            "runc",
+                            "--root",
+                            runcRoot.toString(),
+                            "exec",
+                            id,
+                            "grep",
+                            "CapEff",
+                            "/proc/1/status")
+                    .assertOk()
+                    .stdout()
+                    .strip();
+            assertEquals(init, joined, "the exec'd root has the init's capabilities, not Docker's default set");
+            assertTrue(Files.readString(process).contains("CAP_SYS_ADMIN"), "process.json rewritten");
+        } finally {
+            Command.run(Docker.COMMAND_TIMEOUT, "runc", "--root", runcRoot.toString(), "delete", "--force", id);
+            remove(bundle);
+        }
         Leftovers.of(id).withRuncRoot(runcRoot).withMountsBefore(mountsBefore).awaitNone();
     }
 }
