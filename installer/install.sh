@@ -277,9 +277,10 @@ install_all() {
   train_aot installer doctor
 }
 
-# jsysbox-runc's launcher has the manager do create's work, so the JVM's common path is exec (Docker's exec
-# process.json names docker-default and lists Docker's default capabilities): its cache is trained on such an exec in
-# a runc-spec bundle with a busybox rootfs, created through the launcher, then deleted.
+# jsysbox-runc's launcher has the manager do the work of create and exec, so the JVM runs where the launcher falls
+# back (no netcat, a flag it does not parse, no answer on the manager's socket) and for run and pause: its cache is
+# trained on the fallback of the most frequent call, an exec of Docker's process.json (docker-default, Docker's
+# default capabilities), in a runc-spec bundle with a busybox rootfs created through the launcher, then deleted.
 train_runc_aot() {
   local work id=jsysbox-aot-training
   work=$(mktemp -d /var/tmp/jsysbox-aot.XXXXXX)
