@@ -89,6 +89,13 @@ class LauncherTest {
         return bundle;
     }
 
+    /** runc itself (not jsysbox-runc) on the test's state root. */
+    private static Command.Result runc(Path runcRoot, String... arguments) {
+        List<String> command = new ArrayList<>(List.of("runc", "--root", runcRoot.toString()));
+        command.addAll(List.of(arguments));
+        return Command.run(Docker.COMMAND_TIMEOUT, command);
+    }
+
     private static void remove(Path bundle) {
         Command.run(Docker.COMMAND_TIMEOUT, "rm", "-rf", bundle.toString()).assertOk();
     }
@@ -119,40 +126,23 @@ class LauncherTest {
                     "true",
                     rewritten.path("annotations").path("io.jsysbox.transformed").asText(),
                     "not rewritten: " + rewritten);
-            Command.run(Docker.COMMAND_TIMEOUT, "runc", "--root", runcRoot.toString(), "start", id)
-                    .assertOk();
+            runc(runcRoot, "start", id).assertOk();
             // Root inside is an unprivileged host uid (a range of its own), and /proc/uptime is jsysbox-fs's.
-            String uidMap = Command.run(
-                            Docker.COMMAND_TIMEOUT,
-                            "runc",
-                            "--root",
-                            runcRoot.toString(),
-                            "exec",
-                            id,
-                            "cat",
-                            "/proc/self/uid_map")
+            String uidMap = runc(runcRoot, "exec", id, "cat", "/proc/self/uid_map")
                     .assertOk()
                     .stdout()
                     .strip();
             List<String> fields = List.of(uidMap.split("\\s+"));
             assertEquals("0", fields.get(0), uidMap);
             assertNotEquals("0", fields.get(1), "container root is host root: " + uidMap);
-            String mounts = Command.run(
-                            Docker.COMMAND_TIMEOUT,
-                            "runc",
-                            "--root",
-                            runcRoot.toString(),
-                            "exec",
-                            id,
-                            "cat",
-                            "/proc/self/mountinfo")
+            String mounts = runc(runcRoot, "exec", id, "cat", "/proc/self/mountinfo")
                     .assertOk()
                     .stdout();
             assertTrue(
                     mounts.lines().anyMatch(line -> line.contains(" /proc/uptime ") && line.contains("fuse")),
                     "no virtual /proc/uptime: " + mounts);
         } finally {
-            Command.run(Docker.COMMAND_TIMEOUT, "runc", "--root", runcRoot.toString(), "delete", "--force", id);
+            runc(runcRoot, "delete", "--force", id);
             remove(bundle);
         }
         Leftovers.of(id).withRuncRoot(runcRoot).withMountsBefore(mountsBefore).awaitNone();
@@ -245,8 +235,7 @@ class LauncherTest {
         Set<String> mountsBefore = Leftovers.jsysboxMounts();
         try {
             create(Way.LAUNCHER, runcRoot, bundle, id).assertOk();
-            Command.run(Docker.COMMAND_TIMEOUT, "runc", "--root", runcRoot.toString(), "start", id)
-                    .assertOk();
+            runc(runcRoot, "start", id).assertOk();
             Path process = bundle.resolve("exec-process.json");
             Files.writeString(process, """
                     {"terminal":false,"user":{"uid":0,"gid":0},"cwd":"/","env":["PATH=/bin:/usr/bin"],
@@ -259,23 +248,14 @@ class LauncherTest {
                     .assertOk()
                     .stdout()
                     .strip();
-            String init = Command.run(
-                            Docker.COMMAND_TIMEOUT,
-                            "runc",
-                            "--root",
-                            runcRoot.toString(),
-                            "exec",
-                            id,
-                            "grep",
-                            "CapEff",
-                            "/proc/1/status")
+            String init = runc(runcRoot, "exec", id, "grep", "CapEff", "/proc/1/status")
                     .assertOk()
                     .stdout()
                     .strip();
             assertEquals(init, joined, "the exec'd root has the init's capabilities, not Docker's default set");
             assertTrue(Files.readString(process).contains("CAP_SYS_ADMIN"), "process.json rewritten");
         } finally {
-            Command.run(Docker.COMMAND_TIMEOUT, "runc", "--root", runcRoot.toString(), "delete", "--force", id);
+            runc(runcRoot, "delete", "--force", id);
             remove(bundle);
         }
         Leftovers.of(id).withRuncRoot(runcRoot).withMountsBefore(mountsBefore).awaitNone();
