@@ -24,4 +24,4 @@ if ! mvn -B -q -ntp install -DskipTests </dev/null >"$log" 2>&1 \
   tail -60 "$log" >&2
   exit 1
 fi
-sed -n '/^pod start (/,/^ratio jsysbox/p' "$log"
+sed -n "/^pod start (/,/^ratio jsysbox/p" "$log"

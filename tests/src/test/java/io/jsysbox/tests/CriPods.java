@@ -69,18 +69,21 @@ final class CriPods {
         /** CreateContainer + StartContainer; the container must start. */
         String start(ContainerConfig container) throws IOException {
             String id = create(container);
+            startCreated(id);
+            return id;
+        }
+
+        /** StartContainer of container {@code id}, made by {@link #create}; it must start. */
+        void startCreated(String id) throws IOException {
             try {
                 containerd
                         .runtime()
                         .startContainer(StartContainerRequest.newBuilder()
                                 .setContainerId(id)
                                 .build());
-                return id;
             } catch (StatusRuntimeException e) {
                 throw new AssertionError(
-                        "starting container " + container.getMetadata().getName() + " failed: " + e.getStatus() + "\n"
-                                + containerd.log(),
-                        e);
+                        "starting container " + id + " failed: " + e.getStatus() + "\n" + containerd.log(), e);
             }
         }
 
