@@ -29,8 +29,11 @@ import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -78,6 +81,9 @@ public final class ContainerManager {
     /** Makes the user namespace of the range the next container gets ({@link #warmNextRange}). */
     private final ExecutorService rangeWarmer = Executors.newSingleThreadExecutor(
             Thread.ofPlatform().daemon().name("range-warmer").factory());
+    /** Moves pods' networks while their Started does the rest ({@link #started}). */
+    private final ExecutorService networkMover = Executors.newCachedThreadPool(
+            Thread.ofPlatform().daemon().name("pod-network-", 0).factory());
 
     private final Discards discards = new Discards();
     /** Stopped containers whose previous slot is remembered, by id: their rootfs (gone = container removed). */
@@ -643,9 +649,32 @@ public final class ContainerManager {
         HostRange uids = allocator.uidRange(state.slot());
         HostRange gids = allocator.gidRange(state.slot());
         long began = System.nanoTime();
-        if (!networkToAdopt.isEmpty()) {
-            podNetwork.adopt(id, Path.of(networkToAdopt), pid);
+        // A pod sandbox's network moves (ip processes, ~25 ms) while its virtual files are attached and its cgroups
+        // delegated: the three touch different namespaces and files. A failure waits for the move to end.
+        Future<Void> network = networkToAdopt.isEmpty()
+                ? CompletableFuture.completedFuture(null)
+                : networkMover.submit(() -> {
+                    podNetwork.adopt(id, Path.of(networkToAdopt), pid);
+                    return null;
+                });
+        try {
+            return startedWith(state, pid, rootPath, guardMounts, uids, gids, network, began);
+        } finally {
+            awaitQuietly(network);
         }
+    }
+
+    private List<String> startedWith(
+            ContainerState state,
+            long pid,
+            String rootPath,
+            boolean guardMounts,
+            HostRange uids,
+            HostRange gids,
+            Future<Void> network,
+            long began)
+            throws ManagerException {
+        String id = state.id();
         int virtualFileCount = virtualFiles.attach(id, pid, rootPath, guardMounts);
         try {
             ProcCgroup cgroups = ProcCgroup.parse(Files.readString(Path.of("/proc", Long.toString(pid), "cgroup")));
@@ -656,6 +685,7 @@ public final class ContainerManager {
                     delegated.add(dir.toString());
                 }
             }
+            await(network);
             // runc create has copied the mounts into the container's namespace: the host needs them no more.
             Mounts.unmountAllUnder(mountRoot.resolve(state.dirName()));
             ContainerState running = state.withPid(pid, startMillis(pid)).withMounts(List.of());
@@ -677,6 +707,32 @@ public final class ContainerManager {
                     ManagerException.Kind.NOT_POSSIBLE,
                     "cannot delegate cgroups of " + id + " (pid " + pid + "): " + e.getMessage(),
                     e);
+        }
+    }
+
+    /** Waits for {@code task}; its ManagerException is thrown as it is. */
+    private static void await(Future<Void> task) throws ManagerException {
+        try {
+            task.get();
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof ManagerException refused) {
+                throw refused;
+            }
+            throw new ManagerException(ManagerException.Kind.INTERNAL, String.valueOf(e.getCause()), e.getCause());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new ManagerException(ManagerException.Kind.INTERNAL, "interrupted", e);
+        }
+    }
+
+    /** Waits for {@code task} to end, whatever its outcome (reported by {@link #await} where it matters). */
+    private static void awaitQuietly(Future<Void> task) {
+        try {
+            task.get();
+        } catch (ExecutionException e) {
+            // reported by await, or superseded by the failure that ended started
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 
