@@ -447,6 +447,12 @@ check_fs_kill() {
 }
 check_fs_kill_evidence() {
   jsysbox status 2>&1 | sed -n '/^jsysbox-fs/,$p' | head -n 10 | sed 's/^/  /'
+  # Where r1's processes wait: a FUSE request (fuse_*), a seccomp notification (seccomp_*), or elsewhere.
+  local pid
+  for pid in $(docker top r1 -eo pid 2>/dev/null | tail -n +2); do
+    echo "  r1 pid $pid $(tr '\0' ' ' </proc/$pid/cmdline 2>/dev/null | cut -c1-60): state $(awk '{print $3}' /proc/$pid/stat 2>/dev/null), wchan $(cat /proc/$pid/wchan 2>/dev/null), syscall $(cut -d' ' -f1 /proc/$pid/syscall 2>/dev/null)"
+    sed 's/^/      /' /proc/$pid/stack 2>/dev/null | head -n 12
+  done
   grep ' /var/lib/jsysbox-fs ' /proc/self/mountinfo | sed 's/^/  mount: /'
   jsysbox_log_tails
 }
