@@ -239,20 +239,16 @@ final class ContainerFiles implements FileBackend {
                 if (e.getCause() instanceof NoSuchFileException) {
                     throw new FsError(Errno.ENOENT, e.getMessage());
                 }
-                LOG.warn(
-                        "rendering {} for {}: {}",
-                        node.path,
-                        container == null ? "the host" : container.id,
-                        e.toString());
-                throw new FsError(Errno.EIO, e.getMessage());
+                throw unrenderable(e);
             } catch (IOException | IllegalArgumentException e) {
-                LOG.warn(
-                        "rendering {} for {}: {}",
-                        node.path,
-                        container == null ? "the host" : container.id,
-                        e.toString());
-                throw new FsError(Errno.EIO, e.getMessage());
+                throw unrenderable(e);
             }
+        }
+
+        /** EIO for a file that could not be rendered, said in the log. */
+        private FsError unrenderable(Exception e) {
+            LOG.warn("rendering {} for {}: {}", node.path, container == null ? "the host" : container.id, e.toString());
+            return new FsError(Errno.EIO, e.getMessage());
         }
 
         private String text() throws IOException {

@@ -35,15 +35,7 @@ class BadInputTest {
     static void makeBundle() throws IOException {
         bundle = Files.createDirectories(work.resolve("bundle"));
         Path rootfs = Files.createDirectories(bundle.resolve("rootfs"));
-        String name = docker.create(Docker.BUSYBOX_IMAGE);
-        Command.run(
-                        Docker.COMMAND_TIMEOUT,
-                        "sh",
-                        "-c",
-                        "docker export \"$0\" | tar -x -C \"$1\"",
-                        name,
-                        rootfs.toString())
-                .assertOk();
+        docker.exportImage(Docker.BUSYBOX_IMAGE, rootfs);
         Command.run(Docker.COMMAND_TIMEOUT, "runc", "spec", "--bundle", bundle.toString())
                 .assertOk();
         validConfig = Files.readString(bundle.resolve("config.json"));

@@ -2,6 +2,7 @@ package io.jsysbox.tests;
 
 import static org.junit.jupiter.api.Assertions.assertFalse;
 
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -89,6 +90,18 @@ public final class Docker implements BeforeEachCallback, AfterEachCallback, Afte
         args.addAll(List.of("--entrypoint", command[0], image));
         args.addAll(List.of(command).subList(1, command.length));
         return tryRun(args.toArray(String[]::new)).result().assertOk().out();
+    }
+
+    /** Fills {@code dir} with the files of {@code image} (a container created and exported, as an OCI bundle's rootfs). */
+    public void exportImage(String image, Path dir) {
+        Command.run(
+                        COMMAND_TIMEOUT,
+                        "sh",
+                        "-c",
+                        "docker export \"$0\" | tar -x -C \"$1\"",
+                        create(image),
+                        dir.toString())
+                .assertOk();
     }
 
     /** Starts a jsysbox/dind container and waits until the engine inside it can run the busybox image. */

@@ -52,15 +52,7 @@ class LauncherTest {
     @BeforeAll
     static void makeRootfs() throws IOException {
         rootfs = Files.createDirectories(work.resolve("rootfs"));
-        String name = docker.create(Docker.BUSYBOX_IMAGE);
-        Command.run(
-                        Docker.COMMAND_TIMEOUT,
-                        "sh",
-                        "-c",
-                        "docker export \"$0\" | tar -x -C \"$1\"",
-                        name,
-                        rootfs.toString())
-                .assertOk();
+        docker.exportImage(Docker.BUSYBOX_IMAGE, rootfs);
         Path specDir = Files.createDirectories(work.resolve("spec"));
         Command.run(Docker.COMMAND_TIMEOUT, "runc", "spec", "--bundle", specDir.toString())
                 .assertOk();
