@@ -241,7 +241,7 @@ public final class SpecTransformer {
             String type = required.getKey(), flag = required.getValue();
             if (inPod && POD_HOST_FIELDS.containsKey(type)) {
                 throw new JsysboxException("a pod with " + POD_HOST_FIELDS.get(type)
-                        + " cannot use the jsysbox runtime class: " + "its pods need their own " + type
+                        + " cannot use the jsysbox runtime class: its pods need their own " + type
                         + " namespace; drop " + POD_HOST_FIELDS.get(type) + " or use another runtime class");
             }
             throw new JsysboxException(

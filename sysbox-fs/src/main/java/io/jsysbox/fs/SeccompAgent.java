@@ -283,7 +283,7 @@ final class SeccompAgent {
             int notifyFd = fds.get(index);
             if (!isSeccompNotify(notifyFd)) {
                 throw new IllegalArgumentException(
-                        ContainerProcessState.SECCOMP_FD_NAME + " is not a seccomp notify " + "descriptor");
+                        ContainerProcessState.SECCOMP_FD_NAME + " is not a seccomp notify descriptor");
             }
             String id = state.containerId();
             kept = notifyFd;

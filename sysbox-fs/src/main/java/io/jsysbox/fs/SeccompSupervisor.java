@@ -131,9 +131,9 @@ final class SeccompSupervisor implements Runnable {
 
     /**
      * Takes over {@code fd}, a seccomp notify descriptor of {@code containerId}'s processes (closed at the end); its
-     * procfs mounts are {@code mounts}', its unmounts, moves and remounts {@code guard}'s. Each notification is in
-     * {@code held} from its receipt to its answer; {@code resumed}: a previous daemon served {@code fd}, and what it
-     * left unanswered is answered EINTR first.
+     * procfs mounts are {@code mounts}', its unmounts, moves and remounts {@code guard}'s. Each notification received
+     * is recorded in {@code held}; {@code resumed}: a previous daemon served {@code fd}, and what it may have left
+     * unanswered is answered EINTR first.
      */
     SeccompSupervisor(
             int fd,
@@ -158,7 +158,7 @@ final class SeccompSupervisor implements Runnable {
 
     @Override
     public void run() {
-        int slot = held.claim();
+        int slot = held.claim(containerId);
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment notification = arena.allocate(sizes.notification(), 8);
             MemorySegment response = arena.allocate(sizes.response(), 8);
@@ -191,18 +191,16 @@ final class SeccompSupervisor implements Runnable {
                     break;
                 }
                 id.set(ValueLayout.JAVA_LONG, 0, (long) ID.get(notification, 0L));
-                held.holding(slot, id.get(ValueLayout.JAVA_LONG, 0));
+                held.received(slot, id.get(ValueLayout.JAVA_LONG, 0));
                 Answer answer;
                 try {
                     answer = answer(notification, id);
                 } catch (RuntimeException | Error e) {
                     warnings.once(
-                            containerId,
-                            "answering a seccomp notification failed (" + e + "): the kernel " + "answers it");
+                            containerId, "answering a seccomp notification failed (" + e + "): the kernel answers it");
                     answer = Answer.CONTINUE;
                 }
                 send(response, id, answer);
-                held.answered(slot);
             }
         } finally {
             held.release(slot);
@@ -213,11 +211,12 @@ final class SeccompSupervisor implements Runnable {
 
     /**
      * Answers EINTR to the notifications the previous daemon received and never answered: their callers wait for an
-     * answer no later receive brings. The ids of other filters' notifications get ENOENT here.
+     * answer no later receive brings. Of the ids tried ({@link HeldNotifications}), those answered already, not yet
+     * received or of another filter are refused by the kernel and left as they are.
      */
     private void answerLeftBehind(MemorySegment response, MemorySegment id) {
         int answered = 0;
-        for (long left : held.leftBehind()) {
+        for (long left : held.leftBehind(containerId)) {
             id.set(ValueLayout.JAVA_LONG, 0, left);
             if (send(response, id, Answer.error(Errno.EINTR)) == 0) {
                 answered++;

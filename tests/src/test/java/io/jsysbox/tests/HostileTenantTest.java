@@ -105,7 +105,7 @@ class HostileTenantTest {
         String layerdb = "/var/lib/docker/image/overlay2/layerdb/sha256/" + "1".repeat(64);
         Files.writeString(
                 context.resolve("Dockerfile"),
-                "FROM " + Docker.BUSYBOX_IMAGE + "\n" + "RUN mkdir -p " + layerdb
+                "FROM " + Docker.BUSYBOX_IMAGE + "\nRUN mkdir -p " + layerdb
                         + " /var/lib/docker/overlay2 && truncate -s 3G " + layerdb + "/cache-id\n");
         String image = "jsysbox-test-huge-cache-id:" + Docker.RUN;
         Docker.dockerOk("build", "-q", "-t", image, context.toString());

@@ -5,9 +5,12 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.jsysbox.api.ListenerIndex;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
+import java.util.OptionalLong;
 import java.util.Set;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
@@ -120,5 +123,70 @@ class JsysboxFsOutageTest {
                         .toList(),
                 now -> IntStream.range(0, after.size()).allMatch(i -> now.get(i) > after.get(i)));
         Docker.dockerOk("rm", "-f", id);
+    }
+
+    /**
+     * A daemon killed after it received a seccomp notification and before it recorded it (a safepoint there can make
+     * that milliseconds): the caller's sysinfo waits for an answer no later receive brings. The test receives that
+     * notification in jsysbox-fs's stead, from a copy of its listener while it is stopped, then kills it: the next
+     * jsysbox-fs must answer it (EINTR), so that the container's free loop goes on.
+     */
+    @Test
+    void aNotificationTheKilledDaemonReceivedAndNeverRecordedIsAnswered() throws Exception {
+        String loop = "n=0; while :; do free >/dev/null; n=$((n+1)); echo $n > /tmp/n; done";
+        String id = docker.runDetached(
+                "--runtime=jsysbox", "--memory", "160m", "--entrypoint", "sh", Docker.BUSYBOX_IMAGE, "-c", loop);
+        Path index = Jsysbox.RUN_DIR.resolve(ListenerIndex.FILESYSTEM);
+        // Read before any exec, whose own listeners would be listed beside the init's.
+        int listener = Await.until(
+                "jsysbox-fs to list the seccomp listener of " + Docker.shortId(id),
+                Duration.ofSeconds(30),
+                () -> ListenerIndex.parse(Host.read(index.toString())).entrySet().stream()
+                        .filter(entry -> entry.getValue().equals(id))
+                        .map(Map.Entry::getKey)
+                        .findFirst()
+                        .orElse(-1),
+                fd -> fd >= 0);
+        Await.until(
+                "the free loop of " + Docker.shortId(id) + " to run",
+                Duration.ofSeconds(30),
+                () -> rounds(id),
+                n -> n > 0);
+        long before = Jsysbox.fsPid();
+        OptionalLong received = OptionalLong.empty();
+        try {
+            // A stopped daemon may hold the loop's notification itself (then no other comes): let it go and retry.
+            for (int attempt = 0; attempt < 5 && received.isEmpty(); attempt++) {
+                Command.run(Docker.COMMAND_TIMEOUT, "kill", "-STOP", Long.toString(before))
+                        .assertOk();
+                try (SeccompListenerCopy copy = SeccompListenerCopy.of(before, listener)) {
+                    received = copy.receive(Duration.ofSeconds(10));
+                }
+                if (received.isEmpty()) {
+                    Command.run(Docker.COMMAND_TIMEOUT, "kill", "-CONT", Long.toString(before))
+                            .assertOk();
+                    Thread.sleep(500);
+                }
+            }
+        } finally {
+            Command.run(Docker.COMMAND_TIMEOUT, "kill", "-KILL", Long.toString(before))
+                    .assertOk();
+        }
+        assertTrue(received.isPresent(), "no sysinfo notification of the loop came in five tries");
+        Await.until("a new jsysbox-fs", Duration.ofMinutes(2), Jsysbox::fsPid, pid -> pid != before);
+
+        long after = rounds(id);
+        Await.until(
+                "the free loop of " + Docker.shortId(id) + " to go on after " + after + " rounds",
+                Duration.ofSeconds(60),
+                () -> rounds(id),
+                now -> now > after);
+        Docker.dockerOk("rm", "-f", id);
+    }
+
+    /** The rounds the loop of {@code id} counted in /tmp/n (0 before its first, or while it rewrites the file). */
+    private static long rounds(String id) {
+        String n = Docker.execOk(id, "sh", "-c", "cat /tmp/n 2>/dev/null");
+        return n.isEmpty() ? 0 : Long.parseLong(n);
     }
 }
