@@ -2,6 +2,7 @@ package io.jsysbox.fs;
 
 import io.jsysbox.linux.Errno;
 import io.jsysbox.linux.MountInfo;
+import io.jsysbox.linux.ProcessIdentity;
 import io.jsysbox.procfs.CgroupStats;
 import io.jsysbox.procfs.CgroupV1Reader;
 import io.jsysbox.procfs.CgroupV2Reader;
@@ -35,8 +36,6 @@ import org.slf4j.LoggerFactory;
  */
 final class ContainerFiles implements FileBackend {
     private static final Logger LOG = LoggerFactory.getLogger(ContainerFiles.class);
-    /** USER_HZ: /proc/PID/stat's start time is in these ticks on every Linux architecture jsysbox runs on. */
-    private static final long CLOCK_TICKS_PER_SECOND = 100;
 
     private static final String ONLINE_CPUS = "/sys/devices/system/cpu/online";
     private static final Path PROC = Path.of("/proc");
@@ -211,7 +210,7 @@ final class ContainerFiles implements FileBackend {
 
     private ContainerView view(Container container, Function<String, Optional<String>> files) throws IOException {
         CgroupStats stats = container.cgroups.v2() ? CgroupV2Reader.read(files) : CgroupV1Reader.read(files);
-        Duration started = Duration.ofMillis(container.startTicks * 1000 / CLOCK_TICKS_PER_SECOND);
+        Duration started = Duration.ofMillis(container.startTicks * 1000 / ProcessIdentity.CLOCK_TICKS_PER_SECOND);
         return ContainerView.of(
                 container.id, stats, started, CpuList.parse(hostFiles.read(ONLINE_CPUS)), Optional.empty());
     }

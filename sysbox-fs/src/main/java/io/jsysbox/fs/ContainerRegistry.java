@@ -1,5 +1,6 @@
 package io.jsysbox.fs;
 
+import io.jsysbox.linux.ProcessIdentity;
 import io.jsysbox.procfs.SysctlKey;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -68,7 +69,7 @@ final class ContainerRegistry {
             throw new RegistrationException("container id '" + id + "' cannot name a directory of the mount"
                     + " (no '/' or NUL, not '.' or '..', at most 255 bytes)");
         }
-        long actualTicks = Processes.startTicks(pid);
+        long actualTicks = ProcessIdentity.startTicks(pid);
         if (actualTicks < 0 || (startTicks != 0 && startTicks != actualTicks)) {
             throw new RegistrationException("container " + id + ": init pid " + pid + " is not running"
                     + (actualTicks < 0 ? "" : " (a process started at another time has that pid)"));
@@ -161,7 +162,7 @@ final class ContainerRegistry {
         }
         Set<Long> taken = new HashSet<>();
         for (FsState.Entry entry : state.containers()) {
-            if (Processes.startTicks(entry.initPid()) != entry.startTicks()) {
+            if (ProcessIdentity.startTicks(entry.initPid()) != entry.startTicks()) {
                 LOG.info("container {} is gone (init {} no longer runs): forgotten", entry.id(), entry.initPid());
                 continue;
             }

@@ -6,21 +6,12 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 
-/** What jsysbox-fs reads about host processes under /proc: start time, pid namespace, root uid and gid. */
+/** What jsysbox-fs reads about host processes under /proc: pid namespace, root uid and gid. */
 final class Processes {
     /** NS_GET_PARENT = _IO(0xb7, 0x2): a descriptor of the parent of a pid namespace. */
     private static final long NS_GET_PARENT = 0xb702;
 
     private Processes() {}
-
-    /** Field 22 of /proc/PID/stat: when the process started, in clock ticks after boot; -1 when it is gone. */
-    static long startTicks(long pid) {
-        try {
-            return parseStartTicks(Files.readString(Path.of("/proc/" + pid + "/stat")));
-        } catch (IOException e) {
-            return -1;
-        }
-    }
 
     /** The inode number of {@code pid}'s pid namespace; -1 when the process is gone. */
     static long pidNamespace(long pid) {
@@ -87,12 +78,6 @@ final class Processes {
         } catch (IOException e) {
             return -1;
         }
-    }
-
-    /** /proc/PID/stat: the command may hold spaces and parentheses, so count fields after the last ')'. */
-    static long parseStartTicks(String stat) {
-        String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-        return Long.parseLong(fields[19]); // field 22 overall; fields after ')' start at field 3
     }
 
     /** "pid:[4026531836]" → 4026531836. */

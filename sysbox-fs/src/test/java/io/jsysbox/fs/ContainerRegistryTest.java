@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.jsysbox.linux.ProcessIdentity;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Set;
@@ -65,7 +66,7 @@ class ContainerRegistryTest {
     @Test
     void restoreKeepsLiveSlotsAndGivesSlotsToEntriesSavedBeforeSlots() throws Exception {
         Path state = temp.resolve("fs-state.json");
-        long ticks = Processes.startTicks(self);
+        long ticks = ProcessIdentity.startTicks(self);
         Files.writeString(state, """
                 {"version": 1, "nextSlot": 7, "containers": [
                   {"id": "live", "slot": 5, "initPid": %d, "startTicks": %d, "bootId": "%s", "sysctls": {}},
@@ -80,7 +81,7 @@ class ContainerRegistryTest {
                         ticks + 1,
                         UUID.randomUUID(),
                         otherInit(),
-                        Processes.startTicks(other.pid()),
+                        ProcessIdentity.startTicks(other.pid()),
                         UUID.randomUUID()));
         ContainerRegistry registry = new ContainerRegistry(state);
         registry.restore();

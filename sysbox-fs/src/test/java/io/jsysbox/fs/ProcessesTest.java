@@ -8,12 +8,6 @@ import org.junit.jupiter.api.Test;
 
 class ProcessesTest {
     @Test
-    void startTicksCountFieldsAfterTheLastParenthesis() {
-        String stat = "4242 (we ird) name)) S 1 4242 4242 0 -1 4194560 100 0 0 0 1 2 0 0 20 0 1 0 987654 1000 10";
-        assertEquals(987654, Processes.parseStartTicks(stat));
-    }
-
-    @Test
     void namespaceLinksAndRootIds() {
         assertEquals(4026531836L, Processes.parseNamespaceLink("pid:[4026531836]"));
         assertThrows(IllegalArgumentException.class, () -> Processes.parseNamespaceLink("pid"));
@@ -25,10 +19,9 @@ class ProcessesTest {
     }
 
     @Test
-    void ownProcessHasAStartTimeAndANamespace() {
+    void ownProcessHasANamespace() {
         long pid = ProcessHandle.current().pid();
-        assertTrue(Processes.startTicks(pid) > 0);
         assertTrue(Processes.pidNamespace(pid) > 0);
-        assertEquals(-1, Processes.startTicks(Integer.MAX_VALUE));
+        assertEquals(-1, Processes.pidNamespace(Integer.MAX_VALUE));
     }
 }

@@ -13,12 +13,12 @@ import io.jsysbox.linux.Linux;
 import io.jsysbox.linux.LinuxException;
 import io.jsysbox.linux.MountInfo;
 import io.jsysbox.linux.ProcCgroup;
+import io.jsysbox.linux.ProcessIdentity;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -642,10 +642,9 @@ public final class ContainerManager {
             throw new ManagerException(
                     ManagerException.Kind.NOT_POSSIBLE, "unknown container " + id + ": Prepare it first");
         }
-        if (!alive(pid)) {
-            throw new ManagerException(
-                    ManagerException.Kind.BAD_REQUEST, "pid " + pid + " of " + id + " is not running");
-        }
+        ProcessIdentity init = ProcessIdentity.of(pid)
+                .orElseThrow(() -> new ManagerException(
+                        ManagerException.Kind.BAD_REQUEST, "pid " + pid + " of " + id + " is not running"));
         HostRange uids = allocator.uidRange(state.slot());
         HostRange gids = allocator.gidRange(state.slot());
         long began = System.nanoTime();
@@ -658,7 +657,7 @@ public final class ContainerManager {
                     return null;
                 });
         try {
-            return startedWith(state, pid, rootPath, guardMounts, uids, gids, network, began);
+            return startedWith(state, init, rootPath, guardMounts, uids, gids, network, began);
         } finally {
             awaitQuietly(network);
         }
@@ -666,7 +665,7 @@ public final class ContainerManager {
 
     private List<String> startedWith(
             ContainerState state,
-            long pid,
+            ProcessIdentity init,
             String rootPath,
             boolean guardMounts,
             HostRange uids,
@@ -675,7 +674,8 @@ public final class ContainerManager {
             long began)
             throws ManagerException {
         String id = state.id();
-        int virtualFileCount = virtualFiles.attach(id, pid, rootPath, guardMounts);
+        long pid = init.pid();
+        int virtualFileCount = virtualFiles.attach(id, init, rootPath, guardMounts);
         try {
             ProcCgroup cgroups = ProcCgroup.parse(Files.readString(Path.of("/proc", Long.toString(pid), "cgroup")));
             MountInfo mounts = MountInfo.read();
@@ -688,7 +688,7 @@ public final class ContainerManager {
             await(network);
             // runc create has copied the mounts into the container's namespace: the host needs them no more.
             Mounts.unmountAllUnder(mountRoot.resolve(state.dirName()));
-            ContainerState running = state.withPid(pid, startMillis(pid)).withMounts(List.of());
+            ContainerState running = state.withInit(init).withMounts(List.of());
             containers.put(id, running);
             persist();
             markSyncOwed(running);
@@ -892,20 +892,9 @@ public final class ContainerManager {
         }
     }
 
-    private static boolean alive(long pid) {
-        return pid > 0 && Files.exists(Path.of("/proc", Long.toString(pid)));
-    }
-
-    /** Whether the container's init still runs: its pid is alive and started when the init did. */
+    /** Whether the container's init still runs: its pid is taken, by the process that started as its init. */
     private static boolean initAlive(ContainerState c) {
-        return alive(c.pid()) && (c.pidStartMillis() == 0 || startMillis(c.pid()) == c.pidStartMillis());
-    }
-
-    private static long startMillis(long pid) {
-        return ProcessHandle.of(pid)
-                .flatMap(p -> p.info().startInstant())
-                .map(Instant::toEpochMilli)
-                .orElse(0L);
+        return c.pid() > 0 && c.init().isRunning();
     }
 
     private void persist() throws IOException {

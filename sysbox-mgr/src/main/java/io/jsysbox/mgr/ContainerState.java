@@ -1,5 +1,6 @@
 package io.jsysbox.mgr;
 
+import io.jsysbox.linux.ProcessIdentity;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -8,8 +9,8 @@ import java.util.List;
  * {@code mounts}: mount points still attached on the host; {@code dirs}: dirs Release removes;
  * {@code keptDirs}: special-mount dirs that outlive the container (they live in its Docker layer).
  * {@code innerImageCacheKeys}: the inner image cache entries whose layers it mounts.
- * {@code pidStartMillis}: when the init started (epoch ms), so a pid reused while the manager was down is not
- * taken for the container's init.
+ * {@code pidStartTicks}: when the init started ({@link ProcessIdentity}), so a pid reused while the manager was down
+ * is not taken for the container's init; 0 in a state saved before it was kept (version 1: the pid is trusted).
  * {@code sharesRangeOf}: the container whose user namespace and slot (ID range) this one shares — its Kubernetes pod's
  * sandbox, or the jsysbox container whose namespaces it joined (Docker's --network/--ipc/--pid container:X); else "".
  */
@@ -20,7 +21,7 @@ public record ContainerState(
         String rootfsShift,
         String rootfsPath,
         long pid,
-        long pidStartMillis,
+        long pidStartTicks,
         List<String> mounts,
         List<String> dirs,
         List<String> keptDirs,
@@ -34,15 +35,20 @@ public record ContainerState(
         innerImageCacheKeys = innerImageCacheKeys == null ? List.of() : List.copyOf(innerImageCacheKeys);
     }
 
-    public ContainerState withPid(long newPid, long newPidStartMillis) {
+    /** The init as a process identity (its start 0: not known). */
+    public ProcessIdentity init() {
+        return new ProcessIdentity(pid, pidStartTicks);
+    }
+
+    public ContainerState withInit(ProcessIdentity init) {
         return new ContainerState(
                 id,
                 slot,
                 rootfs,
                 rootfsShift,
                 rootfsPath,
-                newPid,
-                newPidStartMillis,
+                init.pid(),
+                init.startTicks(),
                 mounts,
                 dirs,
                 keptDirs,
@@ -58,7 +64,7 @@ public record ContainerState(
                 rootfsShift,
                 rootfsPath,
                 pid,
-                pidStartMillis,
+                pidStartTicks,
                 newMounts,
                 dirs,
                 keptDirs,

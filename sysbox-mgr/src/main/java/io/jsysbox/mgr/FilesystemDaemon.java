@@ -14,6 +14,7 @@ import io.jsysbox.api.v1.UnregisterRequest;
 import io.jsysbox.api.v1.VirtualPath;
 import io.jsysbox.linux.Linux;
 import io.jsysbox.linux.MountInfo;
+import io.jsysbox.linux.ProcessIdentity;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -60,11 +61,15 @@ final class FilesystemDaemon implements VirtualFiles, AutoCloseable {
     }
 
     @Override
-    public int attach(String id, long pid, String rootPath, boolean guardMounts) throws ManagerException {
+    public int attach(String id, ProcessIdentity init, String rootPath, boolean guardMounts) throws ManagerException {
+        long pid = init.pid();
         RegisterResponse registered = call(
                 "register container " + id,
-                stub -> stub.register(
-                        RegisterRequest.newBuilder().setId(id).setInitPid(pid).build()));
+                stub -> stub.register(RegisterRequest.newBuilder()
+                        .setId(id)
+                        .setInitPid(pid)
+                        .setInitStartTicks(init.startTicks())
+                        .build()));
         Map<String, Path> sources = new LinkedHashMap<>();
         for (VirtualPath path : registered.getPathsList()) {
             sources.put(path.getContainerPath(), Path.of(path.getSource()));

@@ -13,12 +13,17 @@ public record ManagerState(
         Map<String, Integer> previousSlots,
         int nextSlot,
         Map<String, String> stoppedRootfs) {
-    public static final int CURRENT_VERSION = 1;
+    /** 2: containers keep their init's start in clock ticks (pidStartTicks); version 1's pidStartMillis is dropped. */
+    public static final int CURRENT_VERSION = 2;
 
     public ManagerState {
         containers = containers == null ? List.of() : List.copyOf(containers);
         previousSlots = previousSlots == null ? Map.of() : Map.copyOf(previousSlots);
         stoppedRootfs = stoppedRootfs == null ? Map.of() : Map.copyOf(stoppedRootfs);
+    }
+
+    public ManagerState withVersion(int newVersion) {
+        return new ManagerState(newVersion, containers, previousSlots, nextSlot, stoppedRootfs);
     }
 
     public static ManagerState empty() {

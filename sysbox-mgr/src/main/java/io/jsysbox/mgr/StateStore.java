@@ -31,10 +31,13 @@ public final class StateStore {
         }
         try {
             ManagerState state = JSON.readValue(file.toFile(), ManagerState.class);
-            if (state.version() != ManagerState.CURRENT_VERSION) {
-                throw new IOException("unsupported state version " + state.version());
+            if (state.version() < 1 || state.version() > ManagerState.CURRENT_VERSION) {
+                throw new IOException("unsupported state version " + state.version() + " (this manager reads 1 to "
+                        + ManagerState.CURRENT_VERSION + ")");
             }
-            return state;
+            // Version 1 kept the inits' starts as pidStartMillis, which reading drops (an unknown property): their
+            // starts are not known and their pids are trusted until the containers start again.
+            return state.withVersion(ManagerState.CURRENT_VERSION);
         } catch (IOException e) {
             throw new IOException(
                     "cannot read manager state " + file + ": " + e.getMessage()

@@ -1,5 +1,7 @@
 package io.jsysbox.mgr;
 
+import io.jsysbox.linux.ProcessIdentity;
+
 /**
  * What the manager needs of jsysbox-fs, the daemon serving each container's virtual /proc and /sys files. A
  * container either gets all of them or does not start: never half-virtualized.
@@ -14,7 +16,7 @@ interface VirtualFiles {
      * pivoted into the rootfs). With {@code guardMounts}, the files are locked and jsysbox-fs protects the container's
      * mounts as they are then. Returns how many files were mounted.
      */
-    int attach(String id, long pid, String rootPath, boolean guardMounts) throws ManagerException;
+    int attach(String id, ProcessIdentity init, String rootPath, boolean guardMounts) throws ManagerException;
 
     /** Forgets container {@code id}: its sysctl values go with it. Best effort: jsysbox-fs also forgets dead inits. */
     void detach(String id);

@@ -13,6 +13,7 @@ import io.jsysbox.api.v1.RequestedDevice;
 import io.jsysbox.linux.FsCredentials;
 import io.jsysbox.linux.Linux;
 import io.jsysbox.linux.MountInfo;
+import io.jsysbox.linux.ProcessIdentity;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -416,7 +417,7 @@ class ContainerManagerIntegrationTest {
         List<ContainerState> running = new ArrayList<>();
         for (var init : new TreeMap<>(inits).entrySet()) {
             Path rootfs = Files.createDirectories(tmp.resolve("plain-" + init.getKey()));
-            long started = init.getValue().info().startInstant().orElseThrow().toEpochMilli();
+            long started = ProcessIdentity.startTicks(init.getValue().pid());
             running.add(new ContainerState(
                     init.getKey(),
                     2 + running.size(),

@@ -1,5 +1,6 @@
 package io.jsysbox.mgr;
 
+import io.jsysbox.linux.ProcessIdentity;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -16,7 +17,7 @@ final class RecordingVirtualFiles implements VirtualFiles {
     }
 
     @Override
-    public int attach(String id, long pid, String rootPath, boolean guardMounts) throws ManagerException {
+    public int attach(String id, ProcessIdentity init, String rootPath, boolean guardMounts) throws ManagerException {
         checkAvailable();
         return 0;
     }
