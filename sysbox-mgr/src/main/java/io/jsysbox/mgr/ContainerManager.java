@@ -40,11 +40,12 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The manager's core: allocations, what was made for each container, and undoing it. One lock (this object's
- * monitor) guards the state: allocations, the containers' records and the state file, kept consistent with what is
- * mounted. Work on one container's files can be long, and its size is the tenant's or the image's choice: a prepare's
- * (its special dirs filled from the image, the inner image cache) and a copy-out (a stopped or paused container's
- * special dirs into its layer). It runs outside that lock, so other containers' requests go on meanwhile; the
- * container's own id is marked {@link #busy} until it is done, and other requests for that id wait for it.
+ * monitor) guards the shared tables: allocations, the containers' records and the state file, kept consistent with
+ * what is mounted; it is held for reading and writing them, not for a container's work. That work is per container:
+ * a prepare (its special dirs filled from the image, the inner image cache: sizes the tenant's or the image's choice),
+ * a start (virtual files, cgroup delegation, the pod network), a copy-out (a stopped or paused container's special
+ * dirs into its layer), a release (unmounts, removals). While it runs the container's id is marked {@link #busy}: other
+ * requests for that id wait for it, other containers' requests go on.
  */
 public final class ContainerManager {
     private static final Logger LOG = LoggerFactory.getLogger(ContainerManager.class);
@@ -226,7 +227,7 @@ public final class ContainerManager {
     private void initExited(String id, long pid) {
         ContainerState state;
         synchronized (this) {
-            state = beginCopyOut(id);
+            state = beginWork(id);
             if (state == null || state.pid() != pid) {
                 if (state != null) {
                     endBusy(id);
@@ -242,10 +243,8 @@ public final class ContainerManager {
             removeSyncMarker(id);
             synchronized (this) {
                 endBusy(id);
-                if (containers.get(id) == state) {
-                    release(id);
-                }
             }
+            release(id, state);
         }
     }
 
@@ -253,7 +252,7 @@ public final class ContainerManager {
     public List<String> sync(String id) throws ManagerException {
         ContainerState state;
         synchronized (this) {
-            state = beginCopyOut(id);
+            state = beginWork(id);
         }
         if (state == null) {
             throw new ManagerException(
@@ -269,10 +268,11 @@ public final class ContainerManager {
     }
 
     /**
-     * Marks {@code id}'s copy-out as begun, after one already running for it (a pause's, an exit's) ends; returns its
-     * state, or null (nothing marked) if it is not known. Holding the lock, which the wait gives up meanwhile.
+     * Marks {@code id} busy, after the work already running for it (a prepare's, a start's, a copy-out, a release) ends;
+     * returns its state, or null (nothing marked) if it is not known. Holding the lock, which the wait gives up
+     * meanwhile.
      */
-    private ContainerState beginCopyOut(String id) {
+    private ContainerState beginWork(String id) {
         awaitIdle(id);
         ContainerState state = containers.get(id);
         if (state != null) {
@@ -286,7 +286,7 @@ public final class ContainerManager {
         notifyAll();
     }
 
-    /** Waits (giving up the lock, which the caller holds) until no prepare or copy-out of {@code id} runs. */
+    /** Waits (giving up the lock, which the caller holds) until no work on {@code id} runs. */
     private void awaitIdle(String id) {
         boolean interrupted = false;
         while (busy.contains(id)) {
@@ -635,18 +635,23 @@ public final class ContainerManager {
      * mount namespace): mounts the container's virtual files (locked, and its mounts protected, when {@code
      * guardMounts}), delegates cgroups and detaches the host's copies of the container's mounts.
      */
-    public synchronized List<String> started(
-            String id, long pid, String rootPath, String networkToAdopt, boolean guardMounts) throws ManagerException {
-        ContainerState state = containers.get(id);
-        if (state == null) {
-            throw new ManagerException(
-                    ManagerException.Kind.NOT_POSSIBLE, "unknown container " + id + ": Prepare it first");
-        }
+    public List<String> started(String id, long pid, String rootPath, String networkToAdopt, boolean guardMounts)
+            throws ManagerException {
         ProcessIdentity init = ProcessIdentity.of(pid)
                 .orElseThrow(() -> new ManagerException(
                         ManagerException.Kind.BAD_REQUEST, "pid " + pid + " of " + id + " is not running"));
-        HostRange uids = allocator.uidRange(state.slot());
-        HostRange gids = allocator.gidRange(state.slot());
+        ContainerState state;
+        HostRange uids;
+        HostRange gids;
+        synchronized (this) {
+            state = beginWork(id);
+            if (state == null) {
+                throw new ManagerException(
+                        ManagerException.Kind.NOT_POSSIBLE, "unknown container " + id + ": Prepare it first");
+            }
+            uids = allocator.uidRange(state.slot());
+            gids = allocator.gidRange(state.slot());
+        }
         long began = System.nanoTime();
         // A pod sandbox's network moves (ip processes, ~25 ms) while its virtual files are attached and its cgroups
         // delegated: the three touch different namespaces and files. A failure waits for the move to end.
@@ -660,6 +665,9 @@ public final class ContainerManager {
             return startedWith(state, init, rootPath, guardMounts, uids, gids, network, began);
         } finally {
             awaitQuietly(network);
+            synchronized (this) {
+                endBusy(id);
+            }
         }
     }
 
@@ -689,8 +697,10 @@ public final class ContainerManager {
             // runc create has copied the mounts into the container's namespace: the host needs them no more.
             Mounts.unmountAllUnder(mountRoot.resolve(state.dirName()));
             ContainerState running = state.withInit(init).withMounts(List.of());
-            containers.put(id, running);
-            persist();
+            synchronized (this) {
+                containers.put(id, running); // the id is busy: its record is still state
+                persist();
+            }
             markSyncOwed(running);
             exitWatcher.watch(id, pid);
             warmNextRange();
@@ -759,27 +769,50 @@ public final class ContainerManager {
     }
 
     /** Undoes everything made for {@code id} and frees its range; false if the id is unknown. */
-    public synchronized boolean release(String id) {
-        awaitIdle(id);
-        ContainerState state = containers.remove(id);
-        if (state == null) {
-            return false;
+    public boolean release(String id) {
+        return release(id, null);
+    }
+
+    /**
+     * {@link #release(String)}, only while {@code id}'s record is {@code expected} (null: whatever it is): a container
+     * whose init exited is not released once a new run of it was prepared meanwhile. The undo runs outside the lock.
+     */
+    private boolean release(String id, ContainerState expected) {
+        ContainerState state;
+        HostRange uids;
+        HostRange gids;
+        synchronized (this) {
+            state = beginWork(id);
+            if (state == null) {
+                return false;
+            }
+            if (expected != null && state != expected) {
+                endBusy(id);
+                return false;
+            }
+            uids = allocator.uidRange(state.slot());
+            gids = allocator.gidRange(state.slot());
         }
-        HostRange uids = allocator.uidRange(state.slot());
-        HostRange gids = allocator.gidRange(state.slot());
-        undo(state, uids, gids);
-        virtualFiles.detach(id);
-        removeSyncMarker(id);
-        allocator.release(id);
-        if (Files.exists(Path.of(state.rootfs()), LinkOption.NOFOLLOW_LINKS)) {
-            stoppedRootfs.put(id, state.rootfs());
-        } else {
-            allocator.forgetPrevious(id);
+        try {
+            undo(state, uids, gids);
+            virtualFiles.detach(id);
+            removeSyncMarker(id);
+        } finally {
+            synchronized (this) {
+                containers.remove(id);
+                allocator.release(id);
+                if (Files.exists(Path.of(state.rootfs()), LinkOption.NOFOLLOW_LINKS)) {
+                    stoppedRootfs.put(id, state.rootfs());
+                } else {
+                    allocator.forgetPrevious(id);
+                }
+                if (!allocator.inUse(state.slot())) {
+                    idmapped.forget(uids, gids);
+                }
+                persistQuietly();
+                endBusy(id);
+            }
         }
-        if (!allocator.inUse(state.slot())) {
-            idmapped.forget(uids, gids);
-        }
-        persistQuietly();
         LOG.info("{}: released range {}:{}", id, uids.start(), uids.size());
         return true;
     }

@@ -23,6 +23,12 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -530,5 +536,64 @@ class ContainerManagerIntegrationTest {
                 "a namespace no jsysbox container owns: a user namespace of its own");
         manager.release("joined");
         manager.release("elsewhere");
+    }
+
+    /**
+     * A start's work (here an attach jsysbox-fs is slow to answer, then refuses) holds up only its own container: other
+     * containers are prepared meanwhile, and a release of the starting one waits for the start to end.
+     */
+    @Test
+    void aContainersStartHoldsUpOnlyItsOwnId() throws Exception {
+        CountDownLatch attaching = new CountDownLatch(1);
+        CountDownLatch refuse = new CountDownLatch(1);
+        virtualFiles.onAttach = () -> {
+            attaching.countDown();
+            refuse.await();
+            throw new ManagerException(ManagerException.Kind.NOT_POSSIBLE, "jsysbox-fs refused (test)");
+        };
+        ContainerManager manager = manager();
+        manager.prepare(plain("slow"));
+        long init = fakeInit().pid();
+        // Threads of its own: the common pool may have one thread on a 2-core host, which the start keeps.
+        ExecutorService threads = Executors.newCachedThreadPool();
+        try {
+            CompletableFuture<List<String>> start = CompletableFuture.supplyAsync(
+                    () -> {
+                        try {
+                            return manager.started("slow", init, "", "", false);
+                        } catch (ManagerException e) {
+                            throw new CompletionException(e);
+                        }
+                    },
+                    threads);
+            assertTrue(attaching.await(10, TimeUnit.SECONDS), "the start attaches");
+
+            PrepareRequest other = plain("other");
+            CompletableFuture.supplyAsync(
+                            () -> {
+                                try {
+                                    return manager.prepare(other);
+                                } catch (ManagerException e) {
+                                    throw new CompletionException(e);
+                                }
+                            },
+                            threads)
+                    .get(10, TimeUnit.SECONDS); // a global lock held by the start would time this out
+            assertEquals(2, manager.status().getContainersCount());
+            CompletableFuture<Boolean> release = CompletableFuture.supplyAsync(() -> manager.release("slow"), threads);
+            Thread.sleep(300);
+            assertFalse(release.isDone(), "a release of the starting container waits for its start");
+
+            refuse.countDown();
+            ExecutionException failed = assertThrows(ExecutionException.class, () -> start.get(10, TimeUnit.SECONDS));
+            assertTrue(
+                    failed.getCause().getMessage().contains("refused (test)"),
+                    failed.getCause().toString());
+            assertTrue(release.get(10, TimeUnit.SECONDS), "then released");
+            assertEquals(1, manager.status().getContainersCount());
+        } finally {
+            refuse.countDown();
+            threads.shutdown();
+        }
     }
 }
