@@ -15,7 +15,7 @@ public final class ExecProcess {
 
     /** Whether runc's {@code annotations} of a container are a jsysbox container's (its spec was transformed). */
     public static boolean ofSystemContainer(JsonNode annotations) {
-        return annotations.path(SpecTransformer.TRANSFORMED).asText().equals("true");
+        return annotations.path(SpecOriginal.TRANSFORMED).asText().equals("true");
     }
 
     /** Rewrites {@code process} to join the system container whose runc annotations are {@code annotations}. */

@@ -139,11 +139,11 @@ public final class SpecDevices {
         for (JsonNode mount : mounts) {
             taken.add(normalized(mount.path("destination").asText()));
         }
-        JsonNode devices = linux.path("devices");
+        ArrayNode devices = linux.path("devices") instanceof ArrayNode array ? array : linux.arrayNode();
         for (int i = devices.size() - 1; i >= 0; i--) {
             String path = normalized(devices.get(i).path("path").asText());
             if (requested.contains(path)) {
-                ((ArrayNode) devices).remove(i);
+                devices.remove(i);
             } else {
                 taken.add(path);
             }

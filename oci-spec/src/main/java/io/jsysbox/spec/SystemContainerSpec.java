@@ -47,13 +47,13 @@ public final class SystemContainerSpec {
      * the capabilities the runtime process that runs runc may grant (its CapBnd), which the container's root gets.
      */
     public static SystemContainerSpec read(Path bundle, List<String> boundingSet) throws JsysboxException {
-        ObjectNode spec = SpecTransformer.original(ConfigFile.read(bundle.resolve("config.json")));
+        ObjectNode spec = SpecOriginal.of(ConfigFile.read(bundle.resolve("config.json")));
         PodRole pod = PodRole.of(spec);
-        SpecTransformer.validate(spec, pod, HostNamespaces.joinedBy(spec));
+        SpecValidation.validate(spec, pod, HostNamespaces.joinedBy(spec));
         List<RequestedDevice> devices = SpecDevices.requested(spec);
         SeccompAgentSocket.require();
         AppArmorConfinement.Choice apparmor = AppArmorConfinement.forContainer(
-                spec.path("process").path("apparmorProfile").asText(""), AppArmorConfinement.host());
+                OciSpec.of(spec).process().path("apparmorProfile").asText(""), AppArmorConfinement.host());
         List<String> kernelFsMountpoints = SpecTransformer.KERNEL_FS_MOUNTPOINTS.stream()
                 .filter(dir -> Files.isDirectory(Path.of(dir)))
                 .toList();
@@ -62,24 +62,13 @@ public final class SystemContainerSpec {
 
     /** What the manager must make for container {@code id} before runc runs. */
     public PrepareRequest prepareRequest(String id) {
-        return PrepareRequest.newBuilder()
-                .setId(id)
-                .setBundle(bundle.toString())
-                .setRootfs(SpecTransformer.rootfs(original, bundle).toString())
-                .addAllBindMounts(SpecTransformer.bindMounts(original))
-                .addAllDevices(devices)
-                .addAllSpecialMounts(SpecTransformer.specialMountsWanted(original))
-                .setInnerImageCacheOff(SpecTransformer.innerImageCacheOff(original))
-                .setPodSandboxId(pod.sandboxId())
-                .addAllJoinedNamespaces(
-                        pod.kind() == PodRole.Kind.NONE ? SpecTransformer.joinedNamespacePaths(original) : List.of())
-                .build();
+        return PrepareRequests.of(id, bundle, original, pod, devices);
     }
 
     /**
      * Writes the system container's spec to config.json: the original rewritten with what the manager
      * {@code prepared}; {@code startedHook} (argv, empty for none) and {@code hookEnvironment}: a createRuntime hook
-     * to add (see {@link SpecTransformer#withStartedHook}). {@code hostMounts}: the host's mount table read after
+     * to add (see {@link SpecOriginal#withStartedHook}). {@code hostMounts}: the host's mount table read after
      * Prepare, whose locked flags the rewritten mounts keep.
      */
     public void write(
@@ -94,9 +83,14 @@ public final class SystemContainerSpec {
         SpecTransformer.keepLockedMountFlags(transformed, hostMounts);
         AppArmorConfinement.apply(transformed, apparmor);
         if (!startedHook.isEmpty()) {
-            transformed = SpecTransformer.withStartedHook(transformed, startedHook, hookEnvironment);
+            transformed = SpecOriginal.withStartedHook(transformed, startedHook, hookEnvironment);
         }
         ConfigFile.write(bundle.resolve("config.json"), transformed);
+    }
+
+    /** The root filesystem of the container whose (rewritten) config.json is in {@code bundle}, as runc resolves it. */
+    public static Path rootfsOf(Path bundle) throws JsysboxException {
+        return PrepareRequests.rootfs(OciSpec.of(ConfigFile.read(bundle.resolve("config.json"))), bundle);
     }
 
     /** Why the container runs under another AppArmor profile than it asked for, or "". */
@@ -112,7 +106,7 @@ public final class SystemContainerSpec {
      */
     public record StartFacts(String networkToAdopt, boolean mountInterceptionOff) {
         public static StartFacts of(Path bundle) throws JsysboxException {
-            ObjectNode spec = SpecTransformer.original(ConfigFile.read(bundle.resolve("config.json")));
+            ObjectNode spec = SpecOriginal.of(ConfigFile.read(bundle.resolve("config.json")));
             return new StartFacts(
                     SpecTransformer.networkToAdopt(spec, PodRole.of(spec)), SpecTransformer.mountInterceptionOff(spec));
         }

@@ -86,13 +86,13 @@ class PodSpecTest {
     @Test
     void theSandboxGetsItsOwnNetworkNamespaceAndMountsItsSysfs() throws Exception {
         ObjectNode spec = podSpec("sandbox", CRI_NETNS);
-        assertEquals(Optional.of(CRI_NETNS), SpecTransformer.networkNamespacePath(spec.path("linux")));
+        assertEquals(Optional.of(CRI_NETNS), OciSpec.of(spec).joinedNamespace("network"));
         JsonNode transformed =
                 SpecTransformer.transform("c1", spec, PodRole.of(spec), SANDBOX_PREPARED, List.of(), List.of());
         assertFalse(namespace(transformed, "network").has("path"), "the sandbox must not join the CRI's namespace");
         assertFalse(namespace(transformed, "user").has("path"), "the sandbox makes the pod's user namespace");
         assertEquals("sysfs", sysMount(transformed).path("type").asText());
-        ObjectNode original = SpecTransformer.original((ObjectNode) transformed);
+        ObjectNode original = SpecOriginal.of((ObjectNode) transformed);
         assertEquals(
                 CRI_NETNS,
                 SpecTransformer.networkToAdopt(original, PodRole.of(original)),
@@ -152,11 +152,13 @@ class PodSpecTest {
     @Test
     void theNamespacesASpecJoinsAreAskedAbout() throws Exception {
         ObjectNode spec = SpecTransformerTest.dockerSpec();
-        assertEquals(List.of(), SpecTransformer.joinedNamespacePaths(spec));
+        assertEquals(List.of(), PrepareRequests.joinedNamespacePaths(OciSpec.of(spec)));
         ((ObjectNode) namespace(spec, "network")).put("path", "/proc/777/ns/net");
         ((ObjectNode) namespace(spec, "pid")).put("path", "/proc/777/ns/pid");
         ((ObjectNode) namespace(spec, "mount")).put("path", "/proc/777/ns/mnt");
-        assertEquals(List.of("/proc/777/ns/net", "/proc/777/ns/pid"), SpecTransformer.joinedNamespacePaths(spec));
+        assertEquals(
+                List.of("/proc/777/ns/net", "/proc/777/ns/pid"),
+                PrepareRequests.joinedNamespacePaths(OciSpec.of(spec)));
         JsonNode joined = SpecTransformer.transform("c1", spec, PodRole.NONE, MEMBER_PREPARED, List.of(), List.of());
         assertEquals(
                 "/proc/4242/ns/user", namespace(joined, "user").path("path").asText());
@@ -185,7 +187,7 @@ class PodSpecTest {
                 .add("CAP_SYS_ADMIN");
         spec.withObjectProperty("linux").remove(List.of("maskedPaths", "readonlyPaths"));
         String message = assertThrows(
-                        JsysboxException.class, () -> SpecTransformer.validate(spec, PodRole.of(spec), Set.of()))
+                        JsysboxException.class, () -> SpecValidation.validate(spec, PodRole.of(spec), Set.of()))
                 .getMessage();
         assertTrue(message.contains("securityContext.privileged: true"), message);
     }
@@ -195,7 +197,7 @@ class PodSpecTest {
         ObjectNode spec = podSpec("sandbox", CRI_NETNS);
         String message = assertThrows(
                         JsysboxException.class,
-                        () -> SpecTransformer.validate(spec, PodRole.of(spec), Set.of("network")))
+                        () -> SpecValidation.validate(spec, PodRole.of(spec), Set.of("network")))
                 .getMessage();
         assertTrue(message.contains("hostNetwork: true") && message.contains("runtime class"), message);
     }

@@ -205,7 +205,7 @@ class SpecDevicesTest {
 
         assertEquals(
                 spec.path("linux").path("devices").toString(),
-                SpecTransformer.original(result).path("linux").path("devices").toString(),
+                SpecOriginal.of(result).path("linux").path("devices").toString(),
                 "original() brings the entries back for a second rewrite");
         ObjectNode again = transform(result, MYKVM, OWN_FUSE);
         assertEquals(result.path("mounts"), again.path("mounts"), "a second rewrite (create again) binds the same");

@@ -69,7 +69,7 @@ class SpecTransformerTest {
 
     @Test
     void dockerSpecIsAccepted() throws Exception {
-        SpecTransformer.validate(dockerSpec(), PodRole.NONE, Set.of());
+        SpecValidation.validate(dockerSpec(), PodRole.NONE, Set.of());
     }
 
     @Test
@@ -244,7 +244,7 @@ class SpecTransformerTest {
                 transformed,
                 SpecTransformer.transform("c1", transformed, PodRole.NONE, PREPARED, HOST_CAPS, List.of()),
                 "transforming again changes nothing");
-        assertFalse(SpecTransformer.original(transformed).path("linux").has("seccomp"), "the original has none");
+        assertFalse(SpecOriginal.of(transformed).path("linux").has("seccomp"), "the original has none");
     }
 
     @Test
@@ -387,9 +387,9 @@ class SpecTransformerTest {
     @Test
     void theInnerImageCacheIsOffOnlyWhenTheEnvironmentSaysSo() throws Exception {
         ObjectNode spec = dockerSpec();
-        assertFalse(SpecTransformer.innerImageCacheOff(spec));
+        assertFalse(PrepareRequests.innerImageCacheOff(OciSpec.of(spec)));
         ((ArrayNode) spec.path("process").path("env")).add("JSYSBOX_INNER_IMAGE_CACHE=off");
-        assertTrue(SpecTransformer.innerImageCacheOff(spec));
+        assertTrue(PrepareRequests.innerImageCacheOff(OciSpec.of(spec)));
     }
 
     @Test
@@ -468,24 +468,24 @@ class SpecTransformerTest {
     void transformedSpecIsMarkedAndTransformingItAgainChangesNothing() throws Exception {
         ObjectNode once = SpecTransformer.transform("c1", dockerSpec(), PodRole.NONE, PREPARED, HOST_CAPS, List.of());
         JsonNode annotations = once.path("annotations");
-        assertEquals("true", annotations.path(SpecTransformer.TRANSFORMED).asText());
-        assertEquals("196608:65536", annotations.path(SpecTransformer.UID_RANGE).asText());
-        assertEquals("262144:65536", annotations.path(SpecTransformer.GID_RANGE).asText());
+        assertEquals("true", annotations.path(SpecOriginal.TRANSFORMED).asText());
+        assertEquals("196608:65536", annotations.path(SpecOriginal.UID_RANGE).asText());
+        assertEquals("262144:65536", annotations.path(SpecOriginal.GID_RANGE).asText());
         assertEquals(once, SpecTransformer.transform("c1", once, PodRole.NONE, PREPARED, HOST_CAPS, List.of()));
     }
 
     @Test
     void originalUndoesTheRewrite() throws Exception {
         ObjectNode spec = dockerSpec();
-        ObjectNode original = SpecTransformer.original(
-                SpecTransformer.transform("c1", spec, PodRole.NONE, PREPARED, HOST_CAPS, List.of()));
+        ObjectNode original =
+                SpecOriginal.of(SpecTransformer.transform("c1", spec, PodRole.NONE, PREPARED, HOST_CAPS, List.of()));
         assertEquals(spec.path("root"), original.path("root"));
         assertEquals(spec.path("mounts"), original.path("mounts"));
         assertEquals(
                 spec.path("linux").path("namespaces"), original.path("linux").path("namespaces"));
         assertFalse(original.path("linux").has("uidMappings"));
         assertTrue(original.path("annotations").isEmpty());
-        SpecTransformer.validate(original, PodRole.NONE, Set.of());
+        SpecValidation.validate(original, PodRole.NONE, Set.of());
     }
 
     @Test
@@ -506,19 +506,18 @@ class SpecTransformerTest {
     void startedHookComesFirstAndIsDroppedFromTheOriginal() throws Exception {
         ObjectNode spec = SpecTransformer.transform("c1", dockerSpec(), PodRole.NONE, PREPARED, HOST_CAPS, List.of());
         List<String> command =
-                List.of("/jre/bin/java", "-cp", "/lib/*", "io.jsysbox.spec.Main", SpecTransformer.STARTED_HOOK_VERB);
-        ObjectNode hooked = SpecTransformer.withStartedHook(spec, command, List.of("JSYSBOX_MGR_SOCKET=/tmp/m.sock"));
+                List.of("/jre/bin/java", "-cp", "/lib/*", "io.jsysbox.spec.Main", SpecOriginal.STARTED_HOOK_VERB);
+        ObjectNode hooked = SpecOriginal.withStartedHook(spec, command, List.of("JSYSBOX_MGR_SOCKET=/tmp/m.sock"));
         JsonNode hook = hooked.path("hooks").path("createRuntime").get(0);
         assertEquals("/jre/bin/java", hook.path("path").asText());
         assertEquals(command, texts(hook.path("args")));
         assertEquals(List.of("JSYSBOX_MGR_SOCKET=/tmp/m.sock"), texts(hook.path("env")));
-        assertEquals(
-                dockerSpec().path("hooks"), SpecTransformer.original(hooked).path("hooks"));
+        assertEquals(dockerSpec().path("hooks"), SpecOriginal.of(hooked).path("hooks"));
     }
 
     @Test
     void bindMountsAreTheSpecsBindsByIndex() throws Exception {
-        List<BindMount> binds = SpecTransformer.bindMounts(dockerSpec());
+        List<BindMount> binds = PrepareRequests.bindMounts(OciSpec.of(dockerSpec()));
         assertEquals(
                 List.of(7, 8, 9, 10), binds.stream().map(BindMount::getIndex).toList());
         assertEquals("/tmp", binds.getFirst().getSource());
@@ -531,12 +530,14 @@ class SpecTransformerTest {
     void aReadOnlyBindIsMarkedForTheManager() throws Exception {
         ObjectNode spec = dockerSpec();
         ((ArrayNode) spec.path("mounts").get(7).path("options")).add("ro");
-        assertTrue(SpecTransformer.bindMounts(spec).getFirst().getReadOnly());
+        assertTrue(PrepareRequests.bindMounts(OciSpec.of(spec)).getFirst().getReadOnly());
     }
 
     @Test
     void specialMountsSkipWhatTheUserMounted() throws Exception {
-        assertEquals(SpecTransformer.SPECIAL_MOUNT_DESTINATIONS, SpecTransformer.specialMountsWanted(dockerSpec()));
+        assertEquals(
+                PrepareRequests.SPECIAL_MOUNT_DESTINATIONS,
+                PrepareRequests.specialMountsWanted(OciSpec.of(dockerSpec())));
         ObjectNode spec = dockerSpec();
         ArrayNode mounts = spec.withArrayProperty("mounts");
         mounts.addObject()
@@ -553,21 +554,23 @@ class SpecTransformerTest {
                 .put("source", "/srv/rancher");
         assertEquals(
                 List.of("/var/lib/containers", "/var/lib/kubelet", "/var/lib/buildkit"),
-                SpecTransformer.specialMountsWanted(spec));
+                PrepareRequests.specialMountsWanted(OciSpec.of(spec)));
     }
 
     @Test
     void rootfsIsResolvedAgainstTheBundle() throws Exception {
         ObjectNode spec = dockerSpec();
-        assertEquals(Path.of(spec.path("root").path("path").asText()), SpecTransformer.rootfs(spec, Path.of("/b")));
+        assertEquals(
+                Path.of(spec.path("root").path("path").asText()),
+                PrepareRequests.rootfs(OciSpec.of(spec), Path.of("/b")));
         spec.withObjectProperty("root").put("path", "rootfs");
-        assertEquals(Path.of("/b/rootfs"), SpecTransformer.rootfs(spec, Path.of("/b")));
+        assertEquals(Path.of("/b/rootfs"), PrepareRequests.rootfs(OciSpec.of(spec), Path.of("/b")));
     }
 
     // --- rejected specs ---
 
     private static String rejection(ObjectNode spec) {
-        return assertThrows(JsysboxException.class, () -> SpecTransformer.validate(spec, PodRole.NONE, Set.of()))
+        return assertThrows(JsysboxException.class, () -> SpecValidation.validate(spec, PodRole.NONE, Set.of()))
                 .getMessage();
     }
 
@@ -593,7 +596,7 @@ class SpecTransformerTest {
                 .withObjectProperty("capabilities")
                 .withArrayProperty("bounding")
                 .add("CAP_SYS_ADMIN");
-        SpecTransformer.validate(spec, PodRole.NONE, Set.of());
+        SpecValidation.validate(spec, PodRole.NONE, Set.of());
     }
 
     @Test
@@ -621,10 +624,10 @@ class SpecTransformerTest {
         ObjectNode spec = dockerSpec();
         ((ObjectNode) spec.path("linux").path("namespaces").get(1)).put("path", "/var/run/docker/netns/default");
         String message = assertThrows(
-                        JsysboxException.class, () -> SpecTransformer.validate(spec, PodRole.NONE, Set.of("network")))
+                        JsysboxException.class, () -> SpecValidation.validate(spec, PodRole.NONE, Set.of("network")))
                 .getMessage();
         assertTrue(message.startsWith("--network=host is not supported"), message);
-        SpecTransformer.validate(spec, PodRole.NONE, Set.of());
+        SpecValidation.validate(spec, PodRole.NONE, Set.of());
     }
 
     @Test
@@ -677,7 +680,7 @@ class SpecTransformerTest {
                  "mounts":[{"destination":"/sys","type":"sysfs","source":"sysfs","options":["nosuid","noexec","nodev","ro"]}],
                  "linux":{"namespaces":[{"type":"pid"},{"type":"network"},{"type":"ipc"},{"type":"uts"},{"type":"mount"},{"type":"cgroup"}],
                  "maskedPaths":["/proc/kcore"],"readonlyPaths":["/proc/sys"]}}""");
-        SpecTransformer.validate(spec, PodRole.NONE, Set.of());
+        SpecValidation.validate(spec, PodRole.NONE, Set.of());
         JsonNode result = SpecTransformer.transform(
                 "c1",
                 spec,
@@ -706,10 +709,7 @@ class SpecTransformerTest {
         assertTrue(texts(debug.path("options")).contains("ro"), debug.toString());
         assertEquals(
                 "bind", mountAt(result, "/sys/kernel/tracing").path("type").asText(), "the user's own mount is kept");
-        assertEquals(
-                spec.path("mounts"),
-                SpecTransformer.original((ObjectNode) result).path("mounts"),
-                "undone by original()");
+        assertEquals(spec.path("mounts"), SpecOriginal.of((ObjectNode) result).path("mounts"), "undone by original()");
     }
 
     @Test

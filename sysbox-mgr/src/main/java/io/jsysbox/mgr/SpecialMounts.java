@@ -5,7 +5,7 @@ import io.jsysbox.linux.Errno;
 import io.jsysbox.linux.Fd;
 import io.jsysbox.linux.Linux;
 import io.jsysbox.linux.LinuxException;
-import io.jsysbox.spec.SpecTransformer;
+import io.jsysbox.spec.PrepareRequests;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -27,7 +27,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class SpecialMounts {
     private static final Logger LOG = LoggerFactory.getLogger(SpecialMounts.class);
-    public static final Set<String> ALLOWED = Set.copyOf(SpecTransformer.SPECIAL_MOUNT_DESTINATIONS);
+    public static final Set<String> ALLOWED = Set.copyOf(PrepareRequests.SPECIAL_MOUNT_DESTINATIONS);
     private static final int SPECIAL_DIR_MODE = 0700;
 
     private final Path stateDir;

@@ -3,7 +3,8 @@ package io.jsysbox.runc;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.jsysbox.spec.ConfigFile;
 import io.jsysbox.spec.JsysboxException;
-import io.jsysbox.spec.SpecTransformer;
+import io.jsysbox.spec.SpecOriginal;
+import io.jsysbox.spec.SystemContainerSpec;
 import java.io.File;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -17,7 +18,7 @@ import java.util.List;
  * this hook before it pivots into the rootfs, so the container's mount namespace still has it at root.path.
  */
 final class StartedHook {
-    static final String VERB = SpecTransformer.STARTED_HOOK_VERB;
+    static final String VERB = SpecOriginal.STARTED_HOOK_VERB;
 
     private StartedHook() {}
 
@@ -32,7 +33,7 @@ final class StartedHook {
         JsonNode container =
                 ConfigFile.parse(state, "the container state on stdin (" + VERB + " is runc's hook, not a command)");
         Path bundle = Path.of(container.path("bundle").asText());
-        Path rootPath = SpecTransformer.rootfs(ConfigFile.read(bundle.resolve("config.json")), bundle);
+        Path rootPath = SystemContainerSpec.rootfsOf(bundle);
         try (ManagerClient manager = ManagerClient.connect()) {
             manager.started(container.path("id").asText(), container.path("pid").asLong(), rootPath.toString(), bundle);
         }
