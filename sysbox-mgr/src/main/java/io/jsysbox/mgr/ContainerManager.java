@@ -11,6 +11,7 @@ import io.jsysbox.api.v1.SpecialMount;
 import io.jsysbox.api.v1.StatusResponse;
 import io.jsysbox.linux.Linux;
 import io.jsysbox.linux.LinuxException;
+import io.jsysbox.linux.MountCalls;
 import io.jsysbox.linux.MountInfo;
 import io.jsysbox.linux.ProcCgroup;
 import io.jsysbox.linux.ProcessIdentity;
@@ -64,7 +65,7 @@ public final class ContainerManager {
     private final Path mountRoot;
     private final SpecialMounts specialMounts;
     private final DeviceNodes deviceNodes;
-    private final IdMappedMounts idmapped = new IdMappedMounts();
+    private final IdMappedMounts idmapped = new IdMappedMounts(MountCalls.HOST);
     private final RootfsShifter rootfsShifter = new RootfsShifter(idmapped);
     private final BindMountMapper bindMountMapper = new BindMountMapper(idmapped);
     private final InnerImages innerImages;

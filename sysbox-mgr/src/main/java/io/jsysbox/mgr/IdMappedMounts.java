@@ -1,16 +1,24 @@
 package io.jsysbox.mgr;
 
 import io.jsysbox.linux.Errno;
-import io.jsysbox.linux.Fd;
-import io.jsysbox.linux.Linux;
 import io.jsysbox.linux.LinuxException;
-import io.jsysbox.linux.UserNamespaces;
+import io.jsysbox.linux.MountCalls;
 import java.io.IOException;
 import java.nio.file.Path;
 
 /** ID-mapped clones of host trees, mapping on-disk id 0 to the container root's host id. */
 public final class IdMappedMounts {
-    private final UserNamespaces namespaces = new UserNamespaces();
+    private final MountCalls calls;
+
+    /** Made through {@code calls}: {@link MountCalls#HOST}, or a test's. */
+    public IdMappedMounts(MountCalls calls) {
+        this.calls = calls;
+    }
+
+    /** The calls it makes, for the mount logic built on it. */
+    MountCalls calls() {
+        return calls;
+    }
 
     /**
      * Attaches at {@code target} (an existing file or dir) a clone of {@code source} seen through the range mapping.
@@ -26,11 +34,7 @@ public final class IdMappedMounts {
      */
     public void attach(Path source, Path target, HostRange uids, HostRange gids, boolean recursive, boolean readOnly)
             throws IOException {
-        Fd userns = namespaces.mapping(uids.start(), gids.start(), uids.size());
-        try (Fd tree = Linux.openTreeClone(source, recursive)) {
-            Linux.setIdmap(tree, userns, recursive, readOnly);
-            Linux.moveMount(tree, target);
-        }
+        calls.attachIdMapped(source, target, mapping(uids, gids), recursive, readOnly);
     }
 
     /**
@@ -38,12 +42,16 @@ public final class IdMappedMounts {
      * later finds it made: for the range the next container will get, off its create's critical path.
      */
     public void prepareFor(HostRange uids, HostRange gids) throws IOException {
-        namespaces.mapping(uids.start(), gids.start(), uids.size());
+        calls.prepareIdMapping(mapping(uids, gids));
     }
 
     /** Drops the cached user namespace of a released range. */
     public void forget(HostRange uids, HostRange gids) {
-        namespaces.forget(uids.start(), gids.start(), uids.size());
+        calls.forgetIdMapping(mapping(uids, gids));
+    }
+
+    private static MountCalls.IdMapping mapping(HostRange uids, HostRange gids) {
+        return new MountCalls.IdMapping(uids.start(), gids.start(), uids.size());
     }
 
     /** Errors that mean "this kernel or filesystem cannot do ID-mapped mounts here", as opposed to a real failure. */

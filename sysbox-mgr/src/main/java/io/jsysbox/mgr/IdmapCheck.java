@@ -3,6 +3,7 @@ package io.jsysbox.mgr;
 import io.jsysbox.api.RuntimeDirs;
 import io.jsysbox.linux.FsCredentials;
 import io.jsysbox.linux.Linux;
+import io.jsysbox.linux.MountCalls;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -27,7 +28,7 @@ final class IdmapCheck {
         } catch (IOException e) {
             return "cannot create a temp dir in " + base + ": " + e.getMessage();
         }
-        IdMappedMounts idmapped = new IdMappedMounts();
+        IdMappedMounts idmapped = new IdMappedMounts(MountCalls.HOST);
         try {
             Path lower = Files.createDirectories(work.resolve("lower"));
             Files.writeString(lower.resolve("file"), "x");

@@ -2,9 +2,9 @@ package io.jsysbox.mgr;
 
 import io.jsysbox.linux.Errno;
 import io.jsysbox.linux.Fd;
-import io.jsysbox.linux.FsCredentials;
 import io.jsysbox.linux.Linux;
 import io.jsysbox.linux.LinuxException;
+import io.jsysbox.linux.MountCalls;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -36,9 +36,12 @@ public final class RootfsShifter {
     private static final int MOUNT_DATA_LIMIT = 4095;
 
     private final IdMappedMounts idmapped;
+    private final MountCalls calls;
 
+    /** Mounts through {@code idmapped}'s calls. */
     public RootfsShifter(IdMappedMounts idmapped) {
         this.idmapped = idmapped;
+        this.calls = idmapped.calls();
     }
 
     public void shift(
@@ -71,7 +74,7 @@ public final class RootfsShifter {
                     e.getMessage(),
                     uids.start(),
                     gids.start());
-            Mounts.unmountAllUnder(slotDir);
+            Mounts.unmountAllUnder(calls, slotDir);
             Files.deleteIfExists(view);
             made.mounts.clear();
             made.rootfsShift = CHOWN;
@@ -138,15 +141,12 @@ public final class RootfsShifter {
             }
             Files.createDirectory(view);
             // Mounted with the container root's fsuid: copy-ups and the work dir then land on disk as uid 0.
-            FsCredentials.withFsIds(uids.rootId(), gids.rootId(), () -> {
-                Linux.mount("overlay", view, "overlay", 0, data.toString());
-                return null;
-            });
+            calls.mountAs(uids.rootId(), gids.rootId(), "overlay", view, "overlay", data.toString());
             made.mounts.add(view.toString());
         } finally {
             // overlayfs holds private clones of its layers: the attachments are not needed after the mount.
             for (Path mapped : layerMounts.reversed()) {
-                Mounts.unmountAllUnder(mapped);
+                Mounts.unmountAllUnder(calls, mapped);
                 Files.deleteIfExists(mapped);
             }
         }

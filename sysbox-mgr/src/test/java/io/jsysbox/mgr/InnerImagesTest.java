@@ -10,6 +10,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.jsysbox.linux.Fd;
 import io.jsysbox.linux.Linux;
+import io.jsysbox.linux.MountCalls;
 import java.io.IOException;
 import java.io.RandomAccessFile;
 import java.nio.charset.StandardCharsets;
@@ -135,7 +136,7 @@ class InnerImagesTest {
         Path special = Files.createDirectories(home.dir().resolve("var-lib-docker"));
         InnerImageCache cache = new InnerImageCache(tmp.resolve("cache"));
         cache.start();
-        InnerImages images = new InnerImages(cache, new IdMappedMounts());
+        InnerImages images = new InnerImages(cache, new IdMappedMounts(MountCalls.HOST));
         images.fill(tmp.resolve("merged"), Optional.of(layers), false, home, "/var/lib/docker", special, UIDS, UIDS);
         assertEquals(
                 (int) UIDS.start(),
@@ -178,7 +179,8 @@ class InnerImagesTest {
         Path file = Files.writeString(special.resolve("repositories.json"), "{}");
         Files.setAttribute(file, "unix:uid", (int) UIDS.start() + 5);
         Path upper = Files.createDirectories(tmp.resolve("layer/diff"));
-        InnerImages images = new InnerImages(new InnerImageCache(tmp.resolve("cache")), new IdMappedMounts());
+        InnerImages images =
+                new InnerImages(new InnerImageCache(tmp.resolve("cache")), new IdMappedMounts(MountCalls.HOST));
 
         assertTrue(images.syncOut(home, "/var/lib/docker", special, upper, UIDS, UIDS, Deadline.NONE));
         Path copied = upper.resolve("var/lib/docker/repositories.json");
@@ -259,8 +261,8 @@ class InnerImagesTest {
         long total = 100L << 30;
         long reserve = 5L << 30;
         DiskReserve eightMibFree = new DiskReserve(dir -> new Linux.FilesystemSpace(total, reserve + (8 << 20)));
-        InnerImages images =
-                new InnerImages(new InnerImageCache(tmp.resolve("cache")), new IdMappedMounts(), eightMibFree);
+        InnerImages images = new InnerImages(
+                new InnerImageCache(tmp.resolve("cache")), new IdMappedMounts(MountCalls.HOST), eightMibFree);
         assertTrue(
                 images.syncOut(home, "/var/lib/docker", special, upper, UIDS, UIDS, Deadline.NONE),
                 "a sparse file counted by its size");
@@ -293,7 +295,8 @@ class InnerImagesTest {
         Path special = Files.createDirectories(home.dir().resolve("var-lib-docker"));
         Files.writeString(special.resolve("first"), "1");
         Path upper = Files.createDirectories(tmp.resolve("layer/diff"));
-        InnerImages images = new InnerImages(new InnerImageCache(tmp.resolve("cache")), new IdMappedMounts());
+        InnerImages images =
+                new InnerImages(new InnerImageCache(tmp.resolve("cache")), new IdMappedMounts(MountCalls.HOST));
         assertTrue(images.syncOut(home, "/var/lib/docker", special, upper, UIDS, UIDS, Deadline.NONE));
 
         for (int i = 0; i < 100; i++) {
