@@ -282,6 +282,17 @@ public final class ContainerManager {
         return state;
     }
 
+    /** A container's record and ranges, taken with its id marked busy. */
+    private record Work(ContainerState state, HostRange uids, HostRange gids) {}
+
+    /** Marks {@code id} busy ({@link #beginWork}) and takes its record and ranges; null (nothing marked) if unknown. */
+    private synchronized Work begin(String id) {
+        ContainerState state = beginWork(id);
+        return state == null
+                ? null
+                : new Work(state, allocator.uidRange(state.slot()), allocator.gidRange(state.slot()));
+    }
+
     private void endBusy(String id) {
         busy.remove(id);
         notifyAll();
@@ -641,18 +652,14 @@ public final class ContainerManager {
         ProcessIdentity init = ProcessIdentity.of(pid)
                 .orElseThrow(() -> new ManagerException(
                         ManagerException.Kind.BAD_REQUEST, "pid " + pid + " of " + id + " is not running"));
-        ContainerState state;
-        HostRange uids;
-        HostRange gids;
-        synchronized (this) {
-            state = beginWork(id);
-            if (state == null) {
-                throw new ManagerException(
-                        ManagerException.Kind.NOT_POSSIBLE, "unknown container " + id + ": Prepare it first");
-            }
-            uids = allocator.uidRange(state.slot());
-            gids = allocator.gidRange(state.slot());
+        Work work = begin(id);
+        if (work == null) {
+            throw new ManagerException(
+                    ManagerException.Kind.NOT_POSSIBLE, "unknown container " + id + ": Prepare it first");
         }
+        ContainerState state = work.state();
+        HostRange uids = work.uids();
+        HostRange gids = work.gids();
         long began = System.nanoTime();
         // A pod sandbox's network moves (ip processes, ~25 ms) while its virtual files are attached and its cgroups
         // delegated: the three touch different namespaces and files. A failure waits for the move to end.
@@ -779,20 +786,18 @@ public final class ContainerManager {
      * whose init exited is not released once a new run of it was prepared meanwhile. The undo runs outside the lock.
      */
     private boolean release(String id, ContainerState expected) {
-        ContainerState state;
-        HostRange uids;
-        HostRange gids;
-        synchronized (this) {
-            state = beginWork(id);
-            if (state == null) {
-                return false;
-            }
-            if (expected != null && state != expected) {
+        Work work = begin(id);
+        if (work == null) {
+            return false;
+        }
+        ContainerState state = work.state();
+        HostRange uids = work.uids();
+        HostRange gids = work.gids();
+        if (expected != null && state != expected) {
+            synchronized (this) {
                 endBusy(id);
-                return false;
             }
-            uids = allocator.uidRange(state.slot());
-            gids = allocator.gidRange(state.slot());
+            return false;
         }
         try {
             undo(state, uids, gids);
