@@ -1,5 +1,6 @@
 package io.jsysbox.fs;
 
+import io.jsysbox.linux.ProcessIdentity;
 import io.jsysbox.procfs.SysctlKey;
 import io.jsysbox.procfs.SysctlStore;
 import io.jsysbox.procfs.SysctlWrite;
@@ -62,6 +63,11 @@ final class Container {
         this.cgroups = cgroups;
         this.bootId = bootId;
         this.sysctls = new SysctlStore(bootId);
+    }
+
+    /** The container's init as a process identity. */
+    ProcessIdentity init() {
+        return new ProcessIdentity(initPid, startTicks);
     }
 
     /** The content of cgroup file {@code name}, empty when the file or its controller is absent. */

@@ -14,6 +14,7 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
@@ -69,16 +70,17 @@ final class ContainerRegistry {
             throw new RegistrationException("container id '" + id + "' cannot name a directory of the mount"
                     + " (no '/' or NUL, not '.' or '..', at most 255 bytes)");
         }
-        long actualTicks = ProcessIdentity.startTicks(pid);
-        if (actualTicks < 0 || (startTicks != 0 && startTicks != actualTicks)) {
+        Optional<ProcessIdentity> running = ProcessIdentity.of(pid);
+        if (running.isEmpty() || !new ProcessIdentity(pid, startTicks).isRunning()) {
             throw new RegistrationException("container " + id + ": init pid " + pid + " is not running"
-                    + (actualTicks < 0 ? "" : " (a process started at another time has that pid)"));
+                    + (running.isEmpty() ? "" : " (a process started at another time has that pid)"));
         }
+        ProcessIdentity init = running.get();
         Container known = byId.get(id);
-        if (known != null && known.initPid == pid && known.startTicks == actualTicks) {
+        if (known != null && known.init().equals(init)) {
             return known;
         }
-        Container container = create(id, nextSlot, pid, actualTicks, UUID.randomUUID());
+        Container container = create(id, nextSlot, pid, init.startTicks(), UUID.randomUUID());
         nextSlot++;
         byId.put(id, container);
         changed();
@@ -162,7 +164,7 @@ final class ContainerRegistry {
         }
         Set<Long> taken = new HashSet<>();
         for (FsState.Entry entry : state.containers()) {
-            if (ProcessIdentity.startTicks(entry.initPid()) != entry.startTicks()) {
+            if (!new ProcessIdentity(entry.initPid(), entry.startTicks()).isRunning()) {
                 LOG.info("container {} is gone (init {} no longer runs): forgotten", entry.id(), entry.initPid());
                 continue;
             }
