@@ -34,8 +34,12 @@ public record ProcessIdentity(long pid, long startTicks) {
 
     /** Whether this process still runs: its pid is taken, by this process (when its start is known). */
     public boolean isRunning() {
-        long now = startTicks(pid);
-        return now >= 0 && (startTicks == 0 || now == startTicks);
+        return of(pid).map(this::sameProcessAs).orElse(false);
+    }
+
+    /** Whether {@code now} (a process as read now) is this one: the same pid, and start when this start is known. */
+    public boolean sameProcessAs(ProcessIdentity now) {
+        return pid == now.pid && (startTicks == 0 || startTicks == now.startTicks);
     }
 
     /** /proc/PID/stat: the command may hold spaces and parentheses, so fields are counted after the last ')'. */

@@ -137,10 +137,7 @@ public final class SpecTransformer {
         } else {
             annotations.put(SpecOriginal.ADDED_SECCOMP, "true");
         }
-        notifyAgent(
-                linux,
-                id,
-                rewritten.hasEnvironmentEntry(MOUNT_INTERCEPTION_OFF) ? notifiedWithoutMounts() : NOTIFIED_SYSCALLS);
+        notifyAgent(linux, id, mountInterceptionOff(result) ? notifiedWithoutMounts() : NOTIFIED_SYSCALLS);
         rewriteMounts(rewritten, prepared);
         // Joining a network namespace from the user namespace that owns it (a pod's, a shared one), sysfs mounts.
         if (rewritten.joinedNamespace("network").isPresent() && !sharesUserNamespace) {

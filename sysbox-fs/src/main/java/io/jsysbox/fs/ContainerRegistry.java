@@ -71,7 +71,7 @@ final class ContainerRegistry {
                     + " (no '/' or NUL, not '.' or '..', at most 255 bytes)");
         }
         Optional<ProcessIdentity> running = ProcessIdentity.of(pid);
-        if (running.isEmpty() || !new ProcessIdentity(pid, startTicks).isRunning()) {
+        if (running.isEmpty() || !new ProcessIdentity(pid, startTicks).sameProcessAs(running.get())) {
             throw new RegistrationException("container " + id + ": init pid " + pid + " is not running"
                     + (running.isEmpty() ? "" : " (a process started at another time has that pid)"));
         }

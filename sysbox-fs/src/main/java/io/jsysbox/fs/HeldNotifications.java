@@ -69,22 +69,20 @@ final class HeldNotifications {
             // layout before it (half this size, read here as key/id pairs) is at worst a few ENOENTs.
             MemorySegment slots = channel.map(
                     FileChannel.MapMode.READ_WRITE, 0, (long) SLOTS * LONGS_PER_SLOT * Long.BYTES, Arena.global());
+            // Read once here, never changed after: the map needs no copy or lock.
             Map<Long, Set<Long>> leftBehind = new HashMap<>();
             for (int i = 0; i < SLOTS; i++) {
-                long last = slots.getAtIndex(ValueLayout.JAVA_LONG, (long) i * LONGS_PER_SLOT + LAST_ID);
+                long last = slots.getAtIndex(ValueLayout.JAVA_LONG, index(i, LAST_ID));
                 if (last != 0) {
                     Set<Long> ids = leftBehind.computeIfAbsent(
-                            slots.getAtIndex(ValueLayout.JAVA_LONG, (long) i * LONGS_PER_SLOT + KEY),
-                            key -> new HashSet<>());
+                            slots.getAtIndex(ValueLayout.JAVA_LONG, index(i, KEY)), key -> new HashSet<>());
                     for (int next = 0; next <= SWEEP; next++) {
                         ids.add(last + next);
                     }
                 }
             }
             slots.fill((byte) 0);
-            Map<Long, Set<Long>> frozen = new HashMap<>();
-            leftBehind.forEach((key, ids) -> frozen.put(key, Set.copyOf(ids)));
-            return new HeldNotifications(slots, Map.copyOf(frozen));
+            return new HeldNotifications(slots, leftBehind);
         }
     }
 
@@ -99,23 +97,28 @@ final class HeldNotifications {
         if (slot == null) {
             return -1;
         }
-        slots.setAtIndex(ValueLayout.JAVA_LONG, (long) slot * LONGS_PER_SLOT + KEY, key(containerId));
+        slots.setAtIndex(ValueLayout.JAVA_LONG, index(slot, KEY), key(containerId));
         return slot;
     }
 
     /** Records that {@code slot}'s supervisor received notification {@code id}. */
     void received(int slot, long id) {
         if (slot >= 0) {
-            slots.setAtIndex(ValueLayout.JAVA_LONG, (long) slot * LONGS_PER_SLOT + LAST_ID, id);
+            slots.setAtIndex(ValueLayout.JAVA_LONG, index(slot, LAST_ID), id);
         }
     }
 
     /** Frees {@code slot}: its supervisor ended, having answered all it received. */
     void release(int slot) {
         if (slot >= 0) {
-            slots.setAtIndex(ValueLayout.JAVA_LONG, (long) slot * LONGS_PER_SLOT + LAST_ID, 0L);
+            slots.setAtIndex(ValueLayout.JAVA_LONG, index(slot, LAST_ID), 0L);
             free.add(slot);
         }
+    }
+
+    /** The long of {@code slot} that holds {@code field} (KEY or LAST_ID). */
+    private static long index(int slot, int field) {
+        return (long) slot * LONGS_PER_SLOT + field;
     }
 
     /** 64 bits of the id's MD5: two containers that share a key only make each other's sweep longer. */
