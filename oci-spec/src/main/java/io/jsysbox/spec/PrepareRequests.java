@@ -1,9 +1,6 @@
 package io.jsysbox.spec;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.jsysbox.api.v1.BindMount;
-import io.jsysbox.api.v1.PrepareRequest;
-import io.jsysbox.api.v1.RequestedDevice;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -30,19 +27,19 @@ public final class PrepareRequests {
      * The request for container {@code id} of {@code bundle}, whose {@code original} spec asks for {@code devices};
      * a pod's container shares its sandbox's range and joins no other container's.
      */
-    static PrepareRequest of(String id, Path bundle, ObjectNode original, PodRole pod, List<RequestedDevice> devices) {
+    static Prepare.Request of(
+            String id, Path bundle, ObjectNode original, PodRole pod, List<Prepare.RequestedDevice> devices) {
         OciSpec spec = OciSpec.of(original);
-        return PrepareRequest.newBuilder()
-                .setId(id)
-                .setBundle(bundle.toString())
-                .setRootfs(rootfs(spec, bundle).toString())
-                .addAllBindMounts(bindMounts(spec))
-                .addAllDevices(devices)
-                .addAllSpecialMounts(specialMountsWanted(spec))
-                .setInnerImageCacheOff(innerImageCacheOff(spec))
-                .setPodSandboxId(pod.sandboxId())
-                .addAllJoinedNamespaces(pod.kind() == PodRole.Kind.NONE ? joinedNamespacePaths(spec) : List.of())
-                .build();
+        return new Prepare.Request(
+                id,
+                bundle,
+                rootfs(spec, bundle),
+                bindMounts(spec),
+                specialMountsWanted(spec),
+                innerImageCacheOff(spec),
+                pod.sandboxId(),
+                pod.kind() == PodRole.Kind.NONE ? joinedNamespacePaths(spec) : List.of(),
+                devices);
     }
 
     /** root.path resolved against the bundle, as runc resolves it. */
@@ -51,16 +48,15 @@ public final class PrepareRequests {
     }
 
     /** The spec's bind mounts, by index in {@code mounts}, for the manager to ID-map. */
-    static List<BindMount> bindMounts(OciSpec spec) {
-        List<BindMount> binds = new ArrayList<>();
+    static List<Prepare.BindMount> bindMounts(OciSpec spec) {
+        List<Prepare.BindMount> binds = new ArrayList<>();
         for (OciSpec.Mount mount : spec.mounts()) {
             if (mount.isBind()) {
-                binds.add(BindMount.newBuilder()
-                        .setIndex(mount.index())
-                        .setSource(mount.source())
-                        .setDestination(mount.json().path("destination").asText())
-                        .setReadOnly(mount.hasOption("ro"))
-                        .build());
+                binds.add(new Prepare.BindMount(
+                        mount.index(),
+                        mount.source(),
+                        mount.json().path("destination").asText(),
+                        mount.hasOption("ro")));
             }
         }
         return binds;

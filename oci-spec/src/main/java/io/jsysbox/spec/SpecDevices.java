@@ -3,9 +3,8 @@ package io.jsysbox.spec;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.jsysbox.api.RequestedDevices;
-import io.jsysbox.api.v1.DeviceNode;
-import io.jsysbox.api.v1.RequestedDevice;
+import io.jsysbox.spec.Prepare.DeviceNode;
+import io.jsysbox.spec.Prepare.RequestedDevice;
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -56,12 +55,12 @@ public final class SpecDevices {
         List<RequestedDevice> devices = new ArrayList<>();
         for (JsonNode entry : spec.path("linux").path("devices")) {
             RequestedDevice device = parse(entry);
-            String runcOwn = RUNC_DEFAULTS.get(device.getPath());
+            String runcOwn = RUNC_DEFAULTS.get(device.path());
             if (runcOwn != null && runcOwn.equals(numbers(device))) {
                 continue;
             }
             if (runcOwn != null) {
-                throw new JsysboxException(RequestedDevices.describe(device) + ": runc makes " + device.getPath()
+                throw new JsysboxException(RequestedDevices.describe(device) + ": runc makes " + device.path()
                         + " itself (" + runcOwn + "): give the device another path");
             }
             if (!devices.contains(device)) {
@@ -94,15 +93,14 @@ public final class SpecDevices {
             throw new JsysboxException(what + " has no major and minor numbers: give those of the host's node (ls -l)");
         }
         long fileMode = entry.has("fileMode") ? entry.path("fileMode").asLong() & ~FILE_TYPE_BITS : DEFAULT_FILE_MODE;
-        return RequestedDevice.newBuilder()
-                .setPath(path)
-                .setBlock(block)
-                .setMajor(entry.path("major").asLong())
-                .setMinor(entry.path("minor").asLong())
-                .setFileMode(fileMode)
-                .setUid(entry.path("uid").asLong(0))
-                .setGid(entry.path("gid").asLong(0))
-                .build();
+        return new RequestedDevice(
+                path,
+                block,
+                entry.path("major").asLong(),
+                entry.path("minor").asLong(),
+                fileMode,
+                entry.path("uid").asLong(0),
+                entry.path("gid").asLong(0));
     }
 
     /**
@@ -121,7 +119,7 @@ public final class SpecDevices {
     }
 
     private static String numbers(RequestedDevice device) {
-        return (device.getBlock() ? "b " : "c ") + device.getMajor() + ":" + device.getMinor();
+        return (device.block() ? "b " : "c ") + device.major() + ":" + device.minor();
     }
 
     /**
@@ -132,8 +130,8 @@ public final class SpecDevices {
      */
     static void bindNodes(ObjectNode linux, ArrayNode mounts, List<DeviceNode> nodes) {
         Set<String> requested = nodes.stream()
-                .filter(DeviceNode::getRequested)
-                .map(DeviceNode::getDestination)
+                .filter(DeviceNode::requested)
+                .map(DeviceNode::destination)
                 .collect(Collectors.toSet());
         Set<String> taken = new HashSet<>(requested);
         for (JsonNode mount : mounts) {
@@ -150,24 +148,24 @@ public final class SpecDevices {
         }
         ArrayNode rules = linux.withObjectProperty("resources").withArrayProperty("devices");
         for (DeviceNode node : nodes) {
-            if (!node.getRequested() && taken.contains(node.getDestination())) {
+            if (!node.requested() && taken.contains(node.destination())) {
                 continue;
             }
             ObjectNode mount = mounts.addObject();
-            mount.put("destination", node.getDestination());
+            mount.put("destination", node.destination());
             mount.put("type", "bind");
-            mount.put("source", node.getSource());
+            mount.put("source", node.source());
             mount.set(
                     "options",
                     mounts.arrayNode().add("bind").add("rw").add("nosuid").add("noexec"));
-            if (node.getRequested()) {
+            if (node.requested()) {
                 continue;
             }
             rules.addObject()
                     .put("allow", true)
                     .put("type", "c")
-                    .put("major", node.getMajor())
-                    .put("minor", node.getMinor())
+                    .put("major", node.major())
+                    .put("minor", node.minor())
                     .put("access", "rwm");
         }
     }

@@ -5,10 +5,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.jsysbox.api.UnixChannels;
-import io.jsysbox.api.v1.IdRange;
-import io.jsysbox.api.v1.MountReplacement;
-import io.jsysbox.api.v1.PrepareResponse;
-import io.jsysbox.api.v1.SpecialMount;
 import io.jsysbox.linux.MountInfo;
 import java.nio.file.Path;
 import java.util.HashSet;
@@ -111,7 +107,7 @@ public final class SpecTransformer {
             String id,
             ObjectNode spec,
             PodRole pod,
-            PrepareResponse prepared,
+            Prepare.Result prepared,
             List<String> hostCapabilities,
             List<String> kernelFsMountpoints) {
         ObjectNode result = SpecOriginal.of(spec);
@@ -121,15 +117,15 @@ public final class SpecTransformer {
         ObjectNode linux = rewritten.linuxToWrite();
 
         addNamespaces(rewritten, "user", "cgroup");
-        boolean sharesUserNamespace = prepared.getUserNamespacePid() > 0;
+        boolean sharesUserNamespace = prepared.userNamespacePid() > 0;
         if (sharesUserNamespace) {
-            joinSharedNamespaces(rewritten, prepared.getUserNamespacePid());
+            joinSharedNamespaces(rewritten, prepared.userNamespacePid());
         }
         if (pod.isSandbox()) {
             ownPodNamespaces(rewritten);
         }
-        linux.set("uidMappings", mappings(prepared.getUidRange()));
-        linux.set("gidMappings", mappings(prepared.getGidRange()));
+        linux.set("uidMappings", mappings(prepared.uids()));
+        linux.set("gidMappings", mappings(prepared.gids()));
         grantCapabilities(rewritten.processToWrite(), hostCapabilities);
         keepInheritedOomScore(rewritten.processToWrite());
         if (linux.path("seccomp").isObject()) {
@@ -144,22 +140,20 @@ public final class SpecTransformer {
             bindHostSysfs(rewritten);
         }
         placeholdKernelFileSystems(rewritten, kernelFsMountpoints);
-        SpecDevices.bindNodes(linux, rewritten.mountsToWrite(), prepared.getDeviceNodesList());
+        SpecDevices.bindNodes(linux, rewritten.mountsToWrite(), prepared.deviceNodes());
         removeText(linux.path("readonlyPaths"), "/proc/sys");
-        if (!prepared.getRootfsPath().isEmpty()) {
-            rewritten.setRootPath(prepared.getRootfsPath());
+        if (!prepared.rootfsPath().isEmpty()) {
+            rewritten.setRootPath(prepared.rootfsPath());
         }
-        fitPingGroupRange(linux, prepared.getGidRange());
+        fitPingGroupRange(linux, prepared.gids());
 
         annotations.put(SpecOriginal.TRANSFORMED, "true");
         annotations.put(
                 SpecOriginal.UID_RANGE,
-                prepared.getUidRange().getHostStart() + ":"
-                        + prepared.getUidRange().getSize());
+                prepared.uids().start() + ":" + prepared.uids().size());
         annotations.put(
                 SpecOriginal.GID_RANGE,
-                prepared.getGidRange().getHostStart() + ":"
-                        + prepared.getGidRange().getSize());
+                prepared.gids().start() + ":" + prepared.gids().size());
         return result;
     }
 
@@ -239,12 +233,9 @@ public final class SpecTransformer {
         }
     }
 
-    private static ArrayNode mappings(IdRange range) {
+    private static ArrayNode mappings(HostRange range) {
         ArrayNode mappings = JSON.createArrayNode();
-        mappings.addObject()
-                .put("containerID", 0)
-                .put("hostID", range.getHostStart())
-                .put("size", range.getSize());
+        mappings.addObject().put("containerID", 0).put("hostID", range.start()).put("size", range.size());
         return mappings;
     }
 
@@ -339,7 +330,7 @@ public final class SpecTransformer {
         rule.put("action", action);
     }
 
-    private static void rewriteMounts(OciSpec spec, PrepareResponse prepared) {
+    private static void rewriteMounts(OciSpec spec, Prepare.Result prepared) {
         for (OciSpec.Mount mount : spec.mounts()) {
             // Inner engines write sysfs (network devices) and create cgroups; the user namespace and the
             // delegated cgroup directories bound what they can do.
@@ -349,29 +340,29 @@ public final class SpecTransformer {
             }
         }
         ArrayNode mounts = spec.mountsToWrite();
-        for (MountReplacement replacement : prepared.getReplacementsList()) {
-            if (replacement.getIndex() < 0
-                    || replacement.getIndex() >= mounts.size()
-                    || !(mounts.get(replacement.getIndex()) instanceof ObjectNode replaced)) {
-                throw new IllegalArgumentException("the manager replaced mount #" + replacement.getIndex()
+        for (Prepare.MountReplacement replacement : prepared.replacements()) {
+            if (replacement.index() < 0
+                    || replacement.index() >= mounts.size()
+                    || !(mounts.get(replacement.index()) instanceof ObjectNode replaced)) {
+                throw new IllegalArgumentException("the manager replaced mount #" + replacement.index()
                         + " but the spec has " + mounts.size() + " mounts");
             }
-            replaced.put("source", replacement.getSource());
+            replaced.put("source", replacement.source());
         }
-        for (SpecialMount special : prepared.getSpecialMountsList()) {
+        for (Prepare.SpecialMount special : prepared.specialMounts()) {
             addBind(mounts, special, List.of("rbind", "rw"));
         }
         // Inside the special mounts: the shared inner image layers, read-only (and locked so: made so on the host).
-        for (SpecialMount layer : prepared.getLayerMountsList()) {
+        for (Prepare.SpecialMount layer : prepared.layerMounts()) {
             addBind(mounts, layer, List.of("bind", "ro"));
         }
     }
 
-    private static void addBind(ArrayNode mounts, SpecialMount bind, List<String> options) {
+    private static void addBind(ArrayNode mounts, Prepare.SpecialMount bind, List<String> options) {
         ObjectNode mount = mounts.addObject();
-        mount.put("destination", bind.getDestination());
+        mount.put("destination", bind.destination());
         mount.put("type", "bind");
-        mount.put("source", bind.getSource());
+        mount.put("source", bind.source());
         mount.set("options", OciSpec.textArray(options));
     }
 
@@ -441,7 +432,7 @@ public final class SpecTransformer {
      * Docker asks for net.ipv4.ping_group_range "0 2147483647"; inside a user namespace the kernel rejects gids
      * the namespace does not map (EINVAL), so the range is cut to the container's gids.
      */
-    private static void fitPingGroupRange(ObjectNode linux, IdRange gids) {
+    private static void fitPingGroupRange(ObjectNode linux, HostRange gids) {
         if (!(linux.path("sysctl") instanceof ObjectNode sysctl)) {
             return;
         }
@@ -450,7 +441,7 @@ public final class SpecTransformer {
         if (bounds.length != 2) {
             return;
         }
-        long highest = gids.getSize() - 1;
+        long highest = gids.size() - 1;
         try {
             long low = Long.parseLong(bounds[0]), high = Long.parseLong(bounds[1]);
             if (high <= highest) {

@@ -1,9 +1,6 @@
 package io.jsysbox.spec;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.jsysbox.api.v1.PrepareRequest;
-import io.jsysbox.api.v1.PrepareResponse;
-import io.jsysbox.api.v1.RequestedDevice;
 import io.jsysbox.linux.MountInfo;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -19,7 +16,7 @@ public final class SystemContainerSpec {
     private final Path bundle;
     private final ObjectNode original;
     private final PodRole pod;
-    private final List<RequestedDevice> devices;
+    private final List<Prepare.RequestedDevice> devices;
     private final AppArmorConfinement.Choice apparmor;
     private final List<String> capabilities;
     private final List<String> kernelFsMountpoints;
@@ -28,7 +25,7 @@ public final class SystemContainerSpec {
             Path bundle,
             ObjectNode original,
             PodRole pod,
-            List<RequestedDevice> devices,
+            List<Prepare.RequestedDevice> devices,
             AppArmorConfinement.Choice apparmor,
             List<String> capabilities,
             List<String> kernelFsMountpoints) {
@@ -50,7 +47,7 @@ public final class SystemContainerSpec {
         ObjectNode spec = SpecOriginal.of(ConfigFile.read(bundle.resolve("config.json")));
         PodRole pod = PodRole.of(spec);
         SpecValidation.validate(spec, pod, HostNamespaces.joinedBy(spec));
-        List<RequestedDevice> devices = SpecDevices.requested(spec);
+        List<Prepare.RequestedDevice> devices = SpecDevices.requested(spec);
         SeccompAgentSocket.require();
         AppArmorConfinement.Choice apparmor = AppArmorConfinement.forContainer(
                 OciSpec.of(spec).process().path("apparmorProfile").asText(""), AppArmorConfinement.host());
@@ -61,7 +58,7 @@ public final class SystemContainerSpec {
     }
 
     /** What the manager must make for container {@code id} before runc runs. */
-    public PrepareRequest prepareRequest(String id) {
+    public Prepare.Request prepareRequest(String id) {
         return PrepareRequests.of(id, bundle, original, pod, devices);
     }
 
@@ -73,7 +70,7 @@ public final class SystemContainerSpec {
      */
     public void write(
             String id,
-            PrepareResponse prepared,
+            Prepare.Result prepared,
             MountInfo hostMounts,
             List<String> startedHook,
             List<String> hookEnvironment)

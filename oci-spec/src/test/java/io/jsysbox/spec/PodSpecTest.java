@@ -7,8 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.jsysbox.api.v1.IdRange;
-import io.jsysbox.api.v1.PrepareResponse;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
@@ -17,12 +15,10 @@ import org.junit.jupiter.api.Test;
 /** Kubernetes pods: what the CRI's annotations make of a spec, and how a pod's sandbox and containers are rewritten. */
 class PodSpecTest {
     private static final String CRI_NETNS = "/var/run/netns/cni-1234";
-    private static final IdRange RANGE =
-            IdRange.newBuilder().setHostStart(196608).setSize(65536).build();
-    private static final PrepareResponse SANDBOX_PREPARED =
-            PrepareResponse.newBuilder().setUidRange(RANGE).setGidRange(RANGE).build();
-    private static final PrepareResponse MEMBER_PREPARED =
-            SANDBOX_PREPARED.toBuilder().setUserNamespacePid(4242).build();
+    private static final HostRange RANGE = new HostRange(196608, 65536);
+    private static final Prepare.Result SANDBOX_PREPARED = new PreparedBuilder(RANGE, RANGE).build();
+    private static final Prepare.Result MEMBER_PREPARED =
+            PreparedBuilder.from(SANDBOX_PREPARED).userNamespacePid(4242).build();
 
     /** The Docker spec made to look like what containerd's CRI writes for a pod's sandbox or container. */
     private static ObjectNode podSpec(String type, String networkPath) throws Exception {

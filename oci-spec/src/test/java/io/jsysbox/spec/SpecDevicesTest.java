@@ -7,10 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.jsysbox.api.v1.DeviceNode;
-import io.jsysbox.api.v1.IdRange;
-import io.jsysbox.api.v1.PrepareResponse;
-import io.jsysbox.api.v1.RequestedDevice;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -22,23 +18,11 @@ import org.junit.jupiter.params.provider.CsvSource;
  * the host node (path = the container's), the user's r/w/m in a device cgroup rule.
  */
 class SpecDevicesTest {
-    private static final PrepareResponse PREPARED = PrepareResponse.newBuilder()
-            .setUidRange(IdRange.newBuilder().setHostStart(196608).setSize(65536))
-            .setGidRange(IdRange.newBuilder().setHostStart(196608).setSize(65536))
-            .build();
-    private static final DeviceNode MYKVM = DeviceNode.newBuilder()
-            .setDestination("/dev/mykvm")
-            .setSource("/run/jsysbox/dev/3/device-0")
-            .setMajor(10)
-            .setMinor(232)
-            .setRequested(true)
-            .build();
-    private static final DeviceNode OWN_FUSE = DeviceNode.newBuilder()
-            .setDestination("/dev/fuse")
-            .setSource("/run/jsysbox/dev/3/fuse")
-            .setMajor(10)
-            .setMinor(229)
-            .build();
+    private static final HostRange RANGE = new HostRange(196608, 65536);
+    private static final Prepare.DeviceNode MYKVM =
+            new Prepare.DeviceNode("/dev/mykvm", "/run/jsysbox/dev/3/device-0", 10, 232, true);
+    private static final Prepare.DeviceNode OWN_FUSE =
+            new Prepare.DeviceNode("/dev/fuse", "/run/jsysbox/dev/3/fuse", 10, 229, false);
 
     /** Docker's spec with {@code --device /dev/kvm:/dev/mykvm:r} (host node c 10:232, 0600, root:root). */
     private static ObjectNode withKvm() throws Exception {
@@ -69,9 +53,10 @@ class SpecDevicesTest {
                 .put("gid", 0);
     }
 
-    private static ObjectNode transform(ObjectNode spec, DeviceNode... nodes) {
-        PrepareResponse prepared =
-                PREPARED.toBuilder().addAllDeviceNodes(List.of(nodes)).build();
+    private static ObjectNode transform(ObjectNode spec, Prepare.DeviceNode... nodes) {
+        PreparedBuilder builder = new PreparedBuilder(RANGE, RANGE);
+        List.of(nodes).forEach(builder::deviceNode);
+        Prepare.Result prepared = builder.build();
         return SpecTransformer.transform("c1", spec, PodRole.NONE, prepared, List.of("CAP_CHOWN"), List.of());
     }
 
@@ -95,12 +80,7 @@ class SpecDevicesTest {
     @Test
     void dockersDeviceIsAskedForWithTheHostNodesModeAndOwner() throws Exception {
         assertEquals(
-                List.of(RequestedDevice.newBuilder()
-                        .setPath("/dev/mykvm")
-                        .setMajor(10)
-                        .setMinor(232)
-                        .setFileMode(0600)
-                        .build()),
+                List.of(new Prepare.RequestedDevice("/dev/mykvm", false, 10, 232, 0600, 0, 0)),
                 SpecDevices.requested(withKvm()));
         assertEquals(List.of(), SpecDevices.requested(SpecTransformerTest.dockerSpec()), "no --device: none");
     }
@@ -121,7 +101,7 @@ class SpecDevicesTest {
                 .put("major", 10)
                 .put("minor", 1);
         addDevice(spec, "/dev/loop0", "b", 7, 0);
-        List<RequestedDevice> devices = SpecDevices.requested(spec);
+        List<Prepare.RequestedDevice> devices = SpecDevices.requested(spec);
         assertEquals(
                 List.of(
                         "/dev/dri/renderD128 false 0660 0:108",
@@ -129,8 +109,8 @@ class SpecDevicesTest {
                         "/dev/unbuffered/x false 0666 0:0",
                         "/dev/bare false 0666 0:0"),
                 devices.stream()
-                        .map(d -> d.getPath() + " " + d.getBlock() + " 0" + Long.toOctalString(d.getFileMode()) + " "
-                                + d.getUid() + ":" + d.getGid())
+                        .map(d -> d.path() + " " + d.block() + " 0" + Long.toOctalString(d.fileMode()) + " " + d.uid()
+                                + ":" + d.gid())
                         .toList(),
                 "file type bits dropped, u is a character device, runc's defaults (0666, root), a repeat once");
     }
@@ -223,10 +203,8 @@ class SpecDevicesTest {
     void aUsersFuseDeviceTakesThePlaceOfTheManagersOwn() throws Exception {
         ObjectNode spec = SpecTransformerTest.dockerSpec();
         addDevice(spec, "/dev/fuse", "c", 10, 229);
-        DeviceNode usersFuse = OWN_FUSE.toBuilder()
-                .setSource("/run/jsysbox/dev/3/device-0")
-                .setRequested(true)
-                .build();
+        Prepare.DeviceNode usersFuse =
+                new Prepare.DeviceNode("/dev/fuse", "/run/jsysbox/dev/3/device-0", 10, 229, true);
         ObjectNode result = transform(spec, usersFuse);
         assertEquals(1, mountsAt(result, "/dev/fuse").size());
         JsonNode rules = result.path("linux").path("resources").path("devices");

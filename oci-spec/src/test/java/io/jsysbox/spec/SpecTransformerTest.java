@@ -10,12 +10,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.jsysbox.api.v1.BindMount;
-import io.jsysbox.api.v1.DeviceNode;
-import io.jsysbox.api.v1.IdRange;
-import io.jsysbox.api.v1.MountReplacement;
-import io.jsysbox.api.v1.PrepareResponse;
-import io.jsysbox.api.v1.SpecialMount;
 import io.jsysbox.linux.MountInfo;
 import java.io.IOException;
 import java.io.InputStream;
@@ -33,17 +27,12 @@ class SpecTransformerTest {
 
     private static final String RESOLV_CONF_SOURCE_PREFIX = "/var/lib/docker/containers/";
 
-    private static final PrepareResponse PREPARED = PrepareResponse.newBuilder()
-            .setUidRange(IdRange.newBuilder().setHostStart(196608).setSize(65536))
-            .setGidRange(IdRange.newBuilder().setHostStart(262144).setSize(65536))
-            .addSpecialMounts(
-                    SpecialMount.newBuilder().setDestination("/var/lib/docker").setSource("/var/lib/jsysbox/c/docker"))
-            .addSpecialMounts(SpecialMount.newBuilder()
-                    .setDestination("/var/lib/containerd")
-                    .setSource("/var/lib/jsysbox/c/containerd"))
-            .addReplacements(MountReplacement.newBuilder().setIndex(7).setSource("/run/jsysbox/mnt/3/b0"))
-            .setRootfsShift("idmapped-overlay")
-            .setRootfsPath("/run/jsysbox/mnt/3/rootfs")
+    private static final Prepare.Result PREPARED = new PreparedBuilder(
+                    new HostRange(196608, 65536), new HostRange(262144, 65536))
+            .specialMount("/var/lib/docker", "/var/lib/jsysbox/c/docker")
+            .specialMount("/var/lib/containerd", "/var/lib/jsysbox/c/containerd")
+            .replacement(7, "/run/jsysbox/mnt/3/b0")
+            .rootfs("idmapped-overlay", "/run/jsysbox/mnt/3/rootfs")
             .build();
 
     static ObjectNode dockerSpec() throws IOException {
@@ -305,8 +294,8 @@ class SpecTransformerTest {
     @Test
     void sharedInnerImageLayersAreBoundReadOnlyAfterTheSpecialMounts() throws Exception {
         String layer = "/var/lib/docker/overlay2/" + "a".repeat(64) + "/diff";
-        PrepareResponse prepared = PREPARED.toBuilder()
-                .addLayerMounts(SpecialMount.newBuilder().setDestination(layer).setSource("/run/jsysbox/mnt/3/i0"))
+        Prepare.Result prepared = PreparedBuilder.from(PREPARED)
+                .layerMount(layer, "/run/jsysbox/mnt/3/i0")
                 .build();
         List<String> destinations = new ArrayList<>();
         JsonNode bound = null;
@@ -435,8 +424,8 @@ class SpecTransformerTest {
                         .path("root")
                         .path("path")
                         .asText());
-        PrepareResponse chowned =
-                PREPARED.toBuilder().setRootfsPath("").setRootfsShift("chown").build();
+        Prepare.Result chowned =
+                PreparedBuilder.from(PREPARED).rootfs("chown", "").build();
         assertEquals(
                 dockerSpec().path("root"),
                 SpecTransformer.transform("c1", dockerSpec(), PodRole.NONE, chowned, HOST_CAPS, List.of())
@@ -491,10 +480,10 @@ class SpecTransformerTest {
     @Test
     void transformingAgainWithANewPreparationUsesTheOriginalSources() throws Exception {
         ObjectNode once = SpecTransformer.transform("c1", dockerSpec(), PodRole.NONE, PREPARED, HOST_CAPS, List.of());
-        PrepareResponse second = PREPARED.toBuilder()
-                .clearReplacements()
-                .clearSpecialMounts()
-                .setRootfsPath("")
+        Prepare.Result second = PreparedBuilder.from(PREPARED)
+                .noReplacements()
+                .noSpecialMounts()
+                .rootfs("idmapped-overlay", "")
                 .build();
         JsonNode twice = SpecTransformer.transform("c1", once, PodRole.NONE, second, HOST_CAPS, List.of());
         assertEquals(dockerSpec().path("root"), twice.path("root"));
@@ -517,20 +506,21 @@ class SpecTransformerTest {
 
     @Test
     void bindMountsAreTheSpecsBindsByIndex() throws Exception {
-        List<BindMount> binds = PrepareRequests.bindMounts(OciSpec.of(dockerSpec()));
+        List<Prepare.BindMount> binds = PrepareRequests.bindMounts(OciSpec.of(dockerSpec()));
         assertEquals(
-                List.of(7, 8, 9, 10), binds.stream().map(BindMount::getIndex).toList());
-        assertEquals("/tmp", binds.getFirst().getSource());
-        assertEquals("/hosttmp", binds.getFirst().getDestination());
-        assertTrue(binds.get(1).getSource().startsWith(RESOLV_CONF_SOURCE_PREFIX));
-        assertFalse(binds.getFirst().getReadOnly());
+                List.of(7, 8, 9, 10),
+                binds.stream().map(Prepare.BindMount::index).toList());
+        assertEquals("/tmp", binds.getFirst().source());
+        assertEquals("/hosttmp", binds.getFirst().destination());
+        assertTrue(binds.get(1).source().startsWith(RESOLV_CONF_SOURCE_PREFIX));
+        assertFalse(binds.getFirst().readOnly());
     }
 
     @Test
     void aReadOnlyBindIsMarkedForTheManager() throws Exception {
         ObjectNode spec = dockerSpec();
         ((ArrayNode) spec.path("mounts").get(7).path("options")).add("ro");
-        assertTrue(PrepareRequests.bindMounts(OciSpec.of(spec)).getFirst().getReadOnly());
+        assertTrue(PrepareRequests.bindMounts(OciSpec.of(spec)).getFirst().readOnly());
     }
 
     @Test
@@ -685,7 +675,7 @@ class SpecTransformerTest {
                 "c1",
                 spec,
                 PodRole.NONE,
-                PREPARED.toBuilder().clearReplacements().build(),
+                PreparedBuilder.from(PREPARED).noReplacements().build(),
                 HOST_CAPS,
                 List.of());
         assertEquals(7, result.path("linux").path("namespaces").size());
@@ -714,12 +704,8 @@ class SpecTransformerTest {
 
     @Test
     void managerDeviceNodesAreBoundAndAllowedAfterDockersRules() throws Exception {
-        var prepared = PREPARED.toBuilder()
-                .addDeviceNodes(DeviceNode.newBuilder()
-                        .setDestination("/dev/fuse")
-                        .setSource("/run/jsysbox/dev/3/fuse")
-                        .setMajor(10)
-                        .setMinor(229))
+        var prepared = PreparedBuilder.from(PREPARED)
+                .deviceNode(new Prepare.DeviceNode("/dev/fuse", "/run/jsysbox/dev/3/fuse", 10, 229, false))
                 .build();
         JsonNode result = SpecTransformer.transform("c1", dockerSpec(), PodRole.NONE, prepared, HOST_CAPS, List.of());
         assertEquals(

@@ -1,8 +1,9 @@
 package io.jsysbox.mgr;
 
-import io.jsysbox.api.v1.BindMount;
-import io.jsysbox.api.v1.MountReplacement;
 import io.jsysbox.linux.LinuxException;
+import io.jsysbox.spec.HostRange;
+import io.jsysbox.spec.Prepare.BindMount;
+import io.jsysbox.spec.Prepare.MountReplacement;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -58,14 +59,14 @@ public final class BindMountMapper {
         List<MountReplacement> replacements = new ArrayList<>();
         for (int i = 0; i < binds.size(); i++) {
             BindMount bind = binds.get(i);
-            Path source = Path.of(bind.getSource());
+            Path source = Path.of(bind.source());
             // A host path (the user's -v), not a container's: resolving its symlinks is safe and needed here.
             if (isHostSystemTree(source) || Files.exists(source) && isHostSystemTree(source.toRealPath())) {
                 LOG.warn(
                         "{}: bind source {} (for {}) is a host system tree: mounted without ID mapping",
                         id,
                         source,
-                        bind.getDestination());
+                        bind.destination());
                 continue;
             }
             if (!Files.exists(source)) {
@@ -79,7 +80,7 @@ public final class BindMountMapper {
                 Files.createFile(target);
             }
             try {
-                idmapped.attach(source, target, uids, gids, true, bind.getReadOnly());
+                idmapped.attach(source, target, uids, gids, true, bind.readOnly());
             } catch (LinuxException e) {
                 if (!IdMappedMounts.unsupported(e)) {
                     throw e;
@@ -88,16 +89,13 @@ public final class BindMountMapper {
                         "{}: not ID-mapping bind source {} (for {}): {}",
                         id,
                         source,
-                        bind.getDestination(),
+                        bind.destination(),
                         e.getMessage());
                 Files.delete(target);
                 continue;
             }
             made.mounts.add(target.toString());
-            replacements.add(MountReplacement.newBuilder()
-                    .setIndex(bind.getIndex())
-                    .setSource(target.toString())
-                    .build());
+            replacements.add(new MountReplacement(bind.index(), target.toString()));
         }
         return replacements;
     }

@@ -1,9 +1,9 @@
 package io.jsysbox.mgr;
 
-import io.jsysbox.api.v1.PrepareResponse;
 import io.jsysbox.linux.MountInfo;
 import io.jsysbox.spec.Capabilities;
 import io.jsysbox.spec.JsysboxException;
+import io.jsysbox.spec.Prepare;
 import io.jsysbox.spec.SystemContainerSpec;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -42,7 +42,7 @@ final class Bundles {
         } catch (JsysboxException e) {
             throw new ManagerException(ManagerException.Kind.BAD_REQUEST, e.getMessage(), e);
         }
-        PrepareResponse prepared = manager.prepare(spec.prepareRequest(id));
+        Prepare.Result prepared = manager.prepare(spec.prepareRequest(id));
         try {
             // Read after Prepare: the ID-mapped clones of bind sources it made are in it.
             spec.write(id, prepared, MountInfo.read(), startedHook, hookEnvironment);

@@ -1,20 +1,15 @@
 package io.jsysbox.mgr;
 
-import io.jsysbox.api.RequestedDevices;
 import io.jsysbox.api.RuntimeDirs;
-import io.jsysbox.api.v1.ContainerStatus;
-import io.jsysbox.api.v1.IdRange;
-import io.jsysbox.api.v1.MountReplacement;
-import io.jsysbox.api.v1.PrepareRequest;
-import io.jsysbox.api.v1.PrepareResponse;
-import io.jsysbox.api.v1.SpecialMount;
-import io.jsysbox.api.v1.StatusResponse;
 import io.jsysbox.linux.Linux;
 import io.jsysbox.linux.LinuxException;
 import io.jsysbox.linux.MountCalls;
 import io.jsysbox.linux.MountInfo;
 import io.jsysbox.linux.ProcCgroup;
 import io.jsysbox.linux.ProcessIdentity;
+import io.jsysbox.spec.HostRange;
+import io.jsysbox.spec.Prepare;
+import io.jsysbox.spec.RequestedDevices;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -391,15 +386,15 @@ public final class ContainerManager {
     }
 
     /**
-     * Makes what container {@code request.getId()} needs before {@code runc create}: its range, special dirs (filled
+     * Makes what container {@code request.id()} needs before {@code runc create}: its range, special dirs (filled
      * from the image), device nodes, ID-mapped rootfs and bind sources. The checks and the allocation hold the lock;
      * the files and mounts are made outside it (see the class comment). Whatever fails is undone, range included.
      */
-    public PrepareResponse prepare(PrepareRequest request) throws ManagerException {
+    public Prepare.Result prepare(Prepare.Request request) throws ManagerException {
         long began = System.nanoTime();
         Reservation reservation = reserve(request);
-        String id = request.getId();
-        Path rootfs = Path.of(request.getRootfs());
+        String id = request.id();
+        Path rootfs = request.rootfs();
         int slot = reservation.slot();
         HostRange uids = reservation.uids();
         HostRange gids = reservation.gids();
@@ -414,13 +409,13 @@ public final class ContainerManager {
             Optional<OverlayLayers> layers = OverlayLayers.of(MountInfo.read(), rootfs);
             Map<String, Path> specials = specialMounts.create(
                     home,
-                    request.getSpecialMountsList(),
+                    request.specialMounts(),
                     uids.rootId(),
                     gids.rootId(),
                     (destination, dir) -> innerImages.fill(
-                            rootfs, layers, request.getInnerImageCacheOff(), home, destination, dir, uids, gids),
+                            rootfs, layers, request.innerImageCacheOff(), home, destination, dir, uids, gids),
                     made);
-            List<SpecialMount> layerMounts = new ArrayList<>();
+            List<Prepare.SpecialMount> layerMounts = new ArrayList<>();
             for (var special : specials.entrySet()) {
                 var shared =
                         innerImages.layerMounts(home, special.getKey(), special.getValue(), uids, gids, slotDir, made);
@@ -432,13 +427,13 @@ public final class ContainerManager {
             }
             var devices = deviceNodes.make(
                     ContainerState.dirName(slot, id, sharedWith),
-                    request.getDevicesList(),
-                    request.getBindMountsList(),
+                    request.devices(),
+                    request.bindMounts(),
                     uids,
                     gids,
                     made);
             rootfsShifter.shift(rootfs, layers, uids, gids, slotDir, made);
-            List<MountReplacement> replacements = new ArrayList<>(devices.replacements());
+            List<Prepare.MountReplacement> replacements = new ArrayList<>(devices.replacements());
             replacements.addAll(bindMountMapper.map(id, devices.otherBinds(), uids, gids, slotDir, made));
             ContainerState state = made.build();
             synchronized (this) {
@@ -462,20 +457,20 @@ public final class ContainerManager {
                     state.rootfsShift(),
                     specials.size(),
                     replacements.size(),
-                    request.getBindMountsCount(),
+                    request.bindMounts().size(),
                     devices.nodes().size());
-            PrepareResponse.Builder response = PrepareResponse.newBuilder()
-                    .setUidRange(proto(uids))
-                    .setGidRange(proto(gids))
-                    .setRootfsShift(state.rootfsShift())
-                    .setRootfsPath(state.rootfsPath())
-                    .setUserNamespacePid(reservation.sharedInit())
-                    .addAllReplacements(replacements)
-                    .addAllDeviceNodes(devices.nodes())
-                    .addAllLayerMounts(layerMounts);
-            specials.forEach((dest, dir) -> response.addSpecialMounts(
-                    SpecialMount.newBuilder().setDestination(dest).setSource(dir.toString())));
-            return response.build();
+            List<Prepare.SpecialMount> specialDirs = new ArrayList<>();
+            specials.forEach((dest, dir) -> specialDirs.add(new Prepare.SpecialMount(dest, dir.toString())));
+            return new Prepare.Result(
+                    uids,
+                    gids,
+                    specialDirs,
+                    replacements,
+                    state.rootfsShift(),
+                    state.rootfsPath(),
+                    devices.nodes(),
+                    layerMounts,
+                    reservation.sharedInit());
         } catch (IOException | RuntimeException e) {
             LOG.error("{}: prepare failed, undoing: {}", id, e.toString());
             throw new ManagerException(
@@ -509,21 +504,21 @@ public final class ContainerManager {
      * work on the same id (the same container started again: its previous run's copy-out must be in its layer first),
      * undoes a previous preparation of it, allocates or shares a range, and marks the id busy.
      */
-    private synchronized Reservation reserve(PrepareRequest request) throws ManagerException {
-        String id = request.getId();
+    private synchronized Reservation reserve(Prepare.Request request) throws ManagerException {
+        String id = request.id();
         if (!CONTAINER_ID.matcher(id).matches()) {
             throw new ManagerException(
                     ManagerException.Kind.BAD_REQUEST,
                     "invalid container id '" + id + "': use 1-128 letters, digits, '_', '.', '-'");
         }
         awaitIdle(id);
-        Path rootfs = Path.of(request.getRootfs());
+        Path rootfs = request.rootfs();
         if (!rootfs.isAbsolute() || !Files.isDirectory(rootfs, LinkOption.NOFOLLOW_LINKS)) {
             throw new ManagerException(
                     ManagerException.Kind.BAD_REQUEST,
-                    "rootfs '" + request.getRootfs() + "' of " + id + " is not an absolute path to a directory");
+                    "rootfs '" + rootfs + "' of " + id + " is not an absolute path to a directory");
         }
-        for (String destination : request.getSpecialMountsList()) {
+        for (String destination : request.specialMounts()) {
             if (!SpecialMounts.ALLOWED.contains(destination)) {
                 throw new ManagerException(
                         ManagerException.Kind.BAD_REQUEST,
@@ -533,15 +528,15 @@ public final class ContainerManager {
                                         SpecialMounts.ALLOWED.stream().sorted().toList()));
             }
         }
-        for (var bind : request.getBindMountsList()) {
-            if (!Path.of(bind.getSource()).isAbsolute()) {
+        for (var bind : request.bindMounts()) {
+            if (!Path.of(bind.source()).isAbsolute()) {
                 throw new ManagerException(
                         ManagerException.Kind.BAD_REQUEST,
-                        "bind mount source '" + bind.getSource() + "' (mount " + bind.getIndex() + ") is not absolute");
+                        "bind mount source '" + bind.source() + "' (mount " + bind.index() + ") is not absolute");
             }
         }
         try {
-            RequestedDevices.check(request.getDevicesList());
+            RequestedDevices.check(request.devices());
         } catch (IllegalArgumentException e) {
             throw new ManagerException(ManagerException.Kind.BAD_REQUEST, e.getMessage(), e);
         }
@@ -551,12 +546,12 @@ public final class ContainerManager {
             release(id);
         }
         stoppedRootfs.remove(id);
-        String sharedWith = request.getPodSandboxId().isEmpty()
-                ? namespaceOwner(id, request.getJoinedNamespacesList()).orElse("")
-                : request.getPodSandboxId();
+        String sharedWith = request.podSandboxId().isEmpty()
+                ? namespaceOwner(id, request.joinedNamespaces()).orElse("")
+                : request.podSandboxId();
         long sharedInit = sharedWith.isEmpty()
                 ? 0
-                : runningInit(id, sharedWith, !request.getPodSandboxId().isEmpty());
+                : runningInit(id, sharedWith, !request.podSandboxId().isEmpty());
         int slot = sharedWith.isEmpty()
                 ? allocate(id)
                 : allocator.share(id, sharedWith).orElseThrow();
@@ -823,32 +818,31 @@ public final class ContainerManager {
         return true;
     }
 
-    public synchronized StatusResponse status() {
-        StatusResponse.Builder response = StatusResponse.newBuilder()
-                .setUidPool(proto(allocator.uidPool()))
-                .setGidPool(proto(allocator.gidPool()))
-                .setFreeRanges(allocator.freeSlots())
-                .setVersion(version);
+    public synchronized ManagerStatus status() {
         Map<String, Integer> users = new HashMap<>();
+        List<ManagerStatus.Container> listed = new ArrayList<>();
         for (ContainerState c : containers.values()) {
             c.innerImageCacheKeys().forEach(key -> users.merge(key, 1, Integer::sum));
-        }
-        response.setInnerImageCache(innerImages.cache().status(users));
-        for (ContainerState c : containers.values()) {
             List<String> dirs = new ArrayList<>(c.dirs());
             dirs.addAll(c.keptDirs());
-            response.addContainers(ContainerStatus.newBuilder()
-                    .setId(c.id())
-                    .setUidRange(proto(allocator.uidRange(c.slot())))
-                    .setGidRange(proto(allocator.gidRange(c.slot())))
-                    .setRootfs(c.rootfs())
-                    .setRootfsShift(c.rootfsShift())
-                    .setPid(c.pid())
-                    .setSharesRangeOf(c.sharesRangeOf())
-                    .addAllMounts(c.mounts())
-                    .addAllDirs(dirs));
+            listed.add(new ManagerStatus.Container(
+                    c.id(),
+                    allocator.uidRange(c.slot()),
+                    allocator.gidRange(c.slot()),
+                    c.rootfs(),
+                    c.rootfsShift(),
+                    c.pid(),
+                    c.mounts(),
+                    dirs,
+                    c.sharesRangeOf()));
         }
-        return response.build();
+        return new ManagerStatus(
+                version,
+                allocator.uidPool(),
+                allocator.gidPool(),
+                allocator.freeSlots(),
+                listed,
+                innerImages.cache().status(users));
     }
 
     private int allocate(String id) throws ManagerException {
@@ -951,12 +945,5 @@ public final class ContainerManager {
         } catch (IOException e) {
             LOG.error("cannot save state: {}", e.getMessage());
         }
-    }
-
-    private static IdRange proto(HostRange range) {
-        return IdRange.newBuilder()
-                .setHostStart(range.start())
-                .setSize(range.size())
-                .build();
     }
 }

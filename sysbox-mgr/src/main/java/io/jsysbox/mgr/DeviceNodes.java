@@ -1,15 +1,16 @@
 package io.jsysbox.mgr;
 
-import io.jsysbox.api.RequestedDevices;
 import io.jsysbox.api.RuntimeDirs;
-import io.jsysbox.api.v1.BindMount;
-import io.jsysbox.api.v1.DeviceNode;
-import io.jsysbox.api.v1.MountReplacement;
-import io.jsysbox.api.v1.RequestedDevice;
 import io.jsysbox.linux.Fd;
 import io.jsysbox.linux.Linux;
 import io.jsysbox.linux.LinuxException;
 import io.jsysbox.linux.MountInfo;
+import io.jsysbox.spec.HostRange;
+import io.jsysbox.spec.Prepare.BindMount;
+import io.jsysbox.spec.Prepare.DeviceNode;
+import io.jsysbox.spec.Prepare.MountReplacement;
+import io.jsysbox.spec.Prepare.RequestedDevice;
+import io.jsysbox.spec.RequestedDevices;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -116,34 +117,28 @@ final class DeviceNodes {
             for (int i = 0; i < requested.size(); i++) {
                 RequestedDevice device = requested.get(i);
                 String name = "device-" + i;
-                int major = Math.toIntExact(device.getMajor());
-                int minor = Math.toIntExact(device.getMinor());
+                int major = Math.toIntExact(device.major());
+                int minor = Math.toIntExact(device.minor());
                 makeNode(
                         dirFd,
                         name,
-                        device.getBlock() ? Linux.S_IFBLK : Linux.S_IFCHR,
+                        device.block() ? Linux.S_IFBLK : Linux.S_IFCHR,
                         Linux.makedev(major, minor),
-                        (int) device.getFileMode(),
-                        device.getUid(),
-                        device.getGid(),
+                        (int) device.fileMode(),
+                        device.uid(),
+                        device.gid(),
                         uids,
                         gids,
                         RequestedDevices.describe(device));
-                nodes.add(DeviceNode.newBuilder()
-                        .setDestination(device.getPath())
-                        .setSource(dir.resolve(name).toString())
-                        .setMajor(major)
-                        .setMinor(minor)
-                        .setRequested(true)
-                        .build());
+                nodes.add(new DeviceNode(device.path(), dir.resolve(name).toString(), major, minor, true));
             }
             for (BindMount bind : binds) {
-                Optional<Linux.Stat> host = deviceNodeAt(Path.of(bind.getSource()));
+                Optional<Linux.Stat> host = deviceNodeAt(Path.of(bind.source()));
                 if (host.isEmpty()) {
                     otherBinds.add(bind);
                     continue;
                 }
-                String name = "bind-" + bind.getIndex();
+                String name = "bind-" + bind.index();
                 Linux.Stat node = host.get();
                 makeNode(
                         dirFd,
@@ -155,13 +150,11 @@ final class DeviceNodes {
                         node.gid(),
                         uids,
                         gids,
-                        "bind source " + bind.getSource());
-                replacements.add(MountReplacement.newBuilder()
-                        .setIndex(bind.getIndex())
-                        .setSource(dir.resolve(name).toString())
-                        .build());
+                        "bind source " + bind.source());
+                replacements.add(
+                        new MountReplacement(bind.index(), dir.resolve(name).toString()));
             }
-            Set<String> taken = requested.stream().map(RequestedDevice::getPath).collect(Collectors.toSet());
+            Set<String> taken = requested.stream().map(RequestedDevice::path).collect(Collectors.toSet());
             for (Device device : DEVICES) {
                 if (taken.contains(device.destination()) || !Files.exists(Path.of(device.destination()))) {
                     continue;
@@ -177,12 +170,12 @@ final class DeviceNodes {
                         uids,
                         gids,
                         device.destination());
-                nodes.add(DeviceNode.newBuilder()
-                        .setDestination(device.destination())
-                        .setSource(dir.resolve(device.name()).toString())
-                        .setMajor(device.major())
-                        .setMinor(device.minor())
-                        .build());
+                nodes.add(new DeviceNode(
+                        device.destination(),
+                        dir.resolve(device.name()).toString(),
+                        device.major(),
+                        device.minor(),
+                        false));
             }
         }
         return new Made(nodes, replacements, otherBinds);

@@ -3,6 +3,7 @@ package io.jsysbox.mgr;
 import io.jsysbox.linux.Errno;
 import io.jsysbox.linux.LinuxException;
 import io.jsysbox.linux.MountCalls;
+import io.jsysbox.spec.HostRange;
 import java.io.IOException;
 import java.nio.file.Path;
 

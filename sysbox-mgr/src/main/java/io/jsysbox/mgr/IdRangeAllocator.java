@@ -1,5 +1,6 @@
 package io.jsysbox.mgr;
 
+import io.jsysbox.spec.HostRange;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.Map;

@@ -4,6 +4,7 @@ import io.jsysbox.api.RuntimeDirs;
 import io.jsysbox.linux.FsCredentials;
 import io.jsysbox.linux.Linux;
 import io.jsysbox.linux.MountCalls;
+import io.jsysbox.spec.HostRange;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;

@@ -1,8 +1,6 @@
 package io.jsysbox.mgr;
 
 import io.jsysbox.api.RuntimeDirs;
-import io.jsysbox.api.v1.InnerImageCacheEntry;
-import io.jsysbox.api.v1.InnerImageCacheStatus;
 import io.jsysbox.linux.Fd;
 import io.jsysbox.linux.Linux;
 import io.jsysbox.linux.LinuxException;
@@ -204,32 +202,37 @@ public final class InnerImageCache {
         }
     }
 
-    /** For Status: each entry, how many running containers use it, and the disk the cache takes. */
-    public synchronized InnerImageCacheStatus status(Map<String, Integer> users) {
-        InnerImageCacheStatus.Builder status =
-                InnerImageCacheStatus.newBuilder().setDir(dir.toString());
+    /** What Status shows of the cache: its dir, the disk its entries take (each inode once) and each entry. */
+    public record Usage(Path dir, long bytes, List<EntryUsage> entries) {}
+
+    /** An entry, as Status shows it: its layer count, the running containers using it, when it was last used. */
+    public record EntryUsage(String key, Path source, int sharedLayers, int users, long lastUsedEpochSeconds) {}
+
+    /** For Status: each entry, how many running containers use it ({@code users} by key), the disk the cache takes. */
+    public synchronized Usage status(Map<String, Integer> users) {
+        List<EntryUsage> listed = new ArrayList<>();
+        long bytes = 0;
         try (var entries = Files.newDirectoryStream(dir)) {
             for (Path path : entries) {
                 Optional<Entry> entry = lookup(path.getFileName().toString());
                 if (entry.isEmpty()) {
                     continue;
                 }
-                status.addEntries(InnerImageCacheEntry.newBuilder()
-                        .setKey(entry.get().key())
-                        .setSource(entry.get().source().toString())
-                        .setSharedLayers(entry.get().sharedLayers().size())
-                        .setUsers(users.getOrDefault(entry.get().key(), 0))
-                        .setLastUsedEpochSeconds(
-                                Files.getLastModifiedTime(path).toInstant().getEpochSecond()));
+                listed.add(new EntryUsage(
+                        entry.get().key(),
+                        entry.get().source(),
+                        entry.get().sharedLayers().size(),
+                        users.getOrDefault(entry.get().key(), 0),
+                        Files.getLastModifiedTime(path).toInstant().getEpochSecond()));
             }
             // Measured on every call (status is rare): an entry removed by hand must not leave a stale total.
             try (Fd fd = Linux.openDirectoryNoSymlinks(dir)) {
-                status.setBytes(TreeCopy.diskUsage(fd));
+                bytes = TreeCopy.diskUsage(fd);
             }
         } catch (IOException e) {
             LOG.error("inner image cache: cannot read {}: {}", dir, e.getMessage());
         }
-        return status.build();
+        return new Usage(dir, bytes, listed);
     }
 
     /**

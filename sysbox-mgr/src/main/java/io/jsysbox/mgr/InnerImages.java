@@ -4,11 +4,12 @@ import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.jsysbox.api.AtomicFiles;
 import io.jsysbox.api.RuntimeDirs;
-import io.jsysbox.api.v1.SpecialMount;
 import io.jsysbox.linux.Errno;
 import io.jsysbox.linux.Fd;
 import io.jsysbox.linux.Linux;
 import io.jsysbox.linux.LinuxException;
+import io.jsysbox.spec.HostRange;
+import io.jsysbox.spec.Prepare.SpecialMount;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -186,10 +187,7 @@ public final class InnerImages {
                 Files.createDirectory(target);
                 idmapped.attach(entry.get().tree().resolve(layer), target, uids, gids, false, true);
                 made.mounts.add(target.toString());
-                mounts.add(SpecialMount.newBuilder()
-                        .setDestination(destination + "/" + layer)
-                        .setSource(target.toString())
-                        .build());
+                mounts.add(new SpecialMount(destination + "/" + layer, target.toString()));
             }
         }
         return Optional.of(new LayerMounts(key, mounts));

@@ -2,8 +2,12 @@ package io.jsysbox.mgr;
 
 import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
+import io.jsysbox.api.v1.ContainerStatus;
 import io.jsysbox.api.v1.CreateRequest;
 import io.jsysbox.api.v1.CreateResponse;
+import io.jsysbox.api.v1.IdRange;
+import io.jsysbox.api.v1.InnerImageCacheEntry;
+import io.jsysbox.api.v1.InnerImageCacheStatus;
 import io.jsysbox.api.v1.ManagerGrpc;
 import io.jsysbox.api.v1.ReleaseRequest;
 import io.jsysbox.api.v1.ReleaseResponse;
@@ -14,6 +18,7 @@ import io.jsysbox.api.v1.StatusResponse;
 import io.jsysbox.api.v1.SyncRequest;
 import io.jsysbox.api.v1.SyncResponse;
 import io.jsysbox.spec.ErrorLog;
+import io.jsysbox.spec.HostRange;
 import java.nio.file.Path;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -74,7 +79,49 @@ final class ManagerService extends ManagerGrpc.ManagerImplBase {
 
     @Override
     public void status(StatusRequest request, StreamObserver<StatusResponse> response) {
-        answer(response, manager::status);
+        answer(response, () -> statusResponse(manager.status()));
+    }
+
+    /** The wire form of a Status snapshot. */
+    static StatusResponse statusResponse(ManagerStatus status) {
+        InnerImageCache.Usage cache = status.innerImageCache();
+        InnerImageCacheStatus.Builder cacheStatus = InnerImageCacheStatus.newBuilder()
+                .setDir(cache.dir().toString())
+                .setBytes(cache.bytes());
+        for (InnerImageCache.EntryUsage entry : cache.entries()) {
+            cacheStatus.addEntries(InnerImageCacheEntry.newBuilder()
+                    .setKey(entry.key())
+                    .setSource(entry.source().toString())
+                    .setSharedLayers(entry.sharedLayers())
+                    .setUsers(entry.users())
+                    .setLastUsedEpochSeconds(entry.lastUsedEpochSeconds()));
+        }
+        StatusResponse.Builder response = StatusResponse.newBuilder()
+                .setVersion(status.version())
+                .setUidPool(idRange(status.uidPool()))
+                .setGidPool(idRange(status.gidPool()))
+                .setFreeRanges(status.freeRanges())
+                .setInnerImageCache(cacheStatus);
+        for (ManagerStatus.Container container : status.containers()) {
+            response.addContainers(ContainerStatus.newBuilder()
+                    .setId(container.id())
+                    .setUidRange(idRange(container.uids()))
+                    .setGidRange(idRange(container.gids()))
+                    .setRootfs(container.rootfs())
+                    .setRootfsShift(container.rootfsShift())
+                    .setPid(container.pid())
+                    .setSharesRangeOf(container.sharesRangeOf())
+                    .addAllMounts(container.mounts())
+                    .addAllDirs(container.dirs()));
+        }
+        return response.build();
+    }
+
+    private static IdRange idRange(HostRange range) {
+        return IdRange.newBuilder()
+                .setHostStart(range.start())
+                .setSize(range.size())
+                .build();
     }
 
     private interface Call<T> {

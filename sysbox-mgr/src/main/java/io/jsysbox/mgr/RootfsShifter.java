@@ -5,6 +5,7 @@ import io.jsysbox.linux.Fd;
 import io.jsysbox.linux.Linux;
 import io.jsysbox.linux.LinuxException;
 import io.jsysbox.linux.MountCalls;
+import io.jsysbox.spec.HostRange;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -5,6 +5,7 @@ import io.jsysbox.linux.Errno;
 import io.jsysbox.linux.Fd;
 import io.jsysbox.linux.Linux;
 import io.jsysbox.linux.LinuxException;
+import io.jsysbox.spec.HostRange;
 import io.jsysbox.spec.PrepareRequests;
 import java.io.IOException;
 import java.nio.file.Files;

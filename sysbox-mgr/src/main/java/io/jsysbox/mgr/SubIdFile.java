@@ -1,5 +1,6 @@
 package io.jsysbox.mgr;
 
+import io.jsysbox.spec.HostRange;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;

@@ -6,14 +6,12 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.jsysbox.api.v1.BindMount;
-import io.jsysbox.api.v1.PrepareRequest;
-import io.jsysbox.api.v1.PrepareResponse;
-import io.jsysbox.api.v1.RequestedDevice;
 import io.jsysbox.linux.FsCredentials;
 import io.jsysbox.linux.Linux;
 import io.jsysbox.linux.MountInfo;
 import io.jsysbox.linux.ProcessIdentity;
+import io.jsysbox.spec.HostRange;
+import io.jsysbox.spec.Prepare;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -109,31 +107,27 @@ class ContainerManagerIntegrationTest {
         return manager;
     }
 
-    private PrepareRequest request(String id) throws Exception {
+    private Prepare.Request request(String id) throws Exception {
         Path volume = Files.createDirectories(tmp.resolve("volume"));
         Files.writeString(volume.resolve("owned-by-1000"), "v");
         Files.setAttribute(volume.resolve("owned-by-1000"), "unix:uid", 1000);
-        return PrepareRequest.newBuilder()
-                .setId(id)
-                .setBundle(tmp.toString())
-                .setRootfs(merged.toString())
-                .addSpecialMounts("/var/lib/docker")
-                .addBindMounts(BindMount.newBuilder()
-                        .setIndex(5)
-                        .setSource(volume.toString())
-                        .setDestination("/data"))
-                .addBindMounts(
-                        BindMount.newBuilder().setIndex(6).setSource("/proc").setDestination("/hostproc"))
+        return new PrepareRequestBuilder()
+                .id(id)
+                .bundle(tmp.toString())
+                .rootfs(merged.toString())
+                .specialMount("/var/lib/docker")
+                .bindMount(5, volume.toString(), "/data")
+                .bindMount(6, "/proc", "/hostproc")
                 .build();
     }
 
     @Test
     void prepareShiftsRootfsAndBindsAndReleaseUndoesIt() throws Exception {
         ContainerManager manager = manager();
-        PrepareResponse prepared = manager.prepare(request("c1"));
-        long root = prepared.getUidRange().getHostStart();
-        assertEquals("idmapped-overlay", prepared.getRootfsShift());
-        Path view = Path.of(prepared.getRootfsPath());
+        Prepare.Result prepared = manager.prepare(request("c1"));
+        long root = prepared.uids().start();
+        assertEquals("idmapped-overlay", prepared.rootfsShift());
+        Path view = Path.of(prepared.rootfsPath());
         assertEquals(root, uid(view.resolve("etc/hostname")));
         // Written by the container's root: lands on disk as uid 0 in the upper layer, like Docker's own writes.
         FsCredentials.withFsIds((int) root, (int) root, () -> Files.writeString(view.resolve("etc/hostname"), "c1\n"));
@@ -145,41 +139,41 @@ class ContainerManagerIntegrationTest {
                 Files.readString(view.resolve("etc/copied-in")),
                 "a new name written by the engine shows in the view");
 
-        Path special = Path.of(prepared.getSpecialMounts(0).getSource());
+        Path special = Path.of(prepared.specialMounts().get(0).source());
         assertEquals(layer.resolve("jsysbox/var-lib-docker"), special);
         assertEquals(root, uid(special));
 
-        assertEquals(1, prepared.getReplacementsCount(), "/proc cannot be ID-mapped: no replacement");
-        assertEquals(5, prepared.getReplacements(0).getIndex());
+        assertEquals(1, prepared.replacements().size(), "/proc cannot be ID-mapped: no replacement");
+        assertEquals(5, prepared.replacements().get(0).index());
         assertEquals(
                 root + 1000,
-                uid(Path.of(prepared.getReplacements(0).getSource()).resolve("owned-by-1000")));
+                uid(Path.of(prepared.replacements().get(0).source()).resolve("owned-by-1000")));
         assertEquals(1000, uid(tmp.resolve("volume/owned-by-1000")), "a bind source is never chowned");
 
-        for (var node : prepared.getDeviceNodesList()) {
-            Path source = Path.of(node.getSource());
-            assertEquals(root, uid(source), node.getDestination() + " belongs to the container's root");
+        for (var node : prepared.deviceNodes()) {
+            Path source = Path.of(node.source());
+            assertEquals(root, uid(source), node.destination() + " belongs to the container's root");
             assertEquals(
                     "rw-rw-rw-",
                     PosixFilePermissions.toString(Files.getPosixFilePermissions(source, LinkOption.NOFOLLOW_LINKS)));
         }
         assertEquals(
                 Files.exists(Path.of("/dev/net/tun")) ? 1 : 0,
-                prepared.getDeviceNodesList().stream()
-                        .filter(n -> n.getDestination().equals("/dev/net/tun"))
+                prepared.deviceNodes().stream()
+                        .filter(n -> n.destination().equals("/dev/net/tun"))
                         .count());
         Path devices = Path.of(
-                        prepared.getDeviceNodesCount() == 0
+                        prepared.deviceNodes().size() == 0
                                 ? "/nonexistent"
-                                : prepared.getDeviceNodes(0).getSource())
+                                : prepared.deviceNodes().get(0).source())
                 .getParent();
 
         // Host users reach nothing: each container's dirs let its root pass (group: its root gid), the dirs above
         // them let all pass without listing, the rest is host root's.
-        int gid = (int) prepared.getGidRange().getHostStart();
+        int gid = (int) prepared.gids().start();
         assertOwned("rwx--x---", gid, view.getParent());
         assertOwned("rwx--x---", gid, special.getParent());
-        if (prepared.getDeviceNodesCount() > 0) {
+        if (prepared.deviceNodes().size() > 0) {
             assertOwned("rwx--x---", gid, devices);
         }
         assertOwned("rwx--x--x", 0, mountRoot);
@@ -200,7 +194,7 @@ class ContainerManagerIntegrationTest {
         assertTrue(Files.isDirectory(special), "special dirs in the layer survive until docker rm");
         assertEquals(
                 "overlay", MountInfo.read().topmostAt(merged).orElseThrow().fsType(), "Docker's mount is untouched");
-        assertEquals(0, manager.status().getContainersCount());
+        assertEquals(0, manager.status().containers().size());
     }
 
     private static void assertOwned(String mode, int gid, Path path) throws Exception {
@@ -214,8 +208,8 @@ class ContainerManagerIntegrationTest {
 
     @Test
     void anOlderInstallsOpenDirsAndStateAreClosedAtStart() throws Exception {
-        PrepareResponse prepared = manager().prepare(plain("c1"));
-        Path slotDir = Path.of(prepared.getRootfsPath()).getParent();
+        Prepare.Result prepared = manager().prepare(plain("c1"));
+        Path slotDir = Path.of(prepared.rootfsPath()).getParent();
         var open = PosixFilePermissions.fromString("rwxr-xr-x");
         for (Path dir : List.of(slotDir, mountRoot, stateDir, mountRoot.resolveSibling("sync"))) {
             Files.setAttribute(dir, "unix:gid", 0);
@@ -223,7 +217,7 @@ class ContainerManagerIntegrationTest {
         }
         Files.setPosixFilePermissions(stateDir.resolve("state.json"), PosixFilePermissions.fromString("rw-r--r--"));
         manager();
-        assertOwned("rwx--x---", (int) prepared.getGidRange().getHostStart(), slotDir);
+        assertOwned("rwx--x---", (int) prepared.gids().start(), slotDir);
         assertOwned("rwx--x--x", 0, mountRoot);
         assertOwned("rwx--x--x", 0, stateDir);
         assertOwned("rwx------", 0, mountRoot.resolveSibling("sync"));
@@ -232,21 +226,20 @@ class ContainerManagerIntegrationTest {
 
     @Test
     void restartedManagerKeepsAllocationsAndMounts() throws Exception {
-        PrepareResponse prepared = manager().prepare(request("c1"));
+        Prepare.Result prepared = manager().prepare(request("c1"));
         ContainerManager restarted = manager();
-        assertEquals(1, restarted.status().getContainersCount());
+        assertEquals(1, restarted.status().containers().size());
         assertTrue(
-                Files.exists(Path.of(prepared.getRootfsPath()).resolve("etc/hostname")),
+                Files.exists(Path.of(prepared.rootfsPath()).resolve("etc/hostname")),
                 "mounts survive a manager restart");
-        assertEquals(
-                prepared.getUidRange(), restarted.prepare(request("c1")).getUidRange(), "prepared again: same range");
+        assertEquals(prepared.uids(), restarted.prepare(request("c1")).uids(), "prepared again: same range");
         restarted.release("c1");
     }
 
     @Test
     void containerRestartedInAnotherRangeGetsItsSpecialDirReowned() throws Exception {
         ContainerManager manager = manager();
-        long first = manager.prepare(request("c1")).getUidRange().getHostStart();
+        long first = manager.prepare(request("c1")).uids().start();
         Path special = layer.resolve("jsysbox/var-lib-docker");
         Files.writeString(special.resolve("inner"), "i");
         Files.setAttribute(special.resolve("inner"), "unix:uid", (int) first + 7);
@@ -256,7 +249,7 @@ class ContainerManagerIntegrationTest {
             manager.prepare(plain("other" + i)); // round robin wraps onto c1's old range
         }
         manager.release("other0");
-        long second = manager.prepare(request("c1")).getUidRange().getHostStart();
+        long second = manager.prepare(request("c1")).uids().start();
         assertTrue(first != second);
         assertEquals(second, uid(special));
         assertEquals(second + 7, uid(special.resolve("inner")));
@@ -267,25 +260,22 @@ class ContainerManagerIntegrationTest {
         }
     }
 
-    private PrepareRequest plain(String id) throws Exception {
+    private Prepare.Request plain(String id) throws Exception {
         Path rootfs = Files.createDirectories(tmp.resolve("plain-" + id));
-        return PrepareRequest.newBuilder()
-                .setId(id)
-                .setRootfs(rootfs.toString())
-                .build();
+        return new PrepareRequestBuilder().id(id).rootfs(rootfs.toString()).build();
     }
 
     @Test
     void goneContainersAreReleasedOnStart() throws Exception {
         manager().prepare(plain("gone"));
         Files.delete(tmp.resolve("plain-gone"));
-        assertEquals(0, manager().status().getContainersCount());
+        assertEquals(0, manager().status().containers().size());
     }
 
     @Test
     void aRemovedContainerIsForgottenEntirely() throws Exception {
         ContainerManager manager = manager();
-        int slot = (int) ((manager.prepare(plain("c-removed")).getUidRange().getHostStart() - POOL_START) / 65_536);
+        int slot = (int) ((manager.prepare(plain("c-removed")).uids().start() - POOL_START) / 65_536);
         manager.release("c-removed");
         assertTrue(
                 Files.readString(stateDir.resolve("state.json")).contains("c-removed"),
@@ -322,10 +312,10 @@ class ContainerManagerIntegrationTest {
         ContainerManager manager = manager();
         // Released by its exit report, on a thread of its own after the start (after copying out what it owes).
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (manager.status().getContainersCount() > 0 && System.nanoTime() < deadline) {
+        while (manager.status().containers().size() > 0 && System.nanoTime() < deadline) {
             Thread.sleep(20);
         }
-        assertEquals(0, manager.status().getContainersCount(), "a pid that started later is another process: released");
+        assertEquals(0, manager.status().containers().size(), "a pid that started later is another process: released");
     }
 
     @Test
@@ -333,29 +323,26 @@ class ContainerManagerIntegrationTest {
         ContainerManager manager = manager();
         var e = assertThrows(
                 ManagerException.class,
-                () -> manager.prepare(PrepareRequest.newBuilder()
-                        .setId("../x")
-                        .setRootfs(merged.toString())
+                () -> manager.prepare(new PrepareRequestBuilder()
+                        .id("../x")
+                        .rootfs(merged.toString())
                         .build()));
         assertEquals(ManagerException.Kind.BAD_REQUEST, e.kind());
         e = assertThrows(
                 ManagerException.class,
-                () -> manager.prepare(PrepareRequest.newBuilder()
-                        .setId("c1")
-                        .setRootfs(merged.toString())
-                        .addSpecialMounts("/etc")
+                () -> manager.prepare(new PrepareRequestBuilder()
+                        .id("c1")
+                        .rootfs(merged.toString())
+                        .specialMount("/etc")
                         .build()));
         assertEquals(ManagerException.Kind.BAD_REQUEST, e.kind());
-        var outsideDev = plain("c1").toBuilder()
-                .addDevices(RequestedDevice.newBuilder()
-                        .setPath("/mykvm")
-                        .setMajor(10)
-                        .setMinor(232))
+        var outsideDev = PrepareRequestBuilder.from(plain("c1"))
+                .device("/mykvm", 10, 232, 0666)
                 .build();
         e = assertThrows(ManagerException.class, () -> manager.prepare(outsideDev));
         assertEquals(ManagerException.Kind.BAD_REQUEST, e.kind());
         assertTrue(e.getMessage().startsWith("device /mykvm (c 10:232): "), e.getMessage());
-        assertEquals(4, manager.status().getFreeRanges());
+        assertEquals(4, manager.status().freeRanges());
         for (Path dir : List.of(mountRoot, mountRoot.resolveSibling("dev"))) {
             try (var dirs = Files.list(dir)) {
                 assertEquals(0, dirs.count(), dir.toString());
@@ -366,33 +353,23 @@ class ContainerManagerIntegrationTest {
     @Test
     void requestedDevicesAndDeviceBindSourcesGetNodesThatGoWithTheContainer() throws Exception {
         ContainerManager manager = manager();
-        PrepareResponse prepared = manager.prepare(plain("c1").toBuilder()
-                .addDevices(RequestedDevice.newBuilder()
-                        .setPath("/dev/mykvm")
-                        .setMajor(10)
-                        .setMinor(232)
-                        .setFileMode(0600))
-                .addBindMounts(BindMount.newBuilder()
-                        .setIndex(3)
-                        .setSource("/dev/null")
-                        .setDestination("/dev/null2"))
-                .addBindMounts(
-                        BindMount.newBuilder().setIndex(4).setSource("/proc").setDestination("/hostproc"))
+        Prepare.Result prepared = manager.prepare(PrepareRequestBuilder.from(plain("c1"))
+                .device("/dev/mykvm", 10, 232, 0600)
+                .bindMount(3, "/dev/null", "/dev/null2")
+                .bindMount(4, "/proc", "/hostproc")
                 .build());
-        var kvm = prepared.getDeviceNodesList().stream()
-                .filter(node -> node.getDestination().equals("/dev/mykvm"))
+        var kvm = prepared.deviceNodes().stream()
+                .filter(node -> node.destination().equals("/dev/mykvm"))
                 .toList();
-        assertEquals(1, kvm.size(), prepared.getDeviceNodesList().toString());
-        assertTrue(kvm.getFirst().getRequested());
-        Path dir = Path.of(kvm.getFirst().getSource()).getParent();
-        assertEquals(
-                prepared.getUidRange().getHostStart(),
-                uid(Path.of(kvm.getFirst().getSource())));
-        assertEquals(1, prepared.getReplacementsCount(), "only the device node: /proc stays unmapped");
-        assertEquals(3, prepared.getReplacements(0).getIndex());
+        assertEquals(1, kvm.size(), prepared.deviceNodes().toString());
+        assertTrue(kvm.getFirst().requested());
+        Path dir = Path.of(kvm.getFirst().source()).getParent();
+        assertEquals(prepared.uids().start(), uid(Path.of(kvm.getFirst().source())));
+        assertEquals(1, prepared.replacements().size(), "only the device node: /proc stays unmapped");
+        assertEquals(3, prepared.replacements().get(0).index());
         assertEquals(
                 dir,
-                Path.of(prepared.getReplacements(0).getSource()).getParent(),
+                Path.of(prepared.replacements().get(0).source()).getParent(),
                 "the /dev/null copy is in the same dir");
         assertTrue(manager.release("c1"));
         assertFalse(Files.exists(dir), "the device nodes go with the container");
@@ -404,8 +381,8 @@ class ContainerManagerIntegrationTest {
         virtualFiles.available = false;
         var e = assertThrows(ManagerException.class, () -> manager.prepare(request("c1")));
         assertEquals(ManagerException.Kind.NOT_POSSIBLE, e.kind());
-        assertEquals(4, manager.status().getFreeRanges());
-        assertEquals(0, manager.status().getContainersCount());
+        assertEquals(4, manager.status().freeRanges());
+        assertEquals(0, manager.status().containers().size());
         try (var dirs = Files.list(mountRoot)) {
             assertEquals(0, dirs.count());
         }
@@ -451,46 +428,48 @@ class ContainerManagerIntegrationTest {
         ContainerManager manager = managerWithRunning(Map.of("first", first, "second", second));
         var e = assertThrows(
                 ManagerException.class,
-                () -> manager.prepare(plain("ambiguous").toBuilder()
-                        .addJoinedNamespaces("/proc/self/ns/net")
+                () -> manager.prepare(PrepareRequestBuilder.from(plain("ambiguous"))
+                        .joinedNamespace("/proc/self/ns/net")
                         .build()));
         assertEquals(ManagerException.Kind.BAD_REQUEST, e.kind());
         assertTrue(e.getMessage().contains("several jsysbox containers (first, second)"), e.getMessage());
-        assertEquals(2, manager.status().getContainersCount(), "nothing prepared for the refused one");
+        assertEquals(2, manager.status().containers().size(), "nothing prepared for the refused one");
     }
 
     @Test
     void aPodsContainersShareTheSandboxsRangeAndUserNamespace() throws Exception {
         Process init = fakeInit();
         ContainerManager manager = managerWithSandbox(init);
-        PrepareResponse main = manager.prepare(
-                plain("main").toBuilder().setPodSandboxId("sandbox").build());
-        assertEquals(POOL_START + 2 * 65_536, main.getUidRange().getHostStart(), "the sandbox's range");
-        assertEquals(init.pid(), main.getUserNamespacePid());
-        PrepareResponse sidecar = manager.prepare(
-                plain("sidecar").toBuilder().setPodSandboxId("sandbox").build());
-        assertEquals(main.getUidRange(), sidecar.getUidRange());
-        assertEquals(3, manager.status().getFreeRanges(), "one range for the whole pod");
+        Prepare.Result main = manager.prepare(PrepareRequestBuilder.from(plain("main"))
+                .podSandboxId("sandbox")
+                .build());
+        assertEquals(POOL_START + 2 * 65_536, main.uids().start(), "the sandbox's range");
+        assertEquals(init.pid(), main.userNamespacePid());
+        Prepare.Result sidecar = manager.prepare(PrepareRequestBuilder.from(plain("sidecar"))
+                .podSandboxId("sandbox")
+                .build());
+        assertEquals(main.uids(), sidecar.uids());
+        assertEquals(3, manager.status().freeRanges(), "one range for the whole pod");
         assertTrue(
                 Files.isDirectory(mountRoot.resolve("2-main")) && Files.isDirectory(mountRoot.resolve("2-sidecar")),
                 "each container of the pod has dirs of its own");
-        int podGid = (int) main.getGidRange().getHostStart();
+        int podGid = (int) main.gids().start();
         assertOwned("rwx--x---", podGid, mountRoot.resolve("2-main"));
         assertOwned(
                 "rwx--x---", podGid, mountRoot.resolve("2-sidecar")); // one user namespace: the same root gid passes
 
         ContainerManager restarted = manager();
-        assertEquals(3, restarted.status().getContainersCount(), "a restarted manager keeps the pod");
+        assertEquals(3, restarted.status().containers().size(), "a restarted manager keeps the pod");
         restarted.release("sandbox");
         restarted.release("main");
-        assertEquals(3, restarted.status().getFreeRanges(), "the range is the pod's while one of its containers lives");
+        assertEquals(3, restarted.status().freeRanges(), "the range is the pod's while one of its containers lives");
         assertTrue(Files.isDirectory(mountRoot.resolve("2-sidecar")));
         assertFalse(Files.exists(mountRoot.resolve("2-main")));
-        long other = restarted.prepare(plain("other")).getUidRange().getHostStart();
-        assertTrue(other != main.getUidRange().getHostStart(), "a pod's range is not handed to another container");
+        long other = restarted.prepare(plain("other")).uids().start();
+        assertTrue(other != main.uids().start(), "a pod's range is not handed to another container");
         restarted.release("sidecar");
         restarted.release("other");
-        assertEquals(4, restarted.status().getFreeRanges());
+        assertEquals(4, restarted.status().freeRanges());
     }
 
     @Test
@@ -499,19 +478,20 @@ class ContainerManagerIntegrationTest {
         ContainerManager manager = managerWithSandbox(init);
         var e = assertThrows(
                 ManagerException.class,
-                () -> manager.prepare(plain("stray").toBuilder()
-                        .setPodSandboxId("not-jsysbox")
+                () -> manager.prepare(PrepareRequestBuilder.from(plain("stray"))
+                        .podSandboxId("not-jsysbox")
                         .build()));
         assertEquals(ManagerException.Kind.NOT_POSSIBLE, e.kind());
         assertTrue(e.getMessage().contains("runtimeClassName: jsysbox"), e.getMessage());
         init.destroyForcibly().waitFor();
         e = assertThrows(
                 ManagerException.class,
-                () -> manager.prepare(
-                        plain("late").toBuilder().setPodSandboxId("sandbox").build()));
+                () -> manager.prepare(PrepareRequestBuilder.from(plain("late"))
+                        .podSandboxId("sandbox")
+                        .build()));
         assertTrue(e.getMessage().contains("not running"), e.getMessage());
-        assertTrue(manager.status().getContainersList().stream()
-                .noneMatch(c -> c.getId().equals("stray") || c.getId().equals("late")));
+        assertTrue(
+                manager.status().containers().stream().noneMatch(c -> c.id().equals("stray") || c.id().equals("late")));
         try (var dirs = Files.list(mountRoot)) {
             assertEquals(List.of(), dirs.toList());
         }
@@ -522,18 +502,16 @@ class ContainerManagerIntegrationTest {
         Process init = fakeInit();
         ContainerManager manager = managerWithSandbox(init);
         // The fake sandbox's init runs in the host's user namespace, which owns the host's network namespace.
-        PrepareResponse joined = manager.prepare(plain("joined").toBuilder()
-                .addJoinedNamespaces("/proc/self/ns/net")
+        Prepare.Result joined = manager.prepare(PrepareRequestBuilder.from(plain("joined"))
+                .joinedNamespace("/proc/self/ns/net")
                 .build());
-        assertEquals(POOL_START + 2 * 65_536, joined.getUidRange().getHostStart());
-        assertEquals(init.pid(), joined.getUserNamespacePid());
-        PrepareResponse elsewhere = manager.prepare(plain("elsewhere").toBuilder()
-                .addJoinedNamespaces("/nonexistent/ns/net")
+        assertEquals(POOL_START + 2 * 65_536, joined.uids().start());
+        assertEquals(init.pid(), joined.userNamespacePid());
+        Prepare.Result elsewhere = manager.prepare(PrepareRequestBuilder.from(plain("elsewhere"))
+                .joinedNamespace("/nonexistent/ns/net")
                 .build());
         assertEquals(
-                0,
-                elsewhere.getUserNamespacePid(),
-                "a namespace no jsysbox container owns: a user namespace of its own");
+                0, elsewhere.userNamespacePid(), "a namespace no jsysbox container owns: a user namespace of its own");
         manager.release("joined");
         manager.release("elsewhere");
     }
@@ -568,7 +546,7 @@ class ContainerManagerIntegrationTest {
                     threads);
             assertTrue(attaching.await(10, TimeUnit.SECONDS), "the start attaches");
 
-            PrepareRequest other = plain("other");
+            Prepare.Request other = plain("other");
             CompletableFuture.supplyAsync(
                             () -> {
                                 try {
@@ -579,7 +557,7 @@ class ContainerManagerIntegrationTest {
                             },
                             threads)
                     .get(10, TimeUnit.SECONDS); // a global lock held by the start would time this out
-            assertEquals(2, manager.status().getContainersCount());
+            assertEquals(2, manager.status().containers().size());
             CompletableFuture<Boolean> release = CompletableFuture.supplyAsync(() -> manager.release("slow"), threads);
             Thread.sleep(300);
             assertFalse(release.isDone(), "a release of the starting container waits for its start");
@@ -590,7 +568,7 @@ class ContainerManagerIntegrationTest {
                     failed.getCause().getMessage().contains("refused (test)"),
                     failed.getCause().toString());
             assertTrue(release.get(10, TimeUnit.SECONDS), "then released");
-            assertEquals(1, manager.status().getContainersCount());
+            assertEquals(1, manager.status().containers().size());
         } finally {
             refuse.countDown();
             threads.shutdown();

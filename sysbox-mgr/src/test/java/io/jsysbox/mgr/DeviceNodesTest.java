@@ -4,12 +4,13 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.jsysbox.api.v1.BindMount;
-import io.jsysbox.api.v1.DeviceNode;
-import io.jsysbox.api.v1.MountReplacement;
-import io.jsysbox.api.v1.RequestedDevice;
 import io.jsysbox.linux.Fd;
 import io.jsysbox.linux.Linux;
+import io.jsysbox.spec.HostRange;
+import io.jsysbox.spec.Prepare.BindMount;
+import io.jsysbox.spec.Prepare.DeviceNode;
+import io.jsysbox.spec.Prepare.MountReplacement;
+import io.jsysbox.spec.Prepare.RequestedDevice;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -26,12 +27,7 @@ class DeviceNodesTest {
     /** What the nodes of host root show as inside: the container's root. */
     private static final String CONTAINER_ROOT = "1500000000:1500065536";
 
-    private static final RequestedDevice KVM = RequestedDevice.newBuilder()
-            .setPath("/dev/kvm")
-            .setMajor(10)
-            .setMinor(232)
-            .setFileMode(0600)
-            .build();
+    private static final RequestedDevice KVM = new RequestedDevice("/dev/kvm", false, 10, 232, 0600, 0, 0);
 
     private Path tmp;
 
@@ -76,8 +72,8 @@ class DeviceNodesTest {
     /** "c 10:232 0600 1500000000:1500065536" for the node of {@code destination}. */
     private static String nodeAt(DeviceNodes.Made made, String destination) throws Exception {
         Map<String, DeviceNode> nodes =
-                made.nodes().stream().collect(Collectors.toMap(DeviceNode::getDestination, Function.identity()));
-        return described(Path.of(nodes.get(destination).getSource()));
+                made.nodes().stream().collect(Collectors.toMap(DeviceNode::destination, Function.identity()));
+        return described(Path.of(nodes.get(destination).source()));
     }
 
     private static String described(Path node) throws Exception {
@@ -95,29 +91,11 @@ class DeviceNodesTest {
 
     @Test
     void requestedDevicesGetTheHostNodesModeAndTheirOwnerShiftedIntoTheRange() throws Exception {
-        var renderNode = RequestedDevice.newBuilder()
-                .setPath("/dev/dri/renderD128")
-                .setMajor(226)
-                .setMinor(128)
-                .setGid(108)
-                .setFileMode(0660)
-                .build();
-        var loop = RequestedDevice.newBuilder()
-                .setPath("/dev/loop0")
-                .setBlock(true)
-                .setMajor(7)
-                .setMinor(0)
-                .setGid(6)
-                .setFileMode(0660)
-                .build();
-        var strangerOwned = KVM.toBuilder()
-                .setPath("/dev/odd")
-                .setUid(70_000)
-                .setGid(70_000)
-                .setFileMode(0666)
-                .build();
-        var renamed = KVM.toBuilder().setPath("/dev/mykvm").build();
-        var setuid = KVM.toBuilder().setPath("/dev/setuid").setFileMode(04755).build();
+        var renderNode = new RequestedDevice("/dev/dri/renderD128", false, 226, 128, 0660, 0, 108);
+        var loop = new RequestedDevice("/dev/loop0", true, 7, 0, 0660, 0, 6);
+        var strangerOwned = new RequestedDevice("/dev/odd", false, 10, 232, 0666, 70_000, 70_000);
+        var renamed = new RequestedDevice("/dev/mykvm", false, 10, 232, 0600, 0, 0);
+        var setuid = new RequestedDevice("/dev/setuid", false, 10, 232, 04755, 0, 0);
         DeviceNodes.Made made = make(List.of(KVM, renamed, renderNode, loop, strangerOwned, setuid), List.of());
 
         assertEquals(
@@ -140,7 +118,7 @@ class DeviceNodesTest {
                 "the mode is the host node's, set after the chown (which would clear setuid)");
         assertEquals(
                 6,
-                made.nodes().stream().filter(DeviceNode::getRequested).count(),
+                made.nodes().stream().filter(DeviceNode::requested).count(),
                 "the manager's own are not requested: " + made.nodes());
         assertEquals(List.of(), made.replacements());
     }
@@ -148,18 +126,13 @@ class DeviceNodesTest {
     @Test
     void aRequestedDeviceAtTheManagersOwnPathReplacesItsNode() throws Exception {
         assertTrue(Files.exists(Path.of("/dev/net/tun")), "this test needs a host with /dev/net/tun");
-        var tun = RequestedDevice.newBuilder()
-                .setPath("/dev/net/tun")
-                .setMajor(10)
-                .setMinor(200)
-                .setFileMode(0600)
-                .build();
+        var tun = new RequestedDevice("/dev/net/tun", false, 10, 200, 0600, 0, 0);
         DeviceNodes.Made made = make(List.of(tun), List.of());
         List<DeviceNode> atTun = made.nodes().stream()
-                .filter(node -> node.getDestination().equals("/dev/net/tun"))
+                .filter(node -> node.destination().equals("/dev/net/tun"))
                 .toList();
         assertEquals(1, atTun.size(), "one node at /dev/net/tun: " + atTun);
-        assertTrue(atTun.getFirst().getRequested());
+        assertTrue(atTun.getFirst().requested());
         assertEquals("c 10:200 0600 " + CONTAINER_ROOT, nodeAt(made, "/dev/net/tun"));
     }
 
@@ -167,17 +140,13 @@ class DeviceNodesTest {
     void theManagersOwnNodesAreTheContainerRootsWithMode0666AndNotRequested() throws Exception {
         DeviceNodes.Made made = make(List.of(), List.of());
         for (DeviceNode node : made.nodes()) {
-            assertFalse(node.getRequested(), node.getDestination());
-            assertTrue(nodeAt(made, node.getDestination()).endsWith(" 0666 " + CONTAINER_ROOT), node.getDestination());
+            assertFalse(node.requested(), node.destination());
+            assertTrue(nodeAt(made, node.destination()).endsWith(" 0666 " + CONTAINER_ROOT), node.destination());
         }
     }
 
     private static BindMount bind(int index, Path source, String destination) {
-        return BindMount.newBuilder()
-                .setIndex(index)
-                .setSource(source.toString())
-                .setDestination(destination)
-                .build();
+        return new BindMount(index, source.toString(), destination, false);
     }
 
     @Test
@@ -203,17 +172,15 @@ class DeviceNodesTest {
 
         assertEquals(
                 List.of(4, 5),
-                made.replacements().stream().map(MountReplacement::getIndex).toList());
+                made.replacements().stream().map(MountReplacement::index).toList());
         for (MountReplacement replacement : made.replacements()) {
             assertEquals(
                     "c 1:3 0640 1500001000:1500065644",
-                    described(Path.of(replacement.getSource())),
+                    described(Path.of(replacement.source())),
                     "the host node's mode and its owner shifted; a symlink to it is followed");
         }
         assertEquals(
-                List.of(6, 7),
-                made.otherBinds().stream().map(BindMount::getIndex).toList(),
-                "left to ID mapping");
+                List.of(6, 7), made.otherBinds().stream().map(BindMount::index).toList(), "left to ID mapping");
         assertEquals(
                 before,
                 described(host.resolve("null")) + " inode " + Files.getAttribute(host.resolve("null"), "unix:ino"),

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.jsysbox.spec.HostRange;
 import java.util.Optional;
 import java.util.Set;
 import org.junit.jupiter.api.Test;

@@ -11,6 +11,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import io.jsysbox.linux.Fd;
 import io.jsysbox.linux.Linux;
 import io.jsysbox.linux.MountCalls;
+import io.jsysbox.spec.HostRange;
 import java.io.IOException;
 import java.io.RandomAccessFile;
 import java.nio.charset.StandardCharsets;
@@ -159,8 +160,8 @@ class InnerImagesTest {
             assertTrue(cache.lookup(key).isPresent(), "the collected entry was not filled again");
             assertEquals(
                     "/var/lib/docker/overlay2/" + LAYER_ID + "/diff",
-                    shared.mounts().getFirst().getDestination());
-            Path mounted = Path.of(shared.mounts().getFirst().getSource());
+                    shared.mounts().getFirst().destination());
+            Path mounted = Path.of(shared.mounts().getFirst().source());
             assertEquals(
                     (int) UIDS.start(),
                     Files.getAttribute(mounted.resolve("f"), "unix:uid"),

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.jsysbox.linux.Errno;
 import io.jsysbox.linux.LinuxException;
+import io.jsysbox.spec.HostRange;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;

@@ -1,4 +1,4 @@
-package io.jsysbox.mgr;
+package io.jsysbox.spec;
 
 /** A contiguous range of host ids: {@code size} ids from {@code start}. */
 public record HostRange(long start, long size) {

@@ -1,6 +1,6 @@
-package io.jsysbox.api;
+package io.jsysbox.spec;
 
-import io.jsysbox.api.v1.RequestedDevice;
+import io.jsysbox.spec.Prepare.RequestedDevice;
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.util.HashMap;
@@ -8,7 +8,7 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The checks of the device nodes a container asks for ({@code PrepareRequest.devices}), shared by the runtime, which
+ * The checks of the device nodes a container asks for ({@link Prepare.Request#devices}), shared by the runtime, which
  * refuses a bad spec before anything is prepared, and the manager, which makes the nodes as host root and so trusts no
  * client. Each failure is one line naming the device and what to do.
  */
@@ -29,36 +29,36 @@ public final class RequestedDevices {
         Map<String, RequestedDevice> byPath = new HashMap<>();
         for (RequestedDevice device : devices) {
             check(device);
-            RequestedDevice first = byPath.putIfAbsent(device.getPath(), device);
+            RequestedDevice first = byPath.putIfAbsent(device.path(), device);
             if (first != null) {
-                throw new IllegalArgumentException("device " + device.getPath() + " is asked for twice, as "
+                throw new IllegalArgumentException("device " + device.path() + " is asked for twice, as "
                         + numbers(first) + " and as " + numbers(device) + ": give each device its own path");
             }
         }
     }
 
     private static void check(RequestedDevice device) {
-        if (!isNormalPathUnderDev(device.getPath())) {
+        if (!isNormalPathUnderDev(device.path())) {
             throw new IllegalArgumentException(describe(device) + ": its path in the container must be a normalized"
                     + " path under /dev (no '..'): give it one, e.g. --device HOST-PATH:/dev/NAME");
         }
-        if (device.getMajor() < 1 || device.getMajor() > MAX_MAJOR) {
+        if (device.major() < 1 || device.major() > MAX_MAJOR) {
             throw new IllegalArgumentException(describe(device) + ": a major number is 1-" + MAX_MAJOR
                     + " (0 is no device): give the numbers of a device node the host has (ls -l)");
         }
-        if (device.getMinor() < 0 || device.getMinor() > MAX_MINOR) {
+        if (device.minor() < 0 || device.minor() > MAX_MINOR) {
             throw new IllegalArgumentException(describe(device) + ": a minor number is 0-" + MAX_MINOR
                     + ": give the numbers of a device node the host has (ls -l)");
         }
-        if ((device.getFileMode() & ~07777L) != 0) {
+        if ((device.fileMode() & ~07777L) != 0) {
             throw new IllegalArgumentException(describe(device) + ": file mode 0"
-                    + Long.toOctalString(device.getFileMode())
+                    + Long.toOctalString(device.fileMode())
                     + " has bits beyond the permissions (07777): give the permission bits only");
         }
-        for (long id : List.of(device.getUid(), device.getGid())) {
+        for (long id : List.of(device.uid(), device.gid())) {
             if (id < 0 || id > MAX_ID) {
-                throw new IllegalArgumentException(describe(device) + ": owner " + device.getUid() + ":"
-                        + device.getGid() + " is not a uid:gid (0-" + MAX_ID
+                throw new IllegalArgumentException(describe(device) + ": owner " + device.uid() + ":"
+                        + device.gid() + " is not a uid:gid (0-" + MAX_ID
                         + "): give the ids of the host node's owner and group");
             }
         }
@@ -79,10 +79,10 @@ public final class RequestedDevices {
 
     /** How errors name a device: "device /dev/kvm (c 10:232)". */
     public static String describe(RequestedDevice device) {
-        return "device " + device.getPath() + " (" + numbers(device) + ")";
+        return "device " + device.path() + " (" + numbers(device) + ")";
     }
 
     private static String numbers(RequestedDevice device) {
-        return (device.getBlock() ? "b " : "c ") + device.getMajor() + ":" + device.getMinor();
+        return (device.block() ? "b " : "c ") + device.major() + ":" + device.minor();
     }
 }
