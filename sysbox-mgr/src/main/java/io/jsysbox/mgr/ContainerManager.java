@@ -415,16 +415,7 @@ public final class ContainerManager {
                     (destination, dir) -> innerImages.fill(
                             rootfs, layers, request.innerImageCacheOff(), home, destination, dir, uids, gids),
                     made);
-            List<Prepare.SpecialMount> layerMounts = new ArrayList<>();
-            for (var special : specials.entrySet()) {
-                var shared =
-                        innerImages.layerMounts(home, special.getKey(), special.getValue(), uids, gids, slotDir, made);
-                if (shared.isEmpty()) {
-                    continue;
-                }
-                layerMounts.addAll(shared.get().mounts());
-                made.innerImageCacheKeys.add(shared.get().cacheKey());
-            }
+            List<Prepare.SpecialMount> layerMounts = mountSharedLayers(home, specials, uids, gids, slotDir, made);
             var devices = deviceNodes.make(
                     ContainerState.dirName(slot, id, sharedWith),
                     request.devices(),
@@ -491,6 +482,29 @@ public final class ContainerManager {
                 endBusy(id);
             }
         }
+    }
+
+    /**
+     * Mounts, for each special dir filled from the inner image cache, the cache's shared layers (read-only ID-mapped
+     * clones under {@code slotDir}, recorded in {@code made} with the cache entries they use).
+     */
+    private List<Prepare.SpecialMount> mountSharedLayers(
+            SpecialMounts.Home home,
+            Map<String, Path> specials,
+            HostRange uids,
+            HostRange gids,
+            Path slotDir,
+            ContainerState.Builder made)
+            throws IOException {
+        List<Prepare.SpecialMount> layerMounts = new ArrayList<>();
+        for (var special : specials.entrySet()) {
+            var shared = innerImages.layerMounts(home, special.getKey(), special.getValue(), uids, gids, slotDir, made);
+            if (shared.isPresent()) {
+                layerMounts.addAll(shared.get().mounts());
+                made.innerImageCacheKeys.add(shared.get().cacheKey());
+            }
+        }
+        return layerMounts;
     }
 
     /**
