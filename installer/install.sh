@@ -55,9 +55,10 @@ declare -A launcher_env=([mgr]="MALLOC_ARENA_MAX=2" [fs]="MALLOC_ARENA_MAX=2")
 declare -A flags=([runc]="-XX:TieredStopAtLevel=1 -XX:+UseSerialGC -XX:-UsePerfData -Djdk.reflect.useNativeAccessorOnly=true"
                   [mgr]="$daemon_flags -XX:TieredStopAtLevel=1 $mgr_heap_flags" [fs]="$daemon_flags $fs_heap_flags"
                   [installer]="-XX:TieredStopAtLevel=1 -XX:+UseSerialGC")
-# JNA and jsysbox-fs's java.lang.foreign downcalls (its /dev/fuse reads and writes) load native code, and netty uses
-# sun.misc.Unsafe: allow both without Java 25's warnings on stderr (jsysbox-runc's stderr reaches Docker; without
-# the native-access flag a later JDK refuses jsysbox-fs's downcalls). A missing or stale AOT cache is skipped silently.
+# linux-native's java.lang.foreign downcalls (the kernel calls, jsysbox-fs's /dev/fuse reads and writes) are
+# restricted methods, and netty uses sun.misc.Unsafe: allow both without Java 25's warnings on stderr (jsysbox-runc's
+# stderr reaches Docker; without the native-access flag a later JDK refuses the downcalls). A missing or stale AOT
+# cache is skipped silently.
 common_flags="--enable-native-access=ALL-UNNAMED --sun-misc-unsafe-memory-access=allow -Xlog:aot=off -Xlog:cds=off"
 
 say() { echo "==> $*"; }
@@ -157,8 +158,8 @@ swap_dir() {
   rm -rf "$2.old"
 }
 
-# A Java runtime with just the modules the shipped jars use (jdeps), plus jdk.unsupported, which netty,
-# protobuf and JNA reach reflectively. Rebuilt only when the module list or the JDK changes.
+# A Java runtime with just the modules the shipped jars use (jdeps), plus jdk.unsupported, which netty and
+# protobuf reach reflectively. Rebuilt only when the module list or the JDK changes.
 install_runtime() {
   local jars=() name modules stamp
   # Each jar once, though the apps share most of them.

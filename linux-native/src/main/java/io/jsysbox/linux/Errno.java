@@ -1,6 +1,6 @@
 package io.jsysbox.linux;
 
-/** The errno values callers branch on or answer with (asm-generic/errno-base.h, errno.h), for both native bindings. */
+/** The errno values callers branch on or answer with (asm-generic/errno-base.h, errno.h). */
 public final class Errno {
     public static final int EPERM = 1;
     public static final int ENOENT = 2;

@@ -50,7 +50,7 @@ public final class Fd implements AutoCloseable {
     public synchronized void close() {
         if (!closed) {
             closed = true;
-            LibC.INSTANCE.close(value);
+            Libc.close(value);
         }
     }
 

@@ -1,8 +1,9 @@
 package io.jsysbox.linux;
 
-import com.sun.jna.Memory;
-import com.sun.jna.Native;
 import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 
 /**
  * Runs an action with the calling thread's filesystem uid/gid switched, keeping its capabilities.
@@ -25,32 +26,36 @@ public final class FsCredentials {
         if (Thread.currentThread().isVirtual()) {
             throw new IllegalStateException("fs credentials are per OS thread; call from a platform thread");
         }
-        try (Memory header = new Memory(8);
-                Memory saved = new Memory(24)) {
-            header.setInt(0, LINUX_CAPABILITY_VERSION_3);
-            header.setInt(4, 0);
-            if (LibC.INSTANCE.capget(header, saved) != 0) {
-                throw new LinuxException("capget", Native.getLastError());
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment state = Libc.callState(arena);
+            MemorySegment header = arena.allocate(8, 4); // struct __user_cap_header_struct: version, pid
+            MemorySegment saved = arena.allocate(24, 4); // struct __user_cap_data_struct[2] (version 3)
+            header.set(ValueLayout.JAVA_INT, 0, LINUX_CAPABILITY_VERSION_3);
+            header.set(ValueLayout.JAVA_INT, 4, 0);
+            int result = Libc.capget(state, header, saved);
+            if (result < 0) {
+                throw new LinuxException("capget", -result);
             }
-            int previousGid = LibC.INSTANCE.setfsgid(gid);
-            int previousUid = LibC.INSTANCE.setfsuid(uid);
+            int previousGid = Libc.setfsgid(state, gid);
+            int previousUid = Libc.setfsuid(state, uid);
             try {
                 // Leaving fsuid 0 drops CAP_CHOWN, CAP_DAC_OVERRIDE, CAP_FOWNER… from the effective set: restore it.
-                restore(header, saved);
+                restore(state, header, saved);
                 return action.run();
             } finally {
-                LibC.INSTANCE.setfsuid(previousUid);
-                LibC.INSTANCE.setfsgid(previousGid);
-                restore(header, saved);
+                Libc.setfsuid(state, previousUid);
+                Libc.setfsgid(state, previousGid);
+                restore(state, header, saved);
             }
         }
     }
 
-    private static void restore(Memory header, Memory caps) throws LinuxException {
-        header.setInt(0, LINUX_CAPABILITY_VERSION_3);
-        header.setInt(4, 0);
-        if (LibC.INSTANCE.capset(header, caps) != 0) {
-            throw new LinuxException("capset", Native.getLastError());
+    private static void restore(MemorySegment state, MemorySegment header, MemorySegment caps) throws LinuxException {
+        header.set(ValueLayout.JAVA_INT, 0, LINUX_CAPABILITY_VERSION_3);
+        header.set(ValueLayout.JAVA_INT, 4, 0);
+        int result = Libc.capset(state, header, caps);
+        if (result < 0) {
+            throw new LinuxException("capset", -result);
         }
     }
 }

@@ -1,7 +1,8 @@
 package io.jsysbox.linux;
 
-import com.sun.jna.Memory;
-import com.sun.jna.Native;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.nio.charset.Charset;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -20,6 +21,7 @@ public final class Linux {
     public static final int AT_RECURSIVE = 0x8000;
 
     public static final int O_RDONLY = 0;
+    public static final int O_RDWR = 2;
     public static final int O_NONBLOCK = 0x800;
     public static final int O_CLOEXEC = 0x80000;
     public static final int O_PATH = 0x200000;
@@ -38,10 +40,11 @@ public final class Linux {
     public static final int S_IFIFO = 0010000;
 
     /**
-     * The charset a call given a name as a String encodes it with: JNA's, so the bytes are those passed before the
-     * byte[] forms existed (and those of the JDK's paths, sun.jnu.encoding following the same locale).
+     * The charset a call given a name as a String encodes it with: the JDK's for file names (sun.jnu.encoding, from
+     * the locale), so a name gives the kernel the bytes java.nio.file would for the same String; the binding before
+     * this one encoded with native.encoding, from the same locale: the same bytes.
      */
-    public static final Charset NAMES = Charset.forName(Native.getDefaultStringEncoding());
+    public static final Charset NAMES = Charset.forName(System.getProperty("sun.jnu.encoding", "UTF-8"));
 
     public static final long RESOLVE_NO_XDEV = 0x01;
     public static final long RESOLVE_NO_MAGICLINKS = 0x02;
@@ -71,26 +74,34 @@ public final class Linux {
     public static final int MNT_DETACH = 2;
     public static final int UMOUNT_NOFOLLOW = 8;
 
-    private static final LibC C = LibC.INSTANCE;
-
     private Linux() {}
 
     /** A detached copy of the mount tree at {@code path} (with its submounts if {@code recursive}). */
     public static Fd openTreeClone(Path path, boolean recursive) throws LinuxException {
         long flags = OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (recursive ? AT_RECURSIVE : 0);
-        return new Fd(checkedSyscall(
-                "open_tree(" + path + (recursive ? ", recursive" : "") + ")",
-                Arch.SYS_OPEN_TREE,
-                (long) AT_FDCWD,
-                path.toString(),
-                flags));
+        try (Arena arena = Arena.ofConfined()) {
+            return new Fd(checkedSyscall(
+                    arena,
+                    "open_tree(" + path + (recursive ? ", recursive" : "") + ")",
+                    Arch.SYS_OPEN_TREE,
+                    AT_FDCWD,
+                    cString(arena, path).address(),
+                    flags));
+        }
     }
 
     /** A detached copy of the mount tree whose root {@code root} (an O_PATH descriptor) is, with its submounts. */
     public static Fd openTreeCloneRecursive(Fd root) throws LinuxException {
         long flags = OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE | AT_EMPTY_PATH;
-        return new Fd(checkedSyscall(
-                "open_tree(" + root + ", recursive)", Arch.SYS_OPEN_TREE, (long) root.value(), "", flags));
+        try (Arena arena = Arena.ofConfined()) {
+            return new Fd(checkedSyscall(
+                    arena,
+                    "open_tree(" + root + ", recursive)",
+                    Arch.SYS_OPEN_TREE,
+                    root.value(),
+                    cString(arena, NO_NAME).address(),
+                    flags));
+        }
     }
 
     /**
@@ -98,44 +109,52 @@ public final class Linux {
      * private: a clone of a shared mount would otherwise join its peer group.
      */
     public static void setIdmap(Fd mount, Fd userNamespace, boolean recursive, boolean readOnly) throws LinuxException {
-        try (Memory attr = new Memory(32)) { // struct mount_attr (MOUNT_ATTR_SIZE_VER0)
-            attr.clear();
-            attr.setLong(0, MOUNT_ATTR_IDMAP | (readOnly ? MOUNT_ATTR_RDONLY : 0)); // attr_set
-            attr.setLong(16, MS_PRIVATE); // propagation
-            attr.setLong(24, userNamespace.value()); // userns_fd
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment attr = arena.allocate(32, 8); // struct mount_attr (MOUNT_ATTR_SIZE_VER0), zeroed
+            attr.set(ValueLayout.JAVA_LONG, 0, MOUNT_ATTR_IDMAP | (readOnly ? MOUNT_ATTR_RDONLY : 0)); // attr_set
+            attr.set(ValueLayout.JAVA_LONG, 16, MS_PRIVATE); // propagation
+            attr.set(ValueLayout.JAVA_LONG, 24, userNamespace.value()); // userns_fd
             checkedSyscall(
+                    arena,
                     "mount_setattr(MOUNT_ATTR_IDMAP, " + mount + ")",
                     Arch.SYS_MOUNT_SETATTR,
-                    (long) mount.value(),
-                    "",
-                    (long) (AT_EMPTY_PATH | (recursive ? AT_RECURSIVE : 0)),
-                    attr,
-                    32L);
+                    mount.value(),
+                    cString(arena, NO_NAME).address(),
+                    AT_EMPTY_PATH | (recursive ? AT_RECURSIVE : 0),
+                    attr.address(),
+                    attr.byteSize());
         }
     }
 
     /** Attaches the detached mount {@code mount} at {@code target}. */
     public static void moveMount(Fd mount, Path target) throws LinuxException {
-        checkedSyscall(
-                "move_mount(" + mount + " -> " + target + ")",
-                Arch.SYS_MOVE_MOUNT,
-                (long) mount.value(),
-                "",
-                (long) AT_FDCWD,
-                target.toString(),
-                (long) MOVE_MOUNT_F_EMPTY_PATH);
+        try (Arena arena = Arena.ofConfined()) {
+            checkedSyscall(
+                    arena,
+                    "move_mount(" + mount + " -> " + target + ")",
+                    Arch.SYS_MOVE_MOUNT,
+                    mount.value(),
+                    cString(arena, NO_NAME).address(),
+                    AT_FDCWD,
+                    cString(arena, target).address(),
+                    MOVE_MOUNT_F_EMPTY_PATH);
+        }
     }
 
     /** Attaches the detached mount {@code mount} on the file or directory {@code target} (an O_PATH descriptor). */
     public static void moveMount(Fd mount, Fd target) throws LinuxException {
-        checkedSyscall(
-                "move_mount(" + mount + " -> " + target + ")",
-                Arch.SYS_MOVE_MOUNT,
-                (long) mount.value(),
-                "",
-                (long) target.value(),
-                "",
-                (long) (MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH));
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment empty = cString(arena, NO_NAME);
+            checkedSyscall(
+                    arena,
+                    "move_mount(" + mount + " -> " + target + ")",
+                    Arch.SYS_MOVE_MOUNT,
+                    mount.value(),
+                    empty.address(),
+                    target.value(),
+                    empty.address(),
+                    MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH);
+        }
     }
 
     /**
@@ -145,11 +164,16 @@ public final class Linux {
      * that ends afterwards.
      */
     public static void enterMountNamespace(Fd process) throws LinuxException {
-        if (C.unshare(CLONE_FS) != 0) {
-            throw new LinuxException("unshare(CLONE_FS)", Native.getLastError());
-        }
-        if (C.setns(process.value(), CLONE_NEWNS) != 0) {
-            throw new LinuxException("setns(pidfd " + process.value() + ", CLONE_NEWNS)", Native.getLastError());
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment state = Libc.callState(arena);
+            int result = Libc.unshare(state, CLONE_FS);
+            if (result < 0) {
+                throw new LinuxException("unshare(CLONE_FS)", -result);
+            }
+            result = Libc.setns(state, process.value(), CLONE_NEWNS);
+            if (result < 0) {
+                throw new LinuxException("setns(pidfd " + process.value() + ", CLONE_NEWNS)", -result);
+            }
         }
     }
 
@@ -158,8 +182,11 @@ public final class Linux {
      * (the host's). Use a thread that ends afterwards.
      */
     public static void unshareMountNamespace() throws LinuxException {
-        if (C.unshare(CLONE_NEWNS) != 0) {
-            throw new LinuxException("unshare(CLONE_NEWNS)", Native.getLastError());
+        try (Arena arena = Arena.ofConfined()) {
+            int result = Libc.unshare(Libc.callState(arena), CLONE_NEWNS);
+            if (result < 0) {
+                throw new LinuxException("unshare(CLONE_NEWNS)", -result);
+            }
         }
     }
 
@@ -169,27 +196,44 @@ public final class Linux {
      * names the descriptor whatever the thread's root now is. The thread's working directory is left there.
      */
     public static void umountDetach(Fd mount, Fd hostProc) throws LinuxException {
-        if (C.fchdir(hostProc.value()) != 0) {
-            throw new LinuxException("fchdir(" + hostProc + ")", Native.getLastError());
-        }
-        if (C.umount2("thread-self/fd/" + mount.value(), MNT_DETACH) != 0) {
-            throw new LinuxException("umount2(" + mount + ", MNT_DETACH)", Native.getLastError());
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment state = Libc.callState(arena);
+            int result = Libc.fchdir(state, hostProc.value());
+            if (result < 0) {
+                throw new LinuxException("fchdir(" + hostProc + ")", -result);
+            }
+            result = Libc.umount2(state, cString(arena, bytes("thread-self/fd/" + mount.value())), MNT_DETACH);
+            if (result < 0) {
+                throw new LinuxException("umount2(" + mount + ", MNT_DETACH)", -result);
+            }
         }
     }
 
     public static void mount(String source, Path target, String fsType, long flags, String data) throws LinuxException {
-        if (C.mount(source, target.toString(), fsType, flags, data) != 0) {
-            throw new LinuxException(
-                    "mount(" + source + " -> " + target + ", type " + fsType
-                            + (data == null ? "" : ", " + abbreviate(data)) + ")",
-                    Native.getLastError());
+        try (Arena arena = Arena.ofConfined()) {
+            int result = Libc.mount(
+                    Libc.callState(arena),
+                    cStringOrNull(arena, source),
+                    cString(arena, target),
+                    cStringOrNull(arena, fsType),
+                    flags,
+                    cStringOrNull(arena, data));
+            if (result < 0) {
+                throw new LinuxException(
+                        "mount(" + source + " -> " + target + ", type " + fsType
+                                + (data == null ? "" : ", " + abbreviate(data)) + ")",
+                        -result);
+            }
         }
     }
 
     /** Lazily detaches the mount at {@code target}, not following a symlink in its last component. */
     public static void umountDetach(Path target) throws LinuxException {
-        if (C.umount2(target.toString(), MNT_DETACH | UMOUNT_NOFOLLOW) != 0) {
-            throw new LinuxException("umount2(" + target + ", MNT_DETACH)", Native.getLastError());
+        try (Arena arena = Arena.ofConfined()) {
+            int result = Libc.umount2(Libc.callState(arena), cString(arena, target), MNT_DETACH | UMOUNT_NOFOLLOW);
+            if (result < 0) {
+                throw new LinuxException("umount2(" + target + ", MNT_DETACH)", -result);
+            }
         }
     }
 
@@ -222,16 +266,24 @@ public final class Linux {
     }
 
     private static Fd openat2(Fd dir, byte[] path, int flags, int mode, long resolve) throws LinuxException {
-        try (Memory how = new Memory(24)) { // struct open_how
-            how.setLong(0, flags | O_CLOEXEC);
-            how.setLong(8, mode);
-            how.setLong(16, resolve);
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment how = arena.allocate(24, 8); // struct open_how
+            how.set(ValueLayout.JAVA_LONG, 0, flags | O_CLOEXEC);
+            how.set(ValueLayout.JAVA_LONG, 8, mode);
+            how.set(ValueLayout.JAVA_LONG, 16, resolve);
             int dirFd = dir == null ? AT_FDCWD : dir.value();
-            long fd = C.syscall(Arch.SYS_OPENAT2, (long) dirFd, cString(path), how, 24L);
+            long fd = Libc.syscall(
+                    Libc.callState(arena),
+                    Arch.SYS_OPENAT2,
+                    dirFd,
+                    cString(arena, path).address(),
+                    how.address(),
+                    how.byteSize(),
+                    0,
+                    0);
             // The message only on failure: a tree copy opens several files per entry.
             if (fd < 0) {
-                throw new LinuxException(
-                        "openat2(" + (dir == null ? "" : dir + ", ") + text(path) + ")", Native.getLastError());
+                throw new LinuxException("openat2(" + (dir == null ? "" : dir + ", ") + text(path) + ")", (int) -fd);
             }
             return new Fd((int) fd);
         }
@@ -278,28 +330,38 @@ public final class Linux {
         final int statxBasicStats = 0x7ff;
         final int statxMountId = 0x1000;
         final long statxAttrMountRoot = 0x2000;
-        try (Memory statx = new Memory(256)) { // struct statx
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment statx = arena.allocate(256, 8); // struct statx
             int flags = AT_SYMLINK_NOFOLLOW | atNoAutomount | (name.length == 0 ? AT_EMPTY_PATH : 0);
-            if (C.statx(dir.value(), cString(name), flags, statxBasicStats | statxMountId, statx) != 0) {
-                throw new LinuxException("statx(" + dir.procPathOrName(text(name)) + ")", Native.getLastError());
+            int result = Libc.statx(
+                    Libc.callState(arena),
+                    dir.value(),
+                    cString(arena, name),
+                    flags,
+                    statxBasicStats | statxMountId,
+                    statx);
+            if (result < 0) {
+                throw new LinuxException("statx(" + dir.procPathOrName(text(name)) + ")", -result);
             }
-            long attributesKnown = statx.getLong(56);
-            boolean mountRoot =
-                    (attributesKnown & statxAttrMountRoot) != 0 && (statx.getLong(8) & statxAttrMountRoot) != 0;
+            long attributesKnown = statx.get(ValueLayout.JAVA_LONG, 56);
+            boolean mountRoot = (attributesKnown & statxAttrMountRoot) != 0
+                    && (statx.get(ValueLayout.JAVA_LONG, 8) & statxAttrMountRoot) != 0;
             return new Stat(
-                    statx.getShort(28) & 0xffff,
-                    Integer.toUnsignedLong(statx.getInt(20)),
-                    Integer.toUnsignedLong(statx.getInt(24)),
-                    Integer.toUnsignedLong(statx.getInt(16)),
-                    makedev(statx.getInt(136), statx.getInt(140)),
-                    statx.getLong(32),
-                    statx.getLong(40),
-                    statx.getLong(48),
-                    makedev(statx.getInt(128), statx.getInt(132)),
+                    statx.get(ValueLayout.JAVA_SHORT, 28) & 0xffff,
+                    Integer.toUnsignedLong(statx.get(ValueLayout.JAVA_INT, 20)),
+                    Integer.toUnsignedLong(statx.get(ValueLayout.JAVA_INT, 24)),
+                    Integer.toUnsignedLong(statx.get(ValueLayout.JAVA_INT, 16)),
+                    makedev(statx.get(ValueLayout.JAVA_INT, 136), statx.get(ValueLayout.JAVA_INT, 140)),
+                    statx.get(ValueLayout.JAVA_LONG, 32),
+                    statx.get(ValueLayout.JAVA_LONG, 40),
+                    statx.get(ValueLayout.JAVA_LONG, 48),
+                    makedev(statx.get(ValueLayout.JAVA_INT, 128), statx.get(ValueLayout.JAVA_INT, 132)),
                     nanos(statx, 64),
                     nanos(statx, 112),
                     mountRoot,
-                    (statx.getInt(0) & statxMountId) != 0 ? statx.getLong(144) : -1); // stx_mask: since Linux 5.8
+                    (statx.get(ValueLayout.JAVA_INT, 0) & statxMountId) != 0
+                            ? statx.get(ValueLayout.JAVA_LONG, 144)
+                            : -1); // stx_mask: since Linux 5.8
         }
     }
 
@@ -311,9 +373,9 @@ public final class Linux {
     public static Stat owningUserNamespace(Path namespace) throws LinuxException {
         final long nsGetUserns = 0xb701;
         try (Fd ns = openat2(null, namespace.toString(), O_RDONLY, 0)) {
-            int owner = C.ioctl(ns.value(), nsGetUserns);
+            int owner = Libc.ioctl(ns.value(), nsGetUserns);
             if (owner < 0) {
-                throw new LinuxException("ioctl(" + namespace + ", NS_GET_USERNS)", Native.getLastError());
+                throw new LinuxException("ioctl(" + namespace + ", NS_GET_USERNS)", -owner);
             }
             try (Fd userNamespace = new Fd(owner)) {
                 return stat(userNamespace);
@@ -333,8 +395,9 @@ public final class Linux {
         return statNoFollow(fd, NO_NAME);
     }
 
-    private static long nanos(Memory statx, int offset) { // struct statx_timestamp
-        return statx.getLong(offset) * 1_000_000_000L + Integer.toUnsignedLong(statx.getInt(offset + 8));
+    private static long nanos(MemorySegment statx, int offset) { // struct statx_timestamp
+        return statx.get(ValueLayout.JAVA_LONG, offset) * 1_000_000_000L
+                + Integer.toUnsignedLong(statx.get(ValueLayout.JAVA_INT, offset + 8));
     }
 
     /** A dev_t as glibc's makedev() builds it, for {@link #mknodAt(Fd, String, int, long)}. */
@@ -358,17 +421,19 @@ public final class Linux {
         final int nameAt = 19;
         List<byte[]> names = new ArrayList<>();
         try (Fd reader = openat2(dir, DOT, O_RDONLY | O_DIRECTORY, 0);
-                Memory buffer = new Memory(bufferSize)) {
+                Arena arena = Arena.ofConfined()) {
+            MemorySegment state = Libc.callState(arena);
+            MemorySegment buffer = arena.allocate(bufferSize, 8);
             byte[] records = new byte[bufferSize];
             while (true) {
-                long length = C.getdents64(reader.value(), buffer, bufferSize);
+                long length = Libc.getdents64(state, reader.value(), buffer);
                 if (length < 0) {
-                    throw new LinuxException("getdents64(" + dir.procPathOrName("") + ")", Native.getLastError());
+                    throw new LinuxException("getdents64(" + dir.procPathOrName("") + ")", (int) -length);
                 }
                 if (length == 0) {
                     return names;
                 }
-                buffer.read(0, records, 0, (int) length);
+                MemorySegment.copy(buffer, ValueLayout.JAVA_BYTE, 0, records, 0, (int) length);
                 for (int record = 0; record < length; ) {
                     int recordLength = (records[record + recordLengthAt] & 0xff)
                             | (records[record + recordLengthAt + 1] & 0xff) << 8;
@@ -394,22 +459,32 @@ public final class Linux {
     /** As {@link #chownNoFollow(Fd, String, int, int)}, for a name as the kernel has it. */
     public static void chownNoFollow(Fd dir, byte[] name, int uid, int gid) throws LinuxException {
         int flags = name.length == 0 ? AT_EMPTY_PATH : AT_SYMLINK_NOFOLLOW;
-        if (C.fchownat(dir.value(), cString(name), uid, gid, flags) != 0) {
-            throw new LinuxException(
-                    "fchownat(" + dir.procPathOrName(text(name)) + ", " + uid + ":" + gid + ")", Native.getLastError());
+        try (Arena arena = Arena.ofConfined()) {
+            int result = Libc.fchownat(Libc.callState(arena), dir.value(), cString(arena, name), uid, gid, flags);
+            if (result < 0) {
+                throw new LinuxException(
+                        "fchownat(" + dir.procPathOrName(text(name)) + ", " + uid + ":" + gid + ")", -result);
+            }
         }
     }
 
     /** lchown(2): changes the owner of {@code path} itself, never a symlink's target. */
     public static void lchown(Path path, int uid, int gid) throws LinuxException {
-        if (C.fchownat(AT_FDCWD, cString(bytes(path.toString())), uid, gid, AT_SYMLINK_NOFOLLOW) != 0) {
-            throw new LinuxException("lchown(" + path + ", " + uid + ":" + gid + ")", Native.getLastError());
+        try (Arena arena = Arena.ofConfined()) {
+            int result =
+                    Libc.fchownat(Libc.callState(arena), AT_FDCWD, cString(arena, path), uid, gid, AT_SYMLINK_NOFOLLOW);
+            if (result < 0) {
+                throw new LinuxException("lchown(" + path + ", " + uid + ":" + gid + ")", -result);
+            }
         }
     }
 
     public static void fchmod(Fd fd, int mode) throws LinuxException {
-        if (C.fchmod(fd.value(), mode) != 0) {
-            throw new LinuxException("fchmod(" + fd + ", " + Integer.toOctalString(mode) + ")", Native.getLastError());
+        try (Arena arena = Arena.ofConfined()) {
+            int result = Libc.fchmod(Libc.callState(arena), fd.value(), mode);
+            if (result < 0) {
+                throw new LinuxException("fchmod(" + fd + ", " + Integer.toOctalString(mode) + ")", -result);
+            }
         }
     }
 
@@ -420,8 +495,12 @@ public final class Linux {
 
     /** As {@link #unlinkAt(Fd, String, boolean)}, for a name as the kernel has it. */
     public static void unlinkAt(Fd dir, byte[] name, boolean directory) throws LinuxException {
-        if (C.unlinkat(dir.value(), cString(name), directory ? AT_REMOVEDIR : 0) != 0) {
-            throw new LinuxException("unlinkat(" + dir.procPathOrName(text(name)) + ")", Native.getLastError());
+        try (Arena arena = Arena.ofConfined()) {
+            int result = Libc.unlinkat(
+                    Libc.callState(arena), dir.value(), cString(arena, name), directory ? AT_REMOVEDIR : 0);
+            if (result < 0) {
+                throw new LinuxException("unlinkat(" + dir.procPathOrName(text(name)) + ")", -result);
+            }
         }
     }
 
@@ -431,25 +510,38 @@ public final class Linux {
 
     /** As {@link #mkdirAt(Fd, String, int)}, for a name as the kernel has it. */
     public static void mkdirAt(Fd dir, byte[] name, int mode) throws LinuxException {
-        if (C.mkdirat(dir.value(), cString(name), mode) != 0) {
-            throw new LinuxException("mkdirat(" + dir.procPathOrName(text(name)) + ")", Native.getLastError());
+        try (Arena arena = Arena.ofConfined()) {
+            int result = Libc.mkdirat(Libc.callState(arena), dir.value(), cString(arena, name), mode);
+            if (result < 0) {
+                throw new LinuxException("mkdirat(" + dir.procPathOrName(text(name)) + ")", -result);
+            }
         }
     }
 
     /** mknodat(2) of the character device {@code major:minor} named {@code name} in {@code dir}, with {@code mode}. */
     public static void mknodCharAt(Fd dir, String name, int major, int minor, int mode) throws LinuxException {
-        if (C.mknodat(dir.value(), cString(bytes(name)), S_IFCHR | mode, makedev(major, minor)) != 0) {
-            throw new LinuxException(
-                    "mknodat(" + dir.procPathOrName(name) + ", c " + major + ":" + minor + ")", Native.getLastError());
+        try (Arena arena = Arena.ofConfined()) {
+            int result = Libc.mknodat(
+                    Libc.callState(arena),
+                    dir.value(),
+                    cString(arena, bytes(name)),
+                    S_IFCHR | mode,
+                    makedev(major, minor));
+            if (result < 0) {
+                throw new LinuxException(
+                        "mknodat(" + dir.procPathOrName(name) + ", c " + major + ":" + minor + ")", -result);
+            }
         }
     }
 
     /** fchmodat(2) of {@code name} in {@code dir}: sets the exact mode (mknod and mkdir are cut by the umask). */
     public static void chmodAt(Fd dir, String name, int mode) throws LinuxException {
-        if (C.fchmodat(dir.value(), cString(bytes(name)), mode, 0) != 0) {
-            throw new LinuxException(
-                    "fchmodat(" + dir.procPathOrName(name) + ", " + Integer.toOctalString(mode) + ")",
-                    Native.getLastError());
+        try (Arena arena = Arena.ofConfined()) {
+            int result = Libc.fchmodat(Libc.callState(arena), dir.value(), cString(arena, bytes(name)), mode, 0);
+            if (result < 0) {
+                throw new LinuxException(
+                        "fchmodat(" + dir.procPathOrName(name) + ", " + Integer.toOctalString(mode) + ")", -result);
+            }
         }
     }
 
@@ -464,8 +556,11 @@ public final class Linux {
             if (stat(entry).type() == S_IFLNK) {
                 throw new LinuxException(what, Errno.EOPNOTSUPP);
             }
-            if (C.fchmodat(AT_FDCWD, cString(bytes(entry.procPath().toString())), mode, 0) != 0) {
-                throw new LinuxException(what, Native.getLastError());
+            try (Arena arena = Arena.ofConfined()) {
+                int result = Libc.fchmodat(Libc.callState(arena), AT_FDCWD, cString(arena, entry.procPath()), mode, 0);
+                if (result < 0) {
+                    throw new LinuxException(what, -result);
+                }
             }
         }
     }
@@ -492,10 +587,19 @@ public final class Linux {
     }
 
     private static void renameat2(Fd fromDir, byte[] from, Fd toDir, byte[] to, int flags) throws LinuxException {
-        if (C.renameat2(fromDir.value(), cString(from), toDir.value(), cString(to), flags) != 0) {
-            throw new LinuxException(
-                    "renameat2(" + fromDir.procPathOrName(text(from)) + ", " + toDir.procPathOrName(text(to)) + ")",
-                    Native.getLastError());
+        try (Arena arena = Arena.ofConfined()) {
+            int result = Libc.renameat2(
+                    Libc.callState(arena),
+                    fromDir.value(),
+                    cString(arena, from),
+                    toDir.value(),
+                    cString(arena, to),
+                    flags);
+            if (result < 0) {
+                throw new LinuxException(
+                        "renameat2(" + fromDir.procPathOrName(text(from)) + ", " + toDir.procPathOrName(text(to)) + ")",
+                        -result);
+            }
         }
     }
 
@@ -506,10 +610,13 @@ public final class Linux {
 
     /** As {@link #mknodAt(Fd, String, int, long)}, for a name as the kernel has it. */
     public static void mknodAt(Fd dir, byte[] name, int mode, long dev) throws LinuxException {
-        if (C.mknodat(dir.value(), cString(name), mode, dev) != 0) {
-            throw new LinuxException(
-                    "mknodat(" + dir.procPathOrName(text(name)) + ", " + Integer.toOctalString(mode) + ")",
-                    Native.getLastError());
+        try (Arena arena = Arena.ofConfined()) {
+            int result = Libc.mknodat(Libc.callState(arena), dir.value(), cString(arena, name), mode, dev);
+            if (result < 0) {
+                throw new LinuxException(
+                        "mknodat(" + dir.procPathOrName(text(name)) + ", " + Integer.toOctalString(mode) + ")",
+                        -result);
+            }
         }
     }
 
@@ -521,8 +628,12 @@ public final class Linux {
      * As {@link #symlinkAt(String, Fd, String)}, with target and name as the kernel has them (a target is bytes too).
      */
     public static void symlinkAt(byte[] target, Fd dir, byte[] name) throws LinuxException {
-        if (C.symlinkat(cString(target), dir.value(), cString(name)) != 0) {
-            throw new LinuxException("symlinkat(" + dir.procPathOrName(text(name)) + ")", Native.getLastError());
+        try (Arena arena = Arena.ofConfined()) {
+            int result =
+                    Libc.symlinkat(Libc.callState(arena), cString(arena, target), dir.value(), cString(arena, name));
+            if (result < 0) {
+                throw new LinuxException("symlinkat(" + dir.procPathOrName(text(name)) + ")", -result);
+            }
         }
     }
 
@@ -533,12 +644,14 @@ public final class Linux {
 
     /** As {@link #readlinkAt(Fd, String)}, for a name as the kernel has it. */
     public static byte[] readlinkAt(Fd dir, byte[] name) throws LinuxException {
-        byte[] buffer = new byte[4096]; // PATH_MAX: no target is longer than 4095 bytes
-        long length = C.readlinkat(dir.value(), cString(name), buffer, buffer.length);
-        if (length < 0) {
-            throw new LinuxException("readlinkat(" + dir.procPathOrName(text(name)) + ")", Native.getLastError());
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment buffer = arena.allocate(4096); // PATH_MAX: no target is longer than 4095 bytes
+            long length = Libc.readlinkat(Libc.callState(arena), dir.value(), cString(arena, name), buffer);
+            if (length < 0) {
+                throw new LinuxException("readlinkat(" + dir.procPathOrName(text(name)) + ")", (int) -length);
+            }
+            return buffer.asSlice(0, length).toArray(ValueLayout.JAVA_BYTE);
         }
-        return Arrays.copyOf(buffer, (int) length);
     }
 
     /** A hard link {@code toDir/to} to {@code fromDir/from} (never following a symlink). */
@@ -548,10 +661,14 @@ public final class Linux {
 
     /** As {@link #linkAt(Fd, String, Fd, String)}, for names as the kernel has them. */
     public static void linkAt(Fd fromDir, byte[] from, Fd toDir, byte[] to) throws LinuxException {
-        if (C.linkat(fromDir.value(), cString(from), toDir.value(), cString(to), 0) != 0) {
-            throw new LinuxException(
-                    "linkat(" + fromDir.procPathOrName(text(from)) + ", " + toDir.procPathOrName(text(to)) + ")",
-                    Native.getLastError());
+        try (Arena arena = Arena.ofConfined()) {
+            int result = Libc.linkat(
+                    Libc.callState(arena), fromDir.value(), cString(arena, from), toDir.value(), cString(arena, to), 0);
+            if (result < 0) {
+                throw new LinuxException(
+                        "linkat(" + fromDir.procPathOrName(text(from)) + ", " + toDir.procPathOrName(text(to)) + ")",
+                        -result);
+            }
         }
     }
 
@@ -567,16 +684,18 @@ public final class Linux {
      * any descriptor but O_PATH of a symlink, through its magic link: glibc refuses utimensat with a null path).
      */
     public static void setTimesNoFollow(Fd dir, byte[] name, long atimeNanos, long mtimeNanos) throws LinuxException {
-        try (Memory times = new Memory(32)) { // struct timespec[2]
-            times.setLong(0, Math.floorDiv(atimeNanos, 1_000_000_000L));
-            times.setLong(8, Math.floorMod(atimeNanos, 1_000_000_000L));
-            times.setLong(16, Math.floorDiv(mtimeNanos, 1_000_000_000L));
-            times.setLong(24, Math.floorMod(mtimeNanos, 1_000_000_000L));
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment times = arena.allocate(32, 8); // struct timespec[2]
+            times.set(ValueLayout.JAVA_LONG, 0, Math.floorDiv(atimeNanos, 1_000_000_000L));
+            times.set(ValueLayout.JAVA_LONG, 8, Math.floorMod(atimeNanos, 1_000_000_000L));
+            times.set(ValueLayout.JAVA_LONG, 16, Math.floorDiv(mtimeNanos, 1_000_000_000L));
+            times.set(ValueLayout.JAVA_LONG, 24, Math.floorMod(mtimeNanos, 1_000_000_000L));
+            MemorySegment state = Libc.callState(arena);
             int result = name.length == 0
-                    ? C.utimensat(AT_FDCWD, cString(bytes(dir.procPath().toString())), times, 0)
-                    : C.utimensat(dir.value(), cString(name), times, AT_SYMLINK_NOFOLLOW);
-            if (result != 0) {
-                throw new LinuxException("utimensat(" + dir.procPathOrName(text(name)) + ")", Native.getLastError());
+                    ? Libc.utimensat(state, AT_FDCWD, cString(arena, dir.procPath()), times, 0)
+                    : Libc.utimensat(state, dir.value(), cString(arena, name), times, AT_SYMLINK_NOFOLLOW);
+            if (result < 0) {
+                throw new LinuxException("utimensat(" + dir.procPathOrName(text(name)) + ")", -result);
             }
         }
     }
@@ -593,19 +712,25 @@ public final class Linux {
         byte[] path = xattrPath(dir, name);
         byte[] list;
         long size;
-        do { // ERANGE: an xattr was added between the two calls
-            size = C.llistxattr(path, null, 0);
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment state = Libc.callState(arena);
+            MemorySegment pathString = cString(arena, path);
+            MemorySegment buffer;
+            do { // ERANGE: an xattr was added between the two calls
+                size = Libc.llistxattr(state, pathString, MemorySegment.NULL);
+                if (size < 0) {
+                    throw new LinuxException("llistxattr(" + text(path) + ")", (int) -size);
+                }
+                if (size == 0) {
+                    return List.of();
+                }
+                buffer = arena.allocate(size);
+                size = Libc.llistxattr(state, pathString, buffer);
+            } while (size == -Errno.ERANGE);
             if (size < 0) {
-                throw new LinuxException("llistxattr(" + text(path) + ")", Native.getLastError());
+                throw new LinuxException("llistxattr(" + text(path) + ")", (int) -size);
             }
-            if (size == 0) {
-                return List.of();
-            }
-            list = new byte[(int) size];
-            size = C.llistxattr(path, list, list.length);
-        } while (size < 0 && Native.getLastError() == Errno.ERANGE);
-        if (size < 0) {
-            throw new LinuxException("llistxattr(" + text(path) + ")", Native.getLastError());
+            list = buffer.asSlice(0, size).toArray(ValueLayout.JAVA_BYTE);
         }
         List<byte[]> names = new ArrayList<>();
         int start = 0;
@@ -630,25 +755,28 @@ public final class Linux {
     public static Optional<byte[]> getXattr(Fd dir, byte[] name, byte[] xattr) throws LinuxException {
         final int enodata = 61;
         byte[] path = xattrPath(dir, name);
-        byte[] attribute = cString(xattr);
-        byte[] value;
-        long size;
-        do { // ERANGE: the value grew between the two calls
-            size = C.lgetxattr(path, attribute, null, 0);
-            if (size < 0) {
-                int errno = Native.getLastError();
-                if (errno == enodata) {
-                    return Optional.empty();
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment state = Libc.callState(arena);
+            MemorySegment pathString = cString(arena, path);
+            MemorySegment attribute = cString(arena, xattr);
+            MemorySegment value;
+            long size;
+            do { // ERANGE: the value grew between the two calls
+                size = Libc.lgetxattr(state, pathString, attribute, MemorySegment.NULL);
+                if (size < 0) {
+                    if (size == -enodata) {
+                        return Optional.empty();
+                    }
+                    throw new LinuxException("lgetxattr(" + text(path) + ", " + text(xattr) + ")", (int) -size);
                 }
-                throw new LinuxException("lgetxattr(" + text(path) + ", " + text(xattr) + ")", errno);
+                value = arena.allocate(size);
+                size = Libc.lgetxattr(state, pathString, attribute, value);
+            } while (size == -Errno.ERANGE);
+            if (size < 0) {
+                throw new LinuxException("lgetxattr(" + text(path) + ", " + text(xattr) + ")", (int) -size);
             }
-            value = new byte[(int) size];
-            size = C.lgetxattr(path, attribute, value, value.length);
-        } while (size < 0 && Native.getLastError() == Errno.ERANGE);
-        if (size < 0) {
-            throw new LinuxException("lgetxattr(" + text(path) + ", " + text(xattr) + ")", Native.getLastError());
+            return Optional.of(value.asSlice(0, size).toArray(ValueLayout.JAVA_BYTE));
         }
-        return Optional.of(Arrays.copyOf(value, (int) size));
     }
 
     public static void setXattr(Fd dir, String name, String xattr, byte[] value) throws LinuxException {
@@ -658,19 +786,25 @@ public final class Linux {
     /** As {@link #setXattr(Fd, String, String, byte[])}, for names as the kernel has them. */
     public static void setXattr(Fd dir, byte[] name, byte[] xattr, byte[] value) throws LinuxException {
         byte[] path = xattrPath(dir, name);
-        if (C.lsetxattr(path, cString(xattr), value, value.length, 0) != 0) {
-            throw new LinuxException("lsetxattr(" + text(path) + ", " + text(xattr) + ")", Native.getLastError());
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment valueBytes = arena.allocate(value.length);
+            MemorySegment.copy(value, 0, valueBytes, ValueLayout.JAVA_BYTE, 0, value.length);
+            int result =
+                    Libc.lsetxattr(Libc.callState(arena), cString(arena, path), cString(arena, xattr), valueBytes, 0);
+            if (result < 0) {
+                throw new LinuxException("lsetxattr(" + text(path) + ", " + text(xattr) + ")", -result);
+            }
         }
     }
 
     /**
      * The l*xattr calls take a path: the fd's magic link, then a single name, which they do not follow ("." for the
-     * directory itself: the magic link as the last component would be the link, not the directory). NUL-terminated.
+     * directory itself: the magic link as the last component would be the link, not the directory).
      */
     private static byte[] xattrPath(Fd dir, byte[] name) {
         byte[] prefix = ("/proc/self/fd/" + dir.value() + "/").getBytes(StandardCharsets.US_ASCII);
         byte[] last = name.length == 0 ? DOT : name;
-        byte[] path = Arrays.copyOf(prefix, prefix.length + last.length + 1);
+        byte[] path = Arrays.copyOf(prefix, prefix.length + last.length);
         System.arraycopy(last, 0, path, prefix.length, last.length);
         return path;
     }
@@ -689,8 +823,10 @@ public final class Linux {
         final long chunkMax = 64L << 20;
         boolean sameFilesystemCopy = true;
         long size = length;
-        try (Memory fromOffset = new Memory(8);
-                Memory toOffset = new Memory(8)) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment state = Libc.callState(arena);
+            MemorySegment fromOffset = arena.allocate(ValueLayout.JAVA_LONG);
+            MemorySegment toOffset = arena.allocate(ValueLayout.JAVA_LONG);
             long offset = 0;
             while (offset < size) {
                 long data = seekData(from, offset);
@@ -705,12 +841,12 @@ public final class Linux {
                     }
                     long chunk = Math.min(end - offset, chunkMax);
                     long copied;
-                    fromOffset.setLong(0, offset);
+                    fromOffset.set(ValueLayout.JAVA_LONG, 0, offset);
                     if (sameFilesystemCopy) {
-                        toOffset.setLong(0, offset);
-                        copied = C.copy_file_range(from.value(), fromOffset, to.value(), toOffset, chunk, 0);
+                        toOffset.set(ValueLayout.JAVA_LONG, 0, offset);
+                        copied = Libc.copyFileRange(state, from.value(), fromOffset, to.value(), toOffset, chunk, 0);
                         if (copied < 0) {
-                            int errno = Native.getLastError();
+                            int errno = (int) -copied;
                             if (errno == Errno.EXDEV
                                     || errno == Errno.EINVAL
                                     || errno == Errno.EOPNOTSUPP
@@ -723,10 +859,10 @@ public final class Linux {
                         }
                     } else { // sendfile writes at the file position: move it to the range
                         lseek(to, offset, SEEK_SET);
-                        copied = C.sendfile(to.value(), from.value(), fromOffset, chunk);
+                        copied = Libc.sendfile(state, to.value(), from.value(), fromOffset, chunk);
                         if (copied < 0) {
                             throw new LinuxException(
-                                    "sendfile(" + from + ", " + to + ", at " + offset + ")", Native.getLastError());
+                                    "sendfile(" + from + ", " + to + ", at " + offset + ")", (int) -copied);
                         }
                     }
                     if (copied == 0) { // the file shrank meanwhile: it ends here
@@ -736,9 +872,10 @@ public final class Linux {
                     offset += copied;
                 }
             }
-        }
-        if (C.ftruncate(to.value(), size) != 0) {
-            throw new LinuxException("ftruncate(" + to + ", " + size + ")", Native.getLastError());
+            int truncated = Libc.ftruncate(state, to.value(), size);
+            if (truncated < 0) {
+                throw new LinuxException("ftruncate(" + to + ", " + size + ")", -truncated);
+            }
         }
     }
 
@@ -748,11 +885,18 @@ public final class Linux {
 
     /** lseek(2): the new file offset. */
     public static long lseek(Fd fd, long offset, int whence) throws LinuxException {
-        long result = C.lseek(fd.value(), offset, whence);
+        long result = lseekOrErrno(fd, offset, whence);
         if (result < 0) {
-            throw new LinuxException("lseek(" + fd + ", " + offset + ", " + whence + ")", Native.getLastError());
+            throw new LinuxException("lseek(" + fd + ", " + offset + ", " + whence + ")", (int) -result);
         }
         return result;
+    }
+
+    /** lseek(2): the new file offset, or minus errno. */
+    private static long lseekOrErrno(Fd fd, long offset, int whence) {
+        try (Arena arena = Arena.ofConfined()) {
+            return Libc.lseek(Libc.callState(arena), fd.value(), offset, whence);
+        }
     }
 
     /**
@@ -760,11 +904,11 @@ public final class Linux {
      * filesystem cannot tell (EINVAL).
      */
     private static long seekData(Fd fd, long offset) throws LinuxException {
-        long data = C.lseek(fd.value(), offset, SEEK_DATA);
+        long data = lseekOrErrno(fd, offset, SEEK_DATA);
         if (data >= 0) {
             return data;
         }
-        int errno = Native.getLastError();
+        int errno = (int) -data;
         if (errno == Errno.ENXIO) {
             return -1;
         }
@@ -779,11 +923,11 @@ public final class Linux {
      * data} if the file shrank.
      */
     private static long seekHole(Fd fd, long data, long length) throws LinuxException {
-        long hole = C.lseek(fd.value(), data, SEEK_HOLE);
+        long hole = lseekOrErrno(fd, data, SEEK_HOLE);
         if (hole >= 0) {
             return hole;
         }
-        int errno = Native.getLastError();
+        int errno = (int) -hole;
         if (errno == Errno.ENXIO) {
             return data;
         }
@@ -810,42 +954,40 @@ public final class Linux {
         final int fragmentSizeAt = 8; // struct statvfs (LP64): f_bsize, f_frsize, f_blocks, f_bfree, f_bavail, …
         final int blocksAt = 16;
         final int availableAt = 32;
-        try (Memory statvfs = new Memory(128)) {
-            if (C.fstatvfs(fd.value(), statvfs) != 0) {
-                throw new LinuxException("fstatvfs(" + fd.procPathOrName("") + ")", Native.getLastError());
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment statvfs = arena.allocate(128, 8);
+            int result = Libc.fstatvfs(Libc.callState(arena), fd.value(), statvfs);
+            if (result < 0) {
+                throw new LinuxException("fstatvfs(" + fd.procPathOrName("") + ")", -result);
             }
-            long fragment = statvfs.getLong(fragmentSizeAt);
-            return new FilesystemSpace(statvfs.getLong(blocksAt) * fragment, statvfs.getLong(availableAt) * fragment);
+            long fragment = statvfs.get(ValueLayout.JAVA_LONG, fragmentSizeAt);
+            return new FilesystemSpace(
+                    statvfs.get(ValueLayout.JAVA_LONG, blocksAt) * fragment,
+                    statvfs.get(ValueLayout.JAVA_LONG, availableAt) * fragment);
         }
     }
 
     /** A pidfd for {@code pid}: it becomes readable when the process exits, and never names a reused pid. */
     public static Fd pidfdOpen(long pid) throws LinuxException {
-        return new Fd(checkedSyscall("pidfd_open(" + pid + ")", Arch.SYS_PIDFD_OPEN, pid, 0L));
+        try (Arena arena = Arena.ofConfined()) {
+            return new Fd(checkedSyscall(arena, "pidfd_open(" + pid + ")", Arch.SYS_PIDFD_OPEN, pid));
+        }
     }
 
     /** A duplicate of descriptor {@code fd} of the process {@code process} (a pidfd) names: pidfd_getfd(2), ≥ 5.6. */
     public static Fd pidfdGetfd(Fd process, int fd) throws LinuxException {
-        return new Fd(checkedSyscall(
-                "pidfd_getfd(" + process + ", " + fd + ")",
-                Arch.SYS_PIDFD_GETFD,
-                (long) process.value(),
-                (long) fd,
-                0L));
+        try (Arena arena = Arena.ofConfined()) {
+            return new Fd(checkedSyscall(
+                    arena, "pidfd_getfd(" + process + ", " + fd + ")", Arch.SYS_PIDFD_GETFD, process.value(), fd));
+        }
     }
 
     /** Blocks the calling thread until {@code fd} is readable (for a pidfd: until the process has exited). */
     public static void awaitReadable(Fd fd) throws LinuxException {
-        final short pollIn = 1;
-        try (Memory pollFd = new Memory(8)) {
-            pollFd.setInt(0, fd.value());
-            pollFd.setShort(4, pollIn);
-            pollFd.setShort(6, (short) 0);
-            while (C.poll(pollFd, 1, -1) < 0) {
-                int errno = Native.getLastError();
-                if (errno != 4 /* EINTR */) {
-                    throw new LinuxException("poll(" + fd + ")", errno);
-                }
+        int events;
+        while ((events = Libc.poll(fd.value(), -1)) < 0) {
+            if (events != -Errno.EINTR) {
+                throw new LinuxException("poll(" + fd + ")", -events);
             }
         }
     }
@@ -862,44 +1004,47 @@ public final class Linux {
         final int scmRights = 1;
         final int msgNoSignal = 0x4000;
         byte[] sockaddr = unixSocketAddress(address);
-        int socket = C.socket(afUnix, sockDgram | O_CLOEXEC, 0);
-        if (socket < 0) {
-            throw new LinuxException("socket(AF_UNIX, SOCK_DGRAM)", Native.getLastError());
-        }
         int rightsLength = 16 + 4 * fds.length; // CMSG_LEN: struct cmsghdr, then the descriptors
         int controlLength = fds.length == 0 ? 0 : (rightsLength + 7) & ~7; // CMSG_SPACE
-        try (Memory name = new Memory(sockaddr.length);
-                Memory data = new Memory(Math.max(1, message.length));
-                Memory iovec = new Memory(16);
-                Memory control = new Memory(Math.max(1, controlLength));
-                Memory header = new Memory(56)) { // struct msghdr (LP64)
-            name.write(0, sockaddr, 0, sockaddr.length);
-            data.write(0, message, 0, message.length);
-            iovec.setPointer(0, data);
-            iovec.setLong(8, message.length);
-            control.clear();
-            if (fds.length > 0) {
-                control.setLong(0, rightsLength);
-                control.setInt(8, solSocket);
-                control.setInt(12, scmRights);
-                control.write(16, fds, 0, fds.length);
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment state = Libc.callState(arena);
+            int socket = Libc.socket(state, afUnix, sockDgram | O_CLOEXEC, 0);
+            if (socket < 0) {
+                throw new LinuxException("socket(AF_UNIX, SOCK_DGRAM)", -socket);
             }
-            header.clear();
-            header.setPointer(0, name);
-            header.setInt(8, sockaddr.length);
-            header.setPointer(16, iovec);
-            header.setLong(24, 1);
-            if (fds.length > 0) {
-                header.setPointer(32, control);
-                header.setLong(40, controlLength);
+            try {
+                MemorySegment name = arena.allocate(sockaddr.length);
+                MemorySegment.copy(sockaddr, 0, name, ValueLayout.JAVA_BYTE, 0, sockaddr.length);
+                MemorySegment data = arena.allocate(Math.max(1, message.length));
+                MemorySegment.copy(message, 0, data, ValueLayout.JAVA_BYTE, 0, message.length);
+                MemorySegment iovec = arena.allocate(16, 8); // struct iovec
+                iovec.set(ValueLayout.ADDRESS, 0, data);
+                iovec.set(ValueLayout.JAVA_LONG, 8, message.length);
+                MemorySegment control = arena.allocate(Math.max(1, controlLength), 8); // zeroed
+                if (fds.length > 0) {
+                    control.set(ValueLayout.JAVA_LONG, 0, rightsLength);
+                    control.set(ValueLayout.JAVA_INT, 8, solSocket);
+                    control.set(ValueLayout.JAVA_INT, 12, scmRights);
+                    MemorySegment.copy(fds, 0, control, ValueLayout.JAVA_INT, 16, fds.length);
+                }
+                MemorySegment header = arena.allocate(56, 8); // struct msghdr (LP64), zeroed
+                header.set(ValueLayout.ADDRESS, 0, name);
+                header.set(ValueLayout.JAVA_INT, 8, sockaddr.length);
+                header.set(ValueLayout.ADDRESS, 16, iovec);
+                header.set(ValueLayout.JAVA_LONG, 24, 1);
+                if (fds.length > 0) {
+                    header.set(ValueLayout.ADDRESS, 32, control);
+                    header.set(ValueLayout.JAVA_LONG, 40, controlLength);
+                }
+                long sent = Libc.sendmsg(state, socket, header, msgNoSignal);
+                if (sent < 0) {
+                    throw new LinuxException(
+                            "sendmsg(" + address + (fds.length == 0 ? "" : ", " + fds.length + " fd(s)") + ")",
+                            (int) -sent);
+                }
+            } finally {
+                Libc.close(socket);
             }
-            if (C.sendmsg(socket, header, msgNoSignal) < 0) {
-                throw new LinuxException(
-                        "sendmsg(" + address + (fds.length == 0 ? "" : ", " + fds.length + " fd(s)") + ")",
-                        Native.getLastError());
-            }
-        } finally {
-            C.close(socket);
         }
     }
 
@@ -933,9 +1078,19 @@ public final class Linux {
         return name.getBytes(NAMES);
     }
 
-    /** {@code name} NUL-terminated, as C takes it. */
-    private static byte[] cString(byte[] name) {
-        return Arrays.copyOf(name, name.length + 1);
+    /** {@code name} NUL-terminated in {@code arena}, as C takes it. */
+    private static MemorySegment cString(Arena arena, byte[] name) {
+        return Libc.cString(arena, name);
+    }
+
+    /** {@code path} in {@link #NAMES}, NUL-terminated in {@code arena}. */
+    private static MemorySegment cString(Arena arena, Path path) {
+        return Libc.cString(arena, bytes(path.toString()));
+    }
+
+    /** {@code text} in {@link #NAMES}, NUL-terminated in {@code arena}; C's NULL for null. */
+    private static MemorySegment cStringOrNull(Arena arena, String text) {
+        return text == null ? MemorySegment.NULL : Libc.cString(arena, bytes(text));
     }
 
     /** For messages. */
@@ -944,10 +1099,15 @@ public final class Linux {
         return new String(name, 0, length, NAMES);
     }
 
-    private static int checkedSyscall(String what, long number, Object... args) throws LinuxException {
-        long result = C.syscall(number, args);
+    /**
+     * syscall(2) {@code number} with {@code args} (each a long, a pointer as its address: the kernel reads each as a
+     * long), its call state in {@code arena}: the result, a LinuxException for {@code what} if it failed.
+     */
+    private static int checkedSyscall(Arena arena, String what, long number, long... args) throws LinuxException {
+        long[] six = Arrays.copyOf(args, 6);
+        long result = Libc.syscall(Libc.callState(arena), number, six[0], six[1], six[2], six[3], six[4], six[5]);
         if (result < 0) {
-            throw new LinuxException(what, Native.getLastError());
+            throw new LinuxException(what, (int) -result);
         }
         return (int) result;
     }

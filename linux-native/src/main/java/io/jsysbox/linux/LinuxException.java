@@ -8,7 +8,7 @@ public final class LinuxException extends IOException {
     private final String operation;
 
     public LinuxException(String operation, int errno) {
-        super(operation + ": " + LibC.strerrorOf(errno) + " (errno " + errno + ")");
+        super(operation + ": " + Libc.strerror(errno) + " (errno " + errno + ")");
         this.operation = operation;
         this.errno = errno;
     }

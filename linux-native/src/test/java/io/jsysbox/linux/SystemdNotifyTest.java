@@ -4,10 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.sun.jna.Library;
-import com.sun.jna.Memory;
-import com.sun.jna.Native;
-import com.sun.jna.Pointer;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -62,67 +61,51 @@ class SystemdNotifyTest {
     record Received(String text, List<Fd> fds) {}
 
     /**
-     * A bound unix datagram socket, as systemd's notify socket is; receives without waiting (a send is synchronous).
+     * A bound unix datagram socket, as systemd's notify socket is; receives what was sent (a send is synchronous: it is
+     * there already), waiting a few seconds at most.
      */
     static final class Receiver implements AutoCloseable {
-        interface Calls extends Library {
-            Calls C = Native.load("c", Calls.class);
-
-            int socket(int domain, int type, int protocol);
-
-            int bind(int socket, byte[] address, int length);
-
-            long recvmsg(int socket, Pointer message, int flags);
-
-            int close(int fd);
-        }
-
         private final int socket;
 
         Receiver(String address) throws LinuxException {
-            socket = Calls.C.socket(1, 2 | Linux.O_CLOEXEC, 0); // AF_UNIX, SOCK_DGRAM
-            if (socket < 0) {
-                throw new LinuxException("socket", Native.getLastError());
-            }
-            byte[] sockaddr = Linux.unixSocketAddress(address);
-            if (Calls.C.bind(socket, sockaddr, sockaddr.length) != 0) {
-                throw new LinuxException("bind " + address, Native.getLastError());
+            try (Arena arena = Arena.ofConfined()) {
+                MemorySegment state = Libc.callState(arena);
+                socket = Libc.socket(state, 1, 2 | Linux.O_CLOEXEC, 0); // AF_UNIX, SOCK_DGRAM
+                if (socket < 0) {
+                    throw new LinuxException("socket", -socket);
+                }
+                byte[] sockaddr = Linux.unixSocketAddress(address);
+                int bound = Libc.bind(state, socket, Libc.cString(arena, sockaddr), sockaddr.length);
+                if (bound < 0) {
+                    Libc.close(socket);
+                    throw new LinuxException("bind " + address, -bound);
+                }
             }
         }
 
         Received receive() throws LinuxException {
-            final int msgDontWait = 0x40;
-            final int msgCmsgCloexec = 0x40000000;
-            try (Memory data = new Memory(4096);
-                    Memory iovec = new Memory(16);
-                    Memory control = new Memory(256);
-                    Memory header = new Memory(56)) {
-                iovec.setPointer(0, data);
-                iovec.setLong(8, data.size());
-                control.clear();
-                header.clear();
-                header.setPointer(16, iovec);
-                header.setLong(24, 1);
-                header.setPointer(32, control);
-                header.setLong(40, control.size());
-                long n = Calls.C.recvmsg(socket, header, msgDontWait | msgCmsgCloexec);
-                if (n < 0) {
-                    throw new LinuxException("recvmsg", Native.getLastError());
+            int events = Libc.poll(socket, 5_000);
+            if (events <= 0) {
+                throw new LinuxException("poll", events < 0 ? -events : Errno.EAGAIN);
+            }
+            try (Arena arena = Arena.ofConfined()) {
+                MemorySegment data = arena.allocate(4096);
+                Libc.Received received = Libc.receive(socket, data, 8);
+                if (received.bytes() < 0) {
+                    throw new LinuxException("recvmsg", (int) -received.bytes());
                 }
                 List<Fd> fds = new ArrayList<>();
-                long controlLength = header.getLong(40);
-                if (controlLength > 0 && control.getInt(8) == 1 && control.getInt(12) == 1) { // SOL_SOCKET, SCM_RIGHTS
-                    for (int i = 0; i < (control.getLong(0) - 16) / 4; i++) {
-                        fds.add(new Fd(control.getInt(16 + 4L * i)));
-                    }
+                for (int fd : received.fds()) {
+                    fds.add(new Fd(fd));
                 }
-                return new Received(new String(data.getByteArray(0, (int) n), StandardCharsets.UTF_8), fds);
+                byte[] text = data.asSlice(0, received.bytes()).toArray(ValueLayout.JAVA_BYTE);
+                return new Received(new String(text, StandardCharsets.UTF_8), fds);
             }
         }
 
         @Override
         public void close() {
-            Calls.C.close(socket);
+            Libc.close(socket);
         }
     }
 }
