@@ -1,6 +1,8 @@
 package io.jsysbox.fs;
 
 import io.jsysbox.linux.Errno;
+import io.jsysbox.linux.Libc;
+import io.jsysbox.linux.Linux;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -15,7 +17,7 @@ final class FuseDevice implements AutoCloseable {
     }
 
     static FuseDevice open() throws IOException {
-        int fd = Libc.open("/dev/fuse", Libc.O_RDWR | Libc.O_CLOEXEC);
+        int fd = Libc.open("/dev/fuse", Linux.O_RDWR | Linux.O_CLOEXEC);
         if (fd < 0) {
             throw new IOException("cannot open /dev/fuse: errno " + -fd
                     + " (load the fuse module with 'modprobe fuse'; jsysbox-fs must run as root)");

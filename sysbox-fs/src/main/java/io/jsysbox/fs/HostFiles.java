@@ -1,6 +1,8 @@
 package io.jsysbox.fs;
 
 import io.jsysbox.linux.Errno;
+import io.jsysbox.linux.Libc;
+import io.jsysbox.linux.Linux;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -78,7 +80,7 @@ final class HostFiles implements AutoCloseable {
     private String readNow(String path) throws IOException {
         Integer fd = open.get(path);
         if (fd == null) {
-            int opened = Libc.open(path, Libc.O_RDONLY | Libc.O_CLOEXEC);
+            int opened = Libc.open(path, Linux.O_RDONLY | Linux.O_CLOEXEC);
             if (opened < 0) {
                 throw opened == -Errno.ENOENT
                         ? new NoSuchFileException(path)

@@ -1,5 +1,7 @@
 package io.jsysbox.fs;
 
+import io.jsysbox.linux.Libc;
+import io.jsysbox.linux.Linux;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -29,7 +31,7 @@ final class Processes {
      */
     static List<Long> parentPidNamespaces(long pid) {
         List<Long> parents = new ArrayList<>();
-        int fd = Libc.open("/proc/" + pid + "/ns/pid", Libc.O_RDONLY | Libc.O_CLOEXEC);
+        int fd = Libc.open("/proc/" + pid + "/ns/pid", Linux.O_RDONLY | Linux.O_CLOEXEC);
         while (fd >= 0) {
             int parent = Libc.ioctl(fd, NS_GET_PARENT);
             Libc.close(fd);

@@ -4,6 +4,7 @@ import io.jsysbox.api.ListenerIndex;
 import io.jsysbox.api.RuntimeDirs;
 import io.jsysbox.linux.Errno;
 import io.jsysbox.linux.Fd;
+import io.jsysbox.linux.Libc;
 import io.jsysbox.linux.Linux;
 import io.jsysbox.linux.LinuxException;
 import io.jsysbox.linux.Systemd;

@@ -3,6 +3,7 @@ package io.jsysbox.fs;
 import static java.lang.foreign.MemoryLayout.PathElement.groupElement;
 
 import io.jsysbox.linux.Errno;
+import io.jsysbox.linux.Libc;
 import java.io.ByteArrayOutputStream;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemoryLayout;
