@@ -25,7 +25,7 @@ import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.Set;
 import java.util.TreeMap;
-import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -78,9 +78,14 @@ public final class ContainerManager {
     /** Makes the user namespace of the range the next container gets ({@link #warmNextRange}). */
     private final ExecutorService rangeWarmer = Executors.newSingleThreadExecutor(
             Thread.ofPlatform().daemon().name("range-warmer").factory());
-    /** Moves pods' networks while their Started does the rest ({@link #started}). */
+    /** Moves pods' networks while their Started does the rest and after it ({@link #started}). */
     private final ExecutorService networkMover = Executors.newCachedThreadPool(
             Thread.ofPlatform().daemon().name("pod-network-", 0).factory());
+    /**
+     * Pod sandboxes' network moves, by sandbox id, from their Started to their release: running, done or failed. The
+     * pod's containers wait for theirs ({@link #awaitPodNetwork}); a sandbox's release waits for its own.
+     */
+    private final Map<String, Future<Void>> podNetworks = new ConcurrentHashMap<>();
 
     private final Discards discards = new Discards();
     /** Stopped containers whose previous slot is remembered, by id: their rootfs (gone = container removed). */
@@ -392,6 +397,9 @@ public final class ContainerManager {
      */
     public Prepare.Result prepare(Prepare.Request request) throws ManagerException {
         long began = System.nanoTime();
+        if (!request.podSandboxId().isEmpty()) {
+            awaitPodNetwork(request.podSandboxId(), request.id());
+        }
         Reservation reservation = reserve(request);
         String id = request.id();
         Path rootfs = request.rootfs();
@@ -670,21 +678,50 @@ public final class ContainerManager {
         HostRange uids = work.uids();
         HostRange gids = work.gids();
         long began = System.nanoTime();
-        // A pod sandbox's network moves (ip processes, ~25 ms) while its virtual files are attached and its cgroups
-        // delegated: the three touch different namespaces and files. A failure waits for the move to end.
-        Future<Void> network = networkToAdopt.isEmpty()
-                ? CompletableFuture.completedFuture(null)
-                : networkMover.submit(() -> {
-                    podNetwork.adopt(id, Path.of(networkToAdopt), pid);
-                    return null;
-                });
         try {
-            return startedWith(state, init, rootPath, guardMounts, uids, gids, network, began);
+            if (!networkToAdopt.isEmpty()) {
+                moveNetwork(id, Path.of(networkToAdopt), pid);
+            }
+            return startedWith(state, init, rootPath, guardMounts, uids, gids, began);
         } finally {
-            awaitQuietly(network);
             synchronized (this) {
                 endBusy(id);
             }
+        }
+    }
+
+    /**
+     * Starts moving the CRI's network of pod sandbox {@code id} into the namespace of its init {@code pid}, and does
+     * not wait: the kernel's move of an interface alone takes ~25 ms, the ip processes around it as much, and nothing
+     * uses the sandbox's network (its pause process sleeps) before a container of the pod runs, whose prepare waits
+     * for the move to have ended ({@link #awaitPodNetwork}). The sandbox's virtual files and cgroups are done
+     * meanwhile: they touch other namespaces and files. A namespace the CRI did not make is refused here.
+     */
+    private void moveNetwork(String id, Path criNamespace, long pid) throws ManagerException {
+        PodNetwork.checkMovable(id, criNamespace);
+        podNetworks.put(id, networkMover.submit(() -> {
+            podNetwork.adopt(id, criNamespace, pid);
+            return null;
+        }));
+    }
+
+    /**
+     * Waits for the network move of pod sandbox {@code sandboxId} (none known: nothing to wait for, e.g. a manager
+     * restarted since): its container {@code id} is not made for a pod without the network the CRI gave it.
+     */
+    private void awaitPodNetwork(String sandboxId, String id) throws ManagerException {
+        Future<Void> move = podNetworks.get(sandboxId);
+        if (move == null) {
+            return;
+        }
+        try {
+            await(move);
+        } catch (ManagerException e) {
+            throw new ManagerException(
+                    ManagerException.Kind.NOT_POSSIBLE,
+                    "pod container " + id + ": its pod has no network (" + e.getMessage()
+                            + "); remove the pod and run it again",
+                    e);
         }
     }
 
@@ -695,7 +732,6 @@ public final class ContainerManager {
             boolean guardMounts,
             HostRange uids,
             HostRange gids,
-            Future<Void> network,
             long began)
             throws ManagerException {
         String id = state.id();
@@ -710,7 +746,6 @@ public final class ContainerManager {
                     delegated.add(dir.toString());
                 }
             }
-            await(network);
             // runc create has copied the mounts into the container's namespace: the host needs them no more.
             Mounts.unmountAllUnder(mountRoot.resolve(state.dirName()));
             ContainerState running = state.withInit(init).withMounts(List.of());
@@ -757,7 +792,7 @@ public final class ContainerManager {
         try {
             task.get();
         } catch (ExecutionException e) {
-            // reported by await, or superseded by the failure that ended started
+            // reported by await where it matters (a failed network move: to the pod's containers)
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
@@ -809,6 +844,10 @@ public final class ContainerManager {
             return false;
         }
         try {
+            Future<Void> networkMove = podNetworks.remove(id);
+            if (networkMove != null) {
+                awaitQuietly(networkMove);
+            }
             undo(state, uids, gids);
             virtualFiles.detach(id);
             removeSyncMarker(id);

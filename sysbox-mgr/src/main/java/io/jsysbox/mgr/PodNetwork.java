@@ -39,12 +39,11 @@ final class PodNetwork {
     private static final List<Path> CRI_NAMESPACE_DIRS = List.of(Path.of("/run/netns"), Path.of("/var/run/netns"));
 
     /**
-     * Moves the interfaces of {@code criNamespace} into the network namespace of {@code pid}, configured as they were.
+     * Refuses, before anything moves, a {@code criNamespace} that is not one the CRI made for pod sandbox {@code id}:
+     * only such a namespace is emptied, never the host's nor another container's (/proc/PID/ns/net), whatever a
+     * spec's annotations claim.
      */
-    void adopt(String id, Path criNamespace, long pid) throws ManagerException {
-        long began = System.nanoTime();
-        // Only a namespace the CRI made for this pod is emptied: never the host's, nor another container's
-        // (/proc/PID/ns/net), whatever a spec's annotations claim.
+    static void checkMovable(String id, Path criNamespace) throws ManagerException {
         if (!CRI_NAMESPACE_DIRS.contains(criNamespace.normalize().getParent())) {
             throw new ManagerException(
                     ManagerException.Kind.BAD_REQUEST,
@@ -52,10 +51,21 @@ final class PodNetwork {
                             + " is not one the CRI made (expected under /run/netns or /var/run/netns); jsysbox moves "
                             + "only those into a pod");
         }
+        if (!Files.isRegularFile(criNamespace)) {
+            throw new ManagerException(
+                    ManagerException.Kind.NOT_POSSIBLE,
+                    "pod sandbox " + id + ": its network namespace " + criNamespace
+                            + " is not a network namespace file: the CRI removed it, or never made it");
+        }
+    }
+
+    /**
+     * Moves the interfaces of {@code criNamespace} (checked by {@link #checkMovable}) into the network namespace of
+     * {@code pid}, configured as they were.
+     */
+    void adopt(String id, Path criNamespace, long pid) throws ManagerException {
+        long began = System.nanoTime();
         try {
-            if (!Files.isRegularFile(criNamespace)) {
-                throw new IOException(criNamespace + " is not a network namespace file");
-            }
             String source = "--net=" + criNamespace;
             String target = "--net=/proc/" + pid + "/ns/net";
             // Without a family, "address show" lists both, "route show" IPv4's.

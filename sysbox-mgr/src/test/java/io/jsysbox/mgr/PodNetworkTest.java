@@ -96,8 +96,11 @@ class PodNetworkTest {
     @Test
     void onlyANamespaceTheCriMadeIsEmptied() {
         var refused = assertThrows(
-                ManagerException.class, () -> new PodNetwork().adopt("sandbox", Path.of("/proc/1/ns/net"), 1));
+                ManagerException.class, () -> PodNetwork.checkMovable("sandbox", Path.of("/proc/1/ns/net")));
         assertEquals(ManagerException.Kind.BAD_REQUEST, refused.kind());
         assertTrue(refused.getMessage().contains("not one the CRI made"), refused.getMessage());
+        var gone = assertThrows(
+                ManagerException.class, () -> PodNetwork.checkMovable("sandbox", Path.of("/run/netns/cni-gone")));
+        assertTrue(gone.getMessage().contains("not a network namespace file"), gone.getMessage());
     }
 }
