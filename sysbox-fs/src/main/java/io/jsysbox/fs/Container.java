@@ -34,8 +34,8 @@ final class Container {
     final CgroupDirs cgroups;
     final UUID bootId;
     private final SysctlStore sysctls;
-    /** Its cgroup files, kept open while it is registered. */
-    private final HostFiles cgroupFiles = new HostFiles();
+    /** Its cgroup files, kept open while it is registered; its limits reused a moment. */
+    private final HostFiles cgroupFiles = HostFiles.containerCgroups();
 
     private final Map<SysctlKey, String> written = new ConcurrentHashMap<>();
     /** Its mounts as the runtime made them, which its processes may not unmount, move or make writable. */

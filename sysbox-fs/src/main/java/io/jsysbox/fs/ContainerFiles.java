@@ -42,7 +42,7 @@ final class ContainerFiles implements FileBackend {
     private static final Path PROC_MEMINFO = Path.of("/proc/meminfo");
 
     private final ContainerRegistry registry;
-    private final HostFiles hostFiles = new HostFiles();
+    private final HostFiles hostFiles = HostFiles.hostProc();
 
     /**
      * A value and when it was worked out. Why: a sysinfo call was ~0.3 ms, most of it the caller's mount table (the

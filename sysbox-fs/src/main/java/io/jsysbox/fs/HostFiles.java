@@ -10,9 +10,11 @@ import java.lang.foreign.ValueLayout;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.NoSuchFileException;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Predicate;
 
 /**
  * Host /proc, /sys and cgroup files that are read again and again, kept open and re-read with one pread at
@@ -34,37 +36,77 @@ final class HostFiles implements AutoCloseable {
     private static final ThreadLocal<Buffers> BUFFERS = ThreadLocal.withInitial(Buffers::new);
 
     /**
-     * Files served up to {@link #REUSE} old. /proc/cpuinfo: its blocks change only when a CPU goes on or off
-     * line, and its "cpu MHz" is a sample the kernel takes for every read of every CPU (APERF/MPERF), which makes it
-     * the costliest file a container reads in a loop (monitoring agents, JVMs sizing their pools); a sample 100 ms
-     * old is as true. Counters (stat, meminfo, uptime, cgroup files) are always read afresh.
+     * The host's files a {@link #hostProc} serves up to 100 ms old. /proc/cpuinfo: its blocks change only when a CPU
+     * goes on or off line, and its "cpu MHz" is a sample the kernel takes for every read of every CPU (APERF/MPERF),
+     * which makes it the costliest file a container reads in a loop (monitoring agents, JVMs sizing their pools); a
+     * sample 100 ms old is as true. Counters (stat, meminfo, uptime) are always read afresh.
      */
-    private static final Set<String> REUSABLE = Set.of("/proc/cpuinfo");
+    static final Predicate<String> HOST_REUSABLE = Set.of("/proc/cpuinfo")::contains;
 
-    private static final Duration REUSE = Duration.ofMillis(100);
+    private static final Duration HOST_REUSE = Duration.ofMillis(100);
+
+    /**
+     * The cgroup files a {@link #containerCgroups} serves up to 20 ms old: limits (cpuset, CPU quota, memory and swap
+     * limits, v1 and v2), which change only when the container is updated (docker update), while every /proc/uptime,
+     * cpuinfo, stat and meminfo read needs some of them. 20 ms is less than any command takes to reach a container
+     * after an update (a docker exec takes 50 ms or more), so no reader sees a limit older than its update. Usage
+     * counters (cpuacct.*, cpu.stat, memory.usage_in_bytes, memory.current, memory.stat…) are always read afresh.
+     */
+    static final Predicate<String> CGROUP_LIMITS = HostFiles::isCgroupLimit;
+
+    private static final List<String> CGROUP_LIMIT_SUFFIXES = List.of(
+            "/cpuset.cpus",
+            "/cpuset.effective_cpus",
+            "/cpuset.cpus.effective",
+            "/cpu.cfs_quota_us",
+            "/cpu.cfs_period_us",
+            "/cpu.max",
+            "/memory.limit_in_bytes",
+            "/memory.memsw.limit_in_bytes",
+            "/memory.max",
+            "/memory.swap.max");
+
+    private static final Duration CGROUP_LIMITS_REUSE = Duration.ofMillis(20);
+
+    private static boolean isCgroupLimit(String path) {
+        for (String suffix : CGROUP_LIMIT_SUFFIXES) {
+            if (path.endsWith(suffix)) {
+                return true;
+            }
+        }
+        return false;
+    }
 
     private record Snapshot(String text, long readAtNanos) {}
 
     private final Map<String, Integer> open = new ConcurrentHashMap<>();
     private final Map<String, Snapshot> recent = new ConcurrentHashMap<>();
+    private final Predicate<String> reusable;
     private final long reuseNanos;
 
-    HostFiles() {
-        this(REUSE);
+    /** Serves the {@code reusable} files from a read up to {@code reuse} old, the others always afresh. */
+    HostFiles(Predicate<String> reusable, Duration reuse) {
+        this.reusable = reusable;
+        this.reuseNanos = reuse.toNanos();
     }
 
-    /** With {@link #REUSABLE} files reused for {@code reuse} (tests choose it). */
-    HostFiles(Duration reuse) {
-        this.reuseNanos = reuse.toNanos();
+    /** The host's /proc files, {@link #HOST_REUSABLE} ones reused. */
+    static HostFiles hostProc() {
+        return new HostFiles(HOST_REUSABLE, HOST_REUSE);
+    }
+
+    /** A container's cgroup files, its {@link #CGROUP_LIMITS} reused. */
+    static HostFiles containerCgroups() {
+        return new HostFiles(CGROUP_LIMITS, CGROUP_LIMITS_REUSE);
     }
 
     /**
      * The file's whole content, one char per byte (ISO-8859-1: the files are ASCII, and bytes map to chars and
-     * back unchanged, with no decoding cost); NoSuchFileException when it does not exist. {@link #REUSABLE} files
-     * may be a read up to {@link #REUSE} old.
+     * back unchanged, with no decoding cost); NoSuchFileException when it does not exist. A reusable file may be a
+     * read of the last window.
      */
     String read(String path) throws IOException {
-        if (!REUSABLE.contains(path)) {
+        if (!reusable.test(path)) {
             return readNow(path);
         }
         long now = System.nanoTime();

@@ -80,7 +80,7 @@ class FuseMountIntegrationTest {
     }
 
     private static String hostPanic() throws IOException {
-        try (HostFiles files = new HostFiles()) {
+        try (HostFiles files = HostFiles.hostProc()) {
             return files.read("/proc/sys/kernel/panic");
         }
     }

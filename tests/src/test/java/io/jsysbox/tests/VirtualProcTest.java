@@ -60,6 +60,26 @@ class VirtualProcTest {
                 () -> assertEquals(1, HostFiles.statCpuLines(stat), "cpuN lines in /proc/stat:\n" + stat));
     }
 
+    /**
+     * A running container's new limits (docker update) show in its next read: jsysbox-fs reuses a container's limit
+     * files only for a moment shorter than any command takes to reach the container after an update.
+     */
+    @Test
+    void anUpdatedLimitShowsInTheNextRead() {
+        assumeTrue(Host.cpus() >= 2, "needs a host with 2 CPUs or more to tell the container's CPUs from the host's");
+        String id = docker.startIdle(Docker.BUSYBOX_IMAGE, "--memory", "256m", "--memory-swap", "512m", "--cpus", "1");
+        assertEquals(256 * 1024, HostFiles.meminfoKb(Docker.execOk(id, "cat", "/proc/meminfo"), "MemTotal"));
+        assertEquals(1, HostFiles.cpuinfoProcessors(Docker.execOk(id, "cat", "/proc/cpuinfo")));
+
+        Docker.dockerOk("update", "--memory", "384m", "--memory-swap", "768m", "--cpus", "2", id);
+        String meminfo = Docker.execOk(id, "cat", "/proc/meminfo");
+        String cpuinfo = Docker.execOk(id, "cat", "/proc/cpuinfo");
+        assertAll(
+                "after docker update --memory 384m --cpus 2",
+                () -> assertEquals(384 * 1024, HostFiles.meminfoKb(meminfo, "MemTotal"), "MemTotal:\n" + meminfo),
+                () -> assertEquals(2, HostFiles.cpuinfoProcessors(cpuinfo), "processors:\n" + cpuinfo));
+    }
+
     @Test
     void uptimeCountsFromTheContainersStartAndRuns() {
         double hostUptime = Host.uptimeSeconds();
