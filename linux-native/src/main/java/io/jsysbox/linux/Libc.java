@@ -10,7 +10,6 @@ import java.lang.foreign.StructLayout;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
 import java.lang.invoke.VarHandle;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -44,8 +43,6 @@ public final class Libc {
     private static final int F_SETFL = 4;
     private static final int AF_UNIX = 1;
     private static final int SOCK_STREAM = 1;
-    /** sizeof(struct sockaddr_un): sa_family_t, then 108 bytes of NUL-terminated path. */
-    private static final int SOCKADDR_UN_SIZE = 110;
 
     private static final int SOL_SOCKET = 1;
     private static final int SCM_RIGHTS = 1;
@@ -289,11 +286,12 @@ public final class Libc {
 
     // jsysbox-fs's calls.
 
-    /** open(2) of {@code path} (UTF-8): a descriptor, or minus errno. */
+    /** open(2) of {@code path} (in {@link Linux#NAMES}, as every name given as a String): a descriptor, or minus errno. */
     public static int open(String path, int flags) {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment state = callState(arena);
-            return (int) orErrno(state, (int) Open.CALL.invokeExact(state, arena.allocateFrom(path), flags));
+            MemorySegment name = cString(arena, path.getBytes(Linux.NAMES));
+            return (int) orErrno(state, (int) Open.CALL.invokeExact(state, name, flags));
         } catch (Throwable e) {
             throw rethrow(e);
         }
@@ -428,24 +426,20 @@ public final class Libc {
     }
 
     /**
-     * A close-on-exec unix stream socket bound to {@code path} (UTF-8; not yet listening): its descriptor, or minus
-     * errno.
+     * A close-on-exec unix stream socket bound to {@code path} (an absolute path or @name, as
+     * {@link Linux#unixSocketAddress} takes it; not yet listening): its descriptor, or minus errno.
      */
     public static int boundUnixSocket(String path) {
-        byte[] name = path.getBytes(StandardCharsets.UTF_8);
-        if (name.length >= SOCKADDR_UN_SIZE - 2) {
-            throw new IllegalArgumentException("a unix socket path has at most 107 bytes: " + path);
-        }
+        byte[] sockaddr = Linux.unixSocketAddress(path);
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment state = callState(arena);
             int fd = socket(state, AF_UNIX, SOCK_STREAM | Linux.O_CLOEXEC, 0);
             if (fd < 0) {
                 return fd;
             }
-            MemorySegment address = arena.allocate(SOCKADDR_UN_SIZE, 2);
-            address.set(ValueLayout.JAVA_SHORT, 0, (short) AF_UNIX);
-            MemorySegment.copy(name, 0, address, ValueLayout.JAVA_BYTE, 2, name.length);
-            int bound = bind(state, fd, address, SOCKADDR_UN_SIZE);
+            MemorySegment address = arena.allocate(sockaddr.length, 2);
+            MemorySegment.copy(sockaddr, 0, address, ValueLayout.JAVA_BYTE, 0, sockaddr.length);
+            int bound = bind(state, fd, address, sockaddr.length);
             if (bound < 0) {
                 close(fd);
                 return bound;
