@@ -1,7 +1,6 @@
 package io.jsysbox.procfs;
 
-import java.util.HashMap;
-import java.util.Map;
+import java.util.Arrays;
 import java.util.OptionalLong;
 import java.util.function.Function;
 
@@ -13,14 +12,30 @@ final class CgroupText {
      */
     private static final long UNLIMITED_ABOVE = 1L << 62;
 
+    /** What {@link #parseKeyed} gives a key the file lacks: the files' counters are never negative. */
+    static final long ABSENT = -1;
+
     private CgroupText() {}
 
     static long parseLong(String name, String text) {
-        String value = text.strip();
+        return parseLong(name, text, 0, text.length());
+    }
+
+    /** The number in {@code text} from {@code begin} to {@code end}, white space around it ignored. */
+    private static long parseLong(String name, String text, int begin, int end) {
+        int first = begin;
+        while (first < end && Character.isWhitespace(text.charAt(first))) {
+            first++;
+        }
+        int last = end;
+        while (last > first && Character.isWhitespace(text.charAt(last - 1))) {
+            last--;
+        }
         try {
-            return Long.parseLong(value);
+            return Long.parseLong(text, first, last, 10);
         } catch (NumberFormatException e) {
-            throw new IllegalArgumentException("cgroup file " + name + ": not a number: '" + value + "'", e);
+            throw new IllegalArgumentException(
+                    "cgroup file " + name + ": not a number: '" + text.substring(first, last) + "'", e);
         }
     }
 
@@ -34,9 +49,14 @@ final class CgroupText {
         return limit > UNLIMITED_ABOVE ? OptionalLong.empty() : OptionalLong.of(limit);
     }
 
-    /** The numbers of a flat keyed file ("key value" lines, as memory.stat and cpu.stat). */
-    static Map<String, Long> parseKeyed(String name, String text) {
-        Map<String, Long> values = new HashMap<>();
+    /**
+     * The numbers of {@code keys} in a flat keyed file ("key value" lines, as memory.stat and cpu.stat), in the keys'
+     * order; {@link #ABSENT} for a key the file lacks (and for a null key). No String is made per line: memory.stat
+     * has ~40 lines, and every /proc/meminfo read of a container reads it.
+     */
+    static long[] parseKeyed(String name, String text, String... keys) {
+        long[] values = new long[keys.length];
+        Arrays.fill(values, ABSENT);
         int start = 0;
         while (start < text.length()) {
             int end = text.indexOf('\n', start);
@@ -45,21 +65,22 @@ final class CgroupText {
             }
             int space = text.indexOf(' ', start);
             if (space > start && space < end) {
-                values.put(text.substring(start, space), parseLong(name, text.substring(space + 1, end)));
+                int length = space - start;
+                for (int i = 0; i < keys.length; i++) {
+                    String key = keys[i];
+                    if (key != null && key.length() == length && text.regionMatches(start, key, 0, length)) {
+                        values[i] = parseLong(name, text, space + 1, end);
+                        break;
+                    }
+                }
             }
             start = end + 1;
         }
         return values;
     }
 
-    static MemoryStat memoryStat(Map<String, Long> keyed, Function<MemoryCounter, String> nameOf) {
-        Map<MemoryCounter, Long> counters = new HashMap<>();
-        for (MemoryCounter counter : MemoryCounter.values()) {
-            String key = nameOf.apply(counter);
-            if (key != null && keyed.containsKey(key)) {
-                counters.put(counter, keyed.get(key));
-            }
-        }
-        return MemoryStat.of(counters);
+    /** The names memory.stat gives {@link MemoryCounter}s in one cgroup version (null: it has none), in order. */
+    static String[] memoryStatKeys(Function<MemoryCounter, String> nameOf) {
+        return Arrays.stream(MemoryCounter.values()).map(nameOf).toArray(String[]::new);
     }
 }

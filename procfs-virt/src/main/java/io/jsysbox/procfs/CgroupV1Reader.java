@@ -1,11 +1,13 @@
 package io.jsysbox.procfs;
 
+import java.util.Arrays;
 import java.util.BitSet;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.function.Function;
+import java.util.stream.Stream;
 
 /**
  * Reads a container's cgroup v1 values. {@code files} maps a cgroup file name ("memory.limit_in_bytes",
@@ -14,6 +16,12 @@ import java.util.function.Function;
  */
 public final class CgroupV1Reader {
     private static final long NANOS_PER_USER_HZ_TICK = 10_000_000;
+    /** memory.stat's keys read: the {@link MemoryCounter}s' v1 names, then total_swap (swap in use). */
+    private static final String[] STAT_KEYS = Stream.concat(
+                    Arrays.stream(CgroupText.memoryStatKeys(MemoryCounter::v1Name)), Stream.of("total_swap"))
+            .toArray(String[]::new);
+
+    private static final int TOTAL_SWAP = STAT_KEYS.length - 1;
 
     private CgroupV1Reader() {}
 
@@ -28,10 +36,9 @@ public final class CgroupV1Reader {
         long usage = files.apply("memory.usage_in_bytes")
                 .map(text -> CgroupText.parseLong("memory.usage_in_bytes", text))
                 .orElse(0L);
-        Map<String, Long> keyed = files.apply("memory.stat")
-                .map(text -> CgroupText.parseKeyed("memory.stat", text))
-                .orElse(Map.of());
-        MemoryStat stat = CgroupText.memoryStat(keyed, MemoryCounter::v1Name);
+        long[] keyed =
+                CgroupText.parseKeyed("memory.stat", files.apply("memory.stat").orElse(""), STAT_KEYS);
+        MemoryStat stat = MemoryStat.of(keyed);
         // memsw files exist only with swap accounting on; memsw.* count memory plus swap.
         Optional<MemoryState.Swap> swap = files.apply("memory.memsw.limit_in_bytes")
                 .map(memswText -> {
@@ -39,8 +46,8 @@ public final class CgroupV1Reader {
                     OptionalLong swapLimit = memsw.isEmpty()
                             ? OptionalLong.empty()
                             : OptionalLong.of(Math.max(0, memsw.getAsLong() - limit.orElse(0)));
-                    long swapUsage = keyed.containsKey("total_swap")
-                            ? keyed.get("total_swap")
+                    long swapUsage = keyed[TOTAL_SWAP] != CgroupText.ABSENT
+                            ? keyed[TOTAL_SWAP]
                             : Math.max(
                                     0,
                                     files.apply("memory.memsw.usage_in_bytes")
@@ -98,10 +105,9 @@ public final class CgroupV1Reader {
 
     /** cpuacct.stat: "user TICKS" and "system TICKS" in USER_HZ (100 per second). */
     private static CpuUsage totalUsage(String text) {
-        Map<String, Long> keyed = CgroupText.parseKeyed("cpuacct.stat", text);
+        long[] ticks = CgroupText.parseKeyed("cpuacct.stat", text, "user", "system");
         return CpuUsage.totals(
-                keyed.getOrDefault("user", 0L) * NANOS_PER_USER_HZ_TICK,
-                keyed.getOrDefault("system", 0L) * NANOS_PER_USER_HZ_TICK);
+                Math.max(0, ticks[0]) * NANOS_PER_USER_HZ_TICK, Math.max(0, ticks[1]) * NANOS_PER_USER_HZ_TICK);
     }
 
     /**

@@ -14,6 +14,7 @@ import java.util.function.Function;
  */
 public final class CgroupV2Reader {
     private static final long NANOS_PER_MICRO = 1_000;
+    private static final String[] STAT_KEYS = CgroupText.memoryStatKeys(MemoryCounter::v2Name);
 
     private CgroupV2Reader() {}
 
@@ -29,7 +30,7 @@ public final class CgroupV2Reader {
                 .map(text -> CgroupText.parseLong("memory.current", text))
                 .orElse(0L);
         MemoryStat stat = files.apply("memory.stat")
-                .map(text -> CgroupText.memoryStat(CgroupText.parseKeyed("memory.stat", text), MemoryCounter::v2Name))
+                .map(text -> MemoryStat.of(CgroupText.parseKeyed("memory.stat", text, STAT_KEYS)))
                 .orElseGet(MemoryStat::empty);
         Optional<MemoryState.Swap> swap = files.apply("memory.swap.max")
                 .map(swapMax -> new MemoryState.Swap(
@@ -56,10 +57,8 @@ public final class CgroupV2Reader {
             period = CgroupText.parseLong("cpu.max", text.substring(space + 1));
         }
         Optional<CpuUsage> usage = files.apply("cpu.stat").map(text -> {
-            Map<String, Long> keyed = CgroupText.parseKeyed("cpu.stat", text);
-            return CpuUsage.totals(
-                    keyed.getOrDefault("user_usec", 0L) * NANOS_PER_MICRO,
-                    keyed.getOrDefault("system_usec", 0L) * NANOS_PER_MICRO);
+            long[] micros = CgroupText.parseKeyed("cpu.stat", text, "user_usec", "system_usec");
+            return CpuUsage.totals(Math.max(0, micros[0]) * NANOS_PER_MICRO, Math.max(0, micros[1]) * NANOS_PER_MICRO);
         });
         return new CpuState(cpuset, quota, period, usage);
     }

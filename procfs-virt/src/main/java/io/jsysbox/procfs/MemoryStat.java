@@ -7,7 +7,7 @@ import java.util.OptionalLong;
 
 /** The memory.stat counters of one cgroup, in bytes; a counter the cgroup version lacks is absent. */
 public final class MemoryStat {
-    private static final long ABSENT = -1;
+    private static final long ABSENT = CgroupText.ABSENT;
     private static final MemoryCounter[] COUNTERS = MemoryCounter.values();
 
     private final long[] bytes;
@@ -16,16 +16,18 @@ public final class MemoryStat {
         this.bytes = bytes;
     }
 
-    /** A stat with the given counters; every other counter absent. */
-    public static MemoryStat of(Map<MemoryCounter, Long> counters) {
-        long[] bytes = new long[COUNTERS.length];
-        Arrays.fill(bytes, ABSENT);
-        counters.forEach((counter, value) -> bytes[counter.ordinal()] = value);
-        return new MemoryStat(bytes);
+    /**
+     * The counters from {@code bytes}, indexed by {@link MemoryCounter#ordinal()} (entries past the last counter are
+     * ignored), {@link CgroupText#ABSENT} for one the cgroup lacks.
+     */
+    static MemoryStat of(long[] bytes) {
+        return new MemoryStat(Arrays.copyOf(bytes, COUNTERS.length));
     }
 
     public static MemoryStat empty() {
-        return of(Map.of());
+        long[] bytes = new long[COUNTERS.length];
+        Arrays.fill(bytes, ABSENT);
+        return new MemoryStat(bytes);
     }
 
     public OptionalLong get(MemoryCounter counter) {

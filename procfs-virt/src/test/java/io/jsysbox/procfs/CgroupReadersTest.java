@@ -97,6 +97,22 @@ class CgroupReadersTest {
     }
 
     @Test
+    void keyedFileReadsWholeKeysOnly() {
+        long[] values = CgroupText.parseKeyed(
+                "memory.stat",
+                "total_rss_huge 4096\ntotal_rss 8192 \n\nswap 1\n",
+                "total_rss",
+                "total_rss_huge",
+                "total_swap",
+                null);
+        assertArrayEquals(new long[] {8192, 4096, CgroupText.ABSENT, CgroupText.ABSENT}, values);
+        var error = assertThrows(
+                IllegalArgumentException.class,
+                () -> CgroupText.parseKeyed("memory.stat", "total_rss x\n", "total_rss"));
+        assertEquals("cgroup file memory.stat: not a number: 'x'", error.getMessage());
+    }
+
+    @Test
     void quotaCutsTheVisibleCpus() {
         CpuState cpu = new CpuState(CpuList.parse("0-3,6"), OptionalLong.of(150_000), 100_000, Optional.empty());
         assertEquals("{0, 1}", cpu.visibleCpus(CpuList.parse("0-7")).toString());

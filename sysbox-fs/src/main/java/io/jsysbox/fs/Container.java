@@ -36,6 +36,8 @@ final class Container {
     private final SysctlStore sysctls;
     /** Its cgroup files, kept open while it is registered; its limits reused a moment. */
     private final HostFiles cgroupFiles = HostFiles.containerCgroups();
+    /** Its cgroup files' host paths by name ("memory.stat"…): every virtual file read needs a few of them. */
+    private final Map<String, Optional<String>> cgroupPaths = new ConcurrentHashMap<>();
 
     private final Map<SysctlKey, String> written = new ConcurrentHashMap<>();
     /** Its mounts as the runtime made them, which its processes may not unmount, move or make writable. */
@@ -72,7 +74,7 @@ final class Container {
 
     /** The content of cgroup file {@code name}, empty when the file or its controller is absent. */
     Optional<String> readCgroup(String name) {
-        Optional<String> path = cgroups.path(name);
+        Optional<String> path = cgroupPaths.computeIfAbsent(name, cgroups::path);
         if (path.isEmpty()) {
             return path;
         }

@@ -37,7 +37,6 @@ import org.slf4j.LoggerFactory;
 final class ContainerFiles implements FileBackend {
     private static final Logger LOG = LoggerFactory.getLogger(ContainerFiles.class);
 
-    private static final String ONLINE_CPUS = "/sys/devices/system/cpu/online";
     private static final Path PROC = Path.of("/proc");
     private static final Path PROC_MEMINFO = Path.of("/proc/meminfo");
 
@@ -212,7 +211,7 @@ final class ContainerFiles implements FileBackend {
         CgroupStats stats = container.cgroups.v2() ? CgroupV2Reader.read(files) : CgroupV1Reader.read(files);
         Duration started = Duration.ofMillis(container.startTicks * 1000 / ProcessIdentity.CLOCK_TICKS_PER_SECOND);
         return ContainerView.of(
-                container.id, stats, started, CpuList.parse(hostFiles.read(ONLINE_CPUS)), Optional.empty());
+                container.id, stats, started, CpuList.parse(hostFiles.read(HostFiles.ONLINE_CPUS)), Optional.empty());
     }
 
     private final class Opened implements OpenFile {

@@ -33,15 +33,19 @@ final class HostFiles implements AutoCloseable {
         byte[] bytes = new byte[64 * 1024];
     }
 
+    /** The host's online CPUs ("0-3"). */
+    static final String ONLINE_CPUS = "/sys/devices/system/cpu/online";
+
     private static final ThreadLocal<Buffers> BUFFERS = ThreadLocal.withInitial(Buffers::new);
 
     /**
      * The host's files a {@link #hostProc} serves up to 100 ms old. /proc/cpuinfo: its blocks change only when a CPU
      * goes on or off line, and its "cpu MHz" is a sample the kernel takes for every read of every CPU (APERF/MPERF),
      * which makes it the costliest file a container reads in a loop (monitoring agents, JVMs sizing their pools); a
-     * sample 100 ms old is as true. Counters (stat, meminfo, uptime) are always read afresh.
+     * sample 100 ms old is as true. The online CPUs (which every container view reads) change only then too. Counters
+     * (stat, meminfo, uptime) are always read afresh.
      */
-    static final Predicate<String> HOST_REUSABLE = Set.of("/proc/cpuinfo")::contains;
+    static final Predicate<String> HOST_REUSABLE = Set.of("/proc/cpuinfo", ONLINE_CPUS)::contains;
 
     private static final Duration HOST_REUSE = Duration.ofMillis(100);
 
