@@ -25,7 +25,10 @@ public final class AtomicFiles {
          * refuses when it cannot read it) and what outlives a reboot (host configuration, the inner image cache).
          */
         DURABLE,
-        /** The rename alone: for files on tmpfs, which a reboot empties anyway (a bundle's config.json, /run). */
+        /**
+         * The rename alone: for files on tmpfs, which a reboot empties anyway (a bundle's config.json, /run), and files
+         * their reader ignores when they were written before the last boot (jsysbox-fs's state).
+         */
         UNTIL_REBOOT
     }
 

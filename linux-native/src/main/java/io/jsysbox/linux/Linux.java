@@ -90,6 +90,42 @@ public final class Linux {
         }
     }
 
+    /**
+     * Detached copies of the (non-recursive) mounts at {@code paths}, in their order. Their common directory is walked
+     * once and each path resolved from there: on a FUSE file system the kernel asks the daemon again at each walk
+     * through a name whose entry it may not cache (jsysbox-fs's containers/ID), so 24 virtual files cloned from one
+     * container's view cost 24 round trips less. Symlinks are not followed on the way to that directory.
+     */
+    public static List<Fd> openTreeClones(List<Path> paths) throws LinuxException {
+        // absolute paths: the walk to their common directory starts at the host's root
+        if (paths.isEmpty()) {
+            return List.of();
+        }
+        Path base = paths.getFirst().getParent();
+        for (Path path : paths) {
+            while (!path.getParent().startsWith(base)) {
+                base = base.getParent(); // absolute paths share "/" at least
+            }
+        }
+        List<Fd> clones = new ArrayList<>();
+        try (Fd dir = openat2(null, String.valueOf(base), O_PATH | O_DIRECTORY, RESOLVE_NO_SYMLINKS);
+                Arena arena = Arena.ofConfined()) {
+            for (Path path : paths) {
+                clones.add(new Fd(checkedSyscall(
+                        arena,
+                        "open_tree(" + path + ")",
+                        Arch.SYS_OPEN_TREE,
+                        dir.value(),
+                        cString(arena, base.relativize(path)).address(),
+                        OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC)));
+            }
+            return clones;
+        } catch (LinuxException | RuntimeException e) {
+            clones.forEach(Fd::close);
+            throw e;
+        }
+    }
+
     /** A detached copy of the mount tree whose root {@code root} (an O_PATH descriptor) is, with its submounts. */
     public static Fd openTreeCloneRecursive(Fd root) throws LinuxException {
         long flags = OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE | AT_EMPTY_PATH;

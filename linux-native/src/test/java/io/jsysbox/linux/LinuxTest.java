@@ -15,6 +15,7 @@ import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -27,6 +28,28 @@ class LinuxTest {
 
     private static int uid(Path p) throws Exception {
         return (Integer) Files.getAttribute(p, "unix:uid", LinkOption.NOFOLLOW_LINKS);
+    }
+
+    @Test
+    void clonesOfFilesUnderOneDirectoryBindEachFile(@TempDir Path tmp) throws Exception {
+        assumeTrue(root());
+        Path view = Files.createDirectories(tmp.resolve("view/proc/sys"));
+        Files.writeString(tmp.resolve("view/proc/meminfo"), "m");
+        Files.writeString(view.resolve("max"), "s");
+        Path first = Files.writeString(tmp.resolve("first"), "");
+        Path second = Files.writeString(tmp.resolve("second"), "");
+        List<Fd> clones = Linux.openTreeClones(List.of(tmp.resolve("view/proc/meminfo"), view.resolve("max")));
+        try {
+            Linux.moveMount(clones.get(0), first);
+            Linux.moveMount(clones.get(1), second);
+            assertEquals("m", Files.readString(first));
+            assertEquals("s", Files.readString(second));
+        } finally {
+            clones.forEach(Fd::close);
+            Linux.umountDetach(first);
+            Linux.umountDetach(second);
+        }
+        assertThrows(LinuxException.class, () -> Linux.openTreeClones(List.of(tmp.resolve("view/none"))));
     }
 
     @Test

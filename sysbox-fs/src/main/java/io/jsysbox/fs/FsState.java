@@ -8,6 +8,7 @@ import io.jsysbox.api.RuntimeDirs;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 
@@ -16,6 +17,10 @@ import java.util.Map;
  * them all. A daemon that takes over the FUSE connection meets the node ids its predecessor handed out, which
  * carry the slots (see {@link FsTree}): each container must keep its slot, and no slot may be given twice.
  * Files written before slots existed read with {@code nextSlot} and every {@code slot} 0 (none given yet).
+ * <p>
+ * It describes running containers only, so a file written before the host's last boot names none: it is ignored,
+ * whatever it holds. That is why a save is not synced to disk (two fsyncs cost 1-2 ms on each Register and Protect, on
+ * every container's start): a power cut can tear the file, but only a file of an earlier boot.
  */
 record FsState(int version, long nextSlot, List<Entry> containers) {
     static final int CURRENT_VERSION = 1;
@@ -38,7 +43,12 @@ record FsState(int version, long nextSlot, List<Entry> containers) {
             .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
 
     static FsState load(Path file) throws IOException {
-        if (!Files.exists(file)) {
+        return load(file, bootTime());
+    }
+
+    /** Loads {@code file}, empty when it is missing or older than {@code bootTime}. */
+    static FsState load(Path file, Instant bootTime) throws IOException {
+        if (!Files.exists(file) || Files.getLastModifiedTime(file).toInstant().isBefore(bootTime)) {
             return new FsState(CURRENT_VERSION, 0, List.of());
         }
         try {
@@ -56,9 +66,20 @@ record FsState(int version, long nextSlot, List<Entry> containers) {
         }
     }
 
+    /** When the host booted: /proc/stat's btime. */
+    private static Instant bootTime() throws IOException {
+        for (String line : Files.readAllLines(Path.of("/proc/stat"))) {
+            if (line.startsWith("btime ")) {
+                return Instant.ofEpochSecond(
+                        Long.parseLong(line.substring("btime ".length()).strip()));
+            }
+        }
+        throw new IOException("/proc/stat has no btime line");
+    }
+
     /**
-     * Replaces {@code file} durably: a crash leaves the old or the new state. The file is host root's alone (it names
-     * every container); a missing state dir is made as the manager keeps it.
+     * Replaces {@code file} atomically: a daemon that dies leaves the old or the new state (a power cut: see above).
+     * The file is host root's alone (it names every container); a missing state dir is made as the manager keeps it.
      */
     void save(Path file) throws IOException {
         RuntimeDirs.createIfMissing(file.getParent(), RuntimeDirs.PASSED_BY_CONTAINERS);
@@ -66,6 +87,6 @@ record FsState(int version, long nextSlot, List<Entry> containers) {
                 file,
                 JSON.writeValueAsBytes(this),
                 RuntimeDirs.permissions(RuntimeDirs.HOST_ROOT_ONLY_FILE),
-                AtomicFiles.Durability.DURABLE);
+                AtomicFiles.Durability.UNTIL_REBOOT);
     }
 }

@@ -303,9 +303,9 @@ final class KernelFsMounter {
         List<Fd> clones = new ArrayList<>();
         List<String> names = new ArrayList<>();
         try {
-            for (var file : virtualFiles.entrySet()) {
-                clones.add(Linux.openTreeClone(file.getValue(), false));
-                names.add(file.getKey().substring(fs.prefix.length()));
+            clones.addAll(Linux.openTreeClones(new ArrayList<>(virtualFiles.values())));
+            for (String file : virtualFiles.keySet()) {
+                names.add(file.substring(fs.prefix.length()));
             }
             AtomicReference<IOException> failure = new AtomicReference<>();
             Thread inside = Thread.ofPlatform().name(fs.type + "-mount").start(() -> {

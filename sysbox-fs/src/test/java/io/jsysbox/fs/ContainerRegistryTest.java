@@ -8,8 +8,11 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.jsysbox.linux.ProcessIdentity;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
+import java.time.Instant;
 import java.util.Set;
 import java.util.UUID;
 import org.junit.jupiter.api.AfterEach;
@@ -110,6 +113,24 @@ class ContainerRegistryTest {
         assertFalse(mounts.containsReadOnly(4, 4026531841L, 21), "made writable by the runtime");
         assertFalse(mounts.contains(4, 4026532000L, 30), "the same id in another namespace is another mount");
         assertFalse(mounts.contains(4, 4026531841L, 23));
+    }
+
+    @Test
+    void aStateFileOfAnEarlierBootIsIgnoredEvenTorn() throws Exception {
+        Path state = temp.resolve("fs-state.json");
+        ContainerRegistry registry = new ContainerRegistry(state);
+        registry.register("a", self, 0);
+        Instant written = Files.getLastModifiedTime(state).toInstant();
+        assertEquals(
+                1, FsState.load(state, written.minusSeconds(60)).containers().size(), "written in this boot");
+        assertTrue(FsState.load(state, written.plusSeconds(60)).containers().isEmpty(), "before the boot");
+
+        Files.writeString(state, "{\"version\": 1, \"contai"); // a power cut's tear
+        FileTime beforeBoot = FileTime.from(written.minusSeconds(3600));
+        Files.setLastModifiedTime(state, beforeBoot);
+        assertTrue(FsState.load(state, written).containers().isEmpty());
+        Files.setLastModifiedTime(state, FileTime.from(written.plusSeconds(1)));
+        assertThrows(IOException.class, () -> FsState.load(state, written), "torn in this boot: refused");
     }
 
     @Test

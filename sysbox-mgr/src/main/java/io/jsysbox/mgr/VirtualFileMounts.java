@@ -42,11 +42,8 @@ final class VirtualFileMounts {
         try (Fd process = Linux.pidfdOpen(pid);
                 Fd hostProc =
                         Linux.openat2(null, "/proc", Linux.O_PATH | Linux.O_DIRECTORY, Linux.RESOLVE_NO_SYMLINKS)) {
-            List<String> destinations = new ArrayList<>();
-            for (var entry : sourceByDestination.entrySet()) {
-                clones.add(Linux.openTreeClone(entry.getValue(), false));
-                destinations.add(entry.getKey());
-            }
+            List<String> destinations = new ArrayList<>(sourceByDestination.keySet());
+            clones.addAll(Linux.openTreeClones(new ArrayList<>(sourceByDestination.values())));
             AtomicReference<Integer> mounted = new AtomicReference<>();
             AtomicReference<IOException> failure = new AtomicReference<>();
             Thread inside = Thread.ofPlatform().name("mount-in-" + pid).start(() -> {
