@@ -1,20 +1,14 @@
 package io.jsysbox.mgr;
 
-import io.grpc.netty.shaded.io.netty.bootstrap.ServerBootstrap;
-import io.grpc.netty.shaded.io.netty.buffer.ByteBuf;
-import io.grpc.netty.shaded.io.netty.buffer.Unpooled;
-import io.grpc.netty.shaded.io.netty.channel.Channel;
-import io.grpc.netty.shaded.io.netty.channel.ChannelFutureListener;
-import io.grpc.netty.shaded.io.netty.channel.ChannelHandlerContext;
-import io.grpc.netty.shaded.io.netty.channel.ChannelInitializer;
-import io.grpc.netty.shaded.io.netty.channel.SimpleChannelInboundHandler;
-import io.grpc.netty.shaded.io.netty.channel.epoll.EpollEventLoopGroup;
-import io.grpc.netty.shaded.io.netty.channel.epoll.EpollServerDomainSocketChannel;
-import io.grpc.netty.shaded.io.netty.channel.unix.DomainSocketAddress;
-import io.grpc.netty.shaded.io.netty.handler.codec.DelimiterBasedFrameDecoder;
 import io.jsysbox.api.RuntimeDirs;
 import io.jsysbox.spec.ErrorLog;
 import java.io.IOException;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.ClosedChannelException;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -49,19 +43,18 @@ final class LauncherEndpoint implements AutoCloseable {
     /** A request is a few fields; anything bigger is not the launcher's. */
     private static final int MAX_REQUEST_BYTES = 64 * 1024;
 
-    private static final ByteBuf END_OF_REQUEST =
-            Unpooled.unreleasableBuffer(Unpooled.copiedBuffer("\n\n", StandardCharsets.UTF_8));
-
     private final Bundles bundles;
     /**
-     * The steps block (Prepare may copy images for minutes): never on netty's event loop. Platform threads, as for
-     * gRPC calls: Prepare sets per-thread fs credentials (FsCredentials), which a virtual thread cannot hold.
+     * The threads that accept, read, answer and close connections: the one that accepts a connection answers it, after
+     * handing the next accept to another (no thread hop between a connection and its answer; netty's event loop took
+     * three, ~1 ms a request on this project's idle 2-core VM). The steps block (Prepare may copy images for minutes),
+     * so each request has a thread. Platform threads, as for gRPC calls: Prepare sets per-thread fs credentials
+     * (FsCredentials), which a virtual thread cannot hold.
      */
     private final ExecutorService steps = Executors.newCachedThreadPool(
             Thread.ofPlatform().daemon().name("launcher-", 0).factory());
 
-    private final EpollEventLoopGroup loop = new EpollEventLoopGroup(1);
-    private Channel server;
+    private ServerSocketChannel server;
 
     LauncherEndpoint(Bundles bundles) {
         this.bundles = bundles;
@@ -70,40 +63,62 @@ final class LauncherEndpoint implements AutoCloseable {
     /** Listens on {@code socket} (mode 0600: only root may create containers), replacing a stale socket file. */
     void serve(Path socket) throws IOException {
         Files.deleteIfExists(socket);
-        try {
-            server = new ServerBootstrap()
-                    .group(loop)
-                    .channel(EpollServerDomainSocketChannel.class)
-                    .childHandler(new ChannelInitializer<>() {
-                        @Override
-                        protected void initChannel(Channel channel) {
-                            channel.pipeline()
-                                    .addLast(
-                                            new DelimiterBasedFrameDecoder(MAX_REQUEST_BYTES, END_OF_REQUEST),
-                                            new RequestHandler());
-                        }
-                    })
-                    .bind(new DomainSocketAddress(socket.toString()))
-                    .sync()
-                    .channel();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IOException("interrupted while binding " + socket, e);
-        }
+        server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
+        server.bind(UnixDomainSocketAddress.of(socket));
         Files.setPosixFilePermissions(socket, RuntimeDirs.permissions(RuntimeDirs.HOST_ROOT_ONLY_FILE));
+        steps.execute(this::acceptOne);
     }
 
-    private final class RequestHandler extends SimpleChannelInboundHandler<ByteBuf> {
-        @Override
-        protected void channelRead0(ChannelHandlerContext context, ByteBuf frame) {
-            List<String> lines = List.of(frame.toString(StandardCharsets.UTF_8).split("\n", -1));
-            steps.execute(() -> {
-                Answer answer = answer(lines.getFirst(), Form.of(lines.subList(1, lines.size())));
-                String line = answer.status() + " " + answer.message() + "\n";
-                context.writeAndFlush(Unpooled.copiedBuffer(line, StandardCharsets.UTF_8))
-                        .addListener(ChannelFutureListener.CLOSE);
-            });
+    private void acceptOne() {
+        SocketChannel connection;
+        try {
+            connection = server.accept();
+        } catch (ClosedChannelException e) {
+            return; // closed: the manager stops
+        } catch (IOException e) {
+            LOG.warn("launcher socket: cannot accept a connection: {}", e.getMessage());
+            steps.execute(this::acceptOne);
+            return;
         }
+        steps.execute(this::acceptOne);
+        answer(connection);
+    }
+
+    /** Reads one request, answers it and closes the connection; a request past the size limit gets no answer. */
+    private void answer(SocketChannel connection) {
+        try (connection) {
+            String request = readRequest(connection);
+            if (request == null) {
+                return;
+            }
+            List<String> lines = List.of(request.split("\n", -1));
+            Answer answer = answer(lines.getFirst(), Form.of(lines.subList(1, lines.size())));
+            ByteBuffer line =
+                    ByteBuffer.wrap((answer.status() + " " + answer.message() + "\n").getBytes(StandardCharsets.UTF_8));
+            while (line.hasRemaining()) {
+                connection.write(line);
+            }
+        } catch (IOException e) {
+            LOG.debug("launcher socket: {}", e.getMessage());
+        }
+    }
+
+    /** The request up to its empty line (without it), or null when the peer closes first or sends too much. */
+    private static String readRequest(SocketChannel connection) throws IOException {
+        ByteBuffer buffer = ByteBuffer.allocate(MAX_REQUEST_BYTES);
+        int searched = 0;
+        while (connection.read(buffer) > 0) {
+            for (int i = Math.max(1, searched); i < buffer.position(); i++) {
+                if (buffer.get(i) == '\n' && buffer.get(i - 1) == '\n') {
+                    return new String(buffer.array(), 0, i - 1, StandardCharsets.UTF_8);
+                }
+            }
+            searched = buffer.position();
+            if (!buffer.hasRemaining()) {
+                return null;
+            }
+        }
+        return null;
     }
 
     private static final int OK = 200;
@@ -216,9 +231,12 @@ final class LauncherEndpoint implements AutoCloseable {
     @Override
     public void close() {
         if (server != null) {
-            server.close();
+            try {
+                server.close();
+            } catch (IOException e) {
+                LOG.debug("closing the launcher socket: {}", e.getMessage());
+            }
         }
-        loop.shutdownGracefully();
         steps.close();
     }
 }
