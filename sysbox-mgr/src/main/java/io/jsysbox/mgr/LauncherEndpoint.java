@@ -17,6 +17,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -43,6 +44,8 @@ final class LauncherEndpoint implements AutoCloseable {
     /** A request is a few fields; anything bigger is not the launcher's. */
     private static final int MAX_REQUEST_BYTES = 64 * 1024;
 
+    private static final long ACCEPT_RETRY_MILLIS = 100;
+
     private final Bundles bundles;
     /**
      * The threads that accept, read, answer and close connections: the one that accepts a connection answers it, after
@@ -66,7 +69,7 @@ final class LauncherEndpoint implements AutoCloseable {
         server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
         server.bind(UnixDomainSocketAddress.of(socket));
         Files.setPosixFilePermissions(socket, RuntimeDirs.permissions(RuntimeDirs.HOST_ROOT_ONLY_FILE));
-        steps.execute(this::acceptOne);
+        acceptNext();
     }
 
     private void acceptOne() {
@@ -76,12 +79,28 @@ final class LauncherEndpoint implements AutoCloseable {
         } catch (ClosedChannelException e) {
             return; // closed: the manager stops
         } catch (IOException e) {
+            // e.g. out of descriptors: try again in a moment rather than in a loop that fills the log
             LOG.warn("launcher socket: cannot accept a connection: {}", e.getMessage());
-            steps.execute(this::acceptOne);
+            try {
+                Thread.sleep(ACCEPT_RETRY_MILLIS);
+            } catch (InterruptedException interrupted) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+            acceptNext();
             return;
         }
-        steps.execute(this::acceptOne);
+        acceptNext();
         answer(connection);
+    }
+
+    /** Hands the next accept to another thread; to none once the endpoint closes. */
+    private void acceptNext() {
+        try {
+            steps.execute(this::acceptOne);
+        } catch (RejectedExecutionException e) {
+            LOG.debug("launcher socket closed: no more accepts");
+        }
     }
 
     /** Reads one request, answers it and closes the connection; a request past the size limit gets no answer. */
