@@ -97,14 +97,13 @@ public final class Linux {
      * container's view cost 24 round trips less. Symlinks are not followed on the way to that directory.
      */
     public static List<Fd> openTreeClones(List<Path> paths) throws LinuxException {
-        // absolute paths: the walk to their common directory starts at the host's root
         if (paths.isEmpty()) {
             return List.of();
         }
         Path base = paths.getFirst().getParent();
         for (Path path : paths) {
             while (!path.getParent().startsWith(base)) {
-                base = base.getParent(); // absolute paths share "/" at least
+                base = base.getParent(); // absolute paths share "/" at least: the walk starts at the root
             }
         }
         List<Fd> clones = new ArrayList<>();

@@ -79,8 +79,17 @@ final class CgroupText {
         return values;
     }
 
-    /** The names memory.stat gives {@link MemoryCounter}s in one cgroup version (null: it has none), in order. */
-    static String[] memoryStatKeys(Function<MemoryCounter, String> nameOf) {
-        return Arrays.stream(MemoryCounter.values()).map(nameOf).toArray(String[]::new);
+    /**
+     * The names memory.stat gives {@link MemoryCounter}s in one cgroup version (null: it has none), in order, then
+     * {@code more} keys.
+     */
+    static String[] memoryStatKeys(Function<MemoryCounter, String> nameOf, String... more) {
+        MemoryCounter[] counters = MemoryCounter.values();
+        String[] keys = new String[counters.length + more.length];
+        for (int i = 0; i < counters.length; i++) {
+            keys[i] = nameOf.apply(counters[i]);
+        }
+        System.arraycopy(more, 0, keys, counters.length, more.length);
+        return keys;
     }
 }

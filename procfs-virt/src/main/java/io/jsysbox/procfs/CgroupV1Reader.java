@@ -1,13 +1,11 @@
 package io.jsysbox.procfs;
 
-import java.util.Arrays;
 import java.util.BitSet;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.function.Function;
-import java.util.stream.Stream;
 
 /**
  * Reads a container's cgroup v1 values. {@code files} maps a cgroup file name ("memory.limit_in_bytes",
@@ -17,9 +15,7 @@ import java.util.stream.Stream;
 public final class CgroupV1Reader {
     private static final long NANOS_PER_USER_HZ_TICK = 10_000_000;
     /** memory.stat's keys read: the {@link MemoryCounter}s' v1 names, then total_swap (swap in use). */
-    private static final String[] STAT_KEYS = Stream.concat(
-                    Arrays.stream(CgroupText.memoryStatKeys(MemoryCounter::v1Name)), Stream.of("total_swap"))
-            .toArray(String[]::new);
+    private static final String[] STAT_KEYS = CgroupText.memoryStatKeys(MemoryCounter::v1Name, "total_swap");
 
     private static final int TOTAL_SWAP = STAT_KEYS.length - 1;
 

@@ -83,8 +83,20 @@ final class HostFiles implements AutoCloseable {
 
     private record Snapshot(String text, long readAtNanos) {}
 
-    private final Map<String, Integer> open = new ConcurrentHashMap<>();
-    private final Map<String, Snapshot> recent = new ConcurrentHashMap<>();
+    /** A file kept open: whether it is reusable is decided once, at its open, not at every read. */
+    private static final class OpenFile {
+        final int fd;
+        final boolean reusable;
+        /** Its last read, for a reusable file. */
+        volatile Snapshot last;
+
+        OpenFile(int fd, boolean reusable) {
+            this.fd = fd;
+            this.reusable = reusable;
+        }
+    }
+
+    private final Map<String, OpenFile> open = new ConcurrentHashMap<>();
     private final Predicate<String> reusable;
     private final long reuseNanos;
 
@@ -110,35 +122,39 @@ final class HostFiles implements AutoCloseable {
      * read of the last window.
      */
     String read(String path) throws IOException {
-        if (!reusable.test(path)) {
-            return readNow(path);
+        OpenFile file = opened(path);
+        if (!file.reusable) {
+            return readNow(path, file.fd);
         }
         long now = System.nanoTime();
-        Snapshot snapshot = recent.get(path);
+        Snapshot snapshot = file.last;
         if (snapshot != null && now - snapshot.readAtNanos() < reuseNanos) {
             return snapshot.text();
         }
-        String text = readNow(path);
-        recent.put(path, new Snapshot(text, now));
+        String text = readNow(path, file.fd);
+        file.last = new Snapshot(text, now);
         return text;
     }
 
-    private String readNow(String path) throws IOException {
-        Integer fd = open.get(path);
-        if (fd == null) {
-            int opened = Libc.open(path, Linux.O_RDONLY | Linux.O_CLOEXEC);
-            if (opened < 0) {
-                throw opened == -Errno.ENOENT
-                        ? new NoSuchFileException(path)
-                        : new IOException(path + ": errno " + -opened);
-            }
-            fd = open.putIfAbsent(path, opened);
-            if (fd != null) {
-                Libc.close(opened);
-            } else {
-                fd = opened;
-            }
+    private OpenFile opened(String path) throws IOException {
+        OpenFile file = open.get(path);
+        if (file != null) {
+            return file;
         }
+        int fd = Libc.open(path, Linux.O_RDONLY | Linux.O_CLOEXEC);
+        if (fd < 0) {
+            throw fd == -Errno.ENOENT ? new NoSuchFileException(path) : new IOException(path + ": errno " + -fd);
+        }
+        OpenFile opened = new OpenFile(fd, reusable.test(path));
+        OpenFile raced = open.putIfAbsent(path, opened);
+        if (raced != null) {
+            Libc.close(fd);
+            return raced;
+        }
+        return opened;
+    }
+
+    private static String readNow(String path, int fd) throws IOException {
         Buffers buffers = BUFFERS.get();
         long n;
         while ((n = Libc.pread(buffers.state, fd, buffers.data, buffers.data.byteSize(), 0))
@@ -158,7 +174,7 @@ final class HostFiles implements AutoCloseable {
 
     @Override
     public void close() {
-        open.values().forEach(Libc::close);
+        open.values().forEach(file -> Libc.close(file.fd));
         open.clear();
     }
 }
