@@ -97,15 +97,19 @@ public final class SystemContainerSpec {
 
     /**
      * What {@code Started} needs to know of a container whose bundle was already rewritten (config.json's annotations
-     * hold its original): no checks, no host facts. {@code networkToAdopt}: a pod sandbox's network namespace as the
-     * CRI made it, for the manager to move into the sandbox's own, or ""; {@code mountInterceptionOff}: its
-     * environment says {@link SpecTransformer#MOUNT_INTERCEPTION_OFF}.
+     * hold its original): no checks, no host facts. {@code podSandbox}: it is a pod's sandbox; {@code
+     * networkToAdopt}: a pod sandbox's network namespace as the CRI made it, for the manager to move into the
+     * sandbox's own, or ""; {@code mountInterceptionOff}: its environment says {@link
+     * SpecTransformer#MOUNT_INTERCEPTION_OFF}.
      */
-    public record StartFacts(String networkToAdopt, boolean mountInterceptionOff) {
+    public record StartFacts(boolean podSandbox, String networkToAdopt, boolean mountInterceptionOff) {
         public static StartFacts of(Path bundle) throws JsysboxException {
             ObjectNode spec = SpecOriginal.of(ConfigFile.read(bundle.resolve("config.json")));
+            PodRole pod = PodRole.of(spec);
             return new StartFacts(
-                    SpecTransformer.networkToAdopt(spec, PodRole.of(spec)), SpecTransformer.mountInterceptionOff(spec));
+                    pod.isSandbox(),
+                    SpecTransformer.networkToAdopt(spec, pod),
+                    SpecTransformer.mountInterceptionOff(spec));
         }
     }
 }

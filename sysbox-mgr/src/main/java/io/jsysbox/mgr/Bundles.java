@@ -72,7 +72,8 @@ final class Bundles {
         } catch (JsysboxException e) {
             throw new ManagerException(ManagerException.Kind.BAD_REQUEST, e.getMessage(), e);
         }
-        return manager.started(id, pid, rootPath, facts.networkToAdopt(), !facts.mountInterceptionOff());
+        return manager.started(
+                id, pid, rootPath, facts.networkToAdopt(), facts.podSandbox(), !facts.mountInterceptionOff());
     }
 
     /** Gives back what was made for container {@code id}; false when it was unknown. */

@@ -78,14 +78,15 @@ public final class ContainerManager {
     /** Makes the user namespace of the range the next container gets ({@link #warmNextRange}). */
     private final ExecutorService rangeWarmer = Executors.newSingleThreadExecutor(
             Thread.ofPlatform().daemon().name("range-warmer").factory());
-    /** Moves pods' networks while their Started does the rest and after it ({@link #started}). */
-    private final ExecutorService networkMover = Executors.newCachedThreadPool(
-            Thread.ofPlatform().daemon().name("pod-network-", 0).factory());
+    /** Sets pod sandboxes up (network, virtual files) while their Started does the rest and after it. */
+    private final ExecutorService sandboxSetup = Executors.newCachedThreadPool(
+            Thread.ofPlatform().daemon().name("pod-sandbox-", 0).factory());
     /**
-     * Pod sandboxes' network moves, by sandbox id, from their Started to their release: running, done or failed. The
-     * pod's containers wait for theirs ({@link #awaitPodNetwork}); a sandbox's release waits for its own.
+     * Pod sandboxes' setup left running by their Started (the network move, the virtual files), by sandbox id, from
+     * their Started to their release: running, done or failed. The pod's containers wait for theirs ({@link
+     * #awaitSandboxSetup}); a sandbox's release waits for its own.
      */
-    private final Map<String, Future<Void>> podNetworks = new ConcurrentHashMap<>();
+    private final Map<String, List<Future<Void>>> sandboxSetups = new ConcurrentHashMap<>();
 
     private final Discards discards = new Discards();
     /** Stopped containers whose previous slot is remembered, by id: their rootfs (gone = container removed). */
@@ -398,7 +399,7 @@ public final class ContainerManager {
     public Prepare.Result prepare(Prepare.Request request) throws ManagerException {
         long began = System.nanoTime();
         if (!request.podSandboxId().isEmpty()) {
-            awaitPodNetwork(request.podSandboxId(), request.id());
+            awaitSandboxSetup(request.podSandboxId(), request.id());
         }
         Reservation reservation = reserve(request);
         String id = request.id();
@@ -662,9 +663,12 @@ public final class ContainerManager {
     /**
      * After {@code runc create} (or in its createRuntime hook, the container's root then at {@code rootPath} in its
      * mount namespace): mounts the container's virtual files (locked, and its mounts protected, when {@code
-     * guardMounts}), delegates cgroups and detaches the host's copies of the container's mounts.
+     * guardMounts}), delegates cgroups and detaches the host's copies of the container's mounts. A pod's sandbox
+     * ({@code podSandbox}) also adopts the CRI's network ({@code networkToAdopt}, or ""); both that and, once runc has
+     * pivoted ({@code rootPath} ""), its virtual files are done after its Started answers ({@link #setUpSandbox}).
      */
-    public List<String> started(String id, long pid, String rootPath, String networkToAdopt, boolean guardMounts)
+    public List<String> started(
+            String id, long pid, String rootPath, String networkToAdopt, boolean podSandbox, boolean guardMounts)
             throws ManagerException {
         ProcessIdentity init = ProcessIdentity.of(pid)
                 .orElseThrow(() -> new ManagerException(
@@ -679,10 +683,15 @@ public final class ContainerManager {
         HostRange gids = work.gids();
         long began = System.nanoTime();
         try {
-            if (!networkToAdopt.isEmpty()) {
-                moveNetwork(id, Path.of(networkToAdopt), pid);
+            // Once runc has pivoted, nothing else happens in the sandbox's mount namespace: its files can wait.
+            boolean filesLater = podSandbox && rootPath.isEmpty();
+            if (podSandbox) {
+                setUpSandbox(id, init, networkToAdopt, filesLater, guardMounts);
             }
-            return startedWith(state, init, rootPath, guardMounts, uids, gids, began);
+            String mounted = filesLater
+                    ? "its virtual files being mounted"
+                    : virtualFiles.attach(id, init, rootPath, guardMounts) + " virtual files mounted";
+            return startedWith(state, init, uids, gids, mounted, began);
         } finally {
             synchronized (this) {
                 endBusy(id);
@@ -691,52 +700,66 @@ public final class ContainerManager {
     }
 
     /**
-     * Starts moving the CRI's network of pod sandbox {@code id} into the namespace of its init {@code pid}, and does
-     * not wait: the kernel's move of an interface alone takes ~25 ms, the ip processes around it as much, and nothing
-     * uses the sandbox's network (its pause process sleeps) before a container of the pod runs, whose prepare waits
-     * for the move to have ended ({@link #awaitPodNetwork}). The sandbox's virtual files and cgroups are done
-     * meanwhile: they touch other namespaces and files. A namespace the CRI did not make is refused here.
+     * Starts what pod sandbox {@code id} needs before a container of its pod runs, and does not wait for it: the move
+     * of the CRI's network {@code criNamespace} (if any) into the namespace of its init and, with {@code files}, its
+     * virtual files. The kernel's move of an interface alone takes ~25 ms, the ip processes around it as much, the
+     * virtual files ~15 ms (two calls to jsysbox-fs, 24 mounts); nothing runs in the sandbox but its pause process,
+     * which reads no /proc file and makes no mount, and each container of the pod waits for both before it is prepared
+     * ({@link #awaitSandboxSetup}): the pod's code never sees the sandbox without them (its containers may join the
+     * sandbox's pid namespace, and so reach its mounts). The sandbox's cgroups are done meanwhile. A namespace the CRI
+     * did not make is refused here.
      */
-    private void moveNetwork(String id, Path criNamespace, long pid) throws ManagerException {
-        PodNetwork.checkMovable(id, criNamespace);
-        podNetworks.put(id, networkMover.submit(() -> {
-            podNetwork.adopt(id, criNamespace, pid);
-            return null;
-        }));
+    private void setUpSandbox(String id, ProcessIdentity init, String criNamespace, boolean files, boolean guardMounts)
+            throws ManagerException {
+        List<Future<Void>> setup = new ArrayList<>();
+        if (!criNamespace.isEmpty()) {
+            Path network = Path.of(criNamespace);
+            PodNetwork.checkMovable(id, network);
+            setup.add(sandboxSetup.submit(() -> {
+                podNetwork.adopt(id, network, init.pid());
+                return null;
+            }));
+        }
+        if (files) {
+            setup.add(sandboxSetup.submit(() -> {
+                try {
+                    int mounted = virtualFiles.attach(id, init, "", guardMounts);
+                    LOG.info("{}: pod sandbox's {} virtual files mounted", id, mounted);
+                    return null;
+                } catch (ManagerException e) {
+                    LOG.error("{}: pod sandbox without virtual files: {}", id, e.getMessage());
+                    throw e;
+                }
+            }));
+        }
+        sandboxSetups.put(id, List.copyOf(setup));
     }
 
     /**
-     * Waits for the network move of pod sandbox {@code sandboxId} (none known: nothing to wait for, e.g. a manager
-     * restarted since): its container {@code id} is not made for a pod without the network the CRI gave it.
+     * Waits for the setup of pod sandbox {@code sandboxId} (none known: nothing to wait for, e.g. a manager restarted
+     * since): its container {@code id} is not made for a pod whose sandbox lacks the network the CRI gave it or its
+     * virtual files.
      */
-    private void awaitPodNetwork(String sandboxId, String id) throws ManagerException {
-        Future<Void> move = podNetworks.get(sandboxId);
-        if (move == null) {
-            return;
-        }
-        try {
-            await(move);
-        } catch (ManagerException e) {
-            throw new ManagerException(
-                    ManagerException.Kind.NOT_POSSIBLE,
-                    "pod container " + id + ": its pod has no network (" + e.getMessage()
-                            + "); remove the pod and run it again",
-                    e);
+    private void awaitSandboxSetup(String sandboxId, String id) throws ManagerException {
+        for (Future<Void> step : sandboxSetups.getOrDefault(sandboxId, List.of())) {
+            try {
+                await(step);
+            } catch (ManagerException e) {
+                throw new ManagerException(
+                        ManagerException.Kind.NOT_POSSIBLE,
+                        "pod container " + id + ": its pod's sandbox was not set up (" + e.getMessage()
+                                + "); remove the pod and run it again",
+                        e);
+            }
         }
     }
 
+    /** The rest of {@link #started}, once its virtual files are mounted or being mounted (as {@code virtualFiles} says). */
     private List<String> startedWith(
-            ContainerState state,
-            ProcessIdentity init,
-            String rootPath,
-            boolean guardMounts,
-            HostRange uids,
-            HostRange gids,
-            long began)
+            ContainerState state, ProcessIdentity init, HostRange uids, HostRange gids, String virtualFiles, long began)
             throws ManagerException {
         String id = state.id();
         long pid = init.pid();
-        int virtualFileCount = virtualFiles.attach(id, init, rootPath, guardMounts);
         try {
             ProcCgroup cgroups = ProcCgroup.parse(Files.readString(Path.of("/proc", Long.toString(pid), "cgroup")));
             MountInfo mounts = MountInfo.read();
@@ -757,11 +780,11 @@ public final class ContainerManager {
             exitWatcher.watch(id, pid);
             warmNextRange();
             LOG.info(
-                    "{}: started as pid {} in {} ms; {} virtual files mounted; delegated {}",
+                    "{}: started as pid {} in {} ms; {}; delegated {}",
                     id,
                     pid,
                     (System.nanoTime() - began) / 1_000_000,
-                    virtualFileCount,
+                    virtualFiles,
                     delegated);
             return delegated;
         } catch (IOException | RuntimeException e) {
@@ -792,7 +815,7 @@ public final class ContainerManager {
         try {
             task.get();
         } catch (ExecutionException e) {
-            // reported by await where it matters (a failed network move: to the pod's containers)
+            // reported by await where it matters (a sandbox's failed setup: to the pod's containers)
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
@@ -844,10 +867,8 @@ public final class ContainerManager {
             return false;
         }
         try {
-            Future<Void> networkMove = podNetworks.remove(id);
-            if (networkMove != null) {
-                awaitQuietly(networkMove);
-            }
+            sandboxSetups.getOrDefault(id, List.of()).forEach(ContainerManager::awaitQuietly);
+            sandboxSetups.remove(id);
             undo(state, uids, gids);
             virtualFiles.detach(id);
             removeSyncMarker(id);

@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.jsysbox.linux.FsCredentials;
 import io.jsysbox.linux.Linux;
 import io.jsysbox.linux.MountInfo;
+import io.jsysbox.linux.ProcCgroup;
 import io.jsysbox.linux.ProcessIdentity;
 import io.jsysbox.spec.HostRange;
 import io.jsysbox.spec.Prepare;
@@ -27,6 +28,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -75,10 +77,36 @@ class ContainerManagerIntegrationTest {
         return init;
     }
 
+    /**
+     * Moves {@code init} into a cgroup of its own in each hierarchy (removed after the test): a Started delegates its
+     * init's cgroups to the container's root, and those of the test's own process must stay the host's.
+     */
+    private void ownCgroups(Process init) throws IOException {
+        ProcCgroup cgroups = ProcCgroup.parse(Files.readString(Path.of("/proc", Long.toString(init.pid()), "cgroup")));
+        MountInfo mounts = MountInfo.read();
+        for (CgroupDelegation delegation : List.of(new CgroupV1Delegation(), new CgroupV2Delegation())) {
+            for (Path parent : delegation.directories(cgroups, mounts)) {
+                Path own = Files.createDirectory(parent.resolve("jsysbox-it-" + init.pid()));
+                fakeCgroups.add(own);
+                for (String cpuset : List.of("cpuset.cpus", "cpuset.mems")) { // v1: empty in a new cgroup
+                    if (Files.exists(own.resolve(cpuset))) {
+                        Files.writeString(own.resolve(cpuset), Files.readString(parent.resolve(cpuset)));
+                    }
+                }
+                Files.writeString(own.resolve("cgroup.procs"), Long.toString(init.pid()));
+            }
+        }
+    }
+
+    private final List<Path> fakeCgroups = new ArrayList<>();
+
     @AfterEach
     void cleanUp() throws Exception {
         for (Process init : fakeInits) {
             init.destroyForcibly().waitFor();
+        }
+        for (Path cgroup : fakeCgroups) {
+            Files.delete(cgroup);
         }
         if (tmp == null) {
             return;
@@ -538,7 +566,7 @@ class ContainerManagerIntegrationTest {
             CompletableFuture<List<String>> start = CompletableFuture.supplyAsync(
                     () -> {
                         try {
-                            return manager.started("slow", init, "", "", false);
+                            return manager.started("slow", init, "", "", false, false);
                         } catch (ManagerException e) {
                             throw new CompletionException(e);
                         }
@@ -573,5 +601,66 @@ class ContainerManagerIntegrationTest {
             refuse.countDown();
             threads.shutdown();
         }
+    }
+
+    /**
+     * A pod sandbox's Started answers before its virtual files are mounted (a pause process reads none), and the
+     * containers of its pod wait for them: a container is not prepared before its sandbox has them.
+     */
+    @Test
+    void aPodsContainersWaitForTheSandboxsVirtualFilesItsStartedDidNotWaitFor() throws Exception {
+        CountDownLatch attaching = new CountDownLatch(1);
+        CountDownLatch attach = new CountDownLatch(1);
+        virtualFiles.onAttach = () -> {
+            attaching.countDown();
+            attach.await();
+        };
+        ContainerManager manager = manager();
+        manager.prepare(plain("sandbox"));
+        Process init = fakeInit();
+        ownCgroups(init);
+        ExecutorService threads = Executors.newCachedThreadPool();
+        try {
+            threads.submit(() -> manager.started("sandbox", init.pid(), "", "", true, true))
+                    .get(10, TimeUnit.SECONDS); // answers while the virtual files are still being mounted
+            assertTrue(attaching.await(10, TimeUnit.SECONDS), "its virtual files are being mounted");
+            Future<Prepare.Result> container =
+                    threads.submit(() -> manager.prepare(PrepareRequestBuilder.from(plain("main"))
+                            .podSandboxId("sandbox")
+                            .build()));
+            Thread.sleep(300);
+            assertFalse(container.isDone(), "the pod's container waits for the sandbox's virtual files");
+            attach.countDown();
+            assertEquals(init.pid(), container.get(10, TimeUnit.SECONDS).userNamespacePid());
+            manager.release("main");
+            manager.release("sandbox");
+            assertEquals(List.of("main", "sandbox"), virtualFiles.detached);
+        } finally {
+            attach.countDown();
+            threads.shutdown();
+        }
+    }
+
+    /** A sandbox whose virtual files could not be mounted gets no container: the pod is refused, nothing is left. */
+    @Test
+    void aPodWhoseSandboxGotNoVirtualFilesIsRefused() throws Exception {
+        virtualFiles.onAttach = () -> {
+            throw new ManagerException(ManagerException.Kind.NOT_POSSIBLE, "jsysbox-fs refused (test)");
+        };
+        ContainerManager manager = manager();
+        manager.prepare(plain("sandbox"));
+        Process init = fakeInit();
+        ownCgroups(init);
+        manager.started("sandbox", init.pid(), "", "", true, true);
+        var e = assertThrows(
+                ManagerException.class,
+                () -> manager.prepare(PrepareRequestBuilder.from(plain("main"))
+                        .podSandboxId("sandbox")
+                        .build()));
+        assertEquals(ManagerException.Kind.NOT_POSSIBLE, e.kind());
+        assertTrue(
+                e.getMessage().contains("refused (test)") && e.getMessage().contains("remove the pod"), e.getMessage());
+        assertTrue(manager.status().containers().stream().noneMatch(c -> c.id().equals("main")));
+        assertTrue(manager.release("sandbox"));
     }
 }

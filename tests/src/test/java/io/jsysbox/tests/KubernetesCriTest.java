@@ -163,6 +163,16 @@ class KubernetesCriTest {
                     .filter(line -> line.strip().equals("sleep 2147483647"))
                     .count();
             assertEquals(2, sleepers, "the sandbox's and the container's process");
+            // The pod's code reaches the sandbox's mounts here: its /proc is virtual too, though the sandbox's Started
+            // did not wait for its virtual files (its containers do).
+            String sandboxMounts = pod.execOk(main, "cat", "/proc/1/mountinfo");
+            assertTrue(
+                    sandboxMounts
+                            .lines()
+                            .anyMatch(
+                                    line -> line.contains("/containers/" + pod.sandbox + "/proc/meminfo /proc/meminfo ")
+                                            && line.contains(" - fuse.jsysbox-fs ")),
+                    sandboxMounts);
         }
     }
 
