@@ -87,6 +87,10 @@ public final class ContainerManager {
      * #awaitSandboxSetup}); a sandbox's release waits for its own.
      */
     private final Map<String, List<Future<Void>>> sandboxSetups = new ConcurrentHashMap<>();
+    /** The name (comm) runc's init process has from {@code runc create} to its exec of the container's program. */
+    private static final String RUNC_INIT_NAME = "runc:[2:INIT]";
+    /** How long a sandbox's virtual files wait for its start ({@link #awaitExec}). */
+    private static final Duration SANDBOX_START_PATIENCE = Duration.ofSeconds(30);
 
     private final Discards discards = new Discards();
     /** Stopped containers whose previous slot is remembered, by id: their rootfs (gone = container removed). */
@@ -723,6 +727,7 @@ public final class ContainerManager {
         if (files) {
             setup.add(sandboxSetup.submit(() -> {
                 try {
+                    awaitExec(id, init);
                     int mounted = virtualFiles.attach(id, init, "", guardMounts);
                     LOG.info("{}: pod sandbox's {} virtual files mounted", id, mounted);
                     return null;
@@ -733,6 +738,32 @@ public final class ContainerManager {
             }));
         }
         sandboxSetups.put(id, List.copyOf(setup));
+    }
+
+    /**
+     * Waits until the sandbox's init runs its own program, which {@code runc start} (containerd's next call) lets it
+     * exec: until then it is runc's init, blocked before the exec but then reading /proc (its fds, its LSM labels)
+     * up to the exec, and a /proc replaced under it then ({@link VirtualFileMounts} locks the files in a copy) killed
+     * it. Blocked, it touches nothing, as during a container's Started: after {@link #SANDBOX_START_PATIENCE} without
+     * a start the files are mounted all the same. An init that exited is for the attach to report.
+     */
+    private static void awaitExec(String id, ProcessIdentity init) throws InterruptedException {
+        Path comm = Path.of("/proc", Long.toString(init.pid()), "comm");
+        long deadline = System.nanoTime() + SANDBOX_START_PATIENCE.toNanos();
+        try {
+            while (Files.readString(comm).strip().equals(RUNC_INIT_NAME)) {
+                if (System.nanoTime() > deadline) {
+                    LOG.warn(
+                            "{}: pod sandbox not started {} s after its create",
+                            id,
+                            SANDBOX_START_PATIENCE.toSeconds());
+                    return;
+                }
+                Thread.sleep(1);
+            }
+        } catch (IOException e) {
+            // the init is gone
+        }
     }
 
     /**

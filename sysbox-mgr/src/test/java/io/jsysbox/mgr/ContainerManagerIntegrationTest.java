@@ -78,6 +78,23 @@ class ContainerManagerIntegrationTest {
     }
 
     /**
+     * A process named as runc's init is until {@code runc start}, which then runs the container's program (sleep) once
+     * {@code started} exists.
+     */
+    private Process fakeRuncInit(Path started) throws IOException {
+        Path runcInit = tmp.resolve("runc:[2:INIT]");
+        Files.copy(Path.of("/bin/sh"), runcInit);
+        Process init = new ProcessBuilder(
+                        runcInit.toString(),
+                        "-c",
+                        "while [ ! -e \"$0\" ]; do sleep 0.05; done; exec sleep 600",
+                        started.toString())
+                .start();
+        fakeInits.add(init);
+        return init;
+    }
+
+    /**
      * Moves {@code init} into a cgroup of its own in each hierarchy (removed after the test): a Started delegates its
      * init's cgroups to the container's root, and those of the test's own process must stay the host's.
      */
@@ -604,11 +621,11 @@ class ContainerManagerIntegrationTest {
     }
 
     /**
-     * A pod sandbox's Started answers before its virtual files are mounted (a pause process reads none), and the
-     * containers of its pod wait for them: a container is not prepared before its sandbox has them.
+     * A pod sandbox's Started answers before its virtual files are mounted; they are mounted once its init runs its
+     * own program (runc's init reads /proc up to that exec), and the containers of its pod wait for them.
      */
     @Test
-    void aPodsContainersWaitForTheSandboxsVirtualFilesItsStartedDidNotWaitFor() throws Exception {
+    void aPodSandboxsVirtualFilesAreMountedOnceItRunsAndBeforeItsContainers() throws Exception {
         CountDownLatch attaching = new CountDownLatch(1);
         CountDownLatch attach = new CountDownLatch(1);
         virtualFiles.onAttach = () -> {
@@ -617,13 +634,16 @@ class ContainerManagerIntegrationTest {
         };
         ContainerManager manager = manager();
         manager.prepare(plain("sandbox"));
-        Process init = fakeInit();
+        Path runcStart = tmp.resolve("runc-start");
+        Process init = fakeRuncInit(runcStart);
         ownCgroups(init);
         ExecutorService threads = Executors.newCachedThreadPool();
         try {
             threads.submit(() -> manager.started("sandbox", init.pid(), "", "", true, true))
-                    .get(10, TimeUnit.SECONDS); // answers while the virtual files are still being mounted
-            assertTrue(attaching.await(10, TimeUnit.SECONDS), "its virtual files are being mounted");
+                    .get(10, TimeUnit.SECONDS); // answers before the virtual files are mounted
+            assertFalse(attaching.await(300, TimeUnit.MILLISECONDS), "not while runc's init may read /proc");
+            Files.createFile(runcStart);
+            assertTrue(attaching.await(10, TimeUnit.SECONDS), "mounted once the sandbox runs its program");
             Future<Prepare.Result> container =
                     threads.submit(() -> manager.prepare(PrepareRequestBuilder.from(plain("main"))
                             .podSandboxId("sandbox")
