@@ -785,9 +785,9 @@ public final class ContainerManager {
         }
     }
 
-    /** The rest of {@link #started}, once its virtual files are mounted or being mounted (as {@code virtualFiles} says). */
+    /** The rest of {@link #started}, once the virtual files are mounted or being mounted, as {@code mounted} says. */
     private List<String> startedWith(
-            ContainerState state, ProcessIdentity init, HostRange uids, HostRange gids, String virtualFiles, long began)
+            ContainerState state, ProcessIdentity init, HostRange uids, HostRange gids, String mounted, long began)
             throws ManagerException {
         String id = state.id();
         long pid = init.pid();
@@ -815,7 +815,7 @@ public final class ContainerManager {
                     id,
                     pid,
                     (System.nanoTime() - began) / 1_000_000,
-                    virtualFiles,
+                    mounted,
                     delegated);
             return delegated;
         } catch (IOException | RuntimeException e) {
