@@ -79,19 +79,19 @@ class ContainerManagerIntegrationTest {
 
     /**
      * A process named as runc's init is until {@code runc start}, which then runs the container's program (sleep) once
-     * {@code started} exists.
+     * a line comes on its stdin ({@link #runcStart}). It has no child meanwhile: its cgroups empty when it is killed.
      */
-    private Process fakeRuncInit(Path started) throws IOException {
+    private Process fakeRuncInit() throws IOException {
         Path runcInit = tmp.resolve("runc:[2:INIT]");
         Files.copy(Path.of("/bin/sh"), runcInit);
-        Process init = new ProcessBuilder(
-                        runcInit.toString(),
-                        "-c",
-                        "while [ ! -e \"$0\" ]; do sleep 0.05; done; exec sleep 600",
-                        started.toString())
-                .start();
+        Process init = new ProcessBuilder(runcInit.toString(), "-c", "read -r line; exec sleep 600").start();
         fakeInits.add(init);
         return init;
+    }
+
+    private static void runcStart(Process fakeRuncInit) throws IOException {
+        fakeRuncInit.getOutputStream().write('\n');
+        fakeRuncInit.getOutputStream().flush();
     }
 
     /**
@@ -117,22 +117,38 @@ class ContainerManagerIntegrationTest {
 
     private final List<Path> fakeCgroups = new ArrayList<>();
 
+    /** Something to undo after a test that may fail for a while (the kernel still tearing a killed process down). */
+    private interface Undo {
+        void run() throws IOException;
+    }
+
     @AfterEach
     void cleanUp() throws Exception {
         for (Process init : fakeInits) {
             init.destroyForcibly().waitFor();
         }
-        for (Path cgroup : fakeCgroups) {
-            Files.delete(cgroup);
+        try {
+            if (tmp != null) {
+                // A test's managers release the fake inits it killed from their exit-watcher threads, writing state
+                // meanwhile.
+                retry(() -> {
+                    Mounts.unmountAllUnder(tmp);
+                    NoFollowTree.delete(tmp.getParent(), tmp.getFileName().toString());
+                });
+            }
+        } finally {
+            retry(() -> {
+                for (Path cgroup : fakeCgroups) {
+                    Files.deleteIfExists(cgroup);
+                }
+            });
         }
-        if (tmp == null) {
-            return;
-        }
-        // A test's managers release the fake inits it killed from their exit-watcher threads, writing state meanwhile.
+    }
+
+    private static void retry(Undo undo) throws IOException, InterruptedException {
         for (int attempt = 1; ; attempt++) {
             try {
-                Mounts.unmountAllUnder(tmp);
-                NoFollowTree.delete(tmp.getParent(), tmp.getFileName().toString());
+                undo.run();
                 return;
             } catch (IOException e) {
                 if (attempt == 50) {
@@ -634,15 +650,14 @@ class ContainerManagerIntegrationTest {
         };
         ContainerManager manager = manager();
         manager.prepare(plain("sandbox"));
-        Path runcStart = tmp.resolve("runc-start");
-        Process init = fakeRuncInit(runcStart);
+        Process init = fakeRuncInit();
         ownCgroups(init);
         ExecutorService threads = Executors.newCachedThreadPool();
         try {
             threads.submit(() -> manager.started("sandbox", init.pid(), "", "", true, true))
                     .get(10, TimeUnit.SECONDS); // answers before the virtual files are mounted
             assertFalse(attaching.await(300, TimeUnit.MILLISECONDS), "not while runc's init may read /proc");
-            Files.createFile(runcStart);
+            runcStart(init);
             assertTrue(attaching.await(10, TimeUnit.SECONDS), "mounted once the sandbox runs its program");
             Future<Prepare.Result> container =
                     threads.submit(() -> manager.prepare(PrepareRequestBuilder.from(plain("main"))
