@@ -898,8 +898,10 @@ public final class ContainerManager {
             return false;
         }
         try {
-            sandboxSetups.getOrDefault(id, List.of()).forEach(ContainerManager::awaitQuietly);
-            sandboxSetups.remove(id);
+            List<Future<Void>> pending = sandboxSetups.remove(id);
+            if (pending != null) {
+                pending.forEach(ContainerManager::awaitQuietly);
+            }
             undo(state, uids, gids);
             virtualFiles.detach(id);
             removeSyncMarker(id);
