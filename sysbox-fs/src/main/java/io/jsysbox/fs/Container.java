@@ -7,11 +7,16 @@ import io.jsysbox.procfs.SysctlWrite;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.NoSuchFileException;
+import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * One registered container: the slot of its view's node ids (see {@link FsTree}), its init (pid, start time,
@@ -21,6 +26,10 @@ import java.util.concurrent.ConcurrentHashMap;
  * restart.
  */
 final class Container {
+    private static final Logger LOG = LoggerFactory.getLogger(Container.class);
+    /** How long a guarded mount call waits for an announced Protect. */
+    static final Duration PROTECTION_PATIENCE = Duration.ofSeconds(10);
+
     final String id;
     final long slot;
     final long initPid;
@@ -42,6 +51,8 @@ final class Container {
     private final Map<SysctlKey, String> written = new ConcurrentHashMap<>();
     /** Its mounts as the runtime made them, which its processes may not unmount, move or make writable. */
     private volatile ProtectedMounts protectedMounts = ProtectedMounts.NONE;
+    /** Open while a Protect announced at its registration has not arrived ({@link #awaitProtectedMounts}). */
+    private final CountDownLatch protectionDue;
 
     Container(
             String id,
@@ -53,7 +64,8 @@ final class Container {
             long rootGid,
             long uidCount,
             CgroupDirs cgroups,
-            UUID bootId) {
+            UUID bootId,
+            boolean protectionFollows) {
         this.id = id;
         this.slot = slot;
         this.initPid = initPid;
@@ -65,6 +77,7 @@ final class Container {
         this.cgroups = cgroups;
         this.bootId = bootId;
         this.sysctls = new SysctlStore(bootId);
+        this.protectionDue = new CountDownLatch(protectionFollows ? 1 : 0);
     }
 
     /** The container's init as a process identity. */
@@ -87,16 +100,34 @@ final class Container {
         }
     }
 
+    /** Its protected mounts as they are now (for the state file). */
     ProtectedMounts protectedMounts() {
+        return protectedMounts;
+    }
+
+    /**
+     * Its protected mounts once the Protect its registration announced has arrived, or {@link #PROTECTION_PATIENCE}
+     * has passed (the runtime's Started answered before jsysbox-fs took the list: its processes may run meanwhile).
+     */
+    ProtectedMounts awaitProtectedMounts() {
+        try {
+            if (!protectionDue.await(PROTECTION_PATIENCE.toMillis(), TimeUnit.MILLISECONDS)) {
+                LOG.warn("{}: its mounts were not protected within {} s", id, PROTECTION_PATIENCE.toSeconds());
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
         return protectedMounts;
     }
 
     void protect(ProtectedMounts mounts) {
         protectedMounts = mounts;
+        protectionDue.countDown();
     }
 
-    /** Closes the cgroup files (the container is forgotten). */
+    /** Closes the cgroup files (the container is forgotten), and lets go whoever waits for its protection. */
     void release() {
+        protectionDue.countDown();
         cgroupFiles.close();
     }
 

@@ -54,10 +54,12 @@ final class ContainerRegistry {
     }
 
     /**
-     * Registers container {@code id} with init {@code pid} (started at {@code startTicks}, or 0 to read it).
-     * The same id with the same init is a no-op; with another init, the container starts afresh, in a new slot.
+     * Registers container {@code id} with init {@code pid} (started at {@code startTicks}, or 0 to read it), whose
+     * Protect follows when {@code protectionFollows} ({@link Container#awaitProtectedMounts}). The same id with the
+     * same init is a no-op; with another init, the container starts afresh, in a new slot.
      */
-    synchronized Container register(String id, long pid, long startTicks) throws RegistrationException {
+    synchronized Container register(String id, long pid, long startTicks, boolean protectionFollows)
+            throws RegistrationException {
         if (id.isBlank() || pid <= 0) {
             throw new RegistrationException(
                     "register needs a container id and its init's pid, got id '" + id + "', pid " + pid);
@@ -80,7 +82,7 @@ final class ContainerRegistry {
         if (known != null && known.init().equals(init)) {
             return known;
         }
-        Container container = create(id, nextSlot, pid, init.startTicks(), UUID.randomUUID());
+        Container container = create(id, nextSlot, pid, init.startTicks(), UUID.randomUUID(), protectionFollows);
         nextSlot++;
         byId.put(id, container);
         changed();
@@ -171,8 +173,8 @@ final class ContainerRegistry {
             // Slot 0: saved before slots existed (its bind mounts name the host's view until it is registered again).
             long slot = entry.slot() > 0 && taken.add(entry.slot()) ? entry.slot() : nextSlot++;
             try {
-                Container container =
-                        create(entry.id(), slot, entry.initPid(), entry.startTicks(), UUID.fromString(entry.bootId()));
+                Container container = create(
+                        entry.id(), slot, entry.initPid(), entry.startTicks(), UUID.fromString(entry.bootId()), false);
                 for (SysctlKey key : SysctlKey.values()) {
                     String value = entry.sysctls().get(key.path());
                     if (value != null) {
@@ -190,7 +192,8 @@ final class ContainerRegistry {
         changed();
     }
 
-    private static Container create(String id, long slot, long pid, long startTicks, UUID bootId)
+    private static Container create(
+            String id, long slot, long pid, long startTicks, UUID bootId, boolean protectionFollows)
             throws RegistrationException {
         long namespace = Processes.pidNamespace(pid);
         long rootUid = Processes.rootUid(pid);
@@ -219,7 +222,8 @@ final class ContainerRegistry {
                     rootGid,
                     uidCount,
                     CgroupDirs.parse(cgroupText, mountinfo),
-                    bootId);
+                    bootId,
+                    protectionFollows);
         } catch (IllegalArgumentException e) {
             throw new RegistrationException("container " + id + ": " + e.getMessage());
         }

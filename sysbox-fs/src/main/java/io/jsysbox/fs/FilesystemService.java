@@ -39,7 +39,8 @@ final class FilesystemService extends FilesystemGrpc.FilesystemImplBase {
     @Override
     public void register(RegisterRequest request, StreamObserver<RegisterResponse> response) {
         answer(response, "register " + request.getId(), () -> {
-            Container container = registry.register(request.getId(), request.getInitPid(), request.getInitStartTicks());
+            Container container = registry.register(
+                    request.getId(), request.getInitPid(), request.getInitStartTicks(), request.getProtectionFollows());
             RegisterResponse.Builder reply =
                     RegisterResponse.newBuilder().setCgroupVersion(container.cgroups.version());
             for (String path : files.paths()) {

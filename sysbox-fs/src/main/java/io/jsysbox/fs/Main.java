@@ -115,7 +115,7 @@ public final class Main implements Callable<Integer> {
                             ? Optional.empty()
                             : Optional.of(filesBelow(files, id, kind.prefix)));
             MountGuard guard = new MountGuard(
-                    id -> Optional.ofNullable(registry.named(id)).map(Container::protectedMounts),
+                    id -> Optional.ofNullable(registry.named(id)).map(Container::awaitProtectedMounts),
                     virtualFileDevice(mountDir));
             SeccompAgent.serve(agentSocket, content::sysinfo, mounts, guard);
             server = UnixChannels.serve(

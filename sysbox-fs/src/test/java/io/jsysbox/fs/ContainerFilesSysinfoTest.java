@@ -20,7 +20,7 @@ class ContainerFilesSysinfoTest {
     @Test
     void aRegisteredContainersSysinfoOnlyForCallersThatReadItsMeminfo() throws Exception {
         ContainerRegistry registry = new ContainerRegistry(temp.resolve("fs-state.json"));
-        registry.register("self", ProcessHandle.current().pid(), 0);
+        registry.register("self", ProcessHandle.current().pid(), 0, false);
         ContainerFiles files = new ContainerFiles(registry);
 
         assertThrows(

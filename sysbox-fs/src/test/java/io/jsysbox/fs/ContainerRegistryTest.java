@@ -15,6 +15,8 @@ import java.nio.file.attribute.FileTime;
 import java.time.Instant;
 import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -43,11 +45,11 @@ class ContainerRegistryTest {
     void slotsAreNeverGivenTwiceAndSurviveARestart() throws Exception {
         Path state = temp.resolve("fs-state.json");
         ContainerRegistry registry = new ContainerRegistry(state);
-        Container a = registry.register("a", self, 0);
-        Container b = registry.register("b", otherInit(), 0);
+        Container a = registry.register("a", self, 0, false);
+        Container b = registry.register("b", otherInit(), 0, false);
         assertEquals(1, a.slot);
         assertEquals(2, b.slot);
-        assertSame(a, registry.register("a", self, 0), "the same init: the same registration");
+        assertSame(a, registry.register("a", self, 0, false), "the same init: the same registration");
         assertSame(b, registry.inSlot(2));
         assertSame(a, registry.named("a"));
         assertEquals(0, a.rootUid, "no user namespace: host root");
@@ -55,7 +57,7 @@ class ContainerRegistryTest {
 
         assertTrue(registry.unregister("b"));
         assertNull(registry.inSlot(2));
-        Container restarted = registry.register("a", other.pid(), 0);
+        Container restarted = registry.register("a", other.pid(), 0, false);
         assertEquals(3, restarted.slot, "another init: a new slot, never a freed one");
         assertNull(registry.inSlot(1));
 
@@ -63,7 +65,7 @@ class ContainerRegistryTest {
         restored.restore();
         assertEquals(3, restored.named("a").slot);
         assertSame(restored.named("a"), restored.inSlot(3));
-        assertEquals(4, restored.register("b", self, 0).slot, "after every slot given before the restart");
+        assertEquals(4, restored.register("b", self, 0, false).slot, "after every slot given before the restart");
     }
 
     @Test
@@ -91,7 +93,7 @@ class ContainerRegistryTest {
         assertEquals(5, registry.named("live").slot);
         assertNull(registry.named("gone"), "its init no longer runs");
         assertEquals(10, registry.named("old").slot, "saved before slots: a new one, after the highest named");
-        assertEquals(11, registry.register("new", self, 0).slot);
+        assertEquals(11, registry.register("new", self, 0, false).slot);
         assertTrue(Files.readString(state).contains("\"nextSlot\" : 12"), Files.readString(state));
     }
 
@@ -99,7 +101,7 @@ class ContainerRegistryTest {
     void protectedMountsSurviveARestartAndAreTheirNamespacesOnly() throws Exception {
         Path state = temp.resolve("fs-state.json");
         ContainerRegistry registry = new ContainerRegistry(state);
-        registry.register("a", self, 0);
+        registry.register("a", self, 0, false);
         assertEquals(ProtectedMounts.NONE, registry.named("a").protectedMounts(), "nothing until the runtime says");
         registry.protect("a", new ProtectedMounts(4, 4026531841L, Set.of(21L, 22L, 30L), Set.of(22L)));
         assertThrows(
@@ -116,10 +118,32 @@ class ContainerRegistryTest {
     }
 
     @Test
+    void aGuardedCallWaitsForTheProtectItsRegistrationAnnounced() throws Exception {
+        ContainerRegistry registry = new ContainerRegistry(temp.resolve("fs-state.json"));
+        Container announced = registry.register("a", self, 0, true);
+        ProtectedMounts mounts = new ProtectedMounts(4, 4026531841L, Set.of(21L), Set.of());
+        CompletableFuture<ProtectedMounts> guarded = CompletableFuture.supplyAsync(announced::awaitProtectedMounts);
+        Thread.sleep(200);
+        assertFalse(guarded.isDone(), "the guard waits while the Protect is on its way");
+        assertEquals(ProtectedMounts.NONE, announced.protectedMounts(), "saving the state does not wait");
+        registry.protect("a", mounts);
+        assertSame(mounts, guarded.get(5, TimeUnit.SECONDS));
+
+        Container released = registry.register("b", otherInit(), 0, true);
+        CompletableFuture<ProtectedMounts> waiting = CompletableFuture.supplyAsync(released::awaitProtectedMounts);
+        registry.unregister("b");
+        assertEquals(ProtectedMounts.NONE, waiting.get(5, TimeUnit.SECONDS), "a forgotten container holds no call");
+        assertEquals(
+                ProtectedMounts.NONE,
+                registry.register("c", self, 0, false).awaitProtectedMounts(),
+                "nothing announced: nothing to wait for");
+    }
+
+    @Test
     void aStateFileOfAnEarlierBootIsIgnoredEvenTorn() throws Exception {
         Path state = temp.resolve("fs-state.json");
         ContainerRegistry registry = new ContainerRegistry(state);
-        registry.register("a", self, 0);
+        registry.register("a", self, 0, false);
         Instant written = Files.getLastModifiedTime(state).toInstant();
         assertEquals(
                 1, FsState.load(state, written.minusSeconds(60)).containers().size(), "written in this boot");
@@ -137,7 +161,8 @@ class ContainerRegistryTest {
     void anIdMustNameADirectory() {
         ContainerRegistry registry = new ContainerRegistry(temp.resolve("fs-state.json"));
         for (String id : new String[] {"a/b", ".", "..", "nul\0", "x".repeat(256)}) {
-            assertThrows(ContainerRegistry.RegistrationException.class, () -> registry.register(id, self, 0), id);
+            assertThrows(
+                    ContainerRegistry.RegistrationException.class, () -> registry.register(id, self, 0, false), id);
         }
     }
 }

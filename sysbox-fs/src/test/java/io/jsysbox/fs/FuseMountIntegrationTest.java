@@ -163,8 +163,8 @@ class FuseMountIntegrationTest {
     void eachContainerReadsItsOwnFilesThroughItsOwnInodesOwnedByItsRoot() throws Exception {
         long a = startContainer(100000);
         long b = startContainer(200000);
-        registry.register("a", a, 0);
-        registry.register("b", b, 0);
+        registry.register("a", a, 0, false);
+        registry.register("b", b, 0, false);
         assertEquals(List.of("a", "b"), list(mnt.resolve(FsTree.CONTAINERS)));
         String host = hostPanic();
         String aValue = Integer.parseInt(host.strip()) + 5 + "\n";
@@ -218,8 +218,8 @@ class FuseMountIntegrationTest {
     void onlyTheContainersOwnRootWritesItsSysctls() throws Exception {
         long a = startContainer(100000);
         long b = startContainer(200000);
-        registry.register("a", a, 0);
-        registry.register("b", b, 0);
+        registry.register("a", a, 0, false);
+        registry.register("b", b, 0, false);
         Path aPanic = file("a", "proc/sys/kernel/panic");
         Path aInside = attached("a", "proc/sys/kernel/panic");
         String host = hostPanic();
@@ -246,7 +246,7 @@ class FuseMountIntegrationTest {
     @Test
     void writesAreValidatedLikeTheKernelAndAnUnregisteredContainersFilesAreGone() throws Exception {
         // The test's own pid namespace registered as a container: this JVM (host root) is then its process.
-        registry.register("self", ProcessHandle.current().pid(), 0);
+        registry.register("self", ProcessHandle.current().pid(), 0, false);
         Path panic = file("self", "proc/sys/kernel/panic");
         String host = hostPanic();
         IOException bad = assertThrows(IOException.class, () -> Files.writeString(panic, "abc\n"));
@@ -278,8 +278,8 @@ class FuseMountIntegrationTest {
     void aRestartKeepsEachContainersSlotAndNewSlotsComeAfter() throws Exception {
         long a = startContainer(100000);
         long b = startContainer(200000);
-        registry.register("a", a, 0);
-        registry.register("b", b, 0);
+        registry.register("a", a, 0, false);
+        registry.register("b", b, 0, false);
         Path aPanic = file("a", "proc/sys/kernel/panic");
         Path bPanic = file("b", "proc/sys/kernel/panic");
         long hostIno = ino(mnt.resolve("proc/sys/kernel/panic"));
@@ -300,13 +300,13 @@ class FuseMountIntegrationTest {
         assertEquals(mine, inContainer(a, "busybox cat " + attached("a", "proc/sys/kernel/panic")));
         assertEquals(100000, Files.getAttribute(aPanic, "unix:uid"));
         assertThrows(NoSuchFileException.class, () -> ino(bPanic));
-        restored.register("b", b, 0);
+        restored.register("b", b, 0, false);
         assertEquals(
                 3L << FsTree.SLOT_SHIFT | hostIno, ino(bPanic), "a new slot, after the ones given before the restart");
 
         // The container restarted (another init): its files are new ones; those of its previous init are gone.
         try (FileChannel previous = FileChannel.open(aPanic)) {
-            restored.register("a", startContainer(300000), 0);
+            restored.register("a", startContainer(300000), 0, false);
             assertEquals(4L << FsTree.SLOT_SHIFT | hostIno, ino(aPanic));
             assertEquals(300000, Files.getAttribute(aPanic, "unix:uid"));
             assertThrows(IOException.class, () -> previous.read(ByteBuffer.allocate(64), 0));
@@ -317,7 +317,7 @@ class FuseMountIntegrationTest {
     @Test
     void hostUsersReachNothingAndAContainersUsersNotItsRootOnlyFiles() throws Exception {
         long a = startContainer(100000);
-        registry.register("a", a, 0);
+        registry.register("a", a, 0, false);
         Path meminfo = attached("a", "proc/meminfo");
         Path uuid = attached("a", "sys/devices/virtual/dmi/id/product_uuid");
         // A host user walks into the mount (the kernel refuses: 0700 root), or reaches a container's file some other

@@ -78,9 +78,12 @@ public final class ContainerManager {
     /** Makes the user namespace of the range the next container gets ({@link #warmNextRange}). */
     private final ExecutorService rangeWarmer = Executors.newSingleThreadExecutor(
             Thread.ofPlatform().daemon().name("range-warmer").factory());
-    /** Sets pod sandboxes up (network, virtual files) while their Started does the rest and after it. */
-    private final ExecutorService sandboxSetup = Executors.newCachedThreadPool(
-            Thread.ofPlatform().daemon().name("pod-sandbox-", 0).factory());
+    /**
+     * Runs a Started's work beside its own thread: a container's virtual files while the Started delegates its cgroups,
+     * and a pod sandbox's setup (network, virtual files), which outlives its Started.
+     */
+    private final ExecutorService startWork = Executors.newCachedThreadPool(
+            Thread.ofPlatform().daemon().name("start-work-", 0).factory());
     /**
      * Pod sandboxes' setup left running by their Started (the network move, the virtual files), by sandbox id, from
      * their Started to their release: running, done or failed. The pod's containers wait for theirs ({@link
@@ -692,10 +695,20 @@ public final class ContainerManager {
             if (podSandbox) {
                 setUpSandbox(id, init, networkToAdopt, filesLater, guardMounts);
             }
-            String mounted = filesLater
-                    ? "its virtual files being mounted"
-                    : virtualFiles.attach(id, init, rootPath, guardMounts) + " virtual files mounted";
-            return startedWith(state, init, uids, gids, mounted, began);
+            if (filesLater) {
+                return record(state, init, delegate(state, init, uids, gids), "its virtual files being mounted", began);
+            }
+            // Independent of each other, and the files are mostly waits (two calls to jsysbox-fs, a thread entering
+            // the container's mount namespace): side by side, ~3-5 ms less on every create.
+            Future<Integer> files = startWork.submit(() -> virtualFiles.attach(id, init, rootPath, guardMounts));
+            List<String> delegated;
+            try {
+                delegated = delegate(state, init, uids, gids);
+            } catch (ManagerException e) {
+                awaitQuietly(files);
+                throw e;
+            }
+            return record(state, init, delegated, await(files) + " virtual files mounted", began);
         } finally {
             synchronized (this) {
                 endBusy(id);
@@ -719,13 +732,13 @@ public final class ContainerManager {
         if (!criNamespace.isEmpty()) {
             Path network = Path.of(criNamespace);
             PodNetwork.checkMovable(id, network);
-            setup.add(sandboxSetup.submit(() -> {
+            setup.add(startWork.submit(() -> {
                 podNetwork.adopt(id, network, init.pid());
                 return null;
             }));
         }
         if (files) {
-            setup.add(sandboxSetup.submit(() -> {
+            setup.add(startWork.submit(() -> {
                 try {
                     awaitExec(id, init);
                     int mounted = virtualFiles.attach(id, init, "", guardMounts);
@@ -786,13 +799,15 @@ public final class ContainerManager {
     }
 
     /** The rest of {@link #started}, once the virtual files are mounted or being mounted, as {@code mounted} says. */
-    private List<String> startedWith(
-            ContainerState state, ProcessIdentity init, HostRange uids, HostRange gids, String mounted, long began)
+    /**
+     * Delegates the cgroups of {@code state}'s init to the container's root and detaches the host's copies of the
+     * container's mounts; returns the delegated dirs.
+     */
+    private List<String> delegate(ContainerState state, ProcessIdentity init, HostRange uids, HostRange gids)
             throws ManagerException {
-        String id = state.id();
-        long pid = init.pid();
         try {
-            ProcCgroup cgroups = ProcCgroup.parse(Files.readString(Path.of("/proc", Long.toString(pid), "cgroup")));
+            ProcCgroup cgroups =
+                    ProcCgroup.parse(Files.readString(Path.of("/proc", Long.toString(init.pid()), "cgroup")));
             MountInfo mounts = MountInfo.read();
             List<String> delegated = new ArrayList<>();
             for (CgroupDelegation delegation : cgroupDelegations) {
@@ -802,34 +817,49 @@ public final class ContainerManager {
             }
             // runc create has copied the mounts into the container's namespace: the host needs them no more.
             Mounts.unmountAllUnder(mountRoot.resolve(state.dirName()));
-            ContainerState running = state.withInit(init).withMounts(List.of());
-            synchronized (this) {
-                containers.put(id, running); // the id is busy: its record is still state
-                persist();
-            }
-            markSyncOwed(running);
-            exitWatcher.watch(id, pid);
-            warmNextRange();
-            LOG.info(
-                    "{}: started as pid {} in {} ms; {}; delegated {}",
-                    id,
-                    pid,
-                    (System.nanoTime() - began) / 1_000_000,
-                    mounted,
-                    delegated);
             return delegated;
         } catch (IOException | RuntimeException e) {
             throw new ManagerException(
                     ManagerException.Kind.NOT_POSSIBLE,
-                    "cannot delegate cgroups of " + id + " (pid " + pid + "): " + e.getMessage(),
+                    "cannot delegate cgroups of " + state.id() + " (pid " + init.pid() + "): " + e.getMessage(),
                     e);
         }
     }
 
-    /** Waits for {@code task}; its ManagerException is thrown as it is. */
-    private static void await(Future<Void> task) throws ManagerException {
+    /** Records {@code state}'s container as running with {@code init}, and watches for its exit. */
+    private List<String> record(
+            ContainerState state, ProcessIdentity init, List<String> delegated, String mounted, long began)
+            throws ManagerException {
+        String id = state.id();
+        ContainerState running = state.withInit(init).withMounts(List.of());
+        synchronized (this) {
+            containers.put(id, running); // the id is busy: its record is still state
+            try {
+                persist();
+            } catch (IOException e) {
+                throw new ManagerException(
+                        ManagerException.Kind.NOT_POSSIBLE,
+                        "cannot record " + id + " as running (pid " + init.pid() + "): " + e.getMessage(),
+                        e);
+            }
+        }
+        markSyncOwed(running);
+        exitWatcher.watch(id, init.pid());
+        warmNextRange();
+        LOG.info(
+                "{}: started as pid {} in {} ms; {}; delegated {}",
+                id,
+                init.pid(),
+                (System.nanoTime() - began) / 1_000_000,
+                mounted,
+                delegated);
+        return delegated;
+    }
+
+    /** Waits for {@code task}'s result; its ManagerException is thrown as it is. */
+    private static <T> T await(Future<T> task) throws ManagerException {
         try {
-            task.get();
+            return task.get();
         } catch (ExecutionException e) {
             if (e.getCause() instanceof ManagerException refused) {
                 throw refused;
@@ -842,7 +872,7 @@ public final class ContainerManager {
     }
 
     /** Waits for {@code task} to end, whatever its outcome (reported by {@link #await} where it matters). */
-    private static void awaitQuietly(Future<Void> task) {
+    private static void awaitQuietly(Future<?> task) {
         try {
             task.get();
         } catch (ExecutionException e) {

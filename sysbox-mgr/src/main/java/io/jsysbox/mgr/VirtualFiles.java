@@ -14,7 +14,8 @@ interface VirtualFiles {
      * Registers container {@code id} (init {@code pid}) with jsysbox-fs and mounts its virtual files over the
      * container's own, in the container's mount namespace, under {@code rootPath} there ("" or "/" once runc has
      * pivoted into the rootfs). With {@code guardMounts}, the files are locked and jsysbox-fs protects the container's
-     * mounts as they are then. Returns how many files were mounted.
+     * mounts as they are then (from the container's first guarded mount call on: the answer is not awaited). Returns
+     * how many files were mounted.
      */
     int attach(String id, ProcessIdentity init, String rootPath, boolean guardMounts) throws ManagerException;
 

@@ -71,6 +71,26 @@ class ProtectedMountsTest {
         assertEquals(before, HostFiles.mountPoints(Docker.execOk(id, "cat", "/proc/self/mountinfo")), "nothing went");
     }
 
+    /**
+     * The manager does not wait for jsysbox-fs to take the mount list (Protect): a container whose first act is an
+     * umount is refused all the same (held until jsysbox-fs has the list, if it comes first: ContainerRegistryTest).
+     */
+    @Test
+    void theFirstCallsOfAContainerAreGuardedToo() {
+        String out = docker.runOnce(
+                Docker.BUSYBOX_IMAGE,
+                List.of(),
+                "sh",
+                "-c",
+                "umount /etc/hostname 2>&1; umount -l /etc/hosts 2>&1; grep -c ' /etc/host' /proc/self/mountinfo");
+        assertEquals(
+                List.of(
+                        "umount: can't unmount /etc/hostname: " + EPERM,
+                        "umount: can't unmount /etc/hosts: " + EPERM,
+                        "2"),
+                out.lines().toList());
+    }
+
     @Test
     void itsOwnMountsAndTheCopiesInItsOwnNamespacesAreItsToChange() {
         String id = docker.startIdle(Docker.BUSYBOX_IMAGE, "--memory", "160m");
