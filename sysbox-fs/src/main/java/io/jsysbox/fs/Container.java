@@ -28,7 +28,7 @@ import org.slf4j.LoggerFactory;
 final class Container {
     private static final Logger LOG = LoggerFactory.getLogger(Container.class);
     /** How long a guarded mount call waits for an announced Protect. */
-    static final Duration PROTECTION_PATIENCE = Duration.ofSeconds(10);
+    private static final Duration PROTECTION_PATIENCE = Duration.ofSeconds(10);
 
     final String id;
     final long slot;
@@ -112,7 +112,11 @@ final class Container {
     ProtectedMounts awaitProtectedMounts() {
         try {
             if (!protectionDue.await(PROTECTION_PATIENCE.toMillis(), TimeUnit.MILLISECONDS)) {
-                LOG.warn("{}: its mounts were not protected within {} s", id, PROTECTION_PATIENCE.toSeconds());
+                protectionDue.countDown(); // waited for once: its later calls go on without the list
+                LOG.warn(
+                        "{}: the Protect its runtime announced did not come within {} s: its mounts are not guarded",
+                        id,
+                        PROTECTION_PATIENCE.toSeconds());
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

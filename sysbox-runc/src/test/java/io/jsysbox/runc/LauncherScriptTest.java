@@ -130,6 +130,26 @@ class LauncherScriptTest {
                 launch("exec", "--process", ready.toString(), "c1").calls());
         Files.deleteIfExists(calls);
         assertEquals(List.of("runc exec c1 sh"), launch("exec", "c1", "sh").calls(), "no process file: runc's own");
+        Files.deleteIfExists(calls);
+        Path indented = work.resolve("indented.json");
+        Files.writeString(
+                indented, "{\n  \"capabilities\": {\n    \"bounding\": [\n      \"CAP_SYS_ADMIN\"\n    ]\n  }\n}");
+        assertEquals(
+                List.of("runc exec --process " + indented + " c1"),
+                launch("exec", "--process", indented.toString(), "c1").calls(),
+                "on any line, and a last line without its newline");
+        Files.deleteIfExists(calls);
+        Path confined = work.resolve("confined.json");
+        Files.writeString(
+                confined,
+                "{\"capabilities\":{\"bounding\":[\"CAP_SYS_ADMIN\"]},\"apparmorProfile\":\"cri-containerd.apparmor.d\"}");
+        assertEquals(
+                "nc",
+                launch("exec", "--process", confined.toString(), "c1")
+                        .calls()
+                        .getFirst()
+                        .split(" ")[0],
+                "an engine's default profile: the manager gives it the container's");
     }
 
     @Test
@@ -285,11 +305,12 @@ class LauncherScriptTest {
     /** The launcher sends an exec whose process.json names an engine's default profile to the JVM: this list. */
     @Test
     void theLaunchersListOfEngineDefaultsIsAppArmorConfinements() throws IOException {
-        Matcher names = Pattern.compile("grep -qE '\"\\((.*?)\\)\"'").matcher(Files.readString(DISPATCH));
-        assertTrue(names.find(), "no engine default profile list in the launcher");
+        Matcher patterns = Pattern.compile("(?m)^\\s*(\\*'.*?)\\) false ;;$").matcher(Files.readString(DISPATCH));
+        assertTrue(patterns.find(), "no engine default profile list in the launcher");
         Set<String> listed = new HashSet<>();
-        for (String name : names.group(1).split("\\|")) {
-            listed.add(name.replace("[.]", "."));
+        Matcher names = Pattern.compile("\\*'\"([^\"]+)\"'\\*").matcher(patterns.group(1));
+        while (names.find()) {
+            listed.add(names.group(1));
         }
         assertEquals(AppArmorConfinement.ENGINE_DEFAULTS, listed);
     }
