@@ -798,7 +798,6 @@ public final class ContainerManager {
         }
     }
 
-    /** The rest of {@link #started}, once the virtual files are mounted or being mounted, as {@code mounted} says. */
     /**
      * Delegates the cgroups of {@code state}'s init to the container's root and detaches the host's copies of the
      * container's mounts; returns the delegated dirs.

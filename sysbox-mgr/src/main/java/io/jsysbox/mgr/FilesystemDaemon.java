@@ -97,7 +97,7 @@ final class FilesystemDaemon implements VirtualFiles, AutoCloseable {
     /**
      * Has jsysbox-fs keep the mounts of {@code id}'s mount namespace as they are now, runc's and the virtual files:
      * its processes may no longer unmount them, move them or make them writable ({@code Protect}). Sent, not waited
-     * for (~5-10 ms less on every create): the registration announced it, and jsysbox-fs holds the container's
+     * for (4-6 ms less on every create): the registration announced it, and jsysbox-fs holds the container's
      * guarded mount calls until it arrives. A Protect that fails leaves the guard's policy off for that container (the
      * kernel's locks on its virtual files stay): said in the log.
      */
