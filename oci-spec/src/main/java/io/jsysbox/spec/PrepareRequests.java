@@ -25,7 +25,8 @@ public final class PrepareRequests {
 
     /**
      * The request for container {@code id} of {@code bundle}, whose {@code original} spec asks for {@code devices};
-     * a pod's container shares its sandbox's range and joins no other container's.
+     * a pod's container shares its sandbox's range and joins no other container's. A pod's sandbox gets no special
+     * mounts: only its pause process runs in its mount namespace, which no container of the pod shares.
      */
     static Prepare.Request of(
             String id, Path bundle, ObjectNode original, PodRole pod, List<Prepare.RequestedDevice> devices) {
@@ -35,7 +36,7 @@ public final class PrepareRequests {
                 bundle,
                 rootfs(spec, bundle),
                 bindMounts(spec),
-                specialMountsWanted(spec),
+                pod.isSandbox() ? List.of() : specialMountsWanted(spec),
                 innerImageCacheOff(spec),
                 pod.sandboxId(),
                 pod.kind() == PodRole.Kind.NONE ? joinedNamespacePaths(spec) : List.of(),

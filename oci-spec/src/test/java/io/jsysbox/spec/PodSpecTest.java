@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
@@ -94,6 +95,23 @@ class PodSpecTest {
                 SpecTransformer.networkToAdopt(original, PodRole.of(original)),
                 "the original namespace must be recoverable (run's hook adopts it from there)");
         assertEquals("", SpecTransformer.networkToAdopt(original, PodRole.NONE), "only a sandbox adopts a network");
+    }
+
+    @Test
+    void onlyThePodsContainersGetSpecialMounts() throws Exception {
+        ObjectNode sandbox = podSpec("sandbox", CRI_NETNS);
+        ObjectNode member = podSpec("container", "/proc/4242/ns/net");
+        Path bundle = Path.of("/b");
+        assertEquals(
+                List.of(),
+                PrepareRequests.of("s1", bundle, sandbox, PodRole.of(sandbox), List.of())
+                        .specialMounts(),
+                "a pause process needs no /var/lib/docker");
+        assertEquals(
+                PrepareRequests.specialMountsWanted(OciSpec.of(member)),
+                PrepareRequests.of("c1", bundle, member, PodRole.of(member), List.of())
+                        .specialMounts());
+        assertFalse(PrepareRequests.specialMountsWanted(OciSpec.of(member)).isEmpty());
     }
 
     @Test

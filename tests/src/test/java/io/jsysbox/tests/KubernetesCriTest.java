@@ -173,6 +173,10 @@ class KubernetesCriTest {
                                     line -> line.contains("/containers/" + pod.sandbox + "/proc/meminfo /proc/meminfo ")
                                             && line.contains(" - fuse.jsysbox-fs ")),
                     sandboxMounts);
+            // Special mounts are for the pod's containers: the sandbox runs only its pause process.
+            assertTrue(HostFiles.mountPoints(pod.execOk(main, "cat", "/proc/self/mountinfo"))
+                    .contains("/var/lib/docker"));
+            assertFalse(HostFiles.mountPoints(sandboxMounts).contains("/var/lib/docker"), sandboxMounts);
         }
     }
 
