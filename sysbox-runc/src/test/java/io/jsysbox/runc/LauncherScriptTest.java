@@ -305,12 +305,11 @@ class LauncherScriptTest {
     /** The launcher sends an exec whose process.json names an engine's default profile to the JVM: this list. */
     @Test
     void theLaunchersListOfEngineDefaultsIsAppArmorConfinements() throws IOException {
-        Matcher patterns = Pattern.compile("(?m)^\\s*(\\*'.*?)\\) false ;;$").matcher(Files.readString(DISPATCH));
-        assertTrue(patterns.find(), "no engine default profile list in the launcher");
+        Matcher names = Pattern.compile("/\"\\((.*?)\\)\"/").matcher(Files.readString(DISPATCH));
+        assertTrue(names.find(), "no engine default profile list in the launcher");
         Set<String> listed = new HashSet<>();
-        Matcher names = Pattern.compile("\\*'\"([^\"]+)\"'\\*").matcher(patterns.group(1));
-        while (names.find()) {
-            listed.add(names.group(1));
+        for (String name : names.group(1).split("\\|")) {
+            listed.add(name.replace("[.]", "."));
         }
         assertEquals(AppArmorConfinement.ENGINE_DEFAULTS, listed);
     }
