@@ -12,9 +12,8 @@ import java.nio.file.NoSuchFileException;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.function.Predicate;
+import java.util.function.Function;
 
 /**
  * Host /proc, /sys and cgroup files that are read again and again, kept open and re-read with one pread at
@@ -39,24 +38,35 @@ final class HostFiles implements AutoCloseable {
     private static final ThreadLocal<Buffers> BUFFERS = ThreadLocal.withInitial(Buffers::new);
 
     /**
-     * The host's files a {@link #hostProc} serves up to 100 ms old. /proc/cpuinfo: its blocks change only when a CPU
-     * goes on or off line, and its "cpu MHz" is a sample the kernel takes for every read of every CPU (APERF/MPERF),
-     * which makes it the costliest file a container reads in a loop (monitoring agents, JVMs sizing their pools); a
-     * sample 100 ms old is as true. The online CPUs (which every container view reads) change only then too. Counters
-     * (stat, meminfo, uptime) are always read afresh.
+     * How long a {@link #hostProc} serves a host file's last read again (zero: never). /proc/cpuinfo, 100 ms: its
+     * blocks change only when a CPU goes on or off line, and its "cpu MHz" is a sample the kernel takes for every read
+     * of every CPU (APERF/MPERF), which makes it the costliest file a container reads in a loop (monitoring agents,
+     * JVMs sizing their pools); a sample 100 ms old is as true. The online CPUs (which every container view reads)
+     * change only then too. /proc/stat and /proc/meminfo, one clock tick (10 ms, USER_HZ): every container's stat and
+     * meminfo render the host's afresh (7 and 6 µs for the kernel here, more with more CPUs), and one read then serves
+     * every container reading in the same tick: /proc/stat counts in ticks, and no command tells a host-wide memory
+     * number 10 ms old from a fresh one. The container's own counters (its cgroup files) and /proc/uptime are always
+     * read afresh.
      */
-    static final Predicate<String> HOST_REUSABLE = Set.of("/proc/cpuinfo", ONLINE_CPUS)::contains;
-
-    private static final Duration HOST_REUSE = Duration.ofMillis(100);
+    static Duration hostReuse(String path) {
+        return switch (path) {
+            case "/proc/cpuinfo", ONLINE_CPUS -> Duration.ofMillis(100);
+            case "/proc/stat", "/proc/meminfo" -> Duration.ofMillis(10);
+            default -> Duration.ZERO;
+        };
+    }
 
     /**
-     * The cgroup files a {@link #containerCgroups} serves up to 20 ms old: limits (cpuset, CPU quota, memory and swap
-     * limits, v1 and v2), which change only when the container is updated (docker update), while every /proc/uptime,
-     * cpuinfo, stat and meminfo read needs some of them. 20 ms is less than any command takes to reach a container
-     * after an update (a docker exec takes 50 ms or more), so no reader sees a limit older than its update. Usage
-     * counters (cpuacct.*, cpu.stat, memory.usage_in_bytes, memory.current, memory.stat…) are always read afresh.
+     * How long a {@link #containerCgroups} serves a cgroup file's last read again: 20 ms for limits (cpuset, CPU
+     * quota, memory and swap limits, v1 and v2), which change only when the container is updated (docker update),
+     * while every /proc/uptime, cpuinfo, stat and meminfo read needs some of them. 20 ms is less than any command
+     * takes to reach a container after an update (a docker exec takes 50 ms or more), so no reader sees a limit older
+     * than its update. Usage counters (cpuacct.*, cpu.stat, memory.usage_in_bytes, memory.current, memory.stat…) are
+     * always read afresh.
      */
-    static final Predicate<String> CGROUP_LIMITS = HostFiles::isCgroupLimit;
+    static Duration cgroupReuse(String path) {
+        return isCgroupLimit(path) ? Duration.ofMillis(20) : Duration.ZERO;
+    }
 
     private static final List<String> CGROUP_LIMIT_SUFFIXES = List.of(
             "/cpuset.cpus",
@@ -70,8 +80,6 @@ final class HostFiles implements AutoCloseable {
             "/memory.max",
             "/memory.swap.max");
 
-    private static final Duration CGROUP_LIMITS_REUSE = Duration.ofMillis(20);
-
     private static boolean isCgroupLimit(String path) {
         for (String suffix : CGROUP_LIMIT_SUFFIXES) {
             if (path.endsWith(suffix)) {
@@ -83,52 +91,51 @@ final class HostFiles implements AutoCloseable {
 
     private record Snapshot(String text, long readAtNanos) {}
 
-    /** A file kept open: whether it is reusable is decided once, at its open, not at every read. */
+    /** A file kept open: how long a read of it may be reused is decided once, at its open, not at every read. */
     private static final class OpenFile {
         final int fd;
-        final boolean reusable;
-        /** Its last read, for a reusable file. */
+        /** 0: never reused. */
+        final long reuseNanos;
+        /** Its last read, for a reused file. */
         volatile Snapshot last;
 
-        OpenFile(int fd, boolean reusable) {
+        OpenFile(int fd, long reuseNanos) {
             this.fd = fd;
-            this.reusable = reusable;
+            this.reuseNanos = reuseNanos;
         }
     }
 
     private final Map<String, OpenFile> open = new ConcurrentHashMap<>();
-    private final Predicate<String> reusable;
-    private final long reuseNanos;
+    private final Function<String, Duration> reuse;
 
-    /** Serves the {@code reusable} files from a read up to {@code reuse} old, the others always afresh. */
-    HostFiles(Predicate<String> reusable, Duration reuse) {
-        this.reusable = reusable;
-        this.reuseNanos = reuse.toNanos();
+    /** Serves each file from a read up to {@code reuse.apply(path)} old, afresh where that is zero. */
+    HostFiles(Function<String, Duration> reuse) {
+        this.reuse = reuse;
     }
 
-    /** The host's /proc files, {@link #HOST_REUSABLE} ones reused. */
+    /** The host's /proc files, reused as {@link #hostReuse} says. */
     static HostFiles hostProc() {
-        return new HostFiles(HOST_REUSABLE, HOST_REUSE);
+        return new HostFiles(HostFiles::hostReuse);
     }
 
-    /** A container's cgroup files, its {@link #CGROUP_LIMITS} reused. */
+    /** A container's cgroup files, its limits reused ({@link #cgroupReuse}). */
     static HostFiles containerCgroups() {
-        return new HostFiles(CGROUP_LIMITS, CGROUP_LIMITS_REUSE);
+        return new HostFiles(HostFiles::cgroupReuse);
     }
 
     /**
      * The file's whole content, one char per byte (ISO-8859-1: the files are ASCII, and bytes map to chars and
-     * back unchanged, with no decoding cost); NoSuchFileException when it does not exist. A reusable file may be a
+     * back unchanged, with no decoding cost); NoSuchFileException when it does not exist. A reused file may be a
      * read of the last window.
      */
     String read(String path) throws IOException {
         OpenFile file = opened(path);
-        if (!file.reusable) {
+        if (file.reuseNanos == 0) {
             return readNow(path, file.fd);
         }
         long now = System.nanoTime();
         Snapshot snapshot = file.last;
-        if (snapshot != null && now - snapshot.readAtNanos() < reuseNanos) {
+        if (snapshot != null && now - snapshot.readAtNanos() < file.reuseNanos) {
             return snapshot.text();
         }
         String text = readNow(path, file.fd);
@@ -145,7 +152,7 @@ final class HostFiles implements AutoCloseable {
         if (fd < 0) {
             throw fd == -Errno.ENOENT ? new NoSuchFileException(path) : new IOException(path + ": errno " + -fd);
         }
-        OpenFile opened = new OpenFile(fd, reusable.test(path));
+        OpenFile opened = new OpenFile(fd, reuse.apply(path).toNanos());
         OpenFile raced = open.putIfAbsent(path, opened);
         if (raced != null) {
             Libc.close(fd);

@@ -1,6 +1,6 @@
 package io.jsysbox.fs;
 
-import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotSame;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -13,15 +13,30 @@ import org.junit.jupiter.api.Test;
 
 class HostFilesTest {
     @Test
-    void cpuinfoIsReusedWithinTheWindowAndCountersAreReadAfresh() throws Exception {
-        try (HostFiles files = new HostFiles(HostFiles.HOST_REUSABLE, Duration.ofHours(1))) {
+    void aFileIsReusedWithinItsWindowAndReadAgainPastIt() throws Exception {
+        try (HostFiles files =
+                new HostFiles(path -> path.equals("/proc/cpuinfo") ? Duration.ofHours(1) : Duration.ZERO)) {
             String cpuinfo = files.read("/proc/cpuinfo");
             assertTrue(cpuinfo.contains("processor"), cpuinfo);
             assertSame(cpuinfo, files.read("/proc/cpuinfo"), "a recent read is reused");
-            assertNotSame(files.read("/proc/stat"), files.read("/proc/stat"), "counters are never reused");
+            assertNotSame(files.read("/proc/stat"), files.read("/proc/stat"), "a file without a window is read afresh");
         }
-        try (HostFiles files = new HostFiles(HostFiles.HOST_REUSABLE, Duration.ZERO)) {
-            assertNotSame(files.read("/proc/cpuinfo"), files.read("/proc/cpuinfo"), "past the window it is read again");
+        try (HostFiles files = new HostFiles(path -> Duration.ofNanos(1))) {
+            String first = files.read("/proc/cpuinfo");
+            Thread.sleep(1);
+            assertNotSame(first, files.read("/proc/cpuinfo"), "past the window it is read again");
+        }
+    }
+
+    @Test
+    void theHostsCpuinfoStatAndMeminfoAreReusedBrieflyItsUptimeNever() {
+        assertEquals(Duration.ofMillis(100), HostFiles.hostReuse("/proc/cpuinfo"));
+        assertEquals(Duration.ofMillis(100), HostFiles.hostReuse(HostFiles.ONLINE_CPUS));
+        // One clock tick: /proc/stat counts in them.
+        assertEquals(Duration.ofMillis(10), HostFiles.hostReuse("/proc/stat"));
+        assertEquals(Duration.ofMillis(10), HostFiles.hostReuse("/proc/meminfo"));
+        for (String afresh : List.of("/proc/uptime", "/proc/loadavg", "/proc/sys/kernel/pid_max", "/proc/swaps")) {
+            assertEquals(Duration.ZERO, HostFiles.hostReuse(afresh), afresh);
         }
     }
 
@@ -33,7 +48,7 @@ class HostFilesTest {
                 "/sys/fs/cgroup/system.slice/docker-c1.scope/cpu.max",
                 "/sys/fs/cgroup/memory/docker/c1/memory.limit_in_bytes",
                 "/sys/fs/cgroup/system.slice/docker-c1.scope/memory.swap.max")) {
-            assertTrue(HostFiles.CGROUP_LIMITS.test(limit), limit);
+            assertEquals(Duration.ofMillis(20), HostFiles.cgroupReuse(limit), limit);
         }
         for (String counter : List.of(
                 "/sys/fs/cgroup/cpu,cpuacct/docker/c1/cpuacct.usage_all",
@@ -42,7 +57,7 @@ class HostFilesTest {
                 "/sys/fs/cgroup/system.slice/docker-c1.scope/cpu.stat",
                 "/sys/fs/cgroup/system.slice/docker-c1.scope/memory.current",
                 "/sys/fs/cgroup/pids/docker/c1/pids.current")) {
-            assertFalse(HostFiles.CGROUP_LIMITS.test(counter), counter);
+            assertEquals(Duration.ZERO, HostFiles.cgroupReuse(counter), counter);
         }
     }
 
