@@ -54,6 +54,12 @@ final class FuseDevice implements AutoCloseable {
         }
     }
 
+    /** Whether a request is queued now, without taking it. */
+    boolean hasRequest() {
+        int revents = Libc.poll(fd, 0);
+        return revents > 0 && (revents & Libc.POLLIN) != 0;
+    }
+
     /** Waits until a request is queued (or the connection ended: the next read says so). */
     void awaitRequest() {
         int result;
