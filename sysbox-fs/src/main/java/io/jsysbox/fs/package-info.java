@@ -20,7 +20,8 @@
  *       procfs); the host's view belongs to host root. Nodes of a slot no container holds answer ENOENT.</li>
  *   <li>The FUSE kernel protocol spoken directly on /dev/fuse ({@link io.jsysbox.fs.FuseSession}): a few
  *       platform threads each read(2) one request and write(2) one reply, through java.lang.foreign
- *       (linux-native's {@link io.jsysbox.linux.Libc}). {@link io.jsysbox.fs.FuseRequest}, {@link io.jsysbox.fs.FuseReply} and
+ *       (linux-native's {@link io.jsysbox.linux.Libc}); one of them waits on the device at a time, the others are
+ *       parked until a request queues behind a read, or a write comes. {@link io.jsysbox.fs.FuseRequest}, {@link io.jsysbox.fs.FuseReply} and
  *       {@link io.jsysbox.fs.FuseFileSystem} are pure: byte buffers in and out, unit-tested without a mount.</li>
  *   <li>Files open with direct I/O (sizes are unknown until rendered) and, when read-only, without FLUSH; a
  *       READ at offset 0 renders afresh, later offsets slice that text (seq_file's behaviour). Writes go to
