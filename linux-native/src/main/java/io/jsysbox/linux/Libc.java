@@ -31,6 +31,9 @@ public final class Libc {
 
     /** The layout of a call-state segment, which every downcall here captures errno into. */
     public static final StructLayout CALL_STATE = Linker.Option.captureStateLayout();
+    /** A struct pollfd: int fd, short events, short revents. */
+    public static final StructLayout POLL_FD =
+            MemoryLayout.structLayout(ValueLayout.JAVA_INT, ValueLayout.JAVA_SHORT, ValueLayout.JAVA_SHORT);
 
     private static final VarHandle ERRNO = CALL_STATE.varHandle(MemoryLayout.PathElement.groupElement("errno"));
     private static final Linker LINKER = Linker.nativeLinker();
@@ -357,10 +360,18 @@ public final class Libc {
      */
     public static int poll(int fd, int timeoutMillis) {
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment state = callState(arena);
-            MemorySegment pollFd = arena.allocate(8, 4); // struct pollfd: int fd, short events, short revents
-            pollFd.set(ValueLayout.JAVA_INT, 0, fd);
-            pollFd.set(ValueLayout.JAVA_SHORT, 4, POLLIN);
+            return poll(callState(arena), arena.allocate(POLL_FD), fd, timeoutMillis);
+        }
+    }
+
+    /**
+     * {@link #poll(int, int)} with the caller's call state and {@link #POLL_FD} (a reader's own, allocated once): for
+     * a poll on every request, as {@link #read} is.
+     */
+    public static int poll(MemorySegment state, MemorySegment pollFd, int fd, int timeoutMillis) {
+        pollFd.set(ValueLayout.JAVA_INT, 0, fd);
+        pollFd.set(ValueLayout.JAVA_SHORT, 4, POLLIN);
+        try {
             int result = (int) Poll.CALL.invokeExact(state, pollFd, 1L, timeoutMillis);
             return result >= 0 ? pollFd.get(ValueLayout.JAVA_SHORT, 6) : -errno(state);
         } catch (Throwable e) {

@@ -54,9 +54,9 @@ final class FuseDevice implements AutoCloseable {
         }
     }
 
-    /** Whether a request is queued now, without taking it. */
-    boolean hasRequest() {
-        int revents = Libc.poll(fd, 0);
+    /** Whether a request is queued now, without taking it (asked on every read a reader takes: see FuseSession). */
+    boolean hasRequest(Buffers buffers) {
+        int revents = Libc.poll(buffers.state, buffers.pollFd, fd, 0);
         return revents > 0 && (revents & Libc.POLLIN) != 0;
     }
 
@@ -81,6 +81,7 @@ final class FuseDevice implements AutoCloseable {
         private final MemorySegment notification =
                 arena.allocate(FuseProtocol.OUT_HEADER_SIZE + FuseProtocol.NOTIFY_STORE_OUT_SIZE + 8, 8);
         private final MemorySegment state = arena.allocate(Libc.CALL_STATE);
+        private final MemorySegment pollFd = arena.allocate(Libc.POLL_FD);
         final ByteBuffer requestView = request.asByteBuffer();
         final ByteBuffer replyView = reply.asByteBuffer();
         final ByteBuffer notificationView = notification.asByteBuffer();

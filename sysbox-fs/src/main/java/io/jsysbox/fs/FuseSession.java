@@ -165,7 +165,7 @@ final class FuseSession implements AutoCloseable {
                 LOG.error("unreadable FUSE request of {} bytes dropped: {}", n, e.getMessage());
                 continue; // no unique id to answer to
             }
-            if (wantsAnotherReader(request)) {
+            if (wantsAnotherReader(request, buffers)) {
                 idle.release(); // a parked reader watches the device while this one answers
             }
             if (readersAfterLost >= 0 && isQueuedInOrder(request)) {
@@ -187,7 +187,7 @@ final class FuseSession implements AutoCloseable {
     }
 
     /** Whether a parked reader is to watch the device while this one answers {@code request}. */
-    private boolean wantsAnotherReader(FuseRequest request) {
+    private boolean wantsAnotherReader(FuseRequest request, FuseDevice.Buffers buffers) {
         if (parked.get() <= idle.availablePermits()) {
             return false; // none parked, or each already woken
         }
@@ -195,7 +195,7 @@ final class FuseSession implements AutoCloseable {
             // A sysctl write saves the daemon's state (a file written): no request should wait behind it.
             case FuseProtocol.WRITE -> true;
             // A read renders a file: worth another reader for a request queued behind it already.
-            case FuseProtocol.READ -> device.hasRequest();
+            case FuseProtocol.READ -> device.hasRequest(buffers);
             // The rest answer in a few microseconds, and a release comes just before its caller's next open: a
             // parked reader woken for that open would cost more than it saves.
             default -> false;
